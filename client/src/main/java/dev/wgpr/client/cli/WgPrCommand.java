@@ -1,0 +1,57 @@
+package dev.wgpr.client.cli;
+
+import java.io.InputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The root command: its subcommands are the whole CLI. */
+@Command(
+        name = "wg-pr",
+        mixinStandardHelpOptions = true,
+        versionProvider = WgPrCommand.Version.class,
+        description = {
+            "WireGuard split-tunnel client whose internal routes belong to applications.",
+            "Only the apps a peer names in allowedApps may reach its internal prefixes;",
+            "every other process keeps its Internet access.",
+        },
+        subcommands = {
+            GenkeyCommand.class,
+            GenpskCommand.class,
+            PubkeyCommand.class,
+            CommandLine.HelpCommand.class,
+        })
+public final class WgPrCommand {
+    /** Exit status for bad input: an invalid config, a malformed key, a usage error. */
+    static final int EXIT_BAD_INPUT = 2;
+
+    private final InputStream stdin;
+
+    private WgPrCommand(InputStream stdin) {
+        this.stdin = stdin;
+    }
+
+    InputStream stdin() {
+        return stdin;
+    }
+
+    /** The CLI wired to the given streams; tests run it in-process with byte streams. */
+    public static CommandLine commandLine(InputStream in, PrintStream out, PrintStream err) {
+        CommandLine commandLine = new CommandLine(new WgPrCommand(in));
+        commandLine.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
+        commandLine.setUsageHelpAutoWidth(true);
+        return commandLine;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = WgPrCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"wg-pr " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.wgpr.common.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * libc through FFM, written by hand in the style of jextract output: one {@code static final}
+ * method handle per function, errno captured through the linker's call state.
+ *
+ * <p>Each function comes twice: the raw handle ({@code open$MH}), for callers that keep their own
+ * call-state segment on a hot path, and a checked wrapper that turns {@code -1} into an {@link
+ * ErrnoException}. Every libc binding of the project lives here.
+ */
+@SuppressWarnings("restricted") // FFM downcalls are restricted methods; this class is where we accept that.
+public final class Libc {
+    private Libc() {}
+
+    private static final Linker LINKER = Linker.nativeLinker();
+
+    /** Layout of the call state that receives errno after a call made with {@link #ERRNO_OPTION}. */
+    public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+
+    // <fcntl.h>, <linux/if_tun.h>, <sys/socket.h>
+    public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int AF_UNIX = 1;
+    public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+    public static final int AF_NETLINK = 16;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_RAW = 3;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int ENOENT = 2;
+    public static final int EPERM = 1;
+    public static final int EACCES = 13;
+    public static final int EEXIST = 17;
+    public static final int ENODEV = 19;
+    public static final int EINVAL = 22;
+
+    public static final MethodHandle open$MH =
+            downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle close$MH =
+            downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle read$MH =
+            downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    public static final MethodHandle write$MH =
+            downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    /** {@code ioctl(int fd, unsigned long request, void *arg)}: variadic after the request. */
+    public static final MethodHandle ioctl$MH = downcall(
+            "ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(2));
+
+    public static final MethodHandle socket$MH =
+            downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
+    public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final MethodHandle strerror$MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    /** Allocates a call-state segment that receives errno. */
+    public static MemorySegment allocateCallState(Arena arena) {
+        return arena.allocate(CALL_STATE);
+    }
+
+    /** The errno a call left in {@code callState}. */
+    public static int errno(MemorySegment callState) {
+        return (int) ERRNO.get(callState, 0L);
+    }
+
+    public static int open(String path, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            int fd = (int) open$MH.invokeExact(state, arena.allocateFrom(path), flags);
+            return check(fd, state, "open " + path);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static void close(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            check((int) close$MH.invokeExact(state, fd), state, "close");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int ioctl(int fd, long request, MemorySegment argument, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            return check((int) ioctl$MH.invokeExact(state, fd, request, argument), state, what);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int socket(int domain, int type, int protocol) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            return check((int) socket$MH.invokeExact(state, domain, type, protocol), state, "socket");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int getuid() {
+        try {
+            return (int) getuid$MH.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    public static int geteuid() {
+        try {
+            return (int) geteuid$MH.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The C library's message for {@code errno}, e.g. "No such device". */
+    public static String strerror(int errno) {
+        try {
+            MemorySegment message = (MemorySegment) strerror$MH.invokeExact(errno);
+            return message.reinterpret(Long.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** Returns {@code result}, or throws the errno in {@code callState} when the call returned -1. */
+    public static int check(int result, MemorySegment callState, String operation) throws ErrnoException {
+        if (result == -1) {
+            throw new ErrnoException(operation, errno(callState));
+        }
+        return result;
+    }
+
+    /**
+     * A downcall failed in a way no caller can handle: a wrong descriptor or a linkage error. It is a
+     * bug in this class, so it fails loudly.
+     */
+    public static AssertionError unexpected(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new AssertionError("native call failed unexpectedly", t);
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        MemorySegment symbol = LINKER.defaultLookup()
+                .find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+}

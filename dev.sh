@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Set-up and entry point on a fresh Debian 12 machine (run as root, or with sudo available):
+# installs the missing Debian packages, finds a JDK >= 22, builds, then
+#   ./dev.sh demo    runs the demo
+#   ./dev.sh test    runs the whole test suite: unit, root and network-namespace tests
+#   ./dev.sh build   builds only (./wg-pr works afterwards)
+#   ./dev.sh java    prints the JDK's java executable
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
+  wireguard-tools wireguard-go iperf3 bpftool tcpdump procps)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  echo "==> installing Debian packages: ${missing[*]}"
+  as_root apt-get update -q
+  # No recommends: wireguard-tools would otherwise pull in a kernel image.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+java_feature() { # the feature version of a JDK home, or nothing
+  [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
+  sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null
+}
+
+find_jdk() {
+  local home version
+  for home in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
+    home=${home%/}
+    [ -n "$home" ] || continue
+    version=$(java_feature "$home")
+    if [ -n "$version" ] && [ "$version" -ge 22 ]; then echo "$home"; return; fi
+  done
+  cat >&2 <<'MSG'
+error: no JDK 22 or newer found (wg-pr uses the FFM API; JDK 25 is what we test with).
+       Looked at $JAVA_HOME and /usr/lib/jvm/*. Install one, for example Eclipse Temurin 25:
+         https://adoptium.net/installation/linux/ (apt package temurin-25-jdk)
+       then run this again, or point JAVA_HOME at it.
+MSG
+  exit 1
+}
+
+build() {
+  echo "==> building with $JAVA_HOME"
+  mvn -B -q --no-transfer-progress -DskipTests package
+}
+
+cmd=${1:-build}
+case $cmd in
+  java) echo "$(find_jdk)/bin/java"; exit ;;
+  build|demo|test) ;;
+  *) echo "usage: $0 {build|demo|test|java}" >&2; exit 2 ;;
+esac
+
+install_packages
+export JAVA_HOME; JAVA_HOME=$(find_jdk)
+export PATH="$JAVA_HOME/bin:$PATH"
+
+case $cmd in
+  build) build ;;
+  demo) build; as_root ./configs/demo/tour.sh ;;
+  test)
+    echo "==> running every test (unit, root, network namespaces) with $JAVA_HOME"
+    if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=JAVA_HOME,PATH "$0" test; fi
+    mvn -B --no-transfer-progress -Psystem-tests verify ;;
+esac
