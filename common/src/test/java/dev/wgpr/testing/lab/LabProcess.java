@@ -65,9 +65,7 @@ public final class LabProcess implements AutoCloseable {
 
     /** SIGTERM, then SIGKILL after a short grace; idempotent. */
     public void stop() {
-        if (process.isAlive() || process.toHandle().descendants().findAny().isPresent()) {
-            Processes.killTree(process.toHandle(), GRACE);
-        }
+        Processes.killTree(process.toHandle(), GRACE);
     }
 
     @Override

@@ -190,7 +190,7 @@ class NetnsLabTest {
         // namespace with a process still running inside, and a WireGuard socket.
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        String id = "0dead0";
+        String id = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(3));
         String name = NetnsLab.NAME_PREFIX + id + "-client";
         Path socket = NetnsLab.WIREGUARD_SOCKET_DIR.resolve("wg" + id + "0.sock");
         Files.createDirectories(NetnsLab.MARKER_DIR);
@@ -252,20 +252,7 @@ class NetnsLabTest {
         }
 
         private static boolean alive(long pid) {
-            // A zombie not yet reaped by its parent is dead for our purposes.
-            return ProcessHandle.of(pid)
-                    .filter(ProcessHandle::isAlive)
-                    .filter(p -> !procState(pid).equals("Z"))
-                    .isPresent();
-        }
-
-        private static String procState(long pid) {
-            try {
-                String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-                return stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-            } catch (IOException e) {
-                return "gone";
-            }
+            return ProcessHandle.of(pid).filter(Processes::running).isPresent();
         }
 
         private static List<String> listedNamespaces() {

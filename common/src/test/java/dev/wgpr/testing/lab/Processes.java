@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /** Runs host commands for the lab; every process here is one the lab started itself. */
 final class Processes {
@@ -60,23 +61,45 @@ final class Processes {
      * wireguard-go can remove their sockets, SIGKILL for whatever is still alive after {@code grace}.
      */
     static void killTree(ProcessHandle root, Duration grace) {
-        List<ProcessHandle> tree = java.util.stream.Stream.concat(root.descendants(), java.util.stream.Stream.of(root))
-                .toList();
+        List<ProcessHandle> tree =
+                Stream.concat(root.descendants(), Stream.of(root)).toList();
         if (!grace.isZero()) {
             tree.forEach(ProcessHandle::destroy);
-            long deadline = System.nanoTime() + grace.toNanos();
-            for (ProcessHandle p : tree) {
-                long left = deadline - System.nanoTime();
-                if (left > 0) {
-                    p.onExit().completeOnTimeout(p, left, TimeUnit.NANOSECONDS).join();
-                }
+            awaitExit(tree, grace);
+        }
+        tree.stream().filter(Processes::running).forEach(ProcessHandle::destroyForcibly);
+        awaitExit(tree, Duration.ofSeconds(5));
+    }
+
+    /**
+     * Polls rather than using {@link ProcessHandle#onExit()}, whose wait for a process that is not
+     * our child backs off to about a second.
+     */
+    private static void awaitExit(List<ProcessHandle> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (processes.stream().anyMatch(Processes::running) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
-        for (ProcessHandle p : tree) {
-            if (p.isAlive()) {
-                p.destroyForcibly();
-                p.onExit().completeOnTimeout(p, 5, TimeUnit.SECONDS).join();
-            }
+    }
+
+    /**
+     * Alive and not a zombie. A zombie has already dropped its namespaces and files; only its parent
+     * can reap it, and for an orphan that parent is init, which may take its time.
+     */
+    static boolean running(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            return false; // gone between the two looks
         }
     }
 
