@@ -65,7 +65,7 @@ public final class Namespace {
 
     /** Starts a long-running process inside this namespace; the lab stops it on close. */
     public LabProcess start(String... command) {
-        return lab.startProcess(this, inside(List.of(command)));
+        return lab.startProcess(this, command[0], inside(List.of(command)));
     }
 
     /** {@code ip ARGS…} against this namespace (through {@code ip -n}); requires success, returns stdout. */

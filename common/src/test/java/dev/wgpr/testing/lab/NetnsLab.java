@@ -130,6 +130,11 @@ public final class NetnsLab implements AutoCloseable {
         return ns;
     }
 
+    /** The namespaces made so far, in order. */
+    public synchronized List<Namespace> namespaces() {
+        return List.copyOf(namespaces);
+    }
+
     /** The namespace of {@code role}, if this lab made one. */
     public synchronized Optional<Namespace> find(String role) {
         return namespaces.stream().filter(ns -> ns.role().equals(role)).findFirst();
@@ -176,9 +181,9 @@ public final class NetnsLab implements AutoCloseable {
         return List.copyOf(processes);
     }
 
-    synchronized LabProcess startProcess(Namespace ns, List<String> command) {
+    synchronized LabProcess startProcess(Namespace ns, String executable, List<String> command) {
         requireOpen();
-        String program = Path.of(command.get(4)).getFileName().toString(); // after "ip netns exec NAME"
+        String program = Path.of(executable).getFileName().toString();
         Path log = scratchDir.resolve(String.format("%02d-%s-%s.log", nextLogNumber++, ns.role(), program));
         try {
             Process process = new ProcessBuilder(command)
