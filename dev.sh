@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
-  wireguard-tools wireguard-go iperf3 bpftool tcpdump procps)
+  wireguard-tools wireguard-go iperf3 bpftool tcpdump procps iputils-ping)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
