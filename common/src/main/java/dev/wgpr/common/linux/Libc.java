@@ -1,8 +1,10 @@
 package dev.wgpr.common.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -52,6 +54,26 @@ public final class Libc {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EBUSY = 16;
+
+    // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
+    public static final int IFNAMSIZ = 16;
+    /** {@code struct ifreq}: {@code char ifr_name[16]; union { short ifr_flags; ... } (24 bytes)}. */
+    public static final StructLayout IFREQ = MemoryLayout.structLayout(
+                    MemoryLayout.sequenceLayout(IFNAMSIZ, JAVA_BYTE).withName("ifr_name"),
+                    JAVA_SHORT.withName("ifr_flags"),
+                    MemoryLayout.paddingLayout(22))
+            .withName("ifreq");
+
+    private static final long IFREQ_FLAGS_OFFSET = IFREQ.byteOffset(MemoryLayout.PathElement.groupElement("ifr_flags"));
+
+    // <linux/if_tun.h>
+    /** {@code _IOW('T', 202, int)}. */
+    public static final long TUNSETIFF = 0x400454caL;
+
+    public static final short IFF_TUN = 0x0001;
+    public static final short IFF_TAP = 0x0002;
+    public static final short IFF_NO_PI = 0x1000;
 
     public static final MethodHandle open$MH =
             downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
@@ -72,6 +94,10 @@ public final class Libc {
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    /** {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}; on x86-64 va_list is a pointer. */
+    public static final MethodHandle vsnprintf$MH =
+            downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+
     private static final MethodHandle strerror$MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     /** Allocates a call-state segment that receives errno. */
@@ -115,6 +141,26 @@ public final class Libc {
             throw e;
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code ioctl(fd, TUNSETIFF, &ifr)} on an open {@code /dev/net/tun}: attaches the descriptor to the
+     * TUN/TAP interface {@code name} (created if absent, removed when the last descriptor closes
+     * unless made persistent). Returns the interface name the kernel chose, which differs from
+     * {@code name} when that was a pattern such as {@code "tun%d"}.
+     */
+    public static String tunSetIff(int fd, String name, short flags) throws ErrnoException {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
+            throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = arena.allocate(IFREQ);
+            MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
+            ifr.set(JAVA_SHORT, IFREQ_FLAGS_OFFSET, flags);
+            ioctl(fd, TUNSETIFF, ifr, "ioctl TUNSETIFF " + name);
+            return ifr.getString(0);
         }
     }
 
