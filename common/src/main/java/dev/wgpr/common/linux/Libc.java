@@ -39,6 +39,7 @@ public final class Libc {
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 0x800;
+    public static final int O_DIRECTORY = 0x10000;
     public static final int O_CLOEXEC = 0x80000;
     public static final int AF_UNIX = 1;
     public static final int AF_INET = 2;
@@ -94,6 +95,22 @@ public final class Libc {
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    /**
+     * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
+     * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
+     */
+    public static final MethodHandle syscall3$MH = downcall(
+            "syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(1));
+
+    /** x86-64 number of {@code lsm_list_modules(u64 *ids, u32 *size, u32 flags)} (Linux 6.8+). */
+    public static final long SYS_LSM_LIST_MODULES = 461;
+
+    public static final int ENOSYS = 38;
+    public static final int E2BIG = 7;
+
     /** {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}; on x86-64 va_list is a pointer. */
     public static final MethodHandle vsnprintf$MH =
             downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
@@ -161,6 +178,29 @@ public final class Libc {
             ifr.set(JAVA_SHORT, IFREQ_FLAGS_OFFSET, flags);
             ioctl(fd, TUNSETIFF, ifr, "ioctl TUNSETIFF " + name);
             return ifr.getString(0);
+        }
+    }
+
+    /**
+     * {@code lsm_list_modules(2)}: the ids ({@code LSM_ID_*}, e.g. 109 for bpf) of the Linux security
+     * modules active in this kernel, in the order they were initialized. Throws {@code ENOSYS} before
+     * Linux 6.8.
+     */
+    public static long[] lsmListModules() throws ErrnoException {
+        int capacity = 64;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
+            MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
+            long count = (long) syscall3$MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            if (count < 0) {
+                throw new ErrnoException("lsm_list_modules", errno(state));
+            }
+            return ids.asSlice(0, count * 8).toArray(JAVA_LONG);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
         }
     }
 
