@@ -46,8 +46,10 @@ public record SecurityModules(List<String> names, String source) {
     public static Optional<SecurityModules> active() {
         if (Files.isReadable(SECURITYFS_LSM)) {
             try {
-                String list = Files.readString(SECURITYFS_LSM, StandardCharsets.US_ASCII)
-                        .strip();
+                String list;
+                try (var in = Files.newInputStream(SECURITYFS_LSM)) { // not readString: securityfs sizes lie
+                    list = new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip();
+                }
                 return Optional.of(new SecurityModules(List.of(list.split(",")), SECURITYFS_LSM.toString()));
             } catch (IOException e) {
                 // fall through to the system call

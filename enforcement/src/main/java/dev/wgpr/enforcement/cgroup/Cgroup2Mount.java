@@ -60,12 +60,12 @@ public record Cgroup2Mount(Path path, List<String> v1Hierarchies) {
         return !v1Hierarchies.isEmpty();
     }
 
-    /** E.g. "/sys/fs/cgroup/unified (hybrid: cgroup v1 hierarchies cpu, memory, ... beside it)". */
+    /** E.g. "/sys/fs/cgroup/unified (hybrid layout: 9 cgroup v1 hierarchies mounted beside it)". */
     public String describe() {
         if (!hybrid()) {
             return path + " (unified hierarchy)";
         }
-        return path + " (hybrid: cgroup v1 hierarchies " + String.join(", ", v1Hierarchies) + " beside it)";
+        return path + " (hybrid layout: " + v1Hierarchies.size() + " cgroup v1 hierarchies mounted beside it)";
     }
 
     /** The controller or name of a v1 hierarchy from its super options, e.g. "rw,cpu" → "cpu". */
