@@ -1,8 +1,10 @@
 package dev.wgpr.common.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -37,6 +39,7 @@ public final class Libc {
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 0x800;
+    public static final int O_DIRECTORY = 0x10000;
     public static final int O_CLOEXEC = 0x80000;
     public static final int AF_UNIX = 1;
     public static final int AF_INET = 2;
@@ -52,6 +55,26 @@ public final class Libc {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int EBUSY = 16;
+
+    // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
+    public static final int IFNAMSIZ = 16;
+    /** {@code struct ifreq}: {@code char ifr_name[16]; union { short ifr_flags; ... } (24 bytes)}. */
+    public static final StructLayout IFREQ = MemoryLayout.structLayout(
+                    MemoryLayout.sequenceLayout(IFNAMSIZ, JAVA_BYTE).withName("ifr_name"),
+                    JAVA_SHORT.withName("ifr_flags"),
+                    MemoryLayout.paddingLayout(22))
+            .withName("ifreq");
+
+    private static final long IFREQ_FLAGS_OFFSET = IFREQ.byteOffset(MemoryLayout.PathElement.groupElement("ifr_flags"));
+
+    // <linux/if_tun.h>
+    /** {@code _IOW('T', 202, int)}. */
+    public static final long TUNSETIFF = 0x400454caL;
+
+    public static final short IFF_TUN = 0x0001;
+    public static final short IFF_TAP = 0x0002;
+    public static final short IFF_NO_PI = 0x1000;
 
     public static final MethodHandle open$MH =
             downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
@@ -72,6 +95,26 @@ public final class Libc {
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    /**
+     * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
+     * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
+     */
+    public static final MethodHandle syscall3$MH = downcall(
+            "syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(1));
+
+    /** x86-64 number of {@code lsm_list_modules(u64 *ids, u32 *size, u32 flags)} (Linux 6.8+). */
+    public static final long SYS_LSM_LIST_MODULES = 461;
+
+    public static final int ENOSYS = 38;
+    public static final int E2BIG = 7;
+
+    /** {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}; on x86-64 va_list is a pointer. */
+    public static final MethodHandle vsnprintf$MH =
+            downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+
     private static final MethodHandle strerror$MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     /** Allocates a call-state segment that receives errno. */
@@ -111,6 +154,49 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             return check((int) ioctl$MH.invokeExact(state, fd, request, argument), state, what);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code ioctl(fd, TUNSETIFF, &ifr)} on an open {@code /dev/net/tun}: attaches the descriptor to the
+     * TUN/TAP interface {@code name} (created if absent, removed when the last descriptor closes
+     * unless made persistent). Returns the interface name the kernel chose, which differs from
+     * {@code name} when that was a pattern such as {@code "tun%d"}.
+     */
+    public static String tunSetIff(int fd, String name, short flags) throws ErrnoException {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
+            throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = arena.allocate(IFREQ);
+            MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
+            ifr.set(JAVA_SHORT, IFREQ_FLAGS_OFFSET, flags);
+            ioctl(fd, TUNSETIFF, ifr, "ioctl TUNSETIFF " + name);
+            return ifr.getString(0);
+        }
+    }
+
+    /**
+     * {@code lsm_list_modules(2)}: the ids ({@code LSM_ID_*}, e.g. 109 for bpf) of the Linux security
+     * modules active in this kernel, in the order they were initialized. Throws {@code ENOSYS} before
+     * Linux 6.8.
+     */
+    public static long[] lsmListModules() throws ErrnoException {
+        int capacity = 64;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
+            MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
+            long count = (long) syscall3$MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            if (count < 0) {
+                throw new ErrnoException("lsm_list_modules", errno(state));
+            }
+            return ids.asSlice(0, count * 8).toArray(JAVA_LONG);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

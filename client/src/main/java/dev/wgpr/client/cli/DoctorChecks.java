@@ -1,0 +1,322 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.cli.DoctorCheck.Finding;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.common.linux.SecurityModules;
+import dev.wgpr.enforcement.bpf.Bpf;
+import dev.wgpr.enforcement.bpf.BpfException;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
+import dev.wgpr.enforcement.probe.KernelProbes;
+import dev.wgpr.routes.netlink.GenericNetlink;
+import dev.wgpr.routes.netlink.RtNetlink;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.GZIPInputStream;
+
+/** The checks of {@code wg-pr doctor}, in report order. */
+final class DoctorChecks {
+    private DoctorChecks() {}
+
+    static List<DoctorCheck> all() {
+        return List.of(
+                check(
+                        "kernel",
+                        "BPF links on cgroups need Linux 5.7 and ring buffers 5.8.",
+                        false,
+                        DoctorChecks::kernel),
+                check(
+                        "root",
+                        "wg-pr up, and most of these checks, need root for cgroups, BPF and the tunnel device.",
+                        false,
+                        () -> Libc.geteuid() == 0
+                                ? Finding.ok("running as root")
+                                : Finding.warn("running as uid " + Libc.geteuid())
+                                        .meaning("Checks that need root are not tried, so this report is incomplete.")),
+                check(
+                        "cgroup2",
+                        "Apps are identified by cgroup v2 directories that only root can move processes into.",
+                        false,
+                        DoctorChecks::cgroup2),
+                check("BPF syscall", "The kernel accepts wg-pr's BPF programs.", true, () -> {
+                    KernelProbes.loadProgram();
+                    return Finding.ok("loaded and unloaded the probe program");
+                }),
+                check(
+                        "cgroup sock_addr attach",
+                        "Each app's connect() and UDP sendmsg() can be judged in the kernel: the core of the enforcement.",
+                        true,
+                        DoctorChecks::sockAddrAttach),
+                check(
+                        "BPF ring buffer",
+                        "Denied attempts can be reported as events (wg-pr events) without polling.",
+                        true,
+                        DoctorChecks::ringBuffer),
+                check(
+                        "BPF LSM",
+                        "With the BPF LSM active, wg-pr can stop same-user processes from borrowing an app's access (ptrace, /proc/PID/mem, pidfd_getfd).",
+                        false,
+                        DoctorChecks::bpfLsm),
+                check(
+                        "BPF LSM programs",
+                        "wg-pr's own LSM programs can be loaded and run, which that protection needs.",
+                        true,
+                        DoctorChecks::bpfLsmPrograms),
+                check("TUN", "The userspace WireGuard tunnel can run.", true, DoctorChecks::tun),
+                check(
+                        "kernel WireGuard",
+                        "wg-pr can use kernel WireGuard; enforcement is the same either way.",
+                        false,
+                        DoctorChecks::kernelWireGuard),
+                check(
+                        "IP forwarding",
+                        "Forwarded traffic (containers, VMs, other hosts) must be kept out of the tunnel unless the config allows it.",
+                        false,
+                        DoctorChecks::ipForwarding),
+                check(
+                        "unprivileged ICMP",
+                        "Unprivileged ICMP echo sockets are another path to internal hosts that enforcement must cover.",
+                        false,
+                        DoctorChecks::unprivilegedIcmp),
+                check(
+                        "Yama ptrace scope",
+                        "Without Yama restrictions any process may ptrace same-user processes, including authorized apps.",
+                        false,
+                        DoctorChecks::yama),
+                check(
+                        "unprivileged BPF",
+                        "Unprivileged processes cannot load BPF programs, which keeps the kernel's attack surface small.",
+                        false,
+                        DoctorChecks::unprivilegedBpf),
+                check(
+                        "libbpf",
+                        "libbpf loads wg-pr's BPF programs; wg-pr is built against its 1.x API.",
+                        false,
+                        DoctorChecks::libbpf),
+                check("libmnl", "libmnl carries wg-pr's rtnetlink requests (links, addresses, routes).", false, () -> {
+                    String version = RtNetlink.libmnlVersion();
+                    try (RtNetlink rtnl = RtNetlink.open()) {
+                        return Finding.ok(version + "; " + rtnl.links().size() + " links listed");
+                    }
+                }));
+    }
+
+    private static final String NO_LSM_MEANING =
+            "wg-pr cannot stop same-user processes from borrowing an app's access (ptrace, /proc/PID/mem, pidfd_getfd) on this kernel.";
+
+    interface Probe {
+        Finding run() throws Exception;
+    }
+
+    static DoctorCheck check(String name, String meaning, boolean needsRoot, Probe probe) {
+        return new DoctorCheck() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public String meaning() {
+                return meaning;
+            }
+
+            @Override
+            public boolean needsRoot() {
+                return needsRoot;
+            }
+
+            @Override
+            public Finding run() throws Exception {
+                return probe.run();
+            }
+        };
+    }
+
+    private static Finding kernel() throws IOException {
+        String release = read("/proc/sys/kernel/osrelease");
+        String[] parts = release.split("[.-]");
+        int major = Integer.parseInt(parts[0]);
+        int minor = parts.length > 1 && parts[1].matches("\\d+") ? Integer.parseInt(parts[1]) : 0;
+        boolean recent = major > 5 || (major == 5 && minor >= 8);
+        return recent ? Finding.ok("Linux " + release) : Finding.warn("Linux " + release + " is older than 5.8");
+    }
+
+    private static Finding cgroup2() throws IOException {
+        Optional<Cgroup2Mount> mount = Cgroup2Mount.find();
+        if (mount.isEmpty()) {
+            return Finding.fail("no cgroup2 file system is mounted (see /proc/self/mountinfo)");
+        }
+        return Finding.ok(mount.get().describe());
+    }
+
+    private static Finding sockAddrAttach() throws IOException {
+        Optional<Cgroup2Mount> mount = Cgroup2Mount.find();
+        if (mount.isEmpty()) {
+            return Finding.fail("not tried: no cgroup2 mount");
+        }
+        KernelProbes.cgroupSockAddrAttach(mount.get().path());
+        return Finding.ok("attached connect4/connect6 probes to a scratch cgroup under "
+                + mount.get().path() + " and removed them");
+    }
+
+    private static Finding ringBuffer() throws IOException {
+        KernelProbes.ringBuffer(pageSize());
+        return Finding.ok("created and closed a " + pageSize() + "-byte BPF_MAP_TYPE_RINGBUF map");
+    }
+
+    private static Finding bpfLsm() throws IOException {
+        Optional<SecurityModules> active = SecurityModules.active();
+        if (active.isPresent()) {
+            String list = String.join(",", active.get().names()) + " (from "
+                    + active.get().source() + ")";
+            return active.get().contains("bpf")
+                    ? Finding.ok("active: " + list)
+                    : Finding.warn("not active: " + list + "; add bpf to the kernel's lsm= parameter")
+                            .meaning(NO_LSM_MEANING);
+        }
+        // Neither securityfs nor lsm_list_modules (Linux < 6.8): say what the build allows, no more.
+        return Finding.warn("cannot tell which LSMs are active (securityfs not mounted, no lsm_list_modules); "
+                + kernelConfig("CONFIG_BPF_LSM").map(v -> "CONFIG_BPF_LSM=" + v).orElse("kernel config unknown")
+                + kernelConfig("CONFIG_LSM").map(v -> ", CONFIG_LSM=" + v).orElse(""));
+    }
+
+    private static Finding bpfLsmPrograms() throws IOException {
+        try {
+            long runs = KernelProbes.bpfLsmHookRuns();
+            return runs > 0
+                    ? Finding.ok("an allow-all socket_create program ran " + runs + " time(s) while attached")
+                    : Finding.warn("an LSM program attached but never ran: the BPF LSM is not active")
+                            .meaning(NO_LSM_MEANING);
+        } catch (BpfException e) {
+            return Finding.warn("this kernel refuses to load BPF LSM programs: " + Libc.strerror(e.errno()) + " (errno "
+                            + e.errno() + ")" + (e.errno() == Libc.EPERM ? ", e.g. under kernel lockdown" : ""))
+                    .meaning(NO_LSM_MEANING);
+        }
+    }
+
+    private static Finding tun() throws ErrnoException {
+        String name =
+                "wgprd" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        try (OwnedFd tun = new OwnedFd(Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC), "/dev/net/tun")) {
+            Libc.tunSetIff(tun.fd(), name, (short) (Libc.IFF_TUN | Libc.IFF_NO_PI));
+        }
+        return Finding.ok("/dev/net/tun opened; a scratch TUN interface was created and closed");
+    }
+
+    private static Finding kernelWireGuard() throws IOException {
+        if (Files.isDirectory(Path.of("/sys/module/wireguard"))) {
+            // Only now ask generic netlink: for a missing family the kernel would try to load the module.
+            try (GenericNetlink genl = GenericNetlink.open()) {
+                OptionalInt id = genl.familyId("wireguard");
+                return Finding.ok("loaded" + (id.isPresent() ? "; generic netlink family id " + id.getAsInt() : ""));
+            }
+        }
+        String release = read("/proc/sys/kernel/osrelease");
+        Path modules = Path.of("/lib/modules", release);
+        for (String index : List.of("modules.builtin", "modules.dep")) {
+            Path file = modules.resolve(index);
+            if (Files.isReadable(file) && Files.readString(file).contains("/wireguard.ko")) {
+                return Finding.ok("available as a module, not loaded");
+            }
+        }
+        return Finding.ok("absent")
+                .meaning("The userspace WireGuard tunnel will be used; enforcement is the same either way.");
+    }
+
+    private static Finding ipForwarding() throws IOException {
+        List<String> on = new ArrayList<>();
+        if (!read("/proc/sys/net/ipv4/ip_forward").equals("0")) {
+            on.add("net.ipv4.ip_forward");
+        }
+        Path v6 = Path.of("/proc/sys/net/ipv6/conf/all/forwarding");
+        if (Files.exists(v6) && !read(v6.toString()).equals("0")) {
+            on.add("net.ipv6.conf.all.forwarding");
+        }
+        return on.isEmpty()
+                ? Finding.ok("off for IPv4 and IPv6")
+                        .meaning("This host forwards no traffic, so only its own processes can reach the tunnel.")
+                : Finding.warn("on: " + String.join(", ", on));
+    }
+
+    private static Finding unprivilegedIcmp() throws IOException {
+        String[] range = read("/proc/sys/net/ipv4/ping_group_range").split("\\s+");
+        long low = Long.parseLong(range[0]);
+        long high = Long.parseLong(range[1]);
+        return low <= high
+                ? Finding.warn("groups " + low + "-" + high + " may open ICMP echo sockets (net.ipv4.ping_group_range)")
+                : Finding.ok("no group may open ICMP echo sockets (net.ipv4.ping_group_range = " + low + " " + high
+                                + ")")
+                        .meaning(
+                                "Only privileged processes can send ICMP echo, so unprivileged ping is no way around enforcement.");
+    }
+
+    private static Finding yama() throws IOException {
+        Path scope = Path.of("/proc/sys/kernel/yama/ptrace_scope");
+        if (!Files.exists(scope)) {
+            return Finding.warn("Yama is not active in this kernel (no /proc/sys/kernel/yama)");
+        }
+        String value = read(scope.toString());
+        return switch (value) {
+            case "0" -> Finding.warn("ptrace_scope 0: classic ptrace permissions");
+            case "1" -> Finding.ok("ptrace_scope 1: only ancestors may ptrace");
+            case "2" -> Finding.ok("ptrace_scope 2: only with CAP_SYS_PTRACE");
+            default -> Finding.ok("ptrace_scope " + value + ": no ptrace attach at all");
+        };
+    }
+
+    private static Finding unprivilegedBpf() throws IOException {
+        String value = read("/proc/sys/kernel/unprivileged_bpf_disabled");
+        return switch (value) {
+            case "0" -> Finding.warn("allowed (kernel.unprivileged_bpf_disabled = 0)");
+            case "1" -> Finding.ok("disabled until reboot (kernel.unprivileged_bpf_disabled = 1)");
+            default -> Finding.ok("disabled (kernel.unprivileged_bpf_disabled = " + value + ")");
+        };
+    }
+
+    private static Finding libbpf() {
+        Bpf.LibbpfVersion version = Bpf.libbpfVersion();
+        return version.major() >= 1
+                ? Finding.ok("libbpf " + version)
+                : Finding.fail("libbpf " + version + " is older than 1.0");
+    }
+
+    private static int pageSize() {
+        return 4096; // x86-64 and the usual arm64 configuration; ring buffers may be any power-of-two multiple
+    }
+
+    private static Optional<String> kernelConfig(String key) {
+        Path config = Path.of("/proc/config.gz");
+        if (!Files.isReadable(config)) {
+            return Optional.empty();
+        }
+        try (var in = new GZIPInputStream(Files.newInputStream(config))) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (line.startsWith(key + "=")) {
+                    return Optional.of(line.substring(key.length() + 1));
+                }
+            }
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * A /proc or /sys value. Not {@code Files.readString}: it trusts the file size, which procfs
+     * reports wrongly, and returns "1" for {@code ping_group_range}'s "1\t0".
+     */
+    private static String read(String path) throws IOException {
+        try (var in = Files.newInputStream(Path.of(path))) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip();
+        }
+    }
+}

@@ -1,0 +1,261 @@
+package dev.wgpr.enforcement.bpf;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import dev.wgpr.common.linux.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * libbpf 1.x ({@code libbpf.so.1}) through FFM, written by hand in the style of jextract output: one
+ * {@code static final} method handle per function, errno captured through the linker's call state.
+ *
+ * <p>libbpf 1.x conventions: functions returning a pointer return {@code NULL} and set errno on
+ * failure; functions returning {@code int} return {@code -errno} (and set errno too). libbpf's log
+ * output goes through a print callback (an FFM upcall) into {@link System.Logger} and into the
+ * {@link BpfException} of the call that produced it, never lost on a stderr nobody reads.
+ *
+ * <p>Every libbpf binding of the project lives here; the rest of the module uses {@link BpfObject},
+ * {@link BpfProgram}, {@link BpfMap}, {@link BpfLink} and {@link Bpf}.
+ */
+@SuppressWarnings("restricted") // FFM downcalls and upcalls are restricted methods; this class is where we accept that.
+final class Libbpf {
+    private Libbpf() {}
+
+    static final String SONAME = "libbpf.so.1";
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBRARY = lookup();
+
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+
+    // enum libbpf_print_level
+    static final int LIBBPF_WARN = 0;
+    static final int LIBBPF_INFO = 1;
+    static final int LIBBPF_DEBUG = 2;
+
+    /**
+     * The leading fields of {@code struct bpf_object_open_opts} (libbpf 1.1). {@code sz} says how much
+     * of the struct we pass; libbpf treats the fields after it as zero (its forward/backward-compatible
+     * "opts" convention).
+     */
+    static final StructLayout BPF_OBJECT_OPEN_OPTS = MemoryLayout.structLayout(
+                    JAVA_LONG.withName("sz"), ADDRESS.withName("object_name"))
+            .withName("bpf_object_open_opts");
+
+    /** {@code struct bpf_prog_info}, up to {@code id}: the kernel copies only the length we pass. */
+    static final StructLayout BPF_PROG_INFO_HEAD = MemoryLayout.structLayout(
+                    JAVA_INT.withName("type"), JAVA_INT.withName("id"))
+            .withName("bpf_prog_info");
+
+    static final MethodHandle libbpf_major_version$MH =
+            downcall("libbpf_major_version", FunctionDescriptor.of(JAVA_INT));
+    static final MethodHandle libbpf_minor_version$MH =
+            downcall("libbpf_minor_version", FunctionDescriptor.of(JAVA_INT));
+    static final MethodHandle libbpf_version_string$MH =
+            downcall("libbpf_version_string", FunctionDescriptor.of(ADDRESS));
+    /** {@code libbpf_print_fn_t libbpf_set_print(libbpf_print_fn_t fn)}. */
+    static final MethodHandle libbpf_set_print$MH =
+            downcall("libbpf_set_print", FunctionDescriptor.of(ADDRESS, ADDRESS));
+
+    static final MethodHandle bpf_object__open_mem$MH =
+            downcall("bpf_object__open_mem", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_object__load$MH =
+            downcall("bpf_object__load", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_object__close$MH = downcall("bpf_object__close", FunctionDescriptor.ofVoid(ADDRESS));
+    static final MethodHandle bpf_object__find_program_by_name$MH = downcall(
+            "bpf_object__find_program_by_name", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_object__find_map_by_name$MH =
+            downcall("bpf_object__find_map_by_name", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle bpf_program__fd$MH =
+            downcall("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_program__set_autoload$MH =
+            downcall("bpf_program__set_autoload", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_BOOLEAN));
+    static final MethodHandle bpf_program__attach_cgroup$MH =
+            downcall("bpf_program__attach_cgroup", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    static final MethodHandle bpf_program__attach_lsm$MH =
+            downcall("bpf_program__attach_lsm", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle bpf_link__fd$MH = downcall("bpf_link__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle bpf_link__pin$MH =
+            downcall("bpf_link__pin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_link__unpin$MH =
+            downcall("bpf_link__unpin", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_link__destroy$MH =
+            downcall("bpf_link__destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle bpf_map__fd$MH =
+            downcall("bpf_map__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_map__key_size$MH =
+            downcall("bpf_map__key_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle bpf_map__value_size$MH =
+            downcall("bpf_map__value_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+
+    /**
+     * {@code int bpf_map_create(enum bpf_map_type, const char *name, __u32 key_size, __u32 value_size,
+     * __u32 max_entries, const struct bpf_map_create_opts *opts)}: a file descriptor or -errno.
+     */
+    static final MethodHandle bpf_map_create$MH = downcall(
+            "bpf_map_create",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+            ERRNO_OPTION);
+
+    static final MethodHandle bpf_map_update_elem$MH = downcall(
+            "bpf_map_update_elem",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
+            ERRNO_OPTION);
+    static final MethodHandle bpf_map_lookup_elem$MH =
+            downcall("bpf_map_lookup_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle bpf_map_delete_elem$MH =
+            downcall("bpf_map_delete_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /**
+     * {@code int bpf_prog_query(int target_fd, enum bpf_attach_type type, __u32 query_flags, __u32
+     * *attach_flags, __u32 *prog_ids, __u32 *prog_cnt)}.
+     */
+    static final MethodHandle bpf_prog_query$MH = downcall(
+            "bpf_prog_query",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
+            ERRNO_OPTION);
+    /** {@code int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len)}. */
+    static final MethodHandle bpf_obj_get_info_by_fd$MH = downcall(
+            "bpf_obj_get_info_by_fd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_enable_stats(enum bpf_stats_type type)}: a file descriptor keeping stats on, or -errno. */
+    static final MethodHandle bpf_enable_stats$MH =
+            downcall("bpf_enable_stats", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
+
+    /** {@code int (*libbpf_print_fn_t)(enum libbpf_print_level, const char *fmt, va_list ap)}. */
+    private static final FunctionDescriptor LIBBPF_PRINT_FN_T =
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+
+    private static final System.Logger LOG = System.getLogger("dev.wgpr.enforcement.bpf.libbpf");
+    private static final ThreadLocal<List<String>> CAPTURED = ThreadLocal.withInitial(ArrayList::new);
+
+    static {
+        try {
+            MethodHandle print = MethodHandles.lookup()
+                    .findStatic(
+                            Libbpf.class,
+                            "print",
+                            MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class));
+            MemorySegment stub = LINKER.upcallStub(print, LIBBPF_PRINT_FN_T, Arena.global());
+            MemorySegment previous = (MemorySegment) libbpf_set_print$MH.invokeExact(stub);
+            assert previous != null;
+        } catch (Throwable t) {
+            throw new ExceptionInInitializerError(t);
+        }
+    }
+
+    /**
+     * libbpf's print callback. Formats with libc's {@code vsnprintf} (the {@code va_list} is consumed
+     * once), keeps warnings for the exception of the current call and logs them. Never throws into
+     * native code.
+     */
+    private static int print(int level, MemorySegment format, MemorySegment args) {
+        try {
+            if (level == LIBBPF_DEBUG) {
+                return 0;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment buffer = arena.allocate(1024);
+                int n = (int) Libc.vsnprintf$MH.invokeExact(buffer, buffer.byteSize(), format, args);
+                if (n < 0) {
+                    return 0;
+                }
+                String message = buffer.getString(0).stripTrailing();
+                if (level == LIBBPF_WARN) {
+                    CAPTURED.get().add(message);
+                    LOG.log(System.Logger.Level.DEBUG, message);
+                } else {
+                    LOG.log(System.Logger.Level.TRACE, message);
+                }
+                return n;
+            }
+        } catch (Throwable t) {
+            return 0;
+        }
+    }
+
+    /** Starts collecting libbpf's warnings on this thread (for the next {@link BpfException}). */
+    static void clearLog() {
+        CAPTURED.get().clear();
+    }
+
+    /** The warnings libbpf printed on this thread since {@link #clearLog()}. */
+    static List<String> takeLog() {
+        List<String> log = List.copyOf(CAPTURED.get());
+        CAPTURED.get().clear();
+        return log;
+    }
+
+    static MemorySegment allocateCallState(Arena arena) {
+        return arena.allocate(CALL_STATE);
+    }
+
+    static int errno(MemorySegment callState) {
+        return (int) ERRNO.get(callState, 0L);
+    }
+
+    /** A C string libbpf owns (e.g. its version string), read up to its NUL. */
+    static String string(MemorySegment pointer) {
+        return pointer.reinterpret(Long.MAX_VALUE).getString(0);
+    }
+
+    /** The version libbpf reports about itself, e.g. {@code v1.1}. */
+    static String versionString() {
+        try {
+            return string((MemorySegment) libbpf_version_string$MH.invokeExact());
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    static int majorVersion() {
+        try {
+            return (int) libbpf_major_version$MH.invokeExact();
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    static int minorVersion() {
+        try {
+            return (int) libbpf_minor_version$MH.invokeExact();
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    private static SymbolLookup lookup() {
+        try {
+            return SymbolLookup.libraryLookup(SONAME, Arena.global());
+        } catch (IllegalArgumentException e) {
+            UnsatisfiedLinkError error =
+                    new UnsatisfiedLinkError("cannot load " + SONAME + "; install it with: apt-get install libbpf1");
+            error.initCause(e);
+            throw error;
+        }
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        MemorySegment symbol =
+                LIBRARY.find(name).orElseThrow(() -> new UnsatisfiedLinkError(SONAME + " has no symbol " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.wgpr.enforcement.cgroup;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where the cgroup v2 hierarchy is mounted, found in {@code /proc/self/mountinfo} (never assumed to be
+ * {@code /sys/fs/cgroup}).
+ *
+ * @param path the cgroup2 mount point, e.g. {@code /sys/fs/cgroup} or {@code /sys/fs/cgroup/unified}
+ * @param v1Hierarchies the cgroup v1 hierarchies mounted beside it (their options, e.g. {@code
+ *     "cpu"}, {@code "name=systemd"}); empty on a pure unified system
+ */
+public record Cgroup2Mount(Path path, List<String> v1Hierarchies) {
+    public Cgroup2Mount {
+        v1Hierarchies = List.copyOf(v1Hierarchies);
+    }
+
+    /** The cgroup2 mount of this process's mount namespace, or empty when there is none. */
+    public static Optional<Cgroup2Mount> find() throws IOException {
+        return parse(Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Parses mountinfo lines ({@code proc(5)}): {@code ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS
+     * [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS}. With several cgroup2 mounts, {@code /sys/fs/cgroup}
+     * wins, then the first one listed.
+     */
+    static Optional<Cgroup2Mount> parse(List<String> mountinfo) {
+        List<Path> cgroup2 = new ArrayList<>();
+        List<String> v1 = new ArrayList<>();
+        for (String line : mountinfo) {
+            String[] fields = line.split(" ");
+            int separator = List.of(fields).indexOf("-");
+            if (separator < 6 || separator + 3 > fields.length) {
+                continue;
+            }
+            String fsType = fields[separator + 1];
+            if (fsType.equals("cgroup2")) {
+                cgroup2.add(Path.of(unescape(fields[4])));
+            } else if (fsType.equals("cgroup")) {
+                v1.add(v1Name(fields[separator + 3]));
+            }
+        }
+        Path standard = Path.of("/sys/fs/cgroup");
+        return cgroup2.stream()
+                .filter(standard::equals)
+                .findFirst()
+                .or(() -> cgroup2.stream().findFirst())
+                .map(path -> new Cgroup2Mount(path, v1));
+    }
+
+    /** Whether cgroup v1 hierarchies are mounted too (systemd's "hybrid" layout). */
+    public boolean hybrid() {
+        return !v1Hierarchies.isEmpty();
+    }
+
+    /** E.g. "/sys/fs/cgroup/unified (hybrid layout: 9 cgroup v1 hierarchies mounted beside it)". */
+    public String describe() {
+        if (!hybrid()) {
+            return path + " (unified hierarchy)";
+        }
+        return path + " (hybrid layout: " + v1Hierarchies.size() + " cgroup v1 hierarchies mounted beside it)";
+    }
+
+    /** The controller or name of a v1 hierarchy from its super options, e.g. "rw,cpu" → "cpu". */
+    private static String v1Name(String superOptions) {
+        List<String> names = new ArrayList<>();
+        for (String option : superOptions.split(",")) {
+            if (!option.equals("rw") && !option.equals("ro") && !option.contains("release_agent")) {
+                names.add(option);
+            }
+        }
+        return String.join("+", names);
+    }
+
+    /** mountinfo escapes space, tab, newline and backslash as three octal digits. */
+    static String unescape(String field) {
+        StringBuilder out = new StringBuilder(field.length());
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && isOctal(field, i + 1)) {
+                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static boolean isOctal(String s, int from) {
+        if (from + 3 > s.length()) {
+            return false;
+        }
+        for (int i = from; i < from + 3; i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '7') {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,252 @@
+package dev.wgpr.routes.netlink;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.wgpr.common.linux.LoadedLibrary;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * libmnl ({@code libmnl.so.0}) through FFM, written by hand in the style of jextract output: one
+ * {@code static final} method handle per exported function, errno captured through the linker's call
+ * state, and the kernel's netlink structs as explicit layouts. libmnl's macros ({@code
+ * mnl_attr_for_each}, {@code mnl_nlmsg_for_each_msg}, ...) are done in Java by {@link NetlinkMessage}.
+ *
+ * <p>Every libmnl binding of the project lives here; the rest of the module talks netlink through
+ * {@link NetlinkSocket}.
+ */
+@SuppressWarnings("restricted") // FFM downcalls and upcalls are restricted methods; this class is where we accept that.
+final class Libmnl {
+    private Libmnl() {}
+
+    static final String SONAME = "libmnl.so.0";
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBRARY = lookup();
+
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+
+    // <linux/netlink.h>
+    static final int NETLINK_ROUTE = 0;
+    static final int NETLINK_GENERIC = 16;
+    static final short NLM_F_REQUEST = 0x1;
+    static final short NLM_F_MULTI = 0x2;
+    static final short NLM_F_ACK = 0x4;
+    static final short NLM_F_ROOT = 0x100;
+    static final short NLM_F_MATCH = 0x200;
+    static final short NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+    static final short NLMSG_NOOP = 1;
+    static final short NLMSG_ERROR = 2;
+    static final short NLMSG_DONE = 3;
+    static final int NLA_TYPE_MASK = 0x3fff; // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
+
+    // <libmnl/libmnl.h>
+    static final int MNL_SOCKET_AUTOPID = 0;
+    /** {@code MNL_SOCKET_DUMP_SIZE}: large enough that the kernel never truncates a dump message. */
+    static final int MNL_SOCKET_DUMP_SIZE = 32768;
+
+    static final int MNL_ALIGNTO = 4;
+    static final int MNL_CB_ERROR = -1;
+    static final int MNL_CB_STOP = 0;
+    static final int MNL_CB_OK = 1;
+
+    // <linux/rtnetlink.h>, <linux/if_link.h>, <linux/if.h>
+    static final short RTM_NEWLINK = 16;
+    static final short RTM_GETLINK = 18;
+    static final int IFLA_ADDRESS = 1;
+    static final int IFLA_IFNAME = 3;
+    static final int IFLA_MTU = 4;
+    static final int IFLA_EXT_MASK = 29;
+    static final int RTEXT_FILTER_SKIP_STATS = 1 << 3;
+
+    // <linux/genetlink.h>
+    static final short GENL_ID_CTRL = 0x10;
+    static final byte CTRL_CMD_GETFAMILY = 3;
+    static final short CTRL_ATTR_FAMILY_ID = 1;
+    static final short CTRL_ATTR_FAMILY_NAME = 2;
+
+    /** {@code struct nlmsghdr}: 16 bytes. */
+    static final StructLayout NLMSGHDR = MemoryLayout.structLayout(
+                    JAVA_INT.withName("nlmsg_len"),
+                    JAVA_SHORT.withName("nlmsg_type"),
+                    JAVA_SHORT.withName("nlmsg_flags"),
+                    JAVA_INT.withName("nlmsg_seq"),
+                    JAVA_INT.withName("nlmsg_pid"))
+            .withName("nlmsghdr");
+
+    /** {@code struct nlattr} (same shape as {@code struct rtattr}): 4 bytes, payload follows aligned to 4. */
+    static final StructLayout NLATTR = MemoryLayout.structLayout(
+                    JAVA_SHORT.withName("nla_len"), JAVA_SHORT.withName("nla_type"))
+            .withName("nlattr");
+
+    /** {@code struct nlmsgerr}: the error code and the header of the request it answers. */
+    static final StructLayout NLMSGERR = MemoryLayout.structLayout(JAVA_INT.withName("error"), NLMSGHDR.withName("msg"))
+            .withName("nlmsgerr");
+
+    /** {@code struct ifinfomsg}: 16 bytes, one byte of padding after the family. */
+    static final StructLayout IFINFOMSG = MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("ifi_family"),
+                    MemoryLayout.paddingLayout(1),
+                    JAVA_SHORT.withName("ifi_type"),
+                    JAVA_INT.withName("ifi_index"),
+                    JAVA_INT.withName("ifi_flags"),
+                    JAVA_INT.withName("ifi_change"))
+            .withName("ifinfomsg");
+
+    /** {@code struct ifaddrmsg}: 8 bytes. */
+    static final StructLayout IFADDRMSG = MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("ifa_family"),
+                    JAVA_BYTE.withName("ifa_prefixlen"),
+                    JAVA_BYTE.withName("ifa_flags"),
+                    JAVA_BYTE.withName("ifa_scope"),
+                    JAVA_INT.withName("ifa_index"))
+            .withName("ifaddrmsg");
+
+    /** {@code struct rtmsg}: 12 bytes. */
+    static final StructLayout RTMSG = MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("rtm_family"),
+                    JAVA_BYTE.withName("rtm_dst_len"),
+                    JAVA_BYTE.withName("rtm_src_len"),
+                    JAVA_BYTE.withName("rtm_tos"),
+                    JAVA_BYTE.withName("rtm_table"),
+                    JAVA_BYTE.withName("rtm_protocol"),
+                    JAVA_BYTE.withName("rtm_scope"),
+                    JAVA_BYTE.withName("rtm_type"),
+                    JAVA_INT.withName("rtm_flags"))
+            .withName("rtmsg");
+
+    /** {@code struct genlmsghdr}: 4 bytes. */
+    static final StructLayout GENLMSGHDR = MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("cmd"), JAVA_BYTE.withName("version"), JAVA_SHORT.withName("reserved"))
+            .withName("genlmsghdr");
+
+    static final long NLMSG_LEN = offset(NLMSGHDR, "nlmsg_len");
+    static final long NLMSG_TYPE = offset(NLMSGHDR, "nlmsg_type");
+    static final long NLMSG_FLAGS = offset(NLMSGHDR, "nlmsg_flags");
+    static final long NLMSG_SEQ = offset(NLMSGHDR, "nlmsg_seq");
+    static final long NLMSG_HDRLEN = align(NLMSGHDR.byteSize());
+    static final long NLA_HDRLEN = align(NLATTR.byteSize());
+    static final long IFI_TYPE = offset(IFINFOMSG, "ifi_type");
+    static final long IFI_INDEX = offset(IFINFOMSG, "ifi_index");
+    static final long IFI_FLAGS = offset(IFINFOMSG, "ifi_flags");
+
+    /** {@code int (*mnl_cb_t)(const struct nlmsghdr *nlh, void *data)}. */
+    static final FunctionDescriptor MNL_CB_T = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
+
+    static final MethodHandle mnl_socket_open2$MH =
+            downcall("mnl_socket_open2", FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    static final MethodHandle mnl_socket_bind$MH =
+            downcall("mnl_socket_bind", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    static final MethodHandle mnl_socket_close$MH =
+            downcall("mnl_socket_close", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle mnl_socket_get_fd$MH =
+            downcall("mnl_socket_get_fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle mnl_socket_get_portid$MH =
+            downcall("mnl_socket_get_portid", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static final MethodHandle mnl_socket_sendto$MH =
+            downcall("mnl_socket_sendto", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    static final MethodHandle mnl_socket_recvfrom$MH = downcall(
+            "mnl_socket_recvfrom", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    static final MethodHandle mnl_nlmsg_put_header$MH =
+            downcall("mnl_nlmsg_put_header", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    static final MethodHandle mnl_nlmsg_put_extra_header$MH =
+            downcall("mnl_nlmsg_put_extra_header", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG));
+    static final MethodHandle mnl_attr_put$MH =
+            downcall("mnl_attr_put", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_LONG, ADDRESS));
+    static final MethodHandle mnl_attr_put_u8$MH =
+            downcall("mnl_attr_put_u8", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_BYTE));
+    static final MethodHandle mnl_attr_put_u16$MH =
+            downcall("mnl_attr_put_u16", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_SHORT));
+    static final MethodHandle mnl_attr_put_u32$MH =
+            downcall("mnl_attr_put_u32", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_INT));
+    static final MethodHandle mnl_attr_put_u64$MH =
+            downcall("mnl_attr_put_u64", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_LONG));
+    static final MethodHandle mnl_attr_put_strz$MH =
+            downcall("mnl_attr_put_strz", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, ADDRESS));
+    static final MethodHandle mnl_attr_nest_start$MH =
+            downcall("mnl_attr_nest_start", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_SHORT));
+    static final MethodHandle mnl_attr_nest_end$MH =
+            downcall("mnl_attr_nest_end", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    /**
+     * {@code int mnl_cb_run(const void *buf, size_t numbytes, unsigned int seq, unsigned int portid,
+     * mnl_cb_t cb_data, void *data)}: -1 with errno on an error message or a sequence/port mismatch,
+     * {@link #MNL_CB_STOP} at the end of a dump, {@link #MNL_CB_OK} when more is to come.
+     */
+    static final MethodHandle mnl_cb_run$MH = downcall(
+            "mnl_cb_run",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO_OPTION);
+
+    static MemorySegment allocateCallState(Arena arena) {
+        return arena.allocate(CALL_STATE);
+    }
+
+    static int errno(MemorySegment callState) {
+        return (int) ERRNO.get(callState, 0L);
+    }
+
+    /** {@code MNL_ALIGN}. */
+    static long align(long length) {
+        return (length + MNL_ALIGNTO - 1) & ~(long) (MNL_ALIGNTO - 1);
+    }
+
+    /**
+     * A pointer libmnl or the kernel handed us, viewed as {@code size} bytes. The one place this module
+     * trusts a native size ({@code MemorySegment.reinterpret}), so it stays next to the bindings.
+     */
+    static MemorySegment view(MemorySegment pointer, long size) {
+        if (pointer.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException("libmnl returned NULL");
+        }
+        return pointer.reinterpret(size);
+    }
+
+    /** An upcall stub for a {@code mnl_cb_t}, valid as long as {@code arena}. */
+    static MemorySegment callback(MethodHandle target, Arena arena) {
+        return LINKER.upcallStub(target, MNL_CB_T, arena);
+    }
+
+    /**
+     * libmnl has no version function. What we can state truthfully is which file the dynamic linker
+     * loaded and which Debian package (and version) installed it.
+     */
+    static String version() {
+        return LoadedLibrary.find(SONAME)
+                .map(LoadedLibrary::describe)
+                .orElse(SONAME + " (loaded from an unknown file)");
+    }
+
+    private static long offset(StructLayout layout, String field) {
+        return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
+
+    private static SymbolLookup lookup() {
+        try {
+            return SymbolLookup.libraryLookup(SONAME, Arena.global());
+        } catch (IllegalArgumentException e) {
+            UnsatisfiedLinkError error =
+                    new UnsatisfiedLinkError("cannot load " + SONAME + "; install it with: apt-get install libmnl0");
+            error.initCause(e);
+            throw error;
+        }
+    }
+
+    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        MemorySegment symbol =
+                LIBRARY.find(name).orElseThrow(() -> new UnsatisfiedLinkError(SONAME + " has no symbol " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+}

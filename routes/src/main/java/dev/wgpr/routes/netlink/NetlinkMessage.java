@@ -1,0 +1,96 @@
+package dev.wgpr.routes.netlink;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One received netlink message, viewed in place in the receive buffer: valid only during the callback
+ * that received it, so copy out what you keep. Does in Java what libmnl's macros do in C ({@code
+ * mnl_nlmsg_get_payload}, {@code mnl_attr_for_each}, {@code mnl_attr_get_*}).
+ */
+final class NetlinkMessage {
+    private final MemorySegment message;
+
+    /** {@code header} points at a {@code struct nlmsghdr}; its {@code nlmsg_len} bounds the view. */
+    NetlinkMessage(MemorySegment header) {
+        MemorySegment sized = Libmnl.view(header, Libmnl.NLMSGHDR.byteSize());
+        int length = sized.get(JAVA_INT, Libmnl.NLMSG_LEN);
+        if (length < Libmnl.NLMSGHDR.byteSize()) {
+            throw new IllegalStateException("netlink message shorter than its header: " + length);
+        }
+        this.message = Libmnl.view(header, length);
+    }
+
+    short type() {
+        return message.get(JAVA_SHORT, Libmnl.NLMSG_TYPE);
+    }
+
+    short flags() {
+        return message.get(JAVA_SHORT, Libmnl.NLMSG_FLAGS);
+    }
+
+    /** {@code mnl_nlmsg_get_payload}: what follows the aligned header. */
+    MemorySegment payload() {
+        return message.asSlice(Libmnl.NLMSG_HDRLEN);
+    }
+
+    /**
+     * {@code mnl_attr_for_each(attr, nlh, offset)}: the attributes after a family header of {@code
+     * offset} bytes (e.g. {@code sizeof(struct ifinfomsg)}).
+     */
+    List<Attribute> attributes(long offset) {
+        return Attribute.parse(payload().asSlice(Libmnl.align(offset)));
+    }
+
+    /** One {@code struct nlattr} and its payload. */
+    record Attribute(int type, MemorySegment payload) {
+        /** {@code mnl_attr_for_each_payload}: stops at the first attribute that does not fit. */
+        static List<Attribute> parse(MemorySegment area) {
+            List<Attribute> attributes = new ArrayList<>();
+            long offset = 0;
+            while (offset + Libmnl.NLA_HDRLEN <= area.byteSize()) {
+                int length = Short.toUnsignedInt(area.get(JAVA_SHORT, offset));
+                int type = Short.toUnsignedInt(area.get(JAVA_SHORT, offset + 2)) & Libmnl.NLA_TYPE_MASK;
+                if (length < Libmnl.NLA_HDRLEN || offset + length > area.byteSize()) {
+                    break; // mnl_attr_ok() fails: truncated or corrupt
+                }
+                attributes.add(
+                        new Attribute(type, area.asSlice(offset + Libmnl.NLA_HDRLEN, length - Libmnl.NLA_HDRLEN)));
+                offset += Libmnl.align(length);
+            }
+            return attributes;
+        }
+
+        int u32() {
+            requireLength(4);
+            return payload.get(JAVA_INT, 0);
+        }
+
+        int u16() {
+            requireLength(2);
+            return Short.toUnsignedInt(payload.get(JAVA_SHORT, 0));
+        }
+
+        /** {@code mnl_attr_get_str}: a NUL-terminated string, or all bytes when there is no NUL. */
+        String string() {
+            byte[] bytes = payload.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            int end = 0;
+            while (end < bytes.length && bytes[end] != 0) {
+                end++;
+            }
+            return new String(bytes, 0, end, StandardCharsets.UTF_8);
+        }
+
+        private void requireLength(int length) {
+            if (payload.byteSize() < length) {
+                throw new IllegalStateException(
+                        "attribute " + type + " has " + payload.byteSize() + " bytes, expected " + length);
+            }
+        }
+    }
+}

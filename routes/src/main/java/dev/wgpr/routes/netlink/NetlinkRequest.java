@@ -1,0 +1,102 @@
+package dev.wgpr.routes.netlink;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A netlink request being built in a native buffer with libmnl's {@code mnl_nlmsg_put_header}, {@code
+ * mnl_nlmsg_put_extra_header} and {@code mnl_attr_put_*}. The sequence number is set when it is sent.
+ */
+final class NetlinkRequest {
+    /** Room for a header, a family header and a few attributes; checked on every put. */
+    static final int CAPACITY = 4096;
+
+    private final MemorySegment buffer;
+    private final MemorySegment header;
+    private final Arena arena;
+
+    NetlinkRequest(Arena arena, short type, short flags) {
+        this.arena = arena;
+        this.buffer = arena.allocate(CAPACITY, 8);
+        try {
+            this.header = Libmnl.view((MemorySegment) Libmnl.mnl_nlmsg_put_header$MH.invokeExact(buffer), CAPACITY);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        header.set(ValueLayout.JAVA_SHORT, Libmnl.NLMSG_TYPE, type);
+        header.set(ValueLayout.JAVA_SHORT, Libmnl.NLMSG_FLAGS, flags);
+    }
+
+    /** {@code mnl_nlmsg_put_extra_header}: a zeroed family header of {@code size} bytes to fill in. */
+    MemorySegment putExtraHeader(long size) {
+        ensureRoom(size);
+        try {
+            MemorySegment extra = (MemorySegment) Libmnl.mnl_nlmsg_put_extra_header$MH.invokeExact(header, size);
+            return Libmnl.view(extra, size);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    NetlinkRequest putU32(short type, int value) {
+        ensureRoom(Libmnl.NLA_HDRLEN + 4);
+        try {
+            Libmnl.mnl_attr_put_u32$MH.invokeExact(header, type, value);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
+    NetlinkRequest putU16(short type, short value) {
+        ensureRoom(Libmnl.NLA_HDRLEN + 4);
+        try {
+            Libmnl.mnl_attr_put_u16$MH.invokeExact(header, type, value);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
+    /** {@code mnl_attr_put_strz}: a NUL-terminated string attribute. */
+    NetlinkRequest putStrz(short type, String value) {
+        MemorySegment string = arena.allocateFrom(value);
+        ensureRoom(Libmnl.NLA_HDRLEN + string.byteSize());
+        try {
+            Libmnl.mnl_attr_put_strz$MH.invokeExact(header, type, string);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
+    void sequence(int seq) {
+        header.set(ValueLayout.JAVA_INT, Libmnl.NLMSG_SEQ, seq);
+    }
+
+    int length() {
+        return header.get(ValueLayout.JAVA_INT, Libmnl.NLMSG_LEN);
+    }
+
+    short flags() {
+        return header.get(ValueLayout.JAVA_SHORT, Libmnl.NLMSG_FLAGS);
+    }
+
+    MemorySegment segment() {
+        return buffer.asSlice(0, length());
+    }
+
+    private void ensureRoom(long more) {
+        if (length() + Libmnl.align(more) > CAPACITY) {
+            throw new IllegalStateException("netlink request larger than " + CAPACITY + " bytes");
+        }
+    }
+
+    private static AssertionError unexpected(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return new AssertionError("libmnl call failed unexpectedly", t);
+    }
+}
