@@ -27,20 +27,22 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "check",
+        mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
             "Validate a config and print what `wg-pr up` would do with it: the interface, the route mode,"
                     + " each peer's routes, the internal prefixes and the apps allowed to reach them.",
-            "",
-            "Every mistake in the file is reported at once, one per line, as FILE:LINE:COLUMN: FIELD: MESSAGE."
-                    + " Nothing on the system is changed and no name is resolved.",
+            "Nothing on the system is changed and no name is resolved. Every mistake in the file is reported"
+                    + " at once, one per line:",
+            "  FILE:LINE:COLUMN: FIELD: MESSAGE",
         },
         footer = {
             "",
             "Example:",
             "  wg-pr check /etc/wg-pr/corp.toml",
+            "  wg-pr import wg0.conf -o corp.toml && wg-pr check corp.toml",
             "",
-            "Exit status: 0 if the config is valid, 2 if it is not (or cannot be read).",
+            "Exit status: 0 if the config is valid (the plan is printed), 2 if it is not or cannot be read.",
         })
 final class CheckCommand implements Callable<Integer> {
     private static final String INDENT = "                ";
