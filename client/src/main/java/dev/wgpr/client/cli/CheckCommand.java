@@ -14,6 +14,7 @@ import dev.wgpr.enforcement.policy.Protocol;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -45,7 +46,7 @@ import picocli.CommandLine.Spec;
             "Exit status: 0 if the config is valid (the plan is printed), 2 if it is not or cannot be read.",
         })
 final class CheckCommand implements Callable<Integer> {
-    private static final String INDENT = "                ";
+    private static final String INDENT = " ".repeat(18);
 
     @Parameters(paramLabel = "CONFIG", description = "The config file (TOML), such as configs/corp.toml.")
     Path configFile;
@@ -61,6 +62,9 @@ final class CheckCommand implements Callable<Integer> {
             loaded = TunnelConfig.load(configFile);
         } catch (NoSuchFileException e) {
             err.println("wg-pr: " + configFile + ": no such file");
+            return WgPrCommand.EXIT_BAD_INPUT;
+        } catch (CharacterCodingException e) {
+            err.println("wg-pr: " + configFile + " is not UTF-8 text, so it cannot be TOML");
             return WgPrCommand.EXIT_BAD_INPUT;
         } catch (IOException e) {
             err.println("wg-pr: cannot read " + configFile + ": " + e.getMessage());

@@ -80,7 +80,7 @@ class CheckCommandTest {
                 "128.0.0.0/1 dev full",
                 "::/1 dev full",
                 "8000::/1 dev full",
-                "apps          none")) {
+                "apps            none")) {
             assertTrue(run.out().contains(expected), () -> "missing '" + expected + "' in:\n" + run.out());
         }
     }
@@ -102,7 +102,7 @@ class CheckCommandTest {
         assertEquals(0, run.exitCode(), run.err());
         assertEquals(
                 config + ":2:18: warning: interface.privateKeyFile: `" + key + "' is world accessible\n", run.err());
-        assertTrue(run.out().contains("private key   from " + key), run.out());
+        assertTrue(run.out().contains("private key     from " + key), run.out());
     }
 
     @Test
@@ -111,6 +111,14 @@ class CheckCommandTest {
         CliRun run = CliRun.of("check", config.toString());
         assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
         assertEquals("wg-pr: " + config + ": no such file\n", run.err());
+    }
+
+    @Test
+    void configThatIsNotUtf8ExitsTwo(@TempDir Path directory) throws IOException {
+        Path config = Files.write(directory.resolve("latin1.toml"), new byte[] {'#', ' ', (byte) 0xe9, '\n'});
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
+        assertEquals("wg-pr: " + config + " is not UTF-8 text, so it cannot be TOML\n", run.err());
     }
 
     @Test
