@@ -53,7 +53,7 @@ public final class ChaChaPoly {
      * Seals {@code in[inOff, inOff+len)} into {@code out[outOff, outOff+len+16)} (ciphertext then tag);
      * {@code in} and {@code out} may be the same array at the same offset (in place).
      *
-     * @return the number of bytes written, {@code len + 16}
+     * @return the number of bytes written, {@code len + 16}; -1 if the key has been destroyed
      */
     public static int seal(
             AeadKey key, long counter, byte[] ad, byte[] in, int inOff, int len, byte[] out, int outOff) {
@@ -84,6 +84,11 @@ public final class ChaChaPoly {
             return length;
         } catch (AEADBadTagException e) {
             return -1;
+        } catch (InvalidKeyException e) {
+            if (key.isDestroyed()) {
+                return -1; // destroyed by another thread (a keypair rotated out) while we held it
+            }
+            throw new IllegalArgumentException("not a usable ChaCha20-Poly1305 key", e);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("ChaCha20-Poly1305 decryption failed to run", e);
         }
@@ -138,8 +143,13 @@ public final class ChaChaPoly {
                 cipher.updateAAD(ad);
             }
             return cipher.doFinal(in, inOff, len, out, outOff);
-        } catch (InvalidKeyException | InvalidAlgorithmParameterException e) {
+        } catch (InvalidKeyException e) {
+            if (key.isDestroyed()) {
+                return -1;
+            }
             throw new IllegalArgumentException("not a usable ChaCha20-Poly1305 key", e);
+        } catch (InvalidAlgorithmParameterException e) {
+            throw new IllegalArgumentException("not a usable ChaCha20-Poly1305 nonce", e);
         } catch (GeneralSecurityException e) {
             throw new IllegalArgumentException("ChaCha20-Poly1305 encryption failed (output too short?)", e);
         }
