@@ -120,6 +120,15 @@ class ReplayWindowTest {
     }
 
     @Test
+    void aJumpOfExactlyTheRingSizeFindsItsWordCleared() {
+        // Same ring slot and same bit as the counter before, one full ring (2048) later: it is new.
+        assertTrue(window.accept(100));
+        assertTrue(window.accept(100 + ReplayWindow.BITS_TOTAL));
+        assertTrue(window.accept(100 + 3L * ReplayWindow.BITS_TOTAL));
+        assertFalse(window.accept(100 + 3L * ReplayWindow.BITS_TOTAL));
+    }
+
+    @Test
     void aLargeJumpClearsTheWholeRing() {
         assertTrue(window.accept(5));
         assertTrue(window.accept(1_000_000));
