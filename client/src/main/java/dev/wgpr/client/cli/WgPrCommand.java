@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             GenkeyCommand.class,
             GenpskCommand.class,
+            ImportCommand.class,
             PubkeyCommand.class,
             CommandLine.HelpCommand.class,
         })
