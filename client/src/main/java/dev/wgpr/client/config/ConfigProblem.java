@@ -1,0 +1,76 @@
+package dev.wgpr.client.config;
+
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Objects;
+
+/**
+ * One mistake (or, for {@link Reason#KEY_FILE_ACCESSIBLE}, one warning) in a config file, with
+ * where it is: {@code corp.toml:12:9: peer[0].allowedApps[1].allow[2]: grant … is outside …}.
+ *
+ * @param line 1-based
+ * @param column 1-based
+ * @param field the path of the value, such as {@code peer[0].allowedApps[1].allow[2]}; empty for
+ *     TOML syntax errors, which belong to no field
+ */
+public record ConfigProblem(Path file, int line, int column, String field, Reason reason, String message) {
+    /** In the order of the file, as a compiler lists them. */
+    static final Comparator<ConfigProblem> BY_POSITION =
+            Comparator.comparingInt(ConfigProblem::line).thenComparingInt(ConfigProblem::column);
+
+    public enum Reason {
+        TOML_SYNTAX,
+        UNKNOWN_KEY,
+        MISSING_REQUIRED_KEY,
+        WRONG_TYPE,
+        /** Not 44 characters of canonical base64, not 32 bytes, or all zero. */
+        BAD_KEY,
+        /** Two keys that say the same thing, such as privateKey and privateKeyFile. */
+        CONFLICTING_KEYS,
+        UNREADABLE_KEY_FILE,
+        BAD_ADDRESS,
+        BAD_PREFIX,
+        HOST_BITS_SET,
+        BAD_ENDPOINT,
+        BAD_PORT,
+        BAD_KEEPALIVE,
+        MTU_OUT_OF_RANGE,
+        BAD_INTERFACE_NAME,
+        BAD_ROUTE_MODE,
+        BAD_PEER_NAME,
+        BAD_APP_NAME,
+        DUPLICATE_APP_NAME,
+        DUPLICATE_PEER_KEY,
+        /** A peer whose public key is our own: WireGuard would never complete a handshake with it. */
+        PEER_IS_SELF,
+        EXEC_NOT_ABSOLUTE,
+        BAD_SHA256,
+        BAD_GRANT_SYNTAX,
+        BAD_PORT_RANGE,
+        GRANT_OUTSIDE_ALLOWED_IPS,
+        NO_PEERS,
+        /** A warning, not an error: a key file that others than its owner may read or write. */
+        KEY_FILE_ACCESSIBLE;
+
+        public boolean isWarning() {
+            return this == KEY_FILE_ACCESSIBLE;
+        }
+    }
+
+    public ConfigProblem {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(message, "message");
+        if (line < 1 || column < 1) {
+            throw new IllegalArgumentException("positions are 1-based: " + line + ":" + column);
+        }
+    }
+
+    /** One line, as compilers write them: {@code FILE:LINE:COLUMN: [warning: ]FIELD: MESSAGE}. */
+    @Override
+    public String toString() {
+        return file + ":" + line + ":" + column + ": " + (reason.isWarning() ? "warning: " : "")
+                + (field.isEmpty() ? "" : field + ": ") + message;
+    }
+}

@@ -1,0 +1,328 @@
+package dev.wgpr.client.config;
+
+import dev.wgpr.client.config.ConfigProblem.Reason;
+import dev.wgpr.common.net.InterfaceAddress;
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.common.net.IpText;
+import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.tunnel.crypto.Key;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.function.LongPredicate;
+import java.util.stream.Collectors;
+import org.tomlj.Toml;
+import org.tomlj.TomlParseError;
+import org.tomlj.TomlParseResult;
+import org.tomlj.TomlVersion;
+
+/**
+ * Turns config text into a {@link TunnelConfig}, collecting every error of the file instead of
+ * stopping at the first. Each section reader returns empty when its section had errors, so records
+ * are only built from values that passed.
+ */
+final class ConfigReader {
+    private static final List<String> ROOT_KEYS = List.of("interface", "peer");
+    private static final List<String> INTERFACE_KEYS =
+            List.of("name", "privateKey", "privateKeyFile", "address", "listenPort", "mtu", "dns", "routeMode");
+    private static final List<String> PEER_KEYS = List.of(
+            "name",
+            "publicKey",
+            "presharedKey",
+            "presharedKeyFile",
+            "endpoint",
+            "allowedIPs",
+            "persistentKeepalive",
+            "allowedApps");
+    private static final List<String> APP_KEYS = List.of("name", "exec", "sha256", "allow");
+
+    private final Path source;
+    private final Problems problems;
+    /** Peer public keys seen so far, with the field of the peer that has each. */
+    private final Map<Key, String> peerKeys = new HashMap<>();
+    /** App names seen so far, with the field where each was first named. */
+    private final Map<String, String> appNames = new HashMap<>();
+
+    private ConfigReader(Path source) {
+        this.source = source;
+        this.problems = new Problems(source);
+    }
+
+    /** A key and, when it was read from a file, that file. */
+    private record KeySource(Key key, Optional<Path> file) {}
+
+    static LoadedConfig read(String toml, Path source) throws BadConfigException {
+        ConfigReader reader = new ConfigReader(source);
+        TomlParseResult parsed = Toml.parse(toml, TomlVersion.V1_0_0);
+        for (TomlParseError error : parsed.errors()) {
+            reader.problems.error(error.position(), "", Reason.TOML_SYNTAX, error.getMessage());
+        }
+        // What tomlj recovered from a syntax error is a guess; judging it would report mistakes the
+        // writer did not make. Syntax errors alone, then.
+        reader.problems.throwIfAny();
+        Optional<TunnelConfig> config =
+                reader.tunnel(new TableReader(reader.problems, parsed, "", Problems.START, ROOT_KEYS));
+        reader.problems.throwIfAny();
+        return new LoadedConfig(config.orElseThrow(), reader.problems.warnings());
+    }
+
+    private Optional<TunnelConfig> tunnel(TableReader root) {
+        Optional<TableReader> interfaceTable = root.table("interface", INTERFACE_KEYS);
+        if (!root.has("interface")) {
+            root.missing("interface", "no [interface] section");
+        }
+        Optional<InterfaceConfig> iface = interfaceTable.flatMap(this::readInterface);
+        Optional<Key> ourPublicKey = iface.map(InterfaceConfig::publicKey);
+
+        Optional<List<TableReader>> peerTables = root.tables("peer", PEER_KEYS);
+        if (!root.has("peer") || peerTables.map(List::isEmpty).orElse(false)) {
+            problems.error(
+                    root.has("peer")
+                            ? root.keyPosition("peer")
+                            : interfaceTable.map(TableReader::position).orElse(Problems.START),
+                    "peer",
+                    Reason.NO_PEERS,
+                    "no peers: add a [[peer]] section");
+        }
+        List<TableReader> peerReaders = peerTables.orElse(List.of());
+        List<Optional<PeerConfig>> peers =
+                peerReaders.stream().map(peer -> readPeer(peer, ourPublicKey)).toList();
+
+        if (iface.isEmpty() || !peers.stream().allMatch(Optional::isPresent) || peers.isEmpty()) {
+            return Optional.empty();
+        }
+        List<PeerConfig> validPeers = peers.stream().map(Optional::orElseThrow).toList();
+        List<IpPrefix> allowedIPs =
+                validPeers.stream().flatMap(peer -> peer.allowedIPs().stream()).toList();
+        if (iface.get().routeMode() == RouteMode.DI_SEMI_DEFAULT && !RouteMode.holdsDefaultRoute(allowedIPs)) {
+            TableReader table = interfaceTable.orElseThrow();
+            problems.error(
+                    table.keyPosition("routeMode"),
+                    table.field("routeMode"),
+                    Reason.BAD_ROUTE_MODE,
+                    "di-semi-default routes everything through the tunnel, but no peer's allowedIPs holds 0.0.0.0/0"
+                            + " or ::/0, so the peers could not carry that traffic; use per-prefix or auto");
+            return Optional.empty();
+        }
+        return Optional.of(new TunnelConfig(source, iface.get(), validPeers));
+    }
+
+    private Optional<InterfaceConfig> readInterface(TableReader table) {
+        int errorsBefore = problems.errorCount();
+        Optional<String> name = table.has("name")
+                ? table.string("name").flatMap(value -> table.parse(value, Values::interfaceName))
+                : defaultInterfaceName(table);
+        Optional<KeySource> privateKey = readKey(table, "privateKey", "privateKeyFile", true);
+        Optional<List<InterfaceAddress>> addresses =
+                table.parseEach(table.strings("address"), Values::interfaceAddress);
+        if (!table.has("address") || addresses.map(List::isEmpty).orElse(false)) {
+            table.missing("address", "no address: set address = [\"10.8.0.2/32\"] as given by the server");
+        }
+        OptionalInt listenPort = integerIn(
+                table,
+                "listenPort",
+                InterfaceConfig::isValidListenPort,
+                Reason.BAD_PORT,
+                "listenPort %d is outside 1..65535");
+        OptionalInt mtu = integerIn(
+                table,
+                "mtu",
+                InterfaceConfig::isValidMtu,
+                Reason.MTU_OUT_OF_RANGE,
+                "mtu %d is outside " + InterfaceConfig.MIN_MTU + ".." + InterfaceConfig.MAX_MTU
+                        + " (IPv6 needs at least 1280)");
+        Optional<List<InetAddress>> dns = table.parseEach(table.strings("dns"), Values::ipAddress);
+        Optional<RouteMode> routeMode =
+                table.string("routeMode").flatMap(value -> table.parse(value, RouteMode::parse));
+
+        if (problems.errorCount() > errorsBefore) {
+            return Optional.empty();
+        }
+        return Optional.of(new InterfaceConfig(
+                name.orElseThrow(),
+                privateKey.orElseThrow().key(),
+                privateKey.orElseThrow().file(),
+                addresses.orElseThrow(),
+                listenPort,
+                mtu,
+                dns.orElse(List.of()),
+                routeMode.orElse(RouteMode.AUTO)));
+    }
+
+    /** Without a name, the interface is named after the file, as wg-quick does: corp.toml is corp. */
+    private Optional<String> defaultInterfaceName(TableReader table) {
+        String fileName =
+                source.getFileName() == null ? "" : source.getFileName().toString();
+        int dot = fileName.lastIndexOf('.');
+        String stem = dot > 0 ? fileName.substring(0, dot) : fileName;
+        if (InterfaceConfig.isValidName(stem)) {
+            return Optional.of(stem);
+        }
+        problems.error(
+                table.position(),
+                table.field("name"),
+                Reason.BAD_INTERFACE_NAME,
+                "no name set, and the file name stem '" + stem
+                        + "' is no Linux interface name (1 to 15 of a-z A-Z 0-9 _ = + . -); set name");
+        return Optional.empty();
+    }
+
+    private Optional<PeerConfig> readPeer(TableReader table, Optional<Key> ourPublicKey) {
+        int errorsBefore = problems.errorCount();
+        Optional<String> name = table.string("name").flatMap(value -> table.parse(value, Values::peerName));
+        Optional<Key> publicKey = table.requiredString("publicKey", "every peer needs its publicKey")
+                .flatMap(value ->
+                        table.parse(value, Values::key).filter(key -> isNewPeerKey(key, value, table, ourPublicKey)));
+        Optional<KeySource> presharedKey = readKey(table, "presharedKey", "presharedKeyFile", false);
+        Optional<Endpoint> endpoint = table.string("endpoint").flatMap(value -> table.parse(value, Endpoint::parse));
+        int errorsBeforeAllowedIPs = problems.errorCount();
+        Optional<List<IpPrefix>> allowedIPs = table.parseEach(table.strings("allowedIPs"), Values::prefix);
+        boolean allowedIPsAllParsed = problems.errorCount() == errorsBeforeAllowedIPs;
+        if (!table.has("allowedIPs") || allowedIPs.map(List::isEmpty).orElse(false)) {
+            table.missing(
+                    "allowedIPs", "no allowedIPs: list the prefixes behind this peer, such as [\"10.20.0.0/16\"]");
+        }
+        OptionalInt keepalive = integerIn(
+                table,
+                "persistentKeepalive",
+                PeerConfig::isValidKeepalive,
+                Reason.BAD_KEEPALIVE,
+                "persistentKeepalive %d is outside 0..65535 seconds");
+        // Grants are checked only against allowedIPs that all parsed; otherwise every grant under a
+        // mistyped prefix would be reported too.
+        Optional<List<IpPrefix>> completeAllowedIPs =
+                allowedIPs.filter(prefixes -> allowedIPsAllParsed && !prefixes.isEmpty());
+        List<Optional<AppConfig>> apps = table.tables("allowedApps", APP_KEYS).orElse(List.of()).stream()
+                .map(app -> readApp(app, completeAllowedIPs))
+                .toList();
+
+        if (problems.errorCount() > errorsBefore) {
+            return Optional.empty();
+        }
+        return Optional.of(new PeerConfig(
+                name.orElse(table.path().replace("[", "").replace("]", "")),
+                publicKey.orElseThrow(),
+                presharedKey.map(KeySource::key),
+                presharedKey.flatMap(KeySource::file),
+                endpoint,
+                allowedIPs.orElseThrow(),
+                keepalive,
+                apps.stream().map(Optional::orElseThrow).toList()));
+    }
+
+    /** Records the key and reports a duplicate, or our own key, at the value that repeats it. */
+    private boolean isNewPeerKey(Key key, Located<String> value, TableReader table, Optional<Key> ourPublicKey) {
+        if (ourPublicKey.isPresent() && ourPublicKey.get().equals(key)) {
+            problems.error(
+                    value,
+                    Reason.PEER_IS_SELF,
+                    "this is our own public key (from the interface's private key); a peer is the other side");
+            return false;
+        }
+        String first = peerKeys.putIfAbsent(key, table.path());
+        if (first != null) {
+            problems.error(value, Reason.DUPLICATE_PEER_KEY, "the same public key as " + first);
+            return false;
+        }
+        return true;
+    }
+
+    private Optional<AppConfig> readApp(TableReader table, Optional<List<IpPrefix>> allowedIPs) {
+        int errorsBefore = problems.errorCount();
+        Optional<String> name = table.requiredString("name", "every app needs a name")
+                .flatMap(value -> table.parse(value, Values::appName).filter(appName -> isNewAppName(appName, value)));
+        Optional<Path> exec = table.string("exec").flatMap(value -> table.parse(value, Values::exec));
+        Optional<String> sha256 = table.string("sha256").flatMap(value -> table.parse(value, Values::sha256));
+        Optional<List<Located<String>>> allow = table.strings("allow");
+        List<Grant> grants = allow.orElse(List.of()).stream()
+                .map(value -> table.parse(value, Values::grant).filter(grant -> isInside(grant, value, allowedIPs)))
+                .flatMap(Optional::stream)
+                .toList();
+
+        if (problems.errorCount() > errorsBefore || allowedIPs.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new AppConfig(
+                name.orElseThrow(),
+                exec,
+                sha256,
+                allow.isPresent()
+                        ? grants
+                        : allowedIPs.get().stream().map(Grant::allOf).toList()));
+    }
+
+    private boolean isNewAppName(String name, Located<String> value) {
+        String first = appNames.putIfAbsent(name, value.field());
+        if (first != null) {
+            problems.error(
+                    value,
+                    Reason.DUPLICATE_APP_NAME,
+                    "app '" + name + "' is already defined at " + first
+                            + "; one name is one cgroup, so list its grants there");
+            return false;
+        }
+        return true;
+    }
+
+    private boolean isInside(Grant grant, Located<String> value, Optional<List<IpPrefix>> allowedIPs) {
+        if (allowedIPs.isEmpty() || PeerConfig.isWithin(grant, allowedIPs.get())) {
+            return true;
+        }
+        problems.error(
+                value,
+                Reason.GRANT_OUTSIDE_ALLOWED_IPS,
+                "grant " + grant + " is outside the peer's allowedIPs ("
+                        + allowedIPs.get().stream().map(IpText::of).collect(Collectors.joining(", ")) + ")");
+        return false;
+    }
+
+    /**
+     * A key given inline ({@code inlineKey}) or in a file ({@code fileKey}), never both. Files are
+     * relative to the config's directory.
+     */
+    private Optional<KeySource> readKey(TableReader table, String inlineKey, String fileKey, boolean required) {
+        if (table.has(inlineKey) && table.has(fileKey)) {
+            problems.error(
+                    table.keyPosition(fileKey),
+                    table.field(fileKey),
+                    Reason.CONFLICTING_KEYS,
+                    inlineKey + " and " + fileKey + " are both set; keep one");
+            return Optional.empty();
+        }
+        if (required && !table.has(inlineKey) && !table.has(fileKey)) {
+            table.missing(inlineKey, "set " + inlineKey + " (base64, from wg genkey) or " + fileKey);
+            return Optional.empty();
+        }
+        Optional<KeySource> inline = table.string(inlineKey)
+                .flatMap(value -> table.parse(value, Values::key))
+                .map(key -> new KeySource(key, Optional.empty()));
+        if (inline.isPresent()) {
+            return inline;
+        }
+        return table.string(fileKey).flatMap(value -> {
+            Path file = source.resolveSibling(value.value());
+            Optional<Key> key = table.parse(value, text -> Values.keyFile(file));
+            key.flatMap(unused -> Values.keyFileAccessWarning(file))
+                    .ifPresent(warning -> problems.warning(value, Reason.KEY_FILE_ACCESSIBLE, warning));
+            return key.map(k -> new KeySource(k, Optional.of(file)));
+        });
+    }
+
+    /** An optional integer that must satisfy {@code valid}; {@code message} formats the bad value. */
+    private OptionalInt integerIn(TableReader table, String key, LongPredicate valid, Reason reason, String message) {
+        Optional<Located<Long>> value = table.integer(key);
+        if (value.isEmpty()) {
+            return OptionalInt.empty();
+        }
+        long number = value.get().value();
+        if (!valid.test(number)) {
+            problems.error(value.get(), reason, message.formatted(number));
+            return OptionalInt.empty();
+        }
+        return OptionalInt.of((int) number);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.wgpr.client.config;
+
+import dev.wgpr.client.config.ConfigProblem.Reason;
+import dev.wgpr.common.net.InterfaceAddress;
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.InvalidGrantException;
+import dev.wgpr.tunnel.crypto.Key;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The config's value parsers: each turns text into a value or throws an {@link
+ * InvalidValueException} with the reason to report. Messages never contain key material.
+ */
+final class Values {
+    /** A key file is 44 characters of base64 and a newline; anything much longer is no key file. */
+    private static final int MAX_KEY_FILE_BYTES = 1024;
+
+    private Values() {}
+
+    static Key key(String base64) {
+        Key key;
+        try {
+            key = Key.fromBase64(base64.strip());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidValueException(Reason.BAD_KEY, "not a WireGuard key: " + e.getMessage());
+        }
+        if (key.isZero()) {
+            throw new InvalidValueException(Reason.BAD_KEY, "an all-zero key is no key");
+        }
+        return key;
+    }
+
+    /** Reads a key written by {@code wg genkey > FILE}: the key, then optional whitespace. */
+    static Key keyFile(Path file) {
+        byte[] content;
+        try {
+            if (Files.size(file) > MAX_KEY_FILE_BYTES) {
+                throw new InvalidValueException(Reason.BAD_KEY, "key file '" + file + "' is too long to hold a key");
+            }
+            content = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new InvalidValueException(Reason.UNREADABLE_KEY_FILE, "key file '" + file + "' does not exist");
+        } catch (IOException | SecurityException e) {
+            throw new InvalidValueException(
+                    Reason.UNREADABLE_KEY_FILE, "cannot read key file '" + file + "': " + e.getMessage());
+        }
+        try {
+            return key(new String(content, StandardCharsets.US_ASCII));
+        } catch (InvalidValueException e) {
+            throw new InvalidValueException(e.reason(), "key file '" + file + "': " + e.getMessage());
+        }
+    }
+
+    /** As wg-quick warns about its config: a key file others may read or change is a leaked key. */
+    static Optional<String> keyFileAccessWarning(Path file) {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty(); // unreadable files are reported as errors already
+        }
+        if (permissions.contains(PosixFilePermission.OTHERS_READ)
+                || permissions.contains(PosixFilePermission.OTHERS_WRITE)) {
+            return Optional.of("`" + file + "' is world accessible");
+        }
+        if (permissions.contains(PosixFilePermission.GROUP_READ)
+                || permissions.contains(PosixFilePermission.GROUP_WRITE)) {
+            return Optional.of("`" + file + "' is group accessible");
+        }
+        return Optional.empty();
+    }
+
+    static InterfaceAddress interfaceAddress(String text) {
+        try {
+            return InterfaceAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidValueException(Reason.BAD_ADDRESS, "bad address '" + text + "': " + e.getMessage());
+        }
+    }
+
+    static InetAddress ipAddress(String text) {
+        try {
+            return IpPrefix.parseAddress(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidValueException(Reason.BAD_ADDRESS, e.getMessage());
+        }
+    }
+
+    /** A prefix without host bits; with them, the message shows the prefix that was meant. */
+    static IpPrefix prefix(String text) {
+        InterfaceAddress address;
+        try {
+            address = InterfaceAddress.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidValueException(Reason.BAD_PREFIX, "bad prefix '" + text + "': " + e.getMessage());
+        }
+        if (address.hasHostBits()) {
+            throw new InvalidValueException(Reason.HOST_BITS_SET, address.hostBitsMessage());
+        }
+        return address.network();
+    }
+
+    static Grant grant(String text) {
+        try {
+            return Grant.parse(text);
+        } catch (InvalidGrantException e) {
+            Reason reason = switch (e.kind()) {
+                case SYNTAX -> Reason.BAD_GRANT_SYNTAX;
+                case PREFIX -> Reason.BAD_PREFIX;
+                case HOST_BITS -> Reason.HOST_BITS_SET;
+                case PORT_RANGE -> Reason.BAD_PORT_RANGE;
+            };
+            throw new InvalidValueException(reason, e.getMessage());
+        }
+    }
+
+    static String interfaceName(String name) {
+        if (!InterfaceConfig.isValidName(name)) {
+            throw new InvalidValueException(
+                    Reason.BAD_INTERFACE_NAME,
+                    "'" + name + "' is not a Linux interface name: 1 to 15 of a-z A-Z 0-9 _ = + . -, not . or ..");
+        }
+        return name;
+    }
+
+    static String appName(String name) {
+        if (!AppConfig.isValidName(name)) {
+            throw new InvalidValueException(
+                    Reason.BAD_APP_NAME,
+                    "'" + name + "' cannot name an app: it becomes a cgroup directory, so 1 to 64 of a-z 0-9 . _ -,"
+                            + " starting with a letter or digit");
+        }
+        return name;
+    }
+
+    static String peerName(String name) {
+        if (!PeerConfig.isValidName(name)) {
+            throw new InvalidValueException(
+                    Reason.BAD_PEER_NAME, "a peer name is 1 to 64 printable characters, not '" + name + "'");
+        }
+        return name;
+    }
+
+    static Path exec(String text) {
+        if (!text.startsWith("/") || text.indexOf('\0') >= 0) {
+            throw new InvalidValueException(
+                    Reason.EXEC_NOT_ABSOLUTE,
+                    "exec must be an absolute path, such as /usr/bin/ssh, not '" + text + "'");
+        }
+        return Path.of(text);
+    }
+
+    static String sha256(String text) {
+        if (!AppConfig.isValidSha256(text.toLowerCase(Locale.ROOT))) {
+            throw new InvalidValueException(
+                    Reason.BAD_SHA256,
+                    "sha256 must be 64 hex digits, as sha256sum prints them; got " + text.length() + " characters");
+        }
+        return HexFormat.of().formatHex(HexFormat.of().parseHex(text));
+    }
+}
