@@ -6,13 +6,15 @@ import java.util.regex.Pattern;
 
 /** Names wg-pr accepts, made from whatever a wg-quick file offers. */
 final class Names {
-    /** App and peer names: an app name is a cgroup directory name, so no slashes, dots first etc. */
+    /** App names: an app name is a cgroup directory name, so no slashes, no leading dot. */
     static final Pattern SAFE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     private static final int MAX_SAFE_NAME = 64;
     private static final Pattern UNSAFE_RUN = Pattern.compile("[^a-z0-9._-]+");
     private static final Pattern UNSAFE_START = Pattern.compile("^[^a-z0-9]+");
     private static final Pattern UNSAFE_END = Pattern.compile("[-.]+$");
+
+    private static final int MAX_PEER_NAME = 64;
 
     /** Linux interface names as wg-quick accepts them: at most 15 bytes (IFNAMSIZ - 1). */
     private static final Pattern INTERFACE_NAME = Pattern.compile("[a-zA-Z0-9_=+.-]{1,15}");
@@ -42,6 +44,19 @@ final class Names {
             candidate = name.substring(0, Math.min(name.length(), MAX_SAFE_NAME - suffix.length())) + suffix;
         }
         return candidate;
+    }
+
+    /**
+     * A peer name as wg-pr takes it: 1 to 64 printable characters (it only labels the peer in plans
+     * and status). Control characters become spaces; empty when nothing printable is left.
+     */
+    static String peerName(String text) {
+        String name = text.codePoints()
+                .map(c -> Character.isISOControl(c) ? ' ' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString()
+                .strip();
+        return name.length() > MAX_PEER_NAME ? name.substring(0, MAX_PEER_NAME).strip() : name;
     }
 
     static boolean isInterfaceName(String name) {

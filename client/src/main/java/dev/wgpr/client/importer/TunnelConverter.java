@@ -12,9 +12,9 @@ import static dev.wgpr.client.importer.WgQuickKey.PRESHARED_KEY;
 import static dev.wgpr.client.importer.WgQuickKey.PRIVATE_KEY;
 import static dev.wgpr.client.importer.WgQuickKey.PUBLIC_KEY;
 
+import dev.wgpr.common.net.IpText;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,16 +23,31 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
 
-/** The sections of a wg-quick file as wg-pr's interface and peers, with findings and problems. */
+/**
+ * The sections of a wg-quick file as wg-pr's interface and peers. What wg-pr has no counterpart
+ * for becomes a finding; what makes the file unusable becomes a problem.
+ */
 final class TunnelConverter {
+    /** wg-pr's MTU range: IPv6 needs 1280 (RFC 8200), and jumbo frames end at 9000. */
+    static final int MIN_MTU = 1280;
+
+    static final int MAX_MTU = 9000;
+
     /** Prefixes named in a warning before it says "and N more": enough to recognize the peer. */
     private static final int PREFIXES_IN_WARNING = 4;
 
-    private final String interfaceName;
+    private final String fileStem;
     private final Problems problems;
+    /** A wg-pr config names each app once (one app, one cgroup): the peer that has each name. */
+    private final Map<String, PeerApp> appsByName = new HashMap<>();
 
-    private TunnelConverter(String interfaceName, Problems problems) {
-        this.interfaceName = interfaceName;
+    private final Set<String> peerNames = new LinkedHashSet<>();
+    private final Map<String, Integer> peerLineByPublicKey = new HashMap<>();
+
+    private record PeerApp(String peerName, ImportedApp app) {}
+
+    private TunnelConverter(String fileStem, Problems problems) {
+        this.fileStem = fileStem;
         this.problems = problems;
     }
 
@@ -46,9 +61,8 @@ final class TunnelConverter {
     }
 
     private ImportedTunnel convert(List<WgQuickSection> sections) {
-        List<WgQuickSection> interfaces = sections.stream()
-                .filter(s -> s.kind() == WgQuickSection.Kind.INTERFACE)
-                .toList();
+        List<WgQuickSection> interfaces = sectionsOf(sections, WgQuickSection.Kind.INTERFACE);
+        List<WgQuickSection> peerSections = sectionsOf(sections, WgQuickSection.Kind.PEER);
         if (interfaces.isEmpty()) {
             problems.add(0, "[Interface]", "missing; a wg-quick file needs one [Interface] section");
         }
@@ -59,60 +73,69 @@ final class TunnelConverter {
                     "a second [Interface] section; the first is at line "
                             + interfaces.getFirst().line());
         }
-        List<Finding> interfaceFindings = new ArrayList<>();
+        if (peerSections.isEmpty()) {
+            problems.add(0, "[Peer]", "missing; wg-pr needs at least one peer to make a tunnel");
+        }
+        // Without an [Interface] the file is rejected anyway: its missing keys would only repeat that.
         WgQuickSection interfaceSection = interfaces.isEmpty()
                 ? new WgQuickSection(WgQuickSection.Kind.INTERFACE, 0, Optional.empty(), List.of())
                 : interfaces.getFirst();
+        List<Finding> interfaceFindings = new ArrayList<>();
         SectionEntries interfaceEntries = SectionEntries.of(interfaceSection, interfaceFindings, problems);
-        List<ImportedApp> appsForEveryPeer = apps(interfaceEntries, interfaceFindings);
-        if (!appsForEveryPeer.isEmpty()) {
+        ImportedInterface tunnelInterface = interfaces.isEmpty()
+                ? new ImportedInterface(
+                        fileStem, "", List.of(), OptionalInt.empty(), OptionalInt.empty(), List.of(), List.of())
+                : tunnelInterface(interfaceSection.line(), interfaceEntries, interfaceFindings);
+
+        List<ImportedApp> interfaceApps = apps(interfaceEntries, interfaceFindings);
+        List<ImportedPeer> peers = new ArrayList<>();
+        for (WgQuickSection section : peerSections) {
+            // WireSock applies [Interface] AllowedApps to every peer; wg-pr names an app once, so
+            // they go to the first peer, and the finding below says so.
+            List<ImportedApp> inherited = peers.isEmpty() ? interfaceApps : List.of();
+            peers.add(peer(section, peers.size() + 1, inherited, tunnelInterface.privateKey()));
+        }
+        if (!interfaceApps.isEmpty() && peers.size() > 1) {
             interfaceEntries
                     .all(ALLOWED_APPS)
                     .forEach(entry -> interfaceFindings.add(new Finding(
                             entry.line(),
                             ALLOWED_APPS.canonicalName(),
-                            Finding.Kind.CHANGED,
-                            "written into the allowedApps of every peer, as WireSock applies it to the whole tunnel")));
+                            Finding.Kind.NOT_CARRIED_OVER,
+                            "WireSock applies it to every peer, but a wg-pr config names each app once: imported"
+                                    + " under the first peer, '"
+                                    + peers.getFirst().name()
+                                    + "', only; these apps may not use the other peers' routes")));
         }
-        // Without an [Interface] the file is rejected anyway: its missing keys would only repeat that.
-        ImportedInterface tunnelInterface = interfaces.isEmpty()
-                ? new ImportedInterface(
-                        interfaceName, "", List.of(), OptionalInt.empty(), OptionalInt.empty(), List.of(), List.of())
-                : tunnelInterface(interfaceSection.line(), interfaceEntries, interfaceFindings);
+        return new ImportedTunnel(withFindings(tunnelInterface, interfaceFindings), peers);
+    }
 
-        List<ImportedPeer> peers = new ArrayList<>();
-        Set<String> peerNames = new HashSet<>();
-        Map<String, Integer> peerLineByPublicKey = new HashMap<>();
-        for (WgQuickSection section : sections) {
-            if (section.kind() == WgQuickSection.Kind.PEER) {
-                ImportedPeer peer = peer(section, peers.size() + 1, peerNames, appsForEveryPeer);
-                Integer earlier = peerLineByPublicKey.putIfAbsent(peer.publicKey(), section.line());
-                if (earlier != null && !peer.publicKey().isEmpty()) {
-                    problems.add(
-                            section.line(),
-                            PUBLIC_KEY.canonicalName(),
-                            "the same public key as the [Peer] at line " + earlier + "; each peer needs its own");
-                }
-                peers.add(peer);
-            }
-        }
-        return new ImportedTunnel(tunnelInterface, peers);
+    private static List<WgQuickSection> sectionsOf(List<WgQuickSection> sections, WgQuickSection.Kind kind) {
+        return sections.stream().filter(s -> s.kind() == kind).toList();
+    }
+
+    private static ImportedInterface withFindings(ImportedInterface i, List<Finding> findings) {
+        return new ImportedInterface(
+                i.name(), i.privateKey(), i.addresses(), i.listenPort(), i.mtu(), i.dns(), findings);
     }
 
     private ImportedInterface tunnelInterface(int line, SectionEntries entries, List<Finding> findings) {
-        String name = interfaceName;
+        String name = fileStem;
         if (!Names.isInterfaceName(name)) {
-            name = Names.interfaceName(interfaceName);
+            name = Names.interfaceName(fileStem);
             findings.add(new Finding(
                     line,
                     "name",
                     Finding.Kind.CHANGED,
-                    "the file name '" + interfaceName + "' is not a Linux interface name (at most 15 of"
+                    "the file name '" + fileStem + "' is not a Linux interface name (at most 15 of"
                             + " a-z A-Z 0-9 _ = + . -): the interface is named '" + name + "'"));
         }
         String privateKey = required(entries, PRIVATE_KEY, line, WgQuickValues::key);
-        List<String> addresses = new ArrayList<>(new LinkedHashSet<>(
+        List<String> addresses = List.copyOf(new LinkedHashSet<>(
                 parseEach(entries.all(ADDRESS), ADDRESS, WgQuickValues::wordList, WgQuickValues::interfaceAddress)));
+        if (entries.all(ADDRESS).isEmpty()) {
+            problems.add(line, ADDRESS.canonicalName(), "missing; wg-pr needs the tunnel's own address");
+        }
         OptionalInt listenPort = optionalInt(entries, LISTEN_PORT, WgQuickValues::port);
         if (listenPort.isPresent() && listenPort.getAsInt() == 0) {
             findings.add(new Finding(
@@ -123,6 +146,15 @@ final class TunnelConverter {
             listenPort = OptionalInt.empty();
         }
         OptionalInt mtu = optionalInt(entries, MTU, WgQuickValues::mtu);
+        if (mtu.isPresent() && (mtu.getAsInt() < MIN_MTU || mtu.getAsInt() > MAX_MTU)) {
+            findings.add(new Finding(
+                    entries.single(MTU).orElseThrow().line(),
+                    MTU.canonicalName(),
+                    Finding.Kind.NOT_CARRIED_OVER,
+                    mtu.getAsInt() + " is outside wg-pr's " + MIN_MTU + ".." + MAX_MTU
+                            + " (IPv6 needs 1280): left out, so wg-pr chooses the MTU"));
+            mtu = OptionalInt.empty();
+        }
         List<String> dns = dnsServers(entries.all(DNS), findings);
         return new ImportedInterface(name, privateKey, addresses, listenPort, mtu, dns, findings);
     }
@@ -151,30 +183,32 @@ final class TunnelConverter {
         return List.copyOf(servers);
     }
 
-    private ImportedPeer peer(
-            WgQuickSection section, int number, Set<String> takenNames, List<ImportedApp> appsForEveryPeer) {
+    private ImportedPeer peer(WgQuickSection section, int number, List<ImportedApp> inherited, String privateKey) {
         List<Finding> findings = new ArrayList<>();
         SectionEntries entries = SectionEntries.of(section, findings, problems);
-        String name = peerName(section, number, takenNames, findings);
+        String name = peerName(section, number, findings);
         String publicKey = required(entries, PUBLIC_KEY, section.line(), WgQuickValues::key);
+        checkPublicKeyIsNew(publicKey, section, privateKey);
         Optional<String> presharedKey = optional(entries, PRESHARED_KEY, WgQuickValues::key);
         Optional<String> endpoint = optional(entries, ENDPOINT, WgQuickValues::endpoint);
         List<String> allowedIps = allowedIps(entries.all(ALLOWED_IPS), findings);
+        if (entries.all(ALLOWED_IPS).isEmpty()) {
+            problems.add(
+                    section.line(),
+                    ALLOWED_IPS.canonicalName(),
+                    "missing; wg-pr needs the prefixes behind each peer (its routes and what apps are granted)");
+        }
         OptionalInt keepalive = optionalInt(entries, PERSISTENT_KEEPALIVE, WgQuickValues::persistentKeepalive);
         if (keepalive.isPresent() && keepalive.getAsInt() == 0) {
             keepalive = OptionalInt.empty(); // "off": the same as leaving it out
         }
-        List<ImportedApp> apps = new ArrayList<>(appsForEveryPeer);
-        for (ImportedApp app : apps(entries, findings)) {
-            addApp(apps, app, entries.all(ALLOWED_APPS).getFirst().line(), findings);
+        List<ImportedApp> apps = new ArrayList<>();
+        int interfaceAppsLine = section.line();
+        inherited.forEach(app -> addApp(apps, app, name, interfaceAppsLine, findings));
+        for (WgQuickEntry entry : entries.all(ALLOWED_APPS)) {
+            apps(List.of(entry), findings).forEach(app -> addApp(apps, app, name, entry.line(), findings));
         }
-        if (allowedIps.isEmpty()) {
-            findings.add(new Finding(
-                    section.line(),
-                    ALLOWED_IPS.canonicalName(),
-                    Finding.Kind.WARNING,
-                    "peer '" + name + "' has no AllowedIPs, so no traffic is routed to it"));
-        } else if (apps.isEmpty()) {
+        if (apps.isEmpty() && !allowedIps.isEmpty()) {
             findings.add(new Finding(
                     section.line(),
                     ALLOWED_APPS.canonicalName(),
@@ -186,22 +220,40 @@ final class TunnelConverter {
         return new ImportedPeer(name, publicKey, presharedKey, endpoint, allowedIps, keepalive, apps, findings);
     }
 
-    private static String peerName(WgQuickSection section, int number, Set<String> taken, List<Finding> findings) {
-        String fallback = "peer" + number;
+    /** As wg-pr requires: no two peers share a key, and no peer has our own. */
+    private void checkPublicKeyIsNew(String publicKey, WgQuickSection section, String privateKey) {
+        if (publicKey.isEmpty()) {
+            return; // missing or invalid: reported already
+        }
+        Integer earlier = peerLineByPublicKey.putIfAbsent(publicKey, section.line());
+        if (earlier != null) {
+            problems.add(
+                    section.line(),
+                    PUBLIC_KEY.canonicalName(),
+                    "the same public key as the [Peer] at line " + earlier + "; each peer needs its own");
+        } else if (!privateKey.isEmpty() && publicKey.equals(WgQuickValues.publicKeyOf(privateKey))) {
+            problems.add(
+                    section.line(),
+                    PUBLIC_KEY.canonicalName(),
+                    "this is our own public key (from the [Interface] PrivateKey); a peer is the other side");
+        }
+    }
+
+    private String peerName(WgQuickSection section, int number, List<Finding> findings) {
         String wanted = section.nameComment()
-                .map(Names::safeName)
+                .map(Names::peerName)
                 .filter(n -> !n.isEmpty())
-                .orElse(fallback);
-        String name = Names.unique(wanted, taken);
-        taken.add(name);
+                .orElse("peer" + number);
+        String name = Names.unique(wanted, peerNames);
+        peerNames.add(name);
         section.nameComment()
                 .filter(comment -> !comment.equals(name))
                 .ifPresent(comment -> findings.add(new Finding(
                         section.line(),
                         "name",
                         Finding.Kind.CHANGED,
-                        "the peer's name '" + comment + "' is written as '" + name + "' (lowercase a-z 0-9 . _ -,"
-                                + " unique)")));
+                        "the peer's name '" + comment + "' is written as '" + name
+                                + "' (1 to 64 printable characters, unique)")));
         return name;
     }
 
@@ -210,25 +262,33 @@ final class TunnelConverter {
         for (WgQuickEntry entry : entries) {
             for (String item : WgQuickValues.commaList(entry.value())) {
                 parse(entry, ALLOWED_IPS, item, WgQuickValues::allowedIp).ifPresent(allowedIp -> {
-                    if (allowedIp.hostBitsCleared()) {
-                        findings.add(new Finding(
-                                entry.line(),
-                                ALLOWED_IPS.canonicalName(),
-                                Finding.Kind.CHANGED,
-                                item + " has host bits set: imported as " + allowedIp.text()
-                                        + ", the prefix the kernel uses for it"));
+                    String prefix = IpText.of(allowedIp.network());
+                    if (allowedIp.hasHostBits()) {
+                        findings.add(hostBitsCleared(entry, item, prefix));
                     }
-                    prefixes.add(allowedIp.text());
+                    prefixes.add(prefix);
                 });
             }
         }
         return List.copyOf(prefixes);
     }
 
+    private static Finding hostBitsCleared(WgQuickEntry entry, String item, String prefix) {
+        return new Finding(
+                entry.line(),
+                ALLOWED_IPS.canonicalName(),
+                Finding.Kind.CHANGED,
+                item + " has host bits set: imported as " + prefix + ", the prefix the kernel uses for it");
+    }
+
     /** The apps of the AllowedApps lines of one section, each entry's losses reported. */
     private static List<ImportedApp> apps(SectionEntries entries, List<Finding> findings) {
+        return apps(entries.all(ALLOWED_APPS), findings);
+    }
+
+    private static List<ImportedApp> apps(List<WgQuickEntry> entries, List<Finding> findings) {
         List<ImportedApp> apps = new ArrayList<>();
-        for (WgQuickEntry entry : entries.all(ALLOWED_APPS)) {
+        for (WgQuickEntry entry : entries) {
             for (String item : WgQuickValues.commaList(entry.value())) {
                 Optional<WireSockApps.Conversion> conversion = WireSockApps.convert(item);
                 if (conversion.isEmpty()) {
@@ -252,32 +312,45 @@ final class TunnelConverter {
                             Finding.Kind.CHANGED,
                             "'" + item + "' is imported as app '" + app.name() + "' (lowercase a-z 0-9 . _ -)"));
                 }
-                addApp(apps, app, entry.line(), findings);
+                if (!apps.contains(app)) {
+                    apps.add(app);
+                }
             }
         }
         return apps;
     }
 
     /**
-     * Adds {@code app} unless the same app is there already. Another app of the same name (another
-     * executable with the same base name) gets a numbered name: each app is its own cgroup.
+     * Adds {@code app} to the peer's apps. The same app under an earlier peer cannot be added (a
+     * wg-pr config names each app once); another program with the same name gets a numbered name,
+     * since each app is its own cgroup.
      */
-    private static void addApp(List<ImportedApp> apps, ImportedApp app, int line, List<Finding> findings) {
-        if (apps.contains(app)) {
+    private void addApp(List<ImportedApp> apps, ImportedApp app, String peerName, int line, List<Finding> findings) {
+        PeerApp existing = appsByName.get(app.name());
+        if (existing != null && existing.app().equals(app)) {
+            if (!existing.peerName().equals(peerName)) {
+                findings.add(new Finding(
+                        line,
+                        ALLOWED_APPS.canonicalName(),
+                        Finding.Kind.NOT_CARRIED_OVER,
+                        "app '" + app.name() + "' is listed under peer '" + existing.peerName()
+                                + "' already; a wg-pr config names each app once, so it may not use the routes"
+                                + " of peer '" + peerName + "'"));
+            }
             return;
         }
-        Set<String> taken = new HashSet<>();
-        apps.forEach(a -> taken.add(a.name()));
-        String name = Names.unique(app.name(), taken);
+        String name = Names.unique(app.name(), appsByName.keySet());
         if (!name.equals(app.name())) {
             findings.add(new Finding(
                     line,
                     ALLOWED_APPS.canonicalName(),
                     Finding.Kind.CHANGED,
-                    "a second app named '" + app.name() + "' (" + app.exec().orElse("no exec") + ") is imported as '"
-                            + name + "'"));
+                    "another app is named '" + app.name() + "' already: "
+                            + app.exec().orElse("this one") + " is imported as app '" + name + "'"));
         }
-        apps.add(new ImportedApp(name, app.exec()));
+        ImportedApp named = new ImportedApp(name, app.exec());
+        appsByName.put(name, new PeerApp(peerName, named));
+        apps.add(named);
     }
 
     private static String summary(List<String> prefixes) {
@@ -291,10 +364,7 @@ final class TunnelConverter {
     private String required(SectionEntries entries, WgQuickKey key, int sectionLine, Function<String, String> parser) {
         Optional<WgQuickEntry> entry = entries.single(key);
         if (entry.isEmpty()) {
-            problems.add(
-                    sectionLine,
-                    key.canonicalName(),
-                    "missing; every " + (key == PRIVATE_KEY ? "[Interface]" : "[Peer]") + " needs one");
+            problems.add(sectionLine, key.canonicalName(), "missing; wg-pr needs it");
             return "";
         }
         return parse(entry.get(), key, entry.get().value(), parser).orElse("");

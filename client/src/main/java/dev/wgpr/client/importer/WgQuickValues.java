@@ -1,7 +1,10 @@
 package dev.wgpr.client.importer;
 
+import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.common.net.IpText;
 import dev.wgpr.tunnel.crypto.Key;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Arrays;
 import java.util.List;
@@ -13,13 +16,11 @@ import java.util.regex.Pattern;
  */
 final class WgQuickValues {
     private static final Pattern DECIMAL = Pattern.compile("\\d{1,10}");
-    private static final Pattern HOSTNAME_LABEL = Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?");
+    private static final Pattern HOSTNAME_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final Pattern ALL_DIGITS_AND_DOTS = Pattern.compile("[0-9.]+");
     /** wg-quick's own test for a DNS entry being an address rather than a search domain. */
     private static final Pattern DNS_ADDRESS_LIKE = Pattern.compile("[0-9.]+|.*:.*");
 
-    static final int MIN_MTU = 576;
-    static final int MAX_MTU = 65535;
     private static final int MAX_PORT = 65535;
 
     private WgQuickValues() {}
@@ -39,12 +40,21 @@ final class WgQuickValues {
 
     /** A key in wg's base64, returned as given (wg accepts only its canonical spelling). */
     static String key(String value) {
+        Key key;
         try {
-            Key.fromBase64(value);
-            return value;
+            key = Key.fromBase64(value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a WireGuard key (" + e.getMessage() + ")", e);
         }
+        if (key.isZero()) {
+            throw new IllegalArgumentException("an all-zero key is no key");
+        }
+        return value;
+    }
+
+    /** The public key of a private key that {@link #key} accepted. */
+    static String publicKeyOf(String privateKey) {
+        return Key.fromBase64(privateKey).publicKey().toBase64();
     }
 
     static int number(String value, int min, int max) {
@@ -62,8 +72,9 @@ final class WgQuickValues {
         return number(value, 0, MAX_PORT);
     }
 
+    /** What {@code ip link set mtu} takes; wg-pr's narrower range is the converter's business. */
     static int mtu(String value) {
-        return number(value, MIN_MTU, MAX_MTU);
+        return number(value, 0, Integer.MAX_VALUE);
     }
 
     /** Seconds between keepalives; {@code off} and 0 both mean none, as in wg. */
@@ -76,36 +87,12 @@ final class WgQuickValues {
      * is the address 10.8.0.2 on a /24), so unlike allowed IPs they are kept.
      */
     static String interfaceAddress(String value) {
-        AddressAndLength parsed = AddressAndLength.parse(value);
-        return AddressText.format(parsed.address()) + "/" + parsed.length();
+        return InterfaceAddress.parse(value).toString();
     }
 
-    /**
-     * An allowed-IPs entry with host bits cleared, as the kernel stores it.
-     *
-     * @param hostBitsCleared whether the entry had host bits set (wg accepts 10.0.0.1/8 as 10.0.0.0/8)
-     */
-    record AllowedIp(IpPrefix prefix, boolean hostBitsCleared) {
-        String text() {
-            return AddressText.format(prefix.address()) + "/" + prefix.length();
-        }
-    }
-
-    static AllowedIp allowedIp(String value) {
-        AddressAndLength parsed = AddressAndLength.parse(value);
-        IpPrefix prefix = IpPrefix.containing(parsed.address(), parsed.length());
-        return new AllowedIp(prefix, !prefix.address().equals(parsed.address()));
-    }
-
-    /** {@code ADDRESS[/LENGTH]} with host bits allowed; no length means a host (/32, /128). */
-    private record AddressAndLength(InetAddress address, int length) {
-        static AddressAndLength parse(String value) {
-            int slash = value.indexOf('/');
-            InetAddress address = IpPrefix.parseAddress(slash < 0 ? value : value.substring(0, slash));
-            int maxLength = address.getAddress().length * 8;
-            int length = slash < 0 ? maxLength : number(value.substring(slash + 1), 0, maxLength);
-            return new AddressAndLength(address, length);
-        }
+    /** An allowed-IPs entry; host bits are allowed here, as wg allows them, and cleared later. */
+    static InterfaceAddress allowedIp(String value) {
+        return InterfaceAddress.parse(value);
     }
 
     /** Whether a DNS entry is a server address (else wg-quick takes it as a search domain). */
@@ -114,7 +101,7 @@ final class WgQuickValues {
     }
 
     static String dnsServer(String value) {
-        return AddressText.format(IpPrefix.parseAddress(value));
+        return IpText.of(IpPrefix.parseAddress(value));
     }
 
     /**
@@ -129,7 +116,11 @@ final class WgQuickValues {
             if (close < 0 || close + 1 >= value.length() || value.charAt(close + 1) != ':') {
                 throw new IllegalArgumentException("'" + value + "' is not [IPV6]:PORT");
             }
-            host = "[" + AddressText.format(IpPrefix.parseAddress(value.substring(1, close))) + "]";
+            InetAddress address = IpPrefix.parseAddress(value.substring(1, close));
+            if (!(address instanceof Inet6Address)) {
+                throw new IllegalArgumentException("'" + value + "': brackets are for IPv6 addresses only");
+            }
+            host = "[" + IpText.of(address) + "]";
             port = value.substring(close + 2);
         } else {
             int colon = value.lastIndexOf(':');
