@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             "every other process keeps its Internet access.",
         },
         subcommands = {
+            CheckCommand.class,
             GenkeyCommand.class,
             GenpskCommand.class,
             ImportCommand.class,

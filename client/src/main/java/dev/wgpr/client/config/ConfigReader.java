@@ -44,6 +44,8 @@ final class ConfigReader {
     private final Problems problems;
     /** Peer public keys seen so far, with the field of the peer that has each. */
     private final Map<Key, String> peerKeys = new HashMap<>();
+    /** From the interface's private key as soon as it parsed, even if the rest of the interface did not. */
+    private Optional<Key> ourPublicKey = Optional.empty();
     /** App names seen so far, with the field where each was first named. */
     private final Map<String, String> appNames = new HashMap<>();
 
@@ -76,7 +78,6 @@ final class ConfigReader {
             root.missing("interface", "no [interface] section");
         }
         Optional<InterfaceConfig> iface = interfaceTable.flatMap(this::readInterface);
-        Optional<Key> ourPublicKey = iface.map(InterfaceConfig::publicKey);
 
         Optional<List<TableReader>> peerTables = root.tables("peer", PEER_KEYS);
         if (!root.has("peer") || peerTables.map(List::isEmpty).orElse(false)) {
@@ -90,7 +91,7 @@ final class ConfigReader {
         }
         List<TableReader> peerReaders = peerTables.orElse(List.of());
         List<Optional<PeerConfig>> peers =
-                peerReaders.stream().map(peer -> readPeer(peer, ourPublicKey)).toList();
+                peerReaders.stream().map(this::readPeer).toList();
 
         if (iface.isEmpty() || !peers.stream().allMatch(Optional::isPresent) || peers.isEmpty()) {
             return Optional.empty();
@@ -117,11 +118,10 @@ final class ConfigReader {
                 ? table.string("name").flatMap(value -> table.parse(value, Values::interfaceName))
                 : defaultInterfaceName(table);
         Optional<KeySource> privateKey = readKey(table, "privateKey", "privateKeyFile", true);
-        Optional<List<InterfaceAddress>> addresses =
-                table.parseEach(table.strings("address"), Values::interfaceAddress);
-        if (!table.has("address") || addresses.map(List::isEmpty).orElse(false)) {
-            table.missing("address", "no address: set address = [\"10.8.0.2/32\"] as given by the server");
-        }
+        ourPublicKey = privateKey.map(source -> source.key().publicKey());
+        Optional<List<InterfaceAddress>> addresses = table.parseEach(
+                table.requiredStrings("address", "no address: set address = [\"10.8.0.2/32\"] as given by the server"),
+                Values::interfaceAddress);
         OptionalInt listenPort = integerIn(
                 table,
                 "listenPort",
@@ -171,33 +171,31 @@ final class ConfigReader {
         return Optional.empty();
     }
 
-    private Optional<PeerConfig> readPeer(TableReader table, Optional<Key> ourPublicKey) {
+    private Optional<PeerConfig> readPeer(TableReader table) {
         int errorsBefore = problems.errorCount();
         Optional<String> name = table.string("name").flatMap(value -> table.parse(value, Values::peerName));
         Optional<Key> publicKey = table.requiredString("publicKey", "every peer needs its publicKey")
-                .flatMap(value ->
-                        table.parse(value, Values::key).filter(key -> isNewPeerKey(key, value, table, ourPublicKey)));
+                .flatMap(value -> table.parse(value, Values::key).filter(key -> isNewPeerKey(key, value, table)));
         Optional<KeySource> presharedKey = readKey(table, "presharedKey", "presharedKeyFile", false);
         Optional<Endpoint> endpoint = table.string("endpoint").flatMap(value -> table.parse(value, Endpoint::parse));
         int errorsBeforeAllowedIPs = problems.errorCount();
-        Optional<List<IpPrefix>> allowedIPs = table.parseEach(table.strings("allowedIPs"), Values::prefix);
-        boolean allowedIPsAllParsed = problems.errorCount() == errorsBeforeAllowedIPs;
-        if (!table.has("allowedIPs") || allowedIPs.map(List::isEmpty).orElse(false)) {
-            table.missing(
-                    "allowedIPs", "no allowedIPs: list the prefixes behind this peer, such as [\"10.20.0.0/16\"]");
-        }
+        Optional<List<Located<String>>> allowedIPTexts = table.requiredStrings(
+                "allowedIPs", "no allowedIPs: list the prefixes behind this peer, such as [\"10.20.0.0/16\"]");
+        boolean allowedIPsAreStrings = problems.errorCount() == errorsBeforeAllowedIPs;
+        Optional<List<IpPrefix>> allowedIPs = table.parseEach(allowedIPTexts, Values::prefix);
         OptionalInt keepalive = integerIn(
                 table,
                 "persistentKeepalive",
                 PeerConfig::isValidKeepalive,
                 Reason.BAD_KEEPALIVE,
                 "persistentKeepalive %d is outside 0..65535 seconds");
-        // Grants are checked only against allowedIPs that all parsed; otherwise every grant under a
-        // mistyped prefix would be reported too.
-        Optional<List<IpPrefix>> completeAllowedIPs =
-                allowedIPs.filter(prefixes -> allowedIPsAllParsed && !prefixes.isEmpty());
+        // Grants are judged against the prefixes the writer meant (host bits cleared), so that one slip
+        // in allowedIPs neither hides the grants outside them nor reports those inside; with a prefix
+        // that does not parse at all, there is nothing to judge against.
+        Optional<List<IpPrefix>> meantAllowedIPs =
+                allowedIPTexts.filter(texts -> allowedIPsAreStrings).flatMap(ConfigReader::networksOf);
         List<Optional<AppConfig>> apps = table.tables("allowedApps", APP_KEYS).orElse(List.of()).stream()
-                .map(app -> readApp(app, completeAllowedIPs))
+                .map(app -> readApp(app, meantAllowedIPs))
                 .toList();
 
         if (problems.errorCount() > errorsBefore) {
@@ -214,8 +212,19 @@ final class ConfigReader {
                 apps.stream().map(Optional::orElseThrow).toList()));
     }
 
+    /** The networks of all {@code texts}, or empty if one is not even an address with a length. */
+    private static Optional<List<IpPrefix>> networksOf(List<Located<String>> texts) {
+        try {
+            return Optional.of(texts.stream()
+                    .map(text -> InterfaceAddress.parse(text.value()).network())
+                    .toList());
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Records the key and reports a duplicate, or our own key, at the value that repeats it. */
-    private boolean isNewPeerKey(Key key, Located<String> value, TableReader table, Optional<Key> ourPublicKey) {
+    private boolean isNewPeerKey(Key key, Located<String> value, TableReader table) {
         if (ourPublicKey.isPresent() && ourPublicKey.get().equals(key)) {
             problems.error(
                     value,

@@ -86,6 +86,15 @@ final class TableReader {
         return array(key, String.class, "a string");
     }
 
+    /** A required, non-empty array of strings; absent or empty is reported as missing. */
+    Optional<List<Located<String>>> requiredStrings(String key, String message) {
+        if (!has(key) || (table.get(List.of(key)) instanceof TomlArray array && array.isEmpty())) {
+            missing(key, message);
+            return Optional.empty();
+        }
+        return strings(key);
+    }
+
     /** An array of tables ({@code [[key]]} or {@code key = [{…}, …]}), each read with {@code knownKeys}. */
     Optional<List<TableReader>> tables(String key, List<String> knownKeys) {
         if (has(key) && table.get(List.of(key)) instanceof TomlTable) {

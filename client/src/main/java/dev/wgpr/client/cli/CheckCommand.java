@@ -1,0 +1,211 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.BadConfigException;
+import dev.wgpr.client.config.InterfaceConfig;
+import dev.wgpr.client.config.LoadedConfig;
+import dev.wgpr.client.config.PeerConfig;
+import dev.wgpr.client.config.RouteMode;
+import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.common.net.IpText;
+import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Protocol;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "check",
+        sortOptions = false,
+        description = {
+            "Validate a config and print what `wg-pr up` would do with it: the interface, the route mode,"
+                    + " each peer's routes, the internal prefixes and the apps allowed to reach them.",
+            "",
+            "Every mistake in the file is reported at once, one per line, as FILE:LINE:COLUMN: FIELD: MESSAGE."
+                    + " Nothing on the system is changed and no name is resolved.",
+        },
+        footer = {
+            "",
+            "Example:",
+            "  wg-pr check /etc/wg-pr/corp.toml",
+            "",
+            "Exit status: 0 if the config is valid, 2 if it is not (or cannot be read).",
+        })
+final class CheckCommand implements Callable<Integer> {
+    private static final String INDENT = "                ";
+
+    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML), such as configs/corp.toml.")
+    Path configFile;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        LoadedConfig loaded;
+        try {
+            loaded = TunnelConfig.load(configFile);
+        } catch (NoSuchFileException e) {
+            err.println("wg-pr: " + configFile + ": no such file");
+            return WgPrCommand.EXIT_BAD_INPUT;
+        } catch (IOException e) {
+            err.println("wg-pr: cannot read " + configFile + ": " + e.getMessage());
+            return WgPrCommand.EXIT_BAD_INPUT;
+        } catch (BadConfigException e) {
+            e.problems().forEach(err::println);
+            int count = e.problems().size();
+            err.println("wg-pr: " + count + (count == 1 ? " error" : " errors") + " in " + configFile
+                    + "; nothing was changed");
+            return WgPrCommand.EXIT_BAD_INPUT;
+        }
+        loaded.warnings().forEach(err::println);
+        printPlan(loaded.config(), spec.commandLine().getOut());
+        return 0;
+    }
+
+    private void printPlan(TunnelConfig config, PrintWriter out) {
+        InterfaceConfig iface = config.iface();
+        out.println(configFile + " is valid. `wg-pr up " + configFile + "` would set up:");
+        out.println();
+        out.println("interface " + iface.name());
+        row(out, "public key", iface.publicKey().toBase64());
+        row(
+                out,
+                "private key",
+                iface.privateKeyFile().map(file -> "from " + file).orElse("inline in the config"));
+        row(out, "addresses", join(iface.addresses()));
+        row(out, "mtu", iface.mtu().isPresent() ? Integer.toString(iface.mtu().getAsInt()) : "chosen at up");
+        row(
+                out,
+                "listen port",
+                iface.listenPort().isPresent()
+                        ? Integer.toString(iface.listenPort().getAsInt())
+                        : "random");
+        row(out, "dns", iface.dns().isEmpty() ? "none" : joinAddresses(iface.dns()));
+        row(out, "route mode", routeModeExplained(config));
+        for (PeerConfig peer : config.peers()) {
+            out.println();
+            printPeer(config, peer, out);
+        }
+        out.println();
+        out.println("internal prefixes: only the apps listed for their peer may reach them; every other process is"
+                + " denied them and keeps its Internet access");
+        for (IpPrefix prefix : config.internalPrefixes()) {
+            out.println("  " + IpText.of(prefix));
+        }
+        out.println("  Destinations that a more specific route keeps off " + iface.name()
+                + " (local network, loopback, the endpoint's bypass route) stay external: route lookups at up decide.");
+    }
+
+    private static String routeModeExplained(TunnelConfig config) {
+        RouteMode resolved = config.routeMode();
+        if (config.iface().routeMode() != RouteMode.AUTO) {
+            return resolved + " (set in the config)";
+        }
+        String because = resolved == RouteMode.DI_SEMI_DEFAULT
+                ? "some allowedIPs hold 0.0.0.0/0 or ::/0; 0.0.0.0/1 + 128.0.0.0/1 (::/1 + 8000::/1) take their"
+                        + " place so that the default route stays and the routes vanish with the interface"
+                : "no allowedIPs hold 0.0.0.0/0 or ::/0";
+        return resolved + " (auto → " + resolved + " because " + because + ")";
+    }
+
+    private static void printPeer(TunnelConfig config, PeerConfig peer, PrintWriter out) {
+        String device = " dev " + config.iface().name();
+        out.println("peer " + peer.name());
+        row(out, "public key", peer.publicKey().toBase64());
+        row(
+                out,
+                "preshared key",
+                peer.presharedKeyFile()
+                        .map(file -> "from " + file)
+                        .orElse(peer.presharedKey().isPresent() ? "inline in the config" : "none"));
+        row(
+                out,
+                "endpoint",
+                peer.endpoint()
+                        .map(endpoint -> endpoint
+                                + (endpoint.literalAddress().isPresent()
+                                        ? ""
+                                        : " (the name is resolved at up, not now)"))
+                        .orElse("none: the peer has to contact us first"));
+        row(
+                out,
+                "keepalive",
+                peer.persistentKeepalive().isPresent()
+                                && peer.persistentKeepalive().getAsInt() > 0
+                        ? "every " + peer.persistentKeepalive().getAsInt() + " s"
+                        : "off");
+        row(out, "allowedIPs", join(peer.allowedIPs().stream().map(IpText::of).toList()));
+        rows(
+                out,
+                "routes",
+                config.routes(peer).stream()
+                        .map(route -> IpText.of(route) + device)
+                        .toList());
+        if (peer.endpoint().isPresent()) {
+            row(
+                    out,
+                    "bypass",
+                    "decided at up by a route lookup for the endpoint (as `ip route get`): a host route through its"
+                            + " current gateway if the routes above would capture it, none if it is on the local network");
+        }
+        if (peer.allowedApps().isEmpty()) {
+            row(out, "apps", "none: no process may reach this peer's prefixes");
+        }
+        String label = "apps";
+        for (AppConfig app : peer.allowedApps()) {
+            row(out, label, app.name());
+            label = "";
+            out.println(
+                    INDENT + "  exec    " + app.exec().map(Path::toString).orElse("any binary started with wg-pr run"));
+            app.sha256().ifPresent(sha256 -> out.println(INDENT + "  sha256  " + sha256));
+            String grantLabel = "allow   ";
+            for (Grant grant : app.grants()) {
+                out.println(INDENT + "  " + grantLabel + grant + describe(grant));
+                grantLabel = "        ";
+            }
+            if (app.grants().isEmpty()) {
+                out.println(INDENT + "  allow   nothing (allow = [])");
+            }
+        }
+    }
+
+    private static String describe(Grant grant) {
+        if (!grant.ports().isAll()) {
+            return "";
+        }
+        return grant.protocol() == Protocol.ANY ? "  (any protocol, any port)" : "  (any port)";
+    }
+
+    private static void row(PrintWriter out, String label, String value) {
+        out.println("  " + label + " ".repeat(INDENT.length() - 2 - label.length()) + value);
+    }
+
+    private static void rows(PrintWriter out, String label, List<String> values) {
+        String current = label;
+        for (String value : values) {
+            row(out, current, value);
+            current = "";
+        }
+    }
+
+    private static String join(Collection<?> values) {
+        return values.stream().map(Object::toString).collect(Collectors.joining(", "));
+    }
+
+    private static String joinAddresses(List<InetAddress> addresses) {
+        return addresses.stream().map(IpText::of).collect(Collectors.joining(", "));
+    }
+}
