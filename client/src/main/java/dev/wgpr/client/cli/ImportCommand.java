@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "import",
+        mixinStandardHelpOptions = true,
         description = {
             "Convert a wg-quick config (wg0.conf) into a wg-pr config (TOML).",
             "",
