@@ -65,9 +65,9 @@ class ImportErrorsTest {
     @Test
     void lineThatIsNeitherKeyNorHeader() {
         assertProblem(
-                VALID.replace("Address = 10.8.0.2/32", "Address 10.8.0.2/32"),
-                3,
-                "Address 10.8.0.2/32",
+                VALID.replace("Address = 10.8.0.2/32", "Address = 10.8.0.2/32\nMTU 1420"),
+                4,
+                "MTU 1420",
                 "expected KEY = VALUE");
     }
 
