@@ -27,6 +27,7 @@ final class SectionEntries {
         for (WgQuickEntry entry : section.entries()) {
             Optional<WgQuickKey> known = WgQuickKey.named(entry.key());
             if (known.isEmpty()) {
+                // Without the value: "PrivatKey = …" would otherwise print a secret to the terminal.
                 findings.add(notCarriedOver(
                         entry, entry.key(), "not a key of wg-quick or WireSock; wg-pr has no counterpart"));
                 continue;
