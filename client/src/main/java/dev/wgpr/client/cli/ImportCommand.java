@@ -12,6 +12,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -143,7 +144,7 @@ final class ImportCommand implements Callable<Integer> {
                 channel.write(bytes);
             }
         } catch (FileAlreadyExistsException e) {
-            throw e;
+            throw e; // someone else's file: not ours to delete
         } catch (IOException e) {
             Files.deleteIfExists(target); // no half-written config left behind
             throw e;
@@ -156,6 +157,9 @@ final class ImportCommand implements Callable<Integer> {
         section(err, "Not carried over", result.findings(Finding.Kind.NOT_CARRIED_OVER));
         section(err, "Changed", result.findings(Finding.Kind.CHANGED));
         section(err, "Warnings", result.findings(Finding.Kind.WARNING));
+        if (output != null) {
+            err.println("Next: wg-pr check " + output);
+        }
     }
 
     private void section(PrintWriter err, String title, List<Finding> findings) {
@@ -167,6 +171,6 @@ final class ImportCommand implements Callable<Integer> {
     }
 
     private static String describe(IOException e) {
-        return e instanceof java.nio.file.NoSuchFileException ? "no such file" : String.valueOf(e.getMessage());
+        return e instanceof NoSuchFileException ? "no such file" : String.valueOf(e.getMessage());
     }
 }

@@ -114,6 +114,7 @@ final class TunnelConverter {
         return sections.stream().filter(s -> s.kind() == kind).toList();
     }
 
+    /** The interface's findings are complete only once its AllowedApps went to the peers. */
     private static ImportedInterface withFindings(ImportedInterface i, List<Finding> findings) {
         return new ImportedInterface(
                 i.name(), i.privateKey(), i.addresses(), i.listenPort(), i.mtu(), i.dns(), findings);
