@@ -14,6 +14,7 @@ import dev.wgpr.enforcement.policy.Protocol;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -27,23 +28,30 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "check",
+        mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
             "Validate a config and print what `wg-pr up` would do with it: the interface, the route mode,"
                     + " each peer's routes, the internal prefixes and the apps allowed to reach them.",
-            "",
-            "Every mistake in the file is reported at once, one per line, as FILE:LINE:COLUMN: FIELD: MESSAGE."
-                    + " Nothing on the system is changed and no name is resolved.",
+            "Nothing on the system is changed and no name is resolved. Every mistake in the file is reported"
+                    + " at once, one per line:",
+            "  FILE:LINE:COLUMN: FIELD: MESSAGE",
         },
         footer = {
             "",
             "Example:",
             "  wg-pr check /etc/wg-pr/corp.toml",
+            "  wg-pr import wg0.conf -o corp.toml && wg-pr check corp.toml",
             "",
-            "Exit status: 0 if the config is valid, 2 if it is not (or cannot be read).",
+            "Exit status: 0 if the config is valid (the plan is printed), 2 if it is not or cannot be read.",
         })
 final class CheckCommand implements Callable<Integer> {
-    private static final String INDENT = "                ";
+    /** Rows of the plan: "  label           value", nested rows under the value column. */
+    private static final int LABEL_WIDTH = 16;
+
+    private static final String APP_INDENT = " ".repeat(2 + LABEL_WIDTH + 2);
+
+    private static final int APP_LABEL_WIDTH = 8;
 
     @Parameters(paramLabel = "CONFIG", description = "The config file (TOML), such as configs/corp.toml.")
     Path configFile;
@@ -59,6 +67,9 @@ final class CheckCommand implements Callable<Integer> {
             loaded = TunnelConfig.load(configFile);
         } catch (NoSuchFileException e) {
             err.println("wg-pr: " + configFile + ": no such file");
+            return WgPrCommand.EXIT_BAD_INPUT;
+        } catch (CharacterCodingException e) {
+            err.println("wg-pr: " + configFile + " is not UTF-8 text, so it cannot be TOML");
             return WgPrCommand.EXIT_BAD_INPUT;
         } catch (IOException e) {
             err.println("wg-pr: cannot read " + configFile + ": " + e.getMessage());
@@ -164,21 +175,30 @@ final class CheckCommand implements Callable<Integer> {
         if (peer.allowedApps().isEmpty()) {
             row(out, "apps", "none: no process may reach this peer's prefixes");
         }
-        String label = "apps";
         for (AppConfig app : peer.allowedApps()) {
-            row(out, label, app.name());
-            label = "";
-            out.println(
-                    INDENT + "  exec    " + app.exec().map(Path::toString).orElse("any binary started with wg-pr run"));
-            app.sha256().ifPresent(sha256 -> out.println(INDENT + "  sha256  " + sha256));
-            String grantLabel = "allow   ";
-            for (Grant grant : app.grants()) {
-                out.println(INDENT + "  " + grantLabel + grant + describe(grant));
-                grantLabel = "        ";
-            }
-            if (app.grants().isEmpty()) {
-                out.println(INDENT + "  allow   nothing (allow = [])");
-            }
+            row(out, app == peer.allowedApps().getFirst() ? "apps" : "", app.name());
+            labelled(
+                    out,
+                    APP_INDENT,
+                    APP_LABEL_WIDTH,
+                    "exec",
+                    List.of(app.exec().map(Path::toString).orElse("any binary started with wg-pr run")));
+            labelled(
+                    out,
+                    APP_INDENT,
+                    APP_LABEL_WIDTH,
+                    "sha256",
+                    app.sha256().stream().toList());
+            labelled(
+                    out,
+                    APP_INDENT,
+                    APP_LABEL_WIDTH,
+                    "allow",
+                    app.grants().isEmpty()
+                            ? List.of("nothing (allow = [])")
+                            : app.grants().stream()
+                                    .map(grant -> grant + describe(grant))
+                                    .toList());
         }
     }
 
@@ -190,14 +210,18 @@ final class CheckCommand implements Callable<Integer> {
     }
 
     private static void row(PrintWriter out, String label, String value) {
-        out.println("  " + label + " ".repeat(INDENT.length() - 2 - label.length()) + value);
+        rows(out, label, List.of(value));
     }
 
     private static void rows(PrintWriter out, String label, List<String> values) {
-        String current = label;
+        labelled(out, "  ", LABEL_WIDTH, label, values);
+    }
+
+    /** {@code values} one per line after {@code indent}, the first labelled, the rest aligned with it. */
+    private static void labelled(PrintWriter out, String indent, int width, String label, List<String> values) {
         for (String value : values) {
-            row(out, current, value);
-            current = "";
+            out.println(indent + label + " ".repeat(width - label.length()) + value);
+            label = "";
         }
     }
 

@@ -118,7 +118,7 @@ final class ConfigReader {
                 ? table.string("name").flatMap(value -> table.parse(value, Values::interfaceName))
                 : defaultInterfaceName(table);
         Optional<KeySource> privateKey = readKey(table, "privateKey", "privateKeyFile", true);
-        ourPublicKey = privateKey.map(source -> source.key().publicKey());
+        ourPublicKey = privateKey.map(keySource -> keySource.key().publicKey());
         Optional<List<InterfaceAddress>> addresses = table.parseEach(
                 table.requiredStrings("address", "no address: set address = [\"10.8.0.2/32\"] as given by the server"),
                 Values::interfaceAddress);

@@ -1,0 +1,133 @@
+package dev.wgpr.client.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.TestPaths;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckCommandTest {
+    @Test
+    void configWithFiveMistakesExitsTwoAndPrintsFiveErrorLines(@TempDir Path directory) throws IOException {
+        Path config = directory.resolve("bad.toml");
+        try (InputStream in = getClass().getResourceAsStream("/configs/five-mistakes.toml")) {
+            Files.copy(in, config);
+        }
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
+        assertEquals("", run.out(), "no plan for a bad config");
+        List<String> errorLines = run.err()
+                .lines()
+                .filter(line -> line.matches("\\Q" + config + "\\E:\\d+:\\d+: .+"))
+                .toList();
+        assertEquals(5, errorLines.size(), run.err());
+        assertTrue(errorLines.getFirst().startsWith(config + ":5:7: interface.mtu: "), errorLines.getFirst());
+        assertTrue(run.err().contains("5 errors in " + config + "; nothing was changed"), run.err());
+    }
+
+    @Test
+    void corpExamplePrintsThePlanWithoutThePrivateKey() throws IOException {
+        Path config = TestPaths.repositoryRoot().resolve("configs/corp.toml");
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals("", run.err(), "no warnings for the example");
+        String plan = run.out();
+        for (String expected : List.of(
+                "interface corp0",
+                "B6hetPFh//PG7ChhSKcWCMtYFWw6X7pxIKmkXdGV4mw=", // the public key
+                "per-prefix (auto → per-prefix because",
+                "peer corp-gw",
+                "vpn.example.com:51820 (the name is resolved at up, not now)",
+                "10.20.0.0/16 dev corp0",
+                "fd10:20::/32 dev corp0",
+                "route lookup for the endpoint",
+                "10.20.2.0/24 tcp/8000-8099,9000",
+                "internal prefixes")) {
+            assertTrue(plan.contains(expected), () -> "missing '" + expected + "' in:\n" + plan);
+        }
+        String privateKey = Files.readAllLines(config).stream()
+                .filter(line -> line.startsWith("privateKey"))
+                .findFirst()
+                .orElseThrow()
+                .replaceAll(".*\"(.*)\".*", "$1");
+        assertFalse(plan.contains(privateKey), "the plan must never show the private key");
+    }
+
+    @Test
+    void diSemiDefaultPlanShowsTheTwoHalvesAndWhy(@TempDir Path directory) throws IOException {
+        Path config = Files.writeString(directory.resolve("full.toml"), """
+                [interface]
+                privateKey = "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc="
+                address = ["10.8.0.2/32", "fd10:8::2/128"]
+
+                [[peer]]
+                publicKey = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ="
+                endpoint = "192.0.2.1:51820"
+                allowedIPs = ["0.0.0.0/0", "::/0"]
+                """);
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        for (String expected : List.of(
+                "di-semi-default (auto → di-semi-default because",
+                "0.0.0.0/1 dev full",
+                "128.0.0.0/1 dev full",
+                "::/1 dev full",
+                "8000::/1 dev full",
+                "apps            none")) {
+            assertTrue(run.out().contains(expected), () -> "missing '" + expected + "' in:\n" + run.out());
+        }
+    }
+
+    @Test
+    void worldReadableKeyFileIsWarnedAboutOnStderrAndTheCheckPasses(@TempDir Path directory) throws IOException {
+        Path key = Files.writeString(directory.resolve("corp.key"), "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc=\n");
+        Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Path config = Files.writeString(directory.resolve("corp.toml"), """
+                [interface]
+                privateKeyFile = "corp.key"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ="
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals(
+                config + ":2:18: warning: interface.privateKeyFile: `" + key + "' is world accessible\n", run.err());
+        assertTrue(run.out().contains("private key     from " + key), run.out());
+    }
+
+    @Test
+    void missingConfigFileExitsTwo(@TempDir Path directory) {
+        Path config = directory.resolve("absent.toml");
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
+        assertEquals("wg-pr: " + config + ": no such file\n", run.err());
+    }
+
+    @Test
+    void configThatIsNotUtf8ExitsTwo(@TempDir Path directory) throws IOException {
+        Path config = Files.write(directory.resolve("latin1.toml"), new byte[] {'#', ' ', (byte) 0xe9, '\n'});
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
+        assertEquals("wg-pr: " + config + " is not UTF-8 text, so it cannot be TOML\n", run.err());
+    }
+
+    @Test
+    void helpExplainsTheCommandWithAnExample() {
+        CliRun run = CliRun.of("check", "--help");
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(run.out().contains("Usage: wg-pr check"), run.out());
+        assertTrue(run.out().contains("Example:"), run.out());
+        assertTrue(run.out().contains("wg-pr check /etc/wg-pr/corp.toml"), run.out());
+        assertTrue(CliRun.of("--help").out().contains("check"), "listed among the commands");
+    }
+}

@@ -1,0 +1,252 @@
+package dev.wgpr.client.config;
+
+import static dev.wgpr.client.config.ConfigTesting.parse;
+import static dev.wgpr.client.config.ConfigTesting.withKeys;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.config.ConfigProblem.Reason;
+import dev.wgpr.common.net.InterfaceAddress;
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.tunnel.crypto.Key;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigParsingTest {
+    private static final String FULL = """
+            [interface]
+            privateKey = "@OUR_PRIVATE_KEY@"
+            address = ["10.8.0.2/24", "fd10:8::2/64"]
+            listenPort = 51820
+            mtu = 1420
+            dns = ["10.20.0.53", "fd10:20::53"]
+
+            [[peer]]
+            name = "corp-gw"
+            publicKey = "@PEER_KEY@"
+            presharedKey = "@OTHER_PEER_KEY@"
+            endpoint = "vpn.example.com:51820"
+            allowedIPs = ["10.20.0.0/16", "fd10:20::/32"]
+            persistentKeepalive = 25
+
+            [[peer.allowedApps]]
+            name = "ssh"
+            exec = "/usr/bin/ssh"
+            sha256 = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+            allow = ["10.20.0.0/16 tcp/22"]
+
+            [[peer.allowedApps]]
+            name = "browser"
+            """;
+
+    @Test
+    void everyValueOfAFullConfigIsRead() throws Exception {
+        LoadedConfig loaded = parse(FULL);
+        assertEquals(List.of(), loaded.warnings());
+        TunnelConfig config = loaded.config();
+        InterfaceConfig iface = config.iface();
+        assertEquals("corp", iface.name(), "named after the file");
+        assertEquals(Key.fromBase64(ConfigTesting.OUR_PRIVATE_KEY), iface.privateKey());
+        assertEquals(Key.fromBase64(ConfigTesting.OUR_PUBLIC_KEY), iface.publicKey());
+        assertEquals(Optional.empty(), iface.privateKeyFile());
+        assertEquals(
+                List.of(InterfaceAddress.parse("10.8.0.2/24"), InterfaceAddress.parse("fd10:8::2/64")),
+                iface.addresses(),
+                "host bits are allowed in interface addresses");
+        assertEquals(OptionalInt.of(51820), iface.listenPort());
+        assertEquals(OptionalInt.of(1420), iface.mtu());
+        assertEquals(List.of(InetAddress.ofLiteral("10.20.0.53"), InetAddress.ofLiteral("fd10:20::53")), iface.dns());
+        assertEquals(RouteMode.AUTO, iface.routeMode());
+
+        PeerConfig peer = config.peers().getFirst();
+        assertEquals("corp-gw", peer.name());
+        assertEquals(Key.fromBase64(ConfigTesting.PEER_KEY), peer.publicKey());
+        assertEquals(Optional.of(Key.fromBase64(ConfigTesting.OTHER_PEER_KEY)), peer.presharedKey());
+        assertEquals(Optional.of(new Endpoint("vpn.example.com", 51820)), peer.endpoint());
+        assertEquals(List.of(IpPrefix.parse("10.20.0.0/16"), IpPrefix.parse("fd10:20::/32")), peer.allowedIPs());
+        assertEquals(OptionalInt.of(25), peer.persistentKeepalive());
+
+        AppConfig ssh = peer.allowedApps().get(0);
+        assertEquals("ssh", ssh.name());
+        assertEquals(Optional.of(Path.of("/usr/bin/ssh")), ssh.exec());
+        assertEquals(
+                Optional.of("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+                ssh.sha256(),
+                "kept in lower case");
+        assertEquals(List.of(Grant.parse("10.20.0.0/16 tcp/22")), ssh.grants());
+
+        AppConfig browser = peer.allowedApps().get(1);
+        assertEquals(
+                List.of(Grant.parse("10.20.0.0/16"), Grant.parse("fd10:20::/32")),
+                browser.grants(),
+                "without allow: all of allowedIPs, any protocol, any port");
+    }
+
+    @Test
+    void optionalValuesHaveTheirDefaults() throws Exception {
+        TunnelConfig config = parse("""
+                        [interface]
+                        privateKey = "@OUR_PRIVATE_KEY@"
+                        address = ["10.8.0.2/32"]
+
+                        [[peer]]
+                        publicKey = "@PEER_KEY@"
+                        allowedIPs = ["10.20.0.0/16"]
+                        """).config();
+        assertEquals(OptionalInt.empty(), config.iface().listenPort());
+        assertEquals(OptionalInt.empty(), config.iface().mtu());
+        assertEquals(List.of(), config.iface().dns());
+        PeerConfig peer = config.peers().getFirst();
+        assertEquals("peer0", peer.name());
+        assertEquals(Optional.empty(), peer.endpoint());
+        assertEquals(Optional.empty(), peer.presharedKey());
+        assertEquals(OptionalInt.empty(), peer.persistentKeepalive());
+        assertEquals(List.of(), peer.allowedApps());
+    }
+
+    @Test
+    void inlineTablesAreTheSameDataAsArraysOfTables() throws Exception {
+        TunnelConfig arrayOfTables = parse(FULL).config();
+        TunnelConfig inline = parse("""
+                        interface = { privateKey = "@OUR_PRIVATE_KEY@", address = ["10.8.0.2/24", "fd10:8::2/64"], \
+                        listenPort = 51820, mtu = 1420, dns = ["10.20.0.53", "fd10:20::53"] }
+                        peer = [
+                          { name = "corp-gw", publicKey = "@PEER_KEY@", presharedKey = "@OTHER_PEER_KEY@", \
+                        endpoint = "vpn.example.com:51820", allowedIPs = ["10.20.0.0/16", "fd10:20::/32"], \
+                        persistentKeepalive = 25, allowedApps = [
+                            { name = "ssh", exec = "/usr/bin/ssh", \
+                        sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", \
+                        allow = ["10.20.0.0/16 tcp/22"] },
+                            { name = "browser" },
+                          ] },
+                        ]
+                        """).config();
+        assertEquals(arrayOfTables, inline);
+    }
+
+    @Test
+    void autoRouteModeIsPerPrefixWithoutADefaultRoute() throws Exception {
+        TunnelConfig config = parse(FULL).config();
+        assertEquals(RouteMode.PER_PREFIX, config.routeMode());
+        PeerConfig peer = config.peers().getFirst();
+        assertEquals(peer.allowedIPs(), config.routes(peer));
+    }
+
+    @Test
+    void autoRouteModeIsDiSemiDefaultWithADefaultRouteAndSplitsOnlyIt() throws Exception {
+        TunnelConfig config = parse("""
+                        [interface]
+                        privateKey = "@OUR_PRIVATE_KEY@"
+                        address = ["10.8.0.2/32", "fd10:8::2/128"]
+
+                        [[peer]]
+                        publicKey = "@PEER_KEY@"
+                        allowedIPs = ["0.0.0.0/0", "fd10:20::/32"]
+                        """).config();
+        assertEquals(RouteMode.DI_SEMI_DEFAULT, config.routeMode());
+        assertEquals(
+                List.of(IpPrefix.parse("0.0.0.0/1"), IpPrefix.parse("128.0.0.0/1"), IpPrefix.parse("fd10:20::/32")),
+                config.routes(config.peers().getFirst()));
+    }
+
+    @Test
+    void ipv6DefaultRouteIsSplitIntoItsTwoHalves() {
+        assertEquals(
+                List.of(IpPrefix.parse("::/1"), IpPrefix.parse("8000::/1")),
+                RouteMode.DI_SEMI_DEFAULT.routesFor(IpPrefix.parse("::/0")));
+        assertEquals(RouteMode.PER_PREFIX, RouteMode.PER_PREFIX.resolve(List.of(IpPrefix.parse("::/0"))));
+        assertThrows(IllegalStateException.class, () -> RouteMode.AUTO.routesFor(IpPrefix.parse("::/0")));
+    }
+
+    @Test
+    void internalPrefixesAreEveryPeersAllowedIpsOnceAndSorted() throws Exception {
+        TunnelConfig config = parse("""
+                        [interface]
+                        privateKey = "@OUR_PRIVATE_KEY@"
+                        address = ["10.8.0.2/32"]
+
+                        [[peer]]
+                        publicKey = "@PEER_KEY@"
+                        allowedIPs = ["fd10:20::/32", "10.40.0.0/16"]
+
+                        [[peer]]
+                        publicKey = "@OTHER_PEER_KEY@"
+                        allowedIPs = ["10.20.0.0/16", "10.40.0.0/16"]
+                        """).config();
+        assertEquals(
+                List.of(IpPrefix.parse("10.20.0.0/16"), IpPrefix.parse("10.40.0.0/16"), IpPrefix.parse("fd10:20::/32")),
+                config.internalPrefixes());
+    }
+
+    @Test
+    void keyFileIsReadRelativeToTheConfigWithItsTrailingNewline(@TempDir Path directory) throws Exception {
+        Path keyFile = writeKeyFile(directory.resolve("corp.key"), "rw-------");
+        LoadedConfig loaded = load(directory, "corp.key");
+        assertEquals(
+                Key.fromBase64(ConfigTesting.OUR_PRIVATE_KEY),
+                loaded.config().iface().privateKey());
+        assertEquals(Optional.of(keyFile), loaded.config().iface().privateKeyFile());
+        assertEquals(List.of(), loaded.warnings(), "0600 is how a key file should be");
+    }
+
+    @Test
+    void worldReadableKeyFileIsWarnedAboutLikeWgQuickDoes(@TempDir Path directory) throws Exception {
+        Path keyFile = writeKeyFile(directory.resolve("corp.key"), "rw-r--r--");
+        List<ConfigProblem> warnings = load(directory, keyFile.toString()).warnings();
+        assertEquals(1, warnings.size(), warnings::toString);
+        ConfigProblem warning = warnings.getFirst();
+        ConfigTesting.assertProblem(warning, Reason.KEY_FILE_ACCESSIBLE, 2, 18, "interface.privateKeyFile");
+        assertEquals("`" + keyFile + "' is world accessible", warning.message());
+        assertTrue(warning.toString().contains(": warning: interface.privateKeyFile: `"), warning.toString());
+    }
+
+    @Test
+    void groupReadablePresharedKeyFileIsWarnedAbout(@TempDir Path directory) throws Exception {
+        writeKeyFile(directory.resolve("corp.key"), "rw-------");
+        Path pskFile = writeKeyFile(directory.resolve("corp.psk"), "rw-r-----");
+        Path config = Files.writeString(directory.resolve("corp.toml"), withKeys("""
+                [interface]
+                privateKeyFile = "corp.key"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                presharedKeyFile = "corp.psk"
+                allowedIPs = ["10.20.0.0/16"]
+                """));
+        List<ConfigProblem> warnings = TunnelConfig.load(config).warnings();
+        assertEquals(1, warnings.size(), warnings::toString);
+        assertEquals("peer[0].presharedKeyFile", warnings.getFirst().field());
+        assertEquals(
+                "`" + pskFile + "' is group accessible", warnings.getFirst().message());
+    }
+
+    private static Path writeKeyFile(Path file, String permissions) throws IOException {
+        Files.writeString(file, ConfigTesting.OUR_PRIVATE_KEY + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(permissions));
+        return file;
+    }
+
+    private static LoadedConfig load(Path directory, String keyFile) throws Exception {
+        Path config = Files.writeString(directory.resolve("corp.toml"), withKeys("""
+                [interface]
+                privateKeyFile = "%s"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """.formatted(keyFile)));
+        return TunnelConfig.load(config);
+    }
+}
