@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             DoctorCommand.class,
             GenkeyCommand.class,
             GenpskCommand.class,
+            ImportCommand.class,
             PubkeyCommand.class,
             CommandLine.HelpCommand.class,
         })

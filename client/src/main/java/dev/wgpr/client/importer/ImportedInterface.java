@@ -1,0 +1,20 @@
+package dev.wgpr.client.importer;
+
+import java.util.List;
+import java.util.OptionalInt;
+
+/** The {@code [interface]} table as it will be written, with the findings about its section. */
+record ImportedInterface(
+        String name,
+        String privateKey,
+        List<String> addresses,
+        OptionalInt listenPort,
+        OptionalInt mtu,
+        List<String> dns,
+        List<Finding> findings) {
+    ImportedInterface {
+        addresses = List.copyOf(addresses);
+        dns = List.copyOf(dns);
+        findings = findings.stream().sorted(Finding.IN_LINE_ORDER).toList();
+    }
+}

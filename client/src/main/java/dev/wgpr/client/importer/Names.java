@@ -1,0 +1,72 @@
+package dev.wgpr.client.importer;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Names wg-pr accepts, made from whatever a wg-quick file offers. */
+final class Names {
+    /** App names: an app name is a cgroup directory name, so no slashes, no leading dot. */
+    static final Pattern SAFE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
+
+    private static final int MAX_SAFE_NAME = 64;
+    private static final Pattern UNSAFE_RUN = Pattern.compile("[^a-z0-9._-]+");
+    private static final Pattern UNSAFE_START = Pattern.compile("^[^a-z0-9]+");
+    private static final Pattern UNSAFE_END = Pattern.compile("[-.]+$");
+
+    private static final int MAX_PEER_NAME = 64;
+
+    /** Linux interface names as wg-quick accepts them: at most 15 bytes (IFNAMSIZ - 1). */
+    private static final Pattern INTERFACE_NAME = Pattern.compile("[a-zA-Z0-9_=+.-]{1,15}");
+
+    private static final Pattern UNSAFE_INTERFACE_CHARACTERS = Pattern.compile("[^a-zA-Z0-9_=+.-]+");
+
+    private Names() {}
+
+    /**
+     * {@code text} as a name matching {@link #SAFE_NAME}: lowercase, every run of other characters
+     * replaced by one {@code -}. Empty when nothing usable is left.
+     */
+    static String safeName(String text) {
+        String name = UNSAFE_RUN.matcher(text.toLowerCase(Locale.ROOT)).replaceAll("-");
+        name = UNSAFE_START.matcher(name).replaceAll("");
+        if (name.length() > MAX_SAFE_NAME) {
+            name = name.substring(0, MAX_SAFE_NAME);
+        }
+        return UNSAFE_END.matcher(name).replaceAll("");
+    }
+
+    /** {@code name}, or {@code name-2}, {@code name-3}… whichever is not taken yet. */
+    static String unique(String name, Set<String> taken) {
+        String candidate = name;
+        for (int n = 2; taken.contains(candidate); n++) {
+            String suffix = "-" + n;
+            candidate = name.substring(0, Math.min(name.length(), MAX_SAFE_NAME - suffix.length())) + suffix;
+        }
+        return candidate;
+    }
+
+    /**
+     * A peer name as wg-pr takes it: 1 to 64 printable characters (it only labels the peer in plans
+     * and status). Control characters become spaces; empty when nothing printable is left.
+     */
+    static String peerName(String text) {
+        String name = text.codePoints()
+                .map(c -> Character.isISOControl(c) ? ' ' : c)
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append)
+                .toString()
+                .strip();
+        return name.length() > MAX_PEER_NAME ? name.substring(0, MAX_PEER_NAME).strip() : name;
+    }
+
+    static boolean isInterfaceName(String name) {
+        return INTERFACE_NAME.matcher(name).matches() && !name.equals(".") && !name.equals("..");
+    }
+
+    /** A usable interface name from a file name stem: other characters become {@code -}, then cut. */
+    static String interfaceName(String stem) {
+        String name = UNSAFE_INTERFACE_CHARACTERS.matcher(stem).replaceAll("-");
+        name = name.length() > 15 ? name.substring(0, 15) : name;
+        return isInterfaceName(name) ? name : "wg0";
+    }
+}
