@@ -152,12 +152,12 @@ public final class SetRequest {
             if (selected.ignored) {
                 return;
             }
+            // The previous owner, possibly this very peer, loses it; appending then puts it last, as
+            // wireguard-go's trie re-links a re-inserted entry at the end of its owner's list.
             PeerDraft previous = prefixOwners.put(prefix, selected);
             if (previous != null) {
                 previous.allowedIps.remove(prefix);
             }
-            // Re-inserting moves it to the end, as wireguard-go's trie re-links the entry.
-            selected.allowedIps.remove(prefix);
             selected.allowedIps.add(prefix);
         }
 
