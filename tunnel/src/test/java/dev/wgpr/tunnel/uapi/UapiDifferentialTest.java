@@ -54,7 +54,8 @@ class UapiDifferentialTest {
                 "set=1\npublic_key=" + B + "\npreshared_key=" + PSK + "\nallowed_ip=10.0.0.0/8\nallowed_ip=fd10::1/64"
                         + "\nendpoint=[2001:DB8::1]:0443\npersistent_keepalive_interval=25\nprotocol_version=1\n\n",
                 "set=1\npublic_key=" + A + "\nallowed_ip=10.1.0.0/16\nallowed_ip=1.2.3.4/32\nallowed_ip=10.1.0.0/16"
-                        + "\nallowed_ip=0:0:1:0:0:0:0:0/128\nallowed_ip=::1.2.3.4/128\nallowed_ip=9.9.9.9/+8\n\n",
+                        + "\nallowed_ip=0:0:1:0:0:0:0:0/128\nallowed_ip=::1.2.3.4/128\nallowed_ip=9.9.9.9/+8"
+                        + "\nallowed_ip=2001:db8:0:1:1:1:1:1/128\nallowed_ip=1:0:0:2:0:0:0:3/128\nallowed_ip=fd00:0:0:0:0:0:0:0/8\n\n",
                 "set=1\npublic_key=" + C + "\nupdate_only=true\nallowed_ip=10.0.0.0/8\npublic_key=" + A
                         + "\nupdate_only=true\npersistent_keepalive_interval=7\n\n",
                 "set=1\npublic_key=" + C + "\nallowed_ip=10.0.0.0/8\nupdate_only=true\n\n",
