@@ -1,6 +1,7 @@
 package dev.wgpr.tunnel.uapi;
 
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.common.net.IpText;
 import dev.wgpr.tunnel.crypto.Key;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -135,42 +136,12 @@ final class UapiText {
         throw new IllegalArgumentException("unable to parse IP '" + text + "'");
     }
 
-    /** Lowercase, longest zero run of two or more groups compressed (the first on a tie): RFC 5952. */
+    /**
+     * RFC 5952, as Go's netip prints: lowercase, the first longest run of two or more zero groups
+     * compressed, no embedded IPv4 (IPv4-mapped addresses, which Go prints dotted, never get here).
+     */
     static String formatAddress(InetAddress address) {
-        if (address instanceof Inet4Address) {
-            return address.getHostAddress();
-        }
-        byte[] bytes = address.getAddress();
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLength = 1; // a single zero group is never compressed
-        for (int i = 0; i < 8; ) {
-            int end = i;
-            while (end < 8 && groups[end] == 0) {
-                end++;
-            }
-            if (end - i > bestLength) {
-                bestStart = i;
-                bestLength = end - i;
-            }
-            i = end == i ? i + 1 : end;
-        }
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                text.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (!text.isEmpty() && text.charAt(text.length() - 1) != ':') {
-                text.append(':');
-            }
-            text.append(Integer.toHexString(groups[i]));
-        }
-        return text.toString();
+        return IpText.of(address);
     }
 
     private static InetAddress parseIpv4(String text) {
