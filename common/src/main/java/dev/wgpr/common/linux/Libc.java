@@ -117,6 +117,153 @@ public final class Libc {
 
     private static final MethodHandle strerror$MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
+    // ---- Unix sockets with credentials and descriptor passing, processes: the daemon and launcher ----
+
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_PEERCRED = 17;
+    public static final int SO_PEERGROUPS = 59;
+    public static final int SCM_RIGHTS = 1;
+    public static final int MSG_CTRUNC = 0x8;
+    public static final int MSG_NOSIGNAL = 0x4000;
+    public static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    public static final int SHUT_RDWR = 2;
+    public static final int EINTR = 4;
+    public static final int ESRCH = 3;
+    public static final int ECHILD = 10;
+    public static final int ERANGE = 34;
+    public static final int ECONNREFUSED = 111;
+    public static final int SIGHUP = 1;
+    public static final int SIGINT = 2;
+    public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
+
+    /** {@code struct sockaddr_un}: {@code sa_family_t sun_family; char sun_path[108]}. */
+    public static final StructLayout SOCKADDR_UN = MemoryLayout.structLayout(
+                    JAVA_SHORT.withName("sun_family"),
+                    MemoryLayout.sequenceLayout(108, JAVA_BYTE).withName("sun_path"))
+            .withName("sockaddr_un");
+
+    /** {@code struct iovec} on x86-64. */
+    public static final StructLayout IOVEC = MemoryLayout.structLayout(
+                    ADDRESS.withName("iov_base"), JAVA_LONG.withName("iov_len"))
+            .withName("iovec");
+
+    /** {@code struct msghdr} on x86-64: the int fields are followed by 4 bytes of padding. */
+    public static final StructLayout MSGHDR = MemoryLayout.structLayout(
+                    ADDRESS.withName("msg_name"),
+                    JAVA_INT.withName("msg_namelen"),
+                    MemoryLayout.paddingLayout(4),
+                    ADDRESS.withName("msg_iov"),
+                    JAVA_LONG.withName("msg_iovlen"),
+                    ADDRESS.withName("msg_control"),
+                    JAVA_LONG.withName("msg_controllen"),
+                    JAVA_INT.withName("msg_flags"),
+                    MemoryLayout.paddingLayout(4))
+            .withName("msghdr");
+
+    /** {@code struct cmsghdr} header: {@code size_t cmsg_len; int cmsg_level; int cmsg_type;} then data. */
+    public static final long CMSG_HEADER = 16;
+
+    /** {@code struct ucred}: {@code pid_t pid; uid_t uid; gid_t gid}. */
+    public static final StructLayout UCRED = MemoryLayout.structLayout(
+                    JAVA_INT.withName("pid"), JAVA_INT.withName("uid"), JAVA_INT.withName("gid"))
+            .withName("ucred");
+
+    public static final MethodHandle bind$MH =
+            downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle connect$MH =
+            downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle listen$MH =
+            downcall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle accept4$MH =
+            downcall("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle shutdown$MH =
+            downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle sendmsg$MH =
+            downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle recvmsg$MH =
+            downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle getsockopt$MH = downcall(
+            "getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO_OPTION);
+    public static final MethodHandle kill$MH =
+            downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle waitpid$MH =
+            downcall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    /** {@code int waitid(idtype_t, id_t, siginfo_t *, int)}. */
+    public static final MethodHandle waitid$MH =
+            downcall("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+
+    public static final MethodHandle setsid$MH = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
+
+    public static final int P_PID = 1;
+    public static final int WEXITED = 4;
+    public static final int WNOWAIT = 0x01000000;
+    /** {@code siginfo_t} is 128 bytes on Linux. */
+    public static final long SIGINFO_SIZE = 128;
+
+    // <spawn.h> (glibc): the opaque types are 80 and 336 bytes on x86-64; we allocate more to be safe.
+    public static final long POSIX_SPAWN_FILE_ACTIONS_SIZE = 256;
+    public static final long POSIX_SPAWNATTR_SIZE = 512;
+    /** {@code sigset_t} is 1024 bits in glibc. */
+    public static final long SIGSET_SIZE = 128;
+
+    public static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    public static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    public static final short POSIX_SPAWN_SETSID = 0x80;
+
+    /** posix_spawn returns the error number instead of setting errno. */
+    public static final MethodHandle posix_spawn$MH = downcall(
+            "posix_spawn", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+
+    public static final MethodHandle posix_spawn_file_actions_init$MH =
+            downcall("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static final MethodHandle posix_spawn_file_actions_destroy$MH =
+            downcall("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static final MethodHandle posix_spawn_file_actions_adddup2$MH =
+            downcall("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    /** glibc 2.34+: closes every descriptor from {@code from} up in the child. */
+    public static final MethodHandle posix_spawn_file_actions_addclosefrom_np$MH =
+            downcall("posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+
+    public static final MethodHandle posix_spawnattr_init$MH =
+            downcall("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static final MethodHandle posix_spawnattr_destroy$MH =
+            downcall("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static final MethodHandle posix_spawnattr_setflags$MH =
+            downcall("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+    public static final MethodHandle posix_spawnattr_setsigmask$MH =
+            downcall("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    public static final MethodHandle posix_spawnattr_setsigdefault$MH =
+            downcall("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    public static final MethodHandle sigemptyset$MH = downcall("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    public static final MethodHandle sigfillset$MH = downcall("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+
+    /** {@code kill(pid, signal)}; a negative pid signals that process group. */
+    public static void kill(int pid, int signal) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            check((int) kill$MH.invokeExact(state, pid, signal), state, "kill " + pid);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code setsid()}: a new session and process group led by this process. */
+    public static int setsid() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            return check((int) setsid$MH.invokeExact(state), state, "setsid");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     /** Allocates a call-state segment that receives errno. */
     public static MemorySegment allocateCallState(Arena arena) {
         return arena.allocate(CALL_STATE);

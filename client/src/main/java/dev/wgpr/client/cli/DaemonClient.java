@@ -1,0 +1,144 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.control.Json;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The CLI's side of the control socket: connect, one request and its reply, starting the daemon. */
+final class DaemonClient {
+    static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private DaemonClient() {}
+
+    /** Thrown when the daemon cannot be reached or started, or speaks another protocol. */
+    static final class DaemonException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        DaemonException(String message) {
+            super(message);
+        }
+    }
+
+    /** A connection to the instance's daemon, or empty when none is running. */
+    static Optional<UnixSocket> connect(Instance instance) throws DaemonException {
+        try {
+            return Optional.of(UnixSocket.connect(instance.controlSocket()));
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.ENOENT || e.errno() == Libc.ECONNREFUSED) {
+                return Optional.empty();
+            }
+            throw new DaemonException("cannot reach the daemon at " + instance.controlSocket() + ": " + e.getMessage());
+        }
+    }
+
+    /** Sends {@code request} on a new connection and returns the reply. */
+    static Optional<Map<String, Object>> call(Instance instance, Map<String, Object> request) throws DaemonException {
+        Optional<UnixSocket> socket = connect(instance);
+        if (socket.isEmpty()) {
+            return Optional.empty();
+        }
+        try (UnixSocket connection = socket.get()) {
+            connection.send(Json.write(request));
+            return Optional.of(receive(connection));
+        } catch (IOException e) {
+            throw new DaemonException("the daemon did not answer: " + e.getMessage());
+        }
+    }
+
+    /** The next message, checked for our protocol version. */
+    static Map<String, Object> receive(UnixSocket connection) throws IOException, DaemonException {
+        Map<String, Object> reply;
+        try {
+            reply = Json.parseObject(connection.receive().line());
+        } catch (IllegalArgumentException e) {
+            throw new DaemonException("the daemon sent something that is not JSON: " + e.getMessage());
+        }
+        if (!Long.valueOf(Protocol.VERSION).equals(reply.get("v"))) {
+            throw new DaemonException("the daemon speaks protocol version " + reply.get("v") + ", this wg-pr "
+                    + Protocol.VERSION + "; restart the daemon (wg-pr down, then up)");
+        }
+        return reply;
+    }
+
+    static boolean isOk(Map<String, Object> reply) {
+        return Boolean.TRUE.equals(reply.get("ok"));
+    }
+
+    /**
+     * Makes sure a daemon runs for {@code instance}: starts one (a detached JVM in its own session,
+     * output to the instance's log) when none answers, and waits until it answers {@code ping}.
+     */
+    static void ensureRunning(Instance instance, Optional<String> launchGroup) throws DaemonException {
+        if (call(instance, Protocol.request(Protocol.PING)).isPresent()) {
+            return;
+        }
+        Path log = instance.logFile();
+        Process process;
+        try {
+            Files.createDirectories(instance.runtimeDirectory());
+            Files.setPosixFilePermissions(instance.runtimeDirectory(), PosixFilePermissions.fromString("rwxr-xr-x"));
+            ProcessBuilder builder = new ProcessBuilder(daemonCommand(instance, launchGroup));
+            builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
+            builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+            builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.redirectErrorStream(true);
+            process = builder.start();
+        } catch (IOException e) {
+            throw new DaemonException("cannot start the daemon: " + e.getMessage());
+        }
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Map<String, Object>> reply = call(instance, Protocol.request(Protocol.PING));
+            if (reply.isPresent() && isOk(reply.get())) {
+                return;
+            }
+            if (!process.isAlive()) {
+                throw new DaemonException(
+                        "the daemon exited with status " + process.exitValue() + " before it was ready; see " + log);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DaemonException("interrupted while waiting for the daemon");
+            }
+        }
+        process.destroy();
+        throw new DaemonException("the daemon was not ready after " + START_TIMEOUT.toSeconds() + " s; see " + log);
+    }
+
+    /** This JVM again, on this class path, running {@code wg-pr daemon} in the foreground of its own session. */
+    private static List<String> daemonCommand(Instance instance, Optional<String> launchGroup) {
+        String java = ProcessHandle.current()
+                .info()
+                .command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "--instance",
+                instance.name(),
+                "daemon",
+                "--foreground",
+                "--new-session"));
+        launchGroup.ifPresent(group -> command.addAll(List.of("--launch-group", group)));
+        return command;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.control.Json;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.linux.ErrnoException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Start CMD as app A: as you (never as root unless you are root), in A's cgroup from its"
+                    + " first instruction, so it may use the internal routes A's grants allow.",
+            "CMD must be A's exec (and match its sha256) when the config sets them. It gets a clean"
+                    + " environment (no LD_PRELOAD and friends), your stdin, stdout and stderr, and the"
+                    + " signals this command receives; its exit status becomes this command's.",
+            "Allowed for root and members of group wg-pr (see `wg-pr daemon --launch-group`).",
+        },
+        footer = {
+            "",
+            "Example:",
+            "  wg-pr run --app ssh -- ssh db1.corp",
+            "",
+            "Exit status: CMD's (128+N when killed by signal N); 126 when refused or not permitted,"
+                    + " 127 when CMD is not found, 125 when the daemon cannot be reached.",
+        })
+final class RunCommand implements Callable<Integer> {
+    static final int EXIT_NOT_STARTED = 125;
+    static final int EXIT_REFUSED = 126;
+
+    @Option(names = "--app", required = true, paramLabel = "A", description = "The app, as named in allowedApps.")
+    String app;
+
+    @Option(names = "--tunnel", paramLabel = "NAME", description = "The tunnel, when several name the app.")
+    Optional<String> tunnel;
+
+    @Parameters(paramLabel = "CMD", arity = "1..*", description = "The command and its arguments, after --.")
+    List<String> command;
+
+    @ParentCommand
+    WgPrCommand root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        Instance instance = root.instance();
+        Map<String, Object> request = Protocol.request(Protocol.RUN);
+        request.put("app", app);
+        request.put("tunnel", tunnel.orElse(null));
+        request.put("argv", command);
+        request.put("cwd", System.getProperty("user.dir"));
+        request.put("env", Map.copyOf(System.getenv()));
+        Optional<UnixSocket> socket;
+        try {
+            socket = DaemonClient.connect(instance);
+        } catch (DaemonClient.DaemonException e) {
+            err.println("wg-pr run: " + e.getMessage());
+            return EXIT_NOT_STARTED;
+        }
+        if (socket.isEmpty()) {
+            err.println("wg-pr run: no daemon runs for instance " + instance + "; bring a tunnel up first"
+                    + " (wg-pr up CONFIG)");
+            return EXIT_NOT_STARTED;
+        }
+        try (UnixSocket connection = socket.get()) {
+            connection.send(Json.write(request), new int[] {0, 1, 2});
+            Map<String, Object> reply = DaemonClient.receive(connection);
+            if (!DaemonClient.isOk(reply)) {
+                err.println("wg-pr run: " + reply.get("message"));
+                return reply.get("status") instanceof Long status ? status.intValue() : EXIT_REFUSED;
+            }
+            SignalForwarding.install(signal -> {
+                Map<String, Object> forward = Protocol.request(Protocol.SIGNAL);
+                forward.put("signal", signal);
+                try {
+                    connection.send(Json.write(forward));
+                } catch (ErrnoException | IllegalStateException e) {
+                    // the app has ended and the connection with it
+                }
+            });
+            while (true) {
+                Map<String, Object> event = DaemonClient.receive(connection);
+                if ("exit".equals(event.get("event"))) {
+                    if (event.get("status") instanceof Long status) {
+                        return status.intValue();
+                    }
+                    return 128 + ((Long) event.get("signal")).intValue();
+                }
+            }
+        } catch (IOException | DaemonClient.DaemonException e) {
+            err.println("wg-pr run: lost the daemon: " + e.getMessage());
+            return EXIT_NOT_STARTED;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.control.Json;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.daemon.Instance;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Show the tunnels that are up: interface, peers (endpoint, latest handshake, transfer,"
+                    + " allowed IPs), routes and bypass decisions, apps and their cgroups, enforcement"
+                    + " state, and the apps started with `wg-pr run` that still run.",
+            "Any user may ask; nothing secret is shown.",
+        },
+        footer = {"", "Exit status: 0, also when no daemon runs (then nothing is up); 1 on errors."})
+final class StatusCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "Print the daemon's answer as one JSON object.")
+    boolean json;
+
+    @ParentCommand
+    WgPrCommand root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Instance instance = root.instance();
+        Optional<Map<String, Object>> reply;
+        try {
+            reply = DaemonClient.call(instance, Protocol.request(Protocol.STATUS));
+        } catch (DaemonClient.DaemonException e) {
+            err.println("wg-pr status: " + e.getMessage());
+            return WgPrCommand.EXIT_FAILURE;
+        }
+        if (reply.isPresent() && !DaemonClient.isOk(reply.get())) {
+            return Replies.reportError("status", reply.get(), err);
+        }
+        if (json) {
+            Map<String, Object> shown = new LinkedHashMap<>();
+            if (reply.isEmpty()) {
+                shown.put("instance", instance.name());
+                shown.put("daemon", null);
+                shown.put("tunnels", List.of());
+            } else {
+                reply.get().forEach(shown::put);
+                shown.remove("v");
+                shown.remove("ok");
+            }
+            out.println(Json.write(shown));
+            return 0;
+        }
+        if (reply.isEmpty()) {
+            out.println("instance " + instance + ": no daemon runs, so no tunnel is up");
+            return 0;
+        }
+        print(reply.get(), out);
+        return 0;
+    }
+
+    private static void print(Map<String, Object> status, PrintWriter out) {
+        Map<String, Object> daemon = map(status.get("daemon"));
+        out.println("instance " + status.get("instance") + ": daemon pid " + daemon.get("pid") + ", running since "
+                + daemon.get("started"));
+        map(daemon.get("pieces")).forEach((piece, state) -> row(out, "", piece, state));
+        List<Object> tunnels = list(status.get("tunnels"));
+        if (tunnels.isEmpty()) {
+            out.println();
+            out.println("no tunnel is up");
+        }
+        for (Object item : tunnels) {
+            Map<String, Object> tunnel = map(item);
+            out.println();
+            out.println("interface " + tunnel.get("name") + " (" + tunnel.get("config") + ")");
+            row(out, "  ", "route mode", tunnel.get("routeMode"));
+            row(out, "  ", "addresses", String.join(", ", strings(tunnel.get("addresses"))));
+            if (Boolean.FALSE.equals(tunnel.get("network"))) {
+                row(out, "  ", "network", "none (apps registered for wg-pr run only)");
+            }
+            for (Object p : list(tunnel.get("peers"))) {
+                Map<String, Object> peer = map(p);
+                out.println("  peer " + peer.get("name"));
+                row(out, "    ", "public key", peer.get("publicKey"));
+                row(
+                        out,
+                        "    ",
+                        "endpoint",
+                        peer.get("endpoint") == null
+                                ? "none"
+                                : peer.get("endpoint")
+                                        + (peer.get("endpointAddress") == null
+                                                ? ""
+                                                : " (" + peer.get("endpointAddress") + ")"));
+                row(out, "    ", "handshake", peer.getOrDefault("latestHandshake", "unknown (no device)"));
+                if (peer.containsKey("rxBytes")) {
+                    row(
+                            out,
+                            "    ",
+                            "transfer",
+                            peer.get("rxBytes") + " B received, " + peer.get("txBytes") + " B sent");
+                }
+                row(out, "    ", "allowed ips", String.join(", ", strings(peer.get("allowedIPs"))));
+            }
+            Object routing = tunnel.get("routing");
+            if (routing == null) {
+                row(out, "  ", "routes", "none installed");
+            } else {
+                map(routing).forEach((key, value) -> row(out, "  ", key, value));
+            }
+            for (Object a : list(tunnel.get("apps"))) {
+                Map<String, Object> app = map(a);
+                out.println("  app " + app.get("name") + " (peer " + app.get("peer") + ")");
+                row(out, "    ", "exec", app.get("exec") == null ? "any binary" : app.get("exec"));
+                if (app.get("sha256") != null) {
+                    row(out, "    ", "sha256", app.get("sha256"));
+                }
+                row(out, "    ", "allow", String.join(", ", strings(app.get("allow"))));
+                row(out, "    ", "cgroup", app.get("cgroup"));
+            }
+        }
+        out.println();
+        map(status.get("enforcement")).forEach((key, value) -> row(out, "", "enforcement " + key, value));
+        for (Object r : list(status.get("running"))) {
+            Map<String, Object> running = map(r);
+            out.println("running: pid " + running.get("pid") + " app " + running.get("app") + " (tunnel "
+                    + running.get("tunnel") + ", uid " + running.get("uid") + ")");
+        }
+    }
+
+    private static void row(PrintWriter out, String indent, String label, Object value) {
+        out.println(indent + label + " ".repeat(Math.max(1, 14 - label.length())) + value);
+    }
+
+    @SuppressWarnings("unchecked") // status objects are JSON objects
+    private static Map<String, Object> map(Object value) {
+        return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+
+    @SuppressWarnings("unchecked") // status arrays are JSON arrays
+    private static List<Object> list(Object value) {
+        return value instanceof List<?> l ? (List<Object>) l : List.of();
+    }
+
+    private static List<String> strings(Object value) {
+        return list(value).stream().map(String::valueOf).toList();
+    }
+}

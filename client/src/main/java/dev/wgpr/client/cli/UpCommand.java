@@ -1,0 +1,76 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.linux.Libc;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "up",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Bring a tunnel up: validate the config, start the daemon if none runs, and return once the"
+                    + " interface, its routes and the app enforcement are live.",
+            "A config with mistakes changes nothing (the mistakes are listed as `wg-pr check` lists"
+                    + " them). When any stage fails, everything done so far is undone.",
+        },
+        footer = {
+            "",
+            "Example:",
+            "  wg-pr up /etc/wg-pr/corp.toml",
+            "",
+            "Exit status: 0 when up; 2 for a bad config; 4 when not root; 1 for other failures.",
+        })
+final class UpCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML).")
+    Path configFile;
+
+    @ParentCommand
+    WgPrCommand root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (ConfigLoading.load(configFile, err).isEmpty()) {
+            return WgPrCommand.EXIT_BAD_INPUT;
+        }
+        Instance instance = root.instance();
+        try {
+            if (DaemonClient.connect(instance).map(DaemonCommand::closeQuietly).isEmpty()) {
+                if (Libc.geteuid() != 0) {
+                    err.println("wg-pr up: only root may bring tunnels up");
+                    return WgPrCommand.EXIT_NOT_PERMITTED;
+                }
+                DaemonClient.ensureRunning(instance, Optional.empty());
+            }
+            Map<String, Object> request = Protocol.request(Protocol.UP);
+            request.put("config", configFile.toAbsolutePath().normalize().toString());
+            Optional<Map<String, Object>> reply = DaemonClient.call(instance, request);
+            if (reply.isEmpty()) {
+                err.println("wg-pr up: the daemon of instance " + instance + " stopped; see " + instance.logFile());
+                return WgPrCommand.EXIT_FAILURE;
+            }
+            if (DaemonClient.isOk(reply.get())) {
+                out.println(reply.get().get("tunnel") + " is up");
+                return 0;
+            }
+            return Replies.reportError("up", reply.get(), err);
+        } catch (DaemonClient.DaemonException e) {
+            err.println("wg-pr up: " + e.getMessage());
+            return WgPrCommand.EXIT_FAILURE;
+        }
+    }
+}

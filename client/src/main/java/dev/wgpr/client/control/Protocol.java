@@ -1,0 +1,70 @@
+package dev.wgpr.client.control;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The control protocol between the CLI and the daemon, over the instance's Unix stream socket: one
+ * JSON object per line (UTF-8, {@code \n}-terminated), each carrying {@code "v": 1}.
+ *
+ * <pre>
+ * → {"v":1,"op":"ping"}                      ← {"v":1,"ok":true,"pid":123,"instance":"wg-pr"}
+ * → {"v":1,"op":"status"}                    ← {"v":1,"ok":true,"instance":…,"daemon":{…},"tunnels":[…]}
+ * → {"v":1,"op":"up","config":"/abs/path"}   ← {"v":1,"ok":true,"tunnel":"corp0"}            (root)
+ * → {"v":1,"op":"down","tunnel":"corp0"}     ← {"v":1,"ok":true}                             (root)
+ * → {"v":1,"op":"run","app":"ssh","tunnel":null,"argv":[…],"cwd":"/…","env":{…}}
+ *     + SCM_RIGHTS [stdin, stdout, stderr]   ← {"v":1,"ok":true,"pid":4242}
+ *   then, on the same connection:
+ * → {"v":1,"op":"signal","signal":15}        (any number of times; forwarded to the app)
+ *                                            ← {"v":1,"event":"exit","status":42}  or  {…,"signal":9}
+ * errors                                     ← {"v":1,"ok":false,"error":KIND,"message":"…"}
+ * </pre>
+ *
+ * Error kinds: {@code permission}, {@code bad-request}, {@code bad-config}, {@code not-available},
+ * {@code refused} (run: with {@code "status"} 126 or 127), {@code failed}. A reply with another
+ * {@code "v"} than the caller's is refused by the caller. The caller is identified by the kernel
+ * ({@code SO_PEERCRED}), never by anything in a message.
+ */
+public final class Protocol {
+    private Protocol() {}
+
+    public static final int VERSION = 1;
+
+    public static final String PING = "ping";
+    public static final String STATUS = "status";
+    public static final String UP = "up";
+    public static final String DOWN = "down";
+    public static final String RUN = "run";
+    public static final String SIGNAL = "signal";
+
+    public static final String PERMISSION = "permission";
+    public static final String BAD_REQUEST = "bad-request";
+    public static final String BAD_CONFIG = "bad-config";
+    public static final String NOT_AVAILABLE = "not-available";
+    public static final String REFUSED = "refused";
+    public static final String FAILED = "failed";
+
+    /** A request for {@code op}; add its fields. */
+    public static Map<String, Object> request(String op) {
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("v", VERSION);
+        message.put("op", op);
+        return message;
+    }
+
+    public static Map<String, Object> ok() {
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("v", VERSION);
+        message.put("ok", true);
+        return message;
+    }
+
+    public static Map<String, Object> error(String kind, String text) {
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("v", VERSION);
+        message.put("ok", false);
+        message.put("error", kind);
+        message.put("message", text);
+        return message;
+    }
+}

@@ -1,0 +1,345 @@
+package dev.wgpr.client.control;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.OwnedFd;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Unix stream socket driven through libc, for the control protocol: lines of UTF-8 text (one JSON
+ * value each), descriptors passed with {@code SCM_RIGHTS}, the peer's identity from {@code
+ * SO_PEERCRED}/{@code SO_PEERGROUPS}.
+ *
+ * <p>Why not the JDK's {@code SocketChannel}: it has {@code ExtendedSocketOptions.SO_PEERCRED}, but
+ * that gives user and group <em>names</em> only (no pid, no supplementary groups), and no JDK channel
+ * can send or receive descriptors, which {@code wg-pr run} needs to hand the caller's stdio to the
+ * daemon. Both ends therefore use the raw socket. Blocking calls: use platform threads.
+ */
+public final class UnixSocket implements AutoCloseable {
+    /** Longest line either side accepts: a status reply with thousands of routes fits easily. */
+    static final int MAX_LINE = 4 << 20;
+
+    private static final int MAX_FDS = 8;
+    private static final int CHUNK = 64 * 1024;
+
+    private final OwnedFd fd;
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private final List<OwnedFd> pendingFds = new ArrayList<>();
+    /** Sending has its own lock: one thread may send (a forwarded signal) while another receives. */
+    private final Object sendLock = new Object();
+
+    private UnixSocket(OwnedFd fd) {
+        this.fd = fd;
+    }
+
+    /** Connects to the socket at {@code path}. */
+    public static UnixSocket connect(Path path) throws ErrnoException {
+        OwnedFd fd = new OwnedFd(
+                Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0), "control socket " + path);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = address(arena, path);
+            MemorySegment state = Libc.allocateCallState(arena);
+            int result = (int) Libc.connect$MH.invokeExact(state, fd.fd(), address, (int) address.byteSize());
+            Libc.check(result, state, "connect " + path);
+            return new UnixSocket(fd);
+        } catch (ErrnoException e) {
+            closeQuietly(fd);
+            throw e;
+        } catch (Throwable t) {
+            closeQuietly(fd);
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** A listening socket bound at {@code path} (which must not exist). */
+    public static UnixSocket listen(Path path, int backlog) throws ErrnoException {
+        OwnedFd fd = new OwnedFd(
+                Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0), "control socket " + path);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = address(arena, path);
+            MemorySegment state = Libc.allocateCallState(arena);
+            Libc.check(
+                    (int) Libc.bind$MH.invokeExact(state, fd.fd(), address, (int) address.byteSize()),
+                    state,
+                    "bind " + path);
+            Libc.check((int) Libc.listen$MH.invokeExact(state, fd.fd(), backlog), state, "listen " + path);
+            return new UnixSocket(fd);
+        } catch (ErrnoException e) {
+            closeQuietly(fd);
+            throw e;
+        } catch (Throwable t) {
+            closeQuietly(fd);
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** Waits for the next connection; throws once {@link #shutdown()} was called. */
+    public UnixSocket accept() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            while (true) {
+                int client = (int) Libc.accept4$MH.invokeExact(
+                        state, fd.fd(), MemorySegment.NULL, MemorySegment.NULL, Libc.SOCK_CLOEXEC);
+                if (client >= 0) {
+                    return new UnixSocket(new OwnedFd(client, "control connection"));
+                }
+                if (Libc.errno(state) != Libc.EINTR) {
+                    throw new ErrnoException("accept", Libc.errno(state));
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** The kernel's record of who connected: pid, uid, gid and supplementary groups. */
+    public PeerCredentials peer() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            MemorySegment cred = arena.allocate(Libc.UCRED);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, (int) Libc.UCRED.byteSize());
+            Libc.check(
+                    (int) Libc.getsockopt$MH.invokeExact(
+                            state, fd.fd(), Libc.SOL_SOCKET, Libc.SO_PEERCRED, cred, length),
+                    state,
+                    "getsockopt SO_PEERCRED");
+            int pid = cred.get(JAVA_INT, Libc.UCRED.byteOffset(PathElement.groupElement("pid")));
+            int uid = cred.get(JAVA_INT, Libc.UCRED.byteOffset(PathElement.groupElement("uid")));
+            int gid = cred.get(JAVA_INT, Libc.UCRED.byteOffset(PathElement.groupElement("gid")));
+            int capacity = 65_536;
+            MemorySegment groups = arena.allocate(JAVA_INT, capacity);
+            MemorySegment groupsLength = arena.allocateFrom(JAVA_INT, capacity * 4);
+            Libc.check(
+                    (int) Libc.getsockopt$MH.invokeExact(
+                            state, fd.fd(), Libc.SOL_SOCKET, Libc.SO_PEERGROUPS, groups, groupsLength),
+                    state,
+                    "getsockopt SO_PEERGROUPS");
+            int count = groupsLength.get(JAVA_INT, 0) / 4;
+            return new PeerCredentials(
+                    pid, uid, gid, groups.asSlice(0, count * 4L).toArray(JAVA_INT));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** Sends one line (a newline is added). */
+    public void send(String line) throws ErrnoException {
+        send(line, new int[0]);
+    }
+
+    /**
+     * Sends one line with {@code fds} attached to its first byte. The descriptors stay open here; the
+     * receiver gets duplicates.
+     */
+    public void send(String line, int[] fds) throws ErrnoException {
+        synchronized (sendLock) {
+            sendLocked(line, fds);
+        }
+    }
+
+    private void sendLocked(String line, int[] fds) throws ErrnoException {
+        if (line.indexOf('\n') >= 0) {
+            throw new IllegalArgumentException("a protocol line cannot hold a newline");
+        }
+        if (fds.length > MAX_FDS) {
+            throw new IllegalArgumentException("at most " + MAX_FDS + " descriptors per message");
+        }
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            MemorySegment data = arena.allocate(bytes.length);
+            MemorySegment.copy(bytes, 0, data, JAVA_BYTE, 0, bytes.length);
+            long offset = 0;
+            boolean first = true;
+            while (offset < bytes.length) {
+                MemorySegment iov = arena.allocate(Libc.IOVEC);
+                iov.set(ADDRESS, 0, data.asSlice(offset));
+                iov.set(JAVA_LONG, 8, bytes.length - offset);
+                MemorySegment msg = arena.allocate(Libc.MSGHDR);
+                msg.set(ADDRESS, offset(Libc.MSGHDR, "msg_iov"), iov);
+                msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_iovlen"), 1L);
+                if (first && fds.length > 0) {
+                    long space = Libc.CMSG_HEADER + align(4L * fds.length);
+                    MemorySegment control = arena.allocate(space, 8);
+                    control.set(JAVA_LONG, 0, Libc.CMSG_HEADER + 4L * fds.length);
+                    control.set(JAVA_INT, 8, Libc.SOL_SOCKET);
+                    control.set(JAVA_INT, 12, Libc.SCM_RIGHTS);
+                    for (int i = 0; i < fds.length; i++) {
+                        control.set(JAVA_INT, Libc.CMSG_HEADER + 4L * i, fds[i]);
+                    }
+                    msg.set(ADDRESS, offset(Libc.MSGHDR, "msg_control"), control);
+                    msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"), space);
+                }
+                long sent = (long) Libc.sendmsg$MH.invokeExact(state, fd.fd(), msg, Libc.MSG_NOSIGNAL);
+                if (sent < 0) {
+                    if (Libc.errno(state) == Libc.EINTR) {
+                        continue;
+                    }
+                    throw new ErrnoException("sendmsg", Libc.errno(state));
+                }
+                first = false;
+                offset += sent;
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /**
+     * The next line and every descriptor received up to its end.
+     *
+     * @throws EOFException when the peer closed the connection before a whole line
+     */
+    public synchronized Message receive() throws IOException {
+        while (true) {
+            byte[] buffered = pending.toByteArray();
+            for (int i = 0; i < buffered.length; i++) {
+                if (buffered[i] == '\n') {
+                    String line = new String(buffered, 0, i, StandardCharsets.UTF_8);
+                    pending.reset();
+                    pending.write(buffered, i + 1, buffered.length - i - 1);
+                    List<OwnedFd> fds = List.copyOf(pendingFds);
+                    pendingFds.clear();
+                    return new Message(line, fds);
+                }
+            }
+            if (buffered.length > MAX_LINE) {
+                throw new IOException("control message longer than " + MAX_LINE + " bytes");
+            }
+            if (!fill()) {
+                throw new EOFException("the other side closed the control connection");
+            }
+        }
+    }
+
+    /** One recvmsg: appends data to {@link #pending}, descriptors to {@link #pendingFds}. */
+    private boolean fill() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            MemorySegment data = arena.allocate(CHUNK);
+            MemorySegment iov = arena.allocate(Libc.IOVEC);
+            iov.set(ADDRESS, 0, data);
+            iov.set(JAVA_LONG, 8, (long) CHUNK);
+            long space = Libc.CMSG_HEADER + align(4L * MAX_FDS);
+            MemorySegment control = arena.allocate(space, 8);
+            MemorySegment msg = arena.allocate(Libc.MSGHDR);
+            msg.set(ADDRESS, offset(Libc.MSGHDR, "msg_iov"), iov);
+            msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_iovlen"), 1L);
+            msg.set(ADDRESS, offset(Libc.MSGHDR, "msg_control"), control);
+            msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"), space);
+            long received;
+            while (true) {
+                received = (long) Libc.recvmsg$MH.invokeExact(state, fd.fd(), msg, Libc.MSG_CMSG_CLOEXEC);
+                if (received >= 0 || Libc.errno(state) != Libc.EINTR) {
+                    break;
+                }
+            }
+            if (received < 0) {
+                throw new ErrnoException("recvmsg", Libc.errno(state));
+            }
+            collectFds(msg, control);
+            if ((msg.get(JAVA_INT, offset(Libc.MSGHDR, "msg_flags")) & Libc.MSG_CTRUNC) != 0) {
+                // Descriptors beyond our buffer were closed by the kernel; the message is not what the
+                // sender meant, so the connection is not trusted further.
+                throw new ErrnoException("recvmsg: too many descriptors", Libc.E2BIG);
+            }
+            if (received == 0) {
+                return false;
+            }
+            pending.write(data.asSlice(0, received).toArray(JAVA_BYTE), 0, (int) received);
+            return true;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    private void collectFds(MemorySegment msg, MemorySegment control) {
+        long length = msg.get(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"));
+        long at = 0;
+        while (at + Libc.CMSG_HEADER <= length) {
+            long cmsgLen = control.get(JAVA_LONG, at);
+            int level = control.get(JAVA_INT, at + 8);
+            int type = control.get(JAVA_INT, at + 12);
+            if (cmsgLen < Libc.CMSG_HEADER || at + cmsgLen > length) {
+                break;
+            }
+            if (level == Libc.SOL_SOCKET && type == Libc.SCM_RIGHTS) {
+                for (long i = Libc.CMSG_HEADER; i + 4 <= cmsgLen; i += 4) {
+                    pendingFds.add(new OwnedFd(control.get(JAVA_INT, at + i), "received descriptor"));
+                }
+            }
+            at += align(cmsgLen);
+        }
+    }
+
+    /** Wakes a thread blocked in {@link #accept()} or {@link #receive()}; they then fail. */
+    public void shutdown() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            int ignored = (int) Libc.shutdown$MH.invokeExact(state, fd.fd(), Libc.SHUT_RDWR);
+        } catch (IllegalStateException e) {
+            // already closed
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(fd);
+        for (OwnedFd received : pendingFds) {
+            closeQuietly(received);
+        }
+        pendingFds.clear();
+    }
+
+    private static void closeQuietly(OwnedFd fd) {
+        try {
+            fd.close();
+        } catch (ErrnoException e) {
+            // nothing useful to do about a failed close of a socket we are done with
+        }
+    }
+
+    private static MemorySegment address(Arena arena, Path path) {
+        byte[] bytes = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (bytes.length >= 108) {
+            throw new IllegalArgumentException("socket path too long (max 107 bytes): " + path);
+        }
+        MemorySegment address = arena.allocate(Libc.SOCKADDR_UN);
+        address.set(JAVA_SHORT, 0, (short) Libc.AF_UNIX);
+        MemorySegment.copy(bytes, 0, address, JAVA_BYTE, 2, bytes.length);
+        return address;
+    }
+
+    private static long offset(java.lang.foreign.StructLayout layout, String field) {
+        return layout.byteOffset(PathElement.groupElement(field));
+    }
+
+    private static long align(long length) {
+        return (length + 7) & ~7L;
+    }
+}

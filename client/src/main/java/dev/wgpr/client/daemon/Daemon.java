@@ -1,0 +1,443 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.control.Json;
+import dev.wgpr.client.control.Message;
+import dev.wgpr.client.control.PeerCredentials;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.OwnedFd;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The privileged daemon of one instance: it owns the instance's tunnels, its app cgroups and the
+ * processes {@code wg-pr run} starts, and answers the control socket ({@link Protocol}).
+ *
+ * <p>One daemon per instance is guaranteed by an exclusive lock on {@code daemon.lock} in the runtime
+ * directory, held for the daemon's life (the kernel drops it if the daemon dies), so a stale socket
+ * file from a crashed daemon is simply replaced. Each connection gets its own platform thread (the
+ * socket calls block in native code). {@link #stop()} is the orderly end, also run by the JVM's
+ * shutdown hook on {@code SIGTERM}: every tunnel down, then the runtime files removed.
+ */
+public final class Daemon {
+    /** Signals a {@code run} caller may forward to its app. */
+    private static final Set<Integer> FORWARDED_SIGNALS = Set.of(1, 2, 3, 10, 12, 15, 28);
+
+    private final Instance instance;
+    private final LaunchPolicy launchPolicy;
+    private final Pieces pieces;
+    private final AppCgroups cgroups;
+    private final Tunnels tunnels;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final UnixSocket listener;
+    private final PrintStream log;
+    private final Instant started = Instant.now();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Map<Integer, Map<String, Object>> running = new ConcurrentHashMap<>();
+    private boolean stopping;
+
+    /** How the daemon is set up. */
+    public record Options(String launchGroup) {
+        public static Options defaults() {
+            return new Options(LaunchPolicy.DEFAULT_GROUP);
+        }
+    }
+
+    private Daemon(
+            Instance instance,
+            Options options,
+            Pieces pieces,
+            FileChannel lockChannel,
+            FileLock lock,
+            UnixSocket listener) {
+        this.instance = instance;
+        this.launchPolicy = new LaunchPolicy(options.launchGroup());
+        this.pieces = pieces;
+        this.cgroups = new AppCgroups(instance);
+        this.tunnels = new Tunnels(pieces, cgroups);
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.listener = listener;
+        this.log = System.err;
+    }
+
+    /**
+     * Takes the instance's lock, opens its control socket and starts answering. Throws when another
+     * daemon of the instance runs.
+     */
+    public static Daemon start(Instance instance, Options options) throws IOException {
+        Path runtime = instance.runtimeDirectory();
+        Files.createDirectories(runtime);
+        // Everyone may reach the socket; who may do what is decided per request from SO_PEERCRED.
+        Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwxr-xr-x"));
+        FileChannel lockChannel =
+                FileChannel.open(instance.lockFile(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockChannel.tryLock();
+        if (lock == null) {
+            lockChannel.close();
+            throw new IOException("a daemon of instance " + instance + " is already running"
+                    + readPid(instance).map(pid -> " (pid " + pid + ")").orElse(""));
+        }
+        UnixSocket listener;
+        try {
+            Files.deleteIfExists(instance.controlSocket());
+            listener = UnixSocket.listen(instance.controlSocket(), 64);
+            Files.setPosixFilePermissions(instance.controlSocket(), PosixFilePermissions.fromString("rw-rw-rw-"));
+            Files.writeString(instance.pidFile(), ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
+        } catch (IOException | RuntimeException e) {
+            lock.release();
+            lockChannel.close();
+            throw e;
+        }
+        Daemon daemon = new Daemon(instance, options, Pieces.available(), lockChannel, lock, listener);
+        Thread.ofPlatform().name("control-accept").daemon().start(daemon::acceptLoop);
+        return daemon;
+    }
+
+    public Instance instance() {
+        return instance;
+    }
+
+    /** Blocks until {@link #stop()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** The orderly end: stop answering, take every tunnel down, remove the runtime files. */
+    public void stop() {
+        synchronized (this) {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+        }
+        try {
+            listener.shutdown();
+            listener.close();
+            List<String> failures = new ArrayList<>(tunnels.downAll());
+            try {
+                cgroups.removeSubtreeIfUnused();
+            } catch (IOException e) {
+                failures.add(e.getMessage());
+            }
+            failures.forEach(failure -> log.println("wg-pr daemon: " + failure));
+            removeRuntimeFiles(failures.isEmpty());
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    /** For tests of the launcher: see {@link Tunnels#addWithoutNetwork}. */
+    Tunnels tunnels() {
+        return tunnels;
+    }
+
+    private void removeRuntimeFiles(boolean removeLog) {
+        try {
+            Files.deleteIfExists(instance.controlSocket());
+            Files.deleteIfExists(instance.pidFile());
+            lock.release();
+            lockChannel.close();
+            Files.deleteIfExists(instance.lockFile());
+            if (removeLog) {
+                Files.deleteIfExists(instance.logFile());
+            }
+            try (var entries = Files.list(instance.runtimeDirectory())) {
+                if (entries.findAny().isEmpty()) {
+                    Files.delete(instance.runtimeDirectory());
+                }
+            }
+        } catch (IOException e) {
+            log.println("wg-pr daemon: cleaning up " + instance.runtimeDirectory() + ": " + e.getMessage());
+        }
+    }
+
+    private static Optional<String> readPid(Instance instance) {
+        try {
+            return Optional.of(Files.readString(instance.pidFile()).strip());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            UnixSocket connection;
+            try {
+                connection = listener.accept();
+            } catch (ErrnoException | IllegalStateException e) {
+                synchronized (this) {
+                    if (stopping) {
+                        return;
+                    }
+                }
+                log.println("wg-pr daemon: accept: " + e.getMessage());
+                continue;
+            }
+            Thread.ofPlatform().name("control-connection").daemon().start(() -> serve(connection));
+        }
+    }
+
+    private void serve(UnixSocket connection) {
+        boolean handedOver = false;
+        try {
+            PeerCredentials caller = connection.peer();
+            Message message = connection.receive();
+            Map<String, Object> request;
+            try {
+                request = Json.parseObject(message.line());
+            } catch (IllegalArgumentException e) {
+                closeAll(message.fds());
+                reply(connection, Protocol.error(Protocol.BAD_REQUEST, "not a JSON object: " + e.getMessage()));
+                return;
+            }
+            if (!Long.valueOf(Protocol.VERSION).equals(request.get("v"))) {
+                closeAll(message.fds());
+                reply(
+                        connection,
+                        Protocol.error(
+                                Protocol.BAD_REQUEST,
+                                "protocol version " + request.get("v") + " is not " + Protocol.VERSION));
+                return;
+            }
+            Object op = request.get("op");
+            if (Protocol.RUN.equals(op)) {
+                handedOver = true;
+                run(connection, caller, request, message.fds());
+                return;
+            }
+            closeAll(message.fds());
+            reply(connection, handle(caller, op, request));
+        } catch (EOFException e) {
+            // the caller went away
+        } catch (IOException | RuntimeException e) {
+            log.println("wg-pr daemon: control connection: " + e);
+        } finally {
+            if (!handedOver) {
+                connection.close();
+            }
+        }
+    }
+
+    private Map<String, Object> handle(PeerCredentials caller, Object op, Map<String, Object> request) {
+        if (Protocol.PING.equals(op)) {
+            Map<String, Object> reply = Protocol.ok();
+            reply.put("pid", ProcessHandle.current().pid());
+            reply.put("instance", instance.name());
+            return reply;
+        }
+        if (Protocol.STATUS.equals(op)) {
+            return status();
+        }
+        if (Protocol.UP.equals(op) || Protocol.DOWN.equals(op)) {
+            if (!caller.isRoot()) {
+                return Protocol.error(
+                        Protocol.PERMISSION,
+                        "only root may bring tunnels " + op + " (you are uid " + Integer.toUnsignedString(caller.uid())
+                                + ")");
+            }
+            return Protocol.UP.equals(op) ? up(request) : down(request);
+        }
+        return Protocol.error(Protocol.BAD_REQUEST, "unknown operation " + op);
+    }
+
+    private Map<String, Object> up(Map<String, Object> request) {
+        if (!(request.get("config") instanceof String config)
+                || !Path.of(config).isAbsolute()) {
+            return Protocol.error(Protocol.BAD_REQUEST, "up needs \"config\": an absolute path");
+        }
+        try {
+            String name = tunnels.up(Path.of(config));
+            Map<String, Object> reply = Protocol.ok();
+            reply.put("tunnel", name);
+            return reply;
+        } catch (UpFailedException e) {
+            return Protocol.error(
+                    switch (e.kind()) {
+                        case BAD_CONFIG -> Protocol.BAD_CONFIG;
+                        case NOT_AVAILABLE -> Protocol.NOT_AVAILABLE;
+                        case FAILED -> Protocol.FAILED;
+                    },
+                    e.getMessage());
+        }
+    }
+
+    private Map<String, Object> down(Map<String, Object> request) {
+        if (!(request.get("tunnel") instanceof String name)) {
+            return Protocol.error(Protocol.BAD_REQUEST, "down needs \"tunnel\"");
+        }
+        try {
+            List<String> failures = tunnels.down(name);
+            if (!failures.isEmpty()) {
+                return Protocol.error(Protocol.FAILED, name + " is down, but:\n  " + String.join("\n  ", failures));
+            }
+            return Protocol.ok();
+        } catch (UpFailedException e) {
+            return Protocol.error(Protocol.FAILED, e.getMessage());
+        }
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> reply = Protocol.ok();
+        reply.put("instance", instance.name());
+        Map<String, Object> daemon = new LinkedHashMap<>();
+        daemon.put("pid", ProcessHandle.current().pid());
+        daemon.put("started", started.toString());
+        daemon.put("launchGroup", launchPolicy.group());
+        daemon.put("pieces", pieces.describe());
+        reply.put("daemon", daemon);
+        reply.put("tunnels", tunnels.status());
+        reply.put(
+                "enforcement",
+                pieces.enforcement()
+                        .map(Pieces.EnforcementLayer::status)
+                        .orElse(Map.of("state", "not available yet (branch policy)")));
+        reply.put("running", List.copyOf(running.values()));
+        return reply;
+    }
+
+    /** {@code run}: the connection stays open for signals until the app ends. */
+    private void run(UnixSocket connection, PeerCredentials caller, Map<String, Object> request, List<OwnedFd> fds) {
+        Thread.ofPlatform().name("run").daemon().start(() -> {
+            try {
+                runAndWait(connection, caller, request, fds);
+            } catch (IOException | RuntimeException e) {
+                log.println("wg-pr daemon: run: " + e);
+            } finally {
+                closeAll(fds);
+                connection.close();
+            }
+        });
+    }
+
+    private void runAndWait(
+            UnixSocket connection, PeerCredentials caller, Map<String, Object> request, List<OwnedFd> fds)
+            throws IOException {
+        Optional<String> refusal = launchPolicy.refusal(caller);
+        if (refusal.isPresent()) {
+            reply(connection, Protocol.error(Protocol.PERMISSION, refusal.get()));
+            return;
+        }
+        Launcher.Request launch;
+        String appName;
+        Optional<String> tunnel;
+        try {
+            appName = (String) request.get("app");
+            tunnel = Optional.ofNullable((String) request.get("tunnel"));
+            List<String> argv = new ArrayList<>();
+            for (Object arg : (List<?>) request.get("argv")) {
+                argv.add((String) arg);
+            }
+            Map<String, String> environment = new LinkedHashMap<>();
+            ((Map<?, ?>) request.get("env")).forEach((k, v) -> environment.put((String) k, (String) v));
+            launch = new Launcher.Request(argv, Path.of((String) request.get("cwd")), environment);
+            if (appName == null) {
+                throw new IllegalArgumentException("no app");
+            }
+        } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+            reply(
+                    connection,
+                    Protocol.error(Protocol.BAD_REQUEST, "run needs app, argv, cwd and env: " + e.getMessage()));
+            return;
+        }
+        LaunchedProcess process;
+        try {
+            Tunnels.LaunchableApp app = tunnels.app(appName, tunnel);
+            process = Launcher.launch(app.app(), app.cgroup(), caller, launch, fds);
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("pid", process.pid());
+            entry.put("app", appName);
+            entry.put("tunnel", app.tunnel());
+            entry.put("uid", Integer.toUnsignedLong(caller.uid()));
+            running.put(process.pid(), entry);
+        } catch (LaunchRefusedException e) {
+            Map<String, Object> reply = Protocol.error(Protocol.REFUSED, e.getMessage());
+            reply.put("status", e.exitStatus());
+            reply(connection, reply);
+            return;
+        }
+        closeAll(fds);
+        try {
+            Map<String, Object> started = Protocol.ok();
+            started.put("pid", process.pid());
+            reply(connection, started);
+            Thread forwarder =
+                    Thread.ofPlatform().name("run-signals").daemon().start(() -> forwardSignals(connection, process));
+            LaunchedProcess.Exit exit = process.waitFor();
+            Map<String, Object> event = new LinkedHashMap<>();
+            event.put("v", Protocol.VERSION);
+            event.put("event", "exit");
+            if (exit.exited()) {
+                event.put("status", exit.status());
+            } else {
+                event.put("signal", exit.signal());
+            }
+            try {
+                reply(connection, event);
+            } catch (ErrnoException e) {
+                // the caller is gone; the app ended anyway
+            }
+            connection.shutdown();
+            forwarder.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            running.remove(process.pid());
+        }
+    }
+
+    /**
+     * Reads {@code signal} messages from the caller until the connection ends. When the caller goes
+     * away while the app runs, the app gets {@code SIGHUP}, as when a terminal hangs up.
+     */
+    private void forwardSignals(UnixSocket connection, LaunchedProcess process) {
+        while (true) {
+            try {
+                Map<String, Object> message =
+                        Json.parseObject(connection.receive().line());
+                if (Protocol.SIGNAL.equals(message.get("op"))
+                        && message.get("signal") instanceof Long signal
+                        && FORWARDED_SIGNALS.contains(signal.intValue())) {
+                    process.signal(signal.intValue());
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                process.signal(Libc.SIGHUP);
+                return;
+            }
+        }
+    }
+
+    private static void reply(UnixSocket connection, Map<String, Object> message) throws ErrnoException {
+        connection.send(Json.write(message));
+    }
+
+    private static void closeAll(List<OwnedFd> fds) {
+        for (OwnedFd fd : fds) {
+            try {
+                fd.close();
+            } catch (ErrnoException e) {
+                // a descriptor we received and no longer need
+            }
+        }
+    }
+}

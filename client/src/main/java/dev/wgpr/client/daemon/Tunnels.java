@@ -1,0 +1,309 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.BadConfigException;
+import dev.wgpr.client.config.ConfigProblem;
+import dev.wgpr.client.config.Endpoint;
+import dev.wgpr.client.config.PeerConfig;
+import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.net.IpText;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * The tunnels one daemon holds, by interface name, and the up pipeline (DESIGN's data flow):
+ * resolve endpoint names → tunnel device → addresses, MTU, link up and routes → app cgroups →
+ * compile and publish the policy → ready. Each stage registers its undo in the tunnel's {@link
+ * Rollback} as soon as it succeeds; a failing stage unwinds the earlier ones, last first.
+ *
+ * <p>Ups and downs are serialized: the enforcement layer's policy is one for all tunnels.
+ */
+final class Tunnels {
+    private final Pieces pieces;
+    private final AppCgroups cgroups;
+    private final Map<String, Active> active = new LinkedHashMap<>();
+
+    /** A tunnel that is up. */
+    private static final class Active {
+        final TunnelConfig config;
+        final Rollback rollback = new Rollback();
+        final Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
+        final Map<String, Path> appCgroups = new LinkedHashMap<>();
+        Optional<Pieces.Device> device = Optional.empty();
+        Optional<Pieces.Routing> routing = Optional.empty();
+        /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
+        boolean network = true;
+
+        Active(TunnelConfig config) {
+            this.config = config;
+        }
+    }
+
+    /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
+    record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
+
+    Tunnels(Pieces pieces, AppCgroups cgroups) {
+        this.pieces = pieces;
+        this.cgroups = cgroups;
+    }
+
+    /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
+    synchronized String up(Path source) throws UpFailedException {
+        TunnelConfig config = load(source);
+        String name = config.iface().name();
+        if (active.containsKey(name)) {
+            throw new UpFailedException(
+                    UpFailedException.Kind.FAILED, name + " is already up; `wg-pr down " + name + "` first");
+        }
+        Active tunnel = new Active(config);
+        try {
+            resolveEndpoints(tunnel);
+            Pieces.Device device = pieces.devices()
+                    .orElseThrow(() -> UpFailedException.notAvailable("The userspace WireGuard device", "device"))
+                    .create(config, tunnel.endpoints);
+            tunnel.device = Optional.of(device);
+            tunnel.rollback.add("interface " + device.interfaceName(), device::close);
+
+            List<InetAddress> endpoints = tunnel.endpoints.values().stream()
+                    .map(InetSocketAddress::getAddress)
+                    .toList();
+            Pieces.Routing routing = pieces.routes()
+                    .orElseThrow(() -> UpFailedException.notAvailable("Routing (addresses, MTU, routes)", "routes"))
+                    .install(config, device.interfaceName(), endpoints);
+            tunnel.routing = Optional.of(routing);
+            tunnel.rollback.add("routes of " + name, routing::close);
+
+            Pieces.EnforcementLayer enforcement = pieces.enforcement()
+                    .orElseThrow(() -> UpFailedException.notAvailable("Enforcement (the BPF programs)", "policy"));
+            acquireAppCgroups(tunnel);
+            active.put(name, tunnel);
+            tunnel.rollback.add("policy of " + name, () -> {
+                active.remove(name);
+                enforcement.publish(policies());
+            });
+            enforcement.publish(policies());
+            return name;
+        } catch (UpFailedException e) {
+            throw withUndoFailures(e, tunnel);
+        } catch (IOException | RuntimeException e) {
+            throw withUndoFailures(
+                    new UpFailedException(UpFailedException.Kind.FAILED, name + ": " + e.getMessage(), e), tunnel);
+        }
+    }
+
+    /**
+     * Registers a config's apps for {@code wg-pr run} without any network piece: for the launcher's
+     * tests while the device, routes and policy modules are not on main. Nothing grants such an app any
+     * network access; it only gets its cgroup.
+     */
+    synchronized void addWithoutNetwork(TunnelConfig config) throws IOException {
+        Active tunnel = new Active(config);
+        tunnel.network = false;
+        try {
+            acquireAppCgroups(tunnel);
+        } catch (IOException e) {
+            tunnel.rollback.unwind();
+            throw e;
+        }
+        active.put(config.iface().name(), tunnel);
+    }
+
+    /** Takes the tunnel down exactly; returns the undo failures (empty when all went). */
+    synchronized List<String> down(String name) throws UpFailedException {
+        Active tunnel = active.get(name);
+        if (tunnel == null) {
+            throw new UpFailedException(
+                    UpFailedException.Kind.FAILED,
+                    name + " is not up"
+                            + (active.isEmpty() ? "" : " (up: " + String.join(", ", active.keySet()) + ")"));
+        }
+        List<String> failures = tunnel.rollback.unwind();
+        active.remove(name);
+        return failures;
+    }
+
+    /** Every tunnel down, the last brought up first (the daemon's orderly stop). */
+    synchronized List<String> downAll() {
+        List<String> failures = new ArrayList<>();
+        List<String> names = new ArrayList<>(active.keySet());
+        for (String name : names.reversed()) {
+            Active tunnel = active.remove(name);
+            failures.addAll(tunnel.rollback.unwind());
+        }
+        return failures;
+    }
+
+    /**
+     * The app {@code name}, from tunnel {@code tunnel} when given, else from the one tunnel that names
+     * it.
+     */
+    synchronized LaunchableApp app(String name, Optional<String> tunnel) throws LaunchRefusedException {
+        List<LaunchableApp> found = new ArrayList<>();
+        for (Active t : active.values()) {
+            String tunnelName = t.config.iface().name();
+            if (tunnel.isPresent() && !tunnel.get().equals(tunnelName)) {
+                continue;
+            }
+            for (PeerConfig peer : t.config.peers()) {
+                for (AppConfig app : peer.allowedApps()) {
+                    if (app.name().equals(name)) {
+                        found.add(new LaunchableApp(tunnelName, app, t.appCgroups.get(name)));
+                    }
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new LaunchRefusedException(
+                    "no tunnel that is up" + tunnel.map(t -> " named " + t).orElse("") + " has an app named " + name,
+                    126);
+        }
+        if (found.size() > 1) {
+            throw new LaunchRefusedException(
+                    "app " + name + " is in several tunnels ("
+                            + found.stream().map(LaunchableApp::tunnel).collect(Collectors.joining(", "))
+                            + "); choose one with --tunnel",
+                    126);
+        }
+        return found.getFirst();
+    }
+
+    /** The status of every tunnel, for {@code wg-pr status}. */
+    synchronized List<Map<String, Object>> status() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Map.Entry<String, Active> entry : active.entrySet()) {
+            Active t = entry.getValue();
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("name", entry.getKey());
+            s.put("config", t.config.source().toString());
+            s.put("network", t.network);
+            s.put("routeMode", t.config.routeMode().toString());
+            s.put(
+                    "addresses",
+                    t.config.iface().addresses().stream().map(Object::toString).toList());
+            List<Map<String, Object>> peers = new ArrayList<>();
+            List<Map<String, Object>> devicePeers =
+                    t.device.map(Pieces.Device::peers).orElse(List.of());
+            for (PeerConfig peer : t.config.peers()) {
+                Map<String, Object> p = new LinkedHashMap<>();
+                p.put("name", peer.name());
+                p.put("publicKey", peer.publicKey().toBase64());
+                p.put("endpoint", peer.endpoint().map(Endpoint::toString).orElse(null));
+                InetSocketAddress resolved = t.endpoints.get(peer.name());
+                p.put(
+                        "endpointAddress",
+                        resolved == null ? null : IpText.of(resolved.getAddress()) + ":" + resolved.getPort());
+                p.put("allowedIPs", peer.allowedIPs().stream().map(IpText::of).toList());
+                String key = peer.publicKey().toBase64();
+                devicePeers.stream()
+                        .filter(d -> key.equals(d.get("publicKey")))
+                        .findFirst()
+                        .ifPresent(d -> d.forEach(p::putIfAbsent));
+                peers.add(p);
+            }
+            s.put("peers", peers);
+            s.put("routing", t.routing.map(Pieces.Routing::status).orElse(null));
+            List<Map<String, Object>> apps = new ArrayList<>();
+            for (PeerConfig peer : t.config.peers()) {
+                for (AppConfig app : peer.allowedApps()) {
+                    Map<String, Object> a = new LinkedHashMap<>();
+                    a.put("name", app.name());
+                    a.put("peer", peer.name());
+                    a.put("exec", app.exec().map(Path::toString).orElse(null));
+                    a.put("sha256", app.sha256().orElse(null));
+                    a.put("allow", app.grants().stream().map(Object::toString).toList());
+                    Path cgroup = t.appCgroups.get(app.name());
+                    a.put("cgroup", cgroup == null ? null : cgroup.toString());
+                    apps.add(a);
+                }
+            }
+            s.put("apps", apps);
+            list.add(s);
+        }
+        return list;
+    }
+
+    synchronized boolean isEmpty() {
+        return active.isEmpty();
+    }
+
+    private Map<String, Pieces.TunnelPolicy> policies() {
+        Map<String, Pieces.TunnelPolicy> policies = new LinkedHashMap<>();
+        active.forEach((name, t) -> {
+            if (t.network && t.routing.isPresent()) {
+                Pieces.Routing routing = t.routing.get();
+                policies.put(
+                        name,
+                        new Pieces.TunnelPolicy(t.config, routing.internal(), routing.exclusions(), t.appCgroups));
+            }
+        });
+        return policies;
+    }
+
+    private void acquireAppCgroups(Active tunnel) throws IOException {
+        for (PeerConfig peer : tunnel.config.peers()) {
+            for (AppConfig app : peer.allowedApps()) {
+                Path cgroup = cgroups.acquire(app.name());
+                tunnel.appCgroups.put(app.name(), cgroup);
+                tunnel.rollback.add("cgroup of app " + app.name(), () -> cgroups.release(app.name()));
+            }
+        }
+    }
+
+    private static TunnelConfig load(Path source) throws UpFailedException {
+        try {
+            return TunnelConfig.load(source).config();
+        } catch (BadConfigException e) {
+            throw new UpFailedException(
+                    UpFailedException.Kind.BAD_CONFIG,
+                    e.problems().stream().map(ConfigProblem::toString).collect(Collectors.joining("\n")));
+        } catch (IOException e) {
+            throw new UpFailedException(
+                    UpFailedException.Kind.BAD_CONFIG, "cannot read " + source + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Resolves every endpoint name now (DESIGN: names are resolved at {@code up}). Only the first
+     * address is used, as wg(8) does.
+     */
+    private static void resolveEndpoints(Active tunnel) throws UpFailedException {
+        for (PeerConfig peer : tunnel.config.peers()) {
+            if (peer.endpoint().isEmpty()) {
+                continue;
+            }
+            Endpoint endpoint = peer.endpoint().get();
+            InetAddress address;
+            try {
+                address = endpoint.literalAddress().isPresent()
+                        ? endpoint.literalAddress().get()
+                        : InetAddress.getAllByName(endpoint.host())[0];
+            } catch (UnknownHostException e) {
+                throw new UpFailedException(
+                        UpFailedException.Kind.FAILED,
+                        "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host()
+                                + "; nothing was changed");
+            }
+            tunnel.endpoints.put(peer.name(), new InetSocketAddress(address, endpoint.port()));
+        }
+    }
+
+    private static UpFailedException withUndoFailures(UpFailedException e, Active tunnel) {
+        List<String> failures = tunnel.rollback.unwind();
+        if (failures.isEmpty()) {
+            return e;
+        }
+        return new UpFailedException(
+                e.kind(),
+                e.getMessage() + "\nand undoing what was done failed:\n  " + String.join("\n  ", failures),
+                e);
+    }
+}

@@ -1,0 +1,41 @@
+package dev.wgpr.client.daemon;
+
+/**
+ * {@code up} could not finish; everything it had done was taken back. {@link #kind()} tells the CLI
+ * which exit status and words fit.
+ */
+final class UpFailedException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    enum Kind {
+        /** The config is invalid (exit 2). */
+        BAD_CONFIG,
+        /** A piece of wg-pr this build does not have yet. */
+        NOT_AVAILABLE,
+        /** The system refused (names, kernel, permissions). */
+        FAILED,
+    }
+
+    private final Kind kind;
+
+    UpFailedException(Kind kind, String message) {
+        super(message);
+        this.kind = kind;
+    }
+
+    UpFailedException(Kind kind, String message, Throwable cause) {
+        super(message, cause);
+        this.kind = kind;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    static UpFailedException notAvailable(String piece, String branch) {
+        return new UpFailedException(
+                Kind.NOT_AVAILABLE,
+                piece + " is not available in this build yet (it is being finished on the '" + branch
+                        + "' branch); nothing was changed");
+    }
+}
