@@ -25,10 +25,11 @@ record Pieces(
 
     /** In words for {@code status}: each piece and whether this build has it. */
     Map<String, Object> describe() {
-        return Map.of(
-                "device", devices.isPresent() ? "available" : "not available yet (branch device)",
-                "routes", routes.isPresent() ? "available" : "not available yet (branch routes)",
-                "enforcement", enforcement.isPresent() ? "available" : "not available yet (branch policy)");
+        Map<String, Object> pieces = new java.util.LinkedHashMap<>();
+        pieces.put("device", devices.isPresent() ? "available" : "not available yet (branch device)");
+        pieces.put("routes", routes.isPresent() ? "available" : "not available yet (branch routes)");
+        pieces.put("enforcement", enforcement.isPresent() ? "available" : "not available yet (branch policy)");
+        return pieces;
     }
 
     /** The tunnel interface: userspace WireGuard on TUN (tunnel/ module). */
