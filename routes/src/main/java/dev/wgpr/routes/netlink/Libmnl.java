@@ -92,6 +92,7 @@ final class Libmnl {
     static final int RTA_PRIORITY = 6;
     static final int RTA_PREFSRC = 7;
     static final int RTA_TABLE = 15;
+    static final int RTM_F_LOOKUP_TABLE = 0x1000;
     static final int RTM_F_FIB_MATCH = 0x2000;
     static final byte RT_SCOPE_UNIVERSE = 0;
     static final byte RT_SCOPE_LINK = (byte) 253;

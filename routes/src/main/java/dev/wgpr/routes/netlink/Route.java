@@ -38,6 +38,8 @@ public record Route(
     public static final int SCOPE_HOST = 254;
     /** {@code RTPROT_BOOT}: what {@code ip route add} uses when no protocol is given. */
     public static final int PROTOCOL_BOOT = 3;
+    /** {@code RTPROT_KERNEL}: routes the kernel made, e.g. for an address's network. */
+    public static final int PROTOCOL_KERNEL = 2;
 
     public Route {
         Objects.requireNonNull(destination, "destination");

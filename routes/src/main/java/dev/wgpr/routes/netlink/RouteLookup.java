@@ -16,7 +16,8 @@ import java.util.Optional;
  * @param interfaceIndex the output interface, 0 if none
  * @param gateway the next hop, empty when the destination is on the link
  * @param preferredSource the source address the kernel would pick
- * @param table the table of the answer
+ * @param table the table the answer came from ({@code RTM_F_LOOKUP_TABLE}); without custom rules the
+ *     kernel merges the local table into main and says 254 even for local addresses
  * @param matched the FIB entry that matched, with its prefix, metric and protocol; empty when the
  *     kernel would not say
  */

@@ -227,7 +227,7 @@ public final class RtNetlink implements AutoCloseable {
         List<Route> answer = new ArrayList<>(1);
         int errno = 0;
         try {
-            answer.addAll(getRoute(destination, 0));
+            answer.addAll(getRoute(destination, Libmnl.RTM_F_LOOKUP_TABLE)); // the real table, not just main
         } catch (ErrnoException e) {
             if (!isUnreachable(e.errno())) {
                 throw e;
