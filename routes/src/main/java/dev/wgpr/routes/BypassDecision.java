@@ -70,6 +70,20 @@ public record BypassDecision(InetAddress endpoint, Optional<Route> hostRoute, St
             return none(endpoint, current, who + " is an address of this host; no host route");
         }
         String path = describePath(current, interfaceName);
+        if (current.matched().filter(RouteTag::isWgPr).isPresent()) {
+            Route ours = current.matched().get();
+            if (tag.owns(ours)
+                    && ours.metric() == tag.bypassMetric()
+                    && ours.destination().equals(IpPrefix.host(endpoint))) {
+                return new BypassDecision(
+                        endpoint, Optional.of(ours), who + " already has wg-pr's host route " + path, current);
+            }
+            return none(
+                    endpoint,
+                    current,
+                    who + " is routed by wg-pr's own " + ours.destination() + " " + path
+                            + "; decide before wg-pr's routes are installed (or after removing them)");
+        }
         Optional<IpPrefix> covering = plan.tunnelPrefixFor(endpoint);
         int matchedLength = current.matchedPrefixLength();
         if (matchedLength < 0 || matchedLength == 0) {
