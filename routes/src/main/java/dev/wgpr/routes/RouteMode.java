@@ -19,18 +19,6 @@ public enum RouteMode {
         return allowedIps.stream().anyMatch(p -> p.length() == 0) ? DI_SEMI_DEFAULT : PER_PREFIX;
     }
 
-    /** The config words {@code auto}, {@code per-prefix}, {@code di-semi-default}. */
-    public static RouteMode parse(String word, Collection<IpPrefix> allowedIps) {
-        return switch (word) {
-            case "auto" -> auto(allowedIps);
-            case "per-prefix" -> PER_PREFIX;
-            case "di-semi-default" -> DI_SEMI_DEFAULT;
-            default ->
-                throw new IllegalArgumentException(
-                        "routeMode '" + word + "' is not one of auto, per-prefix, di-semi-default");
-        };
-    }
-
     /** The config word, e.g. {@code di-semi-default}. */
     public String word() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');

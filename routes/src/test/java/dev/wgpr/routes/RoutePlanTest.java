@@ -1,7 +1,6 @@
 package dev.wgpr.routes;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.common.net.IpPrefix;
@@ -91,11 +90,9 @@ class RoutePlanTest {
 
     @Test
     void routeModeAutoMeansDiSemiDefaultExactlyWhenADefaultPrefixIsAllowed() {
-        assertEquals(RouteMode.DI_SEMI_DEFAULT, RouteMode.parse("auto", prefixes("::/0")));
-        assertEquals(RouteMode.DI_SEMI_DEFAULT, RouteMode.parse("auto", prefixes("10.0.0.0/8", "0.0.0.0/0")));
-        assertEquals(RouteMode.PER_PREFIX, RouteMode.parse("auto", prefixes("10.0.0.0/8", "0.0.0.0/1")));
-        assertEquals(RouteMode.PER_PREFIX, RouteMode.parse("per-prefix", prefixes("0.0.0.0/0")));
+        assertEquals(RouteMode.DI_SEMI_DEFAULT, RouteMode.auto(prefixes("::/0")));
+        assertEquals(RouteMode.DI_SEMI_DEFAULT, RouteMode.auto(prefixes("10.0.0.0/8", "0.0.0.0/0")));
+        assertEquals(RouteMode.PER_PREFIX, RouteMode.auto(prefixes("10.0.0.0/8", "0.0.0.0/1")));
         assertEquals("di-semi-default", RouteMode.DI_SEMI_DEFAULT.word());
-        assertThrows(IllegalArgumentException.class, () -> RouteMode.parse("full", List.of()));
     }
 }
