@@ -33,7 +33,10 @@ public final class Libc {
     public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
 
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+    /** The linker option that makes a downcall save errno into its call-state argument. */
+    public static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final Linker.Option ERRNO_OPTION = CAPTURE_ERRNO;
 
     // <fcntl.h>, <linux/if_tun.h>, <sys/socket.h>
     public static final int O_RDONLY = 0;

@@ -6,16 +6,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.LoadedLibrary;
+import dev.wgpr.common.linux.NativeLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * libmnl ({@code libmnl.so.0}) through FFM, written by hand in the style of jextract output: one
@@ -32,12 +32,8 @@ final class Libmnl {
 
     static final String SONAME = "libmnl.so.0";
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBRARY = lookup();
-
-    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+    private static final NativeLibrary LIBRARY = NativeLibrary.load(SONAME, "libmnl0");
+    private static final Linker.Option ERRNO_OPTION = Libc.CAPTURE_ERRNO;
 
     // <linux/netlink.h>
     static final int NETLINK_ROUTE = 0;
@@ -244,11 +240,11 @@ final class Libmnl {
             ERRNO_OPTION);
 
     static MemorySegment allocateCallState(Arena arena) {
-        return arena.allocate(CALL_STATE);
+        return Libc.allocateCallState(arena);
     }
 
     static int errno(MemorySegment callState) {
-        return (int) ERRNO.get(callState, 0L);
+        return Libc.errno(callState);
     }
 
     /** {@code MNL_ALIGN}. */
@@ -269,7 +265,7 @@ final class Libmnl {
 
     /** An upcall stub for a {@code mnl_cb_t}, valid as long as {@code arena}. */
     static MemorySegment callback(MethodHandle target, Arena arena) {
-        return LINKER.upcallStub(target, MNL_CB_T, arena);
+        return NativeLibrary.upcall(target, MNL_CB_T, arena);
     }
 
     /**
@@ -286,20 +282,7 @@ final class Libmnl {
         return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
     }
 
-    private static SymbolLookup lookup() {
-        try {
-            return SymbolLookup.libraryLookup(SONAME, Arena.global());
-        } catch (IllegalArgumentException e) {
-            UnsatisfiedLinkError error =
-                    new UnsatisfiedLinkError("cannot load " + SONAME + "; install it with: apt-get install libmnl0");
-            error.initCause(e);
-            throw error;
-        }
-    }
-
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol =
-                LIBRARY.find(name).orElseThrow(() -> new UnsatisfiedLinkError(SONAME + " has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+        return LIBRARY.downcall(name, descriptor, options);
     }
 }
