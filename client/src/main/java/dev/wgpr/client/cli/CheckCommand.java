@@ -5,12 +5,13 @@ import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.PeerConfig;
-import dev.wgpr.client.config.RouteMode;
+import dev.wgpr.client.config.RouteModeSetting;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.Protocol;
+import dev.wgpr.routes.RouteMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -106,6 +107,17 @@ final class CheckCommand implements Callable<Integer> {
                         : "random");
         row(out, "dns", iface.dns().isEmpty() ? "none" : joinAddresses(iface.dns()));
         row(out, "route mode", routeModeExplained(config));
+        rows(
+                out,
+                "routes",
+                config.routePlan().tunnelPrefixes().stream()
+                        .map(route -> IpText.of(route) + " dev " + iface.name())
+                        .toList());
+        row(
+                out,
+                "fail-closed",
+                "each route above also gets an unreachable twin of worse metric, so internal destinations fail"
+                        + " fast, not through the LAN, if " + iface.name() + " vanishes");
         for (PeerConfig peer : config.peers()) {
             out.println();
             printPeer(config, peer, out);
@@ -122,18 +134,17 @@ final class CheckCommand implements Callable<Integer> {
 
     private static String routeModeExplained(TunnelConfig config) {
         RouteMode resolved = config.routeMode();
-        if (config.iface().routeMode() != RouteMode.AUTO) {
-            return resolved + " (set in the config)";
+        if (config.iface().routeMode() != RouteModeSetting.AUTO) {
+            return resolved.word() + " (set in the config)";
         }
         String because = resolved == RouteMode.DI_SEMI_DEFAULT
                 ? "some allowedIPs hold 0.0.0.0/0 or ::/0; 0.0.0.0/1 + 128.0.0.0/1 (::/1 + 8000::/1) take their"
                         + " place so that the default route stays and the routes vanish with the interface"
                 : "no allowedIPs hold 0.0.0.0/0 or ::/0";
-        return resolved + " (auto → " + resolved + " because " + because + ")";
+        return resolved.word() + " (auto → " + resolved.word() + " because " + because + ")";
     }
 
     private static void printPeer(TunnelConfig config, PeerConfig peer, PrintWriter out) {
-        String device = " dev " + config.iface().name();
         out.println("peer " + peer.name());
         row(out, "public key", peer.publicKey().toBase64());
         row(
@@ -159,12 +170,6 @@ final class CheckCommand implements Callable<Integer> {
                         ? "every " + peer.persistentKeepalive().getAsInt() + " s"
                         : "off");
         row(out, "allowedIPs", join(peer.allowedIPs().stream().map(IpText::of).toList()));
-        rows(
-                out,
-                "routes",
-                config.routes(peer).stream()
-                        .map(route -> IpText.of(route) + device)
-                        .toList());
         if (peer.endpoint().isPresent()) {
             row(
                     out,

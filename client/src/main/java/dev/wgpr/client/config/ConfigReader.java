@@ -5,6 +5,7 @@ import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.routes.RouteMode;
 import dev.wgpr.tunnel.crypto.Key;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -99,7 +100,8 @@ final class ConfigReader {
         List<PeerConfig> validPeers = peers.stream().map(Optional::orElseThrow).toList();
         List<IpPrefix> allowedIPs =
                 validPeers.stream().flatMap(peer -> peer.allowedIPs().stream()).toList();
-        if (iface.get().routeMode() == RouteMode.DI_SEMI_DEFAULT && !RouteMode.holdsDefaultRoute(allowedIPs)) {
+        if (iface.get().routeMode() == RouteModeSetting.DI_SEMI_DEFAULT
+                && RouteMode.auto(allowedIPs) != RouteMode.DI_SEMI_DEFAULT) {
             TableReader table = interfaceTable.orElseThrow();
             problems.error(
                     table.keyPosition("routeMode"),
@@ -136,8 +138,8 @@ final class ConfigReader {
                 "mtu %d is outside " + InterfaceConfig.MIN_MTU + ".." + InterfaceConfig.MAX_MTU
                         + " (IPv6 needs at least 1280)");
         Optional<List<InetAddress>> dns = table.parseEach(table.strings("dns"), Values::ipAddress);
-        Optional<RouteMode> routeMode =
-                table.string("routeMode").flatMap(value -> table.parse(value, RouteMode::parse));
+        Optional<RouteModeSetting> routeMode =
+                table.string("routeMode").flatMap(value -> table.parse(value, RouteModeSetting::parse));
 
         if (problems.errorCount() > errorsBefore) {
             return Optional.empty();
@@ -150,7 +152,7 @@ final class ConfigReader {
                 listenPort,
                 mtu,
                 dns.orElse(List.of()),
-                routeMode.orElse(RouteMode.AUTO)));
+                routeMode.orElse(RouteModeSetting.AUTO)));
     }
 
     /** Without a name, the interface is named after the file, as wg-quick does: corp.toml is corp. */

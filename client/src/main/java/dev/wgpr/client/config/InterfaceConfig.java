@@ -28,7 +28,7 @@ public record InterfaceConfig(
         OptionalInt listenPort,
         OptionalInt mtu,
         List<InetAddress> dns,
-        RouteMode routeMode) {
+        RouteModeSetting routeMode) {
     /**
      * The tunnel carries IPv6, and IPv6 needs links of at least 1280 bytes (RFC 8200 §5): below
      * that the kernel takes IPv6 off the interface.

@@ -1,6 +1,8 @@
 package dev.wgpr.client.config;
 
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.routes.RouteMode;
+import dev.wgpr.routes.RoutePlan;
 import dev.wgpr.tunnel.crypto.Key;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +43,8 @@ public record TunnelConfig(Path source, InterfaceConfig iface, List<PeerConfig> 
                 }
             }
         }
-        if (iface.routeMode() == RouteMode.DI_SEMI_DEFAULT && !RouteMode.holdsDefaultRoute(allowedIPs(peers))) {
+        if (iface.routeMode() == RouteModeSetting.DI_SEMI_DEFAULT
+                && RouteMode.auto(allowedIPs(peers)) != RouteMode.DI_SEMI_DEFAULT) {
             throw new IllegalArgumentException("di-semi-default without a default route in any allowedIPs");
         }
     }
@@ -72,12 +75,9 @@ public record TunnelConfig(Path source, InterfaceConfig iface, List<PeerConfig> 
         return iface.routeMode().resolve(allowedIPs(peers));
     }
 
-    /** The routes through the tunnel that {@code up} installs for {@code peer}'s allowedIPs. */
-    public List<IpPrefix> routes(PeerConfig peer) {
-        RouteMode mode = routeMode();
-        return peer.allowedIPs().stream()
-                .flatMap(allowed -> mode.routesFor(allowed).stream())
-                .toList();
+    /** The routes through the tunnel that {@code up} installs for all peers' allowedIPs. */
+    public RoutePlan routePlan() {
+        return RoutePlan.compute(routeMode(), allowedIPs(peers));
     }
 
     /**

@@ -3,13 +3,13 @@ package dev.wgpr.client.config;
 import static dev.wgpr.client.config.ConfigTesting.parse;
 import static dev.wgpr.client.config.ConfigTesting.withKeys;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.config.ConfigProblem.Reason;
 import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.routes.RouteMode;
 import dev.wgpr.tunnel.crypto.Key;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -66,7 +66,7 @@ class ConfigParsingTest {
         assertEquals(OptionalInt.of(51820), iface.listenPort());
         assertEquals(OptionalInt.of(1420), iface.mtu());
         assertEquals(List.of(InetAddress.ofLiteral("10.20.0.53"), InetAddress.ofLiteral("fd10:20::53")), iface.dns());
-        assertEquals(RouteMode.AUTO, iface.routeMode());
+        assertEquals(RouteModeSetting.AUTO, iface.routeMode());
 
         PeerConfig peer = config.peers().getFirst();
         assertEquals("corp-gw", peer.name());
@@ -139,7 +139,7 @@ class ConfigParsingTest {
         TunnelConfig config = parse(FULL).config();
         assertEquals(RouteMode.PER_PREFIX, config.routeMode());
         PeerConfig peer = config.peers().getFirst();
-        assertEquals(peer.allowedIPs(), config.routes(peer));
+        assertEquals(peer.allowedIPs(), config.routePlan().tunnelPrefixes());
     }
 
     @Test
@@ -156,16 +156,13 @@ class ConfigParsingTest {
         assertEquals(RouteMode.DI_SEMI_DEFAULT, config.routeMode());
         assertEquals(
                 List.of(IpPrefix.parse("0.0.0.0/1"), IpPrefix.parse("128.0.0.0/1"), IpPrefix.parse("fd10:20::/32")),
-                config.routes(config.peers().getFirst()));
+                config.routePlan().tunnelPrefixes());
     }
 
     @Test
-    void ipv6DefaultRouteIsSplitIntoItsTwoHalves() {
-        assertEquals(
-                List.of(IpPrefix.parse("::/1"), IpPrefix.parse("8000::/1")),
-                RouteMode.DI_SEMI_DEFAULT.routesFor(IpPrefix.parse("::/0")));
-        assertEquals(RouteMode.PER_PREFIX, RouteMode.PER_PREFIX.resolve(List.of(IpPrefix.parse("::/0"))));
-        assertThrows(IllegalStateException.class, () -> RouteMode.AUTO.routesFor(IpPrefix.parse("::/0")));
+    void anExplicitRouteModeWinsOverAuto() {
+        assertEquals(RouteMode.PER_PREFIX, RouteModeSetting.PER_PREFIX.resolve(List.of(IpPrefix.parse("::/0"))));
+        assertEquals(RouteMode.DI_SEMI_DEFAULT, RouteModeSetting.AUTO.resolve(List.of(IpPrefix.parse("::/0"))));
     }
 
     @Test

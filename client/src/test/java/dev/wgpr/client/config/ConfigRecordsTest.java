@@ -60,7 +60,7 @@ class ConfigRecordsTest {
                         OptionalInt.empty(),
                         OptionalInt.of(1200),
                         List.of(),
-                        RouteMode.AUTO));
+                        RouteModeSetting.AUTO));
     }
 
     @Test
@@ -105,7 +105,7 @@ class ConfigRecordsTest {
                 OptionalInt.empty(),
                 OptionalInt.empty(),
                 List.of(),
-                RouteMode.AUTO);
+                RouteModeSetting.AUTO);
         return new TunnelConfig(Path.of("corp.toml"), iface, peers);
     }
 }

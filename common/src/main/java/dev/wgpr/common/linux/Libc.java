@@ -33,7 +33,10 @@ public final class Libc {
     public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
 
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+    /** The linker option that makes a downcall save errno into its call-state argument. */
+    public static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final Linker.Option ERRNO_OPTION = CAPTURE_ERRNO;
 
     // <fcntl.h>, <linux/if_tun.h>, <sys/socket.h>
     public static final int O_RDONLY = 0;
@@ -56,6 +59,19 @@ public final class Libc {
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
     public static final int EBUSY = 16;
+    public static final int ESRCH = 3;
+    public static final int EINTR = 4;
+    public static final int ENETUNREACH = 101;
+    public static final int ENOBUFS = 105;
+    public static final int EHOSTUNREACH = 113;
+    public static final int EADDRNOTAVAIL = 99;
+
+    // <poll.h>
+    public static final short POLLIN = 0x1;
+    /** {@code struct pollfd}: 8 bytes. */
+    public static final StructLayout POLLFD = MemoryLayout.structLayout(
+                    JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"))
+            .withName("pollfd");
 
     // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
     public static final int IFNAMSIZ = 16;
@@ -93,6 +109,10 @@ public final class Libc {
 
     public static final MethodHandle socket$MH =
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
+    public static final MethodHandle poll$MH =
+            downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
     /**
@@ -373,6 +393,31 @@ public final class Libc {
     public static int geteuid() {
         try {
             return (int) geteuid$MH.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code poll} on one descriptor: whether any of {@code events} became ready within {@code
+     * timeoutMillis}. An interrupted wait ({@code EINTR}) counts as not ready.
+     */
+    public static boolean poll(int fd, short events, int timeoutMillis) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment pollfd = arena.allocate(POLLFD);
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, events);
+            int ready = (int) poll$MH.invokeExact(state, pollfd, 1L, timeoutMillis);
+            if (ready < 0) {
+                if (errno(state) == EINTR) {
+                    return false;
+                }
+                throw new ErrnoException("poll fd " + fd, errno(state));
+            }
+            return ready > 0;
+        } catch (ErrnoException e) {
+            throw e;
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -6,16 +6,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.LoadedLibrary;
+import dev.wgpr.common.linux.NativeLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * libmnl ({@code libmnl.so.0}) through FFM, written by hand in the style of jextract output: one
@@ -32,12 +32,8 @@ final class Libmnl {
 
     static final String SONAME = "libmnl.so.0";
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBRARY = lookup();
-
-    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+    private static final NativeLibrary LIBRARY = NativeLibrary.load(SONAME, "libmnl0");
+    private static final Linker.Option ERRNO_OPTION = Libc.CAPTURE_ERRNO;
 
     // <linux/netlink.h>
     static final int NETLINK_ROUTE = 0;
@@ -48,6 +44,10 @@ final class Libmnl {
     static final short NLM_F_ROOT = 0x100;
     static final short NLM_F_MATCH = 0x200;
     static final short NLM_F_DUMP = NLM_F_ROOT | NLM_F_MATCH;
+    static final short NLM_F_REPLACE = 0x100;
+    static final short NLM_F_EXCL = 0x200;
+    static final short NLM_F_CREATE = 0x400;
+    static final int NETLINK_ADD_MEMBERSHIP = 1;
     static final short NLMSG_NOOP = 1;
     static final short NLMSG_ERROR = 2;
     static final short NLMSG_DONE = 3;
@@ -65,7 +65,39 @@ final class Libmnl {
 
     // <linux/rtnetlink.h>, <linux/if_link.h>, <linux/if.h>
     static final short RTM_NEWLINK = 16;
+    static final short RTM_DELLINK = 17;
     static final short RTM_GETLINK = 18;
+    static final short RTM_SETLINK = 19;
+    static final short RTM_NEWADDR = 20;
+    static final short RTM_DELADDR = 21;
+    static final short RTM_GETADDR = 22;
+    static final short RTM_NEWROUTE = 24;
+    static final short RTM_DELROUTE = 25;
+    static final short RTM_GETROUTE = 26;
+
+    // <linux/if_addr.h>
+    static final int IFA_ADDRESS = 1;
+    static final int IFA_LOCAL = 2;
+    static final int IFA_FLAGS = 8;
+    static final int IFA_F_NODAD = 0x02;
+
+    // <linux/rtnetlink.h>: route attributes, flags, types, scopes, tables, multicast groups
+    static final int RTA_DST = 1;
+    static final int RTA_OIF = 4;
+    static final int RTA_GATEWAY = 5;
+    static final int RTA_PRIORITY = 6;
+    static final int RTA_PREFSRC = 7;
+    static final int RTA_TABLE = 15;
+    static final int RTM_F_LOOKUP_TABLE = 0x1000;
+    static final int RTM_F_FIB_MATCH = 0x2000;
+    static final byte RT_SCOPE_UNIVERSE = 0;
+    static final byte RT_SCOPE_LINK = (byte) 253;
+    static final int RT_TABLE_UNSPEC = 0;
+    static final int RTNLGRP_LINK = 1;
+    static final int RTNLGRP_IPV4_IFADDR = 5;
+    static final int RTNLGRP_IPV4_ROUTE = 7;
+    static final int RTNLGRP_IPV6_IFADDR = 9;
+    static final int RTNLGRP_IPV6_ROUTE = 11;
     static final int IFLA_ADDRESS = 1;
     static final int IFLA_IFNAME = 3;
     static final int IFLA_MTU = 4;
@@ -142,6 +174,17 @@ final class Libmnl {
     static final long IFI_TYPE = offset(IFINFOMSG, "ifi_type");
     static final long IFI_INDEX = offset(IFINFOMSG, "ifi_index");
     static final long IFI_FLAGS = offset(IFINFOMSG, "ifi_flags");
+    static final long IFI_CHANGE = offset(IFINFOMSG, "ifi_change");
+    static final long IFA_PREFIXLEN = offset(IFADDRMSG, "ifa_prefixlen");
+    static final long IFA_FLAGS_OFFSET = offset(IFADDRMSG, "ifa_flags");
+    static final long IFA_SCOPE = offset(IFADDRMSG, "ifa_scope");
+    static final long IFA_INDEX = offset(IFADDRMSG, "ifa_index");
+    static final long RTM_DST_LEN = offset(RTMSG, "rtm_dst_len");
+    static final long RTM_TABLE = offset(RTMSG, "rtm_table");
+    static final long RTM_PROTOCOL = offset(RTMSG, "rtm_protocol");
+    static final long RTM_SCOPE = offset(RTMSG, "rtm_scope");
+    static final long RTM_TYPE = offset(RTMSG, "rtm_type");
+    static final long RTM_FLAGS = offset(RTMSG, "rtm_flags");
 
     /** {@code int (*mnl_cb_t)(const struct nlmsghdr *nlh, void *data)}. */
     static final FunctionDescriptor MNL_CB_T = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
@@ -152,6 +195,12 @@ final class Libmnl {
             downcall("mnl_socket_bind", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     static final MethodHandle mnl_socket_close$MH =
             downcall("mnl_socket_close", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int mnl_socket_setsockopt(const struct mnl_socket *nl, int type, void *buf, socklen_t len)}: SOL_NETLINK. */
+    static final MethodHandle mnl_socket_setsockopt$MH = downcall(
+            "mnl_socket_setsockopt",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT),
+            ERRNO_OPTION);
+
     static final MethodHandle mnl_socket_get_fd$MH =
             downcall("mnl_socket_get_fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle mnl_socket_get_portid$MH =
@@ -191,11 +240,11 @@ final class Libmnl {
             ERRNO_OPTION);
 
     static MemorySegment allocateCallState(Arena arena) {
-        return arena.allocate(CALL_STATE);
+        return Libc.allocateCallState(arena);
     }
 
     static int errno(MemorySegment callState) {
-        return (int) ERRNO.get(callState, 0L);
+        return Libc.errno(callState);
     }
 
     /** {@code MNL_ALIGN}. */
@@ -216,7 +265,7 @@ final class Libmnl {
 
     /** An upcall stub for a {@code mnl_cb_t}, valid as long as {@code arena}. */
     static MemorySegment callback(MethodHandle target, Arena arena) {
-        return LINKER.upcallStub(target, MNL_CB_T, arena);
+        return NativeLibrary.upcall(target, MNL_CB_T, arena);
     }
 
     /**
@@ -233,20 +282,7 @@ final class Libmnl {
         return layout.byteOffset(MemoryLayout.PathElement.groupElement(field));
     }
 
-    private static SymbolLookup lookup() {
-        try {
-            return SymbolLookup.libraryLookup(SONAME, Arena.global());
-        } catch (IllegalArgumentException e) {
-            UnsatisfiedLinkError error =
-                    new UnsatisfiedLinkError("cannot load " + SONAME + "; install it with: apt-get install libmnl0");
-            error.initCause(e);
-            throw error;
-        }
-    }
-
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol =
-                LIBRARY.find(name).orElseThrow(() -> new UnsatisfiedLinkError(SONAME + " has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+        return LIBRARY.downcall(name, descriptor, options);
     }
 }

@@ -76,6 +76,23 @@ final class NetlinkMessage {
             return Short.toUnsignedInt(payload.get(JAVA_SHORT, 0));
         }
 
+        byte[] bytes() {
+            return payload.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        }
+
+        /** An address attribute ({@code RTA_DST}, {@code IFA_LOCAL}, ...): 4 or 16 bytes in network order. */
+        java.net.InetAddress address() {
+            byte[] bytes = bytes();
+            if (bytes.length != 4 && bytes.length != 16) {
+                throw new IllegalStateException("attribute " + type + " is not an address: " + bytes.length + " bytes");
+            }
+            try {
+                return java.net.InetAddress.getByAddress(bytes);
+            } catch (java.net.UnknownHostException e) {
+                throw new AssertionError(e);
+            }
+        }
+
         /** {@code mnl_attr_get_str}: a NUL-terminated string, or all bytes when there is no NUL. */
         String string() {
             byte[] bytes = payload.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);

@@ -59,6 +59,18 @@ final class NetlinkRequest {
         return this;
     }
 
+    /** {@code mnl_attr_put}: an attribute carrying {@code value} as is (e.g. an address in network order). */
+    NetlinkRequest putBytes(short type, byte[] value) {
+        MemorySegment data = arena.allocateFrom(ValueLayout.JAVA_BYTE, value);
+        ensureRoom(Libmnl.NLA_HDRLEN + value.length);
+        try {
+            Libmnl.mnl_attr_put$MH.invokeExact(header, type, (long) value.length, data);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
     /** {@code mnl_attr_put_strz}: a NUL-terminated string attribute. */
     NetlinkRequest putStrz(short type, String value) {
         MemorySegment string = arena.allocateFrom(value);

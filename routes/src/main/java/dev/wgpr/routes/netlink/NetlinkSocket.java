@@ -116,6 +116,63 @@ final class NetlinkSocket implements AutoCloseable {
         }
     }
 
+    /** Joins the rtnetlink/genetlink multicast {@code groups} ({@code NETLINK_ADD_MEMBERSHIP}). */
+    synchronized void subscribe(int... groups) throws ErrnoException {
+        MemorySegment nl = socket();
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libmnl.allocateCallState(call);
+            MemorySegment group = call.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            for (int g : groups) {
+                group.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, g);
+                int result = (int)
+                        Libmnl.mnl_socket_setsockopt$MH.invokeExact(state, nl, Libmnl.NETLINK_ADD_MEMBERSHIP, group, 4);
+                if (result < 0) {
+                    throw new ErrnoException("NETLINK_ADD_MEMBERSHIP " + g + " on " + name, Libmnl.errno(state));
+                }
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for unsolicited messages (multicast notifications) and hands
+     * each to {@code onMessage}. Returns false when nothing arrived in time. {@code ENOBUFS} (the kernel
+     * dropped notifications because we were too slow) comes back as an {@link ErrnoException}; the
+     * socket stays usable.
+     */
+    synchronized boolean receive(int timeoutMillis, Consumer<NetlinkMessage> onMessage) throws ErrnoException {
+        MemorySegment nl = socket();
+        try (Arena call = Arena.ofConfined()) {
+            int fd = (int) Libmnl.mnl_socket_get_fd$MH.invokeExact(nl);
+            if (!Libc.poll(fd, Libc.POLLIN, timeoutMillis)) {
+                return false;
+            }
+            MemorySegment state = Libmnl.allocateCallState(call);
+            long received = (long)
+                    Libmnl.mnl_socket_recvfrom$MH.invokeExact(state, nl, receiveBuffer, receiveBuffer.byteSize());
+            if (received < 0) {
+                throw new ErrnoException("mnl_socket_recvfrom " + name, Libmnl.errno(state));
+            }
+            Dispatch dispatch = new Dispatch(onMessage);
+            MemorySegment callback = Libmnl.callback(DISPATCH.bindTo(dispatch), call);
+            // seq 0 and portid 0: notifications carry neither, so libmnl checks neither.
+            int result = (int) Libmnl.mnl_cb_run$MH.invokeExact(
+                    state, receiveBuffer, received, 0, 0, callback, MemorySegment.NULL);
+            dispatch.rethrow();
+            if (result < 0) {
+                throw new ErrnoException("notification on " + name, Libmnl.errno(state));
+            }
+            return true;
+        } catch (ErrnoException | RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
     private synchronized MemorySegment socket() {
         if (socket == null) {
             throw new IllegalStateException(name + " netlink socket is closed");
