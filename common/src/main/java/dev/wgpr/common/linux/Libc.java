@@ -147,8 +147,6 @@ public final class Libc {
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
     public static final int SHUT_RDWR = 2;
-    public static final int EINTR = 4;
-    public static final int ESRCH = 3;
     public static final int ECHILD = 10;
     public static final int ERANGE = 34;
     public static final int ECONNREFUSED = 111;
