@@ -54,6 +54,7 @@ public final class Daemon {
     private final Instant started = Instant.now();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<Integer, Map<String, Object>> running = new ConcurrentHashMap<>();
+    private final List<String> foundAtStart = new ArrayList<>();
     private boolean stopping;
 
     /** How the daemon is set up. */
@@ -109,9 +110,27 @@ public final class Daemon {
             lockChannel.close();
             throw e;
         }
-        Daemon daemon = new Daemon(instance, options, Pieces.available(), lockChannel, lock, listener);
+        Daemon daemon = new Daemon(instance, options, Pieces.available(instance), lockChannel, lock, listener);
+        daemon.cleanUpAfterCrash();
         Thread.ofPlatform().name("control-accept").daemon().start(daemon::acceptLoop);
         return daemon;
+    }
+
+    /**
+     * Removes what a crashed daemon of this instance left behind (its tagged routes), and remembers it
+     * for {@code status}.
+     */
+    private void cleanUpAfterCrash() {
+        if (pieces.routes().orElse(null) instanceof KernelRoutes routes) {
+            try {
+                for (String route : routes.removeStale()) {
+                    foundAtStart.add("removed stale route " + route);
+                }
+            } catch (IOException e) {
+                foundAtStart.add("could not look for stale routes: " + e.getMessage());
+            }
+        }
+        foundAtStart.forEach(line -> log.println("wg-pr daemon: " + line));
     }
 
     public Instance instance() {
@@ -305,6 +324,7 @@ public final class Daemon {
         daemon.put("started", started.toString());
         daemon.put("launchGroup", launchPolicy.group());
         daemon.put("pieces", pieces.describe());
+        daemon.put("foundAtStart", List.copyOf(foundAtStart));
         reply.put("daemon", daemon);
         reply.put("tunnels", tunnels.status());
         reply.put(

@@ -18,9 +18,9 @@ import java.util.Optional;
 record Pieces(
         Optional<TunnelDevices> devices, Optional<RouteInstaller> routes, Optional<EnforcementLayer> enforcement) {
 
-    /** What this build has. */
-    static Pieces available() {
-        return new Pieces(Optional.empty(), Optional.empty(), Optional.empty());
+    /** What this build has: the routes module; the device and enforcement are not on main yet. */
+    static Pieces available(Instance instance) {
+        return new Pieces(Optional.empty(), Optional.of(new KernelRoutes(instance)), Optional.empty());
     }
 
     /** In words for {@code status}: each piece and whether this build has it. */

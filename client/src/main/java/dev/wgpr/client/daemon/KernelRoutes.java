@@ -1,0 +1,129 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.common.net.IpText;
+import dev.wgpr.routes.BypassDecision;
+import dev.wgpr.routes.RouteTag;
+import dev.wgpr.routes.TunnelRouting;
+import dev.wgpr.routes.netlink.InterfaceAddress;
+import dev.wgpr.routes.netlink.Route;
+import dev.wgpr.routes.netlink.RtNetlink;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The routes piece, wired to the routes module: addresses, MTU, link up, bypass host routes, tunnel
+ * routes and fail-closed unreachable routes through {@link TunnelRouting}, in the daemon's network
+ * namespace, each tagged with the instance's {@link RouteTag}.
+ */
+final class KernelRoutes implements Pieces.RouteInstaller {
+    private final RouteTag tag;
+
+    KernelRoutes(Instance instance) {
+        this.tag = RouteTag.forInstance(instance.name());
+    }
+
+    /** Removes the routes a crashed daemon of this instance left (issue 6: adopt or clean up). */
+    List<String> removeStale() throws IOException {
+        try (RtNetlink rtnl = RtNetlink.open()) {
+            return TunnelRouting.removeStaleRoutes(rtnl, tag).stream()
+                    .map(Route::toString)
+                    .toList();
+        }
+    }
+
+    @Override
+    public Pieces.Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints)
+            throws IOException {
+        RtNetlink rtnl = RtNetlink.open();
+        try {
+            List<IpPrefix> allowed = config.peers().stream()
+                    .flatMap(peer -> peer.allowedIPs().stream())
+                    .distinct()
+                    .toList();
+            List<InterfaceAddress> addresses = config.iface().addresses().stream()
+                    .map(a -> new InterfaceAddress(a.address(), a.prefixLength()))
+                    .toList();
+            TunnelRouting.Request request = new TunnelRouting.Request(
+                    interfaceName,
+                    config.routeMode(),
+                    allowed,
+                    endpoints,
+                    addresses,
+                    config.iface().mtu(),
+                    tag);
+            TunnelRouting.Setup setup = TunnelRouting.up(rtnl, request);
+            List<IpPrefix> exclusions = exclusions(rtnl, setup);
+            return new Installed(rtnl, setup, exclusions);
+        } catch (IOException | RuntimeException e) {
+            rtnl.close();
+            throw e;
+        }
+    }
+
+    /**
+     * What routing keeps out of the tunnel inside its prefixes: the bypass host routes, and every more
+     * specific route in the main tables that does not lead into the tunnel (the LAN, for one).
+     */
+    private static List<IpPrefix> exclusions(RtNetlink rtnl, TunnelRouting.Setup setup) throws IOException {
+        List<IpPrefix> internal = setup.preview().plan().tunnelPrefixes();
+        int tunnel = setup.preview().tunnel().index();
+        List<IpPrefix> exclusions = new ArrayList<>();
+        for (BypassDecision decision : setup.preview().bypass()) {
+            decision.hostRoute().ifPresent(route -> exclusions.add(route.destination()));
+        }
+        for (Route route : rtnl.mainRoutes()) {
+            if (route.interfaceIndex() == tunnel || exclusions.contains(route.destination())) {
+                continue;
+            }
+            boolean inside = internal.stream()
+                    .anyMatch(prefix -> prefix.contains(route.destination())
+                            && route.destination().length() > prefix.length());
+            if (inside) {
+                exclusions.add(route.destination());
+            }
+        }
+        return exclusions;
+    }
+
+    private record Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions)
+            implements Pieces.Routing {
+        @Override
+        public List<IpPrefix> internal() {
+            return setup.preview().plan().tunnelPrefixes();
+        }
+
+        @Override
+        public Map<String, Object> status() {
+            Map<String, Object> status = new LinkedHashMap<>();
+            status.put(
+                    "routes",
+                    setup.installed().changes().stream().map(Object::toString).toList());
+            List<Map<String, Object>> bypass = new ArrayList<>();
+            for (BypassDecision decision : setup.preview().bypass()) {
+                Map<String, Object> d = new LinkedHashMap<>();
+                d.put("endpoint", IpText.of(decision.endpoint()));
+                d.put("hostRoute", decision.hostRoute().map(Route::toString).orElse(null));
+                d.put("reason", decision.reason());
+                bypass.add(d);
+            }
+            status.put("bypass", bypass);
+            status.put("exclusions", exclusions.stream().map(IpText::of).toList());
+            return status;
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                setup.close();
+            } finally {
+                rtnl.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.daemon.DaemonTesting.Cli;
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.RequiresRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The daemon as users meet it: started by {@code up}, asked by anyone, stopped by SIGTERM. */
+@RequiresRoot
+class DaemonLifecycleTest {
+    private static final String VALID = """
+            [interface]
+            name = "wgprt0"
+            privateKey = "@OUR_PRIVATE_KEY@"
+            address = ["10.77.0.2/32"]
+
+            [[peer]]
+            name = "gw"
+            publicKey = "@PEER_KEY@"
+            endpoint = "192.0.2.1:51820"
+            allowedIPs = ["10.77.10.0/24"]
+
+            [[peer.allowedApps]]
+            name = "cat"
+            exec = "/usr/bin/cat"
+            """;
+
+    private final Instance instance = DaemonTesting.uniqueInstance();
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        DaemonTesting.cleanUp(instance);
+    }
+
+    @Test
+    void upStartsTheDaemonOnDemandWhichThenAnswersStatus() throws Exception {
+        Path config = DaemonTesting.config("valid.toml", VALID);
+        assertFalse(Files.exists(instance.controlSocket()));
+
+        Result up = Cli.root(instance).run("up", config.toString());
+        // The device piece is not on main yet: up fails at that stage, and says so.
+        assertEquals(1, up.exitCode(), up::toString);
+        assertTrue(up.err().contains("not available in this build yet"), up::toString);
+
+        long pid = DaemonTesting.daemonPid(instance);
+        assertTrue(pid > 0 && ProcessHandle.of(pid).isPresent(), "the daemon runs after up");
+        Result status = Cli.root(instance).run("status", "--json");
+        assertEquals(0, status.exitCode(), status::toString);
+        assertTrue(status.out().contains("\"pid\":" + pid), status::toString);
+        assertTrue(status.out().contains("\"tunnels\":[]"), "the failed tunnel is not held: " + status);
+        assertFalse(Files.exists(instance.cgroupSubtree(DaemonTesting.cgroup2())), "no cgroup left by the failed up");
+    }
+
+    @Test
+    void aBadConfigExitsWithTwoAndStartsNoDaemon() throws Exception {
+        Path config = DaemonTesting.config("bad.toml", VALID.replace("10.77.10.0/24", "10.77.10.0/33"));
+
+        Result up = Cli.root(instance).run("up", config.toString());
+
+        assertEquals(2, up.exitCode(), up::toString);
+        assertTrue(up.err().contains("bad.toml:"), "the mistake is named with file and line: " + up);
+        assertFalse(Files.exists(instance.runtimeDirectory()), "no daemon was started, nothing was created");
+    }
+
+    @Test
+    void anEndpointNameThatCannotBeResolvedFailsClearlyAndLeavesNothing() throws Exception {
+        Path config = DaemonTesting.config(
+                "unresolvable.toml", VALID.replace("192.0.2.1:51820", "no-such-host.invalid:51820"));
+
+        Result up = Cli.root(instance).run("up", config.toString());
+
+        assertEquals(1, up.exitCode(), up::toString);
+        assertTrue(up.err().contains("cannot resolve the endpoint name no-such-host.invalid"), up::toString);
+        Result status = Cli.root(instance).run("status", "--json");
+        assertTrue(status.out().contains("\"tunnels\":[]"), status::toString);
+        assertFalse(Files.exists(instance.cgroupSubtree(DaemonTesting.cgroup2())));
+    }
+
+    @Test
+    void aNormalUserCannotBringTunnelsUpOrDownButMaySeeStatus() throws Exception {
+        Path config = DaemonTesting.config("valid-nobody.toml", VALID);
+        assertEquals(0, Cli.root(instance).run("daemon").exitCode(), "the daemon starts");
+
+        Result up = Cli.nobody(instance).run("up", config.toString());
+        Result down = Cli.nobody(instance).run("down", "wgprt0");
+        Result status = Cli.nobody(instance).run("status");
+
+        assertEquals(4, up.exitCode(), up::toString);
+        assertTrue(up.err().contains("only root may bring tunnels up (you are uid 65534)"), up::toString);
+        assertEquals(4, down.exitCode(), down::toString);
+        assertTrue(down.err().contains("only root may bring tunnels down"), down::toString);
+        assertEquals(0, status.exitCode(), status::toString);
+        assertTrue(status.out().contains("instance " + instance + ": daemon pid"), status::toString);
+    }
+
+    @Test
+    void sigtermStopsTheDaemonInOrderAndRemovesItsFiles() throws Exception {
+        assertEquals(0, Cli.root(instance).run("daemon").exitCode());
+        long pid = DaemonTesting.daemonPid(instance);
+        ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
+
+        daemon.destroy(); // SIGTERM
+        daemon.onExit().get(20, TimeUnit.SECONDS);
+
+        assertFalse(Files.exists(instance.runtimeDirectory()), "socket, pid file and lock are gone");
+        Result status = Cli.root(instance).run("status");
+        assertTrue(status.out().contains("no daemon runs"), status::toString);
+    }
+
+    @Test
+    void aSecondDaemonOfTheSameInstanceRefusesToStart() throws Exception {
+        assertEquals(0, Cli.root(instance).run("daemon").exitCode());
+        long first = DaemonTesting.daemonPid(instance);
+
+        Result second = Cli.root(instance).run("daemon", "--foreground");
+
+        assertEquals(1, second.exitCode(), second::toString);
+        assertTrue(second.err().contains("already running (pid " + first + ")"), second::toString);
+        assertEquals(first, DaemonTesting.daemonPid(instance));
+    }
+}

@@ -1,0 +1,273 @@
+package dev.wgpr.client.daemon;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Running the real {@code wg-pr} CLI as a separate process (as root or as {@code nobody}) against a
+ * unique test instance, and cleaning up everything an instance may leave.
+ *
+ * <p>The CLI of another user must be able to read its classes, and the test class path points into
+ * root's Maven repository, which others cannot read; so the class path is copied once per JVM into a
+ * world-readable temporary directory (removed when the JVM exits).
+ */
+final class DaemonTesting {
+    static final String OUR_PRIVATE_KEY = "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc=";
+    static final String PEER_KEY = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ=";
+    static final int NOBODY = 65534;
+    static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
+    private static Path sharedClassPath;
+    private static Path scratch;
+
+    private DaemonTesting() {}
+
+    /** A fresh instance name, {@code wg-pr-test-<hex>}. */
+    static Instance uniqueInstance() {
+        return new Instance("wg-pr-test-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(4)));
+    }
+
+    /** A world-readable scratch directory for configs and working directories. */
+    static synchronized Path scratch() throws IOException {
+        if (scratch == null) {
+            scratch = Files.createTempDirectory("wgpr-daemon-test-");
+            Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path dir = scratch;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+        }
+        return scratch;
+    }
+
+    /** Writes {@code toml} (with {@code @KEY@} placeholders filled) to a world-readable file. */
+    static Path config(String fileName, String toml) throws IOException {
+        Path file = scratch().resolve(fileName);
+        Files.writeString(
+                file,
+                toml.replace("@OUR_PRIVATE_KEY@", OUR_PRIVATE_KEY).replace("@PEER_KEY@", PEER_KEY),
+                StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        return file;
+    }
+
+    /** The outcome of one CLI run. */
+    record Result(int exitCode, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\nstdout:\n" + out + "\nstderr:\n" + err;
+        }
+    }
+
+    /** How to run the CLI: as whom, with what environment and stdin. */
+    record Cli(Instance instance, int uid, int gid, Map<String, String> environment, String stdin) {
+        static Cli root(Instance instance) {
+            return new Cli(instance, 0, 0, Map.of(), "");
+        }
+
+        static Cli nobody(Instance instance) {
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "");
+        }
+
+        Cli as(int newUid, int newGid) {
+            return new Cli(instance, newUid, newGid, environment, stdin);
+        }
+
+        Cli withEnvironment(Map<String, String> variables) {
+            return new Cli(instance, uid, gid, variables, stdin);
+        }
+
+        Cli withStdin(String text) {
+            return new Cli(instance, uid, gid, environment, text);
+        }
+
+        /** Starts {@code wg-pr --instance I ARGS}; stdout and stderr go to files read by {@link #finish}. */
+        Process start(String... args) throws IOException {
+            List<String> command = new ArrayList<>();
+            if (uid != 0) {
+                command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
+            }
+            command.addAll(List.of(
+                    JAVA.toString(),
+                    "--enable-native-access=ALL-UNNAMED",
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-cp",
+                    classPath(),
+                    "dev.wgpr.client.cli.Main",
+                    "--instance",
+                    instance.name()));
+            command.addAll(List.of(args));
+            ProcessBuilder builder =
+                    new ProcessBuilder(command).directory(scratch().toFile());
+            builder.environment().putAll(environment);
+            Path out = Files.createTempFile(scratch(), "out-", ".txt");
+            Path err = Files.createTempFile(scratch(), "err-", ".txt");
+            Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-rw-rw-"));
+            Files.setPosixFilePermissions(err, PosixFilePermissions.fromString("rw-rw-rw-"));
+            builder.redirectOutput(out.toFile()).redirectError(err.toFile());
+            Process process = builder.start();
+            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().close();
+            outputs.put(process.pid(), new Path[] {out, err});
+            return process;
+        }
+
+        Result run(String... args) throws IOException, InterruptedException {
+            return finish(start(args));
+        }
+    }
+
+    private static final Map<Long, Path[]> outputs = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Waits (at most a minute) for a process from {@link Cli#start} and collects its output. */
+    static Result finish(Process process) throws IOException, InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the CLI did not finish within a minute");
+        }
+        Path[] files = outputs.remove(process.pid());
+        return new Result(
+                process.exitValue(),
+                Files.readString(files[0], StandardCharsets.UTF_8),
+                Files.readString(files[1], StandardCharsets.UTF_8));
+    }
+
+    /** What the CLI process currently has on stdout. */
+    static String outputSoFar(Process process) throws IOException {
+        return Files.readString(outputs.get(process.pid())[0], StandardCharsets.UTF_8);
+    }
+
+    static void awaitOutput(Process process, String expected, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!outputSoFar(process).contains(expected)) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new AssertionError("no '" + expected + "' on stdout, got: " + outputSoFar(process));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The pid of the instance's daemon, from its pid file, or -1. */
+    static long daemonPid(Instance instance) {
+        try {
+            return Long.parseLong(Files.readString(instance.pidFile()).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Removes all an instance may have left: its daemon (SIGTERM by pid, then SIGKILL), runtime
+     * directory and cgroup subtree. Safe to call when nothing is left.
+     */
+    static void cleanUp(Instance instance) throws Exception {
+        long pid = daemonPid(instance);
+        if (pid > 0) {
+            ProcessHandle.of(pid).ifPresent(daemon -> {
+                daemon.destroy();
+                try {
+                    daemon.onExit().get(20, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    daemon.destroyForcibly();
+                }
+            });
+        }
+        deleteTree(instance.runtimeDirectory());
+        Path subtree = instance.cgroupSubtree(cgroup2());
+        if (Files.isDirectory(subtree)) {
+            try (Stream<Path> apps = Files.list(subtree)) {
+                for (Path app : apps.filter(Files::isDirectory).toList()) {
+                    Files.deleteIfExists(app);
+                }
+            }
+            Files.deleteIfExists(subtree);
+        }
+    }
+
+    static Path cgroup2() throws IOException {
+        return dev.wgpr.enforcement.cgroup.Cgroup2Mount.find().orElseThrow().path();
+    }
+
+    /** The class path of this JVM, copied where every user can read it. */
+    static synchronized String classPath() throws IOException {
+        if (sharedClassPath == null) {
+            Path target = scratch().resolve("classpath");
+            Files.createDirectories(target);
+            List<String> entries = new ArrayList<>();
+            int n = 0;
+            for (String entry : System.getProperty("java.class.path").split(":")) {
+                Path source = Path.of(entry);
+                if (!Files.exists(source)) {
+                    continue;
+                }
+                Path copy = target.resolve(n++ + (Files.isDirectory(source) ? "" : ".jar"));
+                copyTree(source, copy);
+                entries.add(copy.toString());
+            }
+            sharedClassPath = target;
+            sharedClassPathString = String.join(":", entries);
+        }
+        return sharedClassPathString;
+    }
+
+    private static String sharedClassPathString;
+
+    private static void copyTree(Path source, Path target) throws IOException {
+        Files.walkFileTree(source, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Path to = target.resolve(source.relativize(dir).toString());
+                Files.createDirectories(to);
+                Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwxr-xr-x"));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Path to = source.equals(file)
+                        ? target
+                        : target.resolve(source.relativize(file).toString());
+                Files.copy(file, to);
+                Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-r--r--"));
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
