@@ -1,0 +1,222 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.daemon.DaemonTesting.Cli;
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.RequiresRoot;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code wg-pr run} through a real daemon and a real CLI process running as {@code nobody}. The daemon
+ * runs in this JVM so that the test can register the apps of a config without the network pieces
+ * (device, policy) that are not on main yet; everything the launcher does is the production path.
+ */
+@RequiresRoot
+class DaemonLauncherTest {
+    private static final String CONFIG = """
+            [interface]
+            name = "wgprt1"
+            privateKey = "@OUR_PRIVATE_KEY@"
+            address = ["10.78.0.2/32"]
+
+            [[peer]]
+            name = "gw"
+            publicKey = "@PEER_KEY@"
+            endpoint = "192.0.2.1:51820"
+            allowedIPs = ["10.78.10.0/24"]
+
+            [[peer.allowedApps]]
+            name = "anything"
+
+            [[peer.allowedApps]]
+            name = "cat"
+            exec = "/usr/bin/cat"
+
+            [[peer.allowedApps]]
+            name = "pinned"
+            exec = "/usr/bin/cat"
+            sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+            """;
+
+    private static final Instance instance = DaemonTesting.uniqueInstance();
+    private static Daemon daemon;
+
+    @BeforeAll
+    static void startDaemon() throws Exception {
+        // nobody's primary group may launch; see callerOutsideTheLaunchGroupIsRefused.
+        daemon = Daemon.start(instance, new Daemon.Options(Integer.toString(DaemonTesting.NOBODY)));
+        daemon.tunnels()
+                .addWithoutNetwork(TunnelConfig.load(DaemonTesting.config("launcher.toml", CONFIG))
+                        .config());
+    }
+
+    @AfterAll
+    static void stopDaemon() throws Exception {
+        if (daemon != null) {
+            daemon.stop();
+        }
+        assertFalse(Files.exists(instance.cgroupSubtree(DaemonTesting.cgroup2())), "app cgroups removed at stop");
+        DaemonTesting.cleanUp(instance);
+    }
+
+    private static Cli nobody() {
+        return Cli.nobody(instance);
+    }
+
+    @Test
+    void theAppRunsAsTheCallerNotAsRoot() throws Exception {
+        Result run = nobody().run("run", "--app", "anything", "--", "sh", "-c", "id -u; id -g; id -G");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("65534\n65534\n65534\n", run.out(), run::toString);
+    }
+
+    @Test
+    void theAppIsInItsCgroupFromItsFirstInstruction() throws Exception {
+        // cat's first and only action reads its own cgroup: it was there before it ran.
+        Result run = nobody().run("run", "--app", "cat", "--", "cat", "/proc/self/cgroup");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.out().lines().anyMatch(line -> line.equals("0::/" + instance + "/cat")), run::toString);
+    }
+
+    @Test
+    void theAppCgroupAcceptsProcessesFromRootOnly() throws Exception {
+        Path procs =
+                instance.cgroupSubtree(DaemonTesting.cgroup2()).resolve("cat").resolve("cgroup.procs");
+
+        Result move = nobody().withStdin("").run("run", "--app", "anything", "--", "sh", "-c", "echo $$ > " + procs);
+
+        assertTrue(move.exitCode() != 0, "nobody could move itself into another app's cgroup: " + move);
+        assertEquals(
+                "rw-r--r--",
+                java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(procs)));
+    }
+
+    @Test
+    void theEnvironmentIsScrubbed() throws Exception {
+        Map<String, String> environment = Map.of(
+                "LD_PRELOAD", "/lib/x86_64-linux-gnu/libc.so.6",
+                "LD_LIBRARY_PATH", "/tmp",
+                "SECRET_TOKEN", "hunter2",
+                "LANG", "C.UTF-8",
+                "PATH", "/usr/bin:/bin:.:relative");
+
+        Result run = nobody().withEnvironment(environment).run("run", "--app", "anything", "--", "env");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertFalse(run.out().contains("LD_PRELOAD"), run::toString);
+        assertFalse(run.out().contains("LD_LIBRARY_PATH"), run::toString);
+        assertFalse(run.out().contains("SECRET_TOKEN"), run::toString);
+        assertTrue(run.out().contains("LANG=C.UTF-8\n"), run::toString);
+        assertTrue(run.out().contains("PATH=/usr/bin:/bin\n"), "relative PATH entries dropped: " + run);
+    }
+
+    @Test
+    void stdinAndStdoutPassThrough() throws Exception {
+        Result run = nobody().withStdin("hello through the daemon\n").run("run", "--app", "cat", "--", "cat");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertEquals("hello through the daemon\n", run.out());
+    }
+
+    @Test
+    void stderrPassesThrough() throws Exception {
+        Result run = nobody().run("run", "--app", "anything", "--", "sh", "-c", "echo to-stderr >&2");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("to-stderr"), run::toString);
+    }
+
+    @Test
+    void theExitStatusPassesThrough() throws Exception {
+        Result run = nobody().run("run", "--app", "anything", "--", "sh", "-c", "exit 42");
+
+        assertEquals(42, run.exitCode(), run::toString);
+    }
+
+    @Test
+    void sigtermToTheCliReachesTheApp() throws Exception {
+        Process cli = nobody().start(
+                        "run",
+                        "--app",
+                        "anything",
+                        "--",
+                        "sh",
+                        "-c",
+                        "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.1; done");
+        DaemonTesting.awaitOutput(cli, "ready", Duration.ofSeconds(30));
+
+        cli.destroy(); // SIGTERM to the CLI only
+
+        Result result = DaemonTesting.finish(cli);
+        assertTrue(result.out().contains("got-term"), result::toString);
+        assertEquals(7, result.exitCode(), result::toString);
+    }
+
+    @Test
+    void aCommandThatIsNotTheAppsExecIsRefused() throws Exception {
+        Result run = nobody().run("run", "--app", "cat", "--", "id");
+
+        assertEquals(126, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("is not app cat's exec /usr/bin/cat"), run::toString);
+        assertEquals("", run.out());
+    }
+
+    @Test
+    void aBinaryWhoseSha256DiffersIsRefused() throws Exception {
+        Result run = nobody().run("run", "--app", "pinned", "--", "cat", "/etc/hostname");
+
+        assertEquals(126, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("not app pinned's 0000"), run::toString);
+        assertEquals("", run.out());
+    }
+
+    @Test
+    void aCommandThatDoesNotExistIsReportedAs127() throws Exception {
+        Result run = nobody().run("run", "--app", "anything", "--", "no-such-command-wgpr");
+
+        assertEquals(127, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("command not found"), run::toString);
+    }
+
+    @Test
+    void anUnknownAppIsRefused() throws Exception {
+        Result run = nobody().run("run", "--app", "nope", "--", "true");
+
+        assertEquals(126, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("has an app named nope"), run::toString);
+    }
+
+    @Test
+    void aCallerOutsideTheLaunchGroupIsRefused() throws Exception {
+        Result run = nobody().as(DaemonTesting.NOBODY, 1).run("run", "--app", "anything", "--", "true");
+
+        assertEquals(126, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("may not start apps"), run::toString);
+    }
+
+    @Test
+    void statusListsTheAppsAndTheirCgroups() throws Exception {
+        Result status = nobody().run("status");
+
+        assertEquals(0, status.exitCode(), status::toString);
+        assertTrue(status.out().contains("app cat (peer gw)"), status::toString);
+        assertTrue(
+                status.out()
+                        .contains(instance.cgroupSubtree(DaemonTesting.cgroup2())
+                                .resolve("cat")
+                                .toString()),
+                status::toString);
+    }
+}
