@@ -56,6 +56,9 @@ public final class Libc {
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
     public static final int EBUSY = 16;
+    public static final int SOL_SOCKET = 1;
+    /** {@code SO_NETNS_COOKIE} (5.14+): the cookie of the socket's network namespace, a {@code u64}. */
+    public static final int SO_NETNS_COOKIE = 71;
 
     // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
     public static final int IFNAMSIZ = 16;
@@ -93,6 +96,12 @@ public final class Libc {
 
     public static final MethodHandle socket$MH =
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
+    public static final MethodHandle getsockopt$MH = downcall(
+            "getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO_OPTION);
+
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
     /**
@@ -208,6 +217,21 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             return check((int) socket$MH.invokeExact(state, domain, type, protocol), state, "socket");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code getsockopt(2)} of an option whose value is a 64-bit integer, e.g. {@code SO_NETNS_COOKIE}. */
+    public static long getsockoptLong(int fd, int level, int option, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment value = arena.allocate(JAVA_LONG);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, (int) JAVA_LONG.byteSize());
+            check((int) getsockopt$MH.invokeExact(state, fd, level, option, value, length), state, what);
+            return value.get(JAVA_LONG, 0);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -140,6 +140,38 @@ final class Libbpf {
     static final MethodHandle bpf_enable_stats$MH =
             downcall("bpf_enable_stats", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
 
+    /** {@code int bpf_obj_pin(int fd, const char *pathname)}. */
+    static final MethodHandle bpf_obj_pin$MH =
+            downcall("bpf_obj_pin", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_obj_get(const char *pathname)}: a descriptor for a pinned object, or -errno. */
+    static final MethodHandle bpf_obj_get$MH =
+            downcall("bpf_obj_get", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle libbpf_num_possible_cpus$MH =
+            downcall("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
+
+    /**
+     * The leading fields of {@code struct bpf_map_create_opts}: {@code sz}, {@code btf_fd}, {@code
+     * btf_key_type_id}, {@code btf_value_type_id}, {@code btf_vmlinux_value_type_id}, {@code
+     * inner_map_fd}, {@code map_flags}. We pass {@code sz} = 32 (up to and including map_flags).
+     */
+    static final long MAP_CREATE_OPTS_SIZE = 32;
+
+    static final long MAP_CREATE_OPTS_MAP_FLAGS = 28;
+
+    /** {@code int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size)}. */
+    static final FunctionDescriptor RING_BUFFER_SAMPLE_FN =
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG);
+    /** {@code struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn, void *ctx, opts)}. */
+    static final MethodHandle ring_buffer__new$MH = downcall(
+            "ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle ring_buffer__poll$MH =
+            downcall("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    static final MethodHandle ring_buffer__consume$MH =
+            downcall("ring_buffer__consume", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle ring_buffer__free$MH = downcall("ring_buffer__free", FunctionDescriptor.ofVoid(ADDRESS));
+
     /** {@code int (*libbpf_print_fn_t)(enum libbpf_print_level, const char *fmt, va_list ap)}. */
     private static final FunctionDescriptor LIBBPF_PRINT_FN_T =
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
