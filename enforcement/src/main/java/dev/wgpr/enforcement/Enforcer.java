@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -126,6 +125,39 @@ public final class Enforcer implements AutoCloseable {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    /**
+     * Removes a pinned instance this process does not hold (after {@link #release()} or a crash):
+     * deletes the pins (which detaches the programs), then the app cgroups and the instance cgroup.
+     * The "replace" half of adopt-or-replace.
+     */
+    public static void removePinned(Config config) throws IOException {
+        Path pins = config.pinDirectory();
+        if (Files.isDirectory(pins)) {
+            try (var files = Files.list(pins)) {
+                for (Path file : files.toList()) {
+                    // Hold the object while unpinning, so our close drops the last reference and a
+                    // link detaches now (a pin's own release is deferred to a kernel work item).
+                    OwnedFd held = Bpf.pinned(file);
+                    try {
+                        Files.deleteIfExists(file);
+                    } finally {
+                        held.close();
+                    }
+                }
+            }
+            Files.deleteIfExists(pins);
+        }
+        Path instance = config.instanceCgroup();
+        if (Files.isDirectory(instance)) {
+            try (var dirs = Files.list(instance)) {
+                for (Path dir : dirs.filter(Files::isDirectory).toList()) {
+                    Files.deleteIfExists(dir);
+                }
+            }
+            Files.deleteIfExists(instance);
         }
     }
 
@@ -377,8 +409,6 @@ public final class Enforcer implements AutoCloseable {
             Files.deleteIfExists(path);
         } catch (NoSuchFileException e) {
             // gone already
-        } catch (DirectoryNotEmptyException e) {
-            throw e;
         }
     }
 

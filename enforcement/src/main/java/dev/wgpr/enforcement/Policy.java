@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -21,9 +20,6 @@ import java.util.TreeSet;
  * @param grants each app's grants
  */
 public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, Map<AppId, List<Grant>> grants) {
-    /** IPv4-mapped IPv6 addresses, {@code ::ffff:0:0/96}: they are judged as IPv4. */
-    public static final IpPrefix V4_MAPPED = IpPrefix.parse("::ffff:0:0/96");
-
     public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
 
     public Policy {
@@ -32,14 +28,13 @@ public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, 
         Map<AppId, List<Grant>> copy = new TreeMap<>();
         grants.forEach((app, list) -> copy.put(app, List.copyOf(list)));
         grants = unmodifiable(copy);
-        internal.keySet().forEach(Policy::requireNotMapped);
+        // IPv4-mapped IPv6 prefixes cannot be written: IpPrefix parses ::ffff:a.b.c.d as IPv4, so
+        // the IPv4 and IPv6 keys of the trie never collide.
         internal.values().forEach(peer -> {
             if (peer < 0 || peer > 0xffff) {
                 throw new IllegalArgumentException("peer index " + peer + " is outside 0..65535");
             }
         });
-        exclusions.forEach(Policy::requireNotMapped);
-        grants.values().forEach(list -> list.forEach(grant -> requireNotMapped(grant.prefix())));
     }
 
     /** The grants of {@code app}, none when the policy does not name it. */
@@ -57,15 +52,24 @@ public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, 
     }
 
     /**
-     * IPv6 prefixes inside {@code ::ffff:0:0/96} are IPv4 in disguise: the kernel routes such
-     * destinations by the IPv4 table. They must be written as IPv4.
+     * Whether the IPv6 prefix {@code prefix} contains the IPv4-mapped range {@code ::ffff:0:0/96}
+     * (as {@code ::/0} does); IPv4 destinations must never be judged by such a prefix.
      */
-    private static void requireNotMapped(IpPrefix prefix) {
-        Objects.requireNonNull(prefix, "prefix");
-        if (!prefix.isIpv4() && V4_MAPPED.contains(prefix)) {
-            throw new IllegalArgumentException(
-                    prefix + " is an IPv4-mapped IPv6 prefix; write it as the IPv4 prefix it stands for");
+    public static boolean containsV4Mapped(IpPrefix prefix) {
+        if (prefix.isIpv4() || prefix.length() > 96) {
+            return false;
         }
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        byte[] address = prefix.address().getAddress();
+        for (int bit = 0; bit < prefix.length(); bit++) {
+            int mask = 0x80 >>> (bit % 8);
+            if ((address[bit / 8] & mask) != (mapped[bit / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static final class Builder {

@@ -70,7 +70,7 @@ public final class PolicyCompiler {
         }
         Set<IpPrefix> keys = new LinkedHashSet<>(byPrefix.keySet());
         for (IpPrefix prefix : byPrefix.keySet()) {
-            if (!prefix.isIpv4() && prefix.contains(Policy.V4_MAPPED)) {
+            if (Policy.containsV4Mapped(prefix)) {
                 keys.add(V4_ROOT);
             }
         }
