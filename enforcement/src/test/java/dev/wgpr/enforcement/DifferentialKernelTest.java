@@ -96,7 +96,7 @@ class DifferentialKernelTest {
                 total, denied, POLICIES, millis, seed, mismatches.size());
         assertEquals(POLICIES * CASES_PER_POLICY, total);
         assertTrue(denied > total / 10 && denied < total * 9 / 10, "both verdicts well represented: " + denied);
-        assertEquals(List.of(), mismatches.stream().limit(10).toList(), "seed " + seed);
+        assertEquals(List.of(), mismatches.stream().limit(3).toList(), "seed " + seed);
     }
 
     private static List<Mismatch> check(Prober prober, List<RandomCases.Case> cases, Policy policy)

@@ -58,6 +58,15 @@ final class EnforcementLab implements AutoCloseable {
     }
 
     static EnforcementLab create(NetnsLab lab, Policy initial) throws IOException {
+        return create(lab, initial, false);
+    }
+
+    /**
+     * With {@code attachAtInstance}, the programs are attached at the instance cgroup instead of the
+     * cgroup2 root, so only processes inside the instance run them (benchmarks: no noise from the
+     * rest of the machine, and a baseline process outside that runs no program at all).
+     */
+    static EnforcementLab create(NetnsLab lab, Policy initial, boolean attachAtInstance) throws IOException {
         Namespace client = lab.namespace("client");
         Namespace lan = lab.namespace("lan");
         Namespace sink = lab.namespace("sink");
@@ -73,7 +82,16 @@ final class EnforcementLab implements AutoCloseable {
         veth.a().address("10.20.99.2/24", "fd10:20:99::2/64");
         veth.b().address("10.20.99.1/24", "fd10:20:99::1/64");
         long cookie = client.call(NetnsCookie::ofCurrentThread);
-        Enforcer enforcer = Enforcer.start(Enforcer.Config.atRoot(uniqueInstance(), cookie), initial);
+        Enforcer.Config config = Enforcer.Config.atRoot(uniqueInstance(), cookie);
+        if (attachAtInstance) {
+            config = new Enforcer.Config(
+                    config.instance(),
+                    config.cgroup2(),
+                    config.cgroup2().resolve(config.instance()),
+                    config.bpffs(),
+                    cookie);
+        }
+        Enforcer enforcer = Enforcer.start(config, initial);
         return new EnforcementLab(lab, client, lan, cookie, enforcer);
     }
 
