@@ -225,6 +225,32 @@ class EnforcementKernelTest {
     }
 
     @Test
+    void v4MappedAttemptsAreReportedWithTheIpv4DestinationAndTheHookThatSawThem(NetnsLab lab) throws Exception {
+        try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
+            Prober app = world.prober("ssh", Optional.of(world.enforcer.addApp("ssh", SSH)));
+            world.enforcer.drainEvents();
+            assertDenied(app, tcp6("::ffff:10.20.3.4", 23));
+            assertDenied(app, new Probe("udps", 6, "::ffff:10.20.3.4", 24));
+            assertDenied(app, new Probe("udpc", 6, "::ffff:10.20.3.4", 25));
+            List<DenyEvent> events = new ArrayList<>(world.enforcer.pollEvents(Duration.ofSeconds(2)));
+            events.addAll(world.enforcer.drainEvents());
+            assertEquals(3, events.size(), events.toString());
+            for (DenyEvent event : events) {
+                assertEquals(InetAddress.getByName("10.20.3.4"), event.destination());
+            }
+            assertEquals(
+                    List.of(Hook.CONNECT6, OBSERVED_MAPPED_SENDMSG_HOOK, Hook.CONNECT6),
+                    events.stream().map(DenyEvent::hook).toList());
+            assertEquals(
+                    List.of(23, 24, 25), events.stream().map(DenyEvent::port).toList());
+        }
+    }
+
+    /** Which hook sees an AF_INET6 UDP sendto() to a v4-mapped address on this kernel. */
+    static final Hook OBSERVED_MAPPED_SENDMSG_HOOK =
+            Hook.SENDMSG4; // udpv6_sendmsg hands mapped destinations to udp_sendmsg
+
+    @Test
     void aPublishedGenerationDecidesTheNextAttempt(NetnsLab lab) throws Exception {
         try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
             Prober app = world.prober("ssh", Optional.of(world.enforcer.addApp("ssh", SSH)));
