@@ -73,6 +73,10 @@ public final class Libc {
                     JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"))
             .withName("pollfd");
 
+    public static final int SOL_SOCKET = 1;
+    /** {@code SO_NETNS_COOKIE} (5.14+): the cookie of the socket's network namespace, a {@code u64}. */
+    public static final int SO_NETNS_COOKIE = 71;
+
     // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
     public static final int IFNAMSIZ = 16;
     /** {@code struct ifreq}: {@code char ifr_name[16]; union { short ifr_flags; ... } (24 bytes)}. */
@@ -112,6 +116,11 @@ public final class Libc {
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
     public static final MethodHandle poll$MH =
             downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+    /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
+    public static final MethodHandle getsockopt$MH = downcall(
+            "getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO_OPTION);
 
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
     public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
@@ -373,6 +382,21 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             return check((int) socket$MH.invokeExact(state, domain, type, protocol), state, "socket");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code getsockopt(2)} of an option whose value is a 64-bit integer, e.g. {@code SO_NETNS_COOKIE}. */
+    public static long getsockoptLong(int fd, int level, int option, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment value = arena.allocate(JAVA_LONG);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, (int) JAVA_LONG.byteSize());
+            check((int) getsockopt$MH.invokeExact(state, fd, level, option, value, length), state, what);
+            return value.get(JAVA_LONG, 0);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

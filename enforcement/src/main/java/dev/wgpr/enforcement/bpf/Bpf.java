@@ -21,6 +21,7 @@ public final class Bpf {
         PERCPU_ARRAY(6),
         LRU_HASH(9),
         LPM_TRIE(11),
+        ARRAY_OF_MAPS(12),
         HASH_OF_MAPS(13),
         RINGBUF(27),
         TASK_STORAGE(29);
@@ -42,6 +43,11 @@ public final class Bpf {
         CGROUP_INET6_CONNECT(11),
         CGROUP_UDP4_SENDMSG(14),
         CGROUP_UDP6_SENDMSG(15);
+
+        /** The attach type of a {@code cgroup/HOOK} section name's hook. */
+        public int value() {
+            return value;
+        }
 
         final int value;
 
@@ -85,6 +91,136 @@ public final class Bpf {
             throw Libc.unexpected(t);
         }
     }
+
+    /** {@code BPF_F_NO_PREALLOC}: required for LPM tries. */
+    public static final int BPF_F_NO_PREALLOC = 1;
+
+    /** {@link #createMap(MapType, String, int, int, int)} with {@code map_flags}. */
+    public static OwnedFd createMap(MapType type, String name, int keySize, int valueSize, int maxEntries, int flags)
+            throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            MemorySegment opts = call.allocate(Libbpf.MAP_CREATE_OPTS_SIZE, 8);
+            opts.set(ValueLayout.JAVA_LONG, 0, Libbpf.MAP_CREATE_OPTS_SIZE);
+            opts.set(ValueLayout.JAVA_INT, Libbpf.MAP_CREATE_OPTS_MAP_FLAGS, flags);
+            Libbpf.clearLog();
+            int fd = (int) Libbpf.bpf_map_create$MH.invokeExact(
+                    state, type.value, call.allocateFrom(name), keySize, valueSize, maxEntries, opts);
+            if (fd < 0) {
+                throw BpfException.of("bpf_map_create " + type + " " + name, -fd);
+            }
+            return new OwnedFd(fd, "BPF map " + name);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code bpf_map_update_elem} on a map known by its descriptor. */
+    public static void update(int mapFd, byte[] key, byte[] value, long flags) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            update(call, mapFd, key, value, flags);
+        }
+    }
+
+    /** {@code bpf_map_update_elem}, allocating in {@code call} (for loops that reuse one arena). */
+    public static void update(Arena call, int mapFd, byte[] key, byte[] value, long flags) throws BpfException {
+        try {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            int result = (int) Libbpf.bpf_map_update_elem$MH.invokeExact(
+                    state,
+                    mapFd,
+                    call.allocateFrom(ValueLayout.JAVA_BYTE, key),
+                    call.allocateFrom(ValueLayout.JAVA_BYTE, value),
+                    flags);
+            if (result < 0) {
+                throw BpfException.of("bpf_map_update_elem (fd " + mapFd + ")", -result);
+            }
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code bpf_obj_pin}: pins the map, program or link {@code fd} at {@code path} in a bpffs. */
+    public static void pin(int fd, Path path) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            Libbpf.clearLog();
+            int result = (int) Libbpf.bpf_obj_pin$MH.invokeExact(state, fd, call.allocateFrom(path.toString()));
+            if (result < 0) {
+                throw BpfException.of("bpf_obj_pin at " + path, -result);
+            }
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code bpf_obj_get}: a descriptor for what is pinned at {@code path}. */
+    public static OwnedFd pinned(Path path) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            Libbpf.clearLog();
+            int fd = (int) Libbpf.bpf_obj_get$MH.invokeExact(state, call.allocateFrom(path.toString()));
+            if (fd < 0) {
+                throw BpfException.of("bpf_obj_get " + path, -fd);
+            }
+            return new OwnedFd(fd, "pinned BPF object " + path);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code libbpf_num_possible_cpus}: how many values a per-CPU map holds per key. */
+    public static int possibleCpus() {
+        try {
+            int n = (int) Libbpf.libbpf_num_possible_cpus$MH.invokeExact();
+            if (n <= 0) {
+                throw new IllegalStateException("libbpf_num_possible_cpus: " + n);
+            }
+            return n;
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** A program's run statistics, counted while {@link #enableRunTimeStats()} is in effect. */
+    public record RunStats(long runTimeNs, long runCount) {
+        /** Nanoseconds per run since {@code earlier}, or NaN when it did not run. */
+        public double nsPerRunSince(RunStats earlier) {
+            long runs = runCount - earlier.runCount;
+            return runs == 0 ? Double.NaN : (double) (runTimeNs - earlier.runTimeNs) / runs;
+        }
+    }
+
+    /** {@code bpf_obj_get_info_by_fd} on a program: its {@code run_time_ns} and {@code run_cnt}. */
+    public static RunStats runStats(int programFd) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            MemorySegment info = call.allocate(PROG_INFO_SIZE, 8);
+            MemorySegment length = call.allocateFrom(ValueLayout.JAVA_INT, (int) PROG_INFO_SIZE);
+            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH.invokeExact(state, programFd, info, length);
+            if (result < 0) {
+                throw BpfException.of("bpf_obj_get_info_by_fd (fd " + programFd + ")", -result);
+            }
+            return new RunStats(info.get(ValueLayout.JAVA_LONG, 192), info.get(ValueLayout.JAVA_LONG, 200));
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code sizeof(struct bpf_prog_info)} up to and including {@code run_cnt} (offsets 192, 200). */
+    private static final long PROG_INFO_SIZE = 208;
 
     /**
      * {@code bpf_prog_query}: the ids of the programs attached directly to the cgroup {@code cgroup} at

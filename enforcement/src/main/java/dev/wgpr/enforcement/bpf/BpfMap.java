@@ -111,6 +111,43 @@ public final class BpfMap {
         }
     }
 
+    /**
+     * {@code bpf_map_lookup_elem} on a per-CPU map: one value per possible CPU, each padded to 8
+     * bytes; empty when the key is absent.
+     */
+    public Optional<byte[][]> lookupPerCpu(byte[] key) throws BpfException {
+        int fd = fd();
+        requireSize("key", key, keySize());
+        int cpus = Bpf.possibleCpus();
+        int stride = (valueSize() + 7) & ~7;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            MemorySegment values = call.allocate((long) stride * cpus, 8);
+            int result = (int) Libbpf.bpf_map_lookup_elem$MH.invokeExact(
+                    state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), values);
+            if (result == -Libc.ENOENT) {
+                return Optional.empty();
+            }
+            if (result < 0) {
+                throw BpfException.of("bpf_map_lookup_elem " + name, -result);
+            }
+            byte[][] perCpu = new byte[cpus][];
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                perCpu[cpu] = values.asSlice((long) cpu * stride, valueSize()).toArray(ValueLayout.JAVA_BYTE);
+            }
+            return Optional.of(perCpu);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code bpf_obj_pin} of this map at {@code path} in a bpffs. */
+    public void pin(java.nio.file.Path path) throws BpfException {
+        Bpf.pin(fd(), path);
+    }
+
     /** {@code bpf_map_delete_elem}: whether the key was there. */
     public boolean delete(byte[] key) throws BpfException {
         int fd = fd();

@@ -6,17 +6,16 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.NativeLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,12 +37,9 @@ final class Libbpf {
 
     static final String SONAME = "libbpf.so.1";
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final SymbolLookup LIBRARY = lookup();
+    private static final NativeLibrary LIBRARY = NativeLibrary.load(SONAME, "libbpf1");
 
-    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option ERRNO_OPTION = Linker.Option.captureCallState("errno");
+    private static final Linker.Option ERRNO_OPTION = Libc.CAPTURE_ERRNO;
 
     // enum libbpf_print_level
     static final int LIBBPF_WARN = 0;
@@ -140,6 +136,38 @@ final class Libbpf {
     static final MethodHandle bpf_enable_stats$MH =
             downcall("bpf_enable_stats", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
 
+    /** {@code int bpf_obj_pin(int fd, const char *pathname)}. */
+    static final MethodHandle bpf_obj_pin$MH =
+            downcall("bpf_obj_pin", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_obj_get(const char *pathname)}: a descriptor for a pinned object, or -errno. */
+    static final MethodHandle bpf_obj_get$MH =
+            downcall("bpf_obj_get", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle libbpf_num_possible_cpus$MH =
+            downcall("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
+
+    /**
+     * The leading fields of {@code struct bpf_map_create_opts}: {@code sz}, {@code btf_fd}, {@code
+     * btf_key_type_id}, {@code btf_value_type_id}, {@code btf_vmlinux_value_type_id}, {@code
+     * inner_map_fd}, {@code map_flags}. We pass {@code sz} = 32 (up to and including map_flags).
+     */
+    static final long MAP_CREATE_OPTS_SIZE = 32;
+
+    static final long MAP_CREATE_OPTS_MAP_FLAGS = 28;
+
+    /** {@code int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size)}. */
+    static final FunctionDescriptor RING_BUFFER_SAMPLE_FN =
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG);
+    /** {@code struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn, void *ctx, opts)}. */
+    static final MethodHandle ring_buffer__new$MH = downcall(
+            "ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    static final MethodHandle ring_buffer__poll$MH =
+            downcall("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    static final MethodHandle ring_buffer__consume$MH =
+            downcall("ring_buffer__consume", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static final MethodHandle ring_buffer__free$MH = downcall("ring_buffer__free", FunctionDescriptor.ofVoid(ADDRESS));
+
     /** {@code int (*libbpf_print_fn_t)(enum libbpf_print_level, const char *fmt, va_list ap)}. */
     private static final FunctionDescriptor LIBBPF_PRINT_FN_T =
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
@@ -154,7 +182,7 @@ final class Libbpf {
                             Libbpf.class,
                             "print",
                             MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class));
-            MemorySegment stub = LINKER.upcallStub(print, LIBBPF_PRINT_FN_T, Arena.global());
+            MemorySegment stub = NativeLibrary.upcall(print, LIBBPF_PRINT_FN_T, Arena.global());
             MemorySegment previous = (MemorySegment) libbpf_set_print$MH.invokeExact(stub);
             assert previous != null;
         } catch (Throwable t) {
@@ -205,11 +233,11 @@ final class Libbpf {
     }
 
     static MemorySegment allocateCallState(Arena arena) {
-        return arena.allocate(CALL_STATE);
+        return Libc.allocateCallState(arena);
     }
 
     static int errno(MemorySegment callState) {
-        return (int) ERRNO.get(callState, 0L);
+        return Libc.errno(callState);
     }
 
     /** A C string libbpf owns (e.g. its version string), read up to its NUL. */
@@ -242,20 +270,7 @@ final class Libbpf {
         }
     }
 
-    private static SymbolLookup lookup() {
-        try {
-            return SymbolLookup.libraryLookup(SONAME, Arena.global());
-        } catch (IllegalArgumentException e) {
-            UnsatisfiedLinkError error =
-                    new UnsatisfiedLinkError("cannot load " + SONAME + "; install it with: apt-get install libbpf1");
-            error.initCause(e);
-            throw error;
-        }
-    }
-
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol =
-                LIBRARY.find(name).orElseThrow(() -> new UnsatisfiedLinkError(SONAME + " has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+        return LIBRARY.downcall(name, descriptor, options);
     }
 }

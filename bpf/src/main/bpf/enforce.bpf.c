@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+// wg-pr enforcement: only the apps a peer names may reach its internal prefixes.
+// The decision (enforcement/DESIGN.md, "The decision"; dev.wgpr.enforcement.Decisions is the
+// specification):
+//
+//   netns cookie != the tunnel's          -> ALLOW (not our namespace)
+//   e = lpm(0, dst); none or !internal    -> ALLOW (external)
+//   caller is no app                      -> DENY
+//   g = lpm(app, dst) covers (proto, port) -> ALLOW, else DENY
+//
+// Fail closed: once configured, a missing generation denies; a missing apps entry is "no app".
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "enforce.bpf.h"
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+struct trie {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1); // the template; generations are created by the loader with their own size
+	__type(key, struct wgpr_key);
+	__type(value, struct wgpr_value);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+};
+
+// An instance of the inner map type, never published: it makes clang emit the full key and value
+// types into BTF (reachable only through the outer map, they would be mere forward declarations).
+struct trie generation_template SEC(".maps");
+
+// Slot 0 holds the current generation's trie; publishing swaps it with one update.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct trie);
+} generations SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct wgpr_config);
+} config SEC(".maps");
+
+// cgroup id of <cgroup2>/<instance>/<app> -> app id
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} apps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WGPR_C_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void count(__u32 index)
+{
+	__u64 *counter = bpf_map_lookup_elem(&counters, &index);
+	if (counter)
+		*counter += 1;
+}
+
+static __always_inline int range_covers(const struct wgpr_range *ranges, __u8 n, __u16 port)
+{
+	// Sorted and disjoint: stop at the first range that starts above the port.
+	for (int i = 0; i < WGPR_MAX_RANGES; i++) {
+		if (i >= n)
+			return 0;
+		if (port < ranges[i].first)
+			return 0;
+		if (port <= ranges[i].last)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int grant_covers(const struct wgpr_value *grant, __u8 proto, __u16 port)
+{
+	if (proto == WGPR_PROTO_TCP)
+		return range_covers(grant->tcp, grant->n_tcp, port);
+	if (proto == WGPR_PROTO_UDP)
+		return range_covers(grant->udp, grant->n_udp, port);
+	return (grant->flags & WGPR_PORTLESS) != 0;
+}
+
+static __always_inline __u8 classify(__u32 protocol)
+{
+	switch (protocol) {
+	case IPPROTO_TCP:
+	case IPPROTO_MPTCP:
+		return WGPR_PROTO_TCP;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		return WGPR_PROTO_UDP;
+	default:
+		return WGPR_PROTO_OTHER;
+	}
+}
+
+static __always_inline void emit(struct wgpr_key *key, __u32 app, __u16 peer, __u16 port, __u8 proto,
+				 __u32 ip_protocol, __u8 hook, __u8 reason, __u8 family)
+{
+	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		count(WGPR_C_EVENTS_LOST);
+		return;
+	}
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	event->time_ns = bpf_ktime_get_ns();
+	event->cgroup_id = bpf_get_current_cgroup_id();
+	event->pid = pid_tgid >> 32;
+	event->tid = (__u32)pid_tgid;
+	event->uid = (__u32)uid_gid;
+	event->gid = uid_gid >> 32;
+	event->app = app;
+	event->peer = peer;
+	event->port = port;
+	event->protocol = proto;
+	event->hook = hook;
+	event->reason = reason;
+	event->family = family;
+	event->ip_protocol = ip_protocol;
+	event->addr[0] = key->addr[0];
+	event->addr[1] = key->addr[1];
+	event->addr[2] = key->addr[2];
+	event->addr[3] = key->addr[3];
+	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	bpf_ringbuf_submit(event, 0);
+}
+
+// The caller's app id, 0 when it is no app: its ancestor at the instance level must be the
+// instance cgroup, and its ancestor one level below must be an app cgroup.
+static __always_inline __u32 current_app(const struct wgpr_config *cfg)
+{
+	if (cfg->instance_cgroup == 0)
+		return 0;
+	int level = (int)cfg->instance_level;
+	if (bpf_get_current_ancestor_cgroup_id(level) != cfg->instance_cgroup)
+		return 0;
+	__u64 app_cgroup = bpf_get_current_ancestor_cgroup_id(level + 1);
+	if (app_cgroup == 0)
+		return 0;
+	__u32 *app = bpf_map_lookup_elem(&apps, &app_cgroup);
+	return app ? *app : 0;
+}
+
+// 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
+static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *key, __u8 hook, __u8 family)
+{
+	__u32 zero = 0;
+	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->netns_cookie == 0) {
+		count(WGPR_C_UNCONFIGURED);
+		return 1;
+	}
+	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
+		count(WGPR_C_OTHER_NETNS);
+		return 1;
+	}
+
+	__u32 ip_protocol = ctx->protocol;
+	__u8 proto = classify(ip_protocol);
+	__u16 port = proto == WGPR_PROTO_OTHER ? 0 : bpf_ntohs((__u16)ctx->user_port);
+
+	void *trie = bpf_map_lookup_elem(&generations, &zero);
+	if (!trie) {
+		count(WGPR_C_DENY_NO_POLICY);
+		emit(key, 0, 0, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_POLICY, family);
+		return 0;
+	}
+
+	key->prefixlen = 32 + 128;
+	key->app = 0;
+	struct wgpr_value *internal = bpf_map_lookup_elem(trie, key);
+	if (!internal || !(internal->flags & WGPR_INTERNAL)) {
+		count(WGPR_C_EXTERNAL);
+		return 1;
+	}
+	__u16 peer = internal->peer;
+
+	__u32 app = current_app(cfg);
+	if (app == 0) {
+		count(WGPR_C_DENY_NO_APP);
+		emit(key, 0, peer, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_APP, family);
+		return 0;
+	}
+
+	key->prefixlen = 32 + 128;
+	key->app = app;
+	struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
+	if (grant && grant_covers(grant, proto, port)) {
+		count(WGPR_C_ALLOW_INTERNAL);
+		return 1;
+	}
+	count(WGPR_C_DENY_NO_GRANT);
+	emit(key, app, peer, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_GRANT, family);
+	return 0;
+}
+
+static __always_inline int decide4(struct bpf_sock_addr *ctx, __u8 hook)
+{
+	struct wgpr_key key = {};
+	key.addr[2] = bpf_htonl(0x0000ffff);
+	key.addr[3] = ctx->user_ip4;
+	return decide(ctx, &key, hook, 4);
+}
+
+static __always_inline int decide6(struct bpf_sock_addr *ctx, __u8 hook)
+{
+	struct wgpr_key key = {};
+	key.addr[0] = ctx->user_ip6[0];
+	key.addr[1] = ctx->user_ip6[1];
+	key.addr[2] = ctx->user_ip6[2];
+	key.addr[3] = ctx->user_ip6[3];
+	return decide(ctx, &key, hook, 6);
+}
+
+SEC("cgroup/connect4")
+int wgpr_connect4(struct bpf_sock_addr *ctx)
+{
+	return decide4(ctx, WGPR_HOOK_CONNECT4);
+}
+
+SEC("cgroup/connect6")
+int wgpr_connect6(struct bpf_sock_addr *ctx)
+{
+	return decide6(ctx, WGPR_HOOK_CONNECT6);
+}
+
+SEC("cgroup/sendmsg4")
+int wgpr_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return decide4(ctx, WGPR_HOOK_SENDMSG4);
+}
+
+SEC("cgroup/sendmsg6")
+int wgpr_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return decide6(ctx, WGPR_HOOK_SENDMSG6);
+}
+
+char LICENSE[] SEC("license") = "GPL";

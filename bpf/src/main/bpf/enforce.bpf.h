@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+// The layouts shared by enforce.bpf.c and the Java side (dev.wgpr.enforcement.KernelLayout).
+// Change both together; EnforcementLayoutTest checks the sizes the loaded object reports.
+#ifndef WGPR_ENFORCE_BPF_H
+#define WGPR_ENFORCE_BPF_H
+
+#include <linux/types.h>
+
+// Port ranges per protocol held in one trie value. A set with more ranges is refused by the policy
+// compiler (PolicyCompiler.MAX_RANGES), never widened.
+#define WGPR_MAX_RANGES 16
+
+// Trie key: LPM over {app, addr}. prefixlen counts bits of app (always all 32) plus bits of addr.
+// IPv4 a.b.c.d/n is stored as ::ffff:a.b.c.d/(96+n).
+struct wgpr_key {
+	__u32 prefixlen;
+	__u32 app;     // 0 = the internal set, otherwise an app id (host byte order)
+	__u32 addr[4]; // network byte order
+};
+
+struct wgpr_range {
+	__u16 first;
+	__u16 last;
+};
+
+// value flags
+#define WGPR_INTERNAL 1u  // app 0 entries: the destination is internal (routed into the tunnel)
+#define WGPR_PORTLESS 2u  // app entries: protocols other than TCP/UDP are granted (an any-protocol grant of all ports)
+
+struct wgpr_value {
+	__u32 flags;
+	__u16 peer;   // app 0 entries: which peer's allowedIPs the prefix belongs to (events)
+	__u8 n_tcp;   // ranges used in tcp[]
+	__u8 n_udp;   // ranges used in udp[]
+	struct wgpr_range tcp[WGPR_MAX_RANGES]; // sorted, disjoint
+	struct wgpr_range udp[WGPR_MAX_RANGES];
+};
+
+struct wgpr_config {
+	__u64 netns_cookie;    // the tunnel's network namespace; 0 = not configured: judge nothing
+	__u64 instance_cgroup; // id of <cgroup2>/<instance>
+	__u32 instance_level;  // its level (the cgroup2 root is level 0)
+	__u32 pad;
+};
+
+// hooks
+#define WGPR_HOOK_CONNECT4 1
+#define WGPR_HOOK_CONNECT6 2
+#define WGPR_HOOK_SENDMSG4 3
+#define WGPR_HOOK_SENDMSG6 4
+
+// protocols as the programs classify them
+#define WGPR_PROTO_OTHER 0
+#define WGPR_PROTO_TCP 1
+#define WGPR_PROTO_UDP 2
+
+// counters (per-CPU array index) and deny reasons
+#define WGPR_C_UNCONFIGURED 0   // allowed: no tunnel namespace configured
+#define WGPR_C_OTHER_NETNS 1    // allowed: not the tunnel's namespace
+#define WGPR_C_EXTERNAL 2       // allowed: destination not internal
+#define WGPR_C_ALLOW_INTERNAL 3 // allowed: internal and granted
+#define WGPR_C_DENY_NO_APP 4    // denied: internal, caller is no app
+#define WGPR_C_DENY_NO_GRANT 5  // denied: internal, no grant of the app covers it
+#define WGPR_C_DENY_NO_POLICY 6 // denied: no generation published (fail closed)
+#define WGPR_C_EVENTS_LOST 7    // deny events the ring buffer had no room for
+#define WGPR_C_COUNT 8
+
+struct wgpr_event {
+	__u64 time_ns;   // CLOCK_MONOTONIC (bpf_ktime_get_ns)
+	__u64 cgroup_id; // the caller's cgroup
+	__u32 pid;       // thread group id (what userspace calls the pid)
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u32 app;  // 0 = none
+	__u16 peer;
+	__u16 port; // host byte order
+	__u8 protocol; // WGPR_PROTO_*
+	__u8 hook;     // WGPR_HOOK_*
+	__u8 reason;   // WGPR_C_DENY_*
+	__u8 family;   // 4 or 6 (as the caller wrote the address)
+	__u32 ip_protocol; // the socket's protocol number
+	__u32 addr[4]; // v4 as ::ffff:a.b.c.d, network byte order
+	char comm[16];
+};
+
+#endif

@@ -1,0 +1,26 @@
+package dev.wgpr.enforcement;
+
+/** The per-CPU counters of enforce.bpf.c ({@code WGPR_C_*}), in index order. */
+public enum Counter {
+    /** Allowed: no tunnel namespace configured yet. */
+    UNCONFIGURED,
+    /** Allowed without judging: not the tunnel's network namespace. */
+    OTHER_NETNS,
+    /** Allowed: the destination is not internal. */
+    EXTERNAL,
+    /** Allowed: internal and granted. */
+    ALLOW_INTERNAL,
+    /** Denied: internal, the caller is no app. */
+    DENY_NO_APP,
+    /** Denied: internal, no grant of the caller's app covers it. */
+    DENY_NO_GRANT,
+    /** Denied: no generation is published (fail closed). */
+    DENY_NO_POLICY,
+    /** Deny events dropped because the ring buffer was full. */
+    EVENTS_LOST;
+
+    static Counter ofIndex(int index) {
+        Counter[] all = values();
+        return index >= 0 && index < all.length ? all[index] : null;
+    }
+}

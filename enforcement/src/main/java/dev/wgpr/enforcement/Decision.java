@@ -1,0 +1,23 @@
+package dev.wgpr.enforcement;
+
+/** What the decision function answers, with the reason; the kernel counts the same reasons. */
+public enum Decision {
+    /** The destination is not internal: routing does not send it into the tunnel. */
+    ALLOW_EXTERNAL(true),
+    /** Internal, and a grant of the caller's app covers protocol and port. */
+    ALLOW_INTERNAL(true),
+    /** Internal, and the caller is no app. */
+    DENY_NO_APP(false),
+    /** Internal, and no grant of the caller's app covers it. */
+    DENY_NO_GRANT(false);
+
+    private final boolean allowed;
+
+    Decision(boolean allowed) {
+        this.allowed = allowed;
+    }
+
+    public boolean allowed() {
+        return allowed;
+    }
+}

@@ -1,0 +1,431 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.enforcement.bpf.Bpf;
+import dev.wgpr.enforcement.bpf.BpfException;
+import dev.wgpr.enforcement.bpf.BpfLink;
+import dev.wgpr.enforcement.bpf.BpfMap;
+import dev.wgpr.enforcement.bpf.BpfObject;
+import dev.wgpr.enforcement.bpf.BpfProgram;
+import dev.wgpr.enforcement.bpf.BpfRingBuffer;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * The enforcement layer of one instance: enforce.bpf.o loaded, its four sock_addr programs attached
+ * through {@code bpf_link}s (normally at the cgroup2 root), its links and maps pinned under {@code
+ * <bpffs>/<instance>/}, app cgroups under {@code <cgroup2>/<instance>/}, and the current policy
+ * generation published.
+ *
+ * <p>Order of {@link #start}: load, make the instance cgroup, publish the first generation, write
+ * the config (netns cookie, instance cgroup), attach, pin. So the programs never run configured but
+ * without a generation. {@link #close()} undoes all of it; {@link #release()} only drops this
+ * process's handles and leaves the pinned enforcement in force (a daemon exiting without {@code
+ * down}). Adopting a pinned instance is not implemented yet: {@link #start} refuses when the pin
+ * directory exists.
+ */
+public final class Enforcer implements AutoCloseable {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    private static final List<String> PINNED_MAPS = List.of("generations", "config", "apps", "counters", "events");
+
+    /**
+     * Where and for what to enforce.
+     *
+     * @param instance the instance name: cgroup {@code <cgroup2>/<instance>} and pins {@code
+     *     <bpffs>/<instance>}
+     * @param cgroup2 the cgroup2 mount
+     * @param attachAt the cgroup the programs are attached to (the cgroup2 root in production)
+     * @param bpffs a bpffs mount, normally {@code /sys/fs/bpf}
+     * @param netnsCookie the tunnel namespace's cookie ({@link NetnsCookie}); only sockets of that
+     *     namespace are judged
+     */
+    public record Config(String instance, Path cgroup2, Path attachAt, Path bpffs, long netnsCookie) {
+        public Config {
+            Objects.requireNonNull(instance, "instance");
+            if (!NAME.matcher(instance).matches()) {
+                throw new IllegalArgumentException("bad instance name '" + instance + "'");
+            }
+            if (netnsCookie == 0) {
+                throw new IllegalArgumentException("netns cookie 0 means 'not configured'");
+            }
+        }
+
+        /** Attached at the cgroup2 root of this mount namespace, pinned under {@code /sys/fs/bpf}. */
+        public static Config atRoot(String instance, long netnsCookie) throws IOException {
+            Path cgroup2 = Cgroup2Mount.find()
+                    .orElseThrow(() -> new IOException("no cgroup2 mount in /proc/self/mountinfo"))
+                    .path();
+            return new Config(instance, cgroup2, cgroup2, Path.of("/sys/fs/bpf"), netnsCookie);
+        }
+
+        Path instanceCgroup() {
+            return cgroup2.resolve(instance);
+        }
+
+        Path pinDirectory() {
+            return bpffs.resolve(instance);
+        }
+    }
+
+    private final Config config;
+    private final BpfObject object;
+    private final Map<Hook, BpfLink> links = new EnumMap<>(Hook.class);
+    private final Map<String, Path> apps = new LinkedHashMap<>();
+    private BpfRingBuffer events;
+    private boolean instanceCgroupCreated;
+    private boolean pinDirectoryCreated;
+    private Policy policy;
+    private long generation;
+    private boolean closed;
+
+    private Enforcer(Config config, BpfObject object) {
+        this.config = config;
+        this.object = object;
+    }
+
+    /** Loads, configures, publishes {@code initial}, attaches and pins; undoes everything on failure. */
+    public static Enforcer start(Config config, Policy initial) throws IOException {
+        if (Files.exists(config.pinDirectory())) {
+            throw new FileAlreadyExistsException(
+                    config.pinDirectory().toString(),
+                    null,
+                    "instance " + config.instance() + " is already enforced (pinned); adopting it is not implemented");
+        }
+        BpfObject object = BpfObject.openBundled("enforce");
+        Enforcer enforcer = new Enforcer(config, object);
+        try {
+            object.load();
+            enforcer.createInstanceCgroup();
+            enforcer.publish(initial);
+            enforcer.configure();
+            enforcer.attach();
+            enforcer.pin();
+            enforcer.events = BpfRingBuffer.open(object.map("events").fd(), config.instance() + "/events");
+            return enforcer;
+        } catch (IOException | RuntimeException e) {
+            try {
+                enforcer.close();
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Removes a pinned instance this process does not hold (after {@link #release()} or a crash):
+     * deletes the pins (which detaches the programs), then the app cgroups and the instance cgroup.
+     * The "replace" half of adopt-or-replace.
+     */
+    public static void removePinned(Config config) throws IOException {
+        Path pins = config.pinDirectory();
+        if (Files.isDirectory(pins)) {
+            try (var files = Files.list(pins)) {
+                for (Path file : files.toList()) {
+                    // Hold the object while unpinning, so our close drops the last reference and a
+                    // link detaches now (a pin's own release is deferred to a kernel work item).
+                    OwnedFd held = Bpf.pinned(file);
+                    try {
+                        Files.deleteIfExists(file);
+                    } finally {
+                        held.close();
+                    }
+                }
+            }
+            Files.deleteIfExists(pins);
+        }
+        Path instance = config.instanceCgroup();
+        if (Files.isDirectory(instance)) {
+            try (var dirs = Files.list(instance)) {
+                for (Path dir : dirs.filter(Files::isDirectory).toList()) {
+                    Files.deleteIfExists(dir);
+                }
+            }
+            Files.deleteIfExists(instance);
+        }
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    public Path instanceCgroup() {
+        return config.instanceCgroup();
+    }
+
+    public Path pinDirectory() {
+        return config.pinDirectory();
+    }
+
+    /** The program attached for {@code hook} (for its id and run statistics). */
+    public BpfProgram program(Hook hook) {
+        return object.program(hook.program());
+    }
+
+    /**
+     * Creates the cgroup {@code <cgroup2>/<instance>/<name>} for app {@code id} and registers it, so
+     * that processes in it and its descendants count as the app. Only root may move processes in
+     * ({@code cgroup.procs} mode 0644, owned by root).
+     */
+    public synchronized Path addApp(String name, AppId id) throws IOException {
+        requireOpen();
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("bad app name '" + name + "'");
+        }
+        if (apps.containsKey(name)) {
+            throw new IllegalArgumentException("app " + name + " exists");
+        }
+        Path dir = instanceCgroup().resolve(name);
+        Files.createDirectory(dir);
+        apps.put(name, dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (String file : List.of("cgroup.procs", "cgroup.threads", "cgroup.subtree_control")) {
+            Path path = dir.resolve(file);
+            if (Files.exists(path)) {
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        }
+        object.map("apps").update(KernelLayout.u64(cgroupId(dir)), KernelLayout.u32(id.value()), BpfMap.BPF_ANY);
+        return dir;
+    }
+
+    /** Unregisters app {@code name} and removes its cgroup (fails while processes are in it). */
+    public synchronized void removeApp(String name) throws IOException {
+        requireOpen();
+        Path dir = apps.get(name);
+        if (dir == null) {
+            throw new IllegalArgumentException("no app " + name);
+        }
+        object.map("apps").delete(KernelLayout.u64(cgroupId(dir)));
+        Files.delete(dir);
+        apps.remove(name);
+    }
+
+    /**
+     * Publishes {@code next} as the new generation: builds a new LPM trie completely, then swaps it
+     * into slot 0 of {@code generations} with one update. Every decision uses the old trie or the new
+     * one, never a mix. Returns the generation number (1 for the first).
+     */
+    public synchronized long publish(Policy next) throws BpfException {
+        requireOpen();
+        List<TrieEntry> entries = PolicyCompiler.compile(next);
+        String name = "wgpr_g" + (generation + 1);
+        try (OwnedFd trie = Bpf.createMap(
+                        Bpf.MapType.LPM_TRIE,
+                        name,
+                        KernelLayout.KEY_SIZE,
+                        KernelLayout.VALUE_SIZE,
+                        Math.max(1, entries.size()),
+                        Bpf.BPF_F_NO_PREALLOC);
+                Arena arena = Arena.ofConfined()) {
+            for (TrieEntry entry : entries) {
+                Bpf.update(
+                        arena,
+                        trie.fd(),
+                        KernelLayout.key(entry.app(), entry.prefix()),
+                        KernelLayout.value(entry),
+                        BpfMap.BPF_NOEXIST);
+            }
+            // The one switch: the outer map now refers to the new trie, and holds it.
+            object.map("generations").update(KernelLayout.u32(0), KernelLayout.u32(trie.fd()), BpfMap.BPF_ANY);
+        } catch (IOException e) {
+            if (e instanceof BpfException bpf) {
+                throw bpf;
+            }
+            throw new IllegalStateException("closing the new trie's descriptor failed", e);
+        }
+        policy = next;
+        return ++generation;
+    }
+
+    public synchronized Policy policy() {
+        return policy;
+    }
+
+    public synchronized long generation() {
+        return generation;
+    }
+
+    /** The counters, summed over CPUs. */
+    public synchronized Map<Counter, Long> counters() throws BpfException {
+        requireOpen();
+        Map<Counter, Long> counters = new EnumMap<>(Counter.class);
+        BpfMap map = object.map("counters");
+        for (Counter counter : Counter.values()) {
+            long sum = 0;
+            for (byte[] value :
+                    map.lookupPerCpu(KernelLayout.u32(counter.ordinal())).orElseThrow()) {
+                sum += ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            }
+            counters.put(counter, sum);
+        }
+        return counters;
+    }
+
+    /** Deny events that arrive within {@code timeout} (those already there are returned at once). */
+    public synchronized List<DenyEvent> pollEvents(Duration timeout) throws BpfException {
+        requireOpen();
+        return parse(events.poll((int) Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+    }
+
+    /** The deny events waiting now. */
+    public synchronized List<DenyEvent> drainEvents() throws BpfException {
+        requireOpen();
+        return parse(events.drain());
+    }
+
+    private static List<DenyEvent> parse(List<byte[]> samples) {
+        List<DenyEvent> parsed = new ArrayList<>(samples.size());
+        for (byte[] sample : samples) {
+            parsed.add(DenyEvent.parse(sample));
+        }
+        return parsed;
+    }
+
+    /**
+     * Drops this process's handles and leaves enforcement in force through the pins (what a daemon
+     * does when it exits without {@code down}).
+     */
+    public synchronized void release() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (events != null) {
+                events.close();
+            }
+            for (BpfLink link : links.values()) {
+                link.close(); // pinned: stays attached
+            }
+        } finally {
+            object.close();
+        }
+    }
+
+    /**
+     * Detaches the programs, removes the pins, the app cgroups and the instance cgroup, and unloads.
+     * Idempotent; goes on after a failed step and throws the first failure at the end.
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<Exception> failures = new ArrayList<>();
+        if (events != null) {
+            run(failures, events::close);
+        }
+        for (Map.Entry<Hook, BpfLink> link : links.entrySet()) {
+            run(
+                    failures,
+                    () -> deleteIfExists(pinDirectory().resolve(link.getKey().pinName())));
+            run(failures, link.getValue()::close);
+        }
+        links.clear();
+        if (pinDirectoryCreated) {
+            for (String map : PINNED_MAPS) {
+                run(failures, () -> deleteIfExists(pinDirectory().resolve(map)));
+            }
+            run(failures, () -> deleteIfExists(pinDirectory()));
+        }
+        for (Path app : List.copyOf(apps.values())) {
+            run(failures, () -> deleteIfExists(app));
+        }
+        apps.clear();
+        if (instanceCgroupCreated) {
+            run(failures, () -> deleteIfExists(instanceCgroup()));
+        }
+        run(failures, object::close);
+        if (!failures.isEmpty()) {
+            IOException first = failures.getFirst() instanceof IOException io
+                    ? io
+                    : new IOException("removing enforcement of " + config.instance(), failures.getFirst());
+            failures.stream().skip(1).forEach(first::addSuppressed);
+            throw first;
+        }
+    }
+
+    private void createInstanceCgroup() throws IOException {
+        Files.createDirectory(instanceCgroup());
+        instanceCgroupCreated = true;
+        Files.setPosixFilePermissions(instanceCgroup(), PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private void configure() throws IOException {
+        Path relative = config.cgroup2().relativize(instanceCgroup());
+        int level = relative.getNameCount();
+        byte[] value = KernelLayout.config(config.netnsCookie(), cgroupId(instanceCgroup()), level);
+        object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
+    }
+
+    private void attach() throws IOException {
+        for (Hook hook : Hook.values()) {
+            links.put(hook, object.program(hook.program()).attachCgroup(config.attachAt()));
+        }
+    }
+
+    private void pin() throws IOException {
+        Files.createDirectory(pinDirectory());
+        pinDirectoryCreated = true;
+        for (Map.Entry<Hook, BpfLink> link : links.entrySet()) {
+            Bpf.pin(link.getValue().fd(), pinDirectory().resolve(link.getKey().pinName()));
+        }
+        for (String map : PINNED_MAPS) {
+            object.map(map).pin(pinDirectory().resolve(map));
+        }
+    }
+
+    /** The cgroup id of a cgroup2 directory: its inode number (kernfs node id, 64-bit kernels). */
+    static long cgroupId(Path cgroup) throws IOException {
+        return ((Number) Files.getAttribute(cgroup, "unix:ino")).longValue();
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("enforcement of " + config.instance() + " is closed");
+        }
+    }
+
+    private static void deleteIfExists(Path path) throws IOException {
+        try {
+            Files.deleteIfExists(path);
+        } catch (NoSuchFileException e) {
+            // gone already
+        }
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void run(List<Exception> failures, Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            failures.add(e);
+        }
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "Enforcer[" + config.instance() + ", generation " + generation + (closed ? ", closed" : "") + "]";
+    }
+}

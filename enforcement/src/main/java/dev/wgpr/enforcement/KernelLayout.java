@@ -1,0 +1,94 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.PortSet;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/** Byte layouts shared with bpf/src/main/bpf/enforce.bpf.h. Host order is little-endian (x86-64, arm64). */
+public final class KernelLayout {
+    private KernelLayout() {}
+
+    /** {@code struct wgpr_key}: prefixlen, app, addr[16]. */
+    public static final int KEY_SIZE = 24;
+    /** {@code struct wgpr_value}: flags, peer, n_tcp, n_udp, tcp[16], udp[16]. */
+    public static final int VALUE_SIZE = 8 + 2 * PolicyCompiler.MAX_RANGES * 4;
+    /** {@code struct wgpr_config}. */
+    public static final int CONFIG_SIZE = 24;
+    /** {@code struct wgpr_event}. */
+    public static final int EVENT_SIZE = 80;
+
+    static final int FLAG_INTERNAL = 1;
+    static final int FLAG_PORTLESS = 2;
+
+    public static byte[] key(int app, IpPrefix prefix) {
+        ByteBuffer key = ByteBuffer.allocate(KEY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        key.putInt(32 + (prefix.isIpv4() ? 96 + prefix.length() : prefix.length()));
+        key.putInt(app);
+        key.put(mapped(prefix.address().getAddress()));
+        return key.array();
+    }
+
+    /** 16 bytes: IPv6 as it is, IPv4 as {@code ::ffff:a.b.c.d}. */
+    static byte[] mapped(byte[] address) {
+        if (address.length == 16) {
+            return address;
+        }
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        System.arraycopy(address, 0, mapped, 12, 4);
+        return mapped;
+    }
+
+    public static byte[] value(TrieEntry entry) {
+        ByteBuffer value = ByteBuffer.allocate(VALUE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        int flags = (entry.internal() ? FLAG_INTERNAL : 0) | (entry.portless() ? FLAG_PORTLESS : 0);
+        value.putInt(flags);
+        value.putShort((short) entry.peer());
+        value.put((byte) entry.tcp().size());
+        value.put((byte) entry.udp().size());
+        putRanges(value, entry.tcp());
+        putRanges(value, entry.udp());
+        return value.array();
+    }
+
+    private static void putRanges(ByteBuffer value, List<PortSet.Range> ranges) {
+        if (ranges.size() > PolicyCompiler.MAX_RANGES) {
+            throw new IllegalArgumentException("more than " + PolicyCompiler.MAX_RANGES + " ranges");
+        }
+        for (int i = 0; i < PolicyCompiler.MAX_RANGES; i++) {
+            if (i < ranges.size()) {
+                value.putShort((short) ranges.get(i).first());
+                value.putShort((short) ranges.get(i).last());
+            } else {
+                value.putInt(0);
+            }
+        }
+    }
+
+    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel) {
+        return ByteBuffer.allocate(CONFIG_SIZE)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(netnsCookie)
+                .putLong(instanceCgroup)
+                .putInt(instanceLevel)
+                .putInt(0)
+                .array();
+    }
+
+    static byte[] u32(int value) {
+        return ByteBuffer.allocate(4)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(value)
+                .array();
+    }
+
+    static byte[] u64(long value) {
+        return ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(value)
+                .array();
+    }
+}

@@ -1,0 +1,113 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.Grant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One immutable generation of policy for a tunnel namespace.
+ *
+ * @param internal the prefixes routed into the tunnel, each with the peer (index) whose allowedIPs
+ *     it comes from
+ * @param exclusions more specific prefixes that routing sends elsewhere (LAN, loopback, the server's
+ *     bypass route); an exclusion wins over an internal prefix of the same length
+ * @param grants each app's grants
+ */
+public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, Map<AppId, List<Grant>> grants) {
+    public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
+
+    public Policy {
+        internal = unmodifiable(new TreeMap<>(internal));
+        exclusions = Set.copyOf(new TreeSet<>(exclusions));
+        Map<AppId, List<Grant>> copy = new TreeMap<>();
+        grants.forEach((app, list) -> copy.put(app, List.copyOf(list)));
+        grants = unmodifiable(copy);
+        // IPv4-mapped IPv6 prefixes cannot be written: IpPrefix parses ::ffff:a.b.c.d as IPv4, so
+        // the IPv4 and IPv6 keys of the trie never collide.
+        internal.values().forEach(peer -> {
+            if (peer < 0 || peer > 0xffff) {
+                throw new IllegalArgumentException("peer index " + peer + " is outside 0..65535");
+            }
+        });
+    }
+
+    /** The grants of {@code app}, none when the policy does not name it. */
+    public List<Grant> grantsOf(AppId app) {
+        return grants.getOrDefault(app, List.of());
+    }
+
+    /** A builder, for tests and for the config layer. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private static <K, V> Map<K, V> unmodifiable(Map<K, V> map) {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(map));
+    }
+
+    /**
+     * Whether the IPv6 prefix {@code prefix} contains the IPv4-mapped range {@code ::ffff:0:0/96}
+     * (as {@code ::/0} does); IPv4 destinations must never be judged by such a prefix.
+     */
+    public static boolean containsV4Mapped(IpPrefix prefix) {
+        if (prefix.isIpv4() || prefix.length() > 96) {
+            return false;
+        }
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        byte[] address = prefix.address().getAddress();
+        for (int bit = 0; bit < prefix.length(); bit++) {
+            int mask = 0x80 >>> (bit % 8);
+            if ((address[bit / 8] & mask) != (mapped[bit / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public static final class Builder {
+        private final Map<IpPrefix, Integer> internal = new TreeMap<>();
+        private final Set<IpPrefix> exclusions = new TreeSet<>();
+        private final Map<AppId, List<Grant>> grants = new TreeMap<>();
+
+        public Builder internal(String prefix, int peer) {
+            internal.put(IpPrefix.parse(prefix), peer);
+            return this;
+        }
+
+        public Builder internal(IpPrefix prefix, int peer) {
+            internal.put(prefix, peer);
+            return this;
+        }
+
+        public Builder exclude(String prefix) {
+            exclusions.add(IpPrefix.parse(prefix));
+            return this;
+        }
+
+        public Builder exclude(IpPrefix prefix) {
+            exclusions.add(prefix);
+            return this;
+        }
+
+        public Builder grant(AppId app, String grant) {
+            return grant(app, Grant.parse(grant));
+        }
+
+        public Builder grant(AppId app, Grant grant) {
+            grants.computeIfAbsent(app, a -> new ArrayList<>()).add(grant);
+            return this;
+        }
+
+        public Policy build() {
+            return new Policy(internal, exclusions, grants);
+        }
+    }
+}

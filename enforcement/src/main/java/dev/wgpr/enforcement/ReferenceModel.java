@@ -1,0 +1,93 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Protocol;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The decision function as plain code: the executable specification the kernel programs are
+ * tested against (DESIGN.md, "The model"; enforcement/DESIGN.md, "The decision"). It is total: every
+ * input has exactly one answer. Nothing here is optimized.
+ */
+public final class ReferenceModel {
+    private ReferenceModel() {}
+
+    /**
+     * Decides a connection attempt or datagram in the tunnel's namespace.
+     *
+     * @param app the caller's app, empty when the caller is no app
+     * @param destination where it goes; an IPv4-mapped IPv6 address is judged as the IPv4 address
+     * @param protocol {@link Protocol#TCP} or {@link Protocol#UDP}, or {@link Protocol#ANY} for any
+     *     other protocol (one without ports: only a grant of any protocol and every port covers it)
+     * @param port the destination port (ignored for {@link Protocol#ANY})
+     */
+    public static Decision decide(
+            Policy policy, Optional<AppId> app, InetAddress destination, Protocol protocol, int port) {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(app, "app");
+        Objects.requireNonNull(protocol, "protocol");
+        InetAddress dst = unmapped(destination);
+        int effectivePort = protocol == Protocol.ANY ? 0 : port;
+
+        if (!isInternal(policy, dst)) {
+            return Decision.ALLOW_EXTERNAL;
+        }
+        if (app.isEmpty()) {
+            return Decision.DENY_NO_APP;
+        }
+        for (Grant grant : policy.grantsOf(app.get())) {
+            if (grant.covers(dst, protocol, effectivePort)) {
+                return Decision.ALLOW_INTERNAL;
+            }
+        }
+        return Decision.DENY_NO_GRANT;
+    }
+
+    /**
+     * Whether routing sends {@code destination} into the tunnel: the longest internal or exclusion
+     * prefix of its family that contains it decides; an exclusion wins a tie; none means external.
+     */
+    public static boolean isInternal(Policy policy, InetAddress destination) {
+        InetAddress dst = unmapped(destination);
+        int bestLength = -1;
+        boolean internal = false;
+        for (IpPrefix prefix : policy.internal().keySet()) {
+            if (prefix.contains(dst) && prefix.length() > bestLength) {
+                bestLength = prefix.length();
+                internal = true;
+            }
+        }
+        for (IpPrefix prefix : policy.exclusions()) {
+            if (prefix.contains(dst) && prefix.length() >= bestLength) {
+                bestLength = prefix.length();
+                internal = false;
+            }
+        }
+        return internal;
+    }
+
+    /** {@code ::ffff:a.b.c.d} becomes {@code a.b.c.d}; every other address stays as it is. */
+    public static InetAddress unmapped(InetAddress address) {
+        if (address instanceof Inet6Address) {
+            byte[] bytes = address.getAddress();
+            byte[] prefix = new byte[12];
+            prefix[10] = (byte) 0xff;
+            prefix[11] = (byte) 0xff;
+            if (Arrays.equals(bytes, 0, 12, prefix, 0, 12)) {
+                try {
+                    return Inet4Address.getByAddress(Arrays.copyOfRange(bytes, 12, 16));
+                } catch (UnknownHostException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return address;
+    }
+}

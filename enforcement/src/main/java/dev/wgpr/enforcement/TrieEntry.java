@@ -1,0 +1,34 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.PortSet;
+import java.util.List;
+
+/**
+ * One entry of a generation's LPM trie, before encoding ({@link KernelLayout}).
+ *
+ * @param app 0 for the internal set, else the app id whose grants this entry holds
+ * @param prefix IPv4 prefixes are keyed as {@code ::ffff:a.b.c.d/(96+n)}
+ * @param internal app 0 entries: whether the prefix is routed into the tunnel
+ * @param peer app 0 internal entries: the peer the prefix belongs to
+ * @param tcp app entries: the TCP ports granted (union of the containing grants), normalized
+ * @param udp the same for UDP
+ * @param portless app entries: whether protocols without ports are granted
+ */
+public record TrieEntry(
+        int app,
+        IpPrefix prefix,
+        boolean internal,
+        int peer,
+        List<PortSet.Range> tcp,
+        List<PortSet.Range> udp,
+        boolean portless) {
+    public TrieEntry {
+        tcp = List.copyOf(tcp);
+        udp = List.copyOf(udp);
+    }
+
+    static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer) {
+        return new TrieEntry(0, prefix, internal, peer, List.of(), List.of(), false);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.enforcement.policy.PortSet;
+import dev.wgpr.enforcement.policy.Protocol;
+import java.net.InetAddress;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What enforce.bpf.c does with a compiled trie, in Java: longest match on {app, 128-bit address},
+ * then the port ranges. Lets the compiler be checked against the reference model without a kernel.
+ */
+final class TrieSimulator {
+    private final List<TrieEntry> entries;
+
+    TrieSimulator(List<TrieEntry> entries) {
+        this.entries = entries;
+    }
+
+    Decision decide(Optional<AppId> app, InetAddress destination, Protocol protocol, int port) {
+        byte[] dst = KernelLayout.mapped(destination.getAddress());
+        TrieEntry internal = longest(0, dst);
+        if (internal == null || !internal.internal()) {
+            return Decision.ALLOW_EXTERNAL;
+        }
+        if (app.isEmpty()) {
+            return Decision.DENY_NO_APP;
+        }
+        TrieEntry grant = longest(app.get().value(), dst);
+        if (grant != null && covers(grant, protocol, port)) {
+            return Decision.ALLOW_INTERNAL;
+        }
+        return Decision.DENY_NO_GRANT;
+    }
+
+    private static boolean covers(TrieEntry grant, Protocol protocol, int port) {
+        return switch (protocol) {
+            case TCP -> inRanges(grant.tcp(), port);
+            case UDP -> inRanges(grant.udp(), port);
+            case ANY -> grant.portless();
+        };
+    }
+
+    private static boolean inRanges(List<PortSet.Range> ranges, int port) {
+        return ranges.stream().anyMatch(r -> r.contains(port));
+    }
+
+    private TrieEntry longest(int app, byte[] dst) {
+        TrieEntry best = null;
+        int bestLength = -1;
+        for (TrieEntry entry : entries) {
+            if (entry.app() != app) {
+                continue;
+            }
+            byte[] key = KernelLayout.mapped(entry.prefix().address().getAddress());
+            int length = entry.prefix().isIpv4()
+                    ? 96 + entry.prefix().length()
+                    : entry.prefix().length();
+            if (length > bestLength && matches(key, dst, length)) {
+                best = entry;
+                bestLength = length;
+            }
+        }
+        return best;
+    }
+
+    private static boolean matches(byte[] key, byte[] dst, int length) {
+        for (int bit = 0; bit < length; bit++) {
+            int mask = 0x80 >>> (bit % 8);
+            if ((key[bit / 8] & mask) != (dst[bit / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,44 @@
+# A probe process for the enforcement tests: reads cases from stdin, one a line,
+#   OP FAMILY ADDRESS PORT    OP: tcp | mptcp | udpc (UDP connect) | udps (UDP sendto)
+# and answers each with the errno of the attempt (0 = success, 115 = EINPROGRESS).
+# "FLUSH" flushes the answers; "PID" answers the process id. Nothing waits: TCP connects are
+# non-blocking, and every socket is closed at once.
+import os
+import socket
+import sys
+
+out = sys.stdout
+for line in sys.stdin:
+    parts = line.split()
+    if not parts:
+        continue
+    if parts[0] == "FLUSH":
+        out.flush()
+        continue
+    if parts[0] == "PID":
+        out.write("%d\n" % os.getpid())
+        out.flush()
+        continue
+    op, family, address, port = parts[0], parts[1], parts[2], int(parts[3])
+    af = socket.AF_INET if family == "4" else socket.AF_INET6
+    err = 0
+    try:
+        if op == "tcp" or op == "mptcp":
+            s = socket.socket(af, socket.SOCK_STREAM, 262 if op == "mptcp" else 0)
+            s.setblocking(False)
+        else:
+            s = socket.socket(af, socket.SOCK_DGRAM)
+            s.setblocking(False)
+    except OSError as e:
+        out.write("-%d\n" % e.errno)
+        continue
+    try:
+        if op == "udps":
+            s.sendto(b"x", (address, port))
+        else:
+            s.connect((address, port))
+    except OSError as e:
+        err = e.errno if e.errno is not None else 255
+    finally:
+        s.close()
+    out.write("%d\n" % err)
