@@ -148,7 +148,6 @@ public final class Libc {
 
     // ---- Unix sockets with credentials and descriptor passing, processes: the daemon and launcher ----
 
-    public static final int SOL_SOCKET = 1;
     public static final int SO_PEERCRED = 17;
     public static final int SO_PEERGROUPS = 59;
     public static final int SCM_RIGHTS = 1;
@@ -210,10 +209,6 @@ public final class Libc {
             downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle recvmsg$MH =
             downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle getsockopt$MH = downcall(
-            "getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-            ERRNO_OPTION);
     public static final MethodHandle kill$MH =
             downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle waitpid$MH =
