@@ -56,6 +56,21 @@ public final class Libc {
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
     public static final int EBUSY = 16;
+    public static final int EIO = 5;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int EINTR = 4;
+    public static final int EBADFD = 77;
+
+    // <poll.h>
+    public static final short POLLIN = 0x001;
+    public static final short POLLERR = 0x008;
+    public static final short POLLHUP = 0x010;
+    public static final short POLLNVAL = 0x020;
+    /** {@code struct pollfd { int fd; short events; short revents; }}. */
+    public static final StructLayout POLLFD = MemoryLayout.structLayout(
+                    JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"))
+            .withName("pollfd");
 
     // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
     public static final int IFNAMSIZ = 16;
@@ -71,6 +86,11 @@ public final class Libc {
     // <linux/if_tun.h>
     /** {@code _IOW('T', 202, int)}. */
     public static final long TUNSETIFF = 0x400454caL;
+
+    /** {@code SIOCGIFMTU} / {@code SIOCSIFMTU}: read / set {@code ifr_mtu}, an int where ifr_flags is. */
+    public static final long SIOCGIFMTU = 0x8921L;
+
+    public static final long SIOCSIFMTU = 0x8922L;
 
     public static final short IFF_TUN = 0x0001;
     public static final short IFF_TAP = 0x0002;
@@ -90,6 +110,13 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
             ERRNO_OPTION,
             Linker.Option.firstVariadicArg(2));
+
+    /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
+    public static final MethodHandle poll$MH =
+            downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+    /** {@code int pipe2(int pipefd[2], int flags)}. */
+    public static final MethodHandle pipe2$MH =
+            downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
 
     public static final MethodHandle socket$MH =
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
@@ -181,6 +208,33 @@ public final class Libc {
         }
     }
 
+    /** The MTU of interface {@code name} ({@code SIOCGIFMTU} on a throw-away datagram socket). */
+    public static int interfaceMtu(String name) throws ErrnoException {
+        return mtuIoctl(name, SIOCGIFMTU, 0);
+    }
+
+    /** Sets the MTU of interface {@code name}, as {@code ip link set NAME mtu MTU} does. */
+    public static void setInterfaceMtu(String name, int mtu) throws ErrnoException {
+        mtuIoctl(name, SIOCSIFMTU, mtu);
+    }
+
+    private static int mtuIoctl(String name, long request, int mtu) throws ErrnoException {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
+            throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
+        }
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = arena.allocate(IFREQ);
+            MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
+            ifr.set(JAVA_INT, IFREQ_FLAGS_OFFSET, mtu);
+            ioctl(fd, request, ifr, "ioctl MTU " + name);
+            return ifr.get(JAVA_INT, IFREQ_FLAGS_OFFSET);
+        } finally {
+            close(fd);
+        }
+    }
+
     /**
      * {@code lsm_list_modules(2)}: the ids ({@code LSM_ID_*}, e.g. 109 for bpf) of the Linux security
      * modules active in this kernel, in the order they were initialized. Throws {@code ENOSYS} before
@@ -197,6 +251,23 @@ public final class Libc {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
             return ids.asSlice(0, count * 8).toArray(JAVA_LONG);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code pipe2(fds, flags)}: a new pipe, read end first. Used to wake a thread that waits in {@code
+     * poll} on another descriptor.
+     */
+    public static int[] pipe2(int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            check((int) pipe2$MH.invokeExact(state, fds, flags), state, "pipe2");
+            return fds.toArray(JAVA_INT);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
