@@ -65,6 +65,7 @@ public final class Device implements Backend {
 
     static final long JITTER_NANOS = TimeUnit.MILLISECONDS.toNanos(334);
     private static final int MAX_PACKET = 65535;
+    private static final int SOCKET_BUFFER = 7 << 20;
     private static final int BUFFER_SIZE = TransportHeader.SIZE + MAX_PACKET + 16 + 16;
 
     /**
@@ -239,6 +240,9 @@ public final class Device implements Backend {
         // hands us as Inet4Address), so one port serves both families.
         DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET6);
         try {
+            // Large buffers ride out bursts (as wireguard-go asks for); the kernel caps them at rmem_max.
+            channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
+            channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
             channel.bind(new InetSocketAddress(port));
         } catch (IOException e) {
             channel.close();
@@ -850,5 +854,11 @@ public final class Device implements Backend {
     /** Test access: the protocol's drop counts and others. */
     Protocol protocol() {
         return protocol;
+    }
+
+    /** Test access: the current keypair of a peer, if any. */
+    Optional<Keypair> currentKeypair(Key publicKey) {
+        PeerState state = peers.get(publicKey);
+        return state == null || state.peer == null ? Optional.empty() : state.peer.currentKeypair();
     }
 }

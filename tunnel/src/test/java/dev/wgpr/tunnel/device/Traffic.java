@@ -83,7 +83,23 @@ final class Traffic {
             try (sender) {
                 InetSocketAddress target =
                         new InetSocketAddress(InetAddress.ofLiteral(toAddress), receiver.getLocalPort());
-                Set<Integer> seen = new HashSet<>();
+                // Received while being sent: a socket buffer holds only so many datagrams.
+                CompletableFuture<Set<Integer>> received = CompletableFuture.supplyAsync(() -> {
+                    Set<Integer> seen = new HashSet<>();
+                    byte[] buffer = new byte[2000];
+                    try {
+                        while (seen.size() < count) {
+                            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                            receiver.receive(packet);
+                            int n = ByteBuffer.wrap(buffer).getInt();
+                            assertArrayEquals(payload(n), java.util.Arrays.copyOf(buffer, packet.getLength()));
+                            seen.add(n);
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("after " + seen.size() + " of " + count + " datagrams", e);
+                    }
+                    return seen;
+                });
                 for (int i = 0; i < count; i++) {
                     byte[] payload = payload(i);
                     sender.send(new DatagramPacket(payload, payload.length, target));
@@ -91,14 +107,7 @@ final class Traffic {
                         Thread.sleep(1); // a lab is not a benchmark: no loss from overrunning buffers
                     }
                 }
-                byte[] buffer = new byte[2000];
-                while (seen.size() < count) {
-                    DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
-                    receiver.receive(packet);
-                    int n = ByteBuffer.wrap(buffer).getInt();
-                    assertArrayEquals(payload(n), java.util.Arrays.copyOf(buffer, packet.getLength()));
-                    seen.add(n);
-                }
+                Set<Integer> seen = received.get(TIMEOUT_MILLIS * 2L, TimeUnit.MILLISECONDS);
                 assertEquals(count, seen.size());
             }
         } catch (Exception e) {
