@@ -15,13 +15,15 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "doctor",
+        mixinStandardHelpOptions = true,
         description = {
             "Find out what this kernel and system offer and what that means for wg-pr's guarantees.",
-            "Each check prints OK, WARN or FAIL and one sentence of meaning. Checks really try what",
-            "they can (load a BPF program, attach it to a scratch cgroup, create a TUN device) and",
-            "undo it at once; nothing on the system is changed. Run as root for a complete answer.",
-            "Exit status: 0 when nothing FAILs, 1 otherwise."
-        })
+            "",
+            "Each check prints OK, WARN or FAIL and one sentence of meaning. Checks really try what "
+                    + "they can (load a BPF program, attach it to a scratch cgroup, create a TUN device) and "
+                    + "undo it at once; nothing on the system is changed. Run as root for a complete answer.",
+        },
+        footer = {"", "Exit status: 0 when nothing FAILs, 1 otherwise."})
 final class DoctorCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "genkey",
+        mixinStandardHelpOptions = true,
         description = {
             "Print a new random private key in base64, as `wg genkey` does.",
             "Example: wg-pr genkey | tee corp.key | wg-pr pubkey"

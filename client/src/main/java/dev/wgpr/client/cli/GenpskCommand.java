@@ -6,7 +6,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-@Command(name = "genpsk", description = "Print a new random preshared key in base64, as `wg genpsk` does.")
+@Command(
+        name = "genpsk",
+        mixinStandardHelpOptions = true,
+        description = "Print a new random preshared key in base64, as `wg genpsk` does.")
 final class GenpskCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

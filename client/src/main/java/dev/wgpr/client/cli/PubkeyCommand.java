@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "pubkey",
+        mixinStandardHelpOptions = true,
         description = {
             "Read a private key in base64 from standard input and print its public key, as `wg pubkey` does.",
             "Example: wg-pr pubkey < corp.key"

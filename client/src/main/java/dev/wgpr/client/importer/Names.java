@@ -1,14 +1,13 @@
 package dev.wgpr.client.importer;
 
+import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.InterfaceConfig;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /** Names wg-pr accepts, made from whatever a wg-quick file offers. */
 final class Names {
-    /** App names: an app name is a cgroup directory name, so no slashes, no leading dot. */
-    static final Pattern SAFE_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
-
     private static final int MAX_SAFE_NAME = 64;
     private static final Pattern UNSAFE_RUN = Pattern.compile("[^a-z0-9._-]+");
     private static final Pattern UNSAFE_START = Pattern.compile("^[^a-z0-9]+");
@@ -16,15 +15,12 @@ final class Names {
 
     private static final int MAX_PEER_NAME = 64;
 
-    /** Linux interface names as wg-quick accepts them: at most 15 bytes (IFNAMSIZ - 1). */
-    private static final Pattern INTERFACE_NAME = Pattern.compile("[a-zA-Z0-9_=+.-]{1,15}");
-
     private static final Pattern UNSAFE_INTERFACE_CHARACTERS = Pattern.compile("[^a-zA-Z0-9_=+.-]+");
 
     private Names() {}
 
     /**
-     * {@code text} as a name matching {@link #SAFE_NAME}: lowercase, every run of other characters
+     * {@code text} as a name {@link AppConfig#isValidName} accepts: lowercase, every run of other characters
      * replaced by one {@code -}. Empty when nothing usable is left.
      */
     static String safeName(String text) {
@@ -59,14 +55,10 @@ final class Names {
         return name.length() > MAX_PEER_NAME ? name.substring(0, MAX_PEER_NAME).strip() : name;
     }
 
-    static boolean isInterfaceName(String name) {
-        return INTERFACE_NAME.matcher(name).matches() && !name.equals(".") && !name.equals("..");
-    }
-
     /** A usable interface name from a file name stem: other characters become {@code -}, then cut. */
     static String interfaceName(String stem) {
         String name = UNSAFE_INTERFACE_CHARACTERS.matcher(stem).replaceAll("-");
         name = name.length() > 15 ? name.substring(0, 15) : name;
-        return isInterfaceName(name) ? name : "wg0";
+        return InterfaceConfig.isValidName(name) ? name : "wg0";
     }
 }

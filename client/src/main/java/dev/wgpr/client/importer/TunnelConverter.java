@@ -12,6 +12,7 @@ import static dev.wgpr.client.importer.WgQuickKey.PRESHARED_KEY;
 import static dev.wgpr.client.importer.WgQuickKey.PRIVATE_KEY;
 import static dev.wgpr.client.importer.WgQuickKey.PUBLIC_KEY;
 
+import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.common.net.IpText;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,11 +29,6 @@ import java.util.function.Function;
  * for becomes a finding; what makes the file unusable becomes a problem.
  */
 final class TunnelConverter {
-    /** wg-pr's MTU range: IPv6 needs 1280 (RFC 8200), and jumbo frames end at 9000. */
-    static final int MIN_MTU = 1280;
-
-    static final int MAX_MTU = 9000;
-
     /** Prefixes named in a warning before it says "and N more": enough to recognize the peer. */
     private static final int PREFIXES_IN_WARNING = 4;
 
@@ -122,7 +118,7 @@ final class TunnelConverter {
 
     private ImportedInterface tunnelInterface(int line, SectionEntries entries, List<Finding> findings) {
         String name = fileStem;
-        if (!Names.isInterfaceName(name)) {
+        if (!InterfaceConfig.isValidName(name)) {
             name = Names.interfaceName(fileStem);
             findings.add(new Finding(
                     line,
@@ -147,12 +143,12 @@ final class TunnelConverter {
             listenPort = OptionalInt.empty();
         }
         OptionalInt mtu = optionalInt(entries, MTU, WgQuickValues::mtu);
-        if (mtu.isPresent() && (mtu.getAsInt() < MIN_MTU || mtu.getAsInt() > MAX_MTU)) {
+        if (mtu.isPresent() && (mtu.getAsInt() < InterfaceConfig.MIN_MTU || mtu.getAsInt() > InterfaceConfig.MAX_MTU)) {
             findings.add(new Finding(
                     entries.single(MTU).orElseThrow().line(),
                     MTU.canonicalName(),
                     Finding.Kind.NOT_CARRIED_OVER,
-                    mtu.getAsInt() + " is outside wg-pr's " + MIN_MTU + ".." + MAX_MTU
+                    mtu.getAsInt() + " is outside wg-pr's " + InterfaceConfig.MIN_MTU + ".." + InterfaceConfig.MAX_MTU
                             + " (IPv6 needs 1280): left out, so wg-pr chooses the MTU"));
             mtu = OptionalInt.empty();
         }
