@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         },
         subcommands = {
             CheckCommand.class,
+            DeviceCommand.class,
             DoctorCommand.class,
             GenkeyCommand.class,
             GenpskCommand.class,
