@@ -114,6 +114,7 @@ public final class Device implements Backend {
     private final BlockingQueue<Handshake> handshakes = new ArrayBlockingQueue<>(HANDSHAKE_QUEUE);
     private final BlockingQueue<Runnable> controlTasks = new LinkedBlockingQueue<>();
     private volatile long underLoadUntil = PeerState.NONE;
+    private final Object tickLock = new Object();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean closed;
     private volatile IOException failure;
@@ -666,8 +667,8 @@ public final class Device implements Backend {
                 authenticated(state, source, datagramLength, now);
                 synchronized (state) {
                     state.awaitingConfirmation = keypair;
+                    state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
                 }
-                state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
                 if (send(ByteBuffer.wrap(message), source)) {
                     state.txBytes.addAndGet(message.length);
                     authenticatedSent(state, now);
@@ -680,7 +681,9 @@ public final class Device implements Backend {
                 }
                 long now = clock.nanoTime();
                 authenticated(state, source, datagramLength, now);
-                state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
+                synchronized (state) {
+                    state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
+                }
                 handshakeComplete(state);
                 boolean anyStaged;
                 synchronized (state) {
@@ -787,8 +790,17 @@ public final class Device implements Backend {
         }
     }
 
-    /** Runs every timer that is due at the clock's time (the control thread calls it every tick). */
+    /**
+     * Runs every timer that is due at the clock's time (the control thread calls it every tick; tests too,
+     * hence the lock: two ticks never interleave).
+     */
     void tick() {
+        synchronized (tickLock) {
+            tickLocked();
+        }
+    }
+
+    private void tickLocked() {
         long now = clock.nanoTime();
         for (PeerState state : peers.values()) {
             boolean retransmit = false;
@@ -820,15 +832,16 @@ public final class Device implements Backend {
                 state.newHandshakeDue = PeerState.NONE;
                 initiateHandshake(state, false);
             }
-            long zeroKeysAt = state.zeroKeysAt;
-            if (zeroKeysAt != PeerState.NONE && now - zeroKeysAt >= 0) {
-                state.zeroKeysAt = PeerState.NONE;
-                Protocol current = protocol;
-                Peer peer = state.peer;
-                if (current != null && peer != null) {
-                    current.clearKeys(peer);
-                }
-                synchronized (state) {
+            synchronized (state) {
+                // Under the peer's lock, which also guards setting it: a session derived meanwhile wins.
+                long zeroKeysAt = state.zeroKeysAt;
+                if (zeroKeysAt != PeerState.NONE && now - zeroKeysAt >= 0) {
+                    state.zeroKeysAt = PeerState.NONE;
+                    Protocol current = protocol;
+                    Peer peer = state.peer;
+                    if (current != null && peer != null) {
+                        current.clearKeys(peer);
+                    }
                     state.handshakeInFlight = false;
                     state.awaitingConfirmation = null;
                 }
