@@ -118,6 +118,72 @@ public final class Libc {
     public static final MethodHandle pipe2$MH =
             downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
 
+    // <sys/socket.h>, <netinet/in.h>: datagram sockets with batched I/O.
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_SNDBUF = 7;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_SNDBUFFORCE = 32;
+    public static final int SO_RCVBUFFORCE = 33;
+    public static final int SO_MARK = 36;
+    public static final int IPPROTO_IPV6 = 41;
+    public static final int IPV6_V6ONLY = 26;
+    public static final int SHUT_RDWR = 2;
+    public static final int MSG_WAITFORONE = 0x10000;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int EADDRINUSE = 98;
+    public static final int ENOTCONN = 107;
+
+    /**
+     * {@code struct sockaddr_in6} (28 bytes): family, port (network order), flow info, address, scope id.
+     */
+    public static final StructLayout SOCKADDR_IN6 = MemoryLayout.structLayout(
+                    JAVA_SHORT.withName("sin6_family"),
+                    JAVA_SHORT.withName("sin6_port"),
+                    JAVA_INT.withName("sin6_flowinfo"),
+                    MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("sin6_addr"),
+                    JAVA_INT.withName("sin6_scope_id"))
+            .withName("sockaddr_in6");
+
+    /** {@code struct iovec { void *iov_base; size_t iov_len; }}. */
+    public static final StructLayout IOVEC = MemoryLayout.structLayout(
+                    ADDRESS.withName("iov_base"), JAVA_LONG.withName("iov_len"))
+            .withName("iovec");
+
+    /**
+     * {@code struct mmsghdr}: a {@code struct msghdr} (name, namelen, iov, iovlen, control, controllen,
+     * flags) followed by {@code msg_len}, with x86-64 padding made explicit.
+     */
+    public static final StructLayout MMSGHDR = MemoryLayout.structLayout(
+                    ADDRESS.withName("msg_name"),
+                    JAVA_INT.withName("msg_namelen"),
+                    MemoryLayout.paddingLayout(4),
+                    ADDRESS.withName("msg_iov"),
+                    JAVA_LONG.withName("msg_iovlen"),
+                    ADDRESS.withName("msg_control"),
+                    JAVA_LONG.withName("msg_controllen"),
+                    JAVA_INT.withName("msg_flags"),
+                    MemoryLayout.paddingLayout(4),
+                    JAVA_INT.withName("msg_len"),
+                    MemoryLayout.paddingLayout(4))
+            .withName("mmsghdr");
+
+    public static final MethodHandle setsockopt$MH = downcall(
+            "setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+            ERRNO_OPTION);
+    public static final MethodHandle bind$MH =
+            downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle getsockname$MH =
+            downcall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    public static final MethodHandle shutdown$MH =
+            downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    /** {@code int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *timeout)}. */
+    public static final MethodHandle recvmmsg$MH = downcall(
+            "recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)}. */
+    public static final MethodHandle sendmmsg$MH =
+            downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+
     public static final MethodHandle socket$MH =
             downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
@@ -268,6 +334,19 @@ public final class Libc {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             check((int) pipe2$MH.invokeExact(state, fds, flags), state, "pipe2");
             return fds.toArray(JAVA_INT);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code setsockopt(fd, level, name, &value, sizeof(int))}. */
+    public static void setsockoptInt(int fd, int level, int name, int value, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment v = arena.allocateFrom(JAVA_INT, value);
+            check((int) setsockopt$MH.invokeExact(state, fd, level, name, v, 4), state, what);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

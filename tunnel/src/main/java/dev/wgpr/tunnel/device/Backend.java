@@ -28,6 +28,12 @@ public interface Backend extends AutoCloseable {
     /** Moves to UDP port {@code port} (0: any free port) on IPv4 and IPv6. */
     void setListenPort(int port) throws IOException;
 
+    /** The mark set on the interface's outgoing UDP packets (for policy routing); 0 = none. */
+    long fwmark();
+
+    /** Sets the fwmark ({@code SO_MARK}) of the UDP socket; 0 clears it. */
+    void setFwmark(long mark) throws IOException;
+
     /** Adds the peer, or updates it if the interface has one with that public key (its sessions stay). */
     void setPeer(PeerSettings settings);
 

@@ -14,11 +14,7 @@ import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -65,7 +61,6 @@ public final class Device implements Backend {
 
     static final long JITTER_NANOS = TimeUnit.MILLISECONDS.toNanos(334);
     private static final int MAX_PACKET = 65535;
-    private static final int SOCKET_BUFFER = 7 << 20;
     private static final int BUFFER_SIZE = TransportHeader.SIZE + MAX_PACKET + 16 + 16;
 
     /**
@@ -106,7 +101,8 @@ public final class Device implements Backend {
     private volatile AllowedIps<PeerState> routes = AllowedIps.empty();
     private volatile Protocol protocol;
     private volatile Optional<Key> privateKey = Optional.empty();
-    private volatile DatagramChannel udp;
+    private volatile UdpSocket udp;
+    private volatile long fwmark;
     private volatile int listenPort;
     private volatile int mtu;
     private long nextPeerOrder;
@@ -237,24 +233,37 @@ public final class Device implements Backend {
     }
 
     private void bind(int port) throws IOException {
-        // One IPv6 socket without IPV6_V6ONLY receives IPv4 as well (as IPv4-mapped addresses, which Java
-        // hands us as Inet4Address), so one port serves both families.
-        DatagramChannel channel = DatagramChannel.open(StandardProtocolFamily.INET6);
-        try {
-            // Large buffers ride out bursts (as wireguard-go asks for); the kernel caps them at rmem_max.
-            channel.setOption(java.net.StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
-            channel.setOption(java.net.StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
-            channel.bind(new InetSocketAddress(port));
-        } catch (IOException e) {
-            channel.close();
-            throw e;
+        UdpSocket socket = UdpSocket.bind(port);
+        if (fwmark != 0) {
+            socket.setMark(fwmark);
         }
-        DatagramChannel old = udp;
-        udp = channel;
-        listenPort = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        UdpSocket old = udp;
+        udp = socket;
+        listenPort = socket.port();
         if (old != null) {
-            old.close(); // wakes the UDP reader, which moves to the new channel
+            old.close(); // wakes the UDP reader, which moves to the new socket
+            // Senders may still hold the old one for a moment: free its descriptor (whose number the
+            // kernel could reuse) only once none can.
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    // release now
+                }
+                old.release();
+            });
         }
+    }
+
+    @Override
+    public long fwmark() {
+        return fwmark;
+    }
+
+    @Override
+    public void setFwmark(long mark) throws IOException {
+        fwmark = mark;
+        udp.setMark(mark);
     }
 
     @Override
@@ -369,13 +378,9 @@ public final class Device implements Backend {
         }
         closed = true;
         tun.close();
-        DatagramChannel channel = udp;
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, "closing the UDP socket: {0}", e.getMessage());
-            }
+        UdpSocket socket = udp;
+        if (socket != null) {
+            socket.close();
         }
         for (Thread thread : threads) {
             thread.interrupt();
@@ -389,6 +394,9 @@ public final class Device implements Backend {
                     break;
                 }
             }
+        }
+        if (socket != null) {
+            socket.release(); // the threads that used it have ended
         }
         synchronized (configLock) {
             Protocol current = protocol;
@@ -405,17 +413,22 @@ public final class Device implements Backend {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocate(MAX_PACKET);
             byte[] buffer = new byte[BUFFER_SIZE];
+            UdpSocket.Sender batch = new UdpSocket.Sender(UdpSocket.BATCH);
             while (!closed) {
                 int length = tun.read(in);
-                if (length < 0) {
-                    return;
+                // A burst is drained without waiting and goes out in one sendmmsg.
+                while (length >= 0) {
+                    MemorySegment.copy(
+                            in, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, buffer, TransportHeader.SIZE, length);
+                    try {
+                        routeOut(buffer, length, batch);
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "dropped an outgoing packet: " + e, e);
+                    }
+                    length = batch.isFull() ? -1 : tun.readNow(in);
                 }
-                MemorySegment.copy(
-                        in, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, buffer, TransportHeader.SIZE, length);
-                try {
-                    routeOut(buffer, length);
-                } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "dropped an outgoing packet: " + e, e);
+                if (!batch.isEmpty()) {
+                    batch.flush(udp);
                 }
             }
         } catch (IOException e) {
@@ -428,7 +441,7 @@ public final class Device implements Backend {
     }
 
     /** A packet at {@code buffer[16, 16+length)}: to its peer, or dropped when no peer routes it. */
-    private void routeOut(byte[] buffer, int length) {
+    private void routeOut(byte[] buffer, int length, UdpSocket.Sender batch) {
         int offset = TransportHeader.SIZE;
         PeerState state;
         if (length >= 20 && (buffer[offset] >> 4 & 0xf) == 4) {
@@ -443,14 +456,14 @@ public final class Device implements Backend {
             droppedNoRoute.increment();
             return;
         }
-        sendData(state, buffer, length);
+        sendData(state, buffer, length, batch);
     }
 
     /**
      * Seals and sends the packet at {@code buffer[16, 16+length)} (empty: a keepalive) to {@code state},
      * or stages it and starts a handshake when there is no usable keypair.
      */
-    private void sendData(PeerState state, byte[] buffer, int length) {
+    private void sendData(PeerState state, byte[] buffer, int length, UdpSocket.Sender batch) {
         Peer peer = state.peer;
         InetSocketAddress endpoint = state.endpoint;
         if (peer == null || endpoint == null) {
@@ -467,7 +480,12 @@ public final class Device implements Backend {
             initiateHandshake(state, false);
             return;
         }
-        if (!send(ByteBuffer.wrap(buffer, 0, sealedLength), endpoint)) {
+        if (batch != null) {
+            if (batch.isFull()) {
+                batch.flush(udp);
+            }
+            batch.add(buffer, 0, sealedLength, endpoint);
+        } else if (!send(buffer, sealedLength, endpoint)) {
             return;
         }
         long now = clock.nanoTime();
@@ -485,7 +503,7 @@ public final class Device implements Backend {
     }
 
     private void sendKeepalive(PeerState state) {
-        sendData(state, new byte[TransportHeader.SIZE + 32], 0);
+        sendData(state, new byte[TransportHeader.SIZE + 32], 0, null);
     }
 
     private void sendStaged(PeerState state) {
@@ -493,7 +511,7 @@ public final class Device implements Backend {
         for (byte[] packet : packets) {
             byte[] buffer = new byte[TransportHeader.SIZE + packet.length + 32];
             System.arraycopy(packet, 0, buffer, TransportHeader.SIZE, packet.length);
-            sendData(state, buffer, packet.length);
+            sendData(state, buffer, packet.length, null);
         }
     }
 
@@ -528,47 +546,36 @@ public final class Device implements Backend {
                     + Limits.REKEY_TIMEOUT_NANOS
                     + ThreadLocalRandom.current().nextLong(JITTER_NANOS);
         }
-        if (send(ByteBuffer.wrap(message), endpoint)) {
+        if (send(message, message.length, endpoint)) {
             initiationsSent.incrementAndGet();
             state.txBytes.addAndGet(message.length);
             authenticatedSent(state, clock.nanoTime());
         }
     }
 
-    private boolean send(ByteBuffer message, InetSocketAddress endpoint) {
-        DatagramChannel channel = udp;
-        try {
-            channel.send(message, endpoint);
-            return true;
-        } catch (ClosedChannelException e) {
-            return false; // rebinding or closing: lost as on a wire
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "send to {0}: {1}", endpoint, e.getMessage());
-            return false;
-        }
+    private boolean send(byte[] message, int length, InetSocketAddress endpoint) {
+        return udp.send(message, 0, length, endpoint);
     }
 
     // ---------------------------------------------------------------- inbound
 
     private void udpLoop() {
-        ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_PACKET).order(ByteOrder.BIG_ENDIAN);
+        UdpSocket.Receiver receiver = new UdpSocket.Receiver();
         while (!closed) {
-            DatagramChannel channel = udp;
-            InetSocketAddress source;
+            UdpSocket socket = udp;
+            int count;
             try {
-                buffer.clear();
-                source = (InetSocketAddress) channel.receive(buffer);
-            } catch (ClosedChannelException e) {
-                continue; // closed for a new port (or the device): the loop picks the new one
+                count = receiver.receive(socket);
             } catch (IOException e) {
                 LOG.log(Level.DEBUG, "receive: {0}", e.getMessage());
                 continue;
             }
-            buffer.flip();
-            try {
-                receive(buffer, source);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "dropped a datagram from " + source + ": " + e, e);
+            for (int i = 0; i < count; i++) {
+                try {
+                    receive(receiver.datagram(i), receiver.source(i));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "dropped a datagram from " + receiver.source(i) + ": " + e, e);
+                }
             }
         }
     }
@@ -669,7 +676,7 @@ public final class Device implements Backend {
                     state.awaitingConfirmation = keypair;
                     state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
                 }
-                if (send(ByteBuffer.wrap(message), source)) {
+                if (send(message, message.length, source)) {
                     state.txBytes.addAndGet(message.length);
                     authenticatedSent(state, now);
                 }
@@ -696,7 +703,7 @@ public final class Device implements Backend {
                     sendKeepalive(state);
                 }
             }
-            case Received.SendCookie(byte[] message) -> send(ByteBuffer.wrap(message), source);
+            case Received.SendCookie(byte[] message) -> send(message, message.length, source);
             case Received.CookieStored cookie -> {
                 // The next retransmission carries mac2 with the cookie; nothing to do now.
             }

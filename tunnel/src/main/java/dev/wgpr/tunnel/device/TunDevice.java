@@ -114,6 +114,33 @@ public final class TunDevice implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads one packet if one is waiting, without waiting: how the reader drains a burst into one batch.
+     *
+     * @return the packet's length, or -1 when none is waiting (or the device is closed)
+     */
+    public int readNow(MemorySegment buffer) throws IOException {
+        if (closed) {
+            return -1;
+        }
+        try {
+            long n = (long) Libc.read$MH.invokeExact(readState, fd, buffer, buffer.byteSize());
+            if (n >= 0) {
+                return (int) n;
+            }
+            int errno = Libc.errno(readState);
+            if (errno == Libc.EAGAIN || errno == Libc.EINTR) {
+                return -1;
+            }
+            readerDone.countDown();
+            throw new InterfaceGoneException(name, errno);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
     private void awaitReadable() throws Throwable {
         int ready = (int) Libc.poll$MH.invokeExact(readState, pollFds, 2L, -1);
         if (ready < 0 && Libc.errno(readState) != Libc.EINTR) {

@@ -18,7 +18,7 @@ import java.util.Optional;
  *
  * <p>The configuration itself lives in a {@link DeviceConfigStore}, so a request is validated as a whole
  * before anything changes; the store's listener then applies the difference between old and new to the
- * backend. fwmark is kept and reported but not applied (the JDK socket offers no {@code SO_MARK}).
+ * backend.
  */
 public final class BackendDevice implements UapiDevice {
     private final Backend backend;
@@ -84,6 +84,14 @@ public final class BackendDevice implements UapiDevice {
                 throw new UapiException(
                         UapiException.PORT_IN_USE,
                         "cannot listen on port " + next.listenPort() + ": " + e.getMessage());
+            }
+        }
+        if (next.fwmark() != current.fwmark()) {
+            try {
+                backend.setFwmark(next.fwmark());
+            } catch (IOException e) {
+                throw new UapiException(
+                        UapiException.PORT_IN_USE, "cannot set fwmark " + next.fwmark() + ": " + e.getMessage());
             }
         }
         for (PeerConfig peer : current.peers()) {
