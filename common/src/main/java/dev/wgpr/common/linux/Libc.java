@@ -95,6 +95,15 @@ public final class Libc {
     public static final short IFF_TUN = 0x0001;
     public static final short IFF_TAP = 0x0002;
     public static final short IFF_NO_PI = 0x1000;
+    /** Every read and write starts with a {@code struct virtio_net_hdr} (10 bytes): offloads. */
+    public static final short IFF_VNET_HDR = 0x4000;
+    /** {@code _IOW('T', 208, unsigned int)}: which offloads the reader of a TUN takes (TUN_F_*). */
+    public static final long TUNSETOFFLOAD = 0x400454d0L;
+
+    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO6 = 0x04;
+    public static final int TUN_F_TSO_ECN = 0x08;
 
     public static final MethodHandle open$MH =
             downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);

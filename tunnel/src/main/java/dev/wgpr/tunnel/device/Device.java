@@ -411,21 +411,31 @@ public final class Device implements Backend {
 
     private void tunLoop() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment in = arena.allocate(MAX_PACKET);
+            MemorySegment in = arena.allocate(Gso.VNET_HDR_LEN + MAX_PACKET);
             byte[] buffer = new byte[BUFFER_SIZE];
             UdpSocket.Sender batch = new UdpSocket.Sender(UdpSocket.BATCH);
+            Gso.Sink out = (packet, offset, length) -> {
+                try {
+                    routeOut(packet, length, batch);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "dropped an outgoing packet: " + e, e);
+                }
+            };
+            boolean vnet = tun.hasVnetHeader();
             while (!closed) {
                 int length = tun.read(in);
-                // A burst is drained without waiting and goes out in one sendmmsg.
+                // A burst is drained without waiting and goes out in sendmmsg batches.
                 while (length >= 0) {
-                    MemorySegment.copy(
-                            in, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, buffer, TransportHeader.SIZE, length);
-                    try {
-                        routeOut(buffer, length, batch);
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "dropped an outgoing packet: " + e, e);
+                    if (vnet) {
+                        if (Gso.split(in, length, buffer, TransportHeader.SIZE, out) == 0) {
+                            droppedMalformedPacket.increment();
+                        }
+                    } else {
+                        MemorySegment.copy(
+                                in, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, buffer, TransportHeader.SIZE, length);
+                        out.packet(buffer, TransportHeader.SIZE, length);
                     }
-                    length = batch.isFull() ? -1 : tun.readNow(in);
+                    length = tun.readNow(in);
                 }
                 if (!batch.isEmpty()) {
                     batch.flush(udp);

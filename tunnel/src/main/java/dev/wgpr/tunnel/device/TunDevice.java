@@ -29,12 +29,21 @@ public final class TunDevice implements AutoCloseable {
     private static final int POLL_FD_SIZE = (int) Libc.POLLFD.byteSize();
 
     private final String name;
+    private final boolean vnetHeader;
     private final int fd;
     private final int wakeRead;
     private final int wakeWrite;
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private final ThreadLocal<MemorySegment> writeState =
             ThreadLocal.withInitial(() -> Libc.allocateCallState(Arena.ofAuto()));
+    /** Per writer: a virtio_net_hdr followed by room for the largest packet. */
+    private final ThreadLocal<MemorySegment> writeBuffer = ThreadLocal.withInitial(() -> {
+        MemorySegment buffer = Arena.ofAuto().allocate(Gso.VNET_HDR_LEN + 65536L);
+        // "Checksum verified": the packet was authenticated by WireGuard, as the kernel module marks it.
+        buffer.set(JAVA_BYTE, 0, (byte) Gso.F_DATA_VALID);
+        return buffer;
+    });
+
     private volatile boolean closed;
     private volatile boolean readerStarted;
 
@@ -43,8 +52,9 @@ public final class TunDevice implements AutoCloseable {
     private final MemorySegment readState = Libc.allocateCallState(readerArena);
     private final MemorySegment pollFds = readerArena.allocate(Libc.POLLFD, 2);
 
-    private TunDevice(String name, int fd, int wakeRead, int wakeWrite) {
+    private TunDevice(String name, boolean vnetHeader, int fd, int wakeRead, int wakeWrite) {
         this.name = name;
+        this.vnetHeader = vnetHeader;
         this.fd = fd;
         this.wakeRead = wakeRead;
         this.wakeWrite = wakeWrite;
@@ -59,12 +69,26 @@ public final class TunDevice implements AutoCloseable {
      * sets its MTU to {@code mtu}; the interface is down until someone brings it up.
      */
     public static TunDevice create(String name, int mtu) throws IOException {
+        return create(name, mtu, true);
+    }
+
+    /**
+     * As {@link #create(String, int)}; with {@code offloads}, reads and writes carry a {@code
+     * virtio_net_hdr} and the kernel may hand over TCP segments of up to 64 KiB with checksums left to
+     * finish ({@code IFF_VNET_HDR}, TSO and checksum offload): see {@link #hasVnetHeader()}.
+     */
+    public static TunDevice create(String name, int mtu, boolean offloads) throws IOException {
         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
         try {
-            String actual = Libc.tunSetIff(fd, name, (short) (Libc.IFF_TUN | Libc.IFF_NO_PI));
+            short flags = (short) (Libc.IFF_TUN | Libc.IFF_NO_PI | (offloads ? Libc.IFF_VNET_HDR : 0));
+            String actual = Libc.tunSetIff(fd, name, flags);
+            if (offloads) {
+                long offload = Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6 | Libc.TUN_F_TSO_ECN;
+                Libc.ioctl(fd, Libc.TUNSETOFFLOAD, MemorySegment.ofAddress(offload), "ioctl TUNSETOFFLOAD");
+            }
             Libc.setInterfaceMtu(actual, mtu);
             int[] wake = Libc.pipe2(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
-            return new TunDevice(actual, fd, wake[0], wake[1]);
+            return new TunDevice(actual, offloads, fd, wake[0], wake[1]);
         } catch (ErrnoException | RuntimeException e) {
             closeQuietly(fd);
             throw e;
@@ -73,6 +97,14 @@ public final class TunDevice implements AutoCloseable {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * Whether reads start with a {@code virtio_net_hdr} (use {@link Gso#split}); writes never need one from
+     * the caller, this class adds it.
+     */
+    public boolean hasVnetHeader() {
+        return vnetHeader;
     }
 
     /** The interface's current MTU (the user may change it with {@code ip link}). */
@@ -160,8 +192,14 @@ public final class TunDevice implements AutoCloseable {
             return false;
         }
         try {
-            long n = (long) Libc.write$MH.invokeExact(writeState.get(), fd, packet, packet.byteSize());
-            return n == packet.byteSize();
+            MemorySegment data = packet;
+            if (vnetHeader) {
+                data = writeBuffer.get();
+                MemorySegment.copy(packet, 0, data, Gso.VNET_HDR_LEN, packet.byteSize());
+                data = data.asSlice(0, Gso.VNET_HDR_LEN + packet.byteSize());
+            }
+            long n = (long) Libc.write$MH.invokeExact(writeState.get(), fd, data, data.byteSize());
+            return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
