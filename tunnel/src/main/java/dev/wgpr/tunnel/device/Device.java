@@ -115,11 +115,18 @@ public final class Device implements Backend {
     private volatile boolean closed;
     private volatile IOException failure;
     private final List<Thread> threads = new ArrayList<>();
+    /** The UDP reader and its receive offload, which only it touches. */
+    private volatile Thread udpThread;
+
+    private Gro udpGro;
 
     final LongAdder droppedNoRoute = new LongAdder();
     final LongAdder droppedSourceNotAllowed = new LongAdder();
     final LongAdder droppedMalformedPacket = new LongAdder();
     final LongAdder droppedHandshakeQueueFull = new LongAdder();
+    /** TUN reads that were TCP super-packets (TSO) cut into several wire packets. */
+    final LongAdder segmentedReads = new LongAdder();
+
     final AtomicLong initiationsSent = new AtomicLong();
 
     private Device(TunDevice tun, Options options) {
@@ -153,7 +160,9 @@ public final class Device implements Backend {
 
     private void start() {
         threads.add(Thread.ofPlatform().name("wg-tun-" + tun.name()).daemon().start(this::tunLoop));
-        threads.add(Thread.ofPlatform().name("wg-udp-" + tun.name()).daemon().start(this::udpLoop));
+        udpThread = Thread.ofPlatform().name("wg-udp-" + tun.name()).daemon().unstarted(this::udpLoop);
+        threads.add(udpThread);
+        udpThread.start();
         threads.add(
                 Thread.ofPlatform().name("wg-handshake-" + tun.name()).daemon().start(this::handshakeLoop));
         threads.add(Thread.ofPlatform().name("wg-timers-" + tun.name()).daemon().start(this::controlLoop));
@@ -427,8 +436,11 @@ public final class Device implements Backend {
                 // A burst is drained without waiting and goes out in sendmmsg batches.
                 while (length >= 0) {
                     if (vnet) {
-                        if (Gso.split(in, length, buffer, TransportHeader.SIZE, out) == 0) {
+                        int packets = Gso.split(in, length, buffer, TransportHeader.SIZE, out);
+                        if (packets == 0) {
                             droppedMalformedPacket.increment();
+                        } else if (packets > 1) {
+                            segmentedReads.increment();
                         }
                     } else {
                         MemorySegment.copy(
@@ -571,6 +583,9 @@ public final class Device implements Backend {
 
     private void udpLoop() {
         UdpSocket.Receiver receiver = new UdpSocket.Receiver();
+        if (tun.hasVnetHeader()) {
+            udpGro = new Gro(tun, Arena.ofAuto());
+        }
         while (!closed) {
             UdpSocket socket = udp;
             int count;
@@ -586,6 +601,9 @@ public final class Device implements Backend {
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "dropped a datagram from " + receiver.source(i) + ": " + e, e);
                 }
+            }
+            if (udpGro != null) {
+                udpGro.flush(); // a batch's TCP segments, joined, go to the kernel now
             }
         }
     }
@@ -774,7 +792,13 @@ public final class Device implements Backend {
             droppedSourceNotAllowed.increment();
             return;
         }
-        tun.write(MemorySegment.ofBuffer(plaintext).asSlice(0, length));
+        MemorySegment packet = MemorySegment.ofBuffer(plaintext).asSlice(0, length);
+        Gro gro = udpGro;
+        if (gro != null && Thread.currentThread() == udpThread) {
+            gro.add(packet);
+        } else {
+            tun.write(packet);
+        }
         if (state.keepaliveDue == PeerState.NONE) {
             // Data received: if we send nothing within KEEPALIVE_TIMEOUT, a keepalive says we are alive.
             state.keepaliveDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS;
@@ -884,6 +908,12 @@ public final class Device implements Backend {
     /** Test access: the protocol's drop counts and others. */
     Protocol protocol() {
         return protocol;
+    }
+
+    /** Test access: how many joined TCP super-packets were written to the TUN (receive offload). */
+    long joinedWrites() {
+        Gro gro = udpGro;
+        return gro == null ? 0 : gro.joinedWrites;
     }
 
     /** Test access: the current keypair of a peer, if any. */

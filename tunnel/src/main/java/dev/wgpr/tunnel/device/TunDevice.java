@@ -205,6 +205,19 @@ public final class TunDevice implements AutoCloseable {
         }
     }
 
+    /** Writes {@code data}, which starts with its own {@code virtio_net_hdr} (needs {@link #hasVnetHeader()}). */
+    boolean writeWithHeader(MemorySegment data) {
+        if (closed) {
+            return false;
+        }
+        try {
+            long n = (long) Libc.write$MH.invokeExact(writeState.get(), fd, data, data.byteSize());
+            return n == data.byteSize();
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
     /** Writes a packet held in {@code bytes[offset, offset+length)} (copied to native memory first). */
     public boolean write(byte[] bytes, int offset, int length) {
         try (Arena arena = Arena.ofConfined()) {

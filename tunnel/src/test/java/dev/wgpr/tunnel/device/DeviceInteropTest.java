@@ -196,6 +196,10 @@ class DeviceInteropTest {
 
             Traffic.tcp(net.client(), net.server(), "10.8.0.1", 1 << 20);
             Traffic.tcp(net.server(), net.client(), "fd10:8::2", 1 << 20);
+            assertTrue(client.device().segmentedReads.sum() > 0, "the kernel passed TCP super-packets (TSO), IPv4");
+            assertTrue(server.device().segmentedReads.sum() > 0, "and IPv6");
+            assertTrue(server.device().joinedWrites() > 0, "received segments were joined for the kernel (GRO)");
+            assertTrue(client.device().joinedWrites() > 0, "also over IPv6");
             Traffic.udp(net.client(), net.server(), "fd10:8::1", 100);
             Traffic.udp(net.server(), net.client(), "10.8.0.2", 100);
             PeerStatus atClient = client.status(server.publicKey());
