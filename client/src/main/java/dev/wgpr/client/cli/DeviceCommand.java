@@ -89,7 +89,12 @@ final class DeviceCommand implements Callable<Integer> {
             command.add(setsid.toString()); // its own session: no terminal hang-up reaches it
         }
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> jvmOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        if (jvmOptions.stream().noneMatch(option -> option.startsWith("-Xmx"))) {
+            // A device needs little heap (its buffers are native): keep its footprint small.
+            command.addAll(List.of("-Xms16m", "-Xmx64m"));
+        }
+        command.addAll(jvmOptions);
         command.addAll(List.of(
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "device", "--foreground", iface));
         Path log = Files.createTempFile("wg-pr-device-" + iface + "-", ".log");

@@ -54,6 +54,8 @@ public final class Device implements Backend {
     /** wireguard-go's QueueHandshakeSize; under load above an eighth of it, as there. */
     static final int HANDSHAKE_QUEUE = 4096;
 
+    static final int HANDSHAKE_WORKERS = Math.max(1, Runtime.getRuntime().availableProcessors());
+
     static final int UNDER_LOAD_QUEUE_LENGTH = HANDSHAKE_QUEUE / 8;
     static final long UNDER_LOAD_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Retransmissions before giving up: REKEY_ATTEMPT_TIME / REKEY_TIMEOUT, as wireguard-go counts them. */
@@ -163,8 +165,13 @@ public final class Device implements Backend {
         udpThread = Thread.ofPlatform().name("wg-udp-" + tun.name()).daemon().unstarted(this::udpLoop);
         threads.add(udpThread);
         udpThread.start();
-        threads.add(
-                Thread.ofPlatform().name("wg-handshake-" + tun.name()).daemon().start(this::handshakeLoop));
+        // Handshakes are independent Diffie-Hellman work (the protocol locks per peer): one worker per core.
+        for (int i = 0; i < HANDSHAKE_WORKERS; i++) {
+            threads.add(Thread.ofPlatform()
+                    .name("wg-handshake-" + i + "-" + tun.name())
+                    .daemon()
+                    .start(this::handshakeLoop));
+        }
         threads.add(Thread.ofPlatform().name("wg-timers-" + tun.name()).daemon().start(this::controlLoop));
     }
 
