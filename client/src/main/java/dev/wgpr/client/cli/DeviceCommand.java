@@ -19,12 +19,13 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "device",
+        mixinStandardHelpOptions = true,
         description = {
-            "Run a bare userspace WireGuard interface, as a drop-in for `wireguard-go IFACE`.",
-            "Creates the TUN interface IFACE and its configuration socket /var/run/wireguard/IFACE.sock,",
-            "then returns (the device keeps running in the background) unless --foreground is given or",
-            "WG_PROCESS_FOREGROUND=1. Configure it with wg(8) or wg-quick; it stops when the interface is",
-            "deleted (ip link del IFACE).",
+            "Run a bare userspace WireGuard interface, a drop-in for `wireguard-go IFACE`.",
+            "Creates the TUN interface IFACE and /var/run/wireguard/IFACE.sock, then",
+            "returns while the device runs on in the background (unless --foreground",
+            "or WG_PROCESS_FOREGROUND=1). Configure it with wg(8) or wg-quick; it stops",
+            "when the interface is deleted (ip link del IFACE).",
             "Example: wg-pr device wg0 && wg setconf wg0 wg0.conf && ip link set wg0 up"
         })
 final class DeviceCommand implements Callable<Integer> {
