@@ -58,6 +58,25 @@ class DeviceInteropTest {
     }
 
     @Test
+    void carriesIpv4AndIpv6OverAnIpv6Underlay(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        WireGuardGoPeer server = wireguardGoServer(net);
+        try (WgPrEnd client = WgPrEnd.start(net.client(), "10.8.0.2/24", "fd10:8::2/64")) {
+            client.peer(key(server), "[" + Routed.SERVER_V6 + "]:51820", "10.8.0.0/24", "fd10:8::/64");
+            server.peer(client.publicKey().toBase64(), null, "10.8.0.2/32", "fd10:8::2/128");
+
+            assertTrue(DeviceInteropTestSupport.pingWithin(net.client(), "fd10:8::1", 3));
+            Traffic.tcp(net.client(), net.server(), "10.8.0.1", 1 << 20);
+            Traffic.tcp(net.server(), net.client(), "fd10:8::2", 1 << 20);
+            String endpoint = server.dump().peer(client.publicKey().toBase64()).endpoint();
+            assertEquals(
+                    "[" + Routed.CLIENT_V6 + "]:" + client.device().listenPort(),
+                    endpoint,
+                    "wireguard-go sees us over IPv6");
+        }
+    }
+
+    @Test
     void wireguardGoInitiatesAndWgPrLearnsItsEndpoint(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
         // Reversed roles: wg-pr listens in the server namespace, wireguard-go calls in from the client.
