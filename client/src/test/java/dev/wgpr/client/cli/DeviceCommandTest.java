@@ -108,6 +108,72 @@ class DeviceCommandTest {
         }
     }
 
+    @Test
+    void wgQuickBringsUpAndTearsDownATunnelWithWgPrAsItsUserspaceImplementation(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        WireGuardGoPeer server = WireGuardGoPeer.start(net.server()).listenPort(51820);
+        server.address("10.8.0.1/24").up();
+        String iface = lab.interfaceName("wg");
+        Path socket = Path.of("/var/run/wireguard", iface + ".sock");
+        lab.deleteOnClose(socket);
+
+        // wg-quick runs `$WG_QUICK_USERSPACE_IMPLEMENTATION IFACE`: a one-line wrapper makes that wg-pr.
+        Path wrapper = lab.scratchDir().resolve("wg-pr-device");
+        Files.writeString(
+                wrapper,
+                "#!/bin/sh\nexec "
+                        + String.join(
+                                " ",
+                                wgPr("device").stream()
+                                        .map(DeviceCommandTest::quoted)
+                                        .toList()) + " \"$@\"\n");
+        wrapper.toFile().setExecutable(true);
+        String privateKey = net.client().run("wg", "genkey").strip();
+        Path config = lab.scratchDir().resolve(iface + ".conf");
+        Files.writeString(
+                config,
+                String.join(
+                        "\n",
+                        "[Interface]",
+                        "PrivateKey = " + privateKey,
+                        "Address = 10.8.0.2/24",
+                        "",
+                        "[Peer]",
+                        "PublicKey = " + server.publicKey(),
+                        "Endpoint = " + Routed.SERVER_V4 + ":51820",
+                        "AllowedIPs = 10.8.0.0/24",
+                        ""));
+        String publicKey = net.client()
+                .exec(Duration.ofSeconds(5), "sh", "-c", "echo " + privateKey + " | wg pubkey")
+                .stdout()
+                .strip();
+        server.peer(publicKey, null, "10.8.0.2/32");
+
+        CommandResult up = net.client()
+                .exec(
+                        Duration.ofSeconds(60),
+                        "env",
+                        "WG_QUICK_USERSPACE_IMPLEMENTATION=" + wrapper,
+                        "wg-quick",
+                        "up",
+                        config.toString());
+        assertEquals(0, up.exitCode(), up.describe());
+        assertTrue(up.stderr().contains("userspace implementation"), up.stderr());
+        assertTrue(awaitPing(net.client(), "10.8.0.1"), "the tunnel wg-quick configured carries traffic");
+
+        CommandResult down = net.client().exec(Duration.ofSeconds(30), "wg-quick", "down", config.toString());
+        assertEquals(0, down.exitCode(), down.describe());
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (Files.exists(socket) || !pidsIn(net.client()).isBlank()) {
+            assertTrue(System.nanoTime() < deadline, "the device exits after wg-quick down");
+            Thread.sleep(20);
+        }
+    }
+
+    private static String quoted(String word) {
+        return "'" + word.replace("'", "'\\''") + "'";
+    }
+
     /** {@code ip netns pids NAME}, run from outside the namespace (so it does not count itself). */
     private static String pidsIn(Namespace ns) throws java.io.IOException, InterruptedException {
         Process ip = new ProcessBuilder("ip", "netns", "pids", ns.name())
