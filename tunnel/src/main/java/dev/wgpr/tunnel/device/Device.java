@@ -126,6 +126,8 @@ public final class Device implements Backend {
     final LongAdder droppedSourceNotAllowed = new LongAdder();
     final LongAdder droppedMalformedPacket = new LongAdder();
     final LongAdder droppedHandshakeQueueFull = new LongAdder();
+    final LongAdder droppedRateLimited = new LongAdder();
+    private final SourceRateLimiter rateLimiter = new SourceRateLimiter();
     /** TUN reads that were TCP super-packets (TSO) cut into several wire packets. */
     final LongAdder segmentedReads = new LongAdder();
 
@@ -648,7 +650,12 @@ public final class Device implements Backend {
             }
             try {
                 int length = handshake.message.remaining();
-                act(current.receive(handshake.message, handshake.source, underLoad()), handshake.source, length);
+                boolean underLoad = underLoad();
+                if (underLoad && !rateLimiter.allow(handshake.source.getAddress(), clock.nanoTime())) {
+                    droppedRateLimited.increment();
+                    continue;
+                }
+                act(current.receive(handshake.message, handshake.source, underLoad), handshake.source, length);
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, "dropped a handshake message: " + e, e);
             }
@@ -850,6 +857,7 @@ public final class Device implements Backend {
 
     private void tickLocked() {
         long now = clock.nanoTime();
+        rateLimiter.sweep(now);
         for (PeerState state : peers.values()) {
             boolean retransmit = false;
             synchronized (state) {

@@ -15,8 +15,11 @@
  * {@code sendmmsg} batches; datagrams arrive in {@code recvmmsg} batches, are opened in place, and TCP
  * segments of a batch are joined again for the kernel ({@code Gro}). Handshakes run on their own workers.
  *
- * <p>Not here yet: per-source rate limiting of initiations under load (wireguard-go's ratelimiter),
- * spreading data-path crypto over several cores, UDP GSO/GRO on the socket, and IPv4-mapped endpoints as
+ * <p>Under load, handshake messages are also limited per source address ({@code SourceRateLimiter}, 20 a
+ * second as in wireguard-go; unlike wireguard-go, before the mac2 check, so a flooding host also gets fewer
+ * cookie replies).
+ *
+ * <p>Not here yet: spreading data-path crypto over several cores, UDP GSO/GRO on the socket, and IPv4-mapped endpoints as
  * distinct from IPv4 ones.
  */
 package dev.wgpr.tunnel.device;

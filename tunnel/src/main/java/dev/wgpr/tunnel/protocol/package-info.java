@@ -8,8 +8,8 @@
  *
  * <p>The layers above live in {@code dev.wgpr.tunnel.device}: timers (with the constants of {@link
  * dev.wgpr.tunnel.protocol.Limits} and the time of {@link dev.wgpr.tunnel.Clock}), the under-load decision,
- * endpoints and roaming, cryptokey routing; a new private key means a new {@code Protocol}. Not done
- * anywhere yet: per-source rate limiting of initiations.
+ * endpoints and roaming, cryptokey routing, per-source rate limiting; a new private key means a new
+ * {@code Protocol}.
  *
  * <p>The parsers ({@code Initiation.parse}, {@code Response.parse}, {@code CookieReply.parse}, {@code
  * TransportHeader.parse}) are pure functions of a {@link java.nio.ByteBuffer} and never throw, for fuzzing.

@@ -41,6 +41,7 @@ class DeviceUnderLoadTest {
                 return channel;
             });
             AtomicBoolean stop = new AtomicBoolean();
+            long floodStart = System.nanoTime();
             AtomicLong cookies = new AtomicLong();
             Thread sender = Thread.ofPlatform().start(() -> {
                 while (!stop.get()) {
@@ -79,6 +80,12 @@ class DeviceUnderLoadTest {
                         DeviceInteropTestSupport.pingWithin(net.client(), "10.8.0.1", 15),
                         "the legitimate peer connects during the flood");
                 assertTrue(server.device().underLoad(), "still flooded while it connected");
+                assertTrue(server.device().droppedRateLimited.sum() > 0, "the flooding host was rate-limited");
+                long floodSeconds = (System.nanoTime() - floodStart) / 1_000_000_000L + 1;
+                assertTrue(
+                        cookies.get() <= SourceRateLimiter.BURST + SourceRateLimiter.PER_SECOND * floodSeconds + 64,
+                        "one host gets at most about 20 answers a second: " + cookies.get() + " in " + floodSeconds
+                                + " s");
             } finally {
                 stop.set(true);
                 flood.close();
