@@ -245,6 +245,42 @@ class DeviceInteropTest {
     }
 
     @Test
+    void routesEachPeersPrefixesToThatPeerAmongSeveral(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        // Two clients call one wg-pr server: wireguard-go from the client LAN, wg-pr from the Internet host.
+        WireGuardGoPeer first =
+                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
+        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820);
+                WgPrEnd second = WgPrEnd.start(net.internet(), "10.8.0.3/24")) {
+            server.peer(key(first), null, "10.8.0.2/32");
+            server.peer(second.publicKey(), null, "10.8.0.3/32", "10.30.0.0/16");
+            for (int i = 0; i < 5; i++) {
+                server.peer(Key.generatePrivate().publicKey(), null, "10.40." + i + ".0/24"); // bystanders
+            }
+            first.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+            second.peer(server.publicKey(), SERVER_ENDPOINT, "10.8.0.0/24");
+            net.internet().address("lo", "10.30.0.7/32");
+
+            assertTrue(DeviceInteropTestSupport.pingWithin(net.client(), "10.8.0.1", 3));
+            assertTrue(DeviceInteropTestSupport.pingWithin(net.internet(), "10.8.0.1", 3));
+            Traffic.tcp(net.server(), net.client(), "10.8.0.2", 256 << 10);
+            Traffic.tcp(net.server(), net.internet(), "10.8.0.3", 256 << 10);
+            net.server().routeDev("10.30.0.0/16", server.iface());
+            Traffic.tcp(net.server(), net.internet(), "10.30.0.7", 64 << 10); // behind the second peer
+            assertEquals(7, server.device().peers().size());
+            assertTrue(server.status(key(first)).rxBytes() > 0
+                    && server.status(second.publicKey()).rxBytes() > 0);
+            assertEquals(
+                    Routed.INTERNET_V4,
+                    server.status(second.publicKey())
+                            .endpoint()
+                            .orElseThrow()
+                            .getAddress()
+                            .getHostAddress());
+        }
+    }
+
+    @Test
     void deviceStopsWhenItsInterfaceIsDeleted(NetnsLab lab) throws Exception {
         var ns = lab.namespace("solo");
         try (WgPrEnd end = WgPrEnd.start(ns, "10.8.0.2/24")) {
