@@ -82,6 +82,43 @@ class DeviceCommandTest {
     }
 
     @Test
+    void wgSetChangesKeyPortAndPeersOfTheRunningDevice(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        WireGuardGoPeer server = WireGuardGoPeer.start(net.server()).listenPort(51820);
+        server.address("10.8.0.1/24").up();
+        String iface = lab.interfaceName("wg");
+        WireGuardGoPeer client = WireGuardGoPeer.start(net.client(), iface, wgPr("device", "--foreground", iface));
+        client.address("10.8.0.2/24").up();
+        client.peer(server.publicKey(), Routed.SERVER_V4 + ":51820", "10.8.0.0/24");
+        server.peer(client.publicKey(), null, "10.8.0.2/32");
+        assertTrue(awaitPing(net.client(), "10.8.0.1"));
+
+        // A new listen port: wg show reports it and the server follows the client there (roaming).
+        client.listenPort(40001);
+        assertEquals(40001, client.dump().listenPort());
+        assertTrue(awaitPing(net.client(), "10.8.0.1"));
+        assertEquals(
+                Routed.CLIENT_V4 + ":40001",
+                server.dump().peer(client.publicKey()).endpoint());
+
+        // A new private key: old sessions end; once the server knows the new public key, traffic resumes.
+        Path key = lab.scratchDir().resolve("new.key");
+        String privateKey = net.client().run("wg", "genkey").strip();
+        Files.writeString(key, privateKey + "\n");
+        client.wg("set", iface, "private-key", key.toString());
+        String publicKey = client.wg("show", iface, "public-key").strip();
+        assertTrue(!publicKey.equals(client.publicKey()));
+        server.wg("set", server.iface(), "peer", client.publicKey(), "remove");
+        server.peer(publicKey, null, "10.8.0.2/32");
+        assertTrue(awaitPing(net.client(), "10.8.0.1"), "traffic under the new key");
+
+        // Removing the peer stops the traffic; wg show lists no peer.
+        client.wg("set", iface, "peer", server.publicKey(), "remove");
+        assertTrue(client.dump().peers().isEmpty());
+        assertTrue(!net.client().ping("10.8.0.1"), "no peer, no route through the tunnel");
+    }
+
+    @Test
     void returnsOnceInterfaceAndSocketExistAndStopsWhenTheInterfaceIsDeleted(NetnsLab lab) throws Exception {
         Namespace ns = lab.namespace("solo");
         String iface = lab.interfaceName("wg");
