@@ -925,6 +925,26 @@ public final class Device implements Backend {
         return protocol;
     }
 
+    /**
+     * Everything the device dropped so far, by reason: the protocol's reasons ({@code MALFORMED}, {@code
+     * BAD_MAC1}, {@code REPLAYED_COUNTER}…) and the device's own ({@code NO_ROUTE}, {@code
+     * SOURCE_NOT_ALLOWED}, {@code MALFORMED_PACKET}, {@code HANDSHAKE_QUEUE_FULL}, {@code RATE_LIMITED}).
+     * Zero counts are included, so the keys are stable.
+     */
+    public Map<String, Long> dropped() {
+        Map<String, Long> counts = new java.util.LinkedHashMap<>();
+        Protocol current = protocol;
+        for (dev.wgpr.tunnel.protocol.Drop reason : dev.wgpr.tunnel.protocol.Drop.values()) {
+            counts.put(reason.name(), current == null ? 0 : current.dropped(reason));
+        }
+        counts.put("NO_ROUTE", droppedNoRoute.sum());
+        counts.put("SOURCE_NOT_ALLOWED", droppedSourceNotAllowed.sum());
+        counts.put("MALFORMED_PACKET", droppedMalformedPacket.sum());
+        counts.put("HANDSHAKE_QUEUE_FULL", droppedHandshakeQueueFull.sum());
+        counts.put("RATE_LIMITED", droppedRateLimited.sum());
+        return counts;
+    }
+
     /** Test access: how many joined TCP super-packets were written to the TUN (receive offload). */
     long joinedWrites() {
         Gro gro = udpGro;

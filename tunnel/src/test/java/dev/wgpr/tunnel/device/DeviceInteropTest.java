@@ -281,6 +281,41 @@ class DeviceInteropTest {
     }
 
     @Test
+    void countsAndDropsGarbageDatagramsAndKeepsWorking(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        WireGuardGoPeer client =
+                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
+        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
+            server.peer(key(client), null, "10.8.0.2/32");
+            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+            assertTrue(DeviceInteropTestSupport.pingWithin(net.client(), "10.8.0.1", 3));
+
+            java.util.Random random = new java.util.Random(7);
+            try (java.nio.channels.DatagramChannel attacker =
+                    net.internet().call(java.nio.channels.DatagramChannel::open)) {
+                var target = WgPrEnd.endpoint(SERVER_ENDPOINT);
+                for (int i = 0; i < 2000; i++) {
+                    byte[] garbage = new byte[random.nextInt(200)];
+                    random.nextBytes(garbage);
+                    if (garbage.length > 0 && i % 2 == 0) {
+                        garbage[0] = 4; // transport data with a random index
+                    }
+                    if (garbage.length > 3) {
+                        garbage[1] = garbage[2] = garbage[3] = 0;
+                    }
+                    attacker.send(java.nio.ByteBuffer.wrap(garbage), target);
+                }
+            }
+            DeviceInteropTestSupport.awaitTrue(
+                    () -> server.device().dropped().get("MALFORMED")
+                                    + server.device().dropped().get("UNKNOWN_INDEX")
+                            >= 1900,
+                    "garbage counted: " + server.device().dropped());
+            assertTrue(net.client().ping("10.8.0.1"), "the tunnel still works");
+        }
+    }
+
+    @Test
     void deviceStopsWhenItsInterfaceIsDeleted(NetnsLab lab) throws Exception {
         var ns = lab.namespace("solo");
         try (WgPrEnd end = WgPrEnd.start(ns, "10.8.0.2/24")) {
