@@ -43,9 +43,12 @@ import java.util.concurrent.atomic.LongAdder;
  * endpoint follows the source of every authenticated message (roaming).
  *
  * <p>Threads (platform threads, started by {@link #create} so they inherit its network namespace): a TUN
- * reader, a UDP reader, a handshake worker (the Diffie-Hellman work, behind a bounded queue whose length
- * decides "under load" for cookies), and a control thread that runs the timers every {@link #TICK} and
- * rebinds the socket. All time comes from the {@link Clock}; tests drive {@link #tick()} with a manual one.
+ * reader (drains bursts, cuts TSO super-packets, seals, sends in {@code sendmmsg} batches), a UDP reader
+ * ({@code recvmmsg} batches, opens in place, joins TCP segments for the TUN), handshake workers (the
+ * Diffie-Hellman work, behind a bounded queue whose length decides "under load" for cookies), and a control
+ * thread that runs the timers every {@link #TICK_MILLIS} ms and rebinds the socket. One thread per
+ * direction keeps each peer's packets in order. All time comes from the {@link Clock}; tests drive {@link
+ * #tick()} with a manual one.
  */
 public final class Device implements Backend {
     private static final System.Logger LOG = System.getLogger(Device.class.getName());
