@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
             StatusCommand.class,
             RunCommand.class,
             CheckCommand.class,
+            DeviceCommand.class,
             DoctorCommand.class,
             GenkeyCommand.class,
             GenpskCommand.class,

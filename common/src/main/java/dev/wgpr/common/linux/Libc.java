@@ -61,19 +61,25 @@ public final class Libc {
     public static final int EBUSY = 16;
     public static final int ESRCH = 3;
     public static final int EINTR = 4;
+    public static final int EIO = 5;
+    public static final int EBADF = 9;
+    public static final int EAGAIN = 11;
+    public static final int EBADFD = 77;
     public static final int ENETUNREACH = 101;
     public static final int ENOBUFS = 105;
     public static final int EHOSTUNREACH = 113;
     public static final int EADDRNOTAVAIL = 99;
 
     // <poll.h>
-    public static final short POLLIN = 0x1;
-    /** {@code struct pollfd}: 8 bytes. */
+    public static final short POLLIN = 0x001;
+    public static final short POLLERR = 0x008;
+    public static final short POLLHUP = 0x010;
+    public static final short POLLNVAL = 0x020;
+    /** {@code struct pollfd { int fd; short events; short revents; }}: 8 bytes. */
     public static final StructLayout POLLFD = MemoryLayout.structLayout(
                     JAVA_INT.withName("fd"), JAVA_SHORT.withName("events"), JAVA_SHORT.withName("revents"))
             .withName("pollfd");
 
-    public static final int SOL_SOCKET = 1;
     /** {@code SO_NETNS_COOKIE} (5.14+): the cookie of the socket's network namespace, a {@code u64}. */
     public static final int SO_NETNS_COOKIE = 71;
 
@@ -92,9 +98,23 @@ public final class Libc {
     /** {@code _IOW('T', 202, int)}. */
     public static final long TUNSETIFF = 0x400454caL;
 
+    /** {@code SIOCGIFMTU} / {@code SIOCSIFMTU}: read / set {@code ifr_mtu}, an int where ifr_flags is. */
+    public static final long SIOCGIFMTU = 0x8921L;
+
+    public static final long SIOCSIFMTU = 0x8922L;
+
     public static final short IFF_TUN = 0x0001;
     public static final short IFF_TAP = 0x0002;
     public static final short IFF_NO_PI = 0x1000;
+    /** Every read and write starts with a {@code struct virtio_net_hdr} (10 bytes): offloads. */
+    public static final short IFF_VNET_HDR = 0x4000;
+    /** {@code _IOW('T', 208, unsigned int)}: which offloads the reader of a TUN takes (TUN_F_*). */
+    public static final long TUNSETOFFLOAD = 0x400454d0L;
+
+    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO6 = 0x04;
+    public static final int TUN_F_TSO_ECN = 0x08;
 
     public static final MethodHandle open$MH =
             downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
@@ -111,11 +131,81 @@ public final class Libc {
             ERRNO_OPTION,
             Linker.Option.firstVariadicArg(2));
 
-    public static final MethodHandle socket$MH =
-            downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
     public static final MethodHandle poll$MH =
             downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+    /** {@code int pipe2(int pipefd[2], int flags)}. */
+    public static final MethodHandle pipe2$MH =
+            downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+
+    // <sys/socket.h>, <netinet/in.h>: datagram sockets with batched I/O.
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_SNDBUF = 7;
+    public static final int SO_RCVBUF = 8;
+    public static final int SO_SNDBUFFORCE = 32;
+    public static final int SO_RCVBUFFORCE = 33;
+    public static final int SO_MARK = 36;
+    public static final int IPPROTO_IPV6 = 41;
+    public static final int IPV6_V6ONLY = 26;
+    public static final int SHUT_RDWR = 2;
+    public static final int MSG_WAITFORONE = 0x10000;
+    public static final int MSG_DONTWAIT = 0x40;
+    public static final int EADDRINUSE = 98;
+    public static final int ENOTCONN = 107;
+
+    /**
+     * {@code struct sockaddr_in6} (28 bytes): family, port (network order), flow info, address, scope id.
+     */
+    public static final StructLayout SOCKADDR_IN6 = MemoryLayout.structLayout(
+                    JAVA_SHORT.withName("sin6_family"),
+                    JAVA_SHORT.withName("sin6_port"),
+                    JAVA_INT.withName("sin6_flowinfo"),
+                    MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("sin6_addr"),
+                    JAVA_INT.withName("sin6_scope_id"))
+            .withName("sockaddr_in6");
+
+    /** {@code struct iovec { void *iov_base; size_t iov_len; }}. */
+    public static final StructLayout IOVEC = MemoryLayout.structLayout(
+                    ADDRESS.withName("iov_base"), JAVA_LONG.withName("iov_len"))
+            .withName("iovec");
+
+    /**
+     * {@code struct mmsghdr}: a {@code struct msghdr} (name, namelen, iov, iovlen, control, controllen,
+     * flags) followed by {@code msg_len}, with x86-64 padding made explicit.
+     */
+    public static final StructLayout MMSGHDR = MemoryLayout.structLayout(
+                    ADDRESS.withName("msg_name"),
+                    JAVA_INT.withName("msg_namelen"),
+                    MemoryLayout.paddingLayout(4),
+                    ADDRESS.withName("msg_iov"),
+                    JAVA_LONG.withName("msg_iovlen"),
+                    ADDRESS.withName("msg_control"),
+                    JAVA_LONG.withName("msg_controllen"),
+                    JAVA_INT.withName("msg_flags"),
+                    MemoryLayout.paddingLayout(4),
+                    JAVA_INT.withName("msg_len"),
+                    MemoryLayout.paddingLayout(4))
+            .withName("mmsghdr");
+
+    public static final MethodHandle setsockopt$MH = downcall(
+            "setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+            ERRNO_OPTION);
+    public static final MethodHandle bind$MH =
+            downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static final MethodHandle getsockname$MH =
+            downcall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    public static final MethodHandle shutdown$MH =
+            downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    /** {@code int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *timeout)}. */
+    public static final MethodHandle recvmmsg$MH = downcall(
+            "recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)}. */
+    public static final MethodHandle sendmmsg$MH =
+            downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+
+    public static final MethodHandle socket$MH =
+            downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
     public static final MethodHandle getsockopt$MH = downcall(
             "getsockopt",
@@ -154,7 +244,6 @@ public final class Libc {
     public static final int MSG_CTRUNC = 0x8;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
-    public static final int SHUT_RDWR = 2;
     public static final int ECHILD = 10;
     public static final int ERANGE = 34;
     public static final int ECONNREFUSED = 111;
@@ -168,11 +257,6 @@ public final class Libc {
                     JAVA_SHORT.withName("sun_family"),
                     MemoryLayout.sequenceLayout(108, JAVA_BYTE).withName("sun_path"))
             .withName("sockaddr_un");
-
-    /** {@code struct iovec} on x86-64. */
-    public static final StructLayout IOVEC = MemoryLayout.structLayout(
-                    ADDRESS.withName("iov_base"), JAVA_LONG.withName("iov_len"))
-            .withName("iovec");
 
     /** {@code struct msghdr} on x86-64: the int fields are followed by 4 bytes of padding. */
     public static final StructLayout MSGHDR = MemoryLayout.structLayout(
@@ -195,16 +279,12 @@ public final class Libc {
                     JAVA_INT.withName("pid"), JAVA_INT.withName("uid"), JAVA_INT.withName("gid"))
             .withName("ucred");
 
-    public static final MethodHandle bind$MH =
-            downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle connect$MH =
             downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle listen$MH =
             downcall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle accept4$MH =
             downcall("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle shutdown$MH =
-            downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle sendmsg$MH =
             downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle recvmsg$MH =
@@ -350,6 +430,33 @@ public final class Libc {
         }
     }
 
+    /** The MTU of interface {@code name} ({@code SIOCGIFMTU} on a throw-away datagram socket). */
+    public static int interfaceMtu(String name) throws ErrnoException {
+        return mtuIoctl(name, SIOCGIFMTU, 0);
+    }
+
+    /** Sets the MTU of interface {@code name}, as {@code ip link set NAME mtu MTU} does. */
+    public static void setInterfaceMtu(String name, int mtu) throws ErrnoException {
+        mtuIoctl(name, SIOCSIFMTU, mtu);
+    }
+
+    private static int mtuIoctl(String name, long request, int mtu) throws ErrnoException {
+        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
+            throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
+        }
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ifr = arena.allocate(IFREQ);
+            MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
+            ifr.set(JAVA_INT, IFREQ_FLAGS_OFFSET, mtu);
+            ioctl(fd, request, ifr, "ioctl MTU " + name);
+            return ifr.get(JAVA_INT, IFREQ_FLAGS_OFFSET);
+        } finally {
+            close(fd);
+        }
+    }
+
     /**
      * {@code lsm_list_modules(2)}: the ids ({@code LSM_ID_*}, e.g. 109 for bpf) of the Linux security
      * modules active in this kernel, in the order they were initialized. Throws {@code ENOSYS} before
@@ -366,6 +473,36 @@ public final class Libc {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
             return ids.asSlice(0, count * 8).toArray(JAVA_LONG);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code pipe2(fds, flags)}: a new pipe, read end first. Used to wake a thread that waits in {@code
+     * poll} on another descriptor.
+     */
+    public static int[] pipe2(int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            check((int) pipe2$MH.invokeExact(state, fds, flags), state, "pipe2");
+            return fds.toArray(JAVA_INT);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code setsockopt(fd, level, name, &value, sizeof(int))}. */
+    public static void setsockoptInt(int fd, int level, int name, int value, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment v = arena.allocateFrom(JAVA_INT, value);
+            check((int) setsockopt$MH.invokeExact(state, fd, level, name, v, 4), state, what);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -92,6 +92,15 @@ public final class Protocol {
         }
     }
 
+    /**
+     * Zeroes and forgets {@code peer}'s keypairs and any initiation in flight, keeping what protects
+     * against replay (the latest initiation timestamp): what the device does 3 x reject-after-time after
+     * the last handshake, so no old key lingers in memory.
+     */
+    public void clearKeys(Peer peer) {
+        peer.clear(indices);
+    }
+
     /** How many datagrams were dropped for {@code reason}. */
     public long dropped(Drop reason) {
         return drops.get(reason).sum();

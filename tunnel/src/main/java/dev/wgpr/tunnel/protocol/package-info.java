@@ -6,10 +6,10 @@
  * handshake, a stored cookie, decrypted transport data, or a counted {@link dev.wgpr.tunnel.protocol.Drop}.
  * Outgoing data goes through the peer's current {@link dev.wgpr.tunnel.protocol.Keypair#seal}.
  *
- * <p>Not here yet, for the layers above: the timers (rekey, retransmit with jitter, keepalives, key zeroing
- * after 3 x reject-after-time; {@link dev.wgpr.tunnel.protocol.Limits} has the constants and {@link
- * dev.wgpr.tunnel.Clock} the time), the under-load decision and per-source rate limiting, endpoints and
- * roaming, cryptokey routing, and changing the private key of a running interface.
+ * <p>The layers above live in {@code dev.wgpr.tunnel.device}: timers (with the constants of {@link
+ * dev.wgpr.tunnel.protocol.Limits} and the time of {@link dev.wgpr.tunnel.Clock}), the under-load decision,
+ * endpoints and roaming, cryptokey routing, per-source rate limiting; a new private key means a new
+ * {@code Protocol}.
  *
  * <p>The parsers ({@code Initiation.parse}, {@code Response.parse}, {@code CookieReply.parse}, {@code
  * TransportHeader.parse}) are pure functions of a {@link java.nio.ByteBuffer} and never throw, for fuzzing.

@@ -1,0 +1,339 @@
+package dev.wgpr.tunnel.device;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * The device's UDP socket, through FFM: one IPv6 socket with {@code IPV6_V6ONLY} off serves IPv4 too (as
+ * IPv4-mapped addresses), datagrams are received in batches with {@code recvmmsg} and sent in batches with
+ * {@code sendmmsg}, and the buffers are forced large (as root may) so bursts are not dropped. Created in the
+ * network namespace of the calling thread.
+ *
+ * <p>{@link #close()} wakes a receiver with {@code shutdown}, which makes a blocked {@code recvmmsg} return
+ * at once, even on an unconnected UDP socket.
+ */
+final class UdpSocket implements AutoCloseable {
+    static final int BATCH = 32;
+    static final int MAX_DATAGRAM = 65536;
+    private static final int BUFFER_BYTES = 7 << 20;
+    private static final long SOCKADDR_SIZE = Libc.SOCKADDR_IN6.byteSize();
+    private static final long MMSG_SIZE = Libc.MMSGHDR.byteSize();
+    private static final long MSG_LEN_OFFSET =
+            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_len"));
+    private static final long MSG_NAMELEN_OFFSET =
+            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_namelen"));
+    private static final long MSG_IOV_OFFSET =
+            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iov"));
+    private static final long MSG_IOVLEN_OFFSET =
+            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iovlen"));
+    private static final long IOV_SIZE = Libc.IOVEC.byteSize();
+    private static final byte[] V4_MAPPED_PREFIX = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};
+
+    private final int fd;
+    private final int port;
+    private volatile boolean closed;
+    private final ThreadLocal<Sender> senders = ThreadLocal.withInitial(() -> new Sender(1));
+
+    private UdpSocket(int fd, int port) {
+        this.fd = fd;
+        this.port = port;
+    }
+
+    /** A socket bound to {@code [::]:port} (0: a free port) for IPv4 and IPv6. */
+    static UdpSocket bind(int port) throws ErrnoException {
+        int fd = Libc.socket(Libc.AF_INET6, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
+        try {
+            Libc.setsockoptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 0, "setsockopt IPV6_V6ONLY");
+            setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF);
+            setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF);
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = Libc.allocateCallState(arena);
+                MemorySegment address = arena.allocate(Libc.SOCKADDR_IN6);
+                address.set(JAVA_SHORT, 0, (short) Libc.AF_INET6);
+                address.set(JAVA_SHORT, 2, Short.reverseBytes((short) port));
+                Libc.check(
+                        (int) Libc.bind$MH.invokeExact(state, fd, address, (int) SOCKADDR_SIZE),
+                        state,
+                        "bind port " + port);
+                MemorySegment length = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_SIZE);
+                Libc.check((int) Libc.getsockname$MH.invokeExact(state, fd, address, length), state, "getsockname");
+                int bound = Short.toUnsignedInt(Short.reverseBytes(address.get(JAVA_SHORT, 2)));
+                return new UdpSocket(fd, bound);
+            }
+        } catch (ErrnoException | RuntimeException e) {
+            Libc.close(fd);
+            throw e;
+        } catch (Throwable t) {
+            Libc.close(fd);
+            throw Libc.unexpected(t);
+        }
+    }
+
+    private static void setBuffer(int fd, int forced, int plain) throws ErrnoException {
+        try {
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, forced, BUFFER_BYTES, "setsockopt buffer");
+        } catch (ErrnoException notRoot) {
+            Libc.setsockoptInt(fd, Libc.SOL_SOCKET, plain, BUFFER_BYTES, "setsockopt buffer");
+        }
+    }
+
+    int port() {
+        return port;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Sets {@code SO_MARK} (the fwmark routing rules can match); 0 clears it. */
+    void setMark(long mark) throws ErrnoException {
+        Libc.setsockoptInt(fd, Libc.SOL_SOCKET, Libc.SO_MARK, (int) mark, "setsockopt SO_MARK");
+    }
+
+    /** Sends one datagram (a handshake message, a keepalive) from this thread's own small batch. */
+    boolean send(byte[] message, int offset, int length, InetSocketAddress to) {
+        Sender sender = senders.get();
+        sender.add(message, offset, length, to);
+        return sender.flush(this) > 0;
+    }
+
+    /** Stops receivers and closes the socket once no receiver can be using it. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) Libc.shutdown$MH.invokeExact(Libc.allocateCallState(arena), fd, Libc.SHUT_RDWR);
+            assert ignored <= 0; // ENOTCONN on an unconnected socket, but the receivers are woken all the same
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** Releases the descriptor; call after the receiver has left (the number could be reused). */
+    void release() {
+        try {
+            Libc.close(fd);
+        } catch (ErrnoException e) {
+            // nothing more to do
+        }
+    }
+
+    /**
+     * A receiving batch, owned by one thread: {@link #BATCH} slots of {@link #MAX_DATAGRAM} bytes, each with
+     * a heap-free {@link ByteBuffer} view and the source address of what it holds.
+     */
+    static final class Receiver {
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment messages = arena.allocate(MMSG_SIZE * BATCH, 8);
+        private final MemorySegment names = arena.allocate(SOCKADDR_SIZE * BATCH, 8);
+        private final MemorySegment iovecs = arena.allocate(IOV_SIZE * BATCH, 8);
+        private final MemorySegment buffers = arena.allocate((long) MAX_DATAGRAM * BATCH, 16);
+        private final MemorySegment state = Libc.allocateCallState(arena);
+        private final ByteBuffer[] views = new ByteBuffer[BATCH];
+        private final InetSocketAddress[] sources = new InetSocketAddress[BATCH];
+        private final byte[] lastName = new byte[(int) SOCKADDR_SIZE];
+        private final byte[] name = new byte[(int) SOCKADDR_SIZE];
+        private InetSocketAddress lastSource;
+
+        Receiver() {
+            for (int i = 0; i < BATCH; i++) {
+                MemorySegment buffer = buffers.asSlice((long) MAX_DATAGRAM * i, MAX_DATAGRAM);
+                iovecs.set(ADDRESS, IOV_SIZE * i, buffer);
+                iovecs.set(JAVA_LONG, IOV_SIZE * i + 8, MAX_DATAGRAM);
+                views[i] = buffer.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+            }
+        }
+
+        /**
+         * Waits for datagrams and takes up to {@link #BATCH} of them.
+         *
+         * @return how many; then {@link #datagram(int)} and {@link #source(int)} describe each. 0 when the
+         *     socket was closed
+         */
+        int receive(UdpSocket socket) throws ErrnoException {
+            for (int i = 0; i < BATCH; i++) {
+                long m = MMSG_SIZE * i;
+                messages.set(ADDRESS, m, names.asSlice(SOCKADDR_SIZE * i, SOCKADDR_SIZE));
+                messages.set(JAVA_INT, m + MSG_NAMELEN_OFFSET, (int) SOCKADDR_SIZE);
+                messages.set(ADDRESS, m + MSG_IOV_OFFSET, iovecs.asSlice(IOV_SIZE * i, IOV_SIZE));
+                messages.set(JAVA_LONG, m + MSG_IOVLEN_OFFSET, 1L);
+                messages.set(ADDRESS, m + 32, MemorySegment.NULL);
+                messages.set(JAVA_LONG, m + 40, 0L);
+                messages.set(JAVA_INT, m + 48, 0);
+            }
+            while (!socket.closed) {
+                int n;
+                try {
+                    n = (int) Libc.recvmmsg$MH.invokeExact(
+                            state, socket.fd, messages, BATCH, Libc.MSG_WAITFORONE, MemorySegment.NULL);
+                } catch (Throwable t) {
+                    throw Libc.unexpected(t);
+                }
+                if (n > 0) {
+                    for (int i = 0; i < n; i++) {
+                        int length = messages.get(JAVA_INT, MMSG_SIZE * i + MSG_LEN_OFFSET);
+                        views[i].clear().limit(length);
+                        sources[i] = decode(i);
+                    }
+                    return n;
+                }
+                if (n == 0 || socket.closed) {
+                    return 0;
+                }
+                int errno = Libc.errno(state);
+                if (errno != Libc.EINTR && errno != Libc.EAGAIN) {
+                    // ICMP errors of earlier sends surface here (ECONNREFUSED…): not fatal for the socket.
+                    if (errno == Libc.EBADF) {
+                        throw new ErrnoException("recvmmsg", errno);
+                    }
+                }
+            }
+            return 0;
+        }
+
+        ByteBuffer datagram(int i) {
+            return views[i];
+        }
+
+        InetSocketAddress source(int i) {
+            return sources[i];
+        }
+
+        /** The source of slot {@code i}; the same object as last time when it is the same peer. */
+        private InetSocketAddress decode(int i) {
+            MemorySegment.copy(names, JAVA_BYTE, SOCKADDR_SIZE * i, name, 0, name.length);
+            if (lastSource != null && Arrays.equals(name, lastName)) {
+                return lastSource;
+            }
+            System.arraycopy(name, 0, lastName, 0, name.length);
+            int port = ((name[2] & 0xff) << 8) | (name[3] & 0xff);
+            byte[] address = Arrays.copyOfRange(name, 8, 24);
+            try {
+                InetAddress inet = Arrays.equals(address, 0, 12, V4_MAPPED_PREFIX, 0, 12)
+                        ? InetAddress.getByAddress(Arrays.copyOfRange(address, 12, 16))
+                        : InetAddress.getByAddress(address);
+                lastSource = new InetSocketAddress(inet, port);
+            } catch (UnknownHostException e) {
+                throw new AssertionError("4 or 16 bytes are always an address", e);
+            }
+            return lastSource;
+        }
+    }
+
+    /** A sending batch, owned by one thread: datagrams are copied in with {@link #add} and go out in one call. */
+    static final class Sender {
+        private final Arena arena = Arena.ofAuto();
+        private final int capacity;
+        private final MemorySegment messages;
+        private final MemorySegment names;
+        private final MemorySegment iovecs;
+        private final MemorySegment buffers;
+        private final MemorySegment state;
+        private int count;
+        private InetSocketAddress lastDestination;
+        private final byte[] lastName = new byte[(int) SOCKADDR_SIZE];
+
+        Sender(int capacity) {
+            this.capacity = capacity;
+            messages = arena.allocate(MMSG_SIZE * capacity, 8);
+            names = arena.allocate(SOCKADDR_SIZE * capacity, 8);
+            iovecs = arena.allocate(IOV_SIZE * capacity, 8);
+            buffers = arena.allocate((long) MAX_DATAGRAM * capacity, 16);
+            state = Libc.allocateCallState(arena);
+            for (int i = 0; i < capacity; i++) {
+                long m = MMSG_SIZE * i;
+                iovecs.set(ADDRESS, IOV_SIZE * i, buffers.asSlice((long) MAX_DATAGRAM * i, MAX_DATAGRAM));
+                messages.set(ADDRESS, m, names.asSlice(SOCKADDR_SIZE * i, SOCKADDR_SIZE));
+                messages.set(JAVA_INT, m + MSG_NAMELEN_OFFSET, (int) SOCKADDR_SIZE);
+                messages.set(ADDRESS, m + MSG_IOV_OFFSET, iovecs.asSlice(IOV_SIZE * i, IOV_SIZE));
+                messages.set(JAVA_LONG, m + MSG_IOVLEN_OFFSET, 1L);
+            }
+        }
+
+        boolean isFull() {
+            return count == capacity;
+        }
+
+        boolean isEmpty() {
+            return count == 0;
+        }
+
+        /** Queues a copy of {@code message[offset, offset+length)} for {@code to}. The batch must not be full. */
+        void add(byte[] message, int offset, int length, InetSocketAddress to) {
+            int i = count++;
+            MemorySegment.copy(message, offset, buffers, JAVA_BYTE, (long) MAX_DATAGRAM * i, length);
+            iovecs.set(JAVA_LONG, IOV_SIZE * i + 8, length);
+            if (to != lastDestination) {
+                encode(to);
+                lastDestination = to;
+            }
+            MemorySegment.copy(lastName, 0, names, JAVA_BYTE, SOCKADDR_SIZE * i, lastName.length);
+        }
+
+        private void encode(InetSocketAddress to) {
+            Arrays.fill(lastName, (byte) 0);
+            lastName[0] = (byte) Libc.AF_INET6; // little-endian sa_family
+            lastName[2] = (byte) (to.getPort() >> 8);
+            lastName[3] = (byte) to.getPort();
+            byte[] address = to.getAddress().getAddress();
+            if (to.getAddress() instanceof Inet4Address) {
+                System.arraycopy(V4_MAPPED_PREFIX, 0, lastName, 8, 12);
+                System.arraycopy(address, 0, lastName, 20, 4);
+            } else {
+                System.arraycopy(address, 0, lastName, 8, 16);
+                if (to.getAddress() instanceof java.net.Inet6Address v6 && v6.getScopeId() != 0) {
+                    ByteBuffer.wrap(lastName, 24, 4)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putInt(v6.getScopeId());
+                }
+            }
+        }
+
+        /**
+         * Sends everything queued (what the kernel refuses, such as to an unreachable address, is lost as on
+         * a wire) and empties the batch.
+         *
+         * @return how many datagrams went out
+         */
+        int flush(UdpSocket socket) {
+            int done = 0;
+            int delivered = 0;
+            try {
+                while (done < count && !socket.closed) {
+                    MemorySegment from = messages.asSlice(MMSG_SIZE * done);
+                    int n = (int) Libc.sendmmsg$MH.invokeExact(state, socket.fd, from, count - done, 0);
+                    if (n > 0) {
+                        done += n;
+                        delivered += n;
+                    } else if (Libc.errno(state) != Libc.EINTR) {
+                        done++; // this one cannot go (no route, …): skip it, send the rest
+                    }
+                }
+            } catch (Throwable t) {
+                throw Libc.unexpected(t);
+            } finally {
+                count = 0;
+            }
+            return delivered;
+        }
+    }
+}
