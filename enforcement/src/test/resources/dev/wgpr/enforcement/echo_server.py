@@ -3,8 +3,9 @@
 # TCP echo on PORT (dual stack, every address); UDP echo on PORT of each ADDRESS, one socket per
 # address, so that a reply leaves from the address the request went to (a wildcard UDP socket would
 # answer from whatever source routing picks, which a connected client drops). With SINKPORT > 0, a
-# TCP listener there with a deep backlog that never accepts: connections to it are established by
-# the kernel alone, so a benchmark can hold thousands of them without a thread each.
+# TCP listener there that accepts and holds connections without a thread each (never reads), so a
+# benchmark can hold thousands.
+import resource
 import socket
 import sys
 import threading
@@ -44,12 +45,24 @@ def serve_udp(address):
         s.sendto(data, peer)
 
 
+def hold(sink):
+    # Accepts and keeps every connection (one thread, no reads), so the accept queue never fills
+    # however many connections a benchmark opens and has destroyed in turn.
+    held = []
+    while True:
+        c, _ = sink.accept()
+        held.append(c)
+
+
 if int(sys.argv[2]) > 0:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     sink = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     sink.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     sink.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sink.bind(("::", int(sys.argv[2])))
-    sink.listen(65535)  # capped at net.core.somaxconn (4096)
+    sink.listen(4096)
+    threading.Thread(target=hold, args=(sink,), daemon=True).start()
 
 for address in sys.argv[3:]:
     threading.Thread(target=serve_udp, args=(address,), daemon=True).start()

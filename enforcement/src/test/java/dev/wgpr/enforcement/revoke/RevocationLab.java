@@ -24,7 +24,7 @@ import java.util.TreeMap;
  * The revocation tests' world: a lab namespace "client" whose stand-in tunnel device (a veth) leads
  * to a namespace "server" holding the internal addresses 10.20.1.1, 10.20.2.1, fd10:20::1 and
  * fd10:20::2, each with a TCP and UDP echo service on {@link #ECHO_PORT} and {@link #ECHO_PORT_2},
- * and a never-accepting TCP listener on {@link #SINK_PORT}. So an app's connection to an internal
+ * and a TCP listener on {@link #SINK_PORT} that accepts and holds connections without a thread each. So an app's connection to an internal
  * destination is really established and really answers. Enforcement is attached at the real cgroup2
  * root under a unique instance name and judges only the client namespace. Nothing leaves the lab.
  */
