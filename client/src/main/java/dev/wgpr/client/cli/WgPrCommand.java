@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
             DownCommand.class,
             StatusCommand.class,
             RunCommand.class,
+            EventsCommand.class,
             CheckCommand.class,
             DeviceCommand.class,
             DoctorCommand.class,
