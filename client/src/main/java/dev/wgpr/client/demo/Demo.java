@@ -146,7 +146,9 @@ public final class Demo {
         if (!up.ok()) {
             throw new DemoException("wg-pr up failed, so the story ends here (output above)");
         }
-        show("wg-pr status", wgPr("status"));
+        say("Its routes: the internal prefixes into the tunnel, and a host route that keeps the gateway itself\n"
+                + "on the underlay. The default route is untouched: the Internet goes out as before.");
+        show("ip route", client(List.of("ip", "route")));
 
         heading(2, "An authorized app reaches the intranet");
         say("wg-pr run starts curl in the cgroup of app \"curl\"; the kernel lets it through the tunnel.");
@@ -183,7 +185,12 @@ public final class Demo {
         heading(5, "Revoke a grant with reload");
         String revocation = revoke(intranet);
 
-        heading(6, "The tunnel, as wg sees it");
+        heading(6, "Status, and the tunnel as wg sees it");
+        say("""
+                wg-pr status: the peer's handshake and transfer, the routes, the app and its grants, and the
+                enforcement layer with its counters (deny_no_app counts the denial of step 3).
+                """);
+        show("wg-pr status", wgPr("status"));
         say("""
                 wg-pr's userspace WireGuard speaks the same UAPI as wireguard-go, so the standard wg tool
                 shows it; the handshake is with the real wireguard-go on the server.
@@ -324,6 +331,8 @@ public final class Demo {
 
     private void printKept() {
         String client = lab.namespace("client");
+        // From a checkout the launcher is ./wg-pr, not on PATH: the wg-pr script says where it is.
+        String self = System.getenv().getOrDefault("WG_PR_SELF", "wg-pr");
         out.println();
         out.println("The lab is kept (--keep). To explore it:");
         out.println("  nsenter --net=/run/netns/" + client + " bash     # a shell on the client");
@@ -332,7 +341,7 @@ public final class Demo {
                 "  wg-pr status; wg-pr events --follow; wg-pr run --app curl -- curl http://" + DemoLab.INTRANET + "/");
         out.println("Other namespaces: " + lab.namespace("server") + " (wireguard-go " + lab.serverIface + "), "
                 + lab.namespace("router") + ", " + lab.namespace("inet") + " (ip netns exec NAME bash)");
-        out.println("To remove it: wg-pr demo --clean");
+        out.println("To remove it: " + self + " demo --clean");
         lab = null;
         out.flush();
     }
