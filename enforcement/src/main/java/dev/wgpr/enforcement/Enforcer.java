@@ -92,6 +92,7 @@ public final class Enforcer implements AutoCloseable {
     private boolean pinDirectoryCreated;
     private Policy policy;
     private long generation;
+    private long switchNanos;
     private boolean closed;
 
     private Enforcer(Config config, BpfObject object) {
@@ -243,6 +244,7 @@ public final class Enforcer implements AutoCloseable {
                         BpfMap.BPF_NOEXIST);
             }
             // The one switch: the outer map now refers to the new trie, and holds it.
+            switchNanos = System.nanoTime();
             object.map("generations").update(KernelLayout.u32(0), KernelLayout.u32(trie.fd()), BpfMap.BPF_ANY);
         } catch (IOException e) {
             if (e instanceof BpfException bpf) {
@@ -260,6 +262,16 @@ public final class Enforcer implements AutoCloseable {
 
     public synchronized long generation() {
         return generation;
+    }
+
+    /**
+     * {@link System#nanoTime()} just before the last {@link #publish}'s switch (the outer map update)
+     * began: the earliest instant the new generation can decide. For the revocation figures; the update
+     * itself returns only after an RCU grace period (the kernel waits for programs still holding the
+     * old trie), so "publish returned" is much later than "new attempts are judged by the new policy".
+     */
+    public synchronized long lastSwitchNanos() {
+        return switchNanos;
     }
 
     /** The counters, summed over CPUs. */

@@ -37,6 +37,7 @@ final class Libmnl {
 
     // <linux/netlink.h>
     static final int NETLINK_ROUTE = 0;
+    static final int NETLINK_SOCK_DIAG = 4;
     static final int NETLINK_GENERIC = 16;
     static final short NLM_F_REQUEST = 0x1;
     static final short NLM_F_MULTI = 0x2;
@@ -109,6 +110,53 @@ final class Libmnl {
     static final byte CTRL_CMD_GETFAMILY = 3;
     static final short CTRL_ATTR_FAMILY_ID = 1;
     static final short CTRL_ATTR_FAMILY_NAME = 2;
+
+    // <linux/sock_diag.h>, <linux/inet_diag.h>
+    static final short SOCK_DIAG_BY_FAMILY = 20;
+    static final short SOCK_DESTROY = 21;
+    static final short INET_DIAG_REQ_BYTECODE = 1;
+    static final int INET_DIAG_CGROUP_ID = 21;
+    static final byte INET_DIAG_BC_JMP = 1;
+    static final byte INET_DIAG_BC_CGROUP_COND = 13;
+    /** {@code struct inet_diag_bc_op {u8 code; u8 yes; u16 no;}}: 4 bytes, arguments follow. */
+    static final int INET_DIAG_BC_OP_SIZE = 4;
+
+    /**
+     * {@code struct inet_diag_sockid}: 48 bytes. Ports and addresses in network order; an IPv4 socket
+     * uses the first 4 bytes of each address; the cookie is opaque (two u32 as the kernel saved them).
+     */
+    static final StructLayout INET_DIAG_SOCKID = MemoryLayout.structLayout(
+                    JAVA_SHORT.withName("idiag_sport"),
+                    JAVA_SHORT.withName("idiag_dport"),
+                    MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("idiag_src"),
+                    MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("idiag_dst"),
+                    JAVA_INT.withName("idiag_if"),
+                    MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("idiag_cookie"))
+            .withName("inet_diag_sockid");
+
+    /** {@code struct inet_diag_req_v2}: 56 bytes, the request of a dump and of {@code SOCK_DESTROY}. */
+    static final StructLayout INET_DIAG_REQ_V2 = MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("sdiag_family"),
+                    JAVA_BYTE.withName("sdiag_protocol"),
+                    JAVA_BYTE.withName("idiag_ext"),
+                    JAVA_BYTE.withName("pad"),
+                    JAVA_INT.withName("idiag_states"),
+                    INET_DIAG_SOCKID.withName("id"))
+            .withName("inet_diag_req_v2");
+
+    /** {@code struct inet_diag_msg}: 72 bytes, one dumped socket; attributes follow. */
+    static final StructLayout INET_DIAG_MSG = MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("idiag_family"),
+                    JAVA_BYTE.withName("idiag_state"),
+                    JAVA_BYTE.withName("idiag_timer"),
+                    JAVA_BYTE.withName("idiag_retrans"),
+                    INET_DIAG_SOCKID.withName("id"),
+                    JAVA_INT.withName("idiag_expires"),
+                    JAVA_INT.withName("idiag_rqueue"),
+                    JAVA_INT.withName("idiag_wqueue"),
+                    JAVA_INT.withName("idiag_uid"),
+                    JAVA_INT.withName("idiag_inode"))
+            .withName("inet_diag_msg");
 
     /** {@code struct nlmsghdr}: 16 bytes. */
     static final StructLayout NLMSGHDR = MemoryLayout.structLayout(
