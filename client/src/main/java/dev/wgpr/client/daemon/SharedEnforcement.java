@@ -9,6 +9,8 @@ import dev.wgpr.enforcement.Hook;
 import dev.wgpr.enforcement.Policy;
 import dev.wgpr.enforcement.bpf.BpfException;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.revoke.RevocationReport;
+import dev.wgpr.enforcement.revoke.SocketRevoker;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -46,7 +48,6 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private Map<String, Pieces.TunnelPolicy> tunnels = Map.of();
     private Enforcer enforcer;
     private Thread drainer;
-    private long generationsPublished;
 
     SharedEnforcement(Instance instance, long netnsCookie, EventLog events, PrintStream log) {
         this.instance = instance;
@@ -111,10 +112,33 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             return;
         }
         Policy policy = compile(copy);
-        started().publish(policy);
-        generationsPublished++;
+        Enforcer e = started();
+        Policy previous = e.policy();
+        e.publish(policy);
         tunnels = copy;
+        revokeWhatIsNoLongerAllowed(previous, policy);
         closeIfUnused();
+    }
+
+    /**
+     * Closes the apps' open connections the new generation denies (sock_diag SOCK_DESTROY), so a
+     * grant that went away ends what it allowed, not only new attempts. A failure is logged: the
+     * hooks deny new attempts either way.
+     */
+    private void revokeWhatIsNoLongerAllowed(Policy previous, Policy next) {
+        if (previous == null || appCgroups.isEmpty()) {
+            return;
+        }
+        Map<AppId, Path> cgroups = new LinkedHashMap<>();
+        appCgroups.forEach((app, cgroup) -> cgroups.put(appIds.get(app), cgroup));
+        try (SocketRevoker revoker = SocketRevoker.open()) {
+            RevocationReport report = revoker.revoke(previous, next, cgroups);
+            if (report.matched() > 0 || !report.complete()) {
+                log.println("wg-pr daemon: revocation: " + report.summary());
+            }
+        } catch (IOException | RuntimeException failure) {
+            log.println("wg-pr daemon: revoking connections the new policy denies: " + failure.getMessage());
+        }
     }
 
     /** Closes the enforcer whatever holds it (the daemon's orderly stop). */

@@ -62,6 +62,15 @@ class EndToEndTest {
         assertTrue(net.connect(Who.ROOT, TunnelLab.INTERNET_V4).connected(), "root keeps the Internet");
 
         String events = awaitEvents("\"uid\":65534", "\"uid\":0");
+        Process follow = net.cli().start("events", "--follow", "--json");
+        try {
+            DaemonTesting.awaitOutput(follow, "\"uid\":65534", Duration.ofSeconds(10)); // the log so far
+            assertTrue(net.connect(Who.NOBODY, "10.20.7.7").denied());
+            DaemonTesting.awaitOutput(follow, "\"destination\":\"10.20.7.7\"", Duration.ofSeconds(10));
+        } finally {
+            follow.destroy();
+            follow.waitFor();
+        }
         assertTrue(events.contains("\"destination\":\"10.20.0.10\",\"port\":8080,\"protocol\":\"tcp\""), events);
         assertTrue(events.contains("\"peer\":\"" + net.iface + "/gw\""), events);
 
