@@ -35,6 +35,8 @@ public final class Demo {
     private final Key clientKey = Key.generatePrivate();
     private DemoLab lab;
     private Thread hook;
+    /** Set by Ctrl-C: the story's thread runs on until the JVM halts, but says nothing more. */
+    private volatile boolean interrupted;
 
     /** What the story showed, for the caller (and the test) to judge. */
     public record Outcome(
@@ -108,11 +110,18 @@ public final class Demo {
         }
     }
 
-    private synchronized void removeOnExit() {
-        if (lab != null && !keep) {
-            out.println("\nwg-pr demo: interrupted; removing the lab");
-            out.flush();
-            lab.remove();
+    private void removeOnExit() {
+        interrupted = true;
+        synchronized (this) {
+            if (lab != null && !keep) {
+                out.println("\n\nwg-pr demo: interrupted; removing the lab ...");
+                out.flush();
+                List<String> failures = lab.remove();
+                out.println(
+                        failures.isEmpty() ? "Done: nothing of the lab is left." : "Clean-up problems: " + failures);
+                out.flush();
+                lab = null;
+            }
         }
     }
 
@@ -303,6 +312,9 @@ public final class Demo {
 
     private List<String> cleanUp() {
         synchronized (this) {
+            if (lab == null) {
+                return List.of(); // removed by the shutdown hook
+            }
             out.println();
             out.println("Removing the lab (namespaces, wg-pr daemon, BPF pins, cgroups, sockets) ...");
             out.flush();
@@ -347,23 +359,35 @@ public final class Demo {
     }
 
     private void title(String text) {
+        if (interrupted) {
+            return;
+        }
         out.println(text);
         out.println("=".repeat(text.length()));
         out.println();
     }
 
     private void heading(int n, String text) {
+        if (interrupted) {
+            return;
+        }
         out.println();
         out.println("── " + n + ". " + text + " " + "─".repeat(Math.max(3, 70 - text.length())));
         out.flush();
     }
 
     private void say(String text) {
+        if (interrupted) {
+            return;
+        }
         out.println(text.stripTrailing());
         out.flush();
     }
 
     private void show(String command, Result result) {
+        if (interrupted) {
+            return;
+        }
         out.println("client# " + command);
         for (String line : result.output().stripTrailing().split("\n", -1)) {
             out.println("    " + line);

@@ -221,6 +221,9 @@ final class DemoLab {
 
     /** Starts a lab process with its output in {@code NAME.log}, and records its pid for clean-up. */
     private Process start(String name, List<String> command) throws IOException {
+        if (shell.isClosed()) {
+            throw new DemoException("interrupted");
+        }
         Path log = state.resolve(name + ".log");
         Process process = new ProcessBuilder(command)
                 .directory(state.toFile())
@@ -262,13 +265,15 @@ final class DemoLab {
      * cgroups, and the state directory. Goes on past failures and returns them.
      */
     List<String> remove() {
+        shell.close();
         List<String> failures = new ArrayList<>();
         step(failures, "stop the wg-pr daemon", this::stopDaemon);
         step(failures, "stop the lab's processes", this::stopProcesses);
         for (String role : ROLES) {
             step(failures, "delete namespace " + namespace(role), () -> {
                 if (Files.exists(Path.of("/run/netns", namespace(role)))) {
-                    Shell.Result result = shell.run("ip", "netns", "delete", namespace(role));
+                    Shell.Result result = new Shell(Path.of(System.getProperty("java.io.tmpdir")))
+                            .run("ip", "netns", "delete", namespace(role));
                     if (!result.ok()) {
                         throw new IOException(result.output().strip());
                     }

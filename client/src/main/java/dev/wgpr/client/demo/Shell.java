@@ -23,13 +23,42 @@ final class Shell {
     }
 
     private final Path scratch;
+    private volatile boolean closed;
+    private volatile Process current;
 
     Shell(Path scratch) {
         this.scratch = scratch;
     }
 
+    /**
+     * From now on no command starts: the lab is being removed (Ctrl-C), and the story's thread, which
+     * runs on until the JVM halts, must not start anything that outlives the removal.
+     */
+    void close() {
+        closed = true;
+        Process running = current;
+        if (running != null) {
+            // Ours, by handle: e.g. a `wg-pr up` half way, which must not go on after the removal.
+            running.destroy();
+            try {
+                if (!running.waitFor(5, TimeUnit.SECONDS)) {
+                    running.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
     /** Runs {@code command} with a time limit; a command that overruns is killed and reported. */
     Result run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+        if (closed) {
+            throw new DemoException("interrupted");
+        }
         Files.createDirectories(scratch);
         Path output = Files.createTempFile(scratch, "output-", ".txt");
         try {
@@ -39,6 +68,7 @@ final class Shell {
                     .redirectOutput(output.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
+            current = process;
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor();
@@ -50,6 +80,7 @@ final class Shell {
             }
             return new Result(command, process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
         } finally {
+            current = null;
             Files.deleteIfExists(output);
         }
     }
