@@ -149,14 +149,19 @@ public final class Demo {
                 routes 10.99.0.1 and 10.99.10.0/24 into the tunnel, and only the app "curl" may use
                 them, for TCP ports 80 and 8080. Everything else may not.
                 """);
-        show("cat " + config.getFileName(), new Result(List.of(), 0, Files.readString(config)));
+        out.println(config + ":");
+        printIndented(Files.readString(config));
         Result up = wgPr("up", config.toString());
         show("wg-pr up " + config.getFileName(), up);
         if (!up.ok()) {
             throw new DemoException("wg-pr up failed, so the story ends here (output above)");
         }
-        say("Its routes: the internal prefixes into the tunnel, and a host route that keeps the gateway itself\n"
-                + "on the underlay. The default route is untouched: the Internet goes out as before.");
+        say("""
+                Its routes: the internal prefixes into the tunnel, each with an "unreachable" twin of worse
+                metric (should the tunnel vanish, internal traffic fails instead of leaking out through the
+                LAN), and a host route that keeps the gateway itself on the underlay. The default route is
+                untouched: the Internet goes out as before.
+                """);
         show("ip route", client(List.of("ip", "route")));
 
         heading(2, "An authorized app reaches the intranet");
@@ -389,13 +394,18 @@ public final class Demo {
             return;
         }
         out.println("client# " + command);
-        for (String line : result.output().stripTrailing().split("\n", -1)) {
-            out.println("    " + line);
-        }
+        printIndented(result.output());
         if (!result.ok()) {
             out.println("    (exit status " + result.exit() + ")");
         }
+        out.println();
         out.flush();
+    }
+
+    private void printIndented(String text) {
+        for (String line : text.stripTrailing().split("\n", -1)) {
+            out.println(line.isEmpty() ? "" : "    " + line);
+        }
     }
 
     /** {@code wg-pr demo --clean}: removes every lab a kept or interrupted run left on this machine. */
