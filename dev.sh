@@ -50,7 +50,7 @@ MSG
 
 build() {
   echo "==> building with $JAVA_HOME"
-  mvn -B -q --no-transfer-progress -DskipTests package
+  mvn -B -q --no-transfer-progress -Dstyle.color=never -DskipTests package
 }
 
 cmd=${1:-build}
