@@ -76,7 +76,9 @@ final class StatusCommand implements Callable<Integer> {
         Map<String, Object> daemon = map(status.get("daemon"));
         out.println("instance " + status.get("instance") + ": daemon pid " + daemon.get("pid") + ", running since "
                 + daemon.get("started"));
-        map(daemon.get("pieces")).forEach((piece, state) -> row(out, "", piece, state));
+        for (String found : strings(daemon.get("foundAtStart"))) {
+            row(out, "", "at start", found);
+        }
         List<Object> tunnels = list(status.get("tunnels"));
         if (tunnels.isEmpty()) {
             out.println();
@@ -115,6 +117,8 @@ final class StatusCommand implements Callable<Integer> {
                 }
                 row(out, "    ", "allowed ips", String.join(", ", strings(peer.get("allowedIPs"))));
             }
+            Map<String, Object> device = map(tunnel.get("device"));
+            device.forEach((key, value) -> row(out, "  ", key, value));
             Object routing = tunnel.get("routing");
             if (routing == null) {
                 row(out, "  ", "routes", "none installed");

@@ -17,6 +17,8 @@ import java.util.Map;
  *   then, on the same connection:
  * → {"v":1,"op":"signal","signal":15}        (any number of times; forwarded to the app)
  *                                            ← {"v":1,"event":"exit","status":42}  or  {…,"signal":9}
+ * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0}  (root)
+ *   with "follow":true, then each new deny   ← {"v":1,"event":"deny","seq":7,"time":…,"pid":…,…}
  * errors                                     ← {"v":1,"ok":false,"error":KIND,"message":"…"}
  * </pre>
  *
@@ -36,6 +38,7 @@ public final class Protocol {
     public static final String DOWN = "down";
     public static final String RUN = "run";
     public static final String SIGNAL = "signal";
+    public static final String EVENTS = "events";
 
     public static final String PERMISSION = "permission";
     public static final String BAD_REQUEST = "bad-request";

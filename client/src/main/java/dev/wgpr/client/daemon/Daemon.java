@@ -8,6 +8,8 @@ import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.enforcement.Enforcer;
+import dev.wgpr.enforcement.NetnsCookie;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -45,8 +47,9 @@ public final class Daemon {
     private final Instance instance;
     private final LaunchPolicy launchPolicy;
     private final Pieces pieces;
-    private final AppCgroups cgroups;
     private final Tunnels tunnels;
+    private final EventLog events;
+    private final long netnsCookie;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final UnixSocket listener;
@@ -67,19 +70,20 @@ public final class Daemon {
     private Daemon(
             Instance instance,
             Options options,
-            Pieces pieces,
+            long netnsCookie,
             FileChannel lockChannel,
             FileLock lock,
             UnixSocket listener) {
         this.instance = instance;
         this.launchPolicy = new LaunchPolicy(options.launchGroup());
-        this.pieces = pieces;
-        this.cgroups = new AppCgroups(instance);
-        this.tunnels = new Tunnels(pieces, cgroups);
+        this.log = System.err;
+        this.netnsCookie = netnsCookie;
+        this.events = new EventLog();
+        this.pieces = Pieces.available(instance, netnsCookie, events, log);
+        this.tunnels = new Tunnels(pieces, instance);
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.listener = listener;
-        this.log = System.err;
     }
 
     /**
@@ -100,7 +104,10 @@ public final class Daemon {
                     + readPid(instance).map(pid -> " (pid " + pid + ")").orElse(""));
         }
         UnixSocket listener;
+        long netnsCookie;
         try {
+            // The daemon's threads all live in the namespace it was started in: its tunnels' namespace.
+            netnsCookie = NetnsCookie.ofCurrentThread();
             Files.deleteIfExists(instance.controlSocket());
             listener = UnixSocket.listen(instance.controlSocket(), 64);
             Files.setPosixFilePermissions(instance.controlSocket(), PosixFilePermissions.fromString("rw-rw-rw-"));
@@ -110,18 +117,20 @@ public final class Daemon {
             lockChannel.close();
             throw e;
         }
-        Daemon daemon = new Daemon(instance, options, Pieces.available(instance), lockChannel, lock, listener);
+        Daemon daemon = new Daemon(instance, options, netnsCookie, lockChannel, lock, listener);
         daemon.cleanUpAfterCrash();
         Thread.ofPlatform().name("control-accept").daemon().start(daemon::acceptLoop);
         return daemon;
     }
 
     /**
-     * Removes what a crashed daemon of this instance left behind (its tagged routes), and remembers it
-     * for {@code status}.
+     * Removes what a crashed daemon of this instance left behind, and remembers it for {@code status}:
+     * its tagged routes (fail-closed unreachable routes, bypass host routes), its pinned BPF programs
+     * and maps (still enforcing), its app cgroups, and the UAPI sockets of its interfaces (the TUN
+     * interfaces themselves went with its process).
      */
     private void cleanUpAfterCrash() {
-        if (pieces.routes().orElse(null) instanceof KernelRoutes routes) {
+        if (pieces.routes() instanceof KernelRoutes routes) {
             try {
                 for (String route : routes.removeStale()) {
                     foundAtStart.add("removed stale route " + route);
@@ -130,6 +139,44 @@ public final class Daemon {
                 foundAtStart.add("could not look for stale routes: " + e.getMessage());
             }
         }
+        try {
+            Enforcer.Config config = SharedEnforcement.config(instance, netnsCookie);
+            Path pins = config.bpffs().resolve(instance.name());
+            Path cgroups = config.cgroup2().resolve(instance.name());
+            List<String> found = new ArrayList<>();
+            if (Files.isDirectory(pins)) {
+                try (var files = Files.list(pins)) {
+                    found.add("pinned BPF objects " + pins + " ("
+                            + String.join(
+                                    ", ",
+                                    files.map(f -> f.getFileName().toString())
+                                            .sorted()
+                                            .toList()) + ")");
+                }
+            }
+            if (Files.isDirectory(cgroups)) {
+                try (var dirs = Files.list(cgroups)) {
+                    found.add("app cgroups " + cgroups + " ("
+                            + String.join(
+                                    ", ",
+                                    dirs.filter(Files::isDirectory)
+                                            .map(d -> d.getFileName().toString())
+                                            .sorted()
+                                            .toList())
+                            + ")");
+                }
+            }
+            if (!found.isEmpty()) {
+                Enforcer.removePinned(config);
+                found.forEach(what -> foundAtStart.add("removed stale " + what));
+            }
+        } catch (IOException | RuntimeException e) {
+            foundAtStart.add("could not remove stale enforcement: " + e.getMessage());
+        }
+        for (String iface : StaleInterfaces.recorded(instance)) {
+            foundAtStart.add(StaleInterfaces.cleanUp(iface));
+        }
+        StaleInterfaces.forgetAll(instance);
         foundAtStart.forEach(line -> log.println("wg-pr daemon: " + line));
     }
 
@@ -154,10 +201,8 @@ public final class Daemon {
             listener.shutdown();
             listener.close();
             List<String> failures = new ArrayList<>(tunnels.downAll());
-            try {
-                cgroups.removeSubtreeIfUnused();
-            } catch (IOException e) {
-                failures.add(e.getMessage());
+            if (pieces.enforcement() instanceof SharedEnforcement enforcement) {
+                failures.addAll(enforcement.shutdown());
             }
             failures.forEach(failure -> log.println("wg-pr daemon: " + failure));
             removeRuntimeFiles(failures.isEmpty());
@@ -245,6 +290,11 @@ public final class Daemon {
                 run(connection, caller, request, message.fds());
                 return;
             }
+            if (Protocol.EVENTS.equals(op)) {
+                closeAll(message.fds());
+                events(connection, caller, request);
+                return;
+            }
             closeAll(message.fds());
             reply(connection, handle(caller, op, request));
         } catch (EOFException e) {
@@ -323,17 +373,59 @@ public final class Daemon {
         daemon.put("pid", ProcessHandle.current().pid());
         daemon.put("started", started.toString());
         daemon.put("launchGroup", launchPolicy.group());
-        daemon.put("pieces", pieces.describe());
+        daemon.put("netnsCookie", netnsCookie);
         daemon.put("foundAtStart", List.copyOf(foundAtStart));
         reply.put("daemon", daemon);
         reply.put("tunnels", tunnels.status());
-        reply.put(
-                "enforcement",
-                pieces.enforcement()
-                        .map(Pieces.EnforcementLayer::status)
-                        .orElse(Map.of("state", "not available yet (branch policy)")));
+        reply.put("enforcement", pieces.enforcement().status());
         reply.put("running", List.copyOf(running.values()));
         return reply;
+    }
+
+    /**
+     * {@code events}: the deny events in the log; with {@code "follow": true} the connection stays
+     * open and each new event follows as one {@code {"event":"deny",…}} message, until the caller goes
+     * away or the daemon stops. Root only: events name other users' processes.
+     */
+    private void events(UnixSocket connection, PeerCredentials caller, Map<String, Object> request) throws IOException {
+        if (!caller.isRoot()) {
+            reply(
+                    connection,
+                    Protocol.error(
+                            Protocol.PERMISSION,
+                            "only root may read deny events (you are uid " + Integer.toUnsignedString(caller.uid())
+                                    + ")"));
+            return;
+        }
+        List<Map<String, Object>> recent = events.after(0);
+        Map<String, Object> reply = Protocol.ok();
+        reply.put("events", recent);
+        reply.put("dropped", events.dropped());
+        reply(connection, reply);
+        if (!Boolean.TRUE.equals(request.get("follow"))) {
+            return;
+        }
+        long seen = recent.isEmpty() ? events.latest() : (Long) recent.getLast().get("seq");
+        try {
+            while (!isStopping()) {
+                for (Map<String, Object> event : events.await(seen, 1000)) {
+                    Map<String, Object> message = new LinkedHashMap<>();
+                    message.put("v", Protocol.VERSION);
+                    message.put("event", "deny");
+                    message.putAll(event);
+                    reply(connection, message);
+                    seen = (Long) event.get("seq");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ErrnoException e) {
+            // the follower went away
+        }
+    }
+
+    private synchronized boolean isStopping() {
+        return stopping;
     }
 
     /** {@code run}: the connection stays open for signals until the app ends. */

@@ -1,6 +1,7 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.routes.BypassDecision;
@@ -8,6 +9,8 @@ import dev.wgpr.routes.RouteTag;
 import dev.wgpr.routes.TunnelRouting;
 import dev.wgpr.routes.netlink.InterfaceAddress;
 import dev.wgpr.routes.netlink.Route;
+import dev.wgpr.routes.netlink.RouteLookup;
+import dev.wgpr.routes.netlink.RouteType;
 import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -58,7 +61,7 @@ final class KernelRoutes implements Pieces.RouteInstaller {
                     config.iface().mtu(),
                     tag);
             TunnelRouting.Setup setup = TunnelRouting.up(rtnl, request);
-            List<IpPrefix> exclusions = exclusions(rtnl, setup);
+            List<IpPrefix> exclusions = exclusions(rtnl, setup, tag);
             return new Installed(rtnl, setup, exclusions);
         } catch (IOException | RuntimeException e) {
             rtnl.close();
@@ -67,34 +70,55 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     }
 
     /**
-     * What routing keeps out of the tunnel inside its prefixes: the bypass host routes, and every more
-     * specific route in the main tables that does not lead into the tunnel (the LAN, for one).
+     * What routing keeps out of the tunnel inside its prefixes, read from the kernel after the routes
+     * are in: the bypass host routes, and every route of the main and local tables inside (or equal
+     * to) a tunnel prefix that is not ours and that the kernel, asked as {@code ip route get} does,
+     * does not resolve into the tunnel: the LAN, the machine's own and loopback addresses, another
+     * interface's more specific routes.
      */
-    private static List<IpPrefix> exclusions(RtNetlink rtnl, TunnelRouting.Setup setup) throws IOException {
+    private static List<IpPrefix> exclusions(RtNetlink rtnl, TunnelRouting.Setup setup, RouteTag tag)
+            throws IOException {
         List<IpPrefix> internal = setup.preview().plan().tunnelPrefixes();
         int tunnel = setup.preview().tunnel().index();
         List<IpPrefix> exclusions = new ArrayList<>();
         for (BypassDecision decision : setup.preview().bypass()) {
-            decision.hostRoute().ifPresent(route -> exclusions.add(route.destination()));
+            decision.hostRoute()
+                    .map(Route::destination)
+                    .filter(d -> !exclusions.contains(d))
+                    .ifPresent(exclusions::add);
         }
-        for (Route route : rtnl.mainRoutes()) {
-            if (route.interfaceIndex() == tunnel || exclusions.contains(route.destination())) {
+        List<Route> candidates = new ArrayList<>(rtnl.mainRoutes());
+        candidates.addAll(rtnl.routes(true, Route.LOCAL_TABLE));
+        candidates.addAll(rtnl.routes(false, Route.LOCAL_TABLE));
+        for (Route route : candidates) {
+            IpPrefix destination = route.destination();
+            if (route.interfaceIndex() == tunnel || tag.owns(route) || exclusions.contains(destination)) {
                 continue;
             }
-            boolean inside = internal.stream()
-                    .anyMatch(prefix -> prefix.contains(route.destination())
-                            && route.destination().length() > prefix.length());
-            if (inside) {
-                exclusions.add(route.destination());
+            boolean inside = internal.stream().anyMatch(prefix -> prefix.contains(destination));
+            if (!inside) {
+                continue;
+            }
+            if (!leadsIntoTunnel(rtnl, destination, tunnel)) {
+                exclusions.add(destination);
             }
         }
         return exclusions;
     }
 
+    private static boolean leadsIntoTunnel(RtNetlink rtnl, IpPrefix destination, int tunnel) {
+        try {
+            RouteLookup lookup = rtnl.lookup(destination.address());
+            return lookup.reachable() && lookup.interfaceIndex() == tunnel && lookup.type() != RouteType.LOCAL;
+        } catch (ErrnoException e) {
+            return false; // e.g. a multicast or broadcast address the kernel will not route: not the tunnel
+        }
+    }
+
     private record Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions)
             implements Pieces.Routing {
         @Override
-        public List<IpPrefix> internal() {
+        public List<IpPrefix> routed() {
             return setup.preview().plan().tunnelPrefixes();
         }
 

@@ -2,34 +2,28 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.policy.Grant;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * The modules the up pipeline drives, each behind the smallest interface the daemon needs, so that
- * each is wired in one place ({@link #available()}) as it lands on main. A piece that has not landed
- * is absent, and {@code up} fails at its stage with "not available yet" after undoing the stages
- * before it; nothing pretends to work.
+ * The modules the up pipeline drives, each behind the smallest interface the daemon needs, wired in
+ * one place ({@link #available}): the userspace device (tunnel/), routing (routes/) and the shared
+ * enforcement layer (enforcement/).
  */
-record Pieces(
-        Optional<TunnelDevices> devices, Optional<RouteInstaller> routes, Optional<EnforcementLayer> enforcement) {
+record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enforcement) {
 
-    /** What this build has: the routes module; the device and enforcement are not on main yet. */
-    static Pieces available(Instance instance) {
-        return new Pieces(Optional.empty(), Optional.of(new KernelRoutes(instance)), Optional.empty());
-    }
-
-    /** In words for {@code status}: each piece and whether this build has it. */
-    Map<String, Object> describe() {
-        Map<String, Object> pieces = new java.util.LinkedHashMap<>();
-        pieces.put("device", devices.isPresent() ? "available" : "not available yet (branch device)");
-        pieces.put("routes", routes.isPresent() ? "available" : "not available yet (branch routes)");
-        pieces.put("enforcement", enforcement.isPresent() ? "available" : "not available yet (branch policy)");
-        return pieces;
+    /** The real pieces, working in the daemon's network namespace. */
+    static Pieces available(Instance instance, long netnsCookie, EventLog events, PrintStream log) {
+        return new Pieces(
+                new DeviceStage(),
+                new KernelRoutes(instance),
+                new SharedEnforcement(instance, netnsCookie, events, log));
     }
 
     /** The tunnel interface: userspace WireGuard on TUN (tunnel/ module). */
@@ -41,8 +35,11 @@ record Pieces(
     interface Device extends AutoCloseable {
         String interfaceName();
 
-        /** Per peer: public key, endpoint, latest handshake, transfer, allowed IPs. */
+        /** Per peer: public key, current endpoint, latest handshake, transfer. */
         List<Map<String, Object>> peers();
+
+        /** Listen port, UAPI socket, drop counters. */
+        Map<String, Object> status();
 
         @Override
         void close() throws IOException;
@@ -54,9 +51,10 @@ record Pieces(
     }
 
     interface Routing extends AutoCloseable {
-        /** The prefixes routed into the tunnel, and the more specific ones routing keeps out of it. */
-        List<IpPrefix> internal();
+        /** The prefixes routed into the tunnel. */
+        List<IpPrefix> routed();
 
+        /** The prefixes inside {@link #routed()} that the kernel sends elsewhere (LAN, local, bypass). */
         List<IpPrefix> exclusions();
 
         /** Routes installed and the bypass decisions with their reasons. */
@@ -68,22 +66,31 @@ record Pieces(
 
     /** The shared enforcement layer (enforcement/ module): one policy for every tunnel of the instance. */
     interface EnforcementLayer {
+        /** The cgroup of {@code app}, made (and enforcement started) if no tunnel holds it yet. */
+        Path acquireApp(String app) throws IOException;
+
+        /** Drops a reference to {@code app}'s cgroup; the last one removes it. */
+        void releaseApp(String app) throws IOException;
+
         /** Publishes the policy for {@code tunnels} (all tunnels now up) atomically. */
         void publish(Map<String, TunnelPolicy> tunnels) throws IOException;
 
         Map<String, Object> status();
     }
 
-    /** One tunnel's share of the policy: the internal set from its routes, and its apps' cgroups. */
+    /**
+     * One tunnel's share of the policy.
+     *
+     * @param internal each internal prefix and the name of the peer it belongs to
+     * @param exclusions prefixes inside {@code internal} that routing sends elsewhere
+     * @param grants each app's grants
+     */
     record TunnelPolicy(
-            TunnelConfig config,
-            List<IpPrefix> internal,
-            List<IpPrefix> exclusions,
-            Map<String, java.nio.file.Path> appCgroups) {
+            String tunnel, Map<IpPrefix, String> internal, List<IpPrefix> exclusions, Map<String, List<Grant>> grants) {
         TunnelPolicy {
-            internal = List.copyOf(internal);
+            internal = Map.copyOf(internal);
             exclusions = List.copyOf(exclusions);
-            appCgroups = Map.copyOf(appCgroups);
+            grants = Map.copyOf(grants);
         }
     }
 }

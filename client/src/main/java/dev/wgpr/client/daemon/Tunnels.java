@@ -21,16 +21,28 @@ import java.util.stream.Collectors;
 
 /**
  * The tunnels one daemon holds, by interface name, and the up pipeline (DESIGN's data flow):
- * resolve endpoint names → tunnel device → addresses, MTU, link up and routes → app cgroups →
- * compile and publish the policy → ready. Each stage registers its undo in the tunnel's {@link
- * Rollback} as soon as it succeeds; a failing stage unwinds the earlier ones, last first.
  *
- * <p>Ups and downs are serialized: the enforcement layer's policy is one for all tunnels.
+ * <ol>
+ *   <li>resolve endpoint names;
+ *   <li>device: the WireGuard interface with keys, port and peers, and its UAPI socket;
+ *   <li>guard: a first policy generation with the tunnel's routed prefixes internal and no
+ *       exclusions, published before any route exists, so no unauthorized process ever sees the
+ *       tunnel's routes unguarded (at worst its LAN is denied for the moment of {@code up});
+ *   <li>app cgroups (owned by the enforcement layer);
+ *   <li>routes: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes;
+ *   <li>policy: the exact internal set, with the exclusions read back from the kernel's routes;
+ * </ol>
+ *
+ * Each stage registers its undo in the tunnel's {@link Rollback} as soon as it succeeds; a failing
+ * stage unwinds the earlier ones, last first, and {@code down} unwinds them all: routes go before the
+ * policy that guards them. Ups and downs are serialized: the policy is one for all tunnels.
  */
 final class Tunnels {
     private final Pieces pieces;
-    private final AppCgroups cgroups;
+    private final Instance instance;
     private final Map<String, Active> active = new LinkedHashMap<>();
+    /** Each tunnel's share of the published policy, guard or exact. */
+    private final Map<String, Pieces.TunnelPolicy> published = new LinkedHashMap<>();
 
     /** A tunnel that is up. */
     private static final class Active {
@@ -51,9 +63,9 @@ final class Tunnels {
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
     record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
 
-    Tunnels(Pieces pieces, AppCgroups cgroups) {
+    Tunnels(Pieces pieces, Instance instance) {
         this.pieces = pieces;
-        this.cgroups = cgroups;
+        this.instance = instance;
     }
 
     /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
@@ -67,30 +79,13 @@ final class Tunnels {
         Active tunnel = new Active(config);
         try {
             resolveEndpoints(tunnel);
-            Pieces.Device device = pieces.devices()
-                    .orElseThrow(() -> UpFailedException.notAvailable("The userspace WireGuard device", "device"))
-                    .create(config, tunnel.endpoints);
-            tunnel.device = Optional.of(device);
-            tunnel.rollback.add("interface " + device.interfaceName(), device::close);
-
-            List<InetAddress> endpoints = tunnel.endpoints.values().stream()
-                    .map(InetSocketAddress::getAddress)
-                    .toList();
-            Pieces.Routing routing = pieces.routes()
-                    .orElseThrow(() -> UpFailedException.notAvailable("Routing (addresses, MTU, routes)", "routes"))
-                    .install(config, device.interfaceName(), endpoints);
-            tunnel.routing = Optional.of(routing);
-            tunnel.rollback.add("routes of " + name, routing::close);
-
-            Pieces.EnforcementLayer enforcement = pieces.enforcement()
-                    .orElseThrow(() -> UpFailedException.notAvailable("Enforcement (the BPF programs)", "policy"));
+            createDevice(tunnel);
+            publishGuard(tunnel);
             acquireAppCgroups(tunnel);
+            installRoutes(tunnel);
+            publishExact(tunnel);
             active.put(name, tunnel);
-            tunnel.rollback.add("policy of " + name, () -> {
-                active.remove(name);
-                enforcement.publish(policies());
-            });
-            enforcement.publish(policies());
+            tunnel.rollback.add("tunnel " + name + " listed", () -> active.remove(name));
             return name;
         } catch (UpFailedException e) {
             throw withUndoFailures(e, tunnel);
@@ -100,10 +95,50 @@ final class Tunnels {
         }
     }
 
+    private void createDevice(Active tunnel) throws IOException {
+        Pieces.Device device = pieces.devices().create(tunnel.config, tunnel.endpoints);
+        tunnel.device = Optional.of(device);
+        String iface = device.interfaceName();
+        tunnel.rollback.add("interface " + iface, () -> {
+            device.close();
+            StaleInterfaces.forget(instance, iface);
+        });
+        StaleInterfaces.record(instance, iface);
+    }
+
+    private void publishGuard(Active tunnel) throws IOException {
+        String name = tunnel.config.iface().name();
+        tunnel.rollback.add("policy of " + name, () -> {
+            published.remove(name);
+            pieces.enforcement().publish(Map.copyOf(published));
+        });
+        published.put(
+                name,
+                InternalSet.policy(tunnel.config, tunnel.config.routePlan().tunnelPrefixes(), List.of()));
+        pieces.enforcement().publish(Map.copyOf(published));
+    }
+
+    private void installRoutes(Active tunnel) throws IOException {
+        String iface = tunnel.device.orElseThrow().interfaceName();
+        List<InetAddress> endpoints = tunnel.endpoints.values().stream()
+                .map(InetSocketAddress::getAddress)
+                .toList();
+        Pieces.Routing routing = pieces.routes().install(tunnel.config, iface, endpoints);
+        tunnel.routing = Optional.of(routing);
+        tunnel.rollback.add("routes of " + iface, routing::close);
+    }
+
+    private void publishExact(Active tunnel) throws IOException {
+        Pieces.Routing routing = tunnel.routing.orElseThrow();
+        published.put(
+                tunnel.config.iface().name(),
+                InternalSet.policy(tunnel.config, routing.routed(), routing.exclusions()));
+        pieces.enforcement().publish(Map.copyOf(published));
+    }
+
     /**
      * Registers a config's apps for {@code wg-pr run} without any network piece: for the launcher's
-     * tests while the device, routes and policy modules are not on main. Nothing grants such an app any
-     * network access; it only gets its cgroup.
+     * tests. Nothing grants such an app any network access; it only gets its cgroup.
      */
     synchronized void addWithoutNetwork(TunnelConfig config) throws IOException {
         Active tunnel = new Active(config);
@@ -128,6 +163,7 @@ final class Tunnels {
         }
         List<String> failures = tunnel.rollback.unwind();
         active.remove(name);
+        published.remove(name);
         return failures;
     }
 
@@ -210,6 +246,7 @@ final class Tunnels {
                 peers.add(p);
             }
             s.put("peers", peers);
+            s.put("device", t.device.map(Pieces.Device::status).orElse(null));
             s.put("routing", t.routing.map(Pieces.Routing::status).orElse(null));
             List<Map<String, Object>> apps = new ArrayList<>();
             for (PeerConfig peer : t.config.peers()) {
@@ -235,25 +272,14 @@ final class Tunnels {
         return active.isEmpty();
     }
 
-    private Map<String, Pieces.TunnelPolicy> policies() {
-        Map<String, Pieces.TunnelPolicy> policies = new LinkedHashMap<>();
-        active.forEach((name, t) -> {
-            if (t.network && t.routing.isPresent()) {
-                Pieces.Routing routing = t.routing.get();
-                policies.put(
-                        name,
-                        new Pieces.TunnelPolicy(t.config, routing.internal(), routing.exclusions(), t.appCgroups));
-            }
-        });
-        return policies;
-    }
-
     private void acquireAppCgroups(Active tunnel) throws IOException {
         for (PeerConfig peer : tunnel.config.peers()) {
             for (AppConfig app : peer.allowedApps()) {
-                Path cgroup = cgroups.acquire(app.name());
+                Path cgroup = pieces.enforcement().acquireApp(app.name());
                 tunnel.appCgroups.put(app.name(), cgroup);
-                tunnel.rollback.add("cgroup of app " + app.name(), () -> cgroups.release(app.name()));
+                tunnel.rollback.add(
+                        "cgroup of app " + app.name(),
+                        () -> pieces.enforcement().releaseApp(app.name()));
             }
         }
     }

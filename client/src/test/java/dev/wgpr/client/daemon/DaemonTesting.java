@@ -73,30 +73,42 @@ final class DaemonTesting {
     }
 
     /** How to run the CLI: as whom, with what environment and stdin. */
-    record Cli(Instance instance, int uid, int gid, Map<String, String> environment, String stdin) {
+    record Cli(Instance instance, int uid, int gid, Map<String, String> environment, String stdin, String netns) {
         static Cli root(Instance instance) {
-            return new Cli(instance, 0, 0, Map.of(), "");
+            return new Cli(instance, 0, 0, Map.of(), "", null);
         }
 
         static Cli nobody(Instance instance) {
-            return new Cli(instance, NOBODY, NOBODY, Map.of(), "");
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null);
         }
 
         Cli as(int newUid, int newGid) {
-            return new Cli(instance, newUid, newGid, environment, stdin);
+            return new Cli(instance, newUid, newGid, environment, stdin, netns);
         }
 
         Cli withEnvironment(Map<String, String> variables) {
-            return new Cli(instance, uid, gid, variables, stdin);
+            return new Cli(instance, uid, gid, variables, stdin, netns);
         }
 
         Cli withStdin(String text) {
-            return new Cli(instance, uid, gid, environment, text);
+            return new Cli(instance, uid, gid, environment, text, netns);
+        }
+
+        /**
+         * The CLI (and so a daemon it starts) in network namespace {@code name}, entered with {@code
+         * nsenter --net} only: unlike {@code ip netns exec} it keeps the mounts, so the cgroup2 and
+         * bpffs mounts stay where they are.
+         */
+        Cli inNetns(String name) {
+            return new Cli(instance, uid, gid, environment, stdin, name);
         }
 
         /** Starts {@code wg-pr --instance I ARGS}; stdout and stderr go to files read by {@link #finish}. */
         Process start(String... args) throws IOException {
             List<String> command = new ArrayList<>();
+            if (netns != null) {
+                command.addAll(List.of("nsenter", "--net=/run/netns/" + netns, "--"));
+            }
             if (uid != 0) {
                 command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
             }
@@ -172,7 +184,7 @@ final class DaemonTesting {
 
     /**
      * Removes all an instance may have left: its daemon (SIGTERM by pid, then SIGKILL), runtime
-     * directory and cgroup subtree. Safe to call when nothing is left.
+     * directory, pinned BPF objects and cgroup subtree. Safe to call when nothing is left.
      */
     static void cleanUp(Instance instance) throws Exception {
         long pid = daemonPid(instance);
@@ -187,6 +199,8 @@ final class DaemonTesting {
             });
         }
         deleteTree(instance.runtimeDirectory());
+        dev.wgpr.enforcement.Enforcer.removePinned(new dev.wgpr.enforcement.Enforcer.Config(
+                instance.name(), cgroup2(), cgroup2(), Path.of("/sys/fs/bpf"), 1));
         Path subtree = instance.cgroupSubtree(cgroup2());
         if (Files.isDirectory(subtree)) {
             try (Stream<Path> apps = Files.list(subtree)) {

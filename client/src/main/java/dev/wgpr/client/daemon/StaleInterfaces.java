@@ -1,0 +1,79 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.routes.netlink.RtNetlink;
+import dev.wgpr.tunnel.uapi.UapiServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Which interfaces a daemon has up, recorded as {@code iface.NAME} files in the runtime directory, so
+ * that the next daemon of the instance can tell what a crashed one left: its TUN interfaces (gone with
+ * its process, unless something else holds them) and their UAPI sockets.
+ */
+final class StaleInterfaces {
+    private static final String PREFIX = "iface.";
+
+    private StaleInterfaces() {}
+
+    static void record(Instance instance, String iface) throws IOException {
+        Files.writeString(instance.runtimeDirectory().resolve(PREFIX + iface), iface + "\n");
+    }
+
+    static void forget(Instance instance, String iface) throws IOException {
+        Files.deleteIfExists(instance.runtimeDirectory().resolve(PREFIX + iface));
+    }
+
+    static List<String> recorded(Instance instance) {
+        try (var files = Files.list(instance.runtimeDirectory())) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.startsWith(PREFIX))
+                    .map(n -> n.substring(PREFIX.length()))
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    static void forgetAll(Instance instance) {
+        for (String iface : recorded(instance)) {
+            try {
+                forget(instance, iface);
+            } catch (IOException e) {
+                // reported by the next start again
+            }
+        }
+    }
+
+    /** Looks at what is left of {@code iface} and removes its dead UAPI socket; says what it found. */
+    static String cleanUp(String iface) {
+        StringBuilder found = new StringBuilder("interface " + iface + " of a crashed daemon: ");
+        try (RtNetlink rtnl = RtNetlink.open()) {
+            found.append(
+                    rtnl.link(iface).isPresent()
+                            ? "still exists (held by another process; left alone)"
+                            : "gone (a TUN interface ends with its process)");
+        } catch (ErrnoException e) {
+            found.append("cannot look: ").append(e.getMessage());
+        }
+        Path socket = UapiServer.DEFAULT_SOCKET_DIR.resolve(iface + ".sock");
+        if (Files.exists(socket)) {
+            try {
+                UnixSocket.connect(socket).close();
+                found.append("; its UAPI socket is served by another process");
+            } catch (ErrnoException e) {
+                try {
+                    Files.deleteIfExists(socket);
+                    found.append("; removed its dead UAPI socket ").append(socket);
+                } catch (IOException delete) {
+                    found.append("; cannot remove its dead UAPI socket: ").append(delete.getMessage());
+                }
+            }
+        }
+        return found.toString();
+    }
+}

@@ -1,0 +1,278 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.client.daemon.TunnelLab.Attempt;
+import dev.wgpr.client.daemon.TunnelLab.Who;
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.LabProcess;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code wg-pr up} for real: the daemon in a lab's client namespace, wireguard-go as the server,
+ * real routes, real BPF enforcement at the cgroup2 root judging only the client namespace.
+ */
+@RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
+class EndToEndTest {
+    private static final String ALLOWED = "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"";
+    private static final String BYPASS = "198.51.100.10 via 192.168.10.1";
+
+    private TunnelLab net;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    @Test
+    void perPrefixOnlyTheAppReachesInternalServicesEveryoneKeepsTheInternetAndDownRestoresEverything(NetnsLab lab)
+            throws Exception {
+        net = TunnelLab.routed(lab);
+        String before = net.snapshot();
+
+        Result up = net.up(net.config("per-prefix", ALLOWED, null));
+        assertEquals(0, up.exitCode(), up::toString);
+
+        assertTrue(net.client.ip("route").contains(BYPASS), "bypass host route:\n" + net.client.ip("route"));
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the app reaches the service (v4)");
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V6).connected(), "the app reaches the service (v6)");
+        Attempt nobody = net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4);
+        assertTrue(nobody.denied(), "nobody is denied: " + nobody);
+        Attempt root = net.connect(Who.ROOT, TunnelLab.INTERNAL_V4);
+        assertTrue(root.denied(), "root outside any app is denied: " + root);
+        assertTrue(net.connect(Who.ROOT, TunnelLab.INTERNAL_V6).denied(), "and over IPv6");
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected(), "nobody keeps the Internet");
+        assertTrue(net.connect(Who.ROOT, TunnelLab.INTERNET_V4).connected(), "root keeps the Internet");
+
+        String events = awaitEvents("\"uid\":65534", "\"uid\":0");
+        Process follow = net.cli().start("events", "--follow", "--json");
+        try {
+            DaemonTesting.awaitOutput(follow, "\"uid\":65534", Duration.ofSeconds(10)); // the log so far
+            assertTrue(net.connect(Who.NOBODY, "10.20.7.7").denied());
+            DaemonTesting.awaitOutput(follow, "\"destination\":\"10.20.7.7\"", Duration.ofSeconds(10));
+        } finally {
+            follow.destroy();
+            follow.waitFor();
+        }
+        assertTrue(events.contains("\"destination\":\"10.20.0.10\",\"port\":8080,\"protocol\":\"tcp\""), events);
+        assertTrue(events.contains("\"peer\":\"" + net.iface + "/gw\""), events);
+
+        Result status = net.cli().run("status", "--json");
+        assertTrue(status.out().contains("\"latestHandshake\":\"20"), "a handshake happened: " + status);
+        assertTrue(status.out().contains("reached through the default route"), "bypass reason: " + status);
+        assertTrue(status.out().contains("\"deny_no_app\":"), "deny counters: " + status);
+        assertTrue(net.client.run("wg", "show", net.iface).contains("latest handshake"), "wg show works");
+
+        net.down();
+        assertEquals(before, net.snapshot(), "routes, rules and links are as before up");
+        assertEquals(List.of(), net.leftovers(), "no pins, no cgroups");
+    }
+
+    @Test
+    void diSemiDefaultThroughARouterKeepsTheLanAndDeniesTheRestToOthers(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        net.listen(net.router, "192.168.10.1");
+        String before = net.snapshot();
+
+        Result up = net.up(net.config("di-semi-default", "\"0.0.0.0/0\", \"fd10:8::1/128\", \"fd10:20::/32\"", null));
+        assertEquals(0, up.exitCode(), up::toString);
+
+        String routes = net.client.ip("route");
+        assertTrue(
+                routes.contains("0.0.0.0/1 dev " + net.iface) && routes.contains("128.0.0.0/1 dev " + net.iface),
+                routes);
+        assertTrue(routes.contains(BYPASS), routes);
+        assertTrue(
+                routes.contains("default via 192.168.10.1 dev eth0 \n"), "the default route is untouched: " + routes);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the app reaches the service");
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).denied());
+        assertTrue(net.connect(Who.ROOT, TunnelLab.INTERNAL_V4).denied());
+        // Under 0.0.0.0/1 + 128.0.0.0/1 the Internet host is routed into the tunnel: internal, too.
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).denied());
+        // The LAN is a more specific route: not internal.
+        assertTrue(net.connect(Who.NOBODY, "192.168.10.1").connected(), "nobody reaches the LAN");
+
+        net.down();
+        assertEquals(before, net.snapshot());
+        assertEquals(List.of(), net.leftovers());
+    }
+
+    @Test
+    void aServerOnTheLanGetsNoBypassRouteAndTheTunnelWorksWithDiSemiDefault(NetnsLab lab) throws Exception {
+        net = TunnelLab.onLan(lab);
+        net.listen(net.serverNs, "192.168.20.10");
+        String before = net.snapshot();
+
+        Result up = net.up(net.config("di-semi-default", "\"0.0.0.0/0\"", null));
+        assertEquals(0, up.exitCode(), up::toString);
+
+        String routes = net.client.ip("route");
+        assertFalse(routes.contains("192.168.20.10"), "no bypass route for an on-link server: " + routes);
+        Result status = net.cli().run("status", "--json");
+        assertTrue(status.out().contains("\"hostRoute\":null"), status::toString);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the app reaches the service");
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).denied());
+        assertTrue(net.connect(Who.NOBODY, "192.168.20.10").connected(), "the server's LAN address is not internal");
+
+        net.down();
+        assertEquals(before, net.snapshot());
+    }
+
+    @Test
+    void anEndpointInsideAllowedIpsIsKeptOnTheUnderlay(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        String before = net.snapshot();
+
+        Result up = net.up(net.config("per-prefix", ALLOWED + ", \"198.51.100.0/24\"", null));
+        assertEquals(0, up.exitCode(), up::toString);
+
+        assertTrue(net.client.ip("route").contains(BYPASS), net.client.ip("route"));
+        assertTrue(
+                net.client.routeGet("198.51.100.10").contains("via 192.168.10.1"), "the server stays on the underlay");
+        assertTrue(net.client.routeGet("198.51.100.20").contains("dev " + net.iface), "its neighbours are internal");
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "no routing loop: the tunnel works");
+        Result status = net.cli().run("status", "--json");
+        assertTrue(status.out().contains("\"exclusions\":[\"198.51.100.10/32\""), status::toString);
+
+        net.down();
+        assertEquals(before, net.snapshot());
+    }
+
+    @Test
+    void afterKill9NothingLeavesForInternalPrefixesAndTheNextUpCleansUp(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        String before = net.snapshot();
+        Path config = net.config("per-prefix", ALLOWED, null);
+        assertEquals(0, net.up(config).exitCode());
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected());
+        String lanPort = net.client
+                .ip("-o", "link", "show", "type", "veth")
+                .split(":")[1]
+                .strip()
+                .split("@")[0];
+        Path capture = lab.scratchDir().resolve("lan.pcap");
+        LabProcess tcpdump = net.client.start(
+                "tcpdump", "-i", lanPort, "-n", "-U", "-w", capture.toString(), "net 10.20.0.0/16 or net 10.8.0.0/24");
+        awaitCaptureStarted(tcpdump);
+
+        long pid = DaemonTesting.daemonPid(net.instance);
+        ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
+        net.client.run("kill", "-9", Long.toString(pid));
+        daemon.onExit().get(20, TimeUnit.SECONDS);
+        awaitLinkGone();
+
+        // Outside the app: still denied by the pinned programs.
+        assertTrue(net.connect(Who.ROOT, TunnelLab.INTERNAL_V4).denied(), "pinned enforcement outlives the daemon");
+        // Inside the app's cgroup: allowed, but the unreachable routes stop it at once.
+        Path procs = net.instance.cgroupSubtree(DaemonTesting.cgroup2()).resolve("probe/cgroup.procs");
+        for (int i = 0; i < 5; i++) {
+            Attempt inApp = net.inClient(List.of(
+                    "timeout",
+                    "10",
+                    "/bin/bash",
+                    "-c",
+                    "echo $$ > " + procs + " && exec 3<>/dev/tcp/" + TunnelLab.INTERNAL_V4 + "/8080"));
+            assertTrue(inApp.exit() != 0 && inApp.err().contains("No route to host"), inApp.toString());
+            assertFalse(net.client.ping(TunnelLab.INTERNAL_V4), "ping fails too");
+        }
+        assertTrue(net.client.ping("192.168.10.1"), "the LAN itself still works");
+        tcpdump.stop();
+        String seen = net.client.run("tcpdump", "-n", "-r", capture.toString());
+        assertEquals("", seen.strip(), "nothing for an internal prefix left through the LAN");
+
+        Result up = net.up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+        Result status = net.cli().run("status", "--json");
+        assertTrue(status.out().contains("removed stale route unreachable 10.20.0.0/16"), status::toString);
+        assertTrue(status.out().contains("removed stale pinned BPF objects"), status::toString);
+        assertTrue(status.out().contains("removed stale app cgroups"), status::toString);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the new up works");
+        net.down();
+        assertEquals(before, net.snapshot());
+        assertEquals(List.of(), net.leftovers());
+    }
+
+    @Test
+    void aFailedUpSaysWhyAndLeavesNothingBehind(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        String before = net.snapshot();
+
+        Result bad = net.up(net.config("per-prefix", "\"10.20.0.0/33\"", null));
+        assertEquals(2, bad.exitCode(), bad::toString);
+        assertTrue(bad.err().contains(".toml:"), "file and line named: " + bad);
+
+        Path unresolvable = net.config("per-prefix", ALLOWED, null);
+        Files.writeString(
+                unresolvable,
+                Files.readString(unresolvable).replace("198.51.100.10:51820", "no-such-host.invalid:51820"));
+        Result noName = net.up(unresolvable);
+        assertEquals(1, noName.exitCode(), noName::toString);
+        assertTrue(noName.err().contains("cannot resolve the endpoint name no-such-host.invalid"), noName::toString);
+        assertEquals(before, net.snapshot());
+        assertEquals(List.of(), net.leftovers());
+
+        // A failure in the middle of the pipeline: the interface name is taken.
+        net.client.ip("link", "add", net.iface, "type", "veth", "peer", "name", net.iface + "p");
+        String withDummy = net.snapshot();
+        Result taken = net.up(net.config("per-prefix", ALLOWED, null));
+        assertEquals(1, taken.exitCode(), taken::toString);
+        assertTrue(taken.err().contains(net.iface), taken::toString);
+        assertEquals(withDummy, net.snapshot());
+        assertEquals(List.of(), net.leftovers());
+        Result status = net.cli().run("status", "--json");
+        assertTrue(status.out().contains("\"tunnels\":[]"), status::toString);
+    }
+
+    /** The deny events so far, as JSON lines, once each of {@code expected} appears in them. */
+    private String awaitEvents(String... expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            Result events = net.cli().run("events", "--json");
+            assertEquals(0, events.exitCode(), events::toString);
+            if (List.of(expected).stream().allMatch(events.out()::contains)) {
+                return events.out();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no events with " + List.of(expected) + " in:\n" + events.out());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static void awaitCaptureStarted(LabProcess tcpdump) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!tcpdump.output().contains("listening on")) {
+            if (System.nanoTime() > deadline || !tcpdump.isAlive()) {
+                throw new AssertionError("tcpdump did not start: " + tcpdump.output());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private void awaitLinkGone() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (net.client.ip("link").contains(net.iface)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the TUN interface outlived the daemon");
+            }
+            Thread.sleep(20);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.wgpr.client.daemon.DaemonTesting.Cli;
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.lab.Namespace;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.Topologies;
+import dev.wgpr.testing.lab.WireGuardGoPeer;
+import dev.wgpr.tunnel.crypto.Key;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One end-to-end setup: a lab topology, wireguard-go as the server (tunnel 10.8.0.1 / fd10:8::1, the
+ * internal services 10.20.0.10 and fd10:20::10 on its loopback, TCP port 8080, each answering
+ * "hello"), the Internet host answering on 203.0.113.20:8080, and the client namespace where {@code
+ * wg-pr} runs as instance {@link #instance} with a unique tunnel interface {@link #iface}.
+ */
+final class TunnelLab {
+    static final String INTERNAL_V4 = "10.20.0.10";
+    static final String INTERNAL_V6 = "fd10:20::10";
+    static final String INTERNET_V4 = "203.0.113.20";
+    static final int PORT = 8080;
+
+    final NetnsLab lab;
+    final Namespace client;
+    final Namespace router;
+    final Namespace serverNs;
+    final Namespace internet;
+    final String serverUnderlay;
+    final WireGuardGoPeer server;
+    final Key clientKey = Key.generatePrivate();
+    final Instance instance = DaemonTesting.uniqueInstance();
+    final String iface;
+    private final List<ServerSocket> listeners = new ArrayList<>();
+
+    private TunnelLab(
+            NetnsLab lab, Namespace client, Namespace router, Namespace server, Namespace internet, String underlay) {
+        this.lab = lab;
+        this.client = client;
+        this.router = router;
+        this.serverNs = server;
+        this.internet = internet;
+        this.serverUnderlay = underlay;
+        this.iface = lab.interfaceName("wgc");
+        this.server = WireGuardGoPeer.start(server)
+                .listenPort(51820)
+                .address("10.8.0.1/24", "fd10:8::1/64")
+                .up();
+        server.address("lo", INTERNAL_V4 + "/32", INTERNAL_V6 + "/128");
+        this.server.peer(clientKey.publicKey().toBase64(), null, "10.8.0.2/32", "fd10:8::2/128");
+        listen(server, INTERNAL_V4);
+        listen(server, INTERNAL_V6);
+        listen(internet, INTERNET_V4);
+    }
+
+    /** The server behind a router (Topologies.routed). */
+    static TunnelLab routed(NetnsLab lab) {
+        Topologies.Routed net = Topologies.routed(lab);
+        return new TunnelLab(
+                lab, net.client(), net.router(), net.server(), net.internet(), Topologies.Routed.SERVER_V4);
+    }
+
+    /** The server on the client's own LAN (Topologies.onLan). */
+    static TunnelLab onLan(NetnsLab lab) {
+        Topologies.OnLan net = Topologies.onLan(lab);
+        return new TunnelLab(lab, net.client(), net.router(), net.server(), net.internet(), Topologies.OnLan.SERVER_V4);
+    }
+
+    /** A TCP service on {@code address}:{@link #PORT} in {@code ns} that answers "hello" to anyone. */
+    void listen(Namespace ns, String address) {
+        ServerSocket socket = ns.call(() -> {
+            ServerSocket s = new ServerSocket();
+            s.bind(new InetSocketAddress(address, PORT));
+            return s;
+        });
+        listeners.add(socket);
+        Thread.ofPlatform().daemon().name("hello-" + address).start(() -> {
+            while (!socket.isClosed()) {
+                try (Socket connection = socket.accept();
+                        OutputStream out = connection.getOutputStream()) {
+                    out.write("hello\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // closed, or the client went away
+                }
+            }
+        });
+    }
+
+    /**
+     * The client's config: peer "gw" (the server) with {@code allowedIPs}; app "probe" with {@code
+     * allow} grants (all of allowedIPs when null).
+     */
+    Path config(String routeMode, String allowedIPs, String allow) throws IOException {
+        String toml = """
+                [interface]
+                name = "%s"
+                privateKey = "%s"
+                address = ["10.8.0.2/32", "fd10:8::2/128"]
+                routeMode = "%s"
+
+                [[peer]]
+                name = "gw"
+                publicKey = "%s"
+                endpoint = "%s:51820"
+                allowedIPs = [%s]
+                persistentKeepalive = 25
+
+                [[peer.allowedApps]]
+                name = "probe"
+                %s
+                """.formatted(
+                        iface,
+                        clientKey.toBase64(),
+                        routeMode,
+                        server.publicKey(),
+                        serverUnderlay,
+                        allowedIPs,
+                        allow == null ? "" : "allow = [" + allow + "]");
+        Path file = DaemonTesting.scratch().resolve(iface + "-" + routeMode + ".toml");
+        Files.writeString(file, toml);
+        return file;
+    }
+
+    /** The wg-pr CLI as root in the client namespace (a daemon it starts runs there). */
+    Cli cli() {
+        return Cli.root(instance).inNetns(client.name());
+    }
+
+    Result up(Path config) throws Exception {
+        return cli().run("up", config.toString());
+    }
+
+    /** Who tries to connect. */
+    enum Who {
+        /** Root, in no app's cgroup. */
+        ROOT,
+        /** uid 65534, in no app's cgroup. */
+        NOBODY,
+        /** App "probe", started with {@code wg-pr run} by root. */
+        APP
+    }
+
+    /** What one connection attempt printed: "hello" on success, else the error. */
+    record Attempt(int exit, String out, String err) {
+        boolean connected() {
+            return exit == 0 && out.contains("hello");
+        }
+
+        boolean denied() {
+            return exit != 0 && err.contains("Operation not permitted");
+        }
+    }
+
+    /** A TCP connection from the client namespace to {@code address}:{@link #PORT}, made by {@code who}. */
+    Attempt connect(Who who, String address) throws Exception {
+        String script = "exec 3<>/dev/tcp/" + address + "/" + PORT + " && head -c 5 <&3";
+        List<String> command = new ArrayList<>(List.of("timeout", "10", "/bin/bash", "-c", script));
+        switch (who) {
+            case ROOT -> {
+                return inClient(command);
+            }
+            case NOBODY -> {
+                command.addAll(0, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+                return inClient(command);
+            }
+            case APP -> {
+                List<String> run = new ArrayList<>(List.of("run", "--app", "probe", "--"));
+                run.addAll(command);
+                Result r = cli().run(run.toArray(String[]::new));
+                return new Attempt(r.exitCode(), r.out(), r.err());
+            }
+        }
+        throw new AssertionError(who);
+    }
+
+    /**
+     * Runs {@code command} in the client namespace through {@code nsenter --net}, which (unlike {@code
+     * ip netns exec}) keeps the host's mounts: the cgroup2 tree stays visible.
+     */
+    Attempt inClient(List<String> command) throws Exception {
+        List<String> full = new ArrayList<>(List.of("nsenter", "--net=/run/netns/" + client.name(), "--"));
+        full.addAll(command);
+        Path out = Files.createTempFile(lab.scratchDir(), "out-", ".txt");
+        Path err = Files.createTempFile(lab.scratchDir(), "err-", ".txt");
+        Process process = new ProcessBuilder(full)
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .start();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(full + " did not finish in 30 s");
+        }
+        return new Attempt(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /** What the client namespace's routing and links look like, to compare before and after. */
+    String snapshot() {
+        return String.join(
+                "\n---\n",
+                client.ip("route"),
+                client.ip("-6", "route"),
+                client.ip("rule"),
+                client.ip("-6", "rule"),
+                client.ip("link"));
+    }
+
+    /** The pin directory and cgroup subtree of the instance, if any is left. */
+    List<Path> leftovers() throws IOException {
+        List<Path> left = new ArrayList<>();
+        for (Path path : List.of(instance.bpfPinDirectory(), instance.cgroupSubtree(DaemonTesting.cgroup2()))) {
+            if (Files.exists(path)) {
+                left.add(path);
+            }
+        }
+        return left;
+    }
+
+    /** {@code wg-pr down}, required to succeed. */
+    void down() throws Exception {
+        Result down = cli().run("down", iface);
+        assertEquals(0, down.exitCode(), down::toString);
+    }
+
+    /** Stops the daemon, the listeners, and removes what the instance left; the lab removes the rest. */
+    void close() throws Exception {
+        for (ServerSocket socket : listeners) {
+            socket.close();
+        }
+        DaemonTesting.cleanUp(instance);
+    }
+}
