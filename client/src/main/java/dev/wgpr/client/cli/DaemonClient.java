@@ -83,6 +83,13 @@ final class DaemonClient {
      */
     static void ensureRunning(Instance instance, Optional<String> launchGroup, List<Path> configDirectories)
             throws DaemonException {
+        ensureRunning(instance, launchGroup, configDirectories, true);
+    }
+
+    /** As above; {@code lockdown} false starts it with {@code --no-lockdown}. */
+    static void ensureRunning(
+            Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown)
+            throws DaemonException {
         if (call(instance, Protocol.request(Protocol.PING)).isPresent()) {
             return;
         }
@@ -91,7 +98,8 @@ final class DaemonClient {
         try {
             Files.createDirectories(instance.runtimeDirectory());
             Files.setPosixFilePermissions(instance.runtimeDirectory(), PosixFilePermissions.fromString("rwxr-xr-x"));
-            ProcessBuilder builder = new ProcessBuilder(daemonCommand(instance, launchGroup, configDirectories));
+            ProcessBuilder builder =
+                    new ProcessBuilder(daemonCommand(instance, launchGroup, configDirectories, lockdown));
             builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -123,7 +131,7 @@ final class DaemonClient {
 
     /** This JVM again, on this class path, running {@code wg-pr daemon} in the foreground of its own session. */
     private static List<String> daemonCommand(
-            Instance instance, Optional<String> launchGroup, List<Path> configDirectories) {
+            Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown) {
         String java = ProcessHandle.current()
                 .info()
                 .command()
@@ -143,6 +151,9 @@ final class DaemonClient {
         launchGroup.ifPresent(group -> command.addAll(List.of("--launch-group", group)));
         for (Path dir : configDirectories) {
             command.addAll(List.of("--config-dir", dir.toString()));
+        }
+        if (!lockdown) {
+            command.add("--no-lockdown");
         }
         return command;
     }

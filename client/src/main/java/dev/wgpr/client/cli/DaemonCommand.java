@@ -85,7 +85,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         if (!foreground) {
             try {
-                DaemonClient.ensureRunning(instance, launchGroup, configDirectories);
+                DaemonClient.ensureRunning(instance, launchGroup, configDirectories, !noLockdown);
                 return 0;
             } catch (DaemonClient.DaemonException e) {
                 err.println("wg-pr daemon: " + e.getMessage());

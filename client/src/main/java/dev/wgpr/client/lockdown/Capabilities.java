@@ -51,6 +51,7 @@ public final class Capabilities {
         "checkpoint_restore"
     };
 
+    public static final int DAC_OVERRIDE = 1;
     public static final int NET_BIND_SERVICE = 10;
     public static final int NET_ADMIN = 12;
     public static final int PERFMON = 38;

@@ -151,15 +151,25 @@ public final class Lockdown {
                 UAPI_DIRECTORY,
                 R | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE,
                 "UAPI sockets for `wg show`"));
-        return new LockdownPlan(
-                instance.runtimeDirectory(),
-                Set.of(Capabilities.NET_ADMIN, Capabilities.NET_BIND_SERVICE, Capabilities.BPF, Capabilities.PERFMON),
-                rules,
-                OPEN_FILES_LIMIT,
-                FILE_SIZE_LIMIT);
+        Set<Integer> capabilities = new java.util.TreeSet<>(
+                Set.of(Capabilities.NET_ADMIN, Capabilities.NET_BIND_SERVICE, Capabilities.BPF, Capabilities.PERFMON));
+        if (cgroup2RootIsReadOnlyForItsOwner()) {
+            // Some hosts mount the cgroup2 root r-xr-xr-x: root makes its directories there only
+            // through CAP_DAC_OVERRIDE. Landlock still confines where that override can act.
+            capabilities.add(Capabilities.DAC_OVERRIDE);
+        }
+        return new LockdownPlan(instance.runtimeDirectory(), capabilities, rules, OPEN_FILES_LIMIT, FILE_SIZE_LIMIT);
     }
 
     static final Path UAPI_DIRECTORY = Path.of("/run/wireguard");
+
+    /** Whether the cgroup2 root lacks the owner's write bit, so root needs CAP_DAC_OVERRIDE to make app cgroups. */
+    public static boolean cgroup2RootIsReadOnlyForItsOwner() throws IOException {
+        Optional<Cgroup2Mount> mount = Cgroup2Mount.find();
+        return mount.isPresent()
+                && !Files.getPosixFilePermissions(mount.get().path())
+                        .contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
 
     /**
      * Applies {@code plan} to the calling thread and the process, and execs {@code argv} (with {@code
