@@ -658,7 +658,12 @@ public class Report {
                     cgroup-matching configuration of the same policy (13 % faster in its two-machine WireGuard \
                     setup). Here both run on one machine, on a lab namespace's connects to an internal \
                     prefix, without a tunnel; tunnel throughput with many parallel flows under each kind of \
-                    enforcement is not measured yet.
+                    enforcement is not measured yet. "no enforcement" and "nftables" use one connecting \
+                    process (the table is loaded only for its batches), "wg-pr" another one in the app's \
+                    cgroup; wg-pr at or above "no enforcement" means the hook's cost (a few hundred ns in \
+                    the kernel, see the hook-cost table) is below what wall-clock connects/s resolve on this \
+                    shared machine, not that the hook speeds connects up. The nftables ruleset is kept next \
+                    to the raw outputs (`ruleset.nft`).
 
                     """);
             List<Double> x = ratio.get("wg-pr / nftables");
