@@ -149,8 +149,13 @@ public final class Lockdown {
                 "removing the emptied state directory at stop (empty directories only)"));
         rules.add(new LockdownPlan.Rule(
                 UAPI_DIRECTORY,
-                R | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE,
-                "UAPI sockets for `wg show`"));
+                R
+                        | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK
+                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
+                        | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR
+                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR
+                        | Libc.LANDLOCK_ACCESS_FS_REFER,
+                "UAPI sockets for `wg show`: bound in a hidden staging directory, then renamed into place"));
         Set<Integer> capabilities = new java.util.TreeSet<>(
                 Set.of(Capabilities.NET_ADMIN, Capabilities.NET_BIND_SERVICE, Capabilities.BPF, Capabilities.PERFMON));
         if (cgroup2RootIsReadOnlyForItsOwner()) {
