@@ -71,7 +71,7 @@ class TunnelConfigFuzzTest {
             return;
         }
         Allocations.requireAtMost(
-                4 * 1024 * 1024 + 4096L * toml.length(), "parsing the config", () -> TunnelConfig.parse(toml, SOURCE));
+                4 * Allocations.BASELINE + 4096L * toml.length(), "parsing the config", () -> TunnelConfig.parse(toml, SOURCE));
         try {
             LoadedConfig loaded = TunnelConfig.parse(toml, SOURCE);
             assertTrue(loaded.warnings().stream().allMatch(w -> w.reason().isWarning()));

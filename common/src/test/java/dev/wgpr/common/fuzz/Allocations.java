@@ -17,6 +17,14 @@ public final class Allocations {
         void run() throws Exception;
     }
 
+    /**
+     * What any single call may allocate before its input counts: exception stack traces, regex matchers,
+     * and under Jazzer's instrumentation its comparison hooks (which alone reach a few hundred KiB). A
+     * bound is this plus a constant factor of the input; what it catches is amplification, a length field
+     * or repeat count driving an allocation of megabytes or gigabytes.
+     */
+    public static final long BASELINE = 1 << 20;
+
     private Allocations() {}
 
     /**

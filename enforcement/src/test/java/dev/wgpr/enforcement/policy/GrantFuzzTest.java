@@ -22,7 +22,8 @@ class GrantFuzzTest {
     @FuzzTest(maxDuration = "10s")
     void grantParseRoundTripsOrRefusesAsInvalidGrant(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
-        Allocations.requireAtMost(64 * 1024 + 128L * text.length(), "parsing '" + text + "'", () -> Grant.parse(text));
+        Allocations.requireAtMost(
+                Allocations.BASELINE + 128L * text.length(), "parsing '" + text + "'", () -> Grant.parse(text));
         Grant grant;
         try {
             grant = Grant.parse(text);
@@ -36,7 +37,7 @@ class GrantFuzzTest {
     void portSetParseRoundTripsOrRefusesAsInvalidGrant(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
         Allocations.requireAtMost(
-                64 * 1024 + 128L * text.length(), "parsing '" + text + "'", () -> PortSet.parse(text));
+                Allocations.BASELINE + 128L * text.length(), "parsing '" + text + "'", () -> PortSet.parse(text));
         PortSet ports;
         try {
             ports = PortSet.parse(text);

@@ -83,7 +83,8 @@ class SetRequestFuzzTest {
 
     static void check(byte[] input) throws UapiException {
         List<String> lines = lines(input);
-        Allocations.requireAtMost(64 * 1024 + 64L * input.length, "parsing the request", () -> SetRequest.parse(lines));
+        Allocations.requireAtMost(
+                Allocations.BASELINE + 256L * input.length, "parsing the request", () -> SetRequest.parse(lines));
         SetRequest request;
         try {
             request = SetRequest.parse(lines);
