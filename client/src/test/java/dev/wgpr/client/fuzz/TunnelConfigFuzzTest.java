@@ -62,7 +62,7 @@ class TunnelConfigFuzzTest {
 
     @Test
     void mutatedConfigsKeepTheParseContract() {
-        MutatedSeeds.check(getClass(), TARGET, 800, DICTIONARY, TunnelConfigFuzzTest::check);
+        MutatedSeeds.check(getClass(), TARGET, 400, DICTIONARY, TunnelConfigFuzzTest::check);
     }
 
     static void check(byte[] input) {
@@ -71,7 +71,9 @@ class TunnelConfigFuzzTest {
             return;
         }
         Allocations.requireAtMost(
-                4 * Allocations.BASELINE + 4096L * toml.length(), "parsing the config", () -> TunnelConfig.parse(toml, SOURCE));
+                4 * Allocations.BASELINE + 4096L * toml.length(),
+                "parsing the config",
+                () -> TunnelConfig.parse(toml, SOURCE));
         try {
             LoadedConfig loaded = TunnelConfig.parse(toml, SOURCE);
             assertTrue(loaded.warnings().stream().allMatch(w -> w.reason().isWarning()));

@@ -53,7 +53,7 @@ class WgQuickImporterFuzzTest {
 
     @Test
     void mutatedWgQuickConfigsKeepTheImportContract() {
-        MutatedSeeds.check(getClass(), TARGET, 500, DICTIONARY, WgQuickImporterFuzzTest::check);
+        MutatedSeeds.check(getClass(), TARGET, 300, DICTIONARY, WgQuickImporterFuzzTest::check);
     }
 
     static void check(byte[] input) {
