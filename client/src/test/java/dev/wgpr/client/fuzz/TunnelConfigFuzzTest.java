@@ -71,7 +71,7 @@ class TunnelConfigFuzzTest {
             return;
         }
         Allocations.requireAtMost(
-                4 * Allocations.BASELINE + 4096L * toml.length(),
+                4 * Allocations.BASELINE + Allocations.PER_INPUT_BYTE * toml.length(),
                 "parsing the config",
                 () -> TunnelConfig.parse(toml, SOURCE));
         try {

@@ -59,7 +59,7 @@ class WgQuickImporterFuzzTest {
     static void check(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
         Allocations.requireAtMost(
-                4 * Allocations.BASELINE + 4096L * text.length(),
+                4 * Allocations.BASELINE + Allocations.PER_INPUT_BYTE * text.length(),
                 "importing",
                 () -> WgQuickImporter.importConfig("wg0.conf", text));
         ImportResult result;

@@ -25,6 +25,12 @@ public final class Allocations {
      */
     public static final long BASELINE = 1 << 20;
 
+    /**
+     * What each byte of input may add: linear, but generous, because under Jazzer's instrumentation a
+     * parser that compiles a small regular expression per list item pays tens of KiB per item.
+     */
+    public static final long PER_INPUT_BYTE = 16 * 1024;
+
     private Allocations() {}
 
     /**

@@ -36,7 +36,9 @@ class IpPrefixFuzzTest {
     static void check(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
         Allocations.requireAtMost(
-                Allocations.BASELINE + 64L * text.length(), "parsing '" + text + "'", () -> IpPrefix.parse(text));
+                Allocations.BASELINE + Allocations.PER_INPUT_BYTE * text.length(),
+                "parsing '" + text + "'",
+                () -> IpPrefix.parse(text));
         IpPrefix prefix;
         try {
             prefix = IpPrefix.parse(text);

@@ -23,7 +23,9 @@ class GrantFuzzTest {
     void grantParseRoundTripsOrRefusesAsInvalidGrant(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
         Allocations.requireAtMost(
-                Allocations.BASELINE + 128L * text.length(), "parsing '" + text + "'", () -> Grant.parse(text));
+                Allocations.BASELINE + Allocations.PER_INPUT_BYTE * text.length(),
+                "parsing '" + text + "'",
+                () -> Grant.parse(text));
         Grant grant;
         try {
             grant = Grant.parse(text);
@@ -37,7 +39,9 @@ class GrantFuzzTest {
     void portSetParseRoundTripsOrRefusesAsInvalidGrant(byte[] input) {
         String text = new String(input, StandardCharsets.UTF_8);
         Allocations.requireAtMost(
-                Allocations.BASELINE + 128L * text.length(), "parsing '" + text + "'", () -> PortSet.parse(text));
+                Allocations.BASELINE + Allocations.PER_INPUT_BYTE * text.length(),
+                "parsing '" + text + "'",
+                () -> PortSet.parse(text));
         PortSet ports;
         try {
             ports = PortSet.parse(text);

@@ -84,7 +84,9 @@ class SetRequestFuzzTest {
     static void check(byte[] input) throws UapiException {
         List<String> lines = lines(input);
         Allocations.requireAtMost(
-                Allocations.BASELINE + 256L * input.length, "parsing the request", () -> SetRequest.parse(lines));
+                Allocations.BASELINE + Allocations.PER_INPUT_BYTE * input.length,
+                "parsing the request",
+                () -> SetRequest.parse(lines));
         SetRequest request;
         try {
             request = SetRequest.parse(lines);

@@ -41,7 +41,10 @@ class UapiConnectionFuzzTest {
     }
 
     static void check(byte[] input) throws IOException {
-        Allocations.requireAtMost(Allocations.BASELINE + 256L * input.length, "serving the stream", () -> serve(input));
+        Allocations.requireAtMost(
+                Allocations.BASELINE + Allocations.PER_INPUT_BYTE * input.length,
+                "serving the stream",
+                () -> serve(input));
         DeviceConfigStore store = new DeviceConfigStore();
         String reply = serve(input, store);
         assertTrue(UapiMalformedInputTest.REPLIES.matcher(reply).matches(), () -> "malformed reply " + reply);
