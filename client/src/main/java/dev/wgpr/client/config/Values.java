@@ -7,6 +7,7 @@ import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.InvalidGrantException;
 import dev.wgpr.tunnel.crypto.Key;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,10 +46,13 @@ final class Values {
     static Key keyFile(Path file) {
         byte[] content;
         try {
-            if (Files.size(file) > MAX_KEY_FILE_BYTES) {
+            // Bounded by what is read, not by the size the file reports: a device reports 0 and never ends.
+            try (InputStream in = Files.newInputStream(file)) {
+                content = in.readNBytes(MAX_KEY_FILE_BYTES + 1);
+            }
+            if (content.length > MAX_KEY_FILE_BYTES) {
                 throw new InvalidValueException(Reason.BAD_KEY, "key file '" + file + "' is too long to hold a key");
             }
-            content = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new InvalidValueException(Reason.UNREADABLE_KEY_FILE, "key file '" + file + "' does not exist");
         } catch (IOException | SecurityException e) {

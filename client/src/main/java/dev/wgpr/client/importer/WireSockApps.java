@@ -45,6 +45,12 @@ final class WireSockApps {
                     Optional.of("'" + entry + "' is a folder; wg-pr pins an app to one executable: imported as app '"
                             + name + "' without exec")));
         }
+        if (entry.indexOf('\0') >= 0) {
+            return Optional.of(new Conversion(
+                    new ImportedApp(name, Optional.empty()),
+                    Optional.of("'" + entry.replace("\0", "\\0") + "' holds a NUL, which no Linux path can: imported as"
+                            + " app '" + name + "' without exec")));
+        }
         Optional<String> exec = entry.startsWith("/") ? Optional.of(entry) : Optional.empty();
         return Optional.of(new Conversion(new ImportedApp(name, exec), Optional.empty()));
     }
