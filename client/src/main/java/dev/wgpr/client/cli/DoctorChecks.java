@@ -63,7 +63,9 @@ final class DoctorChecks {
                         DoctorChecks::ringBuffer),
                 check(
                         "BPF LSM",
-                        "With the BPF LSM active, wg-pr can stop same-user processes from borrowing an app's access (ptrace, /proc/PID/mem, pidfd_getfd).",
+                        "The kernel runs the BPF LSM, the first condition for stopping same-user processes from borrowing"
+                                + " an app's access (ptrace, /proc/PID/mem, pidfd_getfd); the next line says whether"
+                                + " wg-pr may use it.",
                         false,
                         DoctorChecks::bpfLsm),
                 check(
