@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up and entry point on a fresh Debian 12 machine (run as root, or with sudo available):
 # installs the missing Debian packages, finds a JDK >= 22, builds, then
-#   ./dev.sh demo    runs the demo
+#   ./dev.sh demo    runs the demo (wg-pr demo: a lab in network namespaces; --keep leaves it up)
+#   ./dev.sh tour    the config tools on their own: doctor, keys, check, import
 #   ./dev.sh test    runs the whole test suite: unit, root and network-namespace tests
 #   ./dev.sh build   builds only (./wg-pr works afterwards)
 #   ./dev.sh java    prints the JDK's java executable
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
-  wireguard-tools wireguard-go iperf3 bpftool tcpdump procps iputils-ping)
+  wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -49,14 +50,14 @@ MSG
 
 build() {
   echo "==> building with $JAVA_HOME"
-  mvn -B -q --no-transfer-progress -DskipTests package
+  mvn -B -q --no-transfer-progress -Dstyle.color=never -DskipTests package
 }
 
 cmd=${1:-build}
 case $cmd in
   java) echo "$(find_jdk)/bin/java"; exit ;;
-  build|demo|test) ;;
-  *) echo "usage: $0 {build|demo|test|java}" >&2; exit 2 ;;
+  build|demo|tour|test) ;;
+  *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|java}" >&2; exit 2 ;;
 esac
 
 install_packages
@@ -65,7 +66,8 @@ export PATH="$JAVA_HOME/bin:$PATH"
 
 case $cmd in
   build) build ;;
-  demo) build; as_root ./configs/demo/tour.sh ;;
+  demo) build; shift; as_root ./wg-pr demo "$@" ;;
+  tour) build; as_root ./configs/demo/tour.sh ;;
   test)
     echo "==> running every test (unit, root, network namespaces) with $JAVA_HOME"
     if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=JAVA_HOME,PATH "$0" test; fi

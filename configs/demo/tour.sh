@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The demo as far as wg-pr goes today: every step runs the real CLI.
-# It grows into the full namespace lab demo (`wg-pr demo`) once `up` exists.
+# A tour of the config tools on their own (./dev.sh tour): doctor, keys, check, import; every
+# step runs the real CLI. The tunnel itself is shown by `wg-pr demo` (./dev.sh demo).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d /tmp/wg-pr-demo.XXXXXX)
@@ -62,4 +62,4 @@ run ./wg-pr import "$work/wg0.conf" -o "$work/wg0.toml"
 run cat "$work/wg0.toml"
 run ./wg-pr check "$work/wg0.toml"
 
-step "Done. Next: 'wg-pr up' with the eBPF authorization layer (see the open issues)."
+step "Done. To see a tunnel with the eBPF authorization layer: ./dev.sh demo (wg-pr demo)."

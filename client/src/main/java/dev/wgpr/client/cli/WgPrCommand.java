@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
             EventsCommand.class,
             CheckCommand.class,
             DeviceCommand.class,
+            DemoCommand.class,
             DoctorCommand.class,
             GenkeyCommand.class,
             GenpskCommand.class,
