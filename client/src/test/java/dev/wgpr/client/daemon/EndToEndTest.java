@@ -119,7 +119,8 @@ class EndToEndTest {
     }
 
     @Test
-    void aServerOnTheLanGetsNoBypassRouteAndTheTunnelWorksWithDiSemiDefault(NetnsLab lab) throws Exception {
+    void aServerOnTheLanGetsNoBypassRouteTheTunnelWorksWithDiSemiDefaultAndSigtermTakesItDown(NetnsLab lab)
+            throws Exception {
         net = TunnelLab.onLan(lab);
         net.listen(net.serverNs, "192.168.20.10");
         String before = net.snapshot();
@@ -135,8 +136,14 @@ class EndToEndTest {
         assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).denied());
         assertTrue(net.connect(Who.NOBODY, "192.168.20.10").connected(), "the server's LAN address is not internal");
 
-        net.down();
+        // SIGTERM (systemctl stop) with the tunnel up is an orderly down too.
+        ProcessHandle daemon =
+                ProcessHandle.of(DaemonTesting.daemonPid(net.instance)).orElseThrow();
+        daemon.destroy();
+        daemon.onExit().get(20, TimeUnit.SECONDS);
         assertEquals(before, net.snapshot());
+        assertEquals(List.of(), net.leftovers(), "no pins, no cgroups");
+        assertFalse(Files.exists(net.instance.runtimeDirectory()), "runtime files removed");
     }
 
     @Test
