@@ -81,7 +81,15 @@ final class DaemonClient {
      * Makes sure a daemon runs for {@code instance}: starts one (a detached JVM in its own session,
      * output to the instance's log) when none answers, and waits until it answers {@code ping}.
      */
-    static void ensureRunning(Instance instance, Optional<String> launchGroup) throws DaemonException {
+    static void ensureRunning(Instance instance, Optional<String> launchGroup, List<Path> configDirectories)
+            throws DaemonException {
+        ensureRunning(instance, launchGroup, configDirectories, true);
+    }
+
+    /** As above; {@code lockdown} false starts it with {@code --no-lockdown}. */
+    static void ensureRunning(
+            Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown)
+            throws DaemonException {
         if (call(instance, Protocol.request(Protocol.PING)).isPresent()) {
             return;
         }
@@ -90,7 +98,8 @@ final class DaemonClient {
         try {
             Files.createDirectories(instance.runtimeDirectory());
             Files.setPosixFilePermissions(instance.runtimeDirectory(), PosixFilePermissions.fromString("rwxr-xr-x"));
-            ProcessBuilder builder = new ProcessBuilder(daemonCommand(instance, launchGroup));
+            ProcessBuilder builder =
+                    new ProcessBuilder(daemonCommand(instance, launchGroup, configDirectories, lockdown));
             builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -121,7 +130,8 @@ final class DaemonClient {
     }
 
     /** This JVM again, on this class path, running {@code wg-pr daemon} in the foreground of its own session. */
-    private static List<String> daemonCommand(Instance instance, Optional<String> launchGroup) {
+    private static List<String> daemonCommand(
+            Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown) {
         String java = ProcessHandle.current()
                 .info()
                 .command()
@@ -139,6 +149,12 @@ final class DaemonClient {
                 "--foreground",
                 "--new-session"));
         launchGroup.ifPresent(group -> command.addAll(List.of("--launch-group", group)));
+        for (Path dir : configDirectories) {
+            command.addAll(List.of("--config-dir", dir.toString()));
+        }
+        if (!lockdown) {
+            command.add("--no-lockdown");
+        }
         return command;
     }
 }

@@ -3,10 +3,20 @@ package dev.wgpr.client.cli;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.daemon.LaunchHelper;
+import dev.wgpr.client.lockdown.Lockdown;
+import dev.wgpr.client.lockdown.LockdownPlan;
+import dev.wgpr.client.lockdown.LockdownState;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,6 +47,28 @@ final class DaemonCommand implements Callable<Integer> {
             description = "Who besides root may use `wg-pr run`: members of GROUP (default: wg-pr).")
     Optional<String> launchGroup;
 
+    @Option(
+            names = "--no-lockdown",
+            description = "Do not lock the daemon down (no_new_privs, fewer capabilities, Landlock, limits).")
+    boolean noLockdown;
+
+    @Option(
+            names = "--config-dir",
+            paramLabel = "DIR",
+            hidden = true,
+            description = "A directory the locked-down daemon may read configs and key files from, besides"
+                    + " /etc/wg-pr (repeatable; `up` names its config's directory).")
+    List<Path> configDirectories = new ArrayList<>();
+
+    @Option(names = "--locked-down", hidden = true, description = "Internal: the image exec'd locked down.")
+    boolean lockedDown;
+
+    @Option(names = "--launch-helper-fd", hidden = true, description = "Internal: the launch helper's socket.")
+    Integer launchHelperFd;
+
+    @Option(names = "--launch-helper-pid", hidden = true, description = "Internal: the launch helper's pid.")
+    Integer launchHelperPid;
+
     @ParentCommand
     WgPrCommand root;
 
@@ -53,7 +85,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         if (!foreground) {
             try {
-                DaemonClient.ensureRunning(instance, launchGroup);
+                DaemonClient.ensureRunning(instance, launchGroup, configDirectories, !noLockdown);
                 return 0;
             } catch (DaemonClient.DaemonException e) {
                 err.println("wg-pr daemon: " + e.getMessage());
@@ -67,12 +99,18 @@ final class DaemonCommand implements Callable<Integer> {
                 // Already a session leader: nothing to leave.
             }
         }
+        String group = launchGroup.orElse(Daemon.Options.defaults().launchGroup());
+        Daemon.Options options = new Daemon.Options(group);
         Daemon daemon;
         try {
-            daemon = Daemon.start(
-                    instance,
-                    new Daemon.Options(
-                            launchGroup.orElse(Daemon.Options.defaults().launchGroup())));
+            if (!noLockdown && !lockedDown) {
+                // Never returns: the locked-down image takes over this process (same pid).
+                execLockedDown(instance);
+            }
+            if (lockedDown) {
+                options = lockedDownOptions(instance, group);
+            }
+            daemon = Daemon.start(instance, options);
         } catch (IOException e) {
             err.println("wg-pr daemon: " + e.getMessage());
             return WgPrCommand.EXIT_FAILURE;
@@ -87,6 +125,60 @@ final class DaemonCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /**
+     * Starts the launch helper (outside the confinement, for the apps of {@code wg-pr run}), then locks
+     * this thread down and execs this daemon again with {@code --locked-down}; see {@link Lockdown}.
+     */
+    private void execLockedDown(Instance instance) throws IOException {
+        LockdownPlan plan = Lockdown.plan(instance, configDirectories);
+        LaunchHelper.Started helper = LaunchHelper.start(
+                Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path"));
+        List<String> args = new ArrayList<>(List.of(
+                "--instance",
+                instance.name(),
+                "daemon",
+                "--foreground",
+                "--locked-down",
+                "--launch-helper-fd",
+                Integer.toString(helper.socket().fd()),
+                "--launch-helper-pid",
+                Integer.toString(helper.pid())));
+        launchGroup.ifPresent(group -> args.addAll(List.of("--launch-group", group)));
+        for (Path dir : configDirectories) {
+            args.addAll(List.of("--config-dir", dir.toString()));
+        }
+        Lockdown.execLockedDown(
+                plan,
+                Lockdown.sameJvm(
+                        Main.class.getName(), List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"), args),
+                System.getenv(),
+                helper.socket().fd());
+    }
+
+    /** In the locked-down image: the launch helper's socket, and the lockdown for {@code status}. */
+    private Daemon.Options lockedDownOptions(Instance instance, String group) throws IOException {
+        if (launchHelperFd == null) {
+            throw new IOException("--locked-down needs --launch-helper-fd");
+        }
+        LockdownPlan plan = Lockdown.plan(instance, configDirectories);
+        Lockdown.afterExec(plan);
+        Integer helperPid = launchHelperPid;
+        return new Daemon.Options(
+                group, Optional.of(UnixSocket.adopt(new OwnedFd(launchHelperFd, "launch helper socket"))), () -> {
+                    Map<String, Object> status;
+                    try {
+                        status = LockdownState.inspect(plan).toStatus();
+                    } catch (ErrnoException e) {
+                        status = new LinkedHashMap<>(Map.of("state", "unknown: " + e.getMessage()));
+                    }
+                    status.put(
+                            "launchHelper",
+                            "pid " + helperPid + ": starts the apps of wg-pr run outside the daemon's Landlock"
+                                    + " domain; bounding set " + LaunchHelper.BOUNDING_SET);
+                    return status;
+                });
     }
 
     /** For {@code Optional.map}: closes a probe connection and keeps it present. */

@@ -5,6 +5,7 @@ import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.Libc;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -54,7 +55,11 @@ final class UpCommand implements Callable<Integer> {
                     err.println("wg-pr up: only root may bring tunnels up");
                     return WgPrCommand.EXIT_NOT_PERMITTED;
                 }
-                DaemonClient.ensureRunning(instance, Optional.empty());
+                // The locked-down daemon reads configs only where it was told it may (Landlock).
+                DaemonClient.ensureRunning(
+                        instance,
+                        Optional.empty(),
+                        List.of(configFile.toAbsolutePath().normalize().getParent()));
             }
             Map<String, Object> request = Protocol.request(Protocol.UP);
             request.put("config", configFile.toAbsolutePath().normalize().toString());

@@ -47,6 +47,25 @@ public final class UnixSocket implements AutoCloseable {
         this.fd = fd;
     }
 
+    /** Takes ownership of {@code fd}, an already connected stream socket (e.g. one end of a socketpair). */
+    public static UnixSocket adopt(OwnedFd fd) {
+        return new UnixSocket(fd);
+    }
+
+    /** Two connected stream sockets ({@code socketpair}), both close-on-exec. */
+    public static UnixSocket[] pair(String what) throws ErrnoException {
+        int[] fds = Libc.socketpair(Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC);
+        return new UnixSocket[] {
+            new UnixSocket(new OwnedFd(fds[0], what + " (this end)")),
+            new UnixSocket(new OwnedFd(fds[1], what + " (other end)"))
+        };
+    }
+
+    /** The descriptor, for handing it to another process. */
+    public int fd() {
+        return fd.fd();
+    }
+
     /** Connects to the socket at {@code path}. */
     public static UnixSocket connect(Path path) throws ErrnoException {
         OwnedFd fd = new OwnedFd(

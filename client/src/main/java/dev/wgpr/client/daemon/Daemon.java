@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 /**
  * The privileged daemon of one instance: it owns the instance's tunnels, its app cgroups and the
@@ -58,10 +59,23 @@ public final class Daemon {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Map<Integer, Map<String, Object>> running = new ConcurrentHashMap<>();
     private final List<String> foundAtStart = new ArrayList<>();
+    private final LaunchService launcher;
+    private final Supplier<Map<String, Object>> lockdown;
     private boolean stopping;
 
-    /** How the daemon is set up. */
-    public record Options(String launchGroup) {
+    /**
+     * How the daemon is set up.
+     *
+     * @param launchHelper the socket of the launch helper that starts apps when this daemon is locked
+     *     down (see {@link LaunchHelper}); empty: this process starts them itself
+     * @param lockdown what {@code status} shows of the lockdown
+     */
+    public record Options(
+            String launchGroup, Optional<UnixSocket> launchHelper, Supplier<Map<String, Object>> lockdown) {
+        public Options(String launchGroup) {
+            this(launchGroup, Optional.empty(), () -> Map.of("state", "off: not locked down"));
+        }
+
         public static Options defaults() {
             return new Options(LaunchPolicy.DEFAULT_GROUP);
         }
@@ -76,6 +90,8 @@ public final class Daemon {
             UnixSocket listener) {
         this.instance = instance;
         this.launchPolicy = new LaunchPolicy(options.launchGroup());
+        this.launcher = options.launchHelper().map(LaunchHelper::client).orElse(Launcher::launch);
+        this.lockdown = options.lockdown();
         this.log = System.err;
         this.netnsCookie = netnsCookie;
         this.events = new EventLog();
@@ -375,6 +391,7 @@ public final class Daemon {
         daemon.put("launchGroup", launchPolicy.group());
         daemon.put("netnsCookie", netnsCookie);
         daemon.put("foundAtStart", List.copyOf(foundAtStart));
+        daemon.put("lockdown", lockdown.get());
         reply.put("daemon", daemon);
         reply.put("tunnels", tunnels.status());
         reply.put("enforcement", pieces.enforcement().status());
@@ -475,7 +492,7 @@ public final class Daemon {
         LaunchedProcess process;
         try {
             Tunnels.LaunchableApp app = tunnels.app(appName, tunnel);
-            process = Launcher.launch(app.app(), app.cgroup(), caller, launch, fds);
+            process = launcher.launch(app.app(), app.cgroup(), caller, launch, fds);
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("pid", process.pid());
             entry.put("app", appName);

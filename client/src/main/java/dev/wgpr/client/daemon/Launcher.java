@@ -96,7 +96,7 @@ final class Launcher {
             check(app, binary, resolved);
             List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
             int[] fds = {stdio.get(0).fd(), stdio.get(1).fd(), stdio.get(2).fd(), binary.fd()};
-            return new LaunchedProcess(spawn(argv, fds));
+            return new ChildProcess(spawn(argv, fds));
         } catch (ErrnoException e) {
             if (e.errno() == Libc.ENOENT || e.errno() == Libc.EACCES) {
                 throw new LaunchRefusedException("cannot open " + resolved + ": " + Libc.strerror(e.errno()), 126);
@@ -224,7 +224,7 @@ final class Launcher {
      * posix_spawn of {@code argv} with an empty environment, {@code fds[0..2]} as stdio and {@code
      * fds[3]} as descriptor 3, nothing else open, a new session, signals at their defaults.
      */
-    private static int spawn(List<String> argv, int[] fds) throws ErrnoException {
+    static int spawn(List<String> argv, int[] fds) throws ErrnoException {
         for (String arg : argv) {
             if (arg.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("an argument holds a NUL byte");

@@ -587,6 +587,222 @@ public final class Libc {
         }
     }
 
+    // ---- Lockdown: prctl, capabilities, Landlock, resource limits, exec ----
+
+    public static final int O_PATH = 0x200000;
+    public static final int EOPNOTSUPP = 95;
+
+    // <linux/prctl.h>
+    public static final int PR_GET_DUMPABLE = 3;
+    public static final int PR_SET_DUMPABLE = 4;
+    public static final int PR_CAPBSET_READ = 23;
+    public static final int PR_CAPBSET_DROP = 24;
+    public static final int PR_SET_NO_NEW_PRIVS = 38;
+    public static final int PR_GET_NO_NEW_PRIVS = 39;
+    public static final int PR_CAP_AMBIENT = 47;
+    public static final int PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+    /** {@code int prctl(int option, unsigned long arg2, arg3, arg4, arg5)}: variadic after the option. */
+    public static final MethodHandle prctl$MH = downcall(
+            "prctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(1));
+
+    // <linux/capability.h>
+    public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    /** {@code struct __user_cap_header_struct { __u32 version; int pid; }}. */
+    public static final StructLayout CAP_USER_HEADER = MemoryLayout.structLayout(
+                    JAVA_INT.withName("version"), JAVA_INT.withName("pid"))
+            .withName("__user_cap_header_struct");
+    /** {@code struct __user_cap_data_struct { __u32 effective, permitted, inheritable; }}: two of them in v3. */
+    public static final StructLayout CAP_USER_DATA = MemoryLayout.structLayout(
+                    JAVA_INT.withName("effective"), JAVA_INT.withName("permitted"), JAVA_INT.withName("inheritable"))
+            .withName("__user_cap_data_struct");
+
+    /** glibc wraps {@code capget(2)} and {@code capset(2)}; both act on the calling thread only. */
+    public static final MethodHandle capget$MH =
+            downcall("capget", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    public static final MethodHandle capset$MH =
+            downcall("capset", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    // <sys/resource.h>
+    public static final int RLIMIT_FSIZE = 1;
+    public static final int RLIMIT_CORE = 4;
+    public static final int RLIMIT_NOFILE = 7;
+    public static final long RLIM_INFINITY = -1L;
+    /** {@code struct rlimit { rlim_t rlim_cur; rlim_t rlim_max; }}. */
+    public static final StructLayout RLIMIT = MemoryLayout.structLayout(
+                    JAVA_LONG.withName("rlim_cur"), JAVA_LONG.withName("rlim_max"))
+            .withName("rlimit");
+
+    public static final MethodHandle getrlimit$MH =
+            downcall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    public static final MethodHandle setrlimit$MH =
+            downcall("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+
+    // <unistd.h>, <fcntl.h>, <linux/close_range.h>
+    public static final int F_SETFD = 2;
+    public static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
+
+    /** {@code int execve(const char *path, char *const argv[], char *const envp[])}. */
+    public static final MethodHandle execve$MH =
+            downcall("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    /** {@code int close_range(unsigned first, unsigned last, int flags)} (glibc 2.34+). */
+    public static final MethodHandle close_range$MH =
+            downcall("close_range", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    /** {@code int fcntl(int fd, int cmd, ...)} bound for an int argument. */
+    public static final MethodHandle fcntlInt$MH = downcall(
+            "fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(2));
+    /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
+    public static final MethodHandle socketpair$MH = downcall(
+            "socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+
+    // <linux/landlock.h>: glibc 2.36 wraps none of the three calls; x86-64 numbers.
+    public static final long SYS_LANDLOCK_CREATE_RULESET = 444;
+    public static final long SYS_LANDLOCK_ADD_RULE = 445;
+    public static final long SYS_LANDLOCK_RESTRICT_SELF = 446;
+    public static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
+    public static final int LANDLOCK_RULE_PATH_BENEATH = 1;
+
+    public static final long LANDLOCK_ACCESS_FS_EXECUTE = 1L << 0;
+    public static final long LANDLOCK_ACCESS_FS_WRITE_FILE = 1L << 1;
+    public static final long LANDLOCK_ACCESS_FS_READ_FILE = 1L << 2;
+    public static final long LANDLOCK_ACCESS_FS_READ_DIR = 1L << 3;
+    public static final long LANDLOCK_ACCESS_FS_REMOVE_DIR = 1L << 4;
+    public static final long LANDLOCK_ACCESS_FS_REMOVE_FILE = 1L << 5;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_CHAR = 1L << 6;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_DIR = 1L << 7;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_REG = 1L << 8;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_SOCK = 1L << 9;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_FIFO = 1L << 10;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_BLOCK = 1L << 11;
+    public static final long LANDLOCK_ACCESS_FS_MAKE_SYM = 1L << 12;
+    /** ABI 2. */
+    public static final long LANDLOCK_ACCESS_FS_REFER = 1L << 13;
+    /** ABI 3. */
+    public static final long LANDLOCK_ACCESS_FS_TRUNCATE = 1L << 14;
+    /** ABI 5. */
+    public static final long LANDLOCK_ACCESS_FS_IOCTL_DEV = 1L << 15;
+    /** ABI 4. */
+    public static final long LANDLOCK_ACCESS_NET_BIND_TCP = 1L << 0;
+
+    public static final long LANDLOCK_ACCESS_NET_CONNECT_TCP = 1L << 1;
+    /** ABI 6. */
+    public static final long LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1L << 0;
+
+    public static final long LANDLOCK_SCOPE_SIGNAL = 1L << 1;
+
+    /**
+     * {@code struct landlock_ruleset_attr { __u64 handled_access_fs; __u64 handled_access_net; __u64
+     * scoped; }}: pass only the prefix the kernel's ABI knows (8 bytes for ABI 1-3, 16 for 4-5, 24 from 6).
+     */
+    public static final StructLayout LANDLOCK_RULESET_ATTR = MemoryLayout.structLayout(
+                    JAVA_LONG.withName("handled_access_fs"),
+                    JAVA_LONG.withName("handled_access_net"),
+                    JAVA_LONG.withName("scoped"))
+            .withName("landlock_ruleset_attr");
+    /** {@code struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } __packed}: 12 bytes. */
+    public static final StructLayout LANDLOCK_PATH_BENEATH_ATTR = MemoryLayout.structLayout(
+                    JAVA_LONG.withByteAlignment(4).withName("allowed_access"), JAVA_INT.withName("parent_fd"))
+            .withByteAlignment(4)
+            .withName("landlock_path_beneath_attr");
+
+    /** {@code syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *, size_t, __u32)}. */
+    public static final MethodHandle landlock_create_ruleset$MH = downcall(
+            "syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(1));
+    /** {@code syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type, const void *, __u32)}. */
+    public static final MethodHandle landlock_add_rule$MH = downcall(
+            "syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(1));
+    /** {@code syscall(SYS_landlock_restrict_self, int ruleset_fd, __u32 flags)}: the calling thread only. */
+    public static final MethodHandle landlock_restrict_self$MH = downcall(
+            "syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
+            ERRNO_OPTION,
+            Linker.Option.firstVariadicArg(1));
+
+    /** {@code prctl(option, arg2, 0, 0, 0)}; returns its non-negative result. */
+    public static int prctl(int option, long arg2, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            return check((int) prctl$MH.invokeExact(state, option, arg2, 0L, 0L, 0L), state, what);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The Landlock ABI version of the running kernel; throws {@code ENOSYS} / {@code EOPNOTSUPP} without it. */
+    public static int landlockAbiVersion() throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            long abi = (long) landlock_create_ruleset$MH.invokeExact(
+                    state, SYS_LANDLOCK_CREATE_RULESET, MemorySegment.NULL, 0L, LANDLOCK_CREATE_RULESET_VERSION);
+            if (abi < 0) {
+                throw new ErrnoException("landlock_create_ruleset(VERSION)", errno(state));
+            }
+            return (int) abi;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code getrlimit(resource)}: {@code {soft, hard}}, {@link #RLIM_INFINITY} for unlimited. */
+    public static long[] getrlimit(int resource) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment limit = arena.allocate(RLIMIT);
+            check((int) getrlimit$MH.invokeExact(state, resource, limit), state, "getrlimit " + resource);
+            return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code setrlimit(resource, {soft, hard})}: for the whole process, inherited across exec. */
+    public static void setrlimit(int resource, long soft, long hard) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment limit = arena.allocate(RLIMIT);
+            limit.set(JAVA_LONG, 0, soft);
+            limit.set(JAVA_LONG, 8, hard);
+            check((int) setrlimit$MH.invokeExact(state, resource, limit), state, "setrlimit " + resource);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code socketpair(AF_UNIX, type, 0)}: the two connected descriptors. */
+    public static int[] socketpair(int type) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment fds = arena.allocate(JAVA_INT, 2);
+            check((int) socketpair$MH.invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
+            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     /** Returns {@code result}, or throws the errno in {@code callState} when the call returned -1. */
     public static int check(int result, MemorySegment callState, String operation) throws ErrnoException {
         if (result == -1) {

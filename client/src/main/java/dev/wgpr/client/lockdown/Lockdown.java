@@ -1,0 +1,322 @@
+package dev.wgpr.client.lockdown;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Locks the daemon down once it is set up: {@code no_new_privs}, only the capabilities it needs, a
+ * filesystem view restricted with Landlock, resource limits, and not dumpable.
+ *
+ * <p><b>Every thread.</b> A JVM runs dozens of threads before {@code main}, and capabilities, the
+ * bounding set, {@code no_new_privs} and Landlock domains all belong to one thread ({@code capset(2)}
+ * and {@code landlock_restrict_self(2)} change the calling thread only; {@code
+ * LANDLOCK_RESTRICT_SELF_TSYNC} arrived after Linux 6.19, not in the 6.18 kernels we run on; the
+ * glibc/libpsx signal broadcast cannot reach the JVM's own threads safely). So the lockdown is
+ * applied to the one thread that then calls {@code execve(2)}: exec ends every other thread, and the
+ * new JVM's threads all descend from the locked one and inherit its state. The daemon thus runs
+ * locked down from its first instruction; the price is a second JVM start (a fraction of a second).
+ * Resource limits belong to the whole process and survive exec; dumpability is reset by exec, so
+ * {@link #afterExec} clears it in the new image (it belongs to the memory map: all threads at once).
+ *
+ * <p><b>Children.</b> A Landlock domain is inherited by every process started from it, and nothing
+ * leaves it. Apps started for {@code wg-pr run} must see the caller's whole filesystem, so they are
+ * started by the launch helper ({@link dev.wgpr.client.daemon.LaunchHelper}), a process started
+ * before the exec, outside the domain.
+ *
+ * <p><b>What is kept</b> is {@link #plan}: capabilities {@code CAP_NET_ADMIN} (rtnetlink, TUN, {@code
+ * SO_MARK}, BPF cgroup attach, {@code SOCK_DESTROY}), {@code CAP_BPF} and {@code CAP_PERFMON} (loading
+ * the enforcement programs and maps), {@code CAP_NET_BIND_SERVICE} (a {@code listenPort} below
+ * 1024); no {@code CAP_SETUID}, {@code CAP_KILL}, {@code CAP_DAC_*}, {@code CAP_SYS_ADMIN}. Files: see
+ * the rules; in short the JDK and libraries to read and execute, a handful of {@code /etc} files (no
+ * {@code /etc/shadow}), configs under {@code /etc/wg-pr} and the directories given, {@code /proc},
+ * parts of {@code /sys}, the cgroup2 tree to make and remove directories only, bpffs, {@code
+ * /dev/net/tun}, and the instance's runtime directory to write. No TCP at all (Landlock ABI 4+).
+ */
+public final class Lockdown {
+    /** What the daemon writes, at most: small state files and its log. */
+    static final long FILE_SIZE_LIMIT = 64L << 20;
+    /** Sockets, TUN queues, BPF maps, and a few descriptors per {@code run}. */
+    static final long OPEN_FILES_LIMIT = 4096;
+
+    private static final long R = Libc.LANDLOCK_ACCESS_FS_READ_FILE | Libc.LANDLOCK_ACCESS_FS_READ_DIR;
+    private static final long RX = R | Libc.LANDLOCK_ACCESS_FS_EXECUTE;
+    private static final long RW_FILE = Libc.LANDLOCK_ACCESS_FS_READ_FILE | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE;
+    private static final long STATE = R
+            | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE
+            | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR
+            | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
+            | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR
+            | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
+            | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK
+            | Libc.LANDLOCK_ACCESS_FS_MAKE_FIFO
+            | Libc.LANDLOCK_ACCESS_FS_MAKE_SYM
+            | Libc.LANDLOCK_ACCESS_FS_REFER
+            | Libc.LANDLOCK_ACCESS_FS_TRUNCATE;
+
+    /** Files in {@code /etc} the daemon and the JVM read: users and groups, name resolution, time zone. */
+    private static final List<String> ETC_FILES = List.of(
+            "passwd",
+            "group",
+            "nsswitch.conf",
+            "hosts",
+            "host.conf",
+            "resolv.conf",
+            "gai.conf",
+            "services",
+            "protocols",
+            "ld.so.cache",
+            "localtime",
+            "timezone");
+
+    private Lockdown() {}
+
+    /**
+     * The lockdown of {@code instance}'s daemon. {@code configDirectories}: where it may read configs
+     * and key files besides {@code /etc/wg-pr} (a Landlock rule names directories that exist when it
+     * is made; see the class comment of the report for the proposal to pass configs by descriptor).
+     */
+    public static LockdownPlan plan(Instance instance, Collection<Path> configDirectories) throws IOException {
+        List<LockdownPlan.Rule> rules = new ArrayList<>();
+        Path javaHome = Path.of(System.getProperty("java.home"));
+        rules.add(new LockdownPlan.Rule(javaHome, RX, "the JDK (the JVM loads classes and libraries lazily)"));
+        for (String entry : System.getProperty("java.class.path").split(":")) {
+            if (!entry.isEmpty()) {
+                rules.add(new LockdownPlan.Rule(Path.of(entry), RX, "wg-pr's class path"));
+            }
+        }
+        for (String dir : List.of("/usr/lib", "/lib", "/lib64", "/usr/lib64", "/usr/local/lib")) {
+            rules.add(new LockdownPlan.Rule(Path.of(dir), RX, "ld.so, libc, libmnl, libbpf, NSS modules"));
+        }
+        for (String file : ETC_FILES) {
+            rules.add(new LockdownPlan.Rule(
+                    Path.of("/etc", file), Libc.LANDLOCK_ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
+        }
+        rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
+        rules.add(new LockdownPlan.Rule(Path.of("/etc/wg-pr"), R, "configs and key files"));
+        for (Path dir : configDirectories) {
+            rules.add(new LockdownPlan.Rule(dir.toAbsolutePath().normalize(), R, "configs and key files"));
+        }
+        rules.add(new LockdownPlan.Rule(Path.of("/proc"), R, "the JVM's /proc/self, netns and process facts"));
+        for (String dir : List.of(
+                "/sys/devices/system/cpu",
+                "/sys/devices/system/node",
+                "/sys/kernel/mm/transparent_hugepage",
+                "/sys/kernel/btf",
+                "/sys/fs/cgroup")) {
+            rules.add(new LockdownPlan.Rule(Path.of(dir), R, "CPU, memory and cgroup limits (JVM), BTF (libbpf)"));
+        }
+        Cgroup2Mount.find()
+                .ifPresent(mount -> rules.add(new LockdownPlan.Rule(
+                        mount.path(),
+                        R | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR,
+                        "app cgroups: make and remove directories only (moving processes is the launch"
+                                + " helper's)")));
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/sys/fs/bpf"),
+                R
+                        | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR
+                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR
+                        | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
+                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE,
+                "pins of the enforcement programs and maps (the pin directory comes and goes with them)"));
+        rules.add(new LockdownPlan.Rule(Path.of("/dev/null"), RW_FILE, "/dev/null"));
+        rules.add(new LockdownPlan.Rule(Path.of("/dev/urandom"), Libc.LANDLOCK_ACCESS_FS_READ_FILE, "randomness"));
+        rules.add(new LockdownPlan.Rule(Path.of("/dev/random"), Libc.LANDLOCK_ACCESS_FS_READ_FILE, "randomness"));
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/dev/net/tun"), RW_FILE | Libc.LANDLOCK_ACCESS_FS_IOCTL_DEV, "TUN devices (TUNSETIFF)"));
+        rules.add(new LockdownPlan.Rule(instance.runtimeDirectory(), STATE, "the state directory"));
+        rules.add(new LockdownPlan.Rule(
+                instance.runtimeDirectory().getParent(),
+                Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR,
+                "removing the emptied state directory at stop (empty directories only)"));
+        rules.add(new LockdownPlan.Rule(
+                UAPI_DIRECTORY,
+                R | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE,
+                "UAPI sockets for `wg show`"));
+        Set<Integer> capabilities = new java.util.TreeSet<>(
+                Set.of(Capabilities.NET_ADMIN, Capabilities.NET_BIND_SERVICE, Capabilities.BPF, Capabilities.PERFMON));
+        if (cgroup2RootIsReadOnlyForItsOwner()) {
+            // Some hosts mount the cgroup2 root r-xr-xr-x: root makes its directories there only
+            // through CAP_DAC_OVERRIDE. Landlock still confines where that override can act.
+            capabilities.add(Capabilities.DAC_OVERRIDE);
+        }
+        return new LockdownPlan(instance.runtimeDirectory(), capabilities, rules, OPEN_FILES_LIMIT, FILE_SIZE_LIMIT);
+    }
+
+    static final Path UAPI_DIRECTORY = Path.of("/run/wireguard");
+
+    /** Whether the cgroup2 root lacks the owner's write bit, so root needs CAP_DAC_OVERRIDE to make app cgroups. */
+    public static boolean cgroup2RootIsReadOnlyForItsOwner() throws IOException {
+        Optional<Cgroup2Mount> mount = Cgroup2Mount.find();
+        return mount.isPresent()
+                && !Files.getPosixFilePermissions(mount.get().path())
+                        .contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+
+    /**
+     * Applies {@code plan} to the calling thread and the process, and execs {@code argv} (with {@code
+     * environment}); descriptors {@code keep} stay open across the exec, every other one above 2 is
+     * closed. Returns only by throwing: then this process is partly locked down and should exit.
+     */
+    public static void execLockedDown(
+            LockdownPlan plan, List<String> argv, Map<String, String> environment, int... keep) throws IOException {
+        // Directories the rules refer to must exist when the rules are made.
+        Files.createDirectories(UAPI_DIRECTORY);
+        Files.createDirectories(plan.stateDirectory());
+        Files.setPosixFilePermissions(plan.stateDirectory(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Libc.setrlimit(Libc.RLIMIT_CORE, 0, 0);
+        Libc.setrlimit(Libc.RLIMIT_FSIZE, plan.fileSize(), plan.fileSize());
+        long[] files = Libc.getrlimit(Libc.RLIMIT_NOFILE);
+        long openFiles = Long.compareUnsigned(files[1], plan.openFiles()) < 0 ? files[1] : plan.openFiles();
+        Libc.setrlimit(Libc.RLIMIT_NOFILE, openFiles, openFiles);
+        Libc.prctl(Libc.PR_SET_NO_NEW_PRIVS, 1, "prctl PR_SET_NO_NEW_PRIVS");
+        Optional<Integer> abi = Landlock.abi();
+        if (abi.isPresent()) {
+            Landlock.restrictThisThread(abi.get(), plan.rules());
+        }
+        dropCapabilities(plan.capabilities());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            Libc.check(
+                    (int) Libc.close_range$MH.invokeExact(state, 3, -1, Libc.CLOSE_RANGE_CLOEXEC),
+                    state,
+                    "close_range");
+            for (int fd : keep) {
+                Libc.check((int) Libc.fcntlInt$MH.invokeExact(state, fd, Libc.F_SETFD, 0), state, "fcntl F_SETFD");
+            }
+            MemorySegment args = arena.allocate(ADDRESS, argv.size() + 1L);
+            for (int i = 0; i < argv.size(); i++) {
+                args.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
+            }
+            args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
+            List<String> variables = new ArrayList<>();
+            environment.forEach((name, value) -> variables.add(name + "=" + value));
+            MemorySegment envp = arena.allocate(ADDRESS, variables.size() + 1L);
+            for (int i = 0; i < variables.size(); i++) {
+                envp.setAtIndex(ADDRESS, i, arena.allocateFrom(variables.get(i)));
+            }
+            envp.setAtIndex(ADDRESS, variables.size(), MemorySegment.NULL);
+            int result = (int) Libc.execve$MH.invokeExact(state, arena.allocateFrom(argv.getFirst()), args, envp);
+            throw new ErrnoException("execve " + argv.getFirst(), result == -1 ? Libc.errno(state) : Libc.EINVAL);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /**
+     * In the image {@link #execLockedDown} started: clears dumpability (exec set it again), and
+     * returns what is in force.
+     */
+    public static LockdownState afterExec(LockdownPlan plan) throws ErrnoException {
+        Libc.prctl(Libc.PR_SET_DUMPABLE, 0, "prctl PR_SET_DUMPABLE");
+        return LockdownState.inspect(plan);
+    }
+
+    /**
+     * This JVM's command line again, to run {@code mainClass} with {@code args}: the same java, the
+     * same JVM options (from {@code /proc/self/cmdline}) plus {@code extraOptions}, the same class path.
+     */
+    public static List<String> sameJvm(String mainClass, List<String> extraOptions, List<String> args)
+            throws IOException {
+        String[] cmdline = procFile("/proc/self/cmdline").split("\0");
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (int i = 1; i < cmdline.length; i++) {
+            String arg = cmdline[i];
+            if (arg.equals("-cp") || arg.equals("-classpath") || arg.equals("--class-path")) {
+                i++;
+                continue;
+            }
+            if (!arg.startsWith("-")) {
+                break; // the main class
+            }
+            if (!extraOptions.contains(arg)) {
+                argv.add(arg);
+            }
+        }
+        argv.addAll(extraOptions);
+        argv.add("-cp");
+        argv.add(System.getProperty("java.class.path"));
+        argv.add(mainClass);
+        argv.addAll(args);
+        return argv;
+    }
+
+    /**
+     * Bounding set, ambient, inheritable, permitted and effective sets down to {@code kept}, for the
+     * calling thread (and so for everything it execs: as uid 0, exec gives the bounding set).
+     */
+    private static void dropCapabilities(Set<Integer> kept) throws IOException {
+        // Files.readString reads one byte of this procfs file (its size is 0); read it as a stream.
+        int last = Integer.parseInt(procFile("/proc/sys/kernel/cap_last_cap").strip());
+        for (int capability = 0; capability <= last; capability++) {
+            if (!kept.contains(capability)) {
+                Libc.prctl(Libc.PR_CAPBSET_DROP, capability, "prctl PR_CAPBSET_DROP " + capability);
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            int ignored = (int) Libc.prctl$MH.invokeExact(
+                    state, Libc.PR_CAP_AMBIENT, (long) Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
+            MemorySegment header = arena.allocate(Libc.CAP_USER_HEADER);
+            header.set(JAVA_INT, 0, Libc.LINUX_CAPABILITY_VERSION_3);
+            header.set(JAVA_INT, 4, 0);
+            MemorySegment data = arena.allocate(Libc.CAP_USER_DATA, 2);
+            long mask = Capabilities.mask(kept);
+            for (int word = 0; word < 2; word++) {
+                int bits = (int) (mask >>> (32 * word));
+                long base = word * Libc.CAP_USER_DATA.byteSize();
+                data.set(JAVA_INT, base, bits); // effective
+                data.set(JAVA_INT, base + 4, bits); // permitted
+                data.set(JAVA_INT, base + 8, bits); // inheritable
+            }
+            Libc.check((int) Libc.capset$MH.invokeExact(state, header, data), state, "capset");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** A whole procfs file: read as a stream, since procfs reports size 0. */
+    private static String procFile(String path) throws IOException {
+        try (var in = Files.newInputStream(Path.of(path))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** For {@code status}: a rule's rights in words. */
+    static List<String> accessNames(long access) {
+        String[] names = {
+            "execute", "write_file", "read_file", "read_dir", "remove_dir", "remove_file", "make_char", "make_dir",
+            "make_reg", "make_sock", "make_fifo", "make_block", "make_sym", "refer", "truncate", "ioctl_dev"
+        };
+        List<String> list = new ArrayList<>();
+        for (int bit = 0; bit < names.length; bit++) {
+            if ((access & (1L << bit)) != 0) {
+                list.add(names[bit]);
+            }
+        }
+        return list;
+    }
+}
