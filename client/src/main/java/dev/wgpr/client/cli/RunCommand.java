@@ -80,11 +80,9 @@ final class RunCommand implements Callable<Integer> {
         }
         try (UnixSocket connection = socket.get()) {
             connection.send(Json.write(request), new int[] {0, 1, 2});
-            Map<String, Object> reply = DaemonClient.receive(connection);
-            if (!DaemonClient.isOk(reply)) {
-                err.println("wg-pr run: " + reply.get("message"));
-                return reply.get("status") instanceof Long status ? status.intValue() : EXIT_REFUSED;
-            }
+            // Forward signals from now on: the app may run (and be waited for) before the reply is
+            // read. A signal sent ahead of the reply follows the request on the connection, and the
+            // daemon hands it to the app once it has started.
             SignalForwarding.install(signal -> {
                 Map<String, Object> forward = Protocol.request(Protocol.SIGNAL);
                 forward.put("signal", signal);
@@ -94,6 +92,11 @@ final class RunCommand implements Callable<Integer> {
                     // the app has ended and the connection with it
                 }
             });
+            Map<String, Object> reply = DaemonClient.receive(connection);
+            if (!DaemonClient.isOk(reply)) {
+                err.println("wg-pr run: " + reply.get("message"));
+                return reply.get("status") instanceof Long status ? status.intValue() : EXIT_REFUSED;
+            }
             while (true) {
                 Map<String, Object> event = DaemonClient.receive(connection);
                 if ("exit".equals(event.get("event"))) {

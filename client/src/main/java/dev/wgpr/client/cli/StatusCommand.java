@@ -137,12 +137,43 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         out.println();
-        map(status.get("enforcement")).forEach((key, value) -> row(out, "", "enforcement " + key, value));
+        printEnforcement(map(status.get("enforcement")), out);
         for (Object r : list(status.get("running"))) {
             Map<String, Object> running = map(r);
             out.println("running: pid " + running.get("pid") + " app " + running.get("app") + " (tunnel "
                     + running.get("tunnel") + ", uid " + running.get("uid") + ")");
         }
+    }
+
+    private static void printEnforcement(Map<String, Object> enforcement, PrintWriter out) {
+        out.println("enforcement " + enforcement.get("state"));
+        if (!"active".equals(enforcement.get("state"))) {
+            return;
+        }
+        row(out, "  ", "generation", enforcement.get("generation"));
+        row(
+                out,
+                "  ",
+                "attached at",
+                enforcement.get("attachedAt") + " (netns cookie " + enforcement.get("netnsCookie") + ")");
+        row(out, "  ", "pins", enforcement.get("pins"));
+        for (Object p : list(enforcement.get("programs"))) {
+            Map<String, Object> program = map(p);
+            row(
+                    out,
+                    "  ",
+                    String.valueOf(program.get("hook")),
+                    program.get("program") + " id " + program.get("id")
+                            + (Boolean.TRUE.equals(program.get("pinned")) ? ", pinned" : ", NOT pinned"));
+        }
+        row(out, "  ", "internal", String.join(", ", strings(enforcement.get("internal"))));
+        row(out, "  ", "exclusions", String.join(", ", strings(enforcement.get("exclusions"))));
+        map(enforcement.get("apps")).forEach((name, a) -> {
+            Map<String, Object> app = map(a);
+            row(out, "  ", "app " + name, "#" + app.get("id") + ": " + String.join(", ", strings(app.get("grants"))));
+        });
+        map(enforcement.get("counters")).forEach((name, value) -> row(out, "  ", name, value));
+        row(out, "  ", "events", enforcement.get("eventsLogged") + " logged (wg-pr events)");
     }
 
     private static void row(PrintWriter out, String indent, String label, Object value) {

@@ -92,7 +92,7 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         candidates.addAll(rtnl.routes(false, Route.LOCAL_TABLE));
         for (Route route : candidates) {
             IpPrefix destination = route.destination();
-            if (route.interfaceIndex() == tunnel || tag.owns(route) || exclusions.contains(destination)) {
+            if (tag.owns(route) || exclusions.contains(destination)) {
                 continue;
             }
             boolean inside = internal.stream().anyMatch(prefix -> prefix.contains(destination));

@@ -8,9 +8,7 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,32 +18,17 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * The tunnels one daemon holds, by interface name, and the up pipeline (DESIGN's data flow):
- *
- * <ol>
- *   <li>resolve endpoint names;
- *   <li>device: the WireGuard interface with keys, port and peers, and its UAPI socket;
- *   <li>guard: a first policy generation with the tunnel's routed prefixes internal and no
- *       exclusions, published before any route exists, so no unauthorized process ever sees the
- *       tunnel's routes unguarded (at worst its LAN is denied for the moment of {@code up});
- *   <li>app cgroups (owned by the enforcement layer);
- *   <li>routes: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes;
- *   <li>policy: the exact internal set, with the exclusions read back from the kernel's routes;
- * </ol>
- *
- * Each stage registers its undo in the tunnel's {@link Rollback} as soon as it succeeds; a failing
- * stage unwinds the earlier ones, last first, and {@code down} unwinds them all: routes go before the
- * policy that guards them. Ups and downs are serialized: the policy is one for all tunnels.
+ * The tunnels one daemon holds, by interface name, brought up by the stages of {@link UpStages} and
+ * taken down by unwinding their undos, last first. Ups and downs are serialized: the policy is one for
+ * all tunnels.
  */
 final class Tunnels {
     private final Pieces pieces;
-    private final Instance instance;
+    private final List<UpStages.Stage> stages;
     private final Map<String, Active> active = new LinkedHashMap<>();
-    /** Each tunnel's share of the published policy, guard or exact. */
-    private final Map<String, Pieces.TunnelPolicy> published = new LinkedHashMap<>();
 
-    /** A tunnel that is up. */
-    private static final class Active {
+    /** A tunnel being brought up, or up: what its stages made. */
+    static final class Active {
         final TunnelConfig config;
         final Rollback rollback = new Rollback();
         final Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
@@ -58,6 +41,10 @@ final class Tunnels {
         Active(TunnelConfig config) {
             this.config = config;
         }
+
+        String name() {
+            return config.iface().name();
+        }
     }
 
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
@@ -65,7 +52,7 @@ final class Tunnels {
 
     Tunnels(Pieces pieces, Instance instance) {
         this.pieces = pieces;
-        this.instance = instance;
+        this.stages = UpStages.all(pieces, instance, new UpStages.PolicyShares(pieces.enforcement()));
     }
 
     /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
@@ -78,12 +65,10 @@ final class Tunnels {
         }
         Active tunnel = new Active(config);
         try {
-            resolveEndpoints(tunnel);
-            createDevice(tunnel);
-            publishGuard(tunnel);
-            acquireAppCgroups(tunnel);
-            installRoutes(tunnel);
-            publishExact(tunnel);
+            for (UpStages.Stage stage : stages) {
+                stage.apply(tunnel);
+                tunnel.rollback.add(stage.what(tunnel), () -> stage.undo(tunnel));
+            }
             active.put(name, tunnel);
             tunnel.rollback.add("tunnel " + name + " listed", () -> active.remove(name));
             return name;
@@ -95,47 +80,6 @@ final class Tunnels {
         }
     }
 
-    private void createDevice(Active tunnel) throws IOException {
-        Pieces.Device device = pieces.devices().create(tunnel.config, tunnel.endpoints);
-        tunnel.device = Optional.of(device);
-        String iface = device.interfaceName();
-        tunnel.rollback.add("interface " + iface, () -> {
-            device.close();
-            StaleInterfaces.forget(instance, iface);
-        });
-        StaleInterfaces.record(instance, iface);
-    }
-
-    private void publishGuard(Active tunnel) throws IOException {
-        String name = tunnel.config.iface().name();
-        tunnel.rollback.add("policy of " + name, () -> {
-            published.remove(name);
-            pieces.enforcement().publish(Map.copyOf(published));
-        });
-        published.put(
-                name,
-                InternalSet.policy(tunnel.config, tunnel.config.routePlan().tunnelPrefixes(), List.of()));
-        pieces.enforcement().publish(Map.copyOf(published));
-    }
-
-    private void installRoutes(Active tunnel) throws IOException {
-        String iface = tunnel.device.orElseThrow().interfaceName();
-        List<InetAddress> endpoints = tunnel.endpoints.values().stream()
-                .map(InetSocketAddress::getAddress)
-                .toList();
-        Pieces.Routing routing = pieces.routes().install(tunnel.config, iface, endpoints);
-        tunnel.routing = Optional.of(routing);
-        tunnel.rollback.add("routes of " + iface, routing::close);
-    }
-
-    private void publishExact(Active tunnel) throws IOException {
-        Pieces.Routing routing = tunnel.routing.orElseThrow();
-        published.put(
-                tunnel.config.iface().name(),
-                InternalSet.policy(tunnel.config, routing.routed(), routing.exclusions()));
-        pieces.enforcement().publish(Map.copyOf(published));
-    }
-
     /**
      * Registers a config's apps for {@code wg-pr run} without any network piece: for the launcher's
      * tests. Nothing grants such an app any network access; it only gets its cgroup.
@@ -143,12 +87,9 @@ final class Tunnels {
     synchronized void addWithoutNetwork(TunnelConfig config) throws IOException {
         Active tunnel = new Active(config);
         tunnel.network = false;
-        try {
-            acquireAppCgroups(tunnel);
-        } catch (IOException e) {
-            tunnel.rollback.unwind();
-            throw e;
-        }
+        UpStages.AppCgroups cgroups = new UpStages.AppCgroups(pieces.enforcement());
+        cgroups.apply(tunnel);
+        tunnel.rollback.add(cgroups.what(tunnel), () -> cgroups.undo(tunnel));
         active.put(config.iface().name(), tunnel);
     }
 
@@ -163,7 +104,6 @@ final class Tunnels {
         }
         List<String> failures = tunnel.rollback.unwind();
         active.remove(name);
-        published.remove(name);
         return failures;
     }
 
@@ -272,18 +212,6 @@ final class Tunnels {
         return active.isEmpty();
     }
 
-    private void acquireAppCgroups(Active tunnel) throws IOException {
-        for (PeerConfig peer : tunnel.config.peers()) {
-            for (AppConfig app : peer.allowedApps()) {
-                Path cgroup = pieces.enforcement().acquireApp(app.name());
-                tunnel.appCgroups.put(app.name(), cgroup);
-                tunnel.rollback.add(
-                        "cgroup of app " + app.name(),
-                        () -> pieces.enforcement().releaseApp(app.name()));
-            }
-        }
-    }
-
     private static TunnelConfig load(Path source) throws UpFailedException {
         try {
             return TunnelConfig.load(source).config();
@@ -294,31 +222,6 @@ final class Tunnels {
         } catch (IOException e) {
             throw new UpFailedException(
                     UpFailedException.Kind.BAD_CONFIG, "cannot read " + source + ": " + e.getMessage());
-        }
-    }
-
-    /**
-     * Resolves every endpoint name now (DESIGN: names are resolved at {@code up}). Only the first
-     * address is used, as wg(8) does.
-     */
-    private static void resolveEndpoints(Active tunnel) throws UpFailedException {
-        for (PeerConfig peer : tunnel.config.peers()) {
-            if (peer.endpoint().isEmpty()) {
-                continue;
-            }
-            Endpoint endpoint = peer.endpoint().get();
-            InetAddress address;
-            try {
-                address = endpoint.literalAddress().isPresent()
-                        ? endpoint.literalAddress().get()
-                        : InetAddress.getAllByName(endpoint.host())[0];
-            } catch (UnknownHostException e) {
-                throw new UpFailedException(
-                        UpFailedException.Kind.FAILED,
-                        "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host()
-                                + "; nothing was changed");
-            }
-            tunnel.endpoints.put(peer.name(), new InetSocketAddress(address, endpoint.port()));
         }
     }
 

@@ -7,7 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.Namespace;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,13 +19,17 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code wg-pr run} through a real daemon and a real CLI process running as {@code nobody}. The daemon
- * runs in this JVM so that the test can register the apps of a config without the network pieces
- * (device, policy) that are not on main yet; everything the launcher does is the production path.
+ * runs in this JVM so that the test can register the apps of a config without bringing a tunnel up
+ * (their cgroups come from the real enforcement layer); everything the launcher does is the production
+ * path.
  */
 @RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
 class DaemonLauncherTest {
     private static final String CONFIG = """
             [interface]
@@ -52,9 +60,12 @@ class DaemonLauncherTest {
     private static Daemon daemon;
 
     @BeforeAll
-    static void startDaemon() throws Exception {
-        // nobody's primary group may launch; see callerOutsideTheLaunchGroupIsRefused.
-        daemon = Daemon.start(instance, new Daemon.Options(Integer.toString(DaemonTesting.NOBODY)));
+    static void startDaemon(NetnsLab lab) throws Exception {
+        // nobody's primary group may launch; see callerOutsideTheLaunchGroupIsRefused. Started from a
+        // thread in a lab namespace, so the enforcement it starts for the apps judges that namespace
+        // only (its threads are born there too), never the machine's own traffic.
+        Namespace ns = lab.namespace("launcher");
+        daemon = ns.call(() -> Daemon.start(instance, new Daemon.Options(Integer.toString(DaemonTesting.NOBODY))));
         daemon.tunnels()
                 .addWithoutNetwork(TunnelConfig.load(DaemonTesting.config("launcher.toml", CONFIG))
                         .config());

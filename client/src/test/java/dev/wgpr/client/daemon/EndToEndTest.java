@@ -4,18 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
 import dev.wgpr.client.daemon.TunnelLab.Who;
+import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.LabProcess;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -115,7 +119,8 @@ class EndToEndTest {
     }
 
     @Test
-    void aServerOnTheLanGetsNoBypassRouteAndTheTunnelWorksWithDiSemiDefault(NetnsLab lab) throws Exception {
+    void aServerOnTheLanGetsNoBypassRouteTheTunnelWorksWithDiSemiDefaultAndSigtermTakesItDown(NetnsLab lab)
+            throws Exception {
         net = TunnelLab.onLan(lab);
         net.listen(net.serverNs, "192.168.20.10");
         String before = net.snapshot();
@@ -131,8 +136,14 @@ class EndToEndTest {
         assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).denied());
         assertTrue(net.connect(Who.NOBODY, "192.168.20.10").connected(), "the server's LAN address is not internal");
 
-        net.down();
+        // SIGTERM (systemctl stop) with the tunnel up is an orderly down too.
+        ProcessHandle daemon =
+                ProcessHandle.of(DaemonTesting.daemonPid(net.instance)).orElseThrow();
+        daemon.destroy();
+        daemon.onExit().get(20, TimeUnit.SECONDS);
         assertEquals(before, net.snapshot());
+        assertEquals(List.of(), net.leftovers(), "no pins, no cgroups");
+        assertFalse(Files.exists(net.instance.runtimeDirectory()), "runtime files removed");
     }
 
     @Test
@@ -238,6 +249,72 @@ class EndToEndTest {
         assertEquals(List.of(), net.leftovers());
         Result status = net.cli().run("status", "--json");
         assertTrue(status.out().contains("\"tunnels\":[]"), status::toString);
+    }
+
+    @Test
+    void theInternalSetAgreesWithIpRouteGetForASweepOfAddresses(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        Result up = net.up(net.config("di-semi-default", "\"0.0.0.0/0\", \"fd10:20::/32\"", null));
+        assertEquals(0, up.exitCode(), up::toString);
+        Map<String, Object> enforcement =
+                asMap(Json.parseObject(net.cli().run("status", "--json").out()).get("enforcement"));
+        List<IpPrefix> internal = prefixes(enforcement.get("internal"));
+        List<IpPrefix> exclusions = prefixes(enforcement.get("exclusions"));
+
+        List<String> sweep = new java.util.ArrayList<>(List.of(
+                "127.0.0.1",
+                "127.9.9.9",
+                "192.168.10.1",
+                "192.168.10.2",
+                "192.168.10.200",
+                "198.51.100.10",
+                "198.51.100.11",
+                "203.0.113.20",
+                "10.8.0.1",
+                "10.8.0.2",
+                "10.20.0.10",
+                "8.8.8.8",
+                "1.1.1.1",
+                "224.0.0.1",
+                "255.255.255.255",
+                "fd10:20::10",
+                "fd10:20:ffff::1",
+                "fd00:10::1",
+                "2001:db8::1"));
+        java.util.Random random = new java.util.Random(42);
+        for (int i = 0; i < 60; i++) {
+            sweep.add((random.nextInt(223) + 1) + "." + random.nextInt(256) + "." + random.nextInt(256) + "."
+                    + (random.nextInt(254) + 1));
+        }
+        for (String address : sweep) {
+            InetAddress destination = InetAddress.getByName(address);
+            boolean judgedInternal = mostSpecific(internal, destination) > mostSpecific(exclusions, destination);
+            var routeGet = net.client.exec("ip", "route", "get", address);
+            boolean routedIntoTunnel = routeGet.succeeded() && routeGet.stdout().contains("dev " + net.iface + " ");
+            assertEquals(
+                    routedIntoTunnel,
+                    judgedInternal,
+                    address + ": ip route get says " + routeGet.stdout().strip()
+                            + routeGet.stderr().strip() + "; internal " + internal + ", exclusions " + exclusions);
+        }
+        net.down();
+    }
+
+    private static int mostSpecific(List<IpPrefix> prefixes, InetAddress address) {
+        return prefixes.stream()
+                .filter(p -> p.contains(address))
+                .mapToInt(IpPrefix::length)
+                .max()
+                .orElse(-1);
+    }
+
+    private static List<IpPrefix> prefixes(Object list) {
+        return ((List<?>) list).stream().map(p -> IpPrefix.parse((String) p)).toList();
+    }
+
+    @SuppressWarnings("unchecked") // status objects are JSON objects
+    private static Map<String, Object> asMap(Object value) {
+        return (Map<String, Object>) value;
     }
 
     /** The deny events so far, as JSON lines, once each of {@code expected} appears in them. */
