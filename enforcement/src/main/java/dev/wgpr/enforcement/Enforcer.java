@@ -8,6 +8,7 @@ import dev.wgpr.enforcement.bpf.BpfMap;
 import dev.wgpr.enforcement.bpf.BpfObject;
 import dev.wgpr.enforcement.bpf.BpfProgram;
 import dev.wgpr.enforcement.bpf.BpfRingBuffer;
+import dev.wgpr.enforcement.bpf.TcFilter;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
@@ -43,6 +46,17 @@ import java.util.regex.Pattern;
 public final class Enforcer implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final List<String> PINNED_MAPS = List.of("generations", "config", "apps", "counters", "events");
+
+    /**
+     * The backstop's tc filter handle on the tunnel device ("wgpr"). A tc filter is no link and has
+     * no pin: teardown and a restarted daemon find it by (tunnel ifindex, {@code TUNNEL_FILTER_HANDLE},
+     * {@link #TUNNEL_FILTER_PRIORITY}) in the tunnel's namespace; the ifindex is kept in the pinned
+     * {@code config} map and the program is pinned as {@code prog_tunnel}.
+     */
+    public static final int TUNNEL_FILTER_HANDLE = 0x77677072;
+
+    /** The backstop's tc filter priority: 1, so it runs before filters others add at the default. */
+    public static final int TUNNEL_FILTER_PRIORITY = 1;
 
     /**
      * Where and for what to enforce.
@@ -93,6 +107,8 @@ public final class Enforcer implements AutoCloseable {
     private Policy policy;
     private long generation;
     private boolean closed;
+    private TcFilter tunnelFilter;
+    private boolean tunnelHookCreated;
 
     private Enforcer(Config config, BpfObject object) {
         this.config = config;
@@ -135,6 +151,7 @@ public final class Enforcer implements AutoCloseable {
      */
     public static void removePinned(Config config) throws IOException {
         Path pins = config.pinDirectory();
+        detachPinnedTunnel(config);
         if (Files.isDirectory(pins)) {
             try (var files = Files.list(pins)) {
                 for (Path file : files.toList()) {
@@ -161,8 +178,111 @@ public final class Enforcer implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes the backstop filter of a pinned instance when the calling thread is in the tunnel's
+     * namespace and the filter at our handle and priority runs the pinned program (not someone
+     * else's). Elsewhere, or when the device is gone (its filters died with it), nothing to do.
+     */
+    private static void detachPinnedTunnel(Config config) throws IOException {
+        Path configPin = config.pinDirectory().resolve("config");
+        Path programPin = config.pinDirectory().resolve(Hook.TUNNEL.pinName());
+        if (!Files.exists(configPin)
+                || !Files.exists(programPin)
+                || NetnsCookie.ofCurrentThread() != config.netnsCookie()) {
+            return;
+        }
+        int ifindex;
+        try (OwnedFd map = Bpf.pinned(configPin)) {
+            ifindex = KernelLayout.tunnelIfindex(Bpf.lookup(map.fd(), KernelLayout.u32(0), KernelLayout.CONFIG_SIZE));
+        }
+        if (ifindex <= 0) {
+            return;
+        }
+        TcFilter filter = new TcFilter(ifindex, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
+        OptionalInt attached = filter.programId();
+        try (OwnedFd program = Bpf.pinned(programPin)) {
+            if (attached.isPresent() && attached.getAsInt() == Bpf.programId(program.fd())) {
+                filter.detach();
+            }
+        }
+    }
+
     public Config config() {
         return config;
+    }
+
+    /**
+     * Attaches the backstop (layer 2) to the tunnel device {@code ifindex}: a tc classifier on its
+     * clsact egress hook that judges every packet about to enter the tunnel by its socket's cgroup
+     * against the current generation, drops the rest and reports them as deny events ({@link
+     * Hook#TUNNEL}). The calling thread must be in the tunnel's network namespace (the one of {@link
+     * Config#netnsCookie()}), where {@code ifindex} is the device's index. The filter stays on the
+     * device after {@link #release()} (it is no link; it lives until it is deleted or the device
+     * goes); {@link #detachTunnel()}, {@link #close()} and {@link #removePinned} delete it.
+     */
+    public synchronized void attachTunnel(int ifindex) throws IOException {
+        requireOpen();
+        if (tunnelFilter != null) {
+            throw new IllegalStateException("the backstop is attached already, to ifindex " + tunnelFilter.ifindex());
+        }
+        long here = NetnsCookie.ofCurrentThread();
+        if (here != config.netnsCookie()) {
+            throw new IllegalStateException("attachTunnel must run in the tunnel's network namespace (cookie "
+                    + config.netnsCookie() + "), not in " + here);
+        }
+        TcFilter filter = new TcFilter(ifindex, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
+        boolean created = filter.createHook();
+        try {
+            // Pin first, so a filter in force is always findable by a later daemon.
+            Path pin = pinDirectory().resolve(Hook.TUNNEL.pinName());
+            if (!Files.exists(pin)) {
+                Bpf.pin(program(Hook.TUNNEL).fd(), pin);
+            }
+            writeConfig(ifindex);
+            filter.attach(program(Hook.TUNNEL).fd(), false);
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (created) {
+                    filter.destroyHook();
+                }
+                writeConfig(0);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        tunnelFilter = filter;
+        tunnelHookCreated = created;
+    }
+
+    /**
+     * Deletes the backstop filter (the calling thread must be in the tunnel's namespace). Returns
+     * false when none was attached by this enforcer. The clsact qdisc goes too when this enforcer
+     * created it.
+     */
+    public synchronized boolean detachTunnel() throws IOException {
+        requireOpen();
+        return detachTunnelFilter();
+    }
+
+    /** The backstop filter in force through this enforcer, if any. */
+    public synchronized Optional<TcFilter> tunnelFilter() {
+        return Optional.ofNullable(tunnelFilter);
+    }
+
+    private boolean detachTunnelFilter() throws IOException {
+        TcFilter filter = tunnelFilter;
+        if (filter == null) {
+            return false;
+        }
+        tunnelFilter = null;
+        boolean deleted = filter.detach();
+        if (tunnelHookCreated) {
+            filter.destroyHook();
+        }
+        writeConfig(0);
+        Files.deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName()));
+        return deleted;
     }
 
     public Path instanceCgroup() {
@@ -333,6 +453,18 @@ public final class Enforcer implements AutoCloseable {
         if (events != null) {
             run(failures, events::close);
         }
+        if (tunnelFilter != null) {
+            // Must run in the tunnel's namespace; from elsewhere the filter is not found by ifindex.
+            run(failures, () -> {
+                if (NetnsCookie.ofCurrentThread() == config.netnsCookie()) {
+                    detachTunnelFilter();
+                } else {
+                    throw new IllegalStateException("close() outside the tunnel's namespace: the backstop filter "
+                            + tunnelFilter + " stays until the device goes");
+                }
+            });
+        }
+        run(failures, () -> deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName())));
         for (Map.Entry<Hook, BpfLink> link : links.entrySet()) {
             run(
                     failures,
@@ -370,14 +502,21 @@ public final class Enforcer implements AutoCloseable {
     }
 
     private void configure() throws IOException {
+        writeConfig(0);
+    }
+
+    private void writeConfig(int tunnelIfindex) throws IOException {
         Path relative = config.cgroup2().relativize(instanceCgroup());
         int level = relative.getNameCount();
-        byte[] value = KernelLayout.config(config.netnsCookie(), cgroupId(instanceCgroup()), level);
+        byte[] value = KernelLayout.config(config.netnsCookie(), cgroupId(instanceCgroup()), level, tunnelIfindex);
         object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
     }
 
     private void attach() throws IOException {
         for (Hook hook : Hook.values()) {
+            if (hook.layer() != Hook.Layer.SOCK_ADDR) {
+                continue;
+            }
             links.put(hook, object.program(hook.program()).attachCgroup(config.attachAt()));
         }
     }

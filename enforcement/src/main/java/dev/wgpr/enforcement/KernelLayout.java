@@ -21,6 +21,7 @@ public final class KernelLayout {
 
     static final int FLAG_INTERNAL = 1;
     static final int FLAG_PORTLESS = 2;
+    static final int FLAG_FORWARD = 4;
 
     public static byte[] key(int app, IpPrefix prefix) {
         ByteBuffer key = ByteBuffer.allocate(KEY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -44,7 +45,9 @@ public final class KernelLayout {
 
     public static byte[] value(TrieEntry entry) {
         ByteBuffer value = ByteBuffer.allocate(VALUE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        int flags = (entry.internal() ? FLAG_INTERNAL : 0) | (entry.portless() ? FLAG_PORTLESS : 0);
+        int flags = (entry.internal() ? FLAG_INTERNAL : 0)
+                | (entry.portless() ? FLAG_PORTLESS : 0)
+                | (entry.forward() ? FLAG_FORWARD : 0);
         value.putInt(flags);
         value.putShort((short) entry.peer());
         value.put((byte) entry.tcp().size());
@@ -69,13 +72,22 @@ public final class KernelLayout {
     }
 
     static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel) {
+        return config(netnsCookie, instanceCgroup, instanceLevel, 0);
+    }
+
+    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int tunnelIfindex) {
         return ByteBuffer.allocate(CONFIG_SIZE)
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(netnsCookie)
                 .putLong(instanceCgroup)
                 .putInt(instanceLevel)
-                .putInt(0)
+                .putInt(tunnelIfindex)
                 .array();
+    }
+
+    /** {@code struct wgpr_config.tunnel_ifindex} of an encoded config. */
+    static int tunnelIfindex(byte[] config) {
+        return ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).getInt(20);
     }
 
     static byte[] u32(int value) {

@@ -27,7 +27,9 @@ import java.util.Set;
  *       none) stops it from granting IPv4 destinations.
  * </ul>
  *
- * Port sets stay exact: at most {@link #MAX_RANGES} disjoint ranges per protocol and entry. A union
+ * One more entry, {@link TrieEntry#generation}, carries the generation's own flags (forwarding).
+ *
+ * <p>Port sets stay exact: at most {@link #MAX_RANGES} disjoint ranges per protocol and entry. A union
  * that needs more is refused with {@link PolicyTooLargeException}, never widened (a bitmap spill map
  * is the documented follow-up).
  */
@@ -60,6 +62,7 @@ public final class PolicyCompiler {
             entries.add(TrieEntry.internalSet(prefix, internal, internal ? peer : 0));
         }
         policy.grants().forEach((app, grants) -> compileApp(app, grants, entries));
+        entries.add(TrieEntry.generation(policy.allowForwarding()));
         return entries;
     }
 
