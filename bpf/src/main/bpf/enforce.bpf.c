@@ -63,6 +63,13 @@ struct {
 } apps SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGPR_APP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct wgpr_app_slot);
+} app_slots SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, WGPR_C_COUNT);
 	__type(key, __u32);
@@ -150,23 +157,52 @@ static __always_inline void emit(struct wgpr_key *key, __u32 app, __u16 peer, __
 	bpf_ringbuf_submit(event, 0);
 }
 
-// The caller's app id, 0 when it is no app: its ancestor at the instance level must be the
-// instance cgroup, and its ancestor one level below must be an app cgroup.
+// The app of cgroup id `id`, 0 when it is no app cgroup.
+static __always_inline __u32 app_of(const struct wgpr_config *cfg, __u64 id)
+{
+	__u32 slot = (__u32)id & WGPR_APP_SLOT_MASK;
+	struct wgpr_app_slot *s = bpf_map_lookup_elem(&app_slots, &slot);
+	if (s && s->cgroup_id == id)
+		return s->app;
+	slot = (__u32)(id >> WGPR_APP_SLOT_SHIFT) & WGPR_APP_SLOT_MASK;
+	s = bpf_map_lookup_elem(&app_slots, &slot);
+	if (s && s->cgroup_id == id)
+		return s->app;
+	if (cfg->flags & WGPR_CFG_APPS_OVERFLOW) {
+		__u32 *app = bpf_map_lookup_elem(&apps, &id);
+		return app ? *app : 0;
+	}
+	return 0;
+}
+
+// The caller's app id, 0 when it is no app. Fast path: the caller's own cgroup is an app cgroup
+// (the launcher puts app processes there). Otherwise its ancestor one level below the instance
+// cgroup. No check that the ancestor at the instance level is the instance cgroup: cgroup ids are
+// unique, and only <instance>/<app> ids are registered, so a hit on ancestor(level + 1) already
+// proves the caller lives in that app's subtree.
 static __always_inline __u32 current_app(const struct wgpr_config *cfg)
 {
-	if (cfg->instance_cgroup == 0)
+	__u64 own = bpf_get_current_cgroup_id();
+	if (own == 0)
 		return 0;
-	int level = (int)cfg->instance_level;
-	if (bpf_get_current_ancestor_cgroup_id(level) != cfg->instance_cgroup)
+	__u32 app = app_of(cfg, own);
+	if (app)
+		return app;
+	__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
+	if (ancestor == 0 || ancestor == own)
 		return 0;
-	__u64 app_cgroup = bpf_get_current_ancestor_cgroup_id(level + 1);
-	if (app_cgroup == 0)
-		return 0;
-	__u32 *app = bpf_map_lookup_elem(&apps, &app_cgroup);
-	return app ? *app : 0;
+	return app_of(cfg, ancestor);
 }
 
 // 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
+//
+// Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"): the
+// caller's app first (own cgroup id and one or two inlined app_slots loads; the ancestor helper only
+// for callers that are not directly in an app cgroup). An app whose grant covers the destination is
+// then allowed after ONE trie lookup, whether or not the destination is internal (both are ALLOW in
+// the model). Only when no grant covers it does the internal set decide between ALLOW (external)
+// and DENY. The same answers as the specification's order, at ~70 % of its cost on internal-allow;
+// an external connect pays the app check (~tens of ns) before its one trie lookup.
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *key, __u8 hook, __u8 family)
 {
 	__u32 zero = 0;
@@ -192,30 +228,25 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 	}
 
 	key->prefixlen = 32 + 128;
+	__u32 app = current_app(cfg);
+	if (app != 0) {
+		key->app = app;
+		struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
+		if (grant && grant_covers(grant, proto, port)) {
+			count(WGPR_C_ALLOW_INTERNAL);
+			return 1;
+		}
+	}
+
 	key->app = 0;
 	struct wgpr_value *internal = bpf_map_lookup_elem(trie, key);
 	if (!internal || !(internal->flags & WGPR_INTERNAL)) {
 		count(WGPR_C_EXTERNAL);
 		return 1;
 	}
-	__u16 peer = internal->peer;
-
-	__u32 app = current_app(cfg);
-	if (app == 0) {
-		count(WGPR_C_DENY_NO_APP);
-		emit(key, 0, peer, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_APP, family);
-		return 0;
-	}
-
-	key->prefixlen = 32 + 128;
-	key->app = app;
-	struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
-	if (grant && grant_covers(grant, proto, port)) {
-		count(WGPR_C_ALLOW_INTERNAL);
-		return 1;
-	}
-	count(WGPR_C_DENY_NO_GRANT);
-	emit(key, app, peer, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_GRANT, family);
+	__u8 reason = app == 0 ? WGPR_C_DENY_NO_APP : WGPR_C_DENY_NO_GRANT;
+	count(reason);
+	emit(key, app, internal->peer, port, proto, ip_protocol, hook, reason, family);
 	return 0;
 }
 
@@ -421,13 +452,8 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_FORWARDED, 0);
 	}
 
-	__u32 app = 0;
 	__u64 app_cgroup = bpf_skb_ancestor_cgroup_id(skb, (int)cfg->instance_level + 1);
-	if (app_cgroup) {
-		__u32 *found = bpf_map_lookup_elem(&apps, &app_cgroup);
-		if (found)
-			app = *found;
-	}
+	__u32 app = app_cgroup ? app_of(cfg, app_cgroup) : 0;
 	if (app == 0)
 		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP, 1);
 

@@ -46,6 +46,24 @@ struct wgpr_config {
 	__u64 instance_cgroup; // id of <cgroup2>/<instance>
 	__u32 instance_level;  // its level (the cgroup2 root is level 0)
 	__u32 tunnel_ifindex;  // the tunnel device the backstop is attached to (0 = none); for teardown
+	__u32 flags;           // WGPR_CFG_*
+	__u32 pad;
+};
+
+#define WGPR_CFG_APPS_OVERFLOW 1u // some app cgroup is only in the apps hash, not in app_slots
+
+// The app slots: a direct-mapped table of app cgroups, two choices per cgroup id, so that "which app
+// is this cgroup" costs one or two inlined array loads instead of a hash lookup. The loader places
+// each app cgroup id in slot (id & MASK) or ((id >> SHIFT) & MASK); when both are taken it sets
+// WGPR_CFG_APPS_OVERFLOW and the programs also consult the apps hash.
+#define WGPR_APP_SLOTS 4096
+#define WGPR_APP_SLOT_MASK (WGPR_APP_SLOTS - 1)
+#define WGPR_APP_SLOT_SHIFT 12
+
+struct wgpr_app_slot {
+	__u64 cgroup_id; // 0 = empty
+	__u32 app;
+	__u32 pad;
 };
 
 // hooks

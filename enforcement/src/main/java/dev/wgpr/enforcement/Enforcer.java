@@ -45,7 +45,8 @@ import java.util.regex.Pattern;
  */
 public final class Enforcer implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
-    private static final List<String> PINNED_MAPS = List.of("generations", "config", "apps", "counters", "events");
+    private static final List<String> PINNED_MAPS =
+            List.of("generations", "config", "apps", "app_slots", "counters", "events");
 
     /**
      * The backstop's tc filter handle on the tunnel device ("wgpr"). A tc filter is no link and has
@@ -109,6 +110,11 @@ public final class Enforcer implements AutoCloseable {
     private boolean closed;
     private TcFilter tunnelFilter;
     private boolean tunnelHookCreated;
+    private int tunnelIfindex;
+    /** app_slots in use: slot -> cgroup id. */
+    private final Map<Integer, Long> slots = new java.util.HashMap<>();
+    /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
+    private final java.util.Set<Long> overflow = new java.util.HashSet<>();
 
     private Enforcer(Config config, BpfObject object) {
         this.config = config;
@@ -321,7 +327,9 @@ public final class Enforcer implements AutoCloseable {
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
             }
         }
-        object.map("apps").update(KernelLayout.u64(cgroupId(dir)), KernelLayout.u32(id.value()), BpfMap.BPF_ANY);
+        long cgroup = cgroupId(dir);
+        object.map("apps").update(KernelLayout.u64(cgroup), KernelLayout.u32(id.value()), BpfMap.BPF_ANY);
+        placeInSlot(cgroup, id.value());
         return dir;
     }
 
@@ -332,9 +340,52 @@ public final class Enforcer implements AutoCloseable {
         if (dir == null) {
             throw new IllegalArgumentException("no app " + name);
         }
-        object.map("apps").delete(KernelLayout.u64(cgroupId(dir)));
+        long cgroup = cgroupId(dir);
+        for (int slot : KernelLayout.appSlots(cgroup)) {
+            if (slots.getOrDefault(slot, 0L) == cgroup) {
+                object.map("app_slots")
+                        .update(KernelLayout.u32(slot), new byte[KernelLayout.APP_SLOT_SIZE], BpfMap.BPF_ANY);
+                slots.remove(slot);
+            }
+        }
+        if (overflow.remove(cgroup) && overflow.isEmpty()) {
+            writeConfig(tunnelIfindex);
+        }
+        object.map("apps").delete(KernelLayout.u64(cgroup));
         Files.delete(dir);
         apps.remove(name);
+    }
+
+    /**
+     * Moves every app out of app_slots into the apps hash only, as if all their slots were taken
+     * (for tests of the overflow path, which real cgroup ids reach only by rare collisions).
+     */
+    synchronized void useAppsHashOnly() throws IOException {
+        requireOpen();
+        for (Map.Entry<Integer, Long> slot : Map.copyOf(slots).entrySet()) {
+            object.map("app_slots")
+                    .update(KernelLayout.u32(slot.getKey()), new byte[KernelLayout.APP_SLOT_SIZE], BpfMap.BPF_ANY);
+            overflow.add(slot.getValue());
+        }
+        slots.clear();
+        writeConfig(tunnelIfindex);
+    }
+
+    /**
+     * Registers app cgroup {@code cgroup} in one of its two app slots (the programs' fast lookup);
+     * when both are taken, in the apps hash only, and the programs are told to consult it.
+     */
+    private void placeInSlot(long cgroup, int app) throws IOException {
+        for (int slot : KernelLayout.appSlots(cgroup)) {
+            if (!slots.containsKey(slot)) {
+                object.map("app_slots")
+                        .update(KernelLayout.u32(slot), KernelLayout.appSlot(cgroup, app), BpfMap.BPF_ANY);
+                slots.put(slot, cgroup);
+                return;
+            }
+        }
+        overflow.add(cgroup);
+        writeConfig(tunnelIfindex);
     }
 
     /**
@@ -347,21 +398,13 @@ public final class Enforcer implements AutoCloseable {
         List<TrieEntry> entries = PolicyCompiler.compile(next);
         String name = "wgpr_g" + (generation + 1);
         try (OwnedFd trie = Bpf.createMap(
-                        Bpf.MapType.LPM_TRIE,
-                        name,
-                        KernelLayout.KEY_SIZE,
-                        KernelLayout.VALUE_SIZE,
-                        Math.max(1, entries.size()),
-                        Bpf.BPF_F_NO_PREALLOC);
-                Arena arena = Arena.ofConfined()) {
-            for (TrieEntry entry : entries) {
-                Bpf.update(
-                        arena,
-                        trie.fd(),
-                        KernelLayout.key(entry.app(), entry.prefix()),
-                        KernelLayout.value(entry),
-                        BpfMap.BPF_NOEXIST);
-            }
+                Bpf.MapType.LPM_TRIE,
+                name,
+                KernelLayout.KEY_SIZE,
+                KernelLayout.VALUE_SIZE,
+                Math.max(1, entries.size()),
+                Bpf.BPF_F_NO_PREALLOC)) {
+            fill(trie.fd(), entries);
             // The one switch: the outer map now refers to the new trie, and holds it.
             object.map("generations").update(KernelLayout.u32(0), KernelLayout.u32(trie.fd()), BpfMap.BPF_ANY);
         } catch (IOException e) {
@@ -372,6 +415,64 @@ public final class Enforcer implements AutoCloseable {
         }
         policy = next;
         return ++generation;
+    }
+
+    /** Entries per bpf_map_update_batch call while filling a new trie. */
+    private static final int BATCH = 4096;
+
+    /** Whether this kernel's LPM tries take bpf_map_update_batch (learned on first use). */
+    private static volatile Boolean batchSupported;
+
+    /**
+     * Fills a fresh trie: bpf_map_update_batch in chunks where the kernel supports it for LPM tries
+     * (one system call per chunk), else one update per entry.
+     */
+    private static void fill(int trieFd, List<TrieEntry> entries) throws BpfException {
+        int done = 0;
+        if (!Boolean.FALSE.equals(batchSupported)) {
+            while (done < entries.size()) {
+                int n = Math.min(BATCH, entries.size() - done);
+                byte[] keys = new byte[n * KernelLayout.KEY_SIZE];
+                byte[] values = new byte[n * KernelLayout.VALUE_SIZE];
+                for (int i = 0; i < n; i++) {
+                    TrieEntry entry = entries.get(done + i);
+                    System.arraycopy(
+                            KernelLayout.key(entry.app(), entry.prefix()),
+                            0,
+                            keys,
+                            i * KernelLayout.KEY_SIZE,
+                            KernelLayout.KEY_SIZE);
+                    System.arraycopy(
+                            KernelLayout.value(entry), 0, values, i * KernelLayout.VALUE_SIZE, KernelLayout.VALUE_SIZE);
+                }
+                try {
+                    Bpf.updateBatch(trieFd, keys, values, n, BpfMap.BPF_NOEXIST);
+                    batchSupported = true;
+                } catch (BpfException e) {
+                    if (done == 0
+                            && batchSupported == null
+                            && (e.errno() == 524 || e.errno() == 95 || e.errno() == 22)) {
+                        batchSupported = false; // ENOTSUPP / EOPNOTSUPP / EINVAL: not for this map type
+                        break;
+                    }
+                    throw e;
+                }
+                done += n;
+            }
+            if (done == entries.size()) {
+                return;
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (TrieEntry entry : entries.subList(done, entries.size())) {
+                Bpf.update(
+                        arena,
+                        trieFd,
+                        KernelLayout.key(entry.app(), entry.prefix()),
+                        KernelLayout.value(entry),
+                        BpfMap.BPF_NOEXIST);
+            }
+        }
     }
 
     public synchronized Policy policy() {
@@ -506,9 +607,15 @@ public final class Enforcer implements AutoCloseable {
     }
 
     private void writeConfig(int tunnelIfindex) throws IOException {
+        this.tunnelIfindex = tunnelIfindex;
         Path relative = config.cgroup2().relativize(instanceCgroup());
         int level = relative.getNameCount();
-        byte[] value = KernelLayout.config(config.netnsCookie(), cgroupId(instanceCgroup()), level, tunnelIfindex);
+        byte[] value = KernelLayout.config(
+                config.netnsCookie(),
+                cgroupId(instanceCgroup()),
+                level,
+                tunnelIfindex,
+                overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW);
         object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
     }
 
