@@ -3,6 +3,8 @@ package dev.wgpr.enforcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -168,6 +170,33 @@ class PivotKernelTest {
 
             lab.world.enforcer.publish(PivotLab.policy());
             assertOutcome(container, "tcp4-connect", "failed");
+        }
+    }
+
+    @Test
+    void withoutAGenerationBothLayersDenyEverythingInTheTunnelNamespace(NetnsLab netns) throws Exception {
+        try (PivotLab lab = PivotLab.create(netns)) {
+            Agent web = lab.agent("web", PivotLab.APP_UID, Optional.of(lab.webApp));
+            assertOutcome(web, "control-icmp4-ping-web-host", "replied");
+            // Someone (a bug, a tool) empties the generation slot: fail closed, not open.
+            try (OwnedFd generations =
+                    Bpf.pinned(lab.world.enforcer.pinDirectory().resolve("generations"))) {
+                assertTrue(Bpf.delete(generations.fd(), KernelLayout.u32(0)));
+            }
+            lab.world.enforcer.drainEvents();
+            long before = lab.arrived().packets();
+            assertOutcome(web, "control-tcp4-web-any-port", "denied"); // sock_addr
+            assertOutcome(web, "control-icmp4-ping-web-host", "failed", "sent"); // only the backstop sees it
+            assertEquals(before, lab.arrived().packets(), "nothing entered the tunnel");
+            List<DenyEvent> events = lab.world.enforcer.pollEvents(Duration.ofMillis(200));
+            assertTrue(
+                    events.stream().anyMatch(e -> e.reason() == Counter.DENY_NO_POLICY && e.hook() == Hook.TUNNEL),
+                    events.toString());
+            assertTrue(
+                    events.stream().anyMatch(e -> e.reason() == Counter.DENY_NO_POLICY && e.hook() == Hook.CONNECT4),
+                    events.toString());
+            lab.world.enforcer.publish(PivotLab.policy());
+            assertOutcome(web, "control-icmp4-ping-web-host", "replied");
         }
     }
 

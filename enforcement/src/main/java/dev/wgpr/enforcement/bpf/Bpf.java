@@ -180,6 +180,27 @@ public final class Bpf {
         }
     }
 
+    /** {@code bpf_map_delete_elem} on a map known by its descriptor; false when there was no such key. */
+    public static boolean delete(int mapFd, byte[] key) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            Libbpf.clearLog();
+            int result = (int) Libbpf.bpf_map_delete_elem$MH.invokeExact(
+                    state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key));
+            if (result == -Libc.ENOENT) {
+                return false;
+            }
+            if (result < 0) {
+                throw BpfException.of("bpf_map_delete_elem (fd " + mapFd + ")", -result);
+            }
+            return true;
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
     /** {@code bpf_map_lookup_elem} on a map known by its descriptor: the value, {@code valueSize} bytes. */
     public static byte[] lookup(int mapFd, byte[] key, int valueSize) throws BpfException {
         try (Arena call = Arena.ofConfined()) {
