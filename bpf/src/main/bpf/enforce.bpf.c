@@ -10,8 +10,12 @@
 //
 // Fail closed: once configured, a missing generation denies; a missing apps entry is "no app".
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/in6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -21,16 +25,18 @@
 #define IPPROTO_MPTCP 262
 #endif
 
+// Sizes rather than BTF types: clang 14 emits the pointee types of a struct reachable first through
+// the outer map's __array as forward declarations, whose size libbpf cannot determine; whether it
+// does depends on the order it visits globals in. key_size/value_size do not depend on BTF.
 struct trie {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 1); // the template; generations are created by the loader with their own size
-	__type(key, struct wgpr_key);
-	__type(value, struct wgpr_value);
+	__uint(key_size, sizeof(struct wgpr_key));
+	__uint(value_size, sizeof(struct wgpr_value));
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 };
 
-// An instance of the inner map type, never published: it makes clang emit the full key and value
-// types into BTF (reachable only through the outer map, they would be mere forward declarations).
+// An instance of the inner map type, never published (its sizes are what the layout test checks).
 struct trie generation_template SEC(".maps");
 
 // Slot 0 holds the current generation's trie; publishing swaps it with one update.
@@ -55,6 +61,13 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } apps SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGPR_APP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct wgpr_app_slot);
+} app_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -144,23 +157,52 @@ static __always_inline void emit(struct wgpr_key *key, __u32 app, __u16 peer, __
 	bpf_ringbuf_submit(event, 0);
 }
 
-// The caller's app id, 0 when it is no app: its ancestor at the instance level must be the
-// instance cgroup, and its ancestor one level below must be an app cgroup.
+// The app of cgroup id `id`, 0 when it is no app cgroup.
+static __always_inline __u32 app_of(const struct wgpr_config *cfg, __u64 id)
+{
+	__u32 slot = (__u32)id & WGPR_APP_SLOT_MASK;
+	struct wgpr_app_slot *s = bpf_map_lookup_elem(&app_slots, &slot);
+	if (s && s->cgroup_id == id)
+		return s->app;
+	slot = (__u32)(id >> WGPR_APP_SLOT_SHIFT) & WGPR_APP_SLOT_MASK;
+	s = bpf_map_lookup_elem(&app_slots, &slot);
+	if (s && s->cgroup_id == id)
+		return s->app;
+	if (cfg->flags & WGPR_CFG_APPS_OVERFLOW) {
+		__u32 *app = bpf_map_lookup_elem(&apps, &id);
+		return app ? *app : 0;
+	}
+	return 0;
+}
+
+// The caller's app id, 0 when it is no app. Fast path: the caller's own cgroup is an app cgroup
+// (the launcher puts app processes there). Otherwise its ancestor one level below the instance
+// cgroup. No check that the ancestor at the instance level is the instance cgroup: cgroup ids are
+// unique, and only <instance>/<app> ids are registered, so a hit on ancestor(level + 1) already
+// proves the caller lives in that app's subtree.
 static __always_inline __u32 current_app(const struct wgpr_config *cfg)
 {
-	if (cfg->instance_cgroup == 0)
+	__u64 own = bpf_get_current_cgroup_id();
+	if (own == 0)
 		return 0;
-	int level = (int)cfg->instance_level;
-	if (bpf_get_current_ancestor_cgroup_id(level) != cfg->instance_cgroup)
+	__u32 app = app_of(cfg, own);
+	if (app)
+		return app;
+	__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
+	if (ancestor == 0 || ancestor == own)
 		return 0;
-	__u64 app_cgroup = bpf_get_current_ancestor_cgroup_id(level + 1);
-	if (app_cgroup == 0)
-		return 0;
-	__u32 *app = bpf_map_lookup_elem(&apps, &app_cgroup);
-	return app ? *app : 0;
+	return app_of(cfg, ancestor);
 }
 
 // 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
+//
+// Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"): the
+// caller's app first (own cgroup id and one or two inlined app_slots loads; the ancestor helper only
+// for callers that are not directly in an app cgroup). An app whose grant covers the destination is
+// then allowed after ONE trie lookup, whether or not the destination is internal (both are ALLOW in
+// the model). Only when no grant covers it does the internal set decide between ALLOW (external)
+// and DENY. The same answers as the specification's order, at ~70 % of its cost on internal-allow;
+// an external connect pays the app check (~tens of ns) before its one trie lookup.
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *key, __u8 hook, __u8 family)
 {
 	__u32 zero = 0;
@@ -186,30 +228,25 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 	}
 
 	key->prefixlen = 32 + 128;
+	__u32 app = current_app(cfg);
+	if (app != 0) {
+		key->app = app;
+		struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
+		if (grant && grant_covers(grant, proto, port)) {
+			count(WGPR_C_ALLOW_INTERNAL);
+			return 1;
+		}
+	}
+
 	key->app = 0;
 	struct wgpr_value *internal = bpf_map_lookup_elem(trie, key);
 	if (!internal || !(internal->flags & WGPR_INTERNAL)) {
 		count(WGPR_C_EXTERNAL);
 		return 1;
 	}
-	__u16 peer = internal->peer;
-
-	__u32 app = current_app(cfg);
-	if (app == 0) {
-		count(WGPR_C_DENY_NO_APP);
-		emit(key, 0, peer, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_APP, family);
-		return 0;
-	}
-
-	key->prefixlen = 32 + 128;
-	key->app = app;
-	struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
-	if (grant && grant_covers(grant, proto, port)) {
-		count(WGPR_C_ALLOW_INTERNAL);
-		return 1;
-	}
-	count(WGPR_C_DENY_NO_GRANT);
-	emit(key, app, peer, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_GRANT, family);
+	__u8 reason = app == 0 ? WGPR_C_DENY_NO_APP : WGPR_C_DENY_NO_GRANT;
+	count(reason);
+	emit(key, app, internal->peer, port, proto, ip_protocol, hook, reason, family);
 	return 0;
 }
 
@@ -253,6 +290,181 @@ SEC("cgroup/sendmsg6")
 int wgpr_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return decide6(ctx, WGPR_HOOK_SENDMSG6);
+}
+
+// ---- Layer 2: the tc-egress backstop on the tunnel device ----------------------------------------
+//
+// Every packet about to enter the tunnel is judged by the cgroup of the socket that sent it
+// (bpf_skb_ancestor_cgroup_id: the socket's cgroup, set when the socket was created), against the
+// same current generation. On the tunnel every destination is "internal" by definition (the model:
+// internal = what leaves through the tunnel), so the exclusion entries do not apply here: a packet
+// that reached the tunnel through SO_BINDTODEVICE or IP_PKTINFO toward an excluded address is still
+// judged by the sender's grants. Packets without a socket (forwarded) pass only when the generation
+// allows forwarding. Protocols without ports (ICMP, ICMPv6, anything but TCP/UDP) and non-first
+// fragments are judged as "protocol without ports". Anything unreadable is dropped (fail closed).
+
+#define WGPR_IPV6_MAX_EXT 6
+
+struct packet {
+	struct wgpr_key key; // destination, ::ffff:a.b.c.d for IPv4
+	__u32 ip_protocol;
+	__u16 port;
+	__u8 proto;
+	__u8 family;
+};
+
+// 0 = parsed, -1 = unreadable.
+static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
+{
+	__u32 l4 = 0;
+	int first_fragment = 1;
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET))
+			return -1;
+		pkt->family = 4;
+		pkt->key.addr[2] = bpf_htonl(0x0000ffff);
+		pkt->key.addr[3] = ip.daddr;
+		pkt->ip_protocol = ip.protocol;
+		l4 = (__u32)ip.ihl * 4;
+		if (l4 < sizeof(ip))
+			return -1;
+		if (ip.frag_off & bpf_htons(0x1fff))
+			first_fragment = 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
+			return -1;
+		pkt->family = 6;
+		__builtin_memcpy(pkt->key.addr, &ip6.daddr, 16);
+		__u8 next = ip6.nexthdr;
+		l4 = sizeof(ip6);
+		for (int i = 0; i < WGPR_IPV6_MAX_EXT; i++) {
+			if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS &&
+			    next != IPPROTO_FRAGMENT)
+				break;
+			__u8 ext[4];
+			if (bpf_skb_load_bytes_relative(skb, l4, ext, sizeof(ext), BPF_HDR_START_NET))
+				return -1;
+			if (next == IPPROTO_FRAGMENT) {
+				// offset: the high 13 bits of bytes 2..3
+				if (((ext[2] << 8) | ext[3]) & 0xfff8)
+					first_fragment = 0;
+				l4 += 8;
+			} else {
+				l4 += ((__u32)ext[1] + 1) * 8;
+			}
+			next = ext[0];
+		}
+		if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS ||
+		    next == IPPROTO_FRAGMENT)
+			return -1; // more extension headers than we read: judge nothing we cannot see
+		pkt->ip_protocol = next;
+	} else {
+		return -1;
+	}
+	pkt->proto = classify(pkt->ip_protocol);
+	pkt->port = 0;
+	if (pkt->proto != WGPR_PROTO_OTHER) {
+		if (!first_fragment) {
+			pkt->proto = WGPR_PROTO_OTHER; // no ports to judge: only a portless grant covers it
+			return 0;
+		}
+		__be16 ports[2];
+		if (bpf_skb_load_bytes_relative(skb, l4, ports, sizeof(ports), BPF_HDR_START_NET))
+			return -1;
+		pkt->port = bpf_ntohs(ports[1]);
+	}
+	return 0;
+}
+
+static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason,
+					int has_socket)
+{
+	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		count(WGPR_C_EVENTS_LOST);
+		return;
+	}
+	event->time_ns = bpf_ktime_get_ns();
+	event->app = app;
+	event->peer = 0;
+	event->port = pkt->port;
+	event->protocol = pkt->proto;
+	event->hook = WGPR_HOOK_TUNNEL;
+	event->reason = reason;
+	event->family = pkt->family;
+	event->ip_protocol = pkt->ip_protocol;
+	event->addr[0] = pkt->key.addr[0];
+	event->addr[1] = pkt->key.addr[1];
+	event->addr[2] = pkt->key.addr[2];
+	event->addr[3] = pkt->key.addr[3];
+	if (has_socket) {
+		// The socket's cgroup and owner are exact; pid and comm are the task running now, which
+		// is the sender for packets sent synchronously (not for retransmissions from timers).
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+		event->cgroup_id = bpf_skb_cgroup_id(skb);
+		event->uid = bpf_get_socket_uid(skb);
+		event->gid = 0;
+		event->pid = pid_tgid >> 32;
+		event->tid = (__u32)pid_tgid;
+		bpf_get_current_comm(event->comm, sizeof(event->comm));
+	} else {
+		event->cgroup_id = 0;
+		event->uid = 0xffffffffu;
+		event->gid = 0xffffffffu;
+		event->pid = 0;
+		event->tid = 0;
+		__builtin_memset(event->comm, 0, sizeof(event->comm));
+	}
+	bpf_ringbuf_submit(event, 0);
+}
+
+static __always_inline int tunnel_deny(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason,
+				       int has_socket)
+{
+	count(reason);
+	emit_packet(skb, pkt, app, reason, has_socket);
+	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int wgpr_tunnel_egress(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct packet pkt = {};
+	if (parse(skb, &pkt))
+		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_MALFORMED, skb->sk != 0);
+
+	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	void *trie = bpf_map_lookup_elem(&generations, &zero);
+	if (!cfg || cfg->netns_cookie == 0 || !trie)
+		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_NO_POLICY, skb->sk != 0);
+
+	if (!skb->sk) {
+		// Forwarded (or otherwise socketless): the generation says whether forwarding is allowed.
+		struct wgpr_key gen = {.prefixlen = 32 + 128, .app = WGPR_GENERATION_APP};
+		struct wgpr_value *flags = bpf_map_lookup_elem(trie, &gen);
+		if (flags && (flags->flags & WGPR_FORWARD)) {
+			count(WGPR_C_TUNNEL_PASS);
+			return TC_ACT_UNSPEC;
+		}
+		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_FORWARDED, 0);
+	}
+
+	__u64 app_cgroup = bpf_skb_ancestor_cgroup_id(skb, (int)cfg->instance_level + 1);
+	__u32 app = app_cgroup ? app_of(cfg, app_cgroup) : 0;
+	if (app == 0)
+		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP, 1);
+
+	pkt.key.prefixlen = 32 + 128;
+	pkt.key.app = app;
+	struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
+	if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
+		count(WGPR_C_TUNNEL_PASS);
+		return TC_ACT_UNSPEC; // on to any further filter; the default passes
+	}
+	return tunnel_deny(skb, &pkt, app, WGPR_C_DENY_NO_GRANT, 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -26,6 +26,11 @@ struct wgpr_range {
 // value flags
 #define WGPR_INTERNAL 1u  // app 0 entries: the destination is internal (routed into the tunnel)
 #define WGPR_PORTLESS 2u  // app entries: protocols other than TCP/UDP are granted (an any-protocol grant of all ports)
+#define WGPR_FORWARD 4u   // the generation entry: forwarded packets (no socket) may enter the tunnel
+
+// The generation entry: key {prefixlen 32, app WGPR_GENERATION_APP, addr 0} holds flags of the whole
+// generation (WGPR_FORWARD), so they switch atomically with the trie. No app id is ever 0xffffffff.
+#define WGPR_GENERATION_APP 0xffffffffu
 
 struct wgpr_value {
 	__u32 flags;
@@ -40,6 +45,24 @@ struct wgpr_config {
 	__u64 netns_cookie;    // the tunnel's network namespace; 0 = not configured: judge nothing
 	__u64 instance_cgroup; // id of <cgroup2>/<instance>
 	__u32 instance_level;  // its level (the cgroup2 root is level 0)
+	__u32 tunnel_ifindex;  // the tunnel device the backstop is attached to (0 = none); for teardown
+	__u32 flags;           // WGPR_CFG_*
+	__u32 pad;
+};
+
+#define WGPR_CFG_APPS_OVERFLOW 1u // some app cgroup is only in the apps hash, not in app_slots
+
+// The app slots: a direct-mapped table of app cgroups, two choices per cgroup id, so that "which app
+// is this cgroup" costs one or two inlined array loads instead of a hash lookup. The loader places
+// each app cgroup id in slot (id & MASK) or ((id >> SHIFT) & MASK); when both are taken it sets
+// WGPR_CFG_APPS_OVERFLOW and the programs also consult the apps hash.
+#define WGPR_APP_SLOTS 4096
+#define WGPR_APP_SLOT_MASK (WGPR_APP_SLOTS - 1)
+#define WGPR_APP_SLOT_SHIFT 12
+
+struct wgpr_app_slot {
+	__u64 cgroup_id; // 0 = empty
+	__u32 app;
 	__u32 pad;
 };
 
@@ -48,6 +71,7 @@ struct wgpr_config {
 #define WGPR_HOOK_CONNECT6 2
 #define WGPR_HOOK_SENDMSG4 3
 #define WGPR_HOOK_SENDMSG6 4
+#define WGPR_HOOK_TUNNEL 5 // the tc-egress backstop on the tunnel device
 
 // protocols as the programs classify them
 #define WGPR_PROTO_OTHER 0
@@ -63,7 +87,10 @@ struct wgpr_config {
 #define WGPR_C_DENY_NO_GRANT 5  // denied: internal, no grant of the app covers it
 #define WGPR_C_DENY_NO_POLICY 6 // denied: no generation published (fail closed)
 #define WGPR_C_EVENTS_LOST 7    // deny events the ring buffer had no room for
-#define WGPR_C_COUNT 8
+#define WGPR_C_TUNNEL_PASS 8    // backstop: packets let into the tunnel
+#define WGPR_C_DENY_FORWARDED 9 // backstop, denied: no socket (forwarded) and the generation forbids forwarding
+#define WGPR_C_DENY_MALFORMED 10 // backstop, denied: not IPv4/IPv6, or headers that cannot be read
+#define WGPR_C_COUNT 11
 
 struct wgpr_event {
 	__u64 time_ns;   // CLOCK_MONOTONIC (bpf_ktime_get_ns)

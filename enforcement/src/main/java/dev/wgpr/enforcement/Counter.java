@@ -17,7 +17,13 @@ public enum Counter {
     /** Denied: no generation is published (fail closed). */
     DENY_NO_POLICY,
     /** Deny events dropped because the ring buffer was full. */
-    EVENTS_LOST;
+    EVENTS_LOST,
+    /** Backstop: packets let into the tunnel. */
+    TUNNEL_PASS,
+    /** Backstop, denied: a packet without a socket (forwarded) while the policy forbids forwarding. */
+    DENY_FORWARDED,
+    /** Backstop, denied: not IPv4/IPv6, or headers it cannot read (fail closed). */
+    DENY_MALFORMED;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

@@ -9,7 +9,11 @@ public enum Decision {
     /** Internal, and the caller is no app. */
     DENY_NO_APP(false),
     /** Internal, and no grant of the caller's app covers it. */
-    DENY_NO_GRANT(false);
+    DENY_NO_GRANT(false),
+    /** Backstop: a packet without a socket (forwarded), and the policy allows forwarding. */
+    ALLOW_FORWARDED(true),
+    /** Backstop: a packet without a socket (forwarded), and the policy does not allow forwarding. */
+    DENY_FORWARDED(false);
 
     private final boolean allowed;
 

@@ -44,6 +44,11 @@ public record DenyEvent(
         int family,
         String comm) {
 
+    /** Which layer denied: the sock_addr hooks or the tunnel backstop. */
+    public Hook.Layer layer() {
+        return hook == null ? Hook.Layer.SOCK_ADDR : hook.layer();
+    }
+
     static DenyEvent parse(byte[] sample) {
         if (sample.length < KernelLayout.EVENT_SIZE) {
             throw new IllegalArgumentException("deny event of " + sample.length + " bytes");

@@ -8,6 +8,7 @@ import dev.wgpr.enforcement.bpf.BpfMap;
 import dev.wgpr.enforcement.bpf.BpfObject;
 import dev.wgpr.enforcement.bpf.BpfProgram;
 import dev.wgpr.enforcement.bpf.BpfRingBuffer;
+import dev.wgpr.enforcement.bpf.TcFilter;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,6 +26,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
@@ -42,7 +45,19 @@ import java.util.regex.Pattern;
  */
 public final class Enforcer implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
-    private static final List<String> PINNED_MAPS = List.of("generations", "config", "apps", "counters", "events");
+    private static final List<String> PINNED_MAPS =
+            List.of("generations", "config", "apps", "app_slots", "counters", "events");
+
+    /**
+     * The backstop's tc filter handle on the tunnel device ("wgpr"). A tc filter is no link and has
+     * no pin: teardown and a restarted daemon find it by (tunnel ifindex, {@code TUNNEL_FILTER_HANDLE},
+     * {@link #TUNNEL_FILTER_PRIORITY}) in the tunnel's namespace; the ifindex is kept in the pinned
+     * {@code config} map and the program is pinned as {@code prog_tunnel}.
+     */
+    public static final int TUNNEL_FILTER_HANDLE = 0x77677072;
+
+    /** The backstop's tc filter priority: 1, so it runs before filters others add at the default. */
+    public static final int TUNNEL_FILTER_PRIORITY = 1;
 
     /**
      * Where and for what to enforce.
@@ -94,6 +109,13 @@ public final class Enforcer implements AutoCloseable {
     private long generation;
     private long switchNanos;
     private boolean closed;
+    private TcFilter tunnelFilter;
+    private boolean tunnelHookCreated;
+    private int tunnelIfindex;
+    /** app_slots in use: slot -> cgroup id. */
+    private final Map<Integer, Long> slots = new java.util.HashMap<>();
+    /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
+    private final java.util.Set<Long> overflow = new java.util.HashSet<>();
 
     private Enforcer(Config config, BpfObject object) {
         this.config = config;
@@ -136,6 +158,7 @@ public final class Enforcer implements AutoCloseable {
      */
     public static void removePinned(Config config) throws IOException {
         Path pins = config.pinDirectory();
+        detachPinnedTunnel(config);
         if (Files.isDirectory(pins)) {
             try (var files = Files.list(pins)) {
                 for (Path file : files.toList()) {
@@ -162,8 +185,111 @@ public final class Enforcer implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes the backstop filter of a pinned instance when the calling thread is in the tunnel's
+     * namespace and the filter at our handle and priority runs the pinned program (not someone
+     * else's). Elsewhere, or when the device is gone (its filters died with it), nothing to do.
+     */
+    private static void detachPinnedTunnel(Config config) throws IOException {
+        Path configPin = config.pinDirectory().resolve("config");
+        Path programPin = config.pinDirectory().resolve(Hook.TUNNEL.pinName());
+        if (!Files.exists(configPin)
+                || !Files.exists(programPin)
+                || NetnsCookie.ofCurrentThread() != config.netnsCookie()) {
+            return;
+        }
+        int ifindex;
+        try (OwnedFd map = Bpf.pinned(configPin)) {
+            ifindex = KernelLayout.tunnelIfindex(Bpf.lookup(map.fd(), KernelLayout.u32(0), KernelLayout.CONFIG_SIZE));
+        }
+        if (ifindex <= 0) {
+            return;
+        }
+        TcFilter filter = new TcFilter(ifindex, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
+        OptionalInt attached = filter.programId();
+        try (OwnedFd program = Bpf.pinned(programPin)) {
+            if (attached.isPresent() && attached.getAsInt() == Bpf.programId(program.fd())) {
+                filter.detach();
+            }
+        }
+    }
+
     public Config config() {
         return config;
+    }
+
+    /**
+     * Attaches the backstop (layer 2) to the tunnel device {@code ifindex}: a tc classifier on its
+     * clsact egress hook that judges every packet about to enter the tunnel by its socket's cgroup
+     * against the current generation, drops the rest and reports them as deny events ({@link
+     * Hook#TUNNEL}). The calling thread must be in the tunnel's network namespace (the one of {@link
+     * Config#netnsCookie()}), where {@code ifindex} is the device's index. The filter stays on the
+     * device after {@link #release()} (it is no link; it lives until it is deleted or the device
+     * goes); {@link #detachTunnel()}, {@link #close()} and {@link #removePinned} delete it.
+     */
+    public synchronized void attachTunnel(int ifindex) throws IOException {
+        requireOpen();
+        if (tunnelFilter != null) {
+            throw new IllegalStateException("the backstop is attached already, to ifindex " + tunnelFilter.ifindex());
+        }
+        long here = NetnsCookie.ofCurrentThread();
+        if (here != config.netnsCookie()) {
+            throw new IllegalStateException("attachTunnel must run in the tunnel's network namespace (cookie "
+                    + config.netnsCookie() + "), not in " + here);
+        }
+        TcFilter filter = new TcFilter(ifindex, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
+        boolean created = filter.createHook();
+        try {
+            // Pin first, so a filter in force is always findable by a later daemon.
+            Path pin = pinDirectory().resolve(Hook.TUNNEL.pinName());
+            if (!Files.exists(pin)) {
+                Bpf.pin(program(Hook.TUNNEL).fd(), pin);
+            }
+            writeConfig(ifindex);
+            filter.attach(program(Hook.TUNNEL).fd(), false);
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (created) {
+                    filter.destroyHook();
+                }
+                writeConfig(0);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        tunnelFilter = filter;
+        tunnelHookCreated = created;
+    }
+
+    /**
+     * Deletes the backstop filter (the calling thread must be in the tunnel's namespace). Returns
+     * false when none was attached by this enforcer. The clsact qdisc goes too when this enforcer
+     * created it.
+     */
+    public synchronized boolean detachTunnel() throws IOException {
+        requireOpen();
+        return detachTunnelFilter();
+    }
+
+    /** The backstop filter in force through this enforcer, if any. */
+    public synchronized Optional<TcFilter> tunnelFilter() {
+        return Optional.ofNullable(tunnelFilter);
+    }
+
+    private boolean detachTunnelFilter() throws IOException {
+        TcFilter filter = tunnelFilter;
+        if (filter == null) {
+            return false;
+        }
+        tunnelFilter = null;
+        boolean deleted = filter.detach();
+        if (tunnelHookCreated) {
+            filter.destroyHook();
+        }
+        writeConfig(0);
+        Files.deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName()));
+        return deleted;
     }
 
     public Path instanceCgroup() {
@@ -202,7 +328,9 @@ public final class Enforcer implements AutoCloseable {
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
             }
         }
-        object.map("apps").update(KernelLayout.u64(cgroupId(dir)), KernelLayout.u32(id.value()), BpfMap.BPF_ANY);
+        long cgroup = cgroupId(dir);
+        object.map("apps").update(KernelLayout.u64(cgroup), KernelLayout.u32(id.value()), BpfMap.BPF_ANY);
+        placeInSlot(cgroup, id.value());
         return dir;
     }
 
@@ -213,9 +341,52 @@ public final class Enforcer implements AutoCloseable {
         if (dir == null) {
             throw new IllegalArgumentException("no app " + name);
         }
-        object.map("apps").delete(KernelLayout.u64(cgroupId(dir)));
+        long cgroup = cgroupId(dir);
+        for (int slot : KernelLayout.appSlots(cgroup)) {
+            if (slots.getOrDefault(slot, 0L) == cgroup) {
+                object.map("app_slots")
+                        .update(KernelLayout.u32(slot), new byte[KernelLayout.APP_SLOT_SIZE], BpfMap.BPF_ANY);
+                slots.remove(slot);
+            }
+        }
+        if (overflow.remove(cgroup) && overflow.isEmpty()) {
+            writeConfig(tunnelIfindex);
+        }
+        object.map("apps").delete(KernelLayout.u64(cgroup));
         Files.delete(dir);
         apps.remove(name);
+    }
+
+    /**
+     * Moves every app out of app_slots into the apps hash only, as if all their slots were taken
+     * (for tests of the overflow path, which real cgroup ids reach only by rare collisions).
+     */
+    synchronized void useAppsHashOnly() throws IOException {
+        requireOpen();
+        for (Map.Entry<Integer, Long> slot : Map.copyOf(slots).entrySet()) {
+            object.map("app_slots")
+                    .update(KernelLayout.u32(slot.getKey()), new byte[KernelLayout.APP_SLOT_SIZE], BpfMap.BPF_ANY);
+            overflow.add(slot.getValue());
+        }
+        slots.clear();
+        writeConfig(tunnelIfindex);
+    }
+
+    /**
+     * Registers app cgroup {@code cgroup} in one of its two app slots (the programs' fast lookup);
+     * when both are taken, in the apps hash only, and the programs are told to consult it.
+     */
+    private void placeInSlot(long cgroup, int app) throws IOException {
+        for (int slot : KernelLayout.appSlots(cgroup)) {
+            if (!slots.containsKey(slot)) {
+                object.map("app_slots")
+                        .update(KernelLayout.u32(slot), KernelLayout.appSlot(cgroup, app), BpfMap.BPF_ANY);
+                slots.put(slot, cgroup);
+                return;
+            }
+        }
+        overflow.add(cgroup);
+        writeConfig(tunnelIfindex);
     }
 
     /**
@@ -228,21 +399,13 @@ public final class Enforcer implements AutoCloseable {
         List<TrieEntry> entries = PolicyCompiler.compile(next);
         String name = "wgpr_g" + (generation + 1);
         try (OwnedFd trie = Bpf.createMap(
-                        Bpf.MapType.LPM_TRIE,
-                        name,
-                        KernelLayout.KEY_SIZE,
-                        KernelLayout.VALUE_SIZE,
-                        Math.max(1, entries.size()),
-                        Bpf.BPF_F_NO_PREALLOC);
-                Arena arena = Arena.ofConfined()) {
-            for (TrieEntry entry : entries) {
-                Bpf.update(
-                        arena,
-                        trie.fd(),
-                        KernelLayout.key(entry.app(), entry.prefix()),
-                        KernelLayout.value(entry),
-                        BpfMap.BPF_NOEXIST);
-            }
+                Bpf.MapType.LPM_TRIE,
+                name,
+                KernelLayout.KEY_SIZE,
+                KernelLayout.VALUE_SIZE,
+                Math.max(1, entries.size()),
+                Bpf.BPF_F_NO_PREALLOC)) {
+            fill(trie.fd(), entries);
             // The one switch: the outer map now refers to the new trie, and holds it.
             switchNanos = System.nanoTime();
             object.map("generations").update(KernelLayout.u32(0), KernelLayout.u32(trie.fd()), BpfMap.BPF_ANY);
@@ -254,6 +417,64 @@ public final class Enforcer implements AutoCloseable {
         }
         policy = next;
         return ++generation;
+    }
+
+    /** Entries per bpf_map_update_batch call while filling a new trie. */
+    private static final int BATCH = 4096;
+
+    /** Whether this kernel's LPM tries take bpf_map_update_batch (learned on first use). */
+    private static volatile Boolean batchSupported;
+
+    /**
+     * Fills a fresh trie: bpf_map_update_batch in chunks where the kernel supports it for LPM tries
+     * (one system call per chunk), else one update per entry.
+     */
+    private static void fill(int trieFd, List<TrieEntry> entries) throws BpfException {
+        int done = 0;
+        if (!Boolean.FALSE.equals(batchSupported)) {
+            while (done < entries.size()) {
+                int n = Math.min(BATCH, entries.size() - done);
+                byte[] keys = new byte[n * KernelLayout.KEY_SIZE];
+                byte[] values = new byte[n * KernelLayout.VALUE_SIZE];
+                for (int i = 0; i < n; i++) {
+                    TrieEntry entry = entries.get(done + i);
+                    System.arraycopy(
+                            KernelLayout.key(entry.app(), entry.prefix()),
+                            0,
+                            keys,
+                            i * KernelLayout.KEY_SIZE,
+                            KernelLayout.KEY_SIZE);
+                    System.arraycopy(
+                            KernelLayout.value(entry), 0, values, i * KernelLayout.VALUE_SIZE, KernelLayout.VALUE_SIZE);
+                }
+                try {
+                    Bpf.updateBatch(trieFd, keys, values, n, BpfMap.BPF_NOEXIST);
+                    batchSupported = true;
+                } catch (BpfException e) {
+                    if (done == 0
+                            && batchSupported == null
+                            && (e.errno() == 524 || e.errno() == 95 || e.errno() == 22)) {
+                        batchSupported = false; // ENOTSUPP / EOPNOTSUPP / EINVAL: not for this map type
+                        break;
+                    }
+                    throw e;
+                }
+                done += n;
+            }
+            if (done == entries.size()) {
+                return;
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (TrieEntry entry : entries.subList(done, entries.size())) {
+                Bpf.update(
+                        arena,
+                        trieFd,
+                        KernelLayout.key(entry.app(), entry.prefix()),
+                        KernelLayout.value(entry),
+                        BpfMap.BPF_NOEXIST);
+            }
+        }
     }
 
     public synchronized Policy policy() {
@@ -345,6 +566,18 @@ public final class Enforcer implements AutoCloseable {
         if (events != null) {
             run(failures, events::close);
         }
+        if (tunnelFilter != null) {
+            // Must run in the tunnel's namespace; from elsewhere the filter is not found by ifindex.
+            run(failures, () -> {
+                if (NetnsCookie.ofCurrentThread() == config.netnsCookie()) {
+                    detachTunnelFilter();
+                } else {
+                    throw new IllegalStateException("close() outside the tunnel's namespace: the backstop filter "
+                            + tunnelFilter + " stays until the device goes");
+                }
+            });
+        }
+        run(failures, () -> deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName())));
         for (Map.Entry<Hook, BpfLink> link : links.entrySet()) {
             run(
                     failures,
@@ -382,14 +615,27 @@ public final class Enforcer implements AutoCloseable {
     }
 
     private void configure() throws IOException {
+        writeConfig(0);
+    }
+
+    private void writeConfig(int tunnelIfindex) throws IOException {
+        this.tunnelIfindex = tunnelIfindex;
         Path relative = config.cgroup2().relativize(instanceCgroup());
         int level = relative.getNameCount();
-        byte[] value = KernelLayout.config(config.netnsCookie(), cgroupId(instanceCgroup()), level);
+        byte[] value = KernelLayout.config(
+                config.netnsCookie(),
+                cgroupId(instanceCgroup()),
+                level,
+                tunnelIfindex,
+                overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW);
         object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
     }
 
     private void attach() throws IOException {
         for (Hook hook : Hook.values()) {
+            if (hook.layer() != Hook.Layer.SOCK_ADDR) {
+                continue;
+            }
             links.put(hook, object.program(hook.program()).attachCgroup(config.attachAt()));
         }
     }

@@ -5,7 +5,17 @@ public enum Hook {
     CONNECT4("wgpr_connect4"),
     CONNECT6("wgpr_connect6"),
     SENDMSG4("wgpr_sendmsg4"),
-    SENDMSG6("wgpr_sendmsg6");
+    SENDMSG6("wgpr_sendmsg6"),
+    /** Layer 2: the tc-egress backstop on the tunnel device ({@link Enforcer#attachTunnel(int)}). */
+    TUNNEL("wgpr_tunnel_egress");
+
+    /** Which enforcement layer a hook belongs to. */
+    public enum Layer {
+        /** cgroup sock_addr hooks at the cgroup2 root: the early decision, EPERM to the caller. */
+        SOCK_ADDR,
+        /** tc egress on the tunnel device: judges each packet by its socket's cgroup, drops. */
+        BACKSTOP
+    }
 
     private final String program;
 
@@ -18,9 +28,13 @@ public enum Hook {
         return program;
     }
 
-    /** The pin name of this hook's link. */
+    public Layer layer() {
+        return this == TUNNEL ? Layer.BACKSTOP : Layer.SOCK_ADDR;
+    }
+
+    /** The pin name of this hook's link (or, for the backstop, of its program). */
     String pinName() {
-        return "link_" + name().toLowerCase(java.util.Locale.ROOT);
+        return this == TUNNEL ? "prog_tunnel" : "link_" + name().toLowerCase(java.util.Locale.ROOT);
     }
 
     static Hook ofNumber(int number) {

@@ -15,12 +15,21 @@ public final class KernelLayout {
     /** {@code struct wgpr_value}: flags, peer, n_tcp, n_udp, tcp[16], udp[16]. */
     public static final int VALUE_SIZE = 8 + 2 * PolicyCompiler.MAX_RANGES * 4;
     /** {@code struct wgpr_config}. */
-    public static final int CONFIG_SIZE = 24;
+    public static final int CONFIG_SIZE = 32;
+    /** {@code WGPR_APP_SLOTS}, {@code WGPR_APP_SLOT_MASK}, {@code WGPR_APP_SLOT_SHIFT}. */
+    static final int APP_SLOTS = 4096;
+
+    static final int APP_SLOT_SHIFT = 12;
+    /** {@code struct wgpr_app_slot}. */
+    static final int APP_SLOT_SIZE = 16;
+    /** {@code WGPR_CFG_APPS_OVERFLOW}. */
+    static final int CFG_APPS_OVERFLOW = 1;
     /** {@code struct wgpr_event}. */
     public static final int EVENT_SIZE = 80;
 
     static final int FLAG_INTERNAL = 1;
     static final int FLAG_PORTLESS = 2;
+    static final int FLAG_FORWARD = 4;
 
     public static byte[] key(int app, IpPrefix prefix) {
         ByteBuffer key = ByteBuffer.allocate(KEY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -44,7 +53,9 @@ public final class KernelLayout {
 
     public static byte[] value(TrieEntry entry) {
         ByteBuffer value = ByteBuffer.allocate(VALUE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        int flags = (entry.internal() ? FLAG_INTERNAL : 0) | (entry.portless() ? FLAG_PORTLESS : 0);
+        int flags = (entry.internal() ? FLAG_INTERNAL : 0)
+                | (entry.portless() ? FLAG_PORTLESS : 0)
+                | (entry.forward() ? FLAG_FORWARD : 0);
         value.putInt(flags);
         value.putShort((short) entry.peer());
         value.put((byte) entry.tcp().size());
@@ -69,13 +80,42 @@ public final class KernelLayout {
     }
 
     static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel) {
+        return config(netnsCookie, instanceCgroup, instanceLevel, 0);
+    }
+
+    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int tunnelIfindex) {
+        return config(netnsCookie, instanceCgroup, instanceLevel, tunnelIfindex, 0);
+    }
+
+    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int tunnelIfindex, int flags) {
         return ByteBuffer.allocate(CONFIG_SIZE)
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(netnsCookie)
                 .putLong(instanceCgroup)
                 .putInt(instanceLevel)
+                .putInt(tunnelIfindex)
+                .putInt(flags)
                 .putInt(0)
                 .array();
+    }
+
+    /** The two slots cgroup {@code id} may live in ({@code app_of} in enforce.bpf.c). */
+    static int[] appSlots(long id) {
+        return new int[] {(int) (id & (APP_SLOTS - 1)), (int) ((id >>> APP_SLOT_SHIFT) & (APP_SLOTS - 1))};
+    }
+
+    static byte[] appSlot(long cgroupId, int app) {
+        return ByteBuffer.allocate(APP_SLOT_SIZE)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(cgroupId)
+                .putInt(app)
+                .putInt(0)
+                .array();
+    }
+
+    /** {@code struct wgpr_config.tunnel_ifindex} of an encoded config. */
+    static int tunnelIfindex(byte[] config) {
+        return ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).getInt(20);
     }
 
     static byte[] u32(int value) {

@@ -18,9 +18,20 @@ import java.util.TreeSet;
  * @param exclusions more specific prefixes that routing sends elsewhere (LAN, loopback, the server's
  *     bypass route); an exclusion wins over an internal prefix of the same length
  * @param grants each app's grants
+ * @param allowForwarding whether packets without a sending socket (forwarded: containers, VMs, other
+ *     hosts when IP forwarding is on) may enter the tunnel; default off, checked by the tc backstop
  */
-public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, Map<AppId, List<Grant>> grants) {
+public record Policy(
+        Map<IpPrefix, Integer> internal,
+        Set<IpPrefix> exclusions,
+        Map<AppId, List<Grant>> grants,
+        boolean allowForwarding) {
     public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
+
+    /** A policy that does not let forwarded traffic into the tunnel. */
+    public Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, Map<AppId, List<Grant>> grants) {
+        this(internal, exclusions, grants, false);
+    }
 
     public Policy {
         internal = unmodifiable(new TreeMap<>(internal));
@@ -76,6 +87,7 @@ public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, 
         private final Map<IpPrefix, Integer> internal = new TreeMap<>();
         private final Set<IpPrefix> exclusions = new TreeSet<>();
         private final Map<AppId, List<Grant>> grants = new TreeMap<>();
+        private boolean allowForwarding;
 
         public Builder internal(String prefix, int peer) {
             internal.put(IpPrefix.parse(prefix), peer);
@@ -106,8 +118,14 @@ public record Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, 
             return this;
         }
 
+        /** Lets forwarded traffic (no sending socket) into the tunnel; off by default. */
+        public Builder allowForwarding(boolean allow) {
+            this.allowForwarding = allow;
+            return this;
+        }
+
         public Policy build() {
-            return new Policy(internal, exclusions, grants);
+            return new Policy(internal, exclusions, grants, allowForwarding);
         }
     }
 }

@@ -51,6 +51,35 @@ public final class ReferenceModel {
     }
 
     /**
+     * The backstop's decision (layer 2, enforcement/DESIGN.md): a packet about to enter the tunnel.
+     * On the tunnel every destination is internal by definition (it is leaving through the tunnel),
+     * so the exclusions play no part here: a packet that reached the tunnel through {@code
+     * SO_BINDTODEVICE} or {@code IP_PKTINFO} toward an address routing would send elsewhere is still
+     * judged by the sender's grants.
+     *
+     * @param socket whether the packet has a sending socket; empty app = the socket's cgroup is no app
+     * @param protocol {@link Protocol#ANY} for protocols without ports and for non-first fragments
+     */
+    public static Decision decideTunnel(
+            Policy policy, boolean socket, Optional<AppId> app, InetAddress destination, Protocol protocol, int port) {
+        Objects.requireNonNull(policy, "policy");
+        if (!socket) {
+            return policy.allowForwarding() ? Decision.ALLOW_FORWARDED : Decision.DENY_FORWARDED;
+        }
+        if (app.isEmpty()) {
+            return Decision.DENY_NO_APP;
+        }
+        InetAddress dst = unmapped(destination);
+        int effectivePort = protocol == Protocol.ANY ? 0 : port;
+        for (Grant grant : policy.grantsOf(app.get())) {
+            if (grant.covers(dst, protocol, effectivePort)) {
+                return Decision.ALLOW_INTERNAL;
+            }
+        }
+        return Decision.DENY_NO_GRANT;
+    }
+
+    /**
      * Whether routing sends {@code destination} into the tunnel: the longest internal or exclusion
      * prefix of its family that contains it decides; an exclusion wins a tie; none means external.
      */

@@ -14,6 +14,8 @@ import java.util.List;
  * @param tcp app entries: the TCP ports granted (union of the containing grants), normalized
  * @param udp the same for UDP
  * @param portless app entries: whether protocols without ports are granted
+ * @param forward the generation entry ({@link #GENERATION_APP}): forwarded traffic may enter the
+ *     tunnel
  */
 public record TrieEntry(
         int app,
@@ -22,10 +24,35 @@ public record TrieEntry(
         int peer,
         List<PortSet.Range> tcp,
         List<PortSet.Range> udp,
-        boolean portless) {
+        boolean portless,
+        boolean forward) {
+    /**
+     * The app of the one generation entry ({@code WGPR_GENERATION_APP}, 0xffffffff): its key is
+     * {@code {32, 0xffffffff, ::}}, so no app's lookup can reach it (app ids are positive ints).
+     */
+    public static final int GENERATION_APP = -1;
+
+    private static final IpPrefix EVERYTHING_V6 = IpPrefix.parse("::/0");
+
     public TrieEntry {
         tcp = List.copyOf(tcp);
         udp = List.copyOf(udp);
+    }
+
+    public TrieEntry(
+            int app,
+            IpPrefix prefix,
+            boolean internal,
+            int peer,
+            List<PortSet.Range> tcp,
+            List<PortSet.Range> udp,
+            boolean portless) {
+        this(app, prefix, internal, peer, tcp, udp, portless, false);
+    }
+
+    /** The generation entry: flags of the whole generation, switched with it. */
+    static TrieEntry generation(boolean forward) {
+        return new TrieEntry(GENERATION_APP, EVERYTHING_V6, false, 0, List.of(), List.of(), false, forward);
     }
 
     static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer) {

@@ -98,7 +98,10 @@ class EnforcementBenchmark {
                 table.append(String.format(
                         "%-9s %11s %10s %10s %14s %14s%n",
                         "prefixes", "publish ms", "no-op", "external", "internal-allow", "internal-deny"));
-                for (int n : new int[] {10, 1_000, 5_000, 100_000}) {
+                for (int n : java.util.Arrays.stream(System.getProperty("wgpr.bench.sizes", "10,1000,5000,100000")
+                                .split(","))
+                        .mapToInt(Integer::parseInt)
+                        .toArray()) {
                     Policy policy = policy(n);
                     long t0 = System.nanoTime();
                     world.publish(policy);
@@ -134,10 +137,18 @@ class EnforcementBenchmark {
                     latencies.add(new ArrayList<>());
                 }
                 for (int round = 0; round < LATENCY_ROUNDS; round++) {
-                    latencies.get(0).addAll(outside.blocking("127.0.0.1", LISTEN_PORT, LATENCY_BATCH));
-                    latencies.get(1).addAll(app.blocking("127.0.0.2", LISTEN_PORT, LATENCY_BATCH));
-                    latencies.get(2).addAll(app.blocking("127.0.0.1", LISTEN_PORT, LATENCY_BATCH));
-                    latencies.get(3).addAll(app.blocking("127.0.0.1", LISTEN_PORT + 1, LATENCY_BATCH));
+                    // The order rotates every round: a mode that always ran right after another
+                    // (e.g. while the listener still drains the previous batch) would pay for it.
+                    for (int k = 0; k < modes.length; k++) {
+                        int mode = (round + k) % modes.length;
+                        List<Long> batch = switch (mode) {
+                            case 0 -> outside.blocking("127.0.0.1", LISTEN_PORT, LATENCY_BATCH);
+                            case 1 -> app.blocking("127.0.0.2", LISTEN_PORT, LATENCY_BATCH);
+                            case 2 -> app.blocking("127.0.0.1", LISTEN_PORT, LATENCY_BATCH);
+                            default -> app.blocking("127.0.0.1", LISTEN_PORT + 1, LATENCY_BATCH);
+                        };
+                        latencies.get(mode).addAll(batch);
+                    }
                 }
                 table.append(String.format(
                         "%nconnect() latency on loopback, 1,000 prefixes, %,d connects per mode, interleaved (us)%n",

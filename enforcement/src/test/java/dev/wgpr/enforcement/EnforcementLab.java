@@ -95,6 +95,13 @@ final class EnforcementLab implements AutoCloseable {
         return new EnforcementLab(lab, client, lan, cookie, enforcer);
     }
 
+    /** Enforcement for an existing client namespace built by the caller (no sink, no LAN made here). */
+    static EnforcementLab createIn(NetnsLab lab, Namespace client, Policy initial) throws IOException {
+        long cookie = client.call(NetnsCookie::ofCurrentThread);
+        Enforcer enforcer = Enforcer.start(Enforcer.Config.atRoot(uniqueInstance(), cookie), initial);
+        return new EnforcementLab(lab, client, null, cookie, enforcer);
+    }
+
     /** A prober in the client namespace, in {@code cgroup} if given (else in the test's own cgroup: no app). */
     Prober prober(String label, Optional<Path> cgroup) throws IOException {
         Prober prober = Prober.start(label, client.name(), cgroup, lab.scratchDir());

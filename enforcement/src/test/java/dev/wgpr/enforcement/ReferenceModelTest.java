@@ -29,6 +29,44 @@ class ReferenceModelTest {
     }
 
     @Test
+    void onTheTunnelEveryDestinationIsJudgedByGrantsAndForwardingByThePolicyFlag() {
+        Policy policy = Policy.builder()
+                .internal("10.20.0.0/16", 0)
+                .exclude("10.20.99.0/24")
+                .grant(A, "10.20.0.0/16 tcp/22")
+                .grant(B, "10.20.5.0/24")
+                .build();
+        // An exclusion does not make a packet on the tunnel external.
+        assertEquals(
+                Decision.DENY_NO_APP,
+                ReferenceModel.decideTunnel(policy, true, Optional.empty(), ip("10.20.99.5"), Protocol.TCP, 22));
+        assertEquals(
+                Decision.ALLOW_INTERNAL,
+                ReferenceModel.decideTunnel(policy, true, Optional.of(A), ip("10.20.99.5"), Protocol.TCP, 22));
+        assertEquals(
+                Decision.DENY_NO_GRANT,
+                ReferenceModel.decideTunnel(policy, true, Optional.of(A), ip("10.20.1.1"), Protocol.ANY, 0));
+        assertEquals(
+                Decision.ALLOW_INTERNAL,
+                ReferenceModel.decideTunnel(policy, true, Optional.of(B), ip("10.20.5.5"), Protocol.ANY, 0));
+        assertEquals(
+                Decision.DENY_NO_GRANT,
+                ReferenceModel.decideTunnel(policy, true, Optional.of(B), ip("fe80::1"), Protocol.UDP, 53));
+        assertEquals(
+                Decision.DENY_FORWARDED,
+                ReferenceModel.decideTunnel(policy, false, Optional.empty(), ip("10.20.1.1"), Protocol.TCP, 22));
+        Policy forwarding = Policy.builder()
+                .internal("10.20.0.0/16", 0)
+                .allowForwarding(true)
+                .build();
+        assertEquals(
+                Decision.ALLOW_FORWARDED,
+                ReferenceModel.decideTunnel(forwarding, false, Optional.empty(), ip("10.20.1.1"), Protocol.TCP, 22));
+        assertTrue(PolicyCompiler.compile(forwarding).stream()
+                .anyMatch(e -> e.app() == TrieEntry.GENERATION_APP && e.forward()));
+    }
+
+    @Test
     void theLongestMatchDecidesWhetherADestinationIsInternal() {
         Policy policy = Policy.builder()
                 .internal("10.0.0.0/8", 0)

@@ -144,6 +144,100 @@ public final class Bpf {
         }
     }
 
+    /**
+     * {@code bpf_map_update_batch}: {@code count} entries in one system call; {@code keys} and
+     * {@code values} hold them back to back. Partial success throws, naming how many went in.
+     */
+    public static void updateBatch(int mapFd, byte[] keys, byte[] values, int count, long flags) throws BpfException {
+        if (count == 0) {
+            return;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            MemorySegment n = call.allocateFrom(ValueLayout.JAVA_INT, count);
+            // struct bpf_map_batch_opts {size_t sz; __u64 elem_flags; __u64 flags;}
+            MemorySegment opts = call.allocate(24, 8);
+            opts.set(ValueLayout.JAVA_LONG, 0, 24);
+            opts.set(ValueLayout.JAVA_LONG, 8, flags);
+            Libbpf.clearLog();
+            int result = (int) Libbpf.bpf_map_update_batch$MH.invokeExact(
+                    state,
+                    mapFd,
+                    call.allocateFrom(ValueLayout.JAVA_BYTE, keys),
+                    call.allocateFrom(ValueLayout.JAVA_BYTE, values),
+                    n,
+                    opts);
+            if (result < 0) {
+                throw BpfException.of(
+                        "bpf_map_update_batch (fd " + mapFd + ", " + n.get(ValueLayout.JAVA_INT, 0) + " of " + count
+                                + " done)",
+                        -result);
+            }
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code bpf_map_delete_elem} on a map known by its descriptor; false when there was no such key. */
+    public static boolean delete(int mapFd, byte[] key) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            Libbpf.clearLog();
+            int result = (int) Libbpf.bpf_map_delete_elem$MH.invokeExact(
+                    state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key));
+            if (result == -Libc.ENOENT) {
+                return false;
+            }
+            if (result < 0) {
+                throw BpfException.of("bpf_map_delete_elem (fd " + mapFd + ")", -result);
+            }
+            return true;
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code bpf_map_lookup_elem} on a map known by its descriptor: the value, {@code valueSize} bytes. */
+    public static byte[] lookup(int mapFd, byte[] key, int valueSize) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            MemorySegment value = call.allocate(valueSize, 8);
+            Libbpf.clearLog();
+            int result = (int) Libbpf.bpf_map_lookup_elem$MH.invokeExact(
+                    state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), value);
+            if (result < 0) {
+                throw BpfException.of("bpf_map_lookup_elem (fd " + mapFd + ")", -result);
+            }
+            return value.toArray(ValueLayout.JAVA_BYTE);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** The kernel's id of the program {@code programFd} ({@code bpf_obj_get_info_by_fd}). */
+    public static int programId(int programFd) throws BpfException {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = Libbpf.allocateCallState(call);
+            MemorySegment info = call.allocate(PROG_INFO_SIZE, 8);
+            MemorySegment length = call.allocateFrom(ValueLayout.JAVA_INT, (int) PROG_INFO_SIZE);
+            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH.invokeExact(state, programFd, info, length);
+            if (result < 0) {
+                throw BpfException.of("bpf_obj_get_info_by_fd (fd " + programFd + ")", -result);
+            }
+            return info.get(ValueLayout.JAVA_INT, 4);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
     /** {@code bpf_obj_pin}: pins the map, program or link {@code fd} at {@code path} in a bpffs. */
     public static void pin(int fd, Path path) throws BpfException {
         try (Arena call = Arena.ofConfined()) {

@@ -143,6 +143,55 @@ final class Libbpf {
     static final MethodHandle bpf_obj_get$MH =
             downcall("bpf_obj_get", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
 
+    /**
+     * {@code struct bpf_tc_hook} (libbpf 1.1): {@code size_t sz; int ifindex; enum
+     * bpf_tc_attach_point attach_point; __u32 parent;} padded to 24 bytes.
+     */
+    static final long TC_HOOK_SIZE = 24;
+
+    static final long TC_HOOK_IFINDEX = 8;
+    static final long TC_HOOK_ATTACH_POINT = 12;
+    /** {@code enum bpf_tc_attach_point}: {@code BPF_TC_EGRESS}. */
+    static final int BPF_TC_EGRESS = 2;
+    /**
+     * {@code struct bpf_tc_opts} (libbpf 1.1): {@code size_t sz; int prog_fd; __u32 flags; __u32
+     * prog_id; __u32 handle; __u32 priority;} padded to 32 bytes.
+     */
+    static final long TC_OPTS_SIZE = 32;
+
+    static final long TC_OPTS_PROG_FD = 8;
+    static final long TC_OPTS_FLAGS = 12;
+    static final long TC_OPTS_PROG_ID = 16;
+    static final long TC_OPTS_HANDLE = 20;
+    static final long TC_OPTS_PRIORITY = 24;
+    /** {@code BPF_TC_F_REPLACE}. */
+    static final int BPF_TC_F_REPLACE = 1;
+
+    /** {@code int bpf_tc_hook_create(struct bpf_tc_hook *hook)}: 0, -EEXIST when the clsact qdisc exists, or -errno. */
+    static final MethodHandle bpf_tc_hook_create$MH =
+            downcall("bpf_tc_hook_create", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_tc_hook_destroy(struct bpf_tc_hook *hook)}. */
+    static final MethodHandle bpf_tc_hook_destroy$MH =
+            downcall("bpf_tc_hook_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_tc_attach(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts)}. */
+    static final MethodHandle bpf_tc_attach$MH =
+            downcall("bpf_tc_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_tc_detach(const struct bpf_tc_hook *hook, const struct bpf_tc_opts *opts)}. */
+    static final MethodHandle bpf_tc_detach$MH =
+            downcall("bpf_tc_detach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    /** {@code int bpf_tc_query(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts)}. */
+    static final MethodHandle bpf_tc_query$MH =
+            downcall("bpf_tc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+
+    /**
+     * {@code int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count,
+     * const struct bpf_map_batch_opts *opts)}.
+     */
+    static final MethodHandle bpf_map_update_batch$MH = downcall(
+            "bpf_map_update_batch",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+            ERRNO_OPTION);
+
     static final MethodHandle libbpf_num_possible_cpus$MH =
             downcall("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
 

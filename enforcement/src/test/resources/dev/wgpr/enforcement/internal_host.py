@@ -1,0 +1,66 @@
+# The internal network behind the lab's tunnel device: TCP listeners and UDP echo servers on every
+# address of this namespace, and a capture of every IP packet that arrives from the tunnel.
+# argv: DEVICE TCP_PORTS UDP_PORTS (comma lists). stdin: "COUNT" answers "N SUMMARY-OF-LAST-5".
+import socket, struct, sys, threading
+
+dev, tcp_ports, udp_ports = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
+lock = threading.Lock()
+seen = []
+
+def tcp_socket(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+    s.listen(128)
+    return s
+
+def tcp_server(s):
+    while True:
+        c, _ = s.accept()
+        c.close()
+
+def udp_socket(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
+    return s
+
+def udp_server(s):
+    while True:
+        data, peer = s.recvfrom(2048)
+        s.sendto(data, peer)
+
+def capture_socket():
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
+    s.bind((dev, 0))
+    return s
+
+def capture(s):
+    while True:
+        frame, addr = s.recvfrom(65535)
+        if addr[2] == socket.PACKET_OUTGOING:
+            continue
+        eth = struct.unpack("!H", frame[12:14])[0]
+        if eth == 0x0800:
+            proto, src, dst = frame[23], socket.inet_ntop(socket.AF_INET, frame[26:30]), socket.inet_ntop(socket.AF_INET, frame[30:34])
+        elif eth == 0x86DD:
+            proto, src, dst = frame[20], socket.inet_ntop(socket.AF_INET6, frame[22:38]), socket.inet_ntop(socket.AF_INET6, frame[38:54])
+        else:
+            continue
+        with lock:
+            seen.append("%s>%s/%d" % (src, dst, proto))
+
+# Everything is bound before READY, so nothing races the first attempt.
+for p in tcp_ports:
+    threading.Thread(target=tcp_server, args=(tcp_socket(int(p)),), daemon=True).start()
+for p in udp_ports:
+    threading.Thread(target=udp_server, args=(udp_socket(int(p)),), daemon=True).start()
+threading.Thread(target=capture, args=(capture_socket(),), daemon=True).start()
+print("READY", flush=True)
+for line in sys.stdin:
+    if line.strip() == "COUNT":
+        with lock:
+            print("%d %s" % (len(seen), ",".join(seen[-5:])), flush=True)
+# stdin may be /dev/null (a lab process): serve until killed.
+threading.Event().wait()
