@@ -3,6 +3,7 @@ package dev.wgpr.enforcement;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.enforcement.bpf.BpfException;
+import dev.wgpr.enforcement.bpf.BpfFilesystem;
 import dev.wgpr.enforcement.bpf.BpfLink;
 import dev.wgpr.enforcement.bpf.BpfMap;
 import dev.wgpr.enforcement.bpf.BpfObject;
@@ -124,6 +125,7 @@ public final class Enforcer implements AutoCloseable {
 
     /** Loads, configures, publishes {@code initial}, attaches and pins; undoes everything on failure. */
     public static Enforcer start(Config config, Policy initial) throws IOException {
+        BpfFilesystem.ensureMounted(config.bpffs());
         if (Files.exists(config.pinDirectory())) {
             throw new FileAlreadyExistsException(
                     config.pinDirectory().toString(),

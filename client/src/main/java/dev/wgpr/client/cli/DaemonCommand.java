@@ -10,6 +10,7 @@ import dev.wgpr.client.lockdown.LockdownState;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.enforcement.bpf.BpfFilesystem;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -103,6 +104,10 @@ final class DaemonCommand implements Callable<Integer> {
         Daemon.Options options = new Daemon.Options(group);
         Daemon daemon;
         try {
+            if (!lockedDown) {
+                // Before the lockdown, which forbids changing the mount table.
+                BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
+            }
             if (!noLockdown && !lockedDown) {
                 // Never returns: the locked-down image takes over this process (same pid).
                 execLockedDown(instance);

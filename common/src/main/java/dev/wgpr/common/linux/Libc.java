@@ -299,6 +299,10 @@ public final class Libc {
 
     public static final MethodHandle setsid$MH = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
 
+    /** {@code int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)}. */
+    public static final MethodHandle mount$MH = downcall(
+            "mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+
     public static final int P_PID = 1;
     public static final int WEXITED = 4;
     public static final int WNOWAIT = 0x01000000;
@@ -347,6 +351,27 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             check((int) kill$MH.invokeExact(state, pid, signal), state, "kill " + pid);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code mount(source, target, fstype, flags, data)}; {@code data} may be null. */
+    public static void mount(String source, String target, String fsType, long flags, String data)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
+            int result = (int) mount$MH.invokeExact(
+                    state,
+                    arena.allocateFrom(source),
+                    arena.allocateFrom(target),
+                    arena.allocateFrom(fsType),
+                    flags,
+                    options);
+            check(result, state, "mount " + fsType + " on " + target);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -1,5 +1,6 @@
 package dev.wgpr.enforcement.cgroup;
 
+import dev.wgpr.common.linux.MountInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,17 +35,11 @@ public record Cgroup2Mount(Path path, List<String> v1Hierarchies) {
     static Optional<Cgroup2Mount> parse(List<String> mountinfo) {
         List<Path> cgroup2 = new ArrayList<>();
         List<String> v1 = new ArrayList<>();
-        for (String line : mountinfo) {
-            String[] fields = line.split(" ");
-            int separator = List.of(fields).indexOf("-");
-            if (separator < 6 || separator + 3 > fields.length) {
-                continue;
-            }
-            String fsType = fields[separator + 1];
-            if (fsType.equals("cgroup2")) {
-                cgroup2.add(Path.of(unescape(fields[4])));
-            } else if (fsType.equals("cgroup")) {
-                v1.add(v1Name(fields[separator + 3]));
+        for (MountInfo mount : MountInfo.parse(mountinfo)) {
+            if (mount.fsType().equals("cgroup2")) {
+                cgroup2.add(mount.mountPoint());
+            } else if (mount.fsType().equals("cgroup")) {
+                v1.add(v1Name(mount.superOptions()));
             }
         }
         Path standard = Path.of("/sys/fs/cgroup");
@@ -77,32 +72,5 @@ public record Cgroup2Mount(Path path, List<String> v1Hierarchies) {
             }
         }
         return String.join("+", names);
-    }
-
-    /** mountinfo escapes space, tab, newline and backslash as three octal digits. */
-    static String unescape(String field) {
-        StringBuilder out = new StringBuilder(field.length());
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && isOctal(field, i + 1)) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
-    }
-
-    private static boolean isOctal(String s, int from) {
-        if (from + 3 > s.length()) {
-            return false;
-        }
-        for (int i = from; i < from + 3; i++) {
-            if (s.charAt(i) < '0' || s.charAt(i) > '7') {
-                return false;
-            }
-        }
-        return true;
     }
 }
