@@ -2,6 +2,7 @@ package dev.wgpr.routes;
 
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.routes.netlink.Route;
 import dev.wgpr.routes.netlink.RtNetlink;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +45,129 @@ public final class InstalledRoutes implements AutoCloseable {
             made.add(change);
         }
         return new InstalledRoutes(rtnl, made);
+    }
+
+    /** What one {@link #update} added and took away. */
+    public record Update(List<Change> added, List<Change> removed) {
+        public Update {
+            added = List.copyOf(added);
+            removed = List.copyOf(removed);
+        }
+
+        public boolean isEmpty() {
+            return added.isEmpty() && removed.isEmpty();
+        }
+    }
+
+    /**
+     * Brings what is installed to {@code target} (a fresh {@link TunnelRouting#plan}) without a gap:
+     * what is new goes in before what went is taken out, so the tunnel's routes and their fail-closed
+     * twins never lapse. A route whose kernel identity (table, destination, metric) a changed route
+     * takes over is removed just before its successor goes in. The MTU's original value and the link's
+     * up state stay as the first {@code up} recorded them, so {@link #remove()} still restores the state
+     * before {@code up}. All or nothing: on a failure this call's changes are undone and it throws.
+     */
+    public synchronized Update update(List<? extends Change> target) throws ErrnoException {
+        if (removed) {
+            throw new IllegalStateException("already removed");
+        }
+        List<Change> next = new ArrayList<>(made);
+        List<Change> added = new ArrayList<>();
+        List<Change> taken = new ArrayList<>();
+        List<NetlinkStep> rollback = new ArrayList<>();
+        try {
+            for (Change change : target) {
+                switch (change) {
+                    case Change.LinkUp up -> {
+                        if (!next.contains(up)) {
+                            make(rtnl, up);
+                            next.add(up);
+                            added.add(up);
+                            rollback.add(() -> undo(rtnl, up));
+                        }
+                    }
+                    case Change.Mtu mtu -> updateMtu(mtu, next, added, rollback);
+                    case Change.Address address -> {
+                        if (!next.contains(address)) {
+                            make(rtnl, address);
+                            next.add(address);
+                            added.add(address);
+                            rollback.add(() -> undo(rtnl, address));
+                        }
+                    }
+                    case Change.AddRoute route -> {
+                        if (next.contains(route)) {
+                            continue;
+                        }
+                        for (Change old : List.copyOf(next)) {
+                            if (old instanceof Change.AddRoute previous
+                                    && !target.contains(previous)
+                                    && sameIdentity(previous.route(), route.route())) {
+                                undo(rtnl, previous);
+                                next.remove(previous);
+                                taken.add(previous);
+                                rollback.add(() -> make(rtnl, previous));
+                            }
+                        }
+                        make(rtnl, route);
+                        next.add(route);
+                        added.add(route);
+                        rollback.add(() -> undo(rtnl, route));
+                    }
+                }
+            }
+            for (Change old : List.copyOf(next).reversed()) {
+                boolean stays = target.contains(old) || old instanceof Change.LinkUp || old instanceof Change.Mtu;
+                if (!stays) {
+                    undo(rtnl, old);
+                    next.remove(old);
+                    taken.add(old);
+                    rollback.add(() -> make(rtnl, old));
+                }
+            }
+        } catch (ErrnoException | RuntimeException e) {
+            for (NetlinkStep step : rollback.reversed()) {
+                try {
+                    step.run();
+                } catch (ErrnoException | RuntimeException undoFailure) {
+                    e.addSuppressed(undoFailure);
+                }
+            }
+            throw e;
+        }
+        made.clear();
+        made.addAll(next);
+        return new Update(added, taken);
+    }
+
+    /** A new MTU keeps the value from before {@code up} as the one to restore. */
+    private void updateMtu(Change.Mtu mtu, List<Change> next, List<Change> added, List<NetlinkStep> rollback)
+            throws ErrnoException {
+        for (int i = 0; i < next.size(); i++) {
+            if (next.get(i) instanceof Change.Mtu first && first.index() == mtu.index()) {
+                Change.Mtu kept = new Change.Mtu(first.index(), first.previous(), mtu.mtu());
+                rtnl.setMtu(mtu.index(), mtu.mtu());
+                next.set(i, kept);
+                added.add(kept);
+                rollback.add(() -> rtnl.setMtu(first.index(), first.mtu()));
+                return;
+            }
+        }
+        make(rtnl, mtu);
+        next.add(mtu);
+        added.add(mtu);
+        rollback.add(() -> undo(rtnl, mtu));
+    }
+
+    /** Whether the kernel would see {@code a} and {@code b} as the same FIB entry ({@code EEXIST}). */
+    private static boolean sameIdentity(Route a, Route b) {
+        return a.table() == b.table()
+                && a.metric() == b.metric()
+                && a.destination().equals(b.destination());
+    }
+
+    private interface NetlinkStep {
+        void run() throws ErrnoException;
     }
 
     /** What was made, in order. */

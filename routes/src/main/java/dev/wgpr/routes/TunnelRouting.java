@@ -6,6 +6,8 @@ import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.routes.netlink.InterfaceAddress;
 import dev.wgpr.routes.netlink.Link;
 import dev.wgpr.routes.netlink.Route;
+import dev.wgpr.routes.netlink.RouteLookup;
+import dev.wgpr.routes.netlink.RouteType;
 import dev.wgpr.routes.netlink.RtNetlink;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -13,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -112,8 +115,9 @@ public final class TunnelRouting {
     }
 
     /**
-     * The bypass decision for each endpoint, from the kernel's routes now (take it before wg-pr's
-     * routes are in, or they will be what the lookup finds).
+     * The bypass decision for each endpoint, from the kernel's routes now. Where the kernel's answer is
+     * one of {@code tag}'s own routes (the tunnel is up already: a reload, or the underlay changed), the
+     * decision rests on {@link #lookupWithout} instead: the route the endpoint would take without them.
      */
     public static List<BypassDecision> decideBypass(
             RtNetlink rtnl, RoutePlan plan, List<InetAddress> endpoints, RouteTag tag) throws ErrnoException {
@@ -123,11 +127,78 @@ public final class TunnelRouting {
         }
         List<BypassDecision> decisions = new ArrayList<>();
         for (InetAddress endpoint : endpoints) {
+            RouteLookup current = rtnl.lookup(endpoint);
+            if (current.matched().filter(tag::owns).isPresent()) {
+                current = lookupWithout(rtnl, endpoint, tag);
+            }
             decisions.add(BypassDecision.decide(
-                    endpoint, rtnl.lookup(endpoint), plan, tag, index -> names.getOrDefault(index, "#" + index)));
+                    endpoint, current, plan, tag, index -> names.getOrDefault(index, "#" + index)));
         }
         return decisions;
     }
+
+    /**
+     * What {@code ip route get} would answer for {@code destination} if {@code tag}'s routes were not
+     * there: the main table's most specific route that is not {@code tag}'s, the lowest metric among
+     * equals. The kernel cannot be asked to look past routes that exist; wg-pr's routes live in the main
+     * table, so its longest match over the rest is the answer (policy rules are not consulted, as wg-pr
+     * adds none).
+     */
+    public static RouteLookup lookupWithout(RtNetlink rtnl, InetAddress destination, RouteTag tag)
+            throws ErrnoException {
+        Optional<Route> best = Optional.empty();
+        for (Route route : rtnl.mainRoutes()) {
+            if (tag.owns(route) || !route.destination().contains(destination)) {
+                continue;
+            }
+            if (best.isEmpty() || moreSpecificOrPreferred(route, best.get())) {
+                best = Optional.of(route);
+            }
+        }
+        if (best.isEmpty()) {
+            return new RouteLookup(
+                    destination,
+                    Libc.ENETUNREACH,
+                    RouteType.UNSPEC,
+                    0,
+                    Optional.empty(),
+                    Optional.empty(),
+                    0,
+                    Optional.empty());
+        }
+        Route route = best.get();
+        int errno = route.type() == RouteType.UNICAST ? 0 : Libc.EHOSTUNREACH;
+        return new RouteLookup(
+                destination,
+                errno,
+                route.type(),
+                errno == 0 ? route.interfaceIndex() : 0,
+                errno == 0 ? route.gateway() : Optional.empty(),
+                Optional.empty(),
+                route.table(),
+                best);
+    }
+
+    private static boolean moreSpecificOrPreferred(Route candidate, Route best) {
+        int lengths = Integer.compare(
+                candidate.destination().length(), best.destination().length());
+        return lengths > 0 || (lengths == 0 && candidate.metric() < best.metric());
+    }
+
+    /**
+     * Brings an installed tunnel's routing to {@code request} (a reload, or a changed underlay: new
+     * gateway, new LAN routes) without tearing it down: a fresh plan against the kernel now, then
+     * {@link InstalledRoutes#update}. Returns the new setup (its {@link Setup#installed()} is the same
+     * object) and what changed.
+     */
+    public static Updated update(RtNetlink rtnl, Setup setup, Request request) throws ErrnoException {
+        Preview preview = plan(rtnl, request);
+        InstalledRoutes.Update changes = setup.installed().update(preview.changes());
+        return new Updated(new Setup(preview, setup.installed()), changes);
+    }
+
+    /** The result of {@link #update}. */
+    public record Updated(Setup setup, InstalledRoutes.Update changes) {}
 
     /** The routes in the main tables (IPv4 and IPv6) that {@code tag}'s instance added. */
     public static List<Route> findStaleRoutes(RtNetlink rtnl, RouteTag tag) throws ErrnoException {

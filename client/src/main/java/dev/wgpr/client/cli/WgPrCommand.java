@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
         subcommands = {
             UpCommand.class,
             DownCommand.class,
+            ReloadCommand.class,
             StatusCommand.class,
             RunCommand.class,
             EventsCommand.class,

@@ -36,6 +36,7 @@ public final class Protocol {
     public static final String STATUS = "status";
     public static final String UP = "up";
     public static final String DOWN = "down";
+    public static final String RELOAD = "reload";
     public static final String RUN = "run";
     public static final String SIGNAL = "signal";
     public static final String EVENTS = "events";

@@ -61,6 +61,7 @@ public final class Daemon {
     private final List<String> foundAtStart = new ArrayList<>();
     private final LaunchService launcher;
     private final Supplier<Map<String, Object>> lockdown;
+    private UnderlayWatch underlay;
     private boolean stopping;
 
     /**
@@ -135,6 +136,12 @@ public final class Daemon {
         }
         Daemon daemon = new Daemon(instance, options, netnsCookie, lockChannel, lock, listener);
         daemon.cleanUpAfterCrash();
+        try {
+            daemon.underlay = UnderlayWatch.start(daemon.tunnels, daemon.log);
+        } catch (ErrnoException e) {
+            daemon.log.println("wg-pr daemon: cannot watch the underlay (bypass routes will not follow a network"
+                    + " change): " + e.getMessage());
+        }
         Thread.ofPlatform().name("control-accept").daemon().start(daemon::acceptLoop);
         return daemon;
     }
@@ -216,6 +223,13 @@ public final class Daemon {
         try {
             listener.shutdown();
             listener.close();
+            if (underlay != null) {
+                try {
+                    underlay.close();
+                } catch (ErrnoException e) {
+                    log.println("wg-pr daemon: closing the routing monitor: " + e.getMessage());
+                }
+            }
             List<String> failures = new ArrayList<>(tunnels.downAll());
             if (pieces.enforcement() instanceof SharedEnforcement enforcement) {
                 failures.addAll(enforcement.shutdown());
@@ -334,14 +348,18 @@ public final class Daemon {
         if (Protocol.STATUS.equals(op)) {
             return status();
         }
-        if (Protocol.UP.equals(op) || Protocol.DOWN.equals(op)) {
+        if (Protocol.UP.equals(op) || Protocol.DOWN.equals(op) || Protocol.RELOAD.equals(op)) {
             if (!caller.isRoot()) {
                 return Protocol.error(
                         Protocol.PERMISSION,
-                        "only root may bring tunnels " + op + " (you are uid " + Integer.toUnsignedString(caller.uid())
-                                + ")");
+                        "only root may " + (Protocol.RELOAD.equals(op) ? "reload tunnels" : "bring tunnels " + op)
+                                + " (you are uid " + Integer.toUnsignedString(caller.uid()) + ")");
             }
-            return Protocol.UP.equals(op) ? up(request) : down(request);
+            return switch ((String) op) {
+                case Protocol.UP -> up(request);
+                case Protocol.RELOAD -> reload(request);
+                default -> down(request);
+            };
         }
         return Protocol.error(Protocol.BAD_REQUEST, "unknown operation " + op);
     }
@@ -357,14 +375,36 @@ public final class Daemon {
             reply.put("tunnel", name);
             return reply;
         } catch (UpFailedException e) {
-            return Protocol.error(
-                    switch (e.kind()) {
-                        case BAD_CONFIG -> Protocol.BAD_CONFIG;
-                        case NOT_AVAILABLE -> Protocol.NOT_AVAILABLE;
-                        case FAILED -> Protocol.FAILED;
-                    },
-                    e.getMessage());
+            return failure(e);
         }
+    }
+
+    private Map<String, Object> reload(Map<String, Object> request) {
+        if (!(request.get("config") instanceof String config)
+                || !Path.of(config).isAbsolute()) {
+            return Protocol.error(Protocol.BAD_REQUEST, "reload needs \"config\": an absolute path");
+        }
+        try {
+            Reload.Outcome outcome = tunnels.reload(Path.of(config));
+            outcome.changes()
+                    .forEach(change -> log.println("wg-pr daemon: reload " + outcome.tunnel() + ": " + change));
+            Map<String, Object> reply = Protocol.ok();
+            reply.put("tunnel", outcome.tunnel());
+            reply.put("changes", outcome.changes());
+            return reply;
+        } catch (UpFailedException e) {
+            return failure(e);
+        }
+    }
+
+    private static Map<String, Object> failure(UpFailedException e) {
+        return Protocol.error(
+                switch (e.kind()) {
+                    case BAD_CONFIG -> Protocol.BAD_CONFIG;
+                    case NOT_AVAILABLE -> Protocol.NOT_AVAILABLE;
+                    case FAILED -> Protocol.FAILED;
+                },
+                e.getMessage());
     }
 
     private Map<String, Object> down(Map<String, Object> request) {

@@ -40,7 +40,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
             BackendDevice uapiDevice = BackendDevice.of(device);
             uapiDevice.apply(SetRequest.parse(uapiLines(config, endpoints)));
             UapiServer uapi = UapiServer.start(name, uapiDevice);
-            return new Created(device, uapi);
+            return new Created(device, uapiDevice, uapi);
         } catch (UapiException e) {
             device.close();
             throw new IOException("configuring " + name + ": " + e.getMessage(), e);
@@ -76,7 +76,16 @@ final class DeviceStage implements Pieces.TunnelDevices {
         return HexFormat.of().formatHex(key.toBytes());
     }
 
-    private record Created(Device device, UapiServer uapi) implements Pieces.Device {
+    private record Created(Device device, BackendDevice uapiDevice, UapiServer uapi) implements Pieces.Device {
+        @Override
+        public void reconfigure(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
+            try {
+                uapiDevice.apply(SetRequest.parse(uapiLines(config, endpoints)));
+            } catch (UapiException e) {
+                throw new IOException("reconfiguring " + device.interfaceName() + ": " + e.getMessage(), e);
+            }
+        }
+
         @Override
         public String interfaceName() {
             return device.interfaceName();

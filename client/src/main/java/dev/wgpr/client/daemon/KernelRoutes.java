@@ -28,7 +28,11 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     private final RouteTag tag;
 
     KernelRoutes(Instance instance) {
-        this.tag = RouteTag.forInstance(instance.name());
+        this(RouteTag.forInstance(instance.name()));
+    }
+
+    private KernelRoutes(RouteTag tag) {
+        this.tag = tag;
     }
 
     /** Removes the routes a crashed daemon of this instance left (issue 6: adopt or clean up). */
@@ -45,28 +49,30 @@ final class KernelRoutes implements Pieces.RouteInstaller {
             throws IOException {
         RtNetlink rtnl = RtNetlink.open();
         try {
-            List<IpPrefix> allowed = config.peers().stream()
-                    .flatMap(peer -> peer.allowedIPs().stream())
-                    .distinct()
-                    .toList();
-            List<InterfaceAddress> addresses = config.iface().addresses().stream()
-                    .map(a -> new InterfaceAddress(a.address(), a.prefixLength()))
-                    .toList();
-            TunnelRouting.Request request = new TunnelRouting.Request(
-                    interfaceName,
-                    config.routeMode(),
-                    allowed,
-                    endpoints,
-                    addresses,
-                    config.iface().mtu(),
-                    tag);
-            TunnelRouting.Setup setup = TunnelRouting.up(rtnl, request);
-            List<IpPrefix> exclusions = exclusions(rtnl, setup, tag);
-            return new Installed(rtnl, setup, exclusions);
+            TunnelRouting.Setup setup = TunnelRouting.up(rtnl, request(config, interfaceName, endpoints));
+            return new Installed(rtnl, setup, exclusions(rtnl, setup, tag), tag);
         } catch (IOException | RuntimeException e) {
             rtnl.close();
             throw e;
         }
+    }
+
+    private TunnelRouting.Request request(TunnelConfig config, String interfaceName, List<InetAddress> endpoints) {
+        List<IpPrefix> allowed = config.peers().stream()
+                .flatMap(peer -> peer.allowedIPs().stream())
+                .distinct()
+                .toList();
+        List<InterfaceAddress> addresses = config.iface().addresses().stream()
+                .map(a -> new InterfaceAddress(a.address(), a.prefixLength()))
+                .toList();
+        return new TunnelRouting.Request(
+                interfaceName,
+                config.routeMode(),
+                allowed,
+                endpoints,
+                addresses,
+                config.iface().mtu(),
+                tag);
     }
 
     /**
@@ -115,8 +121,21 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         }
     }
 
-    private record Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions)
+    private record Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions, RouteTag tag)
             implements Pieces.Routing {
+        @Override
+        public Pieces.RoutingUpdate update(TunnelConfig config, List<InetAddress> endpoints) throws IOException {
+            String interfaceName = setup.preview().tunnel().name();
+            TunnelRouting.Request request = new KernelRoutes(tag).request(config, interfaceName, endpoints);
+            TunnelRouting.Updated updated = TunnelRouting.update(rtnl, setup, request);
+            Installed next =
+                    new Installed(rtnl, updated.setup(), KernelRoutes.exclusions(rtnl, updated.setup(), tag), tag);
+            List<String> changes = new ArrayList<>();
+            updated.changes().added().forEach(c -> changes.add("+ " + c));
+            updated.changes().removed().forEach(c -> changes.add("- " + c));
+            return new Pieces.RoutingUpdate(next, changes);
+        }
+
         @Override
         public List<IpPrefix> routed() {
             return setup.preview().plan().tunnelPrefixes();

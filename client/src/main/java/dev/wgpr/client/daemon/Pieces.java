@@ -41,6 +41,12 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** Listen port, UAPI socket, drop counters. */
         Map<String, Object> status();
 
+        /**
+         * Applies {@code config}'s keys, port and peers as {@code wg syncconf} would: unchanged peers
+         * keep their sessions, removed ones go, new ones come; a new private key restarts every session.
+         */
+        void reconfigure(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException;
+
         @Override
         void close() throws IOException;
     }
@@ -60,8 +66,22 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** Routes installed and the bypass decisions with their reasons. */
         Map<String, Object> status();
 
+        /**
+         * Brings the routing to {@code config} and {@code endpoints} as the kernel's routes are now,
+         * without a gap (new routes in before old ones go); all or nothing. This object is spent
+         * afterwards: the returned one owns the routes.
+         */
+        RoutingUpdate update(TunnelConfig config, List<InetAddress> endpoints) throws IOException;
+
         @Override
         void close() throws IOException;
+    }
+
+    /** A routing brought up to date, and what changed, in words (empty when nothing did). */
+    record RoutingUpdate(Routing routing, List<String> changes) {
+        RoutingUpdate {
+            changes = List.copyOf(changes);
+        }
     }
 
     /** The shared enforcement layer (enforcement/ module): one policy for every tunnel of the instance. */

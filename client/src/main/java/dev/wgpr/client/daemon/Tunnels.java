@@ -8,6 +8,7 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,11 +26,15 @@ import java.util.stream.Collectors;
 final class Tunnels {
     private final Pieces pieces;
     private final List<UpStages.Stage> stages;
+    private final UpStages.PolicyShares shares;
+    private final Reload reload;
     private final Map<String, Active> active = new LinkedHashMap<>();
 
     /** A tunnel being brought up, or up: what its stages made. */
     static final class Active {
-        final TunnelConfig config;
+        /** Replaced by a reload. */
+        TunnelConfig config;
+
         final Rollback rollback = new Rollback();
         final Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
         final Map<String, Path> appCgroups = new LinkedHashMap<>();
@@ -52,7 +57,9 @@ final class Tunnels {
 
     Tunnels(Pieces pieces, Instance instance) {
         this.pieces = pieces;
-        this.stages = UpStages.all(pieces, instance, new UpStages.PolicyShares(pieces.enforcement()));
+        this.shares = new UpStages.PolicyShares(pieces.enforcement());
+        this.stages = UpStages.all(pieces, instance, shares);
+        this.reload = new Reload(pieces.enforcement(), shares);
     }
 
     /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
@@ -78,6 +85,59 @@ final class Tunnels {
             throw withUndoFailures(
                     new UpFailedException(UpFailedException.Kind.FAILED, name + ": " + e.getMessage(), e), tunnel);
         }
+    }
+
+    /**
+     * Brings the tunnel that the config at {@code source} names to that config in place ({@link
+     * Reload}); a config with mistakes changes nothing.
+     */
+    synchronized Reload.Outcome reload(Path source) throws UpFailedException {
+        TunnelConfig config = load(source);
+        String name = config.iface().name();
+        Active tunnel = active.get(name);
+        if (tunnel == null || !tunnel.network) {
+            throw new UpFailedException(
+                    UpFailedException.Kind.FAILED,
+                    name + " is not up; `wg-pr up " + source + "` brings it up"
+                            + (active.isEmpty() ? "" : " (up: " + String.join(", ", active.keySet()) + ")"));
+        }
+        return reload.apply(tunnel, config);
+    }
+
+    /**
+     * Re-decides every tunnel's routing against the kernel's routes now (the underlay changed: a new
+     * gateway, a new LAN): bypass host routes follow the server's path, exclusions follow the LAN, and
+     * the policy follows the exclusions. Returns what changed, per tunnel, in words.
+     */
+    synchronized Map<String, List<String>> refreshRouting() {
+        Map<String, List<String>> changed = new LinkedHashMap<>();
+        for (Active tunnel : active.values()) {
+            if (!tunnel.network || tunnel.routing.isEmpty()) {
+                continue;
+            }
+            try {
+                List<InetAddress> endpoints = tunnel.endpoints.values().stream()
+                        .map(InetSocketAddress::getAddress)
+                        .toList();
+                Pieces.RoutingUpdate updated = tunnel.routing.get().update(tunnel.config, endpoints);
+                tunnel.routing = Optional.of(updated.routing());
+                Pieces.TunnelPolicy policy = InternalSet.policy(
+                        tunnel.config,
+                        updated.routing().routed(),
+                        updated.routing().exclusions());
+                List<String> changes = new ArrayList<>(updated.changes());
+                if (!shares.get(tunnel.name()).map(policy::equals).orElse(false)) {
+                    shares.put(tunnel.name(), policy);
+                    changes.add("exclusions now " + updated.routing().exclusions());
+                }
+                if (!changes.isEmpty()) {
+                    changed.put(tunnel.name(), changes);
+                }
+            } catch (IOException | RuntimeException e) {
+                changed.put(tunnel.name(), List.of("re-deciding the routes failed: " + e.getMessage()));
+            }
+        }
+        return changed;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
+import dev.wgpr.client.config.TunnelConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -71,6 +72,11 @@ final class UpStages {
             }
         }
 
+        /** The tunnel's share now in force. */
+        Optional<Pieces.TunnelPolicy> get(String tunnel) {
+            return Optional.ofNullable(shares.get(tunnel));
+        }
+
         void remove(String tunnel) throws IOException {
             if (shares.remove(tunnel) != null) {
                 enforcement.publish(Map.copyOf(shares));
@@ -92,7 +98,13 @@ final class UpStages {
     static final class ResolveEndpoints implements Stage {
         @Override
         public void apply(Tunnels.Active tunnel) throws UpFailedException {
-            for (PeerConfig peer : tunnel.config.peers()) {
+            tunnel.endpoints.putAll(resolve(tunnel.config));
+        }
+
+        /** Each peer's endpoint, by peer name, names resolved now; peers without one are left out. */
+        static Map<String, InetSocketAddress> resolve(TunnelConfig config) throws UpFailedException {
+            Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
+            for (PeerConfig peer : config.peers()) {
                 if (peer.endpoint().isEmpty()) {
                     continue;
                 }
@@ -103,14 +115,14 @@ final class UpStages {
                             ? endpoint.literalAddress().get()
                             : InetAddress.getAllByName(endpoint.host())[0];
                 } catch (UnknownHostException e) {
-                    tunnel.endpoints.clear();
                     throw new UpFailedException(
                             UpFailedException.Kind.FAILED,
                             "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host()
                                     + "; nothing was changed");
                 }
-                tunnel.endpoints.put(peer.name(), new InetSocketAddress(address, endpoint.port()));
+                endpoints.put(peer.name(), new InetSocketAddress(address, endpoint.port()));
             }
+            return endpoints;
         }
 
         @Override

@@ -1,0 +1,79 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.daemon.Instance;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "reload",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Bring a tunnel that is up to its config file's new contents in place: peers, routes, apps"
+                    + " and grants. The tunnel is not torn down; peers whose keys did not change keep"
+                    + " their sessions, so the connections of apps that are still allowed keep running."
+                    + " Open connections a removed grant allowed are closed.",
+            "A config with mistakes changes nothing (the mistakes are listed as `wg-pr check` lists"
+                    + " them); when a step fails, the tunnel goes back to its previous config.",
+        },
+        footer = {
+            "",
+            "Example:",
+            "  wg-pr reload /etc/wg-pr/corp.toml",
+            "",
+            "Exit status: 0 when reloaded; 2 for a bad config; 4 when not root; 1 for other failures"
+                    + " (not up, or a step failed).",
+        })
+final class ReloadCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML) of a tunnel that is up.")
+    Path configFile;
+
+    @ParentCommand
+    WgPrCommand root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (ConfigLoading.load(configFile, err).isEmpty()) {
+            return WgPrCommand.EXIT_BAD_INPUT;
+        }
+        Instance instance = root.instance();
+        Map<String, Object> request = Protocol.request(Protocol.RELOAD);
+        request.put("config", configFile.toAbsolutePath().normalize().toString());
+        try {
+            Optional<Map<String, Object>> reply = DaemonClient.call(instance, request);
+            if (reply.isEmpty()) {
+                err.println("wg-pr reload: nothing is up (no daemon runs for instance " + instance + ")");
+                return WgPrCommand.EXIT_FAILURE;
+            }
+            if (!DaemonClient.isOk(reply.get())) {
+                return Replies.reportError("reload", reply.get(), err);
+            }
+            Object tunnel = reply.get().get("tunnel");
+            List<?> changes = reply.get().get("changes") instanceof List<?> list ? list : List.of();
+            if (changes.isEmpty()) {
+                out.println(tunnel + " reloaded: nothing changed");
+            } else {
+                out.println(tunnel + " reloaded:");
+                changes.forEach(change -> out.println("  " + change));
+            }
+            return 0;
+        } catch (DaemonClient.DaemonException e) {
+            err.println("wg-pr reload: " + e.getMessage());
+            return WgPrCommand.EXIT_FAILURE;
+        }
+    }
+}
