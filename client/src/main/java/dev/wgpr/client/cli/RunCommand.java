@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -79,19 +80,28 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_NOT_STARTED;
         }
         try (UnixSocket connection = socket.get()) {
-            connection.send(Json.write(request), new int[] {0, 1, 2});
-            // Forward signals from now on: the app may run (and be waited for) before the reply is
-            // read. A signal sent ahead of the reply follows the request on the connection, and the
-            // daemon hands it to the app once it has started.
+            // Forward signals from before the request goes out: the app may print (through the stdio
+            // we pass it) and be signalled before this JVM would otherwise have installed the
+            // handlers. A signal caught before the request is sent waits for it, then follows it on
+            // the connection, and the daemon hands it to the app once it has started.
+            CountDownLatch requestSent = new CountDownLatch(1);
             SignalForwarding.install(signal -> {
                 Map<String, Object> forward = Protocol.request(Protocol.SIGNAL);
                 forward.put("signal", signal);
                 try {
+                    requestSent.await();
                     connection.send(Json.write(forward));
                 } catch (ErrnoException | IllegalStateException e) {
                     // the app has ended and the connection with it
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             });
+            try {
+                connection.send(Json.write(request), new int[] {0, 1, 2});
+            } finally {
+                requestSent.countDown();
+            }
             Map<String, Object> reply = DaemonClient.receive(connection);
             if (!DaemonClient.isOk(reply)) {
                 err.println("wg-pr run: " + reply.get("message"));
