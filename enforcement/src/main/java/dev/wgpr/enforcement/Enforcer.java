@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -156,9 +157,13 @@ public final class Enforcer implements AutoCloseable {
     /**
      * Removes a pinned instance this process does not hold (after {@link #release()} or a crash):
      * deletes the pins (which detaches the programs), then the app cgroups and the instance cgroup.
-     * The "replace" half of adopt-or-replace.
+     * The "replace" half of adopt-or-replace. An app cgroup that processes still live in (an app
+     * that outlived a crashed daemon) cannot be removed and is not: it is returned, and the next
+     * {@link #start} adopts it, so {@link #addApp} of that name gives those processes their app's
+     * grants again; until then they are nobody.
      */
-    public static void removePinned(Config config) throws IOException {
+    public static List<Path> removePinned(Config config) throws IOException {
+        List<Path> kept = new ArrayList<>();
         Path pins = config.pinDirectory();
         detachPinnedTunnel(config);
         if (Files.isDirectory(pins)) {
@@ -180,11 +185,24 @@ public final class Enforcer implements AutoCloseable {
         if (Files.isDirectory(instance)) {
             try (var dirs = Files.list(instance)) {
                 for (Path dir : dirs.filter(Files::isDirectory).toList()) {
-                    Files.deleteIfExists(dir);
+                    if (populated(dir)) {
+                        kept.add(dir);
+                    } else {
+                        Files.deleteIfExists(dir);
+                    }
                 }
             }
-            Files.deleteIfExists(instance);
+            if (kept.isEmpty()) {
+                Files.deleteIfExists(instance);
+            }
         }
+        return kept;
+    }
+
+    /** Whether processes live in {@code cgroup} or below it ({@code cgroup.events}: "populated 1"). */
+    private static boolean populated(Path cgroup) throws IOException {
+        Path events = cgroup.resolve("cgroup.events");
+        return Files.exists(events) && Files.readAllLines(events).contains("populated 1");
     }
 
     /**
@@ -321,7 +339,9 @@ public final class Enforcer implements AutoCloseable {
             throw new IllegalArgumentException("app " + name + " exists");
         }
         Path dir = instanceCgroup().resolve(name);
-        Files.createDirectory(dir);
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(dir);
+        } // else adopted: left by a crashed daemon with its processes still in it (see removePinned)
         apps.put(name, dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         for (String file : List.of("cgroup.procs", "cgroup.threads", "cgroup.subtree_control")) {
@@ -598,7 +618,14 @@ public final class Enforcer implements AutoCloseable {
         }
         apps.clear();
         if (instanceCgroupCreated) {
-            run(failures, () -> deleteIfExists(instanceCgroup()));
+            run(failures, () -> {
+                try (var children = Files.list(instanceCgroup())) {
+                    if (children.anyMatch(Files::isDirectory)) {
+                        return; // adopted app cgroups no tunnel named, their processes still running
+                    }
+                }
+                deleteIfExists(instanceCgroup());
+            });
         }
         run(failures, object::close);
         if (!failures.isEmpty()) {
@@ -611,7 +638,9 @@ public final class Enforcer implements AutoCloseable {
     }
 
     private void createInstanceCgroup() throws IOException {
-        Files.createDirectory(instanceCgroup());
+        if (!Files.isDirectory(instanceCgroup(), LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(instanceCgroup());
+        } // else adopted, with the app cgroups removePinned kept
         instanceCgroupCreated = true;
         Files.setPosixFilePermissions(instanceCgroup(), PosixFilePermissions.fromString("rwxr-xr-x"));
     }

@@ -47,6 +47,17 @@ public final class InstalledRoutes implements AutoCloseable {
         return new InstalledRoutes(rtnl, made);
     }
 
+    /**
+     * Takes over routes that are in the kernel already (those a crashed run of wg-pr left): {@link
+     * #update} then replaces or removes them like routes this object made, and {@link #remove()}
+     * removes those that remain.
+     */
+    public static InstalledRoutes adopt(RtNetlink rtnl, List<Route> routes) {
+        List<Change> made = new ArrayList<>();
+        routes.forEach(route -> made.add(new Change.AddRoute(route)));
+        return new InstalledRoutes(rtnl, made);
+    }
+
     /** What one {@link #update} added and took away. */
     public record Update(List<Change> added, List<Change> removed) {
         public Update {

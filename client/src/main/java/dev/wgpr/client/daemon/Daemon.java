@@ -155,8 +155,8 @@ public final class Daemon {
     private void cleanUpAfterCrash() {
         if (pieces.routes() instanceof KernelRoutes routes) {
             try {
-                for (String route : routes.removeStale()) {
-                    foundAtStart.add("removed stale route " + route);
+                for (String route : routes.holdStale()) {
+                    foundAtStart.add("found stale route " + route + " (kept until a tunnel replaces it)");
                 }
             } catch (IOException e) {
                 foundAtStart.add("could not look for stale routes: " + e.getMessage());
@@ -190,8 +190,11 @@ public final class Daemon {
                 }
             }
             if (!found.isEmpty()) {
-                Enforcer.removePinned(config);
+                List<Path> kept = Enforcer.removePinned(config);
                 found.forEach(what -> foundAtStart.add("removed stale " + what));
+                kept.forEach(cgroup -> foundAtStart.add("kept app cgroup " + cgroup
+                        + ": its processes outlived the crash; a tunnel naming app " + cgroup.getFileName()
+                        + " adopts it"));
             }
         } catch (IOException | RuntimeException e) {
             foundAtStart.add("could not remove stale enforcement: " + e.getMessage());
@@ -231,6 +234,13 @@ public final class Daemon {
                 }
             }
             List<String> failures = new ArrayList<>(tunnels.downAll());
+            if (pieces.routes() instanceof KernelRoutes routes) {
+                try {
+                    routes.releaseHeld();
+                } catch (IOException e) {
+                    failures.add("removing stale routes: " + e.getMessage());
+                }
+            }
             if (pieces.enforcement() instanceof SharedEnforcement enforcement) {
                 failures.addAll(enforcement.shutdown());
             }
@@ -431,6 +441,9 @@ public final class Daemon {
         daemon.put("launchGroup", launchPolicy.group());
         daemon.put("netnsCookie", netnsCookie);
         daemon.put("foundAtStart", List.copyOf(foundAtStart));
+        if (pieces.routes() instanceof KernelRoutes routes) {
+            daemon.put("heldStaleRoutes", routes.held());
+        }
         daemon.put("lockdown", lockdown.get());
         reply.put("daemon", daemon);
         reply.put("tunnels", tunnels.status());

@@ -5,6 +5,7 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.routes.BypassDecision;
+import dev.wgpr.routes.InstalledRoutes;
 import dev.wgpr.routes.RouteTag;
 import dev.wgpr.routes.TunnelRouting;
 import dev.wgpr.routes.netlink.InterfaceAddress;
@@ -26,6 +27,7 @@ import java.util.Map;
  */
 final class KernelRoutes implements Pieces.RouteInstaller {
     private final RouteTag tag;
+    private final List<Route> held = new ArrayList<>();
 
     KernelRoutes(Instance instance) {
         this(RouteTag.forInstance(instance.name()));
@@ -35,13 +37,35 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         this.tag = tag;
     }
 
-    /** Removes the routes a crashed daemon of this instance left (issue 6: adopt or clean up). */
-    List<String> removeStale() throws IOException {
+    /**
+     * Finds the routes a crashed daemon of this instance left and holds them: they keep internal
+     * prefixes off the LAN until a tunnel that routes those prefixes is up again and replaces them
+     * ({@link #install}); {@link #releaseHeld} removes the rest. Returns them, in words.
+     */
+    synchronized List<String> holdStale() throws IOException {
         try (RtNetlink rtnl = RtNetlink.open()) {
-            return TunnelRouting.removeStaleRoutes(rtnl, tag).stream()
-                    .map(Route::toString)
-                    .toList();
+            held.addAll(TunnelRouting.findStaleRoutes(rtnl, tag));
         }
+        return held.stream().map(Route::toString).toList();
+    }
+
+    /** Removes the held stale routes no tunnel replaced (the daemon's orderly stop). */
+    synchronized List<String> releaseHeld() throws IOException {
+        List<String> removed = new ArrayList<>();
+        if (held.isEmpty()) {
+            return removed;
+        }
+        try (RtNetlink rtnl = RtNetlink.open()) {
+            InstalledRoutes.adopt(rtnl, held).remove();
+            held.forEach(route -> removed.add(route.toString()));
+            held.clear();
+        }
+        return removed;
+    }
+
+    /** The held stale routes, for status. */
+    synchronized List<String> held() {
+        return held.stream().map(Route::toString).toList();
     }
 
     @Override
@@ -49,12 +73,27 @@ final class KernelRoutes implements Pieces.RouteInstaller {
             throws IOException {
         RtNetlink rtnl = RtNetlink.open();
         try {
-            TunnelRouting.Setup setup = TunnelRouting.up(rtnl, request(config, interfaceName, endpoints));
+            TunnelRouting.Request request = request(config, interfaceName, endpoints);
+            List<Route> stale = heldFor(config, endpoints);
+            TunnelRouting.Setup setup =
+                    stale.isEmpty() ? TunnelRouting.up(rtnl, request) : TunnelRouting.upReplacing(rtnl, request, stale);
+            synchronized (this) {
+                held.removeAll(stale);
+            }
             return new Installed(rtnl, setup, exclusions(rtnl, setup, tag), tag);
         } catch (IOException | RuntimeException e) {
             rtnl.close();
             throw e;
         }
+    }
+
+    /** The held stale routes of this tunnel: for its prefixes, or host routes to its endpoints. */
+    private synchronized List<Route> heldFor(TunnelConfig config, List<InetAddress> endpoints) {
+        List<IpPrefix> prefixes = config.routePlan().tunnelPrefixes();
+        return held.stream()
+                .filter(route -> prefixes.contains(route.destination())
+                        || endpoints.stream().map(IpPrefix::host).anyMatch(route.destination()::equals))
+                .toList();
     }
 
     private TunnelRouting.Request request(TunnelConfig config, String interfaceName, List<InetAddress> endpoints) {

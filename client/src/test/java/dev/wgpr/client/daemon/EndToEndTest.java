@@ -211,7 +211,8 @@ class EndToEndTest {
         Result up = net.up(config);
         assertEquals(0, up.exitCode(), up::toString);
         Result status = net.cli().run("status", "--json");
-        assertTrue(status.out().contains("removed stale route unreachable 10.20.0.0/16"), status::toString);
+        assertTrue(status.out().contains("found stale route unreachable 10.20.0.0/16"), status::toString);
+        assertTrue(status.out().contains("\"heldStaleRoutes\":[]"), "the up replaced them: " + status);
         assertTrue(status.out().contains("removed stale pinned BPF objects"), status::toString);
         assertTrue(status.out().contains("removed stale app cgroups"), status::toString);
         assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the new up works");
