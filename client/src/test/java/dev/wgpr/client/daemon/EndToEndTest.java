@@ -173,15 +173,8 @@ class EndToEndTest {
         Path config = net.config("per-prefix", ALLOWED, null);
         assertEquals(0, net.up(config).exitCode());
         assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected());
-        String lanPort = net.client
-                .ip("-o", "link", "show", "type", "veth")
-                .split(":")[1]
-                .strip()
-                .split("@")[0];
         Path capture = lab.scratchDir().resolve("lan.pcap");
-        LabProcess tcpdump = net.client.start(
-                "tcpdump", "-i", lanPort, "-n", "-U", "-w", capture.toString(), "net 10.20.0.0/16 or net 10.8.0.0/24");
-        awaitCaptureStarted(tcpdump);
+        LabProcess tcpdump = net.captureLan(capture, "net 10.20.0.0/16 or net 10.8.0.0/24");
 
         long pid = DaemonTesting.daemonPid(net.instance);
         ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
@@ -205,8 +198,7 @@ class EndToEndTest {
         }
         assertTrue(net.client.ping("192.168.10.1"), "the LAN itself still works");
         tcpdump.stop();
-        String seen = net.client.run("tcpdump", "-n", "-r", capture.toString());
-        assertEquals("", seen.strip(), "nothing for an internal prefix left through the LAN");
+        assertEquals("", net.captured(capture), "nothing for an internal prefix left through the LAN");
 
         Result up = net.up(config);
         assertEquals(0, up.exitCode(), up::toString);
@@ -331,16 +323,6 @@ class EndToEndTest {
                 throw new AssertionError("no events with " + List.of(expected) + " in:\n" + events.out());
             }
             Thread.sleep(100);
-        }
-    }
-
-    private static void awaitCaptureStarted(LabProcess tcpdump) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!tcpdump.output().contains("listening on")) {
-            if (System.nanoTime() > deadline || !tcpdump.isAlive()) {
-                throw new AssertionError("tcpdump did not start: " + tcpdump.output());
-            }
-            Thread.sleep(20);
         }
     }
 

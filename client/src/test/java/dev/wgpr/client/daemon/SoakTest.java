@@ -71,16 +71,9 @@ class SoakTest {
         String original = Files.readString(config);
         assertEquals(0, net.up(config).exitCode());
 
-        String lanPort = net.client
-                .ip("-o", "link", "show", "type", "veth")
-                .split(":")[1]
-                .strip()
-                .split("@")[0];
         Path capture = lab.scratchDir().resolve("soak-lan.pcap");
-        LabProcess tcpdump = net.client.start(
-                "tcpdump", "-i", lanPort, "-n", "-U", "-w", capture.toString(), "net 10.20.0.0/16 or net 10.30.0.0/16");
+        LabProcess tcpdump = net.captureLan(capture, "net 10.20.0.0/16 or net 10.30.0.0/16");
         labProcesses.add(tcpdump);
-        awaitOutput(tcpdump, "listening on");
         LabProcess outsider = net.client.start(
                 "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "/bin/bash", "-c", outsiderLoop());
         labProcesses.add(outsider);
@@ -139,7 +132,9 @@ class SoakTest {
                 RECOVERY_MILLIS,
                 appLines.stream().filter(l -> l.matches("\\d+ (ok|fail)")).count(),
                 appLines.stream().filter(l -> l.endsWith(" fail")).count(),
-                lines(outsider.output()).stream().filter(l -> l.contains("internal:")).count(),
+                lines(outsider.output()).stream()
+                        .filter(l -> l.contains("internal:"))
+                        .count(),
                 daemonAfterRestart == null ? -1 : daemonAfterRestart[0],
                 daemonAtEnd[0],
                 daemonAfterRestart == null ? -1 : daemonAfterRestart[1],
@@ -280,13 +275,5 @@ class SoakTest {
 
     private static List<String> lines(String output) {
         return output.lines().toList();
-    }
-
-    private static void awaitOutput(LabProcess process, String expected) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!process.output().contains(expected)) {
-            assertTrue(System.nanoTime() < deadline && process.isAlive(), "no '" + expected + "': " + process.output());
-            Thread.sleep(20);
-        }
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.lab.LabProcess;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.Topologies;
@@ -203,6 +204,32 @@ final class TunnelLab {
             throw new AssertionError(full + " did not finish in 30 s");
         }
         return new Attempt(process.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    /**
+     * A capture on the client's LAN interface (what leaves the laptop toward its network) of what
+     * matches {@code filter}, written to {@code file}; returns once tcpdump is listening.
+     */
+    LabProcess captureLan(Path file, String filter) throws InterruptedException {
+        String lanPort = client.ip("-o", "link", "show", "type", "veth")
+                .split(":")[1]
+                .strip()
+                .split("@")[0];
+        LabProcess tcpdump = client.start("tcpdump", "-i", lanPort, "-n", "-U", "-w", file.toString(), filter);
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (!tcpdump.output().contains("listening on")) {
+            if (System.nanoTime() > deadline || !tcpdump.isAlive()) {
+                tcpdump.stop();
+                throw new AssertionError("tcpdump did not start: " + tcpdump.output());
+            }
+            Thread.sleep(20);
+        }
+        return tcpdump;
+    }
+
+    /** What a capture of {@link #captureLan} saw, one line a packet. */
+    String captured(Path file) {
+        return client.run("tcpdump", "-n", "-r", file.toString()).strip();
     }
 
     /** What the client namespace's routing and links look like, to compare before and after. */
