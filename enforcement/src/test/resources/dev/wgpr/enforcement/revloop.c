@@ -2,7 +2,8 @@
 // "ADDRESS PORT" it connect()s one UDP socket to ADDRESS:PORT over and over (a UDP connect sends
 // nothing, and each one runs the connect4 hook), prints "R" after the first allowed attempt, and
 // keeps going until an attempt fails with EPERM; then prints the CLOCK_MONOTONIC time (ns) at which
-// that attempt returned, and the number of attempts.
+// that attempt returned, the number of attempts, and the time the last allowed attempt returned (so
+// that the benchmark can tell a slow switch from a loop that was not running: the gap between the two).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,7 +31,7 @@ int main(void)
 		sa.sin_port = htons(port);
 		inet_pton(AF_INET, address, &sa.sin_addr);
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
-		long long attempts = 0, denied_at = 0;
+		long long attempts = 0, denied_at = 0, allowed_at = 0;
 		int ready = 0;
 		for (;;) {
 			int r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
@@ -44,6 +45,7 @@ int main(void)
 				fflush(stdout);
 				break;
 			}
+			allowed_at = now();
 			if (!ready) {
 				ready = 1;
 				printf("R\n");
@@ -54,7 +56,7 @@ int main(void)
 		if (denied_at) {
 			if (!ready)
 				printf("R\n");
-			printf("%lld %lld\n", denied_at, attempts);
+			printf("%lld %lld %lld\n", denied_at, attempts, allowed_at);
 			fflush(stdout);
 		}
 	}

@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
@@ -31,9 +32,13 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 @RequiresRoot
 @RequiresNetns
 @EnabledIfSystemProperty(named = "wgpr.bench", matches = "true")
+@DisabledIfSystemProperty(named = "wgpr.bench.revocation", matches = "false") // bench/enforcement without it
 class RevocationBenchmark {
     static final AppId APP = AppId.of(1);
     static final int SWITCH_TRIALS = Integer.getInteger("wgpr.bench.trials", 300);
+    /** A gap between the last allowed and the first denied attempt up to this means the loop kept running. */
+    static final long RUNNING_GAP_NS = 20_000;
+
     static final int DESTROY_TRIALS = Integer.getInteger("wgpr.bench.destroyTrials", 5);
     static final int[] OPEN = Arrays.stream(
                     System.getProperty("wgpr.bench.open", "100,1000").split(","))
@@ -63,6 +68,9 @@ class RevocationBenchmark {
                 long[] fromReturn = new long[SWITCH_TRIALS];
                 long[] fromCall = new long[SWITCH_TRIALS];
                 long[] publish = new long[SWITCH_TRIALS];
+                long[] gap = new long[SWITCH_TRIALS];
+                long[] fromSwitchRunning = new long[SWITCH_TRIALS];
+                int running = 0;
                 long attempts = 0;
                 for (int i = 0; i < SWITCH_TRIALS; i++) {
                     world.enforcer.publish(granted());
@@ -76,6 +84,10 @@ class RevocationBenchmark {
                     fromReturn[i] = denied[0] - t1;
                     fromCall[i] = denied[0] - t0;
                     publish[i] = t1 - t0;
+                    gap[i] = denied[0] - denied[2];
+                    if (gap[i] <= RUNNING_GAP_NS) {
+                        fromSwitchRunning[running++] = fromSwitch[i];
+                    }
                     attempts += denied[1];
                 }
                 table.append(String.format(
@@ -87,6 +99,14 @@ class RevocationBenchmark {
                 row(table, "switch (map update) begins -> first EPERM", fromSwitch);
                 row(table, "publish() call -> first EPERM", fromCall);
                 row(table, "publish() return -> first EPERM", fromReturn);
+                row(table, "last allowed attempt -> first EPERM (gap)", gap);
+                if (running > 0) {
+                    row(table, "switch -> first EPERM, gap <= 20 us", Arrays.copyOf(fromSwitchRunning, running));
+                }
+                table.append(String.format(
+                        "(gap: the app's loop itself; one attempt takes ~1-2 us, so a longer gap means the app was"
+                                + " off CPU, not that the policy was late. %d of %d trials had gap <= 20 us)%n",
+                        running, SWITCH_TRIALS));
             }
 
             table.append(String.format(
@@ -214,10 +234,13 @@ class RevocationBenchmark {
             }
         }
 
-        /** The monotonic time of the first denied attempt and the number of attempts. */
+        /**
+         * The monotonic time of the first denied attempt, the number of attempts, and the monotonic
+         * time the last allowed attempt returned.
+         */
         long[] end() throws IOException {
             String[] words = line().split(" ");
-            return new long[] {Long.parseLong(words[0]), Long.parseLong(words[1])};
+            return new long[] {Long.parseLong(words[0]), Long.parseLong(words[1]), Long.parseLong(words[2])};
         }
 
         private String line() throws IOException {
