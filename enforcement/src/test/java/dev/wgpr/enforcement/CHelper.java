@@ -2,6 +2,7 @@ package dev.wgpr.enforcement;
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -17,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * in the lab namespace, optionally in a cgroup it joins before exec. It answers one line per request
  * line; the benchmarks drive it with {@link #ask}.
  */
-final class CHelper implements AutoCloseable {
+public final class CHelper implements AutoCloseable {
     private final String name;
     private final Process process;
     private final BufferedWriter in;
@@ -31,7 +32,7 @@ final class CHelper implements AutoCloseable {
     }
 
     /** Compiles test resource {@code <name>.c} with gcc -O2 into {@code scratch/<name>}. */
-    static Path compile(Path scratch, String name) throws IOException, InterruptedException {
+    public static Path compile(Path scratch, String name) throws IOException, InterruptedException {
         Path source = scratch.resolve(name + ".c");
         try (InputStream resource = CHelper.class.getResourceAsStream(name + ".c")) {
             if (resource == null) {
@@ -49,12 +50,13 @@ final class CHelper implements AutoCloseable {
         return binary;
     }
 
-    static CHelper start(Path binary, String netns, Optional<Path> cgroup) throws IOException {
+    public static CHelper start(Path binary, String netns, Optional<Path> cgroup) throws IOException {
         return start(binary, netns, cgroup, Optional.empty());
     }
 
     /** As {@link #start(Path, String, Optional)}, pinned to CPU {@code cpu} if given (taskset). */
-    static CHelper start(Path binary, String netns, Optional<Path> cgroup, Optional<Integer> cpu) throws IOException {
+    public static CHelper start(Path binary, String netns, Optional<Path> cgroup, Optional<Integer> cpu)
+            throws IOException {
         String join = cgroup.map(c -> "echo $$ > '" + c.resolve("cgroup.procs") + "' && ")
                 .orElse("");
         String pin = cpu.map(c -> "taskset -c " + c + " ").orElse("");
@@ -69,9 +71,14 @@ final class CHelper implements AutoCloseable {
     }
 
     /** Sends one request line and returns the answer's words. */
-    String[] ask(String request) throws IOException {
+    public String[] ask(String request) throws IOException {
         in.write(request + "\n");
         in.flush();
+        return next(request);
+    }
+
+    /** The words of the next answer line to {@code request}, for requests answered by more than one line. */
+    public String[] next(String request) throws IOException {
         String line = out.readLine();
         if (line == null) {
             throw new IOException(name + " died");
@@ -83,8 +90,20 @@ final class CHelper implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
-        in.close();
+    public void close() {
+        stop(process, in);
+    }
+
+    /**
+     * Stops a helper process the way every test helper ends: its standard input closed (so it ends by
+     * itself), two seconds to exit, then killed (by its own handle).
+     */
+    public static void stop(Process process, Closeable stdin) {
+        try {
+            stdin.close();
+        } catch (IOException e) {
+            // gone already
+        }
         try {
             if (!process.waitFor(2, TimeUnit.SECONDS)) {
                 process.destroyForcibly();

@@ -5,21 +5,17 @@ import static dev.wgpr.enforcement.revoke.RevocationLab.SERVER_V4;
 import static dev.wgpr.enforcement.revoke.RevocationLab.SINK_PORT;
 
 import dev.wgpr.enforcement.AppId;
+import dev.wgpr.enforcement.CHelper;
 import dev.wgpr.enforcement.Policy;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -63,7 +59,7 @@ class RevocationBenchmark {
         try (NetnsLab lab = NetnsLab.create();
                 RevocationLab world = RevocationLab.create(lab, granted())) {
             Path app = world.addApp("bench", APP);
-            Path binary = compile(lab.scratchDir());
+            Path binary = CHelper.compile(lab.scratchDir(), "revloop");
             try (Loop loop = Loop.start(binary, world.client.name(), app)) {
                 long[] fromSwitch = new long[SWITCH_TRIALS];
                 long[] fromReturn = new long[SWITCH_TRIALS];
@@ -211,47 +207,23 @@ class RevocationBenchmark {
         }
     }
 
-    static Path compile(Path scratch) throws IOException, InterruptedException {
-        Path source = RevocationLab.resource(scratch, "revloop.c");
-        Path binary = scratch.resolve("revloop");
-        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", binary.toString(), source.toString())
-                .inheritIO()
-                .start();
-        if (gcc.waitFor() != 0) {
-            throw new IOException("gcc failed on " + source);
-        }
-        return binary;
-    }
-
     /** The revloop helper in the lab namespace, in the app's cgroup from its first instruction. */
     static final class Loop implements AutoCloseable {
-        private final Process process;
-        private final BufferedWriter in;
-        private final BufferedReader out;
+        private final CHelper revloop;
 
-        private Loop(Process process) {
-            this.process = process;
-            this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII));
-            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+        private Loop(CHelper revloop) {
+            this.revloop = revloop;
         }
 
         static Loop start(Path binary, String netns, Path cgroup) throws IOException {
-            return new Loop(new ProcessBuilder(
-                            "sh",
-                            "-c",
-                            "echo $$ > '" + cgroup.resolve("cgroup.procs") + "' && exec nsenter --net=/run/netns/"
-                                    + netns + " '" + binary + "'")
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start());
+            return new Loop(CHelper.start(binary, netns, Optional.of(cgroup)));
         }
 
         /** Starts the loop and waits until the app's connects are being allowed. */
         void begin(String address, int port) throws IOException {
-            in.write(address + " " + port + "\n");
-            in.flush();
-            String ready = line();
-            if (!ready.equals("R")) {
-                throw new IOException("revloop did not start: " + ready);
+            String[] ready = revloop.ask(address + " " + port);
+            if (!ready[0].equals("R")) {
+                throw new IOException("revloop did not start: " + String.join(" ", ready));
             }
         }
 
@@ -260,33 +232,13 @@ class RevocationBenchmark {
          * time the last allowed attempt returned.
          */
         long[] end() throws IOException {
-            String[] words = line().split(" ");
+            String[] words = revloop.next("the loop's end");
             return new long[] {Long.parseLong(words[0]), Long.parseLong(words[1]), Long.parseLong(words[2])};
         }
 
-        private String line() throws IOException {
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("revloop died");
-            }
-            if (line.startsWith("X")) {
-                throw new IOException("revloop connect failed with errno " + line.substring(1));
-            }
-            return line;
-        }
-
         @Override
-        public void close() throws IOException {
-            in.close();
-            try {
-                if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+        public void close() {
+            revloop.close();
         }
     }
 }
