@@ -113,7 +113,7 @@ class RevocationBenchmark {
                     row(table, "  and publisher waited <= 20 us", Arrays.copyOf(fromSwitchUndisturbed, undisturbed));
                 }
                 table.append(String.format(
-                        "(gap: the app's own loop; one attempt takes ~1-2 us, so a longer gap means the app was off"
+                        "%n(gap: the app's own loop; one attempt takes ~1-2 us, so a longer gap means the app was off"
                                 + " CPU. publisher waiting: run-queue delay of the publishing thread"
                                 + " (/proc/thread-self/schedstat). %d of %d trials had gap <= 20 us, %d of them also"
                                 + " publisher waiting <= 20 us)%n",
