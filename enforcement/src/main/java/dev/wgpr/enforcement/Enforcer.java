@@ -409,14 +409,16 @@ public final class Enforcer implements AutoCloseable {
                 Bpf.BPF_F_NO_PREALLOC)) {
             fill(trie.fd(), entries);
             // The one switch: the outer map now refers to the new trie, and holds it. Everything the
-            // call needs is resolved first, so that the stamp is taken right before the system call
-            // (the kernel swaps the pointer at its start; it returns only after an RCU grace period).
+            // call needs is resolved and in native memory first, so that the stamp is taken right
+            // before the system call (the kernel swaps the pointer at its start; it returns only after
+            // an RCU grace period).
             int outer = object.map("generations").fd();
             byte[] slot = KernelLayout.u32(0);
             byte[] trieFd = KernelLayout.u32(trie.fd());
             try (Arena call = Arena.ofConfined()) {
+                Bpf.PreparedUpdate swap = Bpf.prepareUpdate(call, outer, slot, trieFd, BpfMap.BPF_ANY);
                 switchNanos = System.nanoTime();
-                Bpf.update(call, outer, slot, trieFd, BpfMap.BPF_ANY);
+                swap.run();
             }
         } catch (IOException e) {
             if (e instanceof BpfException bpf) {

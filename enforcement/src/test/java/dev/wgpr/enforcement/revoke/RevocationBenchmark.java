@@ -104,7 +104,7 @@ class RevocationBenchmark {
                 row(table, "switch (map update) begins -> first EPERM", fromSwitch);
                 row(table, "publish() call -> first EPERM", fromCall);
                 row(table, "publish() return -> first EPERM", fromReturn);
-                row(table, "last allowed attempt -> first EPERM (gap)", gap);
+                row(table, "last allowed attempt began -> first EPERM", gap);
                 row(table, "publisher waiting for a CPU in publish()", waited);
                 if (running > 0) {
                     row(table, "switch -> first EPERM, gap <= 20 us", Arrays.copyOf(fromSwitchRunning, running));
@@ -113,8 +113,9 @@ class RevocationBenchmark {
                     row(table, "  and publisher waited <= 20 us", Arrays.copyOf(fromSwitchUndisturbed, undisturbed));
                 }
                 table.append(String.format(
-                        "%n(gap: the app's own loop; one attempt takes ~1-2 us, so a longer gap means the app was off"
-                                + " CPU. publisher waiting: run-queue delay of the publishing thread"
+                        "%n(gap: from the start of the last allowed attempt to the return of the first denied one; the"
+                                + " switch lies in between, so with gap <= 20 us the figure is the switch's own, not the"
+                                + " app's loop being off CPU. publisher waiting: run-queue delay of the publishing thread"
                                 + " (/proc/thread-self/schedstat). %d of %d trials had gap <= 20 us, %d of them also"
                                 + " publisher waiting <= 20 us)%n",
                         running, SWITCH_TRIALS, undisturbed));
@@ -228,8 +229,8 @@ class RevocationBenchmark {
         }
 
         /**
-         * The monotonic time of the first denied attempt, the number of attempts, and the monotonic
-         * time the last allowed attempt returned.
+         * The monotonic time the first denied attempt returned, the number of attempts, and the
+         * monotonic time the last allowed attempt began.
          */
         long[] end() throws IOException {
             String[] words = revloop.next("the loop's end");
