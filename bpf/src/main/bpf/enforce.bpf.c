@@ -8,6 +8,8 @@
 //   caller is no app                      -> DENY
 //   g = lpm(app, dst) covers (proto, port) -> ALLOW, else DENY
 //
+// The sock_addr programs ask in a cheaper order with the same answers (see decide()).
+//
 // Fail closed: once configured, a missing generation denies; a missing apps entry is "no app".
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -175,34 +177,35 @@ static __always_inline __u32 app_of(const struct wgpr_config *cfg, __u64 id)
 	return 0;
 }
 
-// The caller's app id, 0 when it is no app. Fast path: the caller's own cgroup is an app cgroup
-// (the launcher puts app processes there). Otherwise its ancestor one level below the instance
-// cgroup. No check that the ancestor at the instance level is the instance cgroup: cgroup ids are
-// unique, and only <instance>/<app> ids are registered, so a hit on ancestor(level + 1) already
-// proves the caller lives in that app's subtree.
-static __always_inline __u32 current_app(const struct wgpr_config *cfg)
+// 1 = the grant of `app` covers the destination in `key` for (proto, port).
+static __always_inline int granted(void *trie, struct wgpr_key *key, __u32 app, __u8 proto, __u16 port)
 {
-	__u64 own = bpf_get_current_cgroup_id();
-	if (own == 0)
-		return 0;
-	__u32 app = app_of(cfg, own);
-	if (app)
-		return app;
-	__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
-	if (ancestor == 0 || ancestor == own)
-		return 0;
-	return app_of(cfg, ancestor);
+	key->app = app;
+	struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
+	return grant && grant_covers(grant, proto, port);
 }
 
 // 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
 //
-// Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"): the
-// caller's app first (own cgroup id and one or two inlined app_slots loads; the ancestor helper only
-// for callers that are not directly in an app cgroup). An app whose grant covers the destination is
-// then allowed after ONE trie lookup, whether or not the destination is internal (both are ALLOW in
-// the model). Only when no grant covers it does the internal set decide between ALLOW (external)
-// and DENY. The same answers as the specification's order, at ~70 % of its cost on internal-allow;
-// an external connect pays the app check (~tens of ns) before its one trie lookup.
+// Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"). On this
+// machine every helper call is dear (its return goes through the kernel's return thunk), so the
+// common paths make as few as possible:
+//
+// - The caller's own cgroup first (one helper, then one or two inlined app_slots loads): the
+//   launcher puts app processes directly in their app cgroup. An app whose grant covers the
+//   destination is ALLOWED after one trie lookup, before the namespace check: the model allows it
+//   in any namespace (ours: granted, or external; another: not judged), so internal-allow costs two
+//   helper calls in all (cgroup id, trie).
+// - Everything else may end in a deny, which only the tunnel's namespace gets: the netns check, then
+//   the internal set decides external (ALLOW).
+// - Only for an internal destination and a caller that is not directly in an app cgroup, the
+//   ancestor one level below the instance (descendants of an app's cgroup count as the app). No
+//   check that the ancestor at the instance level is the instance cgroup: cgroup ids are unique, and
+//   only <instance>/<app> ids are registered, so a hit already proves the subtree. Non-app callers
+//   thus reach an external destination without the ancestor helper.
+//
+// The same answers as the specification's order (the differential test holds it to the model); the
+// counters differ only in that a granted attempt from another namespace counts as ALLOW_INTERNAL.
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *key, __u8 hook, __u8 family)
 {
 	__u32 zero = 0;
@@ -211,31 +214,28 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		count(WGPR_C_UNCONFIGURED);
 		return 1;
 	}
-	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
-		count(WGPR_C_OTHER_NETNS);
-		return 1;
-	}
 
 	__u32 ip_protocol = ctx->protocol;
 	__u8 proto = classify(ip_protocol);
 	__u16 port = proto == WGPR_PROTO_OTHER ? 0 : bpf_ntohs((__u16)ctx->user_port);
-
 	void *trie = bpf_map_lookup_elem(&generations, &zero);
+	key->prefixlen = 32 + 128;
+
+	__u64 own = bpf_get_current_cgroup_id();
+	__u32 app = own ? app_of(cfg, own) : 0;
+	if (app != 0 && trie && granted(trie, key, app, proto, port)) {
+		count(WGPR_C_ALLOW_INTERNAL);
+		return 1;
+	}
+
+	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
+		count(WGPR_C_OTHER_NETNS);
+		return 1;
+	}
 	if (!trie) {
 		count(WGPR_C_DENY_NO_POLICY);
 		emit(key, 0, 0, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_POLICY, family);
 		return 0;
-	}
-
-	key->prefixlen = 32 + 128;
-	__u32 app = current_app(cfg);
-	if (app != 0) {
-		key->app = app;
-		struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
-		if (grant && grant_covers(grant, proto, port)) {
-			count(WGPR_C_ALLOW_INTERNAL);
-			return 1;
-		}
 	}
 
 	key->app = 0;
@@ -243,6 +243,17 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 	if (!internal || !(internal->flags & WGPR_INTERNAL)) {
 		count(WGPR_C_EXTERNAL);
 		return 1;
+	}
+
+	if (app == 0 && own != 0) {
+		__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
+		if (ancestor != 0 && ancestor != own)
+			app = app_of(cfg, ancestor);
+		if (app != 0 && granted(trie, key, app, proto, port)) {
+			count(WGPR_C_ALLOW_INTERNAL);
+			return 1;
+		}
+		key->app = 0;
 	}
 	__u8 reason = app == 0 ? WGPR_C_DENY_NO_APP : WGPR_C_DENY_NO_GRANT;
 	count(reason);

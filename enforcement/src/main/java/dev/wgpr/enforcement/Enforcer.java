@@ -428,9 +428,18 @@ public final class Enforcer implements AutoCloseable {
                 Math.max(1, entries.size()),
                 Bpf.BPF_F_NO_PREALLOC)) {
             fill(trie.fd(), entries);
-            // The one switch: the outer map now refers to the new trie, and holds it.
-            switchNanos = System.nanoTime();
-            object.map("generations").update(KernelLayout.u32(0), KernelLayout.u32(trie.fd()), BpfMap.BPF_ANY);
+            // The one switch: the outer map now refers to the new trie, and holds it. Everything the
+            // call needs is resolved and in native memory first, so that the stamp is taken right
+            // before the system call (the kernel swaps the pointer at its start; it returns only after
+            // an RCU grace period).
+            int outer = object.map("generations").fd();
+            byte[] slot = KernelLayout.u32(0);
+            byte[] trieFd = KernelLayout.u32(trie.fd());
+            try (Arena call = Arena.ofConfined()) {
+                Bpf.PreparedUpdate swap = Bpf.prepareUpdate(call, outer, slot, trieFd, BpfMap.BPF_ANY);
+                switchNanos = System.nanoTime();
+                swap.run();
+            }
         } catch (IOException e) {
             if (e instanceof BpfException bpf) {
                 throw bpf;
@@ -508,8 +517,8 @@ public final class Enforcer implements AutoCloseable {
     }
 
     /**
-     * {@link System#nanoTime()} just before the last {@link #publish}'s switch (the outer map update)
-     * began: the earliest instant the new generation can decide. For the revocation figures; the update
+     * {@link System#nanoTime()} just before the last {@link #publish}'s switch (the outer map update's
+     * system call) began: the earliest instant the new generation can decide. For the revocation figures; the update
      * itself returns only after an RCU grace period (the kernel waits for programs still holding the
      * old trie), so "publish returned" is much later than "new attempts are judged by the new policy".
      */

@@ -8,14 +8,7 @@ import dev.wgpr.enforcement.bpf.BpfProgram;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +16,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -60,6 +52,7 @@ class EnforcementBenchmark {
     static Policy policy(int prefixes) {
         Policy.Builder builder = EnforcementLab.basePolicy()
                 .grant(APP, "10.20.0.0/16 tcp/22")
+                .grant(APP, "10.20.0.0/16 udp/22") // the UDP cost table's internal-allow
                 .internal("127.0.0.0/8", 0)
                 .exclude("127.0.0.2/32")
                 .grant(APP, "127.0.0.0/8 tcp/" + LISTEN_PORT);
@@ -87,17 +80,31 @@ class EnforcementBenchmark {
             BpfProgram noopProgram = noop.program("probe_connect4");
             BpfProgram enforce = world.enforcer.program(Hook.CONNECT4);
             Path appCgroup = world.enforcer.addApp("bench", APP);
-            Path binary = compileHelper(lab.scratchDir());
-            world.client.start("python3", "-c", LISTENER);
+            Path binary = CHelper.compile(lab.scratchDir(), "connbench");
+            // Pinned: the listener on one CPU, every connecting helper on another. Unpinned, a loopback
+            // connect takes ~16 us when the scheduler has put the listener on the other CPU and ~33 us
+            // when on the connector's own (the woken listener preempts it and accepts first); which
+            // regime a mode's batches fell into decided its p50 (measured: +11 us "internal-allow"
+            // deltas with no BPF difference behind them).
+            Optional<Integer> connectorCpu = Optional.of(0);
+            int listenerCpu = Runtime.getRuntime().availableProcessors() - 1;
+            world.client.start("taskset", "-c", Integer.toString(listenerCpu), "python3", "-c", LISTENER);
             world.client.awaitTcpListener(LISTEN_PORT, java.time.Duration.ofSeconds(10));
             BpfLink noopLink = noopProgram.attachCgroup(world.enforcer.instanceCgroup());
-            try (Helper app = Helper.start(binary, world.client.name(), Optional.of(appCgroup));
-                    Helper outside = Helper.start(binary, world.client.name(), Optional.empty())) {
-                table.append(String.format(
-                        "%nIn-kernel cost per connect4 run (ns, BPF run-time stats, %,d runs per cell)%n", RUNS));
-                table.append(String.format(
+            try (CHelper app = CHelper.start(binary, world.client.name(), Optional.of(appCgroup), connectorCpu);
+                    CHelper outside = CHelper.start(binary, world.client.name(), Optional.empty(), connectorCpu)) {
+                String header = String.format(
                         "%-9s %11s %10s %10s %14s %14s%n",
-                        "prefixes", "publish ms", "no-op", "external", "internal-allow", "internal-deny"));
+                        "prefixes", "publish ms", "no-op", "external", "internal-allow", "internal-deny");
+                table.append(String.format(
+                                "%nIn-kernel cost per connect4 run (ns, BPF run-time stats, %,d runs per cell)%n",
+                                RUNS))
+                        .append(header);
+                StringBuilder udpTable = new StringBuilder(String.format(
+                                "%nSame, warm: connect4 runs of one UDP socket connect()ed in a loop (ns, %,d runs per"
+                                        + " cell); above, a whole TCP connect and close runs between two hook runs%n",
+                                RUNS))
+                        .append(header);
                 for (int n : java.util.Arrays.stream(System.getProperty("wgpr.bench.sizes", "10,1000,5000,100000")
                                 .split(","))
                         .mapToInt(Integer::parseInt)
@@ -106,28 +113,11 @@ class EnforcementBenchmark {
                     long t0 = System.nanoTime();
                     world.publish(policy);
                     long publishMs = (System.nanoTime() - t0) / 1_000_000;
-                    Map<Path4, Double> cost = new EnumMap<>(Path4.class);
-                    Bpf.RunStats noopBefore = Bpf.runStats(noopProgram.fd());
-                    for (Path4 path : Path4.values()) {
-                        app.nonBlocking(path.address, path.port, 2_000); // warm up
-                        Bpf.RunStats before = Bpf.runStats(enforce.fd());
-                        int eperm = app.nonBlocking(path.address, path.port, RUNS);
-                        Bpf.RunStats after = Bpf.runStats(enforce.fd());
-                        if ((eperm == RUNS) != (path == Path4.INTERNAL_DENY)) {
-                            throw new AssertionError(path + ": " + eperm + " of " + RUNS + " denied");
-                        }
-                        cost.put(path, after.nsPerRunSince(before));
-                    }
-                    double noopCost = Bpf.runStats(noopProgram.fd()).nsPerRunSince(noopBefore);
-                    table.append(String.format(
-                            "%-9s %11d %10.1f %10.1f %14.1f %14.1f%n",
-                            String.format("%,d", policy.internal().size()),
-                            publishMs,
-                            noopCost,
-                            cost.get(Path4.EXTERNAL),
-                            cost.get(Path4.INTERNAL_ALLOW),
-                            cost.get(Path4.INTERNAL_DENY)));
+                    String label = String.format("%,d", policy.internal().size());
+                    costRow(table, label, publishMs, app, "nb", noopProgram, enforce);
+                    costRow(udpTable, label, publishMs, app, "udp", noopProgram, enforce);
                 }
+                table.append(udpTable);
 
                 world.publish(policy(1_000));
                 noopLink.close(); // latency without the no-op program in the path
@@ -136,35 +126,76 @@ class EnforcementBenchmark {
                 for (int i = 0; i < modes.length; i++) {
                     latencies.add(new ArrayList<>());
                 }
-                for (int round = 0; round < LATENCY_ROUNDS; round++) {
+                for (int round = -1; round < LATENCY_ROUNDS; round++) { // round -1 warms up, not counted
                     // The order rotates every round: a mode that always ran right after another
                     // (e.g. while the listener still drains the previous batch) would pay for it.
                     for (int k = 0; k < modes.length; k++) {
                         int mode = (round + k) % modes.length;
                         List<Long> batch = switch (mode) {
-                            case 0 -> outside.blocking("127.0.0.1", LISTEN_PORT, LATENCY_BATCH);
-                            case 1 -> app.blocking("127.0.0.2", LISTEN_PORT, LATENCY_BATCH);
-                            case 2 -> app.blocking("127.0.0.1", LISTEN_PORT, LATENCY_BATCH);
-                            default -> app.blocking("127.0.0.1", LISTEN_PORT + 1, LATENCY_BATCH);
+                            case 0 -> blocking(outside, "127.0.0.1", LISTEN_PORT, LATENCY_BATCH);
+                            case 1 -> blocking(app, "127.0.0.2", LISTEN_PORT, LATENCY_BATCH);
+                            case 2 -> blocking(app, "127.0.0.1", LISTEN_PORT, LATENCY_BATCH);
+                            default -> blocking(app, "127.0.0.1", LISTEN_PORT + 1, LATENCY_BATCH);
                         };
-                        latencies.get(mode).addAll(batch);
+                        if (round >= 0) {
+                            latencies.get(mode).addAll(batch);
+                        }
                     }
                 }
                 table.append(String.format(
-                        "%nconnect() latency on loopback, 1,000 prefixes, %,d connects per mode, interleaved (us)%n",
-                        LATENCY_ROUNDS * LATENCY_BATCH));
+                        "%nconnect() latency on loopback, 1,000 prefixes, %,d connects per mode, interleaved, connectors on"
+                                + " CPU %d, listener on CPU %d (us)%n",
+                        LATENCY_ROUNDS * LATENCY_BATCH, connectorCpu.orElseThrow(), listenerCpu));
                 table.append(String.format("%-16s %8s %8s %8s%n", "mode", "p50", "p90", "p99"));
+                double[] p50 = new double[modes.length];
                 for (int i = 0; i < modes.length; i++) {
                     long[] sorted = latencies.get(i).stream()
                             .mapToLong(Long::longValue)
                             .sorted()
                             .toArray();
+                    p50[i] = pct(sorted, 50);
                     table.append(String.format(
-                            "%-16s %8.2f %8.2f %8.2f%n", modes[i], pct(sorted, 50), pct(sorted, 90), pct(sorted, 99)));
+                            "%-16s %8.2f %8.2f %8.2f%n", modes[i], p50[i], pct(sorted, 90), pct(sorted, 99)));
                 }
+                table.append(String.format(
+                        "%np50 against no enforcement: external %+.2f us (%+.1f %%), internal-allow %+.2f us (%+.1f %%)%n",
+                        p50[1] - p50[0], 100 * (p50[1] / p50[0] - 1), p50[2] - p50[0], 100 * (p50[2] / p50[0] - 1)));
             }
         }
         System.out.println(table);
+    }
+
+    /** One row of a cost table: ns per run of the no-op and of the enforcement program on each path. */
+    private static void costRow(
+            StringBuilder table,
+            String label,
+            long publishMs,
+            CHelper app,
+            String mode,
+            BpfProgram noopProgram,
+            BpfProgram enforce)
+            throws IOException {
+        Map<Path4, Double> cost = new EnumMap<>(Path4.class);
+        Bpf.RunStats noopBefore = Bpf.runStats(noopProgram.fd());
+        for (Path4 path : Path4.values()) {
+            connects(app, path.address, path.port, 2_000, mode); // warm up
+            Bpf.RunStats before = Bpf.runStats(enforce.fd());
+            int eperm = connects(app, path.address, path.port, RUNS, mode);
+            Bpf.RunStats after = Bpf.runStats(enforce.fd());
+            if ((eperm == RUNS) != (path == Path4.INTERNAL_DENY)) {
+                throw new AssertionError(path + " (" + mode + "): " + eperm + " of " + RUNS + " denied");
+            }
+            cost.put(path, after.nsPerRunSince(before));
+        }
+        double noopCost = Bpf.runStats(noopProgram.fd()).nsPerRunSince(noopBefore);
+        table.append(String.format(
+                "%-9s %11d %10.1f %10.1f %14.1f %14.1f%n",
+                label,
+                publishMs,
+                noopCost,
+                cost.get(Path4.EXTERNAL),
+                cost.get(Path4.INTERNAL_ALLOW),
+                cost.get(Path4.INTERNAL_DENY)));
     }
 
     static double pct(long[] sorted, int p) {
@@ -181,73 +212,14 @@ class EnforcementBenchmark {
             + "    c, _ = s.accept()\n"
             + "    c.close()\n";
 
-    static Path compileHelper(Path scratch) throws IOException, InterruptedException {
-        Path source = scratch.resolve("connbench.c");
-        try (InputStream in = EnforcementBenchmark.class.getResourceAsStream("connbench.c")) {
-            Files.write(source, in.readAllBytes());
-        }
-        Path binary = scratch.resolve("connbench");
-        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", binary.toString(), source.toString())
-                .inheritIO()
-                .start();
-        if (gcc.waitFor() != 0) {
-            throw new IOException("gcc failed on " + source);
-        }
-        return binary;
+    /** connbench: how many of COUNT untimed connects (mode nb: non-blocking TCP; udp) failed with EPERM. */
+    static int connects(CHelper connbench, String address, int port, int count, String mode) throws IOException {
+        return Integer.parseInt(connbench.ask(address + " " + port + " " + count + " " + mode)[0].substring(1));
     }
 
-    /** A connbench process in the lab namespace, optionally in a cgroup it joins first. */
-    static final class Helper implements AutoCloseable {
-        private final Process process;
-        private final BufferedWriter in;
-        private final BufferedReader out;
-
-        private Helper(Process process) {
-            this.process = process;
-            this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII));
-            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-        }
-
-        static Helper start(Path binary, String netns, Optional<Path> cgroup) throws IOException {
-            String join = cgroup.map(c -> "echo $$ > '" + c.resolve("cgroup.procs") + "' && ")
-                    .orElse("");
-            return new Helper(new ProcessBuilder(
-                            "sh", "-c", join + "exec nsenter --net=/run/netns/" + netns + " '" + binary + "'")
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start());
-        }
-
-        private String[] run(String address, int port, int count, String mode) throws IOException {
-            in.write(address + " " + port + " " + count + " " + mode + "\n");
-            in.flush();
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("connbench died");
-            }
-            return line.strip().split(" ");
-        }
-
-        int nonBlocking(String address, int port, int count) throws IOException {
-            return Integer.parseInt(run(address, port, count, "nb")[0].substring(1));
-        }
-
-        List<Long> blocking(String address, int port, int count) throws IOException {
-            String[] words = run(address, port, count, "block");
-            return Arrays.stream(words, 0, words.length - 1).map(Long::valueOf).toList();
-        }
-
-        @Override
-        public void close() throws IOException {
-            in.close();
-            try {
-                if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-        }
+    /** connbench: the latency (ns) of each of COUNT blocking connects. */
+    static List<Long> blocking(CHelper connbench, String address, int port, int count) throws IOException {
+        String[] words = connbench.ask(address + " " + port + " " + count + " block");
+        return Arrays.stream(words, 0, words.length - 1).map(Long::valueOf).toList();
     }
 }

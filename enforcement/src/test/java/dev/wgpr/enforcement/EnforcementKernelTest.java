@@ -96,6 +96,25 @@ class EnforcementKernelTest {
     }
 
     @Test
+    void anAppInAnotherNamespaceIsNotJudgedWhetherOrNotAGrantCoversTheDestination(NetnsLab lab) throws Exception {
+        // The programs ask for a covering grant before they ask for the namespace (fewer helper calls
+        // on internal-allow); both answers must stay ALLOW outside the tunnel's namespace.
+        try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
+            Path ssh = world.enforcer.addApp("ssh", SSH);
+            try (Prober elsewhere = Prober.start("ssh-in-lan", world.lan.name(), Optional.of(ssh), lab.scratchDir())) {
+                Map<Counter, Long> before = world.enforcer.counters();
+                int[] errnos = elsewhere.run(List.of(tcp4("10.20.1.1", 22), tcp4("10.20.1.1", 23)));
+                Map<Counter, Long> after = world.enforcer.counters();
+                assertNotEquals(Prober.EPERM, errnos[0], "granted, in another namespace");
+                assertNotEquals(Prober.EPERM, errnos[1], "not granted, in another namespace");
+                assertEquals(1, after.get(Counter.ALLOW_INTERNAL) - before.get(Counter.ALLOW_INTERNAL));
+                assertEquals(0, after.get(Counter.DENY_NO_GRANT) - before.get(Counter.DENY_NO_GRANT));
+                assertTrue(after.get(Counter.OTHER_NETNS) - before.get(Counter.OTHER_NETNS) >= 1);
+            }
+        }
+    }
+
+    @Test
     void anAppReachesExactlyItsGrantedProtocolsAndPorts(NetnsLab lab) throws Exception {
         try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
             Path ssh = world.enforcer.addApp("ssh", SSH);

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A long-lived probe process (prober.py) in a lab namespace and, optionally, a cgroup it joins before
@@ -109,20 +108,7 @@ final class Prober implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        try {
-            in.close();
-        } catch (IOException e) {
-            // the process is gone already
-        }
-        try {
-            if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        CHelper.stop(process, in);
     }
 
     static List<Probe> list(List<Probe> probes) {

@@ -1,6 +1,8 @@
 // Connect timing helper for EnforcementBenchmark. Reads "ADDRESS PORT COUNT MODE" lines (MODE block:
-// blocking connects, each timed; nb: non-blocking, untimed) and answers one line: the latencies in
-// ns (block only), then "E<number of EPERM>". SO_LINGER 0, so closing sends RST and leaves no TIME_WAIT.
+// blocking TCP connects, each timed; nb: non-blocking TCP, untimed; udp: one UDP socket connect()ed
+// COUNT times, untimed, which runs the hook with little else in between) and answers one line: the
+// latencies in ns (block only), then "E<number of EPERM>". SO_LINGER 0, so closing a TCP socket sends
+// RST and leaves no TIME_WAIT.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -31,6 +33,16 @@ int main(void)
 		inet_pton(AF_INET, address, &sa.sin_addr);
 		int block = strcmp(mode, "block") == 0;
 		int eperm = 0;
+		if (strcmp(mode, "udp") == 0) {
+			int s = socket(AF_INET, SOCK_DGRAM, 0);
+			for (int i = 0; i < count; i++)
+				if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EPERM)
+					eperm++;
+			close(s);
+			printf("E%d\n", eperm);
+			fflush(stdout);
+			continue;
+		}
 		for (int i = 0; i < count; i++) {
 			int s = socket(AF_INET, SOCK_STREAM | (block ? 0 : SOCK_NONBLOCK), 0);
 			struct linger l = {1, 0};

@@ -2,7 +2,9 @@
 // "ADDRESS PORT" it connect()s one UDP socket to ADDRESS:PORT over and over (a UDP connect sends
 // nothing, and each one runs the connect4 hook), prints "R" after the first allowed attempt, and
 // keeps going until an attempt fails with EPERM; then prints the CLOCK_MONOTONIC time (ns) at which
-// that attempt returned, and the number of attempts.
+// that attempt returned, the number of attempts, and the time the last allowed attempt started. The
+// switch happened after the last allowed attempt's hook ran and before the denied one's, so it lies
+// between those two times: when they are close, the loop was running and the figure is the switch's.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,9 +32,10 @@ int main(void)
 		sa.sin_port = htons(port);
 		inet_pton(AF_INET, address, &sa.sin_addr);
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
-		long long attempts = 0, denied_at = 0;
+		long long attempts = 0, denied_at = 0, allowed_started = 0;
 		int ready = 0;
 		for (;;) {
+			long long started = now();
 			int r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
 			attempts++;
 			if (r < 0 && errno == EPERM) {
@@ -44,6 +47,7 @@ int main(void)
 				fflush(stdout);
 				break;
 			}
+			allowed_started = started;
 			if (!ready) {
 				ready = 1;
 				printf("R\n");
@@ -54,7 +58,7 @@ int main(void)
 		if (denied_at) {
 			if (!ready)
 				printf("R\n");
-			printf("%lld %lld\n", denied_at, attempts);
+			printf("%lld %lld %lld\n", denied_at, attempts, allowed_started);
 			fflush(stdout);
 		}
 	}

@@ -126,21 +126,49 @@ public final class Bpf {
 
     /** {@code bpf_map_update_elem}, allocating in {@code call} (for loops that reuse one arena). */
     public static void update(Arena call, int mapFd, byte[] key, byte[] value, long flags) throws BpfException {
-        try {
-            MemorySegment state = Libbpf.allocateCallState(call);
-            int result = (int) Libbpf.bpf_map_update_elem$MH.invokeExact(
-                    state,
-                    mapFd,
-                    call.allocateFrom(ValueLayout.JAVA_BYTE, key),
-                    call.allocateFrom(ValueLayout.JAVA_BYTE, value),
-                    flags);
-            if (result < 0) {
-                throw BpfException.of("bpf_map_update_elem (fd " + mapFd + ")", -result);
+        prepareUpdate(call, mapFd, key, value, flags).run();
+    }
+
+    /**
+     * A {@code bpf_map_update_elem} whose arguments are already in native memory (in {@code call}), so
+     * that {@link PreparedUpdate#run} is the call alone: for callers that time the system call itself.
+     */
+    public static PreparedUpdate prepareUpdate(Arena call, int mapFd, byte[] key, byte[] value, long flags) {
+        return new PreparedUpdate(
+                Libbpf.allocateCallState(call),
+                mapFd,
+                call.allocateFrom(ValueLayout.JAVA_BYTE, key),
+                call.allocateFrom(ValueLayout.JAVA_BYTE, value),
+                flags);
+    }
+
+    /** See {@link #prepareUpdate}; valid while its arena is open. */
+    public static final class PreparedUpdate {
+        private final MemorySegment state;
+        private final int mapFd;
+        private final MemorySegment key;
+        private final MemorySegment value;
+        private final long flags;
+
+        private PreparedUpdate(MemorySegment state, int mapFd, MemorySegment key, MemorySegment value, long flags) {
+            this.state = state;
+            this.mapFd = mapFd;
+            this.key = key;
+            this.value = value;
+            this.flags = flags;
+        }
+
+        public void run() throws BpfException {
+            try {
+                int result = (int) Libbpf.bpf_map_update_elem$MH.invokeExact(state, mapFd, key, value, flags);
+                if (result < 0) {
+                    throw BpfException.of("bpf_map_update_elem (fd " + mapFd + ")", -result);
+                }
+            } catch (BpfException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw Libc.unexpected(t);
             }
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
         }
     }
 

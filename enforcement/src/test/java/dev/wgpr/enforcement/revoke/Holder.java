@@ -1,5 +1,6 @@
 package dev.wgpr.enforcement.revoke;
 
+import dev.wgpr.enforcement.CHelper;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real process (holder.py) in the lab's client namespace and, optionally, a cgroup it joins before
@@ -112,20 +112,7 @@ final class Holder implements AutoCloseable {
     /** Stops the process by its own handle: stdin closed (it exits), killed if it lingers. */
     @Override
     public void close() {
-        try {
-            in.close();
-        } catch (IOException e) {
-            // gone already
-        }
-        try {
-            if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        CHelper.stop(process, in);
     }
 
     @Override

@@ -5,21 +5,19 @@ import static dev.wgpr.enforcement.revoke.RevocationLab.SERVER_V4;
 import static dev.wgpr.enforcement.revoke.RevocationLab.SINK_PORT;
 
 import dev.wgpr.enforcement.AppId;
+import dev.wgpr.enforcement.CHelper;
 import dev.wgpr.enforcement.Policy;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
@@ -31,9 +29,13 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 @RequiresRoot
 @RequiresNetns
 @EnabledIfSystemProperty(named = "wgpr.bench", matches = "true")
+@DisabledIfSystemProperty(named = "wgpr.bench.revocation", matches = "false") // bench/enforcement without it
 class RevocationBenchmark {
     static final AppId APP = AppId.of(1);
     static final int SWITCH_TRIALS = Integer.getInteger("wgpr.bench.trials", 300);
+    /** A gap between the last allowed and the first denied attempt up to this means the loop kept running. */
+    static final long RUNNING_GAP_NS = 20_000;
+
     static final int DESTROY_TRIALS = Integer.getInteger("wgpr.bench.destroyTrials", 5);
     static final int[] OPEN = Arrays.stream(
                     System.getProperty("wgpr.bench.open", "100,1000").split(","))
@@ -57,25 +59,40 @@ class RevocationBenchmark {
         try (NetnsLab lab = NetnsLab.create();
                 RevocationLab world = RevocationLab.create(lab, granted())) {
             Path app = world.addApp("bench", APP);
-            Path binary = compile(lab.scratchDir());
+            Path binary = CHelper.compile(lab.scratchDir(), "revloop");
             try (Loop loop = Loop.start(binary, world.client.name(), app)) {
                 long[] fromSwitch = new long[SWITCH_TRIALS];
                 long[] fromReturn = new long[SWITCH_TRIALS];
                 long[] fromCall = new long[SWITCH_TRIALS];
                 long[] publish = new long[SWITCH_TRIALS];
+                long[] gap = new long[SWITCH_TRIALS];
+                long[] waited = new long[SWITCH_TRIALS];
+                long[] fromSwitchRunning = new long[SWITCH_TRIALS];
+                long[] fromSwitchUndisturbed = new long[SWITCH_TRIALS];
+                int running = 0;
+                int undisturbed = 0;
                 long attempts = 0;
                 for (int i = 0; i < SWITCH_TRIALS; i++) {
                     world.enforcer.publish(granted());
                     loop.begin(SERVER_V4, ECHO_PORT); // returns once the app's connects succeed
                     spin(ThreadLocalRandom.current().nextLong(50_000, 300_000)); // mid-loop
+                    long waitedBefore = runDelayNanos();
                     long t0 = System.nanoTime(); // CLOCK_MONOTONIC, as the helper's clock
                     world.enforcer.publish(revoked());
                     long t1 = System.nanoTime();
+                    waited[i] = runDelayNanos() - waitedBefore;
                     long[] denied = loop.end();
                     fromSwitch[i] = denied[0] - world.enforcer.lastSwitchNanos();
                     fromReturn[i] = denied[0] - t1;
                     fromCall[i] = denied[0] - t0;
                     publish[i] = t1 - t0;
+                    gap[i] = denied[0] - denied[2];
+                    if (gap[i] <= RUNNING_GAP_NS) {
+                        fromSwitchRunning[running++] = fromSwitch[i];
+                        if (waited[i] <= RUNNING_GAP_NS) {
+                            fromSwitchUndisturbed[undisturbed++] = fromSwitch[i];
+                        }
+                    }
                     attempts += denied[1];
                 }
                 table.append(String.format(
@@ -87,6 +104,21 @@ class RevocationBenchmark {
                 row(table, "switch (map update) begins -> first EPERM", fromSwitch);
                 row(table, "publish() call -> first EPERM", fromCall);
                 row(table, "publish() return -> first EPERM", fromReturn);
+                row(table, "last allowed attempt began -> first EPERM", gap);
+                row(table, "publisher waiting for a CPU in publish()", waited);
+                if (running > 0) {
+                    row(table, "switch -> first EPERM, gap <= 20 us", Arrays.copyOf(fromSwitchRunning, running));
+                }
+                if (undisturbed > 0) {
+                    row(table, "  and publisher waited <= 20 us", Arrays.copyOf(fromSwitchUndisturbed, undisturbed));
+                }
+                table.append(String.format(
+                        "%n(gap: from the start of the last allowed attempt to the return of the first denied one; the"
+                                + " switch lies in between, so with gap <= 20 us the figure is the switch's own, not the"
+                                + " app's loop being off CPU. publisher waiting: run-queue delay of the publishing thread"
+                                + " (/proc/thread-self/schedstat). %d of %d trials had gap <= 20 us, %d of them also"
+                                + " publisher waiting <= 20 us)%n",
+                        running, SWITCH_TRIALS, undisturbed));
             }
 
             table.append(String.format(
@@ -163,6 +195,12 @@ class RevocationBenchmark {
         return String.format("%.2f [%.2f]", sortedNs[sortedNs.length / 2] / 1e6, sortedNs[sortedNs.length - 1] / 1e6);
     }
 
+    /** This thread's time spent runnable but waiting for a CPU (ns), from /proc/thread-self/schedstat. */
+    static long runDelayNanos() throws IOException {
+        return Long.parseLong(
+                Files.readString(Path.of("/proc/thread-self/schedstat")).strip().split(" ")[1]);
+    }
+
     static void spin(long nanos) {
         long until = System.nanoTime() + nanos;
         while (System.nanoTime() < until) {
@@ -170,79 +208,38 @@ class RevocationBenchmark {
         }
     }
 
-    static Path compile(Path scratch) throws IOException, InterruptedException {
-        Path source = RevocationLab.resource(scratch, "revloop.c");
-        Path binary = scratch.resolve("revloop");
-        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", binary.toString(), source.toString())
-                .inheritIO()
-                .start();
-        if (gcc.waitFor() != 0) {
-            throw new IOException("gcc failed on " + source);
-        }
-        return binary;
-    }
-
     /** The revloop helper in the lab namespace, in the app's cgroup from its first instruction. */
     static final class Loop implements AutoCloseable {
-        private final Process process;
-        private final BufferedWriter in;
-        private final BufferedReader out;
+        private final CHelper revloop;
 
-        private Loop(Process process) {
-            this.process = process;
-            this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII));
-            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+        private Loop(CHelper revloop) {
+            this.revloop = revloop;
         }
 
         static Loop start(Path binary, String netns, Path cgroup) throws IOException {
-            return new Loop(new ProcessBuilder(
-                            "sh",
-                            "-c",
-                            "echo $$ > '" + cgroup.resolve("cgroup.procs") + "' && exec nsenter --net=/run/netns/"
-                                    + netns + " '" + binary + "'")
-                    .redirectError(ProcessBuilder.Redirect.INHERIT)
-                    .start());
+            return new Loop(CHelper.start(binary, netns, Optional.of(cgroup)));
         }
 
         /** Starts the loop and waits until the app's connects are being allowed. */
         void begin(String address, int port) throws IOException {
-            in.write(address + " " + port + "\n");
-            in.flush();
-            String ready = line();
-            if (!ready.equals("R")) {
-                throw new IOException("revloop did not start: " + ready);
+            String[] ready = revloop.ask(address + " " + port);
+            if (!ready[0].equals("R")) {
+                throw new IOException("revloop did not start: " + String.join(" ", ready));
             }
         }
 
-        /** The monotonic time of the first denied attempt and the number of attempts. */
+        /**
+         * The monotonic time the first denied attempt returned, the number of attempts, and the
+         * monotonic time the last allowed attempt began.
+         */
         long[] end() throws IOException {
-            String[] words = line().split(" ");
-            return new long[] {Long.parseLong(words[0]), Long.parseLong(words[1])};
-        }
-
-        private String line() throws IOException {
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("revloop died");
-            }
-            if (line.startsWith("X")) {
-                throw new IOException("revloop connect failed with errno " + line.substring(1));
-            }
-            return line;
+            String[] words = revloop.next("the loop's end");
+            return new long[] {Long.parseLong(words[0]), Long.parseLong(words[1]), Long.parseLong(words[2])};
         }
 
         @Override
-        public void close() throws IOException {
-            in.close();
-            try {
-                if (!process.waitFor(2, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+        public void close() {
+            revloop.close();
         }
     }
 }
