@@ -86,6 +86,45 @@ class TunnelRoutingTest {
     }
 
     @Test
+    void anUpdateMovesTheBypassRouteToANewGatewayAndDropsAPrefixWithoutTouchingTheRest(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        RouteLab.addTunnelStandIn(net.client());
+        String pristine = net.client().ip("-6", "route");
+        try (RtNetlink rtnl = RouteLab.rtnl(net.client())) {
+            TunnelRouting.Setup setup =
+                    TunnelRouting.up(rtnl, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4));
+            String routerLan = net.router()
+                    .run("ip", "-o", "-4", "addr", "show", "to", Routed.GATEWAY_V4)
+                    .split("\\s+")[1];
+            net.router().address(routerLan, "192.168.10.254/24");
+            net.client().run("ip", "route", "replace", "default", "via", "192.168.10.254");
+
+            TunnelRouting.Updated moved =
+                    TunnelRouting.update(rtnl, setup, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4));
+
+            assertEquals(1, moved.changes().added().size(), moved.changes().toString());
+            assertEquals(1, moved.changes().removed().size(), moved.changes().toString());
+            assertEquals(
+                    "198.51.100.10 via 192.168.10.254 dev eth0 proto 87 metric " + TAG.bypassMetric(),
+                    net.client().ip("-4", "route", "show", "198.51.100.10/32").strip());
+            assertTunnelCarries(net.client(), "10.20.3.4", "fd10:20::1234");
+
+            TunnelRouting.Updated narrower = TunnelRouting.update(
+                    rtnl, moved.setup(), request(RouteMode.PER_PREFIX, INTERNAL.subList(0, 1), Routed.SERVER_V4));
+
+            assertEquals(List.of(), narrower.changes().added());
+            assertEquals(2, narrower.changes().removed().size(), "fd10:20::/32 and its unreachable twin");
+            assertFalse(net.client().ip("-6", "route").contains("fd10:20::/32"));
+            assertTunnelCarries(net.client(), "10.20.3.4");
+
+            narrower.setup().close();
+            assertEquals(
+                    "", net.client().ip("-4", "route", "show", "proto", "87").strip(), "nothing of ours left");
+            assertEquals(pristine, net.client().ip("-6", "route"));
+        }
+    }
+
+    @Test
     void diSemiDefaultAddsHalfDefaultsKeepsTheDefaultRouteAndBypassesTheServer(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
         RouteLab.addTunnelStandIn(net.client());
