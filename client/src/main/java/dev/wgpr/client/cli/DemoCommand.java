@@ -55,14 +55,13 @@ final class DemoCommand implements Callable<Integer> {
                     + " wireguard-tools wireguard-go curl");
             return WgPrCommand.EXIT_FAILURE;
         }
-        boolean reload = spec.root().subcommands().containsKey("reload");
         try {
-            Demo.Outcome outcome = new Demo(out, classPath, () -> reload, keep).run();
+            Demo.Outcome outcome = new Demo(out, classPath, keep).run();
             boolean told = outcome.authorizedReached()
                     && outcome.unauthorizedDenied()
                     && outcome.denyEventShown()
                     && outcome.internetReachedByBoth()
-                    && !outcome.revocation().equals("reload did not revoke")
+                    && outcome.grantRevoked()
                     && outcome.cleanupFailures().isEmpty();
             if (!told) {
                 err.println("wg-pr demo: the story did not go as told: " + outcome);

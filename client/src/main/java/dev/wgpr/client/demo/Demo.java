@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 /**
  * {@code wg-pr demo}: builds the {@link DemoLab}, brings the demo config up with the real wg-pr CLI
@@ -30,7 +29,6 @@ public final class Demo {
 
     private final PrintWriter out;
     private final String javaClassPath;
-    private final BooleanSupplier reloadExists;
     private final boolean keep;
     private final Key clientKey = Key.generatePrivate();
     private DemoLab lab;
@@ -44,13 +42,12 @@ public final class Demo {
             boolean unauthorizedDenied,
             boolean denyEventShown,
             boolean internetReachedByBoth,
-            String revocation,
+            boolean grantRevoked,
             List<String> cleanupFailures) {}
 
-    public Demo(PrintWriter out, String javaClassPath, BooleanSupplier reloadExists, boolean keep) {
+    public Demo(PrintWriter out, String javaClassPath, boolean keep) {
         this.out = out;
         this.javaClassPath = javaClassPath;
-        this.reloadExists = reloadExists;
         this.keep = keep;
     }
 
@@ -104,7 +101,7 @@ public final class Demo {
                         outcome.unauthorizedDenied(),
                         outcome.denyEventShown(),
                         outcome.internetReachedByBoth(),
-                        outcome.revocation(),
+                        outcome.grantRevoked(),
                         failures);
             }
         }
@@ -197,7 +194,7 @@ public final class Demo {
                 && plainInternet.output().contains("Internet: hello");
 
         heading(5, "Revoke a grant with reload");
-        String revocation = revoke(intranet);
+        boolean revoked = revoke(intranet);
 
         heading(6, "Status, and the tunnel as wg sees it");
         say("""
@@ -215,26 +212,18 @@ public final class Demo {
             heading(7, "Down");
             show("wg-pr down " + lab.clientIface, wgPr("down", lab.clientIface));
         }
-        return new Outcome(authorizedReached, denied, eventShown, internetBoth, revocation, List.of());
+        return new Outcome(authorizedReached, denied, eventShown, internetBoth, revoked, List.of());
     }
 
-    /** Step 5: real when this build has {@code reload}, else said plainly. */
-    private String revoke(String intranet) throws IOException, InterruptedException {
-        if (!reloadExists.getAsBoolean()) {
-            say("""
-                    Not available yet: this build of wg-pr has no `reload` command (issue 6, point 1).
-                    Once it has, this step takes port 80 away from "curl" with `wg-pr reload` and shows
-                    the very next attempt denied, with the tunnel still up.
-                    """);
-            return "not available";
-        }
+    /** Step 5: port 80 taken away from "curl" by {@code wg-pr reload}; true when the next attempt is denied. */
+    private boolean revoke(String intranet) throws IOException, InterruptedException {
         say("The new config keeps only tcp/8080 for \"curl\": port 80 is revoked, the tunnel stays up.");
         Path config = writeConfig(List.of("10.99.10.0/24 tcp/8080"));
         Result reload = wgPr("reload", config.toString());
         show("wg-pr reload " + config.getFileName(), reload);
         Result after = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", "5", intranet);
         show("wg-pr run --app curl -- curl -sS --max-time 5 " + intranet, after);
-        return reload.ok() && !after.ok() ? "revoked" : "reload did not revoke";
+        return reload.ok() && !after.ok();
     }
 
     private Result awaitEvents() throws IOException, InterruptedException {

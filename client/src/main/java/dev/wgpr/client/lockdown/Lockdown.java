@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * Locks the daemon down once it is set up: {@code no_new_privs}, only the capabilities it needs, a
@@ -97,10 +99,8 @@ public final class Lockdown {
         List<LockdownPlan.Rule> rules = new ArrayList<>();
         Path javaHome = Path.of(System.getProperty("java.home"));
         rules.add(new LockdownPlan.Rule(javaHome, RX, "the JDK (the JVM loads classes and libraries lazily)"));
-        for (String entry : System.getProperty("java.class.path").split(":")) {
-            if (!entry.isEmpty()) {
-                rules.add(new LockdownPlan.Rule(Path.of(entry), RX, "wg-pr's class path"));
-            }
+        for (Path entry : classPath()) {
+            rules.add(new LockdownPlan.Rule(entry, RX, "wg-pr's class path"));
         }
         for (String dir : List.of("/usr/lib", "/lib", "/lib64", "/usr/lib64", "/usr/local/lib")) {
             rules.add(new LockdownPlan.Rule(Path.of(dir), RX, "ld.so, libc, libmnl, libbpf, NSS modules"));
@@ -243,28 +243,67 @@ public final class Lockdown {
      */
     public static List<String> sameJvm(String mainClass, List<String> extraOptions, List<String> args)
             throws IOException {
-        String[] cmdline = procFile("/proc/self/cmdline").split("\0");
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (int i = 1; i < cmdline.length; i++) {
-            String arg = cmdline[i];
+        argv.addAll(jvmOptions(List.of(procFile("/proc/self/cmdline").split("\0")), extraOptions));
+        argv.addAll(extraOptions);
+        argv.add("-cp");
+        argv.add(String.join(":", classPath().stream().map(Path::toString).toList()));
+        argv.add(mainClass);
+        argv.addAll(args);
+        return argv;
+    }
+
+    /**
+     * Every entry of this JVM's class path: {@code java.class.path}, and the jars the manifests of its
+     * jars name ({@code Class-Path}, relative to the jar), which is how {@code java -jar wg-pr.jar}
+     * finds its libraries. Landlock must allow each, and the re-executed JVM is given them all.
+     */
+    static List<Path> classPath() throws IOException {
+        List<Path> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(":")) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            Path path = Path.of(entry).toAbsolutePath().normalize();
+            entries.add(path);
+            if (Files.isRegularFile(path)) {
+                try (JarFile jar = new JarFile(path.toFile())) {
+                    Manifest manifest = jar.getManifest();
+                    String named = manifest == null
+                            ? null
+                            : manifest.getMainAttributes().getValue("Class-Path");
+                    if (named != null) {
+                        for (String relative : named.trim().split("\\s+")) {
+                            entries.add(path.resolveSibling(relative).normalize());
+                        }
+                    }
+                }
+            }
+        }
+        return entries.stream().distinct().toList();
+    }
+
+    /**
+     * The JVM options of a java command line ({@code argv[0]} first): what stands before the main
+     * class or {@code -jar}, without the class path and without {@code extraOptions}.
+     */
+    static List<String> jvmOptions(List<String> cmdline, List<String> extraOptions) {
+        List<String> options = new ArrayList<>();
+        for (int i = 1; i < cmdline.size(); i++) {
+            String arg = cmdline.get(i);
             if (arg.equals("-cp") || arg.equals("-classpath") || arg.equals("--class-path")) {
                 i++;
                 continue;
             }
-            if (!arg.startsWith("-")) {
-                break; // the main class
+            if (!arg.startsWith("-") || arg.equals("-jar")) {
+                break; // the main class, or `-jar FILE` (FILE is java.class.path, given by the caller)
             }
             if (!extraOptions.contains(arg)) {
-                argv.add(arg);
+                options.add(arg);
             }
         }
-        argv.addAll(extraOptions);
-        argv.add("-cp");
-        argv.add(System.getProperty("java.class.path"));
-        argv.add(mainClass);
-        argv.addAll(args);
-        return argv;
+        return options;
     }
 
     /**

@@ -1,0 +1,38 @@
+package dev.wgpr.client.lockdown;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The locked-down daemon re-executes its own JVM: which options of the first command line it keeps. */
+class LockdownCommandLineTest {
+    @Test
+    void aJarLaunchKeepsTheJvmOptionsAndDropsTheJarWhichTheClassPathCarries() {
+        List<String> cmdline = List.of(
+                "/usr/bin/java",
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC",
+                "-jar",
+                "/opt/wg-pr/wg-pr.jar",
+                "daemon",
+                "--instance",
+                "x");
+        assertEquals(
+                List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"),
+                Lockdown.jvmOptions(cmdline, List.of()));
+    }
+
+    @Test
+    void aClassPathLaunchDropsTheClassPathAndStopsAtTheMainClass() {
+        List<String> cmdline =
+                List.of("java", "-Xmx64m", "-cp", "/a.jar:/b.jar", "dev.wgpr.client.cli.Main", "-Xnot-an-option");
+        assertEquals(List.of("-Xmx64m"), Lockdown.jvmOptions(cmdline, List.of()));
+    }
+
+    @Test
+    void extraOptionsAreNotRepeated() {
+        List<String> cmdline = List.of("java", "-XX:-UsePerfData", "-Xmx64m", "Main");
+        assertEquals(List.of("-Xmx64m"), Lockdown.jvmOptions(cmdline, List.of("-XX:-UsePerfData")));
+    }
+}
