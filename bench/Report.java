@@ -857,7 +857,7 @@ public class Report {
 
                 One trial: the medians are over the invocations of that trial. Every invocation starts a \
                 JVM, which on a loaded 2-CPU machine dominates the CLI latency. The daemon ran with no \
-                tunnel up (this build's `up` needs the device branch), so its RSS is the idle floor. \
+                tunnel up, so its RSS is the idle floor (a device's RSS under load is in the tunnel section). \
                 **Compare with the paper?** No: the paper reports neither.
 
                 """);
