@@ -1147,7 +1147,7 @@ public class Report {
         Canvas c = new Canvas(title, "latency (µs, log scale)",
                 "fraction of connects", x0, x1, 0, 1, true);
         for (int i = 0; i <= 4; i++) c.tickY(i / 4.0, String.format("%.2f", i / 4.0));
-        for (double x = x0; x <= x1 * 1.001; x *= 10) c.tickX(x, String.format("%,.0f", x));
+        for (double x = x0; x <= x1 * 1.001; x *= 10) c.tickX(x, String.format(x < 1 ? "%.1f" : "%,.0f", x));
         int k = 0;
         for (var e : samples.entrySet()) {
             Color color = PALETTE[k++ % PALETTE.length];
