@@ -30,7 +30,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NetnsLabExtension.class)
 class AtomicSwitchKernelTest {
     static final AppId APP = AppId.of(1);
-    static final int ATTEMPTS = 200_000;
+    /** -Dwgpr.bench.attempts raises it, to count transients over millions of connects. */
+    static final int ATTEMPTS = Integer.getInteger("wgpr.bench.attempts", 200_000);
 
     /** Two generations that differ everywhere except in the two probed destinations' verdicts. */
     static Policy generation(boolean second) {
