@@ -5,7 +5,10 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.routes.BypassDecision;
+import dev.wgpr.routes.Change;
+import dev.wgpr.routes.InstalledRoutes;
 import dev.wgpr.routes.RouteTag;
+import dev.wgpr.routes.RoutingException;
 import dev.wgpr.routes.TunnelRouting;
 import dev.wgpr.routes.netlink.InterfaceAddress;
 import dev.wgpr.routes.netlink.Route;
@@ -26,6 +29,7 @@ import java.util.Map;
  */
 final class KernelRoutes implements Pieces.RouteInstaller {
     private final RouteTag tag;
+    private final SharedBypassRoutes bypassRoutes = new SharedBypassRoutes();
 
     KernelRoutes(Instance instance) {
         this.tag = RouteTag.forInstance(instance.name());
@@ -60,9 +64,30 @@ final class KernelRoutes implements Pieces.RouteInstaller {
                     addresses,
                     config.iface().mtu(),
                     tag);
-            TunnelRouting.Setup setup = TunnelRouting.up(rtnl, request);
+            TunnelRouting.Preview preview = TunnelRouting.plan(rtnl, request);
+            // The host routes go in first (before the routes that would shadow the endpoints), shared
+            // with the daemon's other tunnels to the same servers.
+            List<Route> hostRoutes = preview.bypass().stream()
+                    .flatMap(decision -> decision.hostRoute().stream())
+                    .distinct()
+                    .toList();
+            bypassRoutes.acquire(rtnl, hostRoutes);
+            TunnelRouting.Setup setup;
+            try {
+                setup = new TunnelRouting.Setup(
+                        preview,
+                        InstalledRoutes.apply(
+                                rtnl,
+                                preview.changes().stream()
+                                        .filter(c ->
+                                                !(c instanceof Change.AddRoute add && hostRoutes.contains(add.route())))
+                                        .toList()));
+            } catch (IOException | RuntimeException e) {
+                bypassRoutes.release(rtnl, hostRoutes).forEach(e::addSuppressed);
+                throw e;
+            }
             List<IpPrefix> exclusions = exclusions(rtnl, setup, tag);
-            return new Installed(rtnl, setup, exclusions);
+            return new Installed(rtnl, setup, exclusions, hostRoutes, bypassRoutes);
         } catch (IOException | RuntimeException e) {
             rtnl.close();
             throw e;
@@ -115,7 +140,12 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         }
     }
 
-    private record Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions)
+    private record Installed(
+            RtNetlink rtnl,
+            TunnelRouting.Setup setup,
+            List<IpPrefix> exclusions,
+            List<Route> hostRoutes,
+            SharedBypassRoutes bypassRoutes)
             implements Pieces.Routing {
         @Override
         public List<IpPrefix> routed() {
@@ -143,10 +173,17 @@ final class KernelRoutes implements Pieces.RouteInstaller {
 
         @Override
         public void close() throws IOException {
-            try {
-                setup.close();
-            } finally {
-                rtnl.close();
+            try (rtnl) {
+                List<ErrnoException> failures = new ArrayList<>();
+                try {
+                    setup.close();
+                } catch (RoutingException e) {
+                    failures.addAll(e.failures());
+                }
+                failures.addAll(bypassRoutes.release(rtnl, hostRoutes));
+                if (!failures.isEmpty()) {
+                    throw new RoutingException("could not take back " + failures.size() + " changes", failures);
+                }
             }
         }
     }
