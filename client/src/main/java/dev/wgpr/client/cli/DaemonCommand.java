@@ -120,10 +120,19 @@ final class DaemonCommand implements Callable<Integer> {
             err.println("wg-pr daemon: " + e.getMessage());
             return WgPrCommand.EXIT_FAILURE;
         }
+        SystemdNotify systemd = SystemdNotify.from(System.getenv(), err);
         // SIGTERM, SIGINT and SIGHUP run the shutdown hooks: the orderly stop.
-        Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "daemon-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            systemd.stopping("taking every tunnel down");
+                            daemon.stop();
+                        },
+                        "daemon-stop"));
         err.println("wg-pr daemon: instance " + instance + " ready, pid "
                 + ProcessHandle.current().pid());
+        // Daemon.start returned: the control socket listens, so `wg-pr up` can connect from now on.
+        systemd.ready("instance " + instance + ": control socket " + instance.controlSocket());
         try {
             daemon.awaitStopped();
         } catch (InterruptedException e) {
