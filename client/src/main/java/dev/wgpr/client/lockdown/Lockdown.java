@@ -89,6 +89,32 @@ public final class Lockdown {
     private Lockdown() {}
 
     /**
+     * The {@code Class-Path} entries of {@code jar}'s manifest that exist, resolved against its
+     * directory: {@code java -jar wg-pr.jar} (the launcher) has only the jar itself on {@code
+     * java.class.path}, its libraries come through the manifest, and the locked-down JVM still loads
+     * classes from them lazily.
+     */
+    private static List<Path> manifestClassPath(Path jar) throws IOException {
+        if (!Files.isRegularFile(jar)) {
+            return List.of();
+        }
+        try (java.util.jar.JarFile file = new java.util.jar.JarFile(jar.toFile())) {
+            java.util.jar.Manifest manifest = file.getManifest();
+            String classPath = manifest == null
+                    ? null
+                    : manifest.getMainAttributes().getValue(java.util.jar.Attributes.Name.CLASS_PATH);
+            if (classPath == null) {
+                return List.of();
+            }
+            Path base = jar.toAbsolutePath().getParent();
+            return java.util.Arrays.stream(classPath.strip().split("\\s+"))
+                    .map(base::resolve)
+                    .filter(Files::exists)
+                    .toList();
+        }
+    }
+
+    /**
      * The lockdown of {@code instance}'s daemon. {@code configDirectories}: where it may read configs
      * and key files besides {@code /etc/wg-pr} (a Landlock rule names directories that exist when it
      * is made; see the class comment of the report for the proposal to pass configs by descriptor).
@@ -100,6 +126,9 @@ public final class Lockdown {
         for (String entry : System.getProperty("java.class.path").split(":")) {
             if (!entry.isEmpty()) {
                 rules.add(new LockdownPlan.Rule(Path.of(entry), RX, "wg-pr's class path"));
+                for (Path library : manifestClassPath(Path.of(entry))) {
+                    rules.add(new LockdownPlan.Rule(library, RX, "wg-pr's class path (jar manifest)"));
+                }
             }
         }
         for (String dir : List.of("/usr/lib", "/lib", "/lib64", "/usr/lib64", "/usr/local/lib")) {
