@@ -165,10 +165,15 @@ final class DaemonCommand implements Callable<Integer> {
         }
         Lockdown.execLockedDown(
                 plan,
-                Lockdown.sameJvm(
-                        Main.class.getName(), List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"), args),
+                Lockdown.sameJvm(Main.class.getName(), lockedDownJvmOptions(), args),
                 System.getenv(),
                 helper.socket().fd());
+    }
+
+    private static List<String> lockedDownJvmOptions() {
+        List<String> options = new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"));
+        options.addAll(DaemonJvm.options(System.getenv()));
+        return options;
     }
 
     /** In the locked-down image: the launch helper's socket, and the lockdown for {@code status}. */
