@@ -101,6 +101,8 @@ final class DaemonClient {
             ProcessBuilder builder =
                     new ProcessBuilder(daemonCommand(instance, launchGroup, configDirectories, lockdown));
             builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
+            // Readiness goes to systemd only from the daemon it started itself (DaemonCommand).
+            builder.environment().remove(SystemdNotify.VARIABLE);
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.redirectErrorStream(true);
@@ -136,10 +138,9 @@ final class DaemonClient {
                 .info()
                 .command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> command = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC",
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"));
+        command.addAll(DaemonJvm.options(System.getenv()));
+        command.addAll(List.of(
                 "-cp",
                 System.getProperty("java.class.path"),
                 Main.class.getName(),

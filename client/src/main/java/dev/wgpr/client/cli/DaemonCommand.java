@@ -120,10 +120,19 @@ final class DaemonCommand implements Callable<Integer> {
             err.println("wg-pr daemon: " + e.getMessage());
             return WgPrCommand.EXIT_FAILURE;
         }
+        SystemdNotify systemd = SystemdNotify.from(System.getenv(), err);
         // SIGTERM, SIGINT and SIGHUP run the shutdown hooks: the orderly stop.
-        Runtime.getRuntime().addShutdownHook(new Thread(daemon::stop, "daemon-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            systemd.stopping("taking every tunnel down");
+                            daemon.stop();
+                        },
+                        "daemon-stop"));
         err.println("wg-pr daemon: instance " + instance + " ready, pid "
                 + ProcessHandle.current().pid());
+        // Daemon.start returned: the control socket listens, so `wg-pr up` can connect from now on.
+        systemd.ready("instance " + instance + ": control socket " + instance.controlSocket());
         try {
             daemon.awaitStopped();
         } catch (InterruptedException e) {
@@ -156,10 +165,15 @@ final class DaemonCommand implements Callable<Integer> {
         }
         Lockdown.execLockedDown(
                 plan,
-                Lockdown.sameJvm(
-                        Main.class.getName(), List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"), args),
+                Lockdown.sameJvm(Main.class.getName(), lockedDownJvmOptions(), args),
                 System.getenv(),
                 helper.socket().fd());
+    }
+
+    private static List<String> lockedDownJvmOptions() {
+        List<String> options = new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"));
+        options.addAll(DaemonJvm.options(System.getenv()));
+        return options;
     }
 
     /** In the locked-down image: the launch helper's socket, and the lockdown for {@code status}. */

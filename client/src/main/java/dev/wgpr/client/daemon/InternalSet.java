@@ -5,6 +5,7 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Grant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +40,8 @@ final class InternalSet {
         Map<String, List<Grant>> grants = new LinkedHashMap<>();
         for (PeerConfig peer : config.peers()) {
             for (AppConfig app : peer.allowedApps()) {
-                grants.put(app.name(), app.grants());
+                // An app under two peers has the grants of both.
+                grants.computeIfAbsent(app.name(), name -> new ArrayList<>()).addAll(app.grants());
             }
         }
         return new Pieces.TunnelPolicy(config.iface().name(), of(config, routed), exclusions, grants);

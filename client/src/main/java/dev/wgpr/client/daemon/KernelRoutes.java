@@ -5,8 +5,10 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.routes.BypassDecision;
+import dev.wgpr.routes.Change;
 import dev.wgpr.routes.InstalledRoutes;
 import dev.wgpr.routes.RouteTag;
+import dev.wgpr.routes.RoutingException;
 import dev.wgpr.routes.TunnelRouting;
 import dev.wgpr.routes.netlink.InterfaceAddress;
 import dev.wgpr.routes.netlink.Route;
@@ -28,13 +30,10 @@ import java.util.Map;
 final class KernelRoutes implements Pieces.RouteInstaller {
     private final RouteTag tag;
     private final List<Route> held = new ArrayList<>();
+    private final SharedBypassRoutes bypassRoutes = new SharedBypassRoutes();
 
     KernelRoutes(Instance instance) {
-        this(RouteTag.forInstance(instance.name()));
-    }
-
-    private KernelRoutes(RouteTag tag) {
-        this.tag = tag;
+        this.tag = RouteTag.forInstance(instance.name());
     }
 
     /**
@@ -68,19 +67,48 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         return held.stream().map(Route::toString).toList();
     }
 
+    /**
+     * Addresses, MTU, link up and routes for one tunnel. The server host routes are shared with the
+     * daemon's other tunnels to the same servers ({@link SharedBypassRoutes}) and go in first, before
+     * the routes that would shadow the endpoints. Stale routes of a crashed run for this tunnel's
+     * prefixes are replaced without a gap ({@link InstalledRoutes#update}); a stale host route that is
+     * exactly the one needed is taken over, a different one (the underlay changed meanwhile) goes.
+     */
     @Override
-    public Pieces.Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints)
+    public synchronized Pieces.Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints)
             throws IOException {
         RtNetlink rtnl = RtNetlink.open();
         try {
-            TunnelRouting.Request request = request(config, interfaceName, endpoints);
+            TunnelRouting.Preview preview = TunnelRouting.plan(rtnl, request(config, interfaceName, endpoints));
+            List<Route> hostRoutes = hostRoutes(preview);
             List<Route> stale = heldFor(config, endpoints);
-            TunnelRouting.Setup setup =
-                    stale.isEmpty() ? TunnelRouting.up(rtnl, request) : TunnelRouting.upReplacing(rtnl, request, stale);
-            synchronized (this) {
-                held.removeAll(stale);
+            List<Route> staleHostRoutes = stale.stream()
+                    .filter(route -> isHostRoute(route, endpoints))
+                    .toList();
+            List<Route> adoptedHostRoutes =
+                    staleHostRoutes.stream().filter(hostRoutes::contains).toList();
+            InstalledRoutes.adopt(
+                            rtnl,
+                            staleHostRoutes.stream()
+                                    .filter(route -> !hostRoutes.contains(route))
+                                    .toList())
+                    .remove();
+            bypassRoutes.acquire(rtnl, hostRoutes, adoptedHostRoutes);
+            InstalledRoutes installed;
+            try {
+                installed = InstalledRoutes.adopt(
+                        rtnl,
+                        stale.stream()
+                                .filter(route -> !staleHostRoutes.contains(route))
+                                .toList());
+                installed.update(withoutHostRoutes(preview.changes(), hostRoutes));
+            } catch (IOException | RuntimeException e) {
+                bypassRoutes.release(rtnl, hostRoutes).forEach(e::addSuppressed);
+                throw e;
             }
-            return new Installed(rtnl, setup, exclusions(rtnl, setup, tag), tag);
+            held.removeAll(stale);
+            TunnelRouting.Setup setup = new TunnelRouting.Setup(preview, installed);
+            return new Installed(rtnl, setup, exclusions(rtnl, setup, tag), hostRoutes);
         } catch (IOException | RuntimeException e) {
             rtnl.close();
             throw e;
@@ -88,11 +116,27 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     }
 
     /** The held stale routes of this tunnel: for its prefixes, or host routes to its endpoints. */
-    private synchronized List<Route> heldFor(TunnelConfig config, List<InetAddress> endpoints) {
+    private List<Route> heldFor(TunnelConfig config, List<InetAddress> endpoints) {
         List<IpPrefix> prefixes = config.routePlan().tunnelPrefixes();
         return held.stream()
-                .filter(route -> prefixes.contains(route.destination())
-                        || endpoints.stream().map(IpPrefix::host).anyMatch(route.destination()::equals))
+                .filter(route -> prefixes.contains(route.destination()) || isHostRoute(route, endpoints))
+                .toList();
+    }
+
+    private static boolean isHostRoute(Route route, List<InetAddress> endpoints) {
+        return endpoints.stream().map(IpPrefix::host).anyMatch(route.destination()::equals);
+    }
+
+    private static List<Route> hostRoutes(TunnelRouting.Preview preview) {
+        return preview.bypass().stream()
+                .flatMap(decision -> decision.hostRoute().stream())
+                .distinct()
+                .toList();
+    }
+
+    private static List<Change> withoutHostRoutes(List<Change> changes, List<Route> hostRoutes) {
+        return changes.stream()
+                .filter(c -> !(c instanceof Change.AddRoute add && hostRoutes.contains(add.route())))
                 .toList();
     }
 
@@ -160,19 +204,59 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         }
     }
 
-    private record Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions, RouteTag tag)
-            implements Pieces.Routing {
+    /** One tunnel's routing as installed; {@link #update} hands it over to its successor. */
+    private final class Installed implements Pieces.Routing {
+        private final RtNetlink rtnl;
+        private final TunnelRouting.Setup setup;
+        private final List<IpPrefix> exclusions;
+        private final List<Route> hostRoutes;
+
+        Installed(RtNetlink rtnl, TunnelRouting.Setup setup, List<IpPrefix> exclusions, List<Route> hostRoutes) {
+            this.rtnl = rtnl;
+            this.setup = setup;
+            this.exclusions = List.copyOf(exclusions);
+            this.hostRoutes = List.copyOf(hostRoutes);
+        }
+
+        /**
+         * A fresh plan against the kernel now: new host routes acquired (one whose identity an old one
+         * of this tunnel holds replaces it: the underlay moved), the tunnel's own routes brought over
+         * without a gap, host routes no longer needed released.
+         */
         @Override
         public Pieces.RoutingUpdate update(TunnelConfig config, List<InetAddress> endpoints) throws IOException {
-            String interfaceName = setup.preview().tunnel().name();
-            TunnelRouting.Request request = new KernelRoutes(tag).request(config, interfaceName, endpoints);
-            TunnelRouting.Updated updated = TunnelRouting.update(rtnl, setup, request);
-            Installed next =
-                    new Installed(rtnl, updated.setup(), KernelRoutes.exclusions(rtnl, updated.setup(), tag), tag);
-            List<String> changes = new ArrayList<>();
-            updated.changes().added().forEach(c -> changes.add("+ " + c));
-            updated.changes().removed().forEach(c -> changes.add("- " + c));
-            return new Pieces.RoutingUpdate(next, changes);
+            synchronized (KernelRoutes.this) {
+                String interfaceName = setup.preview().tunnel().name();
+                TunnelRouting.Preview preview = TunnelRouting.plan(rtnl, request(config, interfaceName, endpoints));
+                List<Route> next = hostRoutes(preview);
+                List<Route> gone = hostRoutes.stream()
+                        .filter(route -> !next.contains(route))
+                        .toList();
+                List<Route> fresh = next.stream()
+                        .filter(route -> !hostRoutes.contains(route))
+                        .toList();
+                List<String> changes = new ArrayList<>();
+                List<Route> displaced = gone.stream()
+                        .filter(old -> fresh.stream()
+                                .anyMatch(n -> n.destination().equals(old.destination()) && n.metric() == old.metric()))
+                        .toList();
+                failOn(bypassRoutes.release(rtnl, displaced));
+                bypassRoutes.acquire(rtnl, fresh, List.of());
+                InstalledRoutes.Update update = setup.installed().update(withoutHostRoutes(preview.changes(), next));
+                failOn(bypassRoutes.release(
+                        rtnl,
+                        gone.stream()
+                                .filter(route -> !displaced.contains(route))
+                                .toList()));
+                fresh.forEach(route -> changes.add("+ " + route));
+                update.added().forEach(c -> changes.add("+ " + c));
+                gone.forEach(route -> changes.add("- " + route));
+                update.removed().forEach(c -> changes.add("- " + c));
+                TunnelRouting.Setup nextSetup = new TunnelRouting.Setup(preview, setup.installed());
+                Installed successor =
+                        new Installed(rtnl, nextSetup, KernelRoutes.exclusions(rtnl, nextSetup, tag), next);
+                return new Pieces.RoutingUpdate(successor, changes);
+            }
         }
 
         @Override
@@ -181,11 +265,17 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         }
 
         @Override
+        public List<IpPrefix> exclusions() {
+            return exclusions;
+        }
+
+        @Override
         public Map<String, Object> status() {
             Map<String, Object> status = new LinkedHashMap<>();
-            status.put(
-                    "routes",
-                    setup.installed().changes().stream().map(Object::toString).toList());
+            List<String> routes = new ArrayList<>();
+            hostRoutes.forEach(route -> routes.add("AddRoute[route=" + route + "] (shared)"));
+            setup.installed().changes().forEach(change -> routes.add(change.toString()));
+            status.put("routes", routes);
             List<Map<String, Object>> bypass = new ArrayList<>();
             for (BypassDecision decision : setup.preview().bypass()) {
                 Map<String, Object> d = new LinkedHashMap<>();
@@ -201,11 +291,26 @@ final class KernelRoutes implements Pieces.RouteInstaller {
 
         @Override
         public void close() throws IOException {
-            try {
-                setup.close();
-            } finally {
-                rtnl.close();
+            try (rtnl) {
+                List<ErrnoException> failures = new ArrayList<>();
+                try {
+                    setup.close();
+                } catch (RoutingException e) {
+                    failures.addAll(e.failures());
+                }
+                synchronized (KernelRoutes.this) {
+                    failures.addAll(bypassRoutes.release(rtnl, hostRoutes));
+                }
+                if (!failures.isEmpty()) {
+                    throw new RoutingException("could not take back " + failures.size() + " changes", failures);
+                }
             }
+        }
+    }
+
+    private static void failOn(List<ErrnoException> failures) throws RoutingException {
+        if (!failures.isEmpty()) {
+            throw new RoutingException("could not remove " + failures.size() + " host routes", failures);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.AppId;
 import dev.wgpr.enforcement.Counter;
@@ -154,16 +155,26 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         return failures;
     }
 
-    /** The policy for {@code policies}: every tunnel's internal set, exclusions and grants, as one. */
+    /**
+     * The policy for {@code policies}: every tunnel's internal set, exclusions and grants, as one; each
+     * tunnel's grants kept to what routing sends into that tunnel ({@link GrantScopes}).
+     */
     private Policy compile(Map<String, Pieces.TunnelPolicy> policies) {
         Policy.Builder builder = Policy.builder();
+        Map<IpPrefix, String> owners = new HashMap<>();
         for (Pieces.TunnelPolicy tunnel : policies.values()) {
-            tunnel.internal().forEach((prefix, peer) -> builder.internal(prefix, peerIndex(tunnel.tunnel(), peer)));
+            tunnel.internal().forEach((prefix, peer) -> {
+                builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
+                owners.put(prefix, tunnel.tunnel());
+            });
             tunnel.exclusions().forEach(builder::exclude);
+        }
+        GrantScopes scopes = new GrantScopes(owners);
+        for (Pieces.TunnelPolicy tunnel : policies.values()) {
             tunnel.grants().forEach((app, grants) -> {
                 AppId id = appIds.computeIfAbsent(app, name -> AppId.of(appIds.size() + 1));
                 appNames.put(id.value(), app);
-                grants.forEach(grant -> builder.grant(id, grant));
+                grants.forEach(grant -> scopes.clip(grant, tunnel.tunnel()).forEach(kept -> builder.grant(id, kept)));
             });
         }
         return builder.build();

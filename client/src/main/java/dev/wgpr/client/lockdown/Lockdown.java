@@ -275,7 +275,10 @@ public final class Lockdown {
                             : manifest.getMainAttributes().getValue("Class-Path");
                     if (named != null) {
                         for (String relative : named.trim().split("\\s+")) {
-                            entries.add(path.resolveSibling(relative).normalize());
+                            Path library = path.resolveSibling(relative).normalize();
+                            if (Files.exists(library)) { // a Landlock rule needs the file to exist
+                                entries.add(library);
+                            }
                         }
                     }
                 }

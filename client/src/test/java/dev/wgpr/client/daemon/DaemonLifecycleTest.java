@@ -13,6 +13,7 @@ import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -124,6 +125,24 @@ class DaemonLifecycleTest {
         assertFalse(Files.exists(instance.runtimeDirectory()), "socket, pid file and lock are gone");
         Result status = Cli.root(instance).run("status");
         assertTrue(status.out().contains("no daemon runs"), status::toString);
+    }
+
+    @Test
+    void theDaemonRunsWithItsSmallHeapAndNativeTrimAfterTheLockdownReexecAndWithoutTheCallersNotifySocket()
+            throws Exception {
+        Result start = Cli.root(instance)
+                .withEnvironment(java.util.Map.of("NOTIFY_SOCKET", "/nonexistent/notify.sock"))
+                .run("daemon");
+        assertEquals(0, start.exitCode(), start::toString);
+        long pid = DaemonTesting.daemonPid(instance);
+        List<String> argv =
+                List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
+        assertTrue(argv.contains("--locked-down"), "the locked-down image: " + argv);
+        for (String option : List.of("-Xms8m", "-Xmx64m", "-XX:TrimNativeHeapInterval=5000")) {
+            assertTrue(argv.contains(option), option + " in " + argv);
+        }
+        String environment = Files.readString(Path.of("/proc/" + pid + "/environ"));
+        assertFalse(environment.contains("NOTIFY_SOCKET="), "systemd's socket is for the daemon systemd started");
     }
 
     @Test

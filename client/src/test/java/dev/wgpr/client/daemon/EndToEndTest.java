@@ -65,7 +65,7 @@ class EndToEndTest {
         assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected(), "nobody keeps the Internet");
         assertTrue(net.connect(Who.ROOT, TunnelLab.INTERNET_V4).connected(), "root keeps the Internet");
 
-        String events = awaitEvents("\"uid\":65534", "\"uid\":0");
+        String events = net.awaitEvents("\"uid\":65534", "\"uid\":0");
         Process follow = net.cli().start("events", "--follow", "--json");
         try {
             DaemonTesting.awaitOutput(follow, "\"uid\":65534", Duration.ofSeconds(10)); // the log so far
@@ -308,22 +308,6 @@ class EndToEndTest {
     @SuppressWarnings("unchecked") // status objects are JSON objects
     private static Map<String, Object> asMap(Object value) {
         return (Map<String, Object>) value;
-    }
-
-    /** The deny events so far, as JSON lines, once each of {@code expected} appears in them. */
-    private String awaitEvents(String... expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (true) {
-            Result events = net.cli().run("events", "--json");
-            assertEquals(0, events.exitCode(), events::toString);
-            if (List.of(expected).stream().allMatch(events.out()::contains)) {
-                return events.out();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no events with " + List.of(expected) + " in:\n" + events.out());
-            }
-            Thread.sleep(100);
-        }
     }
 
     private void awaitLinkGone() throws InterruptedException {

@@ -18,8 +18,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One end-to-end setup: a lab topology, wireguard-go as the server (tunnel 10.8.0.1 / fd10:8::1, the
@@ -44,6 +48,8 @@ final class TunnelLab {
     final Instance instance = DaemonTesting.uniqueInstance();
     final String iface;
     private final List<ServerSocket> listeners = new ArrayList<>();
+    /** The remote address of every connection each listener accepted, by local address. */
+    private final Map<String, List<String>> callers = new ConcurrentHashMap<>();
 
     private TunnelLab(
             NetnsLab lab, Namespace client, Namespace router, Namespace server, Namespace internet, String underlay) {
@@ -86,10 +92,14 @@ final class TunnelLab {
             return s;
         });
         listeners.add(socket);
+        List<String> from = callers.computeIfAbsent(address, a -> new CopyOnWriteArrayList<>());
         Thread.ofPlatform().daemon().name("hello-" + address).start(() -> {
             while (!socket.isClosed()) {
                 try (Socket connection = socket.accept();
                         OutputStream out = connection.getOutputStream()) {
+                    from.add(((InetSocketAddress) connection.getRemoteSocketAddress())
+                            .getAddress()
+                            .getHostAddress());
                     out.write("hello\n".getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException e) {
                     // closed, or the client went away
@@ -98,22 +108,57 @@ final class TunnelLab {
         });
     }
 
+    /** Where the connections to the listener on {@code address} came from, oldest first. */
+    List<String> callersOf(String address) {
+        return List.copyOf(callers.getOrDefault(address, List.of()));
+    }
+
     /**
      * The client's config: peer "gw" (the server) with {@code allowedIPs}; app "probe" with {@code
      * allow} grants (all of allowedIPs when null).
      */
     Path config(String routeMode, String allowedIPs, String allow) throws IOException {
+        return config(
+                new Side(iface, clientKey, "\"10.8.0.2/32\", \"fd10:8::2/128\"", server, 51820),
+                routeMode,
+                allowedIPs,
+                allow);
+    }
+
+    /**
+     * One tunnel's client side: its interface name and key, its addresses (TOML list items), and the
+     * server it talks to on {@code port}.
+     */
+    record Side(String iface, Key key, String addresses, WireGuardGoPeer server, int port) {}
+
+    /**
+     * Another wireguard-go server in the server namespace, on {@code port}, with tunnel address {@code
+     * serverAddress}/24, whose one peer is a new client key at {@code clientAddress}/32; the client side
+     * gets a fresh interface name.
+     */
+    Side anotherServer(int port, String serverAddress, String clientAddress) {
+        WireGuardGoPeer another = WireGuardGoPeer.start(serverNs)
+                .listenPort(port)
+                .address(serverAddress + "/24")
+                .up();
+        Key key = Key.generatePrivate();
+        another.peer(key.publicKey().toBase64(), null, clientAddress + "/32");
+        return new Side(lab.interfaceName("wgc"), key, "\"" + clientAddress + "/32\"", another, port);
+    }
+
+    /** The config of tunnel {@code side}, as {@link #config(String, String, String)} describes. */
+    Path config(Side side, String routeMode, String allowedIPs, String allow) throws IOException {
         String toml = """
                 [interface]
                 name = "%s"
                 privateKey = "%s"
-                address = ["10.8.0.2/32", "fd10:8::2/128"]
+                address = [%s]
                 routeMode = "%s"
 
                 [[peer]]
                 name = "gw"
                 publicKey = "%s"
-                endpoint = "%s:51820"
+                endpoint = "%s:%d"
                 allowedIPs = [%s]
                 persistentKeepalive = 25
 
@@ -121,14 +166,16 @@ final class TunnelLab {
                 name = "probe"
                 %s
                 """.formatted(
-                        iface,
-                        clientKey.toBase64(),
+                        side.iface(),
+                        side.key().toBase64(),
+                        side.addresses(),
                         routeMode,
-                        server.publicKey(),
+                        side.server().publicKey(),
                         serverUnderlay,
+                        side.port(),
                         allowedIPs,
                         allow == null ? "" : "allow = [" + allow + "]");
-        Path file = DaemonTesting.scratch().resolve(iface + "-" + routeMode + ".toml");
+        Path file = DaemonTesting.scratch().resolve(side.iface() + "-" + routeMode + ".toml");
         Files.writeString(file, toml);
         return file;
     }
@@ -165,8 +212,7 @@ final class TunnelLab {
 
     /** A TCP connection from the client namespace to {@code address}:{@link #PORT}, made by {@code who}. */
     Attempt connect(Who who, String address) throws Exception {
-        String script = "exec 3<>/dev/tcp/" + address + "/" + PORT + " && head -c 5 <&3";
-        List<String> command = new ArrayList<>(List.of("timeout", "10", "/bin/bash", "-c", script));
+        List<String> command = new ArrayList<>(readHello(address));
         switch (who) {
             case ROOT -> {
                 return inClient(command);
@@ -176,13 +222,30 @@ final class TunnelLab {
                 return inClient(command);
             }
             case APP -> {
-                List<String> run = new ArrayList<>(List.of("run", "--app", "probe", "--"));
-                run.addAll(command);
-                Result r = cli().run(run.toArray(String[]::new));
-                return new Attempt(r.exitCode(), r.out(), r.err());
+                return inApp(List.of(), command);
             }
         }
         throw new AssertionError(who);
+    }
+
+    /** A TCP connection like {@link #connect}, made by app "probe" as tunnel {@code tunnel} names it. */
+    Attempt connectAsAppOf(String tunnel, String address) throws Exception {
+        return inApp(List.of("--tunnel", tunnel), readHello(address));
+    }
+
+    /** A command that connects to {@code address}:{@link #PORT} and prints what the service says. */
+    private static List<String> readHello(String address) {
+        String script = "exec 3<>/dev/tcp/" + address + "/" + PORT + " && head -c 5 <&3";
+        return List.of("timeout", "10", "/bin/bash", "-c", script);
+    }
+
+    private Attempt inApp(List<String> options, List<String> command) throws Exception {
+        List<String> run = new ArrayList<>(List.of("run", "--app", "probe"));
+        run.addAll(options);
+        run.add("--");
+        run.addAll(command);
+        Result r = cli().run(run.toArray(String[]::new));
+        return new Attempt(r.exitCode(), r.out(), r.err());
     }
 
     /**
@@ -252,6 +315,22 @@ final class TunnelLab {
             }
         }
         return left;
+    }
+
+    /** The deny events so far, as JSON lines, once each of {@code expected} appears in them. */
+    String awaitEvents(String... expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (true) {
+            Result events = cli().run("events", "--json");
+            assertEquals(0, events.exitCode(), events::toString);
+            if (List.of(expected).stream().allMatch(events.out()::contains)) {
+                return events.out();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no events with " + List.of(expected) + " in:\n" + events.out());
+            }
+            Thread.sleep(100);
+        }
     }
 
     /** {@code wg-pr down}, required to succeed. */

@@ -287,6 +287,12 @@ public final class Libc {
             downcall("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle sendmsg$MH =
             downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    /** {@code ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t)}. */
+    public static final MethodHandle sendto$MH = downcall(
+            "sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT),
+            ERRNO_OPTION);
+
     public static final MethodHandle recvmsg$MH =
             downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
     public static final MethodHandle kill$MH =
@@ -812,6 +818,49 @@ public final class Libc {
         } catch (Throwable t) {
             throw unexpected(t);
         }
+    }
+
+    /**
+     * Sends {@code message} as one datagram from a fresh {@code AF_UNIX} datagram socket to {@code
+     * name}: a path, or an abstract name when it starts with {@code @} (as in {@code NOTIFY_SOCKET}; the
+     * {@code @} stands for the leading NUL byte, and the name is not NUL-terminated).
+     */
+    public static void sendUnixDatagram(String name, byte[] message) throws ErrnoException {
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = unixAddress(arena, name);
+            MemorySegment data = arena.allocateFrom(JAVA_BYTE, message);
+            MemorySegment state = allocateCallState(arena);
+            long sent = (long)
+                    sendto$MH.invokeExact(state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
+            check((int) Math.min(sent, Integer.MAX_VALUE), state, "sendto " + name);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        } finally {
+            close(fd);
+        }
+    }
+
+    /**
+     * The {@code sockaddr_un} of {@code name}, exactly as long as the kernel expects it (pass its
+     * {@code byteSize()} as the address length): a path (NUL-terminated), or an abstract name when it
+     * starts with {@code @} (the {@code @} stands for the leading NUL byte; no terminator).
+     */
+    public static MemorySegment unixAddress(Arena arena, String name) {
+        byte[] path = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (path.length == 0 || path.length >= 108) {
+            throw new IllegalArgumentException("AF_UNIX socket name of 1..107 bytes expected: " + name);
+        }
+        boolean abstractName = path[0] == '@';
+        MemorySegment address = arena.allocate(SOCKADDR_UN);
+        address.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(path, 0, address, JAVA_BYTE, 2, path.length);
+        if (abstractName) {
+            address.set(JAVA_BYTE, 2, (byte) 0);
+        }
+        return address.asSlice(0, 2 + path.length + (abstractName ? 0 : 1));
     }
 
     /** {@code socketpair(AF_UNIX, type, 0)}: the two connected descriptors. */
