@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
-  wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping)
+  wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
