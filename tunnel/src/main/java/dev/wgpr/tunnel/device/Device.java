@@ -518,7 +518,7 @@ public final class Device implements Backend {
             if (batch.isFull()) {
                 batch.flush(udp);
             }
-            batch.add(buffer, 0, sealedLength, endpoint);
+            batch.add(udp, buffer, 0, sealedLength, endpoint);
         } else if (!send(buffer, sealedLength, endpoint)) {
             return;
         }
@@ -595,6 +595,7 @@ public final class Device implements Backend {
 
     private void udpLoop() {
         UdpSocket.Receiver receiver = new UdpSocket.Receiver();
+        byte[] scratch = new byte[UdpSocket.MAX_DATAGRAM];
         if (tun.hasVnetHeader()) {
             udpGro = new Gro(tun, Arena.ofAuto());
         }
@@ -609,7 +610,7 @@ public final class Device implements Backend {
             }
             for (int i = 0; i < count; i++) {
                 try {
-                    receive(receiver.datagram(i), receiver.source(i));
+                    receive(receiver.datagram(i), receiver.source(i), scratch);
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "dropped a datagram from " + receiver.source(i) + ": " + e, e);
                 }
@@ -620,7 +621,8 @@ public final class Device implements Backend {
         }
     }
 
-    private void receive(ByteBuffer datagram, InetSocketAddress source) {
+    /** One datagram; {@code scratch} is the UDP reader's own array, where transport data is opened. */
+    private void receive(ByteBuffer datagram, InetSocketAddress source, byte[] scratch) {
         int type = datagram.remaining() >= 4 ? datagram.get(0) : 0;
         if (type == 1 || type == 2) {
             // The expensive messages go to the worker; a full queue means we are flooded: drop.
@@ -636,7 +638,10 @@ public final class Device implements Backend {
             return;
         }
         int length = datagram.remaining();
-        act(current.receive(datagram, source, false), source, length);
+        // Opened on the heap: the JDK's cipher opens an array in place, but copies a direct buffer into a new
+        // array (and back) for every message.
+        datagram.get(datagram.position(), scratch, 0, length);
+        act(current.receive(ByteBuffer.wrap(scratch, 0, length), source, false), source, length);
     }
 
     private void handshakeLoop() {
@@ -809,16 +814,17 @@ public final class Device implements Backend {
             droppedSourceNotAllowed.increment();
             return;
         }
+        if (state.keepaliveDue == PeerState.NONE) {
+            // Data received: if we send nothing within KEEPALIVE_TIMEOUT, a keepalive says we are alive. Set
+            // before the packet is delivered, so whatever its delivery causes sees the timer running.
+            state.keepaliveDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS;
+        }
         MemorySegment packet = MemorySegment.ofBuffer(plaintext).asSlice(0, length);
         Gro gro = udpGro;
         if (gro != null && Thread.currentThread() == udpThread) {
             gro.add(packet);
         } else {
             tun.write(packet);
-        }
-        if (state.keepaliveDue == PeerState.NONE) {
-            // Data received: if we send nothing within KEEPALIVE_TIMEOUT, a keepalive says we are alive.
-            state.keepaliveDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS;
         }
     }
 
