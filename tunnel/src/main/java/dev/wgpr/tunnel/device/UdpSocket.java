@@ -50,20 +50,13 @@ final class UdpSocket implements AutoCloseable {
     private static final int BUFFER_BYTES = 7 << 20;
     private static final long SOCKADDR_SIZE = Libc.SOCKADDR_IN6.byteSize();
     private static final long MMSG_SIZE = Libc.MMSGHDR.byteSize();
-    private static final long MSG_LEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_len"));
-    private static final long MSG_NAMELEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_namelen"));
-    private static final long MSG_IOV_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iov"));
-    private static final long MSG_IOVLEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iovlen"));
-    private static final long MSG_CONTROL_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_control"));
-    private static final long MSG_CONTROLLEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_controllen"));
-    private static final long MSG_FLAGS_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_flags"));
+    private static final long MSG_LEN_OFFSET = offset("msg_len");
+    private static final long MSG_NAMELEN_OFFSET = offset("msg_namelen");
+    private static final long MSG_IOV_OFFSET = offset("msg_iov");
+    private static final long MSG_IOVLEN_OFFSET = offset("msg_iovlen");
+    private static final long MSG_CONTROL_OFFSET = offset("msg_control");
+    private static final long MSG_CONTROLLEN_OFFSET = offset("msg_controllen");
+    private static final long MSG_FLAGS_OFFSET = offset("msg_flags");
     private static final long IOV_SIZE = Libc.IOVEC.byteSize();
     private static final byte[] V4_MAPPED_PREFIX = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};
 
@@ -75,6 +68,11 @@ final class UdpSocket implements AutoCloseable {
     private volatile boolean segmenting;
 
     private final boolean receiveOffload;
+
+    /** Where a field of {@code struct mmsghdr} lies. */
+    private static long offset(String field) {
+        return Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
 
     private UdpSocket(int fd, int port, boolean segmenting, boolean receiveOffload) {
         this.fd = fd;
@@ -202,7 +200,7 @@ final class UdpSocket implements AutoCloseable {
         private final MemorySegment state = Libc.allocateCallState(arena);
         private final ByteBuffer[] messageViews = new ByteBuffer[BATCH];
         private final ByteBuffer[] views = new ByteBuffer[BATCH * MAX_SEGMENTS];
-        private final InetSocketAddress[] sources = new InetSocketAddress[BATCH * MAX_SEGMENTS];
+        private final InetSocketAddress[] sources = new InetSocketAddress[views.length];
         private final byte[] lastName = new byte[(int) SOCKADDR_SIZE];
         private final byte[] name = new byte[(int) SOCKADDR_SIZE];
         private InetSocketAddress lastSource;
@@ -264,8 +262,10 @@ final class UdpSocket implements AutoCloseable {
 
         /** Cuts message {@code i} into its datagrams, stored from index {@code count}; returns the new count. */
         private int cut(int i, int count) {
-            long m = MMSG_SIZE * i;
-            int length = messages.get(JAVA_INT, m + MSG_LEN_OFFSET);
+            if (count == views.length) {
+                return count; // see below: what does not fit is lost
+            }
+            int length = messages.get(JAVA_INT, MMSG_SIZE * i + MSG_LEN_OFFSET);
             int segment = segmentSize(i);
             InetSocketAddress source = decode(i);
             ByteBuffer message = messageViews[i].clear();
@@ -274,7 +274,9 @@ final class UdpSocket implements AutoCloseable {
                 sources[count] = source;
                 return count + 1;
             }
-            for (int offset = 0; offset < length; offset += segment) {
+            // A local sender may join more, smaller datagrams than the views hold (the kernel allows 128 tiny
+            // ones): what does not fit is lost, as with a full socket buffer.
+            for (int offset = 0; offset < length && count < views.length; offset += segment) {
                 views[count] = message.slice(offset, Math.min(segment, length - offset));
                 sources[count] = source;
                 count++;

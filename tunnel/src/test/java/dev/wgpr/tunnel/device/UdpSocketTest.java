@@ -10,6 +10,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Batched datagrams over loopback: runs go out as one offloaded message and come back apart, in order. */
 class UdpSocketTest {
@@ -50,13 +52,14 @@ class UdpSocketTest {
         return received;
     }
 
-    @Test
-    void aRunOfEqualDatagramsGoesAsOneMessageAndArrivesAsTheSameDatagramsInOrder() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "::1"})
+    void aRunOfEqualDatagramsGoesAsOneMessageAndArrivesAsTheSameDatagramsInOrder(String loopback) throws Exception {
         try (Bound fromSocket = Bound.any();
                 Bound toSocket = Bound.any()) {
             UdpSocket from = fromSocket.socket();
             UdpSocket to = toSocket.socket();
-            InetSocketAddress destination = new InetSocketAddress(InetAddress.getLoopbackAddress(), to.port());
+            InetSocketAddress destination = new InetSocketAddress(InetAddress.getByName(loopback), to.port());
             UdpSocket.Sender sender = new UdpSocket.Sender(4);
             List<byte[]> sent = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
