@@ -514,6 +514,14 @@ public final class Device implements Backend {
             initiateHandshake(state, false);
             return;
         }
+        long now = clock.nanoTime();
+        // The timers before the packet leaves: its answer may come back (and set or clear them on the
+        // receiving thread) before the send returns here.
+        authenticatedSent(state, now);
+        if (length > 0 && state.newHandshakeDue == PeerState.NONE) {
+            // Data sent and nothing heard back within keepalive + rekey timeout: the session may be dead.
+            state.newHandshakeDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS + Limits.REKEY_TIMEOUT_NANOS;
+        }
         if (batch != null) {
             if (batch.isFull()) {
                 batch.flush(udp);
@@ -522,13 +530,7 @@ public final class Device implements Backend {
         } else if (!send(buffer, sealedLength, endpoint)) {
             return;
         }
-        long now = clock.nanoTime();
         state.txBytes.addAndGet(sealedLength);
-        authenticatedSent(state, now);
-        if (length > 0 && state.newHandshakeDue == PeerState.NONE) {
-            // Data sent and nothing heard back within keepalive + rekey timeout: the session may be dead.
-            state.newHandshakeDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS + Limits.REKEY_TIMEOUT_NANOS;
-        }
         // Keep the key fresh: the initiator rekeys by age, anyone by message count.
         if ((keypair.isInitiator() && now - keypair.createdNanos() >= options.rekeyAfterTimeNanos())
                 || Long.compareUnsigned(keypair.sendCounter(), options.rekeyAfterMessages()) >= 0) {
@@ -580,10 +582,10 @@ public final class Device implements Backend {
                     + Limits.REKEY_TIMEOUT_NANOS
                     + ThreadLocalRandom.current().nextLong(JITTER_NANOS);
         }
+        authenticatedSent(state, clock.nanoTime()); // before the send, as in sendData
         if (send(message, message.length, endpoint)) {
             initiationsSent.incrementAndGet();
             state.txBytes.addAndGet(message.length);
-            authenticatedSent(state, clock.nanoTime());
         }
     }
 
@@ -726,9 +728,9 @@ public final class Device implements Backend {
                     state.awaitingConfirmation = keypair;
                     state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
                 }
+                authenticatedSent(state, now); // before the send, as in sendData
                 if (send(message, message.length, source)) {
                     state.txBytes.addAndGet(message.length);
-                    authenticatedSent(state, now);
                 }
             }
             case Received.Established(Peer peer, Keypair keypair) -> {
