@@ -43,8 +43,9 @@ import java.util.concurrent.atomic.LongAdder;
  * endpoint follows the source of every authenticated message (roaming).
  *
  * <p>Threads (platform threads, started by {@link #create} so they inherit its network namespace): a TUN
- * reader (drains bursts, cuts TSO super-packets, seals, sends in {@code sendmmsg} batches), a UDP reader
- * ({@code recvmmsg} batches, opens in place, joins TCP segments for the TUN), handshake workers (the
+ * reader (drains bursts, cuts TSO super-packets, seals, sends in {@code sendmmsg} batches whose runs to one
+ * peer go as one UDP GSO message), a UDP reader ({@code recvmmsg} batches, UDP GRO messages cut apart, opens
+ * on the heap, joins TCP segments for the TUN), handshake workers (the
  * Diffie-Hellman work, behind a bounded queue whose length decides "under load" for cookies), and a control
  * thread that runs the timers every {@link #TICK_MILLIS} ms and rebinds the socket. One thread per
  * direction keeps each peer's packets in order. All time comes from the {@link Clock}; tests drive {@link
@@ -960,6 +961,12 @@ public final class Device implements Backend {
     long joinedWrites() {
         Gro gro = udpGro;
         return gro == null ? 0 : gro.joinedWrites;
+    }
+
+    /** Test access: messages of several datagrams the current socket sent (UDP GSO) and received (UDP GRO). */
+    long[] udpOffloads() {
+        UdpSocket socket = udp;
+        return new long[] {socket.segmentedSends.sum(), socket.joinedReceives.sum()};
     }
 
     /** Test access: the current keypair of a peer, if any. */

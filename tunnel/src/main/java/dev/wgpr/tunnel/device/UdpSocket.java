@@ -18,6 +18,7 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The device's UDP socket, through FFM: one IPv6 socket with {@code IPV6_V6ONLY} off serves IPv4 too (as
@@ -68,6 +69,10 @@ final class UdpSocket implements AutoCloseable {
     private volatile boolean segmenting;
 
     private final boolean receiveOffload;
+    /** Messages that carried several datagrams: sent as one offloaded run, received joined. */
+    final LongAdder segmentedSends = new LongAdder();
+
+    final LongAdder joinedReceives = new LongAdder();
 
     /** Where a field of {@code struct mmsghdr} lies. */
     private static long offset(String field) {
@@ -204,6 +209,8 @@ final class UdpSocket implements AutoCloseable {
         private final byte[] lastName = new byte[(int) SOCKADDR_SIZE];
         private final byte[] name = new byte[(int) SOCKADDR_SIZE];
         private InetSocketAddress lastSource;
+        /** Messages of this receive that held several datagrams. */
+        private int joined;
 
         Receiver() {
             for (int i = 0; i < BATCH; i++) {
@@ -241,8 +248,12 @@ final class UdpSocket implements AutoCloseable {
                 }
                 if (n > 0) {
                     int count = 0;
+                    joined = 0;
                     for (int i = 0; i < n; i++) {
                         count = cut(i, count);
+                    }
+                    if (joined > 0) {
+                        socket.joinedReceives.add(joined);
                     }
                     return count;
                 }
@@ -276,6 +287,7 @@ final class UdpSocket implements AutoCloseable {
             }
             // A local sender may join more, smaller datagrams than the views hold (the kernel allows 128 tiny
             // ones): what does not fit is lost, as with a full socket buffer.
+            joined++;
             for (int offset = 0; offset < length && count < views.length; offset += segment) {
                 views[count] = message.slice(offset, Math.min(segment, length - offset));
                 sources[count] = source;
@@ -467,6 +479,9 @@ final class UdpSocket implements AutoCloseable {
                     if (n > 0) {
                         for (int i = done; i < done + n; i++) {
                             delivered += segments[i];
+                            if (segments[i] > 1) {
+                                socket.segmentedSends.increment();
+                            }
                         }
                         done += n;
                     } else {
