@@ -147,6 +147,13 @@ public final class Libc {
     public static final int SO_MARK = 36;
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPV6_V6ONLY = 26;
+    /** {@code <linux/udp.h>}: segmentation offload on send ({@code UDP_SEGMENT}, a u16 segment size per
+     * message as a control message) and receive offload ({@code UDP_GRO}, the segment size reported as an
+     * int control message). */
+    public static final int SOL_UDP = 17;
+
+    public static final int UDP_SEGMENT = 103;
+    public static final int UDP_GRO = 104;
     public static final int SHUT_RDWR = 2;
     public static final int MSG_WAITFORONE = 0x10000;
     public static final int MSG_DONTWAIT = 0x40;

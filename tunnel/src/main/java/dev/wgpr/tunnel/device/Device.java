@@ -43,8 +43,9 @@ import java.util.concurrent.atomic.LongAdder;
  * endpoint follows the source of every authenticated message (roaming).
  *
  * <p>Threads (platform threads, started by {@link #create} so they inherit its network namespace): a TUN
- * reader (drains bursts, cuts TSO super-packets, seals, sends in {@code sendmmsg} batches), a UDP reader
- * ({@code recvmmsg} batches, opens in place, joins TCP segments for the TUN), handshake workers (the
+ * reader (drains bursts, cuts TSO super-packets, seals, sends in {@code sendmmsg} batches whose runs to one
+ * peer go as one UDP GSO message), a UDP reader ({@code recvmmsg} batches, UDP GRO messages cut apart, opens
+ * on the heap, joins TCP segments for the TUN), handshake workers (the
  * Diffie-Hellman work, behind a bounded queue whose length decides "under load" for cookies), and a control
  * thread that runs the timers every {@link #TICK_MILLIS} ms and rebinds the socket. One thread per
  * direction keeps each peer's packets in order. All time comes from the {@link Clock}; tests drive {@link
@@ -514,21 +515,23 @@ public final class Device implements Backend {
             initiateHandshake(state, false);
             return;
         }
-        if (batch != null) {
-            if (batch.isFull()) {
-                batch.flush(udp);
-            }
-            batch.add(buffer, 0, sealedLength, endpoint);
-        } else if (!send(buffer, sealedLength, endpoint)) {
-            return;
-        }
         long now = clock.nanoTime();
-        state.txBytes.addAndGet(sealedLength);
+        // The timers before the packet leaves: its answer may come back (and set or clear them on the
+        // receiving thread) before the send returns here.
         authenticatedSent(state, now);
         if (length > 0 && state.newHandshakeDue == PeerState.NONE) {
             // Data sent and nothing heard back within keepalive + rekey timeout: the session may be dead.
             state.newHandshakeDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS + Limits.REKEY_TIMEOUT_NANOS;
         }
+        if (batch != null) {
+            if (batch.isFull()) {
+                batch.flush(udp);
+            }
+            batch.add(udp, buffer, 0, sealedLength, endpoint);
+        } else if (!send(buffer, sealedLength, endpoint)) {
+            return;
+        }
+        state.txBytes.addAndGet(sealedLength);
         // Keep the key fresh: the initiator rekeys by age, anyone by message count.
         if ((keypair.isInitiator() && now - keypair.createdNanos() >= options.rekeyAfterTimeNanos())
                 || Long.compareUnsigned(keypair.sendCounter(), options.rekeyAfterMessages()) >= 0) {
@@ -580,10 +583,10 @@ public final class Device implements Backend {
                     + Limits.REKEY_TIMEOUT_NANOS
                     + ThreadLocalRandom.current().nextLong(JITTER_NANOS);
         }
+        authenticatedSent(state, clock.nanoTime()); // before the send, as in sendData
         if (send(message, message.length, endpoint)) {
             initiationsSent.incrementAndGet();
             state.txBytes.addAndGet(message.length);
-            authenticatedSent(state, clock.nanoTime());
         }
     }
 
@@ -595,6 +598,7 @@ public final class Device implements Backend {
 
     private void udpLoop() {
         UdpSocket.Receiver receiver = new UdpSocket.Receiver();
+        byte[] scratch = new byte[UdpSocket.MAX_DATAGRAM];
         if (tun.hasVnetHeader()) {
             udpGro = new Gro(tun, Arena.ofAuto());
         }
@@ -609,7 +613,7 @@ public final class Device implements Backend {
             }
             for (int i = 0; i < count; i++) {
                 try {
-                    receive(receiver.datagram(i), receiver.source(i));
+                    receive(receiver.datagram(i), receiver.source(i), scratch);
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "dropped a datagram from " + receiver.source(i) + ": " + e, e);
                 }
@@ -620,7 +624,8 @@ public final class Device implements Backend {
         }
     }
 
-    private void receive(ByteBuffer datagram, InetSocketAddress source) {
+    /** One datagram; {@code scratch} is the UDP reader's own array, where transport data is opened. */
+    private void receive(ByteBuffer datagram, InetSocketAddress source, byte[] scratch) {
         int type = datagram.remaining() >= 4 ? datagram.get(0) : 0;
         if (type == 1 || type == 2) {
             // The expensive messages go to the worker; a full queue means we are flooded: drop.
@@ -636,7 +641,10 @@ public final class Device implements Backend {
             return;
         }
         int length = datagram.remaining();
-        act(current.receive(datagram, source, false), source, length);
+        // Opened on the heap: the JDK's cipher opens an array in place, but copies a direct buffer into a new
+        // array (and back) for every message.
+        datagram.get(datagram.position(), scratch, 0, length);
+        act(current.receive(ByteBuffer.wrap(scratch, 0, length), source, false), source, length);
     }
 
     private void handshakeLoop() {
@@ -721,9 +729,9 @@ public final class Device implements Backend {
                     state.awaitingConfirmation = keypair;
                     state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
                 }
+                authenticatedSent(state, now); // before the send, as in sendData
                 if (send(message, message.length, source)) {
                     state.txBytes.addAndGet(message.length);
-                    authenticatedSent(state, now);
                 }
             }
             case Received.Established(Peer peer, Keypair keypair) -> {
@@ -809,16 +817,17 @@ public final class Device implements Backend {
             droppedSourceNotAllowed.increment();
             return;
         }
+        if (state.keepaliveDue == PeerState.NONE) {
+            // Data received: if we send nothing within KEEPALIVE_TIMEOUT, a keepalive says we are alive. Set
+            // before the packet is delivered, so whatever its delivery causes sees the timer running.
+            state.keepaliveDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS;
+        }
         MemorySegment packet = MemorySegment.ofBuffer(plaintext).asSlice(0, length);
         Gro gro = udpGro;
         if (gro != null && Thread.currentThread() == udpThread) {
             gro.add(packet);
         } else {
             tun.write(packet);
-        }
-        if (state.keepaliveDue == PeerState.NONE) {
-            // Data received: if we send nothing within KEEPALIVE_TIMEOUT, a keepalive says we are alive.
-            state.keepaliveDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS;
         }
     }
 
@@ -952,6 +961,12 @@ public final class Device implements Backend {
     long joinedWrites() {
         Gro gro = udpGro;
         return gro == null ? 0 : gro.joinedWrites;
+    }
+
+    /** Test access: messages of several datagrams the current socket sent (UDP GSO) and received (UDP GRO). */
+    long[] udpOffloads() {
+        UdpSocket socket = udp;
+        return new long[] {socket.segmentedSends.sum(), socket.joinedReceives.sum()};
     }
 
     /** Test access: the current keypair of a peer, if any. */

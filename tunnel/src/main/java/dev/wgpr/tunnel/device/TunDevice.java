@@ -182,8 +182,8 @@ public final class TunDevice implements AutoCloseable {
     }
 
     /**
-     * Writes one IP packet: {@code packet}'s bytes, whole. A packet the kernel refuses (interface down, a
-     * malformed header) is lost as on a wire.
+     * Writes one IP packet: {@code packet}'s bytes (native or heap memory), whole. A packet the kernel refuses
+     * (interface down, a malformed header) is lost as on a wire.
      *
      * @return false when the kernel refused it
      */
@@ -193,10 +193,12 @@ public final class TunDevice implements AutoCloseable {
         }
         try {
             MemorySegment data = packet;
-            if (vnetHeader) {
+            if (vnetHeader || !packet.isNative()) {
+                // Behind the header this writer keeps (when the TUN wants one) or in native memory at all.
+                long start = vnetHeader ? 0 : Gso.VNET_HDR_LEN;
                 data = writeBuffer.get();
                 MemorySegment.copy(packet, 0, data, Gso.VNET_HDR_LEN, packet.byteSize());
-                data = data.asSlice(0, Gso.VNET_HDR_LEN + packet.byteSize());
+                data = data.asSlice(start, Gso.VNET_HDR_LEN + packet.byteSize() - start);
             }
             long n = (long) Libc.write$MH.invokeExact(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
@@ -220,11 +222,7 @@ public final class TunDevice implements AutoCloseable {
 
     /** Writes a packet held in {@code bytes[offset, offset+length)} (copied to native memory first). */
     public boolean write(byte[] bytes, int offset, int length) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment packet = arena.allocate(length);
-            MemorySegment.copy(bytes, offset, packet, JAVA_BYTE, 0, length);
-            return write(packet);
-        }
+        return write(MemorySegment.ofArray(bytes).asSlice(offset, length));
     }
 
     /** Closes the descriptor, which removes the interface; a waiting reader returns -1 first. */

@@ -18,6 +18,7 @@ import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The device's UDP socket, through FFM: one IPv6 socket with {@code IPV6_V6ONLY} off serves IPv4 too (as
@@ -25,23 +26,38 @@ import java.util.Arrays;
  * {@code sendmmsg}, and the buffers are forced large (as root may) so bursts are not dropped. Created in the
  * network namespace of the calling thread.
  *
+ * <p>Where the kernel has them, both offloads are on: a run of equal-sized datagrams to one destination goes
+ * out as one message with a {@code UDP_SEGMENT} control message (UDP GSO: one trip through the stack for up
+ * to {@link #MAX_SEGMENTS} datagrams, cut by the kernel or not at all across a veth), and datagrams of one
+ * flow may come in joined ({@code UDP_GRO}), the segment size in a control message; the receiver cuts them
+ * apart again. A kernel or route that refuses segmentation ({@code EIO}: no checksum offload on the way
+ * out) turns send offload off for the socket; what was refused goes out datagram by datagram.
+ *
  * <p>{@link #close()} wakes a receiver with {@code shutdown}, which makes a blocked {@code recvmmsg} return
  * at once, even on an unconnected UDP socket.
  */
 final class UdpSocket implements AutoCloseable {
     static final int BATCH = 32;
     static final int MAX_DATAGRAM = 65536;
+    /** The kernel's UDP_MAX_SEGMENTS: the most datagrams one offloaded message may carry. */
+    static final int MAX_SEGMENTS = 64;
+    /** The most UDP payload one offloaded message may carry: an IPv4 packet's 65535 bytes less the headers. */
+    static final int MAX_SEGMENTED_BYTES = 65535 - 20 - 8;
+    /** {@code CMSG_SPACE} of the u16 (send) or int (receive) a segment size takes. */
+    private static final long CONTROL_SPACE = 24;
+    /** {@code CMSG_LEN(sizeof(u16))}, which the kernel requires exactly for UDP_SEGMENT. */
+    private static final long SEGMENT_CMSG_LEN = Libc.CMSG_HEADER + 2;
+
     private static final int BUFFER_BYTES = 7 << 20;
     private static final long SOCKADDR_SIZE = Libc.SOCKADDR_IN6.byteSize();
     private static final long MMSG_SIZE = Libc.MMSGHDR.byteSize();
-    private static final long MSG_LEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_len"));
-    private static final long MSG_NAMELEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_namelen"));
-    private static final long MSG_IOV_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iov"));
-    private static final long MSG_IOVLEN_OFFSET =
-            Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement("msg_iovlen"));
+    private static final long MSG_LEN_OFFSET = offset("msg_len");
+    private static final long MSG_NAMELEN_OFFSET = offset("msg_namelen");
+    private static final long MSG_IOV_OFFSET = offset("msg_iov");
+    private static final long MSG_IOVLEN_OFFSET = offset("msg_iovlen");
+    private static final long MSG_CONTROL_OFFSET = offset("msg_control");
+    private static final long MSG_CONTROLLEN_OFFSET = offset("msg_controllen");
+    private static final long MSG_FLAGS_OFFSET = offset("msg_flags");
     private static final long IOV_SIZE = Libc.IOVEC.byteSize();
     private static final byte[] V4_MAPPED_PREFIX = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};
 
@@ -49,10 +65,25 @@ final class UdpSocket implements AutoCloseable {
     private final int port;
     private volatile boolean closed;
     private final ThreadLocal<Sender> senders = ThreadLocal.withInitial(() -> new Sender(1));
+    /** Whether send offload is on: the kernel has it, and no send has shown the route refuses it. */
+    private volatile boolean segmenting;
 
-    private UdpSocket(int fd, int port) {
+    private final boolean receiveOffload;
+    /** Messages that carried several datagrams: sent as one offloaded run, received joined. */
+    final LongAdder segmentedSends = new LongAdder();
+
+    final LongAdder joinedReceives = new LongAdder();
+
+    /** Where a field of {@code struct mmsghdr} lies. */
+    private static long offset(String field) {
+        return Libc.MMSGHDR.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
+
+    private UdpSocket(int fd, int port, boolean segmenting, boolean receiveOffload) {
         this.fd = fd;
         this.port = port;
+        this.segmenting = segmenting;
+        this.receiveOffload = receiveOffload;
     }
 
     /** A socket bound to {@code [::]:port} (0: a free port) for IPv4 and IPv6. */
@@ -74,7 +105,10 @@ final class UdpSocket implements AutoCloseable {
                 MemorySegment length = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_SIZE);
                 Libc.check((int) Libc.getsockname$MH.invokeExact(state, fd, address, length), state, "getsockname");
                 int bound = Short.toUnsignedInt(Short.reverseBytes(address.get(JAVA_SHORT, 2)));
-                return new UdpSocket(fd, bound);
+                // Setting a zero default segment size is how one asks whether the kernel has send offload.
+                boolean segmenting = trySetsockopt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0);
+                boolean receiveOffload = trySetsockopt(fd, Libc.SOL_UDP, Libc.UDP_GRO, 1);
+                return new UdpSocket(fd, bound, segmenting, receiveOffload);
             }
         } catch (ErrnoException | RuntimeException e) {
             Libc.close(fd);
@@ -93,8 +127,27 @@ final class UdpSocket implements AutoCloseable {
         }
     }
 
+    private static boolean trySetsockopt(int fd, int level, int option, int value) {
+        try {
+            Libc.setsockoptInt(fd, level, option, value, "setsockopt");
+            return true;
+        } catch (ErrnoException older) {
+            return false; // ENOPROTOOPT: a kernel without this offload
+        }
+    }
+
     int port() {
         return port;
+    }
+
+    /** Whether runs of equal datagrams go out as one offloaded message (UDP GSO). */
+    boolean isSegmenting() {
+        return segmenting;
+    }
+
+    /** Whether the kernel may hand over datagrams joined (UDP GRO). */
+    boolean hasReceiveOffload() {
+        return receiveOffload;
     }
 
     boolean isClosed() {
@@ -109,7 +162,7 @@ final class UdpSocket implements AutoCloseable {
     /** Sends one datagram (a handshake message, a keepalive) from this thread's own small batch. */
     boolean send(byte[] message, int offset, int length, InetSocketAddress to) {
         Sender sender = senders.get();
-        sender.add(message, offset, length, to);
+        sender.add(this, message, offset, length, to);
         return sender.flush(this) > 0;
     }
 
@@ -138,36 +191,41 @@ final class UdpSocket implements AutoCloseable {
     }
 
     /**
-     * A receiving batch, owned by one thread: {@link #BATCH} slots of {@link #MAX_DATAGRAM} bytes, each with
-     * a heap-free {@link ByteBuffer} view and the source address of what it holds.
+     * A receiving batch, owned by one thread: {@link #BATCH} messages of up to {@link #MAX_DATAGRAM} bytes
+     * (with receive offload, each may be several datagrams joined), cut into datagrams, each with a
+     * heap-free {@link ByteBuffer} view and its source address.
      */
     static final class Receiver {
         private final Arena arena = Arena.ofConfined();
         private final MemorySegment messages = arena.allocate(MMSG_SIZE * BATCH, 8);
         private final MemorySegment names = arena.allocate(SOCKADDR_SIZE * BATCH, 8);
         private final MemorySegment iovecs = arena.allocate(IOV_SIZE * BATCH, 8);
+        private final MemorySegment controls = arena.allocate(CONTROL_SPACE * BATCH, 8);
         private final MemorySegment buffers = arena.allocate((long) MAX_DATAGRAM * BATCH, 16);
         private final MemorySegment state = Libc.allocateCallState(arena);
-        private final ByteBuffer[] views = new ByteBuffer[BATCH];
-        private final InetSocketAddress[] sources = new InetSocketAddress[BATCH];
+        private final ByteBuffer[] messageViews = new ByteBuffer[BATCH];
+        private final ByteBuffer[] views = new ByteBuffer[BATCH * MAX_SEGMENTS];
+        private final InetSocketAddress[] sources = new InetSocketAddress[views.length];
         private final byte[] lastName = new byte[(int) SOCKADDR_SIZE];
         private final byte[] name = new byte[(int) SOCKADDR_SIZE];
         private InetSocketAddress lastSource;
+        /** Messages of this receive that held several datagrams. */
+        private int joined;
 
         Receiver() {
             for (int i = 0; i < BATCH; i++) {
                 MemorySegment buffer = buffers.asSlice((long) MAX_DATAGRAM * i, MAX_DATAGRAM);
                 iovecs.set(ADDRESS, IOV_SIZE * i, buffer);
                 iovecs.set(JAVA_LONG, IOV_SIZE * i + 8, MAX_DATAGRAM);
-                views[i] = buffer.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+                messageViews[i] = buffer.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
             }
         }
 
         /**
-         * Waits for datagrams and takes up to {@link #BATCH} of them.
+         * Waits for datagrams and takes what has come, up to {@link #BATCH} messages.
          *
-         * @return how many; then {@link #datagram(int)} and {@link #source(int)} describe each. 0 when the
-         *     socket was closed
+         * @return how many datagrams; then {@link #datagram(int)} and {@link #source(int)} describe each. 0
+         *     when the socket was closed
          */
         int receive(UdpSocket socket) throws ErrnoException {
             for (int i = 0; i < BATCH; i++) {
@@ -176,9 +234,9 @@ final class UdpSocket implements AutoCloseable {
                 messages.set(JAVA_INT, m + MSG_NAMELEN_OFFSET, (int) SOCKADDR_SIZE);
                 messages.set(ADDRESS, m + MSG_IOV_OFFSET, iovecs.asSlice(IOV_SIZE * i, IOV_SIZE));
                 messages.set(JAVA_LONG, m + MSG_IOVLEN_OFFSET, 1L);
-                messages.set(ADDRESS, m + 32, MemorySegment.NULL);
-                messages.set(JAVA_LONG, m + 40, 0L);
-                messages.set(JAVA_INT, m + 48, 0);
+                messages.set(ADDRESS, m + MSG_CONTROL_OFFSET, controls.asSlice(CONTROL_SPACE * i, CONTROL_SPACE));
+                messages.set(JAVA_LONG, m + MSG_CONTROLLEN_OFFSET, CONTROL_SPACE);
+                messages.set(JAVA_INT, m + MSG_FLAGS_OFFSET, 0);
             }
             while (!socket.closed) {
                 int n;
@@ -189,12 +247,15 @@ final class UdpSocket implements AutoCloseable {
                     throw Libc.unexpected(t);
                 }
                 if (n > 0) {
+                    int count = 0;
+                    joined = 0;
                     for (int i = 0; i < n; i++) {
-                        int length = messages.get(JAVA_INT, MMSG_SIZE * i + MSG_LEN_OFFSET);
-                        views[i].clear().limit(length);
-                        sources[i] = decode(i);
+                        count = cut(i, count);
                     }
-                    return n;
+                    if (joined > 0) {
+                        socket.joinedReceives.add(joined);
+                    }
+                    return count;
                 }
                 if (n == 0 || socket.closed) {
                     return 0;
@@ -210,6 +271,45 @@ final class UdpSocket implements AutoCloseable {
             return 0;
         }
 
+        /** Cuts message {@code i} into its datagrams, stored from index {@code count}; returns the new count. */
+        private int cut(int i, int count) {
+            if (count == views.length) {
+                return count; // see below: what does not fit is lost
+            }
+            int length = messages.get(JAVA_INT, MMSG_SIZE * i + MSG_LEN_OFFSET);
+            int segment = segmentSize(i);
+            InetSocketAddress source = decode(i);
+            ByteBuffer message = messageViews[i].clear();
+            if (segment <= 0 || segment >= length) {
+                views[count] = message.limit(length);
+                sources[count] = source;
+                return count + 1;
+            }
+            // A local sender may join more, smaller datagrams than the views hold (the kernel allows 128 tiny
+            // ones): what does not fit is lost, as with a full socket buffer.
+            joined++;
+            for (int offset = 0; offset < length && count < views.length; offset += segment) {
+                views[count] = message.slice(offset, Math.min(segment, length - offset));
+                sources[count] = source;
+                count++;
+            }
+            return count;
+        }
+
+        /** The segment size the kernel reported for joined datagrams in message {@code i}, else 0. */
+        private int segmentSize(int i) {
+            long controlLength = messages.get(JAVA_LONG, MMSG_SIZE * i + MSG_CONTROLLEN_OFFSET);
+            if (controlLength < Libc.CMSG_HEADER + 4) {
+                return 0;
+            }
+            MemorySegment control = controls.asSlice(CONTROL_SPACE * i, CONTROL_SPACE);
+            // One control message at most is asked for: UDP_GRO, an int.
+            if (control.get(JAVA_INT, 8) == Libc.SOL_UDP && control.get(JAVA_INT, 12) == Libc.UDP_GRO) {
+                return control.get(JAVA_INT, Libc.CMSG_HEADER);
+            }
+            return 0;
+        }
+
         ByteBuffer datagram(int i) {
             return views[i];
         }
@@ -218,7 +318,7 @@ final class UdpSocket implements AutoCloseable {
             return sources[i];
         }
 
-        /** The source of slot {@code i}; the same object as last time when it is the same peer. */
+        /** The source of message {@code i}; the same object as last time when it is the same peer. */
         private InetSocketAddress decode(int i) {
             MemorySegment.copy(names, JAVA_BYTE, SOCKADDR_SIZE * i, name, 0, name.length);
             if (lastSource != null && Arrays.equals(name, lastName)) {
@@ -239,15 +339,27 @@ final class UdpSocket implements AutoCloseable {
         }
     }
 
-    /** A sending batch, owned by one thread: datagrams are copied in with {@link #add} and go out in one call. */
+    /**
+     * A sending batch, owned by one thread: datagrams are copied in with {@link #add} and go out in one call.
+     * With send offload, a datagram that continues a run (same destination, no longer than the run's first,
+     * which a shorter one ends) joins the previous message instead of taking a new one.
+     */
     static final class Sender {
         private final Arena arena = Arena.ofAuto();
         private final int capacity;
         private final MemorySegment messages;
         private final MemorySegment names;
         private final MemorySegment iovecs;
+        private final MemorySegment controls;
         private final MemorySegment buffers;
         private final MemorySegment state;
+        /** Per message: its bytes, datagrams, the size of its first datagram, whether a shorter one ended it. */
+        private final int[] bytes;
+
+        private final int[] segments;
+        private final int[] segmentSize;
+        private final boolean[] ended;
+        private final InetSocketAddress[] destinations;
         private int count;
         private InetSocketAddress lastDestination;
         private final byte[] lastName = new byte[(int) SOCKADDR_SIZE];
@@ -257,8 +369,14 @@ final class UdpSocket implements AutoCloseable {
             messages = arena.allocate(MMSG_SIZE * capacity, 8);
             names = arena.allocate(SOCKADDR_SIZE * capacity, 8);
             iovecs = arena.allocate(IOV_SIZE * capacity, 8);
+            controls = arena.allocate(CONTROL_SPACE * capacity, 8);
             buffers = arena.allocate((long) MAX_DATAGRAM * capacity, 16);
             state = Libc.allocateCallState(arena);
+            bytes = new int[capacity];
+            segments = new int[capacity];
+            segmentSize = new int[capacity];
+            ended = new boolean[capacity];
+            destinations = new InetSocketAddress[capacity];
             for (int i = 0; i < capacity; i++) {
                 long m = MMSG_SIZE * i;
                 iovecs.set(ADDRESS, IOV_SIZE * i, buffers.asSlice((long) MAX_DATAGRAM * i, MAX_DATAGRAM));
@@ -266,9 +384,14 @@ final class UdpSocket implements AutoCloseable {
                 messages.set(JAVA_INT, m + MSG_NAMELEN_OFFSET, (int) SOCKADDR_SIZE);
                 messages.set(ADDRESS, m + MSG_IOV_OFFSET, iovecs.asSlice(IOV_SIZE * i, IOV_SIZE));
                 messages.set(JAVA_LONG, m + MSG_IOVLEN_OFFSET, 1L);
+                MemorySegment control = controls.asSlice(CONTROL_SPACE * i, CONTROL_SPACE);
+                control.set(JAVA_LONG, 0, SEGMENT_CMSG_LEN);
+                control.set(JAVA_INT, 8, Libc.SOL_UDP);
+                control.set(JAVA_INT, 12, Libc.UDP_SEGMENT);
             }
         }
 
+        /** Whether no message is free: the next {@link #add} needs a {@link #flush} first. */
         boolean isFull() {
             return count == capacity;
         }
@@ -277,16 +400,45 @@ final class UdpSocket implements AutoCloseable {
             return count == 0;
         }
 
-        /** Queues a copy of {@code message[offset, offset+length)} for {@code to}. The batch must not be full. */
-        void add(byte[] message, int offset, int length, InetSocketAddress to) {
+        /** How many messages are queued (each one datagram, or a run of them with send offload). */
+        int messages() {
+            return count;
+        }
+
+        /**
+         * Queues a copy of {@code message[offset, offset+length)} for {@code to}, in the last message when
+         * {@code socket} segments and the datagram continues its run. The batch must not be full.
+         */
+        void add(UdpSocket socket, byte[] message, int offset, int length, InetSocketAddress to) {
+            int last = count - 1;
+            if (last >= 0 && socket.segmenting && continues(last, length, to)) {
+                MemorySegment.copy(
+                        message, offset, buffers, JAVA_BYTE, (long) MAX_DATAGRAM * last + bytes[last], length);
+                bytes[last] += length;
+                segments[last]++;
+                ended[last] = length < segmentSize[last];
+                return;
+            }
             int i = count++;
             MemorySegment.copy(message, offset, buffers, JAVA_BYTE, (long) MAX_DATAGRAM * i, length);
-            iovecs.set(JAVA_LONG, IOV_SIZE * i + 8, length);
+            bytes[i] = length;
+            segments[i] = 1;
+            segmentSize[i] = length;
+            ended[i] = false;
+            destinations[i] = to;
             if (to != lastDestination) {
                 encode(to);
                 lastDestination = to;
             }
             MemorySegment.copy(lastName, 0, names, JAVA_BYTE, SOCKADDR_SIZE * i, lastName.length);
+        }
+
+        private boolean continues(int i, int length, InetSocketAddress to) {
+            return !ended[i]
+                    && length <= segmentSize[i]
+                    && segments[i] < MAX_SEGMENTS
+                    && bytes[i] + length <= MAX_SEGMENTED_BYTES
+                    && (to == destinations[i] || to.equals(destinations[i]));
         }
 
         private void encode(InetSocketAddress to) {
@@ -315,6 +467,9 @@ final class UdpSocket implements AutoCloseable {
          * @return how many datagrams went out
          */
         int flush(UdpSocket socket) {
+            for (int i = 0; i < count; i++) {
+                describe(i, 0, bytes[i], segments[i] > 1 ? segmentSize[i] : 0);
+            }
             int done = 0;
             int delivered = 0;
             try {
@@ -322,16 +477,59 @@ final class UdpSocket implements AutoCloseable {
                     MemorySegment from = messages.asSlice(MMSG_SIZE * done);
                     int n = (int) Libc.sendmmsg$MH.invokeExact(state, socket.fd, from, count - done, 0);
                     if (n > 0) {
+                        for (int i = done; i < done + n; i++) {
+                            delivered += segments[i];
+                            if (segments[i] > 1) {
+                                socket.segmentedSends.increment();
+                            }
+                        }
                         done += n;
-                        delivered += n;
-                    } else if (Libc.errno(state) != Libc.EINTR) {
-                        done++; // this one cannot go (no route, …): skip it, send the rest
+                    } else {
+                        int errno = Libc.errno(state);
+                        if (errno != Libc.EINTR) {
+                            // This one cannot go (no route, …): skip it, send the rest. A refused run goes
+                            // datagram by datagram; EIO says the route cannot segment at all.
+                            if (segments[done] > 1) {
+                                if (errno == Libc.EIO) {
+                                    socket.segmenting = false;
+                                }
+                                delivered += sendOneByOne(socket, done);
+                            }
+                            done++;
+                        }
                     }
                 }
             } catch (Throwable t) {
                 throw Libc.unexpected(t);
             } finally {
                 count = 0;
+            }
+            return delivered;
+        }
+
+        /** Points message {@code i} at {@code length} bytes from {@code offset} of its buffer, segmented or not. */
+        private void describe(int i, int offset, int length, int segment) {
+            long m = MMSG_SIZE * i;
+            iovecs.set(ADDRESS, IOV_SIZE * i, buffers.asSlice((long) MAX_DATAGRAM * i + offset, length));
+            iovecs.set(JAVA_LONG, IOV_SIZE * i + 8, length);
+            if (segment > 0) {
+                MemorySegment control = controls.asSlice(CONTROL_SPACE * i, CONTROL_SPACE);
+                control.set(JAVA_SHORT, Libc.CMSG_HEADER, (short) segment);
+                messages.set(ADDRESS, m + MSG_CONTROL_OFFSET, control);
+                messages.set(JAVA_LONG, m + MSG_CONTROLLEN_OFFSET, CONTROL_SPACE);
+            } else {
+                messages.set(ADDRESS, m + MSG_CONTROL_OFFSET, MemorySegment.NULL);
+                messages.set(JAVA_LONG, m + MSG_CONTROLLEN_OFFSET, 0L);
+            }
+        }
+
+        /** Sends the datagrams of message {@code i} one at a time; returns how many went out. */
+        private int sendOneByOne(UdpSocket socket, int i) throws Throwable {
+            int delivered = 0;
+            for (int offset = 0; offset < bytes[i]; offset += segmentSize[i]) {
+                describe(i, offset, Math.min(segmentSize[i], bytes[i] - offset), 0);
+                int n = (int) Libc.sendmmsg$MH.invokeExact(state, socket.fd, messages.asSlice(MMSG_SIZE * i), 1, 0);
+                delivered += Math.max(n, 0);
             }
             return delivered;
         }

@@ -219,6 +219,8 @@ class DeviceInteropTest {
             assertTrue(server.device().segmentedReads.sum() > 0, "and IPv6");
             assertTrue(server.device().joinedWrites() > 0, "received segments were joined for the kernel (GRO)");
             assertTrue(client.device().joinedWrites() > 0, "also over IPv6");
+            assertTrue(client.device().udpOffloads()[0] > 0, "runs of datagrams went out as one message (UDP GSO)");
+            assertTrue(server.device().udpOffloads()[1] > 0, "and came in joined (UDP GRO)");
             Traffic.udp(net.client(), net.server(), "fd10:8::1", 100);
             Traffic.udp(net.server(), net.client(), "10.8.0.2", 100);
             PeerStatus atClient = client.status(server.publicKey());

@@ -155,4 +155,24 @@ class GsoTest {
             assertEquals(0, Gso.split(read, (int) read.byteSize(), new byte[70000], 16, (p, o, l) -> {}));
         }
     }
+
+    @Test
+    void checksumOfAnyOffsetAndLengthIsTheSumOfBigEndianWords() {
+        Random random = new Random(7);
+        byte[] bytes = new byte[3000];
+        random.nextBytes(bytes);
+        for (int trial = 0; trial < 2000; trial++) {
+            int off = random.nextInt(100);
+            int len = random.nextInt(bytes.length - off);
+            int initial = random.nextInt(1 << 20);
+            long expected = initial;
+            for (int i = 0; i < len; i += 2) {
+                expected += ((bytes[off + i] & 0xff) << 8) | (i + 1 < len ? bytes[off + i + 1] & 0xff : 0);
+            }
+            while ((expected >>> 16) != 0) {
+                expected = (expected & 0xffff) + (expected >>> 16);
+            }
+            assertEquals(expected, Gso.fold(Gso.sum(bytes, off, len, initial)), "offset " + off + ", length " + len);
+        }
+    }
 }
