@@ -57,9 +57,20 @@ public final class CHelper implements AutoCloseable {
     /** As {@link #start(Path, String, Optional)}, pinned to CPU {@code cpu} if given (taskset). */
     public static CHelper start(Path binary, String netns, Optional<Path> cgroup, Optional<Integer> cpu)
             throws IOException {
+        return start(binary, netns, cgroup, cpu, false);
+    }
+
+    /**
+     * As {@link #start(Path, String, Optional, Optional)}; {@code realtime}: under {@code SCHED_FIFO}
+     * (chrt), so that nothing of the normal scheduling class takes its CPU while it runs: a probe whose
+     * own wait for a CPU must not count in what it measures.
+     */
+    public static CHelper start(
+            Path binary, String netns, Optional<Path> cgroup, Optional<Integer> cpu, boolean realtime)
+            throws IOException {
         String join = cgroup.map(c -> "echo $$ > '" + c.resolve("cgroup.procs") + "' && ")
                 .orElse("");
-        String pin = cpu.map(c -> "taskset -c " + c + " ").orElse("");
+        String pin = cpu.map(c -> "taskset -c " + c + " ").orElse("") + (realtime ? "chrt -f 1 " : "");
         return new CHelper(
                 binary.getFileName().toString(),
                 new ProcessBuilder(
