@@ -73,8 +73,10 @@ final class CryptoPool implements AutoCloseable {
 
     /**
      * The crypto threads of a device by default: one per core up to {@link #MAX_THREADS}, but none (inline
-     * crypto) on two cores or fewer. Measured with {@code bench/tunnel} on a shared two-core machine, handing
-     * packets to workers cost more than it gained: the two I/O threads already keep both cores busy.
+     * crypto, no hand-off) on two cores or fewer, where the two I/O threads alone can keep every core busy.
+     * On a shared two-core machine {@code bench/tunnel} showed no gain from 2 or 4 workers (wg-pr to wg-pr
+     * 0.6 to 1.8 Gbit/s with workers, 0.8 to 2.0 inline, one stream, over five runs: within the noise), so
+     * the hand-off is only paid where there are spare cores to win.
      */
     static int defaultThreads() {
         String property = System.getProperty(THREADS_PROPERTY);
