@@ -74,9 +74,11 @@ final class CryptoPool implements AutoCloseable {
     /**
      * The crypto threads of a device by default: one per core up to {@link #MAX_THREADS}, but none (inline
      * crypto, no hand-off) on two cores or fewer, where the two I/O threads alone can keep every core busy.
-     * On a shared two-core machine {@code bench/tunnel} showed no gain from 2 or 4 workers (wg-pr to wg-pr
-     * 0.6 to 1.8 Gbit/s with workers, 0.8 to 2.0 inline, one stream, over five runs: within the noise), so
-     * the hand-off is only paid where there are spare cores to win.
+     * On a shared two-core machine, {@code bench/tunnel 5} alternating 2 workers and inline at a load average
+     * near 4, wg-pr to wg-pr with one stream made 2.09 and 1.99 Gbit/s with workers against 2.92 and 2.59
+     * inline (four streams 2.40, 2.58 against 3.07, 3.18), and wg-pr to wireguard-go was about 15 % slower
+     * with workers in five rounds of five: the hand-off costs there and wins nothing, so it is only paid where
+     * there are spare cores.
      */
     static int defaultThreads() {
         String property = System.getProperty(THREADS_PROPERTY);
