@@ -2,12 +2,15 @@ package dev.wgpr.tunnel.device;
 
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.tunnel.Clock;
+import dev.wgpr.tunnel.crypto.ChaChaPoly;
 import dev.wgpr.tunnel.crypto.Key;
 import dev.wgpr.tunnel.protocol.Keypair;
 import dev.wgpr.tunnel.protocol.Limits;
+import dev.wgpr.tunnel.protocol.Messages;
 import dev.wgpr.tunnel.protocol.Peer;
 import dev.wgpr.tunnel.protocol.Protocol;
 import dev.wgpr.tunnel.protocol.Received;
+import dev.wgpr.tunnel.protocol.TransportData;
 import dev.wgpr.tunnel.protocol.TransportHeader;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -48,7 +51,10 @@ import java.util.concurrent.atomic.LongAdder;
  * on the heap, joins TCP segments for the TUN), handshake workers (the
  * Diffie-Hellman work, behind a bounded queue whose length decides "under load" for cookies), and a control
  * thread that runs the timers every {@link #TICK_MILLIS} ms and rebinds the socket. One thread per
- * direction keeps each peer's packets in order. All time comes from the {@link Clock}; tests drive {@link
+ * direction keeps each peer's packets in order. With {@link Options#cryptoThreads()} above 1, those two
+ * threads hand the sealing and opening of a burst's packets to a {@link CryptoPool} and send or deliver
+ * them in the order they were read (counters taken in that order before the parallel sealing; replay
+ * window checked in that order after the parallel opening); with 1, they do the crypto inline. All time comes from the {@link Clock}; tests drive {@link
  * #tick()} with a manual one.
  */
 public final class Device implements Backend {
@@ -75,28 +81,83 @@ public final class Device implements Backend {
      *
      * @param rekeyAfterTimeNanos an initiator starts a new handshake once its keypair is this old
      * @param rekeyAfterMessages ... or has sent this many messages
+     * @param cryptoThreads threads that seal and open data packets in parallel; 1: the two I/O threads do it
+     *     inline (see {@link CryptoPool#defaultThreads()} for the default)
      */
-    public record Options(Clock clock, int mtu, long rekeyAfterTimeNanos, long rekeyAfterMessages) {
+    public record Options(Clock clock, int mtu, long rekeyAfterTimeNanos, long rekeyAfterMessages, int cryptoThreads) {
         public static Options defaults() {
             return new Options(
-                    Clock.system(), TunDevice.DEFAULT_MTU, Limits.REKEY_AFTER_TIME_NANOS, Limits.REKEY_AFTER_MESSAGES);
+                    Clock.system(),
+                    TunDevice.DEFAULT_MTU,
+                    Limits.REKEY_AFTER_TIME_NANOS,
+                    Limits.REKEY_AFTER_MESSAGES,
+                    CryptoPool.defaultThreads());
         }
 
         public Options withClock(Clock newClock) {
-            return new Options(newClock, mtu, rekeyAfterTimeNanos, rekeyAfterMessages);
+            return new Options(newClock, mtu, rekeyAfterTimeNanos, rekeyAfterMessages, cryptoThreads);
         }
 
         public Options withRekeyAfterTime(long nanos) {
-            return new Options(clock, mtu, nanos, rekeyAfterMessages);
+            return new Options(clock, mtu, nanos, rekeyAfterMessages, cryptoThreads);
         }
 
         public Options withRekeyAfterMessages(long messages) {
-            return new Options(clock, mtu, rekeyAfterTimeNanos, messages);
+            return new Options(clock, mtu, rekeyAfterTimeNanos, messages, cryptoThreads);
+        }
+
+        public Options withCryptoThreads(int threads) {
+            return new Options(clock, mtu, rekeyAfterTimeNanos, rekeyAfterMessages, threads);
         }
     }
 
     /** A handshake message waiting for the worker. */
     private record Handshake(ByteBuffer message, InetSocketAddress source) {}
+
+    /**
+     * A packet of the TUN reader's burst that a crypto worker seals under the counter taken when it was read;
+     * {@code sealed} is the message length once its job is done (-1: not sent).
+     */
+    private static final class Sealing implements Runnable {
+        final PeerState state;
+        final InetSocketAddress endpoint;
+        final Keypair keypair;
+        final long counter;
+        final byte[] buffer;
+        final int length;
+        final int mtu;
+        final CryptoPool.Job job = new CryptoPool.Job(this);
+        int sealed = -1;
+
+        Sealing(
+                PeerState state,
+                InetSocketAddress endpoint,
+                Keypair keypair,
+                long counter,
+                byte[] buffer,
+                int length,
+                int mtu) {
+            this.state = state;
+            this.endpoint = endpoint;
+            this.keypair = keypair;
+            this.counter = counter;
+            this.buffer = buffer;
+            this.length = length;
+            this.mtu = mtu;
+        }
+
+        @Override
+        public void run() {
+            sealed = keypair.sealWith(counter, buffer, 0, length, mtu);
+        }
+    }
+
+    /** A datagram of the UDP reader's batch that a crypto worker opens. */
+    private record Opening(TransportData data, InetSocketAddress source, int length, CryptoPool.Job job) {
+        Opening(TransportData data, InetSocketAddress source, int length) {
+            this(data, source, length, new CryptoPool.Job(data::open));
+        }
+    }
 
     private final TunDevice tun;
     private final Options options;
@@ -121,6 +182,16 @@ public final class Device implements Backend {
     private volatile boolean closed;
     private volatile IOException failure;
     private final List<Thread> threads = new ArrayList<>();
+    /** Parallel crypto; null when the I/O threads seal and open inline. */
+    private final CryptoPool crypto;
+    /** The TUN reader's packets being sealed, in the order they go out, and their buffers (reused). */
+    private final List<Sealing> sealing = new ArrayList<>();
+
+    private final byte[][] sealBuffers = new byte[CryptoPool.IN_FLIGHT][];
+    /** The UDP reader's datagrams being opened, in the order they arrived, and their buffers (reused). */
+    private final List<Opening> opening = new ArrayList<>();
+
+    private final byte[][] openBuffers = new byte[CryptoPool.IN_FLIGHT][];
     /** The UDP reader and its receive offload, which only it touches. */
     private volatile Thread udpThread;
 
@@ -142,6 +213,7 @@ public final class Device implements Backend {
         this.options = options;
         this.clock = options.clock();
         this.mtu = options.mtu();
+        this.crypto = CryptoPool.startOrInline(options.cryptoThreads(), tun.name());
     }
 
     /**
@@ -400,6 +472,9 @@ public final class Device implements Backend {
         }
         closed = true;
         tun.close();
+        if (crypto != null) {
+            crypto.close();
+        }
         UdpSocket socket = udp;
         if (socket != null) {
             socket.close();
@@ -462,6 +537,9 @@ public final class Device implements Backend {
                     }
                     length = tun.readNow(in);
                 }
+                if (!sealing.isEmpty()) {
+                    finishSealing(batch);
+                }
                 if (!batch.isEmpty()) {
                     batch.flush(udp);
                 }
@@ -505,7 +583,19 @@ public final class Device implements Backend {
             return; // no private key, or nowhere to send: wireguard-go drops these too
         }
         Keypair keypair = peer.currentKeypair().orElse(null);
-        int sealedLength = keypair == null ? -1 : keypair.seal(buffer, 0, length, mtu);
+        // With crypto workers, the TUN reader's packets take their counters here, in the order they were
+        // read, and are sealed in parallel; sent, in that order, by finishSealing.
+        boolean parallel = batch != null && crypto != null;
+        long counter = Keypair.NO_COUNTER;
+        int sealedLength;
+        if (keypair == null) {
+            sealedLength = -1;
+        } else if (parallel) {
+            counter = keypair.takeCounter();
+            sealedLength = counter == Keypair.NO_COUNTER ? -1 : 0;
+        } else {
+            sealedLength = keypair.seal(buffer, 0, length, mtu);
+        }
         if (sealedLength < 0) {
             if (length > 0) {
                 byte[] copy = new byte[length];
@@ -523,20 +613,78 @@ public final class Device implements Backend {
             // Data sent and nothing heard back within keepalive + rekey timeout: the session may be dead.
             state.newHandshakeDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS + Limits.REKEY_TIMEOUT_NANOS;
         }
-        if (batch != null) {
-            if (batch.isFull()) {
-                batch.flush(udp);
-            }
-            batch.add(udp, buffer, 0, sealedLength, endpoint);
-        } else if (!send(buffer, sealedLength, endpoint)) {
+        if (parallel) {
+            startSealing(state, endpoint, keypair, counter, buffer, length, batch);
+        } else if (batch != null) {
+            addToBatch(batch, state, buffer, sealedLength, endpoint);
+        } else if (send(buffer, sealedLength, endpoint)) {
+            state.txBytes.addAndGet(sealedLength);
+        } else {
             return;
         }
-        state.txBytes.addAndGet(sealedLength);
         // Keep the key fresh: the initiator rekeys by age, anyone by message count.
         if ((keypair.isInitiator() && now - keypair.createdNanos() >= options.rekeyAfterTimeNanos())
                 || Long.compareUnsigned(keypair.sendCounter(), options.rekeyAfterMessages()) >= 0) {
             initiateHandshake(state, false);
         }
+    }
+
+    private void addToBatch(
+            UdpSocket.Sender batch, PeerState state, byte[] message, int length, InetSocketAddress endpoint) {
+        if (batch.isFull()) {
+            batch.flush(udp);
+        }
+        batch.add(udp, message, 0, length, endpoint);
+        state.txBytes.addAndGet(length);
+    }
+
+    /**
+     * Hands the packet at {@code packet[16, 16+length)} to the crypto workers, to be sealed under {@code
+     * counter}; {@code packet} is the reader's, so it is copied to a buffer of its own first.
+     */
+    private void startSealing(
+            PeerState state,
+            InetSocketAddress endpoint,
+            Keypair keypair,
+            long counter,
+            byte[] packet,
+            int length,
+            UdpSocket.Sender batch) {
+        if (sealing.size() == CryptoPool.IN_FLIGHT) {
+            finishSealing(batch);
+        }
+        int mtuNow = mtu;
+        int room = TransportHeader.SIZE + Keypair.paddedLength(length, mtuNow) + ChaChaPoly.TAG_LENGTH;
+        byte[] buffer = slot(sealBuffers, sealing.size(), room);
+        System.arraycopy(packet, TransportHeader.SIZE, buffer, TransportHeader.SIZE, length);
+        Sealing job = new Sealing(state, endpoint, keypair, counter, buffer, length, mtuNow);
+        sealing.add(job);
+        crypto.submit(job.job);
+    }
+
+    /** Sends the burst's sealed packets in the order they were read, each once its sealing is done. */
+    private void finishSealing(UdpSocket.Sender batch) {
+        for (Sealing job : sealing) {
+            try {
+                crypto.await(job.job);
+                if (job.sealed >= 0) {
+                    addToBatch(batch, job.state, job.buffer, job.sealed, job.endpoint);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "dropped an outgoing packet: " + e, e);
+            }
+        }
+        sealing.clear();
+    }
+
+    /** Buffer {@code i} of {@code ring}, made at least {@code size} bytes long. */
+    private static byte[] slot(byte[][] ring, int i, int size) {
+        byte[] buffer = ring[i];
+        if (buffer == null || buffer.length < size) {
+            buffer = new byte[Math.max(size, 2048)];
+            ring[i] = buffer;
+        }
+        return buffer;
     }
 
     private void sendKeepalive(PeerState state) {
@@ -618,6 +766,9 @@ public final class Device implements Backend {
                     LOG.log(Level.WARNING, "dropped a datagram from " + receiver.source(i) + ": " + e, e);
                 }
             }
+            if (!opening.isEmpty()) {
+                finishOpening();
+            }
             if (udpGro != null) {
                 udpGro.flush(); // a batch's TCP segments, joined, go to the kernel now
             }
@@ -641,10 +792,37 @@ public final class Device implements Backend {
             return;
         }
         int length = datagram.remaining();
+        boolean parallel = crypto != null && type == Messages.TRANSPORT_DATA;
+        if (parallel && opening.size() == CryptoPool.IN_FLIGHT) {
+            finishOpening();
+        }
         // Opened on the heap: the JDK's cipher opens an array in place, but copies a direct buffer into a new
-        // array (and back) for every message.
-        datagram.get(datagram.position(), scratch, 0, length);
-        act(current.receive(ByteBuffer.wrap(scratch, 0, length), source, false), source, length);
+        // array (and back) for every message. In parallel, each datagram of the batch has an array of its own.
+        byte[] buffer = parallel ? slot(openBuffers, opening.size(), length) : scratch;
+        datagram.get(datagram.position(), buffer, 0, length);
+        if (parallel) {
+            Opening job = new Opening(current.beginData(ByteBuffer.wrap(buffer, 0, length)), source, length);
+            opening.add(job);
+            crypto.submit(job.job());
+        } else {
+            act(current.receive(ByteBuffer.wrap(buffer, 0, length), source, false), source, length);
+        }
+    }
+
+    /**
+     * Acts on the batch's opened datagrams in the order they arrived, each once its opening is done: the
+     * replay window, keypair rotation, timers and delivery to the TUN see them in that order, as inline.
+     */
+    private void finishOpening() {
+        for (Opening job : opening) {
+            try {
+                crypto.await(job.job());
+                act(job.data().finish(), job.source(), job.length());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "dropped a datagram from " + job.source() + ": " + e, e);
+            }
+        }
+        opening.clear();
     }
 
     private void handshakeLoop() {
@@ -967,6 +1145,11 @@ public final class Device implements Backend {
     long[] udpOffloads() {
         UdpSocket socket = udp;
         return new long[] {socket.segmentedSends.sum(), socket.joinedReceives.sum()};
+    }
+
+    /** Test access: packets sealed or opened by a crypto worker rather than inline (0 without workers). */
+    long cryptoOnWorkers() {
+        return crypto == null ? 0 : crypto.ranByWorkers.sum();
     }
 
     /** Test access: the current keypair of a peer, if any. */

@@ -12,6 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * key with its replay window, and the two indices. Thread-safe: any number of threads may seal and open.
  */
 public final class Keypair {
+    /** What {@link #takeCounter} gives when there is none: 2^64-1 unsigned, beyond REJECT_AFTER_MESSAGES. */
+    public static final long NO_COUNTER = -1;
+
     private final Peer peer;
     private final Clock clock;
     private final AeadKey sendKey;
@@ -87,20 +90,37 @@ public final class Keypair {
      * @throws IllegalArgumentException when the buffer has no room for header, padding and tag
      */
     public int seal(byte[] buffer, int offset, int length, int mtu) {
-        int padded = paddedLength(length, mtu);
-        if (offset < 0
-                || length < 0
-                || buffer.length - offset < TransportHeader.SIZE + padded + ChaChaPoly.TAG_LENGTH) {
-            throw new IllegalArgumentException("no room for a transport message of a " + length + "-byte packet");
-        }
+        checkRoom(buffer, offset, length, mtu);
+        long counter = takeCounter();
+        return counter == NO_COUNTER ? -1 : sealWith(counter, buffer, offset, length, mtu);
+    }
+
+    /**
+     * The first half of {@link #seal(byte[], int, int, int)}, for sealing in parallel: takes the next
+     * counter now, in the order the packets are to go out; {@link #sealWith} then does the encryption on any
+     * thread.
+     *
+     * @return the counter (unsigned), or {@link #NO_COUNTER} when this keypair may no longer send (too old,
+     *     too many messages, destroyed)
+     */
+    public long takeCounter() {
         if (isExpired()) {
-            return -1;
+            return NO_COUNTER;
         }
         long counter =
                 sendCounter.getAndUpdate(c -> Long.compareUnsigned(c, Limits.REJECT_AFTER_MESSAGES) >= 0 ? c : c + 1);
-        if (Long.compareUnsigned(counter, Limits.REJECT_AFTER_MESSAGES) >= 0) {
-            return -1;
-        }
+        return Long.compareUnsigned(counter, Limits.REJECT_AFTER_MESSAGES) >= 0 ? NO_COUNTER : counter;
+    }
+
+    /**
+     * The second half of {@link #seal(byte[], int, int, int)}: seals under {@code counter}, which {@link
+     * #takeCounter} gave.
+     *
+     * @return the message length, or -1 when the keys were destroyed meanwhile
+     * @throws IllegalArgumentException when the buffer has no room for header, padding and tag
+     */
+    public int sealWith(long counter, byte[] buffer, int offset, int length, int mtu) {
+        int padded = checkRoom(buffer, offset, length, mtu);
         int plaintext = offset + TransportHeader.SIZE;
         Arrays.fill(buffer, plaintext + length, plaintext + padded, (byte) 0);
         buffer[offset] = Messages.TRANSPORT_DATA;
@@ -111,6 +131,17 @@ public final class Keypair {
         Messages.putLong(buffer, offset + TransportHeader.COUNTER, counter);
         int sealed = ChaChaPoly.seal(sendKey, counter, null, buffer, plaintext, padded, buffer, plaintext);
         return sealed < 0 ? -1 : TransportHeader.SIZE + sealed;
+    }
+
+    /** The padded length of the packet, once sure the buffer holds its message. */
+    private static int checkRoom(byte[] buffer, int offset, int length, int mtu) {
+        int padded = paddedLength(length, mtu);
+        if (offset < 0
+                || length < 0
+                || buffer.length - offset < TransportHeader.SIZE + padded + ChaChaPoly.TAG_LENGTH) {
+            throw new IllegalArgumentException("no room for a transport message of a " + length + "-byte packet");
+        }
+        return padded;
     }
 
     /** {@link #seal(byte[], int, int, int)} into a new array; empty when this keypair may no longer send. */

@@ -359,31 +359,38 @@ public final class Protocol {
     }
 
     private Received receiveData(ByteBuffer packet) {
+        TransportData data = beginData(packet);
+        data.open();
+        return data.finish();
+    }
+
+    /**
+     * {@link #receive} of a transport data message in three steps, so that a device can open several in
+     * parallel and still act on them in arrival order: this looks the keypair up (call it in arrival order);
+     * then {@link TransportData#open} on any thread, then {@link TransportData#finish} in arrival order.
+     */
+    public TransportData beginData(ByteBuffer packet) {
         Optional<TransportHeader> parsed = TransportHeader.parse(packet);
         if (parsed.isEmpty()) {
-            return drop(Drop.MALFORMED);
+            return TransportData.dropped(this, drop(Drop.MALFORMED));
         }
         TransportHeader header = parsed.get();
         if (!(indices.get(header.receiver()) instanceof Keypair keypair)) {
-            return drop(Drop.UNKNOWN_INDEX);
+            return TransportData.dropped(this, drop(Drop.UNKNOWN_INDEX));
         }
         if (keypair.isExpired()) {
-            return drop(Drop.KEYPAIR_EXPIRED);
+            return TransportData.dropped(this, drop(Drop.KEYPAIR_EXPIRED));
         }
         int start = packet.position() + TransportHeader.SIZE;
         int sealedLength = packet.remaining() - TransportHeader.SIZE;
         ByteBuffer sealed = packet.slice(start, sealedLength);
         ByteBuffer plaintext =
                 packet.isReadOnly() ? ByteBuffer.allocate(sealedLength) : packet.slice(start, sealedLength);
-        int length = ChaChaPoly.open(keypair.receiveKey(), header.counter(), null, sealed, plaintext.duplicate());
-        if (length < 0) {
-            return drop(Drop.DATA_DECRYPTION_FAILED);
-        }
-        if (!keypair.acceptCounter(header.counter())) {
-            return drop(Drop.REPLAYED_COUNTER);
-        }
-        keypair.peer().received(keypair, indices);
-        return new Received.Data(keypair.peer(), keypair, plaintext.slice(0, length));
+        return TransportData.of(this, keypair, header.counter(), sealed, plaintext);
+    }
+
+    IndexTable indices() {
+        return indices;
     }
 
     private static byte[] mixKey(byte[] chainingKey, byte[] input) {
@@ -392,7 +399,7 @@ public final class Protocol {
         return mixed;
     }
 
-    private Received drop(Drop reason) {
+    Received drop(Drop reason) {
         drops.get(reason).increment();
         return new Received.Dropped(reason);
     }

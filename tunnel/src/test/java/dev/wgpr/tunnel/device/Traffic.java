@@ -2,6 +2,7 @@ package dev.wgpr.tunnel.device;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.testing.lab.Namespace;
 import java.io.IOException;
@@ -14,10 +15,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -72,9 +76,39 @@ final class Traffic {
 
     /** Sends {@code count} numbered datagrams from {@code from} to {@code toAddress}; all must arrive, intact. */
     static void udp(Namespace from, Namespace to, String toAddress, int count) {
+        assertEquals(count, new HashSet<>(udpArrivals(from, to, toAddress, count, true)).size());
+    }
+
+    /**
+     * Sends {@code count} numbered datagrams as {@link #udp} does; those that arrive (UDP may lose some when
+     * the machine is busy, never more than {@code maxLost}) must arrive intact and in the order they were
+     * sent.
+     *
+     * @return how many arrived
+     */
+    static int udpInOrder(Namespace from, Namespace to, String toAddress, int count, int maxLost) {
+        List<Integer> arrivals = udpArrivals(from, to, toAddress, count, false);
+        for (int i = 1; i < arrivals.size(); i++) {
+            if (arrivals.get(i) <= arrivals.get(i - 1)) {
+                throw new AssertionError("datagram " + arrivals.get(i) + " arrived after " + arrivals.get(i - 1));
+            }
+        }
+        assertTrue(
+                count - arrivals.size() <= maxLost,
+                (count - arrivals.size()) + " of " + count + " datagrams lost; first arrivals "
+                        + arrivals.subList(0, Math.min(20, arrivals.size())));
+        return arrivals.size();
+    }
+
+    /**
+     * The numbers of the datagrams in the order they arrived, once each number arrived ({@code lossless}) or
+     * once none came for a second.
+     */
+    private static List<Integer> udpArrivals(
+            Namespace from, Namespace to, String toAddress, int count, boolean lossless) {
         DatagramSocket receiver = to.call(() -> {
             DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.ofLiteral(toAddress), 0));
-            s.setSoTimeout(TIMEOUT_MILLIS);
+            s.setSoTimeout(lossless ? TIMEOUT_MILLIS : 1000);
             s.setReceiveBufferSize(1 << 20);
             return s;
         });
@@ -84,8 +118,9 @@ final class Traffic {
                 InetSocketAddress target =
                         new InetSocketAddress(InetAddress.ofLiteral(toAddress), receiver.getLocalPort());
                 // Received while being sent: a socket buffer holds only so many datagrams.
-                CompletableFuture<Set<Integer>> received = CompletableFuture.supplyAsync(() -> {
+                CompletableFuture<List<Integer>> received = CompletableFuture.supplyAsync(() -> {
                     Set<Integer> seen = new HashSet<>();
+                    List<Integer> arrivals = new ArrayList<>();
                     byte[] buffer = new byte[2000];
                     try {
                         while (seen.size() < count) {
@@ -94,11 +129,16 @@ final class Traffic {
                             int n = ByteBuffer.wrap(buffer).getInt();
                             assertArrayEquals(payload(n), java.util.Arrays.copyOf(buffer, packet.getLength()));
                             seen.add(n);
+                            arrivals.add(n);
+                        }
+                    } catch (SocketTimeoutException e) {
+                        if (lossless) {
+                            throw new UncheckedIOException("after " + seen.size() + " of " + count + " datagrams", e);
                         }
                     } catch (IOException e) {
                         throw new UncheckedIOException("after " + seen.size() + " of " + count + " datagrams", e);
                     }
-                    return seen;
+                    return arrivals;
                 });
                 for (int i = 0; i < count; i++) {
                     byte[] payload = payload(i);
@@ -107,8 +147,7 @@ final class Traffic {
                         Thread.sleep(1); // a lab is not a benchmark: no loss from overrunning buffers
                     }
                 }
-                Set<Integer> seen = received.get(TIMEOUT_MILLIS * 2L, TimeUnit.MILLISECONDS);
-                assertEquals(count, seen.size());
+                return received.get(TIMEOUT_MILLIS * 2L, TimeUnit.MILLISECONDS);
             }
         } catch (Exception e) {
             throw new AssertionError("UDP " + from + " -> " + toAddress + " failed: " + e, e);

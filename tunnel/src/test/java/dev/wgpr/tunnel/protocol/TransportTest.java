@@ -47,6 +47,38 @@ class TransportTest {
     }
 
     @Test
+    void messagesSealedAndOpenedOutOfOrderAreAcceptedInTheOrderTheirCountersWereTaken() {
+        TwoPeers p = new TwoPeers();
+        Keypair keypair = p.handshake().keypair();
+        int n = 8;
+        long[] counters = new long[n];
+        byte[][] messages = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            counters[i] = keypair.takeCounter();
+            messages[i] = new byte[16 + 32 + 16];
+            messages[i][16] = (byte) i;
+        }
+        for (int i = n - 1; i >= 0; i--) { // sealed backwards: the counters, not the sealing order, count
+            assertEquals(64, keypair.sealWith(counters[i], messages[i], 0, 20, 1420));
+        }
+        byte[] replay = messages[3].clone(); // opening decrypts in place
+        TransportData[] received = new TransportData[n];
+        for (int i = 0; i < n; i++) {
+            received[i] = p.bob.beginData(ByteBuffer.wrap(messages[i]));
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            received[i].open();
+        }
+        for (int i = 0; i < n; i++) {
+            Received.Data data = assertInstanceOf(Received.Data.class, received[i].finish());
+            assertEquals(i, data.plaintext().get(0));
+        }
+        TransportData again = p.bob.beginData(ByteBuffer.wrap(replay));
+        again.open();
+        assertEquals(new Received.Dropped(Drop.REPLAYED_COUNTER), again.finish(), "opened fine, but a replay");
+    }
+
+    @Test
     void messagesCarryTheReceiverIndexAndConsecutiveCounters() {
         TwoPeers p = new TwoPeers();
         Keypair keypair = p.handshake().keypair();
