@@ -115,20 +115,6 @@ public final class TunnelRouting {
     }
 
     /**
-     * {@link #up} after a crash: {@code stale} are routes of this tunnel that a crashed run left (its
-     * fail-closed unreachable routes and bypass host routes; its tunnel routes went with its device).
-     * They stay in force until their successors are in: one of the same identity is replaced just
-     * before its successor goes in, the others go after everything new is in. So the internal
-     * prefixes are never without a route that keeps them off the LAN.
-     */
-    public static Setup upReplacing(RtNetlink rtnl, Request request, List<Route> stale) throws ErrnoException {
-        Preview preview = plan(rtnl, request);
-        InstalledRoutes installed = InstalledRoutes.adopt(rtnl, stale);
-        installed.update(preview.changes());
-        return new Setup(preview, installed);
-    }
-
-    /**
      * The bypass decision for each endpoint, from the kernel's routes now. Where the kernel's answer is
      * one of {@code tag}'s own routes (the tunnel is up already: a reload, or the underlay changed), the
      * decision rests on {@link #lookupWithout} instead: the route the endpoint would take without them.

@@ -241,8 +241,23 @@ final class KernelRoutes implements Pieces.RouteInstaller {
                                 .anyMatch(n -> n.destination().equals(old.destination()) && n.metric() == old.metric()))
                         .toList();
                 failOn(bypassRoutes.release(rtnl, displaced));
-                bypassRoutes.acquire(rtnl, fresh, List.of());
-                InstalledRoutes.Update update = setup.installed().update(withoutHostRoutes(preview.changes(), next));
+                InstalledRoutes.Update update;
+                try {
+                    bypassRoutes.acquire(rtnl, fresh, List.of());
+                    try {
+                        update = setup.installed().update(withoutHostRoutes(preview.changes(), next));
+                    } catch (IOException | RuntimeException e) {
+                        bypassRoutes.release(rtnl, fresh).forEach(e::addSuppressed);
+                        throw e;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    try {
+                        bypassRoutes.acquire(rtnl, displaced, List.of()); // the old path back
+                    } catch (ErrnoException | RuntimeException undoFailure) {
+                        e.addSuppressed(undoFailure);
+                    }
+                    throw e;
+                }
                 failOn(bypassRoutes.release(
                         rtnl,
                         gone.stream()

@@ -5,7 +5,6 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,10 +82,11 @@ final class Reload {
                 shares.put(tunnel.name(), InternalSet.policy(next, List.copyOf(guarded), List.of()));
             }
 
-            Pieces.RoutingUpdate updated = routing.update(next, addresses(endpoints));
+            Pieces.RoutingUpdate updated = routing.update(next, UpStages.ResolveEndpoints.addresses(endpoints));
             tunnel.routing = Optional.of(updated.routing());
             undo.add("routes of " + tunnel.name(), () -> {
-                Pieces.RoutingUpdate back = updated.routing().update(previous, addresses(previousEndpoints));
+                Pieces.RoutingUpdate back =
+                        updated.routing().update(previous, UpStages.ResolveEndpoints.addresses(previousEndpoints));
                 tunnel.routing = Optional.of(back.routing());
             });
             changes.addAll(updated.changes());
@@ -133,13 +133,10 @@ final class Reload {
             Map<String, InetSocketAddress> previousEndpoints,
             Map<String, InetSocketAddress> endpoints) {
         return !previous.routePlan().tunnelPrefixes().equals(next.routePlan().tunnelPrefixes())
-                || !addresses(previousEndpoints).equals(addresses(endpoints))
+                || !UpStages.ResolveEndpoints.addresses(previousEndpoints)
+                        .equals(UpStages.ResolveEndpoints.addresses(endpoints))
                 || !previous.iface().addresses().equals(next.iface().addresses())
                 || !previous.iface().mtu().equals(next.iface().mtu());
-    }
-
-    private static List<InetAddress> addresses(Map<String, InetSocketAddress> endpoints) {
-        return endpoints.values().stream().map(InetSocketAddress::getAddress).toList();
     }
 
     private static Set<String> appNames(TunnelConfig config) {

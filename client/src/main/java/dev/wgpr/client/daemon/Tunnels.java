@@ -8,7 +8,6 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -116,10 +115,9 @@ final class Tunnels {
                 continue;
             }
             try {
-                List<InetAddress> endpoints = tunnel.endpoints.values().stream()
-                        .map(InetSocketAddress::getAddress)
-                        .toList();
-                Pieces.RoutingUpdate updated = tunnel.routing.get().update(tunnel.config, endpoints);
+                Pieces.RoutingUpdate updated = tunnel.routing
+                        .get()
+                        .update(tunnel.config, UpStages.ResolveEndpoints.addresses(tunnel.endpoints));
                 tunnel.routing = Optional.of(updated.routing());
                 Pieces.TunnelPolicy policy = InternalSet.policy(
                         tunnel.config,

@@ -101,6 +101,13 @@ final class UpStages {
             tunnel.endpoints.putAll(resolve(tunnel.config));
         }
 
+        /** The addresses of resolved endpoints (what routing decides bypass routes for). */
+        static List<InetAddress> addresses(Map<String, InetSocketAddress> endpoints) {
+            return endpoints.values().stream()
+                    .map(InetSocketAddress::getAddress)
+                    .toList();
+        }
+
         /** Each peer's endpoint, by peer name, names resolved now; peers without one are left out. */
         static Map<String, InetSocketAddress> resolve(TunnelConfig config) throws UpFailedException {
             Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
@@ -257,9 +264,7 @@ final class UpStages {
 
         @Override
         public void apply(Tunnels.Active tunnel) throws IOException {
-            List<InetAddress> endpoints = tunnel.endpoints.values().stream()
-                    .map(InetSocketAddress::getAddress)
-                    .toList();
+            List<InetAddress> endpoints = ResolveEndpoints.addresses(tunnel.endpoints);
             String iface = tunnel.device.orElseThrow().interfaceName();
             tunnel.routing = Optional.of(routes.install(tunnel.config, iface, endpoints));
         }
