@@ -100,6 +100,7 @@ final class DaemonClient {
             Files.setPosixFilePermissions(instance.runtimeDirectory(), PosixFilePermissions.fromString("rwxr-xr-x"));
             ProcessBuilder builder =
                     new ProcessBuilder(daemonCommand(instance, launchGroup, configDirectories, lockdown));
+            builder.environment().putAll(DaemonJvm.environment(builder.environment()));
             builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
             // Readiness goes to systemd only from the daemon it started itself (DaemonCommand).
             builder.environment().remove(SystemdNotify.VARIABLE);

@@ -166,7 +166,7 @@ final class DaemonCommand implements Callable<Integer> {
         Lockdown.execLockedDown(
                 plan,
                 Lockdown.sameJvm(Main.class.getName(), lockedDownJvmOptions(), args),
-                System.getenv(),
+                DaemonJvm.environment(System.getenv()),
                 helper.socket().fd());
     }
 

@@ -34,7 +34,7 @@ final class ChildProcess implements LaunchedProcess {
             MemorySegment info = arena.allocate(Libc.SIGINFO_SIZE, 8);
             while (true) {
                 int result =
-                        (int) Libc.waitid$MH.invokeExact(state, Libc.P_PID, pid, info, Libc.WEXITED | Libc.WNOWAIT);
+                        (int) Libc.waitid$MH().invokeExact(state, Libc.P_PID, pid, info, Libc.WEXITED | Libc.WNOWAIT);
                 if (result == 0) {
                     break;
                 }
@@ -46,7 +46,7 @@ final class ChildProcess implements LaunchedProcess {
             synchronized (this) {
                 int result;
                 do {
-                    result = (int) Libc.waitpid$MH.invokeExact(state, pid, status, 0);
+                    result = (int) Libc.waitpid$MH().invokeExact(state, pid, status, 0);
                 } while (result < 0 && Libc.errno(state) == Libc.EINTR);
                 Libc.check(result, state, "waitpid " + pid);
                 reaped = true;

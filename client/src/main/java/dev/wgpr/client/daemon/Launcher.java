@@ -168,7 +168,7 @@ final class Launcher {
             MemorySegment state = Libc.allocateCallState(arena);
             MemorySegment buffer = arena.allocate(1 << 16);
             while (true) {
-                long n = (long) Libc.read$MH.invokeExact(state, binary.fd(), buffer, buffer.byteSize());
+                long n = (long) Libc.read$MH().invokeExact(state, binary.fd(), buffer, buffer.byteSize());
                 if (n < 0) {
                     if (Libc.errno(state) == Libc.EINTR) {
                         continue;
@@ -233,26 +233,26 @@ final class Launcher {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(Libc.POSIX_SPAWN_FILE_ACTIONS_SIZE, 16);
             MemorySegment attributes = arena.allocate(Libc.POSIX_SPAWNATTR_SIZE, 16);
-            spawnCheck((int) Libc.posix_spawn_file_actions_init$MH.invokeExact(actions), "file_actions_init");
-            spawnCheck((int) Libc.posix_spawnattr_init$MH.invokeExact(attributes), "spawnattr_init");
+            spawnCheck((int) Libc.posix_spawn_file_actions_init$MH().invokeExact(actions), "file_actions_init");
+            spawnCheck((int) Libc.posix_spawnattr_init$MH().invokeExact(attributes), "spawnattr_init");
             try {
                 for (int target = 0; target < fds.length; target++) {
                     spawnCheck(
-                            (int) Libc.posix_spawn_file_actions_adddup2$MH.invokeExact(actions, fds[target], target),
+                            (int) Libc.posix_spawn_file_actions_adddup2$MH().invokeExact(actions, fds[target], target),
                             "adddup2");
                 }
                 spawnCheck(
-                        (int) Libc.posix_spawn_file_actions_addclosefrom_np$MH.invokeExact(actions, fds.length),
+                        (int) Libc.posix_spawn_file_actions_addclosefrom_np$MH().invokeExact(actions, fds.length),
                         "addclosefrom_np");
                 MemorySegment empty = arena.allocate(Libc.SIGSET_SIZE, 8);
                 MemorySegment all = arena.allocate(Libc.SIGSET_SIZE, 8);
-                spawnCheck((int) Libc.sigemptyset$MH.invokeExact(empty), "sigemptyset");
-                spawnCheck((int) Libc.sigfillset$MH.invokeExact(all), "sigfillset");
-                spawnCheck((int) Libc.posix_spawnattr_setsigmask$MH.invokeExact(attributes, empty), "setsigmask");
-                spawnCheck((int) Libc.posix_spawnattr_setsigdefault$MH.invokeExact(attributes, all), "setsigdefault");
+                spawnCheck((int) Libc.sigemptyset$MH().invokeExact(empty), "sigemptyset");
+                spawnCheck((int) Libc.sigfillset$MH().invokeExact(all), "sigfillset");
+                spawnCheck((int) Libc.posix_spawnattr_setsigmask$MH().invokeExact(attributes, empty), "setsigmask");
+                spawnCheck((int) Libc.posix_spawnattr_setsigdefault$MH().invokeExact(attributes, all), "setsigdefault");
                 short flags =
                         (short) (Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSID);
-                spawnCheck((int) Libc.posix_spawnattr_setflags$MH.invokeExact(attributes, flags), "setflags");
+                spawnCheck((int) Libc.posix_spawnattr_setflags$MH().invokeExact(attributes, flags), "setflags");
 
                 MemorySegment argvArray = arena.allocate(ADDRESS, argv.size() + 1L);
                 for (int i = 0; i < argv.size(); i++) {
@@ -262,15 +262,16 @@ final class Launcher {
                 MemorySegment envp = arena.allocate(ADDRESS, 1);
                 envp.setAtIndex(ADDRESS, 0, MemorySegment.NULL);
                 MemorySegment pid = arena.allocate(JAVA_INT);
-                int error = (int) Libc.posix_spawn$MH.invokeExact(
-                        pid, arena.allocateFrom(argv.getFirst()), actions, attributes, argvArray, envp);
+                int error = (int) Libc.posix_spawn$MH()
+                        .invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attributes, argvArray, envp);
                 if (error != 0) {
                     throw new ErrnoException("posix_spawn " + argv.getFirst(), error);
                 }
                 return pid.get(JAVA_INT, 0);
             } finally {
-                int ignoredActions = (int) Libc.posix_spawn_file_actions_destroy$MH.invokeExact(actions);
-                int ignoredAttributes = (int) Libc.posix_spawnattr_destroy$MH.invokeExact(attributes);
+                int ignoredActions =
+                        (int) Libc.posix_spawn_file_actions_destroy$MH().invokeExact(actions);
+                int ignoredAttributes = (int) Libc.posix_spawnattr_destroy$MH().invokeExact(attributes);
             }
         } catch (ErrnoException e) {
             throw e;

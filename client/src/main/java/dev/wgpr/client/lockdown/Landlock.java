@@ -93,8 +93,8 @@ final class Landlock {
             attr.set(JAVA_LONG, 8, handledNet(abi));
             attr.set(JAVA_LONG, 16, scoped(abi));
             long size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
-            long ruleset = (long)
-                    Libc.landlock_create_ruleset$MH.invokeExact(state, Libc.SYS_LANDLOCK_CREATE_RULESET, attr, size, 0);
+            long ruleset = (long) Libc.landlock_create_ruleset$MH()
+                    .invokeExact(state, Libc.SYS_LANDLOCK_CREATE_RULESET, attr, size, 0);
             if (ruleset < 0) {
                 throw new ErrnoException("landlock_create_ruleset", Libc.errno(state));
             }
@@ -112,20 +112,21 @@ final class Landlock {
                             Libc.open(rule.path().toString(), Libc.O_PATH | Libc.O_CLOEXEC), "rule " + rule.path())) {
                         beneath.set(JAVA_LONG, 0, access);
                         beneath.set(JAVA_INT, 8, parent.fd());
-                        long result = (long) Libc.landlock_add_rule$MH.invokeExact(
-                                state,
-                                Libc.SYS_LANDLOCK_ADD_RULE,
-                                rulesetFd.fd(),
-                                Libc.LANDLOCK_RULE_PATH_BENEATH,
-                                beneath,
-                                0);
+                        long result = (long) Libc.landlock_add_rule$MH()
+                                .invokeExact(
+                                        state,
+                                        Libc.SYS_LANDLOCK_ADD_RULE,
+                                        rulesetFd.fd(),
+                                        Libc.LANDLOCK_RULE_PATH_BENEATH,
+                                        beneath,
+                                        0);
                         if (result < 0) {
                             throw new ErrnoException("landlock_add_rule " + rule.path(), Libc.errno(state));
                         }
                     }
                 }
-                long result = (long) Libc.landlock_restrict_self$MH.invokeExact(
-                        state, Libc.SYS_LANDLOCK_RESTRICT_SELF, rulesetFd.fd(), 0);
+                long result = (long) Libc.landlock_restrict_self$MH()
+                        .invokeExact(state, Libc.SYS_LANDLOCK_RESTRICT_SELF, rulesetFd.fd(), 0);
                 if (result < 0) {
                     throw new ErrnoException("landlock_restrict_self", Libc.errno(state));
                 }

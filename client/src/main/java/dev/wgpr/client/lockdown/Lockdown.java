@@ -201,11 +201,11 @@ public final class Lockdown {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
             Libc.check(
-                    (int) Libc.close_range$MH.invokeExact(state, 3, -1, Libc.CLOSE_RANGE_CLOEXEC),
+                    (int) Libc.close_range$MH().invokeExact(state, 3, -1, Libc.CLOSE_RANGE_CLOEXEC),
                     state,
                     "close_range");
             for (int fd : keep) {
-                Libc.check((int) Libc.fcntlInt$MH.invokeExact(state, fd, Libc.F_SETFD, 0), state, "fcntl F_SETFD");
+                Libc.check((int) Libc.fcntlInt$MH().invokeExact(state, fd, Libc.F_SETFD, 0), state, "fcntl F_SETFD");
             }
             MemorySegment args = arena.allocate(ADDRESS, argv.size() + 1L);
             for (int i = 0; i < argv.size(); i++) {
@@ -219,7 +219,7 @@ public final class Lockdown {
                 envp.setAtIndex(ADDRESS, i, arena.allocateFrom(variables.get(i)));
             }
             envp.setAtIndex(ADDRESS, variables.size(), MemorySegment.NULL);
-            int result = (int) Libc.execve$MH.invokeExact(state, arena.allocateFrom(argv.getFirst()), args, envp);
+            int result = (int) Libc.execve$MH().invokeExact(state, arena.allocateFrom(argv.getFirst()), args, envp);
             throw new ErrnoException("execve " + argv.getFirst(), result == -1 ? Libc.errno(state) : Libc.EINVAL);
         } catch (ErrnoException e) {
             throw e;
@@ -323,8 +323,8 @@ public final class Lockdown {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
-            int ignored = (int) Libc.prctl$MH.invokeExact(
-                    state, Libc.PR_CAP_AMBIENT, (long) Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
+            int ignored = (int) Libc.prctl$MH()
+                    .invokeExact(state, Libc.PR_CAP_AMBIENT, (long) Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
             MemorySegment header = arena.allocate(Libc.CAP_USER_HEADER);
             header.set(JAVA_INT, 0, Libc.LINUX_CAPABILITY_VERSION_3);
             header.set(JAVA_INT, 4, 0);
@@ -337,7 +337,7 @@ public final class Lockdown {
                 data.set(JAVA_INT, base + 4, bits); // permitted
                 data.set(JAVA_INT, base + 8, bits); // inheritable
             }
-            Libc.check((int) Libc.capset$MH.invokeExact(state, header, data), state, "capset");
+            Libc.check((int) Libc.capset$MH().invokeExact(state, header, data), state, "capset");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -128,8 +128,7 @@ class DaemonLifecycleTest {
     }
 
     @Test
-    void theDaemonRunsWithItsSmallHeapAndNativeTrimAfterTheLockdownReexecAndWithoutTheCallersNotifySocket()
-            throws Exception {
+    void theDaemonRunsWithItsMemoryOptionsAfterTheLockdownReexecAndWithoutTheCallersNotifySocket() throws Exception {
         Result start = Cli.root(instance)
                 .withEnvironment(java.util.Map.of("NOTIFY_SOCKET", "/nonexistent/notify.sock"))
                 .run("daemon");
@@ -138,10 +137,12 @@ class DaemonLifecycleTest {
         List<String> argv =
                 List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
         assertTrue(argv.contains("--locked-down"), "the locked-down image: " + argv);
-        for (String option : List.of("-Xms8m", "-Xmx64m", "-XX:TrimNativeHeapInterval=5000")) {
+        for (String option :
+                List.of("-Xms8m", "-Xmx64m", "-XX:-TieredCompilation", "-XX:TrimNativeHeapInterval=5000")) {
             assertTrue(argv.contains(option), option + " in " + argv);
         }
         String environment = Files.readString(Path.of("/proc/" + pid + "/environ"));
+        assertTrue(List.of(environment.split("\0")).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas");
         assertFalse(environment.contains("NOTIFY_SOCKET="), "systemd's socket is for the daemon systemd started");
     }
 

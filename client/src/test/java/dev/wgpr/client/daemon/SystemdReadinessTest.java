@@ -86,7 +86,7 @@ class SystemdReadinessTest {
                 MemorySegment address = Libc.unixAddress(arena, name);
                 MemorySegment state = Libc.allocateCallState(arena);
                 Libc.check(
-                        (int) Libc.bind$MH.invokeExact(state, fd, address, (int) address.byteSize()),
+                        (int) Libc.bind$MH().invokeExact(state, fd, address, (int) address.byteSize()),
                         state,
                         "bind " + name);
                 return new NotifySocket(fd);
@@ -106,7 +106,7 @@ class SystemdReadinessTest {
                 MemorySegment buffer = arena.allocate(4096);
                 MemorySegment state = Libc.allocateCallState(arena);
                 while (true) {
-                    long n = (long) Libc.read$MH.invokeExact(state, fd, buffer, buffer.byteSize());
+                    long n = (long) Libc.read$MH().invokeExact(state, fd, buffer, buffer.byteSize());
                     if (n >= 0) {
                         return new String(
                                 buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),

@@ -16,10 +16,12 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * libc through FFM, written by hand in the style of jextract output: one {@code static final}
- * method handle per function, errno captured through the linker's call state.
+ * libc through FFM, written by hand in the style of jextract output: one method handle per function,
+ * linked on first use (a holder class behind its accessor: each downcall handle spins classes, some
+ * 10 to 17 KiB of metaspace, so a process pays only for the functions it calls), errno captured
+ * through the linker's call state.
  *
- * <p>Each function comes twice: the raw handle ({@code open$MH}), for callers that keep their own
+ * <p>Each function comes twice: the raw handle ({@code open$MH()}), for callers that keep their own
  * call-state segment on a hot path, and a checked wrapper that turns {@code -1} into an {@link
  * ErrnoException}. Every libc binding of the project lives here.
  */
@@ -116,27 +118,111 @@ public final class Libc {
     public static final int TUN_F_TSO6 = 0x04;
     public static final int TUN_F_TSO_ECN = 0x08;
 
-    public static final MethodHandle open$MH =
-            downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle close$MH =
-            downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle read$MH =
-            downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
-    public static final MethodHandle write$MH =
-            downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    public static MethodHandle open$MH() {
+        return open$Holder.MH;
+    }
+
+    private static final class open$Holder {
+        static final MethodHandle MH =
+                downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle close$MH() {
+        return close$Holder.MH;
+    }
+
+    private static final class close$Holder {
+        static final MethodHandle MH = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle read$MH() {
+        return read$Holder.MH;
+    }
+
+    private static final class read$Holder {
+        static final MethodHandle MH =
+                downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    }
+
+    public static MethodHandle write$MH() {
+        return write$Holder.MH;
+    }
+
+    private static final class write$Holder {
+        static final MethodHandle MH =
+                downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    }
     /** {@code ioctl(int fd, unsigned long request, void *arg)}: variadic after the request. */
-    public static final MethodHandle ioctl$MH = downcall(
-            "ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(2));
+    public static MethodHandle ioctl$MH() {
+        return ioctl$Holder.MH;
+    }
+
+    private static final class ioctl$Holder {
+        static final MethodHandle MH = downcall(
+                "ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(2));
+    }
 
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
-    public static final MethodHandle poll$MH =
-            downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle poll$MH() {
+        return poll$Holder.MH;
+    }
+
+    private static final class poll$Holder {
+        static final MethodHandle MH =
+                downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+    }
     /** {@code int pipe2(int pipefd[2], int flags)}. */
-    public static final MethodHandle pipe2$MH =
-            downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle pipe2$MH() {
+        return pipe2$Holder.MH;
+    }
+
+    private static final class pipe2$Holder {
+        static final MethodHandle MH =
+                downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    // <sys/mman.h>: packet buffers whose pages use memory only while touched.
+    private static final int PROT_READ = 0x1;
+    private static final int PROT_WRITE = 0x2;
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MADV_DONTNEED = 4;
+    private static final long MAP_FAILED = -1L;
+
+    /** {@code void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)}. */
+    private static MethodHandle mmap$MH() {
+        return mmap$Holder.MH;
+    }
+
+    private static final class mmap$Holder {
+        static final MethodHandle MH = downcall(
+                "mmap",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+                ERRNO_OPTION);
+    }
+
+    /** {@code int munmap(void *addr, size_t length)}. */
+    private static MethodHandle munmap$MH() {
+        return munmap$Holder.MH;
+    }
+
+    private static final class munmap$Holder {
+        static final MethodHandle MH =
+                downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    }
+
+    /** {@code int madvise(void *addr, size_t length, int advice)}. */
+    private static MethodHandle madvise$MH() {
+        return madvise$Holder.MH;
+    }
+
+    private static final class madvise$Holder {
+        static final MethodHandle MH =
+                downcall("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+    }
 
     // <sys/socket.h>, <netinet/in.h>: datagram sockets with batched I/O.
     public static final int SOL_SOCKET = 1;
@@ -145,6 +231,7 @@ public final class Libc {
     public static final int SO_SNDBUFFORCE = 32;
     public static final int SO_RCVBUFFORCE = 33;
     public static final int SO_MARK = 36;
+    private static final int SO_RCVTIMEO = 20;
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPV6_V6ONLY = 26;
     /** {@code <linux/udp.h>}: segmentation offload on send ({@code UDP_SEGMENT}, a u16 segment size per
@@ -194,42 +281,114 @@ public final class Libc {
                     MemoryLayout.paddingLayout(4))
             .withName("mmsghdr");
 
-    public static final MethodHandle setsockopt$MH = downcall(
-            "setsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-            ERRNO_OPTION);
-    public static final MethodHandle bind$MH =
-            downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle getsockname$MH =
-            downcall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
-    public static final MethodHandle shutdown$MH =
-            downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle setsockopt$MH() {
+        return setsockopt$Holder.MH;
+    }
+
+    private static final class setsockopt$Holder {
+        static final MethodHandle MH = downcall(
+                "setsockopt",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                ERRNO_OPTION);
+    }
+
+    public static MethodHandle bind$MH() {
+        return bind$Holder.MH;
+    }
+
+    private static final class bind$Holder {
+        static final MethodHandle MH =
+                downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle getsockname$MH() {
+        return getsockname$Holder.MH;
+    }
+
+    private static final class getsockname$Holder {
+        static final MethodHandle MH =
+                downcall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    public static MethodHandle shutdown$MH() {
+        return shutdown$Holder.MH;
+    }
+
+    private static final class shutdown$Holder {
+        static final MethodHandle MH =
+                downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
     /** {@code int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *timeout)}. */
-    public static final MethodHandle recvmmsg$MH = downcall(
-            "recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    public static MethodHandle recvmmsg$MH() {
+        return recvmmsg$Holder.MH;
+    }
+
+    private static final class recvmmsg$Holder {
+        static final MethodHandle MH = downcall(
+                "recvmmsg",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
+                ERRNO_OPTION);
+    }
     /** {@code int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)}. */
-    public static final MethodHandle sendmmsg$MH =
-            downcall("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle sendmmsg$MH() {
+        return sendmmsg$Holder.MH;
+    }
 
-    public static final MethodHandle socket$MH =
-            downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    private static final class sendmmsg$Holder {
+        static final MethodHandle MH = downcall(
+                "sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle socket$MH() {
+        return socket$Holder.MH;
+    }
+
+    private static final class socket$Holder {
+        static final MethodHandle MH =
+                downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
     /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
-    public static final MethodHandle getsockopt$MH = downcall(
-            "getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-            ERRNO_OPTION);
+    public static MethodHandle getsockopt$MH() {
+        return getsockopt$Holder.MH;
+    }
 
-    public static final MethodHandle getuid$MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
-    public static final MethodHandle geteuid$MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    private static final class getsockopt$Holder {
+        static final MethodHandle MH = downcall(
+                "getsockopt",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                ERRNO_OPTION);
+    }
+
+    public static MethodHandle getuid$MH() {
+        return getuid$Holder.MH;
+    }
+
+    private static final class getuid$Holder {
+        static final MethodHandle MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    public static MethodHandle geteuid$MH() {
+        return geteuid$Holder.MH;
+    }
+
+    private static final class geteuid$Holder {
+        static final MethodHandle MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+    }
     /**
      * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
      * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
      */
-    public static final MethodHandle syscall3$MH = downcall(
-            "syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(1));
+    public static MethodHandle syscall3$MH() {
+        return syscall3$Holder.MH;
+    }
+
+    private static final class syscall3$Holder {
+        static final MethodHandle MH = downcall(
+                "syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(1));
+    }
 
     /** x86-64 number of {@code lsm_list_modules(u64 *ids, u32 *size, u32 flags)} (Linux 6.8+). */
     public static final long SYS_LSM_LIST_MODULES = 461;
@@ -238,8 +397,14 @@ public final class Libc {
     public static final int E2BIG = 7;
 
     /** {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}; on x86-64 va_list is a pointer. */
-    public static final MethodHandle vsnprintf$MH =
-            downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+    public static MethodHandle vsnprintf$MH() {
+        return vsnprintf$Holder.MH;
+    }
+
+    private static final class vsnprintf$Holder {
+        static final MethodHandle MH =
+                downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+    }
 
     private static final MethodHandle strerror$MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -286,35 +451,106 @@ public final class Libc {
                     JAVA_INT.withName("pid"), JAVA_INT.withName("uid"), JAVA_INT.withName("gid"))
             .withName("ucred");
 
-    public static final MethodHandle connect$MH =
-            downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle listen$MH =
-            downcall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle accept4$MH =
-            downcall("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle sendmsg$MH =
-            downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle connect$MH() {
+        return connect$Holder.MH;
+    }
+
+    private static final class connect$Holder {
+        static final MethodHandle MH =
+                downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle listen$MH() {
+        return listen$Holder.MH;
+    }
+
+    private static final class listen$Holder {
+        static final MethodHandle MH =
+                downcall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle accept4$MH() {
+        return accept4$Holder.MH;
+    }
+
+    private static final class accept4$Holder {
+        static final MethodHandle MH = downcall(
+                "accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle sendmsg$MH() {
+        return sendmsg$Holder.MH;
+    }
+
+    private static final class sendmsg$Holder {
+        static final MethodHandle MH =
+                downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
     /** {@code ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t)}. */
-    public static final MethodHandle sendto$MH = downcall(
-            "sendto",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT),
-            ERRNO_OPTION);
+    public static MethodHandle sendto$MH() {
+        return sendto$Holder.MH;
+    }
 
-    public static final MethodHandle recvmsg$MH =
-            downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle kill$MH =
-            downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    public static final MethodHandle waitpid$MH =
-            downcall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    private static final class sendto$Holder {
+        static final MethodHandle MH = downcall(
+                "sendto",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT),
+                ERRNO_OPTION);
+    }
+
+    public static MethodHandle recvmsg$MH() {
+        return recvmsg$Holder.MH;
+    }
+
+    private static final class recvmsg$Holder {
+        static final MethodHandle MH =
+                downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle kill$MH() {
+        return kill$Holder.MH;
+    }
+
+    private static final class kill$Holder {
+        static final MethodHandle MH =
+                downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle waitpid$MH() {
+        return waitpid$Holder.MH;
+    }
+
+    private static final class waitpid$Holder {
+        static final MethodHandle MH =
+                downcall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
     /** {@code int waitid(idtype_t, id_t, siginfo_t *, int)}. */
-    public static final MethodHandle waitid$MH =
-            downcall("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle waitid$MH() {
+        return waitid$Holder.MH;
+    }
 
-    public static final MethodHandle setsid$MH = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
+    private static final class waitid$Holder {
+        static final MethodHandle MH = downcall(
+                "waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    public static MethodHandle setsid$MH() {
+        return setsid$Holder.MH;
+    }
+
+    private static final class setsid$Holder {
+        static final MethodHandle MH = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
+    }
 
     /** {@code int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)}. */
-    public static final MethodHandle mount$MH = downcall(
-            "mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    public static MethodHandle mount$MH() {
+        return mount$Holder.MH;
+    }
+
+    private static final class mount$Holder {
+        static final MethodHandle MH = downcall(
+                "mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    }
 
     public static final int P_PID = 1;
     public static final int WEXITED = 4;
@@ -333,37 +569,115 @@ public final class Libc {
     public static final short POSIX_SPAWN_SETSID = 0x80;
 
     /** posix_spawn returns the error number instead of setting errno. */
-    public static final MethodHandle posix_spawn$MH = downcall(
-            "posix_spawn", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    public static MethodHandle posix_spawn$MH() {
+        return posix_spawn$Holder.MH;
+    }
 
-    public static final MethodHandle posix_spawn_file_actions_init$MH =
-            downcall("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    public static final MethodHandle posix_spawn_file_actions_destroy$MH =
-            downcall("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    public static final MethodHandle posix_spawn_file_actions_adddup2$MH =
-            downcall("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final class posix_spawn$Holder {
+        static final MethodHandle MH = downcall(
+                "posix_spawn", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    }
+
+    public static MethodHandle posix_spawn_file_actions_init$MH() {
+        return posix_spawn_file_actions_init$Holder.MH;
+    }
+
+    private static final class posix_spawn_file_actions_init$Holder {
+        static final MethodHandle MH =
+                downcall("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    public static MethodHandle posix_spawn_file_actions_destroy$MH() {
+        return posix_spawn_file_actions_destroy$Holder.MH;
+    }
+
+    private static final class posix_spawn_file_actions_destroy$Holder {
+        static final MethodHandle MH =
+                downcall("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    public static MethodHandle posix_spawn_file_actions_adddup2$MH() {
+        return posix_spawn_file_actions_adddup2$Holder.MH;
+    }
+
+    private static final class posix_spawn_file_actions_adddup2$Holder {
+        static final MethodHandle MH = downcall(
+                "posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    }
     /** glibc 2.34+: closes every descriptor from {@code from} up in the child. */
-    public static final MethodHandle posix_spawn_file_actions_addclosefrom_np$MH =
-            downcall("posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    public static MethodHandle posix_spawn_file_actions_addclosefrom_np$MH() {
+        return posix_spawn_file_actions_addclosefrom_np$Holder.MH;
+    }
 
-    public static final MethodHandle posix_spawnattr_init$MH =
-            downcall("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    public static final MethodHandle posix_spawnattr_destroy$MH =
-            downcall("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    public static final MethodHandle posix_spawnattr_setflags$MH =
-            downcall("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    public static final MethodHandle posix_spawnattr_setsigmask$MH =
-            downcall("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    public static final MethodHandle posix_spawnattr_setsigdefault$MH =
-            downcall("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    public static final MethodHandle sigemptyset$MH = downcall("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    public static final MethodHandle sigfillset$MH = downcall("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final class posix_spawn_file_actions_addclosefrom_np$Holder {
+        static final MethodHandle MH = downcall(
+                "posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    public static MethodHandle posix_spawnattr_init$MH() {
+        return posix_spawnattr_init$Holder.MH;
+    }
+
+    private static final class posix_spawnattr_init$Holder {
+        static final MethodHandle MH = downcall("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    public static MethodHandle posix_spawnattr_destroy$MH() {
+        return posix_spawnattr_destroy$Holder.MH;
+    }
+
+    private static final class posix_spawnattr_destroy$Holder {
+        static final MethodHandle MH = downcall("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    public static MethodHandle posix_spawnattr_setflags$MH() {
+        return posix_spawnattr_setflags$Holder.MH;
+    }
+
+    private static final class posix_spawnattr_setflags$Holder {
+        static final MethodHandle MH =
+                downcall("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
+    }
+
+    public static MethodHandle posix_spawnattr_setsigmask$MH() {
+        return posix_spawnattr_setsigmask$Holder.MH;
+    }
+
+    private static final class posix_spawnattr_setsigmask$Holder {
+        static final MethodHandle MH =
+                downcall("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+
+    public static MethodHandle posix_spawnattr_setsigdefault$MH() {
+        return posix_spawnattr_setsigdefault$Holder.MH;
+    }
+
+    private static final class posix_spawnattr_setsigdefault$Holder {
+        static final MethodHandle MH =
+                downcall("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    }
+
+    public static MethodHandle sigemptyset$MH() {
+        return sigemptyset$Holder.MH;
+    }
+
+    private static final class sigemptyset$Holder {
+        static final MethodHandle MH = downcall("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    public static MethodHandle sigfillset$MH() {
+        return sigfillset$Holder.MH;
+    }
+
+    private static final class sigfillset$Holder {
+        static final MethodHandle MH = downcall("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
 
     /** {@code kill(pid, signal)}; a negative pid signals that process group. */
     public static void kill(int pid, int signal) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            check((int) kill$MH.invokeExact(state, pid, signal), state, "kill " + pid);
+            check((int) kill$MH().invokeExact(state, pid, signal), state, "kill " + pid);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -377,13 +691,14 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
-            int result = (int) mount$MH.invokeExact(
-                    state,
-                    arena.allocateFrom(source),
-                    arena.allocateFrom(target),
-                    arena.allocateFrom(fsType),
-                    flags,
-                    options);
+            int result = (int) mount$MH()
+                    .invokeExact(
+                            state,
+                            arena.allocateFrom(source),
+                            arena.allocateFrom(target),
+                            arena.allocateFrom(fsType),
+                            flags,
+                            options);
             check(result, state, "mount " + fsType + " on " + target);
         } catch (ErrnoException e) {
             throw e;
@@ -396,9 +711,72 @@ public final class Libc {
     public static int setsid() throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            return check((int) setsid$MH.invokeExact(state), state, "setsid");
+            return check((int) setsid$MH().invokeExact(state), state, "setsid");
         } catch (ErrnoException e) {
             throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code size} bytes of private anonymous memory, unmapped when {@code arena} closes. Unlike {@link
+     * Arena#allocate}, which zero-fills (so every page is resident from the start), a page here takes memory
+     * only once touched; {@link #discard} gives touched pages back. For large buffers of which a quiet
+     * process uses little: a tunnel's batch of 32 datagram slots of 64 KiB holds 1.5 KiB packets when idle.
+     *
+     * @throws OutOfMemoryError when the kernel refuses the mapping, as {@link Arena#allocate} when malloc does
+     */
+    public static MemorySegment mapAnonymous(long size, Arena arena) {
+        if (size <= 0) {
+            throw new IllegalArgumentException("a mapping of at least one byte expected: " + size);
+        }
+        MemorySegment address;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(call);
+            address = (MemorySegment) mmap$MH()
+                    .invokeExact(
+                            state,
+                            MemorySegment.NULL,
+                            size,
+                            PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS,
+                            -1,
+                            0L);
+            if (address.address() == MAP_FAILED) {
+                throw new OutOfMemoryError(new ErrnoException("mmap " + size + " bytes", errno(state)).getMessage());
+            }
+        } catch (OutOfMemoryError e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return address.reinterpret(size, arena, Libc::unmap);
+    }
+
+    /**
+     * Gives the pages of {@code mapping}, a whole segment from {@link #mapAnonymous}, back to the kernel
+     * ({@code MADV_DONTNEED}): it keeps its address and size, and reads as zeros until written again.
+     */
+    public static void discard(MemorySegment mapping) {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(call);
+            int result = (int) madvise$MH().invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
+            if (result != 0) {
+                // Only a segment that is not a whole mapping can be refused: a bug of the caller.
+                throw new IllegalArgumentException(
+                        "madvise refused the segment: " + new ErrnoException("madvise", errno(state)).getMessage());
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static void unmap(MemorySegment mapping) {
+        try (Arena call = Arena.ofConfined()) {
+            int ignored = (int) munmap$MH().invokeExact(allocateCallState(call), mapping, mapping.byteSize());
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -417,7 +795,7 @@ public final class Libc {
     public static int open(String path, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            int fd = (int) open$MH.invokeExact(state, arena.allocateFrom(path), flags);
+            int fd = (int) open$MH().invokeExact(state, arena.allocateFrom(path), flags);
             return check(fd, state, "open " + path);
         } catch (ErrnoException e) {
             throw e;
@@ -429,7 +807,7 @@ public final class Libc {
     public static void close(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            check((int) close$MH.invokeExact(state, fd), state, "close");
+            check((int) close$MH().invokeExact(state, fd), state, "close");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -440,7 +818,7 @@ public final class Libc {
     public static int ioctl(int fd, long request, MemorySegment argument, String what) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            return check((int) ioctl$MH.invokeExact(state, fd, request, argument), state, what);
+            return check((int) ioctl$MH().invokeExact(state, fd, request, argument), state, what);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -506,7 +884,7 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
             MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
-            long count = (long) syscall3$MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            long count = (long) syscall3$MH().invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
             if (count < 0) {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
@@ -526,7 +904,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            check((int) pipe2$MH.invokeExact(state, fds, flags), state, "pipe2");
+            check((int) pipe2$MH().invokeExact(state, fds, flags), state, "pipe2");
             return fds.toArray(JAVA_INT);
         } catch (ErrnoException e) {
             throw e;
@@ -540,7 +918,27 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment v = arena.allocateFrom(JAVA_INT, value);
-            check((int) setsockopt$MH.invokeExact(state, fd, level, name, v, 4), state, what);
+            check((int) setsockopt$MH().invokeExact(state, fd, level, name, v, 4), state, what);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code SO_RCVTIMEO}: a blocking receive on {@code fd} gives up with {@code EAGAIN} after {@code timeout}
+     * without data, so its thread can do what waits for quiet (give back buffers) and wait again.
+     */
+    public static void setReceiveTimeout(int fd, java.time.Duration timeout) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            // struct timeval { time_t tv_sec; suseconds_t tv_usec; }
+            MemorySegment timeval = arena.allocate(JAVA_LONG, 2);
+            timeval.setAtIndex(JAVA_LONG, 0, timeout.toSeconds());
+            timeval.setAtIndex(JAVA_LONG, 1, timeout.toMillisPart() * 1000L);
+            int result = (int) setsockopt$MH().invokeExact(state, fd, SOL_SOCKET, SO_RCVTIMEO, timeval, 16);
+            check(result, state, "setsockopt SO_RCVTIMEO");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -551,7 +949,7 @@ public final class Libc {
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            return check((int) socket$MH.invokeExact(state, domain, type, protocol), state, "socket");
+            return check((int) socket$MH().invokeExact(state, domain, type, protocol), state, "socket");
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -565,7 +963,7 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment value = arena.allocate(JAVA_LONG);
             MemorySegment length = arena.allocateFrom(JAVA_INT, (int) JAVA_LONG.byteSize());
-            check((int) getsockopt$MH.invokeExact(state, fd, level, option, value, length), state, what);
+            check((int) getsockopt$MH().invokeExact(state, fd, level, option, value, length), state, what);
             return value.get(JAVA_LONG, 0);
         } catch (ErrnoException e) {
             throw e;
@@ -576,7 +974,7 @@ public final class Libc {
 
     public static int getuid() {
         try {
-            return (int) getuid$MH.invokeExact();
+            return (int) getuid$MH().invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -584,7 +982,7 @@ public final class Libc {
 
     public static int geteuid() {
         try {
-            return (int) geteuid$MH.invokeExact();
+            return (int) geteuid$MH().invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -600,7 +998,7 @@ public final class Libc {
             MemorySegment pollfd = arena.allocate(POLLFD);
             pollfd.set(JAVA_INT, 0, fd);
             pollfd.set(JAVA_SHORT, 4, events);
-            int ready = (int) poll$MH.invokeExact(state, pollfd, 1L, timeoutMillis);
+            int ready = (int) poll$MH().invokeExact(state, pollfd, 1L, timeoutMillis);
             if (ready < 0) {
                 if (errno(state) == EINTR) {
                     return false;
@@ -641,11 +1039,17 @@ public final class Libc {
     public static final int PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
     /** {@code int prctl(int option, unsigned long arg2, arg3, arg4, arg5)}: variadic after the option. */
-    public static final MethodHandle prctl$MH = downcall(
-            "prctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(1));
+    public static MethodHandle prctl$MH() {
+        return prctl$Holder.MH;
+    }
+
+    private static final class prctl$Holder {
+        static final MethodHandle MH = downcall(
+                "prctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(1));
+    }
 
     // <linux/capability.h>
     public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
@@ -659,11 +1063,23 @@ public final class Libc {
             .withName("__user_cap_data_struct");
 
     /** glibc wraps {@code capget(2)} and {@code capset(2)}; both act on the calling thread only. */
-    public static final MethodHandle capget$MH =
-            downcall("capget", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    public static MethodHandle capget$MH() {
+        return capget$Holder.MH;
+    }
 
-    public static final MethodHandle capset$MH =
-            downcall("capset", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    private static final class capget$Holder {
+        static final MethodHandle MH =
+                downcall("capget", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    public static MethodHandle capset$MH() {
+        return capset$Holder.MH;
+    }
+
+    private static final class capset$Holder {
+        static final MethodHandle MH =
+                downcall("capset", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
 
     // <sys/resource.h>
     public static final int RLIMIT_FSIZE = 1;
@@ -675,30 +1091,67 @@ public final class Libc {
                     JAVA_LONG.withName("rlim_cur"), JAVA_LONG.withName("rlim_max"))
             .withName("rlimit");
 
-    public static final MethodHandle getrlimit$MH =
-            downcall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
-    public static final MethodHandle setrlimit$MH =
-            downcall("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    public static MethodHandle getrlimit$MH() {
+        return getrlimit$Holder.MH;
+    }
+
+    private static final class getrlimit$Holder {
+        static final MethodHandle MH =
+                downcall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    public static MethodHandle setrlimit$MH() {
+        return setrlimit$Holder.MH;
+    }
+
+    private static final class setrlimit$Holder {
+        static final MethodHandle MH =
+                downcall("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
 
     // <unistd.h>, <fcntl.h>, <linux/close_range.h>
     public static final int F_SETFD = 2;
     public static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
 
     /** {@code int execve(const char *path, char *const argv[], char *const envp[])}. */
-    public static final MethodHandle execve$MH =
-            downcall("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    public static MethodHandle execve$MH() {
+        return execve$Holder.MH;
+    }
+
+    private static final class execve$Holder {
+        static final MethodHandle MH =
+                downcall("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int close_range(unsigned first, unsigned last, int flags)} (glibc 2.34+). */
-    public static final MethodHandle close_range$MH =
-            downcall("close_range", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    public static MethodHandle close_range$MH() {
+        return close_range$Holder.MH;
+    }
+
+    private static final class close_range$Holder {
+        static final MethodHandle MH =
+                downcall("close_range", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
     /** {@code int fcntl(int fd, int cmd, ...)} bound for an int argument. */
-    public static final MethodHandle fcntlInt$MH = downcall(
-            "fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(2));
+    public static MethodHandle fcntlInt$MH() {
+        return fcntlInt$Holder.MH;
+    }
+
+    private static final class fcntlInt$Holder {
+        static final MethodHandle MH = downcall(
+                "fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(2));
+    }
     /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
-    public static final MethodHandle socketpair$MH = downcall(
-            "socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    public static MethodHandle socketpair$MH() {
+        return socketpair$Holder.MH;
+    }
+
+    private static final class socketpair$Holder {
+        static final MethodHandle MH = downcall(
+                "socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
 
     // <linux/landlock.h>: glibc 2.36 wraps none of the three calls; x86-64 numbers.
     public static final long SYS_LANDLOCK_CREATE_RULESET = 444;
@@ -751,29 +1204,47 @@ public final class Libc {
             .withName("landlock_path_beneath_attr");
 
     /** {@code syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *, size_t, __u32)}. */
-    public static final MethodHandle landlock_create_ruleset$MH = downcall(
-            "syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(1));
+    public static MethodHandle landlock_create_ruleset$MH() {
+        return landlock_create_ruleset$Holder.MH;
+    }
+
+    private static final class landlock_create_ruleset$Holder {
+        static final MethodHandle MH = downcall(
+                "syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(1));
+    }
     /** {@code syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type, const void *, __u32)}. */
-    public static final MethodHandle landlock_add_rule$MH = downcall(
-            "syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(1));
+    public static MethodHandle landlock_add_rule$MH() {
+        return landlock_add_rule$Holder.MH;
+    }
+
+    private static final class landlock_add_rule$Holder {
+        static final MethodHandle MH = downcall(
+                "syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(1));
+    }
     /** {@code syscall(SYS_landlock_restrict_self, int ruleset_fd, __u32 flags)}: the calling thread only. */
-    public static final MethodHandle landlock_restrict_self$MH = downcall(
-            "syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
-            ERRNO_OPTION,
-            Linker.Option.firstVariadicArg(1));
+    public static MethodHandle landlock_restrict_self$MH() {
+        return landlock_restrict_self$Holder.MH;
+    }
+
+    private static final class landlock_restrict_self$Holder {
+        static final MethodHandle MH = downcall(
+                "syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
+                ERRNO_OPTION,
+                Linker.Option.firstVariadicArg(1));
+    }
 
     /** {@code prctl(option, arg2, 0, 0, 0)}; returns its non-negative result. */
     public static int prctl(int option, long arg2, String what) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            return check((int) prctl$MH.invokeExact(state, option, arg2, 0L, 0L, 0L), state, what);
+            return check((int) prctl$MH().invokeExact(state, option, arg2, 0L, 0L, 0L), state, what);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -785,8 +1256,13 @@ public final class Libc {
     public static int landlockAbiVersion() throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            long abi = (long) landlock_create_ruleset$MH.invokeExact(
-                    state, SYS_LANDLOCK_CREATE_RULESET, MemorySegment.NULL, 0L, LANDLOCK_CREATE_RULESET_VERSION);
+            long abi = (long) landlock_create_ruleset$MH()
+                    .invokeExact(
+                            state,
+                            SYS_LANDLOCK_CREATE_RULESET,
+                            MemorySegment.NULL,
+                            0L,
+                            LANDLOCK_CREATE_RULESET_VERSION);
             if (abi < 0) {
                 throw new ErrnoException("landlock_create_ruleset(VERSION)", errno(state));
             }
@@ -803,7 +1279,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment limit = arena.allocate(RLIMIT);
-            check((int) getrlimit$MH.invokeExact(state, resource, limit), state, "getrlimit " + resource);
+            check((int) getrlimit$MH().invokeExact(state, resource, limit), state, "getrlimit " + resource);
             return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
         } catch (ErrnoException e) {
             throw e;
@@ -819,7 +1295,7 @@ public final class Libc {
             MemorySegment limit = arena.allocate(RLIMIT);
             limit.set(JAVA_LONG, 0, soft);
             limit.set(JAVA_LONG, 8, hard);
-            check((int) setrlimit$MH.invokeExact(state, resource, limit), state, "setrlimit " + resource);
+            check((int) setrlimit$MH().invokeExact(state, resource, limit), state, "setrlimit " + resource);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -838,8 +1314,8 @@ public final class Libc {
             MemorySegment address = unixAddress(arena, name);
             MemorySegment data = arena.allocateFrom(JAVA_BYTE, message);
             MemorySegment state = allocateCallState(arena);
-            long sent = (long)
-                    sendto$MH.invokeExact(state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
+            long sent = (long) sendto$MH()
+                    .invokeExact(state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
             check((int) Math.min(sent, Integer.MAX_VALUE), state, "sendto " + name);
         } catch (ErrnoException e) {
             throw e;
@@ -875,7 +1351,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            check((int) socketpair$MH.invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
+            check((int) socketpair$MH().invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (ErrnoException e) {
             throw e;

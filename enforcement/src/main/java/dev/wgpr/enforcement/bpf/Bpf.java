@@ -79,8 +79,15 @@ public final class Bpf {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int fd = (int) Libbpf.bpf_map_create$MH.invokeExact(
-                    state, type.value, call.allocateFrom(name), keySize, valueSize, maxEntries, MemorySegment.NULL);
+            int fd = (int) Libbpf.bpf_map_create$MH()
+                    .invokeExact(
+                            state,
+                            type.value,
+                            call.allocateFrom(name),
+                            keySize,
+                            valueSize,
+                            maxEntries,
+                            MemorySegment.NULL);
             if (fd < 0) {
                 throw BpfException.of("bpf_map_create " + type + " " + name, -fd);
             }
@@ -104,8 +111,8 @@ public final class Bpf {
             opts.set(ValueLayout.JAVA_LONG, 0, Libbpf.MAP_CREATE_OPTS_SIZE);
             opts.set(ValueLayout.JAVA_INT, Libbpf.MAP_CREATE_OPTS_MAP_FLAGS, flags);
             Libbpf.clearLog();
-            int fd = (int) Libbpf.bpf_map_create$MH.invokeExact(
-                    state, type.value, call.allocateFrom(name), keySize, valueSize, maxEntries, opts);
+            int fd = (int) Libbpf.bpf_map_create$MH()
+                    .invokeExact(state, type.value, call.allocateFrom(name), keySize, valueSize, maxEntries, opts);
             if (fd < 0) {
                 throw BpfException.of("bpf_map_create " + type + " " + name, -fd);
             }
@@ -160,7 +167,7 @@ public final class Bpf {
 
         public void run() throws BpfException {
             try {
-                int result = (int) Libbpf.bpf_map_update_elem$MH.invokeExact(state, mapFd, key, value, flags);
+                int result = (int) Libbpf.bpf_map_update_elem$MH().invokeExact(state, mapFd, key, value, flags);
                 if (result < 0) {
                     throw BpfException.of("bpf_map_update_elem (fd " + mapFd + ")", -result);
                 }
@@ -188,13 +195,14 @@ public final class Bpf {
             opts.set(ValueLayout.JAVA_LONG, 0, 24);
             opts.set(ValueLayout.JAVA_LONG, 8, flags);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_map_update_batch$MH.invokeExact(
-                    state,
-                    mapFd,
-                    call.allocateFrom(ValueLayout.JAVA_BYTE, keys),
-                    call.allocateFrom(ValueLayout.JAVA_BYTE, values),
-                    n,
-                    opts);
+            int result = (int) Libbpf.bpf_map_update_batch$MH()
+                    .invokeExact(
+                            state,
+                            mapFd,
+                            call.allocateFrom(ValueLayout.JAVA_BYTE, keys),
+                            call.allocateFrom(ValueLayout.JAVA_BYTE, values),
+                            n,
+                            opts);
             if (result < 0) {
                 throw BpfException.of(
                         "bpf_map_update_batch (fd " + mapFd + ", " + n.get(ValueLayout.JAVA_INT, 0) + " of " + count
@@ -213,8 +221,8 @@ public final class Bpf {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_map_delete_elem$MH.invokeExact(
-                    state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key));
+            int result = (int) Libbpf.bpf_map_delete_elem$MH()
+                    .invokeExact(state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key));
             if (result == -Libc.ENOENT) {
                 return false;
             }
@@ -235,8 +243,8 @@ public final class Bpf {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment value = call.allocate(valueSize, 8);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_map_lookup_elem$MH.invokeExact(
-                    state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), value);
+            int result = (int) Libbpf.bpf_map_lookup_elem$MH()
+                    .invokeExact(state, mapFd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), value);
             if (result < 0) {
                 throw BpfException.of("bpf_map_lookup_elem (fd " + mapFd + ")", -result);
             }
@@ -254,7 +262,7 @@ public final class Bpf {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment info = call.allocate(PROG_INFO_SIZE, 8);
             MemorySegment length = call.allocateFrom(ValueLayout.JAVA_INT, (int) PROG_INFO_SIZE);
-            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH.invokeExact(state, programFd, info, length);
+            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH().invokeExact(state, programFd, info, length);
             if (result < 0) {
                 throw BpfException.of("bpf_obj_get_info_by_fd (fd " + programFd + ")", -result);
             }
@@ -271,7 +279,7 @@ public final class Bpf {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_obj_pin$MH.invokeExact(state, fd, call.allocateFrom(path.toString()));
+            int result = (int) Libbpf.bpf_obj_pin$MH().invokeExact(state, fd, call.allocateFrom(path.toString()));
             if (result < 0) {
                 throw BpfException.of("bpf_obj_pin at " + path, -result);
             }
@@ -287,7 +295,7 @@ public final class Bpf {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int fd = (int) Libbpf.bpf_obj_get$MH.invokeExact(state, call.allocateFrom(path.toString()));
+            int fd = (int) Libbpf.bpf_obj_get$MH().invokeExact(state, call.allocateFrom(path.toString()));
             if (fd < 0) {
                 throw BpfException.of("bpf_obj_get " + path, -fd);
             }
@@ -302,7 +310,7 @@ public final class Bpf {
     /** {@code libbpf_num_possible_cpus}: how many values a per-CPU map holds per key. */
     public static int possibleCpus() {
         try {
-            int n = (int) Libbpf.libbpf_num_possible_cpus$MH.invokeExact();
+            int n = (int) Libbpf.libbpf_num_possible_cpus$MH().invokeExact();
             if (n <= 0) {
                 throw new IllegalStateException("libbpf_num_possible_cpus: " + n);
             }
@@ -329,7 +337,7 @@ public final class Bpf {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment info = call.allocate(PROG_INFO_SIZE, 8);
             MemorySegment length = call.allocateFrom(ValueLayout.JAVA_INT, (int) PROG_INFO_SIZE);
-            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH.invokeExact(state, programFd, info, length);
+            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH().invokeExact(state, programFd, info, length);
             if (result < 0) {
                 throw BpfException.of("bpf_obj_get_info_by_fd (fd " + programFd + ")", -result);
             }
@@ -356,8 +364,8 @@ public final class Bpf {
             MemorySegment attachFlags = call.allocate(ValueLayout.JAVA_INT);
             MemorySegment ids = call.allocate(ValueLayout.JAVA_INT, capacity);
             MemorySegment count = call.allocateFrom(ValueLayout.JAVA_INT, capacity);
-            int result =
-                    (int) Libbpf.bpf_prog_query$MH.invokeExact(state, cgroupFd, type.value, 0, attachFlags, ids, count);
+            int result = (int)
+                    Libbpf.bpf_prog_query$MH().invokeExact(state, cgroupFd, type.value, 0, attachFlags, ids, count);
             if (result < 0) {
                 throw BpfException.of("bpf_prog_query " + type + " on " + cgroup, -result);
             }
@@ -382,7 +390,7 @@ public final class Bpf {
     public static OwnedFd enableRunTimeStats() throws BpfException {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
-            int fd = (int) Libbpf.bpf_enable_stats$MH.invokeExact(state, 0);
+            int fd = (int) Libbpf.bpf_enable_stats$MH().invokeExact(state, 0);
             if (fd < 0) {
                 throw BpfException.of("bpf_enable_stats BPF_STATS_RUN_TIME", -fd);
             }

@@ -22,7 +22,7 @@ public final class BpfLink implements AutoCloseable {
     /** {@code bpf_link__fd}: the link's descriptor, owned by this object. */
     public synchronized int fd() {
         try {
-            return (int) Libbpf.bpf_link__fd$MH.invokeExact(pointer());
+            return (int) Libbpf.bpf_link__fd$MH().invokeExact(pointer());
         } catch (IllegalStateException e) {
             throw e;
         } catch (Throwable t) {
@@ -36,7 +36,8 @@ public final class BpfLink implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_link__pin$MH.invokeExact(state, pointer, call.allocateFrom(path.toString()));
+            int result =
+                    (int) Libbpf.bpf_link__pin$MH().invokeExact(state, pointer, call.allocateFrom(path.toString()));
             if (result < 0) {
                 throw BpfException.of("bpf_link__pin " + description + " at " + path, -result);
             }
@@ -53,7 +54,7 @@ public final class BpfLink implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_link__unpin$MH.invokeExact(state, pointer);
+            int result = (int) Libbpf.bpf_link__unpin$MH().invokeExact(state, pointer);
             if (result < 0) {
                 throw BpfException.of("bpf_link__unpin " + description, -result);
             }
@@ -79,7 +80,7 @@ public final class BpfLink implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_link__destroy$MH.invokeExact(state, closing);
+            int result = (int) Libbpf.bpf_link__destroy$MH().invokeExact(state, closing);
             if (result < 0) {
                 throw BpfException.of("bpf_link__destroy " + description, -result);
             }

@@ -34,7 +34,7 @@ public final class BpfMap {
         owner.requireLoaded("fd of map " + name);
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
-            int fd = (int) Libbpf.bpf_map__fd$MH.invokeExact(state, map);
+            int fd = (int) Libbpf.bpf_map__fd$MH().invokeExact(state, map);
             if (fd < 0) {
                 throw new IllegalStateException("map " + name + " has no fd (" + fd + ")");
             }
@@ -49,7 +49,7 @@ public final class BpfMap {
     public int keySize() {
         owner.pointer();
         try {
-            return (int) Libbpf.bpf_map__key_size$MH.invokeExact(map);
+            return (int) Libbpf.bpf_map__key_size$MH().invokeExact(map);
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
@@ -58,7 +58,7 @@ public final class BpfMap {
     public int valueSize() {
         owner.pointer();
         try {
-            return (int) Libbpf.bpf_map__value_size$MH.invokeExact(map);
+            return (int) Libbpf.bpf_map__value_size$MH().invokeExact(map);
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
@@ -71,12 +71,13 @@ public final class BpfMap {
         requireSize("value", value, valueSize());
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
-            int result = (int) Libbpf.bpf_map_update_elem$MH.invokeExact(
-                    state,
-                    fd,
-                    call.allocateFrom(ValueLayout.JAVA_BYTE, key),
-                    call.allocateFrom(ValueLayout.JAVA_BYTE, value),
-                    flags);
+            int result = (int) Libbpf.bpf_map_update_elem$MH()
+                    .invokeExact(
+                            state,
+                            fd,
+                            call.allocateFrom(ValueLayout.JAVA_BYTE, key),
+                            call.allocateFrom(ValueLayout.JAVA_BYTE, value),
+                            flags);
             if (result < 0) {
                 throw BpfException.of("bpf_map_update_elem " + name, -result);
             }
@@ -95,8 +96,8 @@ public final class BpfMap {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment value = call.allocate(valueSize(), 8);
-            int result = (int) Libbpf.bpf_map_lookup_elem$MH.invokeExact(
-                    state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), value);
+            int result = (int) Libbpf.bpf_map_lookup_elem$MH()
+                    .invokeExact(state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), value);
             if (result == -Libc.ENOENT) {
                 return Optional.empty();
             }
@@ -123,8 +124,8 @@ public final class BpfMap {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment values = call.allocate((long) stride * cpus, 8);
-            int result = (int) Libbpf.bpf_map_lookup_elem$MH.invokeExact(
-                    state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), values);
+            int result = (int) Libbpf.bpf_map_lookup_elem$MH()
+                    .invokeExact(state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key), values);
             if (result == -Libc.ENOENT) {
                 return Optional.empty();
             }
@@ -154,8 +155,8 @@ public final class BpfMap {
         requireSize("key", key, keySize());
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
-            int result = (int)
-                    Libbpf.bpf_map_delete_elem$MH.invokeExact(state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key));
+            int result = (int) Libbpf.bpf_map_delete_elem$MH()
+                    .invokeExact(state, fd, call.allocateFrom(ValueLayout.JAVA_BYTE, key));
             if (result == -Libc.ENOENT) {
                 return false;
             }

@@ -56,8 +56,8 @@ public final class BpfObject implements AutoCloseable {
             opts.set(ValueLayout.ADDRESS, 8, arena.allocateFrom(name));
             MemorySegment state = Libbpf.allocateCallState(arena);
             Libbpf.clearLog();
-            MemorySegment object =
-                    (MemorySegment) Libbpf.bpf_object__open_mem$MH.invokeExact(state, buffer, (long) elf.length, opts);
+            MemorySegment object = (MemorySegment)
+                    Libbpf.bpf_object__open_mem$MH().invokeExact(state, buffer, (long) elf.length, opts);
             if (object.equals(MemorySegment.NULL)) {
                 throw BpfException.of("bpf_object__open_mem " + name, Libbpf.errno(state));
             }
@@ -80,7 +80,7 @@ public final class BpfObject implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_object__load$MH.invokeExact(state, obj);
+            int result = (int) Libbpf.bpf_object__load$MH().invokeExact(state, obj);
             if (result < 0) {
                 throw BpfException.of("bpf_object__load " + name, -result);
             }
@@ -95,13 +95,13 @@ public final class BpfObject implements AutoCloseable {
 
     /** The program defined by the C function {@code programName}; throws when there is none. */
     public synchronized BpfProgram program(String programName) {
-        MemorySegment program = find(Libbpf.bpf_object__find_program_by_name$MH, programName, "program");
+        MemorySegment program = find(Libbpf.bpf_object__find_program_by_name$MH(), programName, "program");
         return new BpfProgram(this, programName, program);
     }
 
     /** The map called {@code mapName}; throws when there is none. */
     public synchronized BpfMap map(String mapName) {
-        MemorySegment map = find(Libbpf.bpf_object__find_map_by_name$MH, mapName, "map");
+        MemorySegment map = find(Libbpf.bpf_object__find_map_by_name$MH(), mapName, "map");
         return new BpfMap(this, mapName, map);
     }
 
@@ -122,7 +122,7 @@ public final class BpfObject implements AutoCloseable {
         MemorySegment closing = object;
         object = null;
         try {
-            Libbpf.bpf_object__close$MH.invokeExact(closing);
+            Libbpf.bpf_object__close$MH().invokeExact(closing);
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         } finally {

@@ -28,7 +28,7 @@ public final class BpfProgram {
         owner.requireLoaded("fd of program " + name);
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
-            int fd = (int) Libbpf.bpf_program__fd$MH.invokeExact(state, program);
+            int fd = (int) Libbpf.bpf_program__fd$MH().invokeExact(state, program);
             if (fd < 0) {
                 throw new IllegalStateException("program " + name + " has no fd (" + fd + ")");
             }
@@ -50,7 +50,7 @@ public final class BpfProgram {
         }
         MemorySegment obj = owner.pointer();
         try {
-            int result = (int) Libbpf.bpf_program__set_autoload$MH.invokeExact(program, autoload);
+            int result = (int) Libbpf.bpf_program__set_autoload$MH().invokeExact(program, autoload);
             if (result < 0) {
                 throw new IllegalStateException("bpf_program__set_autoload " + name + " of " + obj + ": " + result);
             }
@@ -68,7 +68,7 @@ public final class BpfProgram {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment info = call.allocate(Libbpf.BPF_PROG_INFO_HEAD);
             MemorySegment length = call.allocateFrom(ValueLayout.JAVA_INT, (int) info.byteSize());
-            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH.invokeExact(state, fd, info, length);
+            int result = (int) Libbpf.bpf_obj_get_info_by_fd$MH().invokeExact(state, fd, info, length);
             if (result < 0) {
                 throw BpfException.of("bpf_obj_get_info_by_fd " + name, -result);
             }
@@ -92,7 +92,7 @@ public final class BpfProgram {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
             MemorySegment link =
-                    (MemorySegment) Libbpf.bpf_program__attach_cgroup$MH.invokeExact(state, program, cgroupFd);
+                    (MemorySegment) Libbpf.bpf_program__attach_cgroup$MH().invokeExact(state, program, cgroupFd);
             if (link.equals(MemorySegment.NULL)) {
                 throw BpfException.of("bpf_program__attach_cgroup " + name + " to " + cgroup, Libbpf.errno(state));
             }
@@ -112,7 +112,8 @@ public final class BpfProgram {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            MemorySegment link = (MemorySegment) Libbpf.bpf_program__attach_lsm$MH.invokeExact(state, program);
+            MemorySegment link =
+                    (MemorySegment) Libbpf.bpf_program__attach_lsm$MH().invokeExact(state, program);
             if (link.equals(MemorySegment.NULL)) {
                 throw BpfException.of("bpf_program__attach_lsm " + name, Libbpf.errno(state));
             }

@@ -48,8 +48,8 @@ public final class BpfRingBuffer implements AutoCloseable {
                     .upcallStub(ON_SAMPLE.bindTo(buffer), Libbpf.RING_BUFFER_SAMPLE_FN, buffer.arena);
             MemorySegment state = Libbpf.allocateCallState(buffer.arena);
             Libbpf.clearLog();
-            MemorySegment ring = (MemorySegment) Libbpf.ring_buffer__new$MH.invokeExact(
-                    state, mapFd, callback, MemorySegment.NULL, MemorySegment.NULL);
+            MemorySegment ring = (MemorySegment) Libbpf.ring_buffer__new$MH()
+                    .invokeExact(state, mapFd, callback, MemorySegment.NULL, MemorySegment.NULL);
             if (ring.equals(MemorySegment.NULL)) {
                 throw BpfException.of("ring_buffer__new " + name, Libbpf.errno(state));
             }
@@ -85,8 +85,8 @@ public final class BpfRingBuffer implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             int result = timeoutMillis < 0
-                    ? (int) Libbpf.ring_buffer__consume$MH.invokeExact(state, ring)
-                    : (int) Libbpf.ring_buffer__poll$MH.invokeExact(state, ring, timeoutMillis);
+                    ? (int) Libbpf.ring_buffer__consume$MH().invokeExact(state, ring)
+                    : (int) Libbpf.ring_buffer__poll$MH().invokeExact(state, ring, timeoutMillis);
             if (result < 0 && result != -4 /* EINTR */) {
                 throw BpfException.of("ring_buffer__poll " + name, -result);
             }
@@ -119,7 +119,7 @@ public final class BpfRingBuffer implements AutoCloseable {
         MemorySegment closing = ring;
         ring = null;
         try {
-            Libbpf.ring_buffer__free$MH.invokeExact(closing);
+            Libbpf.ring_buffer__free$MH().invokeExact(closing);
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         } finally {

@@ -21,7 +21,8 @@ import java.util.List;
 
 /**
  * libbpf 1.x ({@code libbpf.so.1}) through FFM, written by hand in the style of jextract output: one
- * {@code static final} method handle per function, errno captured through the linker's call state.
+ * method handle per function, linked on first use (see {@code Libc}), errno captured through the
+ * linker's call state.
  *
  * <p>libbpf 1.x conventions: functions returning a pointer return {@code NULL} and set errno on
  * failure; functions returning {@code int} return {@code -errno} (and set errno too). libbpf's log
@@ -60,88 +61,270 @@ final class Libbpf {
                     JAVA_INT.withName("type"), JAVA_INT.withName("id"))
             .withName("bpf_prog_info");
 
-    static final MethodHandle libbpf_major_version$MH =
-            downcall("libbpf_major_version", FunctionDescriptor.of(JAVA_INT));
-    static final MethodHandle libbpf_minor_version$MH =
-            downcall("libbpf_minor_version", FunctionDescriptor.of(JAVA_INT));
-    static final MethodHandle libbpf_version_string$MH =
-            downcall("libbpf_version_string", FunctionDescriptor.of(ADDRESS));
+    static MethodHandle libbpf_major_version$MH() {
+        return libbpf_major_version$Holder.MH;
+    }
+
+    private static final class libbpf_major_version$Holder {
+        static final MethodHandle MH = downcall("libbpf_major_version", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    static MethodHandle libbpf_minor_version$MH() {
+        return libbpf_minor_version$Holder.MH;
+    }
+
+    private static final class libbpf_minor_version$Holder {
+        static final MethodHandle MH = downcall("libbpf_minor_version", FunctionDescriptor.of(JAVA_INT));
+    }
+
+    static MethodHandle libbpf_version_string$MH() {
+        return libbpf_version_string$Holder.MH;
+    }
+
+    private static final class libbpf_version_string$Holder {
+        static final MethodHandle MH = downcall("libbpf_version_string", FunctionDescriptor.of(ADDRESS));
+    }
     /** {@code libbpf_print_fn_t libbpf_set_print(libbpf_print_fn_t fn)}. */
-    static final MethodHandle libbpf_set_print$MH =
-            downcall("libbpf_set_print", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    static MethodHandle libbpf_set_print$MH() {
+        return libbpf_set_print$Holder.MH;
+    }
 
-    static final MethodHandle bpf_object__open_mem$MH =
-            downcall("bpf_object__open_mem", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_object__load$MH =
-            downcall("bpf_object__load", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_object__close$MH = downcall("bpf_object__close", FunctionDescriptor.ofVoid(ADDRESS));
-    static final MethodHandle bpf_object__find_program_by_name$MH = downcall(
-            "bpf_object__find_program_by_name", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_object__find_map_by_name$MH =
-            downcall("bpf_object__find_map_by_name", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    private static final class libbpf_set_print$Holder {
+        static final MethodHandle MH = downcall("libbpf_set_print", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
 
-    static final MethodHandle bpf_program__fd$MH =
-            downcall("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_program__set_autoload$MH =
-            downcall("bpf_program__set_autoload", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_BOOLEAN));
-    static final MethodHandle bpf_program__attach_cgroup$MH =
-            downcall("bpf_program__attach_cgroup", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    static final MethodHandle bpf_program__attach_lsm$MH =
-            downcall("bpf_program__attach_lsm", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_object__open_mem$MH() {
+        return bpf_object__open_mem$Holder.MH;
+    }
 
-    static final MethodHandle bpf_link__fd$MH = downcall("bpf_link__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle bpf_link__pin$MH =
-            downcall("bpf_link__pin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_link__unpin$MH =
-            downcall("bpf_link__unpin", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_link__destroy$MH =
-            downcall("bpf_link__destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    private static final class bpf_object__open_mem$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_object__open_mem", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    }
 
-    static final MethodHandle bpf_map__fd$MH =
-            downcall("bpf_map__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_map__key_size$MH =
-            downcall("bpf_map__key_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle bpf_map__value_size$MH =
-            downcall("bpf_map__value_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    static MethodHandle bpf_object__load$MH() {
+        return bpf_object__load$Holder.MH;
+    }
+
+    private static final class bpf_object__load$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_object__load", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_object__close$MH() {
+        return bpf_object__close$Holder.MH;
+    }
+
+    private static final class bpf_object__close$Holder {
+        static final MethodHandle MH = downcall("bpf_object__close", FunctionDescriptor.ofVoid(ADDRESS));
+    }
+
+    static MethodHandle bpf_object__find_program_by_name$MH() {
+        return bpf_object__find_program_by_name$Holder.MH;
+    }
+
+    private static final class bpf_object__find_program_by_name$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_object__find_program_by_name", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_object__find_map_by_name$MH() {
+        return bpf_object__find_map_by_name$Holder.MH;
+    }
+
+    private static final class bpf_object__find_map_by_name$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_object__find_map_by_name", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_program__fd$MH() {
+        return bpf_program__fd$Holder.MH;
+    }
+
+    private static final class bpf_program__fd$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_program__set_autoload$MH() {
+        return bpf_program__set_autoload$Holder.MH;
+    }
+
+    private static final class bpf_program__set_autoload$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_program__set_autoload", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_BOOLEAN));
+    }
+
+    static MethodHandle bpf_program__attach_cgroup$MH() {
+        return bpf_program__attach_cgroup$Holder.MH;
+    }
+
+    private static final class bpf_program__attach_cgroup$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_program__attach_cgroup", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_program__attach_lsm$MH() {
+        return bpf_program__attach_lsm$Holder.MH;
+    }
+
+    private static final class bpf_program__attach_lsm$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_program__attach_lsm", FunctionDescriptor.of(ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_link__fd$MH() {
+        return bpf_link__fd$Holder.MH;
+    }
+
+    private static final class bpf_link__fd$Holder {
+        static final MethodHandle MH = downcall("bpf_link__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    static MethodHandle bpf_link__pin$MH() {
+        return bpf_link__pin$Holder.MH;
+    }
+
+    private static final class bpf_link__pin$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_link__pin", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_link__unpin$MH() {
+        return bpf_link__unpin$Holder.MH;
+    }
+
+    private static final class bpf_link__unpin$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_link__unpin", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_link__destroy$MH() {
+        return bpf_link__destroy$Holder.MH;
+    }
+
+    private static final class bpf_link__destroy$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_link__destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_map__fd$MH() {
+        return bpf_map__fd$Holder.MH;
+    }
+
+    private static final class bpf_map__fd$Holder {
+        static final MethodHandle MH = downcall("bpf_map__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_map__key_size$MH() {
+        return bpf_map__key_size$Holder.MH;
+    }
+
+    private static final class bpf_map__key_size$Holder {
+        static final MethodHandle MH = downcall("bpf_map__key_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    static MethodHandle bpf_map__value_size$MH() {
+        return bpf_map__value_size$Holder.MH;
+    }
+
+    private static final class bpf_map__value_size$Holder {
+        static final MethodHandle MH = downcall("bpf_map__value_size", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
 
     /**
      * {@code int bpf_map_create(enum bpf_map_type, const char *name, __u32 key_size, __u32 value_size,
      * __u32 max_entries, const struct bpf_map_create_opts *opts)}: a file descriptor or -errno.
      */
-    static final MethodHandle bpf_map_create$MH = downcall(
-            "bpf_map_create",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
-            ERRNO_OPTION);
+    static MethodHandle bpf_map_create$MH() {
+        return bpf_map_create$Holder.MH;
+    }
 
-    static final MethodHandle bpf_map_update_elem$MH = downcall(
-            "bpf_map_update_elem",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
-            ERRNO_OPTION);
-    static final MethodHandle bpf_map_lookup_elem$MH =
-            downcall("bpf_map_lookup_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle bpf_map_delete_elem$MH =
-            downcall("bpf_map_delete_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    private static final class bpf_map_create$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_map_create",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+                ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_map_update_elem$MH() {
+        return bpf_map_update_elem$Holder.MH;
+    }
+
+    private static final class bpf_map_update_elem$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_map_update_elem",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG),
+                ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_map_lookup_elem$MH() {
+        return bpf_map_lookup_elem$Holder.MH;
+    }
+
+    private static final class bpf_map_lookup_elem$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_map_lookup_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle bpf_map_delete_elem$MH() {
+        return bpf_map_delete_elem$Holder.MH;
+    }
+
+    private static final class bpf_map_delete_elem$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_map_delete_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
     /**
      * {@code int bpf_prog_query(int target_fd, enum bpf_attach_type type, __u32 query_flags, __u32
      * *attach_flags, __u32 *prog_ids, __u32 *prog_cnt)}.
      */
-    static final MethodHandle bpf_prog_query$MH = downcall(
-            "bpf_prog_query",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
-            ERRNO_OPTION);
+    static MethodHandle bpf_prog_query$MH() {
+        return bpf_prog_query$Holder.MH;
+    }
+
+    private static final class bpf_prog_query$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_prog_query",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
+                ERRNO_OPTION);
+    }
     /** {@code int bpf_obj_get_info_by_fd(int bpf_fd, void *info, __u32 *info_len)}. */
-    static final MethodHandle bpf_obj_get_info_by_fd$MH = downcall(
-            "bpf_obj_get_info_by_fd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_obj_get_info_by_fd$MH() {
+        return bpf_obj_get_info_by_fd$Holder.MH;
+    }
+
+    private static final class bpf_obj_get_info_by_fd$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_obj_get_info_by_fd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int bpf_enable_stats(enum bpf_stats_type type)}: a file descriptor keeping stats on, or -errno. */
-    static final MethodHandle bpf_enable_stats$MH =
-            downcall("bpf_enable_stats", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    static MethodHandle bpf_enable_stats$MH() {
+        return bpf_enable_stats$Holder.MH;
+    }
+
+    private static final class bpf_enable_stats$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_enable_stats", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
 
     /** {@code int bpf_obj_pin(int fd, const char *pathname)}. */
-    static final MethodHandle bpf_obj_pin$MH =
-            downcall("bpf_obj_pin", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_obj_pin$MH() {
+        return bpf_obj_pin$Holder.MH;
+    }
+
+    private static final class bpf_obj_pin$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_obj_pin", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int bpf_obj_get(const char *pathname)}: a descriptor for a pinned object, or -errno. */
-    static final MethodHandle bpf_obj_get$MH =
-            downcall("bpf_obj_get", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_obj_get$MH() {
+        return bpf_obj_get$Holder.MH;
+    }
+
+    private static final class bpf_obj_get$Holder {
+        static final MethodHandle MH = downcall("bpf_obj_get", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
 
     /**
      * {@code struct bpf_tc_hook} (libbpf 1.1): {@code size_t sz; int ifindex; enum
@@ -168,32 +351,73 @@ final class Libbpf {
     static final int BPF_TC_F_REPLACE = 1;
 
     /** {@code int bpf_tc_hook_create(struct bpf_tc_hook *hook)}: 0, -EEXIST when the clsact qdisc exists, or -errno. */
-    static final MethodHandle bpf_tc_hook_create$MH =
-            downcall("bpf_tc_hook_create", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_tc_hook_create$MH() {
+        return bpf_tc_hook_create$Holder.MH;
+    }
+
+    private static final class bpf_tc_hook_create$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_tc_hook_create", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int bpf_tc_hook_destroy(struct bpf_tc_hook *hook)}. */
-    static final MethodHandle bpf_tc_hook_destroy$MH =
-            downcall("bpf_tc_hook_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_tc_hook_destroy$MH() {
+        return bpf_tc_hook_destroy$Holder.MH;
+    }
+
+    private static final class bpf_tc_hook_destroy$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_tc_hook_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int bpf_tc_attach(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts)}. */
-    static final MethodHandle bpf_tc_attach$MH =
-            downcall("bpf_tc_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_tc_attach$MH() {
+        return bpf_tc_attach$Holder.MH;
+    }
+
+    private static final class bpf_tc_attach$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_tc_attach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int bpf_tc_detach(const struct bpf_tc_hook *hook, const struct bpf_tc_opts *opts)}. */
-    static final MethodHandle bpf_tc_detach$MH =
-            downcall("bpf_tc_detach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_tc_detach$MH() {
+        return bpf_tc_detach$Holder.MH;
+    }
+
+    private static final class bpf_tc_detach$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_tc_detach", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
     /** {@code int bpf_tc_query(const struct bpf_tc_hook *hook, struct bpf_tc_opts *opts)}. */
-    static final MethodHandle bpf_tc_query$MH =
-            downcall("bpf_tc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static MethodHandle bpf_tc_query$MH() {
+        return bpf_tc_query$Holder.MH;
+    }
+
+    private static final class bpf_tc_query$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_tc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
 
     /**
      * {@code int bpf_map_update_batch(int fd, const void *keys, const void *values, __u32 *count,
      * const struct bpf_map_batch_opts *opts)}.
      */
-    static final MethodHandle bpf_map_update_batch$MH = downcall(
-            "bpf_map_update_batch",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
-            ERRNO_OPTION);
+    static MethodHandle bpf_map_update_batch$MH() {
+        return bpf_map_update_batch$Holder.MH;
+    }
 
-    static final MethodHandle libbpf_num_possible_cpus$MH =
-            downcall("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
+    private static final class bpf_map_update_batch$Holder {
+        static final MethodHandle MH = downcall(
+                "bpf_map_update_batch",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS),
+                ERRNO_OPTION);
+    }
+
+    static MethodHandle libbpf_num_possible_cpus$MH() {
+        return libbpf_num_possible_cpus$Holder.MH;
+    }
+
+    private static final class libbpf_num_possible_cpus$Holder {
+        static final MethodHandle MH = downcall("libbpf_num_possible_cpus", FunctionDescriptor.of(JAVA_INT));
+    }
 
     /**
      * The leading fields of {@code struct bpf_map_create_opts}: {@code sz}, {@code btf_fd}, {@code
@@ -208,14 +432,40 @@ final class Libbpf {
     static final FunctionDescriptor RING_BUFFER_SAMPLE_FN =
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG);
     /** {@code struct ring_buffer *ring_buffer__new(int map_fd, ring_buffer_sample_fn, void *ctx, opts)}. */
-    static final MethodHandle ring_buffer__new$MH = downcall(
-            "ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    static MethodHandle ring_buffer__new$MH() {
+        return ring_buffer__new$Holder.MH;
+    }
 
-    static final MethodHandle ring_buffer__poll$MH =
-            downcall("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    static final MethodHandle ring_buffer__consume$MH =
-            downcall("ring_buffer__consume", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
-    static final MethodHandle ring_buffer__free$MH = downcall("ring_buffer__free", FunctionDescriptor.ofVoid(ADDRESS));
+    private static final class ring_buffer__new$Holder {
+        static final MethodHandle MH = downcall(
+                "ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle ring_buffer__poll$MH() {
+        return ring_buffer__poll$Holder.MH;
+    }
+
+    private static final class ring_buffer__poll$Holder {
+        static final MethodHandle MH =
+                downcall("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    }
+
+    static MethodHandle ring_buffer__consume$MH() {
+        return ring_buffer__consume$Holder.MH;
+    }
+
+    private static final class ring_buffer__consume$Holder {
+        static final MethodHandle MH =
+                downcall("ring_buffer__consume", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
+    static MethodHandle ring_buffer__free$MH() {
+        return ring_buffer__free$Holder.MH;
+    }
+
+    private static final class ring_buffer__free$Holder {
+        static final MethodHandle MH = downcall("ring_buffer__free", FunctionDescriptor.ofVoid(ADDRESS));
+    }
 
     /** {@code int (*libbpf_print_fn_t)(enum libbpf_print_level, const char *fmt, va_list ap)}. */
     private static final FunctionDescriptor LIBBPF_PRINT_FN_T =
@@ -232,7 +482,7 @@ final class Libbpf {
                             "print",
                             MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class));
             MemorySegment stub = NativeLibrary.upcall(print, LIBBPF_PRINT_FN_T, Arena.global());
-            MemorySegment previous = (MemorySegment) libbpf_set_print$MH.invokeExact(stub);
+            MemorySegment previous = (MemorySegment) libbpf_set_print$MH().invokeExact(stub);
             assert previous != null;
         } catch (Throwable t) {
             throw new ExceptionInInitializerError(t);
@@ -251,7 +501,7 @@ final class Libbpf {
             }
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment buffer = arena.allocate(1024);
-                int n = (int) Libc.vsnprintf$MH.invokeExact(buffer, buffer.byteSize(), format, args);
+                int n = (int) Libc.vsnprintf$MH().invokeExact(buffer, buffer.byteSize(), format, args);
                 if (n < 0) {
                     return 0;
                 }
@@ -297,7 +547,7 @@ final class Libbpf {
     /** The version libbpf reports about itself, e.g. {@code v1.1}. */
     static String versionString() {
         try {
-            return string((MemorySegment) libbpf_version_string$MH.invokeExact());
+            return string((MemorySegment) libbpf_version_string$MH().invokeExact());
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
@@ -305,7 +555,7 @@ final class Libbpf {
 
     static int majorVersion() {
         try {
-            return (int) libbpf_major_version$MH.invokeExact();
+            return (int) libbpf_major_version$MH().invokeExact();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
@@ -313,7 +563,7 @@ final class Libbpf {
 
     static int minorVersion() {
         try {
-            return (int) libbpf_minor_version$MH.invokeExact();
+            return (int) libbpf_minor_version$MH().invokeExact();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }

@@ -35,7 +35,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_tc_hook_create$MH.invokeExact(state, hook(call));
+            int result = (int) Libbpf.bpf_tc_hook_create$MH().invokeExact(state, hook(call));
             if (result == -Libc.EEXIST) {
                 return false;
             }
@@ -57,7 +57,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
             MemorySegment hook = hook(call);
             hook.set(ValueLayout.JAVA_INT, Libbpf.TC_HOOK_ATTACH_POINT, Libbpf.BPF_TC_EGRESS | 1);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_tc_hook_destroy$MH.invokeExact(state, hook);
+            int result = (int) Libbpf.bpf_tc_hook_destroy$MH().invokeExact(state, hook);
             if (result < 0 && result != -Libc.ENOENT) {
                 throw BpfException.of("bpf_tc_hook_destroy on ifindex " + ifindex, -result);
             }
@@ -76,7 +76,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
             opts.set(ValueLayout.JAVA_INT, Libbpf.TC_OPTS_PROG_FD, programFd);
             opts.set(ValueLayout.JAVA_INT, Libbpf.TC_OPTS_FLAGS, replace ? Libbpf.BPF_TC_F_REPLACE : 0);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_tc_attach$MH.invokeExact(state, hook(call), opts);
+            int result = (int) Libbpf.bpf_tc_attach$MH().invokeExact(state, hook(call), opts);
             if (result < 0) {
                 throw BpfException.of("bpf_tc_attach " + this, -result);
             }
@@ -92,7 +92,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_tc_detach$MH.invokeExact(state, hook(call), opts(call));
+            int result = (int) Libbpf.bpf_tc_detach$MH().invokeExact(state, hook(call), opts(call));
             if (result == -Libc.ENOENT || result == -Libc.EINVAL || result == -Libc.ENODEV) {
                 return false; // no such filter, no clsact qdisc, or no such device
             }
@@ -113,7 +113,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment opts = opts(call);
             Libbpf.clearLog();
-            int result = (int) Libbpf.bpf_tc_query$MH.invokeExact(state, hook(call), opts);
+            int result = (int) Libbpf.bpf_tc_query$MH().invokeExact(state, hook(call), opts);
             if (result == -Libc.ENOENT || result == -Libc.EINVAL || result == -Libc.ENODEV) {
                 return OptionalInt.empty();
             }

@@ -19,8 +19,8 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * libmnl ({@code libmnl.so.0}) through FFM, written by hand in the style of jextract output: one
- * {@code static final} method handle per exported function, errno captured through the linker's call
- * state, and the kernel's netlink structs as explicit layouts. libmnl's macros ({@code
+ * method handle per exported function, linked on first use (see {@code Libc}), errno captured through
+ * the linker's call state, and the kernel's netlink structs as explicit layouts. libmnl's macros ({@code
  * mnl_attr_for_each}, {@code mnl_nlmsg_for_each_msg}, ...) are done in Java by {@link NetlinkMessage}.
  *
  * <p>Every libmnl binding of the project lives here; the rest of the module talks netlink through
@@ -237,55 +237,180 @@ final class Libmnl {
     /** {@code int (*mnl_cb_t)(const struct nlmsghdr *nlh, void *data)}. */
     static final FunctionDescriptor MNL_CB_T = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS);
 
-    static final MethodHandle mnl_socket_open2$MH =
-            downcall("mnl_socket_open2", FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    static final MethodHandle mnl_socket_bind$MH =
-            downcall("mnl_socket_bind", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    static final MethodHandle mnl_socket_close$MH =
-            downcall("mnl_socket_close", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
-    /** {@code int mnl_socket_setsockopt(const struct mnl_socket *nl, int type, void *buf, socklen_t len)}: SOL_NETLINK. */
-    static final MethodHandle mnl_socket_setsockopt$MH = downcall(
-            "mnl_socket_setsockopt",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT),
-            ERRNO_OPTION);
+    static MethodHandle mnl_socket_open2$MH() {
+        return mnl_socket_open2$Holder.MH;
+    }
 
-    static final MethodHandle mnl_socket_get_fd$MH =
-            downcall("mnl_socket_get_fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle mnl_socket_get_portid$MH =
-            downcall("mnl_socket_get_portid", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    static final MethodHandle mnl_socket_sendto$MH =
-            downcall("mnl_socket_sendto", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), ERRNO_OPTION);
-    static final MethodHandle mnl_socket_recvfrom$MH = downcall(
-            "mnl_socket_recvfrom", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), ERRNO_OPTION);
-    static final MethodHandle mnl_nlmsg_put_header$MH =
-            downcall("mnl_nlmsg_put_header", FunctionDescriptor.of(ADDRESS, ADDRESS));
-    static final MethodHandle mnl_nlmsg_put_extra_header$MH =
-            downcall("mnl_nlmsg_put_extra_header", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG));
-    static final MethodHandle mnl_attr_put$MH =
-            downcall("mnl_attr_put", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_LONG, ADDRESS));
-    static final MethodHandle mnl_attr_put_u8$MH =
-            downcall("mnl_attr_put_u8", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_BYTE));
-    static final MethodHandle mnl_attr_put_u16$MH =
-            downcall("mnl_attr_put_u16", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_SHORT));
-    static final MethodHandle mnl_attr_put_u32$MH =
-            downcall("mnl_attr_put_u32", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_INT));
-    static final MethodHandle mnl_attr_put_u64$MH =
-            downcall("mnl_attr_put_u64", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_LONG));
-    static final MethodHandle mnl_attr_put_strz$MH =
-            downcall("mnl_attr_put_strz", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, ADDRESS));
-    static final MethodHandle mnl_attr_nest_start$MH =
-            downcall("mnl_attr_nest_start", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_SHORT));
-    static final MethodHandle mnl_attr_nest_end$MH =
-            downcall("mnl_attr_nest_end", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    private static final class mnl_socket_open2$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_socket_open2", FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+
+    static MethodHandle mnl_socket_bind$MH() {
+        return mnl_socket_bind$Holder.MH;
+    }
+
+    private static final class mnl_socket_bind$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_socket_bind", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+    }
+
+    static MethodHandle mnl_socket_close$MH() {
+        return mnl_socket_close$Holder.MH;
+    }
+
+    private static final class mnl_socket_close$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_socket_close", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+    /** {@code int mnl_socket_setsockopt(const struct mnl_socket *nl, int type, void *buf, socklen_t len)}: SOL_NETLINK. */
+    static MethodHandle mnl_socket_setsockopt$MH() {
+        return mnl_socket_setsockopt$Holder.MH;
+    }
+
+    private static final class mnl_socket_setsockopt$Holder {
+        static final MethodHandle MH = downcall(
+                "mnl_socket_setsockopt",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT),
+                ERRNO_OPTION);
+    }
+
+    static MethodHandle mnl_socket_get_fd$MH() {
+        return mnl_socket_get_fd$Holder.MH;
+    }
+
+    private static final class mnl_socket_get_fd$Holder {
+        static final MethodHandle MH = downcall("mnl_socket_get_fd", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    static MethodHandle mnl_socket_get_portid$MH() {
+        return mnl_socket_get_portid$Holder.MH;
+    }
+
+    private static final class mnl_socket_get_portid$Holder {
+        static final MethodHandle MH = downcall("mnl_socket_get_portid", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    }
+
+    static MethodHandle mnl_socket_sendto$MH() {
+        return mnl_socket_sendto$Holder.MH;
+    }
+
+    private static final class mnl_socket_sendto$Holder {
+        static final MethodHandle MH = downcall(
+                "mnl_socket_sendto", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    }
+
+    static MethodHandle mnl_socket_recvfrom$MH() {
+        return mnl_socket_recvfrom$Holder.MH;
+    }
+
+    private static final class mnl_socket_recvfrom$Holder {
+        static final MethodHandle MH = downcall(
+                "mnl_socket_recvfrom", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+    }
+
+    static MethodHandle mnl_nlmsg_put_header$MH() {
+        return mnl_nlmsg_put_header$Holder.MH;
+    }
+
+    private static final class mnl_nlmsg_put_header$Holder {
+        static final MethodHandle MH = downcall("mnl_nlmsg_put_header", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
+
+    static MethodHandle mnl_nlmsg_put_extra_header$MH() {
+        return mnl_nlmsg_put_extra_header$Holder.MH;
+    }
+
+    private static final class mnl_nlmsg_put_extra_header$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_nlmsg_put_extra_header", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG));
+    }
+
+    static MethodHandle mnl_attr_put$MH() {
+        return mnl_attr_put$Holder.MH;
+    }
+
+    private static final class mnl_attr_put$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_LONG, ADDRESS));
+    }
+
+    static MethodHandle mnl_attr_put_u8$MH() {
+        return mnl_attr_put_u8$Holder.MH;
+    }
+
+    private static final class mnl_attr_put_u8$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put_u8", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_BYTE));
+    }
+
+    static MethodHandle mnl_attr_put_u16$MH() {
+        return mnl_attr_put_u16$Holder.MH;
+    }
+
+    private static final class mnl_attr_put_u16$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put_u16", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_SHORT));
+    }
+
+    static MethodHandle mnl_attr_put_u32$MH() {
+        return mnl_attr_put_u32$Holder.MH;
+    }
+
+    private static final class mnl_attr_put_u32$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put_u32", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_INT));
+    }
+
+    static MethodHandle mnl_attr_put_u64$MH() {
+        return mnl_attr_put_u64$Holder.MH;
+    }
+
+    private static final class mnl_attr_put_u64$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put_u64", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_LONG));
+    }
+
+    static MethodHandle mnl_attr_put_strz$MH() {
+        return mnl_attr_put_strz$Holder.MH;
+    }
+
+    private static final class mnl_attr_put_strz$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put_strz", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, ADDRESS));
+    }
+
+    static MethodHandle mnl_attr_nest_start$MH() {
+        return mnl_attr_nest_start$Holder.MH;
+    }
+
+    private static final class mnl_attr_nest_start$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_nest_start", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_SHORT));
+    }
+
+    static MethodHandle mnl_attr_nest_end$MH() {
+        return mnl_attr_nest_end$Holder.MH;
+    }
+
+    private static final class mnl_attr_nest_end$Holder {
+        static final MethodHandle MH = downcall("mnl_attr_nest_end", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
+    }
     /**
      * {@code int mnl_cb_run(const void *buf, size_t numbytes, unsigned int seq, unsigned int portid,
      * mnl_cb_t cb_data, void *data)}: -1 with errno on an error message or a sequence/port mismatch,
      * {@link #MNL_CB_STOP} at the end of a dump, {@link #MNL_CB_OK} when more is to come.
      */
-    static final MethodHandle mnl_cb_run$MH = downcall(
-            "mnl_cb_run",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-            ERRNO_OPTION);
+    static MethodHandle mnl_cb_run$MH() {
+        return mnl_cb_run$Holder.MH;
+    }
+
+    private static final class mnl_cb_run$Holder {
+        static final MethodHandle MH = downcall(
+                "mnl_cb_run",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+                ERRNO_OPTION);
+    }
 
     static MemorySegment allocateCallState(Arena arena) {
         return Libc.allocateCallState(arena);

@@ -20,7 +20,8 @@ final class NetlinkRequest {
         this.arena = arena;
         this.buffer = arena.allocate(CAPACITY, 8);
         try {
-            this.header = Libmnl.view((MemorySegment) Libmnl.mnl_nlmsg_put_header$MH.invokeExact(buffer), CAPACITY);
+            this.header =
+                    Libmnl.view((MemorySegment) Libmnl.mnl_nlmsg_put_header$MH().invokeExact(buffer), CAPACITY);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -32,7 +33,8 @@ final class NetlinkRequest {
     MemorySegment putExtraHeader(long size) {
         ensureRoom(size);
         try {
-            MemorySegment extra = (MemorySegment) Libmnl.mnl_nlmsg_put_extra_header$MH.invokeExact(header, size);
+            MemorySegment extra =
+                    (MemorySegment) Libmnl.mnl_nlmsg_put_extra_header$MH().invokeExact(header, size);
             return Libmnl.view(extra, size);
         } catch (Throwable t) {
             throw unexpected(t);
@@ -42,7 +44,7 @@ final class NetlinkRequest {
     NetlinkRequest putU32(short type, int value) {
         ensureRoom(Libmnl.NLA_HDRLEN + 4);
         try {
-            Libmnl.mnl_attr_put_u32$MH.invokeExact(header, type, value);
+            Libmnl.mnl_attr_put_u32$MH().invokeExact(header, type, value);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -52,7 +54,7 @@ final class NetlinkRequest {
     NetlinkRequest putU16(short type, short value) {
         ensureRoom(Libmnl.NLA_HDRLEN + 4);
         try {
-            Libmnl.mnl_attr_put_u16$MH.invokeExact(header, type, value);
+            Libmnl.mnl_attr_put_u16$MH().invokeExact(header, type, value);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -64,7 +66,7 @@ final class NetlinkRequest {
         MemorySegment data = arena.allocateFrom(ValueLayout.JAVA_BYTE, value);
         ensureRoom(Libmnl.NLA_HDRLEN + value.length);
         try {
-            Libmnl.mnl_attr_put$MH.invokeExact(header, type, (long) value.length, data);
+            Libmnl.mnl_attr_put$MH().invokeExact(header, type, (long) value.length, data);
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -76,7 +78,7 @@ final class NetlinkRequest {
         MemorySegment string = arena.allocateFrom(value);
         ensureRoom(Libmnl.NLA_HDRLEN + string.byteSize());
         try {
-            Libmnl.mnl_attr_put_strz$MH.invokeExact(header, type, string);
+            Libmnl.mnl_attr_put_strz$MH().invokeExact(header, type, string);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -42,7 +42,7 @@ final class NetlinkSocket implements AutoCloseable {
         this.socket = socket;
         this.receiveBuffer = arena.allocate(Libmnl.MNL_SOCKET_DUMP_SIZE, 8);
         try {
-            this.portId = (int) Libmnl.mnl_socket_get_portid$MH.invokeExact(socket);
+            this.portId = (int) Libmnl.mnl_socket_get_portid$MH().invokeExact(socket);
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
@@ -53,14 +53,14 @@ final class NetlinkSocket implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libmnl.allocateCallState(call);
             MemorySegment socket =
-                    (MemorySegment) Libmnl.mnl_socket_open2$MH.invokeExact(state, bus, Libc.SOCK_CLOEXEC);
+                    (MemorySegment) Libmnl.mnl_socket_open2$MH().invokeExact(state, bus, Libc.SOCK_CLOEXEC);
             if (socket.equals(MemorySegment.NULL)) {
                 throw new ErrnoException("mnl_socket_open2 " + name, Libmnl.errno(state));
             }
-            int bound = (int) Libmnl.mnl_socket_bind$MH.invokeExact(state, socket, 0, Libmnl.MNL_SOCKET_AUTOPID);
+            int bound = (int) Libmnl.mnl_socket_bind$MH().invokeExact(state, socket, 0, Libmnl.MNL_SOCKET_AUTOPID);
             if (bound < 0) {
                 int errno = Libmnl.errno(state);
-                int ignored = (int) Libmnl.mnl_socket_close$MH.invokeExact(state, socket);
+                int ignored = (int) Libmnl.mnl_socket_close$MH().invokeExact(state, socket);
                 throw new ErrnoException("mnl_socket_bind " + name + " (close: " + ignored + ")", errno);
             }
             return new NetlinkSocket(name, socket);
@@ -89,7 +89,7 @@ final class NetlinkSocket implements AutoCloseable {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libmnl.allocateCallState(call);
             long sent = (long)
-                    Libmnl.mnl_socket_sendto$MH.invokeExact(state, nl, request.segment(), (long) request.length());
+                    Libmnl.mnl_socket_sendto$MH().invokeExact(state, nl, request.segment(), (long) request.length());
             if (sent < 0) {
                 throw new ErrnoException("mnl_socket_sendto " + what, Libmnl.errno(state));
             }
@@ -98,12 +98,12 @@ final class NetlinkSocket implements AutoCloseable {
             int result;
             do {
                 long received = (long)
-                        Libmnl.mnl_socket_recvfrom$MH.invokeExact(state, nl, receiveBuffer, receiveBuffer.byteSize());
+                        Libmnl.mnl_socket_recvfrom$MH().invokeExact(state, nl, receiveBuffer, receiveBuffer.byteSize());
                 if (received < 0) {
                     throw new ErrnoException("mnl_socket_recvfrom " + what, Libmnl.errno(state));
                 }
-                result = (int) Libmnl.mnl_cb_run$MH.invokeExact(
-                        state, receiveBuffer, received, seq, portId, callback, MemorySegment.NULL);
+                result = (int) Libmnl.mnl_cb_run$MH()
+                        .invokeExact(state, receiveBuffer, received, seq, portId, callback, MemorySegment.NULL);
                 dispatch.rethrow();
                 if (result < 0) {
                     throw new ErrnoException(what, Libmnl.errno(state));
@@ -124,8 +124,8 @@ final class NetlinkSocket implements AutoCloseable {
             MemorySegment group = call.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
             for (int g : groups) {
                 group.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, g);
-                int result = (int)
-                        Libmnl.mnl_socket_setsockopt$MH.invokeExact(state, nl, Libmnl.NETLINK_ADD_MEMBERSHIP, group, 4);
+                int result = (int) Libmnl.mnl_socket_setsockopt$MH()
+                        .invokeExact(state, nl, Libmnl.NETLINK_ADD_MEMBERSHIP, group, 4);
                 if (result < 0) {
                     throw new ErrnoException("NETLINK_ADD_MEMBERSHIP " + g + " on " + name, Libmnl.errno(state));
                 }
@@ -146,21 +146,21 @@ final class NetlinkSocket implements AutoCloseable {
     synchronized boolean receive(int timeoutMillis, Consumer<NetlinkMessage> onMessage) throws ErrnoException {
         MemorySegment nl = socket();
         try (Arena call = Arena.ofConfined()) {
-            int fd = (int) Libmnl.mnl_socket_get_fd$MH.invokeExact(nl);
+            int fd = (int) Libmnl.mnl_socket_get_fd$MH().invokeExact(nl);
             if (!Libc.poll(fd, Libc.POLLIN, timeoutMillis)) {
                 return false;
             }
             MemorySegment state = Libmnl.allocateCallState(call);
             long received = (long)
-                    Libmnl.mnl_socket_recvfrom$MH.invokeExact(state, nl, receiveBuffer, receiveBuffer.byteSize());
+                    Libmnl.mnl_socket_recvfrom$MH().invokeExact(state, nl, receiveBuffer, receiveBuffer.byteSize());
             if (received < 0) {
                 throw new ErrnoException("mnl_socket_recvfrom " + name, Libmnl.errno(state));
             }
             Dispatch dispatch = new Dispatch(onMessage);
             MemorySegment callback = Libmnl.callback(DISPATCH.bindTo(dispatch), call);
             // seq 0 and portid 0: notifications carry neither, so libmnl checks neither.
-            int result = (int) Libmnl.mnl_cb_run$MH.invokeExact(
-                    state, receiveBuffer, received, 0, 0, callback, MemorySegment.NULL);
+            int result = (int) Libmnl.mnl_cb_run$MH()
+                    .invokeExact(state, receiveBuffer, received, 0, 0, callback, MemorySegment.NULL);
             dispatch.rethrow();
             if (result < 0) {
                 throw new ErrnoException("notification on " + name, Libmnl.errno(state));
@@ -189,7 +189,7 @@ final class NetlinkSocket implements AutoCloseable {
         socket = null;
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libmnl.allocateCallState(call);
-            int result = (int) Libmnl.mnl_socket_close$MH.invokeExact(state, closing);
+            int result = (int) Libmnl.mnl_socket_close$MH().invokeExact(state, closing);
             if (result < 0) {
                 throw new ErrnoException("mnl_socket_close " + name, Libmnl.errno(state));
             }

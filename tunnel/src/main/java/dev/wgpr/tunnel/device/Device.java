@@ -1,5 +1,6 @@
 package dev.wgpr.tunnel.device;
 
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.tunnel.Clock;
 import dev.wgpr.tunnel.crypto.ChaChaPoly;
@@ -508,7 +509,7 @@ public final class Device implements Backend {
 
     private void tunLoop() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment in = arena.allocate(Gso.VNET_HDR_LEN + MAX_PACKET);
+            MemorySegment in = Libc.mapAnonymous(Gso.VNET_HDR_LEN + MAX_PACKET, arena);
             byte[] buffer = new byte[BUFFER_SIZE];
             UdpSocket.Sender batch = new UdpSocket.Sender(UdpSocket.BATCH);
             Gso.Sink out = (packet, offset, length) -> {
@@ -519,8 +520,12 @@ public final class Device implements Backend {
                 }
             };
             boolean vnet = tun.hasVnetHeader();
+            Runnable releasePages = () -> {
+                Libc.discard(in);
+                batch.releasePages();
+            };
             while (!closed) {
-                int length = tun.read(in);
+                int length = tun.read(in, UdpSocket.QUIET, releasePages);
                 // A burst is drained without waiting and goes out in sendmmsg batches.
                 while (length >= 0) {
                     if (vnet) {
@@ -745,7 +750,12 @@ public final class Device implements Backend {
     // ---------------------------------------------------------------- inbound
 
     private void udpLoop() {
-        UdpSocket.Receiver receiver = new UdpSocket.Receiver();
+        try (UdpSocket.Receiver receiver = new UdpSocket.Receiver()) {
+            receiveUntilClosed(receiver);
+        }
+    }
+
+    private void receiveUntilClosed(UdpSocket.Receiver receiver) {
         byte[] scratch = new byte[UdpSocket.MAX_DATAGRAM];
         if (tun.hasVnetHeader()) {
             udpGro = new Gro(tun, Arena.ofAuto());

@@ -2,6 +2,7 @@ package dev.wgpr.tunnel.device;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
+import dev.wgpr.common.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,7 +42,7 @@ final class Gro {
 
     Gro(TunDevice tun, Arena arena) {
         this.tun = tun;
-        this.out = arena.allocate(Gso.VNET_HDR_LEN + MAX_SIZE, 8);
+        this.out = Libc.mapAnonymous(Gso.VNET_HDR_LEN + MAX_SIZE, arena);
     }
 
     /** Takes one IP packet (its exact bytes); writes it now or holds it to join the next ones. */

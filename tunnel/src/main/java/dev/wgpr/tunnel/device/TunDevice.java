@@ -9,6 +9,7 @@ import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -38,7 +39,7 @@ public final class TunDevice implements AutoCloseable {
             ThreadLocal.withInitial(() -> Libc.allocateCallState(Arena.ofAuto()));
     /** Per writer: a virtio_net_hdr followed by room for the largest packet. */
     private final ThreadLocal<MemorySegment> writeBuffer = ThreadLocal.withInitial(() -> {
-        MemorySegment buffer = Arena.ofAuto().allocate(Gso.VNET_HDR_LEN + 65536L);
+        MemorySegment buffer = Libc.mapAnonymous(Gso.VNET_HDR_LEN + 65536L, Arena.ofAuto());
         // "Checksum verified": the packet was authenticated by WireGuard, as the kernel module marks it.
         buffer.set(JAVA_BYTE, 0, (byte) Gso.F_DATA_VALID);
         return buffer;
@@ -119,16 +120,28 @@ public final class TunDevice implements AutoCloseable {
      * @throws InterfaceGoneException when the interface was deleted (the descriptor reports an error)
      */
     public int read(MemorySegment buffer) throws IOException {
+        return read(buffer, null, () -> {});
+    }
+
+    /**
+     * As {@link #read(MemorySegment)}; when no packet comes for {@code quiet}, runs {@code whenQuiet} once, on
+     * this thread, and waits on (how the reader gives back buffers an idle tunnel does not need).
+     */
+    public int read(MemorySegment buffer, Duration quiet, Runnable whenQuiet) throws IOException {
         readerStarted = true;
+        int timeoutMillis = quiet == null ? -1 : (int) Math.min(quiet.toMillis(), Integer.MAX_VALUE);
         try {
             while (!closed) {
-                long n = (long) Libc.read$MH.invokeExact(readState, fd, buffer, buffer.byteSize());
+                long n = (long) Libc.read$MH().invokeExact(readState, fd, buffer, buffer.byteSize());
                 if (n >= 0) {
                     return (int) n;
                 }
                 int errno = Libc.errno(readState);
                 if (errno == Libc.EAGAIN) {
-                    awaitReadable();
+                    if (!awaitReadable(timeoutMillis)) {
+                        whenQuiet.run();
+                        timeoutMillis = -1;
+                    }
                 } else if (errno != Libc.EINTR) {
                     readerDone.countDown(); // this reader will not come back: close() need not wait
                     throw new InterfaceGoneException(name, errno);
@@ -156,7 +169,7 @@ public final class TunDevice implements AutoCloseable {
             return -1;
         }
         try {
-            long n = (long) Libc.read$MH.invokeExact(readState, fd, buffer, buffer.byteSize());
+            long n = (long) Libc.read$MH().invokeExact(readState, fd, buffer, buffer.byteSize());
             if (n >= 0) {
                 return (int) n;
             }
@@ -173,12 +186,14 @@ public final class TunDevice implements AutoCloseable {
         }
     }
 
-    private void awaitReadable() throws Throwable {
-        int ready = (int) Libc.poll$MH.invokeExact(readState, pollFds, 2L, -1);
+    /** Waits up to {@code timeoutMillis} (-1: for ever) for a packet or a wake-up; false when the time ran out. */
+    private boolean awaitReadable(int timeoutMillis) throws Throwable {
+        int ready = (int) Libc.poll$MH().invokeExact(readState, pollFds, 2L, timeoutMillis);
         if (ready < 0 && Libc.errno(readState) != Libc.EINTR) {
             throw new ErrnoException("poll " + name, Libc.errno(readState));
         }
         // POLLERR/POLLHUP on the TUN descriptor: the next read reports the error.
+        return ready != 0;
     }
 
     /**
@@ -200,7 +215,7 @@ public final class TunDevice implements AutoCloseable {
                 MemorySegment.copy(packet, 0, data, Gso.VNET_HDR_LEN, packet.byteSize());
                 data = data.asSlice(start, Gso.VNET_HDR_LEN + packet.byteSize() - start);
             }
-            long n = (long) Libc.write$MH.invokeExact(writeState.get(), fd, data, data.byteSize());
+            long n = (long) Libc.write$MH().invokeExact(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -213,7 +228,7 @@ public final class TunDevice implements AutoCloseable {
             return false;
         }
         try {
-            long n = (long) Libc.write$MH.invokeExact(writeState.get(), fd, data, data.byteSize());
+            long n = (long) Libc.write$MH().invokeExact(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -234,7 +249,7 @@ public final class TunDevice implements AutoCloseable {
         closed = true;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(1);
-            long ignored = (long) Libc.write$MH.invokeExact(Libc.allocateCallState(arena), wakeWrite, one, 1L);
+            long ignored = (long) Libc.write$MH().invokeExact(Libc.allocateCallState(arena), wakeWrite, one, 1L);
             assert ignored <= 1;
         } catch (Throwable t) {
             throw Libc.unexpected(t);

@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -35,9 +36,16 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>{@link #close()} wakes a receiver with {@code shutdown}, which makes a blocked {@code recvmmsg} return
  * at once, even on an unconnected UDP socket.
+ *
+ * <p>The batches' datagram slots (32 of 64 KiB: 2 MiB a batch) are mapped, not allocated: a page takes
+ * memory once a datagram reaches it, and a batch gives its pages back after {@link #QUIET} without traffic,
+ * so an idle tunnel holds a few pages rather than megabytes (issue 6: the daemon's idle RSS).
  */
 final class UdpSocket implements AutoCloseable {
     static final int BATCH = 32;
+    /** How long without traffic before a batch gives its pages back. */
+    static final Duration QUIET = Duration.ofSeconds(5);
+
     static final int MAX_DATAGRAM = 65536;
     /** The kernel's UDP_MAX_SEGMENTS: the most datagrams one offloaded message may carry. */
     static final int MAX_SEGMENTS = 64;
@@ -93,17 +101,18 @@ final class UdpSocket implements AutoCloseable {
             Libc.setsockoptInt(fd, Libc.IPPROTO_IPV6, Libc.IPV6_V6ONLY, 0, "setsockopt IPV6_V6ONLY");
             setBuffer(fd, Libc.SO_RCVBUFFORCE, Libc.SO_RCVBUF);
             setBuffer(fd, Libc.SO_SNDBUFFORCE, Libc.SO_SNDBUF);
+            Libc.setReceiveTimeout(fd, QUIET); // a receiver that waited this long releases its pages
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment state = Libc.allocateCallState(arena);
                 MemorySegment address = arena.allocate(Libc.SOCKADDR_IN6);
                 address.set(JAVA_SHORT, 0, (short) Libc.AF_INET6);
                 address.set(JAVA_SHORT, 2, Short.reverseBytes((short) port));
                 Libc.check(
-                        (int) Libc.bind$MH.invokeExact(state, fd, address, (int) SOCKADDR_SIZE),
+                        (int) Libc.bind$MH().invokeExact(state, fd, address, (int) SOCKADDR_SIZE),
                         state,
                         "bind port " + port);
                 MemorySegment length = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_SIZE);
-                Libc.check((int) Libc.getsockname$MH.invokeExact(state, fd, address, length), state, "getsockname");
+                Libc.check((int) Libc.getsockname$MH().invokeExact(state, fd, address, length), state, "getsockname");
                 int bound = Short.toUnsignedInt(Short.reverseBytes(address.get(JAVA_SHORT, 2)));
                 // Setting a zero default segment size is how one asks whether the kernel has send offload.
                 boolean segmenting = trySetsockopt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0);
@@ -174,7 +183,7 @@ final class UdpSocket implements AutoCloseable {
         }
         closed = true;
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) Libc.shutdown$MH.invokeExact(Libc.allocateCallState(arena), fd, Libc.SHUT_RDWR);
+            int ignored = (int) Libc.shutdown$MH().invokeExact(Libc.allocateCallState(arena), fd, Libc.SHUT_RDWR);
             assert ignored <= 0; // ENOTCONN on an unconnected socket, but the receivers are woken all the same
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -195,14 +204,17 @@ final class UdpSocket implements AutoCloseable {
      * (with receive offload, each may be several datagrams joined), cut into datagrams, each with a
      * heap-free {@link ByteBuffer} view and its source address.
      */
-    static final class Receiver {
+    static final class Receiver implements AutoCloseable {
         private final Arena arena = Arena.ofConfined();
         private final MemorySegment messages = arena.allocate(MMSG_SIZE * BATCH, 8);
         private final MemorySegment names = arena.allocate(SOCKADDR_SIZE * BATCH, 8);
         private final MemorySegment iovecs = arena.allocate(IOV_SIZE * BATCH, 8);
         private final MemorySegment controls = arena.allocate(CONTROL_SPACE * BATCH, 8);
-        private final MemorySegment buffers = arena.allocate((long) MAX_DATAGRAM * BATCH, 16);
+        private final MemorySegment buffers = Libc.mapAnonymous((long) MAX_DATAGRAM * BATCH, arena);
         private final MemorySegment state = Libc.allocateCallState(arena);
+        /** Whether datagrams came since the buffers' pages were last given back. */
+        private boolean touched;
+
         private final ByteBuffer[] messageViews = new ByteBuffer[BATCH];
         private final ByteBuffer[] views = new ByteBuffer[BATCH * MAX_SEGMENTS];
         private final InetSocketAddress[] sources = new InetSocketAddress[views.length];
@@ -241,12 +253,13 @@ final class UdpSocket implements AutoCloseable {
             while (!socket.closed) {
                 int n;
                 try {
-                    n = (int) Libc.recvmmsg$MH.invokeExact(
-                            state, socket.fd, messages, BATCH, Libc.MSG_WAITFORONE, MemorySegment.NULL);
+                    n = (int) Libc.recvmmsg$MH()
+                            .invokeExact(state, socket.fd, messages, BATCH, Libc.MSG_WAITFORONE, MemorySegment.NULL);
                 } catch (Throwable t) {
                     throw Libc.unexpected(t);
                 }
                 if (n > 0) {
+                    touched = true;
                     int count = 0;
                     joined = 0;
                     for (int i = 0; i < n; i++) {
@@ -261,7 +274,9 @@ final class UdpSocket implements AutoCloseable {
                     return 0;
                 }
                 int errno = Libc.errno(state);
-                if (errno != Libc.EINTR && errno != Libc.EAGAIN) {
+                if (errno == Libc.EAGAIN && touched) {
+                    releasePages(); // QUIET has passed without a datagram
+                } else if (errno != Libc.EINTR && errno != Libc.EAGAIN) {
                     // ICMP errors of earlier sends surface here (ECONNREFUSED…): not fatal for the socket.
                     if (errno == Libc.EBADF) {
                         throw new ErrnoException("recvmmsg", errno);
@@ -269,6 +284,18 @@ final class UdpSocket implements AutoCloseable {
                 }
             }
             return 0;
+        }
+
+        /** Gives the datagram slots' pages back; the views stay valid and fill the pages again. */
+        void releasePages() {
+            Libc.discard(buffers);
+            touched = false;
+        }
+
+        /** Unmaps the buffers; only the thread that received may close. */
+        @Override
+        public void close() {
+            arena.close();
         }
 
         /** Cuts message {@code i} into its datagrams, stored from index {@code count}; returns the new count. */
@@ -370,7 +397,7 @@ final class UdpSocket implements AutoCloseable {
             names = arena.allocate(SOCKADDR_SIZE * capacity, 8);
             iovecs = arena.allocate(IOV_SIZE * capacity, 8);
             controls = arena.allocate(CONTROL_SPACE * capacity, 8);
-            buffers = arena.allocate((long) MAX_DATAGRAM * capacity, 16);
+            buffers = Libc.mapAnonymous((long) MAX_DATAGRAM * capacity, arena);
             state = Libc.allocateCallState(arena);
             bytes = new int[capacity];
             segments = new int[capacity];
@@ -389,6 +416,14 @@ final class UdpSocket implements AutoCloseable {
                 control.set(JAVA_INT, 8, Libc.SOL_UDP);
                 control.set(JAVA_INT, 12, Libc.UDP_SEGMENT);
             }
+        }
+
+        /** Gives the datagram slots' pages back (when the batch is empty: after a flush). */
+        void releasePages() {
+            if (count != 0) {
+                throw new IllegalStateException("a batch holding " + count + " messages cannot give its pages back");
+            }
+            Libc.discard(buffers);
         }
 
         /** Whether no message is free: the next {@link #add} needs a {@link #flush} first. */
@@ -475,7 +510,7 @@ final class UdpSocket implements AutoCloseable {
             try {
                 while (done < count && !socket.closed) {
                     MemorySegment from = messages.asSlice(MMSG_SIZE * done);
-                    int n = (int) Libc.sendmmsg$MH.invokeExact(state, socket.fd, from, count - done, 0);
+                    int n = (int) Libc.sendmmsg$MH().invokeExact(state, socket.fd, from, count - done, 0);
                     if (n > 0) {
                         for (int i = done; i < done + n; i++) {
                             delivered += segments[i];
@@ -528,7 +563,7 @@ final class UdpSocket implements AutoCloseable {
             int delivered = 0;
             for (int offset = 0; offset < bytes[i]; offset += segmentSize[i]) {
                 describe(i, offset, Math.min(segmentSize[i], bytes[i] - offset), 0);
-                int n = (int) Libc.sendmmsg$MH.invokeExact(state, socket.fd, messages.asSlice(MMSG_SIZE * i), 1, 0);
+                int n = (int) Libc.sendmmsg$MH().invokeExact(state, socket.fd, messages.asSlice(MMSG_SIZE * i), 1, 0);
                 delivered += Math.max(n, 0);
             }
             return delivered;
