@@ -6,18 +6,14 @@ import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
-import dev.wgpr.client.lockdown.LockdownState;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
-import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.bpf.BpfFilesystem;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,15 +57,6 @@ final class DaemonCommand implements Callable<Integer> {
                     + " /etc/wg-pr (repeatable; `up` names its config's directory).")
     List<Path> configDirectories = new ArrayList<>();
 
-    @Option(names = "--locked-down", hidden = true, description = "Internal: the image exec'd locked down.")
-    boolean lockedDown;
-
-    @Option(names = "--launch-helper-fd", hidden = true, description = "Internal: the launch helper's socket.")
-    Integer launchHelperFd;
-
-    @Option(names = "--launch-helper-pid", hidden = true, description = "Internal: the launch helper's pid.")
-    Integer launchHelperPid;
-
     @ParentCommand
     WgPrCommand root;
 
@@ -100,72 +87,36 @@ final class DaemonCommand implements Callable<Integer> {
                 // Already a session leader: nothing to leave.
             }
         }
-        String group = launchGroup.orElse(Daemon.Options.defaults().launchGroup());
-        Daemon.Options options = new Daemon.Options(group);
-        Daemon daemon;
         try {
-            if (!lockedDown) {
-                // Before the lockdown, which forbids changing the mount table.
-                BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
-            }
-            if (!noLockdown && !lockedDown) {
+            // Before the lockdown, which forbids changing the mount table.
+            BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
+            if (!noLockdown) {
                 // Never returns: the locked-down image takes over this process (same pid).
                 execLockedDown(instance);
             }
-            if (lockedDown) {
-                options = lockedDownOptions(instance, group);
-            }
-            daemon = Daemon.start(instance, options);
         } catch (IOException e) {
             err.println("wg-pr daemon: " + e.getMessage());
             return WgPrCommand.EXIT_FAILURE;
         }
-        SystemdNotify systemd = SystemdNotify.from(System.getenv(), err);
-        // SIGTERM, SIGINT and SIGHUP run the shutdown hooks: the orderly stop.
-        Runtime.getRuntime()
-                .addShutdownHook(new Thread(
-                        () -> {
-                            systemd.stopping("taking every tunnel down");
-                            daemon.stop();
-                        },
-                        "daemon-stop"));
-        err.println("wg-pr daemon: instance " + instance + " ready, pid "
-                + ProcessHandle.current().pid());
-        // Daemon.start returned: the control socket listens, so `wg-pr up` can connect from now on.
-        systemd.ready("instance " + instance + ": control socket " + instance.controlSocket());
-        try {
-            daemon.awaitStopped();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
+        return DaemonService.serve(
+                instance,
+                new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup())),
+                err);
     }
 
     /**
      * Starts the launch helper (outside the confinement, for the apps of {@code wg-pr run}), then locks
-     * this thread down and execs this daemon again with {@code --locked-down}; see {@link Lockdown}.
+     * this thread down and execs the daemon again as {@link LockedDownDaemon}; see {@link Lockdown}.
      */
     private void execLockedDown(Instance instance) throws IOException {
         LockdownPlan plan = Lockdown.plan(instance, configDirectories);
         LaunchHelper.Started helper = LaunchHelper.start(
                 Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path"));
-        List<String> args = new ArrayList<>(List.of(
-                "--instance",
-                instance.name(),
-                "daemon",
-                "--foreground",
-                "--locked-down",
-                "--launch-helper-fd",
-                Integer.toString(helper.socket().fd()),
-                "--launch-helper-pid",
-                Integer.toString(helper.pid())));
-        launchGroup.ifPresent(group -> args.addAll(List.of("--launch-group", group)));
-        for (Path dir : configDirectories) {
-            args.addAll(List.of("--config-dir", dir.toString()));
-        }
+        LockedDownDaemon.Arguments arguments = new LockedDownDaemon.Arguments(
+                instance, helper.socket().fd(), helper.pid(), launchGroup, configDirectories);
         Lockdown.execLockedDown(
                 plan,
-                Lockdown.sameJvm(Main.class.getName(), lockedDownJvmOptions(), args),
+                Lockdown.sameJvm(LockedDownDaemon.class.getName(), lockedDownJvmOptions(), arguments.toList()),
                 DaemonJvm.environment(System.getenv()),
                 helper.socket().fd());
     }
@@ -174,30 +125,6 @@ final class DaemonCommand implements Callable<Integer> {
         List<String> options = new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"));
         options.addAll(DaemonJvm.options(System.getenv()));
         return options;
-    }
-
-    /** In the locked-down image: the launch helper's socket, and the lockdown for {@code status}. */
-    private Daemon.Options lockedDownOptions(Instance instance, String group) throws IOException {
-        if (launchHelperFd == null) {
-            throw new IOException("--locked-down needs --launch-helper-fd");
-        }
-        LockdownPlan plan = Lockdown.plan(instance, configDirectories);
-        Lockdown.afterExec(plan);
-        Integer helperPid = launchHelperPid;
-        return new Daemon.Options(
-                group, Optional.of(UnixSocket.adopt(new OwnedFd(launchHelperFd, "launch helper socket"))), () -> {
-                    Map<String, Object> status;
-                    try {
-                        status = LockdownState.inspect(plan).toStatus();
-                    } catch (ErrnoException e) {
-                        status = new LinkedHashMap<>(Map.of("state", "unknown: " + e.getMessage()));
-                    }
-                    status.put(
-                            "launchHelper",
-                            "pid " + helperPid + ": starts the apps of wg-pr run outside the daemon's Landlock"
-                                    + " domain; bounding set " + LaunchHelper.BOUNDING_SET);
-                    return status;
-                });
     }
 
     /** For {@code Optional.map}: closes a probe connection and keeps it present. */

@@ -136,7 +136,7 @@ class DaemonLifecycleTest {
         long pid = DaemonTesting.daemonPid(instance);
         List<String> argv =
                 List.of(Files.readString(Path.of("/proc/" + pid + "/cmdline")).split("\0"));
-        assertTrue(argv.contains("--locked-down"), "the locked-down image: " + argv);
+        assertTrue(argv.contains("dev.wgpr.client.cli.LockedDownDaemon"), "the locked-down image: " + argv);
         for (String option :
                 List.of("-Xms8m", "-Xmx64m", "-XX:-TieredCompilation", "-XX:TrimNativeHeapInterval=5000")) {
             assertTrue(argv.contains(option), option + " in " + argv);

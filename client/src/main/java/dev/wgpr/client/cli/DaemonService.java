@@ -1,0 +1,44 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.daemon.Daemon;
+import dev.wgpr.client.daemon.Instance;
+import java.io.IOException;
+import java.io.PrintWriter;
+
+/** The daemon in the foreground of this process, reporting readiness to systemd when systemd started it. */
+final class DaemonService {
+    private DaemonService() {}
+
+    /**
+     * Runs the daemon in this process until SIGTERM (then takes every tunnel down) or until it stops: from
+     * {@link DaemonCommand} without lockdown, in {@link LockedDownDaemon} locked down.
+     */
+    static int serve(Instance instance, Daemon.Options options, PrintWriter err) {
+        Daemon daemon;
+        try {
+            daemon = Daemon.start(instance, options);
+        } catch (IOException e) {
+            err.println("wg-pr daemon: " + e.getMessage());
+            return WgPrCommand.EXIT_FAILURE;
+        }
+        SystemdNotify systemd = SystemdNotify.from(System.getenv(), err);
+        // SIGTERM, SIGINT and SIGHUP run the shutdown hooks: the orderly stop.
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            systemd.stopping("taking every tunnel down");
+                            daemon.stop();
+                        },
+                        "daemon-stop"));
+        err.println("wg-pr daemon: instance " + instance + " ready, pid "
+                + ProcessHandle.current().pid());
+        // Daemon.start returned: the control socket listens, so `wg-pr up` can connect from now on.
+        systemd.ready("instance " + instance + ": control socket " + instance.controlSocket());
+        try {
+            daemon.awaitStopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

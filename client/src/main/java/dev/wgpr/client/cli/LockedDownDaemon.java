@@ -1,0 +1,150 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.client.daemon.Daemon;
+import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.daemon.LaunchHelper;
+import dev.wgpr.client.lockdown.Lockdown;
+import dev.wgpr.client.lockdown.LockdownPlan;
+import dev.wgpr.client.lockdown.LockdownState;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.OwnedFd;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The entry point of the locked-down daemon image, which {@link DaemonCommand} execs in its own process. Its
+ * one caller writes its arguments ({@link Arguments}), so it reads them itself: through picocli, the command
+ * model, reflection and annotation proxies of every command would stay resident in the daemon for its whole
+ * life (issue 6: its RSS).
+ */
+public final class LockedDownDaemon {
+    private LockedDownDaemon() {}
+
+    public static void main(String[] args) {
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        Arguments arguments;
+        try {
+            arguments = Arguments.parse(List.of(args));
+        } catch (IllegalArgumentException e) {
+            err.println("wg-pr daemon (locked down): " + e.getMessage());
+            System.exit(WgPrCommand.EXIT_BAD_INPUT);
+            return;
+        }
+        Daemon.Options options;
+        try {
+            options = options(arguments);
+        } catch (IOException e) {
+            err.println("wg-pr daemon: " + e.getMessage());
+            System.exit(WgPrCommand.EXIT_FAILURE);
+            return;
+        }
+        System.exit(DaemonService.serve(arguments.instance(), options, err));
+    }
+
+    /** Finishes the lockdown (what only the new image can do) and describes it for {@code status}. */
+    private static Daemon.Options options(Arguments arguments) throws IOException {
+        LockdownPlan plan = Lockdown.plan(arguments.instance(), arguments.configDirectories());
+        Lockdown.afterExec(plan);
+        String group = arguments.launchGroup().orElse(Daemon.Options.defaults().launchGroup());
+        UnixSocket helper = UnixSocket.adopt(new OwnedFd(arguments.launchHelperFd(), "launch helper socket"));
+        return new Daemon.Options(group, Optional.of(helper), () -> {
+            Map<String, Object> status;
+            try {
+                status = LockdownState.inspect(plan).toStatus();
+            } catch (ErrnoException e) {
+                status = new LinkedHashMap<>(Map.of("state", "unknown: " + e.getMessage()));
+            }
+            status.put(
+                    "launchHelper",
+                    "pid " + arguments.launchHelperPid() + ": starts the apps of wg-pr run outside the daemon's"
+                            + " Landlock domain; bounding set " + LaunchHelper.BOUNDING_SET);
+            return status;
+        });
+    }
+
+    /** What the daemon before the exec hands to the locked-down image; written and read only here. */
+    record Arguments(
+            Instance instance,
+            int launchHelperFd,
+            long launchHelperPid,
+            Optional<String> launchGroup,
+            List<Path> configDirectories) {
+        private static final String INSTANCE = "--instance";
+        private static final String LAUNCH_HELPER_FD = "--launch-helper-fd";
+        private static final String LAUNCH_HELPER_PID = "--launch-helper-pid";
+        private static final String LAUNCH_GROUP = "--launch-group";
+        private static final String CONFIG_DIR = "--config-dir";
+
+        Arguments {
+            configDirectories = List.copyOf(configDirectories);
+        }
+
+        List<String> toList() {
+            List<String> args = new ArrayList<>(List.of(
+                    INSTANCE,
+                    instance.name(),
+                    LAUNCH_HELPER_FD,
+                    Integer.toString(launchHelperFd),
+                    LAUNCH_HELPER_PID,
+                    Long.toString(launchHelperPid)));
+            launchGroup.ifPresent(group -> args.addAll(List.of(LAUNCH_GROUP, group)));
+            for (Path dir : configDirectories) {
+                args.addAll(List.of(CONFIG_DIR, dir.toString()));
+            }
+            return args;
+        }
+
+        /** @throws IllegalArgumentException naming the argument that is unknown, missing or malformed */
+        static Arguments parse(List<String> args) {
+            String instance = null;
+            Integer helperFd = null;
+            Long helperPid = null;
+            Optional<String> group = Optional.empty();
+            List<Path> configDirectories = new ArrayList<>();
+            Iterator<String> it = args.iterator();
+            while (it.hasNext()) {
+                String name = it.next();
+                if (!it.hasNext()) {
+                    throw new IllegalArgumentException(name + " needs a value");
+                }
+                String value = it.next();
+                switch (name) {
+                    case INSTANCE -> instance = value;
+                    case LAUNCH_HELPER_FD ->
+                        helperFd = number(name, value, Integer.MAX_VALUE).intValue();
+                    case LAUNCH_HELPER_PID -> helperPid = number(name, value, Long.MAX_VALUE);
+                    case LAUNCH_GROUP -> group = Optional.of(value);
+                    case CONFIG_DIR -> configDirectories.add(Path.of(value));
+                    default -> throw new IllegalArgumentException("unknown argument " + name);
+                }
+            }
+            if (instance == null || helperFd == null || helperPid == null) {
+                throw new IllegalArgumentException(
+                        INSTANCE + ", " + LAUNCH_HELPER_FD + " and " + LAUNCH_HELPER_PID + " are required");
+            }
+            return new Arguments(new Instance(instance), helperFd, helperPid, group, configDirectories);
+        }
+
+        private static Long number(String name, String value, long max) {
+            try {
+                long number = Long.parseLong(value);
+                if (number < 0 || number > max) {
+                    throw new NumberFormatException();
+                }
+                return number;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(name + " takes a non-negative number, not " + value);
+            }
+        }
+    }
+}
