@@ -109,21 +109,26 @@ final class DaemonCommand implements Callable<Integer> {
      * this thread down and execs the daemon again as {@link LockedDownDaemon}; see {@link Lockdown}.
      */
     private void execLockedDown(Instance instance) throws IOException {
-        LockdownPlan plan = Lockdown.plan(instance, configDirectories);
+        Optional<Path> archive = DaemonJvm.archive(System.getenv());
+        if (archive.isPresent()) {
+            DaemonJvm.prepareArchiveDirectory(archive.get());
+        }
+        LockdownPlan plan = Lockdown.plan(instance, configDirectories, archive);
         LaunchHelper.Started helper = LaunchHelper.start(
                 Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path"));
         LockedDownDaemon.Arguments arguments = new LockedDownDaemon.Arguments(
-                instance, helper.socket().fd(), helper.pid(), launchGroup, configDirectories);
+                instance, helper.socket().fd(), helper.pid(), launchGroup, configDirectories, archive);
         Lockdown.execLockedDown(
                 plan,
-                Lockdown.sameJvm(LockedDownDaemon.class.getName(), lockedDownJvmOptions(), arguments.toList()),
+                Lockdown.sameJvm(LockedDownDaemon.class.getName(), lockedDownJvmOptions(archive), arguments.toList()),
                 DaemonJvm.environment(System.getenv()),
                 helper.socket().fd());
     }
 
-    private static List<String> lockedDownJvmOptions() {
+    private static List<String> lockedDownJvmOptions(Optional<Path> archive) {
         List<String> options = new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"));
         options.addAll(DaemonJvm.options(System.getenv()));
+        archive.ifPresent(path -> options.addAll(DaemonJvm.archiveOptions(path)));
         return options;
     }
 

@@ -1,9 +1,14 @@
 package dev.wgpr.client.cli;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The JVM options and environment of the long-running daemon, beyond what every wg-pr JVM gets: given to
@@ -13,6 +18,14 @@ import java.util.Map;
  *
  * <p>{@value #VARIABLE}, when set, replaces the options (for measuring other choices side by side); a
  * {@value #MALLOC_ARENAS} already set is kept.
+ *
+ * <p><b>The class-data archive.</b> Without one, the daemon spins some 700 method-handle classes (a dozen
+ * per FFM downcall it links) and keeps them, their metadata and symbols for its whole life. The locked-down
+ * image maps a dynamic CDS archive ({@link #archive}) in which the JVM pre-generated those forms and stored
+ * the classes the daemon loaded; when the archive is missing, stale (another JDK, rebuilt jars) or damaged
+ * (a CRC mismatch: {@code VerifySharedSpaces}), the JVM runs without and writes a new one at exit. Only
+ * the locked-down image maps or writes it: what a confined daemon writes is read only by the next confined
+ * daemon, never by an unconfined JVM, so a compromised daemon gains nothing it did not have.
  */
 final class DaemonJvm {
     static final String VARIABLE = "WG_PR_DAEMON_JVM_OPTIONS";
@@ -34,6 +47,10 @@ final class DaemonJvm {
      */
     static final String DEFAULT_MALLOC_ARENAS = "2";
 
+    static final String ARCHIVE_VARIABLE = "WG_PR_DAEMON_CLASS_ARCHIVE";
+    /** Shared by every instance: they run the same classes. */
+    static final Path DEFAULT_ARCHIVE = Path.of("/var/cache/wg-pr/daemon.jsa");
+
     private DaemonJvm() {}
 
     static List<String> options(Map<String, String> environment) {
@@ -51,5 +68,32 @@ final class DaemonJvm {
         Map<String, String> daemon = new HashMap<>(environment);
         daemon.putIfAbsent(MALLOC_ARENAS, DEFAULT_MALLOC_ARENAS);
         return daemon;
+    }
+
+    /** Where the locked-down daemon's class-data archive is: {@value #ARCHIVE_VARIABLE} ("none": nowhere). */
+    static Optional<Path> archive(Map<String, String> environment) {
+        String chosen = environment.get(ARCHIVE_VARIABLE);
+        if (chosen == null) {
+            return Optional.of(DEFAULT_ARCHIVE);
+        }
+        return chosen.equals("none")
+                ? Optional.empty()
+                : Optional.of(Path.of(chosen).toAbsolutePath());
+    }
+
+    /** The options that map {@code archive} at start and write it at exit when it could not be mapped. */
+    static List<String> archiveOptions(Path archive) {
+        return List.of(
+                "-XX:SharedArchiveFile=" + archive,
+                "-XX:+AutoCreateSharedArchive",
+                "-XX:+VerifySharedSpaces",
+                "-Xlog:cds*=error"); // not the warning per class it leaves out (JFR events, hidden classes)
+    }
+
+    /** Creates the archive's directory, root's alone, before the lockdown names it in a rule. */
+    static void prepareArchiveDirectory(Path archive) throws IOException {
+        Path directory = archive.getParent();
+        Files.createDirectories(directory);
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
     }
 }

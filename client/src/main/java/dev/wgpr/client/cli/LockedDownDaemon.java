@@ -53,7 +53,8 @@ public final class LockedDownDaemon {
 
     /** Finishes the lockdown (what only the new image can do) and describes it for {@code status}. */
     private static Daemon.Options options(Arguments arguments) throws IOException {
-        LockdownPlan plan = Lockdown.plan(arguments.instance(), arguments.configDirectories());
+        LockdownPlan plan =
+                Lockdown.plan(arguments.instance(), arguments.configDirectories(), arguments.classArchive());
         Lockdown.afterExec(plan);
         String group = arguments.launchGroup().orElse(Daemon.Options.defaults().launchGroup());
         UnixSocket helper = UnixSocket.adopt(new OwnedFd(arguments.launchHelperFd(), "launch helper socket"));
@@ -78,12 +79,14 @@ public final class LockedDownDaemon {
             int launchHelperFd,
             long launchHelperPid,
             Optional<String> launchGroup,
-            List<Path> configDirectories) {
+            List<Path> configDirectories,
+            Optional<Path> classArchive) {
         private static final String INSTANCE = "--instance";
         private static final String LAUNCH_HELPER_FD = "--launch-helper-fd";
         private static final String LAUNCH_HELPER_PID = "--launch-helper-pid";
         private static final String LAUNCH_GROUP = "--launch-group";
         private static final String CONFIG_DIR = "--config-dir";
+        private static final String CLASS_ARCHIVE = "--class-archive";
 
         Arguments {
             configDirectories = List.copyOf(configDirectories);
@@ -101,6 +104,7 @@ public final class LockedDownDaemon {
             for (Path dir : configDirectories) {
                 args.addAll(List.of(CONFIG_DIR, dir.toString()));
             }
+            classArchive.ifPresent(archive -> args.addAll(List.of(CLASS_ARCHIVE, archive.toString())));
             return args;
         }
 
@@ -111,6 +115,7 @@ public final class LockedDownDaemon {
             Long helperPid = null;
             Optional<String> group = Optional.empty();
             List<Path> configDirectories = new ArrayList<>();
+            Optional<Path> classArchive = Optional.empty();
             Iterator<String> it = args.iterator();
             while (it.hasNext()) {
                 String name = it.next();
@@ -125,6 +130,7 @@ public final class LockedDownDaemon {
                     case LAUNCH_HELPER_PID -> helperPid = number(name, value, Long.MAX_VALUE);
                     case LAUNCH_GROUP -> group = Optional.of(value);
                     case CONFIG_DIR -> configDirectories.add(Path.of(value));
+                    case CLASS_ARCHIVE -> classArchive = Optional.of(Path.of(value));
                     default -> throw new IllegalArgumentException("unknown argument " + name);
                 }
             }
@@ -132,7 +138,7 @@ public final class LockedDownDaemon {
                 throw new IllegalArgumentException(
                         INSTANCE + ", " + LAUNCH_HELPER_FD + " and " + LAUNCH_HELPER_PID + " are required");
             }
-            return new Arguments(new Instance(instance), helperFd, helperPid, group, configDirectories);
+            return new Arguments(new Instance(instance), helperFd, helperPid, group, configDirectories, classArchive);
         }
 
         private static Long number(String name, String value, long max) {

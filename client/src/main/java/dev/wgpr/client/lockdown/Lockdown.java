@@ -96,6 +96,15 @@ public final class Lockdown {
      * is made; see the class comment of the report for the proposal to pass configs by descriptor).
      */
     public static LockdownPlan plan(Instance instance, Collection<Path> configDirectories) throws IOException {
+        return plan(instance, configDirectories, Optional.empty());
+    }
+
+    /**
+     * As {@link #plan(Instance, Collection)}, and the directory of {@code classArchive} to write: the class-data
+     * archive the locked-down JVM maps at start and writes at exit when it had none.
+     */
+    public static LockdownPlan plan(Instance instance, Collection<Path> configDirectories, Optional<Path> classArchive)
+            throws IOException {
         List<LockdownPlan.Rule> rules = new ArrayList<>();
         Path javaHome = Path.of(System.getProperty("java.home"));
         rules.add(new LockdownPlan.Rule(javaHome, RX, "the JDK (the JVM loads classes and libraries lazily)"));
@@ -143,6 +152,15 @@ public final class Lockdown {
         rules.add(new LockdownPlan.Rule(
                 Path.of("/dev/net/tun"), RW_FILE | Libc.LANDLOCK_ACCESS_FS_IOCTL_DEV, "TUN devices (TUNSETIFF)"));
         rules.add(new LockdownPlan.Rule(instance.runtimeDirectory(), STATE, "the state directory"));
+        classArchive.ifPresent(archive -> rules.add(new LockdownPlan.Rule(
+                archive.getParent(),
+                R
+                        | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE
+                        | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
+                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
+                        | Libc.LANDLOCK_ACCESS_FS_TRUNCATE,
+                "the class-data archive: mapped at start, written at exit when there was none (read by locked-down"
+                        + " daemons only)")));
         rules.add(new LockdownPlan.Rule(
                 instance.runtimeDirectory().getParent(),
                 Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR,

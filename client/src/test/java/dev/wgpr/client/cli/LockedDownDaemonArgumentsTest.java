@@ -14,18 +14,24 @@ class LockedDownDaemonArgumentsTest {
     @Test
     void whatTheDaemonWritesBeforeTheExecIsReadBackUnchanged() {
         LockedDownDaemon.Arguments written = new LockedDownDaemon.Arguments(
-                new Instance("corp-1"), 7, 4242, Optional.of("staff"), List.of(Path.of("/etc/a"), Path.of("/b")));
+                new Instance("corp-1"),
+                7,
+                4242,
+                Optional.of("staff"),
+                List.of(Path.of("/etc/a"), Path.of("/b")),
+                Optional.of(Path.of("/var/cache/wg-pr/daemon.jsa")));
 
         assertEquals(written, LockedDownDaemon.Arguments.parse(written.toList()));
     }
 
     @Test
-    void theLaunchGroupAndConfigDirectoriesAreOptional() {
+    void theLaunchGroupConfigDirectoriesAndClassArchiveAreOptional() {
         LockedDownDaemon.Arguments read = LockedDownDaemon.Arguments.parse(
                 List.of("--instance", "wg-pr", "--launch-helper-fd", "3", "--launch-helper-pid", "99"));
 
         assertEquals(Optional.empty(), read.launchGroup());
         assertEquals(List.of(), read.configDirectories());
+        assertEquals(Optional.empty(), read.classArchive());
     }
 
     @Test
