@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The daemon as users meet it: started by {@code up}, asked by anyone, stopped by SIGTERM. */
 @RequiresRoot
@@ -144,6 +145,43 @@ class DaemonLifecycleTest {
         String environment = Files.readString(Path.of("/proc/" + pid + "/environ"));
         assertTrue(List.of(environment.split("\0")).contains("MALLOC_ARENA_MAX=2"), "two malloc arenas");
         assertFalse(environment.contains("NOTIFY_SOCKET="), "systemd's socket is for the daemon systemd started");
+    }
+
+    @Test
+    void theLockedDownDaemonWritesItsClassArchiveAtItsFirstStopMapsItAfterwardsAndReplacesADamagedOne(@TempDir Path dir)
+            throws Exception {
+        Path archive = dir.resolve("cache").resolve("daemon.jsa");
+        java.util.Map<String, String> environment = java.util.Map.of("WG_PR_DAEMON_CLASS_ARCHIVE", archive.toString());
+
+        assertFalse(startAndStop(environment, archive), "nothing to map at the first start");
+        assertTrue(Files.size(archive) > 1 << 20, "written at the first stop: " + Files.size(archive) + " bytes");
+        java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(archive);
+
+        assertTrue(startAndStop(environment, archive), "mapped at the next start");
+        assertEquals(written, Files.getLastModifiedTime(archive), "a daemon that used it leaves it as it was");
+
+        // Damaged (its checksum no longer matches): the JVM refuses it, runs without and writes a new one.
+        try (java.nio.channels.FileChannel file =
+                java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
+            file.write(java.nio.ByteBuffer.wrap(new byte[4096]), Files.size(archive) / 2);
+        }
+        startAndStop(environment, archive);
+        assertTrue(Files.getLastModifiedTime(archive).compareTo(written) > 0, "written again");
+        java.nio.file.attribute.FileTime rewritten = Files.getLastModifiedTime(archive);
+        assertTrue(startAndStop(environment, archive), "the new one is mapped");
+        assertEquals(rewritten, Files.getLastModifiedTime(archive), "and left as it was");
+    }
+
+    /** Starts this instance's daemon and stops it (SIGTERM): whether it had {@code archive} mapped. */
+    private boolean startAndStop(java.util.Map<String, String> environment, Path archive) throws Exception {
+        Result start = Cli.root(instance).withEnvironment(environment).run("daemon");
+        assertEquals(0, start.exitCode(), start::toString);
+        long pid = DaemonTesting.daemonPid(instance);
+        boolean mapped = Files.readString(Path.of("/proc/" + pid + "/maps")).contains(archive.toString());
+        ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
+        daemon.destroy(); // the orderly stop; then the JVM writes the archive when it could not map one
+        daemon.onExit().get(60, TimeUnit.SECONDS);
+        return mapped;
     }
 
     @Test

@@ -125,6 +125,11 @@ final class DaemonTesting {
             command.addAll(List.of(args));
             ProcessBuilder builder =
                     new ProcessBuilder(command).directory(scratch().toFile());
+            // The daemons of the tests share a class-data archive of their own, not the machine's.
+            builder.environment()
+                    .put(
+                            "WG_PR_DAEMON_CLASS_ARCHIVE",
+                            scratch().resolve("cds").resolve("daemon.jsa").toString());
             builder.environment().putAll(environment);
             Path out = Files.createTempFile(scratch(), "out-", ".txt");
             Path err = Files.createTempFile(scratch(), "err-", ".txt");
@@ -216,7 +221,11 @@ final class DaemonTesting {
         return dev.wgpr.enforcement.cgroup.Cgroup2Mount.find().orElseThrow().path();
     }
 
-    /** The class path of this JVM, copied where every user can read it. */
+    /**
+     * The class path of this JVM, copied where every user can read it, each directory as a jar: the CLI and
+     * daemon run from jars as an installed wg-pr does (the daemon's class-data archive takes classes from
+     * jars only).
+     */
     static synchronized String classPath() throws IOException {
         if (sharedClassPath == null) {
             Path target = scratch().resolve("classpath");
@@ -228,8 +237,12 @@ final class DaemonTesting {
                 if (!Files.exists(source)) {
                     continue;
                 }
-                Path copy = target.resolve(n++ + (Files.isDirectory(source) ? "" : ".jar"));
-                copyTree(source, copy);
+                Path copy = target.resolve(n++ + ".jar");
+                if (Files.isDirectory(source)) {
+                    jar(source, copy);
+                } else {
+                    copyTree(source, copy);
+                }
                 entries.add(copy.toString());
             }
             sharedClassPath = target;
@@ -239,6 +252,25 @@ final class DaemonTesting {
     }
 
     private static String sharedClassPathString;
+
+    private static void jar(Path directory, Path jar) throws IOException {
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+                Stream<Path> files = Files.walk(directory)) {
+            for (Path file : files.sorted().toList()) {
+                String name = directory.relativize(file).toString().replace('\\', '/');
+                if (name.isEmpty()) {
+                    continue;
+                }
+                boolean isDirectory = Files.isDirectory(file);
+                out.putNextEntry(new java.util.jar.JarEntry(isDirectory ? name + "/" : name));
+                if (!isDirectory) {
+                    Files.copy(file, out);
+                }
+                out.closeEntry();
+            }
+        }
+        Files.setPosixFilePermissions(jar, PosixFilePermissions.fromString("rw-r--r--"));
+    }
 
     private static void copyTree(Path source, Path target) throws IOException {
         Files.walkFileTree(source, new SimpleFileVisitor<>() {

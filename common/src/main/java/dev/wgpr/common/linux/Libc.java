@@ -214,6 +214,16 @@ public final class Libc {
                 downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
     }
 
+    /** {@code int mincore(void *addr, size_t length, unsigned char *vec)}. */
+    private static MethodHandle mincore$MH() {
+        return mincore$Holder.MH;
+    }
+
+    private static final class mincore$Holder {
+        static final MethodHandle MH =
+                downcall("mincore", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+    }
+
     /** {@code int madvise(void *addr, size_t length, int advice)}. */
     private static MethodHandle madvise$MH() {
         return madvise$Holder.MH;
@@ -768,6 +778,30 @@ public final class Libc {
                         "madvise refused the segment: " + new ErrnoException("madvise", errno(state)).getMessage());
             }
         } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * How many bytes of {@code mapping} (from {@link #mapAnonymous}) are resident, in whole 4 KiB pages
+     * ({@code mincore}): what {@link #discard} and untouched pages save, for tests and diagnostics.
+     *
+     * @throws ErrnoException {@code ENOMEM} when the range is not mapped (any more)
+     */
+    public static long residentBytes(MemorySegment mapping) throws ErrnoException {
+        long pages = (mapping.byteSize() + 4095) / 4096;
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(call);
+            MemorySegment vector = call.allocate(pages);
+            check((int) mincore$MH().invokeExact(state, mapping, mapping.byteSize(), vector), state, "mincore");
+            long resident = 0;
+            for (long i = 0; i < pages; i++) {
+                resident += vector.get(JAVA_BYTE, i) & 1;
+            }
+            return resident * 4096;
+        } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
             throw unexpected(t);

@@ -292,6 +292,11 @@ final class UdpSocket implements AutoCloseable {
             touched = false;
         }
 
+        /** How much of the datagram slots is resident (for tests). */
+        long residentBytes() throws ErrnoException {
+            return Libc.residentBytes(buffers);
+        }
+
         /** Unmaps the buffers; only the thread that received may close. */
         @Override
         public void close() {

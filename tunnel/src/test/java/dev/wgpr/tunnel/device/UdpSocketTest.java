@@ -81,6 +81,42 @@ class UdpSocketTest {
     }
 
     @Test
+    void aReceiverGivesItsPagesBackAfterAQuietSpellAndReceivesOnAfterwards() throws Exception {
+        try (Bound fromSocket = Bound.any();
+                Bound toSocket = Bound.any();
+                UdpSocket.Receiver receiver = new UdpSocket.Receiver()) {
+            UdpSocket from = fromSocket.socket();
+            UdpSocket to = toSocket.socket();
+            InetSocketAddress destination = new InetSocketAddress(InetAddress.getLoopbackAddress(), to.port());
+            assertEquals(0, receiver.residentBytes(), "a new receiver's slots take no memory");
+            for (int i = 0; i < 32; i++) {
+                byte[] d = datagram(i, 1452 + i); // lengths differ: no offload joins them, each fills a slot
+                assertTrue(from.send(d, 0, d.length, destination));
+            }
+            int received = 0;
+            while (received < 32) {
+                received += receiver.receive(to);
+            }
+            long busy = receiver.residentBytes();
+            assertTrue(busy >= 32 * 4096, busy + " bytes resident after 32 datagrams");
+
+            // The next datagram comes after the quiet spell: the receiver gave its pages back while it waited.
+            Thread late = Thread.ofPlatform().start(() -> {
+                try {
+                    Thread.sleep(UdpSocket.QUIET.toMillis() + 1500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                from.send(new byte[100], 0, 100, destination);
+            });
+            assertEquals(1, receiver.receive(to));
+            late.join();
+            assertEquals(100, receiver.datagram(0).remaining());
+            assertEquals(4096, receiver.residentBytes(), "only the page the late datagram touched");
+        }
+    }
+
+    @Test
     void aLongerDatagramAnotherDestinationOrAFullRunStartsANewMessage() throws Exception {
         try (Bound fromSocket = Bound.any();
                 Bound toSocket = Bound.any();
