@@ -243,8 +243,9 @@ class LockdownDaemonTest {
                         Integer.toString(DaemonTesting.NOBODY),
                         config.toString())
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(
-                        Files.createTempFile("lockdown-daemon-", ".log").toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(Files.createTempFile(
+                                DaemonTesting.scratch(), "lockdown-daemon-", ".log") // removed with the scratch
+                        .toFile()))
                 .start();
         started.add(daemon);
         awaitAnswer(instance, daemon);
