@@ -110,8 +110,13 @@ final class DaemonCommand implements Callable<Integer> {
      */
     private void execLockedDown(Instance instance) throws IOException {
         Optional<Path> archive = DaemonJvm.archive(System.getenv());
-        if (archive.isPresent()) {
-            DaemonJvm.prepareArchiveDirectory(archive.get());
+        if (archive.isPresent() && !DaemonJvm.prepareArchiveDirectory(archive.get())) {
+            spec.commandLine()
+                    .getErr()
+                    .println("wg-pr daemon: no class-data archive: "
+                            + archive.get().getParent()
+                            + " is not root's alone (whoever may write it could run code in the daemon)");
+            archive = Optional.empty();
         }
         LockdownPlan plan = Lockdown.plan(instance, configDirectories, archive);
         LaunchHelper.Started helper = LaunchHelper.start(

@@ -2,13 +2,17 @@ package dev.wgpr.client.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The JVM options and environment of the long-running daemon, beyond what every wg-pr JVM gets: given to
@@ -90,10 +94,26 @@ final class DaemonJvm {
                 "-Xlog:cds*=error"); // not the warning per class it leaves out (JFR events, hidden classes)
     }
 
-    /** Creates the archive's directory, root's alone, before the lockdown names it in a rule. */
-    static void prepareArchiveDirectory(Path archive) throws IOException {
+    /**
+     * Makes sure the archive's directory is root's alone before the lockdown names it in a rule: created
+     * {@code rwx------} when missing; one that exists is used only when root owns it and nobody else may write
+     * it, since whoever can write the archive runs code in the daemon.
+     *
+     * @return whether the archive may be used
+     */
+    static boolean prepareArchiveDirectory(Path archive) throws IOException {
         Path directory = archive.getParent();
-        Files.createDirectories(directory);
-        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(directory);
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+            return true;
+        }
+        PosixFileAttributes attributes =
+                Files.readAttributes(directory, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        Set<PosixFilePermission> permissions = attributes.permissions();
+        return attributes.isDirectory()
+                && attributes.owner().getName().equals("root")
+                && !permissions.contains(PosixFilePermission.GROUP_WRITE)
+                && !permissions.contains(PosixFilePermission.OTHERS_WRITE);
     }
 }

@@ -50,7 +50,8 @@ import java.util.jar.Manifest;
  * the rules; in short the JDK and libraries to read and execute, a handful of {@code /etc} files (no
  * {@code /etc/shadow}), configs under {@code /etc/wg-pr} and the directories given, {@code /proc},
  * parts of {@code /sys}, the cgroup2 tree to make and remove directories only, bpffs, {@code
- * /dev/net/tun}, and the instance's runtime directory to write. No TCP at all (Landlock ABI 4+).
+ * /dev/net/tun}, and the instance's runtime directory to write, besides the directory of the daemon's
+ * class-data archive (written by locked-down daemons, read by them alone). No TCP at all (Landlock ABI 4+).
  */
 public final class Lockdown {
     /** What the daemon writes, at most: small state files and its log. */
