@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.time.Duration;
 
 /**
  * libc through FFM, written by hand in the style of jextract output: one method handle per function,
@@ -416,7 +417,9 @@ public final class Libc {
                 downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
     }
 
-    private static final MethodHandle strerror$MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final class strerror$Holder {
+        static final MethodHandle MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
 
     // ---- Unix sockets with credentials and descriptor passing, processes: the daemon and launcher ----
 
@@ -754,7 +757,7 @@ public final class Libc {
                             -1,
                             0L);
             if (address.address() == MAP_FAILED) {
-                throw new OutOfMemoryError(new ErrnoException("mmap " + size + " bytes", errno(state)).getMessage());
+                throw new OutOfMemoryError("mmap " + size + " bytes: " + strerror(errno(state)));
             }
         } catch (OutOfMemoryError e) {
             throw e;
@@ -774,8 +777,7 @@ public final class Libc {
             int result = (int) madvise$MH().invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
             if (result != 0) {
                 // Only a segment that is not a whole mapping can be refused: a bug of the caller.
-                throw new IllegalArgumentException(
-                        "madvise refused the segment: " + new ErrnoException("madvise", errno(state)).getMessage());
+                throw new IllegalArgumentException("madvise refused the segment: " + strerror(errno(state)));
             }
         } catch (RuntimeException e) {
             throw e;
@@ -950,9 +952,17 @@ public final class Libc {
     /** {@code setsockopt(fd, level, name, &value, sizeof(int))}. */
     public static void setsockoptInt(int fd, int level, int name, int value, String what) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
+            setsockopt(fd, level, name, arena.allocateFrom(JAVA_INT, value), what);
+        }
+    }
+
+    /** {@code setsockopt} with {@code value}'s bytes as the option. */
+    private static void setsockopt(int fd, int level, int name, MemorySegment value, String what)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            MemorySegment v = arena.allocateFrom(JAVA_INT, value);
-            check((int) setsockopt$MH().invokeExact(state, fd, level, name, v, 4), state, what);
+            int result = (int) setsockopt$MH().invokeExact(state, fd, level, name, value, (int) value.byteSize());
+            check(result, state, what);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -964,19 +974,13 @@ public final class Libc {
      * {@code SO_RCVTIMEO}: a blocking receive on {@code fd} gives up with {@code EAGAIN} after {@code timeout}
      * without data, so its thread can do what waits for quiet (give back buffers) and wait again.
      */
-    public static void setReceiveTimeout(int fd, java.time.Duration timeout) throws ErrnoException {
+    public static void setReceiveTimeout(int fd, Duration timeout) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
             // struct timeval { time_t tv_sec; suseconds_t tv_usec; }
             MemorySegment timeval = arena.allocate(JAVA_LONG, 2);
             timeval.setAtIndex(JAVA_LONG, 0, timeout.toSeconds());
             timeval.setAtIndex(JAVA_LONG, 1, timeout.toMillisPart() * 1000L);
-            int result = (int) setsockopt$MH().invokeExact(state, fd, SOL_SOCKET, SO_RCVTIMEO, timeval, 16);
-            check(result, state, "setsockopt SO_RCVTIMEO");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval, "setsockopt SO_RCVTIMEO");
         }
     }
 
@@ -1050,7 +1054,7 @@ public final class Libc {
     /** The C library's message for {@code errno}, e.g. "No such device". */
     public static String strerror(int errno) {
         try {
-            MemorySegment message = (MemorySegment) strerror$MH.invokeExact(errno);
+            MemorySegment message = (MemorySegment) strerror$Holder.MH.invokeExact(errno);
             return message.reinterpret(Long.MAX_VALUE).getString(0);
         } catch (Throwable t) {
             throw unexpected(t);

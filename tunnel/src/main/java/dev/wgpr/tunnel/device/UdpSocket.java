@@ -287,7 +287,7 @@ final class UdpSocket implements AutoCloseable {
         }
 
         /** Gives the datagram slots' pages back; the views stay valid and fill the pages again. */
-        void releasePages() {
+        private void releasePages() {
             Libc.discard(buffers);
             touched = false;
         }
