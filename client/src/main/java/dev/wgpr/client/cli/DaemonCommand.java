@@ -125,15 +125,16 @@ final class DaemonCommand implements Callable<Integer> {
                 instance, helper.socket().fd(), helper.pid(), launchGroup, configDirectories, archive);
         Lockdown.execLockedDown(
                 plan,
-                Lockdown.sameJvm(LockedDownDaemon.class.getName(), lockedDownJvmOptions(archive), arguments.toList()),
+                Lockdown.sameJvm(
+                        LockedDownDaemon.class.getName(), lockedDownJvmOptions(instance, archive), arguments.toList()),
                 DaemonJvm.environment(System.getenv()),
                 helper.socket().fd());
     }
 
-    private static List<String> lockedDownJvmOptions(Optional<Path> archive) {
+    private static List<String> lockedDownJvmOptions(Instance instance, Optional<Path> archive) {
         List<String> options = new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"));
         options.addAll(DaemonJvm.options(System.getenv()));
-        archive.ifPresent(path -> options.addAll(DaemonJvm.archiveOptions(path)));
+        archive.ifPresent(path -> options.addAll(DaemonJvm.archiveOptions(path, DaemonJvm.classList(path, instance))));
         return options;
     }
 

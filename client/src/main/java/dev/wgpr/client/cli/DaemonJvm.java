@@ -1,18 +1,25 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * The JVM options and environment of the long-running daemon, beyond what every wg-pr JVM gets: given to
@@ -23,13 +30,16 @@ import java.util.Set;
  * <p>{@value #VARIABLE}, when set, replaces the options (for measuring other choices side by side); a
  * {@value #MALLOC_ARENAS} already set is kept.
  *
- * <p><b>The class-data archive.</b> Without one, the daemon spins some 700 method-handle classes (a dozen
- * per FFM downcall it links) and keeps them, their metadata and symbols for its whole life. The locked-down
- * image maps a dynamic CDS archive ({@link #archive}) in which the JVM pre-generated those forms and stored
- * the classes the daemon loaded; when the archive is missing, stale (another JDK, rebuilt jars) or damaged
- * (a CRC mismatch: {@code VerifySharedSpaces}), the JVM runs without and writes a new one at exit. Only
- * the locked-down image maps or writes it: what a confined daemon writes is read only by the next confined
- * daemon, never by an unconfined JVM, so a compromised daemon gains nothing it did not have.
+ * <p><b>The class-data archive.</b> Without one, the daemon maps the JDK's default archive (13.6 MiB, resident
+ * whole: relocated for ASLR, it is written to at start) and spins some 700 method-handle classes (a dozen per
+ * FFM downcall it links) that it keeps for its whole life. The locked-down image maps instead a static archive
+ * of exactly the classes a daemon loads ({@link #archive}), JDK and wg-pr alike, with those forms
+ * pre-generated: some 3.5 MiB less than the default archive plus a dynamic one on top (issue 6,
+ * {@code bench/daemon}). Every locked-down run records the classes it loads ({@link #classList}); a run that
+ * had no archive mapped (none yet, or one the JVM refused: another JDK, rebuilt jars, a failed checksum) dumps
+ * one from its list at its orderly stop ({@link #refreshArchive}). Only locked-down daemons write, dump or map
+ * it, and the dump runs in the stopping daemon's confinement: what a compromised daemon could put in the
+ * archive runs only in the next confined daemon, so it gains nothing it did not have.
  */
 final class DaemonJvm {
     static final String VARIABLE = "WG_PR_DAEMON_JVM_OPTIONS";
@@ -54,6 +64,8 @@ final class DaemonJvm {
     static final String ARCHIVE_VARIABLE = "WG_PR_DAEMON_CLASS_ARCHIVE";
     /** Shared by every instance: they run the same classes. */
     static final Path DEFAULT_ARCHIVE = Path.of("/var/cache/wg-pr/daemon.jsa");
+    /** A dump takes a few seconds (4 s on 2 busy cores); systemd waits 90 s for a stop. */
+    static final Duration DUMP_TIMEOUT = Duration.ofSeconds(60);
 
     private DaemonJvm() {}
 
@@ -85,13 +97,89 @@ final class DaemonJvm {
                 : Optional.of(Path.of(chosen).toAbsolutePath());
     }
 
-    /** The options that map {@code archive} at start and write it at exit when it could not be mapped. */
-    static List<String> archiveOptions(Path archive) {
-        return List.of(
-                "-XX:SharedArchiveFile=" + archive,
-                "-XX:+AutoCreateSharedArchive",
-                "-XX:+VerifySharedSpaces",
-                "-Xlog:cds*=error"); // not the warning per class it leaves out (JFR events, hidden classes)
+    /** Where a locked-down run of {@code instance} records the classes it loads, beside {@code archive}. */
+    static Path classList(Path archive, Instance instance) {
+        return archive.resolveSibling("daemon-" + instance.name() + ".classlist");
+    }
+
+    /**
+     * The options of the locked-down image: map {@code archive} when there is one (the JVM runs without one it
+     * refuses), and record the classes this run loads into {@code classList}.
+     */
+    static List<String> archiveOptions(Path archive, Path classList) {
+        List<String> options = new ArrayList<>();
+        if (Files.isRegularFile(archive, LinkOption.NOFOLLOW_LINKS)) {
+            options.add("-XX:SharedArchiveFile=" + archive);
+            options.add("-XX:+VerifySharedSpaces");
+        }
+        options.add("-XX:DumpLoadedClassList=" + classList);
+        return options;
+    }
+
+    /**
+     * At the orderly stop of a locked-down daemon: when this JVM had no {@code archive} mapped, dumps one of
+     * the classes in {@code classList} (what this run loaded) for the next start; the list is removed either
+     * way. The dumping JVM is this daemon's child and so inherits its confinement; it writes a file of its own
+     * and renames it over {@code archive}, so a daemon that has the old one mapped keeps it. Failures are
+     * reported on {@code err} and leave the next start without an archive, as this one was.
+     */
+    static void refreshArchive(Path archive, Path classList, PrintWriter err) {
+        try {
+            if (!isMapped(archive) && Files.isRegularFile(classList, LinkOption.NOFOLLOW_LINKS)) {
+                dumpArchive(archive, classList, err);
+            }
+        } catch (IOException e) {
+            err.println("wg-pr daemon: no class-data archive written: " + e.getMessage());
+        } finally {
+            try {
+                Files.deleteIfExists(classList);
+            } catch (IOException e) {
+                err.println("wg-pr daemon: " + classList + " not removed: " + e.getMessage());
+            }
+        }
+    }
+
+    private static void dumpArchive(Path archive, Path classList, PrintWriter err) throws IOException {
+        Path partial = archive.resolveSibling(
+                archive.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
+        try {
+            Process dump = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-Xshare:dump",
+                            "-XX:SharedClassListFile=" + classList,
+                            "-XX:SharedArchiveFile=" + partial,
+                            // As the daemon runs (the archived heap objects are the serial collector's).
+                            "-XX:+UseSerialGC",
+                            "-XX:-UsePerfData",
+                            "--enable-native-access=ALL-UNNAMED",
+                            "-cp",
+                            System.getProperty("java.class.path"))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            boolean done = dump.waitFor(DUMP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (!done) {
+                dump.destroyForcibly();
+                err.println("wg-pr daemon: no class-data archive written: the dump took over " + DUMP_TIMEOUT);
+            } else if (dump.exitValue() != 0) {
+                err.println("wg-pr daemon: no class-data archive written: the dump exited " + dump.exitValue());
+            } else {
+                Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            Files.deleteIfExists(partial);
+        }
+    }
+
+    /** Whether this JVM mapped {@code archive} (a refused one is not in its address space). */
+    static boolean isMapped(Path archive) throws IOException {
+        String suffix = " " + archive;
+        try (Stream<String> mappings = Files.lines(Path.of("/proc/self/maps"))) {
+            return mappings.anyMatch(line -> line.endsWith(suffix));
+        }
     }
 
     /**

@@ -14,6 +14,11 @@ final class DaemonService {
      * {@link DaemonCommand} without lockdown, in {@link LockedDownDaemon} locked down.
      */
     static int serve(Instance instance, Daemon.Options options, PrintWriter err) {
+        return serve(instance, options, err, () -> {});
+    }
+
+    /** As {@link #serve(Instance, Daemon.Options, PrintWriter)}, running {@code afterStop} once every tunnel is down. */
+    static int serve(Instance instance, Daemon.Options options, PrintWriter err, Runnable afterStop) {
         Daemon daemon;
         try {
             daemon = Daemon.start(instance, options);
@@ -28,6 +33,7 @@ final class DaemonService {
                         () -> {
                             systemd.stopping("taking every tunnel down");
                             daemon.stop();
+                            afterStop.run();
                         },
                         "daemon-stop"));
         err.println("wg-pr daemon: instance " + instance + " ready, pid "

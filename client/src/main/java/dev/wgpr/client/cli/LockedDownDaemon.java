@@ -48,7 +48,11 @@ public final class LockedDownDaemon {
             System.exit(WgPrCommand.EXIT_FAILURE);
             return;
         }
-        System.exit(DaemonService.serve(arguments.instance(), options, err));
+        Runnable afterStop = () -> arguments
+                .classArchive()
+                .ifPresent(archive ->
+                        DaemonJvm.refreshArchive(archive, DaemonJvm.classList(archive, arguments.instance()), err));
+        System.exit(DaemonService.serve(arguments.instance(), options, err, afterStop));
     }
 
     /** Finishes the lockdown (what only the new image can do) and describes it for {@code status}. */

@@ -102,7 +102,8 @@ public final class Lockdown {
 
     /**
      * As {@link #plan(Instance, Collection)}, and the directory of {@code classArchive} to write: the class-data
-     * archive the locked-down JVM maps at start and writes at exit when it had none.
+     * archive the locked-down JVM maps at start, its list of the classes a run loads, and the archive a stop
+     * dumps from that list when the run had none mapped.
      */
     public static LockdownPlan plan(Instance instance, Collection<Path> configDirectories, Optional<Path> classArchive)
             throws IOException {
@@ -160,8 +161,8 @@ public final class Lockdown {
                         | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
                         | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
                         | Libc.LANDLOCK_ACCESS_FS_TRUNCATE,
-                "the class-data archive: mapped at start, written at exit when there was none (read by locked-down"
-                        + " daemons only)")));
+                "the class-data archive: mapped at start, its class list written as classes load, dumped from the"
+                        + " list at stop when there was none (read by locked-down daemons only)")));
         rules.add(new LockdownPlan.Rule(
                 instance.runtimeDirectory().getParent(),
                 Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR,

@@ -4,12 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.testing.RequiresRoot;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,5 +62,45 @@ class DaemonJvmTest {
 
         assertTrue(DaemonJvm.prepareArchiveDirectory(cache.resolve("daemon.jsa")));
         assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
+    }
+
+    @Test
+    void everyRunRecordsItsClassesAndOnlyAnArchiveThatExistsIsMapped(@TempDir Path dir) throws Exception {
+        Path archive = dir.resolve("daemon.jsa");
+        Path classList = DaemonJvm.classList(archive, new Instance("work"));
+        assertEquals(dir.resolve("daemon-work.classlist"), classList, "per instance, beside the archive");
+
+        assertEquals(List.of("-XX:DumpLoadedClassList=" + classList), DaemonJvm.archiveOptions(archive, classList));
+
+        Files.write(archive, new byte[] {1});
+        assertEquals(
+                List.of(
+                        "-XX:SharedArchiveFile=" + archive,
+                        "-XX:+VerifySharedSpaces",
+                        "-XX:DumpLoadedClassList=" + classList),
+                DaemonJvm.archiveOptions(archive, classList));
+    }
+
+    @Test
+    void theJvmTellsWhichArchiveItMapped(@TempDir Path dir) throws Exception {
+        Path jdkArchive = Path.of(System.getProperty("java.home"), "lib", "server", "classes.jsa");
+        assertTrue(DaemonJvm.isMapped(jdkArchive), "this test JVM runs with the JDK's default archive");
+        Files.write(dir.resolve("daemon.jsa"), new byte[] {1});
+        assertFalse(DaemonJvm.isMapped(dir.resolve("daemon.jsa")));
+    }
+
+    @Test
+    void aDumpThatFailsLeavesNoArchiveNorPartOfOneRemovesTheListAndSaysWhy(@TempDir Path dir) throws Exception {
+        Path archive = dir.resolve("gone").resolve("daemon.jsa"); // the dump cannot write there
+        Path classList = Files.writeString(dir.resolve("daemon-work.classlist"), "java/lang/Object\n");
+        StringWriter err = new StringWriter();
+
+        DaemonJvm.refreshArchive(archive, classList, new PrintWriter(err, true));
+
+        assertTrue(err.toString().contains("no class-data archive written: the dump exited"), err.toString());
+        assertFalse(Files.exists(classList), "the list is removed");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(), left.toList(), "nothing left beside it");
+        }
     }
 }
