@@ -18,7 +18,7 @@ import java.util.Locale;
  * process outside the instance (no enforcement).
  *
  * <p>Usage (as bench/apps calls it, inside its namespace, a listener on 127.0.0.1:7000): java -cp
- * client/target/lib/* bench/AppScaling.java CONNBENCH SIZES RUNS ROUNDS BATCH INSTANCE
+ * client/target/wg-pr.jar bench/AppScaling.java CONNBENCH SIZES RUNS ROUNDS BATCH INSTANCE
  */
 public class AppScaling {
     static final int PORT = 7000;

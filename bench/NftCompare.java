@@ -21,7 +21,7 @@ import java.util.Locale;
  *   <li>wg-pr: a process in the app's cgroup under the Enforcer, its eBPF hooks judging the connect.
  * </ul>
  *
- * <p>Usage (as bench/nftables calls it): java -cp client/target/lib/* bench/NftCompare.java CONNBENCH
+ * <p>Usage (as bench/nftables calls it): java -cp client/target/wg-pr.jar bench/NftCompare.java CONNBENCH
  * SERVER PORT ROUNDS BATCH PREFIXES SAMPLES_DIR INSTANCE (the ruleset: {@link NftPolicy})
  */
 public class NftCompare {

@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  * </ol>
  *
  * <p>Usage (as bench/tunnel-enforcement calls it, inside the client namespace): java -cp
- * client/target/lib/* bench/TunnelCompare.java CONNBENCH TUNNEL_IFACE ROUNDS BATCH SECONDS FLOWS PREFIXES
+ * client/target/wg-pr.jar bench/TunnelCompare.java CONNBENCH TUNNEL_IFACE ROUNDS BATCH SECONDS FLOWS PREFIXES
  * SAMPLES_DIR INSTANCE
  */
 public class TunnelCompare {
