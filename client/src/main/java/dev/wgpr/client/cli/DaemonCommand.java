@@ -101,7 +101,8 @@ final class DaemonCommand implements Callable<Integer> {
         return DaemonService.serve(
                 instance,
                 new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup())),
-                err);
+                err,
+                () -> {}); // no class-data archive outside the lockdown
     }
 
     /**

@@ -11,13 +11,9 @@ final class DaemonService {
 
     /**
      * Runs the daemon in this process until SIGTERM (then takes every tunnel down) or until it stops: from
-     * {@link DaemonCommand} without lockdown, in {@link LockedDownDaemon} locked down.
+     * {@link DaemonCommand} without lockdown, in {@link LockedDownDaemon} locked down. {@code afterStop} runs
+     * once every tunnel is down.
      */
-    static int serve(Instance instance, Daemon.Options options, PrintWriter err) {
-        return serve(instance, options, err, () -> {});
-    }
-
-    /** As {@link #serve(Instance, Daemon.Options, PrintWriter)}, running {@code afterStop} once every tunnel is down. */
     static int serve(Instance instance, Daemon.Options options, PrintWriter err, Runnable afterStop) {
         Daemon daemon;
         try {

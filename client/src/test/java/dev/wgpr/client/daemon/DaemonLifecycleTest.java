@@ -160,7 +160,7 @@ class DaemonLifecycleTest {
         assertTrue(startAndStop(environment, archive), "mapped at the next start");
         assertEquals(written, Files.getLastModifiedTime(archive), "a daemon that used it leaves it as it was");
 
-        // Damaged (its checksum no longer matches): the JVM refuses it, runs without and writes a new one.
+        // Damaged (its checksum no longer matches): the JVM refuses it, runs without, and the stop dumps a new one.
         try (java.nio.channels.FileChannel file =
                 java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
             file.write(java.nio.ByteBuffer.wrap(new byte[4096]), Files.size(archive) / 2);
@@ -179,7 +179,7 @@ class DaemonLifecycleTest {
         long pid = DaemonTesting.daemonPid(instance);
         boolean mapped = Files.readString(Path.of("/proc/" + pid + "/maps")).contains(archive.toString());
         ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
-        daemon.destroy(); // the orderly stop; then the JVM writes the archive when it could not map one
+        daemon.destroy(); // the orderly stop, which dumps the archive when this run had none mapped
         daemon.onExit().get(60, TimeUnit.SECONDS);
         return mapped;
     }
