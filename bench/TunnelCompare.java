@@ -83,7 +83,7 @@ public class TunnelCompare {
             plain.run(INTERNAL, PORT, 20, "nb"); // not the app, outside the hooks: the backstop drops its SYNs (DENY_NO_APP)
             check(enforcer.counters().get(Counter.DENY_NO_APP) >= dropsBefore + 20,
                     "the backstop did not drop an unauthorized process's packets");
-            enforcer.detachTunnel();
+            enforcer.detachTunnel(ifindex);
             nft.load();
             plain.run(INTERNAL, PORT + 1, 20, "nb");
             check(NftPolicy.dropped() >= 20, "nftables did not deny the ungranted port");
@@ -139,7 +139,7 @@ public class TunnelCompare {
     static void throughput(Enforcer enforcer, int ifindex, NftPolicy nft, Path outside, Path appCgroup, int rounds,
             int seconds, int flows, int prefixes) throws Exception {
         List<List<Double>> gbits = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
-        enforcer.detachTunnel();
+        enforcer.detachTunnel(ifindex);
         iperf(outside, 2, flows); // warm-up (the devices' JIT), not counted
         for (int round = 0; round < rounds; round++) {
             for (int k = 0; k < THROUGHPUT_MODES.length; k++) {
@@ -159,7 +159,7 @@ public class TunnelCompare {
                     try {
                         g = iperf(appCgroup, seconds, flows);
                     } finally {
-                        enforcer.detachTunnel();
+                        enforcer.detachTunnel(ifindex);
                     }
                 }
                 gbits.get(mode).add(g);
@@ -184,7 +184,7 @@ public class TunnelCompare {
 
     /** The no-enforcement mode: the backstop would drop a process outside the app, so it goes for the batch. */
     static ConnBench.Result withoutBackstop(Enforcer enforcer, int ifindex, Batch batch) throws IOException {
-        enforcer.detachTunnel();
+        enforcer.detachTunnel(ifindex);
         try {
             return batch.run();
         } finally {

@@ -78,6 +78,13 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGPR_TUNNEL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} tunnels SEC(".maps");
+
 // Deny events for the daemon's log: 256 KiB hold some 2,700 (96 bytes each with the ring's header), far
 // more than come between two reads of the daemon's reader; a flood beyond that is counted as lost, never
 // blocks a hook. The reader maps the data pages twice (the ring wraps), so each KiB here is 2 KiB of its RSS.
@@ -320,15 +327,16 @@ int wgpr_sendmsg6(struct bpf_sock_addr *ctx)
 #define WGPR_IPV6_MAX_EXT 6
 
 struct packet {
-	struct wgpr_key key; // destination, ::ffff:a.b.c.d for IPv4
+	struct wgpr_key key; // the remote address: destination out, source in; ::ffff:a.b.c.d for IPv4
 	__u32 ip_protocol;
-	__u16 port;
+	__u16 port;       // the remote port (what a grant covers)
+	__u16 local_port; // inbound: the port it arrives at (for events)
 	__u8 proto;
 	__u8 family;
 };
 
-// 0 = parsed, -1 = unreadable.
-static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
+// 0 = parsed, -1 = unreadable. `inbound`: the remote end is the source (else the destination).
+static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt, int inbound)
 {
 	__u32 l4 = 0;
 	int first_fragment = 1;
@@ -338,7 +346,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
 			return -1;
 		pkt->family = 4;
 		pkt->key.addr[2] = bpf_htonl(0x0000ffff);
-		pkt->key.addr[3] = ip.daddr;
+		pkt->key.addr[3] = inbound ? ip.saddr : ip.daddr;
 		pkt->ip_protocol = ip.protocol;
 		l4 = (__u32)ip.ihl * 4;
 		if (l4 < sizeof(ip))
@@ -350,7 +358,10 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
 		if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
 			return -1;
 		pkt->family = 6;
-		__builtin_memcpy(pkt->key.addr, &ip6.daddr, 16);
+		if (inbound)
+			__builtin_memcpy(pkt->key.addr, &ip6.saddr, 16);
+		else
+			__builtin_memcpy(pkt->key.addr, &ip6.daddr, 16);
 		__u8 next = ip6.nexthdr;
 		l4 = sizeof(ip6);
 		for (int i = 0; i < WGPR_IPV6_MAX_EXT; i++) {
@@ -387,7 +398,8 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt)
 		__be16 ports[2];
 		if (bpf_skb_load_bytes_relative(skb, l4, ports, sizeof(ports), BPF_HDR_START_NET))
 			return -1;
-		pkt->port = bpf_ntohs(ports[1]);
+		pkt->port = bpf_ntohs(ports[inbound ? 0 : 1]);
+		pkt->local_port = bpf_ntohs(ports[1]);
 	}
 	return 0;
 }
@@ -447,7 +459,7 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 {
 	__u32 zero = 0;
 	struct packet pkt = {};
-	if (parse(skb, &pkt))
+	if (parse(skb, &pkt, 0))
 		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_MALFORMED, skb->sk != 0);
 
 	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
@@ -479,6 +491,110 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC; // on to any further filter; the default passes
 	}
 	return tunnel_deny(skb, &pkt, app, WGPR_C_DENY_NO_GRANT, 1);
+}
+
+// ---- Layer 3: inbound, what arrives through a tunnel --------------------------------------------
+//
+// No sock_addr hook sees a packet that arrives: a connection accepted from the tunnel, a datagram to a
+// bound socket, an echo reply to a ping socket. Two programs judge it together, since no hook sees
+// both the device a packet came through and the socket it is for, in every kernel we support:
+//
+// - wgpr_tunnel_tag, on each tunnel device's tc ingress, marks every packet with the instance's tag
+//   in tc_index (unused by anything else on a WireGuard device; not settable by an unprivileged
+//   process; judged only in the tunnel's namespace, where the tunnel device is);
+// - wgpr_inbound, cgroup_skb ingress at the cgroup2 root, runs when a tagged packet is about to be
+//   queued on a socket (TCP: before a SYN reaches a listener), and judges it by the socket's cgroup:
+//   a listening socket: DENY (incoming connections are closed); no app: DENY; an app: ALLOW when
+//   one of its grants covers the remote end (source address, protocol, source port), which is what
+//   the app's own connections and datagrams get back.
+//
+// Packets for no socket get the kernel's answer (RST, ICMP), which the backstop drops on its way out.
+
+SEC("tc")
+int wgpr_tunnel_tag(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->inbound_tag == 0)
+		return TC_ACT_SHOT; // fail closed: an untagged packet would pass wgpr_inbound unjudged
+	// Direct action: tc writes TC_H_MIN(classid) to tc_index when the program returns TC_ACT_OK.
+	skb->tc_classid = cfg->inbound_tag;
+	return TC_ACT_OK;
+}
+
+static __always_inline void emit_inbound(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason)
+{
+	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		count(WGPR_C_EVENTS_LOST);
+		return;
+	}
+	// The receiving socket's cgroup and owner; no task is the receiver (softirq), so no pid or comm.
+	event->time_ns = bpf_ktime_get_ns();
+	event->cgroup_id = bpf_skb_cgroup_id(skb);
+	event->uid = bpf_get_socket_uid(skb);
+	event->gid = 0xffffffffu;
+	event->pid = 0;
+	event->tid = 0;
+	event->app = app;
+	event->peer = 0;
+	event->port = pkt->local_port;
+	event->protocol = pkt->proto;
+	event->hook = WGPR_HOOK_INBOUND;
+	event->reason = reason;
+	event->family = pkt->family;
+	event->ip_protocol = pkt->ip_protocol;
+	event->addr[0] = pkt->key.addr[0];
+	event->addr[1] = pkt->key.addr[1];
+	event->addr[2] = pkt->key.addr[2];
+	event->addr[3] = pkt->key.addr[3];
+	__builtin_memset(event->comm, 0, sizeof(event->comm));
+	bpf_ringbuf_submit(event, 0);
+}
+
+static __always_inline int inbound_deny(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason)
+{
+	count(reason);
+	emit_inbound(skb, pkt, app, reason);
+	return 0;
+}
+
+SEC("cgroup_skb/ingress")
+int wgpr_inbound(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->inbound_tag == 0 || skb->tc_index != cfg->inbound_tag)
+		return 1; // not through a tunnel of this instance
+
+	struct packet pkt = {};
+	if (parse(skb, &pkt, 1))
+		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_MALFORMED);
+	void *trie = bpf_map_lookup_elem(&generations, &zero);
+	if (!trie)
+		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_POLICY);
+
+	struct bpf_sock *sk = skb->sk;
+	if (!sk)
+		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP);
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP);
+	__u64 app_cgroup = bpf_skb_ancestor_cgroup_id(skb, (int)cfg->instance_level + 1);
+	__u32 app = app_cgroup ? app_of(cfg, app_cgroup) : 0;
+	if (sk->state == BPF_TCP_LISTEN)
+		return inbound_deny(skb, &pkt, app, WGPR_C_DENY_LISTENING);
+	if (app == 0)
+		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP);
+
+	pkt.key.prefixlen = 32 + 128;
+	pkt.key.app = app;
+	struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
+	if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
+		count(WGPR_C_INBOUND_PASS);
+		return 1;
+	}
+	return inbound_deny(skb, &pkt, app, WGPR_C_DENY_NO_GRANT);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -45,12 +45,16 @@ struct wgpr_config {
 	__u64 netns_cookie;    // the tunnel's network namespace; 0 = not configured: judge nothing
 	__u64 instance_cgroup; // id of <cgroup2>/<instance>
 	__u32 instance_level;  // its level (the cgroup2 root is level 0)
-	__u32 tunnel_ifindex;  // the tunnel device the backstop is attached to (0 = none); for teardown
+	__u32 inbound_tag;     // tc_index the tunnels' ingress filters give their packets, per instance
 	__u32 flags;           // WGPR_CFG_*
 	__u32 pad;
 };
 
 #define WGPR_CFG_APPS_OVERFLOW 1u // some app cgroup is only in the apps hash, not in app_slots
+
+// The tunnel devices the backstop is attached to, one ifindex per slot (0 = free), in the tunnel's
+// namespace. Only the loader reads it: a restarted daemon finds the filters to delete by it.
+#define WGPR_TUNNEL_SLOTS 64
 
 // The app slots: a direct-mapped table of app cgroups, two choices per cgroup id, so that "which app
 // is this cgroup" costs one or two inlined array loads instead of a hash lookup. The loader places
@@ -72,6 +76,7 @@ struct wgpr_app_slot {
 #define WGPR_HOOK_SENDMSG4 3
 #define WGPR_HOOK_SENDMSG6 4
 #define WGPR_HOOK_TUNNEL 5 // the tc-egress backstop on the tunnel device
+#define WGPR_HOOK_INBOUND 6 // cgroup_skb ingress: what arrived through a tunnel, judged by the receiving socket
 
 // protocols as the programs classify them
 #define WGPR_PROTO_OTHER 0
@@ -89,8 +94,10 @@ struct wgpr_app_slot {
 #define WGPR_C_EVENTS_LOST 7    // deny events the ring buffer had no room for
 #define WGPR_C_TUNNEL_PASS 8    // backstop: packets let into the tunnel
 #define WGPR_C_DENY_FORWARDED 9 // backstop, denied: no socket (forwarded) and the generation forbids forwarding
-#define WGPR_C_DENY_MALFORMED 10 // backstop, denied: not IPv4/IPv6, or headers that cannot be read
-#define WGPR_C_COUNT 11
+#define WGPR_C_DENY_MALFORMED 10 // backstop or inbound, denied: not IPv4/IPv6, or headers that cannot be read
+#define WGPR_C_INBOUND_PASS 11   // inbound: packets from a tunnel let through to an app's socket
+#define WGPR_C_DENY_LISTENING 12 // inbound, denied: to a listening socket (incoming connections are closed)
+#define WGPR_C_COUNT 13
 
 struct wgpr_event {
 	__u64 time_ns;   // CLOCK_MONOTONIC (bpf_ktime_get_ns)
@@ -101,13 +108,13 @@ struct wgpr_event {
 	__u32 gid;
 	__u32 app;  // 0 = none
 	__u16 peer;
-	__u16 port; // host byte order
+	__u16 port; // host byte order; inbound: the local port
 	__u8 protocol; // WGPR_PROTO_*
 	__u8 hook;     // WGPR_HOOK_*
 	__u8 reason;   // WGPR_C_DENY_*
 	__u8 family;   // 4 or 6 (as the caller wrote the address)
 	__u32 ip_protocol; // the socket's protocol number
-	__u32 addr[4]; // v4 as ::ffff:a.b.c.d, network byte order
+	__u32 addr[4]; // destination (inbound: the remote source); v4 as ::ffff:a.b.c.d, network byte order
 	char comm[16];
 };
 

@@ -22,8 +22,12 @@ public enum Counter {
     TUNNEL_PASS,
     /** Backstop, denied: a packet without a socket (forwarded) while the policy forbids forwarding. */
     DENY_FORWARDED,
-    /** Backstop, denied: not IPv4/IPv6, or headers it cannot read (fail closed). */
-    DENY_MALFORMED;
+    /** Backstop or inbound, denied: not IPv4/IPv6, or headers it cannot read (fail closed). */
+    DENY_MALFORMED,
+    /** Inbound: packets from a tunnel let through to a socket of an app whose grant covers the sender. */
+    INBOUND_PASS,
+    /** Inbound, denied: a packet from a tunnel to a listening socket (incoming connections are closed). */
+    DENY_LISTENING;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

@@ -28,13 +28,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 /**
- * The enforcement layer of one instance: enforce.bpf.o loaded, its four sock_addr programs attached
- * through {@code bpf_link}s (normally at the cgroup2 root), its links and maps pinned under {@code
+ * The enforcement layer of one instance: enforce.bpf.o loaded, its four sock_addr programs and the
+ * inbound cgroup_skb program attached through {@code bpf_link}s (normally at the cgroup2 root), the
+ * backstop and inbound tag on each tunnel device ({@link #attachTunnel}), its links and maps pinned under {@code
  * <bpffs>/<instance>/}, app cgroups under {@code <cgroup2>/<instance>/}, and the current policy
  * generation published.
  *
@@ -48,18 +48,35 @@ import java.util.regex.Pattern;
 public final class Enforcer implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final List<String> PINNED_MAPS =
-            List.of("generations", "config", "apps", "app_slots", "counters", "events");
+            List.of("generations", "config", "apps", "app_slots", "counters", "events", "tunnels");
 
     /**
-     * The backstop's tc filter handle on the tunnel device ("wgpr"). A tc filter is no link and has
-     * no pin: teardown and a restarted daemon find it by (tunnel ifindex, {@code TUNNEL_FILTER_HANDLE},
-     * {@link #TUNNEL_FILTER_PRIORITY}) in the tunnel's namespace; the ifindex is kept in the pinned
-     * {@code config} map and the program is pinned as {@code prog_tunnel}.
+     * The tc filter handle ("wgpr") of the backstop (egress) and the inbound tag (ingress) on each
+     * tunnel device. A tc filter is no link and has no pin: teardown and a restarted daemon find them
+     * by (tunnel ifindex, direction, {@code TUNNEL_FILTER_HANDLE}, {@link #TUNNEL_FILTER_PRIORITY}) in
+     * the tunnel's namespace; the ifindexes are kept in the pinned {@code tunnels} map and the
+     * programs are pinned as {@code prog_tunnel} and {@code prog_tunnel_tag}.
      */
     public static final int TUNNEL_FILTER_HANDLE = 0x77677072;
 
-    /** The backstop's tc filter priority: 1, so it runs before filters others add at the default. */
+    /** The tunnel filters' priority: 1, so they run before filters others add at the default. */
     public static final int TUNNEL_FILTER_PRIORITY = 1;
+
+    /** The program on each tunnel device's tc ingress that marks what arrives for {@link Hook#INBOUND}. */
+    static final String TUNNEL_TAG_PROGRAM = "wgpr_tunnel_tag";
+
+    private static final String TUNNEL_TAG_PIN = "prog_tunnel_tag";
+
+    /** The two filters that guard one tunnel device, and the {@code tunnels} slot that records it. */
+    private record TunnelGuard(TcFilter backstop, TcFilter tag, boolean hookCreated, int slot) {
+        static TunnelGuard of(int ifindex, boolean hookCreated, int slot) {
+            return new TunnelGuard(
+                    new TcFilter(ifindex, TcFilter.Direction.EGRESS, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY),
+                    new TcFilter(ifindex, TcFilter.Direction.INGRESS, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY),
+                    hookCreated,
+                    slot);
+        }
+    }
 
     /**
      * Where and for what to enforce.
@@ -111,9 +128,8 @@ public final class Enforcer implements AutoCloseable {
     private long generation;
     private long switchNanos;
     private boolean closed;
-    private TcFilter tunnelFilter;
-    private boolean tunnelHookCreated;
-    private int tunnelIfindex;
+    /** The guarded tunnel devices: ifindex -> their filters. */
+    private final Map<Integer, TunnelGuard> tunnels = new LinkedHashMap<>();
     /** app_slots in use: slot -> cgroup id. */
     private final Map<Integer, Long> slots = new java.util.HashMap<>();
     /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
@@ -206,26 +222,35 @@ public final class Enforcer implements AutoCloseable {
     }
 
     /**
-     * Deletes the backstop filter of a pinned instance when the calling thread is in the tunnel's
-     * namespace and the filter at our handle and priority runs the pinned program (not someone
-     * else's). Elsewhere, or when the device is gone (its filters died with it), nothing to do.
+     * Deletes the tunnel filters of a pinned instance when the calling thread is in the tunnel's
+     * namespace and each filter at our handle and priority runs the pinned program (not someone
+     * else's). Elsewhere, or when a device is gone (its filters died with it), nothing to do.
      */
     private static void detachPinnedTunnel(Config config) throws IOException {
-        Path configPin = config.pinDirectory().resolve("config");
-        Path programPin = config.pinDirectory().resolve(Hook.TUNNEL.pinName());
-        if (!Files.exists(configPin)
-                || !Files.exists(programPin)
-                || NetnsCookie.ofCurrentThread() != config.netnsCookie()) {
+        Path tunnelsPin = config.pinDirectory().resolve("tunnels");
+        if (!Files.exists(tunnelsPin) || NetnsCookie.ofCurrentThread() != config.netnsCookie()) {
             return;
         }
-        int ifindex;
-        try (OwnedFd map = Bpf.pinned(configPin)) {
-            ifindex = KernelLayout.tunnelIfindex(Bpf.lookup(map.fd(), KernelLayout.u32(0), KernelLayout.CONFIG_SIZE));
+        List<Integer> ifindexes = new ArrayList<>();
+        try (OwnedFd map = Bpf.pinned(tunnelsPin)) {
+            for (int slot = 0; slot < KernelLayout.TUNNEL_SLOTS; slot++) {
+                int ifindex = KernelLayout.readU32(Bpf.lookup(map.fd(), KernelLayout.u32(slot), 4));
+                if (ifindex > 0) {
+                    ifindexes.add(ifindex);
+                }
+            }
         }
-        if (ifindex <= 0) {
+        for (int ifindex : ifindexes) {
+            TunnelGuard guard = TunnelGuard.of(ifindex, false, -1);
+            detachIfPinned(guard.backstop(), config.pinDirectory().resolve(Hook.TUNNEL.pinName()));
+            detachIfPinned(guard.tag(), config.pinDirectory().resolve(TUNNEL_TAG_PIN));
+        }
+    }
+
+    private static void detachIfPinned(TcFilter filter, Path programPin) throws IOException {
+        if (!Files.exists(programPin)) {
             return;
         }
-        TcFilter filter = new TcFilter(ifindex, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
         OptionalInt attached = filter.programId();
         try (OwnedFd program = Bpf.pinned(programPin)) {
             if (attached.isPresent() && attached.getAsInt() == Bpf.programId(program.fd())) {
@@ -239,76 +264,116 @@ public final class Enforcer implements AutoCloseable {
     }
 
     /**
-     * Attaches the backstop (layer 2) to the tunnel device {@code ifindex}: a tc classifier on its
-     * clsact egress hook that judges every packet about to enter the tunnel by its socket's cgroup
-     * against the current generation, drops the rest and reports them as deny events ({@link
-     * Hook#TUNNEL}). The calling thread must be in the tunnel's network namespace (the one of {@link
-     * Config#netnsCookie()}), where {@code ifindex} is the device's index. The filter stays on the
-     * device after {@link #release()} (it is no link; it lives until it is deleted or the device
-     * goes); {@link #detachTunnel()}, {@link #close()} and {@link #removePinned} delete it.
+     * Guards the tunnel device {@code ifindex}: the backstop (layer 2), a tc classifier on its clsact
+     * egress hook that judges every packet about to enter the tunnel by its socket's cgroup against
+     * the current generation, drops the rest and reports them as deny events ({@link Hook#TUNNEL});
+     * and the inbound tag on its tc ingress, so that {@link Hook#INBOUND} judges what arrives through
+     * it. One call per tunnel device; the calling thread must be in the tunnel's network namespace
+     * (the one of {@link Config#netnsCookie()}), where {@code ifindex} is the device's index. The
+     * filters stay on the device after {@link #release()} (they are no links; they live until they
+     * are deleted or the device goes); {@link #detachTunnel}, {@link #close()} and {@link
+     * #removePinned} delete them.
+     *
+     * @throws IllegalStateException when the device is guarded already, or outside the namespace
      */
     public synchronized void attachTunnel(int ifindex) throws IOException {
         requireOpen();
-        if (tunnelFilter != null) {
-            throw new IllegalStateException("the backstop is attached already, to ifindex " + tunnelFilter.ifindex());
+        if (tunnels.containsKey(ifindex)) {
+            throw new IllegalStateException("tunnel device " + ifindex + " is guarded already");
         }
         long here = NetnsCookie.ofCurrentThread();
         if (here != config.netnsCookie()) {
             throw new IllegalStateException("attachTunnel must run in the tunnel's network namespace (cookie "
                     + config.netnsCookie() + "), not in " + here);
         }
-        TcFilter filter = new TcFilter(ifindex, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
-        boolean created = filter.createHook();
+        int slot = freeTunnelSlot();
+        TunnelGuard probe = TunnelGuard.of(ifindex, false, slot);
+        boolean created = probe.backstop().createHook();
+        TunnelGuard guard = TunnelGuard.of(ifindex, created, slot);
         try {
-            // Pin first, so a filter in force is always findable by a later daemon.
-            Path pin = pinDirectory().resolve(Hook.TUNNEL.pinName());
-            if (!Files.exists(pin)) {
-                Bpf.pin(program(Hook.TUNNEL).fd(), pin);
-            }
-            writeConfig(ifindex);
-            filter.attach(program(Hook.TUNNEL).fd(), false);
+            // Pin and record first, so filters in force are always findable by a later daemon.
+            pinOnce(program(Hook.TUNNEL), Hook.TUNNEL.pinName());
+            pinOnce(object.program(TUNNEL_TAG_PROGRAM), TUNNEL_TAG_PIN);
+            object.map("tunnels").update(KernelLayout.u32(slot), KernelLayout.u32(ifindex), BpfMap.BPF_ANY);
+            guard.tag().attach(object.program(TUNNEL_TAG_PROGRAM).fd(), false);
+            guard.backstop().attach(program(Hook.TUNNEL).fd(), false);
         } catch (IOException | RuntimeException e) {
             try {
-                if (created) {
-                    filter.destroyHook();
-                }
-                writeConfig(0);
+                removeFilters(guard);
             } catch (IOException | RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
             throw e;
         }
-        tunnelFilter = filter;
-        tunnelHookCreated = created;
+        tunnels.put(ifindex, guard);
+    }
+
+    private int freeTunnelSlot() {
+        for (int slot = 0; slot < KernelLayout.TUNNEL_SLOTS; slot++) {
+            int candidate = slot;
+            if (tunnels.values().stream().noneMatch(guard -> guard.slot() == candidate)) {
+                return slot;
+            }
+        }
+        throw new IllegalStateException("more than " + KernelLayout.TUNNEL_SLOTS + " tunnel devices");
+    }
+
+    private void pinOnce(BpfProgram program, String pinName) throws IOException {
+        Path pin = pinDirectory().resolve(pinName);
+        if (!Files.exists(pin)) {
+            Bpf.pin(program.fd(), pin);
+        }
     }
 
     /**
-     * Deletes the backstop filter (the calling thread must be in the tunnel's namespace). Returns
-     * false when none was attached by this enforcer. The clsact qdisc goes too when this enforcer
-     * created it.
+     * Deletes the filters of tunnel device {@code ifindex} (the calling thread must be in the
+     * tunnel's namespace). Returns false when this enforcer did not guard it. The clsact qdisc goes
+     * too when this enforcer created it.
      */
-    public synchronized boolean detachTunnel() throws IOException {
+    public synchronized boolean detachTunnel(int ifindex) throws IOException {
         requireOpen();
-        return detachTunnelFilter();
-    }
-
-    /** The backstop filter in force through this enforcer, if any. */
-    public synchronized Optional<TcFilter> tunnelFilter() {
-        return Optional.ofNullable(tunnelFilter);
-    }
-
-    private boolean detachTunnelFilter() throws IOException {
-        TcFilter filter = tunnelFilter;
-        if (filter == null) {
+        TunnelGuard guard = tunnels.remove(ifindex);
+        if (guard == null) {
             return false;
         }
-        tunnelFilter = null;
-        boolean deleted = filter.detach();
-        if (tunnelHookCreated) {
-            filter.destroyHook();
+        return removeFilters(guard);
+    }
+
+    /** The tunnel devices this enforcer guards, by ifindex, with their backstop filter. */
+    public synchronized Map<Integer, TcFilter> tunnelFilters() {
+        Map<Integer, TcFilter> filters = new LinkedHashMap<>();
+        tunnels.forEach((ifindex, guard) -> filters.put(ifindex, guard.backstop()));
+        return Map.copyOf(filters);
+    }
+
+    /**
+     * Whether tunnel device {@code ifindex} is guarded now, as the kernel says: both its filters run
+     * this enforcer's programs (the calling thread must be in the tunnel's namespace). Someone who
+     * deleted a filter, or the qdisc, makes this false.
+     */
+    public synchronized boolean tunnelGuarded(int ifindex) throws IOException {
+        TunnelGuard guard = tunnels.get(ifindex);
+        return guard != null
+                && guard.backstop()
+                        .programId()
+                        .equals(OptionalInt.of(program(Hook.TUNNEL).id()))
+                && guard.tag()
+                        .programId()
+                        .equals(OptionalInt.of(
+                                object.program(TUNNEL_TAG_PROGRAM).id()));
+    }
+
+    private boolean removeFilters(TunnelGuard guard) throws IOException {
+        boolean deleted = guard.backstop().detach();
+        guard.tag().detach();
+        if (guard.hookCreated()) {
+            guard.backstop().destroyHook();
         }
-        writeConfig(0);
-        Files.deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName()));
+        object.map("tunnels").update(KernelLayout.u32(guard.slot()), KernelLayout.u32(0), BpfMap.BPF_ANY);
+        if (tunnels.isEmpty()) {
+            deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName()));
+            deleteIfExists(pinDirectory().resolve(TUNNEL_TAG_PIN));
+        }
         return deleted;
     }
 
@@ -318,6 +383,14 @@ public final class Enforcer implements AutoCloseable {
 
     public Path pinDirectory() {
         return config.pinDirectory();
+    }
+
+    /**
+     * Whether {@code hook}'s program stays in force without this process: its link pinned, for the
+     * backstop its program pinned (the filters themselves: {@link #tunnelGuarded}).
+     */
+    public boolean pinned(Hook hook) {
+        return Files.exists(pinDirectory().resolve(hook.pinName()));
     }
 
     /** The program attached for {@code hook} (for its id and run statistics). */
@@ -372,7 +445,7 @@ public final class Enforcer implements AutoCloseable {
             }
         }
         if (overflow.remove(cgroup) && overflow.isEmpty()) {
-            writeConfig(tunnelIfindex);
+            writeConfig();
         }
         object.map("apps").delete(KernelLayout.u64(cgroup));
         Files.delete(dir);
@@ -391,7 +464,7 @@ public final class Enforcer implements AutoCloseable {
             overflow.add(slot.getValue());
         }
         slots.clear();
-        writeConfig(tunnelIfindex);
+        writeConfig();
     }
 
     /**
@@ -408,7 +481,7 @@ public final class Enforcer implements AutoCloseable {
             }
         }
         overflow.add(cgroup);
-        writeConfig(tunnelIfindex);
+        writeConfig();
     }
 
     /**
@@ -597,18 +670,19 @@ public final class Enforcer implements AutoCloseable {
         if (events != null) {
             run(failures, events::close);
         }
-        if (tunnelFilter != null) {
-            // Must run in the tunnel's namespace; from elsewhere the filter is not found by ifindex.
+        for (TunnelGuard guard : List.copyOf(tunnels.values())) {
+            // Must run in the tunnel's namespace; from elsewhere the filters are not found by ifindex.
             run(failures, () -> {
-                if (NetnsCookie.ofCurrentThread() == config.netnsCookie()) {
-                    detachTunnelFilter();
-                } else {
-                    throw new IllegalStateException("close() outside the tunnel's namespace: the backstop filter "
-                            + tunnelFilter + " stays until the device goes");
+                if (NetnsCookie.ofCurrentThread() != config.netnsCookie()) {
+                    throw new IllegalStateException("close() outside the tunnel's namespace: the filters on "
+                            + guard.backstop().ifindex() + " stay until the device goes");
                 }
+                tunnels.remove(guard.backstop().ifindex());
+                removeFilters(guard);
             });
         }
         run(failures, () -> deleteIfExists(pinDirectory().resolve(Hook.TUNNEL.pinName())));
+        run(failures, () -> deleteIfExists(pinDirectory().resolve(TUNNEL_TAG_PIN)));
         for (Map.Entry<Hook, BpfLink> link : links.entrySet()) {
             run(
                     failures,
@@ -655,25 +729,24 @@ public final class Enforcer implements AutoCloseable {
     }
 
     private void configure() throws IOException {
-        writeConfig(0);
+        writeConfig();
     }
 
-    private void writeConfig(int tunnelIfindex) throws IOException {
-        this.tunnelIfindex = tunnelIfindex;
+    private void writeConfig() throws IOException {
         Path relative = config.cgroup2().relativize(instanceCgroup());
         int level = relative.getNameCount();
         byte[] value = KernelLayout.config(
                 config.netnsCookie(),
                 cgroupId(instanceCgroup()),
                 level,
-                tunnelIfindex,
+                KernelLayout.inboundTag(config.instance()),
                 overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW);
         object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
     }
 
     private void attach() throws IOException {
         for (Hook hook : Hook.values()) {
-            if (hook.layer() != Hook.Layer.SOCK_ADDR) {
+            if (!hook.cgroupLinked()) {
                 continue;
             }
             links.put(hook, object.program(hook.program()).attachCgroup(config.attachAt()));

@@ -7,14 +7,21 @@ public enum Hook {
     SENDMSG4("wgpr_sendmsg4"),
     SENDMSG6("wgpr_sendmsg6"),
     /** Layer 2: the tc-egress backstop on the tunnel device ({@link Enforcer#attachTunnel(int)}). */
-    TUNNEL("wgpr_tunnel_egress");
+    TUNNEL("wgpr_tunnel_egress"),
+    /**
+     * Layer 3: cgroup_skb ingress at the cgroup2 root, judging what arrived through a tunnel by the
+     * socket it is for (with {@code wgpr_tunnel_tag} on each tunnel device's tc ingress).
+     */
+    INBOUND("wgpr_inbound");
 
     /** Which enforcement layer a hook belongs to. */
     public enum Layer {
         /** cgroup sock_addr hooks at the cgroup2 root: the early decision, EPERM to the caller. */
         SOCK_ADDR,
         /** tc egress on the tunnel device: judges each packet by its socket's cgroup, drops. */
-        BACKSTOP
+        BACKSTOP,
+        /** cgroup_skb ingress at the cgroup2 root: packets from a tunnel, judged by the receiving socket. */
+        INBOUND
     }
 
     private final String program;
@@ -29,7 +36,16 @@ public enum Hook {
     }
 
     public Layer layer() {
-        return this == TUNNEL ? Layer.BACKSTOP : Layer.SOCK_ADDR;
+        return switch (this) {
+            case TUNNEL -> Layer.BACKSTOP;
+            case INBOUND -> Layer.INBOUND;
+            default -> Layer.SOCK_ADDR;
+        };
+    }
+
+    /** Whether the hook is a program linked to a cgroup (the rest are tc filters on tunnel devices). */
+    boolean cgroupLinked() {
+        return this != TUNNEL;
     }
 
     /** The pin name of this hook's link (or, for the backstop, of its program). */

@@ -83,17 +83,17 @@ public final class KernelLayout {
         return config(netnsCookie, instanceCgroup, instanceLevel, 0);
     }
 
-    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int tunnelIfindex) {
-        return config(netnsCookie, instanceCgroup, instanceLevel, tunnelIfindex, 0);
+    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int inboundTag) {
+        return config(netnsCookie, instanceCgroup, instanceLevel, inboundTag, 0);
     }
 
-    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int tunnelIfindex, int flags) {
+    static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int inboundTag, int flags) {
         return ByteBuffer.allocate(CONFIG_SIZE)
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(netnsCookie)
                 .putLong(instanceCgroup)
                 .putInt(instanceLevel)
-                .putInt(tunnelIfindex)
+                .putInt(inboundTag)
                 .putInt(flags)
                 .putInt(0)
                 .array();
@@ -113,9 +113,22 @@ public final class KernelLayout {
                 .array();
     }
 
-    /** {@code struct wgpr_config.tunnel_ifindex} of an encoded config. */
-    static int tunnelIfindex(byte[] config) {
-        return ByteBuffer.wrap(config).order(ByteOrder.LITTLE_ENDIAN).getInt(20);
+    /** {@code WGPR_TUNNEL_SLOTS}: how many tunnel devices one instance guards. */
+    static final int TUNNEL_SLOTS = 64;
+
+    /**
+     * The tc_index tag of an instance's tunnel packets ({@code struct wgpr_config.inbound_tag}): 16
+     * bits (tc keeps {@code TC_H_MIN} of the class id), never 0, from the instance name. Two instances
+     * in one kernel with the same tag would judge each other's inbound packets too (denying, never
+     * allowing, what the other's apps get back): the test lab's instance names are unique per run.
+     */
+    static int inboundTag(String instance) {
+        int tag = instance.hashCode() & 0xffff;
+        return tag == 0 ? 1 : tag;
+    }
+
+    static int readU32(byte[] value) {
+        return ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getInt();
     }
 
     static byte[] u32(int value) {

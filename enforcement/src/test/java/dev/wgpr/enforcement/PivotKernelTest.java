@@ -205,8 +205,8 @@ class PivotKernelTest {
         try (PivotLab lab = PivotLab.create(netns)) {
             String filters = lab.client.run("tc", "filter", "show", "dev", lab.tunnel, "egress");
             assertTrue(filters.contains("wgpr_tunnel_egr") && filters.contains("handle 0x77677072"), filters);
-            assertTrue(lab.world.enforcer.tunnelFilter().isPresent());
-            assertTrue(lab.client.call(() -> lab.world.enforcer.detachTunnel()));
+            assertTrue(lab.world.enforcer.tunnelFilters().containsKey(lab.tunnelIfindex));
+            assertTrue(lab.client.call(() -> lab.world.enforcer.detachTunnel(lab.tunnelIfindex)));
             assertEquals(
                     "",
                     lab.client

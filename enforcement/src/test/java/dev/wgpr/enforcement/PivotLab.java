@@ -254,7 +254,8 @@ final class PivotLab implements AutoCloseable {
         IOException failure = null;
         try {
             client.call(() -> {
-                world.enforcer.detachTunnel();
+                world.enforcer.detachTunnel(
+                        world.enforcer.tunnelFilters().keySet().iterator().next());
                 return null;
             });
         } catch (RuntimeException e) {

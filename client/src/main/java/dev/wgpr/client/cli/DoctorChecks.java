@@ -1,6 +1,8 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.cli.DoctorCheck.Finding;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ThreadLocalRandom;
@@ -26,6 +29,42 @@ import java.util.zip.GZIPInputStream;
 /** The checks of {@code wg-pr doctor}, in report order. */
 final class DoctorChecks {
     private DoctorChecks() {}
+
+    /** The checks, the running tunnels of {@code instance} among them. */
+    static List<DoctorCheck> all(Instance instance) {
+        List<DoctorCheck> checks = new ArrayList<>(all());
+        checks.add(check(
+                "tunnel backstops",
+                "Every tunnel's device judges what enters and arrives through it (ICMP, SO_BINDTODEVICE, forwarded"
+                        + " and inbound traffic), not only connect() and sendmsg().",
+                false,
+                () -> tunnelBackstops(instance)));
+        return List.copyOf(checks);
+    }
+
+    private static Finding tunnelBackstops(Instance instance) throws DaemonClient.DaemonException {
+        Optional<Map<String, Object>> reply = DaemonClient.call(instance, Protocol.request(Protocol.STATUS));
+        if (reply.isEmpty()) {
+            return Finding.ok("no daemon of instance " + instance.name() + " runs, so no tunnel is up");
+        }
+        if (!DaemonClient.isOk(reply.get())) {
+            return Finding.warn("the daemon did not say: " + reply.get().get("error"));
+        }
+        List<String> guarded = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (Object item : reply.get().get("tunnels") instanceof List<?> l ? l : List.of()) {
+            if (item instanceof Map<?, ?> tunnel && tunnel.get("backstop") != null) {
+                (("in force".equals(tunnel.get("backstop"))) ? guarded : missing)
+                        .add(String.valueOf(tunnel.get("name")));
+            }
+        }
+        if (!missing.isEmpty()) {
+            return Finding.fail("MISSING on " + String.join(", ", missing))
+                    .meaning("Those tunnels are guarded by the sock_addr hooks alone: ICMP, SO_BINDTODEVICE, forwarded"
+                            + " and inbound traffic are not judged. Bring them down and up again.");
+        }
+        return Finding.ok(guarded.isEmpty() ? "no tunnel is up" : "in force on " + String.join(", ", guarded));
+    }
 
     static List<DoctorCheck> all() {
         return List.of(

@@ -33,8 +33,12 @@ final class DoctorCommand implements Callable<Integer> {
 
     private final List<DoctorCheck> checks;
 
+    @picocli.CommandLine.ParentCommand
+    WgPrCommand parent;
+
+    /** The checks of this machine and of the running tunnels of the chosen instance. */
     DoctorCommand() {
-        this(DoctorChecks.all());
+        this.checks = null;
     }
 
     DoctorCommand(List<DoctorCheck> checks) {
@@ -45,7 +49,7 @@ final class DoctorCommand implements Callable<Integer> {
     public Integer call() {
         boolean root = Libc.geteuid() == 0;
         List<Result> results = new ArrayList<>();
-        for (DoctorCheck check : checks) {
+        for (DoctorCheck check : checks != null ? checks : DoctorChecks.all(parent.instance())) {
             Finding finding = run(check, root);
             String meaning = finding.meaning() == null ? check.meaning() : finding.meaning();
             results.add(new Result(check.name(), finding.status(), finding.detail(), meaning));

@@ -96,14 +96,22 @@ final class EventsCommand implements Callable<Integer> {
             out.println(Json.write(shown));
             return;
         }
-        String destination = String.valueOf(event.get("destination"));
-        if (destination.contains(":")) {
-            destination = "[" + destination + "]";
+        String app = event.get("app") == null ? "-" : String.valueOf(event.get("app"));
+        if ("inbound".equals(event.get("direction"))) {
+            out.println(event.get("time") + "  from the tunnel: " + bracketed(event.get("source")) + " → local port "
+                    + event.get("localPort") + "/" + event.get("protocol") + " of uid " + event.get("uid") + " app "
+                    + app + ": denied, " + event.get("reason"));
+            return;
         }
         out.println(event.get("time") + "  pid " + event.get("pid") + " (" + event.get("comm") + ") uid "
-                + event.get("uid") + " app " + (event.get("app") == null ? "-" : event.get("app")) + " → "
-                + destination + ":" + event.get("port") + "/" + event.get("protocol") + " peer " + event.get("peer")
-                + ": denied, " + event.get("reason"));
+                + event.get("uid") + " app " + app + " → " + bracketed(event.get("destination")) + ":"
+                + event.get("port") + "/" + event.get("protocol") + " peer " + event.get("peer") + ": denied, "
+                + event.get("reason"));
+    }
+
+    private static String bracketed(Object address) {
+        String text = String.valueOf(address);
+        return text.contains(":") ? "[" + text + "]" : text;
     }
 
     @SuppressWarnings("unchecked") // events are JSON objects

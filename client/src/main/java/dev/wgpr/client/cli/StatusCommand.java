@@ -62,14 +62,32 @@ final class StatusCommand implements Callable<Integer> {
                 shown.remove("ok");
             }
             out.println(Json.write(shown));
-            return 0;
+            return reply.isEmpty() ? 0 : unguardedTunnels(reply.get(), err);
         }
         if (reply.isEmpty()) {
             out.println("instance " + instance + ": no daemon runs, so no tunnel is up");
             return 0;
         }
         print(reply.get(), out);
-        return 0;
+        return unguardedTunnels(reply.get(), err);
+    }
+
+    /**
+     * Fails loudly when a tunnel's device lacks its backstop: its internal prefixes would then be
+     * guarded by the sock_addr hooks alone (no ICMP, no SO_BINDTODEVICE, no forwarded traffic).
+     */
+    private static int unguardedTunnels(Map<String, Object> status, PrintWriter err) {
+        List<String> missing = list(status.get("tunnels")).stream()
+                .map(StatusCommand::map)
+                .filter(tunnel -> "MISSING".equals(tunnel.get("backstop")))
+                .map(tunnel -> String.valueOf(tunnel.get("name")))
+                .toList();
+        if (missing.isEmpty()) {
+            return 0;
+        }
+        err.println("wg-pr status: the backstop is MISSING on " + String.join(", ", missing)
+                + ": what enters or arrives through the tunnel is not fully judged; bring it down and up again");
+        return WgPrCommand.EXIT_FAILURE;
     }
 
     private static void print(Map<String, Object> status, PrintWriter out) {
@@ -116,6 +134,9 @@ final class StatusCommand implements Callable<Integer> {
                             peer.get("rxBytes") + " B received, " + peer.get("txBytes") + " B sent");
                 }
                 row(out, "    ", "allowed ips", String.join(", ", strings(peer.get("allowedIPs"))));
+            }
+            if (tunnel.get("backstop") != null) {
+                row(out, "  ", "backstop", tunnel.get("backstop"));
             }
             Map<String, Object> device = map(tunnel.get("device"));
             device.forEach((key, value) -> row(out, "  ", key, value));

@@ -95,6 +95,18 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** Publishes the policy for {@code tunnels} (all tunnels now up) atomically. */
         void publish(Map<String, TunnelPolicy> tunnels) throws IOException;
 
+        /**
+         * Guards tunnel device {@code interfaceName}: the backstop on what enters it and the inbound
+         * judgement of what arrives through it. Needs a published policy (enforcement running).
+         */
+        void guardDevice(String interfaceName) throws IOException;
+
+        /** Takes {@link #guardDevice} back, before the device goes. */
+        void unguardDevice(String interfaceName) throws IOException;
+
+        /** Whether the device's guard is in force, as the kernel says now. */
+        boolean deviceGuarded(String interfaceName);
+
         Map<String, Object> status();
     }
 

@@ -12,9 +12,9 @@ import dev.wgpr.enforcement.bpf.BpfException;
 import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.revoke.RevocationReport;
 import dev.wgpr.enforcement.revoke.SocketRevoker;
+import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -47,6 +47,9 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private final Map<String, Integer> appReferences = new LinkedHashMap<>();
     private final Map<String, Path> appCgroups = new LinkedHashMap<>();
     private Map<String, Pieces.TunnelPolicy> tunnels = Map.of();
+    /** Guarded tunnel devices: interface name -> ifindex. */
+    private final Map<String, Integer> guardedDevices = new LinkedHashMap<>();
+
     private Enforcer enforcer;
     private Thread drainer;
 
@@ -119,6 +122,43 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         tunnels = copy;
         revokeWhatIsNoLongerAllowed(previous, policy);
         closeIfUnused();
+    }
+
+    @Override
+    public synchronized void guardDevice(String interfaceName) throws IOException {
+        if (enforcer == null) {
+            throw new IllegalStateException("guarding " + interfaceName + " before any policy is published");
+        }
+        int ifindex = ifindex(interfaceName);
+        enforcer.attachTunnel(ifindex);
+        guardedDevices.put(interfaceName, ifindex);
+    }
+
+    @Override
+    public synchronized void unguardDevice(String interfaceName) throws IOException {
+        Integer ifindex = guardedDevices.remove(interfaceName);
+        if (ifindex != null && enforcer != null) {
+            enforcer.detachTunnel(ifindex);
+        }
+    }
+
+    @Override
+    public synchronized boolean deviceGuarded(String interfaceName) {
+        Integer ifindex = guardedDevices.get(interfaceName);
+        try {
+            return ifindex != null && enforcer != null && enforcer.tunnelGuarded(ifindex);
+        } catch (IOException | RuntimeException e) {
+            log.println("wg-pr daemon: checking the backstop on " + interfaceName + ": " + e.getMessage());
+            return false;
+        }
+    }
+
+    private static int ifindex(String interfaceName) throws IOException {
+        try (RtNetlink rtnl = RtNetlink.open()) {
+            return rtnl.link(interfaceName)
+                    .orElseThrow(() -> new IOException("no interface " + interfaceName + " to guard"))
+                    .index();
+        }
     }
 
     /**
@@ -216,6 +256,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         drainer = null;
         appCgroups.clear();
         appReferences.clear();
+        guardedDevices.clear();
         tunnels = Map.of();
         collect(closing);
         closing.close();
@@ -262,8 +303,11 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                         .map(id -> appNames.getOrDefault(id.value(), id.toString()))
                         .orElse(null));
         e.put("peer", peerNames.getOrDefault(event.peer(), "#" + event.peer()));
-        e.put("destination", IpText.of(event.destination()));
-        e.put("port", event.port());
+        boolean inbound = event.hook() == Hook.INBOUND;
+        // Inbound: the remote end sent it, to the local port; pid and comm are unknown (no task sends).
+        e.put("direction", inbound ? "inbound" : "outbound");
+        e.put(inbound ? "source" : "destination", IpText.of(event.destination()));
+        e.put(inbound ? "localPort" : "port", event.port());
         e.put("protocol", protocolName(event));
         e.put("hook", event.hook() == null ? null : event.hook().name().toLowerCase(java.util.Locale.ROOT));
         e.put("reason", reason(event.reason()));
@@ -289,6 +333,9 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             case DENY_NO_APP -> "not an app: internal destinations are for the apps a peer names";
             case DENY_NO_GRANT -> "no grant of this app covers the destination, protocol and port";
             case DENY_NO_POLICY -> "no policy published (fail closed)";
+            case DENY_LISTENING -> "incoming connection from the tunnel: listening is closed to the tunnel";
+            case DENY_MALFORMED -> "a packet whose headers cannot be read (fail closed)";
+            case DENY_FORWARDED -> "forwarded traffic (no local socket) may not enter the tunnel";
             default -> reason.name().toLowerCase(java.util.Locale.ROOT);
         };
     }
@@ -314,10 +361,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             } catch (BpfException | RuntimeException e) {
                 p.put("id", null);
             }
-            p.put(
-                    "pinned",
-                    Files.exists(enforcer.pinDirectory()
-                            .resolve("link_" + hook.name().toLowerCase(java.util.Locale.ROOT))));
+            p.put("pinned", enforcer.pinned(hook));
             programs.add(p);
         }
         s.put("programs", programs);

@@ -245,6 +245,12 @@ final class Tunnels {
             }
             s.put("peers", peers);
             s.put("device", t.device.map(Pieces.Device::status).orElse(null));
+            // What enters and arrives through the device is judged: "in force", or MISSING (status fails).
+            s.put(
+                    "backstop",
+                    t.device
+                            .map(d -> pieces.enforcement().deviceGuarded(d.interfaceName()) ? "in force" : "MISSING")
+                            .orElse(null));
             s.put("routing", t.routing.map(Pieces.Routing::status).orElse(null));
             List<Map<String, Object>> apps = new ArrayList<>();
             for (PeerConfig peer : t.config.peers()) {

@@ -25,6 +25,8 @@ import java.util.Optional;
  *   <li>{@link GuardPolicy}: a first policy generation with the tunnel's routed prefixes internal and
  *       no exclusions, published before any route exists, so no unauthorized process ever sees the
  *       tunnel's routes unguarded (at worst its LAN is denied for the moment of {@code up});
+ *   <li>{@link GuardDevice}: the backstop and the inbound judgement on the device, before its link is
+ *       up, so no packet enters or leaves the tunnel unjudged;
  *   <li>{@link AppCgroups}: the apps' cgroups, from the enforcement layer that owns them;
  *   <li>{@link Routes}: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes;
  *   <li>{@link ExactPolicy}: the exact internal set, with the exclusions read back from the kernel.
@@ -89,6 +91,7 @@ final class UpStages {
                 new ResolveEndpoints(),
                 new CreateDevice(pieces.devices(), instance),
                 new GuardPolicy(shares),
+                new GuardDevice(pieces.enforcement()),
                 new AppCgroups(pieces.enforcement()),
                 new Routes(pieces.routes()),
                 new ExactPolicy(shares));
@@ -202,6 +205,30 @@ final class UpStages {
         @Override
         public String what(Tunnels.Active tunnel) {
             return "policy of " + tunnel.name();
+        }
+    }
+
+    /** The device's backstop (what enters the tunnel) and inbound judgement (what arrives through it). */
+    static final class GuardDevice implements Stage {
+        private final Pieces.EnforcementLayer enforcement;
+
+        GuardDevice(Pieces.EnforcementLayer enforcement) {
+            this.enforcement = enforcement;
+        }
+
+        @Override
+        public void apply(Tunnels.Active tunnel) throws IOException {
+            enforcement.guardDevice(tunnel.device.orElseThrow().interfaceName());
+        }
+
+        @Override
+        public void undo(Tunnels.Active tunnel) throws IOException {
+            enforcement.unguardDevice(tunnel.device.orElseThrow().interfaceName());
+        }
+
+        @Override
+        public String what(Tunnels.Active tunnel) {
+            return "backstop on " + tunnel.config.iface().name();
         }
     }
 

@@ -42,7 +42,9 @@ class DoctorOnThisMachineTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> report = (List<Map<String, Object>>) MiniJson.parse(run.out());
         assertEquals(
-                DoctorChecks.all().stream().map(DoctorCheck::name).toList(),
+                DoctorChecks.all(dev.wgpr.client.daemon.Instance.choose(java.util.Optional.empty())).stream()
+                        .map(DoctorCheck::name)
+                        .toList(),
                 report.stream().map(r -> r.get("check")).toList());
         for (Map<String, Object> entry : report) {
             assertEquals(List.of("check", "status", "detail", "meaning"), List.copyOf(entry.keySet()));

@@ -334,6 +334,9 @@ final class Libbpf {
 
     static final long TC_HOOK_IFINDEX = 8;
     static final long TC_HOOK_ATTACH_POINT = 12;
+    /** {@code enum bpf_tc_attach_point}: {@code BPF_TC_INGRESS}. */
+    static final int BPF_TC_INGRESS = 1;
+
     /** {@code enum bpf_tc_attach_point}: {@code BPF_TC_EGRESS}. */
     static final int BPF_TC_EGRESS = 2;
     /**

@@ -7,18 +7,32 @@ import java.lang.foreign.ValueLayout;
 import java.util.OptionalInt;
 
 /**
- * A BPF classifier on a device's clsact egress hook, in direct-action mode ({@code bpf_tc_attach},
+ * A BPF classifier on a device's clsact ingress or egress hook, in direct-action mode ({@code bpf_tc_attach},
  * libbpf 1.1). Unlike a {@link BpfLink}, a tc filter is not a kernel object with a descriptor or a
  * pin: it lives on the device (and dies with it) until it is deleted by {@code (ifindex, handle,
  * priority)}. Whoever finds it later (teardown, adoption by a restarted daemon) finds it by those
  * three, in the device's network namespace: the caller's thread must be in it for every method here.
  *
  * @param ifindex the device, in the calling thread's network namespace
+ * @param direction which of the device's clsact hooks
  * @param handle the filter's handle
  * @param priority the filter's priority (1..65535; lower runs first)
  */
-public record TcFilter(int ifindex, int handle, int priority) {
+public record TcFilter(int ifindex, Direction direction, int handle, int priority) {
+    /** The clsact hook a filter sits on. */
+    public enum Direction {
+        INGRESS(Libbpf.BPF_TC_INGRESS),
+        EGRESS(Libbpf.BPF_TC_EGRESS);
+
+        private final int attachPoint;
+
+        Direction(int attachPoint) {
+            this.attachPoint = attachPoint;
+        }
+    }
+
     public TcFilter {
+        java.util.Objects.requireNonNull(direction, "direction");
         if (ifindex <= 0) {
             throw new IllegalArgumentException("ifindex " + ifindex);
         }
@@ -40,7 +54,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
                 return false;
             }
             if (result < 0) {
-                throw BpfException.of("bpf_tc_hook_create egress on ifindex " + ifindex, -result);
+                throw BpfException.of("bpf_tc_hook_create on ifindex " + ifindex, -result);
             }
             return true;
         } catch (BpfException e) {
@@ -55,7 +69,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);
             MemorySegment hook = hook(call);
-            hook.set(ValueLayout.JAVA_INT, Libbpf.TC_HOOK_ATTACH_POINT, Libbpf.BPF_TC_EGRESS | 1);
+            hook.set(ValueLayout.JAVA_INT, Libbpf.TC_HOOK_ATTACH_POINT, Libbpf.BPF_TC_EGRESS | Libbpf.BPF_TC_INGRESS);
             Libbpf.clearLog();
             int result = (int) Libbpf.bpf_tc_hook_destroy$MH().invokeExact(state, hook);
             if (result < 0 && result != -Libc.ENOENT) {
@@ -132,7 +146,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
         MemorySegment hook = arena.allocate(Libbpf.TC_HOOK_SIZE, 8);
         hook.set(ValueLayout.JAVA_LONG, 0, Libbpf.TC_HOOK_SIZE);
         hook.set(ValueLayout.JAVA_INT, Libbpf.TC_HOOK_IFINDEX, ifindex);
-        hook.set(ValueLayout.JAVA_INT, Libbpf.TC_HOOK_ATTACH_POINT, Libbpf.BPF_TC_EGRESS);
+        hook.set(ValueLayout.JAVA_INT, Libbpf.TC_HOOK_ATTACH_POINT, direction.attachPoint);
         return hook;
     }
 
@@ -146,7 +160,7 @@ public record TcFilter(int ifindex, int handle, int priority) {
 
     @Override
     public String toString() {
-        return "tc egress filter (ifindex " + ifindex + ", handle 0x" + Integer.toHexString(handle) + ", priority "
-                + priority + ")";
+        return "tc " + direction.name().toLowerCase(java.util.Locale.ROOT) + " filter (ifindex " + ifindex
+                + ", handle 0x" + Integer.toHexString(handle) + ", priority " + priority + ")";
     }
 }
