@@ -499,9 +499,10 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 // bound socket, an echo reply to a ping socket. Two programs judge it together, since no hook sees
 // both the device a packet came through and the socket it is for, in every kernel we support:
 //
-// - wgpr_tunnel_tag, on each tunnel device's tc ingress, marks every packet with the instance's tag
-//   in tc_index (unused by anything else on a WireGuard device; not settable by an unprivileged
-//   process; judged only in the tunnel's namespace, where the tunnel device is);
+// - wgpr_tunnel_tag, on each tunnel device's tc ingress, marks every packet routing delivers here
+//   with the instance's tag in tc_index (unused by anything else on a WireGuard device; not settable
+//   by an unprivileged process); a packet routing forwards (to a container or VM behind this host)
+//   is not tagged, and is dropped unless the generation allows forwarding;
 // - wgpr_inbound, cgroup_skb ingress at the cgroup2 root, runs when a tagged packet is about to be
 //   queued on a socket (TCP: before a SYN reaches a listener), and judges it by the socket's cgroup:
 //   a listening socket: DENY (incoming connections are closed); no app: DENY; an app: ALLOW when
@@ -510,18 +511,6 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 //
 // Packets for no socket get the kernel's answer (RST, ICMP), which the backstop drops on its way out.
 
-SEC("tc")
-int wgpr_tunnel_tag(struct __sk_buff *skb)
-{
-	__u32 zero = 0;
-	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg || cfg->inbound_tag == 0)
-		return TC_ACT_SHOT; // fail closed: an untagged packet would pass wgpr_inbound unjudged
-	// Direct action: tc writes TC_H_MIN(classid) to tc_index when the program returns TC_ACT_OK.
-	skb->tc_classid = cfg->inbound_tag;
-	return TC_ACT_OK;
-}
-
 static __always_inline void emit_inbound(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason)
 {
 	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
@@ -529,10 +518,11 @@ static __always_inline void emit_inbound(struct __sk_buff *skb, struct packet *p
 		count(WGPR_C_EVENTS_LOST);
 		return;
 	}
-	// The receiving socket's cgroup and owner; no task is the receiver (softirq), so no pid or comm.
+	// The receiving socket's cgroup and owner (none when forwarded); no task is the receiver
+	// (softirq), so no pid or comm.
 	event->time_ns = bpf_ktime_get_ns();
-	event->cgroup_id = bpf_skb_cgroup_id(skb);
-	event->uid = bpf_get_socket_uid(skb);
+	event->cgroup_id = skb->sk ? bpf_skb_cgroup_id(skb) : 0;
+	event->uid = skb->sk ? bpf_get_socket_uid(skb) : 0xffffffffu;
 	event->gid = 0xffffffffu;
 	event->pid = 0;
 	event->tid = 0;
@@ -557,6 +547,68 @@ static __always_inline int inbound_deny(struct __sk_buff *skb, struct packet *pk
 	count(reason);
 	emit_inbound(skb, pkt, app, reason);
 	return 0;
+}
+
+#define WGPR_AF_INET 2
+#define WGPR_AF_INET6 10
+
+// 1 = routing forwards the packet through this host (it is delivered to no local socket). The tag
+// stays on a packet across namespaces (veth does not scrub tc_index), so a forwarded one must not
+// carry it: the container or VM it is for would be judged as if it were in this namespace.
+static __always_inline int forwarded(struct __sk_buff *skb)
+{
+	struct bpf_fib_lookup fib = {};
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET))
+			return 0; // unreadable: tagged, and wgpr_inbound drops it as malformed
+		fib.family = WGPR_AF_INET;
+		fib.tos = ip.tos;
+		fib.l4_protocol = ip.protocol;
+		fib.tot_len = bpf_ntohs(ip.tot_len);
+		fib.ipv4_src = ip.saddr;
+		fib.ipv4_dst = ip.daddr;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
+			return 0;
+		fib.family = WGPR_AF_INET6;
+		fib.l4_protocol = ip6.nexthdr;
+		fib.tot_len = bpf_ntohs(ip6.payload_len) + sizeof(ip6);
+		__builtin_memcpy(fib.ipv6_src, &ip6.saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, &ip6.daddr, 16);
+	} else {
+		return 0;
+	}
+	fib.ifindex = skb->ifindex;
+	long route = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	// Local, broadcast, no route, forwarding disabled on the tunnel: not forwarded.
+	return route == BPF_FIB_LKUP_RET_SUCCESS || route == BPF_FIB_LKUP_RET_NO_NEIGH ||
+	       route == BPF_FIB_LKUP_RET_FRAG_NEEDED;
+}
+
+SEC("tc")
+int wgpr_tunnel_tag(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->inbound_tag == 0)
+		return TC_ACT_SHOT; // fail closed: an untagged packet would pass wgpr_inbound unjudged
+	if (forwarded(skb)) {
+		// Toward a container, VM or host behind this one: only where the policy allows forwarding.
+		void *trie = bpf_map_lookup_elem(&generations, &zero);
+		struct wgpr_key gen = {.prefixlen = 32 + 128, .app = WGPR_GENERATION_APP};
+		struct wgpr_value *flags = trie ? bpf_map_lookup_elem(trie, &gen) : 0;
+		if (flags && (flags->flags & WGPR_FORWARD))
+			return TC_ACT_OK;
+		struct packet pkt = {};
+		parse(skb, &pkt, 1);
+		inbound_deny(skb, &pkt, 0, WGPR_C_DENY_FORWARDED);
+		return TC_ACT_SHOT;
+	}
+	// Direct action: tc writes TC_H_MIN(classid) to tc_index when the program returns TC_ACT_OK.
+	skb->tc_classid = cfg->inbound_tag;
+	return TC_ACT_OK;
 }
 
 SEC("cgroup_skb/ingress")

@@ -254,8 +254,9 @@ final class PivotLab implements AutoCloseable {
         IOException failure = null;
         try {
             client.call(() -> {
-                world.enforcer.detachTunnel(
-                        world.enforcer.tunnelFilters().keySet().iterator().next());
+                for (int guarded : world.enforcer.tunnelFilters().keySet()) {
+                    world.enforcer.detachTunnel(guarded);
+                }
                 return null;
             });
         } catch (RuntimeException e) {

@@ -23,13 +23,21 @@ def tcp_server(s):
 def udp_socket(port):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
     s.bind(("::", port))
     return s
 
 def udp_server(s):
+    # Answers from the address it was asked at (as a real server bound to it does), not from the
+    # address routing would choose: the client only takes replies from what its grants cover.
     while True:
-        data, peer = s.recvfrom(2048)
-        s.sendto(data, peer)
+        data, ancillary, _, peer = s.recvmsg(2048, socket.CMSG_SPACE(20))
+        asked = [d[:16] for level, kind, d in ancillary if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO]
+        source = [(socket.IPPROTO_IPV6, socket.IPV6_PKTINFO, asked[0] + bytes(4))] if asked else []
+        try:
+            s.sendmsg([data], source, 0, peer)
+        except OSError:  # asked at a broadcast or multicast address: answer from routing's choice
+            s.sendto(data, peer)
 
 def capture_socket():
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
