@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class EndToEndTest {
-    private static final String ALLOWED = "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"";
+    private static final String ALLOWED = TunnelLab.ALLOWED_IPS;
     private static final String BYPASS = "198.51.100.10 via 192.168.10.1";
 
     private TunnelLab net;

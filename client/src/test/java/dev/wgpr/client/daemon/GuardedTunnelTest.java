@@ -19,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class GuardedTunnelTest {
-    private static final String ALLOWED = "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"";
+    private static final String ALLOWED = TunnelLab.ALLOWED_IPS;
     private static final String TUNNEL_ADDRESS = "10.8.0.2";
     private static final String SERVER_TUNNEL_ADDRESS = "10.8.0.1";
 
@@ -72,33 +73,9 @@ class GuardedTunnelTest {
         net.client.sysctl("net.ipv4.ping_group_range", "0 2147483647");
         assertEquals(0, net.up(net.config("per-prefix", ALLOWED, null)).exitCode());
 
-        Attempt socketPing = net.inClient(List.of(
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-                "ping",
-                "-c",
-                "1",
-                "-W",
-                "3",
-                TunnelLab.INTERNAL_V4));
+        Attempt socketPing = pingAsNobody(TunnelLab.INTERNAL_V4);
         assertFalse(socketPing.exit() == 0, "nobody's echo reached the internal host: " + socketPing);
-        Attempt rawPing = net.inClient(List.of(
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-                "ping",
-                "-c",
-                "1",
-                "-W",
-                "3",
-                "-I",
-                TUNNEL_ADDRESS,
-                TunnelLab.INTERNAL_V4));
+        Attempt rawPing = pingAsNobody("-I", TUNNEL_ADDRESS, TunnelLab.INTERNAL_V4);
         assertFalse(rawPing.exit() == 0, "ping -I reached the internal host: " + rawPing);
 
         String events = net.awaitEvents("\"hook\":\"tunnel\"", "\"uid\":65534");
@@ -165,6 +142,14 @@ class GuardedTunnelTest {
         assertTrue(status.err().contains("the backstop is MISSING on " + net.iface), status.err());
         doctor = net.cli().run("doctor", "--json");
         assertTrue(doctor.out().contains("\"check\": \"tunnel backstops\", \"status\": \"FAIL\""), doctor.out());
+    }
+
+    /** Debian's ping (file capability cap_net_raw) as uid 65534: one echo, three seconds to answer. */
+    private Attempt pingAsNobody(String... target) throws Exception {
+        List<String> command = new ArrayList<>(List.of(
+                "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "ping", "-c", "1", "-W", "3"));
+        command.addAll(List.of(target));
+        return net.inClient(command);
     }
 
     private static boolean received(DatagramSocket socket) throws IOException {

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class ReloadEndToEndTest {
-    private static final String ALLOWED = "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"";
+    private static final String ALLOWED = TunnelLab.ALLOWED_IPS;
     private static final int KEPT_PORT = 7070;
     private static final int REVOKED_PORT = 7071;
     private static final String GRANTS = "\"10.20.0.0/16 tcp/7070,7071,8080\"";

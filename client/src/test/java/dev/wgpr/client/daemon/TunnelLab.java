@@ -32,6 +32,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * wg-pr} runs as instance {@link #instance} with a unique tunnel interface {@link #iface}.
  */
 final class TunnelLab {
+    /** The server's tunnel address and the internal prefixes, v4 and v6, as TOML list items. */
+    static final String ALLOWED_IPS = "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"";
+
     static final String INTERNAL_V4 = "10.20.0.10";
     static final String INTERNAL_V6 = "fd10:20::10";
     static final String INTERNET_V4 = "203.0.113.20";
