@@ -225,7 +225,10 @@ public final class InstalledRoutes implements AutoCloseable {
     private static void make(RtNetlink rtnl, Change change) throws ErrnoException {
         switch (change) {
             case Change.Mtu mtu -> rtnl.setMtu(mtu.index(), mtu.mtu());
-            case Change.LinkUp up -> rtnl.setUp(up.index(), true);
+            case Change.LinkUp up -> {
+                rtnl.disableIpv6LinkLocal(up.index());
+                rtnl.setUp(up.index(), true);
+            }
             case Change.Address address -> rtnl.addAddress(address.index(), address.address(), address.noDad());
             case Change.AddRoute route -> rtnl.addRoute(route.route());
         }

@@ -62,6 +62,8 @@ class GuardedTunnelTest {
         assertEquals(0, status.exitCode(), status::toString);
         assertTrue(status.out().contains("backstop") && status.out().contains("in force"), status.out());
         assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the app's replies come back in");
+        String v6 = net.client.ip("-6", "address", "show", "dev", net.iface);
+        assertFalse(v6.contains("fe80:"), "no link-local address, so the kernel sends nothing of its own:\n" + v6);
 
         net.down();
         assertEquals(List.of(), net.leftovers(), "no pins, no cgroups");

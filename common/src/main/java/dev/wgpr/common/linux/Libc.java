@@ -1065,6 +1065,7 @@ public final class Libc {
 
     public static final int O_PATH = 0x200000;
     public static final int EOPNOTSUPP = 95;
+    public static final int EAFNOSUPPORT = 97;
 
     // <linux/prctl.h>
     public static final int PR_GET_DUMPABLE = 3;

@@ -103,6 +103,12 @@ final class Libmnl {
     static final int IFLA_IFNAME = 3;
     static final int IFLA_MTU = 4;
     static final int IFLA_EXT_MASK = 29;
+    static final int IFLA_AF_SPEC = 26;
+    /** {@code IFLA_INET6_ADDR_GEN_MODE}, inside {@code IFLA_AF_SPEC} / {@code AF_INET6}. */
+    static final int IFLA_INET6_ADDR_GEN_MODE = 8;
+    /** {@code IN6_ADDR_GEN_MODE_NONE}: no link-local address, hence no router solicitations. */
+    static final byte IN6_ADDR_GEN_MODE_NONE = 1;
+
     static final int RTEXT_FILTER_SKIP_STATS = 1 << 3;
 
     // <linux/genetlink.h>

@@ -51,6 +51,31 @@ final class NetlinkRequest {
         return this;
     }
 
+    NetlinkRequest putU8(short type, byte value) {
+        ensureRoom(Libmnl.NLA_HDRLEN + 4);
+        try {
+            Libmnl.mnl_attr_put_u8$MH().invokeExact(header, type, value);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
+    /** {@code mnl_attr_nest_start}: a nested attribute that holds what {@code body} puts. */
+    NetlinkRequest putNested(short type, java.util.function.Consumer<NetlinkRequest> body) {
+        ensureRoom(Libmnl.NLA_HDRLEN);
+        try {
+            MemorySegment nest = (MemorySegment) Libmnl.mnl_attr_nest_start$MH().invokeExact(header, type);
+            body.accept(this);
+            Libmnl.mnl_attr_nest_end$MH().invokeExact(header, nest);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
     NetlinkRequest putU16(short type, short value) {
         ensureRoom(Libmnl.NLA_HDRLEN + 4);
         try {

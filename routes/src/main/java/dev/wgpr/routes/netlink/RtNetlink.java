@@ -80,6 +80,31 @@ public final class RtNetlink implements AutoCloseable {
         }
     }
 
+    /**
+     * Gives interface {@code index} no IPv6 link-local address ({@code ip link set dev X addrgenmode
+     * none}), as the kernel's own WireGuard devices have none: a TUN device would otherwise get a
+     * random one and the kernel would send router solicitations and MLD reports into the tunnel.
+     * Takes effect when the link comes up. Where the kernel runs without IPv6, there is nothing to do.
+     */
+    public void disableIpv6LinkLocal(int index) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            NetlinkRequest request = socket.request(arena, Libmnl.RTM_NEWLINK, Libmnl.NLM_F_ACK);
+            MemorySegment ifinfo = request.putExtraHeader(Libmnl.IFINFOMSG.byteSize());
+            ifinfo.set(ValueLayout.JAVA_INT, Libmnl.IFI_INDEX, index);
+            request.putNested(
+                    (short) Libmnl.IFLA_AF_SPEC,
+                    spec -> spec.putNested(
+                            (short) Libc.AF_INET6,
+                            inet6 -> inet6.putU8(
+                                    (short) Libmnl.IFLA_INET6_ADDR_GEN_MODE, Libmnl.IN6_ADDR_GEN_MODE_NONE)));
+            socket.exchange(request, "set addrgenmode none on interface #" + index, ignored -> {});
+        } catch (ErrnoException e) {
+            if (e.errno() != Libc.EAFNOSUPPORT) {
+                throw e;
+            }
+        }
+    }
+
     /** Sets interface {@code index} administratively up or down ({@code ip link set dev X up|down}). */
     public void setUp(int index, boolean up) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
