@@ -887,25 +887,40 @@ public final class Libc {
         return mtuIoctl(name, SIOCGIFMTU, 0);
     }
 
+    /**
+     * The MTU of interface {@code name}, asked through {@code socket}, any socket of the interface's network
+     * namespace the caller keeps open: unlike {@link #interfaceMtu(String)} it needs no new descriptor, so it
+     * works when the process is out of them ({@code EMFILE}).
+     */
+    public static int interfaceMtu(int socket, String name) throws ErrnoException {
+        return mtuIoctl(socket, name, SIOCGIFMTU, 0);
+    }
+
     /** Sets the MTU of interface {@code name}, as {@code ip link set NAME mtu MTU} does. */
     public static void setInterfaceMtu(String name, int mtu) throws ErrnoException {
         mtuIoctl(name, SIOCSIFMTU, mtu);
     }
 
     private static int mtuIoctl(String name, long request, int mtu) throws ErrnoException {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        try {
+            return mtuIoctl(fd, name, request, mtu);
+        } finally {
+            close(fd);
+        }
+    }
+
+    private static int mtuIoctl(int socket, String name, long request, int mtu) throws ErrnoException {
         byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
             throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
         }
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = arena.allocate(IFREQ);
             MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
             ifr.set(JAVA_INT, IFREQ_FLAGS_OFFSET, mtu);
-            ioctl(fd, request, ifr, "ioctl MTU " + name);
+            ioctl(socket, request, ifr, "ioctl MTU " + name);
             return ifr.get(JAVA_INT, IFREQ_FLAGS_OFFSET);
-        } finally {
-            close(fd);
         }
     }
 
