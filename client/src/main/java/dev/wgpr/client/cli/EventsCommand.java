@@ -61,7 +61,7 @@ final class EventsCommand implements Callable<Integer> {
             return WgPrCommand.EXIT_FAILURE;
         }
         try (UnixSocket connection = socket.get()) {
-            connection.send(Json.write(request));
+            DaemonClient.send(connection, request);
             Map<String, Object> reply = DaemonClient.receive(connection);
             if (!DaemonClient.isOk(reply)) {
                 return Replies.reportError("events", reply, err);
