@@ -3,6 +3,7 @@ package dev.wgpr.client.control;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
+import dev.wgpr.common.AcceptBackoff;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
@@ -45,9 +46,6 @@ public final class RequestReader {
     /** How long a reply may wait for room in a caller's receive buffer before the connection is dropped. */
     static final Duration SEND_TIMEOUT = Duration.ofSeconds(10);
 
-    static final long FIRST_PAUSE_MILLIS = 10;
-    static final long LONGEST_PAUSE_MILLIS = 1000;
-
     /** Serves one connection's request; the reader closes the connection when it returns. */
     @FunctionalInterface
     public interface Handler {
@@ -59,22 +57,14 @@ public final class RequestReader {
     private final UnixSocket listener;
     private final ConnectionLimits limits;
     private final Handler handler;
-    private final Consumer<String> log;
     private final ThreadFailures failures;
     private final List<Waiting> waiting = new ArrayList<>();
 
     private final AtomicLong refusedOverLimit = new AtomicLong();
     private final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong tooLong = new AtomicLong();
-    private final AtomicLong acceptFailures = new AtomicLong();
-    private final AtomicLong acceptEpisodes = new AtomicLong();
+    private final AcceptBackoff backoff;
     private volatile int waitingCount;
-
-    /** Accept failures of the current episode, 0 outside one; only the reader thread touches these. */
-    private long episodeFailures;
-
-    private long episodeStart;
-    private long pauseMillis;
     private long acceptPausedUntil = System.nanoTime();
 
     public RequestReader(
@@ -86,8 +76,8 @@ public final class RequestReader {
         this.listener = listener;
         this.limits = limits;
         this.handler = handler;
-        this.log = log;
         this.failures = failures;
+        this.backoff = new AcceptBackoff("control socket", log);
     }
 
     /**
@@ -124,8 +114,8 @@ public final class RequestReader {
         s.put("refusedOverLimit", refusedOverLimit.get());
         s.put("requestTimedOut", timedOut.get());
         s.put("requestTooLong", tooLong.get());
-        s.put("acceptFailures", acceptFailures.get());
-        s.put("acceptFailureEpisodes", acceptEpisodes.get());
+        s.put("acceptFailures", backoff.failures());
+        s.put("acceptFailureEpisodes", backoff.episodes());
         return s;
     }
 
@@ -259,10 +249,10 @@ public final class RequestReader {
             if (e.errno() == Libc.EINVAL) {
                 return false; // shut down
             }
-            acceptFailed(e);
+            acceptPausedUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff.failed(e));
             return true;
         }
-        endEpisode();
+        backoff.succeeded();
         try {
             PeerCredentials caller = connection.peer();
             ConnectionLimits.Admission admission = limits.admit(caller.uid());
@@ -282,30 +272,6 @@ public final class RequestReader {
             connection.close();
         }
         return true;
-    }
-
-    /** Out of descriptors or memory (or another accept failure): pause accepting, longer each time. */
-    private void acceptFailed(ErrnoException e) {
-        acceptFailures.incrementAndGet();
-        long now = System.nanoTime();
-        if (episodeFailures++ == 0) {
-            acceptEpisodes.incrementAndGet();
-            episodeStart = now;
-            pauseMillis = FIRST_PAUSE_MILLIS;
-            log.accept("control socket: accept: " + e.getMessage() + "; accepting again in pauses of up to "
-                    + LONGEST_PAUSE_MILLIS + " ms until it works");
-        } else {
-            pauseMillis = Math.min(pauseMillis * 2, LONGEST_PAUSE_MILLIS);
-        }
-        acceptPausedUntil = now + TimeUnit.MILLISECONDS.toNanos(pauseMillis);
-    }
-
-    private void endEpisode() {
-        if (episodeFailures > 0) {
-            log.accept("control socket: accepting again after " + episodeFailures + " failed accepts in "
-                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - episodeStart) + " ms");
-            episodeFailures = 0;
-        }
     }
 
     private void forget(Waiting w) {

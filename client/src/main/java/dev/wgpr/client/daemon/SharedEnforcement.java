@@ -293,6 +293,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             for (DenyEvent event : source.drainEvents()) {
                 events.add(describe(event, now.minusNanos(monotonicNow - event.monotonicNs())));
             }
+            events.endWindows();
         } catch (BpfException | IllegalStateException | IllegalArgumentException e) {
             log.println("wg-pr daemon: reading deny events: " + e.getMessage());
         }
@@ -400,6 +401,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             s.put("counters", "unreadable: " + e.getMessage());
         }
         s.put("eventsLogged", events.latest());
+        s.put("eventsSuppressed", events.suppressed());
         s.put("threadFailures", drainFailures.counts());
         return s;
     }
