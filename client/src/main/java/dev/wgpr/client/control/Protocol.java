@@ -17,7 +17,8 @@ import java.util.Map;
  *   then, on the same connection:
  * → {"v":1,"op":"signal","signal":15}        (any number of times; forwarded to the app)
  *                                            ← {"v":1,"event":"exit","status":42}  or  {…,"signal":9}
- * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0}  (root)
+ * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0,"suppressed":0}  (root)
+ *   (events over a source's share are summarised: one event with "suppressed":N and "like")
  *   with "follow":true, then each new deny   ← {"v":1,"event":"deny","seq":7,"time":…,"pid":…,…}
  * errors                                     ← {"v":1,"ok":false,"error":KIND,"message":"…"}
  * </pre>

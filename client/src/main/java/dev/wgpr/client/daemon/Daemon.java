@@ -472,6 +472,7 @@ public final class Daemon {
         Map<String, Object> reply = Protocol.ok();
         reply.put("events", recent);
         reply.put("dropped", events.dropped());
+        reply.put("suppressed", events.suppressed());
         reply(connection, reply);
         if (!Boolean.TRUE.equals(request.get("follow"))) {
             return;

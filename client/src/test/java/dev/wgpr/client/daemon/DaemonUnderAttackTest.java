@@ -13,6 +13,8 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -181,6 +183,47 @@ class DaemonUnderAttackTest {
         long after = receivedFromClient();
         Thread.sleep(2500);
         assertTrue(receivedFromClient() > after, "keepalives go on after the pressure");
+    }
+
+    @Test
+    void aFloodOfDeniedConnectsHidesNeitherTheFirstEventsOfAnEarlierProbeNorALaterOne(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        Result up = net.up(net.config("per-prefix", ALLOWED, null));
+        assertEquals(0, up.exitCode(), up::toString);
+        assertTrue(net.connect(TunnelLab.Who.NOBODY, "10.20.0.98").denied(), "the earlier probe");
+        net.awaitEvents("\"destination\":\"10.20.0.98\"");
+
+        // Root, in no app, floods one internal destination: twice the log's capacity of denied connects,
+        // paced so the kernel's ring buffer (drained every 100 ms) passes most of them on.
+        int denied = net.client.call(() -> {
+            int count = 0;
+            for (int batch = 0; batch < 20; batch++) {
+                for (int i = 0; i < EventLog.CAPACITY / 10; i++) {
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(TunnelLab.INTERNAL_V4, TunnelLab.PORT), 1000);
+                    } catch (IOException e) {
+                        count++;
+                    }
+                }
+                Thread.sleep(100);
+            }
+            return count;
+        });
+        assertEquals(2 * EventLog.CAPACITY, denied);
+        assertTrue(net.connect(TunnelLab.Who.NOBODY, "10.20.0.99").denied(), "the later probe");
+
+        String events = net.awaitEvents("\"destination\":\"10.20.0.99\"");
+        assertTrue(events.contains("\"destination\":\"10.20.0.98\""), "the earlier probe is still there");
+        long floodLines = events.lines()
+                .filter(l -> l.contains("\"destination\":\"" + TunnelLab.INTERNAL_V4 + "\""))
+                .count();
+        assertEquals(EventLog.FIRST_PER_SOURCE, floodLines, "the flood's first events only");
+        Map<?, ?> enforcement = (Map<?, ?>) status().get("enforcement");
+        long suppressed = (Long) enforcement.get("eventsSuppressed");
+        System.out.printf(
+                "a flood of %d denied connects: %d events suppressed, kernel counters %s%n",
+                denied, suppressed, enforcement.get("counters"));
+        assertTrue(suppressed > EventLog.CAPACITY, "enough of the flood reached the log to fill it: " + suppressed);
     }
 
     // ---------------------------------------------------------------- helpers
