@@ -1,11 +1,14 @@
 package dev.wgpr.common;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * What reached the root of a long-lived thread (a loop that must not end: timers, packet readers, the
@@ -22,17 +25,25 @@ public final class ThreadFailures {
     static final long PAUSE_MILLIS = 50;
 
     private final Consumer<String> log;
+    private final LongSupplier nanoTime;
     private final Map<String, Counter> byThread = new ConcurrentHashMap<>();
 
     /** {@code log} gets one line per report. */
     public ThreadFailures(Consumer<String> log) {
+        this(log, System::nanoTime);
+    }
+
+    /** With {@code nanoTime} as the clock of the reports (tests pass their own). */
+    ThreadFailures(Consumer<String> log, LongSupplier nanoTime) {
         this.log = log;
+        this.nanoTime = nanoTime;
     }
 
     private static final class Counter {
         final AtomicLong total = new AtomicLong();
         final AtomicLong unreported = new AtomicLong();
-        volatile long lastReport = System.nanoTime() - REPORT_INTERVAL_NANOS;
+        volatile long lastReport;
+        volatile boolean reported;
     }
 
     /** Counts {@code failure} of the calling thread, reports it unless reported a moment ago, and pauses. */
@@ -41,13 +52,15 @@ public final class ThreadFailures {
         Counter counter = byThread.computeIfAbsent(thread, t -> new Counter());
         long total = counter.total.incrementAndGet();
         counter.unreported.incrementAndGet();
-        long now = System.nanoTime();
-        if (now - counter.lastReport >= REPORT_INTERVAL_NANOS) {
+        long now = nanoTime.getAsLong();
+        if (!counter.reported || now - counter.lastReport >= REPORT_INTERVAL_NANOS) {
+            counter.reported = true;
             counter.lastReport = now;
             long since = counter.unreported.getAndSet(0);
             try {
                 log.accept(thread + " survived " + failure + " (" + total + " so far"
-                        + (since > 1 ? ", " + (since - 1) + " since the last report" : "") + "); it goes on");
+                        + (since > 1 ? ", " + (since - 1) + " since the last report" : "") + "); it goes on"
+                        + (total == 1 ? "\n" + stackTrace(failure) : ""));
             } catch (Throwable ignored) {
                 // the log failing too must not end the thread that reports
             }
@@ -57,6 +70,12 @@ public final class ThreadFailures {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the loop sees it and ends as it would have
         }
+    }
+
+    private static String stackTrace(Throwable failure) {
+        StringWriter trace = new StringWriter();
+        failure.printStackTrace(new PrintWriter(trace));
+        return trace.toString().strip();
     }
 
     /** The failures counted so far, by thread name, sorted; empty while there were none. */

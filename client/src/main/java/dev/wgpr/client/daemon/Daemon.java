@@ -244,7 +244,9 @@ public final class Daemon {
         try {
             listener.shutdown(); // the reader sees it, closes what waits for a request, and ends
             try {
-                requestThread.join(TimeUnit.SECONDS.toMillis(2));
+                if (requestThread != null) {
+                    requestThread.join(TimeUnit.SECONDS.toMillis(2));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
