@@ -46,15 +46,32 @@ final class DaemonClient {
         }
     }
 
+    /**
+     * How long {@code ping} and {@code status} wait for their answer: a daemon that cannot take the
+     * connection (out of descriptors) leaves it in its listen queue, and the caller should hear of it. The
+     * other requests do work of unbounded length (an {@code up} resolves names and waits for the network).
+     */
+    static final Duration QUICK_REPLY_TIMEOUT = Duration.ofSeconds(30);
+
     /** Sends {@code request} on a new connection and returns the reply. */
     static Optional<Map<String, Object>> call(Instance instance, Map<String, Object> request) throws DaemonException {
         Optional<UnixSocket> socket = connect(instance);
         if (socket.isEmpty()) {
             return Optional.empty();
         }
+        boolean quick = Protocol.PING.equals(request.get("op")) || Protocol.STATUS.equals(request.get("op"));
         try (UnixSocket connection = socket.get()) {
+            if (quick) {
+                Libc.setReceiveTimeout(connection.fd(), QUICK_REPLY_TIMEOUT);
+            }
             send(connection, request);
             return Optional.of(receive(connection));
+        } catch (ErrnoException e) {
+            if (quick && e.errno() == Libc.EAGAIN) {
+                throw new DaemonException("the daemon did not answer within " + QUICK_REPLY_TIMEOUT.toSeconds()
+                        + " s; see its log " + instance.logFile());
+            }
+            throw new DaemonException("the daemon did not answer: " + e.getMessage());
         } catch (IOException e) {
             throw new DaemonException("the daemon did not answer: " + e.getMessage());
         }
