@@ -45,7 +45,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class DaemonUnderAttackTest {
-    private static final String ALLOWED = "\"10.8.0.1/32\", \"10.20.0.0/16\"";
     /** Generous: the product's goal is a second; a loaded shared test machine must not fail the test. */
     private static final Duration STATUS_BOUND = Duration.ofSeconds(10);
 
@@ -196,7 +195,7 @@ class DaemonUnderAttackTest {
     @Test
     void aFloodOfDeniedConnectsHidesNeitherTheFirstEventsOfAnEarlierProbeNorALaterOne(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
-        Result up = net.up(net.config("per-prefix", ALLOWED, null));
+        Result up = net.up(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null));
         assertEquals(0, up.exitCode(), up::toString);
         assertTrue(net.connect(TunnelLab.Who.NOBODY, "10.20.0.98").denied(), "the earlier probe");
         net.awaitEvents("\"destination\":\"10.20.0.98\"");
@@ -239,7 +238,7 @@ class DaemonUnderAttackTest {
     /** Up in a routed lab with a keepalive every second; returns the daemon's pid once the server hears it. */
     private long upWithKeepalivesEverySecond(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
-        Path config = net.config("per-prefix", ALLOWED, null);
+        Path config = net.config("per-prefix", TunnelLab.ALLOWED_IPS, null);
         Files.writeString(
                 config, Files.readString(config).replace("persistentKeepalive = 25", "persistentKeepalive = 1"));
         Result up = net.up(config);
