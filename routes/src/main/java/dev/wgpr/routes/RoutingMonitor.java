@@ -1,5 +1,6 @@
 package dev.wgpr.routes;
 
+import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.routes.netlink.RoutingEvent;
 import dev.wgpr.routes.netlink.RtNetlinkEvents;
@@ -20,6 +21,7 @@ public final class RoutingMonitor implements AutoCloseable {
 
     private RoutingMonitor(RtNetlinkEvents events, Consumer<RoutingEvent> listener, Consumer<Exception> onError) {
         this.events = events;
+        ThreadFailures failures = new ThreadFailures(line -> onError.accept(new IllegalStateException(line)));
         this.thread = Thread.ofPlatform().daemon().name("wg-pr-routing-monitor").unstarted(() -> {
             while (running) {
                 try {
@@ -32,6 +34,8 @@ public final class RoutingMonitor implements AutoCloseable {
                     });
                 } catch (ErrnoException | RuntimeException e) {
                     onError.accept(e);
+                } catch (Throwable t) {
+                    failures.survive(t); // an Error must not end the watch silently
                 }
             }
         });

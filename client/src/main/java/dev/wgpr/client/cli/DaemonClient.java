@@ -2,12 +2,14 @@ package dev.wgpr.client.cli;
 
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,17 +46,56 @@ final class DaemonClient {
         }
     }
 
+    /**
+     * How long {@code ping} and {@code status} wait for their answer: a daemon that cannot take the
+     * connection (out of descriptors) leaves it in its listen queue, and the caller should hear of it. The
+     * other requests do work of unbounded length (an {@code up} resolves names and waits for the network).
+     */
+    static final Duration QUICK_REPLY_TIMEOUT = Duration.ofSeconds(30);
+
     /** Sends {@code request} on a new connection and returns the reply. */
     static Optional<Map<String, Object>> call(Instance instance, Map<String, Object> request) throws DaemonException {
         Optional<UnixSocket> socket = connect(instance);
         if (socket.isEmpty()) {
             return Optional.empty();
         }
+        boolean quick = Protocol.PING.equals(request.get("op")) || Protocol.STATUS.equals(request.get("op"));
         try (UnixSocket connection = socket.get()) {
-            connection.send(Json.write(request));
+            if (quick) {
+                Libc.setReceiveTimeout(connection.fd(), QUICK_REPLY_TIMEOUT);
+            }
+            send(connection, request);
             return Optional.of(receive(connection));
+        } catch (ErrnoException e) {
+            if (quick && e.errno() == Libc.EAGAIN) {
+                throw new DaemonException("the daemon did not answer within " + QUICK_REPLY_TIMEOUT.toSeconds()
+                        + " s; see its log " + instance.logFile());
+            }
+            throw new DaemonException("the daemon did not answer: " + e.getMessage());
         } catch (IOException e) {
             throw new DaemonException("the daemon did not answer: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Sends {@code request} with {@code fds}. A request longer than the daemon reads is not sent. When the
+     * daemon closed the connection before reading (it refuses callers over their connection limit), its
+     * reason waits to be read: {@link #receive} gives it.
+     */
+    static void send(UnixSocket connection, Map<String, Object> request, int... fds)
+            throws ErrnoException, DaemonException {
+        String line = Json.write(request);
+        int length = line.getBytes(StandardCharsets.UTF_8).length;
+        if (length > RequestReader.MAX_REQUEST) {
+            throw new DaemonException("the request is " + length + " bytes long, the daemon reads at most "
+                    + RequestReader.MAX_REQUEST + " (a very large environment or command line?)");
+        }
+        try {
+            connection.send(line, fds);
+        } catch (ErrnoException e) {
+            if (e.errno() != Libc.EPIPE && e.errno() != Libc.ECONNRESET) {
+                throw e;
+            }
         }
     }
 

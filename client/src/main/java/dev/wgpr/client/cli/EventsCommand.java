@@ -61,7 +61,7 @@ final class EventsCommand implements Callable<Integer> {
             return WgPrCommand.EXIT_FAILURE;
         }
         try (UnixSocket connection = socket.get()) {
-            connection.send(Json.write(request));
+            DaemonClient.send(connection, request);
             Map<String, Object> reply = DaemonClient.receive(connection);
             if (!DaemonClient.isOk(reply)) {
                 return Replies.reportError("events", reply, err);
@@ -100,13 +100,20 @@ final class EventsCommand implements Callable<Integer> {
         if ("inbound".equals(event.get("direction"))) {
             out.println(event.get("time") + "  from the tunnel: " + bracketed(event.get("source")) + " → local port "
                     + event.get("localPort") + "/" + event.get("protocol") + " of uid " + event.get("uid") + " app "
-                    + app + ": denied, " + event.get("reason"));
+                    + app + ": denied, " + event.get("reason") + suppressed(event));
             return;
         }
         out.println(event.get("time") + "  pid " + event.get("pid") + " (" + event.get("comm") + ") uid "
                 + event.get("uid") + " app " + app + " → " + bracketed(event.get("destination")) + ":"
                 + event.get("port") + "/" + event.get("protocol") + " peer " + event.get("peer") + ": denied, "
-                + event.get("reason"));
+                + event.get("reason") + suppressed(event));
+    }
+
+    /** What a summary adds: how many more like it the daemon did not log whole. */
+    private static String suppressed(Map<String, Object> event) {
+        return event.get("suppressed") instanceof Long more
+                ? " (and " + more + " more like this, " + event.get("like") + ", in a minute: not shown)"
+                : "";
     }
 
     private static String bracketed(Object address) {

@@ -98,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             try {
-                connection.send(Json.write(request), new int[] {0, 1, 2});
+                DaemonClient.send(connection, request, 0, 1, 2);
             } finally {
                 requestSent.countDown();
             }

@@ -17,13 +17,17 @@ import java.util.Map;
  *   then, on the same connection:
  * → {"v":1,"op":"signal","signal":15}        (any number of times; forwarded to the app)
  *                                            ← {"v":1,"event":"exit","status":42}  or  {…,"signal":9}
- * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0}  (root)
+ * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0,"suppressed":0}  (root)
+ *   (events over a source's share are summarised: one event with "suppressed":N and "like")
  *   with "follow":true, then each new deny   ← {"v":1,"event":"deny","seq":7,"time":…,"pid":…,…}
  * errors                                     ← {"v":1,"ok":false,"error":KIND,"message":"…"}
  * </pre>
  *
  * Error kinds: {@code permission}, {@code bad-request}, {@code bad-config}, {@code not-available},
- * {@code refused} (run: with {@code "status"} 126 or 127), {@code failed}. A reply with another
+ * {@code refused} (run: with {@code "status"} 126 or 127), {@code failed}, {@code busy} (the caller's
+ * connections are over their limit: sent, without waiting, before the daemon closes the connection, maybe
+ * before the caller's request). A request longer than {@link RequestReader#MAX_REQUEST} bytes, or not whole
+ * within {@link RequestReader#REQUEST_TIMEOUT}, gets {@code bad-request} and the connection closes. A reply with another
  * {@code "v"} than the caller's is refused by the caller. The caller is identified by the kernel
  * ({@code SO_PEERCRED}), never by anything in a message.
  */
@@ -47,6 +51,7 @@ public final class Protocol {
     public static final String NOT_AVAILABLE = "not-available";
     public static final String REFUSED = "refused";
     public static final String FAILED = "failed";
+    public static final String BUSY = "busy";
 
     /** A request for {@code op}; add its fields. */
     public static Map<String, Object> request(String op) {

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A Unix stream socket driven through libc, for the control protocol: lines of UTF-8 text (one JSON
@@ -33,6 +34,15 @@ import java.util.List;
 public final class UnixSocket implements AutoCloseable {
     /** Longest line either side accepts: a status reply with thousands of routes fits easily. */
     static final int MAX_LINE = 4 << 20;
+
+    /** A line that grew beyond the receiver's limit before its end; it was not read whole. */
+    public static final class LineTooLongException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        LineTooLongException(int limit) {
+            super("control message longer than " + limit + " bytes");
+        }
+    }
 
     private static final int MAX_FDS = 8;
     private static final int CHUNK = 64 * 1024;
@@ -171,11 +181,27 @@ public final class UnixSocket implements AutoCloseable {
      */
     public void send(String line, int[] fds) throws ErrnoException {
         synchronized (sendLock) {
-            sendLocked(line, fds);
+            sendLocked(line, fds, 0);
         }
     }
 
-    private void sendLocked(String line, int[] fds) throws ErrnoException {
+    /**
+     * Sends one line without waiting, as far as the peer's receive buffer takes it: for the last word to a
+     * peer about to be dropped, whom the sender must not wait for.
+     */
+    public void sendNow(String line) throws ErrnoException {
+        synchronized (sendLock) {
+            try {
+                sendLocked(line, new int[0], Libc.MSG_DONTWAIT);
+            } catch (ErrnoException e) {
+                if (e.errno() != Libc.EAGAIN) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void sendLocked(String line, int[] fds, int flags) throws ErrnoException {
         if (line.indexOf('\n') >= 0) {
             throw new IllegalArgumentException("a protocol line cannot hold a newline");
         }
@@ -208,7 +234,7 @@ public final class UnixSocket implements AutoCloseable {
                     msg.set(ADDRESS, offset(Libc.MSGHDR, "msg_control"), control);
                     msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"), space);
                 }
-                long sent = (long) Libc.sendmsg$MH().invokeExact(state, fd.fd(), msg, Libc.MSG_NOSIGNAL);
+                long sent = (long) Libc.sendmsg$MH().invokeExact(state, fd.fd(), msg, Libc.MSG_NOSIGNAL | flags);
                 if (sent < 0) {
                     if (Libc.errno(state) == Libc.EINTR) {
                         continue;
@@ -230,36 +256,78 @@ public final class UnixSocket implements AutoCloseable {
      *
      * @throws EOFException when the peer closed the connection before a whole line
      */
-    public synchronized Message receive() throws IOException {
+    public Message receive() throws IOException {
+        return receive(MAX_LINE);
+    }
+
+    /**
+     * As {@link #receive()}, for lines of at most {@code maxLength} bytes: a longer one is not read further.
+     *
+     * @throws LineTooLongException when {@code maxLength} bytes came without a line's end
+     */
+    public synchronized Message receive(int maxLength) throws IOException {
         while (true) {
-            byte[] buffered = pending.toByteArray();
-            for (int i = 0; i < buffered.length; i++) {
-                if (buffered[i] == '\n') {
-                    String line = new String(buffered, 0, i, StandardCharsets.UTF_8);
-                    pending.reset();
-                    pending.write(buffered, i + 1, buffered.length - i - 1);
-                    List<OwnedFd> fds = List.copyOf(pendingFds);
-                    pendingFds.clear();
-                    return new Message(line, fds);
-                }
+            Optional<Message> line = bufferedLine(maxLength);
+            if (line.isPresent()) {
+                return line.get();
             }
-            if (buffered.length > MAX_LINE) {
-                throw new IOException("control message longer than " + MAX_LINE + " bytes");
-            }
-            if (!fill()) {
+            if (!fill(maxLength, 0)) {
                 throw new EOFException("the other side closed the control connection");
             }
         }
     }
 
-    /** One recvmsg: appends data to {@link #pending}, descriptors to {@link #pendingFds}. */
-    private boolean fill() throws ErrnoException {
+    /**
+     * What arrived, without waiting: the next line if it is here whole, else empty (one {@code recvmsg}
+     * took what was waiting). For a reader that watches many connections with {@code poll}.
+     *
+     * @throws EOFException when the peer closed the connection before a whole line
+     * @throws LineTooLongException when {@code maxLength} bytes came without a line's end
+     */
+    public synchronized Optional<Message> receiveNow(int maxLength) throws IOException {
+        Optional<Message> line = bufferedLine(maxLength);
+        if (line.isPresent()) {
+            return line;
+        }
+        if (!fill(maxLength, Libc.MSG_DONTWAIT)) {
+            throw new EOFException("the other side closed the control connection");
+        }
+        return bufferedLine(maxLength);
+    }
+
+    /** The first whole line in {@link #pending}, with the descriptors that came before its end. */
+    private Optional<Message> bufferedLine(int maxLength) throws LineTooLongException {
+        byte[] buffered = pending.toByteArray();
+        for (int i = 0; i < buffered.length && i <= maxLength; i++) {
+            if (buffered[i] == '\n') {
+                String line = new String(buffered, 0, i, StandardCharsets.UTF_8);
+                pending.reset();
+                pending.write(buffered, i + 1, buffered.length - i - 1);
+                List<OwnedFd> fds = List.copyOf(pendingFds);
+                pendingFds.clear();
+                return Optional.of(new Message(line, fds));
+            }
+        }
+        if (buffered.length > maxLength) {
+            throw new LineTooLongException(maxLength);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * One recvmsg of at most what a line of {@code maxLength} bytes still needs (so a long line is never
+     * buffered beyond its limit): appends data to {@link #pending}, descriptors to {@link #pendingFds}.
+     * False at the end of the stream; true also when nothing was waiting ({@code MSG_DONTWAIT} in {@code
+     * flags}).
+     */
+    private boolean fill(int maxLength, int flags) throws ErrnoException {
+        long room = Math.clamp((long) maxLength + 1 - pending.size(), 1, CHUNK);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
-            MemorySegment data = arena.allocate(CHUNK);
+            MemorySegment data = arena.allocate(room);
             MemorySegment iov = arena.allocate(Libc.IOVEC);
             iov.set(ADDRESS, 0, data);
-            iov.set(JAVA_LONG, 8, (long) CHUNK);
+            iov.set(JAVA_LONG, 8, room);
             long space = Libc.CMSG_HEADER + align(4L * MAX_FDS);
             MemorySegment control = arena.allocate(space, 8);
             MemorySegment msg = arena.allocate(Libc.MSGHDR);
@@ -269,16 +337,22 @@ public final class UnixSocket implements AutoCloseable {
             msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"), space);
             long received;
             while (true) {
-                received = (long) Libc.recvmsg$MH().invokeExact(state, fd.fd(), msg, Libc.MSG_CMSG_CLOEXEC);
+                received = (long) Libc.recvmsg$MH().invokeExact(state, fd.fd(), msg, Libc.MSG_CMSG_CLOEXEC | flags);
                 if (received >= 0 || Libc.errno(state) != Libc.EINTR) {
                     break;
                 }
             }
             if (received < 0) {
+                if (Libc.errno(state) == Libc.EAGAIN && (flags & Libc.MSG_DONTWAIT) != 0) {
+                    return true;
+                }
                 throw new ErrnoException("recvmsg", Libc.errno(state));
             }
             collectFds(msg, control);
-            if ((msg.get(JAVA_INT, offset(Libc.MSGHDR, "msg_flags")) & Libc.MSG_CTRUNC) != 0) {
+            // Descriptors count against the receiver's limit: a peer sending a few with every byte of a long
+            // line could otherwise make it run out of them.
+            if ((msg.get(JAVA_INT, offset(Libc.MSGHDR, "msg_flags")) & Libc.MSG_CTRUNC) != 0
+                    || pendingFds.size() > MAX_FDS) {
                 // Descriptors beyond our buffer were closed by the kernel; the message is not what the
                 // sender meant, so the connection is not trusted further.
                 throw new ErrnoException("recvmsg: too many descriptors", Libc.E2BIG);

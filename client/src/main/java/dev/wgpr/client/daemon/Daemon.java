@@ -1,10 +1,13 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.ConnectionLimits;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Message;
 import dev.wgpr.client.control.PeerCredentials;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
@@ -29,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -37,8 +41,11 @@ import java.util.function.Supplier;
  *
  * <p>One daemon per instance is guaranteed by an exclusive lock on {@code daemon.lock} in the runtime
  * directory, held for the daemon's life (the kernel drops it if the daemon dies), so a stale socket
- * file from a crashed daemon is simply replaced. Each connection gets its own platform thread (the
- * socket calls block in native code). {@link #stop()} is the orderly end, also run by the JVM's
+ * file from a crashed daemon is simply replaced. Connections are read by one {@link RequestReader} (no
+ * thread per idle connection, bounded per user, a deadline and a size limit per request); each whole request
+ * is served on a platform thread of its own (the socket calls block in native code), which ends with the
+ * connection. Every long-lived thread survives what reaches its root ({@link ThreadFailures}, shown by
+ * {@code status}). {@link #stop()} is the orderly end, also run by the JVM's
  * shutdown hook on {@code SIGTERM}: every tunnel down, then the runtime files removed.
  */
 public final class Daemon {
@@ -54,6 +61,9 @@ public final class Daemon {
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final UnixSocket listener;
+    private final RequestReader requests;
+    private final ThreadFailures threadFailures;
+    private Thread requestThread;
     private final PrintStream log;
     private final Instant started = Instant.now();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -101,6 +111,13 @@ public final class Daemon {
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.listener = listener;
+        this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
+        this.requests = new RequestReader(
+                listener,
+                ConnectionLimits.defaults(),
+                this::serve,
+                line -> log.println("wg-pr daemon: " + line),
+                threadFailures);
     }
 
     /**
@@ -142,7 +159,8 @@ public final class Daemon {
             daemon.log.println("wg-pr daemon: cannot watch the underlay (bypass routes will not follow a network"
                     + " change): " + e.getMessage());
         }
-        Thread.ofPlatform().name("control-accept").daemon().start(daemon::acceptLoop);
+        daemon.requestThread =
+                Thread.ofPlatform().name("control-requests").daemon().start(daemon.requests::run);
         return daemon;
     }
 
@@ -224,7 +242,14 @@ public final class Daemon {
             stopping = true;
         }
         try {
-            listener.shutdown();
+            listener.shutdown(); // the reader sees it, closes what waits for a request, and ends
+            try {
+                if (requestThread != null) {
+                    requestThread.join(TimeUnit.SECONDS.toMillis(2));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             listener.close();
             if (underlay != null) {
                 try {
@@ -284,39 +309,20 @@ public final class Daemon {
         }
     }
 
-    private void acceptLoop() {
-        while (true) {
-            UnixSocket connection;
-            try {
-                connection = listener.accept();
-            } catch (ErrnoException | IllegalStateException e) {
-                synchronized (this) {
-                    if (stopping) {
-                        return;
-                    }
-                }
-                log.println("wg-pr daemon: accept: " + e.getMessage());
-                continue;
-            }
-            Thread.ofPlatform().name("control-connection").daemon().start(() -> serve(connection));
-        }
-    }
-
-    private void serve(UnixSocket connection) {
-        boolean handedOver = false;
+    /**
+     * One whole request; the reader closes the connection once this returns. Received descriptors are
+     * closed here too ({@code run} hands them to the app first).
+     */
+    private void serve(UnixSocket connection, PeerCredentials caller, Message message) {
         try {
-            PeerCredentials caller = connection.peer();
-            Message message = connection.receive();
             Map<String, Object> request;
             try {
                 request = Json.parseObject(message.line());
             } catch (IllegalArgumentException e) {
-                closeAll(message.fds());
                 reply(connection, Protocol.error(Protocol.BAD_REQUEST, "not a JSON object: " + e.getMessage()));
                 return;
             }
             if (!Long.valueOf(Protocol.VERSION).equals(request.get("v"))) {
-                closeAll(message.fds());
                 reply(
                         connection,
                         Protocol.error(
@@ -326,25 +332,20 @@ public final class Daemon {
             }
             Object op = request.get("op");
             if (Protocol.RUN.equals(op)) {
-                handedOver = true;
                 run(connection, caller, request, message.fds());
                 return;
             }
             if (Protocol.EVENTS.equals(op)) {
-                closeAll(message.fds());
                 events(connection, caller, request);
                 return;
             }
-            closeAll(message.fds());
             reply(connection, handle(caller, op, request));
         } catch (EOFException e) {
             // the caller went away
         } catch (IOException | RuntimeException e) {
             log.println("wg-pr daemon: control connection: " + e);
         } finally {
-            if (!handedOver) {
-                connection.close();
-            }
+            closeAll(message.fds());
         }
     }
 
@@ -445,6 +446,8 @@ public final class Daemon {
             daemon.put("heldStaleRoutes", routes.held());
         }
         daemon.put("lockdown", lockdown.get());
+        daemon.put("control", requests.status());
+        daemon.put("threadFailures", threadFailures.counts());
         reply.put("daemon", daemon);
         reply.put("tunnels", tunnels.status());
         reply.put("enforcement", pieces.enforcement().status());
@@ -471,6 +474,7 @@ public final class Daemon {
         Map<String, Object> reply = Protocol.ok();
         reply.put("events", recent);
         reply.put("dropped", events.dropped());
+        reply.put("suppressed", events.suppressed());
         reply(connection, reply);
         if (!Boolean.TRUE.equals(request.get("follow"))) {
             return;
@@ -498,18 +502,13 @@ public final class Daemon {
         return stopping;
     }
 
-    /** {@code run}: the connection stays open for signals until the app ends. */
+    /** {@code run}: the connection (and this thread) stays until the app ends, for its signals. */
     private void run(UnixSocket connection, PeerCredentials caller, Map<String, Object> request, List<OwnedFd> fds) {
-        Thread.ofPlatform().name("run").daemon().start(() -> {
-            try {
-                runAndWait(connection, caller, request, fds);
-            } catch (IOException | RuntimeException e) {
-                log.println("wg-pr daemon: run: " + e);
-            } finally {
-                closeAll(fds);
-                connection.close();
-            }
-        });
+        try {
+            runAndWait(connection, caller, request, fds);
+        } catch (IOException | RuntimeException e) {
+            log.println("wg-pr daemon: run: " + e);
+        }
     }
 
     private void runAndWait(
@@ -595,8 +594,8 @@ public final class Daemon {
     private void forwardSignals(UnixSocket connection, LaunchedProcess process) {
         while (true) {
             try {
-                Map<String, Object> message =
-                        Json.parseObject(connection.receive().line());
+                Map<String, Object> message = Json.parseObject(
+                        connection.receive(RequestReader.MAX_REQUEST).line());
                 if (Protocol.SIGNAL.equals(message.get("op"))
                         && message.get("signal") instanceof Long signal
                         && FORWARDED_SIGNALS.contains(signal.intValue())) {

@@ -123,6 +123,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
             s.put("listenPort", device.listenPort());
             s.put("uapiSocket", uapi.socketPath().toString());
             s.put("dropped", device.dropped());
+            s.put("threadFailures", device.threadFailures());
             device.failure().ifPresent(f -> s.put("failure", f.getMessage()));
             return s;
         }

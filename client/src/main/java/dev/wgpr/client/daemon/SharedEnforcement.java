@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.AppId;
@@ -52,12 +53,14 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
 
     private Enforcer enforcer;
     private Thread drainer;
+    private final ThreadFailures drainFailures;
 
     SharedEnforcement(Instance instance, long netnsCookie, EventLog events, PrintStream log) {
         this.instance = instance;
         this.netnsCookie = netnsCookie;
         this.events = events;
         this.log = log;
+        this.drainFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
     }
 
     /** The enforcer's config for this instance (also what start-up recovery removes). */
@@ -270,11 +273,15 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             } catch (InterruptedException e) {
                 return;
             }
-            synchronized (this) {
-                if (enforcer != source) {
-                    return;
+            try {
+                synchronized (this) {
+                    if (enforcer != source) {
+                        return;
+                    }
+                    collect(source);
                 }
-                collect(source);
+            } catch (Throwable t) {
+                drainFailures.survive(t); // events must keep coming: the next turn tries again
             }
         }
     }
@@ -286,6 +293,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             for (DenyEvent event : source.drainEvents()) {
                 events.add(describe(event, now.minusNanos(monotonicNow - event.monotonicNs())));
             }
+            events.endWindows();
         } catch (BpfException | IllegalStateException | IllegalArgumentException e) {
             log.println("wg-pr daemon: reading deny events: " + e.getMessage());
         }
@@ -393,6 +401,8 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             s.put("counters", "unreadable: " + e.getMessage());
         }
         s.put("eventsLogged", events.latest());
+        s.put("eventsSuppressed", events.suppressed());
+        s.put("threadFailures", drainFailures.counts());
         return s;
     }
 

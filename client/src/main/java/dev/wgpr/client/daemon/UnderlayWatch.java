@@ -56,9 +56,14 @@ final class UnderlayWatch implements AutoCloseable {
 
     private void refresh() {
         scheduled.set(false);
-        Map<String, List<String>> changed = tunnels.refreshRouting();
-        changed.forEach((tunnel, changes) ->
-                changes.forEach(change -> log.println("wg-pr daemon: underlay changed, " + tunnel + ": " + change)));
+        try {
+            Map<String, List<String>> changed = tunnels.refreshRouting();
+            changed.forEach((tunnel, changes) -> changes.forEach(
+                    change -> log.println("wg-pr daemon: underlay changed, " + tunnel + ": " + change)));
+        } catch (Throwable t) {
+            // The executor would keep it in a future no one reads: say it, the next change tries again.
+            log.println("wg-pr daemon: underlay refresh failed: " + t);
+        }
     }
 
     @Override

@@ -70,6 +70,12 @@ public final class Libc {
     public static final int EBADFD = 77;
     public static final int ENETUNREACH = 101;
     public static final int ENOBUFS = 105;
+    public static final int ENOMEM = 12;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int ECONNABORTED = 103;
+    public static final int ECONNRESET = 104;
+    public static final int EPIPE = 32;
     public static final int EHOSTUNREACH = 113;
     public static final int EADDRNOTAVAIL = 99;
 
@@ -243,6 +249,7 @@ public final class Libc {
     public static final int SO_RCVBUFFORCE = 33;
     public static final int SO_MARK = 36;
     private static final int SO_RCVTIMEO = 20;
+    private static final int SO_SNDTIMEO = 21;
     public static final int IPPROTO_IPV6 = 41;
     public static final int IPV6_V6ONLY = 26;
     /** {@code <linux/udp.h>}: segmentation offload on send ({@code UDP_SEGMENT}, a u16 segment size per
@@ -887,25 +894,40 @@ public final class Libc {
         return mtuIoctl(name, SIOCGIFMTU, 0);
     }
 
+    /**
+     * The MTU of interface {@code name}, asked through {@code socket}, any socket of the interface's network
+     * namespace the caller keeps open: unlike {@link #interfaceMtu(String)} it needs no new descriptor, so it
+     * works when the process is out of them ({@code EMFILE}).
+     */
+    public static int interfaceMtu(int socket, String name) throws ErrnoException {
+        return mtuIoctl(socket, name, SIOCGIFMTU, 0);
+    }
+
     /** Sets the MTU of interface {@code name}, as {@code ip link set NAME mtu MTU} does. */
     public static void setInterfaceMtu(String name, int mtu) throws ErrnoException {
         mtuIoctl(name, SIOCSIFMTU, mtu);
     }
 
     private static int mtuIoctl(String name, long request, int mtu) throws ErrnoException {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        try {
+            return mtuIoctl(fd, name, request, mtu);
+        } finally {
+            close(fd);
+        }
+    }
+
+    private static int mtuIoctl(int socket, String name, long request, int mtu) throws ErrnoException {
         byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
             throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
         }
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifr = arena.allocate(IFREQ);
             MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
             ifr.set(JAVA_INT, IFREQ_FLAGS_OFFSET, mtu);
-            ioctl(fd, request, ifr, "ioctl MTU " + name);
+            ioctl(socket, request, ifr, "ioctl MTU " + name);
             return ifr.get(JAVA_INT, IFREQ_FLAGS_OFFSET);
-        } finally {
-            close(fd);
         }
     }
 
@@ -975,12 +997,24 @@ public final class Libc {
      * without data, so its thread can do what waits for quiet (give back buffers) and wait again.
      */
     public static void setReceiveTimeout(int fd, Duration timeout) throws ErrnoException {
+        setTimeout(fd, SO_RCVTIMEO, timeout, "setsockopt SO_RCVTIMEO");
+    }
+
+    /**
+     * {@code SO_SNDTIMEO}: a blocking send on {@code fd} gives up with {@code EAGAIN} after {@code timeout}
+     * without room in the peer's buffer, so a peer that never reads cannot hold the sender for ever.
+     */
+    public static void setSendTimeout(int fd, Duration timeout) throws ErrnoException {
+        setTimeout(fd, SO_SNDTIMEO, timeout, "setsockopt SO_SNDTIMEO");
+    }
+
+    private static void setTimeout(int fd, int option, Duration timeout, String what) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             // struct timeval { time_t tv_sec; suseconds_t tv_usec; }
             MemorySegment timeval = arena.allocate(JAVA_LONG, 2);
             timeval.setAtIndex(JAVA_LONG, 0, timeout.toSeconds());
             timeval.setAtIndex(JAVA_LONG, 1, timeout.toMillisPart() * 1000L);
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeval, "setsockopt SO_RCVTIMEO");
+            setsockopt(fd, SOL_SOCKET, option, timeval, what);
         }
     }
 

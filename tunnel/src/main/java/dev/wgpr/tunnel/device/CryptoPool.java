@@ -46,6 +46,9 @@ final class CryptoPool implements AutoCloseable {
                 crypto.run();
             } catch (RuntimeException e) {
                 failure = e; // thrown to the thread that awaits this job, not to whoever ran it
+            } catch (Throwable t) {
+                // An error too: the worker goes on, and the waiter must not take the packet for sealed.
+                failure = new IllegalStateException("crypto failed: " + t, t);
             } finally {
                 done = true; // publishes what the crypto wrote to the thread that sees it
                 Thread w = waiter;

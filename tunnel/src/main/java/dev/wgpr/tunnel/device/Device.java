@@ -1,5 +1,6 @@
 package dev.wgpr.tunnel.device;
 
+import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.tunnel.Clock;
@@ -208,12 +209,15 @@ public final class Device implements Backend {
     final LongAdder segmentedReads = new LongAdder();
 
     final AtomicLong initiationsSent = new AtomicLong();
+    /** What reached the root of one of the device's threads; they go on after it. */
+    private final ThreadFailures threadFailures;
 
     private Device(TunDevice tun, Options options) {
         this.tun = tun;
         this.options = options;
         this.clock = options.clock();
         this.mtu = options.mtu();
+        this.threadFailures = new ThreadFailures(line -> LOG.log(Level.WARNING, "{0}: {1}", tun.name(), line));
         this.crypto = CryptoPool.startOrInline(options.cryptoThreads(), tun.name());
     }
 
@@ -240,8 +244,9 @@ public final class Device implements Backend {
     }
 
     private void start() {
-        threads.add(Thread.ofPlatform().name("wg-tun-" + tun.name()).daemon().start(this::tunLoop));
-        udpThread = Thread.ofPlatform().name("wg-udp-" + tun.name()).daemon().unstarted(this::udpLoop);
+        threads.add(Thread.ofPlatform().name("wg-tun-" + tun.name()).daemon().start(() -> keepRunning(this::tunLoop)));
+        udpThread =
+                Thread.ofPlatform().name("wg-udp-" + tun.name()).daemon().unstarted(() -> keepRunning(this::udpLoop));
         threads.add(udpThread);
         udpThread.start();
         // Handshakes are independent Diffie-Hellman work (the protocol locks per peer): one worker per core.
@@ -249,9 +254,48 @@ public final class Device implements Backend {
             threads.add(Thread.ofPlatform()
                     .name("wg-handshake-" + i + "-" + tun.name())
                     .daemon()
-                    .start(this::handshakeLoop));
+                    .start(() -> keepRunning(this::handshakeLoop)));
         }
-        threads.add(Thread.ofPlatform().name("wg-timers-" + tun.name()).daemon().start(this::controlLoop));
+        threads.add(Thread.ofPlatform()
+                .name("wg-timers-" + tun.name())
+                .daemon()
+                .start(() -> keepRunning(this::controlLoop)));
+    }
+
+    /** The body of one of the device's threads: returns when the device closes, or throws when it must stop. */
+    @FunctionalInterface
+    private interface Loop {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code loop} until it returns; anything unexpected it throws is counted, reported and the loop
+     * started again, so no thread of the device ends silently. An {@link IOException} means the TUN interface
+     * is gone: the device stops, visibly ({@link #failure()}).
+     */
+    private void keepRunning(Loop loop) {
+        while (!closed) {
+            try {
+                loop.run();
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    failure = e;
+                    LOG.log(Level.INFO, "{0}; stopping the device", e.getMessage());
+                    Thread.ofPlatform().daemon().start(this::close);
+                }
+                return;
+            } catch (Throwable t) {
+                if (!closed) {
+                    threadFailures.survive(t);
+                }
+            }
+        }
+    }
+
+    /** What reached the root of the device's threads so far, by thread (they went on). */
+    public Map<String, Long> threadFailures() {
+        return threadFailures.counts();
     }
 
     // ---------------------------------------------------------------- configuration (Backend)
@@ -507,7 +551,7 @@ public final class Device implements Backend {
 
     // ---------------------------------------------------------------- outbound
 
-    private void tunLoop() {
+    private void tunLoop() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = Libc.mapAnonymous(Gso.VNET_HDR_LEN + MAX_PACKET, arena);
             byte[] buffer = new byte[BUFFER_SIZE];
@@ -548,12 +592,6 @@ public final class Device implements Backend {
                 if (!batch.isEmpty()) {
                     batch.flush(udp);
                 }
-            }
-        } catch (IOException e) {
-            if (!closed) {
-                failure = e;
-                LOG.log(Level.INFO, "{0}; stopping the device", e.getMessage());
-                Thread.ofPlatform().daemon().start(this::close);
             }
         }
     }
@@ -1037,9 +1075,9 @@ public final class Device implements Backend {
                 }
             } catch (InterruptedException e) {
                 return;
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable t) {
                 if (!closed) {
-                    LOG.log(Level.WARNING, "timers: " + e, e);
+                    threadFailures.survive(t); // the next tick comes all the same: keepalives go on
                 }
             }
         }

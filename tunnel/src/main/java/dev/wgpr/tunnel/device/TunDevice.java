@@ -34,6 +34,13 @@ public final class TunDevice implements AutoCloseable {
     private final int fd;
     private final int wakeRead;
     private final int wakeWrite;
+    /**
+     * A datagram socket of the interface's namespace, opened with it, for the {@code ioctl}s that ask about the
+     * interface: the timers read the MTU every second and must not need a new descriptor for it (a process out
+     * of descriptors would stop its keepalives).
+     */
+    private final int controlSocket;
+
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private final ThreadLocal<MemorySegment> writeState =
             ThreadLocal.withInitial(() -> Libc.allocateCallState(Arena.ofAuto()));
@@ -53,12 +60,13 @@ public final class TunDevice implements AutoCloseable {
     private final MemorySegment readState = Libc.allocateCallState(readerArena);
     private final MemorySegment pollFds = readerArena.allocate(Libc.POLLFD, 2);
 
-    private TunDevice(String name, boolean vnetHeader, int fd, int wakeRead, int wakeWrite) {
+    private TunDevice(String name, boolean vnetHeader, int fd, int wakeRead, int wakeWrite, int controlSocket) {
         this.name = name;
         this.vnetHeader = vnetHeader;
         this.fd = fd;
         this.wakeRead = wakeRead;
         this.wakeWrite = wakeWrite;
+        this.controlSocket = controlSocket;
         pollFds.set(JAVA_INT, 0, fd);
         pollFds.set(JAVA_SHORT, 4, Libc.POLLIN);
         pollFds.set(JAVA_INT, POLL_FD_SIZE, wakeRead);
@@ -80,6 +88,7 @@ public final class TunDevice implements AutoCloseable {
      */
     public static TunDevice create(String name, int mtu, boolean offloads) throws IOException {
         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        int controlSocket = -1;
         try {
             short flags = (short) (Libc.IFF_TUN | Libc.IFF_NO_PI | (offloads ? Libc.IFF_VNET_HDR : 0));
             String actual = Libc.tunSetIff(fd, name, flags);
@@ -88,10 +97,14 @@ public final class TunDevice implements AutoCloseable {
                 Libc.ioctl(fd, Libc.TUNSETOFFLOAD, MemorySegment.ofAddress(offload), "ioctl TUNSETOFFLOAD");
             }
             Libc.setInterfaceMtu(actual, mtu);
+            controlSocket = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
             int[] wake = Libc.pipe2(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
-            return new TunDevice(actual, offloads, fd, wake[0], wake[1]);
+            return new TunDevice(actual, offloads, fd, wake[0], wake[1], controlSocket);
         } catch (ErrnoException | RuntimeException e) {
             closeQuietly(fd);
+            if (controlSocket >= 0) {
+                closeQuietly(controlSocket);
+            }
             throw e;
         }
     }
@@ -108,9 +121,12 @@ public final class TunDevice implements AutoCloseable {
         return vnetHeader;
     }
 
-    /** The interface's current MTU (the user may change it with {@code ip link}). */
+    /**
+     * The interface's current MTU (the user may change it with {@code ip link}), asked through a socket held
+     * since creation: no new descriptor is needed.
+     */
     public int mtu() throws ErrnoException {
-        return Libc.interfaceMtu(name);
+        return Libc.interfaceMtu(controlSocket, name);
     }
 
     /**
@@ -265,6 +281,7 @@ public final class TunDevice implements AutoCloseable {
         closeQuietly(fd);
         closeQuietly(wakeRead);
         closeQuietly(wakeWrite);
+        closeQuietly(controlSocket);
     }
 
     private static void closeQuietly(int fd) {

@@ -1,5 +1,7 @@
 package dev.wgpr.tunnel.uapi;
 
+import dev.wgpr.common.AcceptBackoff;
+import dev.wgpr.common.ThreadFailures;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.StandardProtocolFamily;
@@ -127,24 +129,40 @@ public final class UapiServer implements AutoCloseable {
     }
 
     private void acceptLoop(UapiDevice device) {
+        AcceptBackoff backoff = new AcceptBackoff("UAPI socket " + socketPath, line -> LOG.log(Level.WARNING, line));
+        ThreadFailures failures = new ThreadFailures(line -> LOG.log(Level.WARNING, line));
         while (!closed) {
-            SocketChannel connection;
             try {
-                connection = listener.accept();
+                acceptOne(device, backoff);
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException e) {
-                LOG.log(Level.WARNING, "UAPI accept failed on " + socketPath, e);
-                continue;
-            }
-            connections.add(connection);
-            if (closed) { // close() may have run its sweep before the add
-                closeQuietly(connection);
-                connections.remove(connection);
+            } catch (InterruptedException e) {
                 return;
+            } catch (Throwable t) {
+                failures.survive(t);
             }
-            Thread.ofVirtual().name("uapi-" + iface + "-client").start(() -> serve(connection, device));
         }
+    }
+
+    /** One connection accepted and handed to a thread of its own; a failed accept pauses (it would spin). */
+    private void acceptOne(UapiDevice device, AcceptBackoff backoff) throws IOException, InterruptedException {
+        SocketChannel connection;
+        try {
+            connection = listener.accept();
+        } catch (ClosedChannelException e) {
+            throw e;
+        } catch (IOException e) {
+            Thread.sleep(backoff.failed(e));
+            return;
+        }
+        backoff.succeeded();
+        connections.add(connection);
+        if (closed) { // close() may have run its sweep before the add
+            closeQuietly(connection);
+            connections.remove(connection);
+            return;
+        }
+        Thread.ofVirtual().name("uapi-" + iface + "-client").start(() -> serve(connection, device));
     }
 
     private void serve(SocketChannel connection, UapiDevice device) {
