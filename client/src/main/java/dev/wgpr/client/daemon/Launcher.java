@@ -72,14 +72,11 @@ final class Launcher {
      * its stdio, and execs the command it holds with the caller's {@code argv[0]}. A script keeps it:
      * its interpreter reads the script through {@code /proc/self/fd/3}. Perl because no shell can mark
      * a descriptor close-on-exec (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it
-     * quiet about a locale the system lacks and is gone before the exec. glibc's posix_spawn leaves its
-     * two internal signals (32, 33) ignored in the child, and no sigset can name them to reset: here
-     * they go back to their defaults, so the app starts with no signal ignored.
+     * quiet about a locale the system lacks and is gone before the exec.
      */
     static final String EXEC_COMMAND = """
             use Fcntl qw(F_SETFD FD_CLOEXEC);
             delete $ENV{PERL_BADLANG};
-            $SIG{$_} = "DEFAULT" for qw(NUM32 NUM33);
             open(my $command, "<&=", 3) or exit 126;
             my $magic = "";
             sysseek($command, 0, 0);
