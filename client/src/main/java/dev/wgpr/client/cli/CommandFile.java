@@ -1,5 +1,6 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.daemon.LaunchRefusedException;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
@@ -13,8 +14,7 @@ import java.nio.file.Path;
  * what it checks is exactly the file that runs.
  *
  * <p>The command is found as a shell finds it: a name with a slash is a path (relative to the working
- * directory), a bare name is searched in the caller's {@code PATH} (absolute entries only, as the app's
- * environment would have had them).
+ * directory), a bare name is searched in the caller's {@code PATH} (absolute entries only).
  */
 final class CommandFile {
     /**
@@ -25,45 +25,32 @@ final class CommandFile {
 
     private CommandFile() {}
 
-    /** Why the command cannot be opened, and the shell's exit status for it (127 not found, 126 else). */
-    static final class NotRunnable extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        private final int exitStatus;
-
-        NotRunnable(String message, int exitStatus) {
-            super(message);
-            this.exitStatus = exitStatus;
-        }
-
-        int exitStatus() {
-            return exitStatus;
-        }
-    }
-
     /** {@code command} opened with {@link #FLAGS}, searched in {@code path} when it has no slash. */
-    static OwnedFd open(String command, String path) throws NotRunnable {
+    static OwnedFd open(String command, String path) throws LaunchRefusedException {
         if (command.isEmpty() || command.indexOf('\0') >= 0) {
-            throw new NotRunnable("empty command", 127);
+            throw new LaunchRefusedException("empty command", 127);
         }
         if (command.indexOf('/') >= 0) {
             return openAsCaller(command);
         }
         for (String dir : path.split(":")) {
+            if (!dir.startsWith("/")) {
+                continue; // an empty or relative entry would search wherever the caller happens to be
+            }
             Path candidate = Path.of(dir).resolve(command);
-            if (dir.startsWith("/") && Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
                 return openAsCaller(candidate.toString());
             }
         }
-        throw new NotRunnable(command + ": command not found in PATH " + path, 127);
+        throw new LaunchRefusedException(command + ": command not found in PATH " + path, 127);
     }
 
-    private static OwnedFd openAsCaller(String file) throws NotRunnable {
+    private static OwnedFd openAsCaller(String file) throws LaunchRefusedException {
         try {
             return new OwnedFd(Libc.open(file, FLAGS), "command " + file);
         } catch (ErrnoException e) {
             // One message for every reason: the caller learns nothing it could not learn with ls.
-            throw new NotRunnable(
+            throw new LaunchRefusedException(
                     "cannot run " + file + ": no such file, or not one you may read",
                     e.errno() == Libc.ENOENT ? 127 : 126);
         }

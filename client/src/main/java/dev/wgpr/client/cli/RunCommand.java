@@ -4,6 +4,7 @@ import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.daemon.LaunchRefusedException;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
@@ -75,7 +76,7 @@ final class RunCommand implements Callable<Integer> {
             commandFile = CommandFile.open(
                     command.getFirst(),
                     Optional.ofNullable(System.getenv("PATH")).orElse(""));
-        } catch (CommandFile.NotRunnable e) {
+        } catch (LaunchRefusedException e) {
             err.println("wg-pr run: " + e.getMessage());
             return e.exitStatus();
         }

@@ -53,6 +53,10 @@ class RunWithTheCallersRightsTest {
                 [[peer.allowedApps]]
                 name = "pinned"
                 sha256 = "%s"
+
+                [[peer.allowedApps]]
+                name = "cat"
+                exec = "/usr/bin/cat"
                 """.formatted(sha256(Path.of("/usr/bin/cat"))), java.nio.file.StandardOpenOption.APPEND);
         Result daemon = net.cli()
                 .run(
@@ -75,6 +79,13 @@ class RunWithTheCallersRightsTest {
 
     private static Cli nobody() {
         return Cli.nobody(net.instance).inNetns(net.client.name());
+    }
+
+    /** {@code wg-pr run --app probe -- COMMAND…} as nobody. */
+    private static Result runProbe(String... command) throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "--app", "probe", "--"));
+        args.addAll(List.of(command));
+        return nobody().run(args.toArray(String[]::new));
     }
 
     @Test
@@ -117,7 +128,7 @@ class RunWithTheCallersRightsTest {
                         .waitFor());
         try {
             long started = System.nanoTime();
-            Result run = nobody().run("run", "--app", "probe", "--", fifo.toString());
+            Result run = runProbe(fifo.toString());
 
             assertEquals(126, run.exitCode(), run::toString);
             assertTrue(run.err().contains("not a regular file opened for reading"), run::toString);
@@ -150,6 +161,29 @@ class RunWithTheCallersRightsTest {
     }
 
     @Test
+    void anotherBinaryMountedOverTheAppsExecInTheCallersOwnNamespaceIsRefused() throws Exception {
+        // The caller's descriptor may come from a mount namespace of its own (an unprivileged user
+        // namespace), where another binary shows the exec's path: the check compares files, not paths.
+        List<String> command = new ArrayList<>(
+                List.of("unshare", "-Urm", "sh", "-c", "mount --bind /usr/bin/id /usr/bin/cat && exec \"$@\"", "sh"));
+        command.addAll(javaCommand(
+                dev.wgpr.client.cli.Main.class,
+                "--instance",
+                net.instance.name(),
+                "run",
+                "--app",
+                "cat",
+                "--",
+                "/usr/bin/cat"));
+
+        Result run = asNobody(command);
+
+        assertEquals(126, run.exitCode(), run::toString);
+        assertTrue(run.err().contains("is not app cat's exec /usr/bin/cat"), run::toString);
+        assertFalse(run.out().contains("uid="), run::toString);
+    }
+
+    @Test
     void aFileInADirectoryTheCallerCannotSearchIsRefusedLikeAMissingOne() throws Exception {
         Path hidden = Files.createTempDirectory(DaemonTesting.scratch(), "root-only-");
         try {
@@ -157,18 +191,8 @@ class RunWithTheCallersRightsTest {
             Files.copy(Path.of("/usr/bin/true"), hidden.resolve("present"));
             Files.setPosixFilePermissions(hidden.resolve("present"), PosixFilePermissions.fromString("rwxr-xr-x"));
 
-            Result present = nobody().run(
-                            "run",
-                            "--app",
-                            "probe",
-                            "--",
-                            hidden.resolve("present").toString());
-            Result missing = nobody().run(
-                            "run",
-                            "--app",
-                            "probe",
-                            "--",
-                            hidden.resolve("missing").toString());
+            Result present = runProbe(hidden.resolve("present").toString());
+            Result missing = runProbe(hidden.resolve("missing").toString());
 
             assertEquals(126, present.exitCode(), present::toString);
             assertEquals(missing.exitCode(), present.exitCode(), missing::toString);
@@ -181,7 +205,7 @@ class RunWithTheCallersRightsTest {
     @Test
     void theAppHasNoDescriptorButItsStdio() throws Exception {
         // sh is the app; ls, its child, lists the app's descriptors.
-        Result run = nobody().run("run", "--app", "probe", "--", "sh", "-c", "ls /proc/$$/fd; true");
+        Result run = runProbe("sh", "-c", "ls /proc/$$/fd; true");
 
         assertEquals(0, run.exitCode(), run::toString);
         assertEquals("0\n1\n2\n", run.out(), run::toString);
@@ -217,7 +241,7 @@ class RunWithTheCallersRightsTest {
         for (int signal : new int[] {1, 21, 22}) { // SIGHUP, SIGTTIN, SIGTTOU
             assertTrue((ignored & (1L << (signal - 1))) != 0, "signal " + signal + " ignored: " + ignored);
         }
-        Result app = nobody().run("run", "--app", "probe", "--", "grep", "SigIgn", "/proc/self/status");
+        Result app = runProbe("grep", "SigIgn", "/proc/self/status");
         assertEquals(0, app.exitCode(), app::toString);
         // Signals 1 to 31 at their defaults. (glibc's posix_spawn leaves its own two internal
         // signals, 32 and 33, ignored, and no glibc program can change them; glibc installs its own
@@ -272,7 +296,7 @@ class RunWithTheCallersRightsTest {
     }
 
     private static void assertLaunchesStillWork() throws Exception {
-        Result later = nobody().run("run", "--app", "probe", "--", "echo", "still launching");
+        Result later = runProbe("echo", "still launching");
         assertEquals(0, later.exitCode(), later::toString);
         assertEquals("still launching\n", later.out());
     }
