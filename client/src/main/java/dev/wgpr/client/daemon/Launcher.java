@@ -32,8 +32,9 @@ import java.util.stream.Collectors;
  * ({@code SCM_RIGHTS}). So root never opens, hashes or describes a file the caller could not open
  * itself (a path swapped for a terminal or a FIFO cannot become anyone's controlling terminal or block
  * a launch), and the {@code exec} and {@code sha256} checks look at exactly the file that runs: its
- * path through {@code /proc/self/fd}, its bytes through the descriptor ({@code pread} from offset 0,
- * whatever offset the caller leaves it at), and its exec through {@code /proc/self/fd/3}. (A writer of
+ * device and inode (not its path, which a caller's own mount namespace can fake), its bytes through
+ * the descriptor ({@code pread} from offset 0, whatever offset the caller leaves it at), and its exec
+ * through {@code /proc/self/fd/3}. (A writer of
  * the file itself could still change its bytes between the digest and the exec; binaries an app names
  * are expected to be root-owned, as under {@code /usr/bin}.)
  *
@@ -87,6 +88,9 @@ final class Launcher {
             exit 126;
             """;
 
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+
     private static final String NOT_RUNNABLE =
             ": not a regular file opened for reading that you may execute; refusing to start it";
 
@@ -120,37 +124,37 @@ final class Launcher {
         }
         String name = request.argv().getFirst();
         OwnedFd command = fds.get(COMMAND_FD);
-        Path opened = runnable(command, caller, name);
-        check(app, command, opened, name);
+        runnable(command, caller, name);
+        check(app, command, name);
         Map<String, String> environment = CleanEnvironment.of(request.environment());
         List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
         return new ChildProcess(spawn(argv, fds.stream().mapToInt(OwnedFd::fd).toArray()));
     }
 
     /**
-     * The path of the caller's opened command, if the caller may run it: opened for reading (not
+     * Refuses the caller's opened command unless the caller may run it: opened for reading (not
      * {@code O_PATH}, which needs no read permission, so the digest is never of a file the caller
      * cannot read), a regular file, executable for the caller. One message for every failure: it tells
      * nothing about the file.
      */
-    private static Path runnable(OwnedFd command, PeerCredentials caller, String name)
+    private static void runnable(OwnedFd command, PeerCredentials caller, String name)
             throws IOException, LaunchRefusedException {
         int flags = Libc.statusFlags(command.fd());
         if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_PATH) != 0) {
             throw new LaunchRefusedException(name + NOT_RUNNABLE, 126);
         }
-        Path self = Path.of("/proc/self/fd/" + command.fd());
-        Map<String, Object> stat = Files.readAttributes(self, "unix:mode,uid,gid");
+        Map<String, Object> stat = Files.readAttributes(opened(command), "unix:mode,uid,gid");
         int mode = (Integer) stat.get("mode");
         if ((mode & S_IFMT) != S_IFREG
                 || !executable(mode, (Integer) stat.get("uid"), (Integer) stat.get("gid"), caller)) {
             throw new LaunchRefusedException(name + NOT_RUNNABLE, 126);
         }
-        return Files.readSymbolicLink(self);
     }
 
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFREG = 0100000;
+    /** The open file itself: {@code stat} and {@code exec} of this path reach it, whatever its name. */
+    private static Path opened(OwnedFd command) {
+        return Path.of("/proc/self/fd/" + command.fd());
+    }
 
     /** As the kernel decides for a non-root caller: owner bits, else group bits, else the others'. */
     private static boolean executable(int mode, int uid, int gid, PeerCredentials caller) {
@@ -166,22 +170,25 @@ final class Launcher {
         return (mode & 0001) != 0;
     }
 
-    private static void check(AppConfig app, OwnedFd command, Path opened, String name)
+    /**
+     * The app's {@code exec} and {@code sha256} against the opened file. The exec is compared as a file
+     * (device and inode), never by the opened file's path: a caller in a mount namespace of its own (an
+     * unprivileged user namespace suffices) can mount any binary where the exec's path shows.
+     */
+    private static void check(AppConfig app, OwnedFd command, String name)
             throws ErrnoException, LaunchRefusedException {
         if (app.exec().isPresent()) {
-            Path wanted;
+            boolean same;
             try {
-                wanted = app.exec().get().toRealPath();
+                same = Files.isSameFile(opened(command), app.exec().get());
             } catch (IOException e) {
                 throw new LaunchRefusedException(
                         "app " + app.name() + ": its exec " + app.exec().get() + " does not exist", 126);
             }
-            if (!opened.equals(wanted)) {
+            if (!same) {
                 throw new LaunchRefusedException(
-                        name + " (" + opened + ") is not app " + app.name() + "'s exec "
-                                + app.exec().get()
-                                + (wanted.equals(app.exec().get()) ? "" : " (" + wanted + ")")
-                                + "; refusing to start it as " + app.name(),
+                        name + " is not app " + app.name() + "'s exec "
+                                + app.exec().get() + "; refusing to start it as " + app.name(),
                         126);
             }
         }
@@ -190,7 +197,7 @@ final class Launcher {
             String actual = sha256(command);
             if (!actual.equals(app.sha256().get())) {
                 throw new LaunchRefusedException(
-                        opened + " has sha256 " + actual + ", not app " + app.name() + "'s "
+                        name + " has sha256 " + actual + ", not app " + app.name() + "'s "
                                 + app.sha256().get() + "; refusing to start it",
                         126);
             }
