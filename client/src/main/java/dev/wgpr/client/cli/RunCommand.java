@@ -126,6 +126,7 @@ final class RunCommand implements Callable<Integer> {
                 connection.send(Json.write(request), new int[] {0, 1, 2, commandFile.fd()});
             } finally {
                 requestSent.countDown();
+                commandFile.close(); // the daemon has its own copy; this process needs it no more
             }
             Map<String, Object> reply = DaemonClient.receive(connection);
             if (!DaemonClient.isOk(reply)) {

@@ -71,11 +71,16 @@ final class Launcher {
     /**
      * The last step, as the caller: marks descriptor 3 close-on-exec, so the app starts with none but
      * its stdio, and execs the command it holds with the caller's {@code argv[0]}. A script keeps it:
-     * its interpreter reads the script through {@code /proc/self/fd/3}. Perl because no shell can mark
-     * a descriptor close-on-exec (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it
-     * quiet about a locale the system lacks and is gone before the exec.
+     * its interpreter reads the script through {@code /dev/fd/3}. The exec is {@code execveat(3, "",
+     * AT_EMPTY_PATH)} where the number is known (x86-64), so that the kernel (6.14 and later) names the
+     * process after its file ({@code comm}, what {@code ps} shows), not "3"; else, or if it fails, an
+     * exec of {@code /proc/self/fd/3} (perl ignores SIGFPE while it runs, and only its own exec puts
+     * it back: so does the script before execveat). Perl because no shell can mark a descriptor close-on-exec or call
+     * execveat (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it quiet about a locale
+     * the system lacks and is gone before the exec.
      */
     static final String EXEC_COMMAND = """
+            use Config;
             use Fcntl qw(F_SETFD FD_CLOEXEC);
             delete $ENV{PERL_BADLANG};
             open(my $command, "<&=", 3) or exit 126;
@@ -83,6 +88,14 @@ final class Launcher {
             sysseek($command, 0, 0);
             sysread($command, $magic, 2);
             fcntl($command, F_SETFD, $magic eq "#!" ? 0 : FD_CLOEXEC) or exit 126;
+            if ($Config{archname} =~ /^x86_64-linux/) {
+                my @env = map { "$_=$ENV{$_}" } sort keys %ENV;
+                my $empty = "";
+                my $argv = pack("p" x (@ARGV + 1), @ARGV, undef);
+                my $envp = pack("p" x (@env + 1), @env, undef);
+                $SIG{FPE} = "DEFAULT";
+                syscall(322, 3, $empty, $argv, $envp, 0x1000);
+            }
             exec { "/proc/self/fd/3" } @ARGV;
             print STDERR "wg-pr run: cannot execute $ARGV[0]: $!\n";
             exit 126;
