@@ -85,7 +85,8 @@ public final class LaunchHelper {
                 "-cp",
                 classPath,
                 LaunchHelper.class.getName()));
-        try (OwnedFd devNull = new OwnedFd(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC), "/dev/null")) {
+        try (OwnedFd devNull =
+                new OwnedFd(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_CLOEXEC), "/dev/null")) {
             int pid = Launcher.spawn(argv, new int[] {devNull.fd(), 2, 2, pair[1].fd()});
             return new Started(pid, pair[0]);
         } finally {

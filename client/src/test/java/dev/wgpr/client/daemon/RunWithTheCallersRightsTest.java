@@ -212,6 +212,22 @@ class RunWithTheCallersRightsTest {
     }
 
     @Test
+    void aScriptRunsThroughItsInterpreterWhichAloneKeepsTheDescriptorToReadIt() throws Exception {
+        Path script = Files.createTempFile(DaemonTesting.scratch(), "script-", ".sh");
+        try {
+            Files.writeString(script, "#!/bin/sh\necho \"script ran: $1\"\n");
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+            Result run = runProbe(script.toString(), "argument");
+
+            assertEquals(0, run.exitCode(), run::toString);
+            assertEquals("script ran: argument\n", run.out(), run::toString);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    @Test
     void theAppIsNamedAfterItsCommandInPs() throws Exception {
         Result run = runProbe("cat", "/proc/self/cmdline", "/proc/self/comm");
 
