@@ -40,12 +40,12 @@ import java.util.Optional;
  *
  * <p>It cannot be hung up: it has no controlling terminal and never opens anything that could become
  * one, and it ignores {@code SIGHUP}, {@code SIGTTIN} and {@code SIGTTOU} anyway (the apps start with
- * every signal at its default).
+ * them at their defaults: the launch resets every signal).
  *
  * <p>Protocol. For each {@code run} the daemon makes a new socketpair and sends one end on the
  * helper's socket ({@code {"op":"channel"}} with one descriptor). On that channel: the daemon sends
- * the launch request with the caller's three stdio descriptors and its opened command; the helper answers {@code
- * {"pid":N}} or {@code {"refused":MESSAGE,"status":N}}; then the daemon may send {@code
+ * the launch request with the caller's three stdio descriptors and its opened command; the helper
+ * answers {@code {"pid":N}} or {@code {"refused":MESSAGE,"status":N}}; then the daemon may send {@code
  * {"signal":N}}; the helper sends {@code {"exited":B,"status":N,"signal":N}} when the app ends and
  * closes the channel.
  */
