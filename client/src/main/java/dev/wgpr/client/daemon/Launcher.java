@@ -34,9 +34,8 @@ import java.util.stream.Collectors;
  * a launch), and the {@code exec} and {@code sha256} checks look at exactly the file that runs: its
  * device and inode (not its path, which a caller's own mount namespace can fake), its bytes through
  * the descriptor ({@code pread} from offset 0, whatever offset the caller leaves it at), and its exec
- * through {@code /proc/self/fd/3}. (A writer of
- * the file itself could still change its bytes between the digest and the exec; binaries an app names
- * are expected to be root-owned, as under {@code /usr/bin}.)
+ * from descriptor 3. (A writer of the file itself could still change its bytes between the digest and
+ * the exec; binaries an app names are expected to be root-owned, as under {@code /usr/bin}.)
  *
  * <p>How, and why this way. The JVM cannot {@code fork()} (other threads, its own state), and clone3
  * with {@code CLONE_INTO_CGROUP} needs a fork-like path in native code we do not have; glibc's
@@ -56,8 +55,8 @@ import java.util.stream.Collectors;
  * the supplementary groups the kernel reported for the caller's socket ({@code SO_PEERGROUPS}), sets
  * {@code no_new_privs} (no set-uid binary can lift it back); {@code env -i} leaves only the
  * allow-listed variables of {@link CleanEnvironment} and changes directory with the caller's
- * permissions, not root's; {@link #EXEC_COMMAND} runs the command with its own {@code argv[0]} and
- * without descriptor 3.
+ * permissions, not root's, and {@code PATH} is the system's; {@link #EXEC_COMMAND} runs the command
+ * with its own {@code argv[0]} and without descriptor 3.
  */
 final class Launcher {
     static final Path SH = Path.of("/bin/sh");
