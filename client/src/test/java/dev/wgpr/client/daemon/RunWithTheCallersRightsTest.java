@@ -212,7 +212,7 @@ class RunWithTheCallersRightsTest {
     }
 
     @Test
-    void aScriptRunsThroughItsInterpreterWhichAloneKeepsTheDescriptorToReadIt() throws Exception {
+    void aScriptStillRunsThroughItsInterpreter() throws Exception {
         Path script = Files.createTempFile(DaemonTesting.scratch(), "script-", ".sh");
         try {
             Files.writeString(script, "#!/bin/sh\necho \"script ran: $1\"\n");
