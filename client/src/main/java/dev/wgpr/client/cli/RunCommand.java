@@ -4,7 +4,9 @@ import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.daemon.LaunchRefusedException;
 import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
@@ -26,8 +28,9 @@ import picocli.CommandLine.Spec;
             "Start CMD as app A: as you (never as root unless you are root), in A's cgroup from its"
                     + " first instruction, so it may use the internal routes A's grants allow.",
             "CMD must be A's exec (and match its sha256) when the config sets them. It gets a clean"
-                    + " environment (no LD_PRELOAD and friends), your stdin, stdout and stderr, and the"
-                    + " signals this command receives; its exit status becomes this command's.",
+                    + " environment (no LD_PRELOAD and friends, PATH=/usr/local/bin:/usr/bin:/bin), your"
+                    + " stdin, stdout and stderr, and the signals this command receives; its exit status"
+                    + " becomes this command's. CMD is found in your PATH and opened with your rights.",
             "Allowed for root and members of group wg-pr (see `wg-pr daemon --launch-group`).",
         },
         footer = {
@@ -67,6 +70,28 @@ final class RunCommand implements Callable<Integer> {
         request.put("argv", command);
         request.put("cwd", System.getProperty("user.dir"));
         request.put("env", Map.copyOf(System.getenv()));
+        // Opened here, with your rights; the daemon checks and runs exactly this file.
+        OwnedFd commandFile;
+        try {
+            commandFile = CommandFile.open(
+                    command.getFirst(),
+                    Optional.ofNullable(System.getenv("PATH")).orElse(""));
+        } catch (LaunchRefusedException e) {
+            err.println("wg-pr run: " + e.getMessage());
+            return e.exitStatus();
+        }
+        try {
+            return run(err, instance, request, commandFile);
+        } finally {
+            try {
+                commandFile.close();
+            } catch (ErrnoException e) {
+                // nothing was written through it
+            }
+        }
+    }
+
+    private static int run(PrintWriter err, Instance instance, Map<String, Object> request, OwnedFd commandFile) {
         Optional<UnixSocket> socket;
         try {
             socket = DaemonClient.connect(instance);
@@ -98,9 +123,10 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             try {
-                DaemonClient.send(connection, request, 0, 1, 2);
+                DaemonClient.send(connection, request, 0, 1, 2, commandFile.fd());
             } finally {
                 requestSent.countDown();
+                commandFile.close(); // the daemon has its own copy; this process needs it no more
             }
             Map<String, Object> reply = DaemonClient.receive(connection);
             if (!DaemonClient.isOk(reply)) {

@@ -1,7 +1,5 @@
 package dev.wgpr.client.daemon;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -16,8 +14,10 @@ import java.util.TreeMap;
  * {@code LC_*}, {@code TZ}), who and where ({@code HOME}, {@code USER}, {@code LOGNAME}, {@code
  * SHELL}), the desktop session for GUI apps ({@code DISPLAY}, {@code WAYLAND_DISPLAY}, {@code
  * XDG_RUNTIME_DIR}, {@code XDG_SESSION_TYPE}, {@code DBUS_SESSION_BUS_ADDRESS}, {@code XAUTHORITY})
- * and {@code PATH} with only absolute directories (an empty or relative entry would make the current
- * directory part of the search). Values with a newline or NUL are dropped.
+ * and a {@code PATH} of the system's directories only, never the caller's: the app and whatever it
+ * starts by name find the system's commands, not ones from a directory the caller controls (the
+ * command itself was already found in the caller's {@code PATH} by {@code wg-pr run}). Values with a
+ * newline or NUL are dropped.
  */
 final class CleanEnvironment {
     private CleanEnvironment() {}
@@ -39,7 +39,7 @@ final class CleanEnvironment {
             "DBUS_SESSION_BUS_ADDRESS",
             "XAUTHORITY");
 
-    static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    static final String SAFE_PATH = "/usr/local/bin:/usr/bin:/bin";
 
     /** The variables to pass, sorted by name. */
     static Map<String, String> of(Map<String, String> callers) {
@@ -51,21 +51,7 @@ final class CleanEnvironment {
                 kept.put(name, value);
             }
         });
-        kept.put("PATH", path(callers.getOrDefault("PATH", DEFAULT_PATH)));
+        kept.put("PATH", SAFE_PATH);
         return kept;
-    }
-
-    /** {@code path} with only absolute entries, or the default when none is left. */
-    static String path(String path) {
-        List<String> entries = new ArrayList<>();
-        for (String entry : path.split(":", -1)) {
-            if (entry.startsWith("/")
-                    && entry.indexOf('\0') < 0
-                    && entry.indexOf('\n') < 0
-                    && !entries.contains(entry)) {
-                entries.add(entry);
-            }
-        }
-        return entries.isEmpty() ? DEFAULT_PATH : String.join(":", entries);
     }
 }

@@ -357,7 +357,7 @@ public final class Daemon {
             return reply;
         }
         if (Protocol.STATUS.equals(op)) {
-            return status();
+            return status(caller);
         }
         if (Protocol.UP.equals(op) || Protocol.DOWN.equals(op) || Protocol.RELOAD.equals(op)) {
             if (!caller.isRoot()) {
@@ -433,7 +433,8 @@ public final class Daemon {
         }
     }
 
-    private Map<String, Object> status() {
+    /** Everything, except that a caller other than root sees only its own running apps. */
+    private Map<String, Object> status(PeerCredentials caller) {
         Map<String, Object> reply = Protocol.ok();
         reply.put("instance", instance.name());
         Map<String, Object> daemon = new LinkedHashMap<>();
@@ -451,7 +452,12 @@ public final class Daemon {
         reply.put("daemon", daemon);
         reply.put("tunnels", tunnels.status());
         reply.put("enforcement", pieces.enforcement().status());
-        reply.put("running", List.copyOf(running.values()));
+        long uid = Integer.toUnsignedLong(caller.uid());
+        reply.put(
+                "running",
+                running.values().stream()
+                        .filter(app -> caller.isRoot() || app.get("uid").equals(uid))
+                        .toList());
         return reply;
     }
 

@@ -32,15 +32,20 @@ import java.util.Optional;
  *
  * <p>It is locked down as far as its job allows: {@code setpriv} starts it with {@code no_new_privs}
  * and a bounding set of only {@code CAP_SETUID}, {@code CAP_SETGID} (the launch step's {@code
- * setpriv} to the caller), {@code CAP_DAC_OVERRIDE}, {@code CAP_DAC_READ_SEARCH} (resolving and
- * opening the caller's binary and working directory as before) and {@code CAP_KILL} (signals to
- * the caller's app); it is not dumpable and dumps no core. It keeps the full filesystem view, which
- * the apps need.
+ * setpriv} to the caller), {@code CAP_DAC_OVERRIDE} (the launch step's write to {@code cgroup.procs},
+ * which needs write access to the common ancestor's, read-only for its owner on some systems) and
+ * {@code CAP_KILL} (signals to the caller's app); it is not dumpable and dumps no core. It never
+ * opens a path a caller names: the command comes opened by the caller, and the working directory is
+ * entered by the caller's own {@code env}. It keeps the full filesystem view, which the apps need.
+ *
+ * <p>It cannot be hung up: it has no controlling terminal and never opens anything that could become
+ * one, and it ignores {@code SIGHUP}, {@code SIGTTIN} and {@code SIGTTOU} anyway (the apps start with
+ * them at their defaults: the launch resets every signal).
  *
  * <p>Protocol. For each {@code run} the daemon makes a new socketpair and sends one end on the
  * helper's socket ({@code {"op":"channel"}} with one descriptor). On that channel: the daemon sends
- * the launch request with the caller's three stdio descriptors; the helper answers {@code
- * {"pid":N}} or {@code {"refused":MESSAGE,"status":N}}; then the daemon may send {@code
+ * the launch request with the caller's three stdio descriptors and its opened command; the helper
+ * answers {@code {"pid":N}} or {@code {"refused":MESSAGE,"status":N}}; then the daemon may send {@code
  * {"signal":N}}; the helper sends {@code {"exited":B,"status":N,"signal":N}} when the app ends and
  * closes the channel.
  */
@@ -49,7 +54,7 @@ public final class LaunchHelper {
     static final int HELPER_FD = 3;
 
     /** What the helper keeps; see the class comment. */
-    public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+dac_read_search,+kill";
+    public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+kill";
 
     private LaunchHelper() {}
 
@@ -80,7 +85,8 @@ public final class LaunchHelper {
                 "-cp",
                 classPath,
                 LaunchHelper.class.getName()));
-        try (OwnedFd devNull = new OwnedFd(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC), "/dev/null")) {
+        try (OwnedFd devNull =
+                new OwnedFd(Libc.open("/dev/null", Libc.O_RDONLY | Libc.O_NOCTTY | Libc.O_CLOEXEC), "/dev/null")) {
             int pid = Launcher.spawn(argv, new int[] {devNull.fd(), 2, 2, pair[1].fd()});
             return new Started(pid, pair[0]);
         } finally {
@@ -90,7 +96,7 @@ public final class LaunchHelper {
 
     /** The daemon's side: each launch goes to the helper over {@code socket}. */
     static LaunchService client(UnixSocket socket) {
-        return (app, cgroup, caller, request, stdio) -> {
+        return (app, cgroup, caller, request, fds) -> {
             UnixSocket[] channel = UnixSocket.pair("launch channel");
             try {
                 synchronized (socket) {
@@ -120,8 +126,7 @@ public final class LaunchHelper {
             message.put("env", request.environment());
             try {
                 channel[0].send(
-                        Json.write(message),
-                        stdio.stream().mapToInt(OwnedFd::fd).toArray());
+                        Json.write(message), fds.stream().mapToInt(OwnedFd::fd).toArray());
                 Map<String, Object> reply =
                         Json.parseObject(channel[0].receive().line());
                 if (reply.get("refused") instanceof String refusal) {
@@ -187,6 +192,9 @@ public final class LaunchHelper {
             // Nobody of the same uid reads this process's memory or attaches to it; no core dumps.
             Libc.prctl(Libc.PR_SET_DUMPABLE, 0, "prctl PR_SET_DUMPABLE");
             Libc.setrlimit(Libc.RLIMIT_CORE, 0, 0);
+            for (int signal : new int[] {Libc.SIGHUP, Libc.SIGTTIN, Libc.SIGTTOU}) {
+                Libc.ignoreSignal(signal);
+            }
         } catch (ErrnoException e) {
             System.err.println("wg-pr launch helper: " + e.getMessage());
             System.exit(1);
@@ -214,10 +222,10 @@ public final class LaunchHelper {
     }
 
     private static void serve(UnixSocket channel) {
-        List<OwnedFd> stdio = List.of();
+        List<OwnedFd> fds = List.of();
         try (channel) {
             Message message = channel.receive();
-            stdio = message.fds();
+            fds = message.fds();
             Map<String, Object> request = Json.parseObject(message.line());
             AppConfig app = new AppConfig(
                     (String) request.get("app"),
@@ -243,12 +251,12 @@ public final class LaunchHelper {
             Launcher.Request launch = new Launcher.Request(argv, Path.of((String) request.get("cwd")), environment);
             LaunchedProcess process;
             try {
-                process = Launcher.launch(app, Path.of((String) request.get("cgroup")), caller, launch, stdio);
+                process = Launcher.launch(app, Path.of((String) request.get("cgroup")), caller, launch, fds);
             } catch (LaunchRefusedException e) {
                 channel.send(Json.write(Map.of("refused", e.getMessage(), "status", (long) e.exitStatus())));
                 return;
             } finally {
-                closeAll(stdio);
+                closeAll(fds);
             }
             channel.send(Json.write(Map.of("pid", (long) process.pid())));
             Thread.ofPlatform().name("launch-signals").daemon().start(() -> relaySignals(channel, process));
@@ -256,7 +264,7 @@ public final class LaunchHelper {
             channel.send(Json.write(
                     Map.of("exited", exit.exited(), "status", (long) exit.status(), "signal", (long) exit.signal())));
         } catch (IOException | RuntimeException e) {
-            closeAll(stdio);
+            closeAll(fds);
             try {
                 channel.send(Json.write(Map.of("error", String.valueOf(e.getMessage()))));
             } catch (ErrnoException | IllegalStateException ignored) {

@@ -14,7 +14,8 @@ import java.util.List;
  */
 @FunctionalInterface
 interface LaunchService {
+    /** See {@link Launcher#launch}: {@code fds} are the caller's stdin, stdout, stderr and command. */
     LaunchedProcess launch(
-            AppConfig app, Path cgroup, PeerCredentials caller, Launcher.Request request, List<OwnedFd> stdio)
+            AppConfig app, Path cgroup, PeerCredentials caller, Launcher.Request request, List<OwnedFd> fds)
             throws LaunchRefusedException, IOException;
 }

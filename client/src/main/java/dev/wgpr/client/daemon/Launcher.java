@@ -27,17 +27,27 @@ import java.util.stream.Collectors;
  * Starts an app for {@code wg-pr run}: as the caller, in the app's cgroup from its first instruction,
  * only the app's binary, with a clean environment and the caller's stdio.
  *
+ * <p>The command is never a path here. {@code wg-pr run} found and opened it in the caller's process,
+ * with the caller's rights and {@code O_NOCTTY|O_NONBLOCK}, and sent the descriptor with the stdio
+ * ({@code SCM_RIGHTS}). So root never opens, hashes or describes a file the caller could not open
+ * itself (a path swapped for a terminal or a FIFO cannot become anyone's controlling terminal or block
+ * a launch), and the {@code exec} and {@code sha256} checks look at exactly the file that runs: its
+ * device and inode (not its path, which a caller's own mount namespace can fake), its bytes through
+ * the descriptor ({@code pread} from offset 0, whatever offset the caller leaves it at), and its exec
+ * from descriptor 3. (A writer of the file itself could still change its bytes between the digest and
+ * the exec; binaries an app names are expected to be root-owned, as under {@code /usr/bin}.)
+ *
  * <p>How, and why this way. The JVM cannot {@code fork()} (other threads, its own state), and clone3
  * with {@code CLONE_INTO_CGROUP} needs a fork-like path in native code we do not have; glibc's
  * {@code posix_spawnattr_setcgroup_np} arrived only in 2.41 (Debian 12 has 2.36). So the daemon
  * {@code posix_spawn}s (via FFM) a tiny root step, {@code /bin/sh} with an empty environment, whose
- * file actions already put the caller's descriptors at 0, 1, 2 and the opened binary at 3 and close
+ * file actions already put the caller's descriptors at 0, 1, 2 and its command at 3 and close
  * everything else; in a new session, with default signal dispositions and an empty signal mask. The
  * step writes its own pid into the app's {@code cgroup.procs} and only then {@code exec}s:
  *
  * <pre>
  * setpriv --reuid=U --regid=G --groups=… --no-new-privs --inh-caps=-all --
- *   env -i -C CWD VAR=… bash -c 'exec -a "$0" /proc/self/fd/3 "$@"' ARGV0 ARGS…
+ *   env -i -C CWD VAR=… perl -e EXEC_COMMAND -- ARGV0 ARGS…
  * </pre>
  *
  * Every exec keeps the pid, so the command is in the cgroup before it runs one instruction, and its
@@ -45,22 +55,56 @@ import java.util.stream.Collectors;
  * the supplementary groups the kernel reported for the caller's socket ({@code SO_PEERGROUPS}), sets
  * {@code no_new_privs} (no set-uid binary can lift it back); {@code env -i} leaves only the
  * allow-listed variables of {@link CleanEnvironment} and changes directory with the caller's
- * permissions, not root's; bash's {@code exec -a} keeps the command's own {@code argv[0]}.
- *
- * <p>The binary is opened by the daemon once; the {@code exec} and {@code sha256} checks look at that
- * open file (its path through {@code /proc/self/fd}, its bytes through the descriptor), and it is that
- * same file that runs, through {@code /proc/self/fd/3}: renaming or replacing the path after the check
- * changes nothing. (A writer of the file itself could still change its bytes between the digest and the
- * exec; binaries an app names are expected to be root-owned, as under {@code /usr/bin}.)
+ * permissions, not root's, and {@code PATH} is the system's; {@link #EXEC_COMMAND} runs the command
+ * with its own {@code argv[0]} and without descriptor 3.
  */
 final class Launcher {
     static final Path SH = Path.of("/bin/sh");
     static final Path SETPRIV = Path.of("/usr/bin/setpriv");
     static final Path ENV = Path.of("/usr/bin/env");
-    static final Path BASH = Path.of("/bin/bash");
+    static final Path PERL = Path.of("/usr/bin/perl");
 
-    /** Where the opened binary sits in the child. */
-    private static final int BINARY_FD = 3;
+    /** Where the caller's opened command is among the descriptors of a request, and in the child. */
+    static final int COMMAND_FD = 3;
+
+    /**
+     * The last step, as the caller: marks descriptor 3 close-on-exec, so the app starts with none but
+     * its stdio, and execs the command it holds with the caller's {@code argv[0]}. A script keeps it:
+     * its interpreter reads the script through {@code /dev/fd/3}. The exec is {@code execveat(3, "",
+     * AT_EMPTY_PATH)} where the number is known (x86-64), so that the kernel (6.14 and later) names the
+     * process after its file ({@code comm}, what {@code ps} shows), not "3"; else, or if it fails, an
+     * exec of {@code /proc/self/fd/3} (perl ignores SIGFPE while it runs, and only its own exec puts
+     * it back: so does the script before execveat). Perl because no shell can mark a descriptor close-on-exec or call
+     * execveat (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it quiet about a locale
+     * the system lacks and is gone before the exec.
+     */
+    static final String EXEC_COMMAND = """
+            use Config;
+            use Fcntl qw(F_SETFD FD_CLOEXEC);
+            delete $ENV{PERL_BADLANG};
+            open(my $command, "<&=", 3) or exit 126;
+            my $magic = "";
+            sysseek($command, 0, 0);
+            sysread($command, $magic, 2);
+            fcntl($command, F_SETFD, $magic eq "#!" ? 0 : FD_CLOEXEC) or exit 126;
+            if ($Config{archname} =~ /^x86_64-linux/) {
+                my @env = map { "$_=$ENV{$_}" } sort keys %ENV;
+                my $empty = "";
+                my $argv = pack("p" x (@ARGV + 1), @ARGV, undef);
+                my $envp = pack("p" x (@env + 1), @env, undef);
+                $SIG{FPE} = "DEFAULT";
+                syscall(322, 3, $empty, $argv, $envp, 0x1000);
+            }
+            exec { "/proc/self/fd/3" } @ARGV;
+            print STDERR "wg-pr run: cannot execute $ARGV[0]: $!\n";
+            exit 126;
+            """;
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+
+    private static final String NOT_RUNNABLE =
+            ": not a regular file opened for reading that you may execute; refusing to start it";
 
     private Launcher() {}
 
@@ -79,85 +123,101 @@ final class Launcher {
     }
 
     /**
-     * Checks the command against {@code app} and starts it. {@code stdio} are the caller's three
-     * descriptors; they stay open here (the caller of this method closes them).
+     * Checks the caller's opened command against {@code app} and starts it. {@code fds} are the
+     * caller's stdin, stdout, stderr and command, as {@code wg-pr run} sent them; they stay open here
+     * (the caller of this method closes them).
      */
     static LaunchedProcess launch(
-            AppConfig app, Path cgroup, PeerCredentials caller, Request request, List<OwnedFd> stdio)
+            AppConfig app, Path cgroup, PeerCredentials caller, Request request, List<OwnedFd> fds)
             throws LaunchRefusedException, IOException {
-        if (stdio.size() != 3) {
+        if (fds.size() != COMMAND_FD + 1) {
             throw new LaunchRefusedException(
-                    "expected stdin, stdout and stderr, got " + stdio.size() + " descriptors", 126);
+                    "expected stdin, stdout, stderr and the opened command, got " + fds.size() + " descriptors", 126);
         }
+        String name = request.argv().getFirst();
+        OwnedFd command = fds.get(COMMAND_FD);
+        runnable(command, caller, name);
+        check(app, command, name);
         Map<String, String> environment = CleanEnvironment.of(request.environment());
-        Path resolved = resolve(request.argv().getFirst(), request.cwd(), environment.get("PATH"));
-        try (OwnedFd binary =
-                new OwnedFd(Libc.open(resolved.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC), "binary " + resolved)) {
-            check(app, binary, resolved);
-            List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
-            int[] fds = {stdio.get(0).fd(), stdio.get(1).fd(), stdio.get(2).fd(), binary.fd()};
-            return new ChildProcess(spawn(argv, fds));
-        } catch (ErrnoException e) {
-            if (e.errno() == Libc.ENOENT || e.errno() == Libc.EACCES) {
-                throw new LaunchRefusedException("cannot open " + resolved + ": " + Libc.strerror(e.errno()), 126);
-            }
-            throw e;
+        List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
+        return new ChildProcess(spawn(argv, fds.stream().mapToInt(OwnedFd::fd).toArray()));
+    }
+
+    /**
+     * Refuses the caller's opened command unless the caller may run it: opened for reading (not
+     * {@code O_PATH}, which needs no read permission, so the digest is never of a file the caller
+     * cannot read), a regular file, executable for the caller. One message for every failure: it tells
+     * nothing about the file.
+     */
+    private static void runnable(OwnedFd command, PeerCredentials caller, String name)
+            throws IOException, LaunchRefusedException {
+        int flags = Libc.statusFlags(command.fd());
+        if ((flags & Libc.O_ACCMODE) != Libc.O_RDONLY || (flags & Libc.O_PATH) != 0) {
+            throw new LaunchRefusedException(name + NOT_RUNNABLE, 126);
+        }
+        Map<String, Object> stat = Files.readAttributes(opened(command), "unix:mode,uid,gid");
+        int mode = (Integer) stat.get("mode");
+        if ((mode & S_IFMT) != S_IFREG
+                || !executable(mode, (Integer) stat.get("uid"), (Integer) stat.get("gid"), caller)) {
+            throw new LaunchRefusedException(name + NOT_RUNNABLE, 126);
         }
     }
 
-    /** {@code command} as the caller's shell would find it: a path (against the cwd) or a PATH search. */
-    static Path resolve(String command, Path cwd, String path) throws LaunchRefusedException {
-        if (command.isEmpty() || command.indexOf('\0') >= 0) {
-            throw new LaunchRefusedException("empty command", 127);
-        }
-        if (command.indexOf('/') >= 0) {
-            Path candidate = cwd.resolve(command).normalize();
-            if (!Files.isRegularFile(candidate)) {
-                throw new LaunchRefusedException(command + ": no such file", 127);
-            }
-            return candidate;
-        }
-        for (String dir : path.split(":")) {
-            Path candidate = Path.of(dir).resolve(command);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        throw new LaunchRefusedException(command + ": command not found in PATH " + path, 127);
+    /** The open file itself: {@code stat} and {@code exec} of this path reach it, whatever its name. */
+    private static Path opened(OwnedFd command) {
+        return Path.of("/proc/self/fd/" + command.fd());
     }
 
-    private static void check(AppConfig app, OwnedFd binary, Path resolved) throws IOException, LaunchRefusedException {
-        Path opened = Files.readSymbolicLink(Path.of("/proc/self/fd/" + binary.fd()));
+    /** As the kernel decides for a non-root caller: owner bits, else group bits, else the others'. */
+    private static boolean executable(int mode, int uid, int gid, PeerCredentials caller) {
+        if (caller.isRoot()) {
+            return (mode & 0111) != 0;
+        }
+        if (uid == caller.uid()) {
+            return (mode & 0100) != 0;
+        }
+        if (caller.inGroup(gid)) {
+            return (mode & 0010) != 0;
+        }
+        return (mode & 0001) != 0;
+    }
+
+    /**
+     * The app's {@code exec} and {@code sha256} against the opened file. The exec is compared as a file
+     * (device and inode), never by the opened file's path: a caller in a mount namespace of its own (an
+     * unprivileged user namespace suffices) can mount any binary where the exec's path shows.
+     */
+    private static void check(AppConfig app, OwnedFd command, String name)
+            throws ErrnoException, LaunchRefusedException {
         if (app.exec().isPresent()) {
-            Path wanted;
+            boolean same;
             try {
-                wanted = app.exec().get().toRealPath();
+                same = Files.isSameFile(opened(command), app.exec().get());
             } catch (IOException e) {
                 throw new LaunchRefusedException(
                         "app " + app.name() + ": its exec " + app.exec().get() + " does not exist", 126);
             }
-            if (!opened.equals(wanted)) {
+            if (!same) {
                 throw new LaunchRefusedException(
-                        resolved + " is not app " + app.name() + "'s exec "
-                                + app.exec().get()
-                                + (wanted.equals(app.exec().get()) ? "" : " (" + wanted + ")")
-                                + "; refusing to start it as " + app.name(),
+                        name + " is not app " + app.name() + "'s exec "
+                                + app.exec().get() + "; refusing to start it as " + app.name(),
                         126);
             }
         }
         if (app.sha256().isPresent()) {
-            String actual = sha256(binary);
+            // A digest of a file the caller opened for reading itself: nothing it could not compute.
+            String actual = sha256(command);
             if (!actual.equals(app.sha256().get())) {
                 throw new LaunchRefusedException(
-                        opened + " has sha256 " + actual + ", not app " + app.name() + "'s "
+                        name + " has sha256 " + actual + ", not app " + app.name() + "'s "
                                 + app.sha256().get() + "; refusing to start it",
                         126);
             }
         }
     }
 
-    /** The digest of the open file, read through the descriptor that will be executed. */
-    private static String sha256(OwnedFd binary) throws ErrnoException {
+    /** The digest of the whole open file, read through the descriptor that will be executed. */
+    private static String sha256(OwnedFd command) throws ErrnoException {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
@@ -167,18 +227,20 @@ final class Launcher {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
             MemorySegment buffer = arena.allocate(1 << 16);
+            long offset = 0;
             while (true) {
-                long n = (long) Libc.read$MH().invokeExact(state, binary.fd(), buffer, buffer.byteSize());
+                long n = (long) Libc.pread$MH().invokeExact(state, command.fd(), buffer, buffer.byteSize(), offset);
                 if (n < 0) {
                     if (Libc.errno(state) == Libc.EINTR) {
                         continue;
                     }
-                    throw new ErrnoException("read " + binary, Libc.errno(state));
+                    throw new ErrnoException("read " + command, Libc.errno(state));
                 }
                 if (n == 0) {
                     return HexFormat.of().formatHex(digest.digest());
                 }
                 digest.update(buffer.asSlice(0, n).toArray(JAVA_BYTE));
+                offset += n;
             }
         } catch (ErrnoException e) {
             throw e;
@@ -212,10 +274,12 @@ final class Launcher {
         argv.add(ENV.toString());
         argv.add("-i");
         argv.add("--chdir=" + request.cwd());
+        argv.add("PERL_BADLANG=0");
         environment.forEach((name, value) -> argv.add(name + "=" + value));
-        argv.add(BASH.toString());
-        argv.add("-c");
-        argv.add("exec -a \"$0\" /proc/self/fd/" + BINARY_FD + " \"$@\"");
+        argv.add(PERL.toString());
+        argv.add("-e");
+        argv.add(EXEC_COMMAND);
+        argv.add("--"); // the caller's argv[0] is never a switch of perl's
         argv.addAll(request.argv());
         return argv;
     }

@@ -130,7 +130,8 @@ class DaemonLauncherTest {
         assertFalse(run.out().contains("LD_LIBRARY_PATH"), run::toString);
         assertFalse(run.out().contains("SECRET_TOKEN"), run::toString);
         assertTrue(run.out().contains("LANG=C.UTF-8\n"), run::toString);
-        assertTrue(run.out().contains("PATH=/usr/bin:/bin\n"), "relative PATH entries dropped: " + run);
+        assertTrue(
+                run.out().contains("PATH=/usr/local/bin:/usr/bin:/bin\n"), "the safe PATH, not the caller's: " + run);
     }
 
     @Test

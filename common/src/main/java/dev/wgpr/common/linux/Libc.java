@@ -1433,6 +1433,59 @@ public final class Libc {
         }
     }
 
+    // ---- Launching apps: the caller's opened command, terminal signals ----
+
+    public static final int O_NOCTTY = 0x100;
+    public static final int O_ACCMODE = 3;
+    public static final int F_GETFL = 3;
+    public static final int SIGTTIN = 21;
+    public static final int SIGTTOU = 22;
+
+    /** The status flags of {@code fd} ({@code fcntl F_GETFL}): its access mode, {@code O_PATH}, …. */
+    public static int statusFlags(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            return check((int) fcntlInt$MH().invokeExact(state, fd, F_GETFL, 0), state, "fcntl F_GETFL");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}. */
+    public static MethodHandle pread$MH() {
+        return pread$Holder.MH;
+    }
+
+    private static final class pread$Holder {
+        static final MethodHandle MH = downcall(
+                "pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), ERRNO_OPTION);
+    }
+
+    /** Sets {@code signal}'s disposition to {@code SIG_IGN} for this whole process. */
+    public static void ignoreSignal(int signal) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment previous = (MemorySegment) signal$Holder.MH.invokeExact(state, signal, SIG_IGN);
+            if (previous.address() == SIG_ERR.address()) {
+                throw new ErrnoException("signal " + signal + " SIG_IGN", errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static final MemorySegment SIG_IGN = MemorySegment.ofAddress(1);
+    private static final MemorySegment SIG_ERR = MemorySegment.ofAddress(-1);
+
+    private static final class signal$Holder {
+        static final MethodHandle MH =
+                downcall("signal", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS), ERRNO_OPTION);
+    }
+
     /** Returns {@code result}, or throws the errno in {@code callState} when the call returned -1. */
     public static int check(int result, MemorySegment callState, String operation) throws ErrnoException {
         if (result == -1) {
