@@ -63,8 +63,18 @@ public final class InternalHost implements AutoCloseable {
         }
     }
 
-    public synchronized Count count() throws IOException {
-        in.write("COUNT\n");
+    /** Packets that have arrived so far, and the last few. */
+    public Count count() throws IOException {
+        return ask("COUNT");
+    }
+
+    /** Packets that have arrived so far, and the first few of those after the first {@code earlier}. */
+    public Count countSince(long earlier) throws IOException {
+        return ask("COUNT " + earlier);
+    }
+
+    private synchronized Count ask(String request) throws IOException {
+        in.write(request + "\n");
         in.flush();
         String line = out.readLine();
         if (line == null) {

@@ -1,7 +1,8 @@
 # The internal network behind the lab's tunnel device: TCP listeners and UDP echo servers on every
 # address of this namespace, and a capture of every IP packet that arrives from the tunnels.
 # argv: DEVICES TCP_PORTS UDP_PORTS (comma lists; Ethernet devices and TUN devices without a link
-# header alike). stdin: "COUNT" answers "N SUMMARY-OF-LAST-5".
+# header alike). stdin: "COUNT" answers "N SUMMARY-OF-LAST-5"; "COUNT I" answers "N
+# SUMMARY-OF-THE-FIRST-5-FROM-I" (what arrived since the count was I).
 import socket, struct, sys, threading
 
 devs, tcp_ports, udp_ports = sys.argv[1].split(","), sys.argv[2].split(","), sys.argv[3].split(",")
@@ -63,8 +64,10 @@ for d in devs:
     threading.Thread(target=capture, args=(capture_socket(d),), daemon=True).start()
 print("READY", flush=True)
 for line in sys.stdin:
-    if line.strip() == "COUNT":
+    words = line.split()
+    if words and words[0] == "COUNT":
         with lock:
-            print("%d %s" % (len(seen), ",".join(seen[-5:])), flush=True)
+            shown = seen[int(words[1]):][:5] if len(words) > 1 else seen[-5:]
+            print("%d %s" % (len(seen), ",".join(shown)), flush=True)
 # stdin may be /dev/null (a lab process): serve until killed.
 threading.Event().wait()

@@ -191,6 +191,11 @@ def run(cmd, timeout=5):
         p = subprocess.run(cmd, capture_output=True, timeout=timeout, text=True)
     except subprocess.TimeoutExpired:
         return Outcome("failed", "timeout")
+    except OSError as e:
+        # Refused before any packet: the command could not even start (say under a confinement).
+        status = dict(l.split(":", 1) for l in open("/proc/self/status") if ":" in l)
+        raise Outcome("failed", "exec %s %s (NoNewPrivs %s, Seccomp %s, CapBnd %s)" % (
+            cmd[0], errname(e.errno), status["NoNewPrivs"].strip(), status["Seccomp"].strip(), status["CapBnd"].strip()))
     out = (p.stdout + p.stderr).strip().replace("\n", " ")[-160:].replace("|", "/")
     return p.returncode, out
 

@@ -114,6 +114,17 @@ final class ProductPivotLab {
         started.add(InternalHost.start(net.internet, hostScript, "lo"));
         started.add(InternalHost.start(net.router, hostScript, "lo"));
 
+        // The daemon as `up` would start it, but letting the app's user (its group) use `wg-pr run`.
+        Result daemon = net.cli()
+                .run(
+                        "daemon",
+                        "--launch-group",
+                        Integer.toString(APP_UID),
+                        "--config-dir",
+                        DaemonTesting.scratch().toString());
+        if (daemon.exitCode() != 0) {
+            throw new AssertionError("wg-pr daemon failed: " + daemon);
+        }
         up(net.config(
                 "per-prefix", "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"", APP_GRANTS));
         events = net.cli().start("events", "--follow", "--json");
@@ -215,6 +226,7 @@ final class ProductPivotLab {
 
     /** The authorized app: pivot.py started by {@code wg-pr run --app probe} as {@code APP_UID}. */
     Agent app(String config) throws IOException {
+        Path log = lab.scratchDir().resolve("agent-app.err");
         ProcessBuilder launch = net.cli()
                 .as(APP_UID, APP_UID)
                 .builder(
@@ -226,8 +238,12 @@ final class ProductPivotLab {
                         "-u",
                         scripts.resolve("pivot.py").toString(),
                         config)
-                .redirectError(lab.scratchDir().resolve("agent-app.err").toFile());
-        return track(Agent.start("app", launch, APP_UID));
+                .redirectError(log.toFile());
+        try {
+            return track(Agent.start("app", launch, APP_UID));
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + ": " + Files.readString(log), e);
+        }
     }
 
     /** A Unix socket path any agent may create and connect to. */
@@ -240,9 +256,28 @@ final class ProductPivotLab {
         return agent;
     }
 
-    /** Packets that have arrived through either tunnel at the internal network so far. */
-    InternalHost.Count arrived() throws IOException {
-        return corp.count();
+    /**
+     * Packets that have arrived through either tunnel at the internal network, once no more have
+     * arrived for 150 ms (at most 3 s): what an earlier attempt still had in flight is counted before
+     * the next one starts.
+     */
+    long settledArrivals() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        long count = corp.count().packets();
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(150);
+            long now = corp.count().packets();
+            if (now == count) {
+                break;
+            }
+            count = now;
+        }
+        return count;
+    }
+
+    /** Packets that have arrived so far, and the first few after the first {@code earlier}. */
+    InternalHost.Count arrivedSince(long earlier) throws IOException {
+        return corp.countSince(earlier);
     }
 
     /** The deny events {@code wg-pr events --follow --json} printed since the last call. */
