@@ -54,10 +54,13 @@ class PivotKernelTest {
             Agent app = lab.agent("app", PivotLab.APP_UID, Optional.of(lab.sshApp));
             app.ask("NODUMP"); // what the launcher makes of app processes (see DESIGN: hardening)
             String heldFd = app.ask("HOLD");
+            String served = lab.socketPath("app-sockets");
+            app.ask("SERVE " + served);
 
             Agent nobody = lab.agent("nobody", PivotLab.NOBODY, Optional.empty());
             nobody.ask("APPPID " + app.pid());
             nobody.ask("APPFD " + heldFd);
+            nobody.ask("SERVED " + served);
             for (String vector : nobody.vectors()) {
                 suite.run(nobody, vector);
             }

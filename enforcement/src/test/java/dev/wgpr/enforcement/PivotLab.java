@@ -204,6 +204,16 @@ final class PivotLab implements AutoCloseable {
                 + "\",\"appcg\":\"" + sshApp + "\",\"web\":\"" + WEB_HOST + "\"}";
     }
 
+    /** A Unix socket path in a directory every agent may write to. */
+    String socketPath(String name) throws IOException {
+        Path sockets = lab.scratchDir().resolve("sockets");
+        if (!Files.isDirectory(sockets)) {
+            Files.createDirectory(sockets);
+            Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
+        return sockets.resolve(name).toString();
+    }
+
     /** A pivot agent in the client namespace as {@code uid}, in {@code cgroup} if given (else no app). */
     Agent agent(String label, int uid, Optional<Path> cgroup) throws IOException {
         return agent(label, client, uid, cgroup);

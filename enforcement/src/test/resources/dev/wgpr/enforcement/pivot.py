@@ -265,6 +265,21 @@ def raw(family, proto, addr):
 def bindtodevice(s):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, TUN.encode())
 
+def bindtoifindex(s):
+    s.setsockopt(socket.SOL_SOCKET, 62, TUNIDX)  # SO_BINDTOIFINDEX
+
+def unicast_if(s):
+    # IP_UNICAST_IF / IPV6_UNICAST_IF: the outgoing interface for unicast, no privilege needed.
+    if s.family == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, 50, struct.pack("!I", TUNIDX))  # network byte order for IPv4
+    else:
+        s.setsockopt(socket.IPPROTO_IPV6, 76, TUNIDX)
+
+def lsrr_via_internal(s):
+    # IP_OPTIONS with a loose source route whose first hop is the internal host: the hooks see the
+    # final (external) destination, routing sends the packet to the first hop, into the tunnel.
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x83\x07\x04" + socket.inet_aton(T4))
+
 def pktinfo_send(family, addr, port):
     s = socket.socket(family, socket.SOCK_DGRAM)
     try:
@@ -719,6 +734,12 @@ V = {
     "scm-rights-udp4-from-app": lambda: socket_from_app("udp4"),
     "scm-rights-icmp4-from-app": lambda: socket_from_app("icmp4"),
     "io_uring-sendmsg4-bindtodevice-excluded": lambda: uring_sendmsg_setup(AF4, sockaddr_in(X4, 53), bindtodevice),
+    "tcp4-bindtoifindex-excluded-dst": lambda: tcp(AF4, X4, 22, setup=bindtoifindex),
+    "udp4-unicast-if-excluded-dst": lambda: udp(AF4, lambda s: s.sendto(b"pivot", (X4, 53)), setup=unicast_if),
+    "udp6-unicast-if-excluded-dst": lambda: udp(AF6, lambda s: s.sendto(b"pivot", (X6, 53, 0, 0)), setup=unicast_if),
+    "icmp4-ping-socket-unicast-if-excluded": lambda: icmp_echo(AF4, X4, setup=unicast_if),
+    "udp4-lsrr-first-hop-internal": lambda: udp(AF4, lambda s: s.sendto(b"pivot", (INET4, 53)), setup=lsrr_via_internal),
+    "tcp4-lsrr-first-hop-internal": lambda: tcp(AF4, INET4, 443, setup=lsrr_via_internal),
 }
 
 # Control cases, not attacks (LIST does not name them): what must keep working.

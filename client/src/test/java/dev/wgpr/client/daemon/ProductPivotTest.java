@@ -115,7 +115,10 @@ class ProductPivotTest {
             "udp4-pktinfo-ifindex-excluded-dst",
             "icmp4-ping-socket-bindtodevice-excluded",
             "io_uring-connect4-bindtodevice-excluded",
-            "io_uring-sendmsg4-bindtodevice-excluded");
+            "io_uring-sendmsg4-bindtodevice-excluded",
+            "tcp4-bindtoifindex-excluded-dst",
+            "udp4-unicast-if-excluded-dst",
+            "icmp4-ping-socket-unicast-if-excluded");
 
     private static final List<String> DI_SEMI_CONTROLS =
             List.of("control-tcp4-lan-exclusion", "control-tcp4-loopback", "control-tcp4-excluded-direct");
