@@ -39,6 +39,8 @@ public final class Agent implements AutoCloseable {
             "userns-setns-tunnel-netns",
             "userns-cgroupns-join-app",
             "userns-ping-group-range",
+            "udp4-lsrr-first-hop-internal",
+            "tcp4-lsrr-first-hop-internal",
             "cgroup-join-app",
             "cgroup-join-app-thread",
             "cgroup-mkdir-under-app",

@@ -269,15 +269,17 @@ def bindtoifindex(s):
     s.setsockopt(socket.SOL_SOCKET, 62, TUNIDX)  # SO_BINDTOIFINDEX
 
 def unicast_if(s):
-    # IP_UNICAST_IF / IPV6_UNICAST_IF: the outgoing interface for unicast, no privilege needed.
+    # IP_UNICAST_IF / IPV6_UNICAST_IF: the outgoing interface for unicast (an index in network byte
+    # order), no privilege needed.
     if s.family == socket.AF_INET:
-        s.setsockopt(socket.IPPROTO_IP, 50, struct.pack("!I", TUNIDX))  # network byte order for IPv4
+        s.setsockopt(socket.IPPROTO_IP, 50, struct.pack("!I", TUNIDX))
     else:
-        s.setsockopt(socket.IPPROTO_IPV6, 76, TUNIDX)
+        s.setsockopt(socket.IPPROTO_IPV6, 76, struct.pack("!I", TUNIDX))
 
 def lsrr_via_internal(s):
-    # IP_OPTIONS with a loose source route whose first hop is the internal host: the hooks see the
-    # final (external) destination, routing sends the packet to the first hop, into the tunnel.
+    # IP_OPTIONS with a loose source route whose first hop is the internal host: the hooks would see
+    # the final (external) destination while routing sends the packet to the first hop, into the
+    # tunnel; the kernel refuses the option to an unprivileged process (EPERM on 6.18).
     s.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01\x83\x07\x04" + socket.inet_aton(T4))
 
 def pktinfo_send(family, addr, port):
