@@ -73,7 +73,11 @@ final class PivotSuite {
         Set<String> layers = new TreeSet<>();
         for (DenyEvent event : lab.world.enforcer.pollEvents(java.time.Duration.ofMillis(20))) {
             boolean forwarded = event.reason() == Counter.DENY_FORWARDED;
-            if (event.uid() == agent.uid() || (forwarded && agent.label().startsWith("forwarded"))) {
+            // A socket an app handed over is the app's: the backstop names its owner, the app's uid.
+            boolean appsSocket = vector.endsWith("-from-app") && event.uid() == PivotLab.APP_UID;
+            if (event.uid() == agent.uid()
+                    || appsSocket
+                    || (forwarded && agent.label().startsWith("forwarded"))) {
                 layers.add(event.layer() == Hook.Layer.BACKSTOP ? "backstop" : "sock_addr");
             }
         }
@@ -142,7 +146,9 @@ final class PivotSuite {
                     row.passed() ? "blocked" : row.blocked() ? "NO EVENT" : "BREACH",
                     row.arrived(),
                     row.layers().isEmpty()
-                            ? (row.expectEvent() ? "MISSING" : "- (kernel)")
+                            ? (row.outcome().equals("absent")
+                                    ? "- (absent)"
+                                    : row.expectEvent() ? "MISSING" : "- (kernel)")
                             : String.join("+", row.layers()),
                     row.outcome()
                             + (row.detail().isEmpty() ? "" : " " + row.detail())

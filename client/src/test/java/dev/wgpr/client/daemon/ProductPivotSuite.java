@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
@@ -87,8 +88,20 @@ final class ProductPivotSuite {
 
     /** Runs {@code vector} in {@code agent}; its deny events are those of the agent's uid. */
     Row run(Agent agent, String vector, Expected expected) throws Exception {
-        long uid = agent.uid();
-        return run(agent, vector, expected, event -> ((Number) event.get("uid")).longValue() == uid);
+        return run(agent, vector, expected, uidIn(Set.of((long) agent.uid())));
+    }
+
+    /**
+     * Runs {@code vector} in {@code agent} through a socket {@code owner} made and handed over: a deny
+     * event may name either (a hook that runs in the sending task names its uid, the tunnel's backstop
+     * the socket's owner).
+     */
+    Row runWithSocketOf(Agent owner, Agent agent, String vector, Expected expected) throws Exception {
+        return run(agent, vector, expected, uidIn(Set.of((long) agent.uid(), (long) owner.uid())));
+    }
+
+    private static Predicate<Map<String, Object>> uidIn(Set<Long> uids) {
+        return event -> uids.contains(((Number) event.get("uid")).longValue());
     }
 
     /**
