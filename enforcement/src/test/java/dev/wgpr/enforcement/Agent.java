@@ -50,6 +50,15 @@ public final class Agent implements AutoCloseable {
             "borrow-proc-pid-mem",
             "borrow-process-vm-writev");
 
+    /** From a host behind the laptop (a container, a VM) while IP forwarding is on. */
+    public static final List<String> FORWARDED_VECTORS = List.of(
+            "tcp4-connect",
+            "tcp6-connect",
+            "udp4-sendto",
+            "udp6-sendto",
+            "icmp4-setcap-ping-binary",
+            "icmp6-setcap-ping-binary");
+
     /** One answer: what the agent saw happen. */
     public record Result(String vector, String outcome, String detail) {
         public boolean breached() {

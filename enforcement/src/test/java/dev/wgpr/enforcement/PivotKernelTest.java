@@ -38,15 +38,6 @@ class PivotKernelTest {
             "udp4-sendto",
             "scm-rights-udp-from-unauthorized");
 
-    /** From a host behind the laptop (a container, a VM) while IP forwarding is on. */
-    static final List<String> FORWARDED_VECTORS = List.of(
-            "tcp4-connect",
-            "tcp6-connect",
-            "udp4-sendto",
-            "udp6-sendto",
-            "icmp4-setcap-ping-binary",
-            "icmp6-setcap-ping-binary");
-
     @Test
     void noUnprivilegedProcessReachesTheInternalNetworkByAnyVector(NetnsLab netns) throws Exception {
         try (PivotLab lab = PivotLab.create(netns)) {
@@ -77,7 +68,7 @@ class PivotKernelTest {
             sameUid.ask("APPFD " + dumpable.ask("HOLD"));
             suite.run(sameUid, "borrow-pidfd-getfd", "(dumpable-app)", true);
             Agent forwarded = lab.agent("forwarded", lab.container, 0, Optional.empty());
-            for (String vector : FORWARDED_VECTORS) {
+            for (String vector : Agent.FORWARDED_VECTORS) {
                 suite.run(forwarded, vector);
             }
             System.out.println(suite.table());

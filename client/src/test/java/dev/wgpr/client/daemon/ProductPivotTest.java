@@ -85,15 +85,6 @@ class ProductPivotTest {
             "udp4-pktinfo-ifindex-excluded-dst",
             "icmp4-ping-socket-bindtodevice-excluded");
 
-    /** From the NAT'ed neighbour, as root there. */
-    private static final List<String> FORWARDED = List.of(
-            "tcp4-connect",
-            "tcp6-connect",
-            "udp4-sendto",
-            "udp6-sendto",
-            "icmp4-setcap-ping-binary",
-            "icmp6-setcap-ping-binary");
-
     /**
      * Through the di-semi-default tunnel: the public server (now internal), and the WireGuard
      * server's own address (kept on the underlay by the bypass route) forced into the tunnel.
@@ -160,7 +151,7 @@ class ProductPivotTest {
             }
 
             Agent forwarded = lab.agent("forwarded", lab.neighbour, 0, config);
-            for (String vector : FORWARDED) {
+            for (String vector : Agent.FORWARDED_VECTORS) {
                 suite.runAnyEvent(forwarded, vector, Expected.DENIED);
             }
             suite.runAnyEvent(forwarded, "control-tcp4-internet", Expected.WORKS);
