@@ -38,6 +38,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class ProductPivotTest {
+    /** Debian's ping, cap_net_raw by its file capability. */
+    private static final List<String> PING_BINARY = List.of(
+            "icmp4-setcap-ping-binary",
+            "icmp6-setcap-ping-binary",
+            "icmp4-setcap-ping-I-tunnel-address",
+            "icmp6-setcap-ping-I-tunnel-address",
+            "icmp4-setcap-ping-excluded-via-tunnel",
+            "icmp6-setcap-ping-excluded-via-tunnel");
+
     /** Raw and packet sockets: they need privileges an unprivileged process lacks. */
     private static final Set<String> NEED_PRIVILEGES =
             Set.of("raw4-socket", "raw6-socket", "raw4-ipproto-raw", "packet-socket");
@@ -149,6 +158,15 @@ class ProductPivotTest {
             for (String vector : CONTROLS) {
                 suite.run(nobody, vector, Expected.WORKS);
             }
+
+            // With the default ping_group_range Debian's ping falls back to a raw socket through its file
+            // capability: no connect(), nothing a sock_addr hook sees.
+            lab.net.client.sysctl("net.ipv4.ping_group_range", "1 0");
+            Agent rawPing = lab.agent("nobody-raw", ProductPivotLab.NOBODY, config);
+            for (String vector : PING_BINARY) {
+                suite.run(rawPing, vector, Expected.DENIED);
+            }
+            lab.net.client.sysctl("net.ipv4.ping_group_range", "0 2147483647");
 
             Agent forwarded = lab.agent("forwarded", lab.neighbour, 0, config);
             for (String vector : Agent.FORWARDED_VECTORS) {
