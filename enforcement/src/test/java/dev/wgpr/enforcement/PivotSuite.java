@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Runs pivot vectors against a {@link PivotLab} and records, for each: what the attacker saw, how
  * many of its packets arrived at the internal network (the capture), and which enforcement layer
- * left a deny event for it. Used by PivotKernelTest and printed by bench/pivots.
+ * left a deny event for it. Used by PivotKernelTest (bench/pivots prints the product's suite, ProductPivotTest in client).
  */
 final class PivotSuite {
     record Row(

@@ -25,14 +25,33 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Every vector runs and is reported whatever the others did; the test then fails naming the rows not
  * as expected. bench/pivots prints the same table.
  *
- * <p>Which layer must stop what: TCP/MPTCP connect (also through io_uring, TCP fast open, v4-mapped)
- * and UDP sendmsg are seen by the cgroup sock_addr hooks; everything they never see, or see with a
- * destination that routing then overrides, only the tc-egress backstop on the tunnel device stops:
- * ICMP through ping sockets and Debian's ping (a raw socket by its file capability), {@code
- * SO_BINDTODEVICE}, {@code IP_PKTINFO}/{@code IPV6_PKTINFO} or {@code ping -I} toward an address
- * routing excludes, forwarded traffic, SCTP. sendfile and splice need a connected socket (judged at
- * its connect); a socket received over SCM_RIGHTS is judged as its creator's, by the creator's exact
- * grants. Inbound traffic to a socket of a process that is no app only an ingress program stops.
+ * <p>Which layer must stop what (as observed against main, where only the sock_addr hooks are live):
+ *
+ * <ul>
+ *   <li>The cgroup sock_addr hooks (connect4/6, sendmsg4/6, judged by the socket's cgroup): TCP,
+ *       MPTCP and TCP fast open connects, also through io_uring and v4-mapped addresses; UDP and
+ *       UDP-Lite sendto, sendmsg, sendmmsg, connected send, io_uring sendmsg; a ping socket's
+ *       connect(); Debian's ping without {@code -I} (its UDP connect() probe); sendfile and splice
+ *       (they need a connected socket: its connect is judged); TCP and UDP sockets an app hands over by
+ *       SCM_RIGHTS (judged as the app's, by its exact grants).
+ *   <li>Only the tc-egress backstop on each tunnel device (no hook sees them, or routing overrides
+ *       the destination the hook judged): ICMP echo through a ping socket's sendto (v4, v6, also on a
+ *       socket an app handed over); Debian's ping {@code -I <tunnel address>} and {@code -I <device>}
+ *       (ping socket or, with the default ping_group_range, raw socket by its file capability);
+ *       {@code SO_BINDTODEVICE}, {@code SO_BINDTOIFINDEX}, {@code IP_UNICAST_IF}/{@code
+ *       IPV6_UNICAST_IF}, {@code IP_PKTINFO}/{@code IPV6_PKTINFO} toward an address routing excludes
+ *       (a LAN route inside allowedIPs; the server's bypass address under di-semi-default), for TCP,
+ *       UDP, fragments, ICMP and io_uring; traffic forwarded from a NAT'ed neighbour; multicast and
+ *       link-local sends out of the tunnel (dropped by the device today, without an event).
+ *   <li>Only an ingress program judged by the receiving socket: an internal host connecting in to
+ *       (TCP) or sending to (UDP) a listener of a process that is no app.
+ *   <li>The kernel, before any hook: raw and packet sockets (EPERM), {@code SO_MARK}, {@code
+ *       IP_TRANSPARENT}, source routes ({@code IP_OPTIONS} LSRR), user and cgroup namespace tricks,
+ *       joining the app's cgroup, borrowing the app's process as another user; SCTP is absent from
+ *       this kernel.
+ *   <li>Documented limits, reported only: an established connection an app hands over stays the
+ *       app's; the kernel itself answers an echo request to the tunnel address (no process socket).
+ * </ul>
  */
 @RequiresRoot
 @RequiresNetns
