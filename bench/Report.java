@@ -579,6 +579,7 @@ public class Report {
             if (t.matches()) {
                 total = t.group(1) + "/" + t.group(2);
                 works = t.group(3) + "/" + t.group(4);
+                break; // a failed run prints the table again in its failure message
             }
         }
         if (rows.isEmpty()) {
@@ -598,7 +599,9 @@ public class Report {
         for (String[] r : rows) {
             int[] c = by.computeIfAbsent(r[0], k -> new int[5]);
             c[0]++;
-            boolean asExpected = r[2].equals("LIMIT") || r[2].equals(r[3]);
+            boolean asExpected = r[2].equals("LIMIT")
+                    || r[2].equals(r[3])
+                    || (r[2].equals("DENIED") && r[3].equals("NOT STARTED"));
             if (asExpected) c[1]++;
             if (r[3].equals("REACHED")) c[2]++;
             if (r[5].startsWith("- (kernel")) c[4]++;

@@ -167,15 +167,10 @@ final class ProductPivotLab {
     }
 
     /** The agents' configuration: targets through tunnel {@code iface}, and the control hosts. */
-    String config(String iface, String internal4, String excluded4, String tunnelAddress4) {
+    String config(String iface, String internal4, String excluded4, String tunnelAddress4) throws IOException {
         String ifindex =
                 net.client.run("cat", "/sys/class/net/" + iface + "/ifindex").strip();
-        Path appCgroup;
-        try {
-            appCgroup = net.instance.cgroupSubtree(DaemonTesting.cgroup2()).resolve("probe");
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        Path appCgroup = net.instance.cgroupSubtree(DaemonTesting.cgroup2()).resolve("probe");
         return Json.write(Map.ofEntries(
                 Map.entry("t4", internal4),
                 Map.entry("t6", T6),
@@ -195,7 +190,7 @@ final class ProductPivotLab {
     }
 
     /** The configuration of phase A: internal hosts behind the per-prefix tunnel, its LAN exclusion. */
-    String perPrefixConfig() {
+    String perPrefixConfig() throws IOException {
         return config(net.iface, T4, X4, TUN4);
     }
 
@@ -204,7 +199,7 @@ final class ProductPivotLab {
      * now, and the excluded address is the WireGuard server's own, kept on the underlay by its bypass
      * route.
      */
-    String diSemiConfig() {
+    String diSemiConfig() throws IOException {
         return config(diSemi.iface(), Routed.INTERNET_V4, Routed.SERVER_V4, DI_TUN4);
     }
 
@@ -282,10 +277,11 @@ final class ProductPivotLab {
 
     /** The deny events {@code wg-pr events --follow --json} printed since the last call. */
     List<Map<String, Object>> newEvents() throws IOException {
-        List<String> lines = DaemonTesting.outputSoFar(events).lines().toList();
+        String output = DaemonTesting.outputSoFar(events);
+        List<String> lines = output.lines().toList();
         List<Map<String, Object>> fresh = new ArrayList<>();
         // The last line may still be incomplete: only lines ended by a newline count.
-        int complete = DaemonTesting.outputSoFar(events).endsWith("\n") ? lines.size() : lines.size() - 1;
+        int complete = output.endsWith("\n") ? lines.size() : lines.size() - 1;
         for (int i = eventLinesSeen; i < complete; i++) {
             String line = lines.get(i).strip();
             if (line.startsWith("{")) {
