@@ -554,9 +554,12 @@ public class Report {
         r.write(b, this);
     }
 
-    /** A row of ProductPivotTest's table: attacker, vector, expected, observed, arrived, deny events, detail. */
+    /**
+     * A row of ProductPivotTest's table: attacker, vector, expected, observed, packets into a tunnel,
+     * packets arrived, deny events, detail.
+     */
     static final Pattern PIVOT_ROW = Pattern.compile("^(\\S+)\\s+(\\S+)\\s+(DENIED|WORKS|EPERM|LIMIT)\\s+"
-            + "(REACHED|DENIED, NO EVENT|DENIED|WORKS|BLOCKED|NOT EPERM|EPERM|NOT STARTED|ERROR)\\s+(\\d+)\\s+"
+            + "(REACHED|DENIED, NO EVENT|DENIED|WORKS|BLOCKED|NOT EPERM|EPERM|NOT STARTED|ERROR)\\s+-?\\d+\\s+(\\d+)\\s+"
             + "(- \\(kernel refuses\\)|-|\\d+ \\S+)\\s*(.*)$");
     static final Pattern PIVOT_TOTAL =
             Pattern.compile("^denied as expected: (\\d+)/(\\d+); allowed cases working: (\\d+)/(\\d+)$");

@@ -582,6 +582,26 @@ def socket_from_app(kind):
     finally:
         s.close()
 
+# Sockets connected before the tunnel came up ("PRECONNECT"), while their destination was not yet
+# internal: the hooks judged their connect then; afterwards the kernel routes what they send into
+# the tunnel, and a connected send passes no sock_addr hook.
+def preconnect():
+    u = socket.socket(AF4, socket.SOCK_DGRAM)
+    u.connect(a4(53))
+    i = socket.socket(AF4, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    i.connect((T4, 0))
+    state["pre"] = {"udp4": u, "icmp4": i}
+
+def send_preconnected(kind):
+    if "pre" not in state:
+        return Outcome("error", "nothing connected before the tunnel (PRECONNECT)")
+    s = state["pre"][kind]
+    try:
+        s.send(b"pivot" if kind == "udp4" else struct.pack("!BBHHH", 8, 0, 0, 0x77, 2) + b"pivot")
+    except OSError as e:
+        return oserr(e)
+    return await_reply(s)
+
 # Listeners of a process that is no app ("LISTEN PORT"): what an internal host that connects in, or
 # sends to them, gets; "RECEIVED" answers "ACCEPTED BYTES" so far.
 received = {"accepted": 0, "bytes": 0}
@@ -762,6 +782,9 @@ C = {
     "control-tcp4-excluded-direct": lambda: tcp(AF4, X4, 22),
     # not in LIST: an established connection an app hands over is the app's (a documented limit)
     "limit-scm-rights-tcp4-connection-from-app": lambda: socket_from_app("tcp4-connected"),
+    # not in LIST: they need sockets connected before the tunnel came up ("PRECONNECT")
+    "udp4-connected-before-up-send": lambda: send_preconnected("udp4"),
+    "icmp4-connected-before-up-send": lambda: send_preconnected("icmp4"),
     "control-udp4-web-any-port": lambda: udp(AF4, lambda s: s.sendto(b"x", (WEB, 54))),
 }
 
@@ -811,6 +834,8 @@ for line in sys.stdin:
         serve_sockets(parts[1]); out.write("ok\n")
     elif parts[0] == "SERVED":
         state["served"] = parts[1]; out.write("ok\n")
+    elif parts[0] == "PRECONNECT":
+        preconnect(); out.write("ok\n")
     elif parts[0] == "LISTEN":
         listen(int(parts[1])); out.write("ok\n")
     elif parts[0] == "RECEIVED":

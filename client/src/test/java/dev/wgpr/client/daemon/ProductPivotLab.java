@@ -5,6 +5,7 @@ import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Side;
 import dev.wgpr.enforcement.Agent;
 import dev.wgpr.enforcement.InternalHost;
+import dev.wgpr.testing.lab.CommandResult;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.Topologies.Routed;
@@ -84,7 +85,7 @@ final class ProductPivotLab {
         Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxrwxrwx"));
     }
 
-    /** The lab with the per-prefix tunnel up (phase A). */
+    /** The lab, its daemon running, no tunnel up yet. */
     static ProductPivotLab create(NetnsLab netns) throws Exception {
         ProductPivotLab lab = new ProductPivotLab(netns);
         try {
@@ -125,9 +126,13 @@ final class ProductPivotLab {
         if (daemon.exitCode() != 0) {
             throw new AssertionError("wg-pr daemon failed: " + daemon);
         }
+        events = net.cli().start("events", "--follow", "--json");
+    }
+
+    /** Phase A: the per-prefix tunnel up. */
+    void upPerPrefix() throws Exception {
         up(net.config(
                 "per-prefix", "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"", APP_GRANTS));
-        events = net.cli().start("events", "--follow", "--json");
     }
 
     /**
@@ -187,6 +192,14 @@ final class ProductPivotLab {
                 Map.entry("inet6", Routed.INTERNET_V6),
                 Map.entry("lan4", LAN4),
                 Map.entry("lan6", LAN6)));
+    }
+
+    /**
+     * The configuration before any tunnel is up: the targets of phase A, loopback in place of the
+     * tunnel device (the vectors run with it need none).
+     */
+    String beforeUpConfig() throws IOException {
+        return config("lo", T4, X4, TUN4);
     }
 
     /** The configuration of phase A: internal hosts behind the per-prefix tunnel, its LAN exclusion. */
@@ -268,6 +281,21 @@ final class ProductPivotLab {
             count = now;
         }
         return count;
+    }
+
+    /**
+     * Packets the client's kernel has handed to its tunnel devices so far (their {@code tx_packets}):
+     * what entered a tunnel, whether or not the peer then let it through.
+     */
+    long intoTunnels() {
+        long packets = 0;
+        for (String iface : List.of(net.iface, diSemi.iface())) {
+            CommandResult read = net.client.exec("cat", "/sys/class/net/" + iface + "/statistics/tx_packets");
+            if (read.succeeded()) {
+                packets += Long.parseLong(read.stdout().strip());
+            }
+        }
+        return packets;
     }
 
     /** Packets that have arrived so far, and the first few after the first {@code earlier}. */

@@ -35,6 +35,7 @@ final class ProductPivotSuite {
             Expected expected,
             String outcome,
             String detail,
+            long intoTunnel,
             long arrived,
             String arrivedSample,
             List<String> events,
@@ -137,6 +138,7 @@ final class ProductPivotSuite {
             Callable<Inbound> attempt)
             throws Exception {
         long before = lab.settledArrivals();
+        long intoTunnelBefore = lab.intoTunnels();
         lab.newEvents(); // what earlier rows left is theirs
         Inbound result;
         try {
@@ -146,6 +148,7 @@ final class ProductPivotSuite {
         }
         Thread.sleep(60); // a SYN or datagram in flight reaches the capture
         InternalHost.Count after = lab.arrivedSince(before);
+        long intoTunnel = lab.intoTunnels() - intoTunnelBefore;
         List<String> events = new ArrayList<>();
         // Events reach `wg-pr events --follow` through the daemon's poll of the ring buffer: wait for
         // them where one is due, not where the kernel refused or the attempt was to work.
@@ -168,6 +171,7 @@ final class ProductPivotSuite {
                 expected,
                 result.outcome(),
                 result.detail(),
+                intoTunnel,
                 after.packets() - before,
                 after.last(),
                 List.copyOf(events),
@@ -183,9 +187,17 @@ final class ProductPivotSuite {
 
     String table() {
         StringBuilder table = new StringBuilder();
-        String format = "%-10s %-46s %-8s %-17s %-7s %-30s %s%n";
+        String format = "%-10s %-46s %-8s %-17s %-7s %-7s %-30s %s%n";
         table.append(String.format(
-                "%n" + format, "attacker", "vector", "expected", "observed", "arrived", "deny events", "detail"));
+                "%n" + format,
+                "attacker",
+                "vector",
+                "expected",
+                "observed",
+                "tunnel",
+                "arrived",
+                "deny events",
+                "detail"));
         for (Row row : rows) {
             table.append(String.format(
                     format,
@@ -193,6 +205,7 @@ final class ProductPivotSuite {
                     row.vector(),
                     row.expected(),
                     row.observed(),
+                    row.intoTunnel(),
                     row.arrived(),
                     row.events().isEmpty()
                             ? (row.kernelRefuses() ? "- (kernel refuses)" : "-")

@@ -41,7 +41,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       {@code SO_BINDTODEVICE}, {@code SO_BINDTOIFINDEX}, {@code IP_UNICAST_IF}/{@code
  *       IPV6_UNICAST_IF}, {@code IP_PKTINFO}/{@code IPV6_PKTINFO} toward an address routing excludes
  *       (a LAN route inside allowedIPs; the server's bypass address under di-semi-default), for TCP,
- *       UDP, fragments, ICMP and io_uring; traffic forwarded from a NAT'ed neighbour; multicast and
+ *       UDP, fragments, ICMP and io_uring; UDP and ping sockets connected before {@code up}, while
+ *       their destination was not internal yet (a connected send passes no hook); traffic forwarded
+ *       from a NAT'ed neighbour; multicast and
  *       link-local sends out of the tunnel (dropped by the device today, without an event).
  *   <li>Only an ingress program judged by the receiving socket: an internal host connecting in to
  *       (TCP) or sending to (UDP) a listener of a process that is no app.
@@ -149,6 +151,9 @@ class ProductPivotTest {
         ProductPivotLab lab = ProductPivotLab.create(netns);
         try {
             ProductPivotSuite suite = new ProductPivotSuite(lab);
+            Agent early = lab.agent("nobody-pre", ProductPivotLab.NOBODY, lab.beforeUpConfig());
+            early.ask("PRECONNECT");
+            lab.upPerPrefix();
             String config = lab.perPrefixConfig();
 
             Agent app = lab.app(config);
@@ -176,6 +181,10 @@ class ProductPivotTest {
             suite.run(nobody, "limit-scm-rights-tcp4-connection-from-app", Expected.LIMIT);
             for (String vector : CONTROLS) {
                 suite.run(nobody, vector, Expected.WORKS);
+            }
+
+            for (String vector : List.of("udp4-connected-before-up-send", "icmp4-connected-before-up-send")) {
+                suite.run(early, vector, Expected.DENIED);
             }
 
             // With the default ping_group_range Debian's ping falls back to a raw socket through its file
