@@ -21,7 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The pivot suite (issue 5, "What it must show"): an unprivileged process on the laptop tries every
  * vector we know to reach a host on the internal network behind the tunnel. Each must fail, nothing
  * of it may arrive at the internal network (a packet capture there says so), and each the hooks see
- * must leave a deny event. bench/pivots prints the same table.
+ * must leave a deny event. This lab attaches an enforcer by hand; ProductPivotTest (client) runs the
+ * same vectors against the product's own {@code wg-pr up}, and bench/pivots prints that table.
  */
 @RequiresRoot
 @RequiresNetns
@@ -38,15 +39,6 @@ class PivotKernelTest {
             "udp4-sendto",
             "scm-rights-udp-from-unauthorized");
 
-    /** From a host behind the laptop (a container, a VM) while IP forwarding is on. */
-    static final List<String> FORWARDED_VECTORS = List.of(
-            "tcp4-connect",
-            "tcp6-connect",
-            "udp4-sendto",
-            "udp6-sendto",
-            "icmp4-setcap-ping-binary",
-            "icmp6-setcap-ping-binary");
-
     @Test
     void noUnprivilegedProcessReachesTheInternalNetworkByAnyVector(NetnsLab netns) throws Exception {
         try (PivotLab lab = PivotLab.create(netns)) {
@@ -54,10 +46,13 @@ class PivotKernelTest {
             Agent app = lab.agent("app", PivotLab.APP_UID, Optional.of(lab.sshApp));
             app.ask("NODUMP"); // what the launcher makes of app processes (see DESIGN: hardening)
             String heldFd = app.ask("HOLD");
+            String served = lab.socketPath("app-sockets");
+            app.ask("SERVE " + served);
 
             Agent nobody = lab.agent("nobody", PivotLab.NOBODY, Optional.empty());
             nobody.ask("APPPID " + app.pid());
             nobody.ask("APPFD " + heldFd);
+            nobody.ask("SERVED " + served);
             for (String vector : nobody.vectors()) {
                 suite.run(nobody, vector);
             }
@@ -74,7 +69,7 @@ class PivotKernelTest {
             sameUid.ask("APPFD " + dumpable.ask("HOLD"));
             suite.run(sameUid, "borrow-pidfd-getfd", "(dumpable-app)", true);
             Agent forwarded = lab.agent("forwarded", lab.container, 0, Optional.empty());
-            for (String vector : FORWARDED_VECTORS) {
+            for (String vector : Agent.FORWARDED_VECTORS) {
                 suite.run(forwarded, vector);
             }
             System.out.println(suite.table());

@@ -3,20 +3,13 @@ package dev.wgpr.enforcement;
 import dev.wgpr.testing.lab.LabProcess;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
-import java.io.BufferedReader;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The pivot lab: a real internal network behind a stand-in tunnel device, so that a pivot that
@@ -49,8 +42,6 @@ final class PivotLab implements AutoCloseable {
     static final int NOBODY = 65534;
     static final AppId SSH = AppId.of(1);
     static final AppId WEB = AppId.of(2);
-    static final String TCP_PORTS = "21,22,23,53,80,443,7999,8000,8099,8100";
-    static final String UDP_PORTS = "22,53,54";
 
     static Policy policy() {
         return policyBuilder().build();
@@ -75,7 +66,7 @@ final class PivotLab implements AutoCloseable {
     final Path sshApp;
     final Path webApp;
     private final Path scripts;
-    private final Capture capture;
+    private final InternalHost capture;
     private final List<Agent> agents = new ArrayList<>();
 
     private PivotLab(
@@ -87,7 +78,7 @@ final class PivotLab implements AutoCloseable {
             String tunnel,
             int tunnelIfindex,
             Path scripts,
-            Capture capture)
+            InternalHost capture)
             throws IOException {
         this.lab = lab;
         this.client = client;
@@ -147,15 +138,7 @@ final class PivotLab implements AutoCloseable {
 
         Path scripts = lab.scratchDir().resolve("pivot");
         Files.setPosixFilePermissions(lab.scratchDir(), PosixFilePermissions.fromString("rwx--x--x"));
-        Files.createDirectory(scripts);
-        Files.setPosixFilePermissions(scripts, PosixFilePermissions.fromString("rwxr-xr-x"));
-        for (String name : List.of("pivot.py", "internal_host.py")) {
-            try (InputStream resource = PivotLab.class.getResourceAsStream(name)) {
-                Path file = scripts.resolve(name);
-                Files.write(file, resource.readAllBytes());
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
-            }
-        }
+        Agent.installScripts(scripts);
         // The Internet side and the LAN answer too (control cases).
         LabProcess internetHost = internet.start(
                 "python3",
@@ -171,8 +154,8 @@ final class PivotLab implements AutoCloseable {
                 lanLink.b().name(),
                 "80",
                 "53");
-        Capture capture =
-                Capture.start(corp, scripts.resolve("internal_host.py"), tun.b().name());
+        InternalHost capture = InternalHost.start(
+                corp, scripts.resolve("internal_host.py"), tun.b().name());
         awaitReady(internetHost);
         awaitReady(lanHost);
 
@@ -221,6 +204,16 @@ final class PivotLab implements AutoCloseable {
                 + "\",\"appcg\":\"" + sshApp + "\",\"web\":\"" + WEB_HOST + "\"}";
     }
 
+    /** A Unix socket path in a directory every agent may write to. */
+    String socketPath(String name) throws IOException {
+        Path sockets = lab.scratchDir().resolve("sockets");
+        if (!Files.isDirectory(sockets)) {
+            Files.createDirectory(sockets);
+            Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
+        return sockets.resolve(name).toString();
+    }
+
     /** A pivot agent in the client namespace as {@code uid}, in {@code cgroup} if given (else no app). */
     Agent agent(String label, int uid, Optional<Path> cgroup) throws IOException {
         return agent(label, client, uid, cgroup);
@@ -240,7 +233,7 @@ final class PivotLab implements AutoCloseable {
     }
 
     /** IP packets that have arrived at corp from the tunnel so far, and the last few of them. */
-    Capture.Count arrived() throws IOException {
+    InternalHost.Count arrived() throws IOException {
         return capture.count();
     }
 
@@ -265,71 +258,6 @@ final class PivotLab implements AutoCloseable {
         world.close();
         if (failure != null) {
             throw failure;
-        }
-    }
-
-    /** internal_host.py in corp, with its packet capture on the tunnel's far end. */
-    static final class Capture implements AutoCloseable {
-        record Count(long packets, String last) {}
-
-        private final Process process;
-        private final BufferedWriter in;
-        private final BufferedReader out;
-
-        private Capture(Process process) throws IOException {
-            this.process = process;
-            this.in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8));
-            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            String ready = out.readLine();
-            if (!"READY".equals(ready)) {
-                throw new IOException("internal host did not start: " + ready);
-            }
-        }
-
-        static Capture start(Namespace corp, Path script, String device) throws IOException {
-            Process process = new ProcessBuilder(
-                            "nsenter",
-                            "--net=/run/netns/" + corp.name(),
-                            "/usr/bin/python3",
-                            "-u",
-                            script.toString(),
-                            device,
-                            TCP_PORTS,
-                            UDP_PORTS)
-                    .redirectError(script.resolveSibling("internal-host.err").toFile())
-                    .start();
-            try {
-                return new Capture(process);
-            } catch (IOException | RuntimeException e) {
-                process.destroyForcibly();
-                throw e;
-            }
-        }
-
-        synchronized Count count() throws IOException {
-            in.write("COUNT\n");
-            in.flush();
-            String line = out.readLine();
-            if (line == null) {
-                throw new IOException("internal host died");
-            }
-            String[] parts = line.strip().split(" ", 2);
-            return new Count(Long.parseLong(parts[0]), parts.length > 1 ? parts[1] : "");
-        }
-
-        @Override
-        public void close() {
-            try {
-                in.close();
-            } catch (IOException e) {
-                // gone
-            }
-            process.destroyForcibly();
-            try {
-                process.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 }

@@ -1,9 +1,11 @@
 # The internal network behind the lab's tunnel device: TCP listeners and UDP echo servers on every
-# address of this namespace, and a capture of every IP packet that arrives from the tunnel.
-# argv: DEVICE TCP_PORTS UDP_PORTS (comma lists). stdin: "COUNT" answers "N SUMMARY-OF-LAST-5".
+# address of this namespace, and a capture of every IP packet that arrives from the tunnels.
+# argv: DEVICES TCP_PORTS UDP_PORTS (comma lists; Ethernet devices and TUN devices without a link
+# header alike). stdin: "COUNT" answers "N SUMMARY-OF-LAST-5"; "COUNT I" answers "N
+# SUMMARY-OF-THE-FIRST-5-FROM-I" (what arrived since the count was I).
 import socket, struct, sys, threading
 
-dev, tcp_ports, udp_ports = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(",")
+devs, tcp_ports, udp_ports = sys.argv[1].split(","), sys.argv[2].split(","), sys.argv[3].split(",")
 lock = threading.Lock()
 seen = []
 
@@ -39,7 +41,7 @@ def udp_server(s):
         except OSError:  # asked at a broadcast or multicast address: answer from routing's choice
             s.sendto(data, peer)
 
-def capture_socket():
+def capture_socket(dev):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
     s.bind((dev, 0))
     return s
@@ -49,11 +51,13 @@ def capture(s):
         frame, addr = s.recvfrom(65535)
         if addr[2] == socket.PACKET_OUTGOING:
             continue
-        eth = struct.unpack("!H", frame[12:14])[0]
+        link = 14 if addr[3] == 1 else 0  # ARPHRD_ETHER has a 14-byte header; a TUN device none
+        eth = addr[1]
+        ip = frame[link:]
         if eth == 0x0800:
-            proto, src, dst = frame[23], socket.inet_ntop(socket.AF_INET, frame[26:30]), socket.inet_ntop(socket.AF_INET, frame[30:34])
+            proto, src, dst = ip[9], socket.inet_ntop(socket.AF_INET, ip[12:16]), socket.inet_ntop(socket.AF_INET, ip[16:20])
         elif eth == 0x86DD:
-            proto, src, dst = frame[20], socket.inet_ntop(socket.AF_INET6, frame[22:38]), socket.inet_ntop(socket.AF_INET6, frame[38:54])
+            proto, src, dst = ip[6], socket.inet_ntop(socket.AF_INET6, ip[8:24]), socket.inet_ntop(socket.AF_INET6, ip[24:40])
         else:
             continue
         with lock:
@@ -64,11 +68,14 @@ for p in tcp_ports:
     threading.Thread(target=tcp_server, args=(tcp_socket(int(p)),), daemon=True).start()
 for p in udp_ports:
     threading.Thread(target=udp_server, args=(udp_socket(int(p)),), daemon=True).start()
-threading.Thread(target=capture, args=(capture_socket(),), daemon=True).start()
+for d in devs:
+    threading.Thread(target=capture, args=(capture_socket(d),), daemon=True).start()
 print("READY", flush=True)
 for line in sys.stdin:
-    if line.strip() == "COUNT":
+    words = line.split()
+    if words and words[0] == "COUNT":
         with lock:
-            print("%d %s" % (len(seen), ",".join(seen[-5:])), flush=True)
+            shown = seen[int(words[1]):][:5] if len(words) > 1 else seen[-5:]
+            print("%d %s" % (len(seen), ",".join(shown)), flush=True)
 # stdin may be /dev/null (a lab process): serve until killed.
 threading.Event().wait()

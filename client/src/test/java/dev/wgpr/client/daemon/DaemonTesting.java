@@ -103,8 +103,11 @@ final class DaemonTesting {
             return new Cli(instance, uid, gid, environment, stdin, name);
         }
 
-        /** Starts {@code wg-pr --instance I ARGS}; stdout and stderr go to files read by {@link #finish}. */
-        Process start(String... args) throws IOException {
+        /**
+         * The process of {@code wg-pr --instance I ARGS} as this CLI runs it, its standard streams left
+         * as pipes.
+         */
+        ProcessBuilder builder(String... args) throws IOException {
             List<String> command = new ArrayList<>();
             if (netns != null) {
                 command.addAll(List.of("nsenter", "--net=/run/netns/" + netns, "--"));
@@ -131,6 +134,12 @@ final class DaemonTesting {
                             "WG_PR_DAEMON_CLASS_ARCHIVE",
                             scratch().resolve("cds").resolve("daemon.jsa").toString());
             builder.environment().putAll(environment);
+            return builder;
+        }
+
+        /** Starts {@code wg-pr --instance I ARGS}; stdout and stderr go to files read by {@link #finish}. */
+        Process start(String... args) throws IOException {
+            ProcessBuilder builder = builder(args);
             Path out = Files.createTempFile(scratch(), "out-", ".txt");
             Path err = Files.createTempFile(scratch(), "err-", ".txt");
             Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-rw-rw-"));
