@@ -15,12 +15,14 @@ import java.util.function.LongSupplier;
  * {@code wg-pr events} shows the recent ones and {@code --follow} clients wait for the next.
  *
  * <p>Rate-limited per source, so that a flood cannot push a real probe's first events out of the log: a
- * source is a (direction, uid, app, destination or, inbound, the remote source); in each {@link
+ * source is a (direction, uid, app, destination or, inbound, the remote source, port, protocol, hook):
+ * one kind of attempt, so that a probe of many ports or ways is told whole while a repeated one is
+ * summarised; in each {@link
  * #WINDOW_NANOS} from its first event, the first {@link #FIRST_PER_SOURCE} of its events are logged whole,
  * the rest only counted, and when its window ends one summary event (the last one suppressed, with {@code
  * "suppressed": N}) says how many. A principal (direction, uid, app) opens at most {@link
- * #NEW_SOURCES_PER_PRINCIPAL} sources per window (a flood over many addresses is summarised the same way,
- * {@code "like": "more addresses"}). So one user's flood takes at most about
+ * #NEW_SOURCES_PER_PRINCIPAL} sources per window (a flood over many addresses or ports is summarised the
+ * same way, {@code "like": "more addresses"}). So one user's flood takes at most about
  * {@code 100 × 5} entries a minute, and every other user's first events stay in the log.
  */
 final class EventLog {
@@ -72,7 +74,15 @@ final class EventLog {
         endWindows(now);
         // Outbound events name a destination, inbound ones the source they came from.
         String principal = event.get("direction") + "/" + event.get("uid") + "/" + event.get("app");
-        String key = principal + "/" + event.get("destination") + "/" + event.get("source");
+        String key = String.join(
+                "/",
+                principal,
+                String.valueOf(event.get("destination")),
+                String.valueOf(event.get("source")),
+                String.valueOf(event.get("port")),
+                String.valueOf(event.get("localPort")),
+                String.valueOf(event.get("protocol")),
+                String.valueOf(event.get("hook")));
         Source source = sources.get(key);
         if (source == null) {
             Source opened = principals.computeIfAbsent(principal, p -> new Source(now, "more addresses"));
@@ -81,7 +91,7 @@ final class EventLog {
                 return;
             }
             opened.kept++;
-            source = new Source(now, "same uid, app and address");
+            source = new Source(now, "same uid, app, address, port, protocol and hook");
             sources.put(key, source);
         }
         if (source.kept >= FIRST_PER_SOURCE) {

@@ -63,6 +63,17 @@ class EventLogTest {
     }
 
     @Test
+    void aProbeOfManyPortsOfOneHostIsLoggedWholeWhileARepeatedAttemptIsSummarised() {
+        for (int port = 1; port <= 50; port++) {
+            log.add(deny(1000, null, "10.20.0.10", port));
+            log.add(deny(1000, null, "10.20.0.10", 22));
+        }
+        List<Map<String, Object>> events = logged();
+        assertEquals(50 + EventLog.FIRST_PER_SOURCE - 1, events.size(), events::toString);
+        assertEquals(50 - EventLog.FIRST_PER_SOURCE + 1, log.suppressed());
+    }
+
+    @Test
     void whenASourcesWindowEndsOneSummarySaysHowManyWereSuppressedAndTheSourceIsHeardAgain() {
         for (int i = 0; i < 50; i++) {
             log.add(deny(1000, null, "10.20.0.10", 22));
@@ -75,7 +86,7 @@ class EventLogTest {
         log.endWindows();
         Map<String, Object> summary = logged().getLast();
         assertEquals(45L, summary.get("suppressed"), summary::toString);
-        assertEquals("same uid, app and address", summary.get("like"));
+        assertEquals("same uid, app, address, port, protocol and hook", summary.get("like"));
         assertEquals("10.20.0.10", summary.get("destination"));
 
         log.add(deny(1000, null, "10.20.0.10", 22));
