@@ -3,8 +3,11 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Side;
+import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.Agent;
+import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.InternalHost;
+import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.testing.lab.CommandResult;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -15,6 +18,8 @@ import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -301,6 +306,34 @@ final class ProductPivotLab {
     /** Packets that have arrived so far, and the first few after the first {@code earlier}. */
     InternalHost.Count arrivedSince(long earlier) throws IOException {
         return corp.countSince(earlier);
+    }
+
+    /**
+     * Every denial the kernel programs have counted so far (the pinned per-CPU counters, all {@code
+     * DENY_*}): evidence of a deny whose event the daemon summarised (it logs the first five of one
+     * kind of attempt a minute, then counts).
+     */
+    long denials() throws IOException {
+        Path pinned = net.instance.bpfPinDirectory().resolve("counters");
+        int cpus = Bpf.possibleCpus();
+        long total = 0;
+        try (OwnedFd counters = Bpf.pinned(pinned)) {
+            for (Counter counter : Counter.values()) {
+                if (!counter.name().startsWith("DENY_")) {
+                    continue;
+                }
+                byte[] key = ByteBuffer.allocate(4)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putInt(counter.ordinal())
+                        .array();
+                ByteBuffer perCpu = ByteBuffer.wrap(Bpf.lookup(counters.fd(), key, 8 * cpus))
+                        .order(ByteOrder.LITTLE_ENDIAN);
+                for (int cpu = 0; cpu < cpus; cpu++) {
+                    total += perCpu.getLong(8 * cpu);
+                }
+            }
+        }
+        return total;
     }
 
     /** The deny events {@code wg-pr events --follow --json} printed since the last call. */

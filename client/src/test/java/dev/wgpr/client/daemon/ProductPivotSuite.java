@@ -39,6 +39,7 @@ final class ProductPivotSuite {
             long arrived,
             String arrivedSample,
             List<String> events,
+            long denials,
             boolean kernelRefuses) {
         boolean breached() {
             return outcome.equals("connected") || outcome.equals("replied");
@@ -60,7 +61,9 @@ final class ProductPivotSuite {
             if (detail.startsWith("exec ")) {
                 return "NOT STARTED"; // the command was refused before it could send anything
             }
-            if (events.isEmpty() && !kernelRefuses && !outcome.equals("absent")) {
+            // ENETUNREACH: no route at all (e.g. to a link-local address: the tunnel has none), no hook ran.
+            boolean unroutable = detail.contains("ENETUNREACH");
+            if (events.isEmpty() && denials == 0 && !kernelRefuses && !unroutable && !outcome.equals("absent")) {
                 return "DENIED, NO EVENT";
             }
             return "DENIED";
@@ -140,6 +143,7 @@ final class ProductPivotSuite {
         long before = lab.settledArrivals();
         long intoTunnelBefore = lab.intoTunnels();
         lab.newEvents(); // what earlier rows left is theirs
+        long denialsBefore = lab.denials();
         Inbound result;
         try {
             result = attempt.call();
@@ -175,6 +179,7 @@ final class ProductPivotSuite {
                 after.packets() - before,
                 after.last(),
                 List.copyOf(events),
+                lab.denials() - denialsBefore,
                 kernelRefuses);
         rows.add(row);
         return row;
@@ -207,9 +212,11 @@ final class ProductPivotSuite {
                     row.observed(),
                     row.intoTunnel(),
                     row.arrived(),
-                    row.events().isEmpty()
-                            ? (row.kernelRefuses() ? "- (kernel refuses)" : "-")
-                            : row.events().size() + " " + row.events().getFirst(),
+                    !row.events().isEmpty()
+                            ? row.events().size() + " " + row.events().getFirst()
+                            : row.denials() > 0
+                                    ? "summarised (" + row.denials() + " counted)"
+                                    : row.kernelRefuses() ? "- (kernel refuses)" : "-",
                     (row.outcome() + " " + row.detail()).strip()
                             + (row.arrived() > 0 ? " [" + row.arrivedSample() + "]" : "")));
         }
