@@ -161,7 +161,8 @@ final class ProductPivotSuite {
         do {
             for (Map<String, Object> event : lab.newEvents()) {
                 if (ours.test(event)) {
-                    events.add(event.get("hook") + ":" + event.get("destination") + "/" + event.get("protocol"));
+                    Object remote = event.containsKey("source") ? event.get("source") : event.get("destination");
+                    events.add(event.get("hook") + ":" + remote + "/" + event.get("protocol"));
                 }
             }
             if (!events.isEmpty()) {
