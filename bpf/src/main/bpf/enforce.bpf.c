@@ -100,6 +100,40 @@ static __always_inline void count(__u32 index)
 		*counter += 1;
 }
 
+// Which sources had events lately; LRU, so a flood over many sources forgets the oldest, never fails.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct wgpr_event_source);
+	__type(value, struct wgpr_event_window);
+} event_sources SEC(".maps");
+
+// 1 = emit the deny event of this source now; 0 = it had its share of this second (counted). Racy
+// between CPUs by design: at worst a few more than the share get through.
+static __always_inline int event_due(__u64 cgroup_id, const __u32 *addr, __u16 port, __u8 protocol, __u8 hook)
+{
+	struct wgpr_event_source source = {
+		.cgroup_id = cgroup_id,
+		.addr = {addr[0], addr[1], addr[2], addr[3]},
+		.port = port,
+		.protocol = protocol,
+		.hook = hook,
+	};
+	__u64 now = bpf_ktime_get_ns();
+	struct wgpr_event_window *window = bpf_map_lookup_elem(&event_sources, &source);
+	if (!window || now - window->start_ns >= WGPR_EVENT_WINDOW_NS) {
+		struct wgpr_event_window fresh = {.start_ns = now, .emitted = 1};
+		bpf_map_update_elem(&event_sources, &source, &fresh, BPF_ANY);
+		return 1;
+	}
+	if (window->emitted >= WGPR_EVENTS_PER_SOURCE) {
+		count(WGPR_C_EVENTS_SUPPRESSED);
+		return 0;
+	}
+	window->emitted += 1;
+	return 1;
+}
+
 static __always_inline int range_covers(const struct wgpr_range *ranges, __u8 n, __u16 port)
 {
 	// Sorted and disjoint: stop at the first range that starts above the port.
@@ -140,6 +174,8 @@ static __always_inline __u8 classify(__u32 protocol)
 static __always_inline void emit(struct wgpr_key *key, __u32 app, __u16 peer, __u16 port, __u8 proto,
 				 __u32 ip_protocol, __u8 hook, __u8 reason, __u8 family)
 {
+	if (!event_due(bpf_get_current_cgroup_id(), key->addr, port, proto, hook))
+		return;
 	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
 		count(WGPR_C_EVENTS_LOST);
@@ -407,6 +443,9 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt, int 
 static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason,
 					int has_socket)
 {
+	if (!event_due(has_socket ? bpf_skb_cgroup_id(skb) : 0, pkt->key.addr, pkt->port, pkt->proto,
+		       WGPR_HOOK_TUNNEL))
+		return;
 	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
 		count(WGPR_C_EVENTS_LOST);
@@ -513,6 +552,9 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 
 static __always_inline void emit_inbound(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason)
 {
+	if (!event_due(skb->sk ? bpf_skb_cgroup_id(skb) : 0, pkt->key.addr, pkt->local_port, pkt->proto,
+		       WGPR_HOOK_INBOUND))
+		return;
 	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
 		count(WGPR_C_EVENTS_LOST);

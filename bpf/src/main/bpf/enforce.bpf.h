@@ -97,7 +97,28 @@ struct wgpr_app_slot {
 #define WGPR_C_DENY_MALFORMED 10 // backstop or inbound, denied: not IPv4/IPv6, or headers that cannot be read
 #define WGPR_C_INBOUND_PASS 11   // inbound: packets from a tunnel let through to an app's socket
 #define WGPR_C_DENY_LISTENING 12 // inbound, denied: to a listening socket (incoming connections are closed)
-#define WGPR_C_COUNT 13
+#define WGPR_C_EVENTS_SUPPRESSED 13 // deny events not emitted: their source had its share of the second
+#define WGPR_C_COUNT 14
+
+// Deny events per source (cgroup, address, port, protocol, hook) and second: a flood of one kind of
+// attempt cannot fill the ring buffer and push out the first events of another.
+#define WGPR_EVENTS_PER_SOURCE 5
+#define WGPR_EVENT_WINDOW_NS 1000000000ull
+
+struct wgpr_event_source {
+	__u64 cgroup_id;
+	__u32 addr[4];
+	__u16 port;
+	__u8 protocol;
+	__u8 hook;
+	__u32 pad;
+};
+
+struct wgpr_event_window {
+	__u64 start_ns;
+	__u32 emitted;
+	__u32 pad;
+};
 
 struct wgpr_event {
 	__u64 time_ns;   // CLOCK_MONOTONIC (bpf_ktime_get_ns)

@@ -27,7 +27,9 @@ public enum Counter {
     /** Inbound: packets from a tunnel let through to a socket of an app whose grant covers the sender. */
     INBOUND_PASS,
     /** Inbound, denied: a packet from a tunnel to a listening socket (incoming connections are closed). */
-    DENY_LISTENING;
+    DENY_LISTENING,
+    /** Deny events not emitted because their source (cgroup, address, port, protocol, hook) had five this second. */
+    EVENTS_SUPPRESSED;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

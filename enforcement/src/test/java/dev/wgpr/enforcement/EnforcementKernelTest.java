@@ -260,6 +260,34 @@ class EnforcementKernelTest {
     }
 
     @Test
+    void aFloodOfOneKindOfAttemptLeavesFiveEventsASecondAndAnotherProbeStillLeavesItsOwn(NetnsLab lab)
+            throws Exception {
+        try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
+            Prober nobody = world.prober("nobody", Optional.empty());
+            Map<Counter, Long> before = world.enforcer.counters();
+            world.enforcer.drainEvents();
+
+            long start = System.nanoTime();
+            nobody.run(java.util.Collections.nCopies(300, tcp4("10.20.3.4", 23)));
+            long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
+            assertDenied(nobody, tcp4("10.20.3.4", 24));
+
+            List<DenyEvent> events = new ArrayList<>(world.enforcer.pollEvents(Duration.ofSeconds(2)));
+            events.addAll(world.enforcer.drainEvents());
+            long flood = events.stream().filter(e -> e.port() == 23).count();
+            assertTrue(flood >= 5 && flood <= 5 * (seconds + 2), flood + " events of the flood in " + seconds + " s");
+            assertEquals(1, events.stream().filter(e -> e.port() == 24).count(), "the other probe's event");
+            Map<Counter, Long> after = world.enforcer.counters();
+            assertEquals(301, after.get(Counter.DENY_NO_APP) - before.get(Counter.DENY_NO_APP), "every deny counted");
+            assertEquals(
+                    300 - flood,
+                    after.get(Counter.EVENTS_SUPPRESSED) - before.get(Counter.EVENTS_SUPPRESSED),
+                    "every event not emitted counted");
+            assertEquals(before.get(Counter.EVENTS_LOST), after.get(Counter.EVENTS_LOST));
+        }
+    }
+
+    @Test
     void v4MappedAttemptsAreReportedWithTheIpv4DestinationAndTheHookThatSawThem(NetnsLab lab) throws Exception {
         try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
             Prober app = world.prober("ssh", Optional.of(world.enforcer.addApp("ssh", SSH)));
