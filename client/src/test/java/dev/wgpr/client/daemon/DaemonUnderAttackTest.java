@@ -230,7 +230,14 @@ class DaemonUnderAttackTest {
         System.out.printf(
                 "a flood of %d denied connects: %d events suppressed, kernel counters %s%n",
                 denied, suppressed, enforcement.get("counters"));
-        assertTrue(suppressed > EventLog.CAPACITY, "enough of the flood reached the log to fill it: " + suppressed);
+        // Most of the flood never leaves the kernel (5 events a second per source), the rest is summarised
+        // here: together they are the flood, more than the log could hold.
+        long suppressedInKernel = (Long) ((Map<?, ?>) enforcement.get("counters")).get("events_suppressed");
+        assertTrue(
+                suppressed + suppressedInKernel + floodLines >= denied,
+                "every denied connect is an event, suppressed in the kernel or here: " + suppressedInKernel + " + "
+                        + suppressed + " + " + floodLines);
+        assertTrue(suppressedInKernel > EventLog.CAPACITY, "the kernel held back the flood: " + suppressedInKernel);
     }
 
     // ---------------------------------------------------------------- helpers
