@@ -37,7 +37,8 @@ public final class GeneratedDocs {
         CommandLine cli = cli();
         writeManPages(cli, Files.createDirectories(out.resolve("man")));
         Path completions = Files.createDirectories(out.resolve("completions"));
-        String bash = AutoComplete.bash(COMMAND, cli);
+        // bash-completion sources the file: a #! line would only mislead (lintian says so too).
+        String bash = AutoComplete.bash(COMMAND, cli).replaceFirst("\\A#!.*\n", "");
         Files.writeString(completions.resolve("wg-pr.bash"), bash);
         Files.writeString(completions.resolve("_wg-pr"), zsh(bash));
         Files.writeString(completions.resolve("wg-pr.fish"), FishCompletion.script(cli.getCommandSpec()));
