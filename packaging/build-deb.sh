@@ -60,6 +60,7 @@ install -D -m 0644 "$generated/completions/wg-pr.fish" "$root/usr/share/fish/ven
 
 doc=$root/usr/share/doc/wg-pr
 install -D -m 0644 "$packaging/debian/copyright" "$doc/copyright"
+install -D -m 0644 "$packaging/debian/lintian-overrides" "$root/usr/share/lintian/overrides/wg-pr"
 sed -e "s/@VERSION@/$version/" -e "s/@DATE@/$(date -R -u -d "@${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}")/" \
   "$packaging/debian/changelog" | gzip -9n > "$doc/changelog.gz"
 
