@@ -16,6 +16,7 @@ maven_version=$(unzip -p "$jar" META-INF/MANIFEST.MF | sed -n 's/^Implementation
 version=$(echo "$maven_version" | sed 's/-SNAPSHOT$/~snapshot/')
 
 root=$out/deb-root
+rm -f "$out"/wg-pr_*_amd64.deb
 rm -rf "$root"
 umask 022
 lib=$root/usr/lib/wg-pr

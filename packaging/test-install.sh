@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs a wg-pr .deb into a clean Debian 12 root filesystem with apt, as a new user would, uses it, purges
+# it, and checks that nothing of wg-pr is left. Run as root: ./packaging/test-install.sh packaging/target/wg-pr_*.deb
+#
+# The root is made by mmdebstrap from the Debian mirror once and kept as a tarball in $WG_PR_ROOT_CACHE
+# (default /var/cache/wg-pr-tests): later runs unpack it (a few seconds) and reach no network. It holds
+# Debian's minbase plus wg-pr's dependencies and what the checks use (man-db, bash-completion), no JDK, so
+# `apt install ./wg-pr_*.deb` downloads nothing. The root is used through chroot in a private mount
+# namespace (its /proc, /sys and /dev mounts end with it) and removed at the end, also on failure.
+set -euo pipefail
+deb=$(readlink -f "$1")
+[ -f "$deb" ] || { echo "usage: $0 wg-pr_VERSION_amd64.deb" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "$0: run as root" >&2; exit 2; }
+
+suite=bookworm
+packages=libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion
+cache=${WG_PR_ROOT_CACHE:-/var/cache/wg-pr-tests}
+tarball=$cache/debian-$suite-$(echo "$packages" | sha256sum | cut -c1-12).tar
+if [ ! -f "$tarball" ]; then
+  echo "==> building the clean Debian $suite root (once): $tarball"
+  mkdir -p "$cache"
+  mmdebstrap --quiet --format=tar --variant=minbase --include="$packages" "$suite" "$tarball.partial" http://deb.debian.org/debian
+  mv "$tarball.partial" "$tarball"
+fi
+
+root=$(mktemp -d /var/tmp/wg-pr-clean-root.XXXXXX)
+trap 'rm -rf --one-file-system "$root"' EXIT
+tar -C "$root" -xf "$tarball"
+install -m 0644 "$deb" "$root/tmp/"
+echo "==> $(basename "$deb") into a clean Debian $suite root at $root"
+
+# The whole session in one chroot: `inside` prints each command it runs and stops at the first that fails.
+unshare --mount --propagation private -- sh -euc '
+  root=$1; shift
+  mount --rbind /proc "$root/proc"; mount --rbind /sys "$root/sys"; mount --rbind /dev "$root/dev"
+  exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    /bin/bash -euo pipefail -c "$1"
+' sh "$root" '
+  step() { echo "--- $*"; }
+  find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp \) -prune -o -print | sort > /tmp/before
+  step "no Java before: $(command -v java || echo none)"
+  command -v java && { echo "a java is already installed"; exit 1; }
+
+  step "apt install ./wg-pr_*.deb"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q /tmp/wg-pr_*.deb 2>&1 | tail -n 3
+  step "no JDK came with it: $(command -v java || echo none); packages: $(dpkg-query -W -f="\${Package} " "*jdk*" "*jre*" 2>/dev/null || true)"
+  command -v java && { echo "a java was installed"; exit 1; }
+
+  step "wg-pr --version"
+  wg-pr --version
+  step "wg-pr doctor"
+  wg-pr doctor
+  step "man wg-pr"
+  MANPAGER=cat MANWIDTH=100 man wg-pr 2>&1 | head -n 4
+  MANPAGER=cat man wg-pr | grep -q "WireGuard split-tunnel client"
+  step "man 5 wg-pr.toml"
+  MANPAGER=cat MANWIDTH=100 man 5 wg-pr.toml 2>&1 | sed -n "4,6p"
+  step "bash completion of: wg-pr st<TAB>"
+  bash -c "
+    source /usr/share/bash-completion/bash_completion
+    _completion_loader wg-pr
+    function=\$(complete -p wg-pr | sed -n \"s/.*-F \\([^ ]*\\) .*/\\1/p\")
+    COMP_WORDS=(wg-pr st); COMP_CWORD=1; COMP_LINE=\"wg-pr st\"; COMP_POINT=\${#COMP_LINE}
+    \"\$function\" wg-pr st wg-pr 2>/dev/null
+    echo \"completions: \${COMPREPLY[*]}\"
+  "
+  step "the wg-pr group: $(getent group wg-pr)"
+
+  step "apt purge wg-pr"
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -q wg-pr 2>&1 | grep -v "Reading database" | tail -n 2
+  find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp \) -prune -o -print | sort > /tmp/after
+  # Not counted: logs; apt'"'"'s caches of what it was given (pkgcache.bin, lists/auxfiles: apt'"'"'s state of
+  # any local .deb); dpkg'"'"'s and shadow'"'"'s previous copies (*-old, /etc/group-, /etc/gshadow-: groupdel of any
+  # package leaves its group in these backups until the next change of groups).
+  known="^/var/log/|^/var/cache/man/|^/var/cache/apt/(src)?pkgcache.bin$|^/var/lib/apt/lists/auxfiles$"
+  known="$known|^/var/lib/apt/extended_states$|-old$|^/etc/(group|gshadow|passwd|shadow)-$"
+  step "left after purge (new paths, then files that mention wg-pr):"
+  comm -13 /tmp/before /tmp/after | grep -E -v "$known" || true
+  grep -rl "wg-pr" /etc /usr /var/lib /var/cache /run 2>/dev/null | grep -E -v "$known" || true
+  step "end"
+'
