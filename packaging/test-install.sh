@@ -4,7 +4,7 @@
 #
 # The root is made by mmdebstrap from the Debian mirror once and kept as a tarball in $WG_PR_ROOT_CACHE
 # (default /var/cache/wg-pr-tests): later runs unpack it (a few seconds) and reach no network. It holds
-# Debian's minbase plus wg-pr's dependencies and what the checks use (man-db, bash-completion), no JDK, so
+# Debian's minbase plus wg-pr's dependencies and what the checks use (man-db, the shells), no JDK, so
 # `apt install ./wg-pr_*.deb` downloads nothing. The root is used through chroot in a private mount
 # namespace (its /proc, /sys and /dev mounts end with it) and removed at the end, also on failure.
 set -euo pipefail
@@ -13,7 +13,7 @@ deb=$(readlink -f "$1")
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root" >&2; exit 2; }
 
 suite=bookworm
-packages=libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion
+packages=libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion,zsh,fish
 cache=${WG_PR_ROOT_CACHE:-/var/cache/wg-pr-tests}
 tarball=$cache/debian-$suite-$(echo "$packages" | sha256sum | cut -c1-12).tar
 if [ ! -f "$tarball" ]; then
@@ -27,6 +27,7 @@ root=$(mktemp -d /var/tmp/wg-pr-clean-root.XXXXXX)
 trap 'rm -rf --one-file-system "$root"' EXIT
 tar -C "$root" -xf "$tarball"
 install -m 0644 "$deb" "$root/tmp/"
+install -m 0755 "$(dirname "$0")/check-completions.sh" "$root/tmp/"
 echo "==> $(basename "$deb") into a clean Debian $suite root at $root"
 
 # The whole session in one chroot: `inside` prints each command it runs and stops at the first that fails.
@@ -55,15 +56,8 @@ unshare --mount --propagation private -- sh -euc '
   MANPAGER=cat man wg-pr | grep -q "WireGuard split-tunnel client"
   step "man 5 wg-pr.toml"
   MANPAGER=cat MANWIDTH=100 man 5 wg-pr.toml 2>&1 | sed -n "4,6p"
-  step "bash completion of: wg-pr st<TAB>"
-  bash -c "
-    source /usr/share/bash-completion/bash_completion
-    _completion_loader wg-pr
-    function=\$(complete -p wg-pr | sed -n \"s/.*-F \\([^ ]*\\) .*/\\1/p\")
-    COMP_WORDS=(wg-pr st); COMP_CWORD=1; COMP_LINE=\"wg-pr st\"; COMP_POINT=\${#COMP_LINE}
-    \"\$function\" wg-pr st wg-pr 2>/dev/null
-    echo \"completions: \${COMPREPLY[*]}\"
-  "
+  step "completion of: wg-pr st<TAB>"
+  /tmp/check-completions.sh
   step "the wg-pr group: $(getent group wg-pr)"
 
   step "apt purge wg-pr"

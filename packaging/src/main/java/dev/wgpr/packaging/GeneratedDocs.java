@@ -77,6 +77,8 @@ public final class GeneratedDocs {
         return "#compdef " + COMMAND + "\n"
                 + "# Generated from wg-pr's picocli model: picocli's bash completion under zsh's bashcompinit.\n"
                 + "(( $+functions[_bash_complete] )) || { autoload -U +X bashcompinit && bashcompinit }\n"
+                + "# bash's compopt (file name options) has no zsh twin; zsh quotes file names itself.\n"
+                + "(( $+functions[compopt] )) || compopt() { return 0 }\n"
                 + "if (( ! $+functions[_complete_" + COMMAND + "] )); then\n"
                 + withoutCompinit
                 + "fi\n"

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The .deb as a user meets it (issue 20): built by packaging/build-deb.sh from this build, then installed
  * with {@code apt install ./wg-pr_*.deb} into a clean Debian 12 root without a JDK, used ({@code --version},
- * {@code doctor}, {@code man}, the bash completion of {@code wg-pr st<TAB>}) and purged, by
+ * {@code doctor}, {@code man}, what bash, zsh and fish complete for {@code wg-pr st<TAB>}) and purged, by
  * packaging/test-install.sh. The clean root comes from the Debian mirror once (mmdebstrap) and is cached;
  * the whole test takes about three minutes, most of it jlink.
  */
@@ -30,16 +30,18 @@ class DebianPackageTest {
         Path deb = builtPackage();
         System.out.println(deb.getFileName() + ": " + Files.size(deb) / 1024 + " KiB");
 
-        String session = run(List.of(REPOSITORY.resolve("packaging/test-install.sh").toString(), deb.toString()));
+        String session =
+                run(List.of(REPOSITORY.resolve("packaging/test-install.sh").toString(), deb.toString()));
         assertTrue(session.contains("--- no JDK came with it: none;"), session);
         assertTrue(session.matches("(?s).*--- wg-pr --version\nwg-pr \\d+\\.\\d+\\.\\d+.*"), session);
         assertTrue(session.contains(" 0 FAIL\n"), "doctor found nothing failing: " + session);
         assertTrue(session.contains("wg-pr - WireGuard split-tunnel client"), "man wg-pr: " + session);
         assertTrue(session.contains("wg-pr.toml - configuration of a wg-pr tunnel"), "man 5 wg-pr.toml: " + session);
-        assertTrue(session.contains("\ncompletions: status\n"), "wg-pr st<TAB>: " + session);
+        for (String shell : List.of("bash", "zsh", "fish")) {
+            assertTrue(session.contains("\n" + shell + " completes: status\n"), shell + ", wg-pr st<TAB>: " + session);
+        }
         assertTrue(session.contains("--- the wg-pr group: wg-pr:x:"), "the group while installed: " + session);
-        String left = session.substring(
-                session.indexOf("--- left after purge"), session.indexOf("--- end"));
+        String left = session.substring(session.indexOf("--- left after purge"), session.indexOf("--- end"));
         assertEquals(1, left.lines().count(), "nothing of wg-pr left after apt purge: " + left);
     }
 
@@ -53,9 +55,8 @@ class DebianPackageTest {
 
     /** Runs {@code command} in the repository with this JDK as JAVA_HOME; its output, which it must end with 0. */
     private static String run(List<String> command) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .directory(REPOSITORY.toFile())
-                .redirectErrorStream(true);
+        ProcessBuilder builder =
+                new ProcessBuilder(command).directory(REPOSITORY.toFile()).redirectErrorStream(true);
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
