@@ -60,6 +60,25 @@ unshare --mount --propagation private -- sh -euc '
   /tmp/check-completions.sh
   step "the wg-pr group: $(getent group wg-pr)"
 
+  # The daemon on the packaged runtime, locked down as it ships (Landlock names the runtime as its JDK), under
+  # an instance name of its own: /sys is the host'"'"'s, and so are the pins and cgroups its name places.
+  instance=wg-pr-debtest-$$
+  step "the daemon: start, status, stop (instance $instance)"
+  wg-pr --instance "$instance" daemon --foreground > /tmp/daemon.log 2>&1 &
+  daemon=$!
+  trap "kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null" EXIT
+  for attempt in $(seq 120); do
+    wg-pr --instance "$instance" status > /tmp/status 2>&1 && ! grep -q "no daemon runs" /tmp/status && break
+    kill -0 $daemon 2>/dev/null || { cat /tmp/daemon.log; exit 1; }
+    sleep 0.5
+  done
+  head -n 3 /tmp/status
+  kill -TERM $daemon
+  status=0; wait $daemon || status=$?
+  trap - EXIT
+  step "the daemon stopped with $status; its class-data archive: $(ls /var/cache/wg-pr/ | tr "\n" " ")"
+  [ -f /var/cache/wg-pr/daemon.jsa ] || { cat /tmp/daemon.log; exit 1; }
+
   step "apt purge wg-pr"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q wg-pr 2>&1 | grep -v "Reading database" | tail -n 2
   find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp \) -prune -o -print | sort > /tmp/after

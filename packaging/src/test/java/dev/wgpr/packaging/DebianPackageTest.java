@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The .deb as a user meets it (issue 20): built by packaging/build-deb.sh from this build, then installed
  * with {@code apt install ./wg-pr_*.deb} into a clean Debian 12 root without a JDK, used ({@code --version},
- * {@code doctor}, {@code man}, what bash, zsh and fish complete for {@code wg-pr st<TAB>}) and purged, by
- * packaging/test-install.sh. The clean root comes from the Debian mirror once (mmdebstrap) and is cached;
- * the whole test takes about three minutes, most of it jlink.
+ * {@code doctor}, {@code man}, what bash, zsh and fish complete for {@code wg-pr st<TAB>}, the daemon started,
+ * asked and stopped) and purged, by packaging/test-install.sh; lintian checks it first. The clean root comes
+ * from the Debian mirror once (mmdebstrap, about a minute) and is cached; the test takes about three minutes,
+ * most of it jlink and lintian.
  */
 @RequiresRoot
 class DebianPackageTest {
@@ -29,6 +30,11 @@ class DebianPackageTest {
         run(List.of(REPOSITORY.resolve("packaging/build-deb.sh").toString()));
         Path deb = builtPackage();
         System.out.println(deb.getFileName() + ": " + Files.size(deb) / 1024 + " KiB");
+
+        // Debian's own check of the package: no error and no warning left once the overrides the package
+        // ships (each justified there and in packaging/README.md) are applied.
+        String lintian = run(List.of("lintian", "--fail-on", "error,warning", deb.toString()));
+        assertTrue(lintian.lines().noneMatch(line -> line.startsWith("E:") || line.startsWith("W:")), lintian);
 
         String session =
                 run(List.of(REPOSITORY.resolve("packaging/test-install.sh").toString(), deb.toString()));
@@ -41,6 +47,8 @@ class DebianPackageTest {
             assertTrue(session.contains("\n" + shell + " completes: status\n"), shell + ", wg-pr st<TAB>: " + session);
         }
         assertTrue(session.contains("--- the wg-pr group: wg-pr:x:"), "the group while installed: " + session);
+        assertTrue(session.contains("\nno tunnel is up\n"), "the daemon answered status: " + session);
+        assertTrue(session.contains("its class-data archive: daemon.jsa"), "the stopped daemon dumped: " + session);
         String left = session.substring(session.indexOf("--- left after purge"), session.indexOf("--- end"));
         assertEquals(1, left.lines().count(), "nothing of wg-pr left after apt purge: " + left);
     }
