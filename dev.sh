@@ -12,7 +12,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
   wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
-  asciidoctor lintian mmdebstrap)
+  asciidoctor lintian mmdebstrap systemd-container)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -1,41 +1,55 @@
 package dev.wgpr.packaging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.testing.RequiresRoot;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The .deb as a user meets it (issue 20): built by packaging/build-deb.sh from this build, then installed
- * with {@code apt install ./wg-pr_*.deb} into a clean Debian 12 root without a JDK, used ({@code --version},
- * {@code doctor}, {@code man}, what bash, zsh and fish complete for {@code wg-pr st<TAB>}, the daemon started,
- * asked and stopped) and purged, by packaging/test-install.sh; lintian checks it first. The clean root comes
- * from the Debian mirror once (mmdebstrap, about a minute) and is cached; the test takes about three minutes,
- * most of it jlink and lintian.
+ * The .deb as users meet it (issue 20), built once by packaging/build-deb.sh from this build: lintian's
+ * verdict; a clean Debian 12 root without a JDK in which it is installed with {@code apt install
+ * ./wg-pr_*.deb}, used and purged (packaging/test-install.sh); and a booted Debian 12 whose systemd runs
+ * the confined units (packaging/test-service.sh). The roots come from the Debian mirror once (mmdebstrap,
+ * under a minute each) and are cached; the three take about two minutes, most of it jlink and lintian.
  */
 @RequiresRoot
 class DebianPackageTest {
     private static final Path REPOSITORY = Path.of("").toAbsolutePath().getParent();
+    private static final Pattern RESTART = Pattern.compile("daemon pid (\\d+) -> (\\d+); wg-pr@corp.service (\\S+)");
+
+    private static Path deb;
+
+    @BeforeAll
+    static void buildThePackage() throws Exception {
+        run(List.of(REPOSITORY.resolve("packaging/build-deb.sh").toString()));
+        try (Stream<Path> files = Files.list(REPOSITORY.resolve("packaging/target"))) {
+            deb = files.filter(file -> file.getFileName().toString().matches("wg-pr_.*_amd64\\.deb"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        System.out.println(deb.getFileName() + ": " + Files.size(deb) / 1024 + " KiB");
+    }
+
+    @Test
+    void lintianFindsNoErrorAndNoWarningBeyondTheJustifiedOverrides() throws Exception {
+        // Each override the package ships is justified there and in packaging/README.md.
+        String lintian = run(List.of("lintian", "--fail-on", "error,warning", deb.toString()));
+        assertTrue(lintian.lines().noneMatch(line -> line.startsWith("E:") || line.startsWith("W:")), lintian);
+    }
 
     @Test
     void aCleanDebianInstallsUsesAndPurgesThePackageWithoutAJdkAndNothingIsLeft() throws Exception {
-        run(List.of(REPOSITORY.resolve("packaging/build-deb.sh").toString()));
-        Path deb = builtPackage();
-        System.out.println(deb.getFileName() + ": " + Files.size(deb) / 1024 + " KiB");
-
-        // Debian's own check of the package: no error and no warning left once the overrides the package
-        // ships (each justified there and in packaging/README.md) are applied.
-        String lintian = run(List.of("lintian", "--fail-on", "error,warning", deb.toString()));
-        assertTrue(lintian.lines().noneMatch(line -> line.startsWith("E:") || line.startsWith("W:")), lintian);
-
         String session =
                 run(List.of(REPOSITORY.resolve("packaging/test-install.sh").toString(), deb.toString()));
         assertTrue(session.contains("--- no JDK came with it: none;"), session);
@@ -53,12 +67,27 @@ class DebianPackageTest {
         assertEquals(1, left.lines().count(), "nothing of wg-pr left after apt purge: " + left);
     }
 
-    private static Path builtPackage() throws IOException {
-        try (Stream<Path> files = Files.list(REPOSITORY.resolve("packaging/target"))) {
-            return files.filter(file -> file.getFileName().toString().matches("wg-pr_.*_amd64\\.deb"))
-                    .findFirst()
-                    .orElseThrow();
-        }
+    @Test
+    void underSystemdTheConfinedDaemonRunsATunnelAnAppWritesItsUsersHomeAnUpgradeRestartsAndPurgeStops()
+            throws Exception {
+        String session =
+                run(List.of(REPOSITORY.resolve("packaging/test-service.sh").toString(), deb.toString()));
+        assertTrue(session.contains("wg-pr.service active, wg-pr@corp.service active\n"), session);
+        assertTrue(session.contains("status: instance wg-pr: control socket"), "READY=1 and STATUS=: " + session);
+        assertTrue(session.contains("  backstop      in force\n"), session);
+        Matcher exposure = Pattern.compile("Overall exposure level for wg-pr.service: ([0-9.]+)")
+                .matcher(session);
+        assertTrue(exposure.find(), session);
+        System.out.println("systemd-analyze security wg-pr.service, as systemd runs it: " + exposure.group(1));
+        assertTrue(Double.parseDouble(exposure.group(1)) <= 5.0, session);
+        // The unit leaves the user's files to apps (no ProtectHome=): what `wg-pr run` is for.
+        assertTrue(session.contains("app wrote /home/alice/written-by-app as alice\n"), session);
+        Matcher restart = RESTART.matcher(session);
+        assertTrue(restart.find(), session);
+        assertNotEquals(restart.group(1), restart.group(2), "the upgrade restarted the daemon: " + session);
+        assertEquals("active", restart.group(3), "the tunnel came back after the upgrade: " + session);
+        assertTrue(session.contains("wg-pr.service inactive, wg-pr@corp.service inactive\n"), session);
+        assertTrue(session.contains("\nleft: \ninterfaces: lo \n"), "purge left nothing: " + session);
     }
 
     /** Runs {@code command} in the repository with this JDK as JAVA_HOME; its output, which it must end with 0. */
