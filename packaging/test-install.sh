@@ -2,7 +2,7 @@
 # Installs a wg-pr .deb into a clean Debian 12 root filesystem with apt, as a new user would, uses it, purges
 # it, and checks that nothing of wg-pr is left. Run as root: ./packaging/test-install.sh packaging/target/wg-pr_*.deb
 #
-# The root is made by mmdebstrap from the Debian mirror once and kept as a tarball in $WG_PR_ROOT_CACHE
+# The root is made by mmdebstrap from the Debian mirror once and kept as a tarball (debian-root.sh) in $WG_PR_ROOT_CACHE
 # (default /var/cache/wg-pr-tests): later runs unpack it (a few seconds) and reach no network. It holds
 # Debian's minbase plus wg-pr's dependencies and what the checks use (man-db, the shells), no JDK, so
 # `apt install ./wg-pr_*.deb` downloads nothing. The root is used through chroot in a private mount
@@ -13,15 +13,7 @@ deb=$(readlink -f "$1")
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root" >&2; exit 2; }
 
 suite=bookworm
-packages=libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion,zsh,fish
-cache=${WG_PR_ROOT_CACHE:-/var/cache/wg-pr-tests}
-tarball=$cache/debian-$suite-$(echo "$packages" | sha256sum | cut -c1-12).tar
-if [ ! -f "$tarball" ]; then
-  echo "==> building the clean Debian $suite root (once): $tarball"
-  mkdir -p "$cache"
-  mmdebstrap --quiet --format=tar --variant=minbase --include="$packages" "$suite" "$tarball.partial" http://deb.debian.org/debian
-  mv "$tarball.partial" "$tarball"
-fi
+tarball=$("$(dirname "$0")/debian-root.sh" libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion,zsh,fish)
 
 root=$(mktemp -d /var/tmp/wg-pr-clean-root.XXXXXX)
 trap 'rm -rf --one-file-system "$root"' EXIT

@@ -7,7 +7,7 @@
 #
 # The container has its own network namespace with only loopback (the tunnel's endpoint is TEST-NET-1,
 # never reached), a bpffs of its own at /sys/fs/bpf, and bpf(2) allowed by nspawn's filter. Its root comes
-# from the Debian mirror once (mmdebstrap) and is cached as $WG_PR_ROOT_CACHE/debian-bookworm-systemd-*.tar.
+# from the Debian mirror once (mmdebstrap) and is cached by debian-root.sh.
 # Everything is removed at the end, also on failure.
 set -euo pipefail
 deb=$(readlink -f "$1")
@@ -16,15 +16,7 @@ deb=$(readlink -f "$1")
 command -v systemd-nspawn >/dev/null || { echo "$0: systemd-nspawn is missing (apt-get install systemd-container)" >&2; exit 2; }
 
 suite=bookworm
-packages=systemd,systemd-sysv,dbus,libbpf1,libmnl0,iproute2,wireguard-tools
-cache=${WG_PR_ROOT_CACHE:-/var/cache/wg-pr-tests}
-tarball=$cache/debian-$suite-systemd-$(echo "$packages" | sha256sum | cut -c1-12).tar
-if [ ! -f "$tarball" ]; then
-  echo "==> building the Debian $suite root with systemd (once): $tarball"
-  mkdir -p "$cache"
-  mmdebstrap --quiet --format=tar --variant=minbase --include="$packages" "$suite" "$tarball.partial" http://deb.debian.org/debian
-  mv "$tarball.partial" "$tarball"
-fi
+tarball=$("$(dirname "$0")/debian-root.sh" systemd,systemd-sysv,dbus,libbpf1,libmnl0,iproute2,wireguard-tools)
 
 work=$(mktemp -d /var/tmp/wg-pr-service-test.XXXXXX)
 root=$work/root
