@@ -5,12 +5,14 @@
 #   ./dev.sh tour    the config tools on their own: doctor, keys, check, import
 #   ./dev.sh test    runs the whole test suite: unit, root and network-namespace tests
 #   ./dev.sh build   builds only (./wg-pr works afterwards)
+#   ./dev.sh package builds packaging/target/wg-pr_<version>_amd64.deb (its own Java runtime) and runs lintian
 #   ./dev.sh java    prints the JDK's java executable
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
-  wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd)
+  wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
+  asciidoctor lintian mmdebstrap systemd-container)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -56,8 +58,8 @@ build() {
 cmd=${1:-build}
 case $cmd in
   java) echo "$(find_jdk)/bin/java"; exit ;;
-  build|demo|tour|test) ;;
-  *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|java}" >&2; exit 2 ;;
+  build|demo|tour|test|package) ;;
+  *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|package|java}" >&2; exit 2 ;;
 esac
 
 install_packages
@@ -66,6 +68,11 @@ export PATH="$JAVA_HOME/bin:$PATH"
 
 case $cmd in
   build) build ;;
+  package)
+    build
+    packaging/build-deb.sh
+    echo "==> lintian"
+    lintian --fail-on error packaging/target/wg-pr_*_amd64.deb ;;
   demo) build; shift; as_root ./wg-pr demo "$@" ;;
   tour) build; as_root ./configs/demo/tour.sh ;;
   test)

@@ -4,6 +4,7 @@ import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -23,13 +24,17 @@ import picocli.CommandLine.Spec;
         footer = {
             "",
             "Example:",
-            "  wg-pr down corp",
+            "  wg-pr down corp0",
+            "  wg-pr down /etc/wg-pr/corp.toml",
             "",
             "Exit status: 0 when down; 4 when not root; 1 when it was not up or undoing failed.",
         })
 final class DownCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "NAME", description = "The tunnel's interface name, as `wg-pr status` shows it.")
-    String name;
+    @Parameters(
+            paramLabel = "NAME|CONFIG",
+            description = "The tunnel's interface name, as `wg-pr status` shows it, or the config it was brought"
+                    + " up from (a path with a '/' or ending in .toml), whose interface is taken down.")
+    String tunnel;
 
     @ParentCommand
     WgPrCommand root;
@@ -41,10 +46,20 @@ final class DownCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!InterfaceConfig.isValidName(name)) {
-            err.println("wg-pr down: '" + name + "' is not an interface name");
+        // A config names its interface (by default the file's stem, as `up` does): what wg-pr@NAME.service
+        // stops with, since the name in the file need not be the unit's.
+        boolean config = tunnel.contains("/") || tunnel.endsWith(".toml");
+        Optional<String> named = config
+                ? ConfigLoading.load(Path.of(tunnel), err)
+                        .map(loaded -> loaded.config().iface().name())
+                : Optional.of(tunnel).filter(InterfaceConfig::isValidName);
+        if (named.isEmpty()) {
+            if (!config) {
+                err.println("wg-pr down: '" + tunnel + "' is not an interface name");
+            }
             return WgPrCommand.EXIT_BAD_INPUT;
         }
+        String name = named.get();
         Instance instance = root.instance();
         Map<String, Object> request = Protocol.request(Protocol.DOWN);
         request.put("tunnel", name);

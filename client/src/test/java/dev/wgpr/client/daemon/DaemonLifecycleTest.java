@@ -73,6 +73,25 @@ class DaemonLifecycleTest {
     }
 
     @Test
+    @RequiresNetns
+    @ExtendWith(NetnsLabExtension.class)
+    void downGivenTheConfigTakesDownTheInterfaceItNamesThoughTheFileIsCalledOtherwise(NetnsLab lab) throws Exception {
+        // wg-pr@valid.service stops with `down /etc/wg-pr/valid.toml`, whose interface is wgprt0.
+        Namespace ns = lab.namespace("client");
+        Path config = DaemonTesting.config("valid.toml", VALID);
+        Cli cli = Cli.root(instance).inNetns(ns.name());
+        Result up = cli.run("up", config.toString());
+        assertEquals(0, up.exitCode(), up::toString);
+
+        Result byStem = cli.run("down", "valid");
+        assertEquals(1, byStem.exitCode(), byStem::toString);
+        Result down = cli.run("down", config.toString());
+        assertEquals(0, down.exitCode(), down::toString);
+        assertTrue(down.out().contains("wgprt0 is down"), down::toString);
+        assertFalse(ns.ip("link").contains("wgprt0"), "the interface is gone");
+    }
+
+    @Test
     void aBadConfigExitsWithTwoAndStartsNoDaemon() throws Exception {
         Path config = DaemonTesting.config("bad.toml", VALID.replace("10.77.10.0/24", "10.77.10.0/33"));
 

@@ -1,0 +1,105 @@
+package dev.wgpr.packaging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.testing.RequiresRoot;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The .deb as users meet it (issue 20), built once by packaging/build-deb.sh from this build: lintian's
+ * verdict; a clean Debian 12 root without a JDK in which it is installed with {@code apt install
+ * ./wg-pr_*.deb}, used and purged (packaging/test-install.sh); and a booted Debian 12 whose systemd runs
+ * the confined units (packaging/test-service.sh). The roots come from the Debian mirror once (mmdebstrap,
+ * under a minute each) and are cached; the three take about two minutes, most of it jlink and lintian.
+ */
+@RequiresRoot
+class DebianPackageTest {
+    private static final Path REPOSITORY = Path.of("").toAbsolutePath().getParent();
+    private static final Pattern RESTART = Pattern.compile("daemon pid (\\d+) -> (\\d+); wg-pr@corp.service (\\S+)");
+
+    private static Path deb;
+
+    @BeforeAll
+    static void buildThePackage() throws Exception {
+        run(List.of(REPOSITORY.resolve("packaging/build-deb.sh").toString()));
+        try (Stream<Path> files = Files.list(REPOSITORY.resolve("packaging/target"))) {
+            deb = files.filter(file -> file.getFileName().toString().matches("wg-pr_.*_amd64\\.deb"))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        System.out.println(deb.getFileName() + ": " + Files.size(deb) / 1024 + " KiB");
+    }
+
+    @Test
+    void lintianFindsNoErrorAndNoWarningBeyondTheJustifiedOverrides() throws Exception {
+        // Each override the package ships is justified there and in packaging/README.md.
+        String lintian = run(List.of("lintian", "--fail-on", "error,warning", deb.toString()));
+        assertTrue(lintian.lines().noneMatch(line -> line.startsWith("E:") || line.startsWith("W:")), lintian);
+    }
+
+    @Test
+    void aCleanDebianInstallsUsesAndPurgesThePackageWithoutAJdkAndNothingIsLeft() throws Exception {
+        String session =
+                run(List.of(REPOSITORY.resolve("packaging/test-install.sh").toString(), deb.toString()));
+        assertTrue(session.contains("--- no JDK came with it: none;"), session);
+        assertTrue(session.matches("(?s).*--- wg-pr --version\nwg-pr \\d+\\.\\d+\\.\\d+.*"), session);
+        assertTrue(session.contains(" 0 FAIL\n"), "doctor found nothing failing: " + session);
+        assertTrue(session.contains("wg-pr - WireGuard split-tunnel client"), "man wg-pr: " + session);
+        assertTrue(session.contains("wg-pr.toml - configuration of a wg-pr tunnel"), "man 5 wg-pr.toml: " + session);
+        for (String shell : List.of("bash", "zsh", "fish")) {
+            assertTrue(session.contains("\n" + shell + " completes: status\n"), shell + ", wg-pr st<TAB>: " + session);
+        }
+        assertTrue(session.contains("--- the wg-pr group: wg-pr:x:"), "the group while installed: " + session);
+        assertTrue(session.contains("\nno tunnel is up\n"), "the daemon answered status: " + session);
+        assertTrue(session.contains("its class-data archive: daemon.jsa"), "the stopped daemon dumped: " + session);
+        String left = session.substring(session.indexOf("--- left after purge"), session.indexOf("--- end"));
+        assertEquals(1, left.lines().count(), "nothing of wg-pr left after apt purge: " + left);
+    }
+
+    @Test
+    void underSystemdTheConfinedDaemonRunsATunnelAnAppWritesItsUsersHomeAnUpgradeRestartsAndPurgeStops()
+            throws Exception {
+        String session =
+                run(List.of(REPOSITORY.resolve("packaging/test-service.sh").toString(), deb.toString()));
+        assertTrue(session.contains("wg-pr.service active, wg-pr@corp.service active\n"), session);
+        assertTrue(session.contains("status: instance wg-pr: control socket"), "READY=1 and STATUS=: " + session);
+        assertTrue(session.contains("  backstop      in force\n"), session);
+        Matcher exposure = Pattern.compile("Overall exposure level for wg-pr.service: ([0-9.]+)")
+                .matcher(session);
+        assertTrue(exposure.find(), session);
+        System.out.println("systemd-analyze security wg-pr.service, as systemd runs it: " + exposure.group(1));
+        assertTrue(Double.parseDouble(exposure.group(1)) <= 5.0, session);
+        // The unit leaves the user's files to apps (no ProtectHome=): what `wg-pr run` is for.
+        assertTrue(session.contains("app wrote /home/alice/written-by-app as alice\n"), session);
+        Matcher restart = RESTART.matcher(session);
+        assertTrue(restart.find(), session);
+        assertNotEquals(restart.group(1), restart.group(2), "the upgrade restarted the daemon: " + session);
+        assertEquals("active", restart.group(3), "the tunnel came back after the upgrade: " + session);
+        assertTrue(session.contains("wg-pr.service inactive, wg-pr@corp.service inactive\n"), session);
+        assertTrue(session.contains("\nleft: \ninterfaces: lo \n"), "purge left nothing: " + session);
+    }
+
+    /** Runs {@code command} in the repository with this JDK as JAVA_HOME; its output, which it must end with 0. */
+    private static String run(List<String> command) throws Exception {
+        ProcessBuilder builder =
+                new ProcessBuilder(command).directory(REPOSITORY.toFile()).redirectErrorStream(true);
+        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(10, TimeUnit.MINUTES), String.join(" ", command));
+        System.out.print(output);
+        assertEquals(0, process.exitValue(), String.join(" ", command) + "\n" + output);
+        return output;
+    }
+}

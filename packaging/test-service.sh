@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The .deb under a booted systemd (Debian 12's systemd 252 in systemd-nspawn), as an administrator uses it:
+# installs it with apt while systemd runs, starts wg-pr.service and wg-pr@corp.service (the confined daemon
+# and a tunnel), rates the running unit with `systemd-analyze security`, has a user start an app with
+# `wg-pr run` that writes in the user's home, upgrades the package (the daemon restarts, the tunnel comes
+# back), and purges it. Run as root: ./packaging/test-service.sh packaging/target/wg-pr_*.deb
+#
+# The container has its own network namespace with only loopback (the tunnel's endpoint is TEST-NET-1,
+# never reached), a bpffs of its own at /sys/fs/bpf, and bpf(2) allowed by nspawn's filter. Its root comes
+# from the Debian mirror once (mmdebstrap) and is cached by debian-root.sh.
+# Everything is removed at the end, also on failure.
+set -euo pipefail
+deb=$(readlink -f "$1")
+[ -f "$deb" ] || { echo "usage: $0 wg-pr_VERSION_amd64.deb" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "$0: run as root" >&2; exit 2; }
+command -v systemd-nspawn >/dev/null || { echo "$0: systemd-nspawn is missing (apt-get install systemd-container)" >&2; exit 2; }
+
+suite=bookworm
+tarball=$("$(dirname "$0")/debian-root.sh" systemd,systemd-sysv,dbus,libbpf1,libmnl0,iproute2,wireguard-tools)
+
+work=$(mktemp -d /var/tmp/wg-pr-service-test.XXXXXX)
+root=$work/root
+bpffs=$work/bpffs
+nspawn=
+cleanup() {
+  if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
+    kill -TERM "$nspawn" 2>/dev/null || true # the container halts: its units stop in order
+    for _ in $(seq 60); do kill -0 "$nspawn" 2>/dev/null || break; sleep 1; done
+    kill -KILL "$nspawn" 2>/dev/null || true
+  fi
+  mountpoint -q "$bpffs" && umount "$bpffs"
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+mkdir -p "$root" "$bpffs"
+tar -C "$root" -xf "$tarball"
+echo wg-pr-test > "$root/etc/hostname"
+install -m 0644 "$deb" "$root/var/tmp/wg-pr.deb"
+mount -t bpf bpf "$bpffs"
+
+systemd-nspawn --quiet --keep-unit --register=no --directory="$root" --private-network --capability=all \
+  --system-call-filter=bpf --bind="$bpffs:/sys/fs/bpf" --boot --console=pipe > "$work/console" 2>&1 &
+nspawn=$!
+descendants() { local child; for child in $(pgrep -P "$1" || true); do echo "$child"; descendants "$child"; done; }
+init=
+for _ in $(seq 120); do
+  # The container's systemd: the process called systemd among nspawn's descendants.
+  for pid in $(descendants "$nspawn"); do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd ] && init=$pid && break
+  done
+  case $([ -n "$init" ] && nsenter -t "$init" -a systemctl is-system-running 2>/dev/null) in
+    running|degraded) break ;;
+  esac
+  sleep 1
+done
+[ -n "$init" ] || { cat "$work/console"; echo "the container did not boot" >&2; exit 1; }
+echo "==> $(basename "$deb") in a booted Debian $suite (systemd pid $init on the host)"
+
+nsenter -t "$init" -a /bin/bash -euo pipefail -c '
+  step() { echo "--- $*"; }
+  export DEBIAN_FRONTEND=noninteractive
+  step "apt install ./wg-pr.deb (systemd running)"
+  apt-get install -y -q /var/tmp/wg-pr.deb 2>&1 | tail -n 1
+  useradd --create-home --groups wg-pr alice
+  mkdir -p /etc/wg-pr
+  cat > /etc/wg-pr/corp.toml <<EOF
+[interface]
+name = "corp0"
+privateKey = "$(wg-pr genkey)"
+address = ["10.8.0.2/32"]
+
+[[peer]]
+name = "gw"
+publicKey = "$(wg-pr genkey | wg-pr pubkey)"
+endpoint = "192.0.2.1:51820"
+allowedIPs = ["10.20.0.0/16"]
+
+[[peer.allowedApps]]
+name = "toucher"
+exec = "/usr/bin/touch"
+EOF
+  chmod 600 /etc/wg-pr/corp.toml
+
+  step "systemctl start wg-pr.service wg-pr@corp.service"
+  systemctl start wg-pr.service wg-pr@corp.service
+  echo "wg-pr.service $(systemctl is-active wg-pr.service), wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
+  echo "status: $(systemctl show -p StatusText --value wg-pr.service)"
+  wg-pr status | grep -E "^interface|backstop|^enforcement"
+  step "systemd-analyze security wg-pr.service"
+  systemd-analyze security wg-pr.service | tail -n 1
+
+  step "wg-pr run as alice: an app writes in her home"
+  cd /home/alice
+  setpriv --reuid=alice --regid=alice --init-groups env HOME=/home/alice \
+    wg-pr run --app toucher -- /usr/bin/touch /home/alice/written-by-app
+  stat -c "app wrote %n as %U" /home/alice/written-by-app
+  cd /
+
+  step "upgrade: apt install --reinstall"
+  before=$(systemctl show -p MainPID --value wg-pr.service)
+  apt-get install -y -q --reinstall /var/tmp/wg-pr.deb 2>&1 | tail -n 1
+  after=$(systemctl show -p MainPID --value wg-pr.service)
+  # The restart of wg-pr.service restarts wg-pr@corp.service (Requires=): wait for its up to finish.
+  for _ in $(seq 120); do [ "$(systemctl is-active wg-pr@corp.service)" = activating ] || break; sleep 0.5; done
+  echo "daemon pid $before -> $after; wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
+  wg-pr status | grep -E "^interface|^enforcement"
+
+  step "apt purge wg-pr"
+  apt-get purge -y -q wg-pr 2>&1 | tail -n 1
+  echo "wg-pr.service $(systemctl is-active wg-pr.service || true), wg-pr@corp.service $(systemctl is-active wg-pr@corp.service || true)"
+  journalctl -q -u wg-pr@corp.service -u wg-pr.service --since "-2min" | grep "wg-pr\[" | tail -n 5
+  echo "left: $(ls -d /sys/fs/bpf/wg-pr /var/cache/wg-pr /run/wg-pr /lib/systemd/system/wg-pr* /usr/bin/wg-pr 2>/dev/null | tr "\n" " ")$(getent group wg-pr || true)"
+  echo "interfaces: $(ip -o link | cut -d: -f2 | tr -d " " | tr "\n" " ")"
+  step "end"
+'
