@@ -244,8 +244,8 @@ public final class UnixSocket implements AutoCloseable {
                 first = false;
                 offset += sent;
             }
-        } catch (ErrnoException e) {
-            throw e;
+        } catch (ErrnoException | RuntimeException e) {
+            throw e; // a closed socket's IllegalStateException included: its caller's to handle
         } catch (Throwable t) {
             throw Libc.unexpected(t);
         }
