@@ -1,0 +1,74 @@
+#!/bin/bash
+# The checks of the VM test tier, run inside each VM (by vmtest/init) and on the host itself: one line
+# per check, "VMTEST CHECK pass|fail WHY", which vmtest.sh gathers into its table. Needs root, the
+# built checkout (./dev.sh build) and a JDK; everything it creates it removes again.
+#   load    every program of every built BPF object loads (bpftool prog loadall), one row per object
+#   doctor  wg-pr doctor: nothing FAILs (it loads the real enforcement object, program by program)
+#   demo    wg-pr demo: its own namespace lab, the real wg-pr up, enforcement shown end to end
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+checks=${WGPR_VM_CHECKS:-load doctor demo}
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+export PATH="$JAVA_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+work=$(mktemp -d /tmp/wgpr-vmtest.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+report() { echo "VMTEST $1 $2 ${3:-}"; }
+
+# A one-line reason from a failed command's output: the verifier's or wg-pr's own last word.
+reason() {
+  local why
+  # The verifier's complaint is the line before its "processed N insns" summary.
+  why=$(grep -B1 -E '^processed [0-9]+ insns' "$1" | head -1)
+  [ -n "$why" ] || why=$(grep -E 'load failed: ' "$1" | tail -1)
+  [ -n "$why" ] || why=$(grep -E 'invalid|cannot|unknown|not permitted|refuse|FAIL|[Ee]rror|denied|failed' "$1" |
+    grep -v -E 'failed to load object|^Error: failed to load object file' | tail -1)
+  echo "${why:0:160}"
+}
+
+timed() { # NAME COMMAND...: runs it, reports pass/fail with the seconds it took
+  local name=$1 started=$SECONDS; shift
+  if "$@" >"$work/$name.out" 2>&1; then
+    report "$name" pass "$(summary "$name") ($((SECONDS - started)) s)"
+  else
+    report "$name" fail "$(reason "$work/$name.out") ($((SECONDS - started)) s)"
+    sed 's/^/  | /' "$work/$name.out" | tail -40
+  fi
+}
+
+summary() {
+  case $1 in
+    doctor) grep -E '^[0-9]+ checks:' "$work/doctor.out"; grep -E '^(OK|WARN|FAIL) +enforcement programs' "$work/doctor.out" | cut -c1-100 ;;
+    demo) grep -c . "$work/demo.out" | sed 's/$/ lines of output/' ;;
+  esac | tr '\n' ' '
+}
+
+# One row per object: the verifier's reason when it refuses a program. The LSM probe object may fail
+# where the BPF LSM is not active (e.g. this machine's kernel): a warning, not a failure.
+load_objects() {
+  local object name pins started
+  for object in "$repo"/bpf/target/classes/dev/wgpr/bpf/*.bpf.o; do
+    name=$(basename "$object" .bpf.o) pins=/sys/fs/bpf/wgpr-vmtest-$$-$name started=$SECONDS
+    if bpftool prog loadall "$object" "$pins" >"$work/load.out" 2>&1; then
+      report "load:$name" pass "$(ls "$pins" | wc -l) programs loaded ($((SECONDS - started)) s)"
+    elif [ "$name" = lsm_probe ] && ! grep -qw bpf /sys/kernel/security/lsm 2>/dev/null; then
+      report "load:$name" warn "BPF LSM not active here: $(reason "$work/load.out")"
+    else
+      report "load:$name" fail "$(reason "$work/load.out")"
+      sed 's/^/  | /' "$work/load.out" | tail -40
+    fi
+    rm -rf "$pins"
+  done
+}
+
+[ -f /sys/module/tun/initstate ] || [ -e /dev/net/tun ] || modprobe tun 2>/dev/null
+report kernel info "$(uname -r); LSMs $(cat /sys/kernel/security/lsm 2>/dev/null || echo unknown)"
+for check in $checks; do
+  case $check in
+    load) load_objects ;;
+    doctor) timed doctor "$repo/wg-pr" doctor ;;
+    demo) timed demo "$repo/wg-pr" demo ;;
+    *) report "$check" fail "no such check" ;;
+  esac
+done
+report done pass "all checks ran"
