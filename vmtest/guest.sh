@@ -20,6 +20,8 @@ reason() {
   local why
   # The verifier's complaint is the line before its "processed N insns" summary.
   why=$(grep -B1 -E '^processed [0-9]+ insns' "$1" | head -1)
+  [ -n "$why" ] || why=$(grep -E '^FAIL ' "$1" | tr -s ' ' | tr '\n' ';') # doctor's failed checks
+  [ -n "$why" ] || why=$(grep -E '^wg-pr( [a-z]+)?: ' "$1" | tail -1)    # wg-pr's own error
   [ -n "$why" ] || why=$(grep -E 'load failed: ' "$1" | tail -1)
   [ -n "$why" ] || why=$(grep -E 'invalid|cannot|unknown|not permitted|refuse|FAIL|[Ee]rror|denied|failed' "$1" |
     grep -v -E 'failed to load object|^Error: failed to load object file' | tail -1)
@@ -61,7 +63,8 @@ load_objects() {
   done
 }
 
-[ -f /sys/module/tun/initstate ] || [ -e /dev/net/tun ] || modprobe tun 2>/dev/null
+# Debian builds TUN as a module, and nothing here creates its /dev/net/tun node in advance.
+[ -e /dev/net/tun ] || busybox modprobe tun 2>/dev/null
 report kernel info "$(uname -r); LSMs $(cat /sys/kernel/security/lsm 2>/dev/null || echo unknown)"
 for check in $checks; do
   case $check in

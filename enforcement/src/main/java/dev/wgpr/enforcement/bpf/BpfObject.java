@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.NoSuchElementException;
 
 /**
@@ -97,6 +99,24 @@ public final class BpfObject implements AutoCloseable {
     public synchronized BpfProgram program(String programName) {
         MemorySegment program = find(Libbpf.bpf_object__find_program_by_name$MH(), programName, "program");
         return new BpfProgram(this, programName, program);
+    }
+
+    /** The names of the object's programs (its C functions with a section), in the object's order. */
+    public synchronized List<String> programNames() {
+        MemorySegment obj = pointer();
+        List<String> names = new ArrayList<>();
+        try {
+            MemorySegment program = MemorySegment.NULL;
+            while (!(program =
+                            (MemorySegment) Libbpf.bpf_object__next_program$MH().invokeExact(obj, program))
+                    .equals(MemorySegment.NULL)) {
+                names.add(Libbpf.string(
+                        (MemorySegment) Libbpf.bpf_program__name$MH().invokeExact(program)));
+            }
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+        return List.copyOf(names);
     }
 
     /** The map called {@code mapName}; throws when there is none. */
