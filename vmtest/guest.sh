@@ -5,6 +5,7 @@
 #   load    every program of every built BPF object loads (bpftool prog loadall), one row per object
 #   doctor  wg-pr doctor: nothing FAILs (it loads the real enforcement object, program by program)
 #   demo    wg-pr demo: its own namespace lab, the real wg-pr up, enforcement shown end to end
+#   run:FILE  runs bash FILE (a file on the host's file system), e.g. to look around in the guest
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 checks=${WGPR_VM_CHECKS:-load doctor demo}
@@ -40,7 +41,9 @@ timed() { # NAME COMMAND...: runs it, reports pass/fail with the seconds it took
 
 summary() {
   case $1 in
-    doctor) grep -E '^[0-9]+ checks:' "$work/doctor.out"; grep -E '^(OK|WARN|FAIL) +enforcement programs' "$work/doctor.out" | cut -c1-100 ;;
+    doctor)
+      grep -E '^[0-9]+ checks:' "$work/doctor.out" | tr '\n' ';'
+      sed -n 's/^OK *enforcement programs: *\(all [0-9]* programs of enforce.bpf.o load\).*/ \1/p' "$work/doctor.out" ;;
     demo) grep -c . "$work/demo.out" | sed 's/$/ lines of output/' ;;
   esac | tr '\n' ' '
 }
@@ -71,6 +74,7 @@ for check in $checks; do
     load) load_objects ;;
     doctor) timed doctor "$repo/wg-pr" doctor ;;
     demo) timed demo "$repo/wg-pr" demo ;;
+    run:*) bash "${check#run:}" 2>&1 | sed 's/^/  | /' ;; # a script of one's own, for a look around
     *) report "$check" fail "no such check" ;;
   esac
 done
