@@ -35,6 +35,11 @@ public final class BpfObject implements AutoCloseable {
      * as {@code dev/wgpr/bpf/NAME.bpf.o}.
      */
     public static BpfObject openBundled(String name) throws IOException {
+        return open(name, bundledElf(name));
+    }
+
+    /** The ELF file of the object {@link #openBundled} opens. */
+    public static byte[] bundledElf(String name) throws IOException {
         String resource = BUNDLED_DIRECTORY + name + ".bpf.o";
         ClassLoader loader = BpfObject.class.getClassLoader();
         try (InputStream in = loader.getResourceAsStream(resource)) {
@@ -42,7 +47,7 @@ public final class BpfObject implements AutoCloseable {
                 throw new NoSuchElementException(
                         "no BPF object " + resource + " on the class path (is wg-pr-bpf built?)");
             }
-            return open(name, in.readAllBytes());
+            return in.readAllBytes();
         }
     }
 

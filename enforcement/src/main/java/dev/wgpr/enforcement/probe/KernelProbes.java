@@ -42,14 +42,19 @@ public final class KernelProbes {
         }
     }
 
-    /**
-     * Loads the real enforcement object ({@code enforce.bpf.o}, what {@code wg-pr up} loads) and unloads
-     * it. When the kernel refuses it, loads each program on its own (the others not loaded), so that
-     * every program that fails is named with the verifier's reason, not only the first.
-     */
+    /** {@link #programLoads} of the real enforcement object, {@code enforce.bpf.o}, which {@code wg-pr up} loads. */
     public static List<ProgramLoad> enforcementPrograms() throws IOException {
+        return programLoads("enforce", BpfObject.bundledElf("enforce"));
+    }
+
+    /**
+     * Loads the object {@code elf} and unloads it. When the kernel refuses it, loads each program on its
+     * own (the others not loaded), so that every program that fails is named with the verifier's reason,
+     * not only the first.
+     */
+    public static List<ProgramLoad> programLoads(String objectName, byte[] elf) throws BpfException {
         List<String> names;
-        try (BpfObject whole = BpfObject.openBundled("enforce")) {
+        try (BpfObject whole = BpfObject.open(objectName, elf)) {
             names = whole.programNames();
             try {
                 whole.load();
@@ -62,7 +67,7 @@ public final class KernelProbes {
         }
         List<ProgramLoad> loads = new ArrayList<>();
         for (String name : names) {
-            try (BpfObject alone = BpfObject.openBundled("enforce")) {
+            try (BpfObject alone = BpfObject.open(objectName, elf)) {
                 names.stream()
                         .filter(other -> !other.equals(name))
                         .forEach(other -> alone.program(other).setAutoload(false));

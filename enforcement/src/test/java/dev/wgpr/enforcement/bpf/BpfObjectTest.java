@@ -11,7 +11,6 @@ import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.testing.RequiresRoot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -96,39 +95,8 @@ class BpfObjectTest {
      */
     @Test
     void aRefusedProgramFailsWithTheVerifiersReasonFromTheEndOfItsLog(@TempDir Path dir) throws Exception {
-        Path source = dir.resolve("src"), out = dir.resolve("out");
-        Files.createDirectories(source);
-        Files.writeString(source.resolve("refused.bpf.c"), """
-                #include <linux/bpf.h>
-                #include <bpf/bpf_helpers.h>
-                struct {
-                	__uint(type, BPF_MAP_TYPE_HASH);
-                	__uint(max_entries, 1);
-                	__type(key, __u32);
-                	__type(value, __u64);
-                } refused_values SEC(".maps");
-                SEC("cgroup/connect4")
-                int refused_connect4(struct bpf_sock_addr *ctx)
-                {
-                	__u64 sum = 0;
-                #pragma unroll
-                	for (int i = 0; i < 200; i++)
-                		sum += bpf_ktime_get_ns();
-                	__u32 key = 0;
-                	__u64 *value = bpf_map_lookup_elem(&refused_values, &key);
-                	*value = sum;
-                	return 1;
-                }
-                char LICENSE[] SEC("license") = "GPL";
-                """);
-        // The bpf module's own compiler script, so the test object is built as the shipped ones are.
-        Path compile = Path.of("").toAbsolutePath().resolveSibling("bpf").resolve("compile-bpf.sh");
-        Process clang = new ProcessBuilder("bash", compile.toString(), source.toString(), out.toString())
-                .inheritIO()
-                .start();
-        assertEquals(0, clang.waitFor());
-
-        try (BpfObject refused = BpfObject.open("refused", Files.readAllBytes(out.resolve("refused.bpf.o")))) {
+        byte[] elf = CompiledObjects.compile(dir, "refused", CompiledObjects.REFUSED_AFTER_A_LONG_WALK);
+        try (BpfObject refused = BpfObject.open("refused", elf)) {
             assertEquals(List.of("refused_connect4"), refused.programNames());
             BpfException e = assertThrows(BpfException.class, refused::load);
             assertTrue(e.reason().contains("invalid mem access"), e.reason());
