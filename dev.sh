@@ -4,6 +4,8 @@
 #   ./dev.sh demo    runs the demo (wg-pr demo: a lab in network namespaces; --keep leaves it up)
 #   ./dev.sh tour    the config tools on their own: doctor, keys, check, import
 #   ./dev.sh test    runs the whole test suite: unit, root and network-namespace tests
+#   ./dev.sh vmtest  boots Debian's stock kernels (6.1, 6.12) in qemu and runs the checks of
+#                    vmtest/guest.sh in each, beside the host's kernel: one table, kernel x check
 #   ./dev.sh build   builds only (./wg-pr works afterwards)
 #   ./dev.sh package builds packaging/target/wg-pr_<version>_amd64.deb (its own Java runtime) and runs lintian
 #   ./dev.sh java    prints the JDK's java executable
@@ -13,12 +15,14 @@ cd "$(dirname "$0")"
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
   wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
   asciidoctor lintian mmdebstrap systemd-container)
+# Only for ./dev.sh vmtest: the emulator and the initramfs' shell (the kernels come from the mirror).
+VM_PACKAGES=(qemu-system-x86 busybox-static xz-utils)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return
@@ -58,11 +62,11 @@ build() {
 cmd=${1:-build}
 case $cmd in
   java) echo "$(find_jdk)/bin/java"; exit ;;
-  build|demo|tour|test|package) ;;
-  *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|package|java}" >&2; exit 2 ;;
+  build|demo|tour|test|package) install_packages "${PACKAGES[@]}" ;;
+  vmtest) install_packages "${PACKAGES[@]}" "${VM_PACKAGES[@]}" ;;
+  *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|vmtest|package|java}" >&2; exit 2 ;;
 esac
 
-install_packages
 export JAVA_HOME; JAVA_HOME=$(find_jdk)
 export PATH="$JAVA_HOME/bin:$PATH"
 
@@ -79,4 +83,8 @@ case $cmd in
     echo "==> running every test (unit, root, network namespaces) with $JAVA_HOME"
     if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=JAVA_HOME,PATH "$0" test; fi
     mvn -B --no-transfer-progress -Psystem-tests verify ;;
+  vmtest)
+    build
+    if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=JAVA_HOME,PATH ./vmtest/vmtest.sh; fi
+    ./vmtest/vmtest.sh ;;
 esac

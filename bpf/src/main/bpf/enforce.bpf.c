@@ -464,24 +464,16 @@ static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pk
 	event->addr[1] = pkt->key.addr[1];
 	event->addr[2] = pkt->key.addr[2];
 	event->addr[3] = pkt->key.addr[3];
-	if (has_socket) {
-		// The socket's cgroup and owner are exact; pid and comm are the task running now, which
-		// is the sender for packets sent synchronously (not for retransmissions from timers).
-		__u64 pid_tgid = bpf_get_current_pid_tgid();
-		event->cgroup_id = bpf_skb_cgroup_id(skb);
-		event->uid = bpf_get_socket_uid(skb);
-		event->gid = 0;
-		event->pid = pid_tgid >> 32;
-		event->tid = (__u32)pid_tgid;
-		bpf_get_current_comm(event->comm, sizeof(event->comm));
-	} else {
-		event->cgroup_id = 0;
-		event->uid = 0xffffffffu;
-		event->gid = 0xffffffffu;
-		event->pid = 0;
-		event->tid = 0;
-		__builtin_memset(event->comm, 0, sizeof(event->comm));
-	}
+	// The socket's cgroup and owner are exact. No pid or comm: tc programs may not call
+	// bpf_get_current_comm on any kernel, nor bpf_get_current_pid_tgid before 6.10 (Debian 12's
+	// 6.1 and 6.12 refuse the whole object), and the task running then is not always the sender
+	// anyway (retransmissions from timers). The daemon names the app by the cgroup.
+	event->cgroup_id = has_socket ? bpf_skb_cgroup_id(skb) : 0;
+	event->uid = has_socket ? bpf_get_socket_uid(skb) : 0xffffffffu;
+	event->gid = 0xffffffffu;
+	event->pid = 0;
+	event->tid = 0;
+	__builtin_memset(event->comm, 0, sizeof(event->comm));
 	bpf_ringbuf_submit(event, 0);
 }
 

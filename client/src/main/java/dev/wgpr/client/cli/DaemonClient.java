@@ -5,6 +5,7 @@ import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.Pace;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.io.File;
@@ -152,7 +153,8 @@ final class DaemonClient {
         } catch (IOException e) {
             throw new DaemonException("cannot start the daemon: " + e.getMessage());
         }
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        Duration limit = Pace.scaled(START_TIMEOUT);
+        long deadline = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < deadline) {
             Optional<Map<String, Object>> reply = call(instance, Protocol.request(Protocol.PING));
             if (reply.isPresent() && isOk(reply.get())) {
@@ -170,7 +172,7 @@ final class DaemonClient {
             }
         }
         process.destroy();
-        throw new DaemonException("the daemon was not ready after " + START_TIMEOUT.toSeconds() + " s; see " + log);
+        throw new DaemonException("the daemon was not ready after " + limit.toSeconds() + " s; see " + log);
     }
 
     /** This JVM again, on this class path, running {@code wg-pr daemon} in the foreground of its own session. */

@@ -1,5 +1,6 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.common.Pace;
 import dev.wgpr.tunnel.device.Device;
 import dev.wgpr.tunnel.uapi.BackendDevice;
 import dev.wgpr.tunnel.uapi.UapiServer;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -109,7 +111,8 @@ final class DeviceCommand implements Callable<Integer> {
             builder.environment().put("WG_PROCESS_FOREGROUND", "1");
             child = builder.start();
             Path socket = UapiServer.DEFAULT_SOCKET_DIR.resolve(iface + ".sock");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_SECONDS);
+            long limit = Pace.scaled(Duration.ofSeconds(START_TIMEOUT_SECONDS)).toSeconds();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(limit);
             while (!Files.exists(socket)) {
                 if (child.waitFor(20, TimeUnit.MILLISECONDS)) {
                     spec.commandLine()
@@ -123,8 +126,7 @@ final class DeviceCommand implements Callable<Integer> {
                     child.destroy();
                     spec.commandLine()
                             .getErr()
-                            .println("wg-pr device " + iface + ": no " + socket + " after " + START_TIMEOUT_SECONDS
-                                    + " s; stopped it");
+                            .println("wg-pr device " + iface + ": no " + socket + " after " + limit + " s; stopped it");
                     return 1;
                 }
             }

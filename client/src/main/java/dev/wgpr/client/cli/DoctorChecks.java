@@ -91,6 +91,11 @@ final class DoctorChecks {
                     return Finding.ok("loaded and unloaded the probe program");
                 }),
                 check(
+                        "enforcement programs",
+                        "The kernel accepts every program of wg-pr's enforcement object, which wg-pr up loads.",
+                        true,
+                        DoctorChecks::enforcementPrograms),
+                check(
                         "cgroup sock_addr attach",
                         "Each app's connect() and UDP sendmsg() can be judged in the kernel: the core of the enforcement.",
                         true,
@@ -197,6 +202,24 @@ final class DoctorChecks {
             return Finding.fail("no cgroup2 file system is mounted (see /proc/self/mountinfo)");
         }
         return Finding.ok(mount.get().describe());
+    }
+
+    private static Finding enforcementPrograms() throws IOException {
+        List<KernelProbes.ProgramLoad> loads = KernelProbes.enforcementPrograms();
+        List<String> refused = loads.stream()
+                .filter(load -> !load.loads())
+                .map(load -> load.program() + ": " + load.refusal().orElseThrow())
+                .toList();
+        List<String> loaded = loads.stream()
+                .filter(KernelProbes.ProgramLoad::loads)
+                .map(KernelProbes.ProgramLoad::program)
+                .toList();
+        if (refused.isEmpty()) {
+            return Finding.ok("all " + loads.size() + " programs of enforce.bpf.o load: " + String.join(", ", loaded));
+        }
+        return Finding.fail("this kernel refuses " + String.join("; ", refused)
+                        + (loaded.isEmpty() ? "" : "; loads " + String.join(", ", loaded)))
+                .meaning("wg-pr up cannot enforce anything on this kernel: it would fail loading enforce.bpf.o.");
     }
 
     private static Finding sockAddrAttach() throws IOException {

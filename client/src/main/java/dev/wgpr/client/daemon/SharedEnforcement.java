@@ -312,7 +312,8 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                         .orElse(null));
         e.put("peer", peerNames.getOrDefault(event.peer(), "#" + event.peer()));
         boolean inbound = event.hook() == Hook.INBOUND;
-        // Inbound: the remote end sent it, to the local port; pid and comm are unknown (no task sends).
+        // Inbound: the remote end sent it, to the local port. pid and comm are 0 and empty for inbound
+        // and tunnel events (no task is known there); the app comes from the socket's cgroup.
         e.put("direction", inbound ? "inbound" : "outbound");
         e.put(inbound ? "source" : "destination", IpText.of(event.destination()));
         e.put(inbound ? "localPort" : "port", event.port());

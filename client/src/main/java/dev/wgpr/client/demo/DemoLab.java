@@ -2,6 +2,7 @@ package dev.wgpr.client.demo;
 
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.demo.Shell.DemoException;
+import dev.wgpr.common.Pace;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import dev.wgpr.tunnel.crypto.Key;
@@ -15,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -238,10 +240,11 @@ final class DemoLab {
     }
 
     private static void awaitFile(Path file, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        Duration limit = Pace.scaled(Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!Files.exists(file)) {
             if (System.nanoTime() > deadline) {
-                throw new DemoException(what + " " + file + " did not appear within 10 s");
+                throw new DemoException(what + " " + file + " did not appear within " + limit.toSeconds() + " s");
             }
             Thread.sleep(20);
         }

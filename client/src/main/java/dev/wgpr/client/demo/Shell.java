@@ -1,10 +1,12 @@
 package dev.wgpr.client.demo;
 
+import dev.wgpr.common.Pace;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -54,8 +56,12 @@ final class Shell {
         return closed;
     }
 
-    /** Runs {@code command} with a time limit; a command that overruns is killed and reported. */
+    /**
+     * Runs {@code command} with a time limit ({@code timeoutSeconds} on an ordinary machine, longer on
+     * a slow one: {@link Pace}); a command that overruns is killed and reported.
+     */
     Result run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+        long limit = Pace.scaled(Duration.ofSeconds(timeoutSeconds)).toSeconds();
         if (closed) {
             throw new DemoException("interrupted");
         }
@@ -69,14 +75,13 @@ final class Shell {
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
             current = process;
-            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            if (!process.waitFor(limit, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 process.waitFor();
                 return new Result(
                         command,
                         124,
-                        Files.readString(output, StandardCharsets.UTF_8) + "(stopped after " + timeoutSeconds
-                                + " s)\n");
+                        Files.readString(output, StandardCharsets.UTF_8) + "(stopped after " + limit + " s)\n");
             }
             return new Result(command, process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
         } finally {

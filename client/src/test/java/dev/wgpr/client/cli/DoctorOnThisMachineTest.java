@@ -16,14 +16,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code wg-pr doctor} on this machine (root, kernel 6.18, cgroup2 at /sys/fs/cgroup/unified, BPF LSM
- * active, no kernel WireGuard), and the proof that it leaves nothing behind.
+ * active, no kernel WireGuard, the real enforcement object loads), and the proof that it leaves nothing behind.
  */
 @RequiresRoot
 class DoctorOnThisMachineTest {
     private static final Path CGROUP2 = Path.of("/sys/fs/cgroup/unified");
 
     @Test
-    void reportsTheRealCgroup2MountBpfLsmNoKernelWireGuardAndAWorkingAttach() {
+    void reportsTheRealCgroup2MountBpfLsmNoKernelWireGuardAWorkingAttachAndEveryEnforcementProgram() {
         CliRun run = CliRun.of("doctor");
         assertEquals(0, run.exitCode(), run.out() + run.err());
         assertTrue(line(run, "cgroup2").matches("OK +cgroup2: +/sys/fs/cgroup/unified \\(hybrid.*"), run.out());
@@ -33,6 +33,12 @@ class DoctorOnThisMachineTest {
                 line(run, "kernel WireGuard").matches("OK +kernel WireGuard: +absent \u2014 .*userspace.*"), run.out());
         assertTrue(line(run, "cgroup sock_addr attach").startsWith("OK "), run.out());
         assertTrue(line(run, "TUN").startsWith("OK "), run.out());
+        assertTrue(
+                line(run, "enforcement programs")
+                        .matches("OK +enforcement programs: +all 7 programs of enforce.bpf.o load: wgpr_connect4,"
+                                + " wgpr_connect6, wgpr_sendmsg4, wgpr_sendmsg6, wgpr_tunnel_egress, wgpr_tunnel_tag,"
+                                + " wgpr_inbound — .*"),
+                run.out());
     }
 
     @Test

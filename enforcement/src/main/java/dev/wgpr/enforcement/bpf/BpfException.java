@@ -31,6 +31,25 @@ public final class BpfException extends IOException {
         return List.of(libbpfLog);
     }
 
+    /**
+     * Why the verifier refused a program, in its own words: the line before its {@code processed N
+     * insns} summary (e.g. {@code program of this type cannot use helper bpf_get_current_comm#16}),
+     * else libbpf's last warning; empty when libbpf said nothing.
+     */
+    public String reason() {
+        List<String> lines = List.of(libbpfLog).stream()
+                .flatMap(String::lines)
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .toList();
+        for (int i = 1; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("processed ") && lines.get(i).contains(" insns")) {
+                return lines.get(i - 1);
+            }
+        }
+        return lines.isEmpty() ? "" : lines.getLast();
+    }
+
     private static String message(String operation, int errno, List<String> log) {
         StringBuilder message = new StringBuilder(operation)
                 .append(": ")

@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.NoSuchElementException;
 
 /**
@@ -33,6 +35,11 @@ public final class BpfObject implements AutoCloseable {
      * as {@code dev/wgpr/bpf/NAME.bpf.o}.
      */
     public static BpfObject openBundled(String name) throws IOException {
+        return open(name, bundledElf(name));
+    }
+
+    /** The ELF file of the object {@link #openBundled} opens. */
+    public static byte[] bundledElf(String name) throws IOException {
         String resource = BUNDLED_DIRECTORY + name + ".bpf.o";
         ClassLoader loader = BpfObject.class.getClassLoader();
         try (InputStream in = loader.getResourceAsStream(resource)) {
@@ -40,7 +47,7 @@ public final class BpfObject implements AutoCloseable {
                 throw new NoSuchElementException(
                         "no BPF object " + resource + " on the class path (is wg-pr-bpf built?)");
             }
-            return open(name, in.readAllBytes());
+            return in.readAllBytes();
         }
     }
 
@@ -97,6 +104,24 @@ public final class BpfObject implements AutoCloseable {
     public synchronized BpfProgram program(String programName) {
         MemorySegment program = find(Libbpf.bpf_object__find_program_by_name$MH(), programName, "program");
         return new BpfProgram(this, programName, program);
+    }
+
+    /** The names of the object's programs (its C functions with a section), in the object's order. */
+    public synchronized List<String> programNames() {
+        MemorySegment obj = pointer();
+        List<String> names = new ArrayList<>();
+        try {
+            MemorySegment program = MemorySegment.NULL;
+            while (!(program =
+                            (MemorySegment) Libbpf.bpf_object__next_program$MH().invokeExact(obj, program))
+                    .equals(MemorySegment.NULL)) {
+                names.add(Libbpf.string(
+                        (MemorySegment) Libbpf.bpf_program__name$MH().invokeExact(program)));
+            }
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+        return List.copyOf(names);
     }
 
     /** The map called {@code mapName}; throws when there is none. */

@@ -146,6 +146,25 @@ final class Libbpf {
                 downcall("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), ERRNO_OPTION);
     }
 
+    /** {@code struct bpf_program *bpf_object__next_program(const struct bpf_object *, struct bpf_program *)}. */
+    static MethodHandle bpf_object__next_program$MH() {
+        return bpf_object__next_program$Holder.MH;
+    }
+
+    private static final class bpf_object__next_program$Holder {
+        static final MethodHandle MH =
+                downcall("bpf_object__next_program", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
+    }
+
+    /** {@code const char *bpf_program__name(const struct bpf_program *)}. */
+    static MethodHandle bpf_program__name$MH() {
+        return bpf_program__name$Holder.MH;
+    }
+
+    private static final class bpf_program__name$Holder {
+        static final MethodHandle MH = downcall("bpf_program__name", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
+
     static MethodHandle bpf_program__set_autoload$MH() {
         return bpf_program__set_autoload$Holder.MH;
     }
@@ -503,12 +522,13 @@ final class Libbpf {
                 return 0;
             }
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment buffer = arena.allocate(1024);
+                // A warning may be a refused program's whole verifier log, which ends with the reason.
+                MemorySegment buffer = arena.allocate(level == LIBBPF_WARN ? WARNING_BYTES : 1024);
                 int n = (int) Libc.vsnprintf$MH().invokeExact(buffer, buffer.byteSize(), format, args);
                 if (n < 0) {
                     return 0;
                 }
-                String message = buffer.getString(0).stripTrailing();
+                String message = tailOf(buffer.getString(0).stripTrailing());
                 if (level == LIBBPF_WARN) {
                     CAPTURED.get().add(message);
                     LOG.log(System.Logger.Level.DEBUG, message);
@@ -520,6 +540,27 @@ final class Libbpf {
         } catch (Throwable t) {
             return 0;
         }
+    }
+
+    /**
+     * libbpf prints a refused program's verifier log in one warning, up to its log buffer of 16 MiB
+     * ({@code BPF_LOG_BUF_SIZE}); the {@code va_list} can be formatted only once, so the buffer holds
+     * all of it. Allocated only for warnings, which are rare.
+     */
+    private static final long WARNING_BYTES = (16L << 20) + 4096;
+
+    /** Lines of a long warning kept: the verifier walks the program first and says why at the end. */
+    static final int WARNING_TAIL_LINES = 40;
+
+    /** {@code message} with at most its first line and its last {@link #WARNING_TAIL_LINES} lines. */
+    static String tailOf(String message) {
+        List<String> lines = message.lines().toList();
+        if (lines.size() <= WARNING_TAIL_LINES + 1) {
+            return message;
+        }
+        int omitted = lines.size() - 1 - WARNING_TAIL_LINES;
+        return lines.getFirst() + "\n[" + omitted + " lines left out]\n"
+                + String.join("\n", lines.subList(lines.size() - WARNING_TAIL_LINES, lines.size()));
     }
 
     /** Starts collecting libbpf's warnings on this thread (for the next {@link BpfException}). */

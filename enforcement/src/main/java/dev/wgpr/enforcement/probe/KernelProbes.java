@@ -3,6 +3,7 @@ package dev.wgpr.enforcement.probe;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.bpf.Bpf;
+import dev.wgpr.enforcement.bpf.BpfException;
 import dev.wgpr.enforcement.bpf.BpfLink;
 import dev.wgpr.enforcement.bpf.BpfObject;
 import dev.wgpr.enforcement.bpf.BpfProgram;
@@ -11,7 +12,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Tries, for real, what the enforcement layer needs from the kernel, and leaves nothing behind: every
@@ -30,6 +33,51 @@ public final class KernelProbes {
             probe.load();
             probe.program("probe_connect4").fd();
         }
+    }
+
+    /** Whether the kernel loads one program of the enforcement object, and if not, the verifier's reason. */
+    public record ProgramLoad(String program, Optional<String> refusal) {
+        public boolean loads() {
+            return refusal.isEmpty();
+        }
+    }
+
+    /** {@link #programLoads} of the real enforcement object, {@code enforce.bpf.o}, which {@code wg-pr up} loads. */
+    public static List<ProgramLoad> enforcementPrograms() throws IOException {
+        return programLoads("enforce", BpfObject.bundledElf("enforce"));
+    }
+
+    /**
+     * Loads the object {@code elf} and unloads it. When the kernel refuses it, loads each program on its
+     * own (the others not loaded), so that every program that fails is named with the verifier's reason,
+     * not only the first.
+     */
+    public static List<ProgramLoad> programLoads(String objectName, byte[] elf) throws BpfException {
+        List<String> names;
+        try (BpfObject whole = BpfObject.open(objectName, elf)) {
+            names = whole.programNames();
+            try {
+                whole.load();
+                return names.stream()
+                        .map(name -> new ProgramLoad(name, Optional.empty()))
+                        .toList();
+            } catch (BpfException refused) {
+                // one by one below
+            }
+        }
+        List<ProgramLoad> loads = new ArrayList<>();
+        for (String name : names) {
+            try (BpfObject alone = BpfObject.open(objectName, elf)) {
+                names.stream()
+                        .filter(other -> !other.equals(name))
+                        .forEach(other -> alone.program(other).setAutoload(false));
+                alone.load();
+                loads.add(new ProgramLoad(name, Optional.empty()));
+            } catch (BpfException e) {
+                loads.add(new ProgramLoad(name, Optional.of(e.reason())));
+            }
+        }
+        return List.copyOf(loads);
     }
 
     /**

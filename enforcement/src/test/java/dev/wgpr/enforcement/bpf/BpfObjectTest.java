@@ -11,8 +11,11 @@ import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.testing.RequiresRoot;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.NoSuchElementException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Loading the objects the bpf module ships, through libbpf, into the real kernel. */
 @RequiresRoot
@@ -83,6 +86,23 @@ class BpfObjectTest {
         assertTrue(ring.fd() > 2);
         ring.close();
         assertFalse(ring.isOpen());
+    }
+
+    /**
+     * A program the verifier refuses only after walking hundreds of instructions (a hash map's value used
+     * without its NULL check, at the end): the verifier's own complaint, the last lines of a long log,
+     * reaches the exception. libbpf prints the whole log as one warning.
+     */
+    @Test
+    void aRefusedProgramFailsWithTheVerifiersReasonFromTheEndOfItsLog(@TempDir Path dir) throws Exception {
+        byte[] elf = CompiledObjects.compile(dir, "refused", CompiledObjects.REFUSED_AFTER_A_LONG_WALK);
+        try (BpfObject refused = BpfObject.open("refused", elf)) {
+            assertEquals(List.of("refused_connect4"), refused.programNames());
+            BpfException e = assertThrows(BpfException.class, refused::load);
+            assertTrue(e.reason().contains("invalid mem access"), e.reason());
+            assertTrue(e.getMessage().contains(e.reason()), e.getMessage());
+            assertTrue(e.getMessage().contains("lines left out"), "a long log keeps its tail: " + e.getMessage());
+        }
     }
 
     @Test

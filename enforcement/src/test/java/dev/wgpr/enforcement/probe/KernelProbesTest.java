@@ -7,17 +7,53 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.common.linux.SecurityModules;
 import dev.wgpr.enforcement.bpf.BpfException;
+import dev.wgpr.enforcement.bpf.CompiledObjects;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import dev.wgpr.testing.RequiresRoot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @RequiresRoot
 class KernelProbesTest {
+    @Test
+    void everyProgramOfTheRealEnforcementObjectLoadsHere() throws Exception {
+        List<KernelProbes.ProgramLoad> loads = KernelProbes.enforcementPrograms();
+        assertEquals(
+                List.of(
+                        "wgpr_connect4",
+                        "wgpr_connect6",
+                        "wgpr_sendmsg4",
+                        "wgpr_sendmsg6",
+                        "wgpr_tunnel_egress",
+                        "wgpr_tunnel_tag",
+                        "wgpr_inbound"),
+                loads.stream().map(KernelProbes.ProgramLoad::program).toList());
+        assertTrue(loads.stream().allMatch(KernelProbes.ProgramLoad::loads), loads.toString());
+    }
+
+    /** An object the kernel refuses: each program is tried alone, the refused one named with the reason. */
+    @Test
+    void aRefusedProgramIsNamedWithTheVerifiersReasonAndTheOthersStillLoad(@TempDir Path dir) throws Exception {
+        byte[] elf = CompiledObjects.compile(dir, "mixed", CompiledObjects.REFUSED_AFTER_A_LONG_WALK + """
+                SEC("cgroup/connect6")
+                int allowed_connect6(struct bpf_sock_addr *ctx)
+                {
+                	return 1;
+                }
+                """);
+        List<KernelProbes.ProgramLoad> loads = KernelProbes.programLoads("mixed", elf);
+        assertEquals(2, loads.size(), loads.toString());
+        assertEquals("refused_connect4", loads.get(0).program());
+        assertTrue(loads.get(0).refusal().orElseThrow().contains("invalid mem access"), loads.toString());
+        assertEquals(new KernelProbes.ProgramLoad("allowed_connect6", Optional.empty()), loads.get(1));
+    }
+
     @Test
     void sockAddrAttachProbeSucceedsAndLeavesNoScratchCgroup() throws Exception {
         Path cgroup2 = Cgroup2Mount.find().orElseThrow().path();

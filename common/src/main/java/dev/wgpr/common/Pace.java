@@ -1,0 +1,48 @@
+package dev.wgpr.common;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * How slowly this machine runs wg-pr, to scale the timeouts that were chosen on an ordinary one. A JVM
+ * that took long to reach {@code main} (an emulated CPU, as in the VM test tier, or a host busy with
+ * other work) will be as slow to start the daemon, load the BPF programs and bring a tunnel up, and a
+ * fixed number of seconds would fail it for being slow, not for being wrong.
+ *
+ * <p>The factor is this JVM's start-up time (process start to {@link #recordStartUp()}, which the
+ * executable's {@code main} calls first) over {@link #TYPICAL_START_UP}, at least 1 and at most
+ * {@link #MAX_FACTOR}; 1 when nothing recorded it (tests, library use).
+ */
+public final class Pace {
+    /** What starting the wg-pr CLI's JVM takes on an ordinary machine (about 0.2 s measured here). */
+    static final Duration TYPICAL_START_UP = Duration.ofMillis(500);
+
+    /** A machine more than this much slower is stuck rather than slow. */
+    static final long MAX_FACTOR = 20;
+
+    private static volatile long factor = 1;
+
+    private Pace() {}
+
+    /** Measures this JVM's start-up, once, at the start of {@code main}. */
+    public static void recordStartUp() {
+        ProcessHandle.current()
+                .info()
+                .startInstant()
+                .ifPresent(start -> factor = factorFor(Duration.between(start, Instant.now())));
+    }
+
+    /** {@code base}, as long as this machine needs for what takes {@code base} on an ordinary one. */
+    public static Duration scaled(Duration base) {
+        return base.multipliedBy(factor);
+    }
+
+    public static long factor() {
+        return factor;
+    }
+
+    static long factorFor(Duration startUp) {
+        long slower = -Math.floorDiv(-startUp.toMillis(), TYPICAL_START_UP.toMillis()); // rounded up
+        return Math.clamp(slower, 1, MAX_FACTOR);
+    }
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The VM test tier: boots Debian's stock kernels in qemu (TCG, one CPU, no network device) with this
+# machine's root file system shared read-only over 9p under a tmpfs overlay, runs vmtest/guest.sh in
+# each and prints one table, kernel x check -> pass/fail/why. Also runs the same checks on the host's
+# own kernel. Run as root through ./dev.sh vmtest (which installs qemu-system-x86 and busybox-static).
+#
+#   WGPR_VM_KERNELS   suites to boot (default "bookworm bookworm-backports": Debian 12's 6.1 and 6.12)
+#   WGPR_VM_CHECKS    checks to run (default "load doctor demo"; see guest.sh)
+#   WGPR_VM_REFRESH=1 asks the mirror for the suites' current kernels again (else the cached ones)
+#   WGPR_VM_HOST=0    leaves the host kernel out
+#
+# Kernels, modules and initramfs images are cached in /var/cache/wg-pr-vm (the mirror is asked only
+# when a suite has no cached kernel yet); the serial logs of a run go to target/vmtest/.
+set -euo pipefail
+shopt -s inherit_errexit
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${WGPR_VM_CACHE:-/var/cache/wg-pr-vm}
+out="$repo/target/vmtest"
+suites=${WGPR_VM_KERNELS:-bookworm bookworm-backports}
+checks=${WGPR_VM_CHECKS:-load doctor demo}
+# What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI).
+boot_timeout=${WGPR_VM_TIMEOUT:-900}
+mkdir -p "$cache" "$out"
+
+# A private apt configuration: the machine's sources and preferences stay as they are.
+apt_opts=(-o "Dir::Etc::SourceList=$cache/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+  -o "Dir::State::Lists=$cache/apt/lists" -o "Dir::Cache=$cache/apt/cache" -o Dir::State::status=/dev/null
+  -o Debug::NoLocking=1)
+
+apt_update() {
+  mkdir -p "$cache/apt/lists/partial" "$cache/apt/cache/archives/partial"
+  printf 'deb http://deb.debian.org/debian %s main\n' bookworm bookworm-backports >"$cache/apt/sources.list"
+  apt-get "${apt_opts[@]}" -q update >/dev/null
+}
+
+# The kernel release of SUITE's linux-image-amd64 (e.g. 6.1.0-50-amd64), downloaded and extracted
+# into $cache/k/RELEASE with its modules indexed.
+kernel_of() {
+  local suite=$1 release package
+  if [ -z "${WGPR_VM_REFRESH:-}" ] && [ -s "$cache/$suite.release" ] && [ -d "$cache/k/$(cat "$cache/$suite.release")" ]; then
+    cat "$cache/$suite.release"; return
+  fi
+  apt_update
+  package=$(apt-cache "${apt_opts[@]}" show "linux-image-amd64/$suite" | sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1)
+  release=${package#linux-image-}
+  if [ ! -d "$cache/k/$release" ]; then
+    echo "==> downloading $package ($suite)" >&2
+    rm -rf "$cache/debs" "$cache/k/$release.partial" && mkdir -p "$cache/debs" "$cache/k/$release.partial"
+    (cd "$cache/debs" && apt-get "${apt_opts[@]}" -q download "$package/$suite" >/dev/null 2>&1)
+    dpkg-deb -x "$cache"/debs/"$package"_*.deb "$cache/k/$release.partial"
+    busybox depmod -b "$cache/k/$release.partial" "$release"
+    rm -rf "$cache/debs"
+    mv "$cache/k/$release.partial" "$cache/k/$release"
+  fi
+  echo "$release" >"$cache/$suite.release"
+  echo "$release"
+}
+
+# A minimal initramfs for RELEASE: static busybox, vmtest/init, and the modules that mount the
+# host's root (virtio PCI, 9p over virtio, overlay) with their dependencies, decompressed.
+initramfs_of() {
+  local release=$1 image="$cache/initramfs-$1.cpio.gz"
+  local modules="$cache/k/$release/lib/modules/$release" stage
+  if [ -s "$image" ] && [ "$image" -nt "$repo/vmtest/init" ]; then echo "$image"; return; fi
+  stage=$(mktemp -d)
+  mkdir -p "$stage"/{bin,dev,proc,sys,lower,upper,root,modules}
+  cp /bin/busybox "$stage/bin/busybox"
+  cp "$repo/vmtest/init" "$stage/init"
+  local wanted=(virtio_pci 9pnet_virtio 9p overlay) m line dep
+  for m in "${wanted[@]}"; do
+    line=$(grep -E "/$m\.ko(\.xz)?:" "$modules/modules.dep" || true)
+    [ -n "$line" ] || continue # built in
+    for dep in ${line#*:} ${line%%:*}; do
+      case $dep in
+        *.xz) xz -dc "$modules/$dep" >"$stage/modules/$(basename "${dep%.xz}")" ;;
+        *) cp "$modules/$dep" "$stage/modules/" ;;
+      esac
+    done
+  done
+  (cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$image.partial"
+  rm -rf "$stage"
+  mv "$image.partial" "$image"
+  echo "$image"
+}
+
+# Boots RELEASE and runs the checks; the serial console goes to $out/RELEASE.log.
+boot() {
+  local release=$1 initrd log="$out/$1.log"
+  initrd=$(initramfs_of "$release")
+  echo "==> booting $release (TCG, 1 CPU): checks $checks" >&2
+  local started=$SECONDS
+  # No network device at all (-nic none, -nodefaults): the guest reaches nothing outside itself.
+  timeout --foreground -k 10 "$boot_timeout" qemu-system-x86_64 \
+    -accel tcg,thread=single -cpu max -smp 1 -m 2G -nodefaults -nic none -display none -no-reboot \
+    -serial stdio -monitor none \
+    -device virtio-rng-pci \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -kernel "$cache/k/$release/boot/vmlinuz-$release" -initrd "$initrd" \
+    -append "console=ttyS0 quiet panic=-1 random.trust_cpu=on wgpr.repo=$repo wgpr.modules=$cache/k/$release/lib/modules/$release wgpr.checks=${checks// /,}" \
+    </dev/null >"$log" 2>&1 || echo "VMTEST boot fail qemu exited with $? after $((SECONDS - started)) s (see $log)" >>"$log"
+  printf "\nVMTEST boot-seconds %s\n" $((SECONDS - started)) >>"$log"
+}
+
+results="$out/results"
+: >"$results"
+record() { # KERNEL LOG: the guest's VMTEST lines, prefixed with the kernel
+  sed -n 's/\r$//; s/^VMTEST //p' "$2" | while read -r check rest; do printf '%s\t%s\t%s\n' "$1" "$check" "$rest"; done >>"$results"
+}
+
+for suite in $suites; do
+  release=$(kernel_of "$suite")
+  boot "$release"
+  record "$release" "$out/$release.log"
+done
+if [ "${WGPR_VM_HOST:-1}" = 1 ]; then
+  echo "==> the host's kernel $(uname -r): checks $checks" >&2
+  started=$SECONDS
+  WGPR_VM_CHECKS=$checks "$repo/vmtest/guest.sh" >"$out/host.log" 2>&1 || true
+  echo "VMTEST boot-seconds $((SECONDS - started))" >>"$out/host.log"
+  record "host $(uname -r)" "$out/host.log"
+fi
+
+# The table: one row per kernel and check. Fails when any check failed or a kernel printed none.
+echo
+printf '| %-26s | %-16s | %-6s | %s\n' kernel check result why
+printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..28})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..8})" "------"
+status=0
+while IFS=$'\t' read -r kernel check rest; do
+  result=${rest%% *} why=${rest#* }
+  [ "$why" = "$rest" ] && why=""
+  case $check in
+    boot-seconds) why="$result s" result=info ;;
+    *) case $result in pass | warn | info) ;; *) status=1 ;; esac ;;
+  esac
+  printf '| %-26s | %-16s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
+done <"$results"
+for suite in $suites; do
+  release=$(cat "$cache/$suite.release")
+  grep -q "^$release	done" "$results" || { echo "$release: the guest did not finish (see $out/$release.log)"; status=1; }
+done
+exit $status
