@@ -440,11 +440,18 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt, int 
 	return 0;
 }
 
+// The deny event of a packet the backstop or the inbound judgement dropped. The remote address, and
+// the remote port out (WGPR_HOOK_TUNNEL) or the local port in (WGPR_HOOK_INBOUND). The socket's cgroup
+// and owner are exact (none without a socket: forwarded). No pid or comm: tc programs may not call
+// bpf_get_current_comm on any kernel, nor bpf_get_current_pid_tgid before 6.10 (Debian 12's 6.1 and
+// 6.12 refuse the whole object), and the task running then is not the sender or receiver anyway
+// (softirq, retransmissions from timers). The daemon names the app by the cgroup.
 static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason,
-					int has_socket)
+					__u8 hook, int has_socket)
 {
-	if (!event_due(has_socket ? bpf_skb_cgroup_id(skb) : 0, pkt->key.addr, pkt->port, pkt->proto,
-		       WGPR_HOOK_TUNNEL))
+	__u16 port = hook == WGPR_HOOK_INBOUND ? pkt->local_port : pkt->port;
+	__u64 cgroup_id = has_socket ? bpf_skb_cgroup_id(skb) : 0;
+	if (!event_due(cgroup_id, pkt->key.addr, port, pkt->proto, hook))
 		return;
 	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
 	if (!event) {
@@ -454,9 +461,9 @@ static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pk
 	event->time_ns = bpf_ktime_get_ns();
 	event->app = app;
 	event->peer = 0;
-	event->port = pkt->port;
+	event->port = port;
 	event->protocol = pkt->proto;
-	event->hook = WGPR_HOOK_TUNNEL;
+	event->hook = hook;
 	event->reason = reason;
 	event->family = pkt->family;
 	event->ip_protocol = pkt->ip_protocol;
@@ -464,11 +471,7 @@ static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pk
 	event->addr[1] = pkt->key.addr[1];
 	event->addr[2] = pkt->key.addr[2];
 	event->addr[3] = pkt->key.addr[3];
-	// The socket's cgroup and owner are exact. No pid or comm: tc programs may not call
-	// bpf_get_current_comm on any kernel, nor bpf_get_current_pid_tgid before 6.10 (Debian 12's
-	// 6.1 and 6.12 refuse the whole object), and the task running then is not always the sender
-	// anyway (retransmissions from timers). The daemon names the app by the cgroup.
-	event->cgroup_id = has_socket ? bpf_skb_cgroup_id(skb) : 0;
+	event->cgroup_id = cgroup_id;
 	event->uid = has_socket ? bpf_get_socket_uid(skb) : 0xffffffffu;
 	event->gid = 0xffffffffu;
 	event->pid = 0;
@@ -481,7 +484,7 @@ static __always_inline int tunnel_deny(struct __sk_buff *skb, struct packet *pkt
 				       int has_socket)
 {
 	count(reason);
-	emit_packet(skb, pkt, app, reason, has_socket);
+	emit_packet(skb, pkt, app, reason, WGPR_HOOK_TUNNEL, has_socket);
 	return TC_ACT_SHOT;
 }
 
@@ -542,44 +545,10 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 //
 // Packets for no socket get the kernel's answer (RST, ICMP), which the backstop drops on its way out.
 
-static __always_inline void emit_inbound(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason)
-{
-	if (!event_due(skb->sk ? bpf_skb_cgroup_id(skb) : 0, pkt->key.addr, pkt->local_port, pkt->proto,
-		       WGPR_HOOK_INBOUND))
-		return;
-	struct wgpr_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
-	if (!event) {
-		count(WGPR_C_EVENTS_LOST);
-		return;
-	}
-	// The receiving socket's cgroup and owner (none when forwarded); no task is the receiver
-	// (softirq), so no pid or comm.
-	event->time_ns = bpf_ktime_get_ns();
-	event->cgroup_id = skb->sk ? bpf_skb_cgroup_id(skb) : 0;
-	event->uid = skb->sk ? bpf_get_socket_uid(skb) : 0xffffffffu;
-	event->gid = 0xffffffffu;
-	event->pid = 0;
-	event->tid = 0;
-	event->app = app;
-	event->peer = 0;
-	event->port = pkt->local_port;
-	event->protocol = pkt->proto;
-	event->hook = WGPR_HOOK_INBOUND;
-	event->reason = reason;
-	event->family = pkt->family;
-	event->ip_protocol = pkt->ip_protocol;
-	event->addr[0] = pkt->key.addr[0];
-	event->addr[1] = pkt->key.addr[1];
-	event->addr[2] = pkt->key.addr[2];
-	event->addr[3] = pkt->key.addr[3];
-	__builtin_memset(event->comm, 0, sizeof(event->comm));
-	bpf_ringbuf_submit(event, 0);
-}
-
 static __always_inline int inbound_deny(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason)
 {
 	count(reason);
-	emit_inbound(skb, pkt, app, reason);
+	emit_packet(skb, pkt, app, reason, WGPR_HOOK_INBOUND, skb->sk != 0);
 	return 0;
 }
 
