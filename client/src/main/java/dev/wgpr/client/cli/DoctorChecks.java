@@ -50,14 +50,9 @@ final class DoctorChecks {
         if (!DaemonClient.isOk(reply.get())) {
             return Finding.warn("the daemon did not say: " + reply.get().get("error"));
         }
-        List<String> guarded = new ArrayList<>();
-        List<String> missing = new ArrayList<>();
-        for (Object item : reply.get().get("tunnels") instanceof List<?> l ? l : List.of()) {
-            if (item instanceof Map<?, ?> tunnel && tunnel.get("backstop") != null) {
-                (("in force".equals(tunnel.get("backstop"))) ? guarded : missing)
-                        .add(String.valueOf(tunnel.get("name")));
-            }
-        }
+        Map<String, List<String>> tunnels = StatusCommand.tunnelsByBackstop(reply.get());
+        List<String> guarded = tunnels.getOrDefault(Protocol.BACKSTOP_IN_FORCE, List.of());
+        List<String> missing = tunnels.getOrDefault(Protocol.BACKSTOP_MISSING, List.of());
         if (!missing.isEmpty()) {
             return Finding.fail("MISSING on " + String.join(", ", missing))
                     .meaning("Those tunnels are guarded by the sock_addr hooks alone: ICMP, SO_BINDTODEVICE, forwarded"

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -77,17 +78,23 @@ final class StatusCommand implements Callable<Integer> {
      * guarded by the sock_addr hooks alone (no ICMP, no SO_BINDTODEVICE, no forwarded traffic).
      */
     private static int unguardedTunnels(Map<String, Object> status, PrintWriter err) {
-        List<String> missing = list(status.get("tunnels")).stream()
-                .map(StatusCommand::map)
-                .filter(tunnel -> "MISSING".equals(tunnel.get("backstop")))
-                .map(tunnel -> String.valueOf(tunnel.get("name")))
-                .toList();
+        List<String> missing = tunnelsByBackstop(status).getOrDefault(Protocol.BACKSTOP_MISSING, List.of());
         if (missing.isEmpty()) {
             return 0;
         }
         err.println("wg-pr status: the backstop is MISSING on " + String.join(", ", missing)
                 + ": what enters or arrives through the tunnel is not fully judged; bring it down and up again");
         return WgPrCommand.EXIT_FAILURE;
+    }
+
+    /** The names of a status reply's tunnels by their backstop state (tunnels without a device left out). */
+    static Map<String, List<String>> tunnelsByBackstop(Map<String, Object> status) {
+        return list(status.get("tunnels")).stream()
+                .map(StatusCommand::map)
+                .filter(tunnel -> tunnel.get("backstop") != null)
+                .collect(Collectors.groupingBy(
+                        tunnel -> String.valueOf(tunnel.get("backstop")),
+                        Collectors.mapping(tunnel -> String.valueOf(tunnel.get("name")), Collectors.toList())));
     }
 
     private static void print(Map<String, Object> status, PrintWriter out) {

@@ -6,6 +6,7 @@ import dev.wgpr.client.config.ConfigProblem;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.Protocol;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -245,11 +246,13 @@ final class Tunnels {
             }
             s.put("peers", peers);
             s.put("device", t.device.map(Pieces.Device::status).orElse(null));
-            // What enters and arrives through the device is judged: "in force", or MISSING (status fails).
+            // What enters and arrives through the device is judged, or the guard is MISSING (status fails).
             s.put(
                     "backstop",
                     t.device
-                            .map(d -> pieces.enforcement().deviceGuarded(d.interfaceName()) ? "in force" : "MISSING")
+                            .map(d -> pieces.enforcement().deviceGuarded(d.interfaceName())
+                                    ? Protocol.BACKSTOP_IN_FORCE
+                                    : Protocol.BACKSTOP_MISSING)
                             .orElse(null));
             s.put("routing", t.routing.map(Pieces.Routing::status).orElse(null));
             List<Map<String, Object>> apps = new ArrayList<>();
