@@ -69,12 +69,15 @@ public final class Enforcer implements AutoCloseable {
 
     /** The two filters that guard one tunnel device, and the {@code tunnels} slot that records it. */
     private record TunnelGuard(TcFilter backstop, TcFilter tag, boolean hookCreated, int slot) {
-        static TunnelGuard of(int ifindex, boolean hookCreated, int slot) {
-            return new TunnelGuard(
-                    new TcFilter(ifindex, TcFilter.Direction.EGRESS, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY),
-                    new TcFilter(ifindex, TcFilter.Direction.INGRESS, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY),
-                    hookCreated,
-                    slot);
+        static TcFilter filter(int ifindex, TcFilter.Direction direction) {
+            return new TcFilter(ifindex, direction, TUNNEL_FILTER_HANDLE, TUNNEL_FILTER_PRIORITY);
+        }
+
+        /** The device's guard, its clsact qdisc made first if it has none (then the guard owns it). */
+        static TunnelGuard onDevice(int ifindex, int slot) throws BpfException {
+            TcFilter backstop = filter(ifindex, TcFilter.Direction.EGRESS);
+            boolean hookCreated = backstop.createHook();
+            return new TunnelGuard(backstop, filter(ifindex, TcFilter.Direction.INGRESS), hookCreated, slot);
         }
     }
 
@@ -241,9 +244,12 @@ public final class Enforcer implements AutoCloseable {
             }
         }
         for (int ifindex : ifindexes) {
-            TunnelGuard guard = TunnelGuard.of(ifindex, false, -1);
-            detachIfPinned(guard.backstop(), config.pinDirectory().resolve(Hook.TUNNEL.pinName()));
-            detachIfPinned(guard.tag(), config.pinDirectory().resolve(TUNNEL_TAG_PIN));
+            detachIfPinned(
+                    TunnelGuard.filter(ifindex, TcFilter.Direction.EGRESS),
+                    config.pinDirectory().resolve(Hook.TUNNEL.pinName()));
+            detachIfPinned(
+                    TunnelGuard.filter(ifindex, TcFilter.Direction.INGRESS),
+                    config.pinDirectory().resolve(TUNNEL_TAG_PIN));
         }
     }
 
@@ -286,15 +292,12 @@ public final class Enforcer implements AutoCloseable {
             throw new IllegalStateException("attachTunnel must run in the tunnel's network namespace (cookie "
                     + config.netnsCookie() + "), not in " + here);
         }
-        int slot = freeTunnelSlot();
-        TunnelGuard probe = TunnelGuard.of(ifindex, false, slot);
-        boolean created = probe.backstop().createHook();
-        TunnelGuard guard = TunnelGuard.of(ifindex, created, slot);
+        TunnelGuard guard = TunnelGuard.onDevice(ifindex, freeTunnelSlot());
         try {
             // Pin and record first, so filters in force are always findable by a later daemon.
             pinOnce(program(Hook.TUNNEL), Hook.TUNNEL.pinName());
             pinOnce(object.program(TUNNEL_TAG_PROGRAM), TUNNEL_TAG_PIN);
-            object.map("tunnels").update(KernelLayout.u32(slot), KernelLayout.u32(ifindex), BpfMap.BPF_ANY);
+            object.map("tunnels").update(KernelLayout.u32(guard.slot()), KernelLayout.u32(ifindex), BpfMap.BPF_ANY);
             guard.tag().attach(object.program(TUNNEL_TAG_PROGRAM).fd(), false);
             guard.backstop().attach(program(Hook.TUNNEL).fd(), false);
         } catch (IOException | RuntimeException e) {
