@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The measuring half of bench/apps (issue 7, "1 to 1,000 apps"): the same enforcement with 1, 10, 100
+ * The measuring half of bench/apps (1 to 1,000 apps): the same enforcement with 1, 10, 100
  * and 1,000 apps registered (each its own cgroup, its own grants and one filler prefix of its own), and
  * per size the in-kernel cost of a connect4 run (BPF run-time statistics) for the first app and the
  * newest one (the newest may have found its direct-mapped app slot taken) on the internal-allow and

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The measuring half of bench/nftables (issue 7, "the same policy expressed with nftables socket
+ * The measuring half of bench/nftables ("the same policy expressed with nftables socket
  * cgroupv2 matching and sets"). Runs inside the client namespace that bench/nftables made (so the
  * Enforcer judges that namespace's sockets only) and compares, interleaved in rounds, blocking TCP
  * connects of an app to an internal destination it is granted:

@@ -930,7 +930,7 @@ public class Report {
                 `wg-pr device` in another (so the daemon's side limits the throughput). *Cold*: its first start, \
                 with no class-data archive of its own yet (the JDK's default one), which it dumps when it stops; \
                 *warm*: every start after that, on that archive. \
-                Idle RSS is the median of 5 samples a second apart after 8 s idle. Issue 6's target: at most \
+                Idle RSS is the median of 5 samples a second apart after 8 s idle. The target: at most \
                 64 MB idle with one tunnel. **Compare with the paper?** No: the paper reports neither.
 
                 """);

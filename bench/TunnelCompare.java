@@ -14,7 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The measuring half of bench/tunnel-enforcement (issue 7): everything through a real WireGuard tunnel
+ * The measuring half of bench/tunnel-enforcement: everything through a real WireGuard tunnel
  * (wg-pr devices at both ends, which the script set up), with wg-pr's whole enforcement in force — the
  * cgroup sock_addr hooks and the backstop on the tunnel device's egress, as `wg-pr up` attaches them.
  *

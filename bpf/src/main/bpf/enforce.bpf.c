@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // wg-pr enforcement: only the apps a peer names may reach its internal prefixes.
-// The decision (enforcement/DESIGN.md, "The decision"; dev.wgpr.enforcement.Decisions is the
+// The decision (enforcement/DESIGN.md, "The decision"; dev.wgpr.enforcement.ReferenceModel is the
 // specification):
 //
 //   netns cookie != the tunnel's          -> ALLOW (not our namespace)

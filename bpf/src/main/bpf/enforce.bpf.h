@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // The layouts shared by enforce.bpf.c and the Java side (dev.wgpr.enforcement.KernelLayout).
-// Change both together; EnforcementLayoutTest checks the sizes the loaded object reports.
+// Change both together; EnforcementKernelTest checks the sizes the loaded object reports.
 #ifndef WGPR_ENFORCE_BPF_H
 #define WGPR_ENFORCE_BPF_H
 

@@ -1,5 +1,6 @@
 package dev.wgpr.enforcement;
 
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.enforcement.bpf.BpfException;
@@ -24,11 +25,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -134,9 +138,9 @@ public final class Enforcer implements AutoCloseable {
     /** The guarded tunnel devices: ifindex -> their filters. */
     private final Map<Integer, TunnelGuard> tunnels = new LinkedHashMap<>();
     /** app_slots in use: slot -> cgroup id. */
-    private final Map<Integer, Long> slots = new java.util.HashMap<>();
+    private final Map<Integer, Long> slots = new HashMap<>();
     /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
-    private final java.util.Set<Long> overflow = new java.util.HashSet<>();
+    private final Set<Long> overflow = new HashSet<>();
 
     private Enforcer(Config config, BpfObject object) {
         this.config = config;
@@ -560,8 +564,10 @@ public final class Enforcer implements AutoCloseable {
                 } catch (BpfException e) {
                     if (done == 0
                             && batchSupported == null
-                            && (e.errno() == 524 || e.errno() == 95 || e.errno() == 22)) {
-                        batchSupported = false; // ENOTSUPP / EOPNOTSUPP / EINVAL: not for this map type
+                            && (e.errno() == Bpf.ENOTSUPP
+                                    || e.errno() == Libc.EOPNOTSUPP
+                                    || e.errno() == Libc.EINVAL)) {
+                        batchSupported = false; // not for this map type
                         break;
                     }
                     throw e;

@@ -1,5 +1,7 @@
 package dev.wgpr.enforcement;
 
+import java.util.Locale;
+
 /** The hooks enforce.bpf.c attaches to ({@code WGPR_HOOK_*}), with their program names. */
 public enum Hook {
     CONNECT4("wgpr_connect4"),
@@ -50,7 +52,7 @@ public enum Hook {
 
     /** The pin name of this hook's link (or, for the backstop, of its program). */
     String pinName() {
-        return this == TUNNEL ? "prog_tunnel" : "link_" + name().toLowerCase(java.util.Locale.ROOT);
+        return this == TUNNEL ? "prog_tunnel" : "link_" + name().toLowerCase(Locale.ROOT);
     }
 
     static Hook ofNumber(int number) {

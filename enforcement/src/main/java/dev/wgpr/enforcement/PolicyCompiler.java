@@ -10,6 +10,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Turns a {@link Policy} into the entries of one generation's LPM trie (enforcement/DESIGN.md, "One
@@ -73,8 +75,8 @@ public final class PolicyCompiler {
         }
         // Only the lengths some grant has can hold a container: walking those instead of every
         // length 0..128 makes 100,000 host grants compile in well under a second.
-        java.util.SortedSet<Integer> v4Lengths = new java.util.TreeSet<>();
-        java.util.SortedSet<Integer> v6Lengths = new java.util.TreeSet<>();
+        SortedSet<Integer> v4Lengths = new TreeSet<>();
+        SortedSet<Integer> v6Lengths = new TreeSet<>();
         for (IpPrefix prefix : byPrefix.keySet()) {
             (prefix.isIpv4() ? v4Lengths : v6Lengths).add(prefix.length());
         }

@@ -3,11 +3,15 @@ package dev.wgpr.enforcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.Prober.Probe;
+import dev.wgpr.enforcement.policy.Protocol;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,11 +62,9 @@ class AtomicSwitchKernelTest {
         Probe allowedInBoth = new Probe("tcp", 4, "10.20.1.1", 22);
         Probe deniedInBoth = new Probe("tcp", 4, "10.20.2.1", 23);
         for (Policy policy : List.of(first, second)) {
-            assertTrue(ReferenceModel.decide(
-                            policy, Optional.of(APP), ip("10.20.1.1"), dev.wgpr.enforcement.policy.Protocol.TCP, 22)
+            assertTrue(ReferenceModel.decide(policy, Optional.of(APP), ip("10.20.1.1"), Protocol.TCP, 22)
                     .allowed());
-            assertTrue(!ReferenceModel.decide(
-                            policy, Optional.of(APP), ip("10.20.2.1"), dev.wgpr.enforcement.policy.Protocol.TCP, 23)
+            assertTrue(!ReferenceModel.decide(policy, Optional.of(APP), ip("10.20.2.1"), Protocol.TCP, 23)
                     .allowed());
         }
         AtomicBoolean running = new AtomicBoolean(true);
@@ -107,7 +109,7 @@ class AtomicSwitchKernelTest {
         assertEquals(0, transientDenies, "transient denies");
     }
 
-    private static long[] hammer(Prober prober, Probe allowed, Probe denied, int attempts) throws java.io.IOException {
+    private static long[] hammer(Prober prober, Probe allowed, Probe denied, int attempts) throws IOException {
         long transientDenies = 0;
         long transientAllows = 0;
         int done = 0;
@@ -131,7 +133,7 @@ class AtomicSwitchKernelTest {
         return new long[] {transientDenies, transientAllows, done};
     }
 
-    static java.net.InetAddress ip(String literal) {
-        return dev.wgpr.common.net.IpPrefix.parseAddress(literal);
+    static InetAddress ip(String literal) {
+        return IpPrefix.parseAddress(literal);
     }
 }

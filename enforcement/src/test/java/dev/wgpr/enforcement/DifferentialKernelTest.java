@@ -8,6 +8,7 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.io.IOException;
 import java.net.Inet4Address;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,8 +100,7 @@ class DifferentialKernelTest {
         assertEquals(List.of(), mismatches.stream().limit(3).toList(), "seed " + seed);
     }
 
-    private static List<Mismatch> check(Prober prober, List<RandomCases.Case> cases, Policy policy)
-            throws java.io.IOException {
+    private static List<Mismatch> check(Prober prober, List<RandomCases.Case> cases, Policy policy) throws IOException {
         List<Mismatch> mismatches = new ArrayList<>();
         for (int from = 0; from < cases.size(); from += CHUNK) {
             List<RandomCases.Case> chunk = cases.subList(from, Math.min(cases.size(), from + CHUNK));

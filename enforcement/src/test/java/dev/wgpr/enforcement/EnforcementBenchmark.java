@@ -10,6 +10,7 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -89,7 +90,7 @@ class EnforcementBenchmark {
             Optional<Integer> connectorCpu = Optional.of(0);
             int listenerCpu = Runtime.getRuntime().availableProcessors() - 1;
             world.client.start("taskset", "-c", Integer.toString(listenerCpu), "python3", "-c", LISTENER);
-            world.client.awaitTcpListener(LISTEN_PORT, java.time.Duration.ofSeconds(10));
+            world.client.awaitTcpListener(LISTEN_PORT, Duration.ofSeconds(10));
             BpfLink noopLink = noopProgram.attachCgroup(world.enforcer.instanceCgroup());
             try (CHelper app = CHelper.start(binary, world.client.name(), Optional.of(appCgroup), connectorCpu);
                     CHelper outside = CHelper.start(binary, world.client.name(), Optional.empty(), connectorCpu)) {
@@ -105,7 +106,7 @@ class EnforcementBenchmark {
                                         + " cell); above, a whole TCP connect and close runs between two hook runs%n",
                                 RUNS))
                         .append(header);
-                for (int n : java.util.Arrays.stream(System.getProperty("wgpr.bench.sizes", "10,1000,5000,100000")
+                for (int n : Arrays.stream(System.getProperty("wgpr.bench.sizes", "10,1000,5000,100000")
                                 .split(","))
                         .mapToInt(Integer::parseInt)
                         .toArray()) {

@@ -20,10 +20,12 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -268,7 +270,7 @@ class EnforcementKernelTest {
             world.enforcer.drainEvents();
 
             long start = System.nanoTime();
-            nobody.run(java.util.Collections.nCopies(300, tcp4("10.20.3.4", 23)));
+            nobody.run(Collections.nCopies(300, tcp4("10.20.3.4", 23)));
             long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
             assertDenied(nobody, tcp4("10.20.3.4", 24));
 
@@ -380,7 +382,7 @@ class EnforcementKernelTest {
                 assertThrows(IllegalStateException.class, () -> world.enforcer.counters());
                 assertDenied(nobody, tcp4("10.20.1.1", 22)); // the daemon is gone, the pins enforce
                 assertThrows(
-                        java.nio.file.FileAlreadyExistsException.class,
+                        FileAlreadyExistsException.class,
                         () -> Enforcer.start(config, labPolicy()).close());
             } finally {
                 Enforcer.removePinned(config);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The pivot suite (issue 5, "What it must show"): an unprivileged process on the laptop tries every
+ * The pivot suite: an unprivileged process on the laptop tries every
  * vector we know to reach a host on the internal network behind the tunnel. Each must fail, nothing
  * of it may arrive at the internal network (a packet capture there says so), and each the hooks see
  * must leave a deny event. This lab attaches an enforcer by hand; ProductPivotTest (client) runs the

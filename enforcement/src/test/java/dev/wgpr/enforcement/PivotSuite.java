@@ -1,6 +1,7 @@
 package dev.wgpr.enforcement;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -72,7 +73,7 @@ final class PivotSuite {
         Thread.sleep(60); // a SYN or datagram in flight reaches the capture
         InternalHost.Count after = lab.arrived();
         Set<String> layers = new TreeSet<>();
-        for (DenyEvent event : lab.world.enforcer.pollEvents(java.time.Duration.ofMillis(20))) {
+        for (DenyEvent event : lab.world.enforcer.pollEvents(Duration.ofMillis(20))) {
             boolean forwarded = event.reason() == Counter.DENY_FORWARDED;
             // A socket an app handed over is the app's: the backstop names its owner, the app's uid.
             boolean appsSocket = vector.endsWith("-from-app") && event.uid() == PivotLab.APP_UID;

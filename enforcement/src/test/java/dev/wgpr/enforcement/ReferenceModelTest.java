@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Protocol;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;
@@ -146,7 +147,7 @@ class ReferenceModelTest {
                 .grant(A, "10.20.0.0/16 tcp/22")
                 .grant(B, "::/0")
                 .build();
-        InetAddress mapped = ReferenceModel.unmapped(java.net.Inet6Address.ofLiteral("::ffff:10.20.1.1"));
+        InetAddress mapped = ReferenceModel.unmapped(Inet6Address.ofLiteral("::ffff:10.20.1.1"));
         assertEquals(ip("10.20.1.1"), mapped);
         assertEquals(Decision.ALLOW_INTERNAL, decide(policy, Optional.of(A), "::ffff:10.20.1.1", Protocol.TCP, 22));
         assertEquals(Decision.DENY_NO_GRANT, decide(policy, Optional.of(A), "::ffff:10.20.1.1", Protocol.TCP, 23));

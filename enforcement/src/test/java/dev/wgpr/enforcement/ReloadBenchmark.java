@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * bench/enforcement, reloads (issue 5): transient allows and transient denies over many connects
+ * bench/enforcement, reloads: transient allows and transient denies over many connects
  * (default 10 million, {@code -Dwgpr.bench.reloadConnects}) while generations switch continuously.
  * Two reloadloop processes in the app's cgroup (one IPv4, one IPv6) alternate UDP connects to a
  * destination every generation allows and one every generation denies; the two generations differ

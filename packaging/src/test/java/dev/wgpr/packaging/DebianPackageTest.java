@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The .deb as users meet it (issue 20), built once by packaging/build-deb.sh from this build: lintian's
+ * The .deb as users meet it, built once by packaging/build-deb.sh from this build: lintian's
  * verdict; a clean Debian 12 root without a JDK in which it is installed with {@code apt install
  * ./wg-pr_*.deb}, used and purged (packaging/test-install.sh); and a booted Debian 12 whose systemd runs
  * the confined units (packaging/test-service.sh). The roots come from the Debian mirror once (mmdebstrap,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.routes.netlink.Link;
 import dev.wgpr.routes.netlink.RouteLookup;
 import dev.wgpr.routes.netlink.RtNetlink;
@@ -94,6 +95,6 @@ final class RouteLab {
     }
 
     static InetAddress address(String text) {
-        return dev.wgpr.common.net.IpPrefix.parseAddress(text);
+        return IpPrefix.parseAddress(text);
     }
 }

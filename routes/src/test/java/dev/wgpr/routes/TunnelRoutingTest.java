@@ -356,7 +356,7 @@ class TunnelRoutingTest {
      * families), the servers, LAN neighbours, gateways, loopback and the tunnel's own addresses.
      */
     private static List<InetAddress> sweep(Namespace ns, int count) throws Exception {
-        Random random = new Random(4); // issue 4; fixed so that a failure can be replayed
+        Random random = new Random(4); // fixed so that a failure can be replayed
         List<InetAddress> addresses = new ArrayList<>();
         for (String fixed : List.of(
                 Routed.SERVER_V4,

@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  * The JVM options and environment of the long-running daemon, beyond what every wg-pr JVM gets: given to
  * the daemon `wg-pr up` starts on demand ({@link DaemonClient}) and to the locked-down image the daemon
  * execs of itself ({@link DaemonCommand}), so a daemon started by systemd through the plain launcher gets
- * them too. They keep its memory small (issue 6: measured side by side by {@code bench/daemon}).
+ * them too. They keep its memory small (measured side by side by {@code bench/daemon}).
  *
  * <p>{@value #VARIABLE}, when set, replaces the options (for measuring other choices side by side); a
  * {@value #MALLOC_ARENAS} already set is kept.
@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * whole: relocated for ASLR, it is written to at start) and spins some 700 method-handle classes (a dozen per
  * FFM downcall it links) that it keeps for its whole life. The locked-down image maps instead a static archive
  * of exactly the classes a daemon loads ({@link #archive}), JDK and wg-pr alike, with those forms
- * pre-generated: some 3.5 MiB less than the default archive plus a dynamic one on top (issue 6,
+ * pre-generated: some 3.5 MiB less than the default archive plus a dynamic one on top (
  * {@code bench/daemon}). Every locked-down run records the classes it loads ({@link #classList}); a run that
  * had no archive mapped (none yet, or one the JVM refused: another JDK, rebuilt jars, a failed checksum) dumps
  * one from its list at its orderly stop ({@link #refreshArchive}). Only locked-down daemons write, dump or map

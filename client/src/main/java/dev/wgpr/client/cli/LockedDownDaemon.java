@@ -25,7 +25,7 @@ import java.util.Optional;
  * The entry point of the locked-down daemon image, which {@link DaemonCommand} execs in its own process. Its
  * one caller writes its arguments ({@link Arguments}), so it reads them itself: through picocli, the command
  * model, reflection and annotation proxies of every command would stay resident in the daemon for its whole
- * life (issue 6: its RSS).
+ * life (its RSS).
  */
 public final class LockedDownDaemon {
     private LockedDownDaemon() {}

@@ -412,7 +412,6 @@ public final class Daemon {
         return Protocol.error(
                 switch (e.kind()) {
                     case BAD_CONFIG -> Protocol.BAD_CONFIG;
-                    case NOT_AVAILABLE -> Protocol.NOT_AVAILABLE;
                     case FAILED -> Protocol.FAILED;
                 },
                 e.getMessage());

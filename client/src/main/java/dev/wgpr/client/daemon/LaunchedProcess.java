@@ -16,10 +16,5 @@ interface LaunchedProcess {
     void signal(int signal);
 
     /** How it ended: {@code exited} with a status, or killed by {@code signal}. */
-    record Exit(boolean exited, int status, int signal) {
-        /** As a shell reports it: the status, or 128 + the signal. */
-        int shellStatus() {
-            return exited ? status : 128 + signal;
-        }
-    }
+    record Exit(boolean exited, int status, int signal) {}
 }

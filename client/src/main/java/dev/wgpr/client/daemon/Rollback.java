@@ -26,10 +26,6 @@ final class Rollback {
         steps.push(new Step(what, undo));
     }
 
-    synchronized List<String> pending() {
-        return steps.stream().map(Step::what).toList();
-    }
-
     /** Runs every undo, the most recent first; returns the failures, in words. */
     synchronized List<String> unwind() {
         List<String> failures = new ArrayList<>();

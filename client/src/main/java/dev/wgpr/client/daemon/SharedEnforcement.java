@@ -16,14 +16,15 @@ import dev.wgpr.enforcement.revoke.SocketRevoker;
 import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The one enforcement layer of a daemon ({@link Enforcer}), shared by all its tunnels: started when
@@ -99,7 +100,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             if (enforcer != null && cgroup != null) {
                 try {
                     enforcer.removeApp(app);
-                } catch (java.nio.file.FileSystemException e) {
+                } catch (FileSystemException e) {
                     throw new IOException(
                             "cannot remove " + cgroup + " (processes of " + app + " still run in it): "
                                     + e.getMessage(),
@@ -318,7 +319,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         e.put(inbound ? "source" : "destination", IpText.of(event.destination()));
         e.put(inbound ? "localPort" : "port", event.port());
         e.put("protocol", protocolName(event));
-        e.put("hook", event.hook() == null ? null : event.hook().name().toLowerCase(java.util.Locale.ROOT));
+        e.put("hook", event.hook() == null ? null : event.hook().name().toLowerCase(Locale.ROOT));
         e.put("reason", reason(event.reason()));
         e.put("cgroupId", event.cgroupId());
         return e;
@@ -345,7 +346,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             case DENY_LISTENING -> "incoming connection from the tunnel: listening is closed to the tunnel";
             case DENY_MALFORMED -> "a packet whose headers cannot be read (fail closed)";
             case DENY_FORWARDED -> "forwarded traffic (no local socket) may not enter the tunnel";
-            default -> reason.name().toLowerCase(java.util.Locale.ROOT);
+            default -> reason.name().toLowerCase(Locale.ROOT);
         };
     }
 
@@ -363,7 +364,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         List<Map<String, Object>> programs = new ArrayList<>();
         for (Hook hook : Hook.values()) {
             Map<String, Object> p = new LinkedHashMap<>();
-            p.put("hook", hook.name().toLowerCase(java.util.Locale.ROOT));
+            p.put("hook", hook.name().toLowerCase(Locale.ROOT));
             p.put("program", hook.program());
             try {
                 p.put("id", enforcer.program(hook).id());
@@ -395,8 +396,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         try {
             Map<String, Object> counters = new LinkedHashMap<>();
             enforcer.counters()
-                    .forEach(
-                            (counter, value) -> counters.put(counter.name().toLowerCase(java.util.Locale.ROOT), value));
+                    .forEach((counter, value) -> counters.put(counter.name().toLowerCase(Locale.ROOT), value));
             s.put("counters", counters);
         } catch (BpfException e) {
             s.put("counters", "unreadable: " + e.getMessage());
@@ -405,10 +405,5 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         s.put("eventsSuppressed", events.suppressed());
         s.put("threadFailures", drainFailures.counts());
         return s;
-    }
-
-    /** For tests and status: the app id of {@code app}, if it has one. */
-    synchronized Optional<AppId> appId(String app) {
-        return Optional.ofNullable(appIds.get(app));
     }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Follows the underlay (issue 4: "when the gateway or the network changes, recompute"): every link,
+ * Follows the underlay (when the gateway or the network changes, decide again): every link,
  * address or route change in the daemon's namespace that is not one of wg-pr's own routes schedules one
  * {@link Tunnels#refreshRouting()} a moment later, so a burst of changes (a new DHCP lease, a cable
  * plugged in) is answered once, after it settles.

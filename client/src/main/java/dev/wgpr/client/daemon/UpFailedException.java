@@ -10,8 +10,6 @@ final class UpFailedException extends Exception {
     enum Kind {
         /** The config is invalid (exit 2). */
         BAD_CONFIG,
-        /** A piece of wg-pr this build does not have yet. */
-        NOT_AVAILABLE,
         /** The system refused (names, kernel, permissions). */
         FAILED,
     }
@@ -30,12 +28,5 @@ final class UpFailedException extends Exception {
 
     Kind kind() {
         return kind;
-    }
-
-    static UpFailedException notAvailable(String piece, String branch) {
-        return new UpFailedException(
-                Kind.NOT_AVAILABLE,
-                piece + " is not available in this build yet (it is being finished on the '" + branch
-                        + "' branch); nothing was changed");
     }
 }

@@ -21,6 +21,9 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -347,8 +350,8 @@ final class DemoLab {
         }
         process.destroy();
         try {
-            process.onExit().get(15, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            process.onExit().get(15, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly();
         }
     }

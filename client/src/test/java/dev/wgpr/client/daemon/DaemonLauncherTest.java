@@ -14,6 +14,7 @@ import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -109,9 +110,7 @@ class DaemonLauncherTest {
         Result move = nobody().withStdin("").run("run", "--app", "anything", "--", "sh", "-c", "echo $$ > " + procs);
 
         assertTrue(move.exitCode() != 0, "nobody could move itself into another app's cgroup: " + move);
-        assertEquals(
-                "rw-r--r--",
-                java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(procs)));
+        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(procs)));
     }
 
     @Test

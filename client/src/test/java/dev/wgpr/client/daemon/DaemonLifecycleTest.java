@@ -11,9 +11,14 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -150,7 +155,7 @@ class DaemonLifecycleTest {
     @Test
     void theDaemonRunsWithItsMemoryOptionsAfterTheLockdownReexecAndWithoutTheCallersNotifySocket() throws Exception {
         Result start = Cli.root(instance)
-                .withEnvironment(java.util.Map.of("NOTIFY_SOCKET", "/nonexistent/notify.sock"))
+                .withEnvironment(Map.of("NOTIFY_SOCKET", "/nonexistent/notify.sock"))
                 .run("daemon");
         assertEquals(0, start.exitCode(), start::toString);
         long pid = DaemonTesting.daemonPid(instance);
@@ -170,29 +175,28 @@ class DaemonLifecycleTest {
     void theLockedDownDaemonWritesItsClassArchiveAtItsFirstStopMapsItAfterwardsAndReplacesADamagedOne(@TempDir Path dir)
             throws Exception {
         Path archive = dir.resolve("cache").resolve("daemon.jsa");
-        java.util.Map<String, String> environment = java.util.Map.of("WG_PR_DAEMON_CLASS_ARCHIVE", archive.toString());
+        Map<String, String> environment = Map.of("WG_PR_DAEMON_CLASS_ARCHIVE", archive.toString());
 
         assertFalse(startAndStop(environment, archive), "nothing to map at the first start");
         assertTrue(Files.size(archive) > 1 << 20, "written at the first stop: " + Files.size(archive) + " bytes");
-        java.nio.file.attribute.FileTime written = Files.getLastModifiedTime(archive);
+        FileTime written = Files.getLastModifiedTime(archive);
 
         assertTrue(startAndStop(environment, archive), "mapped at the next start");
         assertEquals(written, Files.getLastModifiedTime(archive), "a daemon that used it leaves it as it was");
 
         // Damaged (its checksum no longer matches): the JVM refuses it, runs without, and the stop dumps a new one.
-        try (java.nio.channels.FileChannel file =
-                java.nio.channels.FileChannel.open(archive, java.nio.file.StandardOpenOption.WRITE)) {
-            file.write(java.nio.ByteBuffer.wrap(new byte[4096]), Files.size(archive) / 2);
+        try (FileChannel file = FileChannel.open(archive, StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(new byte[4096]), Files.size(archive) / 2);
         }
         startAndStop(environment, archive);
         assertTrue(Files.getLastModifiedTime(archive).compareTo(written) > 0, "written again");
-        java.nio.file.attribute.FileTime rewritten = Files.getLastModifiedTime(archive);
+        FileTime rewritten = Files.getLastModifiedTime(archive);
         assertTrue(startAndStop(environment, archive), "the new one is mapped");
         assertEquals(rewritten, Files.getLastModifiedTime(archive), "and left as it was");
     }
 
     /** Starts this instance's daemon and stops it (SIGTERM): whether it had {@code archive} mapped. */
-    private boolean startAndStop(java.util.Map<String, String> environment, Path archive) throws Exception {
+    private boolean startAndStop(Map<String, String> environment, Path archive) throws Exception {
         Result start = Cli.root(instance).withEnvironment(environment).run("daemon");
         assertEquals(0, start.exitCode(), start::toString);
         long pid = DaemonTesting.daemonPid(instance);

@@ -1,5 +1,7 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.enforcement.Enforcer;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +17,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
 /**
@@ -157,7 +162,7 @@ final class DaemonTesting {
         }
     }
 
-    private static final Map<Long, Path[]> outputs = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<Long, Path[]> outputs = new ConcurrentHashMap<>();
 
     /** Waits (at most a minute) for a process from {@link Cli#start} and collects its output. */
     static Result finish(Process process) throws IOException, InterruptedException {
@@ -213,8 +218,7 @@ final class DaemonTesting {
             });
         }
         deleteTree(instance.runtimeDirectory());
-        dev.wgpr.enforcement.Enforcer.removePinned(new dev.wgpr.enforcement.Enforcer.Config(
-                instance.name(), cgroup2(), cgroup2(), Path.of("/sys/fs/bpf"), 1));
+        Enforcer.removePinned(new Enforcer.Config(instance.name(), cgroup2(), cgroup2(), Path.of("/sys/fs/bpf"), 1));
         Path subtree = instance.cgroupSubtree(cgroup2());
         if (Files.isDirectory(subtree)) {
             try (Stream<Path> apps = Files.list(subtree)) {
@@ -227,7 +231,7 @@ final class DaemonTesting {
     }
 
     static Path cgroup2() throws IOException {
-        return dev.wgpr.enforcement.cgroup.Cgroup2Mount.find().orElseThrow().path();
+        return Cgroup2Mount.find().orElseThrow().path();
     }
 
     /**
@@ -263,7 +267,7 @@ final class DaemonTesting {
     private static String sharedClassPathString;
 
     private static void jar(Path directory, Path jar) throws IOException {
-        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
                 Stream<Path> files = Files.walk(directory)) {
             for (Path file : files.sorted().toList()) {
                 String name = directory.relativize(file).toString().replace('\\', '/');
@@ -271,7 +275,7 @@ final class DaemonTesting {
                     continue;
                 }
                 boolean isDirectory = Files.isDirectory(file);
-                out.putNextEntry(new java.util.jar.JarEntry(isDirectory ? name + "/" : name));
+                out.putNextEntry(new JarEntry(isDirectory ? name + "/" : name));
                 if (!isDirectory) {
                     Files.copy(file, out);
                 }

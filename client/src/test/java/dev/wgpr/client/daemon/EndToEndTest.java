@@ -18,8 +18,10 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -254,7 +256,7 @@ class EndToEndTest {
         List<IpPrefix> internal = prefixes(enforcement.get("internal"));
         List<IpPrefix> exclusions = prefixes(enforcement.get("exclusions"));
 
-        List<String> sweep = new java.util.ArrayList<>(List.of(
+        List<String> sweep = new ArrayList<>(List.of(
                 "127.0.0.1",
                 "127.9.9.9",
                 "192.168.10.1",
@@ -274,7 +276,7 @@ class EndToEndTest {
                 "fd10:20:ffff::1",
                 "fd00:10::1",
                 "2001:db8::1"));
-        java.util.Random random = new java.util.Random(42);
+        Random random = new Random(42);
         for (int i = 0; i < 60; i++) {
             sweep.add((random.nextInt(223) + 1) + "." + random.nextInt(256) + "." + random.nextInt(256) + "."
                     + (random.nextInt(254) + 1));

@@ -9,8 +9,10 @@ import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.testing.RequiresRoot;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,9 +44,9 @@ class LockdownDaemonTest {
 
     private static long dacOverride() {
         try {
-            return dev.wgpr.client.lockdown.Lockdown.cgroup2RootIsReadOnlyForItsOwner() ? 1L << 1 : 0;
+            return Lockdown.cgroup2RootIsReadOnlyForItsOwner() ? 1L << 1 : 0;
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The pivot suite against the product (issue 13, item 3): every vector we know, run by processes
+ * The pivot suite against the product: every vector we know, run by processes
  * that are no app, by the authorized app beyond its exact grant, by a NAT'ed neighbour, and by an
  * internal host reaching in, against tunnels the daemon brought up with its own {@code wg-pr up}.
  * Every vector runs and is reported whatever the others did; the test then fails naming the rows not

@@ -11,6 +11,7 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -197,7 +198,7 @@ class ReloadEndToEndTest {
                 try {
                     Socket connection = server.accept();
                     Thread.ofPlatform().daemon().start(() -> echoLines(connection));
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     // closed
                 }
             }
@@ -214,7 +215,7 @@ class ReloadEndToEndTest {
                 out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // the client went away, or its connection was destroyed
         }
     }

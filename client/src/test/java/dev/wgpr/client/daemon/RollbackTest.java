@@ -2,6 +2,7 @@ package dev.wgpr.client.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ class RollbackTest {
         rollback.add("device", () -> undone.add("device"));
         rollback.add("routes", () -> {
             undone.add("routes");
-            throw new java.io.IOException("route vanished");
+            throw new IOException("route vanished");
         });
         rollback.add("policy", () -> undone.add("policy"));
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.cli.Main;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
@@ -14,10 +15,12 @@ import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +50,7 @@ class RunWithTheCallersRightsTest {
     static void upWithNobodyInTheLaunchGroup(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
         Path config = net.config("per-prefix", "\"10.20.0.0/16\"", null);
-        Files.writeString(
-                config, """
+        Files.writeString(config, """
 
                 [[peer.allowedApps]]
                 name = "pinned"
@@ -57,7 +59,7 @@ class RunWithTheCallersRightsTest {
                 [[peer.allowedApps]]
                 name = "cat"
                 exec = "/usr/bin/cat"
-                """.formatted(sha256(Path.of("/usr/bin/cat"))), java.nio.file.StandardOpenOption.APPEND);
+                """.formatted(sha256(Path.of("/usr/bin/cat"))), StandardOpenOption.APPEND);
         Result daemon = net.cli()
                 .run(
                         "daemon",
@@ -167,14 +169,7 @@ class RunWithTheCallersRightsTest {
         List<String> command = new ArrayList<>(
                 List.of("unshare", "-Urm", "sh", "-c", "mount --bind /usr/bin/id /usr/bin/cat && exec \"$@\"", "sh"));
         command.addAll(javaCommand(
-                dev.wgpr.client.cli.Main.class,
-                "--instance",
-                net.instance.name(),
-                "run",
-                "--app",
-                "cat",
-                "--",
-                "/usr/bin/cat"));
+                Main.class, "--instance", net.instance.name(), "run", "--app", "cat", "--", "/usr/bin/cat"));
 
         Result run = asNobody(command);
 
@@ -348,7 +343,7 @@ class RunWithTheCallersRightsTest {
     }
 
     private static Map<String, String> procStatus(long pid) throws Exception {
-        Map<String, String> fields = new java.util.HashMap<>();
+        Map<String, String> fields = new HashMap<>();
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
             String[] parts = line.split(":\\s*", 2);
             fields.put(parts[0], parts.length > 1 ? parts[1] : "");
@@ -362,7 +357,7 @@ class RunWithTheCallersRightsTest {
      */
     private static Result inTerminal(String script) throws Exception {
         StringBuilder wgpr = new StringBuilder("wgpr() {");
-        for (String word : javaCommand(dev.wgpr.client.cli.Main.class, "--instance", net.instance.name())) {
+        for (String word : javaCommand(Main.class, "--instance", net.instance.name())) {
             wgpr.append(" '").append(word).append('\'');
         }
         wgpr.append(" \"$@\"; }\n");

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Two tunnels up at once in one daemon (issue 6, point 2): tunnel A (10.8.0.2 to wireguard-go on port
+ * Two tunnels up at once in one daemon: tunnel A (10.8.0.2 to wireguard-go on port
  * 51820) routes 10.20.0.0/16, tunnel B (10.9.0.2 to a second wireguard-go on port 51821) routes the
  * more specific 10.20.5.0/24. The app "probe" is named in both: A grants it 10.20.0.0/16 tcp/8080, B
  * only 10.20.5.10 tcp/8080. Longest match decides, for routing and for the policy alike.

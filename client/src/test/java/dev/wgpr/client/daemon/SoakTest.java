@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A bounded soak (issue 6): for {@code wgpr.soak.seconds} (default 90; {@code bench/soak --minutes N}
+ * A bounded soak: for {@code wgpr.soak.seconds} (default 90; {@code bench/soak --minutes N}
  * runs it longer), an authorized app and an unauthorized process keep connecting through and around
  * the tunnel while the config is reloaded every second, and halfway the daemon is killed with
  * SIGKILL and brought back with {@code wg-pr up}. Afterwards: no packet for an internal prefix left

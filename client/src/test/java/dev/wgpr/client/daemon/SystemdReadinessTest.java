@@ -11,8 +11,10 @@ import dev.wgpr.common.linux.Libc;
 import dev.wgpr.testing.RequiresRoot;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code wg-pr daemon --foreground} under systemd's {@code Type=notify} (issue 6, point 5): a real
+ * {@code wg-pr daemon --foreground} under systemd's {@code Type=notify}: a real
  * AF_UNIX datagram socket plays systemd's notify socket; the real daemon, locked down as in
  * production, says {@code READY=1} once its control socket accepts and {@code STOPPING=1} on SIGTERM.
  */
@@ -42,7 +44,7 @@ class SystemdReadinessTest {
         try (NotifySocket systemd = NotifySocket.bind(path)) {
             readyThenStopping(systemd, path);
         } finally {
-            Files.deleteIfExists(java.nio.file.Path.of(path));
+            Files.deleteIfExists(Path.of(path));
         }
     }
 
@@ -108,9 +110,7 @@ class SystemdReadinessTest {
                 while (true) {
                     long n = (long) Libc.read$MH().invokeExact(state, fd, buffer, buffer.byteSize());
                     if (n >= 0) {
-                        return new String(
-                                buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-                                StandardCharsets.UTF_8);
+                        return new String(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
                     }
                     if (Libc.errno(state) != Libc.EAGAIN) {
                         throw new ErrnoException("read notify socket", Libc.errno(state));

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One end-to-end setup: a lab topology, wireguard-go as the server (tunnel 10.8.0.1 / fd10:8::1, the
@@ -265,7 +266,7 @@ final class TunnelLab {
                 .redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .start();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new AssertionError(full + " did not finish in 30 s");
         }
@@ -282,7 +283,7 @@ final class TunnelLab {
                 .strip()
                 .split("@")[0];
         LabProcess tcpdump = client.start("tcpdump", "-i", lanPort, "-n", "-U", "-w", file.toString(), filter);
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!tcpdump.output().contains("listening on")) {
             if (System.nanoTime() > deadline || !tcpdump.isAlive()) {
                 tcpdump.stop();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The units in packaging/systemd pass {@code systemd-analyze verify} without a warning (it exits 0 even
  * for an unknown {@code Type=}, so its stderr must be empty too), and {@code systemd-analyze security}
- * rates the daemon's unit at most {@value #DAEMON_EXPOSURE_LIMIT} (issue 20). {@code /usr/bin/wg-pr} is
+ * rates the daemon's unit at most {@value #DAEMON_EXPOSURE_LIMIT}. {@code /usr/bin/wg-pr} is
  * replaced by the repository's launcher, which verify requires to exist; ./dev.sh installs systemd-analyze.
  */
 class SystemdUnitsTest {

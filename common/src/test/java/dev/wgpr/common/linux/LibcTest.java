@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class LibcTest {
             MemorySegment state = Libc.allocateCallState(arena);
             long n = (long) Libc.read$MH().invokeExact(state, fd, buffer, 16L);
             assertEquals(5, n);
-            assertEquals("wg-pr", new String(buffer.asSlice(0, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+            assertEquals("wg-pr", new String(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE)));
         } finally {
             Libc.close(fd);
         }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A long-running process the lab started inside a namespace (a server, a WireGuard device). The
@@ -52,7 +53,7 @@ public final class LabProcess implements AutoCloseable {
     /** Waits for the process to exit by itself (e.g. a one-off {@code iperf3 -s -1}). */
     public int waitFor(Duration timeout) {
         try {
-            if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new LabException(
                         "`" + String.join(" ", command) + "` still running after " + timeout + "; output: " + output());
             }

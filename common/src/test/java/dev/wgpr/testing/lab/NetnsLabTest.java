@@ -12,6 +12,7 @@ import dev.wgpr.testing.lab.Topologies.Routed;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -19,13 +20,18 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -190,7 +196,7 @@ class NetnsLabTest {
         // namespace with a process still running inside, and a WireGuard socket.
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        String id = java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(3));
+        String id = HexFormat.of().formatHex(new SecureRandom().generateSeed(3));
         String name = NetnsLab.NAME_PREFIX + id + "-client";
         Path socket = NetnsLab.WIREGUARD_SOCKET_DIR.resolve("wg" + id + "0.sock");
         Files.createDirectories(NetnsLab.MARKER_DIR);
@@ -203,7 +209,7 @@ class NetnsLabTest {
             NetnsLab.create().close();
 
             assertFalse(Files.exists(Path.of("/run/netns", name)), name + " survived the sweep");
-            assertTrue(inside.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "process in it still runs");
+            assertTrue(inside.waitFor(5, TimeUnit.SECONDS), "process in it still runs");
             assertFalse(Files.exists(socket));
             assertFalse(Files.exists(NetnsLab.MARKER_DIR.resolve(id)));
         } finally {
@@ -242,7 +248,7 @@ class NetnsLabTest {
             assertFalse(Files.exists(NetnsLab.MARKER_DIR.resolve(lab.id())), "marker still exists");
             try (var sockets = Files.exists(NetnsLab.WIREGUARD_SOCKET_DIR)
                     ? Files.list(NetnsLab.WIREGUARD_SOCKET_DIR)
-                    : java.util.stream.Stream.<Path>empty()) {
+                    : Stream.<Path>empty()) {
                 assertTrue(
                         sockets.noneMatch(p -> p.getFileName().toString().contains(lab.id())),
                         "a socket of lab " + lab.id() + " remains");
@@ -291,7 +297,7 @@ class NetnsLabTest {
                     in.readFully(data);
                     return sha256(data);
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             try (Socket socket = from.call(() -> {
@@ -302,14 +308,14 @@ class NetnsLabTest {
                     OutputStream out = socket.getOutputStream()) {
                 out.write(payload);
             }
-            return received.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            return received.get(10, TimeUnit.SECONDS);
         }
     }
 
     private static byte[] sha256(byte[] data) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(data);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
     }

@@ -16,15 +16,8 @@ public final class Bpf {
 
     /** {@code enum bpf_map_type}, the kinds wg-pr uses or probes. */
     public enum MapType {
-        HASH(1),
-        ARRAY(2),
-        PERCPU_ARRAY(6),
-        LRU_HASH(9),
         LPM_TRIE(11),
-        ARRAY_OF_MAPS(12),
-        HASH_OF_MAPS(13),
-        RINGBUF(27),
-        TASK_STORAGE(29);
+        RINGBUF(27);
 
         final int value;
 
@@ -33,16 +26,10 @@ public final class Bpf {
         }
     }
 
-    /** {@code enum bpf_attach_type}, the cgroup hooks wg-pr uses. */
+    /** {@code enum bpf_attach_type}, the cgroup hooks the kernel probes attach by hand. */
     public enum AttachType {
-        CGROUP_INET_EGRESS(1),
-        CGROUP_INET_SOCK_CREATE(2),
-        CGROUP_INET4_BIND(8),
-        CGROUP_INET6_BIND(9),
         CGROUP_INET4_CONNECT(10),
-        CGROUP_INET6_CONNECT(11),
-        CGROUP_UDP4_SENDMSG(14),
-        CGROUP_UDP6_SENDMSG(15);
+        CGROUP_INET6_CONNECT(11);
 
         /** The attach type of a {@code cgroup/HOOK} section name's hook. */
         public int value() {
@@ -98,6 +85,12 @@ public final class Bpf {
             throw Libc.unexpected(t);
         }
     }
+
+    /**
+     * The kernel's internal {@code ENOTSUPP} (not {@code EOPNOTSUPP}), which some BPF commands return to
+     * user space as is.
+     */
+    public static final int ENOTSUPP = 524;
 
     /** {@code BPF_F_NO_PREALLOC}: required for LPM tries. */
     public static final int BPF_F_NO_PREALLOC = 1;

@@ -4,6 +4,7 @@ import dev.wgpr.common.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.Optional;
 
 /** One map of a {@link BpfObject} ({@code struct bpf_map *}); valid while the object is open. */
@@ -145,7 +146,7 @@ public final class BpfMap {
     }
 
     /** {@code bpf_obj_pin} of this map at {@code path} in a bpffs. */
-    public void pin(java.nio.file.Path path) throws BpfException {
+    public void pin(Path path) throws BpfException {
         Bpf.pin(fd(), path);
     }
 

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -170,7 +171,7 @@ public final class BpfObject implements AutoCloseable {
         return object;
     }
 
-    private MemorySegment find(java.lang.invoke.MethodHandle finder, String wanted, String kind) {
+    private MemorySegment find(MethodHandle finder, String wanted, String kind) {
         MemorySegment obj = pointer();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libbpf.allocateCallState(call);

@@ -2,6 +2,7 @@ package dev.wgpr.enforcement.bpf;
 
 import dev.wgpr.common.linux.Libc;
 import java.lang.foreign.Arena;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -44,7 +45,7 @@ public final class BpfRingBuffer implements AutoCloseable {
     public static BpfRingBuffer open(int mapFd, String name) throws BpfException {
         BpfRingBuffer buffer = new BpfRingBuffer(name);
         try {
-            MemorySegment callback = java.lang.foreign.Linker.nativeLinker()
+            MemorySegment callback = Linker.nativeLinker()
                     .upcallStub(ON_SAMPLE.bindTo(buffer), Libbpf.RING_BUFFER_SAMPLE_FN, buffer.arena);
             MemorySegment state = Libbpf.allocateCallState(buffer.arena);
             Libbpf.clearLog();
@@ -87,7 +88,7 @@ public final class BpfRingBuffer implements AutoCloseable {
             int result = timeoutMillis < 0
                     ? (int) Libbpf.ring_buffer__consume$MH().invokeExact(state, ring)
                     : (int) Libbpf.ring_buffer__poll$MH().invokeExact(state, ring, timeoutMillis);
-            if (result < 0 && result != -4 /* EINTR */) {
+            if (result < 0 && result != -Libc.EINTR) {
                 throw BpfException.of("ring_buffer__poll " + name, -result);
             }
         } catch (BpfException e) {

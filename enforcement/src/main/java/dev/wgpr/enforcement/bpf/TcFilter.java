@@ -4,6 +4,8 @@ import dev.wgpr.common.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Locale;
+import java.util.Objects;
 import java.util.OptionalInt;
 
 /**
@@ -32,7 +34,7 @@ public record TcFilter(int ifindex, Direction direction, int handle, int priorit
     }
 
     public TcFilter {
-        java.util.Objects.requireNonNull(direction, "direction");
+        Objects.requireNonNull(direction, "direction");
         if (ifindex <= 0) {
             throw new IllegalArgumentException("ifindex " + ifindex);
         }
@@ -160,7 +162,7 @@ public record TcFilter(int ifindex, Direction direction, int handle, int priorit
 
     @Override
     public String toString() {
-        return "tc " + direction.name().toLowerCase(java.util.Locale.ROOT) + " filter (ifindex " + ifindex
-                + ", handle 0x" + Integer.toHexString(handle) + ", priority " + priority + ")";
+        return "tc " + direction.name().toLowerCase(Locale.ROOT) + " filter (ifindex " + ifindex + ", handle 0x"
+                + Integer.toHexString(handle) + ", priority " + priority + ")";
     }
 }

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -24,7 +25,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Closes the open connections a new policy no longer allows (issue 5, point 6): after {@code
+ * Closes the open connections a new policy no longer allows: after {@code
  * Enforcer.publish(next)} has made new attempts fail, every connected TCP socket and connected UDP
  * socket of an app (its cgroup or a descendant) whose destination, protocol and port {@link
  * ReferenceModel#decide} now denies for that app is destroyed with sock_diag {@code SOCK_DESTROY}: the
@@ -148,7 +149,7 @@ public final class SocketRevoker implements AutoCloseable {
                 destroyed,
                 gone,
                 failures,
-                java.time.Duration.ofNanos(System.nanoTime() - start));
+                Duration.ofNanos(System.nanoTime() - start));
     }
 
     /**

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.testing.RequiresRoot;
 import java.nio.ByteBuffer;
@@ -109,6 +110,6 @@ class BpfObjectTest {
     void aRingBufferOfAnInvalidSizeIsRefusedByTheKernel() {
         BpfException e =
                 assertThrows(BpfException.class, () -> Bpf.createMap(Bpf.MapType.RINGBUF, "wgpr_test_rb", 0, 0, 1000));
-        assertEquals(22, e.errno()); // EINVAL: not a power-of-two multiple of the page size
+        assertEquals(Libc.EINVAL, e.errno()); // not a power-of-two multiple of the page size
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Attaching the probe to a scratch cgroup, checked with libbpf's query and with bpftool. */
 @RequiresRoot
@@ -41,7 +42,7 @@ class CgroupAttachTest {
     }
 
     @Test
-    void attachingToADirectoryThatIsNoCgroupFails(@org.junit.jupiter.api.io.TempDir Path notACgroup) throws Exception {
+    void attachingToADirectoryThatIsNoCgroupFails(@TempDir Path notACgroup) throws Exception {
         try (BpfObject probe = BpfObject.openBundled("probe")) {
             probe.load();
             BpfException e = assertThrows(

@@ -11,6 +11,7 @@ import dev.wgpr.enforcement.bpf.CompiledObjects;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import dev.wgpr.testing.RequiresRoot;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,7 +63,7 @@ class KernelProbesTest {
     }
 
     @Test
-    void sockAddrAttachProbeUnderAPathThatIsNoCgroupFailsAndCleansUp(@org.junit.jupiter.api.io.TempDir Path dir) {
+    void sockAddrAttachProbeUnderAPathThatIsNoCgroupFailsAndCleansUp(@TempDir Path dir) {
         assertThrows(IOException.class, () -> KernelProbes.cgroupSockAddrAttach(dir));
         try (Stream<Path> left = Files.list(dir)) {
             assertEquals(0, left.count(), "scratch directory removed after the failure");
@@ -99,7 +100,7 @@ class KernelProbesTest {
 
     static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, process.waitFor(), out);
         return out;
     }

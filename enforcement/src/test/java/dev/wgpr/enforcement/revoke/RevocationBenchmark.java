@@ -21,7 +21,7 @@ import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * bench/revocation (issue 5 "revocation", issue 7 "Revocation"): the time from the policy switch to
+ * bench/revocation: the time from the policy switch to
  * the first denied connect of an app that is connecting in a loop, and the time to end N open
  * connections to a revoked destination (publish, then the revoker's sweep), with a check that the
  * app sees every one of them dead. Runs only with {@code -Dwgpr.bench=true}.

@@ -350,15 +350,6 @@ final class Libmnl {
                 downcall("mnl_attr_put_u8", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_BYTE));
     }
 
-    static MethodHandle mnl_attr_put_u16$MH() {
-        return mnl_attr_put_u16$Holder.MH;
-    }
-
-    private static final class mnl_attr_put_u16$Holder {
-        static final MethodHandle MH =
-                downcall("mnl_attr_put_u16", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_SHORT));
-    }
-
     static MethodHandle mnl_attr_put_u32$MH() {
         return mnl_attr_put_u32$Holder.MH;
     }

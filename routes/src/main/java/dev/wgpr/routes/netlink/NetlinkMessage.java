@@ -4,6 +4,9 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,25 +80,25 @@ final class NetlinkMessage {
         }
 
         byte[] bytes() {
-            return payload.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            return payload.toArray(ValueLayout.JAVA_BYTE);
         }
 
         /** An address attribute ({@code RTA_DST}, {@code IFA_LOCAL}, ...): 4 or 16 bytes in network order. */
-        java.net.InetAddress address() {
+        InetAddress address() {
             byte[] bytes = bytes();
             if (bytes.length != 4 && bytes.length != 16) {
                 throw new IllegalStateException("attribute " + type + " is not an address: " + bytes.length + " bytes");
             }
             try {
-                return java.net.InetAddress.getByAddress(bytes);
-            } catch (java.net.UnknownHostException e) {
+                return InetAddress.getByAddress(bytes);
+            } catch (UnknownHostException e) {
                 throw new AssertionError(e);
             }
         }
 
         /** {@code mnl_attr_get_str}: a NUL-terminated string, or all bytes when there is no NUL. */
         String string() {
-            byte[] bytes = payload.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            byte[] bytes = payload.toArray(ValueLayout.JAVA_BYTE);
             int end = 0;
             while (end < bytes.length && bytes[end] != 0) {
                 end++;

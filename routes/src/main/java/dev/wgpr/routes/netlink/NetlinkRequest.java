@@ -3,6 +3,7 @@ package dev.wgpr.routes.netlink;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.Consumer;
 
 /**
  * A netlink request being built in a native buffer with libmnl's {@code mnl_nlmsg_put_header}, {@code
@@ -62,7 +63,7 @@ final class NetlinkRequest {
     }
 
     /** {@code mnl_attr_nest_start}: a nested attribute that holds what {@code body} puts. */
-    NetlinkRequest putNested(short type, java.util.function.Consumer<NetlinkRequest> body) {
+    NetlinkRequest putNested(short type, Consumer<NetlinkRequest> body) {
         ensureRoom(Libmnl.NLA_HDRLEN);
         try {
             MemorySegment nest = (MemorySegment) Libmnl.mnl_attr_nest_start$MH().invokeExact(header, type);
@@ -70,16 +71,6 @@ final class NetlinkRequest {
             Libmnl.mnl_attr_nest_end$MH().invokeExact(header, nest);
         } catch (RuntimeException | Error e) {
             throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-        return this;
-    }
-
-    NetlinkRequest putU16(short type, short value) {
-        ensureRoom(Libmnl.NLA_HDRLEN + 4);
-        try {
-            Libmnl.mnl_attr_put_u16$MH().invokeExact(header, type, value);
         } catch (Throwable t) {
             throw unexpected(t);
         }

@@ -4,6 +4,7 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -121,9 +122,9 @@ final class NetlinkSocket implements AutoCloseable {
         MemorySegment nl = socket();
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = Libmnl.allocateCallState(call);
-            MemorySegment group = call.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
+            MemorySegment group = call.allocate(ValueLayout.JAVA_INT);
             for (int g : groups) {
-                group.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, g);
+                group.set(ValueLayout.JAVA_INT, 0, g);
                 int result = (int) Libmnl.mnl_socket_setsockopt$MH()
                         .invokeExact(state, nl, Libmnl.NETLINK_ADD_MEMBERSHIP, group, 4);
                 if (result < 0) {

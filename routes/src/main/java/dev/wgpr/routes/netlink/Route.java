@@ -100,10 +100,6 @@ public record Route(
         return new Route(destination, type, interfaceIndex, gateway, value, table, protocol, scope, preferredSource);
     }
 
-    public Route withTable(int value) {
-        return new Route(destination, type, interfaceIndex, gateway, metric, value, protocol, scope, preferredSource);
-    }
-
     public Route withProtocol(int value) {
         return new Route(destination, type, interfaceIndex, gateway, metric, table, value, scope, preferredSource);
     }

@@ -1,5 +1,7 @@
 package dev.wgpr.routes.netlink;
 
+import java.util.Locale;
+
 /** {@code rtm_type}: what a route does with a packet ({@code RTN_*} of {@code <linux/rtnetlink.h>}). */
 public enum RouteType {
     UNSPEC(0),
@@ -37,6 +39,6 @@ public enum RouteType {
 
     /** The word {@code ip route} prints for this type, e.g. {@code unreachable}. */
     public String word() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -355,7 +356,7 @@ public final class RtNetlink implements AutoCloseable {
     private static InetAddress zero(int family) {
         try {
             return InetAddress.getByAddress(new byte[family == Libc.AF_INET6 ? 16 : 4]);
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }
     }

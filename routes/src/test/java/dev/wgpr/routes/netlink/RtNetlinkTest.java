@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /** Lists links through libmnl with no privileges, and checks the answer against iproute2. */
@@ -60,7 +61,7 @@ class RtNetlinkTest {
         RtNetlink rtnl = RtNetlink.open();
         rtnl.close();
         rtnl.close(); // idempotent
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, rtnl::links);
+        Assertions.assertThrows(IllegalStateException.class, rtnl::links);
     }
 
     @Test

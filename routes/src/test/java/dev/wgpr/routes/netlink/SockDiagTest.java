@@ -24,6 +24,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -167,7 +168,7 @@ class SockDiagTest {
     }
 
     private static List<InetSocket> dumpBoth(SockDiag diag) throws ErrnoException {
-        List<InetSocket> all = new java.util.ArrayList<>(diag.dumpAll(Transport.TCP, Libc.AF_INET, CONNECTED));
+        List<InetSocket> all = new ArrayList<>(diag.dumpAll(Transport.TCP, Libc.AF_INET, CONNECTED));
         all.addAll(diag.dumpAll(Transport.TCP, Libc.AF_INET6, CONNECTED));
         return all;
     }

@@ -10,6 +10,7 @@ import dev.wgpr.testing.RequiresRoot;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,7 +43,7 @@ class TunDeviceLifecycleTest {
 
     @Test
     void aTunNameTooLongForTheKernelIsRefusedBeforeTheIoctl() {
-        org.junit.jupiter.api.Assertions.assertThrows(
+        Assertions.assertThrows(
                 IllegalArgumentException.class, () -> Libc.tunSetIff(-1, "wgprt-much-too-long", Libc.IFF_TUN));
     }
 }

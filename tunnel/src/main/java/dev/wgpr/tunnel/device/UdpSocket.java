@@ -39,7 +39,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>The batches' datagram slots (32 of 64 KiB: 2 MiB a batch) are mapped, not allocated: a page takes
  * memory once a datagram reaches it, and a batch gives its pages back after {@link #QUIET} without traffic,
- * so an idle tunnel holds a few pages rather than megabytes (issue 6: the daemon's idle RSS).
+ * so an idle tunnel holds a few pages rather than megabytes (the daemon's idle RSS).
  */
 final class UdpSocket implements AutoCloseable {
     static final int BATCH = 32;
