@@ -13,10 +13,10 @@ import java.util.List;
  * is already gone ({@code ESRCH}, {@code ENOENT}, {@code ENODEV}, {@code EADDRNOTAVAIL}: e.g. the
  * routes of a deleted tunnel interface) as undone, and reporting the rest.
  *
- * <p>{@link #apply} is all-or-nothing: when one change fails, those made before it are undone before
+ * <p>{@link #update} is all-or-nothing: when one change fails, those it made before are undone before
  * the error propagates.
  */
-public final class InstalledRoutes implements AutoCloseable {
+final class InstalledRoutes implements AutoCloseable {
     private final RtNetlink rtnl;
     private final List<Change> made;
     private boolean removed;
@@ -27,58 +27,33 @@ public final class InstalledRoutes implements AutoCloseable {
     }
 
     /**
-     * Makes {@code changes} in order through {@code rtnl}, which the returned object keeps for {@link
-     * #remove()} (so keep it open as long as this). On the first failure, undoes what was made and
-     * throws that failure (undo failures attached as suppressed).
-     */
-    public static InstalledRoutes apply(RtNetlink rtnl, List<? extends Change> changes) throws ErrnoException {
-        List<Change> made = new ArrayList<>(changes.size());
-        for (Change change : changes) {
-            try {
-                make(rtnl, change);
-            } catch (ErrnoException | RuntimeException e) {
-                for (ErrnoException undoFailure : undoAll(rtnl, made)) {
-                    e.addSuppressed(undoFailure);
-                }
-                throw e;
-            }
-            made.add(change);
-        }
-        return new InstalledRoutes(rtnl, made);
-    }
-
-    /**
      * Takes over routes that are in the kernel already (those a crashed run of wg-pr left): {@link
      * #update} then replaces or removes them like routes this object made, and {@link #remove()}
      * removes those that remain.
      */
-    public static InstalledRoutes adopt(RtNetlink rtnl, List<Route> routes) {
+    static InstalledRoutes adopt(RtNetlink rtnl, List<Route> routes) {
         List<Change> made = new ArrayList<>();
         routes.forEach(route -> made.add(new Change.AddRoute(route)));
         return new InstalledRoutes(rtnl, made);
     }
 
     /** What one {@link #update} added and took away. */
-    public record Update(List<Change> added, List<Change> removed) {
+    record Update(List<Change> added, List<Change> removed) {
         public Update {
             added = List.copyOf(added);
             removed = List.copyOf(removed);
         }
-
-        public boolean isEmpty() {
-            return added.isEmpty() && removed.isEmpty();
-        }
     }
 
     /**
-     * Brings what is installed to {@code target} (a fresh {@link TunnelRouting#plan}) without a gap:
+     * Brings what is installed to {@code target} (a fresh {@link RoutingPreview}) without a gap:
      * what is new goes in before what went is taken out, so the tunnel's routes and their fail-closed
      * twins never lapse. A route whose kernel identity (table, destination, metric) a changed route
      * takes over is removed just before its successor goes in. The MTU's original value and the link's
      * up state stay as the first {@code up} recorded them, so {@link #remove()} still restores the state
      * before {@code up}. All or nothing: on a failure this call's changes are undone and it throws.
      */
-    public synchronized Update update(List<? extends Change> target) throws ErrnoException {
+    synchronized Update update(List<? extends Change> target) throws ErrnoException {
         if (removed) {
             throw new IllegalStateException("already removed");
         }
@@ -182,12 +157,12 @@ public final class InstalledRoutes implements AutoCloseable {
     }
 
     /** What was made, in order. */
-    public synchronized List<Change> changes() {
+    synchronized List<Change> changes() {
         return removed ? List.of() : List.copyOf(made);
     }
 
     /** Takes back every change, last first. Idempotent. */
-    public synchronized void remove() throws RoutingException {
+    synchronized void remove() throws RoutingException {
         if (removed) {
             return;
         }

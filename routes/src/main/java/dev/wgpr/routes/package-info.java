@@ -8,9 +8,12 @@
  *       unreachable} twin (pure Java);
  *   <li>{@link dev.wgpr.routes.BypassDecision}: whether a peer's endpoint needs a host route, decided
  *       from the kernel's own lookup ({@code ip route get} + {@code fibmatch}), with the reason in words;
- *   <li>{@link dev.wgpr.routes.TunnelRouting}: {@code plan} (for {@code check}), {@code up} (all or
- *       nothing) returning a {@link dev.wgpr.routes.TunnelRouting.Setup} whose {@code close()} takes back
- *       exactly what was added ({@link dev.wgpr.routes.InstalledRoutes}), and stale-route cleanup;
+ *   <li>{@link dev.wgpr.routes.RoutingPreview}: what installing a {@link dev.wgpr.routes.RoutingRequest}
+ *       would change, decided against the kernel's routes now (for {@code check}: nothing is changed);
+ *   <li>{@link dev.wgpr.routes.TunnelRouting}: one instance's tunnels' routing: {@code install} (all or
+ *       nothing) returning a {@link dev.wgpr.routes.RoutedTunnel} whose {@code update} follows a new
+ *       config or underlay without a gap and whose {@code close()} takes back exactly what was added;
+ *       the server host routes tunnels share, and the routes a crashed run left, held until replaced;
  *   <li>{@link dev.wgpr.routes.RouteTag}: protocol 87 ({@code proto wg-pr}) and the per-instance metric
  *       band that mark wg-pr's routes;
  *   <li>{@link dev.wgpr.routes.RoutingMonitor}: callbacks on link, address and route changes.

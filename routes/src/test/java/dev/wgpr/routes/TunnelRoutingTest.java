@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link TunnelRouting} against the kernel, in the lab's namespaces, with a TUN interface standing
- * in for the tunnel device.
+ * in for the tunnel device: install, update and close, and the stale routes of a crashed run.
  */
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
@@ -44,12 +44,17 @@ class TunnelRoutingTest {
     private static final List<InterfaceAddress> TUNNEL_ADDRESSES =
             List.of(InterfaceAddress.parse("10.8.0.2/32"), InterfaceAddress.parse("fd10:8::2/128"));
 
-    private static TunnelRouting.Request request(RouteMode mode, List<IpPrefix> allowed, String... endpoints) {
+    private static RoutingRequest request(RouteMode mode, List<IpPrefix> allowed, String... endpoints) {
         List<InetAddress> addresses = new ArrayList<>();
         for (String endpoint : endpoints) {
             addresses.add(address(endpoint));
         }
-        return new TunnelRouting.Request(TUNNEL, mode, allowed, addresses, TUNNEL_ADDRESSES, OptionalInt.of(1420), TAG);
+        return new RoutingRequest(TUNNEL, mode, allowed, addresses, TUNNEL_ADDRESSES, OptionalInt.of(1420));
+    }
+
+    /** The routing of instance {@code tag} in {@code ns}, as a daemon running there has it. */
+    private static TunnelRouting routing(Namespace ns, RouteTag tag) {
+        return new TunnelRouting(tag, () -> RouteLab.rtnl(ns));
     }
 
     // ---- (a) routed topology ----
@@ -59,9 +64,9 @@ class TunnelRoutingTest {
         Routed net = Topologies.routed(lab);
         RouteLab.addTunnelStandIn(net.client());
         try (RtNetlink rtnl = RouteLab.rtnl(net.client());
-                TunnelRouting.Setup setup = TunnelRouting.up(
-                        rtnl, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6))) {
-            for (BypassDecision decision : setup.preview().bypass()) {
+                RoutedTunnel tunnel = routing(net.client(), TAG)
+                        .install(request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6))) {
+            for (BypassDecision decision : tunnel.bypass()) {
                 assertTrue(decision.bypass(), decision.reason());
                 assertTrue(decision.reason().contains("default route"), decision.reason());
             }
@@ -72,12 +77,13 @@ class TunnelRoutingTest {
             assertTunnelCarries(net.client(), "10.20.3.4", "fd10:20::1234");
             RouteLab.assertLookupsMatchIpRouteGet(net.client(), rtnl, sweep(net.client(), 100));
             // deciding again with the routes in place looks past them: the same host route, for the same reason
-            List<BypassDecision> again = TunnelRouting.decideBypass(
-                    rtnl, setup.preview().plan(), List.of(address(Routed.SERVER_V4), address(Routed.SERVER_V6)), TAG);
+            List<BypassDecision> again = RoutingPreview.decideBypass(
+                    rtnl,
+                    RoutePlan.compute(RouteMode.PER_PREFIX, INTERNAL),
+                    List.of(address(Routed.SERVER_V4), address(Routed.SERVER_V6)),
+                    TAG);
             assertEquals(
-                    setup.preview().bypass().stream()
-                            .map(BypassDecision::hostRoute)
-                            .toList(),
+                    tunnel.bypass().stream().map(BypassDecision::hostRoute).toList(),
                     again.stream().map(BypassDecision::hostRoute).toList());
             for (BypassDecision decision : again) {
                 assertTrue(decision.reason().contains("reached through the default route"), decision.reason());
@@ -90,34 +96,33 @@ class TunnelRoutingTest {
         Routed net = Topologies.routed(lab);
         RouteLab.addTunnelStandIn(net.client());
         String pristine = net.client().ip("-6", "route");
-        try (RtNetlink rtnl = RouteLab.rtnl(net.client())) {
-            TunnelRouting.Setup setup =
-                    TunnelRouting.up(rtnl, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4));
+        {
+            RoutedTunnel tunnel =
+                    routing(net.client(), TAG).install(request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4));
             String routerLan = net.router()
                     .run("ip", "-o", "-4", "addr", "show", "to", Routed.GATEWAY_V4)
                     .split("\\s+")[1];
             net.router().address(routerLan, "192.168.10.254/24");
             net.client().run("ip", "route", "replace", "default", "via", "192.168.10.254");
 
-            TunnelRouting.Updated moved =
-                    TunnelRouting.update(rtnl, setup, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4));
+            RoutedTunnel.Changes moved = tunnel.update(request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4));
 
-            assertEquals(1, moved.changes().added().size(), moved.changes().toString());
-            assertEquals(1, moved.changes().removed().size(), moved.changes().toString());
+            assertEquals(1, moved.added().size(), moved.toString());
+            assertEquals(1, moved.removed().size(), moved.toString());
             assertEquals(
                     "198.51.100.10 via 192.168.10.254 dev eth0 proto 87 metric " + TAG.bypassMetric(),
                     net.client().ip("-4", "route", "show", "198.51.100.10/32").strip());
             assertTunnelCarries(net.client(), "10.20.3.4", "fd10:20::1234");
 
-            TunnelRouting.Updated narrower = TunnelRouting.update(
-                    rtnl, moved.setup(), request(RouteMode.PER_PREFIX, INTERNAL.subList(0, 1), Routed.SERVER_V4));
+            RoutedTunnel.Changes narrower =
+                    tunnel.update(request(RouteMode.PER_PREFIX, INTERNAL.subList(0, 1), Routed.SERVER_V4));
 
-            assertEquals(List.of(), narrower.changes().added());
-            assertEquals(2, narrower.changes().removed().size(), "fd10:20::/32 and its unreachable twin");
+            assertEquals(List.of(), narrower.added());
+            assertEquals(2, narrower.removed().size(), "fd10:20::/32 and its unreachable twin");
             assertFalse(net.client().ip("-6", "route").contains("fd10:20::/32"));
             assertTunnelCarries(net.client(), "10.20.3.4");
 
-            narrower.setup().close();
+            tunnel.close();
             assertEquals(
                     "", net.client().ip("-4", "route", "show", "proto", "87").strip(), "nothing of ours left");
             assertEquals(pristine, net.client().ip("-6", "route"));
@@ -130,14 +135,12 @@ class TunnelRoutingTest {
         RouteLab.addTunnelStandIn(net.client());
         String defaultBefore = net.client().ip("-4", "route", "show", "default");
         try (RtNetlink rtnl = RouteLab.rtnl(net.client());
-                TunnelRouting.Setup setup = TunnelRouting.up(
-                        rtnl, request(RouteMode.DI_SEMI_DEFAULT, EVERYTHING, Routed.SERVER_V4, Routed.SERVER_V6))) {
+                RoutedTunnel tunnel = routing(net.client(), TAG)
+                        .install(request(RouteMode.DI_SEMI_DEFAULT, EVERYTHING, Routed.SERVER_V4, Routed.SERVER_V6))) {
             assertEquals(
                     List.of("0.0.0.0/1", "128.0.0.0/1", "0:0:0:0:0:0:0:0/1", "8000:0:0:0:0:0:0:0/1"),
-                    setup.preview().plan().tunnelPrefixes().stream()
-                            .map(IpPrefix::toString)
-                            .toList());
-            assertTrue(setup.preview().bypass().stream().allMatch(BypassDecision::bypass));
+                    tunnel.routed().stream().map(IpPrefix::toString).toList());
+            assertTrue(tunnel.bypass().stream().allMatch(BypassDecision::bypass));
             assertEquals(defaultBefore, net.client().ip("-4", "route", "show", "default"));
             assertServerGoesViaRouter(net.client(), rtnl);
             assertTunnelCarries(net.client(), "203.0.113.20", "2001:db8:113::20", "10.20.0.1");
@@ -155,9 +158,9 @@ class TunnelRoutingTest {
         for (RouteMode mode : RouteMode.values()) {
             List<IpPrefix> allowed = mode == RouteMode.PER_PREFIX ? INTERNAL : EVERYTHING;
             try (RtNetlink rtnl = RouteLab.rtnl(net.client());
-                    TunnelRouting.Setup setup =
-                            TunnelRouting.up(rtnl, request(mode, allowed, OnLan.SERVER_V4, OnLan.SERVER_V6))) {
-                for (BypassDecision decision : setup.preview().bypass()) {
+                    RoutedTunnel tunnel = routing(net.client(), TAG)
+                            .install(request(mode, allowed, OnLan.SERVER_V4, OnLan.SERVER_V6))) {
+                for (BypassDecision decision : tunnel.bypass()) {
                     assertFalse(decision.bypass(), mode + ": " + decision.reason());
                     assertTrue(decision.reason().contains("local network"), decision.reason());
                 }
@@ -178,9 +181,9 @@ class TunnelRoutingTest {
         RouteLab.addTunnelStandIn(net.client());
         List<IpPrefix> allowed = List.of(IpPrefix.parse("198.51.100.0/24"), IpPrefix.parse("2001:db8:100::/48"));
         try (RtNetlink rtnl = RouteLab.rtnl(net.client());
-                TunnelRouting.Setup setup = TunnelRouting.up(
-                        rtnl, request(RouteMode.PER_PREFIX, allowed, Routed.SERVER_V4, Routed.SERVER_V6))) {
-            for (BypassDecision decision : setup.preview().bypass()) {
+                RoutedTunnel tunnel = routing(net.client(), TAG)
+                        .install(request(RouteMode.PER_PREFIX, allowed, Routed.SERVER_V4, Routed.SERVER_V6))) {
+            for (BypassDecision decision : tunnel.bypass()) {
                 assertTrue(decision.bypass(), decision.reason());
                 assertTrue(decision.reason().contains("would carry the tunnel's own packets"), decision.reason());
             }
@@ -195,10 +198,9 @@ class TunnelRoutingTest {
         OnLan net = Topologies.onLan(lab);
         RouteLab.addTunnelStandIn(net.client());
         List<IpPrefix> allowed = List.of(IpPrefix.parse("192.168.20.0/25"));
-        try (RtNetlink rtnl = RouteLab.rtnl(net.client());
-                TunnelRouting.Setup setup =
-                        TunnelRouting.up(rtnl, request(RouteMode.PER_PREFIX, allowed, OnLan.SERVER_V4))) {
-            BypassDecision decision = setup.preview().bypass().getFirst();
+        try (RoutedTunnel tunnel =
+                routing(net.client(), TAG).install(request(RouteMode.PER_PREFIX, allowed, OnLan.SERVER_V4))) {
+            BypassDecision decision = tunnel.bypass().getFirst();
             assertTrue(decision.bypass(), decision.reason());
             assertTrue(decision.reason().contains("routing loop"), decision.reason());
             assertEquals("dev eth0", routeGetDevAndVia(net.client(), OnLan.SERVER_V4));
@@ -218,19 +220,19 @@ class TunnelRoutingTest {
         for (RouteMode mode : RouteMode.values()) {
             List<IpPrefix> allowed = mode == RouteMode.PER_PREFIX ? INTERNAL : EVERYTHING;
             RouteLab.addTunnelStandIn(net.client());
-            try (RtNetlink rtnl = RouteLab.rtnl(net.client())) {
-                TunnelRouting.Setup setup =
-                        TunnelRouting.up(rtnl, request(mode, allowed, Routed.SERVER_V4, Routed.SERVER_V6));
+            {
+                RoutedTunnel tunnel =
+                        routing(net.client(), TAG).install(request(mode, allowed, Routed.SERVER_V4, Routed.SERVER_V6));
                 Map<String, String> during = RouteLab.snapshot(net.client());
                 assertTrue(during.get("ip link").contains("mtu 1420"), during.get("ip link"));
                 assertTrue(during.get("ip address").contains("inet 10.8.0.2/32"), during.get("ip address"));
                 assertTrue(during.get("ip route").contains("proto 87"), during.get("ip route"));
-                setup.close();
+                tunnel.close();
                 assertEquals("", net.client().ip("route", "show", "proto", "87"), mode.word());
                 assertEquals("", net.client().ip("-6", "route", "show", "proto", "87"), mode.word());
                 assertEquals("", net.client().ip("-o", "address", "show", "dev", TUNNEL, "scope", "global"));
                 assertTrue(net.client().ip("link", "show", TUNNEL).contains("state DOWN"), "set down again");
-                setup.close(); // idempotent
+                tunnel.close(); // idempotent
             }
             net.client().ip("link", "del", TUNNEL);
             assertEquals(before, RouteLab.snapshot(net.client()), mode.word());
@@ -245,8 +247,8 @@ class TunnelRoutingTest {
         RouteLab.addTunnelStandIn(net.client());
         Map<String, String> before = RouteLab.snapshot(net.client());
         try (RtNetlink rtnl = RouteLab.rtnl(net.client())) {
-            TunnelRouting.Setup setup =
-                    TunnelRouting.up(rtnl, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6));
+            RoutedTunnel tunnel = routing(net.client(), TAG)
+                    .install(request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6));
             net.client().ip("link", "del", TUNNEL); // the daemon died and took the tunnel with it
             for (String internal : List.of("10.20.1.1", "fd10:20::1")) {
                 RouteLab.IpRouteGet get = RouteLab.ipRouteGet(net.client(), address(internal));
@@ -260,7 +262,7 @@ class TunnelRoutingTest {
                     "unreachable 10.20.0.0/16 proto 87 metric " + TAG.unreachableMetric(),
                     net.client().ip("-4", "route", "show", "10.20.0.0/16").strip());
             assertEquals("via 192.168.10.1 dev eth0", routeGetDevAndVia(net.client(), "203.0.113.20"));
-            setup.close();
+            tunnel.close();
             Map<String, String> after = RouteLab.snapshot(net.client());
             for (String routing : List.of("ip route", "ip -6 route", "ip rule", "ip -6 rule")) {
                 assertEquals(before.get(routing), after.get(routing), routing);
@@ -282,48 +284,113 @@ class TunnelRoutingTest {
             rtnl.addRoute(Route.unreachable(IpPrefix.parse("10.20.0.0/16"))
                     .withProtocol(RouteTag.PROTOCOL)
                     .withMetric(other.unreachableMetric()));
-            String othersOnly = net.client().ip("route") + net.client().ip("-6", "route");
-            TunnelRouting.up(rtnl, request(RouteMode.DI_SEMI_DEFAULT, EVERYTHING, Routed.SERVER_V4, Routed.SERVER_V6));
-            // "crash": no teardown. A restarted daemon finds what the instance left:
-            List<Route> stale = TunnelRouting.findStaleRoutes(rtnl, TAG);
-            assertEquals(2 + 4 + 4, stale.size(), stale.toString()); // 2 bypass, 4 halves, 4 unreachable
-            List<Route> removed = TunnelRouting.removeStaleRoutes(rtnl, TAG);
-            assertEquals(stale, removed);
-            assertEquals(List.of(), TunnelRouting.findStaleRoutes(rtnl, TAG));
-            assertEquals(1, TunnelRouting.findStaleRoutes(rtnl, other).size());
-            // the tunnel's addresses remain (they belong to the tunnel device, which goes with it)
-            net.client().ip("address", "flush", "dev", TUNNEL);
-            assertEquals(othersOnly, net.client().ip("route") + net.client().ip("-6", "route"));
+        }
+        String othersOnly = net.client().ip("route") + net.client().ip("-6", "route");
+        routing(net.client(), TAG)
+                .install(request(RouteMode.DI_SEMI_DEFAULT, EVERYTHING, Routed.SERVER_V4, Routed.SERVER_V6));
+        // "crash": no close. A restarted daemon finds what the instance left:
+        TunnelRouting restarted = routing(net.client(), TAG);
+        List<Route> stale = restarted.holdStale();
+        assertEquals(2 + 4 + 4, stale.size(), stale.toString()); // 2 bypass, 4 halves, 4 unreachable
+        assertEquals(stale, restarted.held());
+        List<Route> removed = restarted.releaseHeld();
+        assertEquals(stale, removed);
+        assertEquals(List.of(), restarted.held());
+        assertEquals(List.of(), routing(net.client(), TAG).holdStale());
+        assertEquals(1, routing(net.client(), other).holdStale().size());
+        // the tunnel's addresses remain (they belong to the tunnel device, which goes with it)
+        net.client().ip("address", "flush", "dev", TUNNEL);
+        assertEquals(othersOnly, net.client().ip("route") + net.client().ip("-6", "route"));
+    }
+
+    @Test
+    void anInstallAfterACrashTakesOverTheStaleRoutesWithoutAGapAndClosingLeavesNothing(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        RouteLab.addTunnelStandIn(net.client());
+        Map<String, String> before = RouteLab.snapshot(net.client());
+        RoutingRequest request = request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6);
+        routing(net.client(), TAG).install(request); // "crash": no close,
+        net.client().ip("link", "del", TUNNEL); // and the tunnel device went with the daemon
+        List<String> left = ourRoutes(net.client());
+        RouteLab.addTunnelStandIn(net.client());
+        TunnelRouting restarted = routing(net.client(), TAG);
+        assertEquals(2 + 2, restarted.holdStale().size(), left.toString()); // 2 bypass, 2 unreachable
+
+        try (RoutedTunnel tunnel = restarted.install(request)) {
+            assertEquals(INTERNAL, tunnel.routed());
+            assertEquals(List.of(), restarted.held(), "every stale route taken over");
+            assertTrue(ourRoutes(net.client()).containsAll(left), "taken over as they were: " + left);
+            assertTunnelCarries(net.client(), "10.20.3.4", "fd10:20::1234");
+        }
+        assertEquals(List.of(), ourRoutes(net.client()));
+        Map<String, String> after = RouteLab.snapshot(net.client());
+        for (String routing : List.of("ip route", "ip -6 route", "ip rule", "ip -6 rule")) {
+            assertEquals(before.get(routing), after.get(routing), routing);
         }
     }
 
-    // ---- (g) all or nothing ----
+    private static List<String> ourRoutes(Namespace ns) {
+        String routes = ns.ip("route", "show", "proto", "87") + ns.ip("-6", "route", "show", "proto", "87");
+        return routes.lines().filter(line -> !line.isBlank()).toList();
+    }
+
+    // ---- (g) shared host routes ----
+
+    @Test
+    void twoTunnelsToOneServerShareItsHostRouteAndTheLastToCloseRemovesIt(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        RouteLab.addTunnelStandIn(net.client());
+        net.client().ip("tuntap", "add", "dev", "corp1", "mode", "tun");
+        TunnelRouting routing = routing(net.client(), TAG);
+        RoutedTunnel first = routing.install(request(RouteMode.PER_PREFIX, INTERNAL.subList(0, 1), Routed.SERVER_V4));
+        RoutedTunnel second = routing.install(new RoutingRequest(
+                "corp1",
+                RouteMode.PER_PREFIX,
+                List.of(IpPrefix.parse("10.30.0.0/16")),
+                List.of(address(Routed.SERVER_V4)),
+                List.of(InterfaceAddress.parse("10.9.0.2/32")),
+                OptionalInt.empty()));
+        String hostRoute = "198.51.100.10 via 192.168.10.1 dev eth0 proto 87 metric " + TAG.bypassMetric();
+        assertEquals(first.hostRoutes(), second.hostRoutes());
+        assertEquals(
+                hostRoute,
+                net.client().ip("-4", "route", "show", "198.51.100.10/32").strip());
+
+        first.close();
+        assertEquals(
+                hostRoute,
+                net.client().ip("-4", "route", "show", "198.51.100.10/32").strip(),
+                "still held");
+        assertEquals("dev corp1", routeGetDevAndVia(net.client(), "10.30.1.1"));
+
+        second.close();
+        assertEquals("", net.client().ip("-4", "route", "show", "proto", "87").strip(), "nothing of ours left");
+    }
+
+    // ---- (h) all or nothing ----
 
     @Test
     void aFailureHalfwayTakesBackEverythingAddedBeforeIt(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
         RouteLab.addTunnelStandIn(net.client());
         net.client().up(TUNNEL); // so the change list starts with MTU, 2 addresses, 2 bypass routes
+        // somebody else's route where the fail-closed twin of 10.20.0.0/16 goes: the kernel refuses ours
+        net.client().ip("route", "add", "unreachable", "10.20.0.0/16", "metric", "" + TAG.unreachableMetric());
         Map<String, String> before = RouteLab.snapshot(net.client());
+        RoutingRequest request = request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6);
         try (RtNetlink rtnl = RouteLab.rtnl(net.client())) {
-            TunnelRouting.Preview preview = TunnelRouting.plan(
-                    rtnl, request(RouteMode.PER_PREFIX, INTERNAL, Routed.SERVER_V4, Routed.SERVER_V6));
-            List<Change> changes = new ArrayList<>(preview.changes());
+            List<Change> changes = RoutingPreview.of(rtnl, request, TAG).changes();
             assertEquals(5 + 4, changes.size(), changes.toString());
-            int missingDevice = 9999;
-            changes.add(
-                    5,
-                    new Change.AddRoute(Route.unicast(IpPrefix.parse("10.30.0.0/16"), missingDevice)
-                            .withProtocol(RouteTag.PROTOCOL)));
-            ErrnoException failure = assertThrows(ErrnoException.class, () -> InstalledRoutes.apply(rtnl, changes));
-            assertEquals(Libc.ENODEV, failure.errno(), failure.getMessage());
-            assertTrue(failure.getMessage().contains("10.30.0.0/16"), failure.getMessage());
-            assertEquals(
-                    0,
-                    failure.getSuppressed().length,
-                    List.of(failure.getSuppressed()).toString());
-            assertEquals(before, RouteLab.snapshot(net.client()));
         }
+        TunnelRouting routing = routing(net.client(), TAG);
+        ErrnoException failure = assertThrows(ErrnoException.class, () -> routing.install(request));
+        assertEquals(Libc.EEXIST, failure.errno(), failure.getMessage());
+        assertTrue(failure.getMessage().contains("10.20.0.0/16"), failure.getMessage());
+        assertEquals(
+                0,
+                failure.getSuppressed().length,
+                List.of(failure.getSuppressed()).toString());
+        assertEquals(before, RouteLab.snapshot(net.client()));
     }
 
     // ---- helpers ----

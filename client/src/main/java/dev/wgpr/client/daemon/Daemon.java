@@ -107,7 +107,7 @@ public final class Daemon {
         this.netnsCookie = netnsCookie;
         this.events = new EventLog();
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
-        this.tunnels = new Tunnels(pieces, instance);
+        this.tunnels = new Tunnels(pieces);
         this.lockChannel = lockChannel;
         this.lock = lock;
         this.listener = listener;
@@ -171,14 +171,12 @@ public final class Daemon {
      * interfaces themselves went with its process).
      */
     private void cleanUpAfterCrash() {
-        if (pieces.routes() instanceof KernelRoutes routes) {
-            try {
-                for (String route : routes.holdStale()) {
-                    foundAtStart.add("found stale route " + route + " (kept until a tunnel replaces it)");
-                }
-            } catch (IOException e) {
-                foundAtStart.add("could not look for stale routes: " + e.getMessage());
+        try {
+            for (String route : pieces.routes().holdStale()) {
+                foundAtStart.add("found stale route " + route + " (kept until a tunnel replaces it)");
             }
+        } catch (IOException e) {
+            foundAtStart.add("could not look for stale routes: " + e.getMessage());
         }
         try {
             Enforcer.Config config = SharedEnforcement.config(instance, netnsCookie);
@@ -259,16 +257,12 @@ public final class Daemon {
                 }
             }
             List<String> failures = new ArrayList<>(tunnels.downAll());
-            if (pieces.routes() instanceof KernelRoutes routes) {
-                try {
-                    routes.releaseHeld();
-                } catch (IOException e) {
-                    failures.add("removing stale routes: " + e.getMessage());
-                }
+            try {
+                pieces.routes().releaseHeld();
+            } catch (IOException e) {
+                failures.add("removing stale routes: " + e.getMessage());
             }
-            if (pieces.enforcement() instanceof SharedEnforcement enforcement) {
-                failures.addAll(enforcement.shutdown());
-            }
+            failures.addAll(pieces.enforcement().shutdown());
             failures.forEach(failure -> log.println("wg-pr daemon: " + failure));
             removeRuntimeFiles(failures.isEmpty());
         } finally {
@@ -442,9 +436,7 @@ public final class Daemon {
         daemon.put("launchGroup", launchPolicy.group());
         daemon.put("netnsCookie", netnsCookie);
         daemon.put("foundAtStart", List.copyOf(foundAtStart));
-        if (pieces.routes() instanceof KernelRoutes routes) {
-            daemon.put("heldStaleRoutes", routes.held());
-        }
+        daemon.put("heldStaleRoutes", pieces.routes().held());
         daemon.put("lockdown", lockdown.get());
         daemon.put("control", requests.status());
         daemon.put("threadFailures", threadFailures.counts());

@@ -31,6 +31,12 @@ import java.util.Map;
  * the kernel removes it, and the fail-closed routes take over.
  */
 final class DeviceStage implements Pieces.TunnelDevices {
+    private final Instance instance;
+
+    DeviceStage(Instance instance) {
+        this.instance = instance;
+    }
+
     @Override
     public Pieces.Device create(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
         String name = config.iface().name();
@@ -40,7 +46,13 @@ final class DeviceStage implements Pieces.TunnelDevices {
             BackendDevice uapiDevice = BackendDevice.of(device);
             uapiDevice.apply(SetRequest.parse(uapiLines(config, endpoints)));
             UapiServer uapi = UapiServer.start(name, uapiDevice);
-            return new Created(device, uapiDevice, uapi);
+            try {
+                StaleInterfaces.record(instance, name);
+            } catch (IOException | RuntimeException e) {
+                uapi.close();
+                throw e;
+            }
+            return new Created(instance, device, uapiDevice, uapi);
         } catch (UapiException e) {
             device.close();
             throw new IOException("configuring " + name + ": " + e.getMessage(), e);
@@ -76,7 +88,9 @@ final class DeviceStage implements Pieces.TunnelDevices {
         return HexFormat.of().formatHex(key.toBytes());
     }
 
-    private record Created(Device device, BackendDevice uapiDevice, UapiServer uapi) implements Pieces.Device {
+    /** Recorded for the next daemon after a crash ({@link StaleInterfaces}) until closed. */
+    private record Created(Instance instance, Device device, BackendDevice uapiDevice, UapiServer uapi)
+            implements Pieces.Device {
         @Override
         public void reconfigure(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
             try {
@@ -135,6 +149,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
             } finally {
                 device.close();
             }
+            StaleInterfaces.forget(instance, device.interfaceName());
         }
     }
 }

@@ -21,7 +21,7 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
     /** The real pieces, working in the daemon's network namespace. */
     static Pieces available(Instance instance, long netnsCookie, EventLog events, PrintStream log) {
         return new Pieces(
-                new DeviceStage(),
+                new DeviceStage(instance),
                 new KernelRoutes(instance),
                 new SharedEnforcement(instance, netnsCookie, events, log));
     }
@@ -54,6 +54,19 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
     /** Addresses, MTU, link up and routes (routes/ module). */
     interface RouteInstaller {
         Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints) throws IOException;
+
+        /**
+         * Finds the routes a crashed daemon of this instance left and holds them: they keep internal
+         * prefixes off the LAN until a tunnel that routes those prefixes replaces them; returns them, in
+         * words.
+         */
+        List<String> holdStale() throws IOException;
+
+        /** The held stale routes no tunnel replaced, in words. */
+        List<String> held();
+
+        /** Removes the held stale routes no tunnel replaced (the daemon's orderly stop); returns them. */
+        List<String> releaseHeld() throws IOException;
     }
 
     interface Routing extends AutoCloseable {
@@ -68,20 +81,13 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
 
         /**
          * Brings the routing to {@code config} and {@code endpoints} as the kernel's routes are now,
-         * without a gap (new routes in before old ones go); all or nothing. This object is spent
-         * afterwards: the returned one owns the routes.
+         * without a gap (new routes in before old ones go); all or nothing. Returns what changed, in
+         * words (empty when nothing did).
          */
-        RoutingUpdate update(TunnelConfig config, List<InetAddress> endpoints) throws IOException;
+        List<String> update(TunnelConfig config, List<InetAddress> endpoints) throws IOException;
 
         @Override
         void close() throws IOException;
-    }
-
-    /** A routing brought up to date, and what changed, in words (empty when nothing did). */
-    record RoutingUpdate(Routing routing, List<String> changes) {
-        RoutingUpdate {
-            changes = List.copyOf(changes);
-        }
     }
 
     /** The shared enforcement layer (enforcement/ module): one policy for every tunnel of the instance. */
@@ -108,6 +114,9 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         boolean deviceGuarded(String interfaceName);
 
         Map<String, Object> status();
+
+        /** Ends enforcement for good (the daemon's orderly stop); returns what failed, in words. */
+        List<String> shutdown();
     }
 
     /**

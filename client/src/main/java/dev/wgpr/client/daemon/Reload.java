@@ -3,45 +3,29 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
-import dev.wgpr.common.net.IpPrefix;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.Set;
 
 /**
- * {@code wg-pr reload}: a tunnel that is up brought to a new config in place, in an order that never
- * opens a gap:
+ * {@code wg-pr reload}: a tunnel that is up brought to a new config in place, by the reconcile of
+ * {@link UpStages} that also brings tunnels up, in an order that never opens a gap: the new endpoints
+ * resolved first; the device given the new keys, port and peers ({@code wg syncconf}: unchanged peers
+ * keep their sessions, so connections of still-authorized apps keep running); when the routing
+ * changes, a guard generation with the old and new routed prefixes internal; the new apps' cgroups;
+ * the routes (new ones in before old ones go); the exact generation, whose publishing closes the open
+ * connections the new grants no longer allow; last, the cgroups of apps the config no longer names.
  *
- * <ol>
- *   <li>the new endpoints resolved, the new apps' cgroups made;
- *   <li>the device given the new keys, port and peers ({@code wg syncconf}: unchanged peers keep their
- *       sessions, so connections of still-authorized apps keep running);
- *   <li>when the routing changes, a guard generation first: the union of the old and new routed
- *       prefixes internal, no exclusions, the new grants (as {@code up}'s guard: nothing newly routed is
- *       ever unguarded; at worst a LAN address is denied for the moment of the switch);
- *   <li>the routes brought to the new config (new ones in before old ones go);
- *   <li>the exact generation, with the exclusions read back from the kernel; publishing it closes the
- *       open connections the new grants no longer allow;
- *   <li>the cgroups of apps the config no longer names removed.
- * </ol>
- *
- * Steps 1 to 5 are all or nothing: when one fails, the ones before are taken back and the tunnel runs
- * on its old config. A config that fails validation never gets here.
+ * <p>All but the last step are all or nothing: when one fails, the ones before are taken back and the
+ * tunnel runs on its old config. A config that fails validation never gets here.
  */
 final class Reload {
-    private final Pieces.EnforcementLayer enforcement;
-    private final UpStages.PolicyShares shares;
+    private final List<UpStages.Stage> stages;
 
-    Reload(Pieces.EnforcementLayer enforcement, UpStages.PolicyShares shares) {
-        this.enforcement = enforcement;
-        this.shares = shares;
+    Reload(List<UpStages.Stage> stages) {
+        this.stages = stages;
     }
 
     /** What a reload changed, in words (empty when the config asked for nothing new). */
@@ -52,101 +36,17 @@ final class Reload {
     }
 
     Outcome apply(Tunnels.Active tunnel, TunnelConfig next) throws UpFailedException {
-        TunnelConfig previous = tunnel.config;
-        Map<String, InetSocketAddress> previousEndpoints = Map.copyOf(tunnel.endpoints);
-        Map<String, InetSocketAddress> endpoints = UpStages.ResolveEndpoints.resolve(next);
-        List<String> changes = new ArrayList<>(describeConfigChanges(previous, next));
-        Rollback undo = new Rollback();
+        UpStages.Target target = UpStages.Target.resolving(next);
+        List<String> changes = new ArrayList<>(describeConfigChanges(tunnel.config, next));
         try {
-            for (String app : appNames(next)) {
-                if (!tunnel.appCgroups.containsKey(app)) {
-                    tunnel.appCgroups.put(app, enforcement.acquireApp(app));
-                    undo.add("cgroup of app " + app, () -> {
-                        tunnel.appCgroups.remove(app);
-                        enforcement.releaseApp(app);
-                    });
-                }
-            }
-
-            Pieces.Device device = tunnel.device.orElseThrow();
-            device.reconfigure(next, endpoints);
-            undo.add("peers of " + tunnel.name(), () -> device.reconfigure(previous, previousEndpoints));
-
-            Pieces.TunnelPolicy policyBefore = shares.get(tunnel.name()).orElseThrow();
-            undo.add("policy of " + tunnel.name(), () -> shares.put(tunnel.name(), policyBefore));
-            Pieces.Routing routing = tunnel.routing.orElseThrow();
-            List<IpPrefix> routedNext = next.routePlan().tunnelPrefixes();
-            if (routingChanges(previous, next, previousEndpoints, endpoints)) {
-                Set<IpPrefix> guarded = new LinkedHashSet<>(routing.routed());
-                guarded.addAll(routedNext);
-                shares.put(tunnel.name(), InternalSet.policy(next, List.copyOf(guarded), List.of()));
-            }
-
-            Pieces.RoutingUpdate updated = routing.update(next, UpStages.ResolveEndpoints.addresses(endpoints));
-            tunnel.routing = Optional.of(updated.routing());
-            undo.add("routes of " + tunnel.name(), () -> {
-                Pieces.RoutingUpdate back =
-                        updated.routing().update(previous, UpStages.ResolveEndpoints.addresses(previousEndpoints));
-                tunnel.routing = Optional.of(back.routing());
-            });
-            changes.addAll(updated.changes());
-
-            Pieces.Routing now = updated.routing();
-            shares.put(tunnel.name(), InternalSet.policy(next, now.routed(), now.exclusions()));
-        } catch (IOException | RuntimeException e) {
-            List<String> failures = undo.unwind();
+            changes.addAll(UpStages.reconcile(stages, tunnel, target));
+        } catch (UpStages.ReconcileFailed e) {
             String message = tunnel.name() + ": reload failed, the tunnel runs on its previous config: "
                     + e.getMessage()
-                    + (failures.isEmpty() ? "" : "\nand putting it back failed:\n  " + String.join("\n  ", failures));
-            throw new UpFailedException(UpFailedException.Kind.FAILED, message, e);
+                    + Tunnels.listed("\nand putting it back failed:", e.undoFailures());
+            throw new UpFailedException(UpFailedException.Kind.FAILED, message, e.getCause());
         }
-        tunnel.config = next;
-        tunnel.endpoints.clear();
-        tunnel.endpoints.putAll(endpoints);
-        changes.addAll(releaseAppsNoLongerNamed(tunnel, next));
         return new Outcome(tunnel.name(), changes);
-    }
-
-    /** Removes the cgroups of apps {@code next} no longer names; one whose processes still run stays. */
-    private List<String> releaseAppsNoLongerNamed(Tunnels.Active tunnel, TunnelConfig next) {
-        List<String> notes = new ArrayList<>();
-        Set<String> named = appNames(next);
-        for (String app : List.copyOf(tunnel.appCgroups.keySet())) {
-            if (named.contains(app)) {
-                continue;
-            }
-            try {
-                enforcement.releaseApp(app);
-                tunnel.appCgroups.remove(app);
-            } catch (IOException | RuntimeException e) {
-                notes.add("app " + app + " is gone from the config but its cgroup stays (it has no grants): "
-                        + e.getMessage());
-            }
-        }
-        return notes;
-    }
-
-    /** Whether the route plan, the endpoints, the addresses or the MTU differ. */
-    private static boolean routingChanges(
-            TunnelConfig previous,
-            TunnelConfig next,
-            Map<String, InetSocketAddress> previousEndpoints,
-            Map<String, InetSocketAddress> endpoints) {
-        return !previous.routePlan().tunnelPrefixes().equals(next.routePlan().tunnelPrefixes())
-                || !UpStages.ResolveEndpoints.addresses(previousEndpoints)
-                        .equals(UpStages.ResolveEndpoints.addresses(endpoints))
-                || !previous.iface().addresses().equals(next.iface().addresses())
-                || !previous.iface().mtu().equals(next.iface().mtu());
-    }
-
-    private static Set<String> appNames(TunnelConfig config) {
-        Set<String> names = new LinkedHashSet<>();
-        for (PeerConfig peer : config.peers()) {
-            for (AppConfig app : peer.allowedApps()) {
-                names.add(app.name());
-            }
-        }
-        return names;
     }
 
     /** Peers, keys and apps that differ between the two configs, in words. */

@@ -187,7 +187,8 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     }
 
     /** Closes the enforcer whatever holds it (the daemon's orderly stop). */
-    synchronized List<String> shutdown() {
+    @Override
+    public synchronized List<String> shutdown() {
         List<String> failures = new ArrayList<>();
         if (enforcer != null) {
             try {

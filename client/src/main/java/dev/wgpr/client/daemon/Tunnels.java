@@ -19,47 +19,60 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * The tunnels one daemon holds, by interface name, brought up by the stages of {@link UpStages} and
- * taken down by unwinding their undos, last first. Ups and downs are serialized: the policy is one for
- * all tunnels.
+ * The tunnels one daemon holds, by interface name, each brought to its config by one reconcile over
+ * the stages of {@link UpStages}: from nothing by {@code up}, to an edited config by {@code reload},
+ * and to the kernel's routes now when the underlay changes; {@code down} takes every stage's part
+ * away, last first. All of it is serialized: the policy is one for all tunnels.
  */
 final class Tunnels {
     private final Pieces pieces;
     private final List<UpStages.Stage> stages;
-    private final UpStages.PolicyShares shares;
     private final Reload reload;
     private final Map<String, Active> active = new LinkedHashMap<>();
 
     /** A tunnel being brought up, or up: what its stages made. */
     static final class Active {
-        /** Replaced by a reload. */
+        /** The config in force; replaced by a reload. */
         TunnelConfig config;
 
-        final Rollback rollback = new Rollback();
+        /** The endpoints in force, by peer name. */
         final Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
+
         final Map<String, Path> appCgroups = new LinkedHashMap<>();
         Optional<Pieces.Device> device = Optional.empty();
         Optional<Pieces.Routing> routing = Optional.empty();
+        boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
         boolean network = true;
 
-        Active(TunnelConfig config) {
-            this.config = config;
+        Active(UpStages.Target target) {
+            settle(target);
         }
 
         String name() {
             return config.iface().name();
+        }
+
+        /** The config and endpoints in force. */
+        UpStages.Target target() {
+            return new UpStages.Target(config, endpoints);
+        }
+
+        /** Takes {@code target} as the one in force. */
+        void settle(UpStages.Target target) {
+            config = target.config();
+            endpoints.clear();
+            endpoints.putAll(target.endpoints());
         }
     }
 
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
     record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
 
-    Tunnels(Pieces pieces, Instance instance) {
+    Tunnels(Pieces pieces) {
         this.pieces = pieces;
-        this.shares = new UpStages.PolicyShares(pieces.enforcement());
-        this.stages = UpStages.all(pieces, instance, shares);
-        this.reload = new Reload(pieces.enforcement(), shares);
+        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()));
+        this.reload = new Reload(stages);
     }
 
     /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
@@ -70,21 +83,23 @@ final class Tunnels {
             throw new UpFailedException(
                     UpFailedException.Kind.FAILED, name + " is already up; `wg-pr down " + name + "` first");
         }
-        Active tunnel = new Active(config);
+        UpStages.Target target = UpStages.Target.resolving(config);
+        Active tunnel = new Active(target);
         try {
-            for (UpStages.Stage stage : stages) {
-                stage.apply(tunnel);
-                tunnel.rollback.add(stage.what(tunnel), () -> stage.undo(tunnel));
-            }
-            active.put(name, tunnel);
-            tunnel.rollback.add("tunnel " + name + " listed", () -> active.remove(name));
-            return name;
-        } catch (UpFailedException e) {
-            throw withUndoFailures(e, tunnel);
-        } catch (IOException | RuntimeException e) {
-            throw withUndoFailures(
-                    new UpFailedException(UpFailedException.Kind.FAILED, name + ": " + e.getMessage(), e), tunnel);
+            UpStages.reconcile(stages, tunnel, target);
+        } catch (UpStages.ReconcileFailed e) {
+            throw new UpFailedException(
+                    UpFailedException.Kind.FAILED,
+                    name + ": " + e.getMessage() + listed("\nand undoing what was done failed:", e.undoFailures()),
+                    e.getCause());
         }
+        active.put(name, tunnel);
+        return name;
+    }
+
+    /** {@code failures} under {@code heading}, one a line; nothing when there are none. */
+    static String listed(String heading, List<String> failures) {
+        return failures.isEmpty() ? "" : heading + "\n  " + String.join("\n  ", failures);
     }
 
     /**
@@ -116,24 +131,15 @@ final class Tunnels {
                 continue;
             }
             try {
-                Pieces.RoutingUpdate updated = tunnel.routing
-                        .get()
-                        .update(tunnel.config, UpStages.ResolveEndpoints.addresses(tunnel.endpoints));
-                tunnel.routing = Optional.of(updated.routing());
-                Pieces.TunnelPolicy policy = InternalSet.policy(
-                        tunnel.config,
-                        updated.routing().routed(),
-                        updated.routing().exclusions());
-                List<String> changes = new ArrayList<>(updated.changes());
-                if (!shares.get(tunnel.name()).map(policy::equals).orElse(false)) {
-                    shares.put(tunnel.name(), policy);
-                    changes.add("exclusions now " + updated.routing().exclusions());
-                }
+                List<String> changes = UpStages.reconcile(stages, tunnel, tunnel.target());
                 if (!changes.isEmpty()) {
                     changed.put(tunnel.name(), changes);
                 }
-            } catch (IOException | RuntimeException e) {
-                changed.put(tunnel.name(), List.of("re-deciding the routes failed: " + e.getMessage()));
+            } catch (UpStages.ReconcileFailed e) {
+                changed.put(
+                        tunnel.name(),
+                        List.of("re-deciding the routes failed: " + e.getMessage()
+                                + listed("; and putting them back failed:", e.undoFailures())));
             }
         }
         return changed;
@@ -144,15 +150,13 @@ final class Tunnels {
      * tests. Nothing grants such an app any network access; it only gets its cgroup.
      */
     synchronized void addWithoutNetwork(TunnelConfig config) throws IOException {
-        Active tunnel = new Active(config);
+        Active tunnel = new Active(new UpStages.Target(config, Map.of()));
         tunnel.network = false;
-        UpStages.AppCgroups cgroups = new UpStages.AppCgroups(pieces.enforcement());
-        cgroups.apply(tunnel);
-        tunnel.rollback.add(cgroups.what(tunnel), () -> cgroups.undo(tunnel));
+        new UpStages.AppCgroups(pieces.enforcement()).reconcile(tunnel, tunnel.target());
         active.put(config.iface().name(), tunnel);
     }
 
-    /** Takes the tunnel down exactly; returns the undo failures (empty when all went). */
+    /** Takes the tunnel down exactly; returns the failures (empty when all went). */
     synchronized List<String> down(String name) throws UpFailedException {
         Active tunnel = active.get(name);
         if (tunnel == null) {
@@ -161,9 +165,8 @@ final class Tunnels {
                     name + " is not up"
                             + (active.isEmpty() ? "" : " (up: " + String.join(", ", active.keySet()) + ")"));
         }
-        List<String> failures = tunnel.rollback.unwind();
         active.remove(name);
-        return failures;
+        return takeDown(tunnel);
     }
 
     /** Every tunnel down, the last brought up first (the daemon's orderly stop). */
@@ -171,8 +174,21 @@ final class Tunnels {
         List<String> failures = new ArrayList<>();
         List<String> names = new ArrayList<>(active.keySet());
         for (String name : names.reversed()) {
-            Active tunnel = active.remove(name);
-            failures.addAll(tunnel.rollback.unwind());
+            failures.addAll(takeDown(active.remove(name)));
+        }
+        return failures;
+    }
+
+    /** Every stage's part of {@code tunnel} taken away, last first; one that fails does not stop the rest. */
+    private List<String> takeDown(Active tunnel) {
+        List<String> failures = new ArrayList<>();
+        for (UpStages.Stage stage : stages.reversed()) {
+            String what = stage.what(tunnel);
+            try {
+                stage.remove(tunnel);
+            } catch (IOException | RuntimeException e) {
+                failures.add("undo " + what + ": " + e.getMessage());
+            }
         }
         return failures;
     }
@@ -290,16 +306,5 @@ final class Tunnels {
             throw new UpFailedException(
                     UpFailedException.Kind.BAD_CONFIG, "cannot read " + source + ": " + e.getMessage());
         }
-    }
-
-    private static UpFailedException withUndoFailures(UpFailedException e, Active tunnel) {
-        List<String> failures = tunnel.rollback.unwind();
-        if (failures.isEmpty()) {
-            return e;
-        }
-        return new UpFailedException(
-                e.kind(),
-                e.getMessage() + "\nand undoing what was done failed:\n  " + String.join("\n  ", failures),
-                e);
     }
 }

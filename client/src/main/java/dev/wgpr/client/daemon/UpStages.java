@@ -4,115 +4,86 @@ import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.net.IpPrefix;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The stages of {@code up}, in order (DESIGN's data flow), each a small class that does one thing
- * ({@link Stage#apply}) and takes exactly that back ({@link Stage#undo}):
+ * The stages of a tunnel, in order (DESIGN's data flow), and the one {@link #reconcile} that brings
+ * them to a {@link Target}: from nothing ({@code up}), from the config in force to an edited one
+ * ({@code reload}), or to the same config as the kernel's routes are now (the underlay changed). Each
+ * stage does one thing and takes exactly that back:
  *
  * <ol>
- *   <li>{@link ResolveEndpoints}: endpoint names resolved now;
- *   <li>{@link CreateDevice}: the WireGuard interface with keys, port and peers, and its UAPI socket;
- *   <li>{@link GuardPolicy}: a first policy generation with the tunnel's routed prefixes internal and
- *       no exclusions, published before any route exists, so no unauthorized process ever sees the
- *       tunnel's routes unguarded (at worst its LAN is denied for the moment of {@code up});
+ *   <li>{@link TunnelDevice}: the WireGuard interface with keys, port and peers, and its UAPI socket
+ *       ({@code wg syncconf} on a reload: unchanged peers keep their sessions);
+ *   <li>{@link GuardPolicy}: whenever the routing is about to change, a policy generation with every
+ *       prefix routed before or after internal and no exclusions, published before any route changes,
+ *       so no unauthorized process ever sees the tunnel's routes unguarded (at worst a LAN address is
+ *       denied for the moment of the change);
  *   <li>{@link GuardDevice}: the backstop and the inbound judgement on the device, before its link is
  *       up, so no packet enters or leaves the tunnel unjudged;
  *   <li>{@link AppCgroups}: the apps' cgroups, from the enforcement layer that owns them;
- *   <li>{@link Routes}: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes;
- *   <li>{@link ExactPolicy}: the exact internal set, with the exclusions read back from the kernel.
+ *   <li>{@link Routes}: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes (new
+ *       ones in before old ones go);
+ *   <li>{@link ExactPolicy}: the exact internal set, with the exclusions read back from the kernel;
+ *       publishing it closes the open connections the grants no longer allow.
  * </ol>
  *
- * A stage's {@code apply} either succeeds or leaves nothing; {@link Tunnels} registers its undo right
- * after, so a failing stage unwinds the ones before it, last first, and {@code down} unwinds them all:
- * routes go before the policy that guards them.
+ * A reconcile is all or nothing: when a stage fails, the ones before it are taken back, last first, to
+ * what was in force. {@code down} takes every stage's part away, last first: routes go before the
+ * policy that guards them.
  */
 final class UpStages {
     private UpStages() {}
 
-    /** One step of {@code up}. */
-    interface Stage {
-        /** Does the step for {@code tunnel}; leaves nothing behind when it throws. */
-        void apply(Tunnels.Active tunnel) throws IOException, UpFailedException;
-
-        /** Takes back exactly what {@link #apply} did. */
-        void undo(Tunnels.Active tunnel) throws Exception;
-
-        /** What the undo takes back, in words (for failure reports). */
-        String what(Tunnels.Active tunnel);
-    }
-
-    /** The tunnels' shares of the one published policy, and publishing their union. */
-    static final class PolicyShares {
-        private final Pieces.EnforcementLayer enforcement;
-        private final Map<String, Pieces.TunnelPolicy> shares = new LinkedHashMap<>();
-
-        PolicyShares(Pieces.EnforcementLayer enforcement) {
-            this.enforcement = enforcement;
+    /** What a tunnel is brought to: its config, and its peers' endpoints with names resolved. */
+    record Target(TunnelConfig config, Map<String, InetSocketAddress> endpoints) {
+        Target {
+            endpoints = Map.copyOf(endpoints);
         }
 
-        void put(String tunnel, Pieces.TunnelPolicy share) throws IOException {
-            Pieces.TunnelPolicy before = shares.put(tunnel, share);
-            try {
-                enforcement.publish(Map.copyOf(shares));
-            } catch (IOException | RuntimeException e) {
-                if (before == null) {
-                    shares.remove(tunnel);
-                } else {
-                    shares.put(tunnel, before);
+        /** {@code config} with every endpoint name resolved now (DESIGN). */
+        static Target resolving(TunnelConfig config) throws UpFailedException {
+            return new Target(config, resolve(config));
+        }
+
+        /** The addresses of the endpoints (what routing decides bypass routes for), in peer order. */
+        List<InetAddress> endpointAddresses() {
+            List<InetAddress> addresses = new ArrayList<>();
+            for (PeerConfig peer : config.peers()) {
+                InetSocketAddress endpoint = endpoints.get(peer.name());
+                if (endpoint != null) {
+                    addresses.add(endpoint.getAddress());
                 }
-                throw e;
             }
+            return addresses;
         }
 
-        /** The tunnel's share now in force. */
-        Optional<Pieces.TunnelPolicy> get(String tunnel) {
-            return Optional.ofNullable(shares.get(tunnel));
+        /** The prefixes the tunnel routes. */
+        List<IpPrefix> routed() {
+            return config.routePlan().tunnelPrefixes();
         }
 
-        void remove(String tunnel) throws IOException {
-            if (shares.remove(tunnel) != null) {
-                enforcement.publish(Map.copyOf(shares));
-            }
-        }
-    }
-
-    static List<Stage> all(Pieces pieces, Instance instance, PolicyShares shares) {
-        return List.of(
-                new ResolveEndpoints(),
-                new CreateDevice(pieces.devices(), instance),
-                new GuardPolicy(shares),
-                new GuardDevice(pieces.enforcement()),
-                new AppCgroups(pieces.enforcement()),
-                new Routes(pieces.routes()),
-                new ExactPolicy(shares));
-    }
-
-    /** Resolves every endpoint name now (DESIGN); only the first address is used, as wg(8) does. */
-    static final class ResolveEndpoints implements Stage {
-        @Override
-        public void apply(Tunnels.Active tunnel) throws UpFailedException {
-            tunnel.endpoints.putAll(resolve(tunnel.config));
+        /** Whether going from {@code this} to {@code next} changes the routing: plan, endpoints, addresses, MTU. */
+        boolean routingDiffers(Target next) {
+            return !routed().equals(next.routed())
+                    || !endpointAddresses().equals(next.endpointAddresses())
+                    || !config.iface().addresses().equals(next.config.iface().addresses())
+                    || !config.iface().mtu().equals(next.config.iface().mtu());
         }
 
-        /** The addresses of resolved endpoints (what routing decides bypass routes for). */
-        static List<InetAddress> addresses(Map<String, InetSocketAddress> endpoints) {
-            return endpoints.values().stream()
-                    .map(InetSocketAddress::getAddress)
-                    .toList();
-        }
-
-        /** Each peer's endpoint, by peer name, names resolved now; peers without one are left out. */
-        static Map<String, InetSocketAddress> resolve(TunnelConfig config) throws UpFailedException {
+        /** Each peer's endpoint, by peer name; only the first address of a name is used, as wg(8) does. */
+        private static Map<String, InetSocketAddress> resolve(TunnelConfig config) throws UpFailedException {
             Map<String, InetSocketAddress> endpoints = new LinkedHashMap<>();
             for (PeerConfig peer : config.peers()) {
                 if (peer.endpoint().isEmpty()) {
@@ -134,55 +105,178 @@ final class UpStages {
             }
             return endpoints;
         }
+    }
 
-        @Override
-        public void undo(Tunnels.Active tunnel) {
-            tunnel.endpoints.clear();
+    /** What one stage did: how to go back to what was in force before, and what changed, in words. */
+    record Step(Rollback.Undo back, List<String> changes) {
+        Step {
+            changes = List.copyOf(changes);
         }
 
-        @Override
-        public String what(Tunnels.Active tunnel) {
-            return "resolved endpoints";
+        static Step of(Rollback.Undo back) {
+            return new Step(back, List.of());
+        }
+
+        static final Step NOTHING = of(() -> {});
+    }
+
+    /** One stage of a tunnel. */
+    interface Stage {
+        /**
+         * Brings the tunnel's part of this stage to {@code target}: from nothing when the tunnel has
+         * none yet, else from what is in force ({@link Tunnels.Active#target()}). Leaves nothing changed
+         * when it throws.
+         */
+        Step reconcile(Tunnels.Active tunnel, Target target) throws IOException;
+
+        /** Takes back all of the tunnel's part of this stage, if it has one ({@code down}). */
+        void remove(Tunnels.Active tunnel) throws IOException;
+
+        /** The tunnel's part, in words (for failure reports). */
+        String what(Tunnels.Active tunnel);
+
+        /**
+         * After a reconcile to {@code target} succeeded: lets go of what {@code target} no longer
+         * needs, where that cannot be taken back; returns what stayed, and why, in words.
+         */
+        default List<String> prune(Tunnels.Active tunnel, Target target) {
+            return List.of();
         }
     }
 
-    /** The device (tunnel/ module) and its UAPI socket; recorded for the next daemon after a crash. */
-    static final class CreateDevice implements Stage {
-        private final Pieces.TunnelDevices devices;
-        private final Instance instance;
+    /** A reconcile failed; every stage was taken back to what was in force before. */
+    static final class ReconcileFailed extends Exception {
+        private static final long serialVersionUID = 1L;
 
-        CreateDevice(Pieces.TunnelDevices devices, Instance instance) {
-            this.devices = devices;
-            this.instance = instance;
+        private final transient List<String> undoFailures;
+
+        ReconcileFailed(Exception cause, List<String> undoFailures) {
+            super(cause.getMessage(), cause);
+            this.undoFailures = List.copyOf(undoFailures);
         }
 
-        @Override
-        public void apply(Tunnels.Active tunnel) throws IOException {
-            Pieces.Device device = devices.create(tunnel.config, tunnel.endpoints);
+        /** Steps back that failed too, in words: what the failure left changed. */
+        List<String> undoFailures() {
+            return undoFailures;
+        }
+    }
+
+    /**
+     * Brings every stage of {@code tunnel} to {@code target}, in order, all or nothing; on success the
+     * target is the one in force. Returns what changed, in words.
+     */
+    static List<String> reconcile(List<Stage> stages, Tunnels.Active tunnel, Target target) throws ReconcileFailed {
+        Rollback back = new Rollback();
+        List<String> changes = new ArrayList<>();
+        try {
+            for (Stage stage : stages) {
+                Step step = stage.reconcile(tunnel, target);
+                back.add(stage.what(tunnel), step.back());
+                changes.addAll(step.changes());
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new ReconcileFailed(e, back.unwind());
+        }
+        tunnel.settle(target);
+        for (Stage stage : stages) {
+            changes.addAll(stage.prune(tunnel, target));
+        }
+        return changes;
+    }
+
+    /** The tunnels' shares of the one published policy, and publishing their union. */
+    static final class PolicyShares {
+        private final Pieces.EnforcementLayer enforcement;
+        private final Map<String, Pieces.TunnelPolicy> shares = new LinkedHashMap<>();
+
+        PolicyShares(Pieces.EnforcementLayer enforcement) {
+            this.enforcement = enforcement;
+        }
+
+        /** Publishes {@code share} as the tunnel's; returns how to put back the share before it. */
+        Rollback.Undo put(String tunnel, Pieces.TunnelPolicy share) throws IOException {
+            Pieces.TunnelPolicy before = shares.put(tunnel, share);
             try {
-                StaleInterfaces.record(instance, device.interfaceName());
+                enforcement.publish(Map.copyOf(shares));
             } catch (IOException | RuntimeException e) {
-                device.close();
+                restore(tunnel, before);
                 throw e;
             }
-            tunnel.device = Optional.of(device);
+            return () -> {
+                restore(tunnel, before);
+                enforcement.publish(Map.copyOf(shares));
+            };
+        }
+
+        private void restore(String tunnel, Pieces.TunnelPolicy before) {
+            if (before == null) {
+                shares.remove(tunnel);
+            } else {
+                shares.put(tunnel, before);
+            }
+        }
+
+        /** The tunnel's share now in force. */
+        Optional<Pieces.TunnelPolicy> get(String tunnel) {
+            return Optional.ofNullable(shares.get(tunnel));
+        }
+
+        void remove(String tunnel) throws IOException {
+            if (shares.remove(tunnel) != null) {
+                enforcement.publish(Map.copyOf(shares));
+            }
+        }
+    }
+
+    static List<Stage> all(Pieces pieces, PolicyShares shares) {
+        return List.of(
+                new TunnelDevice(pieces.devices()),
+                new GuardPolicy(shares),
+                new GuardDevice(pieces.enforcement()),
+                new AppCgroups(pieces.enforcement()),
+                new Routes(pieces.routes()),
+                new ExactPolicy(shares));
+    }
+
+    /** The device (tunnel/ module) and its UAPI socket. */
+    static final class TunnelDevice implements Stage {
+        private final Pieces.TunnelDevices devices;
+
+        TunnelDevice(Pieces.TunnelDevices devices) {
+            this.devices = devices;
         }
 
         @Override
-        public void undo(Tunnels.Active tunnel) throws IOException {
-            Pieces.Device device = tunnel.device.orElseThrow();
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            if (tunnel.device.isPresent()) {
+                Target before = tunnel.target();
+                if (target.equals(before)) {
+                    return Step.NOTHING;
+                }
+                Pieces.Device device = tunnel.device.get();
+                device.reconfigure(target.config(), target.endpoints());
+                return Step.of(() -> device.reconfigure(before.config(), before.endpoints()));
+            }
+            tunnel.device = Optional.of(devices.create(target.config(), target.endpoints()));
+            return Step.of(() -> remove(tunnel));
+        }
+
+        @Override
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            Optional<Pieces.Device> device = tunnel.device;
             tunnel.device = Optional.empty();
-            device.close();
-            StaleInterfaces.forget(instance, device.interfaceName());
+            if (device.isPresent()) {
+                device.get().close();
+            }
         }
 
         @Override
         public String what(Tunnels.Active tunnel) {
-            return "interface " + tunnel.config.iface().name();
+            return "interface " + tunnel.name();
         }
     }
 
-    /** The tunnel's routed prefixes internal, no exclusions: in force before any route is. */
+    /** Every prefix routed before or after internal, no exclusions: in force before any route changes. */
     static final class GuardPolicy implements Stage {
         private final PolicyShares shares;
 
@@ -191,14 +285,21 @@ final class UpStages {
         }
 
         @Override
-        public void apply(Tunnels.Active tunnel) throws IOException {
-            shares.put(
-                    tunnel.name(),
-                    InternalSet.policy(tunnel.config, tunnel.config.routePlan().tunnelPrefixes(), List.of()));
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            Set<IpPrefix> guarded = new LinkedHashSet<>(target.routed());
+            if (tunnel.routing.isPresent()) {
+                if (!tunnel.target().routingDiffers(target)) {
+                    return Step.NOTHING;
+                }
+                guarded.addAll(tunnel.routing.get().routed());
+            }
+            Rollback.Undo back =
+                    shares.put(tunnel.name(), InternalSet.policy(target.config(), List.copyOf(guarded), List.of()));
+            return Step.of(back);
         }
 
         @Override
-        public void undo(Tunnels.Active tunnel) throws IOException {
+        public void remove(Tunnels.Active tunnel) throws IOException {
             shares.remove(tunnel.name());
         }
 
@@ -217,22 +318,34 @@ final class UpStages {
         }
 
         @Override
-        public void apply(Tunnels.Active tunnel) throws IOException {
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            if (tunnel.guarded) {
+                return Step.NOTHING;
+            }
             enforcement.guardDevice(tunnel.device.orElseThrow().interfaceName());
+            tunnel.guarded = true;
+            return Step.of(() -> remove(tunnel));
         }
 
         @Override
-        public void undo(Tunnels.Active tunnel) throws IOException {
-            enforcement.unguardDevice(tunnel.device.orElseThrow().interfaceName());
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            if (tunnel.guarded) {
+                tunnel.guarded = false;
+                enforcement.unguardDevice(tunnel.device.orElseThrow().interfaceName());
+            }
         }
 
         @Override
         public String what(Tunnels.Active tunnel) {
-            return "backstop on " + tunnel.config.iface().name();
+            return "backstop on " + tunnel.name();
         }
     }
 
-    /** One cgroup per app the tunnel's peers name; an app named by two tunnels has one cgroup. */
+    /**
+     * One cgroup per app the tunnel's peers name; an app named by two tunnels has one cgroup. The
+     * cgroups of apps a reload no longer names go once it succeeded; one whose processes still run
+     * stays.
+     */
     static final class AppCgroups implements Stage {
         private final Pieces.EnforcementLayer enforcement;
 
@@ -241,28 +354,55 @@ final class UpStages {
         }
 
         @Override
-        public void apply(Tunnels.Active tunnel) throws IOException {
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            List<String> acquired = new ArrayList<>();
+            Rollback.Undo back = () -> release(tunnel, acquired);
             try {
-                for (PeerConfig peer : tunnel.config.peers()) {
-                    for (AppConfig app : peer.allowedApps()) {
-                        Path cgroup = enforcement.acquireApp(app.name());
-                        tunnel.appCgroups.put(app.name(), cgroup);
+                for (String app : appNames(target.config())) {
+                    if (!tunnel.appCgroups.containsKey(app)) {
+                        tunnel.appCgroups.put(app, enforcement.acquireApp(app));
+                        acquired.add(app);
                     }
                 }
             } catch (IOException | RuntimeException e) {
                 try {
-                    undo(tunnel);
-                } catch (IOException | RuntimeException cleanup) {
+                    back.run();
+                } catch (Exception cleanup) {
                     e.addSuppressed(cleanup);
                 }
                 throw e;
             }
+            return Step.of(back);
         }
 
         @Override
-        public void undo(Tunnels.Active tunnel) throws IOException {
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            release(tunnel, List.copyOf(tunnel.appCgroups.keySet()));
+        }
+
+        @Override
+        public List<String> prune(Tunnels.Active tunnel, Target target) {
+            List<String> notes = new ArrayList<>();
+            Set<String> named = appNames(target.config());
+            for (String app : List.copyOf(tunnel.appCgroups.keySet())) {
+                if (named.contains(app)) {
+                    continue;
+                }
+                try {
+                    enforcement.releaseApp(app);
+                    tunnel.appCgroups.remove(app);
+                } catch (IOException | RuntimeException e) {
+                    notes.add("app " + app + " is gone from the config but its cgroup stays (it has no grants): "
+                            + e.getMessage());
+                }
+            }
+            return notes;
+        }
+
+        /** Releases {@code apps}, the last first; every one is tried. */
+        private void release(Tunnels.Active tunnel, List<String> apps) throws IOException {
             List<String> failures = new ArrayList<>();
-            for (String app : List.copyOf(tunnel.appCgroups.keySet()).reversed()) {
+            for (String app : apps.reversed()) {
                 try {
                     enforcement.releaseApp(app);
                 } catch (IOException | RuntimeException e) {
@@ -273,6 +413,16 @@ final class UpStages {
             if (!failures.isEmpty()) {
                 throw new IOException(String.join("; ", failures));
             }
+        }
+
+        private static Set<String> appNames(TunnelConfig config) {
+            Set<String> names = new LinkedHashSet<>();
+            for (PeerConfig peer : config.peers()) {
+                for (AppConfig app : peer.allowedApps()) {
+                    names.add(app.name());
+                }
+            }
+            return names;
         }
 
         @Override
@@ -290,17 +440,29 @@ final class UpStages {
         }
 
         @Override
-        public void apply(Tunnels.Active tunnel) throws IOException {
-            List<InetAddress> endpoints = ResolveEndpoints.addresses(tunnel.endpoints);
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            if (tunnel.routing.isPresent()) {
+                Pieces.Routing routing = tunnel.routing.get();
+                Target before = tunnel.target();
+                List<IpPrefix> exclusionsBefore = routing.exclusions();
+                List<String> changes = new ArrayList<>(routing.update(target.config(), target.endpointAddresses()));
+                if (!routing.exclusions().equals(exclusionsBefore)) {
+                    changes.add("exclusions now " + routing.exclusions());
+                }
+                return new Step(() -> routing.update(before.config(), before.endpointAddresses()), changes);
+            }
             String iface = tunnel.device.orElseThrow().interfaceName();
-            tunnel.routing = Optional.of(routes.install(tunnel.config, iface, endpoints));
+            tunnel.routing = Optional.of(routes.install(target.config(), iface, target.endpointAddresses()));
+            return Step.of(() -> remove(tunnel));
         }
 
         @Override
-        public void undo(Tunnels.Active tunnel) throws IOException {
-            Pieces.Routing routing = tunnel.routing.orElseThrow();
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            Optional<Pieces.Routing> routing = tunnel.routing;
             tunnel.routing = Optional.empty();
-            routing.close();
+            if (routing.isPresent()) {
+                routing.get().close();
+            }
         }
 
         @Override
@@ -318,14 +480,19 @@ final class UpStages {
         }
 
         @Override
-        public void apply(Tunnels.Active tunnel) throws IOException {
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
             Pieces.Routing routing = tunnel.routing.orElseThrow();
-            shares.put(tunnel.name(), InternalSet.policy(tunnel.config, routing.routed(), routing.exclusions()));
+            Pieces.TunnelPolicy exact = InternalSet.policy(target.config(), routing.routed(), routing.exclusions());
+            Optional<Pieces.TunnelPolicy> before = shares.get(tunnel.name());
+            if (before.isPresent() && before.get().equals(exact)) {
+                return Step.NOTHING;
+            }
+            return Step.of(shares.put(tunnel.name(), exact));
         }
 
         @Override
-        public void undo(Tunnels.Active tunnel) {
-            // The guard's undo removes the tunnel's share; until then the exact one stays in force.
+        public void remove(Tunnels.Active tunnel) {
+            // The guard's removal takes the tunnel's share away; until then the exact one stays in force.
         }
 
         @Override

@@ -1,7 +1,6 @@
-package dev.wgpr.client.daemon;
+package dev.wgpr.routes;
 
 import dev.wgpr.common.linux.ErrnoException;
-import dev.wgpr.common.linux.Libc;
 import dev.wgpr.routes.netlink.Route;
 import dev.wgpr.routes.netlink.RtNetlink;
 import java.util.ArrayList;
@@ -56,7 +55,7 @@ final class SharedBypassRoutes {
             try {
                 rtnl.removeRoute(route);
             } catch (ErrnoException e) {
-                if (e.errno() != Libc.ESRCH && e.errno() != Libc.ENOENT) {
+                if (!InstalledRoutes.isGone(e.errno())) {
                     failures.add(e);
                 }
             }
