@@ -198,9 +198,22 @@ public class Report {
                 .append(" (interleaved), and the ratios between them are what to read.\n\n");
         md.append(body);
         md.append(saved);
+        md.append(keptNotes(out));
         Files.writeString(out, md.toString());
         System.err.println("wrote " + out + " and " + plots);
     }
+
+    /** What follows {@link #KEPT} in the report written before: notes by hand, which a new run keeps. */
+    private static String keptNotes(Path out) throws IOException {
+        if (!Files.exists(out)) {
+            return "";
+        }
+        String before = Files.readString(out);
+        int at = before.indexOf(KEPT);
+        return at < 0 ? "" : "\n" + before.substring(at);
+    }
+
+    private static final String KEPT = "<!-- Everything below this line is kept when bench/Report.java writes this file anew. -->";
 
     String rel(Path p) {
         Path base = out.toAbsolutePath().getParent();
