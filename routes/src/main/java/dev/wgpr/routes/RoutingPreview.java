@@ -20,14 +20,14 @@ import java.util.Optional;
  * plan, each endpoint's bypass decision, and the ordered changes (MTU, addresses, link up, bypass host
  * routes first, then tunnel routes, then unreachable routes). Deciding changes nothing.
  */
-public record RoutingPreview(Link tunnel, RoutePlan plan, List<BypassDecision> bypass, List<Change> changes) {
-    public RoutingPreview {
+record RoutingPreview(Link tunnel, RoutePlan plan, List<BypassDecision> bypass, List<Change> changes) {
+    RoutingPreview {
         bypass = List.copyOf(bypass);
         changes = List.copyOf(changes);
     }
 
     /** Decides everything for {@code request}, with {@code tag}'s marks, without changing anything. */
-    public static RoutingPreview of(RtNetlink rtnl, RoutingRequest request, RouteTag tag) throws ErrnoException {
+    static RoutingPreview of(RtNetlink rtnl, RoutingRequest request, RouteTag tag) throws ErrnoException {
         Link tunnel = rtnl.link(request.tunnelInterface())
                 .orElseThrow(
                         () -> new ErrnoException("find tunnel interface " + request.tunnelInterface(), Libc.ENODEV));
@@ -50,7 +50,7 @@ public record RoutingPreview(Link tunnel, RoutePlan plan, List<BypassDecision> b
     }
 
     /** The server host routes the bypass decisions ask for, each once. */
-    public List<Route> hostRoutes() {
+    List<Route> hostRoutes() {
         return hostRoutes(bypass);
     }
 
@@ -66,8 +66,8 @@ public record RoutingPreview(Link tunnel, RoutePlan plan, List<BypassDecision> b
      * one of {@code tag}'s own routes (the tunnel is up already: a reload, or the underlay changed), the
      * decision rests on {@link #lookupWithout} instead: the route the endpoint would take without them.
      */
-    public static List<BypassDecision> decideBypass(
-            RtNetlink rtnl, RoutePlan plan, List<InetAddress> endpoints, RouteTag tag) throws ErrnoException {
+    static List<BypassDecision> decideBypass(RtNetlink rtnl, RoutePlan plan, List<InetAddress> endpoints, RouteTag tag)
+            throws ErrnoException {
         Map<Integer, String> names = new HashMap<>();
         for (Link link : rtnl.links()) {
             names.put(link.index(), link.name());

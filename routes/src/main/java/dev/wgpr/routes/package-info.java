@@ -8,8 +8,6 @@
  *       unreachable} twin (pure Java);
  *   <li>{@link dev.wgpr.routes.BypassDecision}: whether a peer's endpoint needs a host route, decided
  *       from the kernel's own lookup ({@code ip route get} + {@code fibmatch}), with the reason in words;
- *   <li>{@link dev.wgpr.routes.RoutingPreview}: what installing a {@link dev.wgpr.routes.RoutingRequest}
- *       would change, decided against the kernel's routes now (for {@code check}: nothing is changed);
  *   <li>{@link dev.wgpr.routes.TunnelRouting}: one instance's tunnels' routing: {@code install} (all or
  *       nothing) returning a {@link dev.wgpr.routes.RoutedTunnel} whose {@code update} follows a new
  *       config or underlay without a gap and whose {@code close()} takes back exactly what was added;
