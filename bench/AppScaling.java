@@ -4,8 +4,10 @@ import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.Hook;
 import dev.wgpr.enforcement.Policy;
 import dev.wgpr.enforcement.bpf.Bpf;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -37,7 +39,7 @@ public class AppScaling {
     public static void main(String[] args) throws Exception {
         Locale.setDefault(Locale.ROOT);
         Path connbench = Path.of(args[0]);
-        int[] sizes = java.util.Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray();
+        int[] sizes = Arrays.stream(args[1].split(",")).mapToInt(Integer::parseInt).toArray();
         int runs = Integer.parseInt(args[2]);
         int rounds = Integer.parseInt(args[3]);
         int batch = Integer.parseInt(args[4]);
@@ -93,7 +95,7 @@ public class AppScaling {
         } finally {
             for (ConnBench h : helpers) h.close();
             BenchEnforcer.close(enforcer);
-            java.nio.file.Files.deleteIfExists(outside);
+            Files.deleteIfExists(outside);
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -68,7 +69,7 @@ record NftPolicy(Path file) {
         Process p = new ProcessBuilder("nft", "list", "chain", "inet", "wgprbench", "out").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
-        var m = java.util.regex.Pattern.compile("counter packets (\\d+).*drop").matcher(out);
+        var m = Pattern.compile("counter packets (\\d+).*drop").matcher(out);
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
