@@ -236,10 +236,13 @@ final class TunnelLab {
         return inApp(List.of("--tunnel", tunnel), readHello(address));
     }
 
-    /** A command that connects to {@code address}:{@link #PORT} and prints what the service says. */
+    /**
+     * A command that connects to {@code address}:{@link #PORT} and prints what the service says. The app
+     * is bash, and bash (the same program) connects: the probe's grants are bound to what it runs.
+     */
     private static List<String> readHello(String address) {
         String script = "exec 3<>/dev/tcp/" + address + "/" + PORT + " && head -c 5 <&3";
-        return List.of("timeout", "10", "/bin/bash", "-c", script);
+        return List.of("/bin/bash", "-c", "exec timeout 10 /bin/bash -c '" + script + "'");
     }
 
     private Attempt inApp(List<String> options, List<String> command) throws Exception {
