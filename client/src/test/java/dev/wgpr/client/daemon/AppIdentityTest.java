@@ -9,11 +9,19 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,9 +47,23 @@ class AppIdentityTest {
 
     private static TunnelLab net;
 
+    /** Two copies of bash: the app "racy" is the first (its exec path and its sha256), never the other. */
+    private static Path good;
+
+    private static Path other;
+
+    /** The path of racy's exec, swapped between the two copies while the racing test runs. */
+    private static Path racyExec;
+
     @BeforeAll
     static void up(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
+        Path race = Files.createTempDirectory(DaemonTesting.scratch(), "race-");
+        Files.setPosixFilePermissions(race, PosixFilePermissions.fromString("rwxr-xr-x"));
+        good = Files.copy(Path.of("/bin/bash"), race.resolve("good"));
+        other = Files.copy(Path.of("/bin/bash"), race.resolve("other"));
+        Files.write(other, new byte[] {0}, StandardOpenOption.APPEND); // another program, another digest
+        racyExec = Files.createLink(race.resolve("tool"), good);
         Path config = net.config("per-prefix", "\"10.20.0.0/16\"", null);
         Files.writeString(config, """
 
@@ -70,7 +92,12 @@ class AppIdentityTest {
                 [[peer.allowedApps]]
                 name = "everything"
                 children = "any"
-                """, StandardOpenOption.APPEND);
+
+                [[peer.allowedApps]]
+                name = "racy"
+                exec = "%s"
+                sha256 = "%s"
+                """.formatted(racyExec, sha256(good)), StandardOpenOption.APPEND);
         Result daemon = net.cli()
                 .run(
                         "daemon",
@@ -98,6 +125,10 @@ class AppIdentityTest {
         List<String> args = new ArrayList<>(List.of("run", "--app", app, "--"));
         args.addAll(List.of(command));
         return nobody().run(args.toArray(String[]::new));
+    }
+
+    private static String sha256(Path file) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
     private static void assertReached(Result result) {
@@ -209,4 +240,51 @@ class AppIdentityTest {
         Result result = run("everything", "/usr/bin/perl", "-e", "exec '/bin/bash', '-c', '" + CONNECT + "'");
         assertReached(result);
     }
+
+    @Test
+    void theFileCheckedIsTheFileThatRunsWhileItsPathIsSwappedUnderTheLauncher() throws Exception {
+        Path log = Files.createTempFile(DaemonTesting.scratch(), "racy-", ".txt");
+        Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
+        AtomicBoolean racing = new AtomicBoolean(true);
+        Thread racer = Thread.ofPlatform().start(() -> {
+            Path next = racyExec.resolveSibling("next");
+            try {
+                while (racing.get()) {
+                    for (Path program : List.of(other, good)) {
+                        Files.deleteIfExists(next);
+                        Files.createLink(next, program);
+                        Files.move(next, racyExec, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        Result launches;
+        try {
+            launches = net.asNobody(
+                    TunnelLab.javaCommand(
+                            RacingLaunches.class,
+                            net.instance.name(),
+                            "racy",
+                            racyExec.toString(),
+                            Integer.toString(LAUNCHES),
+                            "stat -L -c %i /proc/$$/exe >> " + log),
+                    Duration.ofMinutes(30));
+        } finally {
+            racing.set(false);
+            racer.join();
+        }
+        assertEquals(0, launches.exitCode(), launches::toString);
+        List<String> ran = Files.readAllLines(log);
+        long goodInode = (Long) Files.getAttribute(good, "unix:ino");
+        assertTrue(launches.out().contains("started " + ran.size() + " "), () -> launches + "\nran: " + ran.size());
+        assertTrue(
+                ran.size() > LAUNCHES / 20,
+                () -> "too few launches got through the race to prove anything: " + launches);
+        assertTrue(launches.out().matches("(?s).*refused [1-9].*"), () -> "the race never hit: " + launches);
+        assertEquals(List.of(Long.toString(goodInode)), ran.stream().distinct().toList(), launches::toString);
+    }
+
+    private static final int LAUNCHES = 2000;
 }

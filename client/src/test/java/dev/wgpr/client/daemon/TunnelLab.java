@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One end-to-end setup: a lab topology, wireguard-go as the server (tunnel 10.8.0.1 / fd10:8::1, the
@@ -321,6 +322,55 @@ final class TunnelLab {
             }
         }
         return left;
+    }
+
+    /** {@code java MAIN ARGS} with the test class path. */
+    static List<String> javaCommand(Class<?> main, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                DaemonTesting.JAVA.toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                DaemonTesting.classPath(),
+                main.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** {@code command} as uid nobody in the client namespace, required to end within {@code limit}. */
+    Result asNobody(List<String> command, Duration limit) throws Exception {
+        List<String> full = new ArrayList<>(List.of(
+                "nsenter",
+                "--net=/run/netns/" + client.name(),
+                "--",
+                "setpriv",
+                "--reuid=" + DaemonTesting.NOBODY,
+                "--regid=" + DaemonTesting.NOBODY,
+                "--clear-groups",
+                "--"));
+        full.addAll(command);
+        Path out = Files.createTempFile(DaemonTesting.scratch(), "out-", ".txt");
+        Path err = Files.createTempFile(DaemonTesting.scratch(), "err-", ".txt");
+        ProcessBuilder builder = new ProcessBuilder(full)
+                .directory(DaemonTesting.scratch().toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        builder.environment().put("SHELL", "/bin/sh");
+        Process process = builder.start();
+        try {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(full + " did not finish within " + limit);
+            }
+            return new Result(
+                    process.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
     }
 
     /** The deny events so far, as JSON lines, once each of {@code expected} appears in them. */
