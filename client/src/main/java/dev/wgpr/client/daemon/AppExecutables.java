@@ -85,7 +85,7 @@ final class AppExecutables {
         int mode = (Integer) stat.get("mode");
         if (owner != 0 || (mode & S_IWGRP_IWOTH) != 0) {
             throw new UnboundExecutableException(name + " may be rewritten by "
-                    + (owner != 0 ? "its owner, uid " + owner : (mode & 0020) != 0 ? "its group" : "every user")
+                    + (owner != 0 ? "its owner, uid " + owner : (mode & 0002) != 0 ? "every user" : "its group")
                     + ", so its device and inode cannot stand for the program: install it owned by root and"
                     + " writable by root only");
         }

@@ -55,6 +55,8 @@ class AppIdentityTest {
     /** The path of racy's exec, swapped between the two copies while the racing test runs. */
     private static Path racyExec;
 
+    private static Path config;
+
     @BeforeAll
     static void up(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
@@ -64,7 +66,7 @@ class AppIdentityTest {
         other = Files.copy(Path.of("/bin/bash"), race.resolve("other"));
         Files.write(other, new byte[] {0}, StandardOpenOption.APPEND); // another program, another digest
         racyExec = Files.createLink(race.resolve("tool"), good);
-        Path config = net.config("per-prefix", "\"10.20.0.0/16\"", null);
+        config = net.config("per-prefix", "\"10.20.0.0/16\"", null);
         Files.writeString(config, """
 
                 [[peer.allowedApps]]
@@ -239,6 +241,36 @@ class AppIdentityTest {
     void withChildrenAnyEveryProcessOfTheAppHasTheGrants() throws Exception {
         Result result = run("everything", "/usr/bin/perl", "-e", "exec '/bin/bash', '-c', '" + CONNECT + "'");
         assertReached(result);
+    }
+
+    @Test
+    void aProgramItsUserMayRewriteIsNotStartedAsAnAppBoundToItsProgram() throws Exception {
+        Path own = DaemonTesting.scratch().resolve("own-true");
+        Files.copy(Path.of("/usr/bin/true"), own, StandardCopyOption.REPLACE_EXISTING);
+        Files.setOwner(own, own.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+
+        Result result = run("probe", own.toString());
+
+        assertEquals(126, result.exitCode(), result::toString);
+        assertTrue(result.err().contains("may be rewritten by its owner, uid 65534"), result::toString);
+    }
+
+    @Test
+    void aReloadNamingAHelperOthersMayRewriteChangesNothing() throws Exception {
+        Path helper = DaemonTesting.scratch().resolve("writable-helper");
+        Files.copy(Path.of("/usr/bin/true"), helper, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwxrwxrwx"));
+        String before = Files.readString(config);
+        Path edited = config.resolveSibling("edited-" + config.getFileName());
+        Files.writeString(
+                edited,
+                before.replace("allowExec = [\"/bin/bash\"]", "allowExec = [\"/bin/bash\", \"" + helper + "\"]"));
+
+        Result reload = net.cli().run("reload", edited.toString());
+
+        assertTrue(reload.exitCode() != 0, reload::toString);
+        assertTrue(reload.err().contains(helper + " may be rewritten by every user"), reload::toString);
+        assertReached(run("with-helper", "/usr/bin/perl", "-e", "exec '/bin/bash', '-c', '" + CONNECT + "'"));
     }
 
     @Test
