@@ -23,6 +23,29 @@
 
 #include "enforce.bpf.h"
 
+// The few kernel fields the executable check reads, relocated by libbpf against the running kernel's
+// BTF (CO-RE), so no vmlinux.h is needed and field moves between kernels do not matter.
+struct super_block {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
+struct mm_struct {
+	struct file *exe_file;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct mm_struct *mm;
+} __attribute__((preserve_access_index));
+
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
@@ -84,6 +107,16 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } tunnels SEC(".maps");
+
+// The executables of each app whose grants are bound to them ({app, dev, ino} -> 1). Not part of a
+// generation: the loader adds an app's files before the generation that binds its grants is published,
+// and the launcher adds what it starts before the process runs.
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct wgpr_exec_key);
+	__type(value, __u8);
+} app_execs SEC(".maps");
 
 // Deny events for the daemon's log: 256 KiB hold some 2,700 (96 bytes each with the ring's header), far
 // more than come between two reads of the daemon's reader; a flood beyond that is counted as lost, never
@@ -223,12 +256,37 @@ static __always_inline __u32 app_of(const struct wgpr_config *cfg, __u64 id)
 	return 0;
 }
 
-// 1 = the grant of `app` covers the destination in `key` for (proto, port).
+// 1 = the calling process runs one of `app`'s executables: its mm's exe_file, the file the kernel
+// executed (through a script's interpreter: the interpreter), is one the loader or launcher listed. A
+// shell, a helper or a memfd that an app's process executes is none of them, whatever cgroup it is in.
+static __always_inline int runs_executable_of(__u32 app)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = task->mm;
+	if (!mm)
+		return 0;
+	struct file *exe = mm->exe_file;
+	if (!exe)
+		return 0;
+	struct inode *inode = exe->f_inode;
+	struct wgpr_exec_key key = {.app = app, .dev = inode->i_sb->s_dev, .ino = inode->i_ino};
+	return bpf_map_lookup_elem(&app_execs, &key) != NULL;
+}
+
+#define GRANT_NONE 0
+#define GRANT_ALLOWED 1
+#define GRANT_FOREIGN_EXEC 2 // covered, but the grant is bound to executables the caller does not run
+
+// Whether the grant of `app` covers the destination in `key` for (proto, port), for this process.
 static __always_inline int granted(void *trie, struct wgpr_key *key, __u32 app, __u8 proto, __u16 port)
 {
 	key->app = app;
 	struct wgpr_value *grant = bpf_map_lookup_elem(trie, key);
-	return grant && grant_covers(grant, proto, port);
+	if (!grant || !grant_covers(grant, proto, port))
+		return GRANT_NONE;
+	if ((grant->flags & WGPR_EXEC_BOUND) && !runs_executable_of(app))
+		return GRANT_FOREIGN_EXEC;
+	return GRANT_ALLOWED;
 }
 
 // 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
@@ -269,9 +327,13 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 
 	__u64 own = bpf_get_current_cgroup_id();
 	__u32 app = own ? app_of(cfg, own) : 0;
-	if (app != 0 && trie && granted(trie, key, app, proto, port)) {
-		count(WGPR_C_ALLOW_INTERNAL);
-		return 1;
+	int grant = GRANT_NONE;
+	if (app != 0 && trie) {
+		grant = granted(trie, key, app, proto, port);
+		if (grant == GRANT_ALLOWED) {
+			count(WGPR_C_ALLOW_INTERNAL);
+			return 1;
+		}
 	}
 
 	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
@@ -295,13 +357,20 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
 		if (ancestor != 0 && ancestor != own)
 			app = app_of(cfg, ancestor);
-		if (app != 0 && granted(trie, key, app, proto, port)) {
-			count(WGPR_C_ALLOW_INTERNAL);
-			return 1;
+		if (app != 0) {
+			grant = granted(trie, key, app, proto, port);
+			if (grant == GRANT_ALLOWED) {
+				count(WGPR_C_ALLOW_INTERNAL);
+				return 1;
+			}
 		}
 		key->app = 0;
 	}
-	__u8 reason = app == 0 ? WGPR_C_DENY_NO_APP : WGPR_C_DENY_NO_GRANT;
+	__u8 reason = WGPR_C_DENY_NO_GRANT;
+	if (app == 0)
+		reason = WGPR_C_DENY_NO_APP;
+	else if (grant == GRANT_FOREIGN_EXEC)
+		reason = WGPR_C_DENY_FOREIGN_EXEC;
 	count(reason);
 	emit(key, app, internal->peer, port, proto, ip_protocol, hook, reason, family);
 	return 0;

@@ -27,6 +27,7 @@ struct wgpr_range {
 #define WGPR_INTERNAL 1u  // app 0 entries: the destination is internal (routed into the tunnel)
 #define WGPR_PORTLESS 2u  // app entries: protocols other than TCP/UDP are granted (an any-protocol grant of all ports)
 #define WGPR_FORWARD 4u   // the generation entry: forwarded packets (no socket) may enter the tunnel
+#define WGPR_EXEC_BOUND 8u // app entries: granted only to processes running one of the app's executables
 
 // The generation entry: key {prefixlen 32, app WGPR_GENERATION_APP, addr 0} holds flags of the whole
 // generation (WGPR_FORWARD), so they switch atomically with the trie. No app id is ever 0xffffffff.
@@ -70,6 +71,15 @@ struct wgpr_app_slot {
 	__u32 pad;
 };
 
+// An executable of an app, as the kernel knows the file: the app's grants marked WGPR_EXEC_BOUND reach
+// only processes whose mm->exe_file is one of these. dev is the superblock's s_dev in the kernel's own
+// encoding (major << 20 | minor, as /proc/self/mountinfo prints it).
+struct wgpr_exec_key {
+	__u32 app;
+	__u32 dev;
+	__u64 ino;
+};
+
 // hooks
 #define WGPR_HOOK_CONNECT4 1
 #define WGPR_HOOK_CONNECT6 2
@@ -98,7 +108,8 @@ struct wgpr_app_slot {
 #define WGPR_C_INBOUND_PASS 11   // inbound: packets from a tunnel let through to an app's socket
 #define WGPR_C_DENY_LISTENING 12 // inbound, denied: to a listening socket (incoming connections are closed)
 #define WGPR_C_EVENTS_SUPPRESSED 13 // deny events not emitted: their source had its share of the second
-#define WGPR_C_COUNT 14
+#define WGPR_C_DENY_FOREIGN_EXEC 14 // denied: internal, in an app's cgroup but running none of its executables
+#define WGPR_C_COUNT 15
 
 // Deny events per source (cgroup, address, port, protocol, hook) and second: a flood of one kind of
 // attempt cannot fill the ring buffer and push out the first events of another.

@@ -29,7 +29,12 @@ public enum Counter {
     /** Inbound, denied: a packet from a tunnel to a listening socket (incoming connections are closed). */
     DENY_LISTENING,
     /** Deny events not emitted because their source (cgroup, address, port, protocol, hook) had five this second. */
-    EVENTS_SUPPRESSED;
+    EVENTS_SUPPRESSED,
+    /**
+     * Denied: internal, the caller is in an app's cgroup but runs none of the executables the app's
+     * grants are bound to (a shell, a helper, an interpreter's other program, a memfd).
+     */
+    DENY_FOREIGN_EXEC;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -33,6 +34,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -52,7 +55,7 @@ import java.util.regex.Pattern;
 public final class Enforcer implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     private static final List<String> PINNED_MAPS =
-            List.of("generations", "config", "apps", "app_slots", "counters", "events", "tunnels");
+            List.of("generations", "config", "apps", "app_slots", "app_execs", "counters", "events", "tunnels");
 
     /**
      * The tc filter handle ("wgpr") of the backstop (egress) and the inbound tag (ingress) on each
@@ -141,6 +144,10 @@ public final class Enforcer implements AutoCloseable {
     private final Map<Integer, Long> slots = new HashMap<>();
     /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
     private final Set<Long> overflow = new HashSet<>();
+    /** What app_execs holds: app -> its executables. */
+    private final Map<AppId, Set<ExecutableId>> executables = new TreeMap<>();
+    /** The id each registered app was added with. */
+    private final Map<String, AppId> appIds = new LinkedHashMap<>();
 
     private Enforcer(Config config, BpfObject object) {
         this.config = config;
@@ -423,6 +430,7 @@ public final class Enforcer implements AutoCloseable {
             Files.createDirectory(dir);
         } // else adopted: left by a crashed daemon with its processes still in it (see removePinned)
         apps.put(name, dir);
+        appIds.put(name, id);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         for (String file : List.of("cgroup.procs", "cgroup.threads", "cgroup.subtree_control")) {
             Path path = dir.resolve(file);
@@ -435,6 +443,34 @@ public final class Enforcer implements AutoCloseable {
         placeInSlot(cgroup, id.value());
         return dir;
     }
+
+    /**
+     * Adds {@code file} to the executables of app {@code id}: where the policy binds the app's grants to
+     * its executables ({@link Policy#boundToExecutables}), a process of the app gets them only while it
+     * runs one of these files. Add a file before a process of the app can run it.
+     */
+    public synchronized void allowExecutable(AppId id, ExecutableId file) throws BpfException {
+        requireOpen();
+        object.map("app_execs").update(KernelLayout.execKey(id, file), new byte[] {1}, BpfMap.BPF_ANY);
+        executables.computeIfAbsent(id, app -> new TreeSet<>(EXECUTABLE_ORDER)).add(file);
+    }
+
+    /** Removes {@code file} from the executables of app {@code id} (nothing when it is not one). */
+    public synchronized void forgetExecutable(AppId id, ExecutableId file) throws BpfException {
+        requireOpen();
+        Set<ExecutableId> files = executables.get(id);
+        if (files != null && files.remove(file)) {
+            object.map("app_execs").delete(KernelLayout.execKey(id, file));
+        }
+    }
+
+    /** The executables of app {@code id} (see {@link #allowExecutable}). */
+    public synchronized Set<ExecutableId> executables(AppId id) {
+        return Set.copyOf(executables.getOrDefault(id, Set.of()));
+    }
+
+    private static final Comparator<ExecutableId> EXECUTABLE_ORDER =
+            Comparator.comparingInt(ExecutableId::dev).thenComparingLong(ExecutableId::ino);
 
     /** Unregisters app {@code name} and removes its cgroup (fails while processes are in it). */
     public synchronized void removeApp(String name) throws IOException {
@@ -455,8 +491,12 @@ public final class Enforcer implements AutoCloseable {
             writeConfig();
         }
         object.map("apps").delete(KernelLayout.u64(cgroup));
+        for (ExecutableId file : executables(appIds.get(name))) {
+            forgetExecutable(appIds.get(name), file);
+        }
         Files.delete(dir);
         apps.remove(name);
+        appIds.remove(name);
     }
 
     /**

@@ -30,6 +30,10 @@ public final class KernelLayout {
     static final int FLAG_INTERNAL = 1;
     static final int FLAG_PORTLESS = 2;
     static final int FLAG_FORWARD = 4;
+    static final int FLAG_EXEC_BOUND = 8;
+
+    /** {@code struct wgpr_exec_key}: app, dev, ino. */
+    static final int EXEC_KEY_SIZE = 16;
 
     public static byte[] key(int app, IpPrefix prefix) {
         ByteBuffer key = ByteBuffer.allocate(KEY_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -55,7 +59,8 @@ public final class KernelLayout {
         ByteBuffer value = ByteBuffer.allocate(VALUE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         int flags = (entry.internal() ? FLAG_INTERNAL : 0)
                 | (entry.portless() ? FLAG_PORTLESS : 0)
-                | (entry.forward() ? FLAG_FORWARD : 0);
+                | (entry.forward() ? FLAG_FORWARD : 0)
+                | (entry.execBound() ? FLAG_EXEC_BOUND : 0);
         value.putInt(flags);
         value.putShort((short) entry.peer());
         value.put((byte) entry.tcp().size());
@@ -96,6 +101,15 @@ public final class KernelLayout {
                 .putInt(inboundTag)
                 .putInt(flags)
                 .putInt(0)
+                .array();
+    }
+
+    static byte[] execKey(AppId app, ExecutableId file) {
+        return ByteBuffer.allocate(EXEC_KEY_SIZE)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putInt(app.value())
+                .putInt(file.dev())
+                .putLong(file.ino())
                 .array();
     }
 

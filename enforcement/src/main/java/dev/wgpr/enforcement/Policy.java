@@ -21,22 +21,26 @@ import java.util.TreeSet;
  * @param grants each app's grants
  * @param allowForwarding whether packets without a sending socket (forwarded: containers, VMs, other
  *     hosts when IP forwarding is on) may enter the tunnel; default off, checked by the tc backstop
+ * @param boundToExecutables the apps whose grants reach only processes running one of the app's
+ *     executables (the enforcer's {@code app_execs}), not every process in the app's cgroup
  */
 public record Policy(
         Map<IpPrefix, Integer> internal,
         Set<IpPrefix> exclusions,
         Map<AppId, List<Grant>> grants,
-        boolean allowForwarding) {
+        boolean allowForwarding,
+        Set<AppId> boundToExecutables) {
     public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
 
-    /** A policy that does not let forwarded traffic into the tunnel. */
+    /** A policy that does not let forwarded traffic into the tunnel, with no grant bound to executables. */
     public Policy(Map<IpPrefix, Integer> internal, Set<IpPrefix> exclusions, Map<AppId, List<Grant>> grants) {
-        this(internal, exclusions, grants, false);
+        this(internal, exclusions, grants, false, Set.of());
     }
 
     public Policy {
         internal = unmodifiable(new TreeMap<>(internal));
         exclusions = Set.copyOf(new TreeSet<>(exclusions));
+        boundToExecutables = Set.copyOf(new TreeSet<>(boundToExecutables));
         Map<AppId, List<Grant>> copy = new TreeMap<>();
         grants.forEach((app, list) -> copy.put(app, List.copyOf(list)));
         grants = unmodifiable(copy);
@@ -89,6 +93,7 @@ public record Policy(
         private final Set<IpPrefix> exclusions = new TreeSet<>();
         private final Map<AppId, List<Grant>> grants = new TreeMap<>();
         private boolean allowForwarding;
+        private final Set<AppId> boundToExecutables = new TreeSet<>();
 
         public Builder internal(String prefix, int peer) {
             internal.put(IpPrefix.parse(prefix), peer);
@@ -125,8 +130,14 @@ public record Policy(
             return this;
         }
 
+        /** Binds {@code app}'s grants to the app's executables (see {@link Policy#boundToExecutables}). */
+        public Builder bindToExecutables(AppId app) {
+            boundToExecutables.add(app);
+            return this;
+        }
+
         public Policy build() {
-            return new Policy(internal, exclusions, grants, allowForwarding);
+            return new Policy(internal, exclusions, grants, allowForwarding, boundToExecutables);
         }
     }
 }

@@ -63,12 +63,14 @@ public final class PolicyCompiler {
             boolean internal = !excluded && peer != null;
             entries.add(TrieEntry.internalSet(prefix, internal, internal ? peer : 0));
         }
-        policy.grants().forEach((app, grants) -> compileApp(app, grants, entries));
+        policy.grants()
+                .forEach((app, grants) ->
+                        compileApp(app, grants, policy.boundToExecutables().contains(app), entries));
         entries.add(TrieEntry.generation(policy.allowForwarding()));
         return entries;
     }
 
-    private static void compileApp(AppId app, List<Grant> grants, List<TrieEntry> entries) {
+    private static void compileApp(AppId app, List<Grant> grants, boolean execBound, List<TrieEntry> entries) {
         Map<IpPrefix, List<Grant>> byPrefix = new HashMap<>();
         for (Grant grant : grants) {
             byPrefix.computeIfAbsent(grant.prefix(), p -> new ArrayList<>()).add(grant);
@@ -111,7 +113,9 @@ public final class PolicyCompiler {
                     0,
                     normalized(app, key, "tcp", tcp),
                     normalized(app, key, "udp", udp),
-                    portless));
+                    portless,
+                    execBound,
+                    false));
         }
     }
 

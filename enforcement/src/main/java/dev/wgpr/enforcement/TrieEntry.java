@@ -14,6 +14,7 @@ import java.util.List;
  * @param tcp app entries: the TCP ports granted (union of the containing grants), normalized
  * @param udp the same for UDP
  * @param portless app entries: whether protocols without ports are granted
+ * @param execBound app entries: granted only to processes running one of the app's executables
  * @param forward the generation entry ({@link #GENERATION_APP}): forwarded traffic may enter the
  *     tunnel
  */
@@ -25,6 +26,7 @@ public record TrieEntry(
         List<PortSet.Range> tcp,
         List<PortSet.Range> udp,
         boolean portless,
+        boolean execBound,
         boolean forward) {
     /**
      * The app of the one generation entry ({@code WGPR_GENERATION_APP}, 0xffffffff): its key is
@@ -47,12 +49,12 @@ public record TrieEntry(
             List<PortSet.Range> tcp,
             List<PortSet.Range> udp,
             boolean portless) {
-        this(app, prefix, internal, peer, tcp, udp, portless, false);
+        this(app, prefix, internal, peer, tcp, udp, portless, false, false);
     }
 
     /** The generation entry: flags of the whole generation, switched with it. */
     static TrieEntry generation(boolean forward) {
-        return new TrieEntry(GENERATION_APP, EVERYTHING_V6, false, 0, List.of(), List.of(), false, forward);
+        return new TrieEntry(GENERATION_APP, EVERYTHING_V6, false, 0, List.of(), List.of(), false, false, forward);
     }
 
     static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer) {

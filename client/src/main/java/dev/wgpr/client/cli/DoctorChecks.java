@@ -91,6 +91,15 @@ final class DoctorChecks {
                         true,
                         DoctorChecks::enforcementPrograms),
                 check(
+                        "app identity",
+                        "Code started inside an app (ssh's ProxyCommand, git's core.sshCommand, a shell, a memfd,"
+                                + " the dynamic loader run directly) gets none of the app's grants. Left open: what the"
+                                + " app's own program is steered to do by its options (set args), its config files or"
+                                + " the script its interpreter runs, and connections it already has that its children"
+                                + " inherit.",
+                        true,
+                        DoctorChecks::appIdentity),
+                check(
                         "cgroup sock_addr attach",
                         "Each app's connect() and UDP sendmsg() can be judged in the kernel: the core of the enforcement.",
                         true,
@@ -199,8 +208,30 @@ final class DoctorChecks {
         return Finding.ok(mount.get().describe());
     }
 
+    /** The enforcement object's programs as this kernel takes them; loaded once per doctor run. */
+    private static List<KernelProbes.ProgramLoad> enforcementLoads;
+
+    private static synchronized List<KernelProbes.ProgramLoad> enforcementLoads() throws IOException {
+        if (enforcementLoads == null) {
+            enforcementLoads = KernelProbes.enforcementPrograms();
+        }
+        return enforcementLoads;
+    }
+
+    private static Finding appIdentity() throws IOException {
+        List<String> sockAddr = List.of("wgpr_connect4", "wgpr_connect6", "wgpr_sendmsg4", "wgpr_sendmsg6");
+        boolean inForce = enforcementLoads().stream()
+                .filter(load -> sockAddr.contains(load.program()))
+                .allMatch(KernelProbes.ProgramLoad::loads);
+        return inForce
+                ? Finding.ok("bound to the program in the kernel: a process in an app's cgroup gets the app's grants"
+                        + " only while it runs the app's program or one its allowExec lists (the connect and sendmsg"
+                        + " programs read the caller's executable); children = \"any\" gives them to every process")
+                : Finding.fail("not in force: this kernel refuses the connect and sendmsg programs that check it");
+    }
+
     private static Finding enforcementPrograms() throws IOException {
-        List<KernelProbes.ProgramLoad> loads = KernelProbes.enforcementPrograms();
+        List<KernelProbes.ProgramLoad> loads = enforcementLoads();
         List<String> refused = loads.stream()
                 .filter(load -> !load.loads())
                 .map(load -> load.program() + ": " + load.refusal().orElseThrow())

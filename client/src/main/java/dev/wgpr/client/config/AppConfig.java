@@ -14,8 +14,57 @@ import java.util.regex.Pattern;
  * @param exec when set, the launcher runs only this binary as the app
  * @param sha256 when set, the launcher checks the binary's digest (lower-case hex)
  * @param grants what the app may reach; all inside the peer's allowedIPs
+ * @param children which processes in the app's cgroup its grants reach
+ * @param allowExec with {@link Children#SAME_EXEC}: further programs whose processes get the grants
+ *     (helpers the app legitimately starts)
+ * @param args when set, a regular expression every argument after the command's name must match
+ *     entirely, or the launcher refuses to start the app (for apps whose options can run code)
  */
-public record AppConfig(String name, Optional<Path> exec, Optional<String> sha256, List<Grant> grants) {
+public record AppConfig(
+        String name,
+        Optional<Path> exec,
+        Optional<String> sha256,
+        List<Grant> grants,
+        Children children,
+        List<Path> allowExec,
+        Optional<String> args) {
+
+    /** Which processes of an app's cgroup its grants reach. */
+    public enum Children {
+        /**
+         * Only processes running the app's executable (what the launcher started as the app), or one of
+         * its {@code allowExec} programs: a shell, helper or interpreter it starts runs without the grants.
+         */
+        SAME_EXEC("same-exec"),
+        /** Every process in the app's cgroup, whatever it runs. */
+        ANY("any");
+
+        private final String configName;
+
+        Children(String configName) {
+            this.configName = configName;
+        }
+
+        /** As the config writes it. */
+        public String configName() {
+            return configName;
+        }
+
+        /** The setting {@code text} names, if any. */
+        public static Optional<Children> of(String text) {
+            for (Children children : values()) {
+                if (children.configName.equals(text)) {
+                    return Optional.of(children);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** An app as older configs wrote it: grants bound to its executable, no helpers, any arguments. */
+    public AppConfig(String name, Optional<Path> exec, Optional<String> sha256, List<Grant> grants) {
+        this(name, exec, sha256, grants, Children.SAME_EXEC, List.of(), Optional.empty());
+    }
     /** Safe as one cgroup directory name and in shell commands: no '/', no spaces, no leading dot. */
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
@@ -26,6 +75,9 @@ public record AppConfig(String name, Optional<Path> exec, Optional<String> sha25
         Objects.requireNonNull(exec, "exec");
         Objects.requireNonNull(sha256, "sha256");
         grants = List.copyOf(grants);
+        Objects.requireNonNull(children, "children");
+        allowExec = List.copyOf(allowExec);
+        Objects.requireNonNull(args, "args");
         if (!isValidName(name)) {
             throw new IllegalArgumentException("bad app name '" + name + "'");
         }
@@ -35,6 +87,24 @@ public record AppConfig(String name, Optional<Path> exec, Optional<String> sha25
         if (sha256.isPresent() && !isValidSha256(sha256.get())) {
             throw new IllegalArgumentException("sha256 is not 64 lower-case hex digits");
         }
+        for (Path program : allowExec) {
+            if (!program.isAbsolute()) {
+                throw new IllegalArgumentException("allowExec " + program + " is not absolute");
+            }
+        }
+        if (children == Children.ANY && !allowExec.isEmpty()) {
+            throw new IllegalArgumentException("allowExec needs children = \"same-exec\"");
+        }
+        args.ifPresent(Pattern::compile);
+    }
+
+    /** Whether every argument after the command's name matches {@link #args} (always, without it). */
+    public boolean argumentsAllowed(List<String> arguments) {
+        if (args.isEmpty()) {
+            return true;
+        }
+        Pattern pattern = Pattern.compile(args.get());
+        return arguments.stream().allMatch(argument -> pattern.matcher(argument).matches());
     }
 
     /** Whether {@code name} can name an app (and so a cgroup directory). */

@@ -45,6 +45,10 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         PEER_IS_SELF,
         EXEC_NOT_ABSOLUTE,
         BAD_SHA256,
+        BAD_CHILDREN,
+        /** {@code allowExec} with {@code children = "any"}, where every process has the grants anyway. */
+        ALLOW_EXEC_WITHOUT_SAME_EXEC,
+        BAD_ARGS_PATTERN,
         BAD_GRANT_SYNTAX,
         BAD_PORT_RANGE,
         GRANT_OUTSIDE_ALLOWED_IPS,

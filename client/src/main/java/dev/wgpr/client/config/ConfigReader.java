@@ -39,7 +39,8 @@ final class ConfigReader {
             "allowedIPs",
             "persistentKeepalive",
             "allowedApps");
-    private static final List<String> APP_KEYS = List.of("name", "exec", "sha256", "allow");
+    private static final List<String> APP_KEYS =
+            List.of("name", "exec", "sha256", "allow", "children", "allowExec", "args");
 
     private final Path source;
     private final Problems problems;
@@ -248,6 +249,20 @@ final class ConfigReader {
                 .flatMap(value -> table.parse(value, Values::appName).filter(appName -> isNewAppName(appName, value)));
         Optional<Path> exec = table.string("exec").flatMap(value -> table.parse(value, Values::exec));
         Optional<String> sha256 = table.string("sha256").flatMap(value -> table.parse(value, Values::sha256));
+        AppConfig.Children children = table.string("children")
+                .flatMap(value -> table.parse(value, Values::children))
+                .orElse(AppConfig.Children.SAME_EXEC);
+        Optional<List<Located<String>>> allowExecTexts = table.strings("allowExec");
+        List<Path> allowExec = table.parseEach(allowExecTexts, Values::exec).orElse(List.of());
+        if (children == AppConfig.Children.ANY
+                && allowExecTexts.filter(list -> !list.isEmpty()).isPresent()) {
+            problems.error(
+                    allowExecTexts.get().getFirst(),
+                    Reason.ALLOW_EXEC_WITHOUT_SAME_EXEC,
+                    "allowExec lists the programs that get the grants besides the app's own, which only"
+                            + " children = \"same-exec\" limits; with \"any\" every process has them");
+        }
+        Optional<String> args = table.string("args").flatMap(value -> table.parse(value, Values::argsPattern));
         Optional<List<Located<String>>> allow = table.strings("allow");
         List<Grant> grants = allow.orElse(List.of()).stream()
                 .map(value -> table.parse(value, Values::grant).filter(grant -> isInside(grant, value, allowedIPs)))
@@ -263,7 +278,10 @@ final class ConfigReader {
                 sha256,
                 allow.isPresent()
                         ? grants
-                        : allowedIPs.get().stream().map(Grant::allOf).toList()));
+                        : allowedIPs.get().stream().map(Grant::allOf).toList(),
+                children,
+                allowExec,
+                args));
     }
 
     private boolean isNewAppName(String name, Located<String> value) {

@@ -18,6 +18,8 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * The config's value parsers: each turns text into a value or throws an {@link
@@ -163,6 +165,26 @@ final class Values {
                     "exec must be an absolute path, such as /usr/bin/ssh, not '" + text + "'");
         }
         return Path.of(text);
+    }
+
+    static AppConfig.Children children(String text) {
+        return AppConfig.Children.of(text)
+                .orElseThrow(() -> new InvalidValueException(
+                        Reason.BAD_CHILDREN,
+                        "children must be \"same-exec\" (only the app's own program, and its allowExec ones, get"
+                                + " its grants) or \"any\" (every process the app starts), not '" + text + "'"));
+    }
+
+    /** A regular expression for {@code args}, checked to compile. */
+    static String argsPattern(String text) {
+        try {
+            Pattern.compile(text);
+            return text;
+        } catch (PatternSyntaxException e) {
+            throw new InvalidValueException(
+                    Reason.BAD_ARGS_PATTERN,
+                    "args is not a regular expression: " + e.getDescription() + " at index " + e.getIndex());
+        }
     }
 
     static String sha256(String text) {

@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -17,7 +18,12 @@ import java.util.TreeMap;
  * and a {@code PATH} of the system's directories only, never the caller's: the app and whatever it
  * starts by name find the system's commands, not ones from a directory the caller controls (the
  * command itself was already found in the caller's {@code PATH} by {@code wg-pr run}). Values with a
- * newline or NUL are dropped.
+ * newline or NUL are dropped, and locale values naming a path (glibc loads a locale from a path given
+ * as its name).
+ *
+ * <p>Behind the allow-list, a deny-list ({@link #NEVER}) of the variables known to make a loader, a
+ * shell, an interpreter or a tool run code or read settings that the caller chose: none of them is
+ * passed even if the allow-list comes to match it.
  */
 final class CleanEnvironment {
     private CleanEnvironment() {}
@@ -41,13 +47,69 @@ final class CleanEnvironment {
 
     static final String SAFE_PATH = "/usr/local/bin:/usr/bin:/bin";
 
+    /** Never passed; a trailing {@code *} matches every name with that prefix. */
+    static final List<String> NEVER = List.of(
+            "LD_*", // the dynamic loader: LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, ...
+            "GCONV_PATH",
+            "GETCONF_DIR",
+            "GLIBC_TUNABLES",
+            "HOSTALIASES",
+            "LOCALDOMAIN",
+            "LOCPATH",
+            "MALLOC_*",
+            "NLSPATH",
+            "RES_OPTIONS",
+            "TMPDIR",
+            "BASH_ENV",
+            "BASH_FUNC_*",
+            "ENV",
+            "SHELLOPTS",
+            "BASHOPTS",
+            "PS4",
+            "PROMPT_COMMAND",
+            "IFS",
+            "CDPATH",
+            "PYTHON*", // PYTHONSTARTUP, PYTHONPATH, PYTHONHOME, PYTHONINSPECT, ...
+            "PERL5*", // PERL5OPT, PERL5LIB, PERL5DB
+            "PERLLIB",
+            "PERL_*",
+            "NODE_OPTIONS",
+            "NODE_PATH",
+            "RUBYOPT",
+            "RUBYLIB",
+            "JAVA_TOOL_OPTIONS",
+            "_JAVA_OPTIONS",
+            "JDK_JAVA_OPTIONS",
+            "CLASSPATH",
+            "GIT_*", // GIT_SSH_COMMAND, GIT_SSH, GIT_CONFIG_*, GIT_EXEC_PATH, GIT_ASKPASS, ...
+            "SSH_ASKPASS*",
+            "KRB5_CONFIG",
+            "OPENSSL_CONF",
+            "OPENSSL_ENGINES",
+            "CURL_HOME",
+            "WGETRC",
+            "SSLKEYLOGFILE");
+
+    /** Whether {@code name} is on the deny-list. */
+    static boolean denied(String name) {
+        for (String entry : NEVER) {
+            if (entry.endsWith("*") ? name.startsWith(entry.substring(0, entry.length() - 1)) : name.equals(entry)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The variables to pass, sorted by name. */
     static Map<String, String> of(Map<String, String> callers) {
         Map<String, String> kept = new TreeMap<>();
         callers.forEach((name, value) -> {
+            boolean locale = name.startsWith("LC_") || name.equals("LANG") || name.equals("LANGUAGE");
             if ((KEPT.contains(name) || (name.startsWith("LC_") && name.matches("LC_[A-Z_]+")))
+                    && !denied(name)
                     && value.indexOf('\0') < 0
-                    && value.indexOf('\n') < 0) {
+                    && value.indexOf('\n') < 0
+                    && !(locale && value.indexOf('/') >= 0)) {
                 kept.put(name, value);
             }
         });

@@ -101,12 +101,13 @@ public final class Daemon {
             UnixSocket listener) {
         this.instance = instance;
         this.launchPolicy = new LaunchPolicy(options.launchGroup());
-        this.launcher = options.launchHelper().map(LaunchHelper::client).orElse(Launcher::launch);
         this.lockdown = options.lockdown();
         this.log = System.err;
         this.netnsCookie = netnsCookie;
         this.events = new EventLog();
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
+        this.launcher = new ExecutableBinding(
+                options.launchHelper().map(LaunchHelper::client).orElse(Launcher::launch), pieces.enforcement());
         this.tunnels = new Tunnels(pieces);
         this.lockChannel = lockChannel;
         this.lock = lock;

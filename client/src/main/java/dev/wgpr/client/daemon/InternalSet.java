@@ -5,6 +5,7 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Grant;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,13 +39,19 @@ final class InternalSet {
     /** The tunnel's policy share: internal set from {@code routed}, {@code exclusions}, and the grants. */
     static Pieces.TunnelPolicy policy(TunnelConfig config, List<IpPrefix> routed, List<IpPrefix> exclusions) {
         Map<String, List<Grant>> grants = new LinkedHashMap<>();
+        Map<String, List<Path>> executables = new LinkedHashMap<>();
         for (PeerConfig peer : config.peers()) {
             for (AppConfig app : peer.allowedApps()) {
                 // An app under two peers has the grants of both.
                 grants.computeIfAbsent(app.name(), name -> new ArrayList<>()).addAll(app.grants());
+                if (app.children() == AppConfig.Children.SAME_EXEC) {
+                    List<Path> programs = executables.computeIfAbsent(app.name(), name -> new ArrayList<>());
+                    app.exec().ifPresent(programs::add);
+                    programs.addAll(app.allowExec());
+                }
             }
         }
-        return new Pieces.TunnelPolicy(config.iface().name(), of(config, routed), exclusions, grants);
+        return new Pieces.TunnelPolicy(config.iface().name(), of(config, routed), exclusions, grants, executables);
     }
 
     /** The peer whose allowedIPs contain {@code prefix} most specifically (the first peer if none does). */

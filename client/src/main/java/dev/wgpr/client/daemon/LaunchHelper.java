@@ -112,6 +112,7 @@ public final class LaunchHelper {
             message.put("app", app.name());
             message.put("exec", app.exec().map(Path::toString).orElse(null));
             message.put("sha256", app.sha256().orElse(null));
+            message.put("args", app.args().orElse(null));
             message.put("cgroup", cgroup.toString());
             message.put("pid", (long) caller.pid());
             message.put("uid", Integer.toUnsignedLong(caller.uid()));
@@ -231,7 +232,10 @@ public final class LaunchHelper {
                     (String) request.get("app"),
                     Optional.ofNullable((String) request.get("exec")).map(Path::of),
                     Optional.ofNullable((String) request.get("sha256")),
-                    List.of());
+                    List.of(),
+                    AppConfig.Children.ANY, // which processes get grants is the daemon's business
+                    List.of(),
+                    Optional.ofNullable((String) request.get("args")));
             List<?> groupList = (List<?>) request.get("groups");
             int[] groups = new int[groupList.size()];
             for (int i = 0; i < groups.length; i++) {

@@ -130,6 +130,19 @@ final class Launcher {
     static LaunchedProcess launch(
             AppConfig app, Path cgroup, PeerCredentials caller, Request request, List<OwnedFd> fds)
             throws LaunchRefusedException, IOException {
+        verified(app, caller, request, fds);
+        Map<String, String> environment = CleanEnvironment.of(request.environment());
+        List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
+        return new ChildProcess(spawn(argv, fds.stream().mapToInt(OwnedFd::fd).toArray()));
+    }
+
+    /**
+     * The caller's opened command, once it passed every check of {@link #launch} (the caller may run
+     * it; it is the app's {@code exec} with its {@code sha256}; its arguments match the app's {@code
+     * args}): the descriptor that will be executed.
+     */
+    static OwnedFd verified(AppConfig app, PeerCredentials caller, Request request, List<OwnedFd> fds)
+            throws LaunchRefusedException, IOException {
         if (fds.size() != COMMAND_FD + 1) {
             throw new LaunchRefusedException(
                     "expected stdin, stdout, stderr and the opened command, got " + fds.size() + " descriptors", 126);
@@ -138,9 +151,18 @@ final class Launcher {
         OwnedFd command = fds.get(COMMAND_FD);
         runnable(command, caller, name);
         check(app, command, name);
-        Map<String, String> environment = CleanEnvironment.of(request.environment());
-        List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
-        return new ChildProcess(spawn(argv, fds.stream().mapToInt(OwnedFd::fd).toArray()));
+        List<String> arguments = request.argv().subList(1, request.argv().size());
+        if (!app.argumentsAllowed(arguments)) {
+            throw new LaunchRefusedException(
+                    "app " + app.name() + " may be started only with arguments that match its args pattern "
+                            + app.args().orElseThrow() + "; refusing to start " + name + " with "
+                            + arguments.stream()
+                                    .filter(argument -> !app.argumentsAllowed(List.of(argument)))
+                                    .findFirst()
+                                    .orElseThrow(),
+                    126);
+        }
+        return command;
     }
 
     /**
@@ -229,18 +251,38 @@ final class Launcher {
             MemorySegment buffer = arena.allocate(1 << 16);
             long offset = 0;
             while (true) {
-                long n = (long) Libc.pread$MH().invokeExact(state, command.fd(), buffer, buffer.byteSize(), offset);
-                if (n < 0) {
-                    if (Libc.errno(state) == Libc.EINTR) {
-                        continue;
-                    }
-                    throw new ErrnoException("read " + command, Libc.errno(state));
-                }
+                long n = pread(command, state, buffer, offset);
                 if (n == 0) {
                     return HexFormat.of().formatHex(digest.digest());
                 }
                 digest.update(buffer.asSlice(0, n).toArray(JAVA_BYTE));
                 offset += n;
+            }
+        }
+    }
+
+    /** The first {@code length} bytes of the open file (fewer when it is shorter), whatever its offset. */
+    static byte[] read(OwnedFd file, int length) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.allocateCallState(arena);
+            MemorySegment buffer = arena.allocate(length);
+            long n = pread(file, state, buffer, 0);
+            return buffer.asSlice(0, n).toArray(JAVA_BYTE);
+        }
+    }
+
+    /** One {@code pread} into {@code buffer} at {@code offset}; 0 at the end of the file. */
+    private static long pread(OwnedFd file, MemorySegment state, MemorySegment buffer, long offset)
+            throws ErrnoException {
+        try {
+            while (true) {
+                long n = (long) Libc.pread$MH().invokeExact(state, file.fd(), buffer, buffer.byteSize(), offset);
+                if (n >= 0) {
+                    return n;
+                }
+                if (Libc.errno(state) != Libc.EINTR) {
+                    throw new ErrnoException("read " + file, Libc.errno(state));
+                }
             }
         } catch (ErrnoException e) {
             throw e;

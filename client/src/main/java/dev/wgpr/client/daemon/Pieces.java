@@ -2,12 +2,15 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.ExecutableId;
 import dev.wgpr.enforcement.policy.Grant;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -102,6 +105,12 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         void publish(Map<String, TunnelPolicy> tunnels) throws IOException;
 
         /**
+         * Adds {@code files} to the executables of {@code app} (acquired), whose grants reach only
+         * processes running one of them when its tunnels bind them ({@link TunnelPolicy#executables}).
+         */
+        void allowExecutables(String app, List<ExecutableId> files) throws IOException;
+
+        /**
          * Guards tunnel device {@code interfaceName}: the backstop on what enters it and the inbound
          * judgement of what arrives through it. Needs a published policy (enforcement running).
          */
@@ -125,13 +134,23 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
      * @param internal each internal prefix and the name of the peer it belongs to
      * @param exclusions prefixes inside {@code internal} that routing sends elsewhere
      * @param grants each app's grants
+     * @param executables the apps whose grants are bound to their executables, each with the programs
+     *     its config names (its {@code exec} and {@code allowExec}); what {@code wg-pr run} starts is
+     *     added at launch
      */
     record TunnelPolicy(
-            String tunnel, Map<IpPrefix, String> internal, List<IpPrefix> exclusions, Map<String, List<Grant>> grants) {
+            String tunnel,
+            Map<IpPrefix, String> internal,
+            List<IpPrefix> exclusions,
+            Map<String, List<Grant>> grants,
+            Map<String, List<Path>> executables) {
         TunnelPolicy {
             internal = Map.copyOf(internal);
             exclusions = List.copyOf(exclusions);
             grants = Map.copyOf(grants);
+            Map<String, List<Path>> copy = new LinkedHashMap<>();
+            executables.forEach((app, programs) -> copy.put(app, List.copyOf(programs)));
+            executables = Collections.unmodifiableMap(copy);
         }
     }
 }

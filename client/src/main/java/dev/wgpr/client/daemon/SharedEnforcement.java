@@ -7,6 +7,7 @@ import dev.wgpr.enforcement.AppId;
 import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.DenyEvent;
 import dev.wgpr.enforcement.Enforcer;
+import dev.wgpr.enforcement.ExecutableId;
 import dev.wgpr.enforcement.Hook;
 import dev.wgpr.enforcement.Policy;
 import dev.wgpr.enforcement.bpf.BpfException;
@@ -21,10 +22,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one enforcement layer of a daemon ({@link Enforcer}), shared by all its tunnels: started when
@@ -49,6 +53,10 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private final Map<String, Integer> appReferences = new LinkedHashMap<>();
     private final Map<String, Path> appCgroups = new LinkedHashMap<>();
     private Map<String, Pieces.TunnelPolicy> tunnels = Map.of();
+    /** The executables of each app from its tunnels' configs, as last published. */
+    private Map<String, Set<ExecutableId>> configuredExecutables = Map.of();
+    /** The executables {@code wg-pr run} started as each app; they stay the app's while it exists. */
+    private final Map<String, Set<ExecutableId>> launchedExecutables = new HashMap<>();
     /** Guarded tunnel devices: interface name -> ifindex. */
     private final Map<String, Integer> guardedDevices = new LinkedHashMap<>();
 
@@ -95,6 +103,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             return;
         }
         appReferences.remove(app);
+        launchedExecutables.remove(app);
         Path cgroup = appCgroups.remove(app);
         try {
             if (enforcer != null && cgroup != null) {
@@ -119,13 +128,76 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             tunnels = copy;
             return;
         }
+        Map<String, Set<ExecutableId>> executables = configuredExecutables(copy);
         Policy policy = compile(copy);
         Enforcer e = started();
         Policy previous = e.policy();
+        // Files first, then the generation that binds grants to them: no moment denies an app's program.
+        for (Map.Entry<String, Set<ExecutableId>> app : executables.entrySet()) {
+            for (ExecutableId file : app.getValue()) {
+                e.allowExecutable(appIds.get(app.getKey()), file);
+            }
+        }
         e.publish(policy);
         tunnels = copy;
+        forgetExecutablesNoLongerConfigured(e, executables);
         revokeWhatIsNoLongerAllowed(previous, policy);
         closeIfUnused();
+    }
+
+    @Override
+    public synchronized void allowExecutables(String app, List<ExecutableId> files) throws IOException {
+        AppId id = appIds.get(app);
+        if (enforcer == null || id == null || !appReferences.containsKey(app)) {
+            throw new IllegalStateException("app " + app + " is not up");
+        }
+        for (ExecutableId file : files) {
+            enforcer.allowExecutable(id, file);
+            launchedExecutables.computeIfAbsent(app, name -> new HashSet<>()).add(file);
+        }
+    }
+
+    /**
+     * The files of each app whose grants its tunnels bind to its executables, from the programs their
+     * configs name. A program that is missing, or that others than root may rewrite, fails the publish:
+     * nothing is changed.
+     */
+    private Map<String, Set<ExecutableId>> configuredExecutables(Map<String, Pieces.TunnelPolicy> policies)
+            throws IOException {
+        Map<String, Set<ExecutableId>> executables = new LinkedHashMap<>();
+        for (Pieces.TunnelPolicy tunnel : policies.values()) {
+            for (Map.Entry<String, List<Path>> app : tunnel.executables().entrySet()) {
+                Set<ExecutableId> files = executables.computeIfAbsent(app.getKey(), name -> new LinkedHashSet<>());
+                appIds.computeIfAbsent(app.getKey(), name -> AppId.of(appIds.size() + 1));
+                for (Path program : app.getValue()) {
+                    try {
+                        files.addAll(AppExecutables.ofPath(program));
+                    } catch (AppExecutables.UnboundExecutableException e) {
+                        throw new IOException("app " + app.getKey() + " of tunnel " + tunnel.tunnel()
+                                + " gives its grants only to its own programs, and " + e.getMessage()
+                                + "; or set children = \"any\" for it");
+                    }
+                }
+            }
+        }
+        return executables;
+    }
+
+    private void forgetExecutablesNoLongerConfigured(Enforcer e, Map<String, Set<ExecutableId>> next)
+            throws BpfException {
+        for (Map.Entry<String, Set<ExecutableId>> app : configuredExecutables.entrySet()) {
+            AppId id = appIds.get(app.getKey());
+            for (ExecutableId file : app.getValue()) {
+                boolean kept = next.getOrDefault(app.getKey(), Set.of()).contains(file)
+                        || launchedExecutables
+                                .getOrDefault(app.getKey(), Set.of())
+                                .contains(file);
+                if (!kept) {
+                    e.forgetExecutable(id, file);
+                }
+            }
+        }
+        configuredExecutables = next;
     }
 
     @Override
@@ -220,6 +292,9 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 AppId id = appIds.computeIfAbsent(app, name -> AppId.of(appIds.size() + 1));
                 appNames.put(id.value(), app);
                 grants.forEach(grant -> scopes.clip(grant, tunnel.tunnel()).forEach(kept -> builder.grant(id, kept)));
+                if (tunnel.executables().containsKey(app)) {
+                    builder.bindToExecutables(id);
+                }
             });
         }
         return builder.build();
@@ -343,6 +418,9 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         return switch (reason) {
             case DENY_NO_APP -> "not an app: internal destinations are for the apps a peer names";
             case DENY_NO_GRANT -> "no grant of this app covers the destination, protocol and port";
+            case DENY_FOREIGN_EXEC ->
+                "in the app's cgroup but not running its program: the app's grants are bound to its executables"
+                        + " (children = \"same-exec\"; allowExec lists helpers)";
             case DENY_NO_POLICY -> "no policy published (fail closed)";
             case DENY_LISTENING -> "incoming connection from the tunnel: listening is closed to the tunnel";
             case DENY_MALFORMED -> "a packet whose headers cannot be read (fail closed)";

@@ -39,6 +39,8 @@ class DoctorOnThisMachineTest {
                                 + " wgpr_connect6, wgpr_sendmsg4, wgpr_sendmsg6, wgpr_tunnel_egress, wgpr_tunnel_tag,"
                                 + " wgpr_inbound — .*"),
                 run.out());
+        assertTrue(line(run, "app identity").startsWith("OK "), run.out());
+        assertTrue(line(run, "app identity").contains("bound to the program in the kernel"), run.out());
     }
 
     @Test

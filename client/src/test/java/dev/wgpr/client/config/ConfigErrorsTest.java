@@ -477,6 +477,79 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void childrenOtherThanSameExecOrAnyIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+
+                [[peer.allowedApps]]
+                name = "ssh"
+                children = "some"
+                """);
+        assertProblem(problem, Reason.BAD_CHILDREN, 11, 12, "peer[0].allowedApps[0].children");
+    }
+
+    @Test
+    void allowExecEntryThatIsNotAbsoluteIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+
+                [[peer.allowedApps]]
+                name = "ssh"
+                allowExec = ["/usr/bin/nc", "nc"]
+                """);
+        assertProblem(problem, Reason.EXEC_NOT_ABSOLUTE, 11, 29, "peer[0].allowedApps[0].allowExec[1]");
+    }
+
+    @Test
+    void argsThatIsNoRegularExpressionIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+
+                [[peer.allowedApps]]
+                name = "ssh"
+                args = "(unclosed"
+                """);
+        assertProblem(problem, Reason.BAD_ARGS_PATTERN, 11, 8, "peer[0].allowedApps[0].args");
+    }
+
+    @Test
+    void allowExecWithChildrenAnyIsRejectedBecauseItWouldMeanNothing() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+
+                [[peer.allowedApps]]
+                name = "git"
+                children = "any"
+                allowExec = ["/usr/bin/ssh"]
+                """);
+        assertProblem(problem, Reason.ALLOW_EXEC_WITHOUT_SAME_EXEC, 12, 14, "peer[0].allowedApps[0].allowExec[0]");
+    }
+
+    @Test
     void grantWithAnUnknownProtocolIsBadSyntax() {
         ConfigProblem problem = onlyError("""
                 [interface]

@@ -3,6 +3,7 @@ package dev.wgpr.client.config;
 import static dev.wgpr.client.config.ConfigTesting.parse;
 import static dev.wgpr.client.config.ConfigTesting.withKeys;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.config.ConfigProblem.Reason;
@@ -112,6 +113,36 @@ class ConfigParsingTest {
         assertEquals(Optional.empty(), peer.presharedKey());
         assertEquals(OptionalInt.empty(), peer.persistentKeepalive());
         assertEquals(List.of(), peer.allowedApps());
+    }
+
+    @Test
+    void anAppsGrantsAreBoundToItsProgramUnlessItSaysOtherwise() throws Exception {
+        TunnelConfig config = parse("""
+                        [interface]
+                        privateKey = "@OUR_PRIVATE_KEY@"
+                        address = ["10.8.0.2/32"]
+
+                        [[peer]]
+                        publicKey = "@PEER_KEY@"
+                        allowedIPs = ["10.20.0.0/16"]
+                        allowedApps = [
+                            { name = "plain" },
+                            { name = "git", allowExec = ["/usr/bin/ssh", "/usr/lib/git-core/git-remote-http"] },
+                            { name = "ssh", args = "(?!-[oFJ]).*" },
+                            { name = "browser", children = "any" },
+                        ]
+                        """).config();
+        List<AppConfig> apps = config.peers().getFirst().allowedApps();
+        assertEquals(AppConfig.Children.SAME_EXEC, apps.get(0).children());
+        assertEquals(List.of(), apps.get(0).allowExec());
+        assertEquals(Optional.empty(), apps.get(0).args());
+        assertEquals(
+                List.of(Path.of("/usr/bin/ssh"), Path.of("/usr/lib/git-core/git-remote-http")),
+                apps.get(1).allowExec());
+        assertTrue(apps.get(2).argumentsAllowed(List.of("-p", "22", "db1")));
+        assertFalse(apps.get(2).argumentsAllowed(List.of("-oProxyCommand=sh", "db1")));
+        assertFalse(apps.get(2).argumentsAllowed(List.of("-F", "/tmp/evil", "db1")));
+        assertEquals(AppConfig.Children.ANY, apps.get(3).children());
     }
 
     @Test

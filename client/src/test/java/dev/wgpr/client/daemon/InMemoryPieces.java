@@ -2,6 +2,7 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.ExecutableId;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -200,6 +201,11 @@ final class InMemoryPieces {
             record("publish " + tunnels.keySet().stream().sorted().toList());
             published = Map.copyOf(tunnels);
             generations.add(published);
+        }
+
+        @Override
+        public void allowExecutables(String app, List<ExecutableId> files) throws IOException {
+            record("allow executables of " + app);
         }
 
         @Override

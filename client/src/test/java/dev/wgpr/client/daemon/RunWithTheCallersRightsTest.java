@@ -12,7 +12,7 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -369,51 +369,12 @@ class RunWithTheCallersRightsTest {
         return asNobody(javaCommand(main, args));
     }
 
-    private static List<String> javaCommand(Class<?> main, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                DaemonTesting.JAVA.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                DaemonTesting.classPath(),
-                main.getName()));
-        command.addAll(List.of(args));
-        return command;
+    private static List<String> javaCommand(Class<?> main, String... args) throws IOException {
+        return TunnelLab.javaCommand(main, args);
     }
 
     private static Result asNobody(List<String> command) throws Exception {
-        List<String> full = new ArrayList<>(List.of(
-                "nsenter",
-                "--net=/run/netns/" + net.client.name(),
-                "--",
-                "setpriv",
-                "--reuid=" + DaemonTesting.NOBODY,
-                "--regid=" + DaemonTesting.NOBODY,
-                "--clear-groups",
-                "--"));
-        full.addAll(command);
-        Path out = Files.createTempFile(DaemonTesting.scratch(), "out-", ".txt");
-        Path err = Files.createTempFile(DaemonTesting.scratch(), "err-", ".txt");
-        ProcessBuilder builder = new ProcessBuilder(full)
-                .directory(DaemonTesting.scratch().toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile());
-        builder.environment().put("SHELL", "/bin/sh");
-        Process process = builder.start();
-        try {
-            if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                throw new AssertionError(full + " did not finish within a minute");
-            }
-            return new Result(
-                    process.exitValue(),
-                    Files.readString(out, StandardCharsets.UTF_8),
-                    Files.readString(err, StandardCharsets.UTF_8));
-        } finally {
-            process.destroyForcibly();
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+        return net.asNobody(command, Duration.ofMinutes(1));
     }
 
     private static String sha256(Path file) throws Exception {

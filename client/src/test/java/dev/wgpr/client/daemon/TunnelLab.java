@@ -237,10 +237,13 @@ final class TunnelLab {
         return inApp(List.of("--tunnel", tunnel), readHello(address));
     }
 
-    /** A command that connects to {@code address}:{@link #PORT} and prints what the service says. */
+    /**
+     * A command that connects to {@code address}:{@link #PORT} and prints what the service says. The app
+     * is bash, and bash (the same program) connects: the probe's grants are bound to what it runs.
+     */
     private static List<String> readHello(String address) {
         String script = "exec 3<>/dev/tcp/" + address + "/" + PORT + " && head -c 5 <&3";
-        return List.of("timeout", "10", "/bin/bash", "-c", script);
+        return List.of("/bin/bash", "-c", "exec timeout 10 /bin/bash -c '" + script + "'");
     }
 
     private Attempt inApp(List<String> options, List<String> command) throws Exception {
@@ -319,6 +322,55 @@ final class TunnelLab {
             }
         }
         return left;
+    }
+
+    /** {@code java MAIN ARGS} with the test class path. */
+    static List<String> javaCommand(Class<?> main, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                DaemonTesting.JAVA.toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                DaemonTesting.classPath(),
+                main.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** {@code command} as uid nobody in the client namespace, required to end within {@code limit}. */
+    Result asNobody(List<String> command, Duration limit) throws Exception {
+        List<String> full = new ArrayList<>(List.of(
+                "nsenter",
+                "--net=/run/netns/" + client.name(),
+                "--",
+                "setpriv",
+                "--reuid=" + DaemonTesting.NOBODY,
+                "--regid=" + DaemonTesting.NOBODY,
+                "--clear-groups",
+                "--"));
+        full.addAll(command);
+        Path out = Files.createTempFile(DaemonTesting.scratch(), "out-", ".txt");
+        Path err = Files.createTempFile(DaemonTesting.scratch(), "err-", ".txt");
+        ProcessBuilder builder = new ProcessBuilder(full)
+                .directory(DaemonTesting.scratch().toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        builder.environment().put("SHELL", "/bin/sh");
+        Process process = builder.start();
+        try {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(full + " did not finish within " + limit);
+            }
+            return new Result(
+                    process.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
     }
 
     /** The deny events so far, as JSON lines, once each of {@code expected} appears in them. */
