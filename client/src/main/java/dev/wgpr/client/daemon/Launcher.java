@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,6 +22,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -64,6 +67,9 @@ final class Launcher {
     static final Path ENV = Path.of("/usr/bin/env");
     static final Path PERL = Path.of("/usr/bin/perl");
 
+    /** The variable that carries {@link #namedPath} to {@link #EXEC_COMMAND}, which removes it. */
+    static final String NAMED_PATH = "WGPR_EXEC_PATH";
+
     /** Where the caller's opened command is among the descriptors of a request, and in the child. */
     static final int COMMAND_FD = 3;
 
@@ -77,12 +83,27 @@ final class Launcher {
      * it back: so does the script before execveat). Perl because no shell can mark a descriptor close-on-exec or call
      * execveat (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it quiet about a locale
      * the system lacks and is gone before the exec.
+     *
+     * <p>First, though, when the launcher found a path that names the command and that only root can
+     * make name anything else ({@link #NAMED_PATH}, see {@link #namedPath}), the command is executed by
+     * that path, once its device and inode are still the descriptor's: the process then has its
+     * program's name ({@code comm}) on every kernel, where {@code execveat} gives "3" before 6.14.
      */
     static final String EXEC_COMMAND = """
             use Config;
             use Fcntl qw(F_SETFD FD_CLOEXEC);
             delete $ENV{PERL_BADLANG};
+            my $path = delete $ENV{WGPR_EXEC_PATH};
             open(my $command, "<&=", 3) or exit 126;
+            if (defined $path) {
+                my @named = stat($path);
+                my @opened = stat($command);
+                if (@named && @opened && $named[0] == $opened[0] && $named[1] == $opened[1]) {
+                    fcntl($command, F_SETFD, FD_CLOEXEC) or exit 126;
+                    $SIG{FPE} = "DEFAULT";
+                    exec { $path } @ARGV;
+                }
+            }
             my $magic = "";
             sysseek($command, 0, 0);
             sysread($command, $magic, 2);
@@ -130,8 +151,9 @@ final class Launcher {
     static LaunchedProcess launch(
             AppConfig app, Path cgroup, PeerCredentials caller, Request request, List<OwnedFd> fds)
             throws LaunchRefusedException, IOException {
-        verified(app, caller, request, fds);
-        Map<String, String> environment = CleanEnvironment.of(request.environment());
+        OwnedFd command = verified(app, caller, request, fds);
+        Map<String, String> environment = new TreeMap<>(CleanEnvironment.of(request.environment()));
+        namedPath(command, request.argv().getFirst()).ifPresent(path -> environment.put(NAMED_PATH, path.toString()));
         List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
         return new ChildProcess(spawn(argv, fds.stream().mapToInt(OwnedFd::fd).toArray()));
     }
@@ -163,6 +185,55 @@ final class Launcher {
                     126);
         }
         return command;
+    }
+
+    /**
+     * A path that names the open {@code command} and that only root can make name another file: the
+     * caller's {@code argv[0]} as the system's {@code PATH} finds it, else the path the kernel knows the
+     * file by; every directory on the way, and on the way to where its symbolic links lead, owned by
+     * root and writable by root only. Empty when there is none (a file under {@code /tmp} or a home
+     * directory): the command is then executed through its descriptor.
+     */
+    static Optional<Path> namedPath(OwnedFd command, String argv0) {
+        List<Path> candidates = new ArrayList<>();
+        if (argv0.startsWith("/")) {
+            candidates.add(Path.of(argv0));
+        } else if (!argv0.contains("/") && !argv0.isEmpty()) {
+            for (String dir : CleanEnvironment.SAFE_PATH.split(":")) {
+                candidates.add(Path.of(dir, argv0));
+            }
+        }
+        try {
+            candidates.add(Files.readSymbolicLink(opened(command)));
+        } catch (IOException e) {
+            // no path at all (a memfd): only the descriptor
+        }
+        for (Path candidate : candidates) {
+            try {
+                if (candidate.isAbsolute()
+                        && Files.isSameFile(candidate, opened(command))
+                        && onlyRootCanChange(candidate)
+                        && onlyRootCanChange(candidate.toRealPath())) {
+                    return Optional.of(candidate);
+                }
+            } catch (IOException e) {
+                // not this one
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether every directory above {@code path} is root's and writable by root only (links: root's). */
+    private static boolean onlyRootCanChange(Path path) throws IOException {
+        for (Path dir = path.getParent(); dir != null; dir = dir.getParent()) {
+            Map<String, Object> stat = Files.readAttributes(dir, "unix:uid,mode", LinkOption.NOFOLLOW_LINKS);
+            boolean link = Files.isSymbolicLink(dir);
+            if ((Integer) stat.get("uid") != 0 || (!link && ((Integer) stat.get("mode") & 0022) != 0)) {
+                return false;
+            }
+        }
+        Map<String, Object> own = Files.readAttributes(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        return (Integer) own.get("uid") == 0;
     }
 
     /**

@@ -274,6 +274,14 @@ class AppIdentityTest {
     }
 
     @Test
+    void anAppStartedFromASystemDirectoryHasItsProgramsNameOnEveryKernel() throws Exception {
+        Result result = run("everything", "cat", "/proc/self/comm");
+
+        assertEquals(0, result.exitCode(), result::toString);
+        assertEquals("cat\n", result.out(), result::toString);
+    }
+
+    @Test
     void theFileCheckedIsTheFileThatRunsWhileItsPathIsSwappedUnderTheLauncher() throws Exception {
         Path log = Files.createTempFile(DaemonTesting.scratch(), "racy-", ".txt");
         Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
