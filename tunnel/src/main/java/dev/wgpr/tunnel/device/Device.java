@@ -88,6 +88,8 @@ public final class Device implements Backend {
     /** Parallel crypto; null when the I/O threads seal and open inline. */
     final CryptoPool crypto;
 
+    private final Object configureLock = new Object();
+    private volatile DeviceConfig configured = DeviceConfig.EMPTY;
     private volatile UdpSocket udp;
     private volatile long fwmark;
     private volatile int listenPort;
@@ -255,13 +257,52 @@ public final class Device implements Backend {
     }
 
     @Override
-    public Optional<Key> privateKey() {
-        return peers.privateKey();
+    public DeviceConfig configuration() {
+        return configured;
     }
 
     @Override
-    public void setPrivateKey(Optional<Key> key) {
-        peers.setPrivateKey(key);
+    public void configure(DeviceConfig next) throws IOException {
+        synchronized (configureLock) {
+            DeviceConfig current = configured;
+            if (next.listenPort() != current.listenPort()
+                    && !(next.listenPort() == listenPort && next.listenPort() != 0)) {
+                try {
+                    bindOnControlThread(next.listenPort());
+                } catch (IOException e) {
+                    throw new IOException("cannot listen on port " + next.listenPort() + ": " + e.getMessage(), e);
+                }
+            }
+            if (next.fwmark() != current.fwmark()) {
+                fwmark = next.fwmark();
+                try {
+                    udp.setMark(next.fwmark());
+                } catch (IOException e) {
+                    throw new IOException("cannot set fwmark " + next.fwmark() + ": " + e.getMessage(), e);
+                }
+            }
+            for (PeerSettings peer : current.peers()) {
+                if (next.peer(peer.publicKey()).isEmpty()) {
+                    peers.remove(peer.publicKey());
+                }
+            }
+            if (!next.privateKey().equals(current.privateKey())) {
+                peers.setPrivateKey(next.privateKey());
+            }
+            for (PeerSettings peer : next.peers()) {
+                Optional<PeerSettings> before = current.peer(peer.publicKey());
+                if (before.isPresent() && before.get().equals(peer)) {
+                    continue;
+                }
+                // Only a newly set endpoint is passed on: one the peer roamed to stays until another is set.
+                boolean sameEndpoint =
+                        before.isPresent() && before.get().endpoint().equals(peer.endpoint());
+                // As wireguard-go: a persistent keepalive starts at once.
+                peers.set(sameEndpoint ? peer.withEndpoint(Optional.empty()) : peer)
+                        .ifPresent(outbound::sendKeepalive);
+            }
+            configured = next;
+        }
     }
 
     @Override
@@ -269,12 +310,8 @@ public final class Device implements Backend {
         return listenPort;
     }
 
-    @Override
-    public void setListenPort(int port) throws IOException {
-        if (port != 0 && port == listenPort) {
-            return;
-        }
-        // The control thread lives in the device's network namespace; the caller may not.
+    /** Binds {@code port} on the control thread, which lives in the device's network namespace (the caller may not). */
+    private void bindOnControlThread(int port) throws IOException {
         FutureTask<Void> task = new FutureTask<>(() -> {
             bind(port);
             return null;
@@ -293,26 +330,9 @@ public final class Device implements Backend {
         }
     }
 
-    @Override
+    /** The mark set on the UDP socket's packets (for policy routing); 0 = none. */
     public long fwmark() {
         return fwmark;
-    }
-
-    @Override
-    public void setFwmark(long mark) throws IOException {
-        fwmark = mark;
-        udp.setMark(mark);
-    }
-
-    @Override
-    public void setPeer(PeerSettings settings) {
-        peers.set(settings)
-                .ifPresent(outbound::sendKeepalive); // as wireguard-go: a persistent keepalive starts at once
-    }
-
-    @Override
-    public void removePeer(Key publicKey) {
-        peers.remove(publicKey);
     }
 
     @Override

@@ -40,10 +40,6 @@ final class PeerTable {
         return protocol;
     }
 
-    Optional<Key> privateKey() {
-        return privateKey;
-    }
-
     /** Cryptokey routing: which peer an address belongs to. */
     AllowedIps<PeerState> routes() {
         return routes;
@@ -178,11 +174,12 @@ final class PeerTable {
     private static PeerStatus status(PeerState s) {
         long handshake = s.lastHandshakeEpochNanos;
         return new PeerStatus(
-                s.publicKey,
-                s.presharedKey,
-                Optional.ofNullable(s.endpoint),
-                s.persistentKeepaliveSeconds,
-                s.allowedIps,
+                new PeerSettings(
+                        s.publicKey,
+                        s.presharedKey,
+                        Optional.ofNullable(s.endpoint),
+                        s.persistentKeepaliveSeconds,
+                        s.allowedIps),
                 handshake == 0 ? Optional.empty() : Optional.of(Instant.ofEpochSecond(0, handshake)),
                 s.rxBytes.get(),
                 s.txBytes.get());

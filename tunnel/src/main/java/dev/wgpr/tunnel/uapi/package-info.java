@@ -6,9 +6,10 @@
  * <p>Exported: {@link dev.wgpr.tunnel.uapi.UapiServer} (the socket), {@link
  * dev.wgpr.tunnel.uapi.UapiDevice} (the seam a device implements), {@link
  * dev.wgpr.tunnel.uapi.DeviceConfigStore} (the device's configuration, the standard implementation),
- * the immutable {@link dev.wgpr.tunnel.uapi.DeviceConfig} and {@link
- * dev.wgpr.tunnel.uapi.PeerConfig}, {@link dev.wgpr.tunnel.uapi.PeerStats}, {@link
- * dev.wgpr.tunnel.uapi.SetRequest} and {@link dev.wgpr.tunnel.uapi.UapiException}.
+ * {@link dev.wgpr.tunnel.uapi.BackendDevice} (the store in front of a running backend), {@link
+ * dev.wgpr.tunnel.uapi.SetRequest} and {@link dev.wgpr.tunnel.uapi.UapiException}. The configuration
+ * itself is the device package's: {@link dev.wgpr.tunnel.device.DeviceConfig}, {@link
+ * dev.wgpr.tunnel.device.PeerSettings}, {@link dev.wgpr.tunnel.device.PeerStatus}.
  *
  * <p>Where we differ from wireguard-go (v0.0.20220316, Go 1.19, as tested), on purpose:
  *
