@@ -134,12 +134,11 @@ final class Inbound {
     void act(Received received, InetSocketAddress source, int datagramLength) {
         switch (received) {
             case Received.Data(Peer peer, Keypair keypair, ByteBuffer plaintext) -> {
-                PeerState state = device.peers.of(peer);
+                long now = device.clock.nanoTime();
+                PeerState state = heardFrom(peer, source, datagramLength, now);
                 if (state == null) {
                     return;
                 }
-                long now = device.clock.nanoTime();
-                state.receivedAuthenticated(source, datagramLength, now);
                 boolean confirmed;
                 synchronized (state) {
                     confirmed = keypair == state.awaitingConfirmation;
@@ -165,12 +164,11 @@ final class Inbound {
                 }
             }
             case Received.Respond(Peer peer, byte[] message, Keypair keypair) -> {
-                PeerState state = device.peers.of(peer);
+                long now = device.clock.nanoTime();
+                PeerState state = heardFrom(peer, source, datagramLength, now);
                 if (state == null) {
                     return;
                 }
-                long now = device.clock.nanoTime();
-                state.receivedAuthenticated(source, datagramLength, now);
                 synchronized (state) {
                     state.awaitingConfirmation = keypair;
                     state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
@@ -181,12 +179,11 @@ final class Inbound {
                 }
             }
             case Received.Established(Peer peer, Keypair keypair) -> {
-                PeerState state = device.peers.of(peer);
+                long now = device.clock.nanoTime();
+                PeerState state = heardFrom(peer, source, datagramLength, now);
                 if (state == null) {
                     return;
                 }
-                long now = device.clock.nanoTime();
-                state.receivedAuthenticated(source, datagramLength, now);
                 synchronized (state) {
                     state.zeroKeysAt = now + 3 * Limits.REJECT_AFTER_TIME_NANOS;
                 }
@@ -210,6 +207,15 @@ final class Inbound {
                 // counted by the protocol
             }
         }
+    }
+
+    /** The device's peer behind {@code peer}, told it was heard from; null when it was removed meanwhile. */
+    private PeerState heardFrom(Peer peer, InetSocketAddress source, int datagramLength, long now) {
+        PeerState state = device.peers.of(peer);
+        if (state != null) {
+            state.receivedAuthenticated(source, datagramLength, now);
+        }
+        return state;
     }
 
     /** An authenticated, decrypted packet: to the TUN if its source belongs to the peer that sent it. */
