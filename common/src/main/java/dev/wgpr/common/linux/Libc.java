@@ -17,14 +17,12 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 
 /**
- * libc through FFM, written by hand in the style of jextract output: one method handle per function,
- * linked on first use (a holder class behind its accessor: each downcall handle spins classes, some
- * 10 to 17 KiB of metaspace, so a process pays only for the functions it calls), errno captured
- * through the linker's call state.
- *
- * <p>Each function comes twice: the raw handle ({@code open$MH()}), for callers that keep their own
- * call-state segment on a hot path, and a checked wrapper that turns {@code -1} into an {@link
- * ErrnoException}. Every libc binding of the project lives here.
+ * The libc calls the modules share (files, descriptors, sockets, polling, memory, processes, errno), through
+ * FFM, linked by {@link Downcalls} on first use, errno captured through the linker's call state. Handles
+ * are private: a checked wrapper turns {@code -1} into an {@link ErrnoException}, and a caller that keeps
+ * its own call-state segment on a hot path calls the typed form that takes it. Bindings that one part of the
+ * project owns live beside it (the TUN ioctls in tunnel, Landlock and capabilities in client's lockdown,
+ * {@code posix_spawn} with the launcher, the batched UDP calls with the tunnel's socket).
  */
 @SuppressWarnings("restricted") // FFM downcalls are restricted methods; this class is where we accept that.
 public final class Libc {
@@ -91,24 +89,12 @@ public final class Libc {
     // <net/if.h>
     public static final int IFNAMSIZ = 16;
 
-    public static MethodHandle open$MH() {
-        return open$Holder.MH;
-    }
-
     private static final class open$Holder {
         static final MethodHandle MH = Downcalls.errno("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     }
 
-    public static MethodHandle close$MH() {
-        return close$Holder.MH;
-    }
-
     private static final class close$Holder {
         static final MethodHandle MH = Downcalls.errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
-
-    public static MethodHandle read$MH() {
-        return read$Holder.MH;
     }
 
     private static final class read$Holder {
@@ -116,19 +102,11 @@ public final class Libc {
                 Downcalls.errno("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     }
 
-    public static MethodHandle write$MH() {
-        return write$Holder.MH;
-    }
-
     private static final class write$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     }
     /** {@code ioctl(int fd, unsigned long request, void *arg)}: variadic after the request. */
-    public static MethodHandle ioctl$MH() {
-        return ioctl$Holder.MH;
-    }
-
     private static final class ioctl$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "ioctl",
@@ -137,19 +115,11 @@ public final class Libc {
     }
 
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
-    public static MethodHandle poll$MH() {
-        return poll$Holder.MH;
-    }
-
     private static final class poll$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     }
     /** {@code int pipe2(int pipefd[2], int flags)}. */
-    public static MethodHandle pipe2$MH() {
-        return pipe2$Holder.MH;
-    }
-
     private static final class pipe2$Holder {
         static final MethodHandle MH = Downcalls.errno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     }
@@ -163,39 +133,23 @@ public final class Libc {
     private static final long MAP_FAILED = -1L;
 
     /** {@code void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)}. */
-    private static MethodHandle mmap$MH() {
-        return mmap$Holder.MH;
-    }
-
     private static final class mmap$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     }
 
     /** {@code int munmap(void *addr, size_t length)}. */
-    private static MethodHandle munmap$MH() {
-        return munmap$Holder.MH;
-    }
-
     private static final class munmap$Holder {
         static final MethodHandle MH = Downcalls.errno("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     }
 
     /** {@code int mincore(void *addr, size_t length, unsigned char *vec)}. */
-    private static MethodHandle mincore$MH() {
-        return mincore$Holder.MH;
-    }
-
     private static final class mincore$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("mincore", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
     }
 
     /** {@code int madvise(void *addr, size_t length, int advice)}. */
-    private static MethodHandle madvise$MH() {
-        return madvise$Holder.MH;
-    }
-
     private static final class madvise$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
@@ -259,17 +213,9 @@ public final class Libc {
                     MemoryLayout.paddingLayout(4))
             .withName("mmsghdr");
 
-    public static MethodHandle setsockopt$MH() {
-        return setsockopt$Holder.MH;
-    }
-
     private static final class setsockopt$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    public static MethodHandle bind$MH() {
-        return bind$Holder.MH;
     }
 
     private static final class bind$Holder {
@@ -277,43 +223,13 @@ public final class Libc {
                 Downcalls.errno("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
-    public static MethodHandle getsockname$MH() {
-        return getsockname$Holder.MH;
-    }
-
     private static final class getsockname$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
 
-    public static MethodHandle shutdown$MH() {
-        return shutdown$Holder.MH;
-    }
-
     private static final class shutdown$Holder {
         static final MethodHandle MH = Downcalls.errno("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-    /** {@code int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *timeout)}. */
-    public static MethodHandle recvmmsg$MH() {
-        return recvmmsg$Holder.MH;
-    }
-
-    private static final class recvmmsg$Holder {
-        static final MethodHandle MH = Downcalls.errno(
-                "recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
-    }
-    /** {@code int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)}. */
-    public static MethodHandle sendmmsg$MH() {
-        return sendmmsg$Holder.MH;
-    }
-
-    private static final class sendmmsg$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    }
-
-    public static MethodHandle socket$MH() {
-        return socket$Holder.MH;
     }
 
     private static final class socket$Holder {
@@ -321,25 +237,13 @@ public final class Libc {
                 Downcalls.errno("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     }
     /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
-    public static MethodHandle getsockopt$MH() {
-        return getsockopt$Holder.MH;
-    }
-
     private static final class getsockopt$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
 
-    public static MethodHandle getuid$MH() {
-        return getuid$Holder.MH;
-    }
-
     private static final class getuid$Holder {
         static final MethodHandle MH = Downcalls.plain("getuid", FunctionDescriptor.of(JAVA_INT));
-    }
-
-    public static MethodHandle geteuid$MH() {
-        return geteuid$Holder.MH;
     }
 
     private static final class geteuid$Holder {
@@ -349,10 +253,6 @@ public final class Libc {
      * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
      * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
      */
-    public static MethodHandle syscall3$MH() {
-        return syscall3$Holder.MH;
-    }
-
     private static final class syscall3$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "syscall",
@@ -365,16 +265,6 @@ public final class Libc {
 
     public static final int ENOSYS = 38;
     public static final int E2BIG = 7;
-
-    /** {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}; on x86-64 va_list is a pointer. */
-    public static MethodHandle vsnprintf$MH() {
-        return vsnprintf$Holder.MH;
-    }
-
-    private static final class vsnprintf$Holder {
-        static final MethodHandle MH =
-                Downcalls.plain("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-    }
 
     private static final class strerror$Holder {
         static final MethodHandle MH = Downcalls.plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
@@ -423,69 +313,14 @@ public final class Libc {
                     JAVA_INT.withName("pid"), JAVA_INT.withName("uid"), JAVA_INT.withName("gid"))
             .withName("ucred");
 
-    public static MethodHandle connect$MH() {
-        return connect$Holder.MH;
-    }
-
-    private static final class connect$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    public static MethodHandle listen$MH() {
-        return listen$Holder.MH;
-    }
-
-    private static final class listen$Holder {
-        static final MethodHandle MH = Downcalls.errno("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-
-    public static MethodHandle accept4$MH() {
-        return accept4$Holder.MH;
-    }
-
-    private static final class accept4$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    }
-
-    public static MethodHandle sendmsg$MH() {
-        return sendmsg$Holder.MH;
-    }
-
-    private static final class sendmsg$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    }
     /** {@code ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t)}. */
-    public static MethodHandle sendto$MH() {
-        return sendto$Holder.MH;
-    }
-
     private static final class sendto$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "sendto", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
-    public static MethodHandle recvmsg$MH() {
-        return recvmsg$Holder.MH;
-    }
-
-    private static final class recvmsg$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    public static MethodHandle kill$MH() {
-        return kill$Holder.MH;
-    }
-
     private static final class kill$Holder {
         static final MethodHandle MH = Downcalls.errno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    }
-
-    public static MethodHandle waitpid$MH() {
-        return waitpid$Holder.MH;
     }
 
     private static final class waitpid$Holder {
@@ -493,17 +328,9 @@ public final class Libc {
                 Downcalls.errno("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
     /** {@code int waitid(idtype_t, id_t, siginfo_t *, int)}. */
-    public static MethodHandle waitid$MH() {
-        return waitid$Holder.MH;
-    }
-
     private static final class waitid$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    public static MethodHandle setsid$MH() {
-        return setsid$Holder.MH;
     }
 
     private static final class setsid$Holder {
@@ -511,10 +338,6 @@ public final class Libc {
     }
 
     /** {@code int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)}. */
-    public static MethodHandle mount$MH() {
-        return mount$Holder.MH;
-    }
-
     private static final class mount$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
@@ -528,14 +351,7 @@ public final class Libc {
 
     /** {@code kill(pid, signal)}; a negative pid signals that process group. */
     public static void kill(int pid, int signal) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            check((int) kill$MH().invokeExact(state, pid, signal), state, "kill " + pid);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        Downcalls.call("kill " + pid, state -> (int) kill$Holder.MH.invokeExact(state, pid, signal));
     }
 
     /** {@code mount(source, target, fstype, flags, data)}; {@code data} may be null. */
@@ -544,14 +360,13 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
-            int result = (int) mount$MH()
-                    .invokeExact(
-                            state,
-                            arena.allocateFrom(source),
-                            arena.allocateFrom(target),
-                            arena.allocateFrom(fsType),
-                            flags,
-                            options);
+            int result = (int) mount$Holder.MH.invokeExact(
+                    state,
+                    arena.allocateFrom(source),
+                    arena.allocateFrom(target),
+                    arena.allocateFrom(fsType),
+                    flags,
+                    options);
             check(result, state, "mount " + fsType + " on " + target);
         } catch (ErrnoException e) {
             throw e;
@@ -562,14 +377,7 @@ public final class Libc {
 
     /** {@code setsid()}: a new session and process group led by this process. */
     public static int setsid() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) setsid$MH().invokeExact(state), state, "setsid");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) Downcalls.call("setsid", state -> (int) setsid$Holder.MH.invokeExact(state));
     }
 
     /**
@@ -587,15 +395,8 @@ public final class Libc {
         MemorySegment address;
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(call);
-            address = (MemorySegment) mmap$MH()
-                    .invokeExact(
-                            state,
-                            MemorySegment.NULL,
-                            size,
-                            PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS,
-                            -1,
-                            0L);
+            address = (MemorySegment) mmap$Holder.MH.invokeExact(
+                    state, MemorySegment.NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
             if (address.address() == MAP_FAILED) {
                 throw new OutOfMemoryError("mmap " + size + " bytes: " + strerror(errno(state)));
             }
@@ -614,7 +415,7 @@ public final class Libc {
     public static void discard(MemorySegment mapping) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(call);
-            int result = (int) madvise$MH().invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
+            int result = (int) madvise$Holder.MH.invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
             if (result != 0) {
                 // Only a segment that is not a whole mapping can be refused: a bug of the caller.
                 throw new IllegalArgumentException("madvise refused the segment: " + strerror(errno(state)));
@@ -637,7 +438,7 @@ public final class Libc {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(call);
             MemorySegment vector = call.allocate(pages);
-            check((int) mincore$MH().invokeExact(state, mapping, mapping.byteSize(), vector), state, "mincore");
+            check((int) mincore$Holder.MH.invokeExact(state, mapping, mapping.byteSize(), vector), state, "mincore");
             long resident = 0;
             for (long i = 0; i < pages; i++) {
                 resident += vector.get(JAVA_BYTE, i) & 1;
@@ -652,7 +453,7 @@ public final class Libc {
 
     private static void unmap(MemorySegment mapping) {
         try (Arena call = Arena.ofConfined()) {
-            int ignored = (int) munmap$MH().invokeExact(allocateCallState(call), mapping, mapping.byteSize());
+            int ignored = (int) munmap$Holder.MH.invokeExact(allocateCallState(call), mapping, mapping.byteSize());
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -671,7 +472,7 @@ public final class Libc {
     public static int open(String path, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            int fd = (int) open$MH().invokeExact(state, arena.allocateFrom(path), flags);
+            int fd = (int) open$Holder.MH.invokeExact(state, arena.allocateFrom(path), flags);
             return check(fd, state, "open " + path);
         } catch (ErrnoException e) {
             throw e;
@@ -681,25 +482,11 @@ public final class Libc {
     }
 
     public static void close(int fd) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            check((int) close$MH().invokeExact(state, fd), state, "close");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        Downcalls.call("close", state -> (int) close$Holder.MH.invokeExact(state, fd));
     }
 
     public static int ioctl(int fd, long request, MemorySegment argument, String what) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) ioctl$MH().invokeExact(state, fd, request, argument), state, what);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) Downcalls.call(what, state -> (int) ioctl$Holder.MH.invokeExact(state, fd, request, argument));
     }
 
     /**
@@ -713,7 +500,7 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
             MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
-            long count = (long) syscall3$MH().invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            long count = (long) syscall3$Holder.MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
             if (count < 0) {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
@@ -733,7 +520,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            check((int) pipe2$MH().invokeExact(state, fds, flags), state, "pipe2");
+            check((int) pipe2$Holder.MH.invokeExact(state, fds, flags), state, "pipe2");
             return fds.toArray(JAVA_INT);
         } catch (ErrnoException e) {
             throw e;
@@ -754,7 +541,7 @@ public final class Libc {
             throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            int result = (int) setsockopt$MH().invokeExact(state, fd, level, name, value, (int) value.byteSize());
+            int result = (int) setsockopt$Holder.MH.invokeExact(state, fd, level, name, value, (int) value.byteSize());
             check(result, state, what);
         } catch (ErrnoException e) {
             throw e;
@@ -790,14 +577,8 @@ public final class Libc {
     }
 
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) socket$MH().invokeExact(state, domain, type, protocol), state, "socket");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int)
+                Downcalls.call("socket", state -> (int) socket$Holder.MH.invokeExact(state, domain, type, protocol));
     }
 
     /** {@code getsockopt(2)} of an option whose value is a 64-bit integer, e.g. {@code SO_NETNS_COOKIE}. */
@@ -806,7 +587,7 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment value = arena.allocate(JAVA_LONG);
             MemorySegment length = arena.allocateFrom(JAVA_INT, (int) JAVA_LONG.byteSize());
-            check((int) getsockopt$MH().invokeExact(state, fd, level, option, value, length), state, what);
+            check((int) getsockopt$Holder.MH.invokeExact(state, fd, level, option, value, length), state, what);
             return value.get(JAVA_LONG, 0);
         } catch (ErrnoException e) {
             throw e;
@@ -817,7 +598,7 @@ public final class Libc {
 
     public static int getuid() {
         try {
-            return (int) getuid$MH().invokeExact();
+            return (int) getuid$Holder.MH.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -825,7 +606,7 @@ public final class Libc {
 
     public static int geteuid() {
         try {
-            return (int) geteuid$MH().invokeExact();
+            return (int) geteuid$Holder.MH.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -841,7 +622,7 @@ public final class Libc {
             MemorySegment pollfd = arena.allocate(POLLFD);
             pollfd.set(JAVA_INT, 0, fd);
             pollfd.set(JAVA_SHORT, 4, events);
-            int ready = (int) poll$MH().invokeExact(state, pollfd, 1L, timeoutMillis);
+            int ready = (int) poll$Holder.MH.invokeExact(state, pollfd, 1L, timeoutMillis);
             if (ready < 0) {
                 if (errno(state) == EINTR) {
                     return false;
@@ -879,10 +660,6 @@ public final class Libc {
     public static final int PR_GET_NO_NEW_PRIVS = 39;
 
     /** {@code int prctl(int option, unsigned long arg2, arg3, arg4, arg5)}: variadic after the option. */
-    private static MethodHandle prctl$MH() {
-        return prctl$Holder.MH;
-    }
-
     private static final class prctl$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "prctl",
@@ -900,16 +677,8 @@ public final class Libc {
                     JAVA_LONG.withName("rlim_cur"), JAVA_LONG.withName("rlim_max"))
             .withName("rlimit");
 
-    public static MethodHandle getrlimit$MH() {
-        return getrlimit$Holder.MH;
-    }
-
     private static final class getrlimit$Holder {
         static final MethodHandle MH = Downcalls.errno("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    }
-
-    public static MethodHandle setrlimit$MH() {
-        return setrlimit$Holder.MH;
     }
 
     private static final class setrlimit$Holder {
@@ -918,10 +687,6 @@ public final class Libc {
 
     // <unistd.h>, <fcntl.h>
 
-    private static MethodHandle fcntlInt$MH() {
-        return fcntlInt$Holder.MH;
-    }
-
     private static final class fcntlInt$Holder {
         static final MethodHandle MH = Downcalls.errno(
                 "fcntl",
@@ -929,10 +694,6 @@ public final class Libc {
                 Linker.Option.firstVariadicArg(2));
     }
     /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
-    public static MethodHandle socketpair$MH() {
-        return socketpair$Holder.MH;
-    }
-
     private static final class socketpair$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
@@ -940,14 +701,7 @@ public final class Libc {
 
     /** {@code prctl(option, arg2, 0, 0, 0)}; returns its non-negative result. */
     public static int prctl(int option, long arg2, String what) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) prctl$MH().invokeExact(state, option, arg2, 0L, 0L, 0L), state, what);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) Downcalls.call(what, state -> (int) prctl$Holder.MH.invokeExact(state, option, arg2, 0L, 0L, 0L));
     }
 
     /** {@code getrlimit(resource)}: {@code {soft, hard}}, {@link #RLIM_INFINITY} for unlimited. */
@@ -955,7 +709,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment limit = arena.allocate(RLIMIT);
-            check((int) getrlimit$MH().invokeExact(state, resource, limit), state, "getrlimit " + resource);
+            check((int) getrlimit$Holder.MH.invokeExact(state, resource, limit), state, "getrlimit " + resource);
             return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
         } catch (ErrnoException e) {
             throw e;
@@ -971,7 +725,7 @@ public final class Libc {
             MemorySegment limit = arena.allocate(RLIMIT);
             limit.set(JAVA_LONG, 0, soft);
             limit.set(JAVA_LONG, 8, hard);
-            check((int) setrlimit$MH().invokeExact(state, resource, limit), state, "setrlimit " + resource);
+            check((int) setrlimit$Holder.MH.invokeExact(state, resource, limit), state, "setrlimit " + resource);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -990,8 +744,8 @@ public final class Libc {
             MemorySegment address = unixAddress(arena, name);
             MemorySegment data = arena.allocateFrom(JAVA_BYTE, message);
             MemorySegment state = allocateCallState(arena);
-            long sent = (long) sendto$MH()
-                    .invokeExact(state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
+            long sent = (long) sendto$Holder.MH.invokeExact(
+                    state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
             check((int) Math.min(sent, Integer.MAX_VALUE), state, "sendto " + name);
         } catch (ErrnoException e) {
             throw e;
@@ -1027,7 +781,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            check((int) socketpair$MH().invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
+            check((int) socketpair$Holder.MH.invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (ErrnoException e) {
             throw e;
@@ -1046,7 +800,7 @@ public final class Libc {
 
     /** {@code fcntl(fd, cmd, arg)} for a command with an int argument; returns its non-negative result. */
     public static int fcntl(int fd, int cmd, int arg, String what) throws ErrnoException {
-        return (int) Downcalls.call(what, state -> (int) fcntlInt$MH().invokeExact(state, fd, cmd, arg));
+        return (int) Downcalls.call(what, state -> (int) fcntlInt$Holder.MH.invokeExact(state, fd, cmd, arg));
     }
 
     /** The status flags of {@code fd} ({@code fcntl F_GETFL}): its access mode, {@code O_PATH}, …. */
@@ -1084,6 +838,49 @@ public final class Libc {
 
     private static final class signal$Holder {
         static final MethodHandle MH = Downcalls.errno("signal", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS));
+    }
+
+    // ---- The calls a caller makes with its own call state (a hot path, or one that reads errno itself): each
+    // returns what the function returns and leaves errno in callState; a Throwable means a linkage bug.
+
+    public static long read(MemorySegment callState, int fd, MemorySegment buffer, long count) throws Throwable {
+        return (long) read$Holder.MH.invokeExact(callState, fd, buffer, count);
+    }
+
+    public static long write(MemorySegment callState, int fd, MemorySegment data, long count) throws Throwable {
+        return (long) write$Holder.MH.invokeExact(callState, fd, data, count);
+    }
+
+    public static int poll(MemorySegment callState, MemorySegment fds, long count, int timeoutMillis) throws Throwable {
+        return (int) poll$Holder.MH.invokeExact(callState, fds, count, timeoutMillis);
+    }
+
+    public static int bind(MemorySegment callState, int fd, MemorySegment address, int length) throws Throwable {
+        return (int) bind$Holder.MH.invokeExact(callState, fd, address, length);
+    }
+
+    public static int getsockname(MemorySegment callState, int fd, MemorySegment address, MemorySegment length)
+            throws Throwable {
+        return (int) getsockname$Holder.MH.invokeExact(callState, fd, address, length);
+    }
+
+    public static int shutdown(MemorySegment callState, int fd, int how) throws Throwable {
+        return (int) shutdown$Holder.MH.invokeExact(callState, fd, how);
+    }
+
+    public static int getsockopt(
+            MemorySegment callState, int fd, int level, int option, MemorySegment value, MemorySegment length)
+            throws Throwable {
+        return (int) getsockopt$Holder.MH.invokeExact(callState, fd, level, option, value, length);
+    }
+
+    public static int waitpid(MemorySegment callState, int pid, MemorySegment status, int options) throws Throwable {
+        return (int) waitpid$Holder.MH.invokeExact(callState, pid, status, options);
+    }
+
+    public static int waitid(MemorySegment callState, int idType, int id, MemorySegment info, int options)
+            throws Throwable {
+        return (int) waitid$Holder.MH.invokeExact(callState, idType, id, info, options);
     }
 
     /** Returns {@code result}, or throws the errno in {@code callState} when the call returned -1. */

@@ -164,7 +164,7 @@ public final class TunDevice implements AutoCloseable {
         int timeoutMillis = quiet == null ? -1 : (int) Math.min(quiet.toMillis(), Integer.MAX_VALUE);
         try {
             while (!closed) {
-                long n = (long) Libc.read$MH().invokeExact(readState, fd, buffer, buffer.byteSize());
+                long n = Libc.read(readState, fd, buffer, buffer.byteSize());
                 if (n >= 0) {
                     return (int) n;
                 }
@@ -201,7 +201,7 @@ public final class TunDevice implements AutoCloseable {
             return -1;
         }
         try {
-            long n = (long) Libc.read$MH().invokeExact(readState, fd, buffer, buffer.byteSize());
+            long n = Libc.read(readState, fd, buffer, buffer.byteSize());
             if (n >= 0) {
                 return (int) n;
             }
@@ -220,7 +220,7 @@ public final class TunDevice implements AutoCloseable {
 
     /** Waits up to {@code timeoutMillis} (-1: for ever) for a packet or a wake-up; false when the time ran out. */
     private boolean awaitReadable(int timeoutMillis) throws Throwable {
-        int ready = (int) Libc.poll$MH().invokeExact(readState, pollFds, 2L, timeoutMillis);
+        int ready = Libc.poll(readState, pollFds, 2L, timeoutMillis);
         if (ready < 0 && Libc.errno(readState) != Libc.EINTR) {
             throw new ErrnoException("poll " + name, Libc.errno(readState));
         }
@@ -247,7 +247,7 @@ public final class TunDevice implements AutoCloseable {
                 MemorySegment.copy(packet, 0, data, Gso.VNET_HDR_LEN, packet.byteSize());
                 data = data.asSlice(start, Gso.VNET_HDR_LEN + packet.byteSize() - start);
             }
-            long n = (long) Libc.write$MH().invokeExact(writeState.get(), fd, data, data.byteSize());
+            long n = Libc.write(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -260,7 +260,7 @@ public final class TunDevice implements AutoCloseable {
             return false;
         }
         try {
-            long n = (long) Libc.write$MH().invokeExact(writeState.get(), fd, data, data.byteSize());
+            long n = Libc.write(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -281,7 +281,7 @@ public final class TunDevice implements AutoCloseable {
         closed = true;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(1);
-            long ignored = (long) Libc.write$MH().invokeExact(Libc.allocateCallState(arena), wakeWrite, one, 1L);
+            long ignored = Libc.write(Libc.allocateCallState(arena), wakeWrite, one, 1L);
             assert ignored <= 1;
         } catch (Throwable t) {
             throw Libc.unexpected(t);

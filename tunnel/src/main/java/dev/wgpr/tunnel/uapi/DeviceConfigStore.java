@@ -16,7 +16,7 @@ import java.util.function.UnaryOperator;
  * configuration is published and can veto it (a port already in use): then nothing changes, and the
  * client gets the listener's errno.
  */
-public final class DeviceConfigStore implements UapiDevice {
+final class DeviceConfigStore implements UapiDevice {
     /** Told of every change before it is published; throwing refuses the change. */
     @FunctionalInterface
     public interface ChangeListener {

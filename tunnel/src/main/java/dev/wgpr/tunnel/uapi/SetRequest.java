@@ -23,7 +23,7 @@ import java.util.Optional;
  * ignored, a new private key removes the peer that has its public key), so a valid request ends in
  * the very state wireguard-go would reach.
  */
-public final class SetRequest {
+final class SetRequest {
     private final List<SetOperation> operations;
 
     SetRequest(List<SetOperation> operations) {

@@ -10,7 +10,7 @@ import java.util.Optional;
  * {@code get=1}, and one atomic step for {@code set=1}. {@link DeviceConfigStore} is the standard
  * implementation; a device plugs its own behaviour in through the store's listener and statistics.
  */
-public interface UapiDevice {
+interface UapiDevice {
     /** The current configuration, consistent in itself. */
     DeviceConfig config();
 

@@ -4,10 +4,9 @@
  * wg showconf}, {@code wg set}, {@code wg setconf} and wg-quick drive a wg-pr device.
  *
  * <p>Exported: {@link dev.wgpr.tunnel.uapi.UapiServer} (the socket), {@link
- * dev.wgpr.tunnel.uapi.UapiDevice} (the seam a device implements), {@link
- * dev.wgpr.tunnel.uapi.DeviceConfigStore} (the device's configuration, the standard implementation),
- * {@link dev.wgpr.tunnel.uapi.BackendDevice} (the store in front of a running backend), {@link
- * dev.wgpr.tunnel.uapi.SetRequest} and {@link dev.wgpr.tunnel.uapi.UapiException}. The configuration
+ * dev.wgpr.tunnel.uapi.BackendDevice} (what the socket serves: a configuration store in front of a running
+ * backend) and {@link dev.wgpr.tunnel.uapi.UapiException}. Inside: {@code UapiDevice} (the seam the socket
+ * serves), {@code DeviceConfigStore} (the configuration, validated as a whole), {@code SetRequest}. The configuration
  * itself is the device package's: {@link dev.wgpr.tunnel.device.DeviceConfig}, {@link
  * dev.wgpr.tunnel.device.PeerSettings}, {@link dev.wgpr.tunnel.device.PeerStatus}.
  *
