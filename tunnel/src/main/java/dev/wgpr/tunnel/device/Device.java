@@ -330,11 +330,6 @@ public final class Device implements Backend {
         }
     }
 
-    /** The mark set on the UDP socket's packets (for policy routing); 0 = none. */
-    public long fwmark() {
-        return fwmark;
-    }
-
     @Override
     public List<PeerStatus> peers() {
         return peers.statuses();
