@@ -7,7 +7,7 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /** Byte layouts shared with bpf/src/main/bpf/enforce.bpf.h. Host order is little-endian (x86-64, arm64). */
-public final class KernelLayout {
+final class KernelLayout {
     private KernelLayout() {}
 
     /** {@code struct wgpr_key}: prefixlen, app, addr[16]. */

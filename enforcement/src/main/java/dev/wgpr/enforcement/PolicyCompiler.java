@@ -35,7 +35,7 @@ import java.util.TreeSet;
  * that needs more is refused with {@link PolicyTooLargeException}, never widened (a bitmap spill map
  * is the documented follow-up).
  */
-public final class PolicyCompiler {
+final class PolicyCompiler {
     /** {@code WGPR_MAX_RANGES} in enforce.bpf.h. */
     public static final int MAX_RANGES = 16;
 

@@ -18,7 +18,7 @@ import java.util.List;
  * @param forward the generation entry ({@link #GENERATION_APP}): forwarded traffic may enter the
  *     tunnel
  */
-public record TrieEntry(
+record TrieEntry(
         int app,
         IpPrefix prefix,
         boolean internal,

@@ -13,6 +13,7 @@ import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import dev.wgpr.enforcement.probe.KernelProbes;
 import dev.wgpr.routes.netlink.GenericNetlink;
 import dev.wgpr.routes.netlink.RtNetlink;
+import dev.wgpr.tunnel.device.TunDevice;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -297,7 +298,7 @@ final class DoctorChecks {
         String name =
                 "wgprd" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         try (OwnedFd tun = new OwnedFd(Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC), "/dev/net/tun")) {
-            Libc.tunSetIff(tun.fd(), name, (short) (Libc.IFF_TUN | Libc.IFF_NO_PI));
+            TunDevice.attach(tun.fd(), name);
         }
         return Finding.ok("/dev/net/tun opened; a scratch TUN interface was created and closed");
     }

@@ -135,7 +135,7 @@ public final class RequestReader {
                 set(fds, at++, w.socket().fd());
             }
             MemorySegment state = Libc.allocateCallState(arena);
-            int ready = (int) Libc.poll$MH().invokeExact(state, fds, (long) count, timeoutMillis(now, accepting));
+            int ready = Libc.poll(state, fds, (long) count, timeoutMillis(now, accepting));
             if (ready < 0) {
                 if (Libc.errno(state) != Libc.EINTR) {
                     throw new ErrnoException("poll control connections", Libc.errno(state));

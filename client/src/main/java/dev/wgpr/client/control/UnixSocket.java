@@ -83,7 +83,7 @@ public final class UnixSocket implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment address = address(arena, path);
             MemorySegment state = Libc.allocateCallState(arena);
-            int result = (int) Libc.connect$MH().invokeExact(state, fd.fd(), address, (int) address.byteSize());
+            int result = UnixBindings.connect(state, fd.fd(), address, (int) address.byteSize());
             Libc.check(result, state, "connect " + path);
             return new UnixSocket(fd);
         } catch (ErrnoException e) {
@@ -102,11 +102,8 @@ public final class UnixSocket implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment address = address(arena, path);
             MemorySegment state = Libc.allocateCallState(arena);
-            Libc.check(
-                    (int) Libc.bind$MH().invokeExact(state, fd.fd(), address, (int) address.byteSize()),
-                    state,
-                    "bind " + path);
-            Libc.check((int) Libc.listen$MH().invokeExact(state, fd.fd(), backlog), state, "listen " + path);
+            Libc.check(Libc.bind(state, fd.fd(), address, (int) address.byteSize()), state, "bind " + path);
+            Libc.check(UnixBindings.listen(state, fd.fd(), backlog), state, "listen " + path);
             return new UnixSocket(fd);
         } catch (ErrnoException e) {
             closeQuietly(fd);
@@ -122,8 +119,8 @@ public final class UnixSocket implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
             while (true) {
-                int client = (int) Libc.accept4$MH()
-                        .invokeExact(state, fd.fd(), MemorySegment.NULL, MemorySegment.NULL, Libc.SOCK_CLOEXEC);
+                int client =
+                        UnixBindings.accept4(state, fd.fd(), MemorySegment.NULL, MemorySegment.NULL, Libc.SOCK_CLOEXEC);
                 if (client >= 0) {
                     return new UnixSocket(new OwnedFd(client, "control connection"));
                 }
@@ -145,8 +142,7 @@ public final class UnixSocket implements AutoCloseable {
             MemorySegment cred = arena.allocate(Libc.UCRED);
             MemorySegment length = arena.allocateFrom(JAVA_INT, (int) Libc.UCRED.byteSize());
             Libc.check(
-                    (int) Libc.getsockopt$MH()
-                            .invokeExact(state, fd.fd(), Libc.SOL_SOCKET, Libc.SO_PEERCRED, cred, length),
+                    Libc.getsockopt(state, fd.fd(), Libc.SOL_SOCKET, Libc.SO_PEERCRED, cred, length),
                     state,
                     "getsockopt SO_PEERCRED");
             int pid = cred.get(JAVA_INT, Libc.UCRED.byteOffset(PathElement.groupElement("pid")));
@@ -156,8 +152,7 @@ public final class UnixSocket implements AutoCloseable {
             MemorySegment groups = arena.allocate(JAVA_INT, capacity);
             MemorySegment groupsLength = arena.allocateFrom(JAVA_INT, capacity * 4);
             Libc.check(
-                    (int) Libc.getsockopt$MH()
-                            .invokeExact(state, fd.fd(), Libc.SOL_SOCKET, Libc.SO_PEERGROUPS, groups, groupsLength),
+                    Libc.getsockopt(state, fd.fd(), Libc.SOL_SOCKET, Libc.SO_PEERGROUPS, groups, groupsLength),
                     state,
                     "getsockopt SO_PEERGROUPS");
             int count = groupsLength.get(JAVA_INT, 0) / 4;
@@ -234,7 +229,7 @@ public final class UnixSocket implements AutoCloseable {
                     msg.set(ADDRESS, offset(Libc.MSGHDR, "msg_control"), control);
                     msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"), space);
                 }
-                long sent = (long) Libc.sendmsg$MH().invokeExact(state, fd.fd(), msg, Libc.MSG_NOSIGNAL | flags);
+                long sent = UnixBindings.sendmsg(state, fd.fd(), msg, Libc.MSG_NOSIGNAL | flags);
                 if (sent < 0) {
                     if (Libc.errno(state) == Libc.EINTR) {
                         continue;
@@ -337,7 +332,7 @@ public final class UnixSocket implements AutoCloseable {
             msg.set(JAVA_LONG, offset(Libc.MSGHDR, "msg_controllen"), space);
             long received;
             while (true) {
-                received = (long) Libc.recvmsg$MH().invokeExact(state, fd.fd(), msg, Libc.MSG_CMSG_CLOEXEC | flags);
+                received = UnixBindings.recvmsg(state, fd.fd(), msg, Libc.MSG_CMSG_CLOEXEC | flags);
                 if (received >= 0 || Libc.errno(state) != Libc.EINTR) {
                     break;
                 }
@@ -392,7 +387,7 @@ public final class UnixSocket implements AutoCloseable {
     public void shutdown() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.allocateCallState(arena);
-            int ignored = (int) Libc.shutdown$MH().invokeExact(state, fd.fd(), Libc.SHUT_RDWR);
+            int ignored = Libc.shutdown(state, fd.fd(), Libc.SHUT_RDWR);
         } catch (IllegalStateException e) {
             // already closed
         } catch (Throwable t) {

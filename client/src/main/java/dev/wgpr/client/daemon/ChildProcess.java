@@ -33,8 +33,7 @@ final class ChildProcess implements LaunchedProcess {
             MemorySegment state = Libc.allocateCallState(arena);
             MemorySegment info = arena.allocate(Libc.SIGINFO_SIZE, 8);
             while (true) {
-                int result =
-                        (int) Libc.waitid$MH().invokeExact(state, Libc.P_PID, pid, info, Libc.WEXITED | Libc.WNOWAIT);
+                int result = Libc.waitid(state, Libc.P_PID, pid, info, Libc.WEXITED | Libc.WNOWAIT);
                 if (result == 0) {
                     break;
                 }
@@ -46,7 +45,7 @@ final class ChildProcess implements LaunchedProcess {
             synchronized (this) {
                 int result;
                 do {
-                    result = (int) Libc.waitpid$MH().invokeExact(state, pid, status, 0);
+                    result = Libc.waitpid(state, pid, status, 0);
                 } while (result < 0 && Libc.errno(state) == Libc.EINTR);
                 Libc.check(result, state, "waitpid " + pid);
                 reaped = true;

@@ -2,12 +2,14 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.tunnel.crypto.Key;
 import dev.wgpr.tunnel.device.Device;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
 import dev.wgpr.tunnel.device.PeerStatus;
 import dev.wgpr.tunnel.uapi.BackendDevice;
-import dev.wgpr.tunnel.uapi.SetRequest;
 import dev.wgpr.tunnel.uapi.UapiException;
 import dev.wgpr.tunnel.uapi.UapiServer;
 import java.io.IOException;
@@ -15,10 +17,12 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The device stage of {@code up}: the userspace WireGuard device (tunnel/ module) on a TUN interface
@@ -42,9 +46,9 @@ final class DeviceStage implements Pieces.TunnelDevices {
         String name = config.iface().name();
         Device device = Device.create(name);
         try {
-            // Configured through the UAPI layer, so that `wg show` reports exactly what was set.
+            // Configured through the UAPI layer's store, so that `wg show` reports exactly what was set.
             BackendDevice uapiDevice = BackendDevice.of(device);
-            uapiDevice.apply(SetRequest.parse(uapiLines(config, endpoints)));
+            uapiDevice.configure(deviceConfig(config, endpoints, 0));
             UapiServer uapi = UapiServer.start(name, uapiDevice);
             try {
                 StaleInterfaces.record(instance, name);
@@ -62,30 +66,29 @@ final class DeviceStage implements Pieces.TunnelDevices {
         }
     }
 
-    /** The config as a UAPI {@code set} request, as {@code wg setconf} would send it. */
-    static List<String> uapiLines(TunnelConfig config, Map<String, InetSocketAddress> endpoints) {
-        List<String> lines = new ArrayList<>();
-        lines.add("private_key=" + hex(config.iface().privateKey()));
-        lines.add("listen_port=" + config.iface().listenPort().orElse(0));
-        lines.add("replace_peers=true");
-        for (PeerConfig peer : config.peers()) {
-            lines.add("public_key=" + hex(peer.publicKey()));
-            peer.presharedKey().ifPresent(key -> lines.add("preshared_key=" + hex(key)));
-            InetSocketAddress endpoint = endpoints.get(peer.name());
-            if (endpoint != null) {
-                String host = IpText.of(endpoint.getAddress());
-                lines.add("endpoint=" + (host.contains(":") ? "[" + host + "]" : host) + ":" + endpoint.getPort());
-            }
-            lines.add("persistent_keepalive_interval="
-                    + peer.persistentKeepalive().orElse(0));
-            lines.add("replace_allowed_ips=true");
-            peer.allowedIPs().forEach(prefix -> lines.add("allowed_ip=" + IpText.of(prefix)));
+    /**
+     * The device's configuration for {@code config}, its peers' endpoints resolved; {@code fwmark} is kept
+     * from the device (someone may have set one with {@code wg set}).
+     */
+    static DeviceConfig deviceConfig(TunnelConfig config, Map<String, InetSocketAddress> endpoints, long fwmark) {
+        // A prefix belongs to one peer: given to two, the later one keeps it, as `wg setconf` would do.
+        Set<IpPrefix> takenByLater = new HashSet<>();
+        List<PeerSettings> peers = new ArrayList<>();
+        for (PeerConfig peer : config.peers().reversed()) {
+            List<IpPrefix> allowedIps = peer.allowedIPs().stream()
+                    .distinct()
+                    .filter(prefix -> !takenByLater.contains(prefix))
+                    .toList();
+            takenByLater.addAll(allowedIps);
+            peers.addFirst(new PeerSettings(
+                    peer.publicKey(),
+                    peer.presharedKey().filter(key -> !key.isZero()),
+                    Optional.ofNullable(endpoints.get(peer.name())),
+                    peer.persistentKeepalive().orElse(0),
+                    allowedIps));
         }
-        return lines;
-    }
-
-    private static String hex(Key key) {
-        return HexFormat.of().formatHex(key.toBytes());
+        Optional<Key> privateKey = Optional.of(config.iface().privateKey()).filter(key -> !key.isZero());
+        return new DeviceConfig(privateKey, config.iface().listenPort().orElse(0), fwmark, peers);
     }
 
     /** Recorded for the next daemon after a crash ({@link StaleInterfaces}) until closed. */
@@ -94,7 +97,8 @@ final class DeviceStage implements Pieces.TunnelDevices {
         @Override
         public void reconfigure(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
             try {
-                uapiDevice.apply(SetRequest.parse(uapiLines(config, endpoints)));
+                uapiDevice.configure(
+                        deviceConfig(config, endpoints, uapiDevice.config().fwmark()));
             } catch (UapiException e) {
                 throw new IOException("reconfiguring " + device.interfaceName() + ": " + e.getMessage(), e);
             }
@@ -113,7 +117,8 @@ final class DeviceStage implements Pieces.TunnelDevices {
                 p.put("publicKey", status.publicKey().toBase64());
                 p.put(
                         "currentEndpoint",
-                        status.endpoint()
+                        status.settings()
+                                .endpoint()
                                 .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
                                 .orElse(null));
                 p.put(
@@ -125,7 +130,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
                                 Duration.between(at, Instant.now()).toSeconds()));
                 p.put("rxBytes", status.rxBytes());
                 p.put("txBytes", status.txBytes());
-                p.put("persistentKeepalive", status.persistentKeepaliveSeconds());
+                p.put("persistentKeepalive", status.settings().persistentKeepaliveSeconds());
                 peers.add(p);
             }
             return peers;

@@ -408,28 +408,23 @@ final class Launcher {
             }
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment actions = arena.allocate(Libc.POSIX_SPAWN_FILE_ACTIONS_SIZE, 16);
-            MemorySegment attributes = arena.allocate(Libc.POSIX_SPAWNATTR_SIZE, 16);
-            spawnCheck((int) Libc.posix_spawn_file_actions_init$MH().invokeExact(actions), "file_actions_init");
-            spawnCheck((int) Libc.posix_spawnattr_init$MH().invokeExact(attributes), "spawnattr_init");
+            MemorySegment actions = arena.allocate(SpawnBindings.FILE_ACTIONS_SIZE, 16);
+            MemorySegment attributes = arena.allocate(SpawnBindings.ATTRIBUTES_SIZE, 16);
+            spawnCheck(SpawnBindings.FILE_ACTIONS_INIT.call(actions), "file_actions_init");
+            spawnCheck(SpawnBindings.ATTRIBUTES_INIT.call(attributes), "spawnattr_init");
             try {
                 for (int target = 0; target < fds.length; target++) {
-                    spawnCheck(
-                            (int) Libc.posix_spawn_file_actions_adddup2$MH().invokeExact(actions, fds[target], target),
-                            "adddup2");
+                    spawnCheck(SpawnBindings.ADD_DUP2.call(actions, fds[target], target), "adddup2");
                 }
-                spawnCheck(
-                        (int) Libc.posix_spawn_file_actions_addclosefrom_np$MH().invokeExact(actions, fds.length),
-                        "addclosefrom_np");
-                MemorySegment empty = arena.allocate(Libc.SIGSET_SIZE, 8);
-                MemorySegment all = arena.allocate(Libc.SIGSET_SIZE, 8);
-                spawnCheck((int) Libc.sigemptyset$MH().invokeExact(empty), "sigemptyset");
-                spawnCheck((int) Libc.sigfillset$MH().invokeExact(all), "sigfillset");
-                spawnCheck((int) Libc.posix_spawnattr_setsigmask$MH().invokeExact(attributes, empty), "setsigmask");
-                spawnCheck((int) Libc.posix_spawnattr_setsigdefault$MH().invokeExact(attributes, all), "setsigdefault");
-                short flags =
-                        (short) (Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSID);
-                spawnCheck((int) Libc.posix_spawnattr_setflags$MH().invokeExact(attributes, flags), "setflags");
+                spawnCheck(SpawnBindings.ADD_CLOSE_FROM.call(actions, fds.length), "addclosefrom_np");
+                MemorySegment empty = arena.allocate(SpawnBindings.SIGSET_SIZE, 8);
+                MemorySegment all = arena.allocate(SpawnBindings.SIGSET_SIZE, 8);
+                spawnCheck(SpawnBindings.SIG_EMPTY_SET.call(empty), "sigemptyset");
+                spawnCheck(SpawnBindings.SIG_FILL_SET.call(all), "sigfillset");
+                spawnCheck(SpawnBindings.SET_SIGMASK.call(attributes, empty), "setsigmask");
+                spawnCheck(SpawnBindings.SET_SIGDEFAULT.call(attributes, all), "setsigdefault");
+                short flags = (short) (SpawnBindings.SETSIGMASK | SpawnBindings.SETSIGDEF | SpawnBindings.SETSID);
+                spawnCheck(SpawnBindings.SET_FLAGS.call(attributes, flags), "setflags");
 
                 MemorySegment argvArray = arena.allocate(ADDRESS, argv.size() + 1L);
                 for (int i = 0; i < argv.size(); i++) {
@@ -439,16 +434,15 @@ final class Launcher {
                 MemorySegment envp = arena.allocate(ADDRESS, 1);
                 envp.setAtIndex(ADDRESS, 0, MemorySegment.NULL);
                 MemorySegment pid = arena.allocate(JAVA_INT);
-                int error = (int) Libc.posix_spawn$MH()
-                        .invokeExact(pid, arena.allocateFrom(argv.getFirst()), actions, attributes, argvArray, envp);
+                int error = SpawnBindings.SPAWN.call(
+                        pid, arena.allocateFrom(argv.getFirst()), actions, attributes, argvArray, envp);
                 if (error != 0) {
                     throw new ErrnoException("posix_spawn " + argv.getFirst(), error);
                 }
                 return pid.get(JAVA_INT, 0);
             } finally {
-                int ignoredActions =
-                        (int) Libc.posix_spawn_file_actions_destroy$MH().invokeExact(actions);
-                int ignoredAttributes = (int) Libc.posix_spawnattr_destroy$MH().invokeExact(attributes);
+                int ignoredActions = SpawnBindings.FILE_ACTIONS_DESTROY.call(actions);
+                int ignoredAttributes = SpawnBindings.ATTRIBUTES_DESTROY.call(attributes);
             }
         } catch (ErrnoException e) {
             throw e;

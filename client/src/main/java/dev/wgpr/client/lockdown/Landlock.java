@@ -15,18 +15,18 @@ import java.util.Optional;
 /** Landlock through its three system calls: the rights this kernel knows, a ruleset, enforcing it. */
 final class Landlock {
     /** The rights a rule on a file (not a directory) may carry. */
-    private static final long FILE_RIGHTS = Libc.LANDLOCK_ACCESS_FS_EXECUTE
-            | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE
-            | Libc.LANDLOCK_ACCESS_FS_READ_FILE
-            | Libc.LANDLOCK_ACCESS_FS_TRUNCATE
-            | Libc.LANDLOCK_ACCESS_FS_IOCTL_DEV;
+    private static final long FILE_RIGHTS = LandlockBindings.ACCESS_FS_EXECUTE
+            | LandlockBindings.ACCESS_FS_WRITE_FILE
+            | LandlockBindings.ACCESS_FS_READ_FILE
+            | LandlockBindings.ACCESS_FS_TRUNCATE
+            | LandlockBindings.ACCESS_FS_IOCTL_DEV;
 
     private Landlock() {}
 
     /** The kernel's Landlock ABI version, or empty when Landlock is not built in or not enabled. */
     static Optional<Integer> abi() {
         try {
-            return Optional.of(Libc.landlockAbiVersion());
+            return Optional.of(LandlockBindings.abiVersion());
         } catch (ErrnoException e) {
             return Optional.empty();
         }
@@ -35,7 +35,7 @@ final class Landlock {
     /** Why {@link #abi()} is empty, in words. */
     static String unavailableReason() {
         try {
-            return "available, ABI " + Libc.landlockAbiVersion();
+            return "available, ABI " + LandlockBindings.abiVersion();
         } catch (ErrnoException e) {
             return e.errno() == Libc.EOPNOTSUPP
                     ? "built into the kernel but not enabled (add landlock to the lsm= boot parameter)"
@@ -49,25 +49,25 @@ final class Landlock {
     static long handledFs(int abi) {
         long rights = (1L << 13) - 1; // ABI 1: execute .. make_sym
         if (abi >= 2) {
-            rights |= Libc.LANDLOCK_ACCESS_FS_REFER;
+            rights |= LandlockBindings.ACCESS_FS_REFER;
         }
         if (abi >= 3) {
-            rights |= Libc.LANDLOCK_ACCESS_FS_TRUNCATE;
+            rights |= LandlockBindings.ACCESS_FS_TRUNCATE;
         }
         if (abi >= 5) {
-            rights |= Libc.LANDLOCK_ACCESS_FS_IOCTL_DEV;
+            rights |= LandlockBindings.ACCESS_FS_IOCTL_DEV;
         }
         return rights;
     }
 
     /** TCP bind and connect (ABI 4+): handled with no rule, so the daemon has no TCP at all. */
     static long handledNet(int abi) {
-        return abi >= 4 ? Libc.LANDLOCK_ACCESS_NET_BIND_TCP | Libc.LANDLOCK_ACCESS_NET_CONNECT_TCP : 0;
+        return abi >= 4 ? LandlockBindings.ACCESS_NET_BIND_TCP | LandlockBindings.ACCESS_NET_CONNECT_TCP : 0;
     }
 
     /** Signals only within the domain (ABI 6+): the daemon signals nobody; the launch helper does. */
     static long scoped(int abi) {
-        return abi >= 6 ? Libc.LANDLOCK_SCOPE_SIGNAL : 0;
+        return abi >= 6 ? LandlockBindings.SCOPE_SIGNAL : 0;
     }
 
     /** Whether {@code rule} can be made here: its path exists. */
@@ -87,19 +87,13 @@ final class Landlock {
     /** Builds the ruleset of {@code rules} (those whose path exists) and enforces it on the calling thread. */
     static void restrictThisThread(int abi, List<LockdownPlan.Rule> rules) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.allocateCallState(arena);
-            MemorySegment attr = arena.allocate(Libc.LANDLOCK_RULESET_ATTR);
+            MemorySegment attr = arena.allocate(LandlockBindings.RULESET_ATTR);
             attr.set(JAVA_LONG, 0, handledFs(abi));
             attr.set(JAVA_LONG, 8, handledNet(abi));
             attr.set(JAVA_LONG, 16, scoped(abi));
             long size = abi >= 6 ? 24 : abi >= 4 ? 16 : 8;
-            long ruleset = (long) Libc.landlock_create_ruleset$MH()
-                    .invokeExact(state, Libc.SYS_LANDLOCK_CREATE_RULESET, attr, size, 0);
-            if (ruleset < 0) {
-                throw new ErrnoException("landlock_create_ruleset", Libc.errno(state));
-            }
-            try (OwnedFd rulesetFd = new OwnedFd((int) ruleset, "Landlock ruleset")) {
-                MemorySegment beneath = arena.allocate(Libc.LANDLOCK_PATH_BENEATH_ATTR);
+            try (OwnedFd ruleset = new OwnedFd(LandlockBindings.createRuleset(attr, size), "Landlock ruleset")) {
+                MemorySegment beneath = arena.allocate(LandlockBindings.PATH_BENEATH_ATTR);
                 for (LockdownPlan.Rule rule : rules) {
                     if (!applies(rule)) {
                         continue;
@@ -112,29 +106,12 @@ final class Landlock {
                             Libc.open(rule.path().toString(), Libc.O_PATH | Libc.O_CLOEXEC), "rule " + rule.path())) {
                         beneath.set(JAVA_LONG, 0, access);
                         beneath.set(JAVA_INT, 8, parent.fd());
-                        long result = (long) Libc.landlock_add_rule$MH()
-                                .invokeExact(
-                                        state,
-                                        Libc.SYS_LANDLOCK_ADD_RULE,
-                                        rulesetFd.fd(),
-                                        Libc.LANDLOCK_RULE_PATH_BENEATH,
-                                        beneath,
-                                        0);
-                        if (result < 0) {
-                            throw new ErrnoException("landlock_add_rule " + rule.path(), Libc.errno(state));
-                        }
+                        LandlockBindings.addPathBeneath(
+                                ruleset.fd(), beneath, rule.path().toString());
                     }
                 }
-                long result = (long) Libc.landlock_restrict_self$MH()
-                        .invokeExact(state, Libc.SYS_LANDLOCK_RESTRICT_SELF, rulesetFd.fd(), 0);
-                if (result < 0) {
-                    throw new ErrnoException("landlock_restrict_self", Libc.errno(state));
-                }
+                LandlockBindings.restrictSelf(ruleset.fd());
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
         }
     }
 

@@ -1,15 +1,10 @@
 package dev.wgpr.client.lockdown;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,20 +54,20 @@ public final class Lockdown {
     /** Sockets, TUN queues, BPF maps, and a few descriptors per {@code run}. */
     static final long OPEN_FILES_LIMIT = 4096;
 
-    private static final long R = Libc.LANDLOCK_ACCESS_FS_READ_FILE | Libc.LANDLOCK_ACCESS_FS_READ_DIR;
-    private static final long RX = R | Libc.LANDLOCK_ACCESS_FS_EXECUTE;
-    private static final long RW_FILE = Libc.LANDLOCK_ACCESS_FS_READ_FILE | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE;
+    private static final long R = LandlockBindings.ACCESS_FS_READ_FILE | LandlockBindings.ACCESS_FS_READ_DIR;
+    private static final long RX = R | LandlockBindings.ACCESS_FS_EXECUTE;
+    private static final long RW_FILE = LandlockBindings.ACCESS_FS_READ_FILE | LandlockBindings.ACCESS_FS_WRITE_FILE;
     private static final long STATE = R
-            | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE
-            | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR
-            | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
-            | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR
-            | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
-            | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK
-            | Libc.LANDLOCK_ACCESS_FS_MAKE_FIFO
-            | Libc.LANDLOCK_ACCESS_FS_MAKE_SYM
-            | Libc.LANDLOCK_ACCESS_FS_REFER
-            | Libc.LANDLOCK_ACCESS_FS_TRUNCATE;
+            | LandlockBindings.ACCESS_FS_WRITE_FILE
+            | LandlockBindings.ACCESS_FS_REMOVE_DIR
+            | LandlockBindings.ACCESS_FS_REMOVE_FILE
+            | LandlockBindings.ACCESS_FS_MAKE_DIR
+            | LandlockBindings.ACCESS_FS_MAKE_REG
+            | LandlockBindings.ACCESS_FS_MAKE_SOCK
+            | LandlockBindings.ACCESS_FS_MAKE_FIFO
+            | LandlockBindings.ACCESS_FS_MAKE_SYM
+            | LandlockBindings.ACCESS_FS_REFER
+            | LandlockBindings.ACCESS_FS_TRUNCATE;
 
     /** Files in {@code /etc} the daemon and the JVM read: users and groups, name resolution, time zone. */
     private static final List<String> ETC_FILES = List.of(
@@ -118,7 +113,7 @@ public final class Lockdown {
         }
         for (String file : ETC_FILES) {
             rules.add(new LockdownPlan.Rule(
-                    Path.of("/etc", file), Libc.LANDLOCK_ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
+                    Path.of("/etc", file), LandlockBindings.ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
         rules.add(new LockdownPlan.Rule(Path.of("/etc/wg-pr"), R, "configs and key files"));
@@ -137,44 +132,44 @@ public final class Lockdown {
         Cgroup2Mount.find()
                 .ifPresent(mount -> rules.add(new LockdownPlan.Rule(
                         mount.path(),
-                        R | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR,
+                        R | LandlockBindings.ACCESS_FS_MAKE_DIR | LandlockBindings.ACCESS_FS_REMOVE_DIR,
                         "app cgroups: make and remove directories only (moving processes is the launch"
                                 + " helper's)")));
         rules.add(new LockdownPlan.Rule(
                 Path.of("/sys/fs/bpf"),
                 R
-                        | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR
-                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR
-                        | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
-                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE,
+                        | LandlockBindings.ACCESS_FS_MAKE_DIR
+                        | LandlockBindings.ACCESS_FS_REMOVE_DIR
+                        | LandlockBindings.ACCESS_FS_MAKE_REG
+                        | LandlockBindings.ACCESS_FS_REMOVE_FILE,
                 "pins of the enforcement programs and maps (the pin directory comes and goes with them)"));
         rules.add(new LockdownPlan.Rule(Path.of("/dev/null"), RW_FILE, "/dev/null"));
-        rules.add(new LockdownPlan.Rule(Path.of("/dev/urandom"), Libc.LANDLOCK_ACCESS_FS_READ_FILE, "randomness"));
-        rules.add(new LockdownPlan.Rule(Path.of("/dev/random"), Libc.LANDLOCK_ACCESS_FS_READ_FILE, "randomness"));
+        rules.add(new LockdownPlan.Rule(Path.of("/dev/urandom"), LandlockBindings.ACCESS_FS_READ_FILE, "randomness"));
+        rules.add(new LockdownPlan.Rule(Path.of("/dev/random"), LandlockBindings.ACCESS_FS_READ_FILE, "randomness"));
         rules.add(new LockdownPlan.Rule(
-                Path.of("/dev/net/tun"), RW_FILE | Libc.LANDLOCK_ACCESS_FS_IOCTL_DEV, "TUN devices (TUNSETIFF)"));
+                Path.of("/dev/net/tun"), RW_FILE | LandlockBindings.ACCESS_FS_IOCTL_DEV, "TUN devices (TUNSETIFF)"));
         rules.add(new LockdownPlan.Rule(instance.runtimeDirectory(), STATE, "the state directory"));
         classArchive.ifPresent(archive -> rules.add(new LockdownPlan.Rule(
                 archive.getParent(),
                 R
-                        | Libc.LANDLOCK_ACCESS_FS_WRITE_FILE
-                        | Libc.LANDLOCK_ACCESS_FS_MAKE_REG
-                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
-                        | Libc.LANDLOCK_ACCESS_FS_TRUNCATE,
+                        | LandlockBindings.ACCESS_FS_WRITE_FILE
+                        | LandlockBindings.ACCESS_FS_MAKE_REG
+                        | LandlockBindings.ACCESS_FS_REMOVE_FILE
+                        | LandlockBindings.ACCESS_FS_TRUNCATE,
                 "the class-data archive: mapped at start, its class list written as classes load, dumped from the"
                         + " list at stop when there was none (read by locked-down daemons only)")));
         rules.add(new LockdownPlan.Rule(
                 instance.runtimeDirectory().getParent(),
-                Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR,
+                LandlockBindings.ACCESS_FS_REMOVE_DIR,
                 "removing the emptied state directory at stop (empty directories only)"));
         rules.add(new LockdownPlan.Rule(
                 UAPI_DIRECTORY,
                 R
-                        | Libc.LANDLOCK_ACCESS_FS_MAKE_SOCK
-                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_FILE
-                        | Libc.LANDLOCK_ACCESS_FS_MAKE_DIR
-                        | Libc.LANDLOCK_ACCESS_FS_REMOVE_DIR
-                        | Libc.LANDLOCK_ACCESS_FS_REFER,
+                        | LandlockBindings.ACCESS_FS_MAKE_SOCK
+                        | LandlockBindings.ACCESS_FS_REMOVE_FILE
+                        | LandlockBindings.ACCESS_FS_MAKE_DIR
+                        | LandlockBindings.ACCESS_FS_REMOVE_DIR
+                        | LandlockBindings.ACCESS_FS_REFER,
                 "UAPI sockets for `wg show`: bound in a hidden staging directory, then renamed into place"));
         Set<Integer> capabilities = new java.util.TreeSet<>(
                 Set.of(Capabilities.NET_ADMIN, Capabilities.NET_BIND_SERVICE, Capabilities.BPF, Capabilities.PERFMON));
@@ -218,34 +213,11 @@ public final class Lockdown {
             Landlock.restrictThisThread(abi.get(), plan.rules());
         }
         dropCapabilities(plan.capabilities());
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.allocateCallState(arena);
-            Libc.check(
-                    (int) Libc.close_range$MH().invokeExact(state, 3, -1, Libc.CLOSE_RANGE_CLOEXEC),
-                    state,
-                    "close_range");
-            for (int fd : keep) {
-                Libc.check((int) Libc.fcntlInt$MH().invokeExact(state, fd, Libc.F_SETFD, 0), state, "fcntl F_SETFD");
-            }
-            MemorySegment args = arena.allocate(ADDRESS, argv.size() + 1L);
-            for (int i = 0; i < argv.size(); i++) {
-                args.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
-            }
-            args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
-            List<String> variables = new ArrayList<>();
-            environment.forEach((name, value) -> variables.add(name + "=" + value));
-            MemorySegment envp = arena.allocate(ADDRESS, variables.size() + 1L);
-            for (int i = 0; i < variables.size(); i++) {
-                envp.setAtIndex(ADDRESS, i, arena.allocateFrom(variables.get(i)));
-            }
-            envp.setAtIndex(ADDRESS, variables.size(), MemorySegment.NULL);
-            int result = (int) Libc.execve$MH().invokeExact(state, arena.allocateFrom(argv.getFirst()), args, envp);
-            throw new ErrnoException("execve " + argv.getFirst(), result == -1 ? Libc.errno(state) : Libc.EINVAL);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
+        ExecBindings.closeOnExecFrom(3);
+        for (int fd : keep) {
+            ExecBindings.keepAcrossExec(fd);
         }
+        throw ExecBindings.execve(argv, environment);
     }
 
     /**
@@ -338,31 +310,11 @@ public final class Lockdown {
         int last = Integer.parseInt(procFile("/proc/sys/kernel/cap_last_cap").strip());
         for (int capability = 0; capability <= last; capability++) {
             if (!kept.contains(capability)) {
-                Libc.prctl(Libc.PR_CAPBSET_DROP, capability, "prctl PR_CAPBSET_DROP " + capability);
+                CapabilityBindings.dropFromBoundingSet(capability);
             }
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.allocateCallState(arena);
-            int ignored = (int) Libc.prctl$MH()
-                    .invokeExact(state, Libc.PR_CAP_AMBIENT, (long) Libc.PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L);
-            MemorySegment header = arena.allocate(Libc.CAP_USER_HEADER);
-            header.set(JAVA_INT, 0, Libc.LINUX_CAPABILITY_VERSION_3);
-            header.set(JAVA_INT, 4, 0);
-            MemorySegment data = arena.allocate(Libc.CAP_USER_DATA, 2);
-            long mask = Capabilities.mask(kept);
-            for (int word = 0; word < 2; word++) {
-                int bits = (int) (mask >>> (32 * word));
-                long base = word * Libc.CAP_USER_DATA.byteSize();
-                data.set(JAVA_INT, base, bits); // effective
-                data.set(JAVA_INT, base + 4, bits); // permitted
-                data.set(JAVA_INT, base + 8, bits); // inheritable
-            }
-            Libc.check((int) Libc.capset$MH().invokeExact(state, header, data), state, "capset");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
-        }
+        CapabilityBindings.clearAmbient();
+        CapabilityBindings.set(Capabilities.mask(kept));
     }
 
     /** A whole procfs file: read as a stream, since procfs reports size 0. */

@@ -87,10 +87,7 @@ class SystemdReadinessTest {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment address = Libc.unixAddress(arena, name);
                 MemorySegment state = Libc.allocateCallState(arena);
-                Libc.check(
-                        (int) Libc.bind$MH().invokeExact(state, fd, address, (int) address.byteSize()),
-                        state,
-                        "bind " + name);
+                Libc.check(Libc.bind(state, fd, address, (int) address.byteSize()), state, "bind " + name);
                 return new NotifySocket(fd);
             } catch (ErrnoException e) {
                 Libc.close(fd);
@@ -108,7 +105,7 @@ class SystemdReadinessTest {
                 MemorySegment buffer = arena.allocate(4096);
                 MemorySegment state = Libc.allocateCallState(arena);
                 while (true) {
-                    long n = (long) Libc.read$MH().invokeExact(state, fd, buffer, buffer.byteSize());
+                    long n = Libc.read(state, fd, buffer, buffer.byteSize());
                     if (n >= 0) {
                         return new String(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
                     }

@@ -3,6 +3,7 @@ package dev.wgpr.client.lockdown;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.tunnel.device.TunDevice;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +40,7 @@ public final class LockdownProbe {
                     case "tun" -> {
                         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC);
                         try {
-                            Libc.tunSetIff(fd, target, (short) (Libc.IFF_TUN | Libc.IFF_NO_PI));
+                            TunDevice.attach(fd, target);
                         } finally {
                             Libc.close(fd);
                         }

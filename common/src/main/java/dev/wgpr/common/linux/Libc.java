@@ -17,31 +17,25 @@ import java.lang.invoke.VarHandle;
 import java.time.Duration;
 
 /**
- * libc through FFM, written by hand in the style of jextract output: one method handle per function,
- * linked on first use (a holder class behind its accessor: each downcall handle spins classes, some
- * 10 to 17 KiB of metaspace, so a process pays only for the functions it calls), errno captured
- * through the linker's call state.
- *
- * <p>Each function comes twice: the raw handle ({@code open$MH()}), for callers that keep their own
- * call-state segment on a hot path, and a checked wrapper that turns {@code -1} into an {@link
- * ErrnoException}. Every libc binding of the project lives here.
+ * The libc calls the modules share (files, descriptors, sockets, polling, memory, processes, errno), through
+ * FFM, linked by {@link Downcalls} on first use, errno captured through the linker's call state. Handles
+ * are private: a checked wrapper turns {@code -1} into an {@link ErrnoException}, and a caller that keeps
+ * its own call-state segment on a hot path calls the typed form that takes it. Bindings that one part of the
+ * project owns live beside it (the TUN ioctls in tunnel, Landlock and capabilities in client's lockdown,
+ * {@code posix_spawn} with the launcher, the batched UDP calls with the tunnel's socket).
  */
 @SuppressWarnings("restricted") // FFM downcalls are restricted methods; this class is where we accept that.
 public final class Libc {
     private Libc() {}
 
-    private static final Linker LINKER = Linker.nativeLinker();
-
-    /** Layout of the call state that receives errno after a call made with {@link #ERRNO_OPTION}. */
+    /** Layout of the call state that receives errno after a call made with {@link #CAPTURE_ERRNO}. */
     public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
 
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     /** The linker option that makes a downcall save errno into its call-state argument. */
     public static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
 
-    private static final Linker.Option ERRNO_OPTION = CAPTURE_ERRNO;
-
-    // <fcntl.h>, <linux/if_tun.h>, <sys/socket.h>
+    // <fcntl.h>, <sys/socket.h>
     public static final int O_RDONLY = 0;
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 0x800;
@@ -92,103 +86,42 @@ public final class Libc {
     /** {@code SO_NETNS_COOKIE} (5.14+): the cookie of the socket's network namespace, a {@code u64}. */
     public static final int SO_NETNS_COOKIE = 71;
 
-    // <net/if.h>: struct ifreq is the interface name followed by a 24-byte union; we use ifr_flags.
+    // <net/if.h>
     public static final int IFNAMSIZ = 16;
-    /** {@code struct ifreq}: {@code char ifr_name[16]; union { short ifr_flags; ... } (24 bytes)}. */
-    public static final StructLayout IFREQ = MemoryLayout.structLayout(
-                    MemoryLayout.sequenceLayout(IFNAMSIZ, JAVA_BYTE).withName("ifr_name"),
-                    JAVA_SHORT.withName("ifr_flags"),
-                    MemoryLayout.paddingLayout(22))
-            .withName("ifreq");
-
-    private static final long IFREQ_FLAGS_OFFSET = IFREQ.byteOffset(MemoryLayout.PathElement.groupElement("ifr_flags"));
-
-    // <linux/if_tun.h>
-    /** {@code _IOW('T', 202, int)}. */
-    public static final long TUNSETIFF = 0x400454caL;
-
-    /** {@code SIOCGIFMTU} / {@code SIOCSIFMTU}: read / set {@code ifr_mtu}, an int where ifr_flags is. */
-    public static final long SIOCGIFMTU = 0x8921L;
-
-    public static final long SIOCSIFMTU = 0x8922L;
-
-    public static final short IFF_TUN = 0x0001;
-    public static final short IFF_TAP = 0x0002;
-    public static final short IFF_NO_PI = 0x1000;
-    /** Every read and write starts with a {@code struct virtio_net_hdr} (10 bytes): offloads. */
-    public static final short IFF_VNET_HDR = 0x4000;
-    /** {@code _IOW('T', 208, unsigned int)}: which offloads the reader of a TUN takes (TUN_F_*). */
-    public static final long TUNSETOFFLOAD = 0x400454d0L;
-
-    public static final int TUN_F_CSUM = 0x01;
-    public static final int TUN_F_TSO4 = 0x02;
-    public static final int TUN_F_TSO6 = 0x04;
-    public static final int TUN_F_TSO_ECN = 0x08;
-
-    public static MethodHandle open$MH() {
-        return open$Holder.MH;
-    }
 
     private static final class open$Holder {
-        static final MethodHandle MH =
-                downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle close$MH() {
-        return close$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     private static final class close$Holder {
-        static final MethodHandle MH = downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle read$MH() {
-        return read$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     }
 
     private static final class read$Holder {
         static final MethodHandle MH =
-                downcall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
-    }
-
-    public static MethodHandle write$MH() {
-        return write$Holder.MH;
+                Downcalls.errno("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     }
 
     private static final class write$Holder {
         static final MethodHandle MH =
-                downcall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+                Downcalls.errno("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     }
     /** {@code ioctl(int fd, unsigned long request, void *arg)}: variadic after the request. */
-    public static MethodHandle ioctl$MH() {
-        return ioctl$Holder.MH;
-    }
-
     private static final class ioctl$Holder {
-        static final MethodHandle MH = downcall(
+        static final MethodHandle MH = Downcalls.errno(
                 "ioctl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-                ERRNO_OPTION,
                 Linker.Option.firstVariadicArg(2));
     }
 
     /** {@code int poll(struct pollfd *fds, nfds_t nfds, int timeout)}. */
-    public static MethodHandle poll$MH() {
-        return poll$Holder.MH;
-    }
-
     private static final class poll$Holder {
         static final MethodHandle MH =
-                downcall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+                Downcalls.errno("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     }
     /** {@code int pipe2(int pipefd[2], int flags)}. */
-    public static MethodHandle pipe2$MH() {
-        return pipe2$Holder.MH;
-    }
-
     private static final class pipe2$Holder {
-        static final MethodHandle MH =
-                downcall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     // <sys/mman.h>: packet buffers whose pages use memory only while touched.
@@ -200,45 +133,26 @@ public final class Libc {
     private static final long MAP_FAILED = -1L;
 
     /** {@code void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)}. */
-    private static MethodHandle mmap$MH() {
-        return mmap$Holder.MH;
-    }
-
     private static final class mmap$Holder {
-        static final MethodHandle MH = downcall(
-                "mmap",
-                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
-                ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno(
+                "mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     }
 
     /** {@code int munmap(void *addr, size_t length)}. */
-    private static MethodHandle munmap$MH() {
-        return munmap$Holder.MH;
-    }
-
     private static final class munmap$Holder {
-        static final MethodHandle MH =
-                downcall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     }
 
     /** {@code int mincore(void *addr, size_t length, unsigned char *vec)}. */
-    private static MethodHandle mincore$MH() {
-        return mincore$Holder.MH;
-    }
-
     private static final class mincore$Holder {
         static final MethodHandle MH =
-                downcall("mincore", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+                Downcalls.errno("mincore", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
     }
 
     /** {@code int madvise(void *addr, size_t length, int advice)}. */
-    private static MethodHandle madvise$MH() {
-        return madvise$Holder.MH;
-    }
-
     private static final class madvise$Holder {
         static final MethodHandle MH =
-                downcall("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
+                Downcalls.errno("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     }
 
     // <sys/socket.h>, <netinet/in.h>: datagram sockets with batched I/O.
@@ -299,112 +213,50 @@ public final class Libc {
                     MemoryLayout.paddingLayout(4))
             .withName("mmsghdr");
 
-    public static MethodHandle setsockopt$MH() {
-        return setsockopt$Holder.MH;
-    }
-
     private static final class setsockopt$Holder {
-        static final MethodHandle MH = downcall(
-                "setsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-                ERRNO_OPTION);
-    }
-
-    public static MethodHandle bind$MH() {
-        return bind$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno(
+                "setsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     private static final class bind$Holder {
         static final MethodHandle MH =
-                downcall("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle getsockname$MH() {
-        return getsockname$Holder.MH;
+                Downcalls.errno("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     private static final class getsockname$Holder {
         static final MethodHandle MH =
-                downcall("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
-    }
-
-    public static MethodHandle shutdown$MH() {
-        return shutdown$Holder.MH;
+                Downcalls.errno("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
 
     private static final class shutdown$Holder {
-        static final MethodHandle MH =
-                downcall("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-    /** {@code int recvmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags, struct timespec *timeout)}. */
-    public static MethodHandle recvmmsg$MH() {
-        return recvmmsg$Holder.MH;
-    }
-
-    private static final class recvmmsg$Holder {
-        static final MethodHandle MH = downcall(
-                "recvmmsg",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
-                ERRNO_OPTION);
-    }
-    /** {@code int sendmmsg(int fd, struct mmsghdr *vec, unsigned vlen, int flags)}. */
-    public static MethodHandle sendmmsg$MH() {
-        return sendmmsg$Holder.MH;
-    }
-
-    private static final class sendmmsg$Holder {
-        static final MethodHandle MH = downcall(
-                "sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle socket$MH() {
-        return socket$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
     private static final class socket$Holder {
         static final MethodHandle MH =
-                downcall("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
+                Downcalls.errno("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     }
     /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
-    public static MethodHandle getsockopt$MH() {
-        return getsockopt$Holder.MH;
-    }
-
     private static final class getsockopt$Holder {
-        static final MethodHandle MH = downcall(
-                "getsockopt",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-                ERRNO_OPTION);
-    }
-
-    public static MethodHandle getuid$MH() {
-        return getuid$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno(
+                "getsockopt", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
 
     private static final class getuid$Holder {
-        static final MethodHandle MH = downcall("getuid", FunctionDescriptor.of(JAVA_INT));
-    }
-
-    public static MethodHandle geteuid$MH() {
-        return geteuid$Holder.MH;
+        static final MethodHandle MH = Downcalls.plain("getuid", FunctionDescriptor.of(JAVA_INT));
     }
 
     private static final class geteuid$Holder {
-        static final MethodHandle MH = downcall("geteuid", FunctionDescriptor.of(JAVA_INT));
+        static final MethodHandle MH = Downcalls.plain("geteuid", FunctionDescriptor.of(JAVA_INT));
     }
     /**
      * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
      * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
      */
-    public static MethodHandle syscall3$MH() {
-        return syscall3$Holder.MH;
-    }
-
     private static final class syscall3$Holder {
-        static final MethodHandle MH = downcall(
+        static final MethodHandle MH = Downcalls.errno(
                 "syscall",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
-                ERRNO_OPTION,
                 Linker.Option.firstVariadicArg(1));
     }
 
@@ -414,18 +266,8 @@ public final class Libc {
     public static final int ENOSYS = 38;
     public static final int E2BIG = 7;
 
-    /** {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}; on x86-64 va_list is a pointer. */
-    public static MethodHandle vsnprintf$MH() {
-        return vsnprintf$Holder.MH;
-    }
-
-    private static final class vsnprintf$Holder {
-        static final MethodHandle MH =
-                downcall("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-    }
-
     private static final class strerror$Holder {
-        static final MethodHandle MH = downcall("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+        static final MethodHandle MH = Downcalls.plain("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     }
 
     // ---- Unix sockets with credentials and descriptor passing, processes: the daemon and launcher ----
@@ -471,105 +313,34 @@ public final class Libc {
                     JAVA_INT.withName("pid"), JAVA_INT.withName("uid"), JAVA_INT.withName("gid"))
             .withName("ucred");
 
-    public static MethodHandle connect$MH() {
-        return connect$Holder.MH;
-    }
-
-    private static final class connect$Holder {
-        static final MethodHandle MH =
-                downcall("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle listen$MH() {
-        return listen$Holder.MH;
-    }
-
-    private static final class listen$Holder {
-        static final MethodHandle MH =
-                downcall("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle accept4$MH() {
-        return accept4$Holder.MH;
-    }
-
-    private static final class accept4$Holder {
-        static final MethodHandle MH = downcall(
-                "accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle sendmsg$MH() {
-        return sendmsg$Holder.MH;
-    }
-
-    private static final class sendmsg$Holder {
-        static final MethodHandle MH =
-                downcall("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
     /** {@code ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t)}. */
-    public static MethodHandle sendto$MH() {
-        return sendto$Holder.MH;
-    }
-
     private static final class sendto$Holder {
-        static final MethodHandle MH = downcall(
-                "sendto",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT),
-                ERRNO_OPTION);
-    }
-
-    public static MethodHandle recvmsg$MH() {
-        return recvmsg$Holder.MH;
-    }
-
-    private static final class recvmsg$Holder {
-        static final MethodHandle MH =
-                downcall("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle kill$MH() {
-        return kill$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno(
+                "sendto", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     private static final class kill$Holder {
-        static final MethodHandle MH =
-                downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle waitpid$MH() {
-        return waitpid$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
     private static final class waitpid$Holder {
         static final MethodHandle MH =
-                downcall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+                Downcalls.errno("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
     /** {@code int waitid(idtype_t, id_t, siginfo_t *, int)}. */
-    public static MethodHandle waitid$MH() {
-        return waitid$Holder.MH;
-    }
-
     private static final class waitid$Holder {
-        static final MethodHandle MH = downcall(
-                "waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
-    }
-
-    public static MethodHandle setsid$MH() {
-        return setsid$Holder.MH;
+        static final MethodHandle MH =
+                Downcalls.errno("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     private static final class setsid$Holder {
-        static final MethodHandle MH = downcall("setsid", FunctionDescriptor.of(JAVA_INT), ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno("setsid", FunctionDescriptor.of(JAVA_INT));
     }
 
     /** {@code int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data)}. */
-    public static MethodHandle mount$MH() {
-        return mount$Holder.MH;
-    }
-
     private static final class mount$Holder {
-        static final MethodHandle MH = downcall(
-                "mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno(
+                "mount", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
     }
 
     public static final int P_PID = 1;
@@ -578,131 +349,9 @@ public final class Libc {
     /** {@code siginfo_t} is 128 bytes on Linux. */
     public static final long SIGINFO_SIZE = 128;
 
-    // <spawn.h> (glibc): the opaque types are 80 and 336 bytes on x86-64; we allocate more to be safe.
-    public static final long POSIX_SPAWN_FILE_ACTIONS_SIZE = 256;
-    public static final long POSIX_SPAWNATTR_SIZE = 512;
-    /** {@code sigset_t} is 1024 bits in glibc. */
-    public static final long SIGSET_SIZE = 128;
-
-    public static final short POSIX_SPAWN_SETSIGDEF = 0x04;
-    public static final short POSIX_SPAWN_SETSIGMASK = 0x08;
-    public static final short POSIX_SPAWN_SETSID = 0x80;
-
-    /** posix_spawn returns the error number instead of setting errno. */
-    public static MethodHandle posix_spawn$MH() {
-        return posix_spawn$Holder.MH;
-    }
-
-    private static final class posix_spawn$Holder {
-        static final MethodHandle MH = downcall(
-                "posix_spawn", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    }
-
-    public static MethodHandle posix_spawn_file_actions_init$MH() {
-        return posix_spawn_file_actions_init$Holder.MH;
-    }
-
-    private static final class posix_spawn_file_actions_init$Holder {
-        static final MethodHandle MH =
-                downcall("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-
-    public static MethodHandle posix_spawn_file_actions_destroy$MH() {
-        return posix_spawn_file_actions_destroy$Holder.MH;
-    }
-
-    private static final class posix_spawn_file_actions_destroy$Holder {
-        static final MethodHandle MH =
-                downcall("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-
-    public static MethodHandle posix_spawn_file_actions_adddup2$MH() {
-        return posix_spawn_file_actions_adddup2$Holder.MH;
-    }
-
-    private static final class posix_spawn_file_actions_adddup2$Holder {
-        static final MethodHandle MH = downcall(
-                "posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    }
-    /** glibc 2.34+: closes every descriptor from {@code from} up in the child. */
-    public static MethodHandle posix_spawn_file_actions_addclosefrom_np$MH() {
-        return posix_spawn_file_actions_addclosefrom_np$Holder.MH;
-    }
-
-    private static final class posix_spawn_file_actions_addclosefrom_np$Holder {
-        static final MethodHandle MH = downcall(
-                "posix_spawn_file_actions_addclosefrom_np", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
-    public static MethodHandle posix_spawnattr_init$MH() {
-        return posix_spawnattr_init$Holder.MH;
-    }
-
-    private static final class posix_spawnattr_init$Holder {
-        static final MethodHandle MH = downcall("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-
-    public static MethodHandle posix_spawnattr_destroy$MH() {
-        return posix_spawnattr_destroy$Holder.MH;
-    }
-
-    private static final class posix_spawnattr_destroy$Holder {
-        static final MethodHandle MH = downcall("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-
-    public static MethodHandle posix_spawnattr_setflags$MH() {
-        return posix_spawnattr_setflags$Holder.MH;
-    }
-
-    private static final class posix_spawnattr_setflags$Holder {
-        static final MethodHandle MH =
-                downcall("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    }
-
-    public static MethodHandle posix_spawnattr_setsigmask$MH() {
-        return posix_spawnattr_setsigmask$Holder.MH;
-    }
-
-    private static final class posix_spawnattr_setsigmask$Holder {
-        static final MethodHandle MH =
-                downcall("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    }
-
-    public static MethodHandle posix_spawnattr_setsigdefault$MH() {
-        return posix_spawnattr_setsigdefault$Holder.MH;
-    }
-
-    private static final class posix_spawnattr_setsigdefault$Holder {
-        static final MethodHandle MH =
-                downcall("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    }
-
-    public static MethodHandle sigemptyset$MH() {
-        return sigemptyset$Holder.MH;
-    }
-
-    private static final class sigemptyset$Holder {
-        static final MethodHandle MH = downcall("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-
-    public static MethodHandle sigfillset$MH() {
-        return sigfillset$Holder.MH;
-    }
-
-    private static final class sigfillset$Holder {
-        static final MethodHandle MH = downcall("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    }
-
     /** {@code kill(pid, signal)}; a negative pid signals that process group. */
     public static void kill(int pid, int signal) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            check((int) kill$MH().invokeExact(state, pid, signal), state, "kill " + pid);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        Downcalls.call("kill " + pid, state -> (int) kill$Holder.MH.invokeExact(state, pid, signal));
     }
 
     /** {@code mount(source, target, fstype, flags, data)}; {@code data} may be null. */
@@ -711,14 +360,13 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment options = data == null ? MemorySegment.NULL : arena.allocateFrom(data);
-            int result = (int) mount$MH()
-                    .invokeExact(
-                            state,
-                            arena.allocateFrom(source),
-                            arena.allocateFrom(target),
-                            arena.allocateFrom(fsType),
-                            flags,
-                            options);
+            int result = (int) mount$Holder.MH.invokeExact(
+                    state,
+                    arena.allocateFrom(source),
+                    arena.allocateFrom(target),
+                    arena.allocateFrom(fsType),
+                    flags,
+                    options);
             check(result, state, "mount " + fsType + " on " + target);
         } catch (ErrnoException e) {
             throw e;
@@ -729,14 +377,7 @@ public final class Libc {
 
     /** {@code setsid()}: a new session and process group led by this process. */
     public static int setsid() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) setsid$MH().invokeExact(state), state, "setsid");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) Downcalls.call("setsid", state -> (int) setsid$Holder.MH.invokeExact(state));
     }
 
     /**
@@ -754,15 +395,8 @@ public final class Libc {
         MemorySegment address;
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(call);
-            address = (MemorySegment) mmap$MH()
-                    .invokeExact(
-                            state,
-                            MemorySegment.NULL,
-                            size,
-                            PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS,
-                            -1,
-                            0L);
+            address = (MemorySegment) mmap$Holder.MH.invokeExact(
+                    state, MemorySegment.NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
             if (address.address() == MAP_FAILED) {
                 throw new OutOfMemoryError("mmap " + size + " bytes: " + strerror(errno(state)));
             }
@@ -781,7 +415,7 @@ public final class Libc {
     public static void discard(MemorySegment mapping) {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(call);
-            int result = (int) madvise$MH().invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
+            int result = (int) madvise$Holder.MH.invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
             if (result != 0) {
                 // Only a segment that is not a whole mapping can be refused: a bug of the caller.
                 throw new IllegalArgumentException("madvise refused the segment: " + strerror(errno(state)));
@@ -804,7 +438,7 @@ public final class Libc {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(call);
             MemorySegment vector = call.allocate(pages);
-            check((int) mincore$MH().invokeExact(state, mapping, mapping.byteSize(), vector), state, "mincore");
+            check((int) mincore$Holder.MH.invokeExact(state, mapping, mapping.byteSize(), vector), state, "mincore");
             long resident = 0;
             for (long i = 0; i < pages; i++) {
                 resident += vector.get(JAVA_BYTE, i) & 1;
@@ -819,7 +453,7 @@ public final class Libc {
 
     private static void unmap(MemorySegment mapping) {
         try (Arena call = Arena.ofConfined()) {
-            int ignored = (int) munmap$MH().invokeExact(allocateCallState(call), mapping, mapping.byteSize());
+            int ignored = (int) munmap$Holder.MH.invokeExact(allocateCallState(call), mapping, mapping.byteSize());
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -838,7 +472,7 @@ public final class Libc {
     public static int open(String path, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            int fd = (int) open$MH().invokeExact(state, arena.allocateFrom(path), flags);
+            int fd = (int) open$Holder.MH.invokeExact(state, arena.allocateFrom(path), flags);
             return check(fd, state, "open " + path);
         } catch (ErrnoException e) {
             throw e;
@@ -848,87 +482,11 @@ public final class Libc {
     }
 
     public static void close(int fd) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            check((int) close$MH().invokeExact(state, fd), state, "close");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        Downcalls.call("close", state -> (int) close$Holder.MH.invokeExact(state, fd));
     }
 
     public static int ioctl(int fd, long request, MemorySegment argument, String what) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) ioctl$MH().invokeExact(state, fd, request, argument), state, what);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
-
-    /**
-     * {@code ioctl(fd, TUNSETIFF, &ifr)} on an open {@code /dev/net/tun}: attaches the descriptor to the
-     * TUN/TAP interface {@code name} (created if absent, removed when the last descriptor closes
-     * unless made persistent). Returns the interface name the kernel chose, which differs from
-     * {@code name} when that was a pattern such as {@code "tun%d"}.
-     */
-    public static String tunSetIff(int fd, String name, short flags) throws ErrnoException {
-        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
-            throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ifr = arena.allocate(IFREQ);
-            MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
-            ifr.set(JAVA_SHORT, IFREQ_FLAGS_OFFSET, flags);
-            ioctl(fd, TUNSETIFF, ifr, "ioctl TUNSETIFF " + name);
-            return ifr.getString(0);
-        }
-    }
-
-    /** The MTU of interface {@code name} ({@code SIOCGIFMTU} on a throw-away datagram socket). */
-    public static int interfaceMtu(String name) throws ErrnoException {
-        return mtuIoctl(name, SIOCGIFMTU, 0);
-    }
-
-    /**
-     * The MTU of interface {@code name}, asked through {@code socket}, any socket of the interface's network
-     * namespace the caller keeps open: unlike {@link #interfaceMtu(String)} it needs no new descriptor, so it
-     * works when the process is out of them ({@code EMFILE}).
-     */
-    public static int interfaceMtu(int socket, String name) throws ErrnoException {
-        return mtuIoctl(socket, name, SIOCGIFMTU, 0);
-    }
-
-    /** Sets the MTU of interface {@code name}, as {@code ip link set NAME mtu MTU} does. */
-    public static void setInterfaceMtu(String name, int mtu) throws ErrnoException {
-        mtuIoctl(name, SIOCSIFMTU, mtu);
-    }
-
-    private static int mtuIoctl(String name, long request, int mtu) throws ErrnoException {
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        try {
-            return mtuIoctl(fd, name, request, mtu);
-        } finally {
-            close(fd);
-        }
-    }
-
-    private static int mtuIoctl(int socket, String name, long request, int mtu) throws ErrnoException {
-        byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        if (bytes.length >= IFNAMSIZ || name.isEmpty()) {
-            throw new IllegalArgumentException("interface name must be 1.." + (IFNAMSIZ - 1) + " bytes: " + name);
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ifr = arena.allocate(IFREQ);
-            MemorySegment.copy(bytes, 0, ifr, JAVA_BYTE, 0, bytes.length);
-            ifr.set(JAVA_INT, IFREQ_FLAGS_OFFSET, mtu);
-            ioctl(socket, request, ifr, "ioctl MTU " + name);
-            return ifr.get(JAVA_INT, IFREQ_FLAGS_OFFSET);
-        }
+        return (int) Downcalls.call(what, state -> (int) ioctl$Holder.MH.invokeExact(state, fd, request, argument));
     }
 
     /**
@@ -942,7 +500,7 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
             MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
-            long count = (long) syscall3$MH().invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            long count = (long) syscall3$Holder.MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
             if (count < 0) {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
@@ -962,7 +520,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            check((int) pipe2$MH().invokeExact(state, fds, flags), state, "pipe2");
+            check((int) pipe2$Holder.MH.invokeExact(state, fds, flags), state, "pipe2");
             return fds.toArray(JAVA_INT);
         } catch (ErrnoException e) {
             throw e;
@@ -983,7 +541,7 @@ public final class Libc {
             throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
-            int result = (int) setsockopt$MH().invokeExact(state, fd, level, name, value, (int) value.byteSize());
+            int result = (int) setsockopt$Holder.MH.invokeExact(state, fd, level, name, value, (int) value.byteSize());
             check(result, state, what);
         } catch (ErrnoException e) {
             throw e;
@@ -1019,14 +577,8 @@ public final class Libc {
     }
 
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) socket$MH().invokeExact(state, domain, type, protocol), state, "socket");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int)
+                Downcalls.call("socket", state -> (int) socket$Holder.MH.invokeExact(state, domain, type, protocol));
     }
 
     /** {@code getsockopt(2)} of an option whose value is a 64-bit integer, e.g. {@code SO_NETNS_COOKIE}. */
@@ -1035,7 +587,7 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment value = arena.allocate(JAVA_LONG);
             MemorySegment length = arena.allocateFrom(JAVA_INT, (int) JAVA_LONG.byteSize());
-            check((int) getsockopt$MH().invokeExact(state, fd, level, option, value, length), state, what);
+            check((int) getsockopt$Holder.MH.invokeExact(state, fd, level, option, value, length), state, what);
             return value.get(JAVA_LONG, 0);
         } catch (ErrnoException e) {
             throw e;
@@ -1046,7 +598,7 @@ public final class Libc {
 
     public static int getuid() {
         try {
-            return (int) getuid$MH().invokeExact();
+            return (int) getuid$Holder.MH.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -1054,7 +606,7 @@ public final class Libc {
 
     public static int geteuid() {
         try {
-            return (int) geteuid$MH().invokeExact();
+            return (int) geteuid$Holder.MH.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -1070,7 +622,7 @@ public final class Libc {
             MemorySegment pollfd = arena.allocate(POLLFD);
             pollfd.set(JAVA_INT, 0, fd);
             pollfd.set(JAVA_SHORT, 4, events);
-            int ready = (int) poll$MH().invokeExact(state, pollfd, 1L, timeoutMillis);
+            int ready = (int) poll$Holder.MH.invokeExact(state, pollfd, 1L, timeoutMillis);
             if (ready < 0) {
                 if (errno(state) == EINTR) {
                     return false;
@@ -1095,7 +647,7 @@ public final class Libc {
         }
     }
 
-    // ---- Lockdown: prctl, capabilities, Landlock, resource limits, exec ----
+    // ---- Processes: prctl, resource limits ----
 
     public static final int O_PATH = 0x200000;
     public static final int EOPNOTSUPP = 95;
@@ -1104,54 +656,15 @@ public final class Libc {
     // <linux/prctl.h>
     public static final int PR_GET_DUMPABLE = 3;
     public static final int PR_SET_DUMPABLE = 4;
-    public static final int PR_CAPBSET_READ = 23;
-    public static final int PR_CAPBSET_DROP = 24;
     public static final int PR_SET_NO_NEW_PRIVS = 38;
     public static final int PR_GET_NO_NEW_PRIVS = 39;
-    public static final int PR_CAP_AMBIENT = 47;
-    public static final int PR_CAP_AMBIENT_CLEAR_ALL = 4;
 
     /** {@code int prctl(int option, unsigned long arg2, arg3, arg4, arg5)}: variadic after the option. */
-    public static MethodHandle prctl$MH() {
-        return prctl$Holder.MH;
-    }
-
     private static final class prctl$Holder {
-        static final MethodHandle MH = downcall(
+        static final MethodHandle MH = Downcalls.errno(
                 "prctl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-                ERRNO_OPTION,
                 Linker.Option.firstVariadicArg(1));
-    }
-
-    // <linux/capability.h>
-    public static final int LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-    /** {@code struct __user_cap_header_struct { __u32 version; int pid; }}. */
-    public static final StructLayout CAP_USER_HEADER = MemoryLayout.structLayout(
-                    JAVA_INT.withName("version"), JAVA_INT.withName("pid"))
-            .withName("__user_cap_header_struct");
-    /** {@code struct __user_cap_data_struct { __u32 effective, permitted, inheritable; }}: two of them in v3. */
-    public static final StructLayout CAP_USER_DATA = MemoryLayout.structLayout(
-                    JAVA_INT.withName("effective"), JAVA_INT.withName("permitted"), JAVA_INT.withName("inheritable"))
-            .withName("__user_cap_data_struct");
-
-    /** glibc wraps {@code capget(2)} and {@code capset(2)}; both act on the calling thread only. */
-    public static MethodHandle capget$MH() {
-        return capget$Holder.MH;
-    }
-
-    private static final class capget$Holder {
-        static final MethodHandle MH =
-                downcall("capget", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
-    }
-
-    public static MethodHandle capset$MH() {
-        return capset$Holder.MH;
-    }
-
-    private static final class capset$Holder {
-        static final MethodHandle MH =
-                downcall("capset", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
     }
 
     // <sys/resource.h>
@@ -1164,187 +677,31 @@ public final class Libc {
                     JAVA_LONG.withName("rlim_cur"), JAVA_LONG.withName("rlim_max"))
             .withName("rlimit");
 
-    public static MethodHandle getrlimit$MH() {
-        return getrlimit$Holder.MH;
-    }
-
     private static final class getrlimit$Holder {
-        static final MethodHandle MH =
-                downcall("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
-    }
-
-    public static MethodHandle setrlimit$MH() {
-        return setrlimit$Holder.MH;
+        static final MethodHandle MH = Downcalls.errno("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     }
 
     private static final class setrlimit$Holder {
-        static final MethodHandle MH =
-                downcall("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     }
 
-    // <unistd.h>, <fcntl.h>, <linux/close_range.h>
-    public static final int F_SETFD = 2;
-    public static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
-
-    /** {@code int execve(const char *path, char *const argv[], char *const envp[])}. */
-    public static MethodHandle execve$MH() {
-        return execve$Holder.MH;
-    }
-
-    private static final class execve$Holder {
-        static final MethodHandle MH =
-                downcall("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS), ERRNO_OPTION);
-    }
-    /** {@code int close_range(unsigned first, unsigned last, int flags)} (glibc 2.34+). */
-    public static MethodHandle close_range$MH() {
-        return close_range$Holder.MH;
-    }
-
-    private static final class close_range$Holder {
-        static final MethodHandle MH =
-                downcall("close_range", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
-    }
-    /** {@code int fcntl(int fd, int cmd, ...)} bound for an int argument. */
-    public static MethodHandle fcntlInt$MH() {
-        return fcntlInt$Holder.MH;
-    }
+    // <unistd.h>, <fcntl.h>
 
     private static final class fcntlInt$Holder {
-        static final MethodHandle MH = downcall(
+        static final MethodHandle MH = Downcalls.errno(
                 "fcntl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                ERRNO_OPTION,
                 Linker.Option.firstVariadicArg(2));
     }
     /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
-    public static MethodHandle socketpair$MH() {
-        return socketpair$Holder.MH;
-    }
-
     private static final class socketpair$Holder {
-        static final MethodHandle MH = downcall(
-                "socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO_OPTION);
-    }
-
-    // <linux/landlock.h>: glibc 2.36 wraps none of the three calls; x86-64 numbers.
-    public static final long SYS_LANDLOCK_CREATE_RULESET = 444;
-    public static final long SYS_LANDLOCK_ADD_RULE = 445;
-    public static final long SYS_LANDLOCK_RESTRICT_SELF = 446;
-    public static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
-    public static final int LANDLOCK_RULE_PATH_BENEATH = 1;
-
-    public static final long LANDLOCK_ACCESS_FS_EXECUTE = 1L << 0;
-    public static final long LANDLOCK_ACCESS_FS_WRITE_FILE = 1L << 1;
-    public static final long LANDLOCK_ACCESS_FS_READ_FILE = 1L << 2;
-    public static final long LANDLOCK_ACCESS_FS_READ_DIR = 1L << 3;
-    public static final long LANDLOCK_ACCESS_FS_REMOVE_DIR = 1L << 4;
-    public static final long LANDLOCK_ACCESS_FS_REMOVE_FILE = 1L << 5;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_CHAR = 1L << 6;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_DIR = 1L << 7;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_REG = 1L << 8;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_SOCK = 1L << 9;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_FIFO = 1L << 10;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_BLOCK = 1L << 11;
-    public static final long LANDLOCK_ACCESS_FS_MAKE_SYM = 1L << 12;
-    /** ABI 2. */
-    public static final long LANDLOCK_ACCESS_FS_REFER = 1L << 13;
-    /** ABI 3. */
-    public static final long LANDLOCK_ACCESS_FS_TRUNCATE = 1L << 14;
-    /** ABI 5. */
-    public static final long LANDLOCK_ACCESS_FS_IOCTL_DEV = 1L << 15;
-    /** ABI 4. */
-    public static final long LANDLOCK_ACCESS_NET_BIND_TCP = 1L << 0;
-
-    public static final long LANDLOCK_ACCESS_NET_CONNECT_TCP = 1L << 1;
-    /** ABI 6. */
-    public static final long LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET = 1L << 0;
-
-    public static final long LANDLOCK_SCOPE_SIGNAL = 1L << 1;
-
-    /**
-     * {@code struct landlock_ruleset_attr { __u64 handled_access_fs; __u64 handled_access_net; __u64
-     * scoped; }}: pass only the prefix the kernel's ABI knows (8 bytes for ABI 1-3, 16 for 4-5, 24 from 6).
-     */
-    public static final StructLayout LANDLOCK_RULESET_ATTR = MemoryLayout.structLayout(
-                    JAVA_LONG.withName("handled_access_fs"),
-                    JAVA_LONG.withName("handled_access_net"),
-                    JAVA_LONG.withName("scoped"))
-            .withName("landlock_ruleset_attr");
-    /** {@code struct landlock_path_beneath_attr { __u64 allowed_access; __s32 parent_fd; } __packed}: 12 bytes. */
-    public static final StructLayout LANDLOCK_PATH_BENEATH_ATTR = MemoryLayout.structLayout(
-                    JAVA_LONG.withByteAlignment(4).withName("allowed_access"), JAVA_INT.withName("parent_fd"))
-            .withByteAlignment(4)
-            .withName("landlock_path_beneath_attr");
-
-    /** {@code syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *, size_t, __u32)}. */
-    public static MethodHandle landlock_create_ruleset$MH() {
-        return landlock_create_ruleset$Holder.MH;
-    }
-
-    private static final class landlock_create_ruleset$Holder {
-        static final MethodHandle MH = downcall(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT),
-                ERRNO_OPTION,
-                Linker.Option.firstVariadicArg(1));
-    }
-    /** {@code syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type, const void *, __u32)}. */
-    public static MethodHandle landlock_add_rule$MH() {
-        return landlock_add_rule$Holder.MH;
-    }
-
-    private static final class landlock_add_rule$Holder {
-        static final MethodHandle MH = downcall(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-                ERRNO_OPTION,
-                Linker.Option.firstVariadicArg(1));
-    }
-    /** {@code syscall(SYS_landlock_restrict_self, int ruleset_fd, __u32 flags)}: the calling thread only. */
-    public static MethodHandle landlock_restrict_self$MH() {
-        return landlock_restrict_self$Holder.MH;
-    }
-
-    private static final class landlock_restrict_self$Holder {
-        static final MethodHandle MH = downcall(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
-                ERRNO_OPTION,
-                Linker.Option.firstVariadicArg(1));
+        static final MethodHandle MH =
+                Downcalls.errno("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     }
 
     /** {@code prctl(option, arg2, 0, 0, 0)}; returns its non-negative result. */
     public static int prctl(int option, long arg2, String what) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) prctl$MH().invokeExact(state, option, arg2, 0L, 0L, 0L), state, what);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
-    }
-
-    /** The Landlock ABI version of the running kernel; throws {@code ENOSYS} / {@code EOPNOTSUPP} without it. */
-    public static int landlockAbiVersion() throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            long abi = (long) landlock_create_ruleset$MH()
-                    .invokeExact(
-                            state,
-                            SYS_LANDLOCK_CREATE_RULESET,
-                            MemorySegment.NULL,
-                            0L,
-                            LANDLOCK_CREATE_RULESET_VERSION);
-            if (abi < 0) {
-                throw new ErrnoException("landlock_create_ruleset(VERSION)", errno(state));
-            }
-            return (int) abi;
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return (int) Downcalls.call(what, state -> (int) prctl$Holder.MH.invokeExact(state, option, arg2, 0L, 0L, 0L));
     }
 
     /** {@code getrlimit(resource)}: {@code {soft, hard}}, {@link #RLIM_INFINITY} for unlimited. */
@@ -1352,7 +709,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment limit = arena.allocate(RLIMIT);
-            check((int) getrlimit$MH().invokeExact(state, resource, limit), state, "getrlimit " + resource);
+            check((int) getrlimit$Holder.MH.invokeExact(state, resource, limit), state, "getrlimit " + resource);
             return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
         } catch (ErrnoException e) {
             throw e;
@@ -1368,7 +725,7 @@ public final class Libc {
             MemorySegment limit = arena.allocate(RLIMIT);
             limit.set(JAVA_LONG, 0, soft);
             limit.set(JAVA_LONG, 8, hard);
-            check((int) setrlimit$MH().invokeExact(state, resource, limit), state, "setrlimit " + resource);
+            check((int) setrlimit$Holder.MH.invokeExact(state, resource, limit), state, "setrlimit " + resource);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -1387,8 +744,8 @@ public final class Libc {
             MemorySegment address = unixAddress(arena, name);
             MemorySegment data = arena.allocateFrom(JAVA_BYTE, message);
             MemorySegment state = allocateCallState(arena);
-            long sent = (long) sendto$MH()
-                    .invokeExact(state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
+            long sent = (long) sendto$Holder.MH.invokeExact(
+                    state, fd, data, (long) message.length, 0, address, (int) address.byteSize());
             check((int) Math.min(sent, Integer.MAX_VALUE), state, "sendto " + name);
         } catch (ErrnoException e) {
             throw e;
@@ -1424,7 +781,7 @@ public final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = allocateCallState(arena);
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            check((int) socketpair$MH().invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
+            check((int) socketpair$Holder.MH.invokeExact(state, AF_UNIX, type, 0, fds), state, "socketpair");
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (ErrnoException e) {
             throw e;
@@ -1441,16 +798,14 @@ public final class Libc {
     public static final int SIGTTIN = 21;
     public static final int SIGTTOU = 22;
 
+    /** {@code fcntl(fd, cmd, arg)} for a command with an int argument; returns its non-negative result. */
+    public static int fcntl(int fd, int cmd, int arg, String what) throws ErrnoException {
+        return (int) Downcalls.call(what, state -> (int) fcntlInt$Holder.MH.invokeExact(state, fd, cmd, arg));
+    }
+
     /** The status flags of {@code fd} ({@code fcntl F_GETFL}): its access mode, {@code O_PATH}, …. */
     public static int statusFlags(int fd) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            return check((int) fcntlInt$MH().invokeExact(state, fd, F_GETFL, 0), state, "fcntl F_GETFL");
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
-        }
+        return fcntl(fd, F_GETFL, 0, "fcntl F_GETFL");
     }
 
     /** {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}. */
@@ -1459,8 +814,8 @@ public final class Libc {
     }
 
     private static final class pread$Holder {
-        static final MethodHandle MH = downcall(
-                "pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), ERRNO_OPTION);
+        static final MethodHandle MH =
+                Downcalls.errno("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     }
 
     /** Sets {@code signal}'s disposition to {@code SIG_IGN} for this whole process. */
@@ -1482,8 +837,50 @@ public final class Libc {
     private static final MemorySegment SIG_ERR = MemorySegment.ofAddress(-1);
 
     private static final class signal$Holder {
-        static final MethodHandle MH =
-                downcall("signal", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS), ERRNO_OPTION);
+        static final MethodHandle MH = Downcalls.errno("signal", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS));
+    }
+
+    // ---- The calls a caller makes with its own call state (a hot path, or one that reads errno itself): each
+    // returns what the function returns and leaves errno in callState; a Throwable means a linkage bug.
+
+    public static long read(MemorySegment callState, int fd, MemorySegment buffer, long count) throws Throwable {
+        return (long) read$Holder.MH.invokeExact(callState, fd, buffer, count);
+    }
+
+    public static long write(MemorySegment callState, int fd, MemorySegment data, long count) throws Throwable {
+        return (long) write$Holder.MH.invokeExact(callState, fd, data, count);
+    }
+
+    public static int poll(MemorySegment callState, MemorySegment fds, long count, int timeoutMillis) throws Throwable {
+        return (int) poll$Holder.MH.invokeExact(callState, fds, count, timeoutMillis);
+    }
+
+    public static int bind(MemorySegment callState, int fd, MemorySegment address, int length) throws Throwable {
+        return (int) bind$Holder.MH.invokeExact(callState, fd, address, length);
+    }
+
+    public static int getsockname(MemorySegment callState, int fd, MemorySegment address, MemorySegment length)
+            throws Throwable {
+        return (int) getsockname$Holder.MH.invokeExact(callState, fd, address, length);
+    }
+
+    public static int shutdown(MemorySegment callState, int fd, int how) throws Throwable {
+        return (int) shutdown$Holder.MH.invokeExact(callState, fd, how);
+    }
+
+    public static int getsockopt(
+            MemorySegment callState, int fd, int level, int option, MemorySegment value, MemorySegment length)
+            throws Throwable {
+        return (int) getsockopt$Holder.MH.invokeExact(callState, fd, level, option, value, length);
+    }
+
+    public static int waitpid(MemorySegment callState, int pid, MemorySegment status, int options) throws Throwable {
+        return (int) waitpid$Holder.MH.invokeExact(callState, pid, status, options);
+    }
+
+    public static int waitid(MemorySegment callState, int idType, int id, MemorySegment info, int options)
+            throws Throwable {
+        return (int) waitid$Holder.MH.invokeExact(callState, idType, id, info, options);
     }
 
     /** Returns {@code result}, or throws the errno in {@code callState} when the call returned -1. */
@@ -1503,12 +900,5 @@ public final class Libc {
             throw e;
         }
         return new AssertionError("native call failed unexpectedly", t);
-    }
-
-    private static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol = LINKER.defaultLookup()
-                .find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
     }
 }

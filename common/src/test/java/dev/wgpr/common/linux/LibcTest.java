@@ -30,7 +30,7 @@ class LibcTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocate(16);
             MemorySegment state = Libc.allocateCallState(arena);
-            long n = (long) Libc.read$MH().invokeExact(state, fd, buffer, 16L);
+            long n = Libc.read(state, fd, buffer, 16L);
             assertEquals(5, n);
             assertEquals("wg-pr", new String(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE)));
         } finally {

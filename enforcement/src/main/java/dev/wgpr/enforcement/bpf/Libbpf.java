@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.wgpr.common.linux.Downcalls;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.NativeLibrary;
 import java.lang.foreign.Arena;
@@ -63,6 +64,12 @@ final class Libbpf {
 
     static MethodHandle libbpf_major_version$MH() {
         return libbpf_major_version$Holder.MH;
+    }
+
+    /** libc's {@code int vsnprintf(char *str, size_t size, const char *format, va_list ap)}, for the print callback. */
+    private static final class Vsnprintf {
+        static final MethodHandle MH =
+                Downcalls.plain("vsnprintf", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
     }
 
     private static final class libbpf_major_version$Holder {
@@ -524,7 +531,7 @@ final class Libbpf {
             try (Arena arena = Arena.ofConfined()) {
                 // A warning may be a refused program's whole verifier log, which ends with the reason.
                 MemorySegment buffer = arena.allocate(level == LIBBPF_WARN ? WARNING_BYTES : 1024);
-                int n = (int) Libc.vsnprintf$MH().invokeExact(buffer, buffer.byteSize(), format, args);
+                int n = (int) Vsnprintf.MH.invokeExact(buffer, buffer.byteSize(), format, args);
                 if (n < 0) {
                     return 0;
                 }

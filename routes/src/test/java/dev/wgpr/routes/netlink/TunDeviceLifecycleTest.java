@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.tunnel.device.TunDevice;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,7 +28,7 @@ class TunDeviceLifecycleTest {
             assertFalse(rtnl.link(name).isPresent(), name + " exists before the test");
             OwnedFd tun = new OwnedFd(Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC), "/dev/net/tun");
             try {
-                String actual = Libc.tunSetIff(tun.fd(), name, (short) (Libc.IFF_TUN | Libc.IFF_NO_PI));
+                String actual = TunDevice.attach(tun.fd(), name);
                 assertEquals(name, actual);
                 Optional<Link> link = rtnl.link(name);
                 assertTrue(link.isPresent(), name + " after TUNSETIFF");
@@ -43,7 +44,6 @@ class TunDeviceLifecycleTest {
 
     @Test
     void aTunNameTooLongForTheKernelIsRefusedBeforeTheIoctl() {
-        Assertions.assertThrows(
-                IllegalArgumentException.class, () -> Libc.tunSetIff(-1, "wgprt-much-too-long", Libc.IFF_TUN));
+        Assertions.assertThrows(IllegalArgumentException.class, () -> TunDevice.attach(-1, "wgprt-much-too-long"));
     }
 }

@@ -77,6 +77,14 @@ public final class Key {
         return new Key(publicKey);
     }
 
+    /** This key with Curve25519 clamping applied, as wireguard-go stores a private key (so {@code wg show} shows it). */
+    public Key clamped() {
+        byte[] clamped = bytes.clone();
+        clamped[0] &= (byte) 248;
+        clamped[31] = (byte) ((clamped[31] & 127) | 64);
+        return new Key(clamped);
+    }
+
     public byte[] toBytes() {
         return bytes.clone();
     }

@@ -6,41 +6,34 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A running WireGuard interface, whatever implements it: the userspace {@link Device} today, a kernel
- * WireGuard interface driven over generic netlink later. Callers (the UAPI socket, the daemon) configure
- * and observe it only through this interface, so another backend plugs in without touching them.
+ * A running WireGuard interface, whatever implements it: the userspace {@link Device}, or a kernel WireGuard
+ * interface driven over generic netlink ({@code WG_CMD_SET_DEVICE} takes a whole {@link DeviceConfig}'s
+ * worth of attributes, {@code WG_CMD_GET_DEVICE} returns what {@link #peers()} does). Callers (the UAPI
+ * socket, the daemon) configure and observe it only through this interface, so another backend plugs in
+ * without touching them.
  */
 public interface Backend extends AutoCloseable {
     /** The network interface's name, e.g. {@code wg0}. */
     String interfaceName();
 
-    Optional<Key> privateKey();
+    /** The configuration last given to {@link #configure} (none: no key, no peers). */
+    DeviceConfig configuration();
 
     /**
-     * Sets the interface's private key (empty removes it: no handshakes, no traffic). Changing it ends all
-     * sessions; a peer with the new key's own public key is kept but can never complete a handshake.
+     * Makes the interface's configuration {@code config}, as one step: peers it lacks are removed (their keys
+     * zeroed), the others added or updated; a peer that stays keeps its sessions. A peer's endpoint changes
+     * only when it differs from the one configured before, so one the peer roamed to stays until another is
+     * set. A new private key ends all sessions; a peer with its own public key is kept but never completes a
+     * handshake.
+     *
+     * @throws IOException when the listen port or the fwmark cannot be set; nothing else has changed then
      */
-    void setPrivateKey(Optional<Key> privateKey);
+    void configure(DeviceConfig config) throws IOException;
 
-    /** The UDP port the interface listens on. */
+    /** The UDP port the interface listens on: the one it bound, also when the configuration chose none. */
     int listenPort();
 
-    /** Moves to UDP port {@code port} (0: any free port) on IPv4 and IPv6. */
-    void setListenPort(int port) throws IOException;
-
-    /** The mark set on the interface's outgoing UDP packets (for policy routing); 0 = none. */
-    long fwmark();
-
-    /** Sets the fwmark ({@code SO_MARK}) of the UDP socket; 0 clears it. */
-    void setFwmark(long mark) throws IOException;
-
-    /** Adds the peer, or updates it if the interface has one with that public key (its sessions stay). */
-    void setPeer(PeerSettings settings);
-
-    /** Removes the peer with {@code publicKey}, zeroing its keys; nothing if there is none. */
-    void removePeer(Key publicKey);
-
-    /** Every peer, in the order they were added. */
+    /** Every peer as it runs now, in the order they were added. */
     List<PeerStatus> peers();
 
     default Optional<PeerStatus> peer(Key publicKey) {

@@ -150,4 +150,14 @@ final class CryptoPool implements AutoCloseable {
     public void close() {
         workers.forEach(Thread::interrupt);
     }
+
+    /** Buffer {@code i} of {@code ring} (one per job in flight), made at least {@code size} bytes long. */
+    static byte[] slot(byte[][] ring, int i, int size) {
+        byte[] buffer = ring[i];
+        if (buffer == null || buffer.length < size) {
+            buffer = new byte[Math.max(size, 2048)];
+            ring[i] = buffer;
+        }
+        return buffer;
+    }
 }

@@ -8,13 +8,15 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What configures one peer of a {@link Backend}.
+ * One WireGuard peer's configuration: what the daemon, the UAPI socket ({@code wg set}, {@code wg showconf})
+ * and a {@link Backend} all mean by a peer. The app grants and the peer's name are the config file's ({@code
+ * client.config.PeerConfig}); the sessions and timers are the device's ({@link PeerState}).
  *
- * @param endpoint where to send until the peer is heard from elsewhere; empty keeps what the device
- *     has (learned or set before)
+ * @param presharedKey empty when none (an all-zero key means none, as in WireGuard)
+ * @param endpoint a resolved address, never a name; empty: the peer is reached only after it contacts us
  * @param persistentKeepaliveSeconds 0 = off
- * @param allowedIps the peer's allowed IPs, replacing any it had; a prefix belongs to one peer, so
- *     giving one another peer already has moves it
+ * @param allowedIps in the order wireguard-go reports them: by time of (re)insertion, masked; a prefix
+ *     belongs to one peer
  */
 public record PeerSettings(
         Key publicKey,
@@ -29,7 +31,15 @@ public record PeerSettings(
         if (persistentKeepaliveSeconds < 0 || persistentKeepaliveSeconds > 0xffff) {
             throw new IllegalArgumentException("persistent keepalive is 0..65535 s: " + persistentKeepaliveSeconds);
         }
+        if (presharedKey.filter(Key::isZero).isPresent()) {
+            throw new IllegalArgumentException("an all-zero preshared key means none: use Optional.empty()");
+        }
         allowedIps = List.copyOf(allowedIps);
+    }
+
+    /** A peer as a {@code public_key=} line creates it: nothing set. */
+    public static PeerSettings of(Key publicKey) {
+        return new PeerSettings(publicKey, Optional.empty(), Optional.empty(), 0, List.of());
     }
 
     /** A peer with just a key, an optional endpoint and allowed IPs. */
@@ -43,5 +53,9 @@ public record PeerSettings(
 
     public PeerSettings withPersistentKeepalive(int seconds) {
         return new PeerSettings(publicKey, presharedKey, endpoint, seconds, allowedIps);
+    }
+
+    public PeerSettings withEndpoint(Optional<InetSocketAddress> newEndpoint) {
+        return new PeerSettings(publicKey, presharedKey, newEndpoint, persistentKeepaliveSeconds, allowedIps);
     }
 }

@@ -5,6 +5,7 @@ import dev.wgpr.tunnel.crypto.Key;
 import dev.wgpr.tunnel.protocol.Keypair;
 import dev.wgpr.tunnel.protocol.Peer;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
@@ -71,6 +72,34 @@ final class PeerState {
         byte[][] packets = staged.toArray(byte[][]::new);
         staged.clear();
         return packets;
+    }
+
+    /** An authenticated message came from the peer: it is alive, at {@code source} (roaming). */
+    void receivedAuthenticated(InetSocketAddress source, int datagramLength, long now) {
+        if (source != null && !source.equals(endpoint)) {
+            endpoint = source; // roaming: answer where the peer is now
+        }
+        rxBytes.addAndGet(datagramLength);
+        if (newHandshakeDue != NONE) {
+            newHandshakeDue = NONE;
+        }
+        lastTraversal = now;
+    }
+
+    /** An authenticated message goes to the peer: no keepalive needed. Called before the send. */
+    void sentAuthenticated(long now) {
+        if (keepaliveDue != NONE) {
+            keepaliveDue = NONE;
+        }
+        lastTraversal = now;
+    }
+
+    void handshakeComplete(Instant now) {
+        synchronized (this) {
+            handshakeInFlight = false;
+            retransmits = 0;
+        }
+        lastHandshakeEpochNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
     }
 
     @Override

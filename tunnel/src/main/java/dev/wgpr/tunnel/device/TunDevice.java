@@ -90,13 +90,18 @@ public final class TunDevice implements AutoCloseable {
         int fd = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
         int controlSocket = -1;
         try {
-            short flags = (short) (Libc.IFF_TUN | Libc.IFF_NO_PI | (offloads ? Libc.IFF_VNET_HDR : 0));
-            String actual = Libc.tunSetIff(fd, name, flags);
+            short flags =
+                    (short) (TunBindings.IFF_TUN | TunBindings.IFF_NO_PI | (offloads ? TunBindings.IFF_VNET_HDR : 0));
+            String actual = TunBindings.setIff(fd, name, flags);
             if (offloads) {
-                long offload = Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6 | Libc.TUN_F_TSO_ECN;
-                Libc.ioctl(fd, Libc.TUNSETOFFLOAD, MemorySegment.ofAddress(offload), "ioctl TUNSETOFFLOAD");
+                TunBindings.setOffload(
+                        fd,
+                        TunBindings.TUN_F_CSUM
+                                | TunBindings.TUN_F_TSO4
+                                | TunBindings.TUN_F_TSO6
+                                | TunBindings.TUN_F_TSO_ECN);
             }
-            Libc.setInterfaceMtu(actual, mtu);
+            TunBindings.setInterfaceMtu(actual, mtu);
             controlSocket = Libc.socket(Libc.AF_INET, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0);
             int[] wake = Libc.pipe2(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
             return new TunDevice(actual, offloads, fd, wake[0], wake[1], controlSocket);
@@ -107,6 +112,17 @@ public final class TunDevice implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Attaches {@code fd}, an open {@code /dev/net/tun}, to a plain TUN interface {@code name} (no packet
+     * information, no offloads), creating it: what {@code doctor} tries, and tests that need an interface
+     * which lives exactly as long as a descriptor.
+     *
+     * @return the interface's name as the kernel chose it
+     */
+    public static String attach(int fd, String name) throws ErrnoException {
+        return TunBindings.setIff(fd, name, (short) (TunBindings.IFF_TUN | TunBindings.IFF_NO_PI));
     }
 
     public String name() {
@@ -126,7 +142,7 @@ public final class TunDevice implements AutoCloseable {
      * since creation: no new descriptor is needed.
      */
     public int mtu() throws ErrnoException {
-        return Libc.interfaceMtu(controlSocket, name);
+        return TunBindings.interfaceMtu(controlSocket, name);
     }
 
     /**
@@ -148,7 +164,7 @@ public final class TunDevice implements AutoCloseable {
         int timeoutMillis = quiet == null ? -1 : (int) Math.min(quiet.toMillis(), Integer.MAX_VALUE);
         try {
             while (!closed) {
-                long n = (long) Libc.read$MH().invokeExact(readState, fd, buffer, buffer.byteSize());
+                long n = Libc.read(readState, fd, buffer, buffer.byteSize());
                 if (n >= 0) {
                     return (int) n;
                 }
@@ -185,7 +201,7 @@ public final class TunDevice implements AutoCloseable {
             return -1;
         }
         try {
-            long n = (long) Libc.read$MH().invokeExact(readState, fd, buffer, buffer.byteSize());
+            long n = Libc.read(readState, fd, buffer, buffer.byteSize());
             if (n >= 0) {
                 return (int) n;
             }
@@ -204,7 +220,7 @@ public final class TunDevice implements AutoCloseable {
 
     /** Waits up to {@code timeoutMillis} (-1: for ever) for a packet or a wake-up; false when the time ran out. */
     private boolean awaitReadable(int timeoutMillis) throws Throwable {
-        int ready = (int) Libc.poll$MH().invokeExact(readState, pollFds, 2L, timeoutMillis);
+        int ready = Libc.poll(readState, pollFds, 2L, timeoutMillis);
         if (ready < 0 && Libc.errno(readState) != Libc.EINTR) {
             throw new ErrnoException("poll " + name, Libc.errno(readState));
         }
@@ -231,7 +247,7 @@ public final class TunDevice implements AutoCloseable {
                 MemorySegment.copy(packet, 0, data, Gso.VNET_HDR_LEN, packet.byteSize());
                 data = data.asSlice(start, Gso.VNET_HDR_LEN + packet.byteSize() - start);
             }
-            long n = (long) Libc.write$MH().invokeExact(writeState.get(), fd, data, data.byteSize());
+            long n = Libc.write(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -244,7 +260,7 @@ public final class TunDevice implements AutoCloseable {
             return false;
         }
         try {
-            long n = (long) Libc.write$MH().invokeExact(writeState.get(), fd, data, data.byteSize());
+            long n = Libc.write(writeState.get(), fd, data, data.byteSize());
             return n == data.byteSize();
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -265,7 +281,7 @@ public final class TunDevice implements AutoCloseable {
         closed = true;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocate(1);
-            long ignored = (long) Libc.write$MH().invokeExact(Libc.allocateCallState(arena), wakeWrite, one, 1L);
+            long ignored = Libc.write(Libc.allocateCallState(arena), wakeWrite, one, 1L);
             assert ignored <= 1;
         } catch (Throwable t) {
             throw Libc.unexpected(t);

@@ -107,12 +107,9 @@ final class UdpSocket implements AutoCloseable {
                 MemorySegment address = arena.allocate(Libc.SOCKADDR_IN6);
                 address.set(JAVA_SHORT, 0, (short) Libc.AF_INET6);
                 address.set(JAVA_SHORT, 2, Short.reverseBytes((short) port));
-                Libc.check(
-                        (int) Libc.bind$MH().invokeExact(state, fd, address, (int) SOCKADDR_SIZE),
-                        state,
-                        "bind port " + port);
+                Libc.check(Libc.bind(state, fd, address, (int) SOCKADDR_SIZE), state, "bind port " + port);
                 MemorySegment length = arena.allocateFrom(JAVA_INT, (int) SOCKADDR_SIZE);
-                Libc.check((int) Libc.getsockname$MH().invokeExact(state, fd, address, length), state, "getsockname");
+                Libc.check(Libc.getsockname(state, fd, address, length), state, "getsockname");
                 int bound = Short.toUnsignedInt(Short.reverseBytes(address.get(JAVA_SHORT, 2)));
                 // Setting a zero default segment size is how one asks whether the kernel has send offload.
                 boolean segmenting = trySetsockopt(fd, Libc.SOL_UDP, Libc.UDP_SEGMENT, 0);
@@ -183,7 +180,7 @@ final class UdpSocket implements AutoCloseable {
         }
         closed = true;
         try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) Libc.shutdown$MH().invokeExact(Libc.allocateCallState(arena), fd, Libc.SHUT_RDWR);
+            int ignored = Libc.shutdown(Libc.allocateCallState(arena), fd, Libc.SHUT_RDWR);
             assert ignored <= 0; // ENOTCONN on an unconnected socket, but the receivers are woken all the same
         } catch (Throwable t) {
             throw Libc.unexpected(t);
@@ -253,8 +250,8 @@ final class UdpSocket implements AutoCloseable {
             while (!socket.closed) {
                 int n;
                 try {
-                    n = (int) Libc.recvmmsg$MH()
-                            .invokeExact(state, socket.fd, messages, BATCH, Libc.MSG_WAITFORONE, MemorySegment.NULL);
+                    n = UdpBindings.recvmmsg(
+                            state, socket.fd, messages, BATCH, Libc.MSG_WAITFORONE, MemorySegment.NULL);
                 } catch (Throwable t) {
                     throw Libc.unexpected(t);
                 }
@@ -515,7 +512,7 @@ final class UdpSocket implements AutoCloseable {
             try {
                 while (done < count && !socket.closed) {
                     MemorySegment from = messages.asSlice(MMSG_SIZE * done);
-                    int n = (int) Libc.sendmmsg$MH().invokeExact(state, socket.fd, from, count - done, 0);
+                    int n = UdpBindings.sendmmsg(state, socket.fd, from, count - done, 0);
                     if (n > 0) {
                         for (int i = done; i < done + n; i++) {
                             delivered += segments[i];
@@ -568,7 +565,7 @@ final class UdpSocket implements AutoCloseable {
             int delivered = 0;
             for (int offset = 0; offset < bytes[i]; offset += segmentSize[i]) {
                 describe(i, offset, Math.min(segmentSize[i], bytes[i] - offset), 0);
-                int n = (int) Libc.sendmmsg$MH().invokeExact(state, socket.fd, messages.asSlice(MMSG_SIZE * i), 1, 0);
+                int n = UdpBindings.sendmmsg(state, socket.fd, messages.asSlice(MMSG_SIZE * i), 1, 0);
                 delivered += Math.max(n, 0);
             }
             return delivered;

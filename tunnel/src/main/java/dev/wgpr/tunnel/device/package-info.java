@@ -2,7 +2,7 @@
  * The userspace WireGuard interface: {@link dev.wgpr.tunnel.device.Device} joins a {@link
  * dev.wgpr.tunnel.device.TunDevice} and a UDP socket through the {@link dev.wgpr.tunnel.protocol.Protocol},
  * and is configured and observed through the {@link dev.wgpr.tunnel.device.Backend} seam ({@link
- * dev.wgpr.tunnel.device.PeerSettings} in, {@link dev.wgpr.tunnel.device.PeerStatus} out), which the UAPI
+ * dev.wgpr.tunnel.device.DeviceConfig} in, {@link dev.wgpr.tunnel.device.PeerStatus} out), which the UAPI
  * socket drives through {@link dev.wgpr.tunnel.uapi.BackendDevice} and a kernel backend can implement later.
  *
  * <p>What lives here: cryptokey routing (longest prefix over allowed IPs, out and in), endpoints and
@@ -19,7 +19,7 @@
  * second as in wireguard-go; unlike wireguard-go, before the mac2 check, so a flooding host also gets fewer
  * cookie replies).
  *
- * <p>Not here yet: spreading data-path crypto over several cores, UDP GSO/GRO on the socket, and IPv4-mapped endpoints as
+ * <p>Not here yet: IPv4-mapped endpoints as
  * distinct from IPv4 ones.
  */
 package dev.wgpr.tunnel.device;

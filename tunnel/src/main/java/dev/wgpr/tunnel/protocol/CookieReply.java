@@ -12,7 +12,7 @@ import java.util.Optional;
  * random nonce, and the 16-byte cookie sealed with XChaCha20-Poly1305 (16 + 16). The arrays belong to the
  * record.
  */
-public record CookieReply(int receiver, byte[] nonce, byte[] encryptedCookie) {
+record CookieReply(int receiver, byte[] nonce, byte[] encryptedCookie) {
     public static final int SIZE = 64;
     static final int RECEIVER = 4;
     static final int NONCE = 8;

@@ -11,7 +11,7 @@ import java.util.Optional;
  * Handshake initiation (type 1, 148 bytes): sender index, unencrypted ephemeral, encrypted static key (32 +
  * 16), encrypted TAI64N timestamp (12 + 16), mac1, mac2. The arrays belong to the record.
  */
-public record Initiation(
+record Initiation(
         int sender, byte[] ephemeral, byte[] encryptedStatic, byte[] encryptedTimestamp, byte[] mac1, byte[] mac2) {
     public static final int SIZE = 148;
     static final int SENDER = 4;

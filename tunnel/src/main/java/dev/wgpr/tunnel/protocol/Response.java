@@ -11,7 +11,7 @@ import java.util.Optional;
  * Handshake response (type 2, 92 bytes): sender index, receiver index, unencrypted ephemeral, encrypted
  * nothing (a 16-byte tag), mac1, mac2. The arrays belong to the record.
  */
-public record Response(int sender, int receiver, byte[] ephemeral, byte[] encryptedNothing, byte[] mac1, byte[] mac2) {
+record Response(int sender, int receiver, byte[] ephemeral, byte[] encryptedNothing, byte[] mac1, byte[] mac2) {
     public static final int SIZE = 92;
     static final int SENDER = 4;
     static final int RECEIVER = 8;

@@ -2,23 +2,24 @@ package dev.wgpr.tunnel.uapi;
 
 import dev.wgpr.tunnel.crypto.Key;
 import dev.wgpr.tunnel.device.Backend;
+import dev.wgpr.tunnel.device.DeviceConfig;
 import dev.wgpr.tunnel.device.PeerSettings;
 import dev.wgpr.tunnel.device.PeerStatus;
 import java.io.IOException;
-import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * The UAPI socket's view of a live {@link Backend}: {@code set} requests become backend calls, {@code get}
- * reports the backend's truth where it differs from what was configured (the port it bound, the endpoints
- * peers roamed to, handshake times and byte counts).
+ * The UAPI socket's view of a live {@link Backend}: {@code set} requests and the daemon's typed
+ * configuration become {@link Backend#configure} calls, {@code get} reports the backend's truth where it
+ * differs from what was configured (the port it bound, the endpoints peers roamed to, handshake times and
+ * byte counts).
  *
  * <p>The configuration itself lives in a {@link DeviceConfigStore}, so a request is validated as a whole
- * before anything changes; the store's listener then applies the difference between old and new to the
- * backend.
+ * before anything changes; the store's listener then hands the new configuration to the backend.
  */
 public final class BackendDevice implements UapiDevice {
     private final Backend backend;
@@ -26,11 +27,10 @@ public final class BackendDevice implements UapiDevice {
 
     private BackendDevice(Backend backend) {
         this.backend = backend;
-        DeviceConfig initial = new DeviceConfig(backend.privateKey(), 0, 0, List.of());
-        this.store = new DeviceConfigStore(initial, this::configChanging, this::stats);
+        this.store = new DeviceConfigStore(backend.configuration(), this::configChanging, backend::peer);
     }
 
-    /** A UAPI device that drives {@code backend}; the backend should have no peers yet. */
+    /** A UAPI device that drives {@code backend}. */
     public static BackendDevice of(Backend backend) {
         return new BackendDevice(backend);
     }
@@ -38,36 +38,21 @@ public final class BackendDevice implements UapiDevice {
     @Override
     public DeviceConfig config() {
         DeviceConfig config = store.config();
-        Map<Key, PeerStatus> live = new HashMap<>();
-        for (PeerStatus status : backend.peers()) {
-            live.put(status.publicKey(), status);
-        }
-        List<PeerConfig> peers = config.peers().stream()
-                .map(peer -> {
-                    PeerStatus status = live.get(peer.publicKey());
-                    if (status == null || status.endpoint().isEmpty()) {
-                        return peer;
-                    }
-                    return new PeerConfig(
-                            peer.publicKey(),
-                            peer.presharedKey(),
-                            status.endpoint(),
-                            peer.persistentKeepaliveInterval(),
-                            peer.allowedIps());
-                })
+        Map<Key, PeerStatus> live =
+                backend.peers().stream().collect(Collectors.toMap(PeerStatus::publicKey, Function.identity()));
+        List<PeerSettings> peers = config.peers().stream()
+                .map(peer -> Optional.ofNullable(live.get(peer.publicKey()))
+                        .flatMap(status -> status.settings().endpoint())
+                        .map(roamed -> peer.withEndpoint(Optional.of(roamed)))
+                        .orElse(peer))
                 .toList();
         // Report the port actually bound, as wireguard-go does, also when none was asked for.
         return new DeviceConfig(config.privateKey(), backend.listenPort(), config.fwmark(), peers);
     }
 
     @Override
-    public PeerStats stats(Key publicKey) {
-        return backend.peer(publicKey)
-                .map(status -> new PeerStats(
-                        status.lastHandshake().map(BackendDevice::epochNanos).orElse(0L),
-                        status.rxBytes(),
-                        status.txBytes()))
-                .orElse(PeerStats.NONE);
+    public Optional<PeerStatus> status(Key publicKey) {
+        return backend.peer(publicKey);
     }
 
     @Override
@@ -75,53 +60,19 @@ public final class BackendDevice implements UapiDevice {
         store.apply(request);
     }
 
-    private void configChanging(DeviceConfig current, DeviceConfig next) throws UapiException {
-        if (next.listenPort() != current.listenPort()
-                && !(next.listenPort() == backend.listenPort() && next.listenPort() != 0)) {
-            try {
-                backend.setListenPort(next.listenPort());
-            } catch (IOException e) {
-                throw new UapiException(
-                        UapiException.PORT_IN_USE,
-                        "cannot listen on port " + next.listenPort() + ": " + e.getMessage());
-            }
-        }
-        if (next.fwmark() != current.fwmark()) {
-            try {
-                backend.setFwmark(next.fwmark());
-            } catch (IOException e) {
-                throw new UapiException(
-                        UapiException.PORT_IN_USE, "cannot set fwmark " + next.fwmark() + ": " + e.getMessage());
-            }
-        }
-        for (PeerConfig peer : current.peers()) {
-            if (next.peer(peer.publicKey()).isEmpty()) {
-                backend.removePeer(peer.publicKey());
-            }
-        }
-        if (!next.privateKey().equals(current.privateKey())) {
-            backend.setPrivateKey(next.privateKey());
-        }
-        for (PeerConfig peer : next.peers()) {
-            Optional<PeerConfig> before = current.peer(peer.publicKey());
-            if (before.isPresent() && before.get().equals(peer)) {
-                continue;
-            }
-            // Only a newly set endpoint is passed on: one the peer roamed to stays until the user sets another.
-            Optional<java.net.InetSocketAddress> endpoint =
-                    before.isPresent() && before.get().endpoint().equals(peer.endpoint())
-                            ? Optional.empty()
-                            : peer.endpoint();
-            backend.setPeer(new PeerSettings(
-                    peer.publicKey(),
-                    peer.presharedKey(),
-                    endpoint,
-                    peer.persistentKeepaliveInterval(),
-                    peer.allowedIps()));
-        }
+    /**
+     * Replaces the whole configuration, as {@code wg setconf} would but typed: what the daemon calls, so that
+     * {@code wg show} reports exactly what it set.
+     */
+    public void configure(DeviceConfig config) throws UapiException {
+        store.replace(config);
     }
 
-    private static long epochNanos(Instant instant) {
-        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+    private void configChanging(DeviceConfig current, DeviceConfig next) throws UapiException {
+        try {
+            backend.configure(next);
+        } catch (IOException e) {
+            throw new UapiException(UapiException.PORT_IN_USE, e.getMessage());
+        }
     }
 }

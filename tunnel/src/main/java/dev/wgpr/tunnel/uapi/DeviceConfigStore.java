@@ -1,8 +1,12 @@
 package dev.wgpr.tunnel.uapi;
 
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerStatus;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The device's configuration: the one place it lives. {@code set} requests replace it as a whole,
@@ -12,7 +16,7 @@ import java.util.function.Function;
  * configuration is published and can veto it (a port already in use): then nothing changes, and the
  * client gets the listener's errno.
  */
-public final class DeviceConfigStore implements UapiDevice {
+final class DeviceConfigStore implements UapiDevice {
     /** Told of every change before it is published; throwing refuses the change. */
     @FunctionalInterface
     public interface ChangeListener {
@@ -23,21 +27,22 @@ public final class DeviceConfigStore implements UapiDevice {
 
     private final Object writeLock = new Object();
     private final ChangeListener listener;
-    private final Function<Key, PeerStats> stats;
+    private final Function<Key, Optional<PeerStatus>> status;
     private volatile DeviceConfig config;
 
     /** A store for a device that is not running: no listener, no traffic. */
     public DeviceConfigStore() {
-        this(DeviceConfig.EMPTY, ACCEPT_ALL, key -> PeerStats.NONE);
+        this(DeviceConfig.EMPTY, ACCEPT_ALL, key -> Optional.empty());
     }
 
     /**
-     * @param stats live counters by peer public key, from the running device
+     * @param status a peer as it runs, by public key, from the running device
      */
-    public DeviceConfigStore(DeviceConfig initial, ChangeListener listener, Function<Key, PeerStats> stats) {
+    public DeviceConfigStore(
+            DeviceConfig initial, ChangeListener listener, Function<Key, Optional<PeerStatus>> status) {
         this.config = Objects.requireNonNull(initial, "initial");
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.stats = Objects.requireNonNull(stats, "stats");
+        this.status = Objects.requireNonNull(status, "status");
     }
 
     @Override
@@ -46,17 +51,26 @@ public final class DeviceConfigStore implements UapiDevice {
     }
 
     @Override
-    public PeerStats stats(Key publicKey) {
-        return stats.apply(publicKey);
+    public Optional<PeerStatus> status(Key publicKey) {
+        return status.apply(publicKey);
     }
 
     @Override
     public void apply(SetRequest request) throws UapiException {
-        // Serialized so that two concurrent requests never both start from the same old config.
+        change(request::applyTo);
+    }
+
+    /** Replaces the whole configuration with {@code next}: the typed counterpart of {@code set=1}. */
+    public void replace(DeviceConfig next) throws UapiException {
+        change(current -> next);
+    }
+
+    private void change(UnaryOperator<DeviceConfig> step) throws UapiException {
+        // Serialized so that two concurrent changes never both start from the same old config.
         synchronized (writeLock) {
             DeviceConfig current = config;
-            DeviceConfig next = request.applyTo(current);
-            if (next == current) {
+            DeviceConfig next = step.apply(current);
+            if (next == current || next.equals(current)) {
                 return;
             }
             listener.configChanging(current, next);

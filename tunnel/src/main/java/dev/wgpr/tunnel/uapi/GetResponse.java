@@ -1,6 +1,10 @@
 package dev.wgpr.tunnel.uapi;
 
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
+import dev.wgpr.tunnel.device.PeerStatus;
+import java.util.Optional;
 
 /** Writes the body of a {@code get=1} reply, key for key and in wireguard-go's order. */
 final class GetResponse {
@@ -19,8 +23,9 @@ final class GetResponse {
         if (config.fwmark() != 0) {
             line(out, "fwmark", config.fwmark());
         }
-        for (PeerConfig peer : config.peers()) {
-            PeerStats stats = device.stats(peer.publicKey());
+        for (PeerSettings peer : config.peers()) {
+            Optional<PeerStatus> status = device.status(peer.publicKey());
+            long lastHandshake = status.map(PeerStatus::lastHandshakeEpochNanos).orElse(0L);
             line(out, "public_key", UapiText.formatKey(peer.publicKey()));
             line(
                     out,
@@ -28,11 +33,11 @@ final class GetResponse {
                     peer.presharedKey().map(UapiText::formatKey).orElse("0".repeat(64)));
             line(out, "protocol_version", 1);
             peer.endpoint().ifPresent(endpoint -> line(out, "endpoint", UapiText.formatEndpoint(endpoint)));
-            line(out, "last_handshake_time_sec", stats.lastHandshakeEpochNanos() / NANOS_PER_SECOND);
-            line(out, "last_handshake_time_nsec", stats.lastHandshakeEpochNanos() % NANOS_PER_SECOND);
-            line(out, "tx_bytes", stats.txBytes());
-            line(out, "rx_bytes", stats.rxBytes());
-            line(out, "persistent_keepalive_interval", peer.persistentKeepaliveInterval());
+            line(out, "last_handshake_time_sec", lastHandshake / NANOS_PER_SECOND);
+            line(out, "last_handshake_time_nsec", lastHandshake % NANOS_PER_SECOND);
+            line(out, "tx_bytes", status.map(PeerStatus::txBytes).orElse(0L));
+            line(out, "rx_bytes", status.map(PeerStatus::rxBytes).orElse(0L));
+            line(out, "persistent_keepalive_interval", peer.persistentKeepaliveSeconds());
             for (IpPrefix prefix : peer.allowedIps()) {
                 line(out, "allowed_ip", UapiText.formatPrefix(prefix));
             }

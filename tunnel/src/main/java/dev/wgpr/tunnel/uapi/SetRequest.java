@@ -2,6 +2,8 @@ package dev.wgpr.tunnel.uapi;
 
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -21,7 +23,7 @@ import java.util.Optional;
  * ignored, a new private key removes the peer that has its public key), so a valid request ends in
  * the very state wireguard-go would reach.
  */
-public final class SetRequest {
+final class SetRequest {
     private final List<SetOperation> operations;
 
     SetRequest(List<SetOperation> operations) {
@@ -72,7 +74,7 @@ public final class SetRequest {
             ownPublicKey = privateKey.map(Key::publicKey);
             listenPort = config.listenPort();
             fwmark = config.fwmark();
-            for (PeerConfig peer : config.peers()) {
+            for (PeerSettings peer : config.peers()) {
                 PeerDraft draft = new PeerDraft(peer);
                 peers.put(peer.publicKey(), draft);
                 peer.allowedIps().forEach(prefix -> prefixOwners.put(prefix, draft));
@@ -117,7 +119,7 @@ public final class SetRequest {
         }
 
         private void setPrivateKey(Key key) {
-            privateKey = key.isZero() ? Optional.empty() : Optional.of(clamp(key));
+            privateKey = key.isZero() ? Optional.empty() : Optional.of(key.clamped());
             ownPublicKey = privateKey.map(Key::publicKey);
             // A device is never its own peer: wireguard-go drops the peer that has the new public key.
             ownPublicKey.ifPresent(own -> {
@@ -137,7 +139,7 @@ public final class SetRequest {
             selected = peers.get(publicKey);
             selectedIsNew = selected == null;
             if (selectedIsNew) {
-                selected = new PeerDraft(PeerConfig.of(publicKey));
+                selected = new PeerDraft(PeerSettings.of(publicKey));
                 peers.put(publicKey, selected);
             }
         }
@@ -171,14 +173,6 @@ public final class SetRequest {
                     fwmark,
                     peers.values().stream().map(PeerDraft::build).toList());
         }
-
-        /** Curve25519 clamping, applied on store as wireguard-go does, so {@code get} shows it. */
-        private static Key clamp(Key key) {
-            byte[] bytes = key.toBytes();
-            bytes[0] &= (byte) 248;
-            bytes[31] = (byte) ((bytes[31] & 127) | 64);
-            return Key.fromBytes(bytes);
-        }
     }
 
     private static final class PeerDraft {
@@ -189,26 +183,26 @@ public final class SetRequest {
         int persistentKeepalive;
         final LinkedHashSet<IpPrefix> allowedIps;
 
-        PeerDraft(PeerConfig peer) {
+        PeerDraft(PeerSettings peer) {
             this(peer, false);
         }
 
-        private PeerDraft(PeerConfig peer, boolean ignored) {
+        private PeerDraft(PeerSettings peer, boolean ignored) {
             publicKey = peer.publicKey();
             this.ignored = ignored;
             presharedKey = peer.presharedKey();
             endpoint = peer.endpoint();
-            persistentKeepalive = peer.persistentKeepaliveInterval();
+            persistentKeepalive = peer.persistentKeepaliveSeconds();
             allowedIps = new LinkedHashSet<>(peer.allowedIps());
         }
 
         /** Stands in for a removed or self peer: the rest of its section is validated, then dropped. */
         static PeerDraft ignored(Key publicKey) {
-            return new PeerDraft(PeerConfig.of(publicKey), true);
+            return new PeerDraft(PeerSettings.of(publicKey), true);
         }
 
-        PeerConfig build() {
-            return new PeerConfig(publicKey, presharedKey, endpoint, persistentKeepalive, List.copyOf(allowedIps));
+        PeerSettings build() {
+            return new PeerSettings(publicKey, presharedKey, endpoint, persistentKeepalive, List.copyOf(allowedIps));
         }
     }
 }

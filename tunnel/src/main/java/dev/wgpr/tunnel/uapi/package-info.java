@@ -4,11 +4,11 @@
  * wg showconf}, {@code wg set}, {@code wg setconf} and wg-quick drive a wg-pr device.
  *
  * <p>Exported: {@link dev.wgpr.tunnel.uapi.UapiServer} (the socket), {@link
- * dev.wgpr.tunnel.uapi.UapiDevice} (the seam a device implements), {@link
- * dev.wgpr.tunnel.uapi.DeviceConfigStore} (the device's configuration, the standard implementation),
- * the immutable {@link dev.wgpr.tunnel.uapi.DeviceConfig} and {@link
- * dev.wgpr.tunnel.uapi.PeerConfig}, {@link dev.wgpr.tunnel.uapi.PeerStats}, {@link
- * dev.wgpr.tunnel.uapi.SetRequest} and {@link dev.wgpr.tunnel.uapi.UapiException}.
+ * dev.wgpr.tunnel.uapi.BackendDevice} (what the socket serves: a configuration store in front of a running
+ * backend) and {@link dev.wgpr.tunnel.uapi.UapiException}. Inside: {@code UapiDevice} (the seam the socket
+ * serves), {@code DeviceConfigStore} (the configuration, validated as a whole), {@code SetRequest}. The configuration
+ * itself is the device package's: {@link dev.wgpr.tunnel.device.DeviceConfig}, {@link
+ * dev.wgpr.tunnel.device.PeerSettings}, {@link dev.wgpr.tunnel.device.PeerStatus}.
  *
  * <p>Where we differ from wireguard-go (v0.0.20220316, Go 1.19, as tested), on purpose:
  *

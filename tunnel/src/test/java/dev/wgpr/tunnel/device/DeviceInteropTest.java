@@ -92,6 +92,7 @@ class DeviceInteropTest {
             assertEquals(
                     Routed.CLIENT_V4,
                     server.status(key(client))
+                            .settings()
                             .endpoint()
                             .orElseThrow()
                             .getAddress()
@@ -105,12 +106,11 @@ class DeviceInteropTest {
         WireGuardGoPeer server = wireguardGoServer(net);
         Key psk = Key.generatePreshared();
         try (WgPrEnd client = WgPrEnd.start(net.client(), "10.8.0.2/24")) {
-            client.device()
-                    .setPeer(PeerSettings.of(
-                                    key(server),
-                                    WgPrEnd.endpoint(SERVER_ENDPOINT),
-                                    dev.wgpr.common.net.IpPrefix.parse("10.8.0.0/24"))
-                            .withPresharedKey(Key.generatePreshared()));
+            client.peer(PeerSettings.of(
+                            key(server),
+                            WgPrEnd.endpoint(SERVER_ENDPOINT),
+                            dev.wgpr.common.net.IpPrefix.parse("10.8.0.0/24"))
+                    .withPresharedKey(Key.generatePreshared()));
             java.nio.file.Path pskFile = lab.scratchDir().resolve("psk");
             java.nio.file.Files.writeString(pskFile, psk.toBase64() + "\n");
             server.wg(
@@ -126,9 +126,8 @@ class DeviceInteropTest {
             assertFalse(net.client().ping("10.8.0.1"), "a wrong preshared key gets no session");
             assertFalse(client.status(key(server)).lastHandshake().isPresent());
 
-            client.device()
-                    .setPeer(PeerSettings.of(key(server), null, dev.wgpr.common.net.IpPrefix.parse("10.8.0.0/24"))
-                            .withPresharedKey(psk));
+            client.peer(PeerSettings.of(key(server), null, dev.wgpr.common.net.IpPrefix.parse("10.8.0.0/24"))
+                    .withPresharedKey(psk));
             awaitPing(net.client(), "10.8.0.1");
             Traffic.tcp(net.client(), net.server(), "10.8.0.1", 256 << 10);
         }
@@ -307,6 +306,7 @@ class DeviceInteropTest {
             assertEquals(
                     Routed.INTERNET_V4,
                     server.status(second.publicKey())
+                            .settings()
                             .endpoint()
                             .orElseThrow()
                             .getAddress()

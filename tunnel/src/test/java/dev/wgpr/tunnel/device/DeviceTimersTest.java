@@ -54,7 +54,7 @@ class DeviceTimersTest {
             end.device().tick();
             assertNothing(sink, "no retransmission before REKEY_TIMEOUT");
 
-            for (int retry = 1; retry <= Device.MAX_RETRANSMITS; retry++) {
+            for (int retry = 1; retry <= Timers.MAX_RETRANSMITS; retry++) {
                 clock.advance(Duration.ofMillis(500)); // past REKEY_TIMEOUT plus the largest jitter
                 end.device().tick();
                 assertInitiation(sink, "retransmission " + retry);
@@ -64,11 +64,11 @@ class DeviceTimersTest {
             end.device().tick();
             clock.advance(Duration.ofSeconds(6));
             end.device().tick();
-            assertNothing(sink, "given up after " + Device.MAX_RETRANSMITS + " retransmissions");
+            assertNothing(sink, "given up after " + Timers.MAX_RETRANSMITS + " retransmissions");
             assertEquals(
-                    1 + Device.MAX_RETRANSMITS, end.device().initiationsSent.get());
+                    1 + Timers.MAX_RETRANSMITS, end.device().initiationsSent.get());
             assertTrue(
-                    (1 + Device.MAX_RETRANSMITS) * Limits.REKEY_TIMEOUT_NANOS >= Limits.REKEY_ATTEMPT_TIME_NANOS,
+                    (1 + Timers.MAX_RETRANSMITS) * Limits.REKEY_TIMEOUT_NANOS >= Limits.REKEY_ATTEMPT_TIME_NANOS,
                     "the attempts span REKEY_ATTEMPT_TIME");
         }
     }

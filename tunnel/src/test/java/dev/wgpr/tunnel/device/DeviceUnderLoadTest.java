@@ -68,7 +68,7 @@ class DeviceUnderLoadTest {
             });
             try {
                 DeviceInteropTestSupport.awaitTrue(() -> cookies.get() > 0, "a cookie reply to the flood");
-                assertTrue(server.device().underLoad(), "the device knows it is under load");
+                assertTrue(server.device().handshakes.underLoad(), "the device knows it is under load");
 
                 WireGuardGoPeer client = WireGuardGoPeer.start(net.client())
                         .address("10.8.0.2/24")
@@ -79,7 +79,7 @@ class DeviceUnderLoadTest {
                 assertTrue(
                         DeviceInteropTestSupport.pingWithin(net.client(), "10.8.0.1", 15),
                         "the legitimate peer connects during the flood");
-                assertTrue(server.device().underLoad(), "still flooded while it connected");
+                assertTrue(server.device().handshakes.underLoad(), "still flooded while it connected");
                 assertTrue(server.device().droppedRateLimited.sum() > 0, "the flooding host was rate-limited");
                 long floodSeconds = (System.nanoTime() - floodStart) / 1_000_000_000L + 1;
                 assertTrue(

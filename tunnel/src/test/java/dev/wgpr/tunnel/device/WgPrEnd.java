@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /** A wg-pr {@link Device} running in this JVM, with its TUN and socket in a lab namespace. */
@@ -15,7 +16,7 @@ record WgPrEnd(Namespace namespace, Device device, Key privateKey) implements Au
         String iface = ns.lab().interfaceName("wg");
         Device device = ns.call(() -> Device.create(iface, options));
         Key key = Key.generatePrivate();
-        device.setPrivateKey(Optional.of(key));
+        device.configure(new DeviceConfig(Optional.of(key), 0, 0, List.of()));
         ns.address(iface, cidrs).up(iface);
         return new WgPrEnd(ns, device, key);
     }
@@ -33,17 +34,22 @@ record WgPrEnd(Namespace namespace, Device device, Key privateKey) implements Au
     }
 
     WgPrEnd listenPort(int port) throws IOException {
-        device.setListenPort(port);
+        device.configure(device.configuration().withListenPort(port));
         return this;
     }
 
     /** Adds a peer; {@code endpoint} "host:port" (IPv4) or null. */
-    WgPrEnd peer(Key publicKey, String endpoint, String... allowedIps) {
+    WgPrEnd peer(Key publicKey, String endpoint, String... allowedIps) throws IOException {
         InetSocketAddress address = endpoint == null ? null : endpoint(endpoint);
-        device.setPeer(PeerSettings.of(
+        return peer(PeerSettings.of(
                 publicKey,
                 address,
                 Arrays.stream(allowedIps).map(IpPrefix::parse).toArray(IpPrefix[]::new)));
+    }
+
+    /** Adds the peer, or updates the one with its public key. */
+    WgPrEnd peer(PeerSettings settings) throws IOException {
+        device.configure(device.configuration().withPeer(settings));
         return this;
     }
 

@@ -8,6 +8,8 @@ import dev.wgpr.common.fuzz.Allocations;
 import dev.wgpr.common.fuzz.MutatedSeeds;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -58,13 +60,13 @@ class SetRequestFuzzTest {
             51820,
             7,
             List.of(
-                    new PeerConfig(
+                    new PeerSettings(
                             Key.fromBytes(filled(0x11)),
                             Optional.of(Key.fromBytes(filled(0x44))),
                             Optional.of(new InetSocketAddress(address("192.0.2.1"), 51820)),
                             25,
                             List.of(IpPrefix.parse("10.0.0.0/8"), IpPrefix.parse("fd10::/64"))),
-                    new PeerConfig(
+                    new PeerSettings(
                             Key.fromBytes(filled(0x22)),
                             Optional.empty(),
                             Optional.empty(),
@@ -115,7 +117,7 @@ class SetRequestFuzzTest {
 
     /** What {@code wg showconf} prints, fed back as {@code wg setconf} would, onto an empty device. */
     static DeviceConfig showconfSetconf(DeviceConfig config) throws UapiException {
-        String shown = GetResponse.format(new DeviceConfigStore(config, (from, to) -> {}, key -> PeerStats.NONE));
+        String shown = GetResponse.format(new DeviceConfigStore(config, (from, to) -> {}, key -> Optional.empty()));
         List<String> lines = new ArrayList<>();
         lines.add("replace_peers=true");
         for (String line : shown.lines().toList()) {

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
+import dev.wgpr.tunnel.device.PeerStatus;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -14,6 +17,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -78,7 +82,11 @@ class UapiServerTest {
         DeviceConfigStore live = new DeviceConfigStore(
                 DeviceConfig.EMPTY,
                 (current, next) -> {},
-                key -> new PeerStats(1_700_000_000_123_456_789L, 1000, 2000));
+                key -> Optional.of(new PeerStatus(
+                        PeerSettings.of(key),
+                        Optional.of(Instant.ofEpochSecond(0, 1_700_000_000_123_456_789L)),
+                        1000,
+                        2000)));
         server = UapiServer.start(dir, "wgtest0", live);
         UapiClient.exchange(socket(), "set=1\npublic_key=" + A + "\n\n");
 
@@ -146,7 +154,7 @@ class UapiServerTest {
                         throw new UapiException(UapiException.PORT_IN_USE, "port 80 is taken");
                     }
                 },
-                key -> PeerStats.NONE);
+                key -> Optional.empty());
         server = UapiServer.start(dir, "wgtest0", picky);
 
         assertEquals("errno=-98\n\n", UapiClient.exchange(socket(), "set=1\nlisten_port=80\n\n"));

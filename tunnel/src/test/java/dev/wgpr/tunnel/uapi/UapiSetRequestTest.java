@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.List;
@@ -73,10 +75,10 @@ class UapiSetRequestTest {
                 "allowed_ip=10.20.0.0/16",
                 "allowed_ip=fd10::/64");
 
-        PeerConfig peer = config.peer(key(A)).orElseThrow();
+        PeerSettings peer = config.peer(key(A)).orElseThrow();
         assertEquals(Optional.of(key(B)), peer.presharedKey());
         assertEquals(Optional.of(new InetSocketAddress("2001:db8::1", 51820)), peer.endpoint());
-        assertEquals(25, peer.persistentKeepaliveInterval());
+        assertEquals(25, peer.persistentKeepaliveSeconds());
         assertEquals(List.of(prefix("10.20.0.0/16"), prefix("fd10::/64")), peer.allowedIps());
     }
 
@@ -149,7 +151,7 @@ class UapiSetRequestTest {
 
         assertEquals(
                 List.of(key(B)),
-                after.peers().stream().map(PeerConfig::publicKey).toList());
+                after.peers().stream().map(PeerSettings::publicKey).toList());
     }
 
     @Test
@@ -160,7 +162,7 @@ class UapiSetRequestTest {
 
         assertEquals(
                 List.of(key(B)),
-                after.peers().stream().map(PeerConfig::publicKey).toList());
+                after.peers().stream().map(PeerSettings::publicKey).toList());
         assertEquals(List.of(), after.peer(key(B)).orElseThrow().allowedIps());
     }
 
@@ -179,8 +181,8 @@ class UapiSetRequestTest {
 
         assertEquals(
                 List.of(key(A)),
-                after.peers().stream().map(PeerConfig::publicKey).toList());
-        assertEquals(5, after.peer(key(A)).orElseThrow().persistentKeepaliveInterval());
+                after.peers().stream().map(PeerSettings::publicKey).toList());
+        assertEquals(5, after.peer(key(A)).orElseThrow().persistentKeepaliveSeconds());
     }
 
     @Test

@@ -13,6 +13,8 @@ import dev.wgpr.testing.lab.NetnsLabExtension;
 import dev.wgpr.testing.lab.WgDump;
 import dev.wgpr.testing.lab.WireGuardGoPeer;
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.DeviceConfig;
+import dev.wgpr.tunnel.device.PeerSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -112,10 +114,10 @@ class UapiWgInteropTest {
         assertEquals(Optional.of(privateKey), config.privateKey());
         assertEquals(51820, config.listenPort());
         assertEquals(0x20, config.fwmark());
-        PeerConfig peer = config.peer(Key.fromBase64(PEER)).orElseThrow();
+        PeerSettings peer = config.peer(Key.fromBase64(PEER)).orElseThrow();
         assertEquals(List.of(IpPrefix.parse("10.20.0.0/16"), IpPrefix.parse("fd10::/64")), peer.allowedIps());
         assertEquals(Optional.of(new InetSocketAddress("198.51.100.10", 51820)), peer.endpoint());
-        assertEquals(25, peer.persistentKeepaliveInterval());
+        assertEquals(25, peer.persistentKeepaliveSeconds());
     }
 
     @Test
@@ -153,7 +155,7 @@ class UapiWgInteropTest {
 
         assertEquals(
                 List.of(Key.fromBase64(OTHER_PEER)),
-                store.config().peers().stream().map(PeerConfig::publicKey).toList());
+                store.config().peers().stream().map(PeerSettings::publicKey).toList());
     }
 
     @Test
@@ -180,7 +182,7 @@ class UapiWgInteropTest {
         assertEquals(0, config.fwmark(), "setconf resets what the file leaves out");
         assertEquals(
                 List.of(Key.fromBase64(OTHER_PEER)),
-                config.peers().stream().map(PeerConfig::publicKey).toList());
+                config.peers().stream().map(PeerSettings::publicKey).toList());
     }
 
     @Test
