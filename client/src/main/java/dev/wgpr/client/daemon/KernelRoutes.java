@@ -1,6 +1,7 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
@@ -18,9 +19,7 @@ import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The routes piece, wired to the routes module: addresses, MTU, link up, bypass host routes, tunnel
@@ -285,23 +284,19 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         }
 
         @Override
-        public Map<String, Object> status() {
-            Map<String, Object> status = new LinkedHashMap<>();
+        public TunnelStatus.Routing status() {
             List<String> routes = new ArrayList<>();
             hostRoutes.forEach(route -> routes.add("AddRoute[route=" + route + "] (shared)"));
             setup.installed().changes().forEach(change -> routes.add(change.toString()));
-            status.put("routes", routes);
-            List<Map<String, Object>> bypass = new ArrayList<>();
-            for (BypassDecision decision : setup.preview().bypass()) {
-                Map<String, Object> d = new LinkedHashMap<>();
-                d.put("endpoint", IpText.of(decision.endpoint()));
-                d.put("hostRoute", decision.hostRoute().map(Route::toString).orElse(null));
-                d.put("reason", decision.reason());
-                bypass.add(d);
-            }
-            status.put("bypass", bypass);
-            status.put("exclusions", exclusions.stream().map(IpText::of).toList());
-            return status;
+            return new TunnelStatus.Routing(
+                    routes,
+                    setup.preview().bypass().stream()
+                            .map(decision -> new TunnelStatus.Bypass(
+                                    IpText.of(decision.endpoint()),
+                                    decision.hostRoute().map(Route::toString).orElse(null),
+                                    decision.reason()))
+                            .toList(),
+                    exclusions.stream().map(IpText::of).toList());
         }
 
         @Override
