@@ -19,10 +19,10 @@ public record DeniedAttempt(
         String peer,
         String direction,
         String destination,
-        String source,
         Integer port,
-        Integer localPort,
         String protocol,
+        String source,
+        Integer localPort,
         String hook,
         String reason,
         long cgroupId,
@@ -38,6 +38,15 @@ public record DeniedAttempt(
 
     /** This attempt as the log's number {@code seq}. */
     public DeniedAttempt numbered(long number) {
+        return with(number, suppressed, like);
+    }
+
+    /** The summary of {@code count} attempts like this one (the last of them), which were not logged whole. */
+    public DeniedAttempt summarising(long count, String what) {
+        return with(seq, count, what);
+    }
+
+    private DeniedAttempt with(long number, Long count, String what) {
         return new DeniedAttempt(
                 number,
                 time,
@@ -48,33 +57,10 @@ public record DeniedAttempt(
                 peer,
                 direction,
                 destination,
-                source,
                 port,
-                localPort,
                 protocol,
-                hook,
-                reason,
-                cgroupId,
-                suppressed,
-                like);
-    }
-
-    /** The summary of {@code count} attempts like this one (the last of them), which were not logged whole. */
-    public DeniedAttempt summarising(long count, String what) {
-        return new DeniedAttempt(
-                seq,
-                time,
-                pid,
-                comm,
-                uid,
-                app,
-                peer,
-                direction,
-                destination,
                 source,
-                port,
                 localPort,
-                protocol,
                 hook,
                 reason,
                 cgroupId,

@@ -17,19 +17,7 @@ import java.util.Optional;
  * held for the daemon's life (the kernel drops it if the daemon dies, so a stale socket file from a crashed
  * daemon is simply replaced), the pid file and the listening control socket.
  */
-final class RuntimeFiles {
-    private final Instance instance;
-    private final FileChannel lockChannel;
-    private final FileLock lock;
-    private final UnixSocket listener;
-
-    private RuntimeFiles(Instance instance, FileChannel lockChannel, FileLock lock, UnixSocket listener) {
-        this.instance = instance;
-        this.lockChannel = lockChannel;
-        this.lock = lock;
-        this.listener = listener;
-    }
-
+record RuntimeFiles(Instance instance, FileChannel lockChannel, FileLock lock, UnixSocket listener) {
     /** Takes the lock and opens the control socket; throws when another daemon of the instance runs. */
     static RuntimeFiles claim(Instance instance) throws IOException {
         Path runtime = instance.runtimeDirectory();
@@ -55,10 +43,6 @@ final class RuntimeFiles {
             lockChannel.close();
             throw e;
         }
-    }
-
-    UnixSocket listener() {
-        return listener;
     }
 
     /** Removes the socket, pid file and lock, the log too when asked, and the directory once empty. */
