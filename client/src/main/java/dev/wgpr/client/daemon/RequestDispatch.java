@@ -23,29 +23,14 @@ import java.util.function.Function;
  * answered {@code bad-request} and goes no further), checks who may ask, and answers; {@code run} and {@code
  * events} keep their connection ({@link RunSessions}, {@link EventStream}).
  */
-final class RequestDispatch implements RequestReader.Handler {
-    private final Instance instance;
-    private final Tunnels tunnels;
-    private final RunSessions runs;
-    private final EventStream events;
-    private final Function<PeerCredentials, DaemonStatus> status;
-    private final PrintStream log;
-
-    RequestDispatch(
-            Instance instance,
-            Tunnels tunnels,
-            RunSessions runs,
-            EventStream events,
-            Function<PeerCredentials, DaemonStatus> status,
-            PrintStream log) {
-        this.instance = instance;
-        this.tunnels = tunnels;
-        this.runs = runs;
-        this.events = events;
-        this.status = status;
-        this.log = log;
-    }
-
+record RequestDispatch(
+        Instance instance,
+        Tunnels tunnels,
+        RunSessions runs,
+        EventStream events,
+        Function<PeerCredentials, DaemonStatus> status,
+        PrintStream log)
+        implements RequestReader.Handler {
     /** The reader closes the connection once this returns; received descriptors are closed here. */
     @Override
     public void serve(UnixSocket connection, PeerCredentials caller, Message message) {
