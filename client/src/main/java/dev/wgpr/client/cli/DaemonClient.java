@@ -1,7 +1,10 @@
 package dev.wgpr.client.cli;
 
-import dev.wgpr.client.control.Json;
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
@@ -10,6 +13,7 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +21,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /** The CLI's side of the control socket: connect, one request and its reply, starting the daemon. */
 final class DaemonClient {
@@ -26,12 +30,50 @@ final class DaemonClient {
 
     private DaemonClient() {}
 
-    /** Thrown when the daemon cannot be reached or started, or speaks another protocol. */
-    static final class DaemonException extends Exception {
+    /**
+     * Thrown when the daemon cannot be reached or started, speaks another protocol, or refuses: each with the
+     * exit status that fits it ({@link #report}).
+     */
+    static class DaemonException extends Exception {
         private static final long serialVersionUID = 1L;
+        private final int exitStatus;
 
         DaemonException(String message) {
+            this(message, WgPrCommand.EXIT_FAILURE);
+        }
+
+        DaemonException(String message, int exitStatus) {
             super(message);
+            this.exitStatus = exitStatus;
+        }
+
+        /** Prints the reason as {@code command}'s and returns the exit status. */
+        int report(String command, PrintWriter err) {
+            err.println("wg-pr " + command + ": " + getMessage());
+            return exitStatus;
+        }
+    }
+
+    /** The daemon's answer was an error. */
+    static final class RefusedException extends DaemonException {
+        private static final long serialVersionUID = 1L;
+        private final transient Reply.Error error;
+
+        RefusedException(Reply.Error error) {
+            super(error.message(), exitStatus(error.error()));
+            this.error = error;
+        }
+
+        Reply.Error error() {
+            return error;
+        }
+
+        private static int exitStatus(String kind) {
+            return switch (kind) {
+                case Protocol.BAD_CONFIG, Protocol.BAD_REQUEST -> WgPrCommand.EXIT_BAD_INPUT;
+                case Protocol.PERMISSION -> WgPrCommand.EXIT_NOT_PERMITTED;
+                default -> WgPrCommand.EXIT_FAILURE;
+            };
         }
     }
 
@@ -47,6 +89,11 @@ final class DaemonClient {
         }
     }
 
+    /** A connection to the instance's daemon; when none runs, a {@link DaemonException} saying {@code whenNone}. */
+    static UnixSocket connect(Instance instance, String whenNone) throws DaemonException {
+        return connect(instance).orElseThrow(() -> new DaemonException(whenNone));
+    }
+
     /**
      * How long {@code ping} and {@code status} wait for their answer: a daemon that cannot take the
      * connection (out of descriptors) leaves it in its listen queue, and the caller should hear of it. The
@@ -54,19 +101,24 @@ final class DaemonClient {
      */
     static final Duration QUICK_REPLY_TIMEOUT = Duration.ofSeconds(30);
 
-    /** Sends {@code request} on a new connection and returns the reply. */
-    static Optional<Map<String, Object>> call(Instance instance, Map<String, Object> request) throws DaemonException {
+    /**
+     * Sends {@code request} on a new connection and returns the answer, empty when no daemon runs.
+     *
+     * @throws RefusedException when the daemon answers with an error
+     */
+    static <R extends Reply> Optional<R> call(Instance instance, Request request, Class<R> answer)
+            throws DaemonException {
         Optional<UnixSocket> socket = connect(instance);
         if (socket.isEmpty()) {
             return Optional.empty();
         }
-        boolean quick = Protocol.PING.equals(request.get("op")) || Protocol.STATUS.equals(request.get("op"));
+        boolean quick = request instanceof Request.Ping || request instanceof Request.Status;
         try (UnixSocket connection = socket.get()) {
             if (quick) {
                 Libc.setReceiveTimeout(connection.fd(), QUICK_REPLY_TIMEOUT);
             }
             send(connection, request);
-            return Optional.of(receive(connection));
+            return Optional.of(receive(connection, answer));
         } catch (ErrnoException e) {
             if (quick && e.errno() == Libc.EAGAIN) {
                 throw new DaemonException("the daemon did not answer within " + QUICK_REPLY_TIMEOUT.toSeconds()
@@ -78,14 +130,19 @@ final class DaemonClient {
         }
     }
 
+    /** As {@link #call}; when no daemon runs, a {@link DaemonException} saying {@code whenNone}. */
+    static <R extends Reply> R require(Instance instance, Request request, Class<R> answer, String whenNone)
+            throws DaemonException {
+        return call(instance, request, answer).orElseThrow(() -> new DaemonException(whenNone));
+    }
+
     /**
      * Sends {@code request} with {@code fds}. A request longer than the daemon reads is not sent. When the
      * daemon closed the connection before reading (it refuses callers over their connection limit), its
      * reason waits to be read: {@link #receive} gives it.
      */
-    static void send(UnixSocket connection, Map<String, Object> request, int... fds)
-            throws ErrnoException, DaemonException {
-        String line = Json.write(request);
+    static void send(UnixSocket connection, Request request, int... fds) throws ErrnoException, DaemonException {
+        String line = ControlJson.write(request);
         int length = line.getBytes(StandardCharsets.UTF_8).length;
         if (length > RequestReader.MAX_REQUEST) {
             throw new DaemonException("the request is " + length + " bytes long, the daemon reads at most "
@@ -100,23 +157,35 @@ final class DaemonClient {
         }
     }
 
-    /** The next message, checked for our protocol version. */
-    static Map<String, Object> receive(UnixSocket connection) throws IOException, DaemonException {
-        Map<String, Object> reply;
-        try {
-            reply = Json.parseObject(connection.receive().line());
-        } catch (IllegalArgumentException e) {
-            throw new DaemonException("the daemon sent something that is not JSON: " + e.getMessage());
+    /**
+     * The next message, an answer of type {@code answer}.
+     *
+     * @throws RefusedException when the daemon answers with an error
+     */
+    static <R extends Reply> R receive(UnixSocket connection, Class<R> answer) throws IOException, DaemonException {
+        Reply reply = read(connection, line -> ControlJson.readReply(line, answer));
+        if (reply instanceof Reply.Error error) {
+            throw new RefusedException(error);
         }
-        if (!Long.valueOf(Protocol.VERSION).equals(reply.get("v"))) {
-            throw new DaemonException("the daemon speaks protocol version " + reply.get("v") + ", this wg-pr "
-                    + Protocol.VERSION + "; restart the daemon (wg-pr down, then up)");
-        }
-        return reply;
+        return answer.cast(reply);
     }
 
-    static boolean isOk(Map<String, Object> reply) {
-        return Boolean.TRUE.equals(reply.get("ok"));
+    /** The next message that follows an answer: an {@link Reply.Exit} or a {@link DeniedAttempt}. */
+    static Reply receiveEvent(UnixSocket connection) throws IOException, DaemonException {
+        return read(connection, ControlJson::readEvent);
+    }
+
+    private static Reply read(UnixSocket connection, Function<String, Reply> reader)
+            throws IOException, DaemonException {
+        String line = connection.receive().line();
+        try {
+            return reader.apply(line);
+        } catch (ControlJson.OtherVersionException e) {
+            throw new DaemonException("the daemon speaks protocol version " + e.version() + ", this wg-pr "
+                    + Protocol.VERSION + "; restart the daemon (wg-pr down, then up)");
+        } catch (IllegalArgumentException e) {
+            throw new DaemonException("the daemon sent something this wg-pr cannot read: " + e.getMessage());
+        }
     }
 
     /**
@@ -132,7 +201,7 @@ final class DaemonClient {
     static void ensureRunning(
             Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown)
             throws DaemonException {
-        if (call(instance, Protocol.request(Protocol.PING)).isPresent()) {
+        if (call(instance, new Request.Ping(), Reply.Pong.class).isPresent()) {
             return;
         }
         Path log = instance.logFile();
@@ -156,9 +225,12 @@ final class DaemonClient {
         Duration limit = Pace.scaled(START_TIMEOUT);
         long deadline = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < deadline) {
-            Optional<Map<String, Object>> reply = call(instance, Protocol.request(Protocol.PING));
-            if (reply.isPresent() && isOk(reply.get())) {
-                return;
+            try {
+                if (call(instance, new Request.Ping(), Reply.Pong.class).isPresent()) {
+                    return;
+                }
+            } catch (RefusedException e) {
+                // not ready to answer yet
             }
             if (!process.isAlive()) {
                 throw new DaemonException(

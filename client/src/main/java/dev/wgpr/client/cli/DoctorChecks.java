@@ -1,7 +1,9 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.cli.DoctorCheck.Finding;
+import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
@@ -21,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,16 +45,17 @@ final class DoctorChecks {
     }
 
     private static Finding tunnelBackstops(Instance instance) throws DaemonClient.DaemonException {
-        Optional<Map<String, Object>> reply = DaemonClient.call(instance, Protocol.request(Protocol.STATUS));
+        Optional<DaemonStatus> reply;
+        try {
+            reply = DaemonClient.call(instance, new Request.Status(), DaemonStatus.class);
+        } catch (DaemonClient.RefusedException e) {
+            return Finding.warn("the daemon did not say: " + e.error().error());
+        }
         if (reply.isEmpty()) {
             return Finding.ok("no daemon of instance " + instance.name() + " runs, so no tunnel is up");
         }
-        if (!DaemonClient.isOk(reply.get())) {
-            return Finding.warn("the daemon did not say: " + reply.get().get("error"));
-        }
-        Map<String, List<String>> tunnels = StatusCommand.tunnelsByBackstop(reply.get());
-        List<String> guarded = tunnels.getOrDefault(Protocol.BACKSTOP_IN_FORCE, List.of());
-        List<String> missing = tunnels.getOrDefault(Protocol.BACKSTOP_MISSING, List.of());
+        List<String> guarded = reply.get().tunnelsWithBackstop(Protocol.BACKSTOP_IN_FORCE);
+        List<String> missing = reply.get().tunnelsWithBackstop(Protocol.BACKSTOP_MISSING);
         if (!missing.isEmpty()) {
             return Finding.fail("MISSING on " + String.join(", ", missing))
                     .meaning("Those tunnels are guarded by the sock_addr hooks alone: ICMP, SO_BINDTODEVICE, forwarded"

@@ -1,11 +1,11 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.config.InterfaceConfig;
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,22 +61,16 @@ final class DownCommand implements Callable<Integer> {
         }
         String name = named.get();
         Instance instance = root.instance();
-        Map<String, Object> request = Protocol.request(Protocol.DOWN);
-        request.put("tunnel", name);
         try {
-            Optional<Map<String, Object>> reply = DaemonClient.call(instance, request);
-            if (reply.isEmpty()) {
-                err.println("wg-pr down: " + name + " is not up (no daemon runs for instance " + instance + ")");
-                return WgPrCommand.EXIT_FAILURE;
-            }
-            if (DaemonClient.isOk(reply.get())) {
-                out.println(name + " is down");
-                return 0;
-            }
-            return Replies.reportError("down", reply.get(), err);
+            DaemonClient.require(
+                    instance,
+                    new Request.Down(name),
+                    Reply.Downed.class,
+                    name + " is not up (no daemon runs for instance " + instance + ")");
+            out.println(name + " is down");
+            return 0;
         } catch (DaemonClient.DaemonException e) {
-            err.println("wg-pr down: " + e.getMessage());
-            return WgPrCommand.EXIT_FAILURE;
+            return e.report("down", err);
         }
     }
 }

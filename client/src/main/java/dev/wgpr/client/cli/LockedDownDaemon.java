@@ -1,5 +1,6 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.LockdownStatus;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.Instance;
@@ -16,9 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -63,17 +62,15 @@ public final class LockedDownDaemon {
         String group = arguments.launchGroup().orElse(Daemon.Options.defaults().launchGroup());
         UnixSocket helper = UnixSocket.adopt(new OwnedFd(arguments.launchHelperFd(), "launch helper socket"));
         return new Daemon.Options(group, Optional.of(helper), () -> {
-            Map<String, Object> status;
+            LockdownStatus status;
             try {
                 status = LockdownState.inspect(plan).toStatus();
             } catch (ErrnoException e) {
-                status = new LinkedHashMap<>(Map.of("state", "unknown: " + e.getMessage()));
+                status = LockdownStatus.only("unknown: " + e.getMessage());
             }
-            status.put(
-                    "launchHelper",
-                    "pid " + arguments.launchHelperPid() + ": starts the apps of wg-pr run outside the daemon's"
-                            + " Landlock domain; bounding set " + LaunchHelper.BOUNDING_SET);
-            return status;
+            return status.withLaunchHelper("pid " + arguments.launchHelperPid()
+                    + ": starts the apps of wg-pr run outside the daemon's Landlock domain; bounding set "
+                    + LaunchHelper.BOUNDING_SET);
         });
     }
 

@@ -1,12 +1,10 @@
 package dev.wgpr.client.cli;
 
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,29 +49,21 @@ final class ReloadCommand implements Callable<Integer> {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
-        Map<String, Object> request = Protocol.request(Protocol.RELOAD);
-        request.put("config", configFile.toAbsolutePath().normalize().toString());
         try {
-            Optional<Map<String, Object>> reply = DaemonClient.call(instance, request);
-            if (reply.isEmpty()) {
-                err.println("wg-pr reload: nothing is up (no daemon runs for instance " + instance + ")");
-                return WgPrCommand.EXIT_FAILURE;
-            }
-            if (!DaemonClient.isOk(reply.get())) {
-                return Replies.reportError("reload", reply.get(), err);
-            }
-            Object tunnel = reply.get().get("tunnel");
-            List<?> changes = reply.get().get("changes") instanceof List<?> list ? list : List.of();
-            if (changes.isEmpty()) {
-                out.println(tunnel + " reloaded: nothing changed");
+            Reply.Reloaded reloaded = DaemonClient.require(
+                    instance,
+                    new Request.Reload(configFile.toAbsolutePath().normalize().toString()),
+                    Reply.Reloaded.class,
+                    "nothing is up (no daemon runs for instance " + instance + ")");
+            if (reloaded.changes().isEmpty()) {
+                out.println(reloaded.tunnel() + " reloaded: nothing changed");
             } else {
-                out.println(tunnel + " reloaded:");
-                changes.forEach(change -> out.println("  " + change));
+                out.println(reloaded.tunnel() + " reloaded:");
+                reloaded.changes().forEach(change -> out.println("  " + change));
             }
             return 0;
         } catch (DaemonClient.DaemonException e) {
-            err.println("wg-pr reload: " + e.getMessage());
-            return WgPrCommand.EXIT_FAILURE;
+            return e.report("reload", err);
         }
     }
 }

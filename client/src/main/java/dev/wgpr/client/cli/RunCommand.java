@@ -1,7 +1,8 @@
 package dev.wgpr.client.cli;
 
-import dev.wgpr.client.control.Json;
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchRefusedException;
@@ -10,7 +11,6 @@ import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -64,12 +64,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         Instance instance = root.instance();
-        Map<String, Object> request = Protocol.request(Protocol.RUN);
-        request.put("app", app);
-        request.put("tunnel", tunnel.orElse(null));
-        request.put("argv", command);
-        request.put("cwd", System.getProperty("user.dir"));
-        request.put("env", Map.copyOf(System.getenv()));
+        Request.Run request =
+                new Request.Run(app, tunnel.orElse(null), command, System.getProperty("user.dir"), System.getenv());
         // Opened here, with your rights; the daemon checks and runs exactly this file.
         OwnedFd commandFile;
         try {
@@ -91,31 +87,26 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static int run(PrintWriter err, Instance instance, Map<String, Object> request, OwnedFd commandFile) {
-        Optional<UnixSocket> socket;
+    private static int run(PrintWriter err, Instance instance, Request.Run request, OwnedFd commandFile) {
+        UnixSocket socket;
         try {
-            socket = DaemonClient.connect(instance);
+            socket = DaemonClient.connect(
+                    instance,
+                    "no daemon runs for instance " + instance + "; bring a tunnel up first (wg-pr up CONFIG)");
         } catch (DaemonClient.DaemonException e) {
             err.println("wg-pr run: " + e.getMessage());
             return EXIT_NOT_STARTED;
         }
-        if (socket.isEmpty()) {
-            err.println("wg-pr run: no daemon runs for instance " + instance + "; bring a tunnel up first"
-                    + " (wg-pr up CONFIG)");
-            return EXIT_NOT_STARTED;
-        }
-        try (UnixSocket connection = socket.get()) {
+        try (UnixSocket connection = socket) {
             // Forward signals from before the request goes out: the app may print (through the stdio
             // we pass it) and be signalled before this JVM would otherwise have installed the
             // handlers. A signal caught before the request is sent waits for it, then follows it on
             // the connection, and the daemon hands it to the app once it has started.
             CountDownLatch requestSent = new CountDownLatch(1);
             SignalForwarding.install(signal -> {
-                Map<String, Object> forward = Protocol.request(Protocol.SIGNAL);
-                forward.put("signal", signal);
                 try {
                     requestSent.await();
-                    connection.send(Json.write(forward));
+                    connection.send(ControlJson.write(new Request.Signal(signal)));
                 } catch (ErrnoException | IllegalStateException e) {
                     // the app has ended and the connection with it
                 } catch (InterruptedException e) {
@@ -128,20 +119,15 @@ final class RunCommand implements Callable<Integer> {
                 requestSent.countDown();
                 commandFile.close(); // the daemon has its own copy; this process needs it no more
             }
-            Map<String, Object> reply = DaemonClient.receive(connection);
-            if (!DaemonClient.isOk(reply)) {
-                err.println("wg-pr run: " + reply.get("message"));
-                return reply.get("status") instanceof Long status ? status.intValue() : EXIT_REFUSED;
-            }
+            DaemonClient.receive(connection, Reply.Started.class);
             while (true) {
-                Map<String, Object> event = DaemonClient.receive(connection);
-                if ("exit".equals(event.get("event"))) {
-                    if (event.get("status") instanceof Long status) {
-                        return status.intValue();
-                    }
-                    return 128 + ((Long) event.get("signal")).intValue();
+                if (DaemonClient.receiveEvent(connection) instanceof Reply.Exit exit) {
+                    return exit.exitStatus();
                 }
             }
+        } catch (DaemonClient.RefusedException e) {
+            err.println("wg-pr run: " + e.getMessage());
+            return Optional.ofNullable(e.error().status()).orElse(EXIT_REFUSED);
         } catch (IOException | DaemonClient.DaemonException e) {
             err.println("wg-pr run: lost the daemon: " + e.getMessage());
             return EXIT_NOT_STARTED;

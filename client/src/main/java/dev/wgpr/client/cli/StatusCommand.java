@@ -1,15 +1,16 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.DaemonStatus;
+import dev.wgpr.client.control.EnforcementStatus;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Request;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,44 +42,29 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Instance instance = root.instance();
-        Optional<Map<String, Object>> reply;
+        Optional<DaemonStatus> reply;
         try {
-            reply = DaemonClient.call(instance, Protocol.request(Protocol.STATUS));
+            reply = DaemonClient.call(instance, new Request.Status(), DaemonStatus.class);
         } catch (DaemonClient.DaemonException e) {
-            err.println("wg-pr status: " + e.getMessage());
-            return WgPrCommand.EXIT_FAILURE;
+            return e.report("status", err);
         }
-        if (reply.isPresent() && !DaemonClient.isOk(reply.get())) {
-            return Replies.reportError("status", reply.get(), err);
-        }
+        DaemonStatus status = reply.orElseGet(() -> DaemonStatus.noDaemon(instance.name()));
         if (json) {
-            Map<String, Object> shown = new LinkedHashMap<>();
-            if (reply.isEmpty()) {
-                shown.put("instance", instance.name());
-                shown.put("daemon", null);
-                shown.put("tunnels", List.of());
-            } else {
-                reply.get().forEach(shown::put);
-                shown.remove("v");
-                shown.remove("ok");
-            }
-            out.println(Json.write(shown));
-            return reply.isEmpty() ? 0 : unguardedTunnels(reply.get(), err);
-        }
-        if (reply.isEmpty()) {
+            out.println(Json.write(status));
+        } else if (reply.isEmpty()) {
             out.println("instance " + instance + ": no daemon runs, so no tunnel is up");
-            return 0;
+        } else {
+            print(status, out);
         }
-        print(reply.get(), out);
-        return unguardedTunnels(reply.get(), err);
+        return unguardedTunnels(status, err);
     }
 
     /**
      * Fails loudly when a tunnel's device lacks its backstop: its internal prefixes would then be
      * guarded by the sock_addr hooks alone (no ICMP, no SO_BINDTODEVICE, no forwarded traffic).
      */
-    private static int unguardedTunnels(Map<String, Object> status, PrintWriter err) {
-        List<String> missing = tunnelsByBackstop(status).getOrDefault(Protocol.BACKSTOP_MISSING, List.of());
+    private static int unguardedTunnels(DaemonStatus status, PrintWriter err) {
+        List<String> missing = status.tunnelsWithBackstop(Protocol.BACKSTOP_MISSING);
         if (missing.isEmpty()) {
             return 0;
         }
@@ -87,138 +73,126 @@ final class StatusCommand implements Callable<Integer> {
         return WgPrCommand.EXIT_FAILURE;
     }
 
-    /** The names of a status reply's tunnels by their backstop state (tunnels without a device left out). */
-    static Map<String, List<String>> tunnelsByBackstop(Map<String, Object> status) {
-        return list(status.get("tunnels")).stream()
-                .map(StatusCommand::map)
-                .filter(tunnel -> tunnel.get("backstop") != null)
-                .collect(Collectors.groupingBy(
-                        tunnel -> String.valueOf(tunnel.get("backstop")),
-                        Collectors.mapping(tunnel -> String.valueOf(tunnel.get("name")), Collectors.toList())));
-    }
-
-    private static void print(Map<String, Object> status, PrintWriter out) {
-        Map<String, Object> daemon = map(status.get("daemon"));
-        out.println("instance " + status.get("instance") + ": daemon pid " + daemon.get("pid") + ", running since "
-                + daemon.get("started"));
-        for (String found : strings(daemon.get("foundAtStart"))) {
+    private static void print(DaemonStatus status, PrintWriter out) {
+        DaemonStatus.Daemon daemon = status.daemon();
+        out.println("instance " + status.instance() + ": daemon pid " + daemon.pid() + ", running since "
+                + daemon.started());
+        for (String found : daemon.foundAtStart()) {
             row(out, "", "at start", found);
         }
-        List<Object> tunnels = list(status.get("tunnels"));
-        if (tunnels.isEmpty()) {
+        if (status.tunnels().isEmpty()) {
             out.println();
             out.println("no tunnel is up");
         }
-        for (Object item : tunnels) {
-            Map<String, Object> tunnel = map(item);
-            out.println();
-            out.println("interface " + tunnel.get("name") + " (" + tunnel.get("config") + ")");
-            row(out, "  ", "route mode", tunnel.get("routeMode"));
-            row(out, "  ", "addresses", String.join(", ", strings(tunnel.get("addresses"))));
-            if (Boolean.FALSE.equals(tunnel.get("network"))) {
-                row(out, "  ", "network", "none (apps registered for wg-pr run only)");
-            }
-            for (Object p : list(tunnel.get("peers"))) {
-                Map<String, Object> peer = map(p);
-                out.println("  peer " + peer.get("name"));
-                row(out, "    ", "public key", peer.get("publicKey"));
-                row(
-                        out,
-                        "    ",
-                        "endpoint",
-                        peer.get("endpoint") == null
-                                ? "none"
-                                : peer.get("endpoint")
-                                        + (peer.get("endpointAddress") == null
-                                                ? ""
-                                                : " (" + peer.get("endpointAddress") + ")"));
-                row(out, "    ", "handshake", peer.getOrDefault("latestHandshake", "unknown (no device)"));
-                if (peer.containsKey("rxBytes")) {
-                    row(
-                            out,
-                            "    ",
-                            "transfer",
-                            peer.get("rxBytes") + " B received, " + peer.get("txBytes") + " B sent");
-                }
-                row(out, "    ", "allowed ips", String.join(", ", strings(peer.get("allowedIPs"))));
-            }
-            if (tunnel.get("backstop") != null) {
-                row(out, "  ", "backstop", tunnel.get("backstop"));
-            }
-            Map<String, Object> device = map(tunnel.get("device"));
-            device.forEach((key, value) -> row(out, "  ", key, value));
-            Object routing = tunnel.get("routing");
-            if (routing == null) {
-                row(out, "  ", "routes", "none installed");
-            } else {
-                map(routing).forEach((key, value) -> row(out, "  ", key, value));
-            }
-            for (Object a : list(tunnel.get("apps"))) {
-                Map<String, Object> app = map(a);
-                out.println("  app " + app.get("name") + " (peer " + app.get("peer") + ")");
-                row(out, "    ", "exec", app.get("exec") == null ? "any binary" : app.get("exec"));
-                if (app.get("sha256") != null) {
-                    row(out, "    ", "sha256", app.get("sha256"));
-                }
-                row(out, "    ", "allow", String.join(", ", strings(app.get("allow"))));
-                row(out, "    ", "cgroup", app.get("cgroup"));
-            }
+        for (TunnelStatus tunnel : status.tunnels()) {
+            print(tunnel, out);
         }
         out.println();
-        printEnforcement(map(status.get("enforcement")), out);
-        for (Object r : list(status.get("running"))) {
-            Map<String, Object> running = map(r);
-            out.println("running: pid " + running.get("pid") + " app " + running.get("app") + " (tunnel "
-                    + running.get("tunnel") + ", uid " + running.get("uid") + ")");
+        print(status.enforcement(), out);
+        for (DaemonStatus.RunningApp running : status.running()) {
+            out.println("running: pid " + running.pid() + " app " + running.app() + " (tunnel " + running.tunnel()
+                    + ", uid " + running.uid() + ")");
         }
     }
 
-    private static void printEnforcement(Map<String, Object> enforcement, PrintWriter out) {
-        out.println("enforcement " + enforcement.get("state"));
-        if (!"active".equals(enforcement.get("state"))) {
+    private static void print(TunnelStatus tunnel, PrintWriter out) {
+        out.println();
+        out.println("interface " + tunnel.name() + " (" + tunnel.config() + ")");
+        row(out, "  ", "route mode", tunnel.routeMode());
+        row(out, "  ", "addresses", String.join(", ", tunnel.addresses()));
+        if (!tunnel.network()) {
+            row(out, "  ", "network", "none (apps registered for wg-pr run only)");
+        }
+        for (TunnelStatus.Peer peer : tunnel.peers()) {
+            out.println("  peer " + peer.name());
+            row(out, "    ", "public key", peer.publicKey());
+            row(
+                    out,
+                    "    ",
+                    "endpoint",
+                    peer.endpoint() == null
+                            ? "none"
+                            : peer.endpoint()
+                                    + (peer.endpointAddress() == null ? "" : " (" + peer.endpointAddress() + ")"));
+            row(
+                    out,
+                    "    ",
+                    "handshake",
+                    peer.latestHandshake() == null ? "unknown (no device)" : peer.latestHandshake());
+            if (peer.rxBytes() != null) {
+                row(out, "    ", "transfer", peer.rxBytes() + " B received, " + peer.txBytes() + " B sent");
+            }
+            row(out, "    ", "allowed ips", String.join(", ", peer.allowedIPs()));
+        }
+        if (tunnel.backstop() != null) {
+            row(out, "  ", "backstop", tunnel.backstop());
+        }
+        TunnelStatus.Device device = tunnel.device();
+        if (device != null) {
+            row(out, "  ", "listen port", device.listenPort());
+            row(out, "  ", "uapi socket", device.uapiSocket());
+            row(out, "  ", "dropped", device.dropped());
+            row(out, "  ", "thread fails", device.threadFailures());
+            if (device.failure() != null) {
+                row(out, "  ", "FAILED", device.failure());
+            }
+        }
+        TunnelStatus.Routing routing = tunnel.routing();
+        if (routing == null) {
+            row(out, "  ", "routes", "none installed");
+        } else {
+            routing.routes().forEach(route -> row(out, "  ", "route", route));
+            for (TunnelStatus.Bypass bypass : routing.bypass()) {
+                row(
+                        out,
+                        "  ",
+                        "bypass",
+                        bypass.endpoint() + ": " + (bypass.hostRoute() == null ? "no host route" : bypass.hostRoute())
+                                + " (" + bypass.reason() + ")");
+            }
+            row(out, "  ", "exclusions", String.join(", ", routing.exclusions()));
+        }
+        for (TunnelStatus.App app : tunnel.apps()) {
+            out.println("  app " + app.name() + " (peer " + app.peer() + ")");
+            row(out, "    ", "exec", app.exec() == null ? "any binary" : app.exec());
+            if (app.sha256() != null) {
+                row(out, "    ", "sha256", app.sha256());
+            }
+            row(out, "    ", "allow", String.join(", ", app.allow()));
+            row(out, "    ", "cgroup", app.cgroup());
+        }
+    }
+
+    private static void print(EnforcementStatus enforcement, PrintWriter out) {
+        out.println("enforcement " + enforcement.state());
+        if (!enforcement.active()) {
             return;
         }
-        row(out, "  ", "generation", enforcement.get("generation"));
-        row(
-                out,
-                "  ",
-                "attached at",
-                enforcement.get("attachedAt") + " (netns cookie " + enforcement.get("netnsCookie") + ")");
-        row(out, "  ", "pins", enforcement.get("pins"));
-        for (Object p : list(enforcement.get("programs"))) {
-            Map<String, Object> program = map(p);
+        row(out, "  ", "generation", enforcement.generation());
+        row(out, "  ", "attached at", enforcement.attachedAt() + " (netns cookie " + enforcement.netnsCookie() + ")");
+        row(out, "  ", "pins", enforcement.pins());
+        for (EnforcementStatus.Program program : enforcement.programs()) {
             row(
                     out,
                     "  ",
-                    String.valueOf(program.get("hook")),
-                    program.get("program") + " id " + program.get("id")
-                            + (Boolean.TRUE.equals(program.get("pinned")) ? ", pinned" : ", NOT pinned"));
+                    program.hook(),
+                    program.program() + " id " + program.id() + (program.pinned() ? ", pinned" : ", NOT pinned"));
         }
-        row(out, "  ", "internal", String.join(", ", strings(enforcement.get("internal"))));
-        row(out, "  ", "exclusions", String.join(", ", strings(enforcement.get("exclusions"))));
-        map(enforcement.get("apps")).forEach((name, a) -> {
-            Map<String, Object> app = map(a);
-            row(out, "  ", "app " + name, "#" + app.get("id") + ": " + String.join(", ", strings(app.get("grants"))));
-        });
-        map(enforcement.get("counters")).forEach((name, value) -> row(out, "  ", name, value));
-        row(out, "  ", "events", enforcement.get("eventsLogged") + " logged (wg-pr events)");
+        row(out, "  ", "internal", String.join(", ", enforcement.internal()));
+        row(out, "  ", "exclusions", String.join(", ", enforcement.exclusions()));
+        enforcement
+                .apps()
+                .forEach((name, app) ->
+                        row(out, "  ", "app " + name, "#" + app.id() + ": " + String.join(", ", app.grants())));
+        if (enforcement.counters() == null) {
+            row(out, "  ", "counters", enforcement.countersUnreadable());
+        } else {
+            enforcement.counters().forEach((name, value) -> row(out, "  ", name, value));
+        }
+        row(out, "  ", "events", enforcement.eventsLogged() + " logged (wg-pr events)");
     }
 
     private static void row(PrintWriter out, String indent, String label, Object value) {
         out.println(indent + label + " ".repeat(Math.max(1, 14 - label.length())) + value);
-    }
-
-    @SuppressWarnings("unchecked") // status objects are JSON objects
-    private static Map<String, Object> map(Object value) {
-        return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-    }
-
-    @SuppressWarnings("unchecked") // status arrays are JSON arrays
-    private static List<Object> list(Object value) {
-        return value instanceof List<?> l ? (List<Object>) l : List.of();
-    }
-
-    private static List<String> strings(Object value) {
-        return list(value).stream().map(String::valueOf).toList();
     }
 }

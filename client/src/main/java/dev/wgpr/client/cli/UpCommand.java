@@ -1,12 +1,12 @@
 package dev.wgpr.client.cli;
 
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.linux.Libc;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -61,21 +61,15 @@ final class UpCommand implements Callable<Integer> {
                         Optional.empty(),
                         List.of(configFile.toAbsolutePath().normalize().getParent()));
             }
-            Map<String, Object> request = Protocol.request(Protocol.UP);
-            request.put("config", configFile.toAbsolutePath().normalize().toString());
-            Optional<Map<String, Object>> reply = DaemonClient.call(instance, request);
-            if (reply.isEmpty()) {
-                err.println("wg-pr up: the daemon of instance " + instance + " stopped; see " + instance.logFile());
-                return WgPrCommand.EXIT_FAILURE;
-            }
-            if (DaemonClient.isOk(reply.get())) {
-                out.println(reply.get().get("tunnel") + " is up");
-                return 0;
-            }
-            return Replies.reportError("up", reply.get(), err);
+            Reply.Upped up = DaemonClient.require(
+                    instance,
+                    new Request.Up(configFile.toAbsolutePath().normalize().toString()),
+                    Reply.Upped.class,
+                    "the daemon of instance " + instance + " stopped; see " + instance.logFile());
+            out.println(up.tunnel() + " is up");
+            return 0;
         } catch (DaemonClient.DaemonException e) {
-            err.println("wg-pr up: " + e.getMessage());
-            return WgPrCommand.EXIT_FAILURE;
+            return e.report("up", err);
         }
     }
 }

@@ -1,15 +1,14 @@
 package dev.wgpr.client.control;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 /**
  * The control protocol between the CLI and the daemon, over the instance's Unix stream socket: one
- * JSON object per line (UTF-8, {@code \n}-terminated), each carrying {@code "v": 1}.
+ * JSON object per line (UTF-8, {@code \n}-terminated), each carrying {@code "v": 1}. In Java the messages are
+ * the records of {@link Request} and {@link Reply} (the status tree is {@link DaemonStatus}); {@link
+ * ControlJson} turns them into these lines and back.
  *
  * <pre>
  * → {"v":1,"op":"ping"}                      ← {"v":1,"ok":true,"pid":123,"instance":"wg-pr"}
- * → {"v":1,"op":"status"}                    ← {"v":1,"ok":true,"instance":…,"daemon":{…},"tunnels":[…]}
+ * → {"v":1,"op":"status"}                    ← {"v":1,"ok":true,"schema":1,"instance":…,"daemon":{…},"tunnels":[…],…}
  * → {"v":1,"op":"up","config":"/abs/path"}   ← {"v":1,"ok":true,"tunnel":"corp0"}            (root)
  * → {"v":1,"op":"down","tunnel":"corp0"}     ← {"v":1,"ok":true}                             (root)
  * → {"v":1,"op":"run","app":"ssh","tunnel":null,"argv":[…],"cwd":"/…","env":{…}}
@@ -57,28 +56,4 @@ public final class Protocol {
     public static final String REFUSED = "refused";
     public static final String FAILED = "failed";
     public static final String BUSY = "busy";
-
-    /** A request for {@code op}; add its fields. */
-    public static Map<String, Object> request(String op) {
-        Map<String, Object> message = new LinkedHashMap<>();
-        message.put("v", VERSION);
-        message.put("op", op);
-        return message;
-    }
-
-    public static Map<String, Object> ok() {
-        Map<String, Object> message = new LinkedHashMap<>();
-        message.put("v", VERSION);
-        message.put("ok", true);
-        return message;
-    }
-
-    public static Map<String, Object> error(String kind, String text) {
-        Map<String, Object> message = new LinkedHashMap<>();
-        message.put("v", VERSION);
-        message.put("ok", false);
-        message.put("error", kind);
-        message.put("message", text);
-        return message;
-    }
 }

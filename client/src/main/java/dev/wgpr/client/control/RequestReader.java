@@ -102,21 +102,18 @@ public final class RequestReader {
     }
 
     /** Counts for {@code status}. */
-    public Map<String, Object> status() {
-        Map<String, Object> s = new LinkedHashMap<>();
+    public ControlStatus status() {
         Map<String, Integer> open = new LinkedHashMap<>();
         limits.open().forEach((uid, count) -> open.put(Integer.toUnsignedString(uid), count));
-        s.put("open", open);
-        s.put("awaitingRequest", waitingCount);
-        s.put(
-                "limits",
-                Map.of("perUser", limits.perUser(), "allUsersButRoot", limits.othersTotal(), "root", limits.root()));
-        s.put("refusedOverLimit", refusedOverLimit.get());
-        s.put("requestTimedOut", timedOut.get());
-        s.put("requestTooLong", tooLong.get());
-        s.put("acceptFailures", backoff.failures());
-        s.put("acceptFailureEpisodes", backoff.episodes());
-        return s;
+        return new ControlStatus(
+                open,
+                waitingCount,
+                new ControlStatus.Limits(limits.perUser(), limits.othersTotal(), limits.root()),
+                refusedOverLimit.get(),
+                timedOut.get(),
+                tooLong.get(),
+                backoff.failures(),
+                backoff.episodes());
     }
 
     /** One wait and what it found; false once the listener is shut down. */
@@ -287,7 +284,7 @@ public final class RequestReader {
     /** The last word to a caller that is dropped: never waited for, never fatal. */
     private static void refuse(UnixSocket connection, String kind, String message) {
         try {
-            connection.sendNow(Json.write(Protocol.error(kind, message)));
+            connection.sendNow(ControlJson.write(new Reply.Error(kind, message)));
         } catch (ErrnoException | IllegalStateException e) {
             // the caller is gone or not listening: it is dropped all the same
         }

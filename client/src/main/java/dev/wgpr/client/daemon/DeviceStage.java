@@ -2,13 +2,13 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.tunnel.crypto.Key;
 import dev.wgpr.tunnel.device.Device;
 import dev.wgpr.tunnel.device.DeviceConfig;
 import dev.wgpr.tunnel.device.PeerSettings;
-import dev.wgpr.tunnel.device.PeerStatus;
 import dev.wgpr.tunnel.uapi.BackendDevice;
 import dev.wgpr.tunnel.uapi.UapiException;
 import dev.wgpr.tunnel.uapi.UapiServer;
@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -110,41 +109,33 @@ final class DeviceStage implements Pieces.TunnelDevices {
         }
 
         @Override
-        public List<Map<String, Object>> peers() {
-            List<Map<String, Object>> peers = new ArrayList<>();
-            for (PeerStatus status : device.peers()) {
-                Map<String, Object> p = new LinkedHashMap<>();
-                p.put("publicKey", status.publicKey().toBase64());
-                p.put(
-                        "currentEndpoint",
-                        status.settings()
-                                .endpoint()
-                                .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
-                                .orElse(null));
-                p.put(
-                        "latestHandshake",
-                        status.lastHandshake().map(Instant::toString).orElse("none yet"));
-                status.lastHandshake()
-                        .ifPresent(at -> p.put(
-                                "handshakeAgeSeconds",
-                                Duration.between(at, Instant.now()).toSeconds()));
-                p.put("rxBytes", status.rxBytes());
-                p.put("txBytes", status.txBytes());
-                p.put("persistentKeepalive", status.settings().persistentKeepaliveSeconds());
-                peers.add(p);
-            }
-            return peers;
+        public List<TunnelStatus.Traffic> peers() {
+            return device.peers().stream()
+                    .map(status -> new TunnelStatus.Traffic(
+                            status.publicKey().toBase64(),
+                            status.settings()
+                                    .endpoint()
+                                    .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
+                                    .orElse(null),
+                            status.lastHandshake().map(Instant::toString).orElse("none yet"),
+                            status.lastHandshake()
+                                    .map(at ->
+                                            Duration.between(at, Instant.now()).toSeconds())
+                                    .orElse(null),
+                            status.rxBytes(),
+                            status.txBytes(),
+                            status.settings().persistentKeepaliveSeconds()))
+                    .toList();
         }
 
         @Override
-        public Map<String, Object> status() {
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("listenPort", device.listenPort());
-            s.put("uapiSocket", uapi.socketPath().toString());
-            s.put("dropped", device.dropped());
-            s.put("threadFailures", device.threadFailures());
-            device.failure().ifPresent(f -> s.put("failure", f.getMessage()));
-            return s;
+        public TunnelStatus.Device status() {
+            return new TunnelStatus.Device(
+                    device.listenPort(),
+                    uapi.socketPath().toString(),
+                    device.dropped(),
+                    device.threadFailures(),
+                    device.failure().map(Throwable::getMessage).orElse(null));
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.DeniedAttempt;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -37,7 +38,7 @@ final class EventLog {
         final String like;
         int kept;
         long suppressed;
-        Map<String, Object> lastSuppressed;
+        DeniedAttempt lastSuppressed;
 
         Source(long windowStart, String like) {
             this.windowStart = windowStart;
@@ -46,7 +47,7 @@ final class EventLog {
     }
 
     private final LongSupplier nanoTime;
-    private final Deque<Map<String, Object>> events = new ArrayDeque<>();
+    private final Deque<DeniedAttempt> events = new ArrayDeque<>();
     /** By key, in the order their windows started (so also ended). */
     private final Map<String, Source> sources = new LinkedHashMap<>();
     /** Sources opened per principal in its current window; the value's window starts at its first source. */
@@ -66,23 +67,23 @@ final class EventLog {
     }
 
     /**
-     * Logs an event (it gets the next sequence number, {@code "seq"}) unless its source has had its share
+     * Logs an event (it gets the next sequence number) unless its source has had its share
      * of this window; then it is counted for the source's summary.
      */
-    synchronized void add(Map<String, Object> event) {
+    synchronized void add(DeniedAttempt event) {
         long now = nanoTime.getAsLong();
         endWindows(now);
         // Outbound events name a destination, inbound ones the source they came from.
-        String principal = event.get("direction") + "/" + event.get("uid") + "/" + event.get("app");
+        String principal = event.direction() + "/" + event.uid() + "/" + event.app();
         String key = String.join(
                 "/",
                 principal,
-                String.valueOf(event.get("destination")),
-                String.valueOf(event.get("source")),
-                String.valueOf(event.get("port")),
-                String.valueOf(event.get("localPort")),
-                String.valueOf(event.get("protocol")),
-                String.valueOf(event.get("hook")));
+                event.destination(),
+                event.source(),
+                String.valueOf(event.port()),
+                String.valueOf(event.localPort()),
+                event.protocol(),
+                event.hook());
         Source source = sources.get(key);
         if (source == null) {
             Source opened = principals.computeIfAbsent(principal, p -> new Source(now, "more addresses"));
@@ -121,23 +122,19 @@ final class EventLog {
             }
             it.remove();
             if (source.suppressed > 0) {
-                Map<String, Object> summary = new LinkedHashMap<>(source.lastSuppressed);
-                summary.put("suppressed", source.suppressed);
-                summary.put("like", source.like);
-                append(summary);
+                append(source.lastSuppressed.summarising(source.suppressed, source.like));
             }
         }
     }
 
-    private void suppress(Source source, Map<String, Object> event) {
+    private void suppress(Source source, DeniedAttempt event) {
         source.suppressed++;
         source.lastSuppressed = event;
         suppressed++;
     }
 
-    private void append(Map<String, Object> event) {
-        event.put("seq", next++);
-        events.addLast(event);
+    private void append(DeniedAttempt event) {
+        events.addLast(event.numbered(next++));
         if (events.size() > CAPACITY) {
             events.removeFirst();
             dropped++;
@@ -146,10 +143,10 @@ final class EventLog {
     }
 
     /** The events numbered above {@code seq}, oldest first. */
-    synchronized List<Map<String, Object>> after(long seq) {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (Map<String, Object> event : events) {
-            if ((Long) event.get("seq") > seq) {
+    synchronized List<DeniedAttempt> after(long seq) {
+        List<DeniedAttempt> list = new ArrayList<>();
+        for (DeniedAttempt event : events) {
+            if (event.seq() > seq) {
                 list.add(event);
             }
         }
@@ -157,7 +154,7 @@ final class EventLog {
     }
 
     /** Waits up to {@code millis} for an event numbered above {@code seq}; returns those there are. */
-    synchronized List<Map<String, Object>> await(long seq, long millis) throws InterruptedException {
+    synchronized List<DeniedAttempt> await(long seq, long millis) throws InterruptedException {
         if (next - 1 <= seq) {
             wait(millis);
         }

@@ -1,9 +1,9 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
-import dev.wgpr.routes.BypassDecision;
 import dev.wgpr.routes.RouteTag;
 import dev.wgpr.routes.RoutedTunnel;
 import dev.wgpr.routes.RoutingRequest;
@@ -13,9 +13,7 @@ import dev.wgpr.routes.netlink.Route;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The routes piece: a tunnel's config as a {@link RoutingRequest} for the routes module's {@link
@@ -94,24 +92,19 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         }
 
         @Override
-        public Map<String, Object> status() {
-            Map<String, Object> status = new LinkedHashMap<>();
+        public TunnelStatus.Routing status() {
             List<String> installed = new ArrayList<>();
             routes.hostRoutes().forEach(route -> installed.add("AddRoute[route=" + route + "] (shared)"));
             routes.changes().forEach(change -> installed.add(change.toString()));
-            status.put("routes", installed);
-            List<Map<String, Object>> bypass = new ArrayList<>();
-            for (BypassDecision decision : routes.bypass()) {
-                Map<String, Object> d = new LinkedHashMap<>();
-                d.put("endpoint", IpText.of(decision.endpoint()));
-                d.put("hostRoute", decision.hostRoute().map(Route::toString).orElse(null));
-                d.put("reason", decision.reason());
-                bypass.add(d);
-            }
-            status.put("bypass", bypass);
-            status.put(
-                    "exclusions", routes.exclusions().stream().map(IpText::of).toList());
-            return status;
+            return new TunnelStatus.Routing(
+                    installed,
+                    routes.bypass().stream()
+                            .map(decision -> new TunnelStatus.Bypass(
+                                    IpText.of(decision.endpoint()),
+                                    decision.hostRoute().map(Route::toString).orElse(null),
+                                    decision.reason()))
+                            .toList(),
+                    routes.exclusions().stream().map(IpText::of).toList());
         }
 
         @Override

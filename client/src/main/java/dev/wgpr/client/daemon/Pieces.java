@@ -1,6 +1,8 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.EnforcementStatus;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.ExecutableId;
 import dev.wgpr.enforcement.policy.Grant;
@@ -39,10 +41,10 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         String interfaceName();
 
         /** Per peer: public key, current endpoint, latest handshake, transfer. */
-        List<Map<String, Object>> peers();
+        List<TunnelStatus.Traffic> peers();
 
         /** Listen port, UAPI socket, drop counters. */
-        Map<String, Object> status();
+        TunnelStatus.Device status();
 
         /**
          * Applies {@code config}'s keys, port and peers as {@code wg syncconf} would: unchanged peers
@@ -80,7 +82,7 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         List<IpPrefix> exclusions();
 
         /** Routes installed and the bypass decisions with their reasons. */
-        Map<String, Object> status();
+        TunnelStatus.Routing status();
 
         /**
          * Brings the routing to {@code config} and {@code endpoints} as the kernel's routes are now,
@@ -122,7 +124,7 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** Whether the device's guard is in force, as the kernel says now. */
         boolean deviceGuarded(String interfaceName);
 
-        Map<String, Object> status();
+        EnforcementStatus status();
 
         /** Ends enforcement for good (the daemon's orderly stop); returns what failed, in words. */
         List<String> shutdown();

@@ -1,5 +1,7 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.DeniedAttempt;
+import dev.wgpr.client.control.EnforcementStatus;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
@@ -376,29 +378,32 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         }
     }
 
-    private Map<String, Object> describe(DenyEvent event, Instant time) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("time", time.toString());
-        e.put("pid", event.pid());
-        e.put("comm", event.comm());
-        e.put("uid", Integer.toUnsignedLong(event.uid()));
-        e.put(
-                "app",
-                event.app()
-                        .map(id -> appNames.getOrDefault(id.value(), id.toString()))
-                        .orElse(null));
-        e.put("peer", peerNames.getOrDefault(event.peer(), "#" + event.peer()));
+    private DeniedAttempt describe(DenyEvent event, Instant time) {
         boolean inbound = event.hook() == Hook.INBOUND;
+        String address = IpText.of(event.destination());
         // Inbound: the remote end sent it, to the local port. pid and comm are 0 and empty for inbound
         // and tunnel events (no task is known there); the app comes from the socket's cgroup.
-        e.put("direction", inbound ? "inbound" : "outbound");
-        e.put(inbound ? "source" : "destination", IpText.of(event.destination()));
-        e.put(inbound ? "localPort" : "port", event.port());
-        e.put("protocol", protocolName(event));
-        e.put("hook", event.hook() == null ? null : event.hook().name().toLowerCase(Locale.ROOT));
-        e.put("reason", reason(event.reason()));
-        e.put("cgroupId", event.cgroupId());
-        return e;
+        return new DeniedAttempt(
+                0,
+                time.toString(),
+                event.pid(),
+                event.comm(),
+                Integer.toUnsignedLong(event.uid()),
+                event.app()
+                        .map(id -> appNames.getOrDefault(id.value(), id.toString()))
+                        .orElse(null),
+                peerNames.getOrDefault(event.peer(), "#" + event.peer()),
+                inbound ? DeniedAttempt.INBOUND : DeniedAttempt.OUTBOUND,
+                inbound ? null : address,
+                inbound ? null : event.port(),
+                protocolName(event),
+                inbound ? address : null,
+                inbound ? event.port() : null,
+                event.hook() == null ? null : event.hook().name().toLowerCase(Locale.ROOT),
+                reason(event.reason()),
+                event.cgroupId(),
+                null,
+                null);
     }
 
     private static String protocolName(DenyEvent event) {
@@ -430,59 +435,57 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     }
 
     @Override
-    public synchronized Map<String, Object> status() {
-        Map<String, Object> s = new LinkedHashMap<>();
+    public synchronized EnforcementStatus status() {
         if (enforcer == null) {
-            s.put("state", "idle (no tunnel is up)");
-            return s;
+            return EnforcementStatus.idle();
         }
-        s.put("state", "active");
-        s.put("netnsCookie", netnsCookie);
-        s.put("attachedAt", enforcer.config().attachAt().toString());
-        s.put("pins", enforcer.pinDirectory().toString());
-        List<Map<String, Object>> programs = new ArrayList<>();
+        List<EnforcementStatus.Program> programs = new ArrayList<>();
         for (Hook hook : Hook.values()) {
-            Map<String, Object> p = new LinkedHashMap<>();
-            p.put("hook", hook.name().toLowerCase(Locale.ROOT));
-            p.put("program", hook.program());
+            Integer id;
             try {
-                p.put("id", enforcer.program(hook).id());
+                id = enforcer.program(hook).id();
             } catch (BpfException | RuntimeException e) {
-                p.put("id", null);
+                id = null;
             }
-            p.put("pinned", enforcer.pinned(hook));
-            programs.add(p);
+            programs.add(new EnforcementStatus.Program(
+                    hook.name().toLowerCase(Locale.ROOT), hook.program(), id, enforcer.pinned(hook)));
         }
-        s.put("programs", programs);
-        s.put("generation", enforcer.generation());
         Policy policy = enforcer.policy();
-        s.put("internalPrefixes", policy.internal().size());
-        s.put("internal", policy.internal().keySet().stream().map(IpText::of).toList());
-        s.put("exclusions", policy.exclusions().stream().map(IpText::of).toList());
-        Map<String, Object> apps = new LinkedHashMap<>();
-        appCgroups.forEach((name, cgroup) -> {
-            Map<String, Object> a = new LinkedHashMap<>();
-            a.put("id", appIds.get(name).value());
-            a.put("cgroup", cgroup.toString());
-            a.put(
-                    "grants",
-                    policy.grantsOf(appIds.get(name)).stream()
-                            .map(Grant::toString)
-                            .toList());
-            apps.put(name, a);
-        });
-        s.put("apps", apps);
+        Map<String, EnforcementStatus.App> apps = new LinkedHashMap<>();
+        appCgroups.forEach((name, cgroup) -> apps.put(
+                name,
+                new EnforcementStatus.App(
+                        appIds.get(name).value(),
+                        cgroup.toString(),
+                        policy.grantsOf(appIds.get(name)).stream()
+                                .map(Grant::toString)
+                                .toList())));
+        Map<String, Long> counters = null;
+        String countersUnreadable = null;
         try {
-            Map<String, Object> counters = new LinkedHashMap<>();
-            enforcer.counters()
-                    .forEach((counter, value) -> counters.put(counter.name().toLowerCase(Locale.ROOT), value));
-            s.put("counters", counters);
+            counters = new LinkedHashMap<>();
+            for (var counter : enforcer.counters().entrySet()) {
+                counters.put(counter.getKey().name().toLowerCase(Locale.ROOT), counter.getValue());
+            }
         } catch (BpfException e) {
-            s.put("counters", "unreadable: " + e.getMessage());
+            counters = null;
+            countersUnreadable = "unreadable: " + e.getMessage();
         }
-        s.put("eventsLogged", events.latest());
-        s.put("eventsSuppressed", events.suppressed());
-        s.put("threadFailures", drainFailures.counts());
-        return s;
+        return new EnforcementStatus(
+                EnforcementStatus.ACTIVE,
+                netnsCookie,
+                enforcer.config().attachAt().toString(),
+                enforcer.pinDirectory().toString(),
+                programs,
+                enforcer.generation(),
+                policy.internal().size(),
+                policy.internal().keySet().stream().map(IpText::of).toList(),
+                policy.exclusions().stream().map(IpText::of).toList(),
+                apps,
+                counters,
+                countersUnreadable,
+                events.latest(),
+                events.suppressed(),
+                drainFailures.counts());
     }
 }

@@ -7,6 +7,7 @@ import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -228,67 +229,63 @@ final class Tunnels {
     }
 
     /** The status of every tunnel, for {@code wg-pr status}. */
-    synchronized List<Map<String, Object>> status() {
-        List<Map<String, Object>> list = new ArrayList<>();
-        for (Map.Entry<String, Active> entry : active.entrySet()) {
-            Active t = entry.getValue();
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("name", entry.getKey());
-            s.put("config", t.config.source().toString());
-            s.put("network", t.network);
-            s.put("routeMode", t.config.routeMode().toString());
-            s.put(
-                    "addresses",
-                    t.config.iface().addresses().stream().map(Object::toString).toList());
-            List<Map<String, Object>> peers = new ArrayList<>();
-            List<Map<String, Object>> devicePeers =
-                    t.device.map(Pieces.Device::peers).orElse(List.of());
-            for (PeerConfig peer : t.config.peers()) {
-                Map<String, Object> p = new LinkedHashMap<>();
-                p.put("name", peer.name());
-                p.put("publicKey", peer.publicKey().toBase64());
-                p.put("endpoint", peer.endpoint().map(Endpoint::toString).orElse(null));
-                InetSocketAddress resolved = t.endpoints.get(peer.name());
-                p.put(
-                        "endpointAddress",
-                        resolved == null ? null : IpText.of(resolved.getAddress()) + ":" + resolved.getPort());
-                p.put("allowedIPs", peer.allowedIPs().stream().map(IpText::of).toList());
-                String key = peer.publicKey().toBase64();
-                devicePeers.stream()
-                        .filter(d -> key.equals(d.get("publicKey")))
-                        .findFirst()
-                        .ifPresent(d -> d.forEach(p::putIfAbsent));
-                peers.add(p);
-            }
-            s.put("peers", peers);
-            s.put("device", t.device.map(Pieces.Device::status).orElse(null));
-            // What enters and arrives through the device is judged, or the guard is MISSING (status fails).
-            s.put(
-                    "backstop",
-                    t.device
-                            .map(d -> pieces.enforcement().deviceGuarded(d.interfaceName())
-                                    ? Protocol.BACKSTOP_IN_FORCE
-                                    : Protocol.BACKSTOP_MISSING)
-                            .orElse(null));
-            s.put("routing", t.routing.map(Pieces.Routing::status).orElse(null));
-            List<Map<String, Object>> apps = new ArrayList<>();
-            for (PeerConfig peer : t.config.peers()) {
-                for (AppConfig app : peer.allowedApps()) {
-                    Map<String, Object> a = new LinkedHashMap<>();
-                    a.put("name", app.name());
-                    a.put("peer", peer.name());
-                    a.put("exec", app.exec().map(Path::toString).orElse(null));
-                    a.put("sha256", app.sha256().orElse(null));
-                    a.put("allow", app.grants().stream().map(Object::toString).toList());
-                    Path cgroup = t.appCgroups.get(app.name());
-                    a.put("cgroup", cgroup == null ? null : cgroup.toString());
-                    apps.add(a);
-                }
-            }
-            s.put("apps", apps);
-            list.add(s);
-        }
+    synchronized List<TunnelStatus> status() {
+        List<TunnelStatus> list = new ArrayList<>();
+        active.forEach((name, t) -> list.add(new TunnelStatus(
+                name,
+                t.config.source().toString(),
+                t.network,
+                t.config.routeMode().toString(),
+                t.config.iface().addresses().stream().map(Object::toString).toList(),
+                peerStatus(t),
+                t.device.map(Pieces.Device::status).orElse(null),
+                // What enters and arrives through the device is judged, or the guard is MISSING (status fails).
+                t.device
+                        .map(d -> pieces.enforcement().deviceGuarded(d.interfaceName())
+                                ? Protocol.BACKSTOP_IN_FORCE
+                                : Protocol.BACKSTOP_MISSING)
+                        .orElse(null),
+                t.routing.map(Pieces.Routing::status).orElse(null),
+                appStatus(t))));
         return list;
+    }
+
+    private static List<TunnelStatus.Peer> peerStatus(Active t) {
+        List<TunnelStatus.Traffic> traffic = t.device.map(Pieces.Device::peers).orElse(List.of());
+        List<TunnelStatus.Peer> peers = new ArrayList<>();
+        for (PeerConfig peer : t.config.peers()) {
+            String key = peer.publicKey().toBase64();
+            InetSocketAddress resolved = t.endpoints.get(peer.name());
+            TunnelStatus.Peer configured = TunnelStatus.Peer.configured(
+                    peer.name(),
+                    key,
+                    peer.endpoint().map(Endpoint::toString).orElse(null),
+                    resolved == null ? null : IpText.of(resolved.getAddress()) + ":" + resolved.getPort(),
+                    peer.allowedIPs().stream().map(IpText::of).toList());
+            peers.add(traffic.stream()
+                    .filter(d -> key.equals(d.publicKey()))
+                    .findFirst()
+                    .map(configured::with)
+                    .orElse(configured));
+        }
+        return peers;
+    }
+
+    private static List<TunnelStatus.App> appStatus(Active t) {
+        List<TunnelStatus.App> apps = new ArrayList<>();
+        for (PeerConfig peer : t.config.peers()) {
+            for (AppConfig app : peer.allowedApps()) {
+                Path cgroup = t.appCgroups.get(app.name());
+                apps.add(new TunnelStatus.App(
+                        app.name(),
+                        peer.name(),
+                        app.exec().map(Path::toString).orElse(null),
+                        app.sha256().orElse(null),
+                        app.grants().stream().map(Object::toString).toList(),
+                        cgroup == null ? null : cgroup.toString()));
+            }
+        }
+        return apps;
     }
 
     synchronized boolean isEmpty() {

@@ -1,5 +1,6 @@
 package dev.wgpr.client.lockdown;
 
+import dev.wgpr.client.control.LockdownStatus;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
@@ -97,47 +98,49 @@ public record LockdownState(
     }
 
     /** The {@code lockdown} section of {@code status}. */
-    public Map<String, Object> toStatus() {
-        Map<String, Object> status = new LinkedHashMap<>();
-        status.put("state", complete() ? "locked down" : "partly locked down: " + String.join("; ", gaps()));
-        status.put("threads", (long) threads);
-        status.put("allThreadsAlike", allThreadsAlike);
-        status.put("noNewPrivs", noNewPrivs);
-        Map<String, Object> capabilities = new LinkedHashMap<>();
-        capabilities.put("effective", Capabilities.names(effective));
-        capabilities.put("permitted", Capabilities.names(permitted));
-        capabilities.put("inheritable", Capabilities.names(inheritable));
-        capabilities.put("bounding", Capabilities.names(bounding));
-        capabilities.put("ambient", Capabilities.names(ambient));
-        status.put("capabilities", capabilities);
-        Map<String, Object> landlock = new LinkedHashMap<>();
-        landlock.put("abi", landlockAbi.map(Long::valueOf).orElse(null));
-        landlock.put(
-                "state",
-                landlockEnforced
-                        ? "enforced on every thread (applied before exec)"
-                        : "not enforced: " + Landlock.unavailableReason());
-        if (landlockAbi.isPresent()) {
-            int abi = landlockAbi.get();
-            landlock.put("handledFs", Lockdown.accessNames(Landlock.handledFs(abi)));
-            landlock.put("tcp", Landlock.handledNet(abi) != 0 ? "denied (bind and connect)" : "not handled (ABI < 4)");
-            landlock.put("signals", Landlock.scoped(abi) != 0 ? "only within the domain" : "not scoped (ABI < 6)");
-            List<String> rules = new ArrayList<>();
-            for (LockdownPlan.Rule rule : plan.rules()) {
-                if (Landlock.applies(rule) && Landlock.effectiveAccess(abi, rule) != 0) {
-                    rules.add(rule.path() + ": "
-                            + String.join(",", Lockdown.accessNames(Landlock.effectiveAccess(abi, rule))) + " ("
-                            + rule.why() + ")");
-                }
-            }
-            landlock.put("rules", rules);
-        }
-        status.put("landlock", landlock);
-        Map<String, Object> rlimits = new LinkedHashMap<>();
+    public LockdownStatus toStatus() {
+        Map<String, String> rlimits = new LinkedHashMap<>();
         limits.forEach((name, limit) -> rlimits.put(name, limitText(limit[0]) + "/" + limitText(limit[1])));
-        status.put("rlimits", rlimits);
-        status.put("dumpable", dumpable);
-        return status;
+        return new LockdownStatus(
+                complete() ? "locked down" : "partly locked down: " + String.join("; ", gaps()),
+                (long) threads,
+                allThreadsAlike,
+                noNewPrivs,
+                new LockdownStatus.Capabilities(
+                        Capabilities.names(effective),
+                        Capabilities.names(permitted),
+                        Capabilities.names(inheritable),
+                        Capabilities.names(bounding),
+                        Capabilities.names(ambient)),
+                landlockStatus(),
+                rlimits,
+                dumpable,
+                null);
+    }
+
+    private LockdownStatus.Landlock landlockStatus() {
+        String state = landlockEnforced
+                ? "enforced on every thread (applied before exec)"
+                : "not enforced: " + Landlock.unavailableReason();
+        if (landlockAbi.isEmpty()) {
+            return new LockdownStatus.Landlock(null, state, null, null, null, null);
+        }
+        int abi = landlockAbi.get();
+        List<String> rules = new ArrayList<>();
+        for (LockdownPlan.Rule rule : plan.rules()) {
+            if (Landlock.applies(rule) && Landlock.effectiveAccess(abi, rule) != 0) {
+                rules.add(
+                        rule.path() + ": " + String.join(",", Lockdown.accessNames(Landlock.effectiveAccess(abi, rule)))
+                                + " (" + rule.why() + ")");
+            }
+        }
+        return new LockdownStatus.Landlock(
+                (long) abi,
+                state,
+                Lockdown.accessNames(Landlock.handledFs(abi)),
+                Landlock.handledNet(abi) != 0 ? "denied (bind and connect)" : "not handled (ABI < 4)",
+                Landlock.scoped(abi) != 0 ? "only within the domain" : "not scoped (ABI < 6)",
+                rules);
     }
 
     private List<String> gaps() {

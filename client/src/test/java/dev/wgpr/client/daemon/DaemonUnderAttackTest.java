@@ -3,8 +3,9 @@ package dev.wgpr.client.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.control.ControlJson;
 import dev.wgpr.client.control.Json;
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
@@ -268,7 +269,7 @@ class DaemonUnderAttackTest {
 
     private Map<String, Object> status() throws IOException {
         try (UnixSocket connection = UnixSocket.connect(net.instance.controlSocket())) {
-            connection.send(Json.write(Protocol.request(Protocol.STATUS)));
+            connection.send(ControlJson.write(new Request.Status()));
             Map<String, Object> reply = Json.parseObject(connection.receive().line());
             assertEquals(true, reply.get("ok"), reply::toString);
             return reply;

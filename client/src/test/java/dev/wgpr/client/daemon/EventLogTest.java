@@ -3,9 +3,8 @@ package dev.wgpr.client.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.LinkedHashMap;
+import dev.wgpr.client.control.DeniedAttempt;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -13,18 +12,52 @@ class EventLogTest {
     private final AtomicLong clock = new AtomicLong(1_000);
     private final EventLog log = new EventLog(clock::get);
 
-    private static Map<String, Object> deny(long uid, String app, String destination, int port) {
-        Map<String, Object> event = new LinkedHashMap<>();
-        event.put("pid", 4242L);
-        event.put("direction", "outbound");
-        event.put("uid", uid);
-        event.put("app", app);
-        event.put("destination", destination);
-        event.put("port", (long) port);
-        return event;
+    private static DeniedAttempt deny(long uid, String app, String destination, int port) {
+        return new DeniedAttempt(
+                0,
+                null,
+                4242,
+                null,
+                uid,
+                app,
+                null,
+                DeniedAttempt.OUTBOUND,
+                destination,
+                port,
+                null,
+                null,
+                null,
+                null,
+                null,
+                0,
+                null,
+                null);
     }
 
-    private List<Map<String, Object>> logged() {
+    /** An attempt from {@code source} through the tunnel to a local port. */
+    private static DeniedAttempt inbound(long uid, String source) {
+        return new DeniedAttempt(
+                0,
+                null,
+                0,
+                null,
+                uid,
+                null,
+                null,
+                DeniedAttempt.INBOUND,
+                null,
+                null,
+                null,
+                source,
+                0,
+                null,
+                null,
+                0,
+                null,
+                null);
+    }
+
+    private List<DeniedAttempt> logged() {
         return log.after(0);
     }
 
@@ -36,14 +69,14 @@ class EventLogTest {
         log.add(deny(1001, null, "10.20.0.99", 445));
         log.add(deny(1001, null, "10.20.0.99", 139));
 
-        List<Map<String, Object>> events = logged();
+        List<DeniedAttempt> events = logged();
         assertEquals(EventLog.FIRST_PER_SOURCE + 2, events.size(), events::toString);
         assertEquals(0, log.dropped(), "nothing was pushed out of the log");
         assertEquals(EventLog.CAPACITY * 3 - EventLog.FIRST_PER_SOURCE, log.suppressed());
         assertEquals(
-                List.of(445L, 139L),
+                List.of(445, 139),
                 events.subList(events.size() - 2, events.size()).stream()
-                        .map(e -> e.get("port"))
+                        .map(DeniedAttempt::port)
                         .toList());
     }
 
@@ -56,9 +89,9 @@ class EventLogTest {
         }
         log.add(deny(0, "ssh", "10.20.0.10", 23));
 
-        List<Map<String, Object>> events = logged();
+        List<DeniedAttempt> events = logged();
         assertEquals(EventLog.NEW_SOURCES_PER_PRINCIPAL * 3 + 1, events.size());
-        assertEquals(23L, events.getLast().get("port"), "root's probe is there");
+        assertEquals(23, events.getLast().port(), "root's probe is there");
         assertEquals(0, log.dropped());
     }
 
@@ -68,7 +101,7 @@ class EventLogTest {
             log.add(deny(1000, null, "10.20.0.10", port));
             log.add(deny(1000, null, "10.20.0.10", 22));
         }
-        List<Map<String, Object>> events = logged();
+        List<DeniedAttempt> events = logged();
         assertEquals(50 + EventLog.FIRST_PER_SOURCE - 1, events.size(), events::toString);
         assertEquals(50 - EventLog.FIRST_PER_SOURCE + 1, log.suppressed());
     }
@@ -84,31 +117,25 @@ class EventLogTest {
 
         clock.addAndGet(1);
         log.endWindows();
-        Map<String, Object> summary = logged().getLast();
-        assertEquals(45L, summary.get("suppressed"), summary::toString);
-        assertEquals("same uid, app, address, port, protocol and hook", summary.get("like"));
-        assertEquals("10.20.0.10", summary.get("destination"));
+        DeniedAttempt summary = logged().getLast();
+        assertEquals(45L, summary.suppressed(), summary::toString);
+        assertEquals("same uid, app, address, port, protocol and hook", summary.like());
+        assertEquals("10.20.0.10", summary.destination());
 
         log.add(deny(1000, null, "10.20.0.10", 22));
         assertEquals(EventLog.FIRST_PER_SOURCE + 2, logged().size(), "a new window logs the source again");
-        assertEquals(null, logged().getLast().get("suppressed"));
+        assertEquals(null, logged().getLast().suppressed());
     }
 
     @Test
     void inboundEventsAreToldApartByTheirRemoteSource() {
         for (int i = 0; i < 1000; i++) {
-            Map<String, Object> flood = deny(1000, null, null, 0);
-            flood.put("direction", "inbound");
-            flood.put("source", "10.20.0.66");
-            log.add(flood);
+            log.add(inbound(1000, "10.20.0.66"));
         }
-        Map<String, Object> probe = deny(1000, null, null, 0);
-        probe.put("direction", "inbound");
-        probe.put("source", "10.20.0.77");
-        log.add(probe);
+        log.add(inbound(1000, "10.20.0.77"));
 
         assertEquals(EventLog.FIRST_PER_SOURCE + 1, logged().size());
-        assertEquals("10.20.0.77", logged().getLast().get("source"));
+        assertEquals("10.20.0.77", logged().getLast().source());
     }
 
     @Test
@@ -119,13 +146,13 @@ class EventLogTest {
         clock.addAndGet(EventLog.WINDOW_NANOS);
         log.add(deny(1000, "browser", "10.20.9.9", 443)); // the windows end before it is judged
 
-        List<Map<String, Object>> summaries =
-                logged().stream().filter(e -> e.containsKey("suppressed")).toList();
+        List<DeniedAttempt> summaries =
+                logged().stream().filter(e -> e.suppressed() != null).toList();
         assertEquals(1, summaries.size(), summaries::toString);
-        assertEquals(7L, summaries.getFirst().get("suppressed"));
-        assertEquals("more addresses", summaries.getFirst().get("like"));
+        assertEquals(7L, summaries.getFirst().suppressed());
+        assertEquals("more addresses", summaries.getFirst().like());
         assertTrue(
-                logged().getLast().get("destination").equals("10.20.9.9"),
+                logged().getLast().destination().equals("10.20.9.9"),
                 "a new window opens sources again: " + logged().getLast());
     }
 }

@@ -1,6 +1,8 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.EnforcementStatus;
+import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.ExecutableId;
 import java.io.IOException;
@@ -97,13 +99,13 @@ final class InMemoryPieces {
 
     private record Device(InMemoryPieces kernel, String interfaceName) implements Pieces.Device {
         @Override
-        public List<Map<String, Object>> peers() {
+        public List<TunnelStatus.Traffic> peers() {
             return List.of();
         }
 
         @Override
-        public Map<String, Object> status() {
-            return Map.of();
+        public TunnelStatus.Device status() {
+            return new TunnelStatus.Device(0, "", Map.of(), Map.of(), null);
         }
 
         @Override
@@ -163,8 +165,8 @@ final class InMemoryPieces {
         }
 
         @Override
-        public Map<String, Object> status() {
-            return Map.of();
+        public TunnelStatus.Routing status() {
+            return new TunnelStatus.Routing(List.of(), List.of(), List.of());
         }
 
         @Override
@@ -226,8 +228,8 @@ final class InMemoryPieces {
         }
 
         @Override
-        public Map<String, Object> status() {
-            return Map.of();
+        public EnforcementStatus status() {
+            return EnforcementStatus.idle();
         }
 
         @Override

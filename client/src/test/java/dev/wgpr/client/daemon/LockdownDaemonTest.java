@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wgpr.client.control.Json;
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
@@ -288,9 +288,7 @@ class LockdownDaemonTest {
 
     private static String upReply(Instance instance, String config) throws IOException {
         try (UnixSocket socket = UnixSocket.connect(instance.controlSocket())) {
-            Map<String, Object> request = Protocol.request(Protocol.UP);
-            request.put("config", config);
-            socket.send(Json.write(request));
+            socket.send(ControlJson.write(new Request.Up(config)));
             return socket.receive().line();
         }
     }

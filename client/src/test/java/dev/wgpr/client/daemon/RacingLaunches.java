@@ -1,7 +1,8 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.ControlJson;
 import dev.wgpr.client.control.Json;
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
@@ -38,12 +39,8 @@ public final class RacingLaunches {
             }
             try (command;
                     UnixSocket socket = UnixSocket.connect(instance.controlSocket())) {
-                Map<String, Object> request = Protocol.request(Protocol.RUN);
-                request.put("app", app);
-                request.put("argv", List.of(path, "-c", script));
-                request.put("cwd", "/");
-                request.put("env", Map.of());
-                socket.send(Json.write(request), new int[] {0, 1, 2, command.fd()});
+                Request.Run request = new Request.Run(app, null, List.of(path, "-c", script), "/", Map.of());
+                socket.send(ControlJson.write(request), new int[] {0, 1, 2, command.fd()});
                 Map<String, Object> reply = Json.parseObject(socket.receive().line());
                 if (!Boolean.TRUE.equals(reply.get("ok"))) {
                     refused++;

@@ -1,7 +1,7 @@
 package dev.wgpr.client.daemon;
 
-import dev.wgpr.client.control.Json;
-import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.common.linux.Libc;
 import java.nio.file.Path;
@@ -19,13 +19,9 @@ public final class RawRunRequest {
     public static void main(String[] args) throws Exception {
         Instance instance = new Instance(args[0]);
         int command = Libc.open(args[2], Libc.O_PATH | Libc.O_CLOEXEC);
-        Map<String, Object> request = Protocol.request(Protocol.RUN);
-        request.put("app", args[1]);
-        request.put("argv", List.of(args[2]));
-        request.put("cwd", "/");
-        request.put("env", Map.of());
+        Request.Run request = new Request.Run(args[1], null, List.of(args[2]), "/", Map.of());
         try (UnixSocket socket = UnixSocket.connect(instance.controlSocket())) {
-            socket.send(Json.write(request), new int[] {0, 1, 2, command});
+            socket.send(ControlJson.write(request), new int[] {0, 1, 2, command});
             System.out.println(socket.receive().line());
         }
         System.out.println("opened " + Path.of(args[2]));

@@ -1,0 +1,70 @@
+package dev.wgpr.client.control;
+
+/**
+ * One attempt the enforcement denied, as the daemon's log keeps it, {@code events} lists it and {@code events
+ * --follow} sends it. An outbound attempt names its {@code destination} and {@code port}, an inbound one the
+ * remote {@code source} and the {@code localPort} (the other two are null); {@code pid} and {@code comm} are
+ * 0 and empty where no task is known (inbound, the device's backstop). A summary of attempts not logged whole
+ * has {@code suppressed} (how many) and {@code like} (what they have in common); others have null there.
+ *
+ * @param seq the log's number, 0 before it is logged
+ */
+public record DeniedAttempt(
+        long seq,
+        String time,
+        int pid,
+        String comm,
+        long uid,
+        String app,
+        String peer,
+        String direction,
+        String destination,
+        Integer port,
+        String protocol,
+        String source,
+        Integer localPort,
+        String hook,
+        String reason,
+        long cgroupId,
+        Long suppressed,
+        String like)
+        implements Reply {
+    public static final String INBOUND = "inbound";
+    public static final String OUTBOUND = "outbound";
+
+    public boolean inbound() {
+        return INBOUND.equals(direction);
+    }
+
+    /** This attempt as the log's number {@code seq}. */
+    public DeniedAttempt numbered(long number) {
+        return with(number, suppressed, like);
+    }
+
+    /** The summary of {@code count} attempts like this one (the last of them), which were not logged whole. */
+    public DeniedAttempt summarising(long count, String what) {
+        return with(seq, count, what);
+    }
+
+    private DeniedAttempt with(long number, Long count, String what) {
+        return new DeniedAttempt(
+                number,
+                time,
+                pid,
+                comm,
+                uid,
+                app,
+                peer,
+                direction,
+                destination,
+                port,
+                protocol,
+                source,
+                localPort,
+                hook,
+                reason,
+                cgroupId,
+                count,
+                what);
+    }
+}

@@ -1,0 +1,64 @@
+package dev.wgpr.client.control;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The instance's shared enforcement: its programs, the policy in force and its counters. Only {@code state}
+ * is set while no tunnel is up.
+ *
+ * @param counters the kernel's counters by name; null (and {@code countersUnreadable} says why) when they
+ *     could not be read
+ * @param eventsLogged the number of the latest deny event
+ */
+public record EnforcementStatus(
+        String state,
+        Long netnsCookie,
+        String attachedAt,
+        String pins,
+        List<Program> programs,
+        Long generation,
+        Integer internalPrefixes,
+        List<String> internal,
+        List<String> exclusions,
+        Map<String, App> apps,
+        Map<String, Long> counters,
+        String countersUnreadable,
+        Long eventsLogged,
+        Long eventsSuppressed,
+        Map<String, Long> threadFailures) {
+    public static final String ACTIVE = "active";
+
+    public static EnforcementStatus idle() {
+        return new EnforcementStatus(
+                "idle (no tunnel is up)",
+                null,
+                null,
+                null,
+                List.of(),
+                null,
+                null,
+                List.of(),
+                List.of(),
+                Map.of(),
+                null,
+                null,
+                null,
+                null,
+                Map.of());
+    }
+
+    public boolean active() {
+        return ACTIVE.equals(state);
+    }
+
+    /** A BPF program on its hook; {@code id} is null when the kernel would not say. */
+    public record Program(String hook, String program, Integer id, boolean pinned) {}
+
+    /** An app's identity in the policy and its grants. */
+    public record App(int id, String cgroup, List<String> grants) {
+        public App {
+            grants = List.copyOf(grants);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.wgpr.client.control;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a caller asks of the daemon ({@link Protocol}): one record per operation. On the socket each is a
+ * JSON object with {@code "v"} and {@code "op"} added ({@link ControlJson}); a record's constructor refuses
+ * what the daemon could not serve, so a malformed request never reaches it.
+ */
+public sealed interface Request {
+    /** The operation's name on the socket. */
+    default String op() {
+        return switch (this) {
+            case Ping p -> Protocol.PING;
+            case Status s -> Protocol.STATUS;
+            case Up u -> Protocol.UP;
+            case Down d -> Protocol.DOWN;
+            case Reload r -> Protocol.RELOAD;
+            case Run r -> Protocol.RUN;
+            case Signal s -> Protocol.SIGNAL;
+            case Events e -> Protocol.EVENTS;
+        };
+    }
+
+    /** The record type of operation {@code op}. */
+    static Class<? extends Request> type(String op) {
+        return switch (op) {
+            case Protocol.PING -> Ping.class;
+            case Protocol.STATUS -> Status.class;
+            case Protocol.UP -> Up.class;
+            case Protocol.DOWN -> Down.class;
+            case Protocol.RELOAD -> Reload.class;
+            case Protocol.RUN -> Run.class;
+            case Protocol.SIGNAL -> Signal.class;
+            case Protocol.EVENTS -> Events.class;
+            default -> throw new IllegalArgumentException("unknown operation " + op);
+        };
+    }
+
+    record Ping() implements Request {}
+
+    record Status() implements Request {}
+
+    /** Root only. */
+    record Up(String config) implements Request {
+        public Up {
+            requireAbsolute(config, "up");
+        }
+    }
+
+    /** Root only. */
+    record Down(String tunnel) implements Request {
+        public Down {
+            Objects.requireNonNull(tunnel, "down needs \"tunnel\"");
+        }
+    }
+
+    /** Root only. */
+    record Reload(String config) implements Request {
+        public Reload {
+            requireAbsolute(config, "reload");
+        }
+    }
+
+    /**
+     * Starts {@code app} as the caller; the caller's stdin, stdout, stderr and the opened command come along as
+     * descriptors. {@code tunnel} may be null: the one tunnel that names the app.
+     */
+    record Run(String app, String tunnel, List<String> argv, String cwd, Map<String, String> env) implements Request {
+        public Run {
+            if (app == null || argv == null || cwd == null || env == null) {
+                throw new IllegalArgumentException("run needs app, argv, cwd and env");
+            }
+            argv = List.copyOf(argv);
+            env = Map.copyOf(env);
+        }
+    }
+
+    /** After {@link Run}, on the same connection: a signal for the app. */
+    record Signal(int signal) implements Request {}
+
+    /** Root only. */
+    record Events(boolean follow) implements Request {}
+
+    private static void requireAbsolute(String config, String op) {
+        if (config == null || !Path.of(config).isAbsolute()) {
+            throw new IllegalArgumentException(op + " needs \"config\": an absolute path");
+        }
+    }
+}

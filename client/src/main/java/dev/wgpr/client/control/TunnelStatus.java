@@ -1,0 +1,132 @@
+package dev.wgpr.client.control;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One tunnel that is up, as {@code status} shows it.
+ *
+ * @param config the file it was brought up from
+ * @param network false for a tunnel registered for {@code wg-pr run} only (no device, no routes)
+ * @param device null without a network
+ * @param backstop {@link Protocol#BACKSTOP_IN_FORCE} or {@link Protocol#BACKSTOP_MISSING}; null without a device
+ * @param routing null when no routes are installed
+ */
+public record TunnelStatus(
+        String name,
+        String config,
+        boolean network,
+        String routeMode,
+        List<String> addresses,
+        List<Peer> peers,
+        Device device,
+        String backstop,
+        Routing routing,
+        List<App> apps) {
+    public TunnelStatus {
+        addresses = List.copyOf(addresses);
+        peers = List.copyOf(peers);
+        apps = List.copyOf(apps);
+    }
+
+    /**
+     * A peer: what its config says, and what the device knows of it (null without a device).
+     *
+     * @param endpointAddress the address {@code endpoint} resolved to when the tunnel came up
+     * @param currentEndpoint where the device sends now (it follows a roaming peer)
+     */
+    public record Peer(
+            String name,
+            String publicKey,
+            String endpoint,
+            String endpointAddress,
+            List<String> allowedIPs,
+            String currentEndpoint,
+            String latestHandshake,
+            Long handshakeAgeSeconds,
+            Long rxBytes,
+            Long txBytes,
+            Integer persistentKeepalive) {
+        public Peer {
+            allowedIPs = List.copyOf(allowedIPs);
+        }
+
+        /** A peer as its config has it, before the device says anything of it. */
+        public static Peer configured(
+                String name, String publicKey, String endpoint, String endpointAddress, List<String> allowedIPs) {
+            return new Peer(name, publicKey, endpoint, endpointAddress, allowedIPs, null, null, null, null, null, null);
+        }
+
+        /** This peer as its config has it, with what {@code device} knows of it. */
+        public Peer with(Traffic device) {
+            return new Peer(
+                    name,
+                    publicKey,
+                    endpoint,
+                    endpointAddress,
+                    allowedIPs,
+                    device.currentEndpoint(),
+                    device.latestHandshake(),
+                    device.handshakeAgeSeconds(),
+                    device.rxBytes(),
+                    device.txBytes(),
+                    device.persistentKeepalive());
+        }
+    }
+
+    /** What the device knows of a peer. */
+    public record Traffic(
+            String publicKey,
+            String currentEndpoint,
+            String latestHandshake,
+            Long handshakeAgeSeconds,
+            long rxBytes,
+            long txBytes,
+            int persistentKeepalive) {}
+
+    /**
+     * The userspace WireGuard device.
+     *
+     * @param dropped packets dropped, by reason
+     * @param failure why the device stopped, null while it runs
+     */
+    public record Device(
+            int listenPort,
+            String uapiSocket,
+            Map<String, Long> dropped,
+            Map<String, Long> threadFailures,
+            String failure) {
+        public Device {
+            dropped = Map.copyOf(dropped);
+            threadFailures = Map.copyOf(threadFailures);
+        }
+    }
+
+    /**
+     * The tunnel's routes.
+     *
+     * @param exclusions prefixes inside the routed ones that the kernel sends elsewhere (LAN, local, bypass)
+     */
+    public record Routing(List<String> routes, List<Bypass> bypass, List<String> exclusions) {
+        public Routing {
+            routes = List.copyOf(routes);
+            bypass = List.copyOf(bypass);
+            exclusions = List.copyOf(exclusions);
+        }
+    }
+
+    /** Whether a peer's endpoint needs a host route around the tunnel, and why. */
+    public record Bypass(String endpoint, String hostRoute, String reason) {}
+
+    /**
+     * An app a peer names.
+     *
+     * @param exec null: any binary
+     * @param cgroup null until the app's cgroup is made
+     */
+    public record App(String name, String peer, String exec, String sha256, List<String> allow, String cgroup) {
+        public App {
+            allow = List.copyOf(allow);
+        }
+    }
+}

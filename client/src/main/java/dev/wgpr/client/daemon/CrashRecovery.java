@@ -1,0 +1,74 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.enforcement.Enforcer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What a crashed daemon of the instance left behind, removed by the next one at its start: its tagged routes
+ * (fail-closed unreachable routes, bypass host routes: held until a tunnel replaces them), its pinned BPF
+ * programs and maps (still enforcing), its app cgroups, and the UAPI sockets of its interfaces (the TUN
+ * interfaces themselves went with its process).
+ */
+final class CrashRecovery {
+    private CrashRecovery() {}
+
+    /** Cleans up and returns what it found and did, in words, for the log and {@code status}. */
+    static List<String> cleanUp(Instance instance, long netnsCookie, Pieces pieces) {
+        List<String> found = new ArrayList<>();
+        try {
+            for (String route : pieces.routes().holdStale()) {
+                found.add("found stale route " + route + " (kept until a tunnel replaces it)");
+            }
+        } catch (IOException e) {
+            found.add("could not look for stale routes: " + e.getMessage());
+        }
+        try {
+            removeStaleEnforcement(instance, netnsCookie, found);
+        } catch (IOException | RuntimeException e) {
+            found.add("could not remove stale enforcement: " + e.getMessage());
+        }
+        for (String iface : StaleInterfaces.recorded(instance)) {
+            found.add(StaleInterfaces.cleanUp(iface));
+        }
+        StaleInterfaces.forgetAll(instance);
+        return found;
+    }
+
+    private static void removeStaleEnforcement(Instance instance, long netnsCookie, List<String> report)
+            throws IOException {
+        Enforcer.Config config = SharedEnforcement.config(instance, netnsCookie);
+        Path pins = config.bpffs().resolve(instance.name());
+        Path cgroups = config.cgroup2().resolve(instance.name());
+        List<String> stale = new ArrayList<>();
+        if (Files.isDirectory(pins)) {
+            stale.add("pinned BPF objects " + pins + " (" + names(pins, false) + ")");
+        }
+        if (Files.isDirectory(cgroups)) {
+            stale.add("app cgroups " + cgroups + " (" + names(cgroups, true) + ")");
+        }
+        if (stale.isEmpty()) {
+            return;
+        }
+        List<Path> kept = Enforcer.removePinned(config);
+        stale.forEach(what -> report.add("removed stale " + what));
+        kept.forEach(cgroup -> report.add("kept app cgroup " + cgroup
+                + ": its processes outlived the crash; a tunnel naming app " + cgroup.getFileName() + " adopts it"));
+    }
+
+    /** The names in {@code directory}, sorted; only its subdirectories' when {@code directoriesOnly}. */
+    private static String names(Path directory, boolean directoriesOnly) throws IOException {
+        try (Stream<Path> entries = Files.list(directory)) {
+            return String.join(
+                    ", ",
+                    entries.filter(entry -> !directoriesOnly || Files.isDirectory(entry))
+                            .map(entry -> entry.getFileName().toString())
+                            .sorted()
+                            .toList());
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.DaemonStatus;
+import dev.wgpr.client.control.Message;
+import dev.wgpr.client.control.PeerCredentials;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
+import dev.wgpr.client.control.RequestReader;
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.OwnedFd;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Serves one whole request ({@link RequestReader.Handler}): reads it as a {@link Request} (a malformed one is
+ * answered {@code bad-request} and goes no further), checks who may ask, and answers; {@code run} and {@code
+ * events} keep their connection ({@link RunSessions}, {@link EventStream}).
+ */
+record RequestDispatch(
+        Instance instance,
+        Tunnels tunnels,
+        RunSessions runs,
+        EventStream events,
+        Function<PeerCredentials, DaemonStatus> status,
+        PrintStream log)
+        implements RequestReader.Handler {
+    /** The reader closes the connection once this returns; received descriptors are closed here. */
+    @Override
+    public void serve(UnixSocket connection, PeerCredentials caller, Message message) {
+        try {
+            Request request;
+            try {
+                request = ControlJson.readRequest(message.line());
+            } catch (IllegalArgumentException e) {
+                send(connection, new Reply.Error(Protocol.BAD_REQUEST, e.getMessage()));
+                return;
+            }
+            switch (request) {
+                case Request.Run run -> runs.run(connection, caller, run, message.fds());
+                case Request.Events follow -> events.serve(connection, caller, follow);
+                default -> send(connection, answer(caller, request));
+            }
+        } catch (EOFException e) {
+            // the caller went away
+        } catch (IOException | RuntimeException e) {
+            log.println("wg-pr daemon: control connection: " + e);
+        } finally {
+            closeAll(message.fds());
+        }
+    }
+
+    private Reply answer(PeerCredentials caller, Request request) {
+        return switch (request) {
+            case Request.Ping ping -> new Reply.Pong(ProcessHandle.current().pid(), instance.name());
+            case Request.Status asked -> status.apply(caller);
+            case Request.Up up when caller.isRoot() -> up(up);
+            case Request.Down down when caller.isRoot() -> down(down);
+            case Request.Reload reload when caller.isRoot() -> reload(reload);
+            case Request.Up up -> notRoot(caller, "bring tunnels up");
+            case Request.Down down -> notRoot(caller, "bring tunnels down");
+            case Request.Reload reload -> notRoot(caller, "reload tunnels");
+            case Request.Run run -> new Reply.Error(Protocol.BAD_REQUEST, "run keeps its connection");
+            case Request.Events follow -> new Reply.Error(Protocol.BAD_REQUEST, "events keeps its connection");
+            case Request.Signal signal ->
+                new Reply.Error(Protocol.BAD_REQUEST, "a signal is for an app started by run");
+        };
+    }
+
+    private static Reply notRoot(PeerCredentials caller, String what) {
+        return new Reply.Error(
+                Protocol.PERMISSION,
+                "only root may " + what + " (you are uid " + Integer.toUnsignedString(caller.uid()) + ")");
+    }
+
+    private Reply up(Request.Up request) {
+        try {
+            return new Reply.Upped(tunnels.up(Path.of(request.config())));
+        } catch (UpFailedException e) {
+            return failure(e);
+        }
+    }
+
+    private Reply reload(Request.Reload request) {
+        try {
+            Reload.Outcome outcome = tunnels.reload(Path.of(request.config()));
+            outcome.changes()
+                    .forEach(change -> log.println("wg-pr daemon: reload " + outcome.tunnel() + ": " + change));
+            return new Reply.Reloaded(outcome.tunnel(), outcome.changes());
+        } catch (UpFailedException e) {
+            return failure(e);
+        }
+    }
+
+    private Reply down(Request.Down request) {
+        try {
+            List<String> failures = tunnels.down(request.tunnel());
+            if (!failures.isEmpty()) {
+                return new Reply.Error(
+                        Protocol.FAILED, request.tunnel() + " is down, but:\n  " + String.join("\n  ", failures));
+            }
+            return new Reply.Downed();
+        } catch (UpFailedException e) {
+            return new Reply.Error(Protocol.FAILED, e.getMessage());
+        }
+    }
+
+    private static Reply failure(UpFailedException e) {
+        return new Reply.Error(
+                switch (e.kind()) {
+                    case BAD_CONFIG -> Protocol.BAD_CONFIG;
+                    case FAILED -> Protocol.FAILED;
+                },
+                e.getMessage());
+    }
+
+    static void send(UnixSocket connection, Reply reply) throws ErrnoException {
+        connection.send(ControlJson.write(reply));
+    }
+
+    static void closeAll(List<OwnedFd> fds) {
+        for (OwnedFd fd : fds) {
+            try {
+                fd.close();
+            } catch (ErrnoException e) {
+                // a descriptor we received and no longer need
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.control.DaemonStatus;
+import dev.wgpr.client.control.PeerCredentials;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
+import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.OwnedFd;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The apps {@code wg-pr run} starts. A session keeps its caller's connection (and its thread) until the app
+ * ends: the caller's signals come in on it ({@link SignalForwarder}) and the app's exit goes out.
+ */
+final class RunSessions {
+    private final LaunchPolicy policy;
+    private final LaunchService launcher;
+    private final Tunnels tunnels;
+    private final PrintStream log;
+    private final Map<Integer, DaemonStatus.RunningApp> running = new ConcurrentHashMap<>();
+
+    RunSessions(LaunchPolicy policy, LaunchService launcher, Tunnels tunnels, PrintStream log) {
+        this.policy = policy;
+        this.launcher = launcher;
+        this.tunnels = tunnels;
+        this.log = log;
+    }
+
+    /** The apps that still run, as {@code caller} may see them: root all, others their own. */
+    List<DaemonStatus.RunningApp> visibleTo(PeerCredentials caller) {
+        long uid = Integer.toUnsignedLong(caller.uid());
+        return running.values().stream()
+                .filter(app -> caller.isRoot() || app.uid() == uid)
+                .toList();
+    }
+
+    /** Serves one session; {@code fds} are the caller's stdin, stdout, stderr and command (closed by the caller). */
+    void run(UnixSocket connection, PeerCredentials caller, Request.Run request, List<OwnedFd> fds) {
+        try {
+            runAndWait(connection, caller, request, fds);
+        } catch (IOException | RuntimeException e) {
+            log.println("wg-pr daemon: run: " + e);
+        }
+    }
+
+    private void runAndWait(UnixSocket connection, PeerCredentials caller, Request.Run request, List<OwnedFd> fds)
+            throws IOException {
+        Optional<String> refusal = policy.refusal(caller);
+        if (refusal.isPresent()) {
+            RequestDispatch.send(connection, new Reply.Error(Protocol.PERMISSION, refusal.get()));
+            return;
+        }
+        Launcher.Request launch;
+        try {
+            launch = new Launcher.Request(request.argv(), Path.of(request.cwd()), request.env());
+        } catch (IllegalArgumentException e) {
+            RequestDispatch.send(
+                    connection,
+                    new Reply.Error(Protocol.BAD_REQUEST, "run needs app, argv, cwd and env: " + e.getMessage()));
+            return;
+        }
+        LaunchedProcess process;
+        try {
+            Tunnels.LaunchableApp app = tunnels.app(request.app(), Optional.ofNullable(request.tunnel()));
+            process = launcher.launch(app.app(), app.cgroup(), caller, launch, fds);
+            running.put(
+                    process.pid(),
+                    new DaemonStatus.RunningApp(
+                            process.pid(), request.app(), app.tunnel(), Integer.toUnsignedLong(caller.uid())));
+        } catch (LaunchRefusedException e) {
+            RequestDispatch.send(connection, new Reply.Error(Protocol.REFUSED, e.getMessage(), e.exitStatus()));
+            return;
+        }
+        RequestDispatch.closeAll(fds);
+        try {
+            RequestDispatch.send(connection, new Reply.Started(process.pid()));
+            Thread forwarder = Thread.ofPlatform()
+                    .name("run-signals")
+                    .daemon()
+                    .start(() -> SignalForwarder.forward(connection, process));
+            LaunchedProcess.Exit exit = process.waitFor();
+            try {
+                RequestDispatch.send(
+                        connection,
+                        exit.exited() ? new Reply.Exit(exit.status(), null) : new Reply.Exit(null, exit.signal()));
+            } catch (ErrnoException e) {
+                // the caller is gone; the app ended anyway
+            }
+            connection.shutdown();
+            forwarder.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            running.remove(process.pid());
+        }
+    }
+}
