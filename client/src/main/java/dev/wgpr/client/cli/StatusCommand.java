@@ -182,8 +182,15 @@ final class StatusCommand implements Callable<Integer> {
         row(out, "  ", "exclusions", String.join(", ", enforcement.exclusions()));
         enforcement
                 .apps()
-                .forEach((name, app) ->
-                        row(out, "  ", "app " + name, "#" + app.id() + ": " + String.join(", ", app.grants())));
+                .forEach((name, app) -> row(
+                        out,
+                        "  ",
+                        "app " + name,
+                        "#" + app.id() + ": " + String.join(", ", app.grants())
+                                + (app.executables() == null
+                                        ? "; to every process of the app"
+                                        : "; only to its programs ("
+                                                + app.executables().size() + " files)")));
         if (enforcement.counters() == null) {
             row(out, "  ", "counters", enforcement.countersUnreadable());
         } else {

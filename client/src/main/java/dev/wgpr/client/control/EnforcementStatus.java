@@ -55,10 +55,16 @@ public record EnforcementStatus(
     /** A BPF program on its hook; {@code id} is null when the kernel would not say. */
     public record Program(String hook, String program, Integer id, boolean pinned) {}
 
-    /** An app's identity in the policy and its grants. */
-    public record App(int id, String cgroup, List<String> grants) {
+    /**
+     * An app's identity in the policy, its grants, and who gets them.
+     *
+     * @param executables the programs its grants are bound to ({@code major:minor/inode}); null when
+     *     every process of its cgroup has them ({@code children = "any"})
+     */
+    public record App(int id, String cgroup, List<String> grants, List<String> executables) {
         public App {
             grants = List.copyOf(grants);
+            executables = executables == null ? null : List.copyOf(executables);
         }
     }
 }

@@ -459,7 +459,13 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                         cgroup.toString(),
                         policy.grantsOf(appIds.get(name)).stream()
                                 .map(Grant::toString)
-                                .toList())));
+                                .toList(),
+                        policy.boundToExecutables().contains(appIds.get(name))
+                                ? enforcer.executables(appIds.get(name)).stream()
+                                        .map(ExecutableId::toString)
+                                        .sorted()
+                                        .toList()
+                                : null)));
         Map<String, Long> counters = null;
         String countersUnreadable = null;
         try {

@@ -67,7 +67,10 @@ class ControlJsonTest {
                     1,
                     List.of("10.20.0.0/16"),
                     List.of(),
-                    Map.of("ssh", new EnforcementStatus.App(1, "/sys/fs/cgroup/x", List.of("10.20.0.0/16 tcp/22"))),
+                    Map.of(
+                            "ssh",
+                            new EnforcementStatus.App(
+                                    1, "/sys/fs/cgroup/x", List.of("10.20.0.0/16 tcp/22"), List.of("254:0/1234"))),
                     Map.of("deny_no_app", 2L),
                     null,
                     9L,

@@ -282,6 +282,19 @@ class AppIdentityTest {
     }
 
     @Test
+    void statusSaysWhichAppsGiveTheirGrantsOnlyToTheirPrograms() throws Exception {
+        Result status = net.cli().run("status");
+
+        assertEquals(0, status.exitCode(), status::toString);
+        assertTrue(
+                status.out().lines().anyMatch(line -> line.matches(" *app python: .*; only to its programs \\(\\d+ files\\)")),
+                status::toString);
+        assertTrue(
+                status.out().lines().anyMatch(line -> line.matches(" *app everything: .*; to every process of the app")),
+                status::toString);
+    }
+
+    @Test
     void theFileCheckedIsTheFileThatRunsWhileItsPathIsSwappedUnderTheLauncher() throws Exception {
         Path log = Files.createTempFile(DaemonTesting.scratch(), "racy-", ".txt");
         Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-rw-rw-"));
