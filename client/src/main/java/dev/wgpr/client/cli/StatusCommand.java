@@ -190,7 +190,8 @@ final class StatusCommand implements Callable<Integer> {
                                 + (app.executables() == null
                                         ? "; to every process of the app"
                                         : "; only to its programs ("
-                                                + app.executables().size() + " files)")));
+                                                + app.executables().size()
+                                                + (app.executables().size() == 1 ? " file)" : " files)"))));
         if (enforcement.counters() == null) {
             row(out, "  ", "counters", enforcement.countersUnreadable());
         } else {

@@ -12,7 +12,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,6 +57,30 @@ public final class LaunchHelper {
     public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+kill";
 
     private LaunchHelper() {}
+
+    /** What the daemon asks the helper to start, sent with the caller's stdio and opened command. */
+    record Order(
+            String app,
+            String exec,
+            String sha256,
+            String args,
+            String cgroup,
+            int pid,
+            int uid,
+            int gid,
+            List<Integer> groups,
+            List<String> argv,
+            String cwd,
+            Map<String, String> env) {}
+
+    /** The helper's answer to an {@link Order}: started ({@code pid}), refused, or failed ({@code error}). */
+    record Answer(Integer pid, String refused, Integer status, String error) {}
+
+    /** A signal for the app, from the daemon. */
+    record Signal(int signal) {}
+
+    /** How the app ended, from the helper. */
+    record Ended(boolean exited, int status, int signal) {}
 
     /** A running helper, seen from the daemon. */
     public record Started(int pid, UnixSocket socket) {}
@@ -108,37 +132,32 @@ public final class LaunchHelper {
             } finally {
                 channel[1].close();
             }
-            Map<String, Object> message = new LinkedHashMap<>();
-            message.put("app", app.name());
-            message.put("exec", app.exec().map(Path::toString).orElse(null));
-            message.put("sha256", app.sha256().orElse(null));
-            message.put("args", app.args().orElse(null));
-            message.put("cgroup", cgroup.toString());
-            message.put("pid", (long) caller.pid());
-            message.put("uid", Integer.toUnsignedLong(caller.uid()));
-            message.put("gid", Integer.toUnsignedLong(caller.gid()));
-            List<Long> groups = new ArrayList<>();
-            for (int group : caller.groups()) {
-                groups.add(Integer.toUnsignedLong(group));
-            }
-            message.put("groups", groups);
-            message.put("argv", request.argv());
-            message.put("cwd", request.cwd().toString());
-            message.put("env", request.environment());
+            Order order = new Order(
+                    app.name(),
+                    app.exec().map(Path::toString).orElse(null),
+                    app.sha256().orElse(null),
+                    app.args().orElse(null),
+                    cgroup.toString(),
+                    caller.pid(),
+                    caller.uid(),
+                    caller.gid(),
+                    Arrays.stream(caller.groups()).boxed().toList(),
+                    request.argv(),
+                    request.cwd().toString(),
+                    request.environment());
             try {
                 channel[0].send(
-                        Json.write(message), fds.stream().mapToInt(OwnedFd::fd).toArray());
-                Map<String, Object> reply =
-                        Json.parseObject(channel[0].receive().line());
-                if (reply.get("refused") instanceof String refusal) {
+                        Json.write(order), fds.stream().mapToInt(OwnedFd::fd).toArray());
+                Answer answer = Json.read(channel[0].receive().line(), Answer.class);
+                if (answer.refused() != null) {
                     channel[0].close();
-                    throw new LaunchRefusedException(refusal, ((Long) reply.get("status")).intValue());
+                    throw new LaunchRefusedException(answer.refused(), answer.status());
                 }
-                if (!(reply.get("pid") instanceof Long pid)) {
+                if (answer.pid() == null) {
                     channel[0].close();
-                    throw new IOException("launch helper: " + reply.get("error"));
+                    throw new IOException("launch helper: " + answer.error());
                 }
-                return new RemoteProcess(pid.intValue(), channel[0]);
+                return new RemoteProcess(answer.pid(), channel[0]);
             } catch (IOException | RuntimeException e) {
                 channel[0].close();
                 throw e;
@@ -164,11 +183,8 @@ public final class LaunchHelper {
         @Override
         public Exit waitFor() throws ErrnoException {
             try {
-                Map<String, Object> exit = Json.parseObject(channel.receive().line());
-                return new Exit(
-                        Boolean.TRUE.equals(exit.get("exited")),
-                        ((Long) exit.get("status")).intValue(),
-                        ((Long) exit.get("signal")).intValue());
+                Ended ended = Json.read(channel.receive().line(), Ended.class);
+                return new Exit(ended.exited(), ended.status(), ended.signal());
             } catch (IOException | RuntimeException e) {
                 // The helper died: the app's fate is unknown; report it as killed.
                 return new Exit(false, 0, Libc.SIGKILL);
@@ -180,7 +196,7 @@ public final class LaunchHelper {
         @Override
         public void signal(int signal) {
             try {
-                channel.send(Json.write(Map.of("signal", (long) signal)));
+                channel.send(Json.write(new Signal(signal)));
             } catch (ErrnoException | IllegalStateException e) {
                 // the app has ended and the channel is closed
             }
@@ -227,50 +243,38 @@ public final class LaunchHelper {
         try (channel) {
             Message message = channel.receive();
             fds = message.fds();
-            Map<String, Object> request = Json.parseObject(message.line());
+            Order order = Json.read(message.line(), Order.class);
             AppConfig app = new AppConfig(
-                    (String) request.get("app"),
-                    Optional.ofNullable((String) request.get("exec")).map(Path::of),
-                    Optional.ofNullable((String) request.get("sha256")),
+                    order.app(),
+                    Optional.ofNullable(order.exec()).map(Path::of),
+                    Optional.ofNullable(order.sha256()),
                     List.of(),
                     AppConfig.Children.ANY, // which processes get grants is the daemon's business
                     List.of(),
-                    Optional.ofNullable((String) request.get("args")));
-            List<?> groupList = (List<?>) request.get("groups");
-            int[] groups = new int[groupList.size()];
-            for (int i = 0; i < groups.length; i++) {
-                groups[i] = (int) (long) (Long) groupList.get(i);
-            }
+                    Optional.ofNullable(order.args()));
             PeerCredentials caller = new PeerCredentials(
-                    (int) (long) (Long) request.get("pid"),
-                    (int) (long) (Long) request.get("uid"),
-                    (int) (long) (Long) request.get("gid"),
-                    groups);
-            List<String> argv = new ArrayList<>();
-            for (Object arg : (List<?>) request.get("argv")) {
-                argv.add((String) arg);
-            }
-            Map<String, String> environment = new LinkedHashMap<>();
-            ((Map<?, ?>) request.get("env")).forEach((k, v) -> environment.put((String) k, (String) v));
-            Launcher.Request launch = new Launcher.Request(argv, Path.of((String) request.get("cwd")), environment);
+                    order.pid(),
+                    order.uid(),
+                    order.gid(),
+                    order.groups().stream().mapToInt(Integer::intValue).toArray());
+            Launcher.Request launch = new Launcher.Request(order.argv(), Path.of(order.cwd()), order.env());
             LaunchedProcess process;
             try {
-                process = Launcher.launch(app, Path.of((String) request.get("cgroup")), caller, launch, fds);
+                process = Launcher.launch(app, Path.of(order.cgroup()), caller, launch, fds);
             } catch (LaunchRefusedException e) {
-                channel.send(Json.write(Map.of("refused", e.getMessage(), "status", (long) e.exitStatus())));
+                channel.send(Json.write(new Answer(null, e.getMessage(), e.exitStatus(), null)));
                 return;
             } finally {
                 closeAll(fds);
             }
-            channel.send(Json.write(Map.of("pid", (long) process.pid())));
+            channel.send(Json.write(new Answer(process.pid(), null, null, null)));
             Thread.ofPlatform().name("launch-signals").daemon().start(() -> relaySignals(channel, process));
             LaunchedProcess.Exit exit = process.waitFor();
-            channel.send(Json.write(
-                    Map.of("exited", exit.exited(), "status", (long) exit.status(), "signal", (long) exit.signal())));
+            channel.send(Json.write(new Ended(exit.exited(), exit.status(), exit.signal())));
         } catch (IOException | RuntimeException e) {
             closeAll(fds);
             try {
-                channel.send(Json.write(Map.of("error", String.valueOf(e.getMessage()))));
+                channel.send(Json.write(new Answer(null, null, null, String.valueOf(e.getMessage()))));
             } catch (ErrnoException | IllegalStateException ignored) {
                 // the daemon's end is gone
             }
@@ -280,9 +284,7 @@ public final class LaunchHelper {
     private static void relaySignals(UnixSocket channel, LaunchedProcess process) {
         while (true) {
             try {
-                if (Json.parseObject(channel.receive().line()).get("signal") instanceof Long signal) {
-                    process.signal(signal.intValue());
-                }
+                process.signal(Json.read(channel.receive().line(), Signal.class).signal());
             } catch (IOException | RuntimeException e) {
                 return; // the channel closed: the app ended or the daemon went away
             }

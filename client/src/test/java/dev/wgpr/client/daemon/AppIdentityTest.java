@@ -287,10 +287,14 @@ class AppIdentityTest {
 
         assertEquals(0, status.exitCode(), status::toString);
         assertTrue(
-                status.out().lines().anyMatch(line -> line.matches(" *app python: .*; only to its programs \\(\\d+ files\\)")),
+                status.out()
+                        .lines()
+                        .anyMatch(line -> line.matches(" *app python +#\\d+: .*; only to its programs \\(1 file\\)")),
                 status::toString);
         assertTrue(
-                status.out().lines().anyMatch(line -> line.matches(" *app everything: .*; to every process of the app")),
+                status.out()
+                        .lines()
+                        .anyMatch(line -> line.matches(" *app everything +#\\d+: .*; to every process of the app")),
                 status::toString);
     }
 
