@@ -442,16 +442,7 @@ class ConfigErrorsTest {
 
     @Test
     void relativeExecIsRejected() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "ssh"
                 exec = "bin/ssh"
                 """);
@@ -460,16 +451,7 @@ class ConfigErrorsTest {
 
     @Test
     void sha256ThatIsNot64HexDigitsIsRejected() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "ssh"
                 sha256 = "g000000000000000000000000000000000000000000000000000000000000000"
                 """);
@@ -478,16 +460,7 @@ class ConfigErrorsTest {
 
     @Test
     void childrenOtherThanSameExecOrAnyIsRejected() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "ssh"
                 children = "some"
                 """);
@@ -496,16 +469,7 @@ class ConfigErrorsTest {
 
     @Test
     void allowExecEntryThatIsNotAbsoluteIsRejected() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "ssh"
                 allowExec = ["/usr/bin/nc", "nc"]
                 """);
@@ -514,16 +478,7 @@ class ConfigErrorsTest {
 
     @Test
     void argsThatIsNoRegularExpressionIsRejected() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "ssh"
                 args = "(unclosed"
                 """);
@@ -532,16 +487,7 @@ class ConfigErrorsTest {
 
     @Test
     void allowExecWithChildrenAnyIsRejectedBecauseItWouldMeanNothing() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "git"
                 children = "any"
                 allowExec = ["/usr/bin/ssh"]
@@ -551,16 +497,7 @@ class ConfigErrorsTest {
 
     @Test
     void grantWithAnUnknownProtocolIsBadSyntax() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "ping"
                 allow = ["10.20.0.0/16 icmp"]
                 """);
@@ -569,16 +506,7 @@ class ConfigErrorsTest {
 
     @Test
     void reversedPortRangeIsABadPortRange() {
-        ConfigProblem problem = onlyError("""
-                [interface]
-                privateKey = "@OUR_PRIVATE_KEY@"
-                address = ["10.8.0.2/32"]
-
-                [[peer]]
-                publicKey = "@PEER_KEY@"
-                allowedIPs = ["10.20.0.0/16"]
-
-                [[peer.allowedApps]]
+        ConfigProblem problem = onlyErrorOfApp("""
                 name = "web"
                 allow = ["10.20.0.0/16 tcp/443", "10.20.0.0/16 tcp/8099-8000"]
                 """);
@@ -645,6 +573,21 @@ class ConfigErrorsTest {
         assertProblem(problems.get(2), Reason.UNKNOWN_KEY, 11, 1, "peer[0].allowedIps");
         assertProblem(problems.get(3), Reason.HOST_BITS_SET, 12, 31, "peer[0].allowedIPs[1]");
         assertProblem(problems.get(4), Reason.GRANT_OUTSIDE_ALLOWED_IPS, 16, 33, "peer[0].allowedApps[0].allow[1]");
+    }
+
+    /** The one problem of a config whose one peer's one app table (line 9) holds {@code appKeys} from line 10. */
+    private static ConfigProblem onlyErrorOfApp(String appKeys) {
+        return onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+
+                [[peer.allowedApps]]
+                """ + appKeys);
     }
 
     /** The config with five mistakes that the CLI test checks too. */

@@ -100,16 +100,7 @@ class AppIdentityTest {
                 exec = "%s"
                 sha256 = "%s"
                 """.formatted(racyExec, sha256(good)), StandardOpenOption.APPEND);
-        Result daemon = net.cli()
-                .run(
-                        "daemon",
-                        "--launch-group",
-                        Integer.toString(DaemonTesting.NOBODY),
-                        "--config-dir",
-                        config.getParent().toString());
-        assertEquals(0, daemon.exitCode(), daemon::toString);
-        Result up = net.up(config);
-        assertEquals(0, up.exitCode(), up::toString);
+        net.upWithNobodyInTheLaunchGroup(config);
     }
 
     @AfterAll
@@ -120,7 +111,7 @@ class AppIdentityTest {
     }
 
     private static Cli nobody() {
-        return Cli.nobody(net.instance).inNetns(net.client.name());
+        return net.nobody();
     }
 
     private static Result run(String app, String... command) throws Exception {

@@ -60,16 +60,7 @@ class RunWithTheCallersRightsTest {
                 name = "cat"
                 exec = "/usr/bin/cat"
                 """.formatted(sha256(Path.of("/usr/bin/cat"))), StandardOpenOption.APPEND);
-        Result daemon = net.cli()
-                .run(
-                        "daemon",
-                        "--launch-group",
-                        Integer.toString(DaemonTesting.NOBODY),
-                        "--config-dir",
-                        config.getParent().toString());
-        assertEquals(0, daemon.exitCode(), daemon::toString);
-        Result up = net.up(config);
-        assertEquals(0, up.exitCode(), up::toString);
+        net.upWithNobodyInTheLaunchGroup(config);
     }
 
     @AfterAll
@@ -80,7 +71,7 @@ class RunWithTheCallersRightsTest {
     }
 
     private static Cli nobody() {
-        return Cli.nobody(net.instance).inNetns(net.client.name());
+        return net.nobody();
     }
 
     /** {@code wg-pr run --app probe -- COMMAND…} as nobody. */

@@ -324,6 +324,28 @@ final class TunnelLab {
         return left;
     }
 
+    /**
+     * Starts the daemon (locked down, apps through its launch helper) with uid nobody's group as the
+     * launch group and {@code config}'s directory readable, then brings {@code config} up; both must
+     * succeed.
+     */
+    void upWithNobodyInTheLaunchGroup(Path config) throws Exception {
+        Result daemon = cli().run(
+                        "daemon",
+                        "--launch-group",
+                        Integer.toString(DaemonTesting.NOBODY),
+                        "--config-dir",
+                        config.getParent().toString());
+        assertEquals(0, daemon.exitCode(), daemon::toString);
+        Result up = up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+    }
+
+    /** The CLI as uid nobody in the client namespace. */
+    Cli nobody() {
+        return Cli.nobody(instance).inNetns(client.name());
+    }
+
     /** {@code java MAIN ARGS} with the test class path. */
     static List<String> javaCommand(Class<?> main, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(
