@@ -318,11 +318,10 @@ final class Launcher {
             throw new AssertionError("every JDK has SHA-256", e);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.allocateCallState(arena);
             MemorySegment buffer = arena.allocate(1 << 16);
             long offset = 0;
             while (true) {
-                long n = pread(command, state, buffer, offset);
+                long n = Libc.pread(command.fd(), buffer, offset);
                 if (n == 0) {
                     return HexFormat.of().formatHex(digest.digest());
                 }
@@ -335,30 +334,9 @@ final class Launcher {
     /** The first {@code length} bytes of the open file (fewer when it is shorter), whatever its offset. */
     static byte[] read(OwnedFd file, int length) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.allocateCallState(arena);
             MemorySegment buffer = arena.allocate(length);
-            long n = pread(file, state, buffer, 0);
+            long n = Libc.pread(file.fd(), buffer, 0);
             return buffer.asSlice(0, n).toArray(JAVA_BYTE);
-        }
-    }
-
-    /** One {@code pread} into {@code buffer} at {@code offset}; 0 at the end of the file. */
-    private static long pread(OwnedFd file, MemorySegment state, MemorySegment buffer, long offset)
-            throws ErrnoException {
-        try {
-            while (true) {
-                long n = (long) Libc.pread$MH().invokeExact(state, file.fd(), buffer, buffer.byteSize(), offset);
-                if (n >= 0) {
-                    return n;
-                }
-                if (Libc.errno(state) != Libc.EINTR) {
-                    throw new ErrnoException("read " + file, Libc.errno(state));
-                }
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
         }
     }
 

@@ -808,9 +808,21 @@ public final class Libc {
         return fcntl(fd, F_GETFL, 0, "fcntl F_GETFL");
     }
 
-    /** {@code ssize_t pread(int fd, void *buf, size_t count, off_t offset)}. */
-    public static MethodHandle pread$MH() {
-        return pread$Holder.MH;
+    /**
+     * {@code pread} into all of {@code buffer} from {@code offset} of {@code fd}, again after {@code EINTR}:
+     * how many bytes it read, 0 at the end of the file.
+     */
+    public static long pread(int fd, MemorySegment buffer, long offset) throws ErrnoException {
+        while (true) {
+            try {
+                return Downcalls.call("pread", state ->
+                        (long) pread$Holder.MH.invokeExact(state, fd, buffer, buffer.byteSize(), offset));
+            } catch (ErrnoException e) {
+                if (e.errno() != EINTR) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static final class pread$Holder {
