@@ -14,6 +14,11 @@ public enum RouteMode {
      */
     DI_SEMI_DEFAULT;
 
+    /** As a config writes it: {@code per-prefix}, {@code di-semi-default}. */
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
     /** DESIGN's {@code auto}: di-semi-default when {@code allowedIPs} holds 0.0.0.0/0 or ::/0, else per-prefix. */
     public static RouteMode auto(Collection<IpPrefix> allowedIps) {
         return allowedIps.stream().anyMatch(p -> p.length() == 0) ? DI_SEMI_DEFAULT : PER_PREFIX;

@@ -8,8 +8,12 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -106,21 +110,10 @@ final class StatusCommand implements Callable<Integer> {
         for (TunnelStatus.Peer peer : tunnel.peers()) {
             out.println("  peer " + peer.name());
             row(out, "    ", "public key", peer.publicKey());
-            row(
-                    out,
-                    "    ",
-                    "endpoint",
-                    peer.endpoint() == null
-                            ? "none"
-                            : peer.endpoint()
-                                    + (peer.endpointAddress() == null ? "" : " (" + peer.endpointAddress() + ")"));
-            row(
-                    out,
-                    "    ",
-                    "handshake",
-                    peer.latestHandshake() == null ? "unknown (no device)" : peer.latestHandshake());
+            row(out, "    ", "endpoint", endpoint(peer));
+            row(out, "    ", "handshake", handshake(peer));
             if (peer.rxBytes() != null) {
-                row(out, "    ", "transfer", peer.rxBytes() + " B received, " + peer.txBytes() + " B sent");
+                row(out, "    ", "transfer", bytes(peer.rxBytes()) + " received, " + bytes(peer.txBytes()) + " sent");
             }
             row(out, "    ", "allowed ips", String.join(", ", peer.allowedIPs()));
         }
@@ -131,8 +124,8 @@ final class StatusCommand implements Callable<Integer> {
         if (device != null) {
             row(out, "  ", "listen port", device.listenPort());
             row(out, "  ", "uapi socket", device.uapiSocket());
-            row(out, "  ", "dropped", device.dropped());
-            row(out, "  ", "thread fails", device.threadFailures());
+            row(out, "  ", "dropped", nonZero(device.dropped()).orElse("nothing"));
+            nonZero(device.threadFailures()).ifPresent(failures -> row(out, "  ", "thread failures", failures));
             if (device.failure() != null) {
                 row(out, "  ", "FAILED", device.failure());
             }
@@ -161,6 +154,67 @@ final class StatusCommand implements Callable<Integer> {
             row(out, "    ", "allow", String.join(", ", app.allow()));
             row(out, "    ", "cgroup", app.cgroup());
         }
+    }
+
+    /** The endpoint as configured, and the address it resolved to when that is not the same text. */
+    static String endpoint(TunnelStatus.Peer peer) {
+        if (peer.endpoint() == null) {
+            return peer.currentEndpoint() == null
+                    ? "none (the peer connects to us)"
+                    : peer.currentEndpoint() + " (roamed)";
+        }
+        String resolved = peer.endpointAddress();
+        return resolved == null || resolved.equals(peer.endpoint())
+                ? peer.endpoint()
+                : peer.endpoint() + " (" + resolved + ")";
+    }
+
+    /** As {@code wg show} says it: how long ago, in words. */
+    static String handshake(TunnelStatus.Peer peer) {
+        if (peer.latestHandshake() == null) {
+            return "unknown (no device)";
+        }
+        if (peer.handshakeAgeSeconds() == null) {
+            return "none yet";
+        }
+        long age = peer.handshakeAgeSeconds();
+        List<String> parts = new ArrayList<>();
+        long[] units = {86400, 3600, 60, 1};
+        String[] names = {"day", "hour", "minute", "second"};
+        for (int i = 0; i < units.length; i++) {
+            long n = age / units[i];
+            age %= units[i];
+            if (n > 0 || (i == units.length - 1 && parts.isEmpty())) {
+                parts.add(n + " " + names[i] + (n == 1 ? "" : "s"));
+            }
+        }
+        return String.join(", ", parts) + " ago";
+    }
+
+    /** Bytes as {@code wg show} writes them: B, KiB, MiB, GiB with two decimals. */
+    static String bytes(long count) {
+        String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        if (count < 1024) {
+            return count + " B";
+        }
+        double value = count;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(Locale.ROOT, "%.2f %s", value, units[unit]);
+    }
+
+    /** The counters that are not 0, as {@code 3 bad mac1, 1 replayed counter}; empty when all are. */
+    static Optional<String> nonZero(Map<String, Long> counters) {
+        List<String> parts = new ArrayList<>();
+        new TreeMap<>(counters).forEach((name, value) -> {
+            if (value != 0) {
+                parts.add(value + " " + name.toLowerCase(Locale.ROOT).replace('_', ' '));
+            }
+        });
+        return parts.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", parts));
     }
 
     private static void print(EnforcementStatus enforcement, PrintWriter out) {

@@ -94,7 +94,9 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         @Override
         public TunnelStatus.Routing status() {
             List<String> installed = new ArrayList<>();
-            routes.hostRoutes().forEach(route -> installed.add("AddRoute[route=" + route + "] (shared)"));
+            routes.hostRoutes()
+                    .forEach(route -> installed.add(
+                            "route " + route + " (shared with the daemon's other tunnels to this server)"));
             routes.changes().forEach(change -> installed.add(change.toString()));
             return new TunnelStatus.Routing(
                     installed,

@@ -235,7 +235,7 @@ final class Tunnels {
                 name,
                 t.config.source().toString(),
                 t.network,
-                t.config.routeMode().toString(),
+                t.config.routeMode().configName(),
                 t.config.iface().addresses().stream().map(Object::toString).toList(),
                 peerStatus(t),
                 t.device.map(Pieces.Device::status).orElse(null),

@@ -287,6 +287,11 @@ class AppIdentityTest {
                         .lines()
                         .anyMatch(line -> line.matches(" *app everything +#\\d+: .*; to every process of the app")),
                 status::toString);
+        assertTrue(status.out().contains("route mode    per-prefix"), status::toString);
+        assertTrue(status.out().lines().anyMatch(line -> line.matches(" *handshake +.* ago")), status::toString);
+        assertTrue(
+                status.out().lines().noneMatch(line -> line.contains("=0") || line.contains("AddRoute[")),
+                status::toString);
     }
 
     @Test
