@@ -4,6 +4,7 @@ import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.AppId;
+import dev.wgpr.enforcement.BorrowGuard;
 import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.DenyEvent;
 import dev.wgpr.enforcement.Enforcer;
@@ -52,6 +53,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private final Map<String, Integer> guardedDevices = new LinkedHashMap<>();
 
     private Enforcer enforcer;
+    private BorrowGuard.Attempt borrowGuard;
     private Thread drainer;
     private final ThreadFailures drainFailures;
 
@@ -235,10 +237,26 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private Enforcer started() throws IOException {
         if (enforcer == null) {
             enforcer = Enforcer.start(config(instance, netnsCookie), Policy.EMPTY);
+            borrowGuard = attachBorrowGuard(enforcer);
             Enforcer current = enforcer;
             drainer = Thread.ofPlatform().name("deny-events").daemon().start(() -> drain(current));
         }
         return enforcer;
+    }
+
+    /** The borrow guard where the kernel allows one; without it enforcement goes on, and status says so. */
+    private BorrowGuard.Attempt attachBorrowGuard(Enforcer started) throws IOException {
+        try {
+            BorrowGuard.Attempt attempt = BorrowGuard.attach(started.config());
+            if (attempt.guard().isEmpty()) {
+                log.println("wg-pr daemon: no borrow guard: " + attempt.refusal());
+            }
+            return attempt;
+        } catch (IOException | RuntimeException e) {
+            started.close();
+            enforcer = null;
+            throw e;
+        }
     }
 
     private void closeIfUnused() throws IOException {
@@ -262,7 +280,14 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         guardedDevices.clear();
         tunnels = Map.of();
         collect(closing);
-        closing.close();
+        try {
+            if (borrowGuard != null && borrowGuard.guard().isPresent()) {
+                borrowGuard.guard().get().close(); // before the enforcer removes the pin directory
+            }
+        } finally {
+            borrowGuard = null;
+            closing.close();
+        }
     }
 
     /** Moves deny events from the ring buffer into the log until the enforcer closes. */
@@ -401,10 +426,33 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         } catch (BpfException e) {
             s.put("counters", "unreadable: " + e.getMessage());
         }
+        s.put("borrowGuard", borrowGuardStatus());
         s.put("eventsLogged", events.latest());
         s.put("eventsSuppressed", events.suppressed());
         s.put("threadFailures", drainFailures.counts());
         return s;
+    }
+
+    /**
+     * Whether the borrow guard is attached ({@code attached}: true/false), its refusals and privileged
+     * passes, or why the kernel has none ({@code why}).
+     */
+    private Map<String, Object> borrowGuardStatus() {
+        Map<String, Object> b = new LinkedHashMap<>();
+        Optional<BorrowGuard> guard = borrowGuard == null ? Optional.empty() : borrowGuard.guard();
+        b.put("attached", guard.isPresent());
+        if (guard.isEmpty()) {
+            b.put("why", borrowGuard == null ? "not attached" : borrowGuard.refusal());
+            return b;
+        }
+        try {
+            b.put("program", guard.get().programId());
+            b.put("refused", guard.get().denied());
+            b.put("privileged", guard.get().privileged());
+        } catch (BpfException | RuntimeException e) {
+            b.put("counters", "unreadable: " + e.getMessage());
+        }
+        return b;
     }
 
     /** For tests and status: the app id of {@code app}, if it has one. */
