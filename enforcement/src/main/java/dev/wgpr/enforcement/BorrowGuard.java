@@ -64,7 +64,7 @@ public final class BorrowGuard implements AutoCloseable {
                         "the kernel attaches BPF LSM programs but never runs them (bpf is not an" + " active LSM)");
             }
         } catch (BpfException e) {
-            return Attempt.refused("the kernel refuses BPF LSM programs: " + e.getMessage());
+            return Attempt.refused("the kernel refuses BPF LSM programs: " + firstLine(e));
         }
         BpfObject object = BpfObject.openBundled("borrow");
         BpfLink link = null;
@@ -79,11 +79,45 @@ public final class BorrowGuard implements AutoCloseable {
             return new Attempt(Optional.of(new BorrowGuard(config.pinDirectory(), object, link)), "");
         } catch (BpfException e) {
             closeQuietly(config.pinDirectory(), object, link, e);
-            return Attempt.refused("the kernel refuses the borrow guard: " + e.getMessage());
+            return Attempt.refused("the kernel refuses the borrow guard: " + firstLine(e));
         } catch (IOException | RuntimeException e) {
             closeQuietly(config.pinDirectory(), object, link, e);
             throw e;
         }
+    }
+
+    /**
+     * Whether the guard can be in force here, without attaching it: the BPF LSM runs programs and the
+     * kernel loads the guard's. Empty when it can, else why not.
+     */
+    public static Optional<String> probe() throws IOException {
+        Optional<String> refusal = lsmRefusal();
+        if (refusal.isPresent()) {
+            return refusal;
+        }
+        try (BpfObject object = BpfObject.openBundled("borrow")) {
+            object.load();
+            return Optional.empty();
+        } catch (BpfException e) {
+            return Optional.of("the kernel refuses the borrow guard: " + firstLine(e));
+        }
+    }
+
+    /** Why this kernel runs no BPF LSM program, if it runs none. */
+    private static Optional<String> lsmRefusal() throws IOException {
+        try {
+            return KernelProbes.bpfLsmHookRuns() == 0
+                    ? Optional.of(
+                            "the kernel attaches BPF LSM programs but never runs them (bpf is not an active" + " LSM)")
+                    : Optional.empty();
+        } catch (BpfException e) {
+            return Optional.of("the kernel refuses BPF LSM programs: " + firstLine(e));
+        }
+    }
+
+    /** libbpf's log follows the first line; the status and doctor lines keep only the system call's answer. */
+    private static String firstLine(BpfException e) {
+        return e.getMessage().lines().findFirst().orElse("errno " + e.errno());
     }
 
     /** {@code struct borrow_config}: the instance cgroup's id and level. */

@@ -3,6 +3,7 @@ package dev.wgpr.client.cli;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.daemon.Instance;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,6 +62,10 @@ final class StatusCommand implements Callable<Integer> {
                 reply.get().forEach(shown::put);
                 shown.remove("v");
                 shown.remove("ok");
+                Map<String, Object> enforcement = map(reply.get().get("enforcement"));
+                if ("active".equals(enforcement.get("state"))) {
+                    shown.put("borrowing", borrowing(enforcement));
+                }
             }
             out.println(Json.write(shown));
             return reply.isEmpty() ? 0 : unguardedTunnels(reply.get(), err);
@@ -202,6 +207,26 @@ final class StatusCommand implements Callable<Integer> {
         });
         map(enforcement.get("counters")).forEach((name, value) -> row(out, "  ", name, value));
         row(out, "  ", "events", enforcement.get("eventsLogged") + " logged (wg-pr events)");
+        Map<String, Object> guard = map(enforcement.get("borrowGuard"));
+        row(
+                out,
+                "  ",
+                "borrow guard",
+                Boolean.TRUE.equals(guard.get("attached"))
+                        ? "attached: program id " + guard.get("program") + ", " + guard.get("refused") + " refused, "
+                                + guard.get("privileged") + " allowed by CAP_SYS_PTRACE"
+                        : "not attached: " + guard.get("why"));
+        row(out, "  ", "borrowing", borrowing(enforcement));
+    }
+
+    /** The protection against borrowing for a daemon's apps: its borrow guard, else this host's Yama. */
+    private static String borrowing(Map<String, Object> enforcement) {
+        boolean guard = Boolean.TRUE.equals(map(enforcement.get("borrowGuard")).get("attached"));
+        try {
+            return BorrowProtection.onThisHost(guard).line();
+        } catch (IOException | RuntimeException e) {
+            return (guard ? "borrow guard attached" : "no borrow guard") + "; Yama unreadable: " + e.getMessage();
+        }
     }
 
     private static void row(PrintWriter out, String indent, String label, Object value) {
