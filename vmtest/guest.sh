@@ -5,6 +5,9 @@
 #   load    every program of every built BPF object loads (bpftool prog loadall), one row per object
 #   doctor  wg-pr doctor: nothing FAILs (it loads the real enforcement object, program by program)
 #   demo    wg-pr demo: its own namespace lab, the real wg-pr up, enforcement shown end to end
+#   borrow  an app nobody runs under the real daemon, taken over by another process of nobody's (ptrace,
+#           /proc/PID/mem, process_vm_writev, pidfd_getfd): refused where status names a protection;
+#           where it says there is none, the four must be open
 #   run:FILE  runs bash FILE (a file on the host's file system), e.g. to look around in the guest
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,6 +70,63 @@ load_objects() {
   done
 }
 
+# An app nobody runs under the real daemon (an instance and a namespace of its own), the four ways of
+# taking it over tried by another process of nobody's, and what status says about it.
+borrow_check() {
+  local dir=$work/borrow ns=wgprb$$ instance=wgpr-borrow-$$ pid="" app="" p
+  mkdir -p "$dir" && chmod 755 "$work" "$dir" || return 1
+  cp "$repo/client/src/test/resources/dev/wgpr/client/daemon/borrow.py" "$dir/"
+  # The client tests' keys; the peer has no endpoint: nothing is ever sent.
+  printf '%s\n' '[interface]' 'name = "wgprb0"' 'privateKey = "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc="' \
+    'address = ["10.8.0.2/32"]' '' '[[peer]]' 'name = "gw"' 'publicKey = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ="' \
+    'allowedIPs = ["10.20.0.0/16"]' '' '[[peer.allowedApps]]' 'name = "probe"' >"$dir/wgprb0.toml"
+  ip netns add "$ns" || return 1
+  local in_ns=(nsenter "--net=/run/netns/$ns" --) nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+  local wgpr=("$repo/wg-pr" --instance "$instance")
+  if "${in_ns[@]}" "${wgpr[@]}" daemon --launch-group 65534 --config-dir "$dir" &&
+    "${in_ns[@]}" "${wgpr[@]}" up "$dir/wgprb0.toml"; then
+    "${in_ns[@]}" "${nobody[@]}" "${wgpr[@]}" run --app probe -- sleep 900 &
+    app=$!
+    for _ in $(seq 600); do # the CLI's JVM takes its time under TCG
+      for p in $(pgrep -u 65534 -x sleep); do
+        grep -qs "/$instance/probe\$" "/proc/$p/cgroup" && pid=$p
+      done
+      [ -n "$pid" ] && break
+      sleep 0.5
+    done
+  fi
+  if [ -n "$pid" ]; then
+    "${nobody[@]}" /usr/bin/python3 "$dir/borrow.py" "$pid"
+    "${in_ns[@]}" "${wgpr[@]}" status
+  fi
+  if [ -n "$app" ]; then kill "$app" 2>/dev/null; wait "$app" 2>/dev/null; fi
+  "${in_ns[@]}" "${wgpr[@]}" down wgprb0
+  kill "$(cat "/run/$instance/daemon.pid" 2>/dev/null)" 2>/dev/null
+  for _ in $(seq 100); do [ -e "/run/$instance/daemon.pid" ] || break; sleep 0.3; done
+  ip netns delete "$ns"
+  [ -n "$pid" ]
+}
+
+# The borrow row: all four refused where status says a guard (or Yama) protects; where nothing does,
+# status must say the four are open, and they must be.
+borrow_verdict() {
+  local out=$work/borrow.out refused guard errnos
+  refused=$(grep -cE '^(ptrace-seize|proc-pid-mem|process-vm-writev|pidfd-getfd) refused' "$out")
+  guard=$(sed -n 's/^ *borrow guard *//p' "$out")
+  errnos=$(sed -n 's/^\([a-z-]*\) refused .* \([A-Z]*\)$/\1 \2/p' "$out" | tr '\n' ',' | sed 's/,$//')
+  if [[ $guard == attached* ]] || grep -qE '^ *borrowing +Yama' "$out"; then
+    if [ "$refused" = 4 ]; then
+      report borrow pass "${guard:0:60}; the same user refused 4/4: $errnos"
+    else
+      report borrow fail "${guard:0:60}, yet the same user was refused only $refused/4"
+    fi
+  elif grep -qE '^ *borrowing +none.*open: ' "$out" && [ "$refused" = 0 ]; then
+    report borrow warn "no borrow guard (${guard:0:70}); status says open, and the same user took over the app 4/4"
+  else
+    report borrow fail "status and outcome disagree: $(grep -E '^ *borrowing' "$out" | head -1); refused $refused/4"
+  fi
+}
+
 # Debian builds TUN as a module, and nothing here creates its /dev/net/tun node in advance.
 [ -e /dev/net/tun ] || busybox modprobe tun 2>/dev/null
 report kernel info "$(uname -r); LSMs $(cat /sys/kernel/security/lsm 2>/dev/null || echo unknown)"
@@ -75,6 +135,14 @@ for check in $checks; do
     load) load_objects ;;
     doctor) timed doctor "$repo/wg-pr" doctor ;;
     demo) timed demo "$repo/wg-pr" demo ;;
+    borrow)
+      started=$SECONDS
+      if borrow_check >"$work/borrow.out" 2>&1; then
+        borrow_verdict
+      else
+        report borrow fail "$(reason "$work/borrow.out") ($((SECONDS - started)) s)"
+        sed 's/^/  | /' "$work/borrow.out" | tail -40
+      fi ;;
     run:*) bash "${check#run:}" 2>&1 | sed 's/^/  | /' ;; # a script of one's own, for a look around
     *) report "$check" fail "no such check" ;;
   esac
