@@ -109,21 +109,22 @@ borrow_check() {
 
 # The borrow row: all four refused where status says a guard (or Yama) protects; where nothing does,
 # status must say the four are open, and they must be.
-borrow_verdict() {
-  local out=$work/borrow.out refused guard errnos
+borrow_verdict() { # SECONDS the check took
+  local out=$work/borrow.out refused guard errnos took="($1 s)"
   refused=$(grep -cE '^(ptrace-seize|proc-pid-mem|process-vm-writev|pidfd-getfd) refused' "$out")
   guard=$(sed -n 's/^ *borrow guard *//p' "$out")
   errnos=$(sed -n 's/^\([a-z-]*\) refused .* \([A-Z]*\)$/\1 \2/p' "$out" | tr '\n' ',' | sed 's/,$//')
   if [[ $guard == attached* ]] || grep -qE '^ *borrowing +Yama' "$out"; then
     if [ "$refused" = 4 ]; then
-      report borrow pass "${guard:0:60}; the same user refused 4/4: $errnos"
+      report borrow pass "borrow guard ${guard%%:*}; the same user refused 4/4: $errnos $took"
     else
-      report borrow fail "${guard:0:60}, yet the same user was refused only $refused/4"
+      report borrow fail "borrow guard ${guard%%:*}, yet the same user was refused only $refused/4 $took"
     fi
   elif grep -qE '^ *borrowing +none.*open: ' "$out" && [ "$refused" = 0 ]; then
-    report borrow warn "no borrow guard (${guard:0:70}); status says open, and the same user took over the app 4/4"
+    local why=${guard#not attached: }
+    report borrow warn "no borrow guard (${why%%: *}: ${why##*: }); status says open, and the same user took over the app 4/4 $took"
   else
-    report borrow fail "status and outcome disagree: $(grep -E '^ *borrowing' "$out" | head -1); refused $refused/4"
+    report borrow fail "status and outcome disagree: $(grep -E '^ *borrowing' "$out" | head -1); refused $refused/4 $took"
   fi
 }
 
@@ -138,7 +139,7 @@ for check in $checks; do
     borrow)
       started=$SECONDS
       if borrow_check >"$work/borrow.out" 2>&1; then
-        borrow_verdict
+        borrow_verdict $((SECONDS - started))
       else
         report borrow fail "$(reason "$work/borrow.out") ($((SECONDS - started)) s)"
         sed 's/^/  | /' "$work/borrow.out" | tail -40
