@@ -253,8 +253,12 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             }
             return attempt;
         } catch (IOException | RuntimeException e) {
-            started.close();
             enforcer = null;
+            try {
+                started.close();
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
