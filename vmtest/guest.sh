@@ -94,6 +94,8 @@ borrow_check() {
       [ -n "$pid" ] && break
       sleep 0.5
     done
+  else
+    tail -20 "/run/$instance/daemon.log" 2>/dev/null
   fi
   if [ -n "$pid" ]; then
     "${nobody[@]}" /usr/bin/python3 "$dir/borrow.py" "$pid"
