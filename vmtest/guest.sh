@@ -102,7 +102,7 @@ borrow_check() {
     "${in_ns[@]}" "${wgpr[@]}" status
   fi
   if [ -n "$app" ]; then kill "$app" 2>/dev/null; wait "$app" 2>/dev/null; fi
-  "${in_ns[@]}" "${wgpr[@]}" down wgprb0
+  # The daemon's orderly stop (SIGTERM) takes every tunnel down: one JVM start fewer than wg-pr down.
   kill "$(cat "/run/$instance/daemon.pid" 2>/dev/null)" 2>/dev/null
   for _ in $(seq 100); do [ -e "/run/$instance/daemon.pid" ] || break; sleep 0.3; done
   ip netns delete "$ns"
