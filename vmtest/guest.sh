@@ -73,7 +73,7 @@ load_objects() {
 # An app nobody runs under the real daemon (an instance and a namespace of its own), the four ways of
 # taking it over tried by another process of nobody's, and what status says about it.
 borrow_check() {
-  local dir=$work/borrow ns=wgprb$$ instance=wgpr-borrow-$$ pid="" app="" p
+  local dir=$work/borrow ns=wgprb$$ instance=wgpr-borrow-$$ pid="" app="" daemon p
   mkdir -p "$dir" && chmod 755 "$work" "$dir" || return 1
   cp "$repo/client/src/test/resources/dev/wgpr/client/daemon/borrow.py" "$dir/"
   # The client tests' keys; the peer has no endpoint: nothing is ever sent.
@@ -83,8 +83,12 @@ borrow_check() {
   ip netns add "$ns" || return 1
   local in_ns=(nsenter "--net=/run/netns/$ns" --) nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
   local wgpr=("$repo/wg-pr" --instance "$instance")
-  if "${in_ns[@]}" "${wgpr[@]}" daemon --launch-group 65534 --config-dir "$dir" &&
-    "${in_ns[@]}" "${wgpr[@]}" up "$dir/wgprb0.toml"; then
+  # The daemon itself in the background (--foreground: no CLI JVM that starts it), ready once its
+  # control socket is there.
+  "${in_ns[@]}" "${wgpr[@]}" daemon --foreground --launch-group 65534 --config-dir "$dir" &
+  daemon=$!
+  for _ in $(seq 600); do [ -S "/run/$instance/control.sock" ] || ! kill -0 "$daemon" 2>/dev/null && break; sleep 0.5; done
+  if [ -S "/run/$instance/control.sock" ] && "${in_ns[@]}" "${wgpr[@]}" up "$dir/wgprb0.toml"; then
     "${in_ns[@]}" "${nobody[@]}" "${wgpr[@]}" run --app probe -- sleep 900 &
     app=$!
     for _ in $(seq 600); do # the CLI's JVM takes its time under TCG
@@ -94,8 +98,6 @@ borrow_check() {
       [ -n "$pid" ] && break
       sleep 0.5
     done
-  else
-    tail -20 "/run/$instance/daemon.log" 2>/dev/null
   fi
   if [ -n "$pid" ]; then
     "${nobody[@]}" /usr/bin/python3 "$dir/borrow.py" "$pid"
@@ -103,8 +105,8 @@ borrow_check() {
   fi
   if [ -n "$app" ]; then kill "$app" 2>/dev/null; wait "$app" 2>/dev/null; fi
   # The daemon's orderly stop (SIGTERM) takes every tunnel down: one JVM start fewer than wg-pr down.
-  kill "$(cat "/run/$instance/daemon.pid" 2>/dev/null)" 2>/dev/null
-  for _ in $(seq 100); do [ -e "/run/$instance/daemon.pid" ] || break; sleep 0.3; done
+  kill "$daemon" 2>/dev/null
+  wait "$daemon" 2>/dev/null
   ip netns delete "$ns"
   [ -n "$pid" ]
 }
