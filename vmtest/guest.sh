@@ -84,8 +84,8 @@ borrow_check() {
   local in_ns=(nsenter "--net=/run/netns/$ns" --) nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
   local wgpr=("$repo/wg-pr" --instance "$instance")
   # The daemon itself in the background (--foreground: no CLI JVM that starts it), ready once its
-  # control socket is there.
-  "${in_ns[@]}" "${wgpr[@]}" daemon --foreground --launch-group 65534 --config-dir "$dir" &
+  # control socket is there; without a class-data archive, which its stop would dump (slow under TCG).
+  WG_PR_DAEMON_CLASS_ARCHIVE=none "${in_ns[@]}" "${wgpr[@]}" daemon --foreground --launch-group 65534 --config-dir "$dir" &
   daemon=$!
   for _ in $(seq 600); do [ -S "/run/$instance/control.sock" ] || ! kill -0 "$daemon" 2>/dev/null && break; sleep 0.5; done
   if [ -S "/run/$instance/control.sock" ] && "${in_ns[@]}" "${wgpr[@]}" up "$dir/wgprb0.toml"; then
