@@ -9,6 +9,7 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.common.linux.SecurityModules;
+import dev.wgpr.enforcement.BorrowGuard;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.enforcement.bpf.BpfException;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
@@ -124,6 +125,13 @@ final class DoctorChecks {
                         "wg-pr's own LSM programs can be loaded and run, which that protection needs.",
                         true,
                         DoctorChecks::bpfLsmPrograms),
+                check(
+                        "borrowing",
+                        "What stops a process of an app's own user from taking over the app's processes (and so"
+                                + " borrowing its access): wg-pr's borrow guard, attached at wg-pr up (wg-pr status says"
+                                + " whether it is), else Yama's ptrace_scope.",
+                        true,
+                        DoctorChecks::borrowing),
                 check("TUN", "The userspace WireGuard tunnel can run.", true, DoctorChecks::tun),
                 check(
                         "kernel WireGuard",
@@ -140,11 +148,6 @@ final class DoctorChecks {
                         "Unprivileged ICMP echo sockets are another path to internal hosts that enforcement must cover.",
                         false,
                         DoctorChecks::unprivilegedIcmp),
-                check(
-                        "Yama ptrace scope",
-                        "Without Yama restrictions any process may ptrace same-user processes, including authorized apps.",
-                        false,
-                        DoctorChecks::yama),
                 check(
                         "unprivileged BPF",
                         "Unprivileged processes cannot load BPF programs, which keeps the kernel's attack surface small.",
@@ -164,7 +167,7 @@ final class DoctorChecks {
     }
 
     private static final String NO_LSM_MEANING =
-            "wg-pr cannot stop same-user processes from borrowing an app's access (ptrace, /proc/PID/mem, pidfd_getfd) on this kernel.";
+            "wg-pr's borrow guard cannot run on this kernel; the borrowing line says what protects apps instead.";
 
     interface Probe {
         Finding run() throws Exception;
@@ -352,18 +355,16 @@ final class DoctorChecks {
                                 "Only privileged processes can send ICMP echo, so unprivileged ping is no way around enforcement.");
     }
 
-    private static Finding yama() throws IOException {
-        Path scope = Path.of("/proc/sys/kernel/yama/ptrace_scope");
-        if (!Files.exists(scope)) {
-            return Finding.warn("Yama is not active in this kernel (no /proc/sys/kernel/yama)");
-        }
-        String value = read(scope.toString());
-        return switch (value) {
-            case "0" -> Finding.warn("ptrace_scope 0: classic ptrace permissions");
-            case "1" -> Finding.ok("ptrace_scope 1: only ancestors may ptrace");
-            case "2" -> Finding.ok("ptrace_scope 2: only with CAP_SYS_PTRACE");
-            default -> Finding.ok("ptrace_scope " + value + ": no ptrace attach at all");
-        };
+    private static Finding borrowing() throws IOException {
+        Optional<String> refusal = BorrowGuard.probe();
+        BorrowProtection protection = BorrowProtection.onThisHost(refusal.isEmpty());
+        Finding finding = protection.kind() == BorrowProtection.Kind.NONE
+                ? Finding.warn(protection.line())
+                : Finding.ok(protection.line());
+        return refusal.isEmpty()
+                ? finding
+                : finding.meaning("No borrow guard here: " + refusal.get() + "."
+                        + (protection.remedy().isEmpty() ? "" : " " + protection.remedy()));
     }
 
     private static Finding unprivilegedBpf() throws IOException {

@@ -7,6 +7,7 @@ import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.client.daemon.Instance;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -252,6 +253,27 @@ final class StatusCommand implements Callable<Integer> {
             enforcement.counters().forEach((name, value) -> row(out, "  ", name, value));
         }
         row(out, "  ", "events", enforcement.eventsLogged() + " logged (wg-pr events)");
+        EnforcementStatus.BorrowGuard guard = enforcement.borrowGuard();
+        if (guard != null) {
+            row(
+                    out,
+                    "  ",
+                    "borrow guard",
+                    guard.attached() && guard.why() == null
+                            ? "attached: program id " + guard.program() + ", " + guard.refused() + " refused, "
+                                    + guard.privileged() + " allowed by CAP_SYS_PTRACE"
+                            : (guard.attached() ? "attached, " : "not attached: ") + guard.why());
+            row(out, "  ", "borrowing", borrowing(guard.attached()));
+        }
+    }
+
+    /** The protection against borrowing for a daemon's apps: its borrow guard, else this host's Yama. */
+    private static String borrowing(boolean guard) {
+        try {
+            return BorrowProtection.onThisHost(guard).line();
+        } catch (IOException | RuntimeException e) {
+            return (guard ? "borrow guard attached" : "no borrow guard") + "; Yama unreadable: " + e.getMessage();
+        }
     }
 
     private static void row(PrintWriter out, String indent, String label, Object value) {

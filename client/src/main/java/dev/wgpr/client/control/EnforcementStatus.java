@@ -10,6 +10,7 @@ import java.util.Map;
  * @param counters the kernel's counters by name; null (and {@code countersUnreadable} says why) when they
  *     could not be read
  * @param eventsLogged the number of the latest deny event
+ * @param borrowGuard the BPF LSM program that keeps other processes from taking over the apps' processes
  */
 public record EnforcementStatus(
         String state,
@@ -26,7 +27,8 @@ public record EnforcementStatus(
         String countersUnreadable,
         Long eventsLogged,
         Long eventsSuppressed,
-        Map<String, Long> threadFailures) {
+        Map<String, Long> threadFailures,
+        BorrowGuard borrowGuard) {
     public static final String ACTIVE = "active";
 
     public static EnforcementStatus idle() {
@@ -45,7 +47,8 @@ public record EnforcementStatus(
                 null,
                 null,
                 null,
-                Map.of());
+                Map.of(),
+                null);
     }
 
     public boolean active() {
@@ -67,4 +70,10 @@ public record EnforcementStatus(
             executables = executables == null ? null : List.copyOf(executables);
         }
     }
+
+    /**
+     * The borrow guard: attached, with its program and counts (refusals, and passes of processes with
+     * {@code CAP_SYS_PTRACE}), or why it is not ({@code why}).
+     */
+    public record BorrowGuard(boolean attached, Integer program, Long refused, Long privileged, String why) {}
 }

@@ -6,6 +6,7 @@ import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.AppId;
+import dev.wgpr.enforcement.BorrowGuard;
 import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.DenyEvent;
 import dev.wgpr.enforcement.Enforcer;
@@ -30,6 +31,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -63,6 +65,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private final Map<String, Integer> guardedDevices = new LinkedHashMap<>();
 
     private Enforcer enforcer;
+    private BorrowGuard.Attempt borrowGuard;
     private Thread drainer;
     private final ThreadFailures drainFailures;
 
@@ -314,10 +317,30 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private Enforcer started() throws IOException {
         if (enforcer == null) {
             enforcer = Enforcer.start(config(instance, netnsCookie), Policy.EMPTY);
+            borrowGuard = attachBorrowGuard(enforcer);
             Enforcer current = enforcer;
             drainer = Thread.ofPlatform().name("deny-events").daemon().start(() -> drain(current));
         }
         return enforcer;
+    }
+
+    /** The borrow guard where the kernel allows one; without it enforcement goes on, and status says so. */
+    private BorrowGuard.Attempt attachBorrowGuard(Enforcer started) throws IOException {
+        try {
+            BorrowGuard.Attempt attempt = BorrowGuard.attach(started.config());
+            if (attempt.guard().isEmpty()) {
+                log.println("wg-pr daemon: no borrow guard: " + attempt.refusal());
+            }
+            return attempt;
+        } catch (IOException | RuntimeException e) {
+            enforcer = null;
+            try {
+                started.close();
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
     }
 
     private void closeIfUnused() throws IOException {
@@ -341,7 +364,14 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         guardedDevices.clear();
         tunnels = Map.of();
         collect(closing);
-        closing.close();
+        try {
+            if (borrowGuard != null && borrowGuard.guard().isPresent()) {
+                borrowGuard.guard().get().close(); // before the enforcer removes the pin directory
+            }
+        } finally {
+            borrowGuard = null;
+            closing.close();
+        }
     }
 
     /** Moves deny events from the ring buffer into the log until the enforcer closes. */
@@ -492,6 +522,26 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 countersUnreadable,
                 events.latest(),
                 events.suppressed(),
-                drainFailures.counts());
+                drainFailures.counts(),
+                borrowGuardStatus());
+    }
+
+    /** Whether the borrow guard is attached, its refusals and privileged passes, or why the kernel has none. */
+    private EnforcementStatus.BorrowGuard borrowGuardStatus() {
+        Optional<BorrowGuard> guard = borrowGuard == null ? Optional.empty() : borrowGuard.guard();
+        if (guard.isEmpty()) {
+            return new EnforcementStatus.BorrowGuard(
+                    false, null, null, null, borrowGuard == null ? "not attached" : borrowGuard.refusal());
+        }
+        try {
+            return new EnforcementStatus.BorrowGuard(
+                    true,
+                    guard.get().programId(),
+                    guard.get().denied(),
+                    guard.get().privileged(),
+                    null);
+        } catch (BpfException | RuntimeException e) {
+            return new EnforcementStatus.BorrowGuard(true, null, null, null, "counters unreadable: " + e.getMessage());
+        }
     }
 }

@@ -75,7 +75,8 @@ class ControlJsonTest {
                     null,
                     9L,
                     0L,
-                    Map.of()),
+                    Map.of(),
+                    new EnforcementStatus.BorrowGuard(true, 44, 4L, 0L, null)),
             List.of(new DaemonStatus.RunningApp(77, "ssh", "corp0", 1000)));
 
     @Test
