@@ -3,6 +3,7 @@ package dev.wgpr.enforcement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 
 /**
  * A file as the kernel's executable check compares it ({@code struct wgpr_exec_key}): the device of
@@ -21,8 +22,20 @@ public record ExecutableId(int dev, long ino) {
     public static ExecutableId ofOpen(int fd) throws IOException {
         Path file = Path.of("/proc/self/fd/" + fd);
         long ino = (Long) Files.getAttribute(file, "unix:ino");
-        int mountId = mountIdOf(fd);
-        return new ExecutableId(superblockDevice(mountId), ino);
+        OptionalInt device = superblockDevice(mountIdOf(fd));
+        if (device.isPresent()) {
+            return new ExecutableId(device.getAsInt(), ino);
+        }
+        // Opened in another mount namespace (a caller's, or ours under systemd's PrivateMounts=): its mount
+        // is not in our mountinfo. stat's device is the superblock's on every file system but btrfs.
+        return new ExecutableId(fromUserspace((Long) Files.getAttribute(file, "unix:dev")), ino);
+    }
+
+    /** glibc's {@code dev_t} ({@code gnu_dev_major}/{@code gnu_dev_minor}) in the kernel's encoding. */
+    static int fromUserspace(long dev) {
+        int major = (int) (((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL));
+        int minor = (int) ((dev & 0xff) | ((dev >>> 12) & ~0xffL));
+        return encode(major, minor);
     }
 
     private static int mountIdOf(int fd) throws IOException {
@@ -35,16 +48,16 @@ public record ExecutableId(int dev, long ino) {
     }
 
     /** The {@code major:minor} of mount {@code mountId} in {@code /proc/self/mountinfo}, encoded. */
-    private static int superblockDevice(int mountId) throws IOException {
+    private static OptionalInt superblockDevice(int mountId) throws IOException {
         String id = Integer.toString(mountId);
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String[] fields = line.split(" ", 4);
             if (fields.length == 4 && fields[0].equals(id)) {
                 String[] majorMinor = fields[2].split(":");
-                return encode(Integer.parseInt(majorMinor[0]), Integer.parseInt(majorMinor[1]));
+                return OptionalInt.of(encode(Integer.parseInt(majorMinor[0]), Integer.parseInt(majorMinor[1])));
             }
         }
-        throw new IOException("mount " + mountId + " is not in /proc/self/mountinfo (another mount namespace?)");
+        return OptionalInt.empty();
     }
 
     /** {@code MKDEV} of the kernel ({@code include/linux/kdev_t.h}): 12 bits of major, 20 of minor. */

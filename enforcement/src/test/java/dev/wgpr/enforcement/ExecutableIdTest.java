@@ -18,6 +18,15 @@ class ExecutableIdTest {
     }
 
     @Test
+    void statsDeviceNumberIsTranslatedToTheKernelsEncoding() {
+        assertEquals(ExecutableId.encode(254, 0), ExecutableId.fromUserspace(0xfe00L));
+        assertEquals(ExecutableId.encode(8, 17), ExecutableId.fromUserspace(0x0811L));
+        assertEquals(
+                ExecutableId.encode(259, 300),
+                ExecutableId.fromUserspace((259L << 8) | (300L & 0xff) | ((300L & ~0xffL) << 12)));
+    }
+
+    @Test
     void anOpenFileIsItsInodeOnTheSuperblockOfTheMountItIsOn() throws Exception {
         Path file = Path.of("/usr/bin/env");
         try (OwnedFd fd = new OwnedFd(Libc.open(file.toString(), Libc.O_PATH | Libc.O_CLOEXEC), "env")) {

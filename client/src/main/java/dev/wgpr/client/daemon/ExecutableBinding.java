@@ -36,6 +36,11 @@ final class ExecutableBinding implements LaunchService {
                         "app " + app.name() + " gives its grants only to its own program, and " + e.getMessage()
                                 + "; or set children = \"any\" for it",
                         126);
+            } catch (IOException e) {
+                throw new LaunchRefusedException(
+                        "app " + app.name() + ": cannot tell which program " + name + " is (" + e.getMessage()
+                                + "), so it would not get the app's grants; not started",
+                        126);
             }
         }
         return launcher.launch(app, cgroup, caller, request, fds);

@@ -144,6 +144,13 @@ class AppIdentityTest {
     }
 
     @Test
+    void aCallerInAMountNamespaceOfItsOwnStartsTheAppWithItsGrants() throws Exception {
+        // Its descriptor's mount is not among the daemon's (as under systemd's PrivateMounts=).
+        Result result = nobody().inOwnMountNamespace().run("run", "--app", "probe", "--", "/bin/bash", "-c", CONNECT);
+        assertReached(result);
+    }
+
+    @Test
     void aShellTheAppSpawnsRunsWithoutTheAppsGrants() throws Exception {
         Result result = run("python", "/usr/bin/python3", "-c", """
                 import subprocess, sys

@@ -78,25 +78,37 @@ final class DaemonTesting {
     }
 
     /** How to run the CLI: as whom, with what environment and stdin. */
-    record Cli(Instance instance, int uid, int gid, Map<String, String> environment, String stdin, String netns) {
+    record Cli(
+            Instance instance,
+            int uid,
+            int gid,
+            Map<String, String> environment,
+            String stdin,
+            String netns,
+            boolean ownMounts) {
         static Cli root(Instance instance) {
-            return new Cli(instance, 0, 0, Map.of(), "", null);
+            return new Cli(instance, 0, 0, Map.of(), "", null, false);
         }
 
         static Cli nobody(Instance instance) {
-            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null);
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false);
         }
 
         Cli as(int newUid, int newGid) {
-            return new Cli(instance, newUid, newGid, environment, stdin, netns);
+            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts);
         }
 
         Cli withEnvironment(Map<String, String> variables) {
-            return new Cli(instance, uid, gid, variables, stdin, netns);
+            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts);
         }
 
         Cli withStdin(String text) {
-            return new Cli(instance, uid, gid, environment, text, netns);
+            return new Cli(instance, uid, gid, environment, text, netns, ownMounts);
+        }
+
+        /** The CLI in a mount namespace of its own (copies of the mounts, other mount ids). */
+        Cli inOwnMountNamespace() {
+            return new Cli(instance, uid, gid, environment, stdin, netns, true);
         }
 
         /**
@@ -105,7 +117,7 @@ final class DaemonTesting {
          * bpffs mounts stay where they are.
          */
         Cli inNetns(String name) {
-            return new Cli(instance, uid, gid, environment, stdin, name);
+            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts);
         }
 
         /**
@@ -116,6 +128,9 @@ final class DaemonTesting {
             List<String> command = new ArrayList<>();
             if (netns != null) {
                 command.addAll(List.of("nsenter", "--net=/run/netns/" + netns, "--"));
+            }
+            if (ownMounts) {
+                command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--"));
             }
             if (uid != 0) {
                 command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
