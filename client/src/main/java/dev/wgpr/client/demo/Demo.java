@@ -2,11 +2,13 @@ package dev.wgpr.client.demo;
 
 import dev.wgpr.client.demo.Shell.DemoException;
 import dev.wgpr.client.demo.Shell.Result;
+import dev.wgpr.common.Pace;
 import dev.wgpr.tunnel.crypto.Key;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +18,13 @@ import java.util.List;
  * its real output. A step whose command does not exist yet says so instead of pretending.
  */
 public final class Demo {
+    /**
+     * curl's limit: 5 s on an ordinary machine, more where everything runs slower (an emulated CPU in the VM
+     * tier), so that a slow tunnel handshake is not mistaken for a refusal.
+     */
+    private static final String CURL_MAX_TIME =
+            Long.toString(Pace.scaled(Duration.ofSeconds(5)).toSeconds());
+
     /** The tools the lab runs, with the Debian package that has each. */
     static final String[][] TOOLS = {
         {"ip", "iproute2"},
@@ -164,8 +173,8 @@ public final class Demo {
         heading(2, "An authorized app reaches the intranet");
         say("wg-pr run starts curl in the cgroup of app \"curl\"; the kernel lets it through the tunnel.");
         String intranet = "http://" + DemoLab.INTRANET + "/";
-        Result authorized = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", "5", intranet);
-        show("wg-pr run --app curl -- curl -sS --max-time 5 " + intranet, authorized);
+        Result authorized = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", CURL_MAX_TIME, intranet);
+        show("wg-pr run --app curl -- curl -sS --max-time " + CURL_MAX_TIME + " " + intranet, authorized);
         boolean authorizedReached = authorized.ok() && authorized.output().contains("intranet: hello");
 
         heading(3, "The same command, not started as the app, is denied");
@@ -173,8 +182,8 @@ public final class Demo {
                 Same user (root), same binary, same URL, but not in the app's cgroup: the eBPF program
                 on connect() answers EPERM before a packet leaves. curl -v shows the errno.
                 """);
-        Result unauthorized = client(List.of(CURL, "-sS", "-v", "--max-time", "5", intranet));
-        show("curl -sS -v --max-time 5 " + intranet, filterVerbose(unauthorized));
+        Result unauthorized = client(List.of(CURL, "-sS", "-v", "--max-time", CURL_MAX_TIME, intranet));
+        show("curl -sS -v --max-time " + CURL_MAX_TIME + " " + intranet, filterVerbose(unauthorized));
         boolean denied = !unauthorized.ok() && unauthorized.output().contains("Operation not permitted");
         say("The daemon logged the attempt: who, which destination, and why.");
         Result events = awaitEvents();
@@ -184,10 +193,10 @@ public final class Demo {
         heading(4, "Everyone keeps the Internet");
         say("Only the tunnel's prefixes are guarded; the public web site is reachable with or without the app.");
         String internet = "http://" + DemoLab.INTERNET + "/";
-        Result appInternet = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", "5", internet);
-        show("wg-pr run --app curl -- curl -sS --max-time 5 " + internet, appInternet);
-        Result plainInternet = client(List.of(CURL, "-sS", "--max-time", "5", internet));
-        show("curl -sS --max-time 5 " + internet, plainInternet);
+        Result appInternet = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", CURL_MAX_TIME, internet);
+        show("wg-pr run --app curl -- curl -sS --max-time " + CURL_MAX_TIME + " " + internet, appInternet);
+        Result plainInternet = client(List.of(CURL, "-sS", "--max-time", CURL_MAX_TIME, internet));
+        show("curl -sS --max-time " + CURL_MAX_TIME + " " + internet, plainInternet);
         boolean internetBoth = appInternet.ok()
                 && appInternet.output().contains("Internet: hello")
                 && plainInternet.ok()
@@ -221,8 +230,8 @@ public final class Demo {
         Path config = writeConfig(List.of("10.99.10.0/24 tcp/8080"));
         Result reload = wgPr("reload", config.toString());
         show("wg-pr reload " + config.getFileName(), reload);
-        Result after = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", "5", intranet);
-        show("wg-pr run --app curl -- curl -sS --max-time 5 " + intranet, after);
+        Result after = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", CURL_MAX_TIME, intranet);
+        show("wg-pr run --app curl -- curl -sS --max-time " + CURL_MAX_TIME + " " + intranet, after);
         return reload.ok() && !after.ok();
     }
 
