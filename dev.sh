@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
   wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
-  asciidoctor lintian mmdebstrap systemd-container)
+  asciidoctor lintian mmdebstrap systemd-container openssh-client openssh-server)
 # Only for ./dev.sh vmtest: the emulator and the initramfs' shell (the kernels come from the mirror).
 VM_PACKAGES=(qemu-system-x86 busybox-static xz-utils)
 
@@ -28,8 +28,17 @@ install_packages() {
   [ ${#missing[@]} -eq 0 ] && return
   echo "==> installing Debian packages: ${missing[*]}"
   as_root apt-get update -q
+  # The services of what is installed for the tests (sshd, for one) are not started: the tests start
+  # their own, inside their namespaces. A policy-rc.d that was there already stays as it was.
+  local policy=/usr/sbin/policy-rc.d own_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod 0755 "$policy" && own_policy=1
+  fi
   # No recommends: wireguard-tools would otherwise pull in a kernel image.
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    { [ -n "$own_policy" ] && as_root rm -f "$policy"; return 1; }
+  [ -n "$own_policy" ] && as_root rm -f "$policy"
+  return 0
 }
 
 java_feature() { # the feature version of a JDK home, or nothing

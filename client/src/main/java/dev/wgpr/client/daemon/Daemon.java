@@ -82,7 +82,9 @@ public final class Daemon {
         this.runs = new RunSessions(
                 launchPolicy,
                 new ExecutableBinding(
-                        options.launchHelper().map(LaunchHelper::client).orElse(Launcher::launch),
+                        options.launchHelper()
+                                .map(LaunchHelper::client)
+                                .orElse((app, command, cgroup) -> Launcher.launch(command, cgroup)),
                         pieces.enforcement()),
                 tunnels,
                 log);

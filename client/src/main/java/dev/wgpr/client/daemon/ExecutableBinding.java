@@ -1,17 +1,14 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
-import dev.wgpr.client.control.PeerCredentials;
-import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Makes what {@code wg-pr run} starts one of its app's executables before it runs a single
  * instruction, where the app's grants are bound to them ({@code children = "same-exec"}): the kernel
  * then grants the app's routes to processes running that program (or its interpreter) and to no other
- * process in the app's cgroup. Only a command that passed every check of the launch is added.
+ * process in the app's cgroup. Only a command that passed every check of the launch ({@link Launcher#verified}) is added.
  */
 final class ExecutableBinding implements LaunchService {
     private final LaunchService launcher;
@@ -23,14 +20,12 @@ final class ExecutableBinding implements LaunchService {
     }
 
     @Override
-    public LaunchedProcess launch(
-            AppConfig app, Path cgroup, PeerCredentials caller, Launcher.Request request, List<OwnedFd> fds)
+    public LaunchedProcess launch(AppConfig app, Launcher.Verified command, Path cgroup)
             throws LaunchRefusedException, IOException {
         if (app.children() == AppConfig.Children.SAME_EXEC) {
-            OwnedFd command = Launcher.verified(app, caller, request, fds);
-            String name = request.argv().getFirst();
+            String name = command.name();
             try {
-                enforcement.allowExecutables(app.name(), AppExecutables.ofOpen(command, name));
+                enforcement.allowExecutables(app.name(), AppExecutables.ofOpen(command.command(), name));
             } catch (AppExecutables.UnboundExecutableException e) {
                 throw new LaunchRefusedException(
                         "app " + app.name() + " gives its grants only to its own program, and " + e.getMessage()
@@ -43,6 +38,6 @@ final class ExecutableBinding implements LaunchService {
                         126);
             }
         }
-        return launcher.launch(app, cgroup, caller, request, fds);
+        return launcher.launch(app, command, cgroup);
     }
 }

@@ -1,6 +1,5 @@
 package dev.wgpr.client.daemon;
 
-import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Message;
 import dev.wgpr.client.control.PeerCredentials;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The launch helper: a small process the daemon starts before it locks itself down, which starts the
@@ -25,8 +23,9 @@ import java.util.Optional;
  * and exec, and nothing can leave it. An app started by a locked-down daemon would see the daemon's
  * tiny filesystem view (no home directory, no {@code /usr/bin}), which breaks every real app. So the
  * one thing that must run outside the daemon's confinement, starting apps, moves into this process,
- * started while the daemon is still unconfined. It does exactly what {@link Launcher#launch} did in
- * the daemon (same code), and nothing else: it has no control socket, reads no config, and answers
+ * started while the daemon is still unconfined. It starts what the daemon verified ({@link
+ * Launcher#verified}) exactly as {@link Launcher#launch} does in an unconfined daemon (same code), and
+ * nothing else: it has no control socket, reads no config, and answers
  * only the daemon, over a socketpair it inherited as descriptor 3; when the daemon goes away it
  * exits.
  *
@@ -60,10 +59,6 @@ public final class LaunchHelper {
 
     /** What the daemon asks the helper to start, sent with the caller's stdio and opened command. */
     record Order(
-            String app,
-            String exec,
-            String sha256,
-            String args,
             String cgroup,
             int pid,
             int uid,
@@ -120,7 +115,7 @@ public final class LaunchHelper {
 
     /** The daemon's side: each launch goes to the helper over {@code socket}. */
     static LaunchService client(UnixSocket socket) {
-        return (app, cgroup, caller, request, fds) -> {
+        return (app, command, cgroup) -> {
             UnixSocket[] channel = UnixSocket.pair("launch channel");
             try {
                 synchronized (socket) {
@@ -132,11 +127,9 @@ public final class LaunchHelper {
             } finally {
                 channel[1].close();
             }
+            PeerCredentials caller = command.caller();
+            Launcher.Request request = command.request();
             Order order = new Order(
-                    app.name(),
-                    app.exec().map(Path::toString).orElse(null),
-                    app.sha256().orElse(null),
-                    app.args().orElse(null),
                     cgroup.toString(),
                     caller.pid(),
                     caller.uid(),
@@ -147,7 +140,8 @@ public final class LaunchHelper {
                     request.environment());
             try {
                 channel[0].send(
-                        Json.write(order), fds.stream().mapToInt(OwnedFd::fd).toArray());
+                        Json.write(order),
+                        command.fds().stream().mapToInt(OwnedFd::fd).toArray());
                 Answer answer = Json.read(channel[0].receive().line(), Answer.class);
                 if (answer.refused() != null) {
                     channel[0].close();
@@ -244,14 +238,6 @@ public final class LaunchHelper {
             Message message = channel.receive();
             fds = message.fds();
             Order order = Json.read(message.line(), Order.class);
-            AppConfig app = new AppConfig(
-                    order.app(),
-                    Optional.ofNullable(order.exec()).map(Path::of),
-                    Optional.ofNullable(order.sha256()),
-                    List.of(),
-                    AppConfig.Children.ANY, // which processes get grants is the daemon's business
-                    List.of(),
-                    Optional.ofNullable(order.args()));
             PeerCredentials caller = new PeerCredentials(
                     order.pid(),
                     order.uid(),
@@ -260,7 +246,8 @@ public final class LaunchHelper {
             Launcher.Request launch = new Launcher.Request(order.argv(), Path.of(order.cwd()), order.env());
             LaunchedProcess process;
             try {
-                process = Launcher.launch(app, Path.of(order.cgroup()), caller, launch, fds);
+                // The daemon verified these very descriptors before it sent them.
+                process = Launcher.launch(new Launcher.Verified(caller, launch, fds), Path.of(order.cgroup()));
             } catch (LaunchRefusedException e) {
                 channel.send(Json.write(new Answer(null, e.getMessage(), e.exitStatus(), null)));
                 return;

@@ -1,11 +1,8 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
-import dev.wgpr.client.control.PeerCredentials;
-import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Who starts an app for {@code wg-pr run}: this process ({@link Launcher#launch}), or, when the
@@ -14,8 +11,7 @@ import java.util.List;
  */
 @FunctionalInterface
 interface LaunchService {
-    /** See {@link Launcher#launch}: {@code fds} are the caller's stdin, stdout, stderr and command. */
-    LaunchedProcess launch(
-            AppConfig app, Path cgroup, PeerCredentials caller, Launcher.Request request, List<OwnedFd> fds)
+    /** Starts {@code command}, verified for {@code app}, in {@code cgroup}: see {@link Launcher#launch}. */
+    LaunchedProcess launch(AppConfig app, Launcher.Verified command, Path cgroup)
             throws LaunchRefusedException, IOException;
 }

@@ -144,26 +144,47 @@ final class Launcher {
     }
 
     /**
-     * Checks the caller's opened command against {@code app} and starts it. {@code fds} are the
-     * caller's stdin, stdout, stderr and command, as {@code wg-pr run} sent them; they stay open here
-     * (the caller of this method closes them).
+     * A command that passed every check of a launch ({@link #verified}): the caller, what it asked
+     * for, and its stdin, stdout, stderr and opened command, which stay open here (whoever made this
+     * closes them).
      */
-    static LaunchedProcess launch(
-            AppConfig app, Path cgroup, PeerCredentials caller, Request request, List<OwnedFd> fds)
-            throws LaunchRefusedException, IOException {
-        OwnedFd command = verified(app, caller, request, fds);
-        Map<String, String> environment = new TreeMap<>(CleanEnvironment.of(request.environment()));
-        namedPath(command, request.argv().getFirst()).ifPresent(path -> environment.put(NAMED_PATH, path.toString()));
-        List<String> argv = helperArgv(cgroup.resolve("cgroup.procs"), caller, request, environment);
-        return new ChildProcess(spawn(argv, fds.stream().mapToInt(OwnedFd::fd).toArray()));
+    record Verified(PeerCredentials caller, Request request, List<OwnedFd> fds) {
+        Verified {
+            fds = List.copyOf(fds);
+            if (fds.size() != COMMAND_FD + 1) {
+                throw new IllegalArgumentException(
+                        "expected stdin, stdout, stderr and the opened command, got " + fds.size() + " descriptors");
+            }
+        }
+
+        /** The descriptor that will be executed. */
+        OwnedFd command() {
+            return fds.get(COMMAND_FD);
+        }
+
+        /** The program's name as the caller gave it, {@code argv[0]}. */
+        String name() {
+            return request.argv().getFirst();
+        }
+    }
+
+    /** Starts a verified command in {@code cgroup}, as its caller, with a clean environment. */
+    static LaunchedProcess launch(Verified command, Path cgroup) throws LaunchRefusedException, IOException {
+        Map<String, String> environment =
+                new TreeMap<>(CleanEnvironment.of(command.request().environment()));
+        namedPath(command.command(), command.name()).ifPresent(path -> environment.put(NAMED_PATH, path.toString()));
+        List<String> argv =
+                helperArgv(cgroup.resolve("cgroup.procs"), command.caller(), command.request(), environment);
+        return new ChildProcess(
+                spawn(argv, command.fds().stream().mapToInt(OwnedFd::fd).toArray()));
     }
 
     /**
-     * The caller's opened command, once it passed every check of {@link #launch} (the caller may run
-     * it; it is the app's {@code exec} with its {@code sha256}; its arguments match the app's {@code
-     * args}): the descriptor that will be executed.
+     * Checks the caller's opened command against {@code app}: the caller may run it; it is the app's
+     * {@code exec} with its {@code sha256}; its arguments match the app's {@code args}. {@code fds} are
+     * the caller's stdin, stdout, stderr and command, as {@code wg-pr run} sent them.
      */
-    static OwnedFd verified(AppConfig app, PeerCredentials caller, Request request, List<OwnedFd> fds)
+    static Verified verified(AppConfig app, PeerCredentials caller, Request request, List<OwnedFd> fds)
             throws LaunchRefusedException, IOException {
         if (fds.size() != COMMAND_FD + 1) {
             throw new LaunchRefusedException(
@@ -184,7 +205,7 @@ final class Launcher {
                                     .orElseThrow(),
                     126);
         }
-        return command;
+        return new Verified(caller, request, fds);
     }
 
     /**

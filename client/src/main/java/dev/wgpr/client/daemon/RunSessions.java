@@ -70,7 +70,7 @@ final class RunSessions {
         LaunchedProcess process;
         try {
             Tunnels.LaunchableApp app = tunnels.app(request.app(), Optional.ofNullable(request.tunnel()));
-            process = launcher.launch(app.app(), app.cgroup(), caller, launch, fds);
+            process = launcher.launch(app.app(), Launcher.verified(app.app(), caller, launch, fds), app.cgroup());
             running.put(
                     process.pid(),
                     new DaemonStatus.RunningApp(

@@ -196,6 +196,90 @@ class AppIdentityTest {
         assertDeniedAsNotTheAppsProgram(result, "ssh", "bash");
     }
 
+    /**
+     * ssh runs {@code LocalCommand} only once it has connected and logged in: the marker it prints
+     * proves ssh itself reached the internal host with its grants, and the command it started, in the
+     * same cgroup, did not.
+     */
+    @Test
+    void sshLocalCommandRunsWithoutSshsGrantsAfterSshLoggedIn() throws Exception {
+        Path dir = Files.createTempDirectory(DaemonTesting.scratch(), "sshd-");
+        Path privsep = Path.of("/run/sshd"); // sshd refuses to start without it
+        boolean madePrivsep = !Files.isDirectory(privsep);
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            net.serverNs.run(
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-f",
+                    dir.resolve("host").toString());
+            net.serverNs.run(
+                    "ssh-keygen",
+                    "-q",
+                    "-t",
+                    "ed25519",
+                    "-N",
+                    "",
+                    "-f",
+                    dir.resolve("client").toString());
+            Files.copy(dir.resolve("client.pub"), dir.resolve("authorized_keys"));
+            Files.setAttribute(dir.resolve("client"), "unix:uid", 65534);
+            Files.writeString(dir.resolve("sshd_config"), """
+                    ListenAddress %s:22
+                    HostKey %s
+                    AuthorizedKeysFile %s
+                    StrictModes no
+                    PasswordAuthentication no
+                    KbdInteractiveAuthentication no
+                    UsePAM no
+                    PidFile none
+                    """.formatted(
+                            TunnelLab.INTERNAL_V4, dir.resolve("host"), dir.resolve("authorized_keys")));
+            if (madePrivsep) {
+                Files.createDirectory(privsep);
+            }
+            net.serverNs.start(
+                    "/usr/sbin/sshd",
+                    "-D",
+                    "-e",
+                    "-f",
+                    dir.resolve("sshd_config").toString());
+            net.serverNs.awaitTcpListener(22, Duration.ofSeconds(30));
+
+            Result result = run(
+                    "ssh",
+                    "/usr/bin/ssh",
+                    "-F",
+                    "/dev/null",
+                    "-i",
+                    dir.resolve("client").toString(),
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "StrictHostKeyChecking=no",
+                    "-o",
+                    "UserKnownHostsFile=/dev/null",
+                    "-o",
+                    "PermitLocalCommand=yes",
+                    "-o",
+                    "LocalCommand=echo logged-in >&2; bash -c '" + CONNECT + "'",
+                    "nobody@" + TunnelLab.INTERNAL_V4,
+                    "true");
+
+            assertTrue(result.err().contains("logged-in"), "ssh reached the host and logged in: " + result);
+            assertDeniedAsNotTheAppsProgram(result, "ssh", "bash");
+        } finally {
+            if (madePrivsep) {
+                Files.deleteIfExists(privsep);
+            }
+            DaemonTesting.deleteTree(dir);
+        }
+    }
+
     @Test
     void gitsCoreSshCommandRunsWithoutGitsGrants() throws Exception {
         Result result = run(
@@ -269,14 +353,6 @@ class AppIdentityTest {
         assertTrue(reload.exitCode() != 0, reload::toString);
         assertTrue(reload.err().contains(helper + " may be rewritten by every user"), reload::toString);
         assertReached(run("with-helper", "/usr/bin/perl", "-e", "exec '/bin/bash', '-c', '" + CONNECT + "'"));
-    }
-
-    @Test
-    void anAppStartedFromASystemDirectoryHasItsProgramsNameOnEveryKernel() throws Exception {
-        Result result = run("everything", "cat", "/proc/self/comm");
-
-        assertEquals(0, result.exitCode(), result::toString);
-        assertEquals("cat\n", result.out(), result::toString);
     }
 
     @Test
