@@ -208,24 +208,17 @@ class AppIdentityTest {
         boolean madePrivsep = !Files.isDirectory(privsep);
         try {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            net.serverNs.run(
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-f",
-                    dir.resolve("host").toString());
-            net.serverNs.run(
-                    "ssh-keygen",
-                    "-q",
-                    "-t",
-                    "ed25519",
-                    "-N",
-                    "",
-                    "-f",
-                    dir.resolve("client").toString());
+            for (String key : List.of("host", "client")) {
+                net.serverNs.run(
+                        "ssh-keygen",
+                        "-q",
+                        "-t",
+                        "ed25519",
+                        "-N",
+                        "",
+                        "-f",
+                        dir.resolve(key).toString());
+            }
             Files.copy(dir.resolve("client.pub"), dir.resolve("authorized_keys"));
             Files.setAttribute(dir.resolve("client"), "unix:uid", 65534);
             Files.writeString(dir.resolve("sshd_config"), """
