@@ -102,6 +102,7 @@ borrow_check() {
   if [ -n "$pid" ]; then
     "${nobody[@]}" /usr/bin/python3 "$dir/borrow.py" "$pid"
     "${in_ns[@]}" "${wgpr[@]}" status
+    "${in_ns[@]}" "${wgpr[@]}" events
   fi
   if [ -n "$app" ]; then kill "$app" 2>/dev/null; wait "$app" 2>/dev/null; fi
   # The daemon's orderly stop (SIGTERM) takes every tunnel down: one JVM start fewer than wg-pr down.
@@ -114,13 +115,16 @@ borrow_check() {
 # The borrow row: all four refused where status says a guard (or Yama) protects; where nothing does,
 # status must say the four are open, and they must be.
 borrow_verdict() { # SECONDS the check took
-  local out=$work/borrow.out refused guard errnos took="($1 s)"
+  local out=$work/borrow.out refused guard errnos events took="($1 s)"
   refused=$(grep -cE '^(ptrace-seize|proc-pid-mem|process-vm-writev|pidfd-getfd) refused' "$out")
   guard=$(sed -n 's/^ *borrow guard *//p' "$out")
   errnos=$(sed -n 's/^\([a-z-]*\) refused .* \([A-Z]*\)$/\1 \2/p' "$out" | tr '\n' ',' | sed 's/,$//')
-  if [[ $guard == attached* ]] || grep -qE '^ *borrowing +Yama' "$out"; then
+  events=$(grep -cE 'uid 65534 tried to take over pid [0-9]+ \(sleep\) of app probe: denied' "$out")
+  if [[ $guard == attached* ]] && [ "$events" = 0 ]; then
+    report borrow fail "borrow guard ${guard%%:*} refused $refused/4, but wg-pr events shows no takeover event $took"
+  elif [[ $guard == attached* ]] || grep -qE '^ *borrowing +Yama' "$out"; then
     if [ "$refused" = 4 ]; then
-      report borrow pass "borrow guard ${guard%%:*}; the same user refused 4/4: $errnos $took"
+      report borrow pass "borrow guard ${guard%%:*}; the same user refused 4/4: $errnos; $events takeover events $took"
     else
       report borrow fail "borrow guard ${guard%%:*}, yet the same user was refused only $refused/4 $took"
     fi

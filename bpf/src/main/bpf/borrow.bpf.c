@@ -25,7 +25,8 @@
 // counters
 #define BORROW_C_DENIED 0     // refused: a process outside the app's cgroup
 #define BORROW_C_PRIVILEGED 1 // allowed: a caller with CAP_SYS_PTRACE in the initial user namespace
-#define BORROW_C_COUNT 2
+#define BORROW_C_EVENTS_LOST 2 // refusals the event ring had no room for (the refusal itself stands)
+#define BORROW_C_COUNT 3
 
 struct borrow_config {
 	__u64 instance_cgroup; // id of <cgroup2>/<instance>; 0 = not configured: refuse nothing
@@ -63,9 +64,27 @@ struct cred {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
+	int tgid;
+	char comm[16];
 	struct css_set *cgroups;
 	const struct cred *cred;
 } __attribute__((preserve_access_index));
+
+// One refusal, for the daemon's log: who tried (the current task) and whose app it tried to take over.
+// A ring of its own: a flood of these cannot push the enforcement's deny events out of theirs.
+struct borrow_event {
+	__u64 time_ns;       // CLOCK_MONOTONIC (bpf_ktime_get_ns)
+	__u64 cgroup_id;     // the caller's cgroup
+	__u64 target_cgroup; // the app cgroup of the target
+	__u32 pid;           // the caller's thread group id
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u32 target_pid;    // the target's thread group id
+	__u32 mode;          // PTRACE_MODE_* the caller asked for
+	char comm[16];
+	char target_comm[16];
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -80,6 +99,11 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } borrow_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 * 1024);
+} borrow_events SEC(".maps");
 
 static __always_inline void count(__u32 counter)
 {
@@ -124,6 +148,32 @@ static __always_inline int privileged(struct task_struct *task)
 	return (caps.val & (1ull << CAP_SYS_PTRACE)) && BPF_CORE_READ(cred, user_ns, level) == 0;
 }
 
+static __always_inline void emit(struct task_struct *target, __u64 target_cgroup, unsigned int mode)
+{
+	struct borrow_event *event = bpf_ringbuf_reserve(&borrow_events, sizeof(*event), 0);
+
+	if (!event) {
+		count(BORROW_C_EVENTS_LOST);
+		return;
+	}
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	event->time_ns = bpf_ktime_get_ns();
+	event->cgroup_id = bpf_get_current_cgroup_id();
+	event->target_cgroup = target_cgroup;
+	event->pid = pid_tgid >> 32;
+	event->tid = (__u32)pid_tgid;
+	event->uid = (__u32)uid_gid;
+	event->gid = uid_gid >> 32;
+	event->target_pid = BPF_CORE_READ(target, tgid);
+	event->mode = mode;
+	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	if (bpf_probe_read_kernel_str(event->target_comm, sizeof(event->target_comm),
+				      __builtin_preserve_access_index(&target->comm)) < 0)
+		event->target_comm[0] = 0;
+	bpf_ringbuf_submit(event, 0);
+}
+
 // int security_ptrace_access_check(struct task_struct *child, unsigned int mode);
 // ctx holds the two arguments and the return value so far.
 SEC("lsm/ptrace_access_check")
@@ -152,6 +202,7 @@ int wgpr_borrow_ptrace_access_check(unsigned long long *ctx)
 		return 0;
 	}
 	count(BORROW_C_DENIED);
+	emit(child, target, mode);
 	return -EPERM;
 }
 

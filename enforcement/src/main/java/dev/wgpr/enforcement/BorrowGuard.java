@@ -4,6 +4,7 @@ import dev.wgpr.enforcement.bpf.BpfException;
 import dev.wgpr.enforcement.bpf.BpfLink;
 import dev.wgpr.enforcement.bpf.BpfMap;
 import dev.wgpr.enforcement.bpf.BpfObject;
+import dev.wgpr.enforcement.bpf.BpfRingBuffer;
 import dev.wgpr.enforcement.probe.KernelProbes;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,6 +34,7 @@ public final class BorrowGuard implements AutoCloseable {
     private static final List<String> PINNED_MAPS = List.of("borrow_config", "borrow_counters");
     private static final int COUNTER_DENIED = 0;
     private static final int COUNTER_PRIVILEGED = 1;
+    private static final int COUNTER_EVENTS_LOST = 2;
 
     /** What {@link #attach} did: the guard in force, or why this kernel has none. */
     public record Attempt(Optional<BorrowGuard> guard, String refusal) {
@@ -44,12 +46,14 @@ public final class BorrowGuard implements AutoCloseable {
     private final Path pinDirectory;
     private final BpfObject object;
     private final BpfLink link;
+    private final BpfRingBuffer refusals;
     private boolean closed;
 
-    private BorrowGuard(Path pinDirectory, BpfObject object, BpfLink link) {
+    private BorrowGuard(Path pinDirectory, BpfObject object, BpfLink link, BpfRingBuffer refusals) {
         this.pinDirectory = pinDirectory;
         this.object = object;
         this.link = link;
+        this.refusals = refusals;
     }
 
     /**
@@ -76,7 +80,9 @@ public final class BorrowGuard implements AutoCloseable {
             for (String map : PINNED_MAPS) {
                 object.map(map).pin(config.pinDirectory().resolve(map));
             }
-            return new Attempt(Optional.of(new BorrowGuard(config.pinDirectory(), object, link)), "");
+            BpfRingBuffer refusals =
+                    BpfRingBuffer.open(object.map("borrow_events").fd(), config.instance() + "/borrow_events");
+            return new Attempt(Optional.of(new BorrowGuard(config.pinDirectory(), object, link, refusals)), "");
         } catch (BpfException e) {
             closeQuietly(config.pinDirectory(), object, link, e);
             return Attempt.refused("the kernel refuses the borrow guard: " + firstLine(e));
@@ -141,6 +147,17 @@ public final class BorrowGuard implements AutoCloseable {
         return counter(COUNTER_PRIVILEGED);
     }
 
+    /** Refusals the event ring had no room for; each was refused and counted in {@link #denied()} all the same. */
+    public synchronized long eventsLost() throws BpfException {
+        return counter(COUNTER_EVENTS_LOST);
+    }
+
+    /** The refusals since the last call, oldest first, without waiting. */
+    public synchronized List<BorrowRefusal> drainRefusals() throws BpfException {
+        requireOpen();
+        return refusals.drain().stream().map(BorrowRefusal::parse).toList();
+    }
+
     /** The kernel's id of the guard's program. */
     public int programId() throws BpfException {
         return object.program(PROGRAM).id();
@@ -161,6 +178,7 @@ public final class BorrowGuard implements AutoCloseable {
         }
         closed = true;
         try {
+            refusals.close();
             removePins(pinDirectory);
             link.close();
         } finally {

@@ -5,7 +5,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -66,11 +65,6 @@ public record DenyEvent(
         } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }
-        byte[] comm = Arrays.copyOfRange(sample, 64, 80);
-        int end = 0;
-        while (end < comm.length && comm[end] != 0) {
-            end++;
-        }
         return new DenyEvent(
                 b.getLong(0),
                 b.getLong(8),
@@ -87,6 +81,6 @@ public record DenyEvent(
                 Hook.ofNumber(b.get(41)),
                 Counter.ofIndex(b.get(42)),
                 b.get(43),
-                new String(comm, 0, end, StandardCharsets.UTF_8));
+                KernelLayout.comm(sample, 64));
     }
 }

@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
@@ -467,6 +468,20 @@ public final class Enforcer implements AutoCloseable {
     /** The executables of app {@code id} (see {@link #allowExecutable}). */
     public synchronized Set<ExecutableId> executables(AppId id) {
         return Set.copyOf(executables.getOrDefault(id, Set.of()));
+    }
+
+    /** The app whose cgroup has the kernel's id {@code cgroupId}, if any. */
+    public synchronized Optional<String> appAt(long cgroupId) {
+        for (Map.Entry<String, Path> app : apps.entrySet()) {
+            try {
+                if (cgroupId(app.getValue()) == cgroupId) {
+                    return Optional.of(app.getKey());
+                }
+            } catch (IOException e) {
+                // removed under us: not this one
+            }
+        }
+        return Optional.empty();
     }
 
     private static final Comparator<ExecutableId> EXECUTABLE_ORDER =

@@ -4,6 +4,7 @@ import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.PortSet;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Byte layouts shared with bpf/src/main/bpf/enforce.bpf.h. Host order is little-endian (x86-64, arm64). */
@@ -157,5 +158,14 @@ final class KernelLayout {
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(value)
                 .array();
+    }
+
+    /** A task's {@code comm} as BPF copies it: at most 16 bytes at {@code offset}, NUL-terminated when shorter. */
+    static String comm(byte[] sample, int offset) {
+        int end = offset;
+        while (end < offset + 16 && sample[end] != 0) {
+            end++;
+        }
+        return new String(sample, offset, end - offset, StandardCharsets.UTF_8);
     }
 }

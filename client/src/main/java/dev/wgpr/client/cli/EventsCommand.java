@@ -77,6 +77,12 @@ final class EventsCommand implements Callable<Integer> {
             return;
         }
         String app = event.app() == null ? "-" : event.app();
+        if (DeniedAttempt.TAKEOVER.equals(event.direction())) {
+            out.println(event.time() + "  pid " + event.pid() + " (" + event.comm() + ") uid " + event.uid()
+                    + " tried to take over pid " + event.targetPid() + " (" + event.targetComm() + ") of app " + app
+                    + ": denied, " + event.reason() + suppressed(event));
+            return;
+        }
         if (event.inbound()) {
             out.println(event.time() + "  from the tunnel: " + bracketed(event.source()) + " → local port "
                     + event.localPort() + "/" + event.protocol() + " of uid " + event.uid() + " app " + app

@@ -4,7 +4,8 @@ package dev.wgpr.client.control;
  * One attempt the enforcement denied, as the daemon's log keeps it, {@code events} lists it and {@code events
  * --follow} sends it. An outbound attempt names its {@code destination} and {@code port}, an inbound one the
  * remote {@code source} and the {@code localPort} (the other two are null); {@code pid} and {@code comm} are
- * 0 and empty where no task is known (inbound, the device's backstop). A summary of attempts not logged whole
+ * 0 and empty where no task is known (inbound, the device's backstop). A {@link #TAKEOVER} names the app's
+ * process it tried to take over ({@code targetPid}, {@code targetComm}; null in the others), and no address. A summary of attempts not logged whole
  * has {@code suppressed} (how many) and {@code like} (what they have in common); others have null there.
  *
  * @param seq the log's number, 0 before it is logged
@@ -23,6 +24,8 @@ public record DeniedAttempt(
         String protocol,
         String source,
         Integer localPort,
+        Integer targetPid,
+        String targetComm,
         String hook,
         String reason,
         long cgroupId,
@@ -31,6 +34,8 @@ public record DeniedAttempt(
         implements Reply {
     public static final String INBOUND = "inbound";
     public static final String OUTBOUND = "outbound";
+    /** An attempt to take over an app's process ({@code targetPid}, {@code targetComm}), refused by the borrow guard. */
+    public static final String TAKEOVER = "takeover";
 
     public boolean inbound() {
         return INBOUND.equals(direction);
@@ -61,6 +66,8 @@ public record DeniedAttempt(
                 protocol,
                 source,
                 localPort,
+                targetPid,
+                targetComm,
                 hook,
                 reason,
                 cgroupId,

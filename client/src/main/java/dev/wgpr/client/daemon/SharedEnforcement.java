@@ -7,6 +7,7 @@ import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.AppId;
 import dev.wgpr.enforcement.BorrowGuard;
+import dev.wgpr.enforcement.BorrowRefusal;
 import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.DenyEvent;
 import dev.wgpr.enforcement.Enforcer;
@@ -402,6 +403,12 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             for (DenyEvent event : source.drainEvents()) {
                 events.add(describe(event, now.minusNanos(monotonicNow - event.monotonicNs())));
             }
+            Optional<BorrowGuard> guard = borrowGuard == null ? Optional.empty() : borrowGuard.guard();
+            if (guard.isPresent()) {
+                for (BorrowRefusal refusal : guard.get().drainRefusals()) {
+                    events.add(describe(source, refusal, now.minusNanos(monotonicNow - refusal.monotonicNs())));
+                }
+            }
             events.endWindows();
         } catch (BpfException | IllegalStateException | IllegalArgumentException e) {
             log.println("wg-pr daemon: reading deny events: " + e.getMessage());
@@ -429,9 +436,36 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 protocolName(event),
                 inbound ? address : null,
                 inbound ? event.port() : null,
+                null,
+                null,
                 event.hook() == null ? null : event.hook().name().toLowerCase(Locale.ROOT),
                 reason(event.reason()),
                 event.cgroupId(),
+                null,
+                null);
+    }
+
+    private static DeniedAttempt describe(Enforcer source, BorrowRefusal refusal, Instant time) {
+        return new DeniedAttempt(
+                0,
+                time.toString(),
+                refusal.pid(),
+                refusal.comm(),
+                Integer.toUnsignedLong(refusal.uid()),
+                source.appAt(refusal.targetCgroupId()).orElse(null),
+                null,
+                DeniedAttempt.TAKEOVER,
+                null,
+                null,
+                null,
+                null,
+                null,
+                refusal.targetPid(),
+                refusal.targetComm(),
+                "borrow",
+                "a process outside the app's cgroup may not take over its processes (ptrace, /proc/PID/mem,"
+                        + " process_vm_writev, pidfd_getfd)",
+                refusal.cgroupId(),
                 null,
                 null);
     }

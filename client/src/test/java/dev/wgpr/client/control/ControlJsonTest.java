@@ -185,6 +185,8 @@ class ControlJsonTest {
                 "tcp",
                 null,
                 null,
+                null,
+                null,
                 "connect4",
                 "not an app",
                 99,

@@ -29,6 +29,8 @@ class EventLogTest {
                 null,
                 null,
                 null,
+                null,
+                null,
                 0,
                 null,
                 null);
@@ -50,6 +52,8 @@ class EventLogTest {
                 null,
                 source,
                 0,
+                null,
+                null,
                 null,
                 null,
                 0,
