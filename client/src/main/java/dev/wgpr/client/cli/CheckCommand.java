@@ -1,7 +1,6 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.config.AppConfig;
-import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.PeerConfig;
@@ -12,14 +11,12 @@ import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.Protocol;
 import dev.wgpr.routes.RouteMode;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.nio.charset.CharacterCodingException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -62,28 +59,12 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
-        LoadedConfig loaded;
-        try {
-            loaded = TunnelConfig.load(configFile);
-        } catch (NoSuchFileException e) {
-            err.println("wg-pr: " + configFile + ": no such file");
-            return WgPrCommand.EXIT_BAD_INPUT;
-        } catch (CharacterCodingException e) {
-            err.println("wg-pr: " + configFile + " is not UTF-8 text, so it cannot be TOML");
-            return WgPrCommand.EXIT_BAD_INPUT;
-        } catch (IOException e) {
-            err.println("wg-pr: cannot read " + configFile + ": " + e.getMessage());
-            return WgPrCommand.EXIT_BAD_INPUT;
-        } catch (BadConfigException e) {
-            e.problems().forEach(err::println);
-            int count = e.problems().size();
-            err.println("wg-pr: " + count + (count == 1 ? " error" : " errors") + " in " + configFile
-                    + "; nothing was changed");
+        Optional<LoadedConfig> loaded =
+                ConfigLoading.load(configFile, spec.commandLine().getErr());
+        if (loaded.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
-        loaded.warnings().forEach(err::println);
-        printPlan(loaded.config(), spec.commandLine().getOut());
+        printPlan(loaded.get().config(), spec.commandLine().getOut());
         return 0;
     }
 

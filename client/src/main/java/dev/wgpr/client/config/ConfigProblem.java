@@ -5,7 +5,7 @@ import java.util.Comparator;
 import java.util.Objects;
 
 /**
- * One mistake (or, for {@link Reason#KEY_FILE_ACCESSIBLE}, one warning) in a config file, with
+ * One mistake (or, for a reason that {@link Reason#isWarning is a warning}, one warning) in a config file, with
  * where it is: {@code corp.toml:12:9: peer[0].allowedApps[1].allow[2]: grant … is outside …}.
  *
  * @param line 1-based
@@ -53,11 +53,17 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         BAD_PORT_RANGE,
         GRANT_OUTSIDE_ALLOWED_IPS,
         NO_PEERS,
+        /** One prefix in the allowedIPs of two peers: WireGuard sends it to one of them only. */
+        DUPLICATE_ALLOWED_IP,
         /** A warning, not an error: a key file that others than its owner may read or write. */
-        KEY_FILE_ACCESSIBLE;
+        KEY_FILE_ACCESSIBLE,
+        /** A warning: a key written inline in a config file that others than its owner may read or write. */
+        INLINE_KEY_ACCESSIBLE,
+        /** A warning: an app's exec names no file on this machine (the config may be meant for another). */
+        EXEC_MISSING;
 
         public boolean isWarning() {
-            return this == KEY_FILE_ACCESSIBLE;
+            return this == KEY_FILE_ACCESSIBLE || this == INLINE_KEY_ACCESSIBLE || this == EXEC_MISSING;
         }
     }
 

@@ -8,6 +8,7 @@ import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.routes.RouteMode;
 import dev.wgpr.tunnel.crypto.Key;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -48,6 +49,8 @@ final class ConfigReader {
     private final Map<Key, String> peerKeys = new HashMap<>();
     /** From the interface's private key as soon as it parsed, even if the rest of the interface did not. */
     private Optional<Key> ourPublicKey = Optional.empty();
+    /** The networks of the peers' allowedIPs so far, with the field of each. */
+    private final Map<IpPrefix, String> allowedIPFields = new HashMap<>();
     /** App names seen so far, with the field where each was first named. */
     private final Map<String, String> appNames = new HashMap<>();
 
@@ -186,6 +189,7 @@ final class ConfigReader {
                 "allowedIPs", "no allowedIPs: list the prefixes behind this peer, such as [\"10.20.0.0/16\"]");
         boolean allowedIPsAreStrings = problems.errorCount() == errorsBeforeAllowedIPs;
         Optional<List<IpPrefix>> allowedIPs = table.parseEach(allowedIPTexts, Values::prefix);
+        allowedIPTexts.ifPresent(texts -> texts.forEach(this::isNewAllowedIP));
         OptionalInt keepalive = integerIn(
                 table,
                 "persistentKeepalive",
@@ -226,6 +230,24 @@ final class ConfigReader {
         }
     }
 
+    /** Records the prefix and reports one listed before (by any peer) at the value that repeats it. */
+    private void isNewAllowedIP(Located<String> text) {
+        IpPrefix network;
+        try {
+            network = InterfaceAddress.parse(text.value()).network();
+        } catch (IllegalArgumentException e) {
+            return; // reported as a bad prefix
+        }
+        String first = allowedIPFields.putIfAbsent(network, text.field());
+        if (first != null) {
+            problems.error(
+                    text,
+                    Reason.DUPLICATE_ALLOWED_IP,
+                    IpText.of(network) + " is already listed at " + first
+                            + "; WireGuard sends a prefix to one peer only, so list it once");
+        }
+    }
+
     /** Records the key and reports a duplicate, or our own key, at the value that repeats it. */
     private boolean isNewPeerKey(Key key, Located<String> value, TableReader table) {
         if (ourPublicKey.isPresent() && ourPublicKey.get().equals(key)) {
@@ -247,7 +269,13 @@ final class ConfigReader {
         int errorsBefore = problems.errorCount();
         Optional<String> name = table.requiredString("name", "every app needs a name")
                 .flatMap(value -> table.parse(value, Values::appName).filter(appName -> isNewAppName(appName, value)));
-        Optional<Path> exec = table.string("exec").flatMap(value -> table.parse(value, Values::exec));
+        Optional<Located<String>> execText = table.string("exec");
+        Optional<Path> exec = execText.flatMap(value -> table.parse(value, Values::exec));
+        exec.filter(file -> !Files.exists(file))
+                .ifPresent(file -> problems.warning(
+                        execText.orElseThrow(),
+                        Reason.EXEC_MISSING,
+                        "no file " + file + " on this machine: `wg-pr run` cannot start this app here"));
         Optional<String> sha256 = table.string("sha256").flatMap(value -> table.parse(value, Values::sha256));
         AppConfig.Children children = table.string("children")
                 .flatMap(value -> table.parse(value, Values::children))
@@ -326,10 +354,17 @@ final class ConfigReader {
             table.missing(inlineKey, "set " + inlineKey + " (base64, from wg genkey) or " + fileKey);
             return Optional.empty();
         }
-        Optional<KeySource> inline = table.string(inlineKey)
+        Optional<Located<String>> inlineText = table.string(inlineKey);
+        Optional<KeySource> inline = inlineText
                 .flatMap(value -> table.parse(value, Values::key))
                 .map(key -> new KeySource(key, Optional.empty()));
         if (inline.isPresent()) {
+            Values.keyFileAccessWarning(source)
+                    .ifPresent(warning -> problems.warning(
+                            inlineText.orElseThrow(),
+                            Reason.INLINE_KEY_ACCESSIBLE,
+                            inlineKey + " is written here, and " + warning + ": chmod 600 " + source
+                                    + ", or keep the key in " + fileKey));
             return inline;
         }
         return table.string(fileKey).flatMap(value -> {

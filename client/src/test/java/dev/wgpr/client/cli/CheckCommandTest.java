@@ -33,11 +33,15 @@ class CheckCommandTest {
     }
 
     @Test
-    void corpExamplePrintsThePlanWithoutThePrivateKey() throws IOException {
-        Path config = TestPaths.repositoryRoot().resolve("configs/corp.toml");
+    void corpExamplePrintsThePlanWithoutThePrivateKey(@TempDir Path directory) throws IOException {
+        Path config =
+                Files.copy(TestPaths.repositoryRoot().resolve("configs/corp.toml"), directory.resolve("corp.toml"));
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         CliRun run = CliRun.of("check", config.toString());
         assertEquals(0, run.exitCode(), run.err());
-        assertEquals("", run.err(), "no warnings for the example");
+        assertTrue(
+                run.err().lines().allMatch(line -> line.contains(": warning: ") && line.contains(".exec: no file ")),
+                "no warnings for the example but apps this machine lacks: " + run.err());
         String plan = run.out();
         for (String expected : List.of(
                 "interface corp0",
@@ -103,6 +107,21 @@ class CheckCommandTest {
         assertEquals(
                 config + ":2:18: warning: interface.privateKeyFile: `" + key + "' is world accessible\n", run.err());
         assertTrue(run.out().contains("private key     from " + key), run.out());
+    }
+
+    @Test
+    void aWgQuickConfigGetsTheHintToImportIt(@TempDir Path directory) throws IOException {
+        Path config = Files.writeString(directory.resolve("wg0.conf"), """
+                [Interface]
+                PrivateKey = wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc=
+                """);
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
+        assertTrue(
+                run.err()
+                        .endsWith("wg-pr: " + config + " looks like a wg-quick config (INI, not TOML); `wg-pr import "
+                                + config + " > NAME.toml` converts it\n"),
+                run.err());
     }
 
     @Test

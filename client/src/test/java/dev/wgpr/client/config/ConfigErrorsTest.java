@@ -427,6 +427,27 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void onePrefixInTheAllowedIPsOfTwoPeersIsRejectedWhereItRepeats() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16", "10.30.0.0/16"]
+
+                [[peer]]
+                publicKey = "%s"
+                allowedIPs = ["10.40.0.0/16", "10.30.0.0/16"]
+                """.formatted(ConfigTesting.OTHER_PEER_KEY));
+        assertProblem(problem, Reason.DUPLICATE_ALLOWED_IP, 11, 31, "peer[1].allowedIPs[1]");
+        assertTrue(
+                problem.message().startsWith("10.30.0.0/16 is already listed at peer[0].allowedIPs[1]"),
+                problem.message());
+    }
+
+    @Test
     void peerWithOurOwnPublicKeyIsRejected() {
         ConfigProblem problem = onlyError("""
                 [interface]

@@ -197,7 +197,7 @@ class ConfigParsingTest {
     }
 
     @Test
-    void internalPrefixesAreEveryPeersAllowedIpsOnceAndSorted() throws Exception {
+    void internalPrefixesAreEveryPeersAllowedIpsSorted() throws Exception {
         TunnelConfig config = parse("""
                         [interface]
                         privateKey = "@OUR_PRIVATE_KEY@"
@@ -209,7 +209,7 @@ class ConfigParsingTest {
 
                         [[peer]]
                         publicKey = "@OTHER_PEER_KEY@"
-                        allowedIPs = ["10.20.0.0/16", "10.40.0.0/16"]
+                        allowedIPs = ["10.20.0.0/16"]
                         """).config();
         assertEquals(
                 List.of(IpPrefix.parse("10.20.0.0/16"), IpPrefix.parse("10.40.0.0/16"), IpPrefix.parse("fd10:20::/32")),
@@ -257,6 +257,65 @@ class ConfigParsingTest {
         assertEquals("peer[0].presharedKeyFile", warnings.getFirst().field());
         assertEquals(
                 "`" + pskFile + "' is group accessible", warnings.getFirst().message());
+    }
+
+    @Test
+    void aPrivateKeyInlineInAConfigOthersMayReadIsWarnedAbout(@TempDir Path directory) throws Exception {
+        Path config = configWithInlineKey(directory, "rw-r--r--");
+        List<ConfigProblem> warnings = TunnelConfig.load(config).warnings();
+        assertEquals(1, warnings.size(), warnings::toString);
+        ConfigTesting.assertProblem(warnings.getFirst(), Reason.INLINE_KEY_ACCESSIBLE, 2, 14, "interface.privateKey");
+        assertEquals(
+                "privateKey is written here, and `" + config + "' is world accessible: chmod 600 " + config
+                        + ", or keep the key in privateKeyFile",
+                warnings.getFirst().message());
+    }
+
+    @Test
+    void aPrivateKeyInlineInAConfigOnlyItsOwnerMayReadIsFine(@TempDir Path directory) throws Exception {
+        assertEquals(
+                List.of(),
+                TunnelConfig.load(configWithInlineKey(directory, "rw-------")).warnings());
+    }
+
+    @Test
+    void anExecThatIsNoFileOnThisMachineIsWarnedAboutAndTheConfigIsValid(@TempDir Path directory) throws Exception {
+        Path config = Files.writeString(
+                directory.resolve("corp.toml"), withKeys("""
+                [interface]
+                privateKeyFile = "corp.key"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+
+                [[peer.allowedApps]]
+                name = "ssh"
+                exec = "%s"
+                """.formatted(directory.resolve("no-such-ssh"))));
+        writeKeyFile(directory.resolve("corp.key"), "rw-------");
+        LoadedConfig loaded = TunnelConfig.load(config);
+        assertEquals(1, loaded.warnings().size(), loaded.warnings()::toString);
+        ConfigTesting.assertProblem(
+                loaded.warnings().getFirst(), Reason.EXEC_MISSING, 11, 8, "peer[0].allowedApps[0].exec");
+        assertEquals(
+                Optional.of(directory.resolve("no-such-ssh")),
+                loaded.config().peers().getFirst().allowedApps().getFirst().exec());
+    }
+
+    private static Path configWithInlineKey(Path directory, String permissions) throws IOException {
+        Path config = Files.writeString(directory.resolve("corp.toml"), withKeys("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """));
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString(permissions));
+        return config;
     }
 
     private static Path writeKeyFile(Path file, String permissions) throws IOException {

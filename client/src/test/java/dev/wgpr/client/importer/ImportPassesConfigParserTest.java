@@ -3,6 +3,7 @@ package dev.wgpr.client.importer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.wgpr.client.config.BadConfigException;
+import dev.wgpr.client.config.ConfigProblem;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import java.nio.file.Path;
@@ -28,7 +29,12 @@ class ImportPassesConfigParserTest {
             throw new AssertionError(
                     file + " imports into a config wg-pr rejects:\n" + e.getMessage() + "\n\n" + result.toml(), e);
         }
-        assertEquals(List.of(), loaded.warnings());
+        // The apps' programs are another machine's: whether they exist here says nothing of the import.
+        assertEquals(
+                List.of(),
+                loaded.warnings().stream()
+                        .filter(warning -> warning.reason() != ConfigProblem.Reason.EXEC_MISSING)
+                        .toList());
         TunnelConfig config = loaded.config();
         assertEquals(
                 ImportCorpusTest.parse(result).getArray("peer").size(),
