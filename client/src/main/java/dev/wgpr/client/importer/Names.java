@@ -55,10 +55,33 @@ final class Names {
         return name.length() > MAX_PEER_NAME ? name.substring(0, MAX_PEER_NAME).strip() : name;
     }
 
-    /** A usable interface name from a file name stem: other characters become {@code -}, then cut. */
+    /**
+     * A usable interface name from a file name stem: other characters become {@code -}; a name longer
+     * than 15 keeps its whole first words and its last one (which tells servers of one provider apart,
+     * as in {@code mullvad-se-got-wg-001}), else it is cut.
+     */
     static String interfaceName(String stem) {
         String name = UNSAFE_INTERFACE_CHARACTERS.matcher(stem).replaceAll("-");
-        name = name.length() > 15 ? name.substring(0, 15) : name;
+        if (name.length() > MAX_INTERFACE_NAME) {
+            name = shortened(name);
+        }
         return InterfaceConfig.isValidName(name) ? name : "wg0";
+    }
+
+    private static final int MAX_INTERFACE_NAME = 15;
+
+    private static String shortened(String name) {
+        int lastSeparator =
+                name.replaceAll("[-_.=+]+$", "").replaceAll("[^-_.=+]+$", "").length();
+        String last = name.substring(lastSeparator).replaceAll("[-_.=+]+$", "");
+        StringBuilder head = new StringBuilder();
+        for (String word : name.substring(0, Math.max(lastSeparator - 1, 0)).split("(?=[-_.=+])")) {
+            if (head.length() + word.length() + 1 + last.length() > MAX_INTERFACE_NAME) {
+                break;
+            }
+            head.append(word);
+        }
+        String kept = head.isEmpty() || last.isEmpty() ? "" : head + "-" + last;
+        return kept.length() >= 4 ? kept : name.substring(0, MAX_INTERFACE_NAME);
     }
 }

@@ -75,4 +75,16 @@ class ImportValuesTest {
     void numbersAreDecimalDigitsOnly(String number) {
         assertThrows(IllegalArgumentException.class, () -> WgQuickValues.number(number, 0, Integer.MAX_VALUE));
     }
+
+    @ParameterizedTest
+    @CsvSource({
+        "corp, corp",
+        "mullvad-se-got-wg-001, mullvad-se-001",
+        "proton-NL-FREE-123456, proton-123456",
+        "averyveryverylongnamewithoutdashes, averyveryverylo",
+        "my corp vpn, my-corp-vpn"
+    })
+    void aFileNameBecomesAnInterfaceNameKeepingWholeWordsAndTheLastOne(String stem, String expected) {
+        assertEquals(expected, Names.interfaceName(stem));
+    }
 }
