@@ -51,7 +51,9 @@ final class CheckCommand implements Callable<Integer> {
 
     private static final int APP_LABEL_WIDTH = 8;
 
-    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML), such as configs/corp.toml.")
+    @Parameters(
+            paramLabel = "CONFIG",
+            description = "The config file (TOML), such as configs/corp.toml; a bare NAME is /etc/wg-pr/NAME.toml.")
     Path configFile;
 
     @Spec
@@ -59,6 +61,7 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        configFile = ConfigLoading.resolve(configFile);
         Optional<LoadedConfig> loaded =
                 ConfigLoading.load(configFile, spec.commandLine().getErr());
         if (loaded.isEmpty()) {

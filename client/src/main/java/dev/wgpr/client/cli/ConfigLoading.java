@@ -12,10 +12,33 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** Loads a config for a command, printing every problem as {@code wg-pr check} does. */
 final class ConfigLoading {
+    /** Where the system's configs live, as {@code /etc/wireguard} holds wg-quick's. */
+    static final Path SYSTEM_CONFIGS = Path.of("/etc/wg-pr");
+
     private ConfigLoading() {}
+
+    /**
+     * The config file a command names: the file as given, or for a bare name such as {@code corp}
+     * with no file of that name here, {@code /etc/wg-pr/corp.toml} (or {@code /etc/wg-pr/corp}), as
+     * {@code wg-quick up wg0} finds {@code /etc/wireguard/wg0.conf}.
+     */
+    static Path resolve(Path given) {
+        return resolve(given, SYSTEM_CONFIGS);
+    }
+
+    static Path resolve(Path given, Path systemConfigs) {
+        if (given.isAbsolute() || given.getNameCount() != 1 || Files.exists(given)) {
+            return given;
+        }
+        return Stream.of(systemConfigs.resolve(given + ".toml"), systemConfigs.resolve(given))
+                .filter(Files::isRegularFile)
+                .findFirst()
+                .orElse(given);
+    }
 
     /** The config, or empty after printing why not (the command then exits 2). */
     static Optional<LoadedConfig> load(Path file, PrintWriter err) {
@@ -24,7 +47,10 @@ final class ConfigLoading {
             loaded.warnings().forEach(err::println);
             return Optional.of(loaded);
         } catch (NoSuchFileException e) {
-            err.println("wg-pr: " + file + ": no such file");
+            err.println("wg-pr: " + file + ": no such file"
+                    + (file.isAbsolute() || file.getNameCount() != 1
+                            ? ""
+                            : " (nor " + SYSTEM_CONFIGS.resolve(file + ".toml") + ")"));
         } catch (CharacterCodingException e) {
             err.println("wg-pr: " + file + " is not UTF-8 text, so it cannot be TOML");
         } catch (IOException e) {

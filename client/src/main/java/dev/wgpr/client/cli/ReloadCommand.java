@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
                     + " (not up, or a step failed).",
         })
 final class ReloadCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML) of a tunnel that is up.")
+    @Parameters(
+            paramLabel = "CONFIG",
+            description = "The config file (TOML) of a tunnel that is up; a bare NAME is /etc/wg-pr/NAME.toml.")
     Path configFile;
 
     @ParentCommand
@@ -43,6 +45,7 @@ final class ReloadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (ConfigLoading.load(configFile, err).isEmpty()) {

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
             "Exit status: 0 when up; 2 for a bad config; 4 when not root; 1 for other failures.",
         })
 final class UpCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML).")
+    @Parameters(paramLabel = "CONFIG", description = "The config file (TOML); a bare NAME is /etc/wg-pr/NAME.toml.")
     Path configFile;
 
     @ParentCommand
@@ -43,6 +43,7 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (ConfigLoading.load(configFile, err).isEmpty()) {

@@ -125,6 +125,25 @@ class CheckCommandTest {
     }
 
     @Test
+    void aBareNameIsTheConfigOfThatNameInTheSystemsConfigDirectory(@TempDir Path directory) throws IOException {
+        Path system = Files.createDirectory(directory.resolve("etc-wg-pr"));
+        Path corp = Files.writeString(system.resolve("corp.toml"), "");
+        Files.writeString(system.resolve("plain"), "");
+
+        assertEquals(corp, ConfigLoading.resolve(Path.of("corp"), system));
+        assertEquals(system.resolve("plain"), ConfigLoading.resolve(Path.of("plain"), system));
+        assertEquals(Path.of("absent"), ConfigLoading.resolve(Path.of("absent"), system), "then: no such file");
+        assertEquals(Path.of("sub/corp"), ConfigLoading.resolve(Path.of("sub/corp"), system), "a path is a path");
+    }
+
+    @Test
+    void aBareNameThatIsNowhereSaysWhereItWasLookedFor() {
+        CliRun run = CliRun.of("check", "wgpr-no-such-config");
+        assertEquals(WgPrCommand.EXIT_BAD_INPUT, run.exitCode());
+        assertEquals("wg-pr: wgpr-no-such-config: no such file (nor /etc/wg-pr/wgpr-no-such-config.toml)\n", run.err());
+    }
+
+    @Test
     void missingConfigFileExitsTwo(@TempDir Path directory) {
         Path config = directory.resolve("absent.toml");
         CliRun run = CliRun.of("check", config.toString());
