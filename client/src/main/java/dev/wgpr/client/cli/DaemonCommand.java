@@ -1,5 +1,7 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.Instance;
@@ -29,7 +31,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Internal: the privileged daemon of an instance, which `wg-pr up` starts when none runs.",
             "Without --foreground: start it detached, return once it answers. SIGTERM stops it in"
-                    + " order: every tunnel down first.",
+                    + " order: every tunnel down first; so does `wg-pr daemon stop`.",
         })
 final class DaemonCommand implements Callable<Integer> {
     @Option(names = "--foreground", description = "Run in this process (for systemd), until SIGTERM.")
@@ -62,6 +64,37 @@ final class DaemonCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Command(
+            name = "stop",
+            mixinStandardHelpOptions = true,
+            description = "Stop the daemon of the instance in order (every tunnel down first); return once it has"
+                    + " exited.")
+    int stop() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Instance instance = root.instance();
+        if (Libc.geteuid() != 0) {
+            err.println("wg-pr daemon stop: only root may stop the daemon");
+            return WgPrCommand.EXIT_NOT_PERMITTED;
+        }
+        try {
+            Optional<Reply.Pong> pong = DaemonClient.call(instance, new Request.Ping(), Reply.Pong.class);
+            if (pong.isEmpty()) {
+                out.println("no daemon of instance " + instance + " runs");
+                return 0;
+            }
+            Optional<ProcessHandle> daemon = ProcessHandle.of(pong.get().pid());
+            if (daemon.isPresent() && daemon.get().destroy()) { // SIGTERM: the daemon's orderly stop
+                daemon.get().onExit().join();
+            }
+            out.println(
+                    "the daemon of instance " + instance + " (pid " + pong.get().pid() + ") has stopped");
+            return 0;
+        } catch (DaemonClient.DaemonException e) {
+            return e.report("daemon stop", err);
+        }
+    }
 
     @Override
     public Integer call() {

@@ -97,6 +97,33 @@ class DaemonLifecycleTest {
     }
 
     @Test
+    @RequiresNetns
+    @ExtendWith(NetnsLabExtension.class)
+    void daemonStopTakesEveryTunnelDownAndReturnsOnceTheDaemonHasExited(NetnsLab lab) throws Exception {
+        Namespace ns = lab.namespace("client");
+        Cli cli = Cli.root(instance).inNetns(ns.name());
+        assertEquals(
+                0,
+                cli.run("up", DaemonTesting.config("valid.toml", VALID).toString())
+                        .exitCode());
+        long pid = DaemonTesting.daemonPid(instance);
+
+        Result stop = Cli.root(instance).run("daemon", "stop");
+
+        assertEquals(0, stop.exitCode(), stop::toString);
+        assertEquals(
+                "the daemon of instance " + instance + " (pid " + pid + ") has stopped\n", stop.out(), stop::toString);
+        assertTrue(ProcessHandle.of(pid).isEmpty(), "the daemon has exited when stop returns");
+        assertFalse(ns.ip("link").contains("wgprt0"), "its tunnel is down");
+        assertFalse(Files.exists(instance.controlSocket()));
+        assertFalse(Files.exists(instance.cgroupSubtree(DaemonTesting.cgroup2())), "no cgroup left");
+        Result again = Cli.root(instance).run("daemon", "stop");
+        assertEquals(0, again.exitCode(), again::toString);
+        assertEquals("no daemon of instance " + instance + " runs\n", again.out());
+        assertEquals(4, Cli.nobody(instance).run("daemon", "stop").exitCode(), "only root may stop it");
+    }
+
+    @Test
     void aBadConfigExitsWithTwoAndStartsNoDaemon() throws Exception {
         Path config = DaemonTesting.config("bad.toml", VALID.replace("10.77.10.0/24", "10.77.10.0/33"));
 
