@@ -11,6 +11,7 @@ import dev.wgpr.client.lockdown.LockdownPlan;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.bpf.BpfFilesystem;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -123,6 +124,7 @@ final class DaemonCommand implements Callable<Integer> {
         try {
             // Before the lockdown, which forbids changing the mount table.
             BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
+            Cgroup2Mount.findOrMount();
             if (!noLockdown) {
                 // Never returns: the locked-down image takes over this process (same pid).
                 execLockedDown(instance);

@@ -13,6 +13,7 @@ import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -121,6 +122,29 @@ class DaemonLifecycleTest {
         assertEquals(0, again.exitCode(), again::toString);
         assertEquals("no daemon of instance " + instance + " runs\n", again.out());
         assertEquals(4, Cli.nobody(instance).run("daemon", "stop").exitCode(), "only root may stop it");
+    }
+
+    /**
+     * {@code ip netns exec} gives the command a mount namespace with a fresh sysfs and no cgroup2 on it;
+     * the daemon it starts mounts the hierarchy there (only that namespace sees it) and works.
+     */
+    @Test
+    @RequiresNetns
+    @ExtendWith(NetnsLabExtension.class)
+    void upUnderIpNetnsExecWorks(NetnsLab lab) throws Exception {
+        Namespace ns = lab.namespace("client");
+        ProcessBuilder up = Cli.root(instance)
+                .builder("up", DaemonTesting.config("valid.toml", VALID).toString());
+        up.command().addAll(0, List.of("ip", "netns", "exec", ns.name()));
+        up.redirectErrorStream(true);
+        Process process = up.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        assertEquals(0, process.waitFor(), output);
+        assertTrue(output.contains("wgprt0 is up"), output);
+        assertTrue(ns.ip("link").contains("wgprt0"), "the interface is in the namespace");
+        assertEquals(
+                0, Cli.root(instance).inNetns(ns.name()).run("down", "wgprt0").exitCode());
     }
 
     @Test

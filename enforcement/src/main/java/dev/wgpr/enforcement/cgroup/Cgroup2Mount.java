@@ -1,5 +1,7 @@
 package dev.wgpr.enforcement.cgroup;
 
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.MountInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +27,29 @@ public record Cgroup2Mount(Path path, List<String> v1Hierarchies) {
     /** The cgroup2 mount of this process's mount namespace, or empty when there is none. */
     public static Optional<Cgroup2Mount> find() throws IOException {
         return parse(Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The cgroup2 mount of this process's mount namespace; where there is none, as in a mount namespace
+     * of {@code ip netns exec} (which mounts a fresh sysfs and nothing on it), mounts the hierarchy at
+     * {@code /sys/fs/cgroup}: the same tree as everywhere else in this cgroup namespace, and a mount
+     * only this namespace sees.
+     */
+    public static Cgroup2Mount findOrMount() throws IOException {
+        Optional<Cgroup2Mount> found = find();
+        if (found.isPresent()) {
+            return found.get();
+        }
+        Path standard = Path.of("/sys/fs/cgroup");
+        try {
+            Libc.mount("cgroup2", standard.toString(), "cgroup2", 0, "");
+        } catch (ErrnoException e) {
+            throw new IOException(
+                    "no cgroup2 mount here, and mounting one at " + standard + " failed: " + e.getMessage()
+                            + " (under `ip netns exec`, mount it first: mount -t cgroup2 none /sys/fs/cgroup)",
+                    e);
+        }
+        return find().orElseThrow(() -> new IOException("mounted cgroup2 at " + standard + ", yet mountinfo lacks it"));
     }
 
     /**
