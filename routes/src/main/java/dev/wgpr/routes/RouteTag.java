@@ -41,6 +41,17 @@ public record RouteTag(String instance, int protocol, int metric) {
     /** The name iproute2 shows for {@link #PROTOCOL} once the packaging file is installed. */
     public static final String PROTOCOL_NAME = "wg-pr";
 
+    /** A route's {@code rtm_protocol} as {@code ip route} names it with iproute2's table and wg-pr's entry. */
+    public static String protocolName(int protocol) {
+        return switch (protocol) {
+            case 2 -> "kernel";
+            case 3 -> "boot";
+            case 4 -> "static";
+            case PROTOCOL -> PROTOCOL_NAME;
+            default -> Integer.toString(protocol);
+        };
+    }
+
     /** First metric of the bands: 0x57000000. */
     public static final int BASE_METRIC = 0x5700_0000;
 

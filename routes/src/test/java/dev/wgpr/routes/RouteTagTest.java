@@ -43,4 +43,20 @@ class RouteTagTest {
         assertFalse(corp.owns(ours.withMetric(corp.unreachableMetric() + 1)));
         assertTrue(corp.bypassMetric() < corp.tunnelMetric() && corp.tunnelMetric() < corp.unreachableMetric());
     }
+
+    @Test
+    void aRouteIsDescribedAsIpRoutePrintsItWithWgPrsProtocolName() {
+        IpPrefix internal = IpPrefix.parse("10.20.0.0/16");
+        Route viaTunnel =
+                Route.unicast(internal, 7).withProtocol(RouteTag.PROTOCOL).withMetric(5);
+        Route twin = Route.unreachable(internal).withProtocol(RouteTag.PROTOCOL).withMetric(6);
+
+        assertEquals(
+                "10.20.0.0/16 dev corp0 proto wg-pr scope link metric 5",
+                viaTunnel.describe(index -> index == 7 ? "corp0" : "?", RouteTag::protocolName));
+        assertEquals(
+                "unreachable 10.20.0.0/16 proto wg-pr metric 6", twin.describe(index -> "?", RouteTag::protocolName));
+        assertEquals("10.20.0.0/16 dev #7 proto 87 scope link metric 5", viaTunnel.toString(), "no names: numbers");
+        assertEquals("static", RouteTag.protocolName(4));
+    }
 }

@@ -135,7 +135,9 @@ final class StatusCommand implements Callable<Integer> {
         if (routing == null) {
             row(out, "  ", "routes", "none installed");
         } else {
-            routing.routes().forEach(route -> row(out, "  ", "route", route));
+            for (int i = 0; i < routing.routes().size(); i++) {
+                row(out, "  ", i == 0 ? "routes" : "", routing.routes().get(i));
+            }
             for (TunnelStatus.Bypass bypass : routing.bypass()) {
                 row(
                         out,
@@ -144,7 +146,9 @@ final class StatusCommand implements Callable<Integer> {
                         bypass.endpoint() + ": " + (bypass.hostRoute() == null ? "no host route" : bypass.hostRoute())
                                 + " (" + bypass.reason() + ")");
             }
-            row(out, "  ", "exclusions", String.join(", ", routing.exclusions()));
+            if (!routing.exclusions().isEmpty()) {
+                row(out, "  ", "exclusions", String.join(", ", routing.exclusions()));
+            }
         }
         for (TunnelStatus.App app : tunnel.apps()) {
             out.println("  app " + app.name() + " (peer " + app.peer() + ")");
@@ -234,7 +238,9 @@ final class StatusCommand implements Callable<Integer> {
                     program.program() + " id " + program.id() + (program.pinned() ? ", pinned" : ", NOT pinned"));
         }
         row(out, "  ", "internal", String.join(", ", enforcement.internal()));
-        row(out, "  ", "exclusions", String.join(", ", enforcement.exclusions()));
+        if (!enforcement.exclusions().isEmpty()) {
+            row(out, "  ", "exclusions", String.join(", ", enforcement.exclusions()));
+        }
         enforcement
                 .apps()
                 .forEach((name, app) -> row(

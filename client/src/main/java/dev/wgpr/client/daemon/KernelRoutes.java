@@ -12,6 +12,8 @@ import dev.wgpr.routes.netlink.InterfaceAddress;
 import dev.wgpr.routes.netlink.Route;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -95,15 +97,18 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         public TunnelStatus.Routing status() {
             List<String> installed = new ArrayList<>();
             routes.hostRoutes()
-                    .forEach(route -> installed.add(
-                            "route " + route + " (shared with the daemon's other tunnels to this server)"));
-            routes.changes().forEach(change -> installed.add(change.toString()));
+                    .forEach(route -> installed.add(route.describe(KernelRoutes::interfaceName, RouteTag::protocolName)
+                            + " (shared with the daemon's other tunnels to this server)"));
+            routes.changes().forEach(change -> installed.add(change.describe(KernelRoutes::interfaceName)));
             return new TunnelStatus.Routing(
                     installed,
                     routes.bypass().stream()
                             .map(decision -> new TunnelStatus.Bypass(
                                     IpText.of(decision.endpoint()),
-                                    decision.hostRoute().map(Route::toString).orElse(null),
+                                    decision.hostRoute()
+                                            .map(route ->
+                                                    route.describe(KernelRoutes::interfaceName, RouteTag::protocolName))
+                                            .orElse(null),
                                     decision.reason()))
                             .toList(),
                     routes.exclusions().stream().map(IpText::of).toList());
@@ -112,6 +117,16 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         @Override
         public void close() throws IOException {
             routes.close();
+        }
+    }
+
+    /** The name of interface {@code index} in this network namespace, as {@code ip} shows it. */
+    private static String interfaceName(int index) {
+        try {
+            NetworkInterface found = NetworkInterface.getByIndex(index);
+            return found == null ? "#" + index : found.getName();
+        } catch (SocketException e) {
+            return "#" + index;
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.wgpr.common.net.IpPrefix;
 import java.net.InetAddress;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.IntFunction;
 
 /**
  * One route of the kernel's FIB, as dumped ({@code RTM_NEWROUTE}) or to be added/removed. Build routes
@@ -116,6 +117,14 @@ public record Route(
     /** In the words of {@code ip route}, with the interface as an index (e.g. {@code dev #4}). */
     @Override
     public String toString() {
+        return describe(index -> "#" + index, Integer::toString);
+    }
+
+    /**
+     * In the words of {@code ip route}: interfaces by {@code interfaceName}, the protocol by {@code
+     * protocolName} (the names of {@code rt_protos}), scopes by their names.
+     */
+    public String describe(IntFunction<String> interfaceName, IntFunction<String> protocolName) {
         StringBuilder text = new StringBuilder();
         if (type != RouteType.UNICAST) {
             text.append(type.word()).append(' ');
@@ -123,17 +132,27 @@ public record Route(
         text.append(isDefault() ? "default" : destination.toString());
         gateway.ifPresent(g -> text.append(" via ").append(g.getHostAddress()));
         if (interfaceIndex != 0) {
-            text.append(" dev #").append(interfaceIndex);
+            text.append(" dev ").append(interfaceName.apply(interfaceIndex));
         }
         if (table != MAIN_TABLE) {
             text.append(" table ").append(table);
         }
-        text.append(" proto ").append(protocol);
+        text.append(" proto ").append(protocolName.apply(protocol));
         if (scope != SCOPE_UNIVERSE) {
-            text.append(" scope ").append(scope);
+            text.append(" scope ").append(scopeName(scope));
         }
         preferredSource.ifPresent(s -> text.append(" src ").append(s.getHostAddress()));
         text.append(" metric ").append(Integer.toUnsignedString(metric));
         return text.toString();
+    }
+
+    private static String scopeName(int scope) {
+        return switch (scope) {
+            case 200 -> "site";
+            case SCOPE_LINK -> "link";
+            case SCOPE_HOST -> "host";
+            case 255 -> "nowhere";
+            default -> Integer.toString(scope);
+        };
     }
 }
