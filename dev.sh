@@ -66,6 +66,8 @@ MSG
 build() {
   echo "==> building with $JAVA_HOME"
   mvn -B -q --no-transfer-progress -Dstyle.color=never -DskipTests package
+  echo "==> the CLI's ahead-of-time cache (client/target/wg-pr.aot)"
+  client/aot-cache.sh "$JAVA_HOME/bin/java" client/target/wg-pr.jar client/target/wg-pr.aot
 }
 
 cmd=${1:-build}

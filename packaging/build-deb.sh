@@ -41,6 +41,9 @@ find "$runtime" -type f ! -perm -u+x -exec chmod 0644 {} +
 # wg-pr.jar is the same on every architecture: /usr/share, as Debian keeps jars.
 install -D -m 0644 "$jar" "$root/usr/share/wg-pr/wg-pr.jar"
 install -m 0755 "$packaging/debian/launcher" "$root/usr/bin/wg-pr"
+echo "==> the CLI's ahead-of-time cache, made by the package's own runtime"
+"$packaging/../client/aot-cache.sh" "$runtime/bin/java" "$root/usr/share/wg-pr/wg-pr.jar" "$root/usr/lib/wg-pr/wg-pr.aot"
+chmod 0644 "$root/usr/lib/wg-pr/wg-pr.aot"
 
 install -D -m 0644 -t "$root/lib/systemd/system" "$packaging"/systemd/wg-pr.service "$packaging"/systemd/wg-pr@.service
 install -D -m 0644 "$packaging/sysusers/wg-pr.conf" "$root/usr/lib/sysusers.d/wg-pr.conf"
