@@ -280,8 +280,17 @@ public final class Lockdown {
     }
 
     /**
+     * What the CLI's launchers add for a fast start and the daemon must not inherit: the CLI's
+     * ahead-of-time cache (the daemon has its own class-data archive) and C1 alone (the daemon's data
+     * path needs C2).
+     */
+    private static final List<String> CLI_START_UP_OPTIONS =
+            List.of("-XX:AOTCache=", "-XX:TieredStopAtLevel=", "-Xlog:aot", "-Xlog:cds");
+
+    /**
      * The JVM options of a java command line ({@code argv[0]} first): what stands before the main
-     * class or {@code -jar}, without the class path and without {@code extraOptions}.
+     * class or {@code -jar}, without the class path, without {@code extraOptions} and without the
+     * CLI's start-up options.
      */
     static List<String> jvmOptions(List<String> cmdline, List<String> extraOptions) {
         List<String> options = new ArrayList<>();
@@ -294,7 +303,7 @@ public final class Lockdown {
             if (!arg.startsWith("-") || arg.equals("-jar")) {
                 break; // the main class, or `-jar FILE` (FILE is java.class.path, given by the caller)
             }
-            if (!extraOptions.contains(arg)) {
+            if (!extraOptions.contains(arg) && CLI_START_UP_OPTIONS.stream().noneMatch(arg::startsWith)) {
                 options.add(arg);
             }
         }

@@ -35,4 +35,24 @@ class LockdownCommandLineTest {
         List<String> cmdline = List.of("java", "-XX:-UsePerfData", "-Xmx64m", "Main");
         assertEquals(List.of("-Xmx64m"), Lockdown.jvmOptions(cmdline, List.of("-XX:-UsePerfData")));
     }
+
+    @Test
+    void theClisStartUpOptionsAreNotTheDaemons() {
+        List<String> cmdline = List.of(
+                "/usr/lib/wg-pr/runtime/bin/java",
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:AOTCache=/usr/lib/wg-pr/wg-pr.aot",
+                "-Xlog:aot=off",
+                "-Xlog:cds=off",
+                "-cp",
+                "/usr/share/wg-pr/wg-pr.jar",
+                "dev.wgpr.client.cli.Main",
+                "daemon",
+                "--foreground");
+        assertEquals(
+                List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"),
+                Lockdown.jvmOptions(cmdline, List.of()));
+    }
 }
