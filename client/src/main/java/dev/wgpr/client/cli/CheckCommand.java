@@ -1,6 +1,7 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.PeerConfig;
@@ -89,7 +90,7 @@ final class CheckCommand implements Callable<Integer> {
                 iface.listenPort().isPresent()
                         ? Integer.toString(iface.listenPort().getAsInt())
                         : "random");
-        row(out, "dns", iface.dns().isEmpty() ? "none" : joinAddresses(iface.dns()));
+        row(out, "dns", dnsExplained(iface.dns()));
         row(out, "route mode", routeModeExplained(config));
         rows(
                 out,
@@ -220,5 +221,18 @@ final class CheckCommand implements Callable<Integer> {
 
     private static String joinAddresses(List<InetAddress> addresses) {
         return addresses.stream().map(IpText::of).collect(Collectors.joining(", "));
+    }
+
+    /** What the config says of name resolution, and that up does not apply it yet. */
+    private static String dnsExplained(DnsConfig dns) {
+        if (dns.servers().isEmpty()) {
+            return "none";
+        }
+        String zones = dns.domains().isEmpty()
+                ? "no dnsDomains: every name"
+                : String.join(", ", dns.domains()) + " ("
+                        + (dns.access() == DnsConfig.Access.APPS ? "for the apps only" : "for every process") + ")";
+        return joinAddresses(dns.servers()) + " for " + zones
+                + "; not applied by up yet: name resolution stays as the system has it";
     }
 }

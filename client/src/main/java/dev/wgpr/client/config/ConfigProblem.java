@@ -53,6 +53,11 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         BAD_PORT_RANGE,
         GRANT_OUTSIDE_ALLOWED_IPS,
         NO_PEERS,
+        /** Not a DNS name of letters, digits and hyphens in dot-separated labels of at most 63 bytes. */
+        BAD_DNS_DOMAIN,
+        /** dnsDomains without a dns server to ask for them. */
+        DNS_DOMAINS_WITHOUT_SERVERS,
+        BAD_DNS_ACCESS,
         /** One prefix in the allowedIPs of two peers: WireGuard sends it to one of them only. */
         DUPLICATE_ALLOWED_IP,
         /** A warning, not an error: a key file that others than its owner may read or write. */

@@ -29,8 +29,17 @@ import org.tomlj.TomlVersion;
  */
 final class ConfigReader {
     private static final List<String> ROOT_KEYS = List.of("interface", "peer");
-    private static final List<String> INTERFACE_KEYS =
-            List.of("name", "privateKey", "privateKeyFile", "address", "listenPort", "mtu", "dns", "routeMode");
+    private static final List<String> INTERFACE_KEYS = List.of(
+            "name",
+            "privateKey",
+            "privateKeyFile",
+            "address",
+            "listenPort",
+            "mtu",
+            "dns",
+            "dnsDomains",
+            "dnsAccess",
+            "routeMode");
     private static final List<String> PEER_KEYS = List.of(
             "name",
             "publicKey",
@@ -141,7 +150,7 @@ final class ConfigReader {
                 Reason.MTU_OUT_OF_RANGE,
                 "mtu %d is outside " + InterfaceConfig.MIN_MTU + ".." + InterfaceConfig.MAX_MTU
                         + " (IPv6 needs at least 1280)");
-        Optional<List<InetAddress>> dns = table.parseEach(table.strings("dns"), Values::ipAddress);
+        Optional<DnsConfig> dns = readDns(table);
         Optional<RouteModeSetting> routeMode =
                 table.string("routeMode").flatMap(value -> table.parse(value, RouteModeSetting::parse));
 
@@ -155,8 +164,32 @@ final class ConfigReader {
                 addresses.orElseThrow(),
                 listenPort,
                 mtu,
-                dns.orElse(List.of()),
+                dns.orElseThrow(),
                 routeMode.orElse(RouteModeSetting.AUTO)));
+    }
+
+    private Optional<DnsConfig> readDns(TableReader table) {
+        int errorsBefore = problems.errorCount();
+        List<InetAddress> servers =
+                table.parseEach(table.strings("dns"), Values::ipAddress).orElse(List.of());
+        Optional<List<Located<String>>> domainTexts = table.strings("dnsDomains");
+        List<String> domains = table.parseEach(domainTexts, Values::dnsDomain).orElse(List.of()).stream()
+                .distinct()
+                .toList();
+        DnsConfig.Access access = table.string("dnsAccess")
+                .flatMap(value -> table.parse(value, Values::dnsAccess))
+                .orElse(DnsConfig.Access.APPS);
+        if (!domains.isEmpty() && servers.isEmpty() && !table.has("dns")) {
+            problems.error(
+                    domainTexts.orElseThrow().getFirst(),
+                    Reason.DNS_DOMAINS_WITHOUT_SERVERS,
+                    "dnsDomains names the zones the tunnel's DNS servers answer for, but dns lists none;"
+                            + " add dns = [\"10.20.0.53\"] (the server the VPN gave you)");
+        }
+        if (problems.errorCount() > errorsBefore) {
+            return Optional.empty();
+        }
+        return Optional.of(new DnsConfig(servers, domains, access));
     }
 
     /** Without a name, the interface is named after the file, as wg-quick does: corp.toml is corp. */

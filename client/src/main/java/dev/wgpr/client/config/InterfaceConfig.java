@@ -2,7 +2,6 @@ package dev.wgpr.client.config;
 
 import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.tunnel.crypto.Key;
-import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -27,7 +26,7 @@ public record InterfaceConfig(
         List<InterfaceAddress> addresses,
         OptionalInt listenPort,
         OptionalInt mtu,
-        List<InetAddress> dns,
+        DnsConfig dns,
         RouteModeSetting routeMode) {
     /**
      * The tunnel carries IPv6, and IPv6 needs links of at least 1280 bytes (RFC 8200 §5): below
@@ -49,7 +48,7 @@ public record InterfaceConfig(
         Objects.requireNonNull(mtu, "mtu");
         Objects.requireNonNull(routeMode, "routeMode");
         addresses = List.copyOf(addresses);
-        dns = List.copyOf(dns);
+        Objects.requireNonNull(dns, "dns");
         if (!isValidName(name)) {
             throw new IllegalArgumentException("bad interface name '" + name + "'");
         }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
@@ -165,6 +166,38 @@ final class Values {
                     "exec must be an absolute path, such as /usr/bin/ssh, not '" + text + "'");
         }
         return Path.of(text);
+    }
+
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?|_[a-z0-9-]{1,62}");
+
+    /**
+     * A zone the tunnel's DNS servers answer for, as written in {@code dnsDomains}: lower case, without
+     * the root's trailing dot ({@code Corp.Example.} is {@code corp.example}).
+     */
+    static String dnsDomain(String text) {
+        String name = text.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        boolean valid = !name.isEmpty()
+                && name.length() <= 253
+                && Arrays.stream(name.split("\\.", -1))
+                        .allMatch(label -> DNS_LABEL.matcher(label).matches());
+        if (!valid) {
+            throw new InvalidValueException(
+                    Reason.BAD_DNS_DOMAIN,
+                    "'" + text + "' is not a DNS domain such as corp.example or 20.10.in-addr.arpa (letters,"
+                            + " digits and hyphens in labels of at most 63, dot-separated)");
+        }
+        return name;
+    }
+
+    static DnsConfig.Access dnsAccess(String text) {
+        return DnsConfig.Access.of(text)
+                .orElseThrow(() -> new InvalidValueException(
+                        Reason.BAD_DNS_ACCESS,
+                        "dnsAccess must be \"apps\" (only the apps of the peers learn internal names) or"
+                                + " \"everyone\", not '" + text + "'"));
     }
 
     static AppConfig.Children children(String text) {

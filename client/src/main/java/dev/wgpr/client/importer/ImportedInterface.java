@@ -11,10 +11,12 @@ record ImportedInterface(
         OptionalInt listenPort,
         OptionalInt mtu,
         List<String> dns,
+        List<String> dnsDomains,
         List<Finding> findings) {
     ImportedInterface {
         addresses = List.copyOf(addresses);
         dns = List.copyOf(dns);
+        dnsDomains = List.copyOf(dnsDomains);
         findings = findings.stream().sorted(Finding.IN_LINE_ORDER).toList();
     }
 }

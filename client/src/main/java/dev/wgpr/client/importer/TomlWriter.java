@@ -34,6 +34,9 @@ final class TomlWriter {
         if (!tunnelInterface.dns().isEmpty()) {
             strings("dns", tunnelInterface.dns());
         }
+        if (!tunnelInterface.dnsDomains().isEmpty()) {
+            strings("dnsDomains", tunnelInterface.dnsDomains());
+        }
         // As wg-quick: a full tunnel (0.0.0.0/0, ::/0) takes everything, anything else only its prefixes.
         string("routeMode", "auto");
         findings(tunnelInterface.findings());

@@ -80,7 +80,14 @@ final class TunnelConverter {
         SectionEntries interfaceEntries = SectionEntries.of(interfaceSection, interfaceFindings, problems);
         ImportedInterface tunnelInterface = interfaces.isEmpty()
                 ? new ImportedInterface(
-                        fileStem, "", List.of(), OptionalInt.empty(), OptionalInt.empty(), List.of(), List.of())
+                        fileStem,
+                        "",
+                        List.of(),
+                        OptionalInt.empty(),
+                        OptionalInt.empty(),
+                        List.of(),
+                        List.of(),
+                        List.of())
                 : tunnelInterface(interfaceSection.line(), interfaceEntries, interfaceFindings);
 
         List<ImportedApp> interfaceApps = apps(interfaceEntries, interfaceFindings);
@@ -113,7 +120,7 @@ final class TunnelConverter {
     /** The interface's findings are complete only once its AllowedApps went to the peers. */
     private static ImportedInterface withFindings(ImportedInterface i, List<Finding> findings) {
         return new ImportedInterface(
-                i.name(), i.privateKey(), i.addresses(), i.listenPort(), i.mtu(), i.dns(), findings);
+                i.name(), i.privateKey(), i.addresses(), i.listenPort(), i.mtu(), i.dns(), i.dnsDomains(), findings);
     }
 
     private ImportedInterface tunnelInterface(int line, SectionEntries entries, List<Finding> findings) {
@@ -152,13 +159,20 @@ final class TunnelConverter {
                             + " (IPv6 needs 1280): left out, so wg-pr chooses the MTU"));
             mtu = OptionalInt.empty();
         }
-        List<String> dns = dnsServers(entries.all(DNS), findings);
-        return new ImportedInterface(name, privateKey, addresses, listenPort, mtu, dns, findings);
+        Set<String> dns = new LinkedHashSet<>();
+        Set<String> dnsDomains = new LinkedHashSet<>();
+        dnsEntries(entries.all(DNS), dns, dnsDomains, findings);
+        return new ImportedInterface(
+                name, privateKey, addresses, listenPort, mtu, List.copyOf(dns), List.copyOf(dnsDomains), findings);
     }
 
-    /** The server addresses of DNS; search domains are reported, as wg-pr sets servers only. */
-    private List<String> dnsServers(List<WgQuickEntry> entries, List<Finding> findings) {
-        Set<String> servers = new LinkedHashSet<>();
+    /**
+     * DNS's server addresses into {@code servers}; its search domains into {@code domains}: the zones
+     * whose names go to the tunnel's servers (for wg-quick they are also search suffixes, which wg-pr
+     * does not add).
+     */
+    private void dnsEntries(
+            List<WgQuickEntry> entries, Set<String> servers, Set<String> domains, List<Finding> findings) {
         for (WgQuickEntry entry : entries) {
             List<String> searchDomains = new ArrayList<>();
             for (String item : WgQuickValues.wordList(entry.value())) {
@@ -169,15 +183,16 @@ final class TunnelConverter {
                 }
             }
             if (!searchDomains.isEmpty()) {
+                domains.addAll(searchDomains);
                 findings.add(new Finding(
                         entry.line(),
                         DNS.canonicalName(),
-                        Finding.Kind.NOT_CARRIED_OVER,
+                        Finding.Kind.CHANGED,
                         "search domain" + (searchDomains.size() > 1 ? "s " : " ") + String.join(", ", searchDomains)
-                                + ": wg-pr's dns takes server addresses only"));
+                                + " went to dnsDomains: their names are asked of the tunnel's servers, and not"
+                                + " added as search suffixes"));
             }
         }
-        return List.copyOf(servers);
     }
 
     private ImportedPeer peer(WgQuickSection section, int number, List<ImportedApp> inherited, String privateKey) {

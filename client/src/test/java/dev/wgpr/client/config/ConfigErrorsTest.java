@@ -427,6 +427,53 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void aDnsDomainThatIsNoDnsNameIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+                dns = ["10.20.0.53"]
+                dnsDomains = ["corp.example", "corp..example"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        assertProblem(problem, Reason.BAD_DNS_DOMAIN, 5, 31, "interface.dnsDomains[1]");
+    }
+
+    @Test
+    void dnsDomainsWithoutADnsServerAreRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+                dnsDomains = ["corp.example"]
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        assertProblem(problem, Reason.DNS_DOMAINS_WITHOUT_SERVERS, 4, 15, "interface.dnsDomains[0]");
+    }
+
+    @Test
+    void aDnsAccessThatIsNeitherAppsNorEveryoneIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+                dns = ["10.20.0.53"]
+                dnsAccess = "all"
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        assertProblem(problem, Reason.BAD_DNS_ACCESS, 5, 13, "interface.dnsAccess");
+    }
+
+    @Test
     void onePrefixInTheAllowedIPsOfTwoPeersIsRejectedWhereItRepeats() {
         ConfigProblem problem = onlyError("""
                 [interface]

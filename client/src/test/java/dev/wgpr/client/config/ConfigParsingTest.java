@@ -31,6 +31,8 @@ class ConfigParsingTest {
             listenPort = 51820
             mtu = 1420
             dns = ["10.20.0.53", "fd10:20::53"]
+            dnsDomains = ["Corp.Example.", "20.10.in-addr.arpa", "corp.example"]
+            dnsAccess = "everyone"
 
             [[peer]]
             name = "corp-gw"
@@ -66,7 +68,14 @@ class ConfigParsingTest {
                 "host bits are allowed in interface addresses");
         assertEquals(OptionalInt.of(51820), iface.listenPort());
         assertEquals(OptionalInt.of(1420), iface.mtu());
-        assertEquals(List.of(InetAddress.ofLiteral("10.20.0.53"), InetAddress.ofLiteral("fd10:20::53")), iface.dns());
+        assertEquals(
+                List.of(InetAddress.ofLiteral("10.20.0.53"), InetAddress.ofLiteral("fd10:20::53")),
+                iface.dns().servers());
+        assertEquals(
+                List.of("corp.example", "20.10.in-addr.arpa"),
+                iface.dns().domains(),
+                "lower case, without the root's dot, once");
+        assertEquals(DnsConfig.Access.EVERYONE, iface.dns().access());
         assertEquals(RouteModeSetting.AUTO, iface.routeMode());
 
         PeerConfig peer = config.peers().getFirst();
@@ -106,7 +115,7 @@ class ConfigParsingTest {
                         """).config();
         assertEquals(OptionalInt.empty(), config.iface().listenPort());
         assertEquals(OptionalInt.empty(), config.iface().mtu());
-        assertEquals(List.of(), config.iface().dns());
+        assertEquals(DnsConfig.NONE, config.iface().dns());
         PeerConfig peer = config.peers().getFirst();
         assertEquals("peer0", peer.name());
         assertEquals(Optional.empty(), peer.endpoint());
@@ -150,7 +159,8 @@ class ConfigParsingTest {
         TunnelConfig arrayOfTables = parse(FULL).config();
         TunnelConfig inline = parse("""
                         interface = { privateKey = "@OUR_PRIVATE_KEY@", address = ["10.8.0.2/24", "fd10:8::2/64"], \
-                        listenPort = 51820, mtu = 1420, dns = ["10.20.0.53", "fd10:20::53"] }
+                        listenPort = 51820, mtu = 1420, dns = ["10.20.0.53", "fd10:20::53"], \
+                        dnsDomains = ["Corp.Example.", "20.10.in-addr.arpa", "corp.example"], dnsAccess = "everyone" }
                         peer = [
                           { name = "corp-gw", publicKey = "@PEER_KEY@", presharedKey = "@OTHER_PEER_KEY@", \
                         endpoint = "vpn.example.com:51820", allowedIPs = ["10.20.0.0/16", "fd10:20::/32"], \

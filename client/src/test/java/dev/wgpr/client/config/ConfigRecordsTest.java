@@ -59,7 +59,7 @@ class ConfigRecordsTest {
                         List.of(InterfaceAddress.parse("10.8.0.2/32")),
                         OptionalInt.empty(),
                         OptionalInt.of(1200),
-                        List.of(),
+                        DnsConfig.NONE,
                         RouteModeSetting.AUTO));
     }
 
@@ -104,7 +104,7 @@ class ConfigRecordsTest {
                 List.of(InterfaceAddress.parse("10.8.0.2/32")),
                 OptionalInt.empty(),
                 OptionalInt.empty(),
-                List.of(),
+                DnsConfig.NONE,
                 RouteModeSetting.AUTO);
         return new TunnelConfig(Path.of("corp.toml"), iface, peers);
     }

@@ -40,7 +40,7 @@ class ImportCorpusTest {
     static Stream<Expected> corpus() {
         return Stream.of(
                 new Expected("laptop.conf", List.of(), peers("peer1")),
-                new Expected("corp.conf", List.of("DNS@7", "PostUp@9", "PostDown@10"), peers("hq-gw", "build-lab")),
+                new Expected("corp.conf", List.of("PostUp@9", "PostDown@10"), peers("hq-gw", "build-lab")),
                 new Expected("v6only.conf", List.of("FwMark@4"), peers("peer1")),
                 new Expected(
                         "gateway.conf",
@@ -72,7 +72,7 @@ class ImportCorpusTest {
                                 "peer1", List.of("ssh=/usr/bin/ssh", "firefox=/usr/lib/firefox/firefox"),
                                 "peer2", List.of("db-console=/opt/Internal Tools/bin/DB Console"))),
                 new Expected("hub.conf", List.of(), peers("alice", "bob-phone", "peer3")),
-                new Expected("home.conf", List.of("DNS@5", "Jc@6"), peers("peer1")));
+                new Expected("home.conf", List.of("Jc@6"), peers("peer1")));
     }
 
     @Test

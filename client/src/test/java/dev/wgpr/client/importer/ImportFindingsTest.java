@@ -95,14 +95,19 @@ class ImportFindingsTest {
     }
 
     @Test
-    void dnsSearchDomainsAreListedAndServersKept() throws ImportException {
+    void dnsSearchDomainsBecomeDnsDomainsAndServersAreKept() throws ImportException {
         ImportResult result = importConfig(INTERFACE + "DNS = 10.20.0.53 corp.example, FD10::53\n" + PEER);
         assertEquals(
                 List.of("10.20.0.53", "fd10::53"),
                 toml(result).getTable("interface").getArray("dns").toList());
         assertEquals(
-                List.of("line 4 DNS: search domain corp.example: wg-pr's dns takes server addresses only"),
-                describe(result.findings(Finding.Kind.NOT_CARRIED_OVER)));
+                List.of("corp.example"),
+                toml(result).getTable("interface").getArray("dnsDomains").toList());
+        assertEquals(
+                List.of("line 4 DNS: search domain corp.example went to dnsDomains: their names are asked of the"
+                        + " tunnel's servers, and not added as search suffixes"),
+                describe(result.findings(Finding.Kind.CHANGED)));
+        assertEquals(List.of(), result.findings(Finding.Kind.NOT_CARRIED_OVER));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.wgpr.client.importer;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.tomlj.TomlArray;
@@ -20,7 +21,17 @@ final class WgQuickExport {
         line(conf, "Address", tunnelInterface.get("address"));
         line(conf, "ListenPort", tunnelInterface.get("listenPort"));
         line(conf, "MTU", tunnelInterface.get("mtu"));
-        line(conf, "DNS", tunnelInterface.get("dns"));
+        List<Object> dns = new ArrayList<>();
+        for (String key : List.of("dns", "dnsDomains")) {
+            TomlArray values = tunnelInterface.getArray(key);
+            if (values != null) {
+                dns.addAll(values.toList());
+            }
+        }
+        line(
+                conf,
+                "DNS",
+                dns.isEmpty() ? null : dns.stream().map(Object::toString).collect(Collectors.joining(", ")));
         TomlArray peers = toml.getArray("peer");
         for (int i = 0; i < peers.size(); i++) {
             TomlTable peer = peers.getTable(i);
