@@ -4,11 +4,13 @@ import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
+import dev.wgpr.client.daemon.SystemdDelegation;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.bpf.BpfFilesystem;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -88,6 +90,11 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }
         try {
+            // Before the launch helper is forked (it stays where it starts) and the lockdown.
+            Optional<Cgroup2Mount> cgroup2 = Cgroup2Mount.find();
+            if (cgroup2.isPresent()) {
+                SystemdDelegation.settle(cgroup2.get().path()).ifPresent(line -> err.println("wg-pr daemon: " + line));
+            }
             // Before the lockdown, which forbids changing the mount table.
             BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
             if (!noLockdown) {

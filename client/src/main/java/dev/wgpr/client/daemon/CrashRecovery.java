@@ -43,7 +43,7 @@ final class CrashRecovery {
             throws IOException {
         Enforcer.Config config = SharedEnforcement.config(instance, netnsCookie);
         Path pins = config.bpffs().resolve(instance.name());
-        Path cgroups = config.cgroup2().resolve(instance.name());
+        Path cgroups = config.instanceCgroup();
         List<String> stale = new ArrayList<>();
         if (Files.isDirectory(pins)) {
             stale.add("pinned BPF objects " + pins + " (" + names(pins, false) + ")");
