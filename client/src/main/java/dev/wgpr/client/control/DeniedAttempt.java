@@ -6,6 +6,8 @@ package dev.wgpr.client.control;
  * remote {@code source} and the {@code localPort} (the other two are null); {@code pid} and {@code comm} are
  * 0 and empty where no task is known (inbound, the device's backstop). A summary of attempts not logged whole
  * has {@code suppressed} (how many) and {@code like} (what they have in common); others have null there.
+ * Direction {@value #LEFT_CGROUP} is no packet: a process {@code wg-pr run} started was moved out of its app's
+ * cgroup, so all it sends from then on is denied; {@code reason} says where it went.
  *
  * @param seq the log's number, 0 before it is logged
  */
@@ -31,9 +33,14 @@ public record DeniedAttempt(
         implements Reply {
     public static final String INBOUND = "inbound";
     public static final String OUTBOUND = "outbound";
+    public static final String LEFT_CGROUP = "left-cgroup";
 
     public boolean inbound() {
         return INBOUND.equals(direction);
+    }
+
+    public boolean leftCgroup() {
+        return LEFT_CGROUP.equals(direction);
     }
 
     /** This attempt as the log's number {@code seq}. */

@@ -85,6 +85,7 @@ public final class Daemon {
                         options.launchHelper().map(LaunchHelper::client).orElse(Launcher::launch),
                         pieces.enforcement()),
                 tunnels,
+                events,
                 log);
         this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
         this.requests = new RequestReader(
@@ -152,6 +153,7 @@ public final class Daemon {
                     log.println("wg-pr daemon: closing the routing monitor: " + e.getMessage());
                 }
             }
+            runs.close();
             List<String> failures = new ArrayList<>(tunnels.downAll());
             try {
                 pieces.routes().releaseHeld();
