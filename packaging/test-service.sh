@@ -151,7 +151,6 @@ EOF
   wg-pr status | grep -A1 "^running: .* app scoped" || cat /tmp/scoped.out
   wg-pr events | grep "left its app cgroup" | cut -d" " -f2- || echo "no event"
   systemd-cgls --no-pager -u user@$(id -u alice).service | grep -B1 "sleep 601" | sed "s/ \{2,\}/ /g"
-  pkill -u alice -x sleep
   cd /
 
   step "upgrade: apt install --reinstall"
@@ -162,6 +161,13 @@ EOF
   for _ in $(seq 120); do [ "$(systemctl is-active wg-pr@corp.service)" = activating ] || break; sleep 0.5; done
   echo "daemon pid $before -> $after; wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
   wg-pr status | grep -E "^interface|^enforcement"
+  # KillMode=process: the restart ended the tunnel, not the app; the new daemon adopted its cgroup.
+  if kill -0 "$app" 2>/dev/null; then
+    echo "app pid $app still runs in $(grep "^0::" /proc/$app/cgroup)"
+  else
+    echo "app pid $app is gone"
+  fi
+  pkill -u alice -x sleep
 
   step "apt purge wg-pr"
   apt-get purge -y -q wg-pr 2>&1 | tail -n 1

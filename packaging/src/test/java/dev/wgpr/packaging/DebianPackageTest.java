@@ -93,8 +93,9 @@ class DebianPackageTest {
     }
 
     @Test
-    void underSystemdAppsLiveInTheDelegatedSubtreeWithTheirUsersHomeTmpAndDevicesAndAScopeEscapeIsReported()
-            throws Exception {
+    void
+            underSystemdAppsLiveInTheDelegatedSubtreeWithTheirUsersHomeTmpAndDevicesOutliveARestartAndAScopeEscapeIsReported()
+                    throws Exception {
         String session = serviceSession();
         // systemd-cgls: the daemon in its leaf, the app below the instance cgroup, both in wg-pr.service.
         assertTrue(session.contains("Unit wg-pr.service (/system.slice/wg-pr.service):\n├─wg-pr (#"), session);
@@ -125,6 +126,14 @@ class DebianPackageTest {
                                 + status.group(1) + ") " + left),
                 "the event: " + session);
         assertTrue(session.contains("└─escaped-app.scope (#"), session);
+        // The upgrade restarted the daemon; the app stayed in its cgroup (KillMode=process).
+        Matcher app = Pattern.compile("app pid (\\d+) in 0::/system.slice/wg-pr.service/wg-pr/shell\n")
+                .matcher(session);
+        assertTrue(app.find(), session);
+        assertTrue(
+                session.contains(
+                        "app pid " + app.group(1) + " still runs in 0::/system.slice/wg-pr.service/wg-pr/shell\n"),
+                session);
     }
 
     /** packaging/test-service.sh, run once for the tests that read its session. */
