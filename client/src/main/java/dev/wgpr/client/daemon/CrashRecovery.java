@@ -57,8 +57,8 @@ final class CrashRecovery {
         List<Path> kept = Enforcer.removePinned(config);
         stale.forEach(what -> report.add("removed stale " + what));
         kept.forEach(cgroup -> report.add("kept app cgroup " + cgroup
-                + ": its processes outlived the previous daemon (a crash, or a stop that leaves apps running); a tunnel naming app "
-                + cgroup.getFileName() + " adopts it"));
+                + ": its processes outlived the previous daemon (a crash, or a stop that leaves apps running);"
+                + " a tunnel naming app " + cgroup.getFileName() + " adopts it"));
     }
 
     /** The names in {@code directory}, sorted; only its subdirectories' when {@code directoriesOnly}. */
