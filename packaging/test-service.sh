@@ -2,8 +2,10 @@
 # The .deb under a booted systemd (Debian 12's systemd 252 in systemd-nspawn), as an administrator uses it:
 # installs it with apt while systemd runs, starts wg-pr.service and wg-pr@corp.service (the confined daemon
 # and a tunnel), rates the running unit with `systemd-analyze security`, has a user start an app with
-# `wg-pr run` that writes in the user's home, upgrades the package (the daemon restarts, the tunnel comes
-# back), and purges it. Run as root: ./packaging/test-service.sh packaging/target/wg-pr_*.deb
+# `wg-pr run` that writes in the user's home and /tmp, shows with systemd-cgls that the app lives in the
+# subtree systemd delegated to wg-pr.service, has `systemd-run --user --scope` move an app out of its
+# cgroup (the daemon reports it), upgrades the package (the daemon restarts, the tunnel comes back), and
+# purges it. Run as root: ./packaging/test-service.sh packaging/target/wg-pr_*.deb
 #
 # The container has its own network namespace with only loopback (the tunnel's endpoint is TEST-NET-1,
 # never reached), a bpffs of its own at /sys/fs/bpf, and bpf(2) allowed by nspawn's filter. Its root comes
@@ -16,7 +18,7 @@ deb=$(readlink -f "$1")
 command -v systemd-nspawn >/dev/null || { echo "$0: systemd-nspawn is missing (apt-get install systemd-container)" >&2; exit 2; }
 
 suite=bookworm
-tarball=$("$(dirname "$0")/debian-root.sh" systemd,systemd-sysv,dbus,libbpf1,libmnl0,iproute2,wireguard-tools)
+tarball=$("$(dirname "$0")/debian-root.sh" systemd,systemd-sysv,dbus,libpam-systemd,procps,libbpf1,libmnl0,iproute2,wireguard-tools)
 
 work=$(mktemp -d /var/tmp/wg-pr-service-test.XXXXXX)
 root=$work/root
@@ -38,7 +40,8 @@ echo wg-pr-test > "$root/etc/hostname"
 install -m 0644 "$deb" "$root/var/tmp/wg-pr.deb"
 mount -t bpf bpf "$bpffs"
 
-systemd-nspawn --quiet --keep-unit --register=no --directory="$root" --private-network --capability=all \
+# Its cgroup2 at /sys/fs/cgroup, as on a host that boots with systemd today, also where this host is hybrid.
+SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 systemd-nspawn --quiet --keep-unit --register=no --directory="$root" --private-network --capability=all \
   --system-call-filter=bpf --bind="$bpffs:/sys/fs/bpf" --boot --console=pipe > "$work/console" 2>&1 &
 nspawn=$!
 descendants() { local child; for child in $(pgrep -P "$1" || true); do echo "$child"; descendants "$child"; done; }
@@ -78,6 +81,14 @@ allowedIPs = ["10.20.0.0/16"]
 [[peer.allowedApps]]
 name = "toucher"
 exec = "/usr/bin/touch"
+
+[[peer.allowedApps]]
+name = "shell"
+exec = "/usr/bin/bash"
+
+[[peer.allowedApps]]
+name = "scoped"
+exec = "/usr/bin/systemd-run"
 EOF
   chmod 600 /etc/wg-pr/corp.toml
 
@@ -94,6 +105,52 @@ EOF
   setpriv --reuid=alice --regid=alice --init-groups env HOME=/home/alice \
     wg-pr run --app toucher -- /usr/bin/touch /home/alice/written-by-app
   stat -c "app wrote %n as %U" /home/alice/written-by-app
+
+  # alice as her desktop session would be: her own user manager (lingering), XDG_RUNTIME_DIR set.
+  loginctl enable-linger alice
+  for _ in $(seq 60); do [ "$(systemctl is-active user@$(id -u alice).service)" = active ] && break; sleep 0.5; done
+  as_alice() {
+    setpriv --reuid=alice --regid=alice --init-groups \
+      env HOME=/home/alice USER=alice XDG_RUNTIME_DIR=/run/user/$(id -u alice) "$@"
+  }
+  step "an app of alice: her home, /tmp and devices, not the daemon'"'"'s"
+  mknod -m 0666 /dev/wgpr-fuse c 10 229 # as a desktop gives its user /dev/fuse, a GPU or a camera
+  as_alice wg-pr run --app shell -- /usr/bin/bash -c \
+    "touch /home/alice/home-by-app /tmp/tmp-by-app; (exec 3<>/dev/wgpr-fuse) 2>/tmp/device.txt && echo opened /dev/wgpr-fuse > /tmp/device.txt; exec sleep 600" \
+    > /dev/null 2>&1 &
+  for _ in $(seq 100); do [ -e /tmp/tmp-by-app ] && break; sleep 0.2; done
+  stat -c "app wrote %n as %U" /home/alice/home-by-app /tmp/tmp-by-app
+  app=$(pgrep -u alice -x sleep)
+  echo "app pid $app in $(grep "^0::" /proc/$app/cgroup)"
+
+  echo "device: $(cat /tmp/device.txt)"
+  # What the unit'"'"'s former ACL (/dev/net/tun only) did to the same open: its apps inherit it now.
+  if systemd-run --quiet --wait --pipe --uid=alice -p DevicePolicy=closed -p "DeviceAllow=/dev/net/tun rw" \
+    /usr/bin/bash -c "exec 3<>/dev/wgpr-fuse" 2>/dev/null; then
+    echo "under DeviceAllow=/dev/net/tun: opened"
+  else
+    echo "under DeviceAllow=/dev/net/tun: refused"
+  fi
+  step "systemd-cgls -u wg-pr.service"
+  systemd-cgls --no-pager -u wg-pr.service | sed "s/ \{2,\}/ /g"
+  cgroup2=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+  echo "cgroup2 at $cgroup2"
+  cgroups=$cgroup2/system.slice/wg-pr.service
+  echo "delegated subtree: $(stat -c "%U %a" $cgroups/wg-pr/shell) $(stat -c "cgroup.procs %U %a" $cgroups/wg-pr/shell/cgroup.procs)"
+  echo "at the cgroup2 root: $(cd "$cgroup2" && ls -d wg-pr* 2>/dev/null || echo nothing of wg-pr)"
+  if setpriv --reuid=alice --regid=alice --init-groups sh -c "echo \$\$ > $cgroups/wg-pr/shell/cgroup.procs" 2>/dev/null; then
+    echo "alice moved a process into an app cgroup"
+  else
+    echo "alice may not move a process into an app cgroup"
+  fi
+
+  step "systemd-run --user --scope: an app that moves itself out"
+  as_alice wg-pr run --app scoped -- /usr/bin/systemd-run --user --scope --unit=escaped-app /usr/bin/sleep 601 \
+    > /tmp/scoped.out 2>&1 &
+  for _ in $(seq 100); do wg-pr status | grep -q "left its app cgroup" && break; sleep 0.2; done
+  wg-pr status | grep -A1 "^running: .* app scoped" || cat /tmp/scoped.out
+  wg-pr events | grep "left its app cgroup" | cut -d" " -f2- || echo "no event"
+  systemd-cgls --no-pager -u user@$(id -u alice).service | grep -B1 "sleep 601" | sed "s/ \{2,\}/ /g"
   cd /
 
   step "upgrade: apt install --reinstall"
@@ -104,12 +161,19 @@ EOF
   for _ in $(seq 120); do [ "$(systemctl is-active wg-pr@corp.service)" = activating ] || break; sleep 0.5; done
   echo "daemon pid $before -> $after; wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
   wg-pr status | grep -E "^interface|^enforcement"
+  # KillMode=process: the restart ended the tunnel, not the app; the new daemon adopted its cgroup.
+  if kill -0 "$app" 2>/dev/null; then
+    echo "app pid $app still runs in $(grep "^0::" /proc/$app/cgroup)"
+  else
+    echo "app pid $app is gone"
+  fi
+  pkill -u alice -x sleep
 
   step "apt purge wg-pr"
   apt-get purge -y -q wg-pr 2>&1 | tail -n 1
   echo "wg-pr.service $(systemctl is-active wg-pr.service || true), wg-pr@corp.service $(systemctl is-active wg-pr@corp.service || true)"
   journalctl -q -u wg-pr@corp.service -u wg-pr.service --since "-2min" | grep "wg-pr\[" | tail -n 5
-  echo "left: $(ls -d /sys/fs/bpf/wg-pr /var/cache/wg-pr /run/wg-pr /lib/systemd/system/wg-pr* /usr/bin/wg-pr 2>/dev/null | tr "\n" " ")$(getent group wg-pr || true)"
+  echo "left: $(ls -d /sys/fs/cgroup/system.slice/wg-pr.service /sys/fs/bpf/wg-pr /var/cache/wg-pr /run/wg-pr /lib/systemd/system/wg-pr* /usr/bin/wg-pr 2>/dev/null | tr "\n" " ")$(getent group wg-pr || true)"
   echo "interfaces: $(ip -o link | cut -d: -f2 | tr -d " " | tr "\n" " ")"
   step "end"
 '

@@ -92,15 +92,17 @@ public final class Enforcer implements AutoCloseable {
     /**
      * Where and for what to enforce.
      *
-     * @param instance the instance name: cgroup {@code <cgroup2>/<instance>} and pins {@code
+     * @param instance the instance name: cgroup {@code <appParent>/<instance>} and pins {@code
      *     <bpffs>/<instance>}
      * @param cgroup2 the cgroup2 mount
      * @param attachAt the cgroup the programs are attached to (the cgroup2 root in production)
      * @param bpffs a bpffs mount, normally {@code /sys/fs/bpf}
      * @param netnsCookie the tunnel namespace's cookie ({@link NetnsCookie}); only sockets of that
      *     namespace are judged
+     * @param appParent the cgroup the instance cgroup is made in: the cgroup2 root, or a subtree systemd
+     *     delegated to the daemon's service (the programs judge by the instance cgroup's level, any depth)
      */
-    public record Config(String instance, Path cgroup2, Path attachAt, Path bpffs, long netnsCookie) {
+    public record Config(String instance, Path cgroup2, Path attachAt, Path bpffs, long netnsCookie, Path appParent) {
         public Config {
             Objects.requireNonNull(instance, "instance");
             if (!NAME.matcher(instance).matches()) {
@@ -109,6 +111,19 @@ public final class Enforcer implements AutoCloseable {
             if (netnsCookie == 0) {
                 throw new IllegalArgumentException("netns cookie 0 means 'not configured'");
             }
+            if (!appParent.startsWith(cgroup2)) {
+                throw new IllegalArgumentException(appParent + " is not in the cgroup2 mount " + cgroup2);
+            }
+        }
+
+        /** The instance cgroup at the cgroup2 root. */
+        public Config(String instance, Path cgroup2, Path attachAt, Path bpffs, long netnsCookie) {
+            this(instance, cgroup2, attachAt, bpffs, netnsCookie, cgroup2);
+        }
+
+        /** This config with the instance cgroup made in {@code parent}. */
+        public Config withAppParent(Path parent) {
+            return new Config(instance, cgroup2, attachAt, bpffs, netnsCookie, parent);
         }
 
         /** Attached at the cgroup2 root of this mount namespace, pinned under {@code /sys/fs/bpf}. */
@@ -119,8 +134,9 @@ public final class Enforcer implements AutoCloseable {
             return new Config(instance, cgroup2, cgroup2, Path.of("/sys/fs/bpf"), netnsCookie);
         }
 
-        Path instanceCgroup() {
-            return cgroup2.resolve(instance);
+        /** {@code <appParent>/<instance>}: the parent of every app cgroup of the instance. */
+        public Path instanceCgroup() {
+            return appParent.resolve(instance);
         }
 
         Path pinDirectory() {

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
  * The .deb as users meet it, built once by packaging/build-deb.sh from this build: lintian's
  * verdict; a clean Debian 12 root without a JDK in which it is installed with {@code apt install
  * ./wg-pr_*.deb}, used and purged (packaging/test-install.sh); and a booted Debian 12 whose systemd runs
- * the confined units (packaging/test-service.sh). The roots come from the Debian mirror once (mmdebstrap,
+ * the confined units (packaging/test-service.sh, run once for the two tests that read it): the cgroup
+ * subtree systemd delegates to wg-pr.service, a user's apps in it with her home, /tmp and devices, and
+ * {@code systemd-run --user --scope} taking one out, which the daemon reports. The roots come from the Debian mirror once (mmdebstrap,
  * under a minute each) and are cached; the three take about two minutes, most of it jlink and lintian.
  */
 @RequiresRoot
@@ -29,6 +31,7 @@ class DebianPackageTest {
     private static final Pattern RESTART = Pattern.compile("daemon pid (\\d+) -> (\\d+); wg-pr@corp.service (\\S+)");
 
     private static Path deb;
+    private static String serviceSession;
 
     @BeforeAll
     static void buildThePackage() throws Exception {
@@ -70,8 +73,7 @@ class DebianPackageTest {
     @Test
     void underSystemdTheConfinedDaemonRunsATunnelAnAppWritesItsUsersHomeAnUpgradeRestartsAndPurgeStops()
             throws Exception {
-        String session =
-                run(List.of(REPOSITORY.resolve("packaging/test-service.sh").toString(), deb.toString()));
+        String session = serviceSession();
         assertTrue(session.contains("wg-pr.service active, wg-pr@corp.service active\n"), session);
         assertTrue(session.contains("status: instance wg-pr: control socket"), "READY=1 and STATUS=: " + session);
         assertTrue(session.contains("  backstop      in force\n"), session);
@@ -88,6 +90,59 @@ class DebianPackageTest {
         assertEquals("active", restart.group(3), "the tunnel came back after the upgrade: " + session);
         assertTrue(session.contains("wg-pr.service inactive, wg-pr@corp.service inactive\n"), session);
         assertTrue(session.contains("\nleft: \ninterfaces: lo \n"), "purge left nothing: " + session);
+    }
+
+    @Test
+    void
+            underSystemdAppsLiveInTheDelegatedSubtreeWithTheirUsersHomeTmpAndDevicesOutliveARestartAndAScopeEscapeIsReported()
+                    throws Exception {
+        String session = serviceSession();
+        // systemd-cgls: the daemon in its leaf, the app below the instance cgroup, both in wg-pr.service.
+        assertTrue(session.contains("Unit wg-pr.service (/system.slice/wg-pr.service):\n├─wg-pr (#"), session);
+        assertTrue(session.matches("(?s).*\n│ └─shell \\(#\\d+\\)\n│ └─\\d+ sleep 600\n└─daemon \\(#.*"), session);
+        assertTrue(session.contains(" in 0::/system.slice/wg-pr.service/wg-pr/shell\n"), session);
+        assertTrue(session.contains("cgroup2 at /sys/fs/cgroup\n"), session);
+        assertTrue(session.contains("delegated subtree: root 755 cgroup.procs root 644\n"), session);
+        assertTrue(session.contains("at the cgroup2 root: nothing of wg-pr\n"), session);
+        assertTrue(session.contains("alice may not move a process into an app cgroup\n"), session);
+        // The app has what its user has: her home, the /tmp everyone sees, a character device.
+        assertTrue(session.contains("app wrote /home/alice/home-by-app as alice\n"), session);
+        assertTrue(session.contains("app wrote /tmp/tmp-by-app as alice\n"), session);
+        assertTrue(session.contains("device: opened /dev/wgpr-fuse\n"), session);
+        assertTrue(session.contains("under DeviceAllow=/dev/net/tun: refused\n"), "the control: " + session);
+        // systemd-run --user --scope moved the app (through PID 1) out of its cgroup: status and events say so.
+        String left =
+                "left its app cgroup for /user.slice/user-1000.slice/user@1000.service/app.slice/escaped-app.scope;"
+                        + " it no longer has the app's grants";
+        Matcher status = Pattern.compile(
+                        "running: pid (\\d+) app scoped \\(tunnel corp0, uid 1000\\)\n  scoped \\(pid (\\d+)\\) "
+                                + Pattern.quote(left))
+                .matcher(session);
+        assertTrue(status.find(), session);
+        assertEquals(status.group(1), status.group(2));
+        assertTrue(
+                session.contains(
+                        "pid " + status.group(1) + " (sleep) uid 1000 app scoped: denied from now on, scoped (pid "
+                                + status.group(1) + ") " + left),
+                "the event: " + session);
+        assertTrue(session.contains("└─escaped-app.scope (#"), session);
+        // The upgrade restarted the daemon; the app stayed in its cgroup (KillMode=process).
+        Matcher app = Pattern.compile("app pid (\\d+) in 0::/system.slice/wg-pr.service/wg-pr/shell\n")
+                .matcher(session);
+        assertTrue(app.find(), session);
+        assertTrue(
+                session.contains(
+                        "app pid " + app.group(1) + " still runs in 0::/system.slice/wg-pr.service/wg-pr/shell\n"),
+                session);
+    }
+
+    /** packaging/test-service.sh, run once for the tests that read its session. */
+    private static synchronized String serviceSession() throws Exception {
+        if (serviceSession == null) {
+            serviceSession =
+                    run(List.of(REPOSITORY.resolve("packaging/test-service.sh").toString(), deb.toString()));
+        }
+        return serviceSession;
     }
 
     /** Runs {@code command} in the repository with this JDK as JAVA_HOME; its output, which it must end with 0. */

@@ -6,6 +6,7 @@ import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
+import dev.wgpr.client.daemon.SystemdDelegation;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
 import dev.wgpr.common.linux.ErrnoException;
@@ -122,6 +123,11 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }
         try {
+            // Before the launch helper is forked (it stays where it starts) and the lockdown.
+            Optional<Cgroup2Mount> cgroup2 = Cgroup2Mount.find();
+            if (cgroup2.isPresent()) {
+                SystemdDelegation.settle(cgroup2.get().path()).ifPresent(line -> err.println("wg-pr daemon: " + line));
+            }
             // Before the lockdown, which forbids changing the mount table.
             BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
             Cgroup2Mount.findOrMount();

@@ -83,6 +83,11 @@ final class EventsCommand implements Callable<Integer> {
                     + ": denied, " + event.reason() + suppressed(event));
             return;
         }
+        if (event.leftCgroup()) {
+            out.println(event.time() + "  pid " + event.pid() + " (" + event.comm() + ") uid " + event.uid() + " app "
+                    + app + ": denied from now on, " + event.reason() + suppressed(event));
+            return;
+        }
         if (event.inbound()) {
             out.println(event.time() + "  from the tunnel: " + bracketed(event.source()) + " → local port "
                     + event.localPort() + "/" + event.protocol() + " of uid " + event.uid() + " app " + app

@@ -97,6 +97,9 @@ final class StatusCommand implements Callable<Integer> {
         for (DaemonStatus.RunningApp running : status.running()) {
             out.println("running: pid " + running.pid() + " app " + running.app() + " (tunnel " + running.tunnel()
                     + ", uid " + running.uid() + ")");
+            if (running.leftFor() != null) {
+                out.println("  " + running.leftNotice());
+            }
         }
     }
 

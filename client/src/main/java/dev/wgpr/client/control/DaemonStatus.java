@@ -63,6 +63,30 @@ public record DaemonStatus(
         }
     }
 
-    /** An app {@code wg-pr run} started that still runs. */
-    public record RunningApp(long pid, String app, String tunnel, long uid) {}
+    /**
+     * An app {@code wg-pr run} started that still runs.
+     *
+     * @param leftFor null while the process is in its app's cgroup; else the cgroup it was moved to (by
+     *     {@code systemd-run --scope}, {@code flatpak run} or any other write to a {@code cgroup.procs}),
+     *     where it has none of the app's grants
+     */
+    public record RunningApp(long pid, String app, String tunnel, long uid, String leftFor) {
+        /** One still in its app's cgroup. */
+        public RunningApp(long pid, String app, String tunnel, long uid) {
+            this(pid, app, tunnel, uid, null);
+        }
+
+        /** What {@code status} and {@code events} say of an app that left its cgroup. */
+        public String leftNotice() {
+            return app + " (pid " + pid + ") left its app cgroup for " + leftFor
+                    + "; it no longer has the app's grants; launch it with `wg-pr run --app " + app
+                    + " -- COMMAND`, not inside systemd-run --scope or flatpak run (README: apps that move"
+                    + " themselves)";
+        }
+
+        /** This app, in {@code cgroup} now (null: back in its own). */
+        public RunningApp in(String cgroup) {
+            return new RunningApp(pid, app, tunnel, uid, cgroup);
+        }
+    }
 }

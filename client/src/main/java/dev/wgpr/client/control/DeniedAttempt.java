@@ -7,6 +7,8 @@ package dev.wgpr.client.control;
  * 0 and empty where no task is known (inbound, the device's backstop). A {@link #TAKEOVER} names the app's
  * process it tried to take over ({@code targetPid}, {@code targetComm}; null in the others), and no address. A summary of attempts not logged whole
  * has {@code suppressed} (how many) and {@code like} (what they have in common); others have null there.
+ * Direction {@value #LEFT_CGROUP} is no packet: a process {@code wg-pr run} started was moved out of its app's
+ * cgroup, so all it sends from then on is denied; {@code reason} says where it went.
  *
  * @param seq the log's number, 0 before it is logged
  */
@@ -36,9 +38,14 @@ public record DeniedAttempt(
     public static final String OUTBOUND = "outbound";
     /** An attempt to take over an app's process ({@code targetPid}, {@code targetComm}), refused by the borrow guard. */
     public static final String TAKEOVER = "takeover";
+    public static final String LEFT_CGROUP = "left-cgroup";
 
     public boolean inbound() {
         return INBOUND.equals(direction);
+    }
+
+    public boolean leftCgroup() {
+        return LEFT_CGROUP.equals(direction);
     }
 
     /** This attempt as the log's number {@code seq}. */

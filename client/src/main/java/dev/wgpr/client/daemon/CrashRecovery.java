@@ -43,7 +43,7 @@ final class CrashRecovery {
             throws IOException {
         Enforcer.Config config = SharedEnforcement.config(instance, netnsCookie);
         Path pins = config.bpffs().resolve(instance.name());
-        Path cgroups = config.cgroup2().resolve(instance.name());
+        Path cgroups = config.instanceCgroup();
         List<String> stale = new ArrayList<>();
         if (Files.isDirectory(pins)) {
             stale.add("pinned BPF objects " + pins + " (" + names(pins, false) + ")");
@@ -57,7 +57,8 @@ final class CrashRecovery {
         List<Path> kept = Enforcer.removePinned(config);
         stale.forEach(what -> report.add("removed stale " + what));
         kept.forEach(cgroup -> report.add("kept app cgroup " + cgroup
-                + ": its processes outlived the crash; a tunnel naming app " + cgroup.getFileName() + " adopts it"));
+                + ": its processes outlived the previous daemon (a crash, or a stop that leaves apps running);"
+                + " a tunnel naming app " + cgroup.getFileName() + " adopts it"));
     }
 
     /** The names in {@code directory}, sorted; only its subdirectories' when {@code directoriesOnly}. */

@@ -87,6 +87,7 @@ public final class Daemon {
                                 .orElse((app, command, cgroup) -> Launcher.launch(command, cgroup)),
                         pieces.enforcement()),
                 tunnels,
+                events,
                 log);
         this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
         this.requests = new RequestReader(
@@ -154,6 +155,7 @@ public final class Daemon {
                     log.println("wg-pr daemon: closing the routing monitor: " + e.getMessage());
                 }
             }
+            runs.close();
             List<String> failures = new ArrayList<>(tunnels.downAll());
             try {
                 pieces.routes().releaseHeld();

@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  *   <li>runtime directory {@code /run/<name>/}: {@code control.sock}, {@code daemon.pid}, {@code
  *       daemon.lock}, {@code daemon.log};
  *   <li>BPF pin directory {@code /sys/fs/bpf/<name>/};
- *   <li>cgroup subtree {@code <cgroup2 mount>/<name>/}, one directory per app below it.
+ *   <li>cgroup subtree {@code <cgroup2 mount>/<name>/}, one directory per app below it; under a systemd
+ *       that delegates to the daemon's service, {@code <service cgroup>/<name>/} ({@link SystemdDelegation}).
  * </ul>
  *
  * @param name safe as one file and cgroup directory name: letters, digits, {@code . _ -}, not
@@ -71,7 +72,7 @@ public record Instance(String name) {
         return BPF_FS.resolve(name);
     }
 
-    /** {@code <cgroup2>/<name>}: the parent of every app cgroup of this instance. */
+    /** {@code <cgroup2>/<name>}: the parent of every app cgroup of this instance where systemd delegates none. */
     public Path cgroupSubtree(Path cgroup2Mount) {
         return cgroup2Mount.resolve(name);
     }

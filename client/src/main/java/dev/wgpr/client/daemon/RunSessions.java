@@ -26,20 +26,28 @@ final class RunSessions {
     private final Tunnels tunnels;
     private final PrintStream log;
     private final Map<Integer, DaemonStatus.RunningApp> running = new ConcurrentHashMap<>();
+    private final CgroupEscapes escapes;
 
-    RunSessions(LaunchPolicy policy, LaunchService launcher, Tunnels tunnels, PrintStream log) {
+    RunSessions(LaunchPolicy policy, LaunchService launcher, Tunnels tunnels, EventLog events, PrintStream log) {
         this.policy = policy;
         this.launcher = launcher;
         this.tunnels = tunnels;
         this.log = log;
+        this.escapes = new CgroupEscapes(running, events, log);
     }
 
     /** The apps that still run, as {@code caller} may see them: root all, others their own. */
     List<DaemonStatus.RunningApp> visibleTo(PeerCredentials caller) {
+        escapes.check(); // a move just made shows in this status, not only after the next look
         long uid = Integer.toUnsignedLong(caller.uid());
         return running.values().stream()
                 .filter(app -> caller.isRoot() || app.uid() == uid)
                 .toList();
+    }
+
+    /** Stops watching the apps' cgroups. */
+    void close() {
+        escapes.close();
     }
 
     /** Serves one session; {@code fds} are the caller's stdin, stdout, stderr and command (closed by the caller). */
@@ -75,6 +83,7 @@ final class RunSessions {
                     process.pid(),
                     new DaemonStatus.RunningApp(
                             process.pid(), request.app(), app.tunnel(), Integer.toUnsignedLong(caller.uid())));
+            escapes.watch(process.pid(), app.cgroup());
         } catch (LaunchRefusedException e) {
             RequestDispatch.send(connection, new Reply.Error(Protocol.REFUSED, e.getMessage(), e.exitStatus()));
             return;
@@ -99,6 +108,7 @@ final class RunSessions {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            escapes.forget(process.pid());
             running.remove(process.pid());
         }
     }

@@ -80,7 +80,8 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
 
     /** The enforcer's config for this instance (also what start-up recovery removes). */
     static Enforcer.Config config(Instance instance, long netnsCookie) throws IOException {
-        return Enforcer.Config.atRoot(instance.name(), netnsCookie);
+        Enforcer.Config atRoot = Enforcer.Config.atRoot(instance.name(), netnsCookie);
+        return atRoot.withAppParent(SystemdDelegation.appParent(atRoot.cgroup2()));
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.enforcement.cgroup.ScratchCgroup;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.Namespace;
@@ -17,6 +18,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -215,6 +218,70 @@ class DaemonLauncherTest {
 
         assertEquals(126, run.exitCode(), run::toString);
         assertTrue(run.err().contains("may not start apps"), run::toString);
+    }
+
+    @Test
+    void anAppMovedOutOfItsCgroupLosesItsGrantsAndStatusAndEventsSaySo() throws Exception {
+        ScratchCgroup elsewhere = ScratchCgroup.create(DaemonTesting.cgroup2(), "wgpr-escape");
+        Process cli =
+                nobody().start("run", "--app", "anything", "--", "sh", "-c", "echo ready; while :; do sleep 0.1; done");
+        try {
+            DaemonTesting.awaitOutput(cli, "ready", Duration.ofSeconds(30));
+            String before = Cli.root(instance).run("status").out();
+            Matcher running =
+                    Pattern.compile("running: pid (\\d+) app anything").matcher(before);
+            assertTrue(running.find(), before);
+            String pid = running.group(1);
+            assertFalse(before.contains("left its app cgroup"), before);
+
+            // As systemd-run --scope or flatpak run do: the launched process itself, moved elsewhere.
+            Files.writeString(elsewhere.path().resolve("cgroup.procs"), pid);
+
+            String where = "/" + DaemonTesting.cgroup2().relativize(elsewhere.path());
+            Result status = nobody().run("status");
+            assertTrue(
+                    status.out()
+                            .contains("anything (pid " + pid + ") left its app cgroup for " + where
+                                    + "; it no longer has the app's grants; launch it with `wg-pr run --app anything"),
+                    status::toString);
+            Result events = Cli.root(instance).run("events"); // deny events are root's to read
+            assertTrue(
+                    events.out()
+                            .lines()
+                            .anyMatch(line -> line.contains("pid " + pid + " (sh) uid 65534 app anything:"
+                                    + " denied from now on, anything (pid " + pid + ") left its app cgroup for "
+                                    + where)),
+                    events::toString);
+            Thread.sleep(1500); // the once-a-second look ran again, and status looked again
+            nobody().run("status");
+            assertEquals(
+                    1,
+                    Cli.root(instance)
+                            .run("events")
+                            .out()
+                            .lines()
+                            .filter(line -> line.contains("pid " + pid + " ") && line.contains("left its app cgroup"))
+                            .count(),
+                    "told once per move");
+        } finally {
+            cli.destroy(); // SIGTERM reaches the app where it is now: it ends, and the scratch cgroup empties
+            DaemonTesting.finish(cli);
+            removeOnceEmpty(elsewhere);
+        }
+    }
+
+    private static void removeOnceEmpty(ScratchCgroup cgroup) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                cgroup.close();
+                return;
+            } catch (java.nio.file.FileSystemException e) {
+                if (attempt == 50) {
+                    throw e;
+                }
+                Thread.sleep(100); // the loop's last sleep still ends
+            }
+        }
     }
 
     @Test

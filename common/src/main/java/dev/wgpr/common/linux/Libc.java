@@ -15,6 +15,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The libc calls the modules share (files, descriptors, sockets, polling, memory, processes, errno), through
@@ -58,6 +59,7 @@ public final class Libc {
     public static final int EBUSY = 16;
     public static final int ESRCH = 3;
     public static final int EINTR = 4;
+    public static final int ENODATA = 61;
     public static final int EIO = 5;
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
@@ -91,6 +93,11 @@ public final class Libc {
 
     private static final class open$Holder {
         static final MethodHandle MH = Downcalls.errno("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private static final class getxattr$Holder {
+        static final MethodHandle MH =
+                Downcalls.errno("getxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     }
 
     private static final class close$Holder {
@@ -478,6 +485,26 @@ public final class Libc {
             throw e;
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code getxattr(path, name)}: the value of an extended attribute, at most {@code limit} bytes, or empty
+     * when the file has none of that name ({@code ENODATA}; also what a {@code trusted.} name answers to a
+     * caller without {@code CAP_SYS_ADMIN}).
+     */
+    public static Optional<byte[]> getxattr(String path, String name, int limit) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(limit);
+            long length =
+                    Downcalls.call("getxattr " + name + " of " + path, state -> (long) getxattr$Holder.MH.invokeExact(
+                            state, arena.allocateFrom(path), arena.allocateFrom(name), value, (long) limit));
+            return Optional.of(value.asSlice(0, length).toArray(JAVA_BYTE));
+        } catch (ErrnoException e) {
+            if (e.errno() == ENODATA) {
+                return Optional.empty();
+            }
+            throw e;
         }
     }
 

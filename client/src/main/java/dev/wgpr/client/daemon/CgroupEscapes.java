@@ -1,0 +1,131 @@
+package dev.wgpr.client.daemon;
+
+import dev.wgpr.client.control.DaemonStatus;
+import dev.wgpr.client.control.DeniedAttempt;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Notices an app that {@code wg-pr run} started and something moved out of its app cgroup: {@code
+ * systemd-run --user --scope} and {@code flatpak run} move the very process they run in into a scope of
+ * their own, and root (or the owner of a delegated subtree above both) may write any pid into any {@code
+ * cgroup.procs}. Out there the process has none of its app's grants: the enforcement judges by cgroup. So
+ * the user hears why its app lost the tunnel: {@code status} names where it went and {@code events} has a
+ * deny-style event, once per move.
+ *
+ * <p>It looks at the launched process's {@code /proc/<pid>/cgroup} once a second and at every {@code
+ * status}: a handful of small reads, whatever the traffic. The session forgets the pid as soon as it has
+ * the app's exit, so a reused pid would have to come back within that instant to be looked at.
+ */
+final class CgroupEscapes implements AutoCloseable {
+    private static final long PERIOD_MILLIS = 1000;
+
+    private final Map<Integer, DaemonStatus.RunningApp> running;
+    private final EventLog events;
+    private final PrintStream log;
+    /** pid → its app cgroup as {@code /proc/<pid>/cgroup} names it ("/wg-pr/ssh"). */
+    private final Map<Integer, String> watched = new ConcurrentHashMap<>();
+
+    private ScheduledExecutorService looker;
+
+    CgroupEscapes(Map<Integer, DaemonStatus.RunningApp> running, EventLog events, PrintStream log) {
+        this.running = running;
+        this.events = events;
+        this.log = log;
+    }
+
+    /** Watches {@code pid}, which the launcher put in {@code appCgroup}. */
+    synchronized void watch(int pid, Path appCgroup) throws IOException {
+        Optional<Cgroup2Mount> mount = Cgroup2Mount.find();
+        if (mount.isEmpty() || !appCgroup.startsWith(mount.get().path())) {
+            return;
+        }
+        watched.put(pid, "/" + mount.get().path().relativize(appCgroup));
+        if (looker == null) {
+            looker = Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("cgroup-escapes").daemon().factory());
+            looker.scheduleWithFixedDelay(this::check, PERIOD_MILLIS, PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    void forget(int pid) {
+        watched.remove(pid);
+    }
+
+    /** Compares each watched process's cgroup with its app's; a change is logged, and told once. */
+    synchronized void check() {
+        watched.forEach((pid, appCgroup) -> {
+            try {
+                Optional<String> now = SystemdDelegation.ownCgroup(
+                        Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"), StandardCharsets.UTF_8));
+                DaemonStatus.RunningApp app = running.get(pid);
+                if (now.isEmpty() || app == null) {
+                    return;
+                }
+                String cgroup = now.get();
+                boolean inItsOwn = cgroup.equals(appCgroup) || cgroup.startsWith(appCgroup + "/");
+                if (inItsOwn && app.leftFor() != null) {
+                    running.put(pid, app.in(null));
+                    log.println("wg-pr daemon: " + app.app() + " (pid " + pid + ") is back in its app cgroup");
+                } else if (!inItsOwn && !cgroup.equals(app.leftFor())) {
+                    DaemonStatus.RunningApp moved = app.in(cgroup);
+                    running.put(pid, moved);
+                    log.println("wg-pr daemon: " + moved.leftNotice());
+                    events.add(event(moved, comm(pid)));
+                }
+            } catch (IOException e) {
+                // gone between the look at the map and the read: the session ends it
+            }
+        });
+    }
+
+    private static DeniedAttempt event(DaemonStatus.RunningApp moved, String comm) {
+        return new DeniedAttempt(
+                0,
+                Instant.now().toString(),
+                (int) moved.pid(),
+                comm,
+                moved.uid(),
+                moved.app(),
+                null,
+                DeniedAttempt.LEFT_CGROUP,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                "cgroup",
+                moved.leftNotice(),
+                0,
+                null,
+                null);
+    }
+
+    private static String comm(int pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/comm")).strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (looker != null) {
+            looker.shutdownNow();
+        }
+    }
+}
