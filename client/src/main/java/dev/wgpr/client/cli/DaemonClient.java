@@ -7,6 +7,7 @@ import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.client.daemon.DaemonLog;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.common.Pace;
 import dev.wgpr.common.linux.ErrnoException;
@@ -215,6 +216,7 @@ final class DaemonClient {
             builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
             // Readiness goes to systemd only from the daemon it started itself (DaemonCommand).
             builder.environment().remove(SystemdNotify.VARIABLE);
+            builder.environment().remove(DaemonLog.JOURNAL_STREAM); // its log is a file: stamp the lines
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.redirectErrorStream(true);

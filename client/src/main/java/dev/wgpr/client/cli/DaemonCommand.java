@@ -4,6 +4,7 @@ import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
+import dev.wgpr.client.daemon.DaemonLog;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.daemon.SystemdDelegation;
@@ -123,6 +124,7 @@ final class DaemonCommand implements Callable<Integer> {
             }
         }
         try {
+            DaemonLog.install(System.getenv());
             // Before the launch helper is forked (it stays where it starts) and the lockdown.
             Optional<Cgroup2Mount> cgroup2 = Cgroup2Mount.find();
             if (cgroup2.isPresent()) {

@@ -3,6 +3,7 @@ package dev.wgpr.client.cli;
 import dev.wgpr.client.control.LockdownStatus;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
+import dev.wgpr.client.daemon.DaemonLog;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.lockdown.Lockdown;
@@ -30,6 +31,7 @@ public final class LockedDownDaemon {
     private LockedDownDaemon() {}
 
     public static void main(String[] args) {
+        DaemonLog.install(System.getenv());
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         Arguments arguments;
         try {

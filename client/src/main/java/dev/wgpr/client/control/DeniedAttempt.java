@@ -38,6 +38,7 @@ public record DeniedAttempt(
     public static final String OUTBOUND = "outbound";
     /** An attempt to take over an app's process ({@code targetPid}, {@code targetComm}), refused by the borrow guard. */
     public static final String TAKEOVER = "takeover";
+
     public static final String LEFT_CGROUP = "left-cgroup";
 
     public boolean inbound() {

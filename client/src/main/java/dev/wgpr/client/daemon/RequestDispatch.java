@@ -81,8 +81,11 @@ record RequestDispatch(
 
     private Reply up(Request.Up request) {
         try {
-            return new Reply.Upped(tunnels.up(Path.of(request.config())));
+            String tunnel = tunnels.up(Path.of(request.config()));
+            log.println("wg-pr daemon: up " + tunnel + " (" + request.config() + ")");
+            return new Reply.Upped(tunnel);
         } catch (UpFailedException e) {
+            log.println("wg-pr daemon: up " + request.config() + " failed, nothing changed: " + e.getMessage());
             return failure(e);
         }
     }
@@ -90,6 +93,8 @@ record RequestDispatch(
     private Reply reload(Request.Reload request) {
         try {
             Reload.Outcome outcome = tunnels.reload(Path.of(request.config()));
+            log.println("wg-pr daemon: reload " + outcome.tunnel() + " (" + request.config() + "): "
+                    + outcome.changes().size() + " change(s)");
             outcome.changes()
                     .forEach(change -> log.println("wg-pr daemon: reload " + outcome.tunnel() + ": " + change));
             return new Reply.Reloaded(outcome.tunnel(), outcome.changes());
@@ -101,6 +106,8 @@ record RequestDispatch(
     private Reply down(Request.Down request) {
         try {
             List<String> failures = tunnels.down(request.tunnel());
+            log.println("wg-pr daemon: down " + request.tunnel()
+                    + (failures.isEmpty() ? "" : ", with " + failures.size() + " failure(s): " + failures));
             if (!failures.isEmpty()) {
                 return new Reply.Error(
                         Protocol.FAILED, request.tunnel() + " is down, but:\n  " + String.join("\n  ", failures));

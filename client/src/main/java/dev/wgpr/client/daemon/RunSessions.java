@@ -63,6 +63,8 @@ final class RunSessions {
             throws IOException {
         Optional<String> refusal = policy.refusal(caller);
         if (refusal.isPresent()) {
+            log.println("wg-pr daemon: run for uid " + Integer.toUnsignedString(caller.uid()) + " refused: "
+                    + refusal.get());
             RequestDispatch.send(connection, new Reply.Error(Protocol.PERMISSION, refusal.get()));
             return;
         }
@@ -83,8 +85,12 @@ final class RunSessions {
                     process.pid(),
                     new DaemonStatus.RunningApp(
                             process.pid(), request.app(), app.tunnel(), Integer.toUnsignedLong(caller.uid())));
+            log.println("wg-pr daemon: run --app " + request.app() + " for uid "
+                    + Integer.toUnsignedString(caller.uid()) + ": pid " + process.pid());
             escapes.watch(process.pid(), app.cgroup());
         } catch (LaunchRefusedException e) {
+            log.println("wg-pr daemon: run --app " + request.app() + " for uid "
+                    + Integer.toUnsignedString(caller.uid()) + " refused: " + e.getMessage());
             RequestDispatch.send(connection, new Reply.Error(Protocol.REFUSED, e.getMessage(), e.exitStatus()));
             return;
         }

@@ -77,6 +77,7 @@ class DaemonJvmTest {
                 List.of(
                         "-XX:SharedArchiveFile=" + archive,
                         "-XX:+VerifySharedSpaces",
+                        "-Xlog:cds=off",
                         "-XX:DumpLoadedClassList=" + classList),
                 DaemonJvm.archiveOptions(archive, classList));
     }
