@@ -28,8 +28,8 @@ import org.tomlj.TomlVersion;
  */
 final class ConfigReader {
     private static final List<String> ROOT_KEYS = List.of("interface", "peer");
-    private static final List<String> INTERFACE_KEYS =
-            List.of("name", "privateKey", "privateKeyFile", "address", "listenPort", "mtu", "dns", "routeMode");
+    private static final List<String> INTERFACE_KEYS = List.of(
+            "name", "privateKey", "privateKeyFile", "address", "listenPort", "mtu", "dns", "routeMode", "backend");
     private static final List<String> PEER_KEYS = List.of(
             "name",
             "publicKey",
@@ -141,6 +141,8 @@ final class ConfigReader {
         Optional<List<InetAddress>> dns = table.parseEach(table.strings("dns"), Values::ipAddress);
         Optional<RouteModeSetting> routeMode =
                 table.string("routeMode").flatMap(value -> table.parse(value, RouteModeSetting::parse));
+        Optional<BackendSetting> backend =
+                table.string("backend").flatMap(value -> table.parse(value, BackendSetting::parse));
 
         if (problems.errorCount() > errorsBefore) {
             return Optional.empty();
@@ -153,7 +155,8 @@ final class ConfigReader {
                 listenPort,
                 mtu,
                 dns.orElse(List.of()),
-                routeMode.orElse(RouteModeSetting.AUTO)));
+                routeMode.orElse(RouteModeSetting.AUTO),
+                backend.orElse(BackendSetting.AUTO)));
     }
 
     /** Without a name, the interface is named after the file, as wg-quick does: corp.toml is corp. */

@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
  * @param listenPort empty: a random port
  * @param mtu empty: chosen at {@code up}
  * @param routeMode as written; {@link TunnelConfig#routeMode()} has it resolved
+ * @param backend which WireGuard runs the tunnel, as written; resolved at {@code up}
  */
 public record InterfaceConfig(
         String name,
@@ -28,7 +29,8 @@ public record InterfaceConfig(
         OptionalInt listenPort,
         OptionalInt mtu,
         List<InetAddress> dns,
-        RouteModeSetting routeMode) {
+        RouteModeSetting routeMode,
+        BackendSetting backend) {
     /**
      * The tunnel carries IPv6, and IPv6 needs links of at least 1280 bytes (RFC 8200 §5): below
      * that the kernel takes IPv6 off the interface.
@@ -48,6 +50,7 @@ public record InterfaceConfig(
         Objects.requireNonNull(listenPort, "listenPort");
         Objects.requireNonNull(mtu, "mtu");
         Objects.requireNonNull(routeMode, "routeMode");
+        Objects.requireNonNull(backend, "backend");
         addresses = List.copyOf(addresses);
         dns = List.copyOf(dns);
         if (!isValidName(name)) {

@@ -60,7 +60,8 @@ class ConfigRecordsTest {
                         OptionalInt.empty(),
                         OptionalInt.of(1200),
                         List.of(),
-                        RouteModeSetting.AUTO));
+                        RouteModeSetting.AUTO,
+                        BackendSetting.AUTO));
     }
 
     @Test
@@ -105,7 +106,8 @@ class ConfigRecordsTest {
                 OptionalInt.empty(),
                 OptionalInt.empty(),
                 List.of(),
-                RouteModeSetting.AUTO);
+                RouteModeSetting.AUTO,
+                BackendSetting.AUTO);
         return new TunnelConfig(Path.of("corp.toml"), iface, peers);
     }
 }
