@@ -141,7 +141,7 @@ borrow_verdict() { # SECONDS the check took
 # daemon in a namespace of its own; the gateways in another, joined by a veth pair. Prints what it did;
 # ends with "kernel-wg: ..." and succeeds only when everything held.
 kernel_wg_check() {
-  local dir=$work/kernel-wg cl=wgprkc$$ gw=wgprkg$$ instance=wgpr-kwg-$$ daemon="" server="" wggo="" app=probe
+  local begun=$SECONDS dir=$work/kernel-wg cl=wgprkc$$ gw=wgprkg$$ instance=wgpr-kwg-$$ daemon="" server="" wggo="" app=probe
   local kif=wgk$$ uif=wgu$$ goif=wgg$$ kgif=wgq$$ good=1 n
   # Nothing loads the module beforehand: the kernel does, when asked for the link type or the family.
   [ -d /sys/module/wireguard ] || grep -qs '/wireguard\.ko' "/lib/modules/$(uname -r)/modules.dep" ||
@@ -178,23 +178,26 @@ kernel_wg_check() {
 
   kernel_wg_config "$kif" kernel ck k 91 51821 gk >"$dir/$kif.toml"
   kernel_wg_config "$uif" userspace cu u 92 51822 gu >"$dir/$uif.toml"
+  echo "-- [$((SECONDS - begun)) s] the daemon, up $kif (kernel), up $uif (userspace)"
   WG_PR_DAEMON_CLASS_ARCHIVE=none "${in_cl[@]}" "${wgpr[@]}" daemon --foreground --launch-group 65534 --config-dir "$dir" &
   daemon=$!
   for _ in $(seq 600); do [ -S "/run/$instance/control.sock" ] || ! kill -0 "$daemon" 2>/dev/null && break; sleep 0.5; done
   if "${in_cl[@]}" "${wgpr[@]}" up "$dir/$kif.toml" && "${in_cl[@]}" "${wgpr[@]}" up "$dir/$uif.toml"; then
-    echo "-- an app: TCP and UDP, IPv4 and IPv6, through each tunnel"
+    echo "-- [$((SECONDS - begun)) s] an app: TCP and UDP, IPv4 and IPv6, through each tunnel"
     "${in_cl[@]}" "${nobody[@]}" "${wgpr[@]}" run --app "$app" --tunnel "$kif" -- /usr/bin/python3 "$dir/kernel-wg.py" \
       app 7000 10.91.0.1 fd91::1 || good=0
+    echo "-- [$((SECONDS - begun)) s] the same through the userspace tunnel"
     "${in_cl[@]}" "${nobody[@]}" "${wgpr[@]}" run --app "$app" --tunnel "$uif" -- /usr/bin/python3 "$dir/kernel-wg.py" \
       app 7000 10.92.0.1 fd92::1 || good=0
-    echo "-- a process of no app, against the kernel backend's tunnel"
+    echo "-- [$((SECONDS - begun)) s] a process of no app, against the kernel backend's tunnel"
     "${in_cl[@]}" /usr/bin/python3 "$dir/kernel-wg.py" pivot 7000 10.91.0.1 "$kif" || good=0
     for n in "$kif" "$uif"; do
-      echo "-- wg show $n" && "${in_cl[@]}" wg show "$n" | tee "$dir/$n.show"
+      echo "-- [$((SECONDS - begun)) s] wg show $n" && "${in_cl[@]}" wg show "$n" | tee "$dir/$n.show"
       grep -q 'latest handshake: ' "$dir/$n.show" || { echo "no handshake on $n"; good=0; }
       sed -E 's/^( *[a-z ]+):.*/\1/' "$dir/$n.show" >"$dir/$n.shape"
     done
     diff "$dir/$kif.shape" "$dir/$uif.shape" || { echo "wg show's shape differs"; good=0; }
+    echo "-- [$((SECONDS - begun)) s] status"
     "${in_cl[@]}" "${wgpr[@]}" status | tee "$dir/status.out"
     grep -qE '^ +backend +kernel ' "$dir/status.out" && grep -qE '^ +backend +userspace ' "$dir/status.out" ||
       { echo "status does not name both backends"; good=0; }
@@ -202,6 +205,7 @@ kernel_wg_check() {
   else
     good=0
   fi
+  echo "-- [$((SECONDS - begun)) s] the daemon's stop, the lab's removal"
   kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
   kill "$server" "$wggo" 2>/dev/null; wait "$server" "$wggo" 2>/dev/null
   ip netns delete "$cl"; ip netns delete "$gw"
@@ -241,7 +245,8 @@ for check in $checks; do
       started=$SECONDS
       kernel_wg_check >"$work/kernel-wg.out" 2>&1
       case $? in
-        0) report kernel-wg pass "$(tail -1 "$work/kernel-wg.out" | sed 's/^kernel-wg: //') ($((SECONDS - started)) s)" ;;
+        0) report kernel-wg pass "$(tail -1 "$work/kernel-wg.out" | sed 's/^kernel-wg: //') ($((SECONDS - started)) s)"
+           grep -E '^-- \[|^(tcp|udp|raw-icmp|tcp-bindtodevice) ' "$work/kernel-wg.out" | sed 's/^/  | /' ;;
         2) report kernel-wg warn "$(tail -1 "$work/kernel-wg.out" | sed 's/^kernel-wg: //')" ;;
         *) report kernel-wg fail "$(grep -E 'FAILED|differs|no handshake|does not|^wg-pr' "$work/kernel-wg.out" | head -1) $(tail -1 "$work/kernel-wg.out") ($((SECONDS - started)) s)"
            sed 's/^/  | /' "$work/kernel-wg.out" | grep -v -E '^  \| +(route|[a-z_]+ +[0-9]+$)' | tail -60 ;;
