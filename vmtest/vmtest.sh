@@ -33,7 +33,7 @@ checks_of() {
   fi
 }
 # What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI).
-# kernel-wg's five JVM starts made a 6.1 boot with kernel-wg and demo exceed 900 s on a loaded host.
+# kernel-wg's six JVM starts made a 6.1 boot with kernel-wg and demo exceed 900 s on a loaded host.
 boot_timeout=${WGPR_VM_TIMEOUT:-1200}
 mkdir -p "$cache" "$out"
 
