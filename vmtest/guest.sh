@@ -8,6 +8,11 @@
 #   borrow  an app nobody runs under the real daemon, taken over by another process of nobody's (ptrace,
 #           /proc/PID/mem, process_vm_writev, pidfd_getfd): refused where status names a protection;
 #           where it says there is none, the four must be open
+#   kernel-wg  interop in network namespaces of its own: wg-pr's kernel backend against wireguard-go and
+#           wg-pr's userspace backend against kernel WireGuard (ip link add type wireguard, wg set), one
+#           daemon, both with a PSK: an app's TCP and UDP over IPv4 and IPv6 through both, handshakes in
+#           wg show, wg show's shape the same on both, status naming each backend, and a process of no
+#           app denied the kernel tunnel (raw ICMP, SO_BINDTODEVICE, UDP); needs the wireguard module
 #   run:FILE  runs bash FILE (a file on the host's file system), e.g. to look around in the guest
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -136,6 +141,94 @@ borrow_verdict() { # SECONDS the check took
   fi
 }
 
+# wg-pr kernel backend <-> wireguard-go and wg-pr userspace backend <-> kernel WireGuard, through one
+# daemon in a namespace of its own; the gateways in another, joined by a veth pair. Prints what it did;
+# ends with "kernel-wg: ..." and succeeds only when everything held.
+kernel_wg_check() {
+  local begun=$SECONDS dir=$work/kernel-wg cl=wgprkc$$ gw=wgprkg$$ instance=wgpr-kwg-$$ daemon="" server="" wggo="" app=probe
+  local kif=wgk$$ uif=wgu$$ goif=wgg$$ kgif=wgq$$ good=1 n
+  # Nothing loads the module beforehand: the kernel does, when asked for the link type or the family.
+  [ -d /sys/module/wireguard ] || grep -qs '/wireguard\.ko' "/lib/modules/$(uname -r)/modules.dep" ||
+    { echo "kernel-wg: this kernel has no WireGuard module"; return 2; }
+  mkdir -p "$dir" && chmod 755 "$work" "$dir" || return 1
+  cp "$repo/vmtest/kernel-wg.py" "$dir/" && chmod 755 "$dir/kernel-wg.py"
+  ip netns add "$cl" && ip netns add "$gw" || return 1
+  local in_cl=(nsenter "--net=/run/netns/$cl" --) in_gw=(nsenter "--net=/run/netns/$gw" --)
+  local nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --) wgpr=("$repo/wg-pr" --instance "$instance")
+  ip link add "vc$$" netns "$cl" type veth peer name "vg$$" netns "$gw"
+  ip -n "$cl" addr add 198.18.0.2/24 dev "vc$$" && ip -n "$gw" addr add 198.18.0.1/24 dev "vg$$"
+  for n in "$cl" "$gw"; do ip -n "$n" link set lo up; done
+  ip -n "$cl" link set "vc$$" up && ip -n "$gw" link set "vg$$" up
+  (
+    umask 077
+    for n in ck cu gk gu; do wg genkey >"$dir/$n.key" && wg pubkey <"$dir/$n.key" >"$dir/$n.pub"; done
+    wg genpsk >"$dir/k.psk" && wg genpsk >"$dir/u.psk"
+  )
+
+  # The gateways: wireguard-go for wg-pr's kernel backend, the kernel's WireGuard for its userspace one.
+  "${in_gw[@]}" wireguard-go -f "$goif" >"$dir/wireguard-go.log" 2>&1 &
+  wggo=$!
+  for _ in $(seq 120); do [ -S "/var/run/wireguard/$goif.sock" ] && break; sleep 0.5; done
+  ip -n "$gw" link add "$kgif" type wireguard
+  "${in_gw[@]}" wg set "$goif" private-key "$dir/gk.key" listen-port 51821 peer "$(cat "$dir/ck.pub")" \
+    preshared-key "$dir/k.psk" allowed-ips 10.91.0.2/32,fd91::2/128
+  "${in_gw[@]}" wg set "$kgif" private-key "$dir/gu.key" listen-port 51822 peer "$(cat "$dir/cu.pub")" \
+    preshared-key "$dir/u.psk" allowed-ips 10.92.0.2/32,fd92::2/128
+  ip -n "$gw" addr add 10.91.0.1/24 dev "$goif" && ip -n "$gw" addr add fd91::1/64 dev "$goif" nodad
+  ip -n "$gw" addr add 10.92.0.1/24 dev "$kgif" && ip -n "$gw" addr add fd92::1/64 dev "$kgif" nodad
+  ip -n "$gw" link set "$goif" up && ip -n "$gw" link set "$kgif" up
+  "${in_gw[@]}" /usr/bin/python3 "$dir/kernel-wg.py" serve 7000 >"$dir/serve.log" 2>&1 &
+  server=$!
+
+  kernel_wg_config "$kif" kernel ck k 91 51821 gk >"$dir/$kif.toml"
+  kernel_wg_config "$uif" userspace cu u 92 51822 gu >"$dir/$uif.toml"
+  echo "-- [$((SECONDS - begun)) s] the daemon, up $kif (kernel), up $uif (userspace)"
+  WG_PR_DAEMON_CLASS_ARCHIVE=none "${in_cl[@]}" "${wgpr[@]}" daemon --foreground --launch-group 65534 --config-dir "$dir" &
+  daemon=$!
+  for _ in $(seq 600); do [ -S "/run/$instance/control.sock" ] || ! kill -0 "$daemon" 2>/dev/null && break; sleep 0.5; done
+  if "${in_cl[@]}" "${wgpr[@]}" up "$dir/$kif.toml" && "${in_cl[@]}" "${wgpr[@]}" up "$dir/$uif.toml"; then
+    echo "-- [$((SECONDS - begun)) s] an app: TCP and UDP, IPv4 and IPv6, through each tunnel"
+    "${in_cl[@]}" "${nobody[@]}" "${wgpr[@]}" run --app "$app" --tunnel "$kif" -- /usr/bin/python3 "$dir/kernel-wg.py" \
+      app 7000 10.91.0.1 fd91::1 || good=0
+    echo "-- [$((SECONDS - begun)) s] the same through the userspace tunnel"
+    "${in_cl[@]}" "${nobody[@]}" "${wgpr[@]}" run --app "$app" --tunnel "$uif" -- /usr/bin/python3 "$dir/kernel-wg.py" \
+      app 7000 10.92.0.1 fd92::1 || good=0
+    echo "-- [$((SECONDS - begun)) s] a process of no app, against the kernel backend's tunnel"
+    "${in_cl[@]}" /usr/bin/python3 "$dir/kernel-wg.py" pivot 7000 10.91.0.1 "$kif" || good=0
+    for n in "$kif" "$uif"; do
+      echo "-- [$((SECONDS - begun)) s] wg show $n" && "${in_cl[@]}" wg show "$n" | tee "$dir/$n.show"
+      grep -q 'latest handshake: ' "$dir/$n.show" || { echo "no handshake on $n"; good=0; }
+      sed -E 's/^( *[a-z ]+):.*/\1/' "$dir/$n.show" >"$dir/$n.shape"
+    done
+    diff "$dir/$kif.shape" "$dir/$uif.shape" || { echo "wg show's shape differs"; good=0; }
+    echo "-- [$((SECONDS - begun)) s] status"
+    "${in_cl[@]}" "${wgpr[@]}" status | tee "$dir/status.out"
+    grep -qE '^ +backend +kernel ' "$dir/status.out" && grep -qE '^ +backend +userspace ' "$dir/status.out" ||
+      { echo "status does not name both backends"; good=0; }
+    [ "$(ip -n "$cl" -d link show "$kif" | grep -c wireguard)" -ge 1 ] || { echo "$kif is no kernel WireGuard link"; good=0; }
+  else
+    good=0
+  fi
+  echo "-- [$((SECONDS - begun)) s] the daemon's stop, the lab's removal"
+  kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
+  kill "$server" "$wggo" 2>/dev/null; wait "$server" "$wggo" 2>/dev/null
+  ip netns delete "$cl"; ip netns delete "$gw"
+  local oks denied
+  oks=$(grep -cE '^(tcp|udp) [0-9a-f:.]+ ok' "$work/kernel-wg.out")
+  denied=$(grep -cE '^(raw-icmp|tcp-bindtodevice|udp) [0-9a-f:.]+ denied' "$work/kernel-wg.out")
+  echo "kernel-wg: $oks/8 app flows echoed, $denied/3 pivots denied, handshakes on both, wg show same shape"
+  [ "$good" = 1 ] && [ "$oks" = 8 ] && [ "$denied" = 3 ]
+}
+
+kernel_wg_config() { # NAME BACKEND OURKEY PSK NET PORT PEERKEY
+  local dir=$work/kernel-wg
+  printf '%s\n' '[interface]' "name = \"$1\"" "privateKey = \"$(cat "$dir/$3.key")\"" \
+    "address = [\"10.$5.0.2/32\", \"fd$5::2/128\"]" "backend = \"$2\"" '' '[[peer]]' 'name = "gw"' \
+    "publicKey = \"$(cat "$dir/$7.pub")\"" "presharedKey = \"$(cat "$dir/$4.psk")\"" \
+    "endpoint = \"198.18.0.1:$6\"" "allowedIPs = [\"10.$5.0.0/24\", \"fd$5::/64\"]" '' \
+    '[[peer.allowedApps]]' 'name = "probe"'
+}
+
 # Debian builds TUN as a module, and nothing here creates its /dev/net/tun node in advance.
 [ -e /dev/net/tun ] || busybox modprobe tun 2>/dev/null
 report kernel info "$(uname -r); LSMs $(cat /sys/kernel/security/lsm 2>/dev/null || echo unknown)"
@@ -152,6 +245,16 @@ for check in $checks; do
         report borrow fail "$(reason "$work/borrow.out") ($((SECONDS - started)) s)"
         sed 's/^/  | /' "$work/borrow.out" | tail -40
       fi ;;
+    kernel-wg)
+      started=$SECONDS
+      kernel_wg_check >"$work/kernel-wg.out" 2>&1
+      case $? in
+        0) report kernel-wg pass "$(tail -1 "$work/kernel-wg.out" | sed 's/^kernel-wg: //') ($((SECONDS - started)) s)"
+           grep -E '^-- \[|^(tcp|udp|raw-icmp|tcp-bindtodevice) ' "$work/kernel-wg.out" | sed 's/^/  | /' ;;
+        2) report kernel-wg warn "$(tail -1 "$work/kernel-wg.out" | sed 's/^kernel-wg: //')" ;;
+        *) report kernel-wg fail "$(grep -E 'FAILED|differs|no handshake|does not|^wg-pr' "$work/kernel-wg.out" | head -1) $(tail -1 "$work/kernel-wg.out") ($((SECONDS - started)) s)"
+           sed 's/^/  | /' "$work/kernel-wg.out" | grep -v -E '^  \| +(route|[a-z_]+ +[0-9]+$)' | tail -60 ;;
+      esac ;;
     run:*) bash "${check#run:}" 2>&1 | sed 's/^/  | /' ;; # a script of one's own, for a look around
     *) report "$check" fail "no such check" ;;
   esac

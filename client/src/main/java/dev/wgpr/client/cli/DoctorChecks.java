@@ -135,7 +135,8 @@ final class DoctorChecks {
                 check("TUN", "The userspace WireGuard tunnel can run.", true, DoctorChecks::tun),
                 check(
                         "kernel WireGuard",
-                        "wg-pr can use kernel WireGuard; enforcement is the same either way.",
+                        "Tunnels with backend = \"auto\" (the default) or \"kernel\" run on the kernel's WireGuard;"
+                                + " enforcement is the same either way.",
                         false,
                         DoctorChecks::kernelWireGuard),
                 check(
@@ -325,7 +326,8 @@ final class DoctorChecks {
             }
         }
         return Finding.ok("absent")
-                .meaning("The userspace WireGuard tunnel will be used; enforcement is the same either way.");
+                .meaning("backend = \"auto\" (the default) uses wg-pr's userspace WireGuard; backend = \"kernel\""
+                        + " fails at up. Enforcement is the same either way.");
     }
 
     private static Finding ipForwarding() throws IOException {

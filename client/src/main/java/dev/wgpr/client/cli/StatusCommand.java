@@ -126,8 +126,11 @@ final class StatusCommand implements Callable<Integer> {
         }
         TunnelStatus.Device device = tunnel.device();
         if (device != null) {
+            row(out, "  ", "backend", backendInWords(device.backend()));
             row(out, "  ", "listen port", device.listenPort());
-            row(out, "  ", "uapi socket", device.uapiSocket());
+            if (device.uapiSocket() != null) {
+                row(out, "  ", "uapi socket", device.uapiSocket());
+            }
             row(out, "  ", "dropped", nonZero(device.dropped()).orElse("nothing"));
             nonZero(device.threadFailures()).ifPresent(failures -> row(out, "  ", "thread failures", failures));
             if (device.failure() != null) {
@@ -287,5 +290,13 @@ final class StatusCommand implements Callable<Integer> {
 
     private static void row(PrintWriter out, String indent, String label, Object value) {
         out.println(indent + label + " ".repeat(Math.max(1, 14 - label.length())) + value);
+    }
+
+    private static String backendInWords(String backend) {
+        return switch (backend) {
+            case "kernel" -> "kernel (the kernel's WireGuard module)";
+            case "userspace" -> "userspace (wg-pr's own WireGuard on a TUN interface)";
+            default -> backend;
+        };
     }
 }

@@ -37,6 +37,8 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         MTU_OUT_OF_RANGE,
         BAD_INTERFACE_NAME,
         BAD_ROUTE_MODE,
+        /** {@code backend} is none of auto, kernel, userspace. */
+        BAD_BACKEND,
         BAD_PEER_NAME,
         BAD_APP_NAME,
         DUPLICATE_APP_NAME,

@@ -39,7 +39,8 @@ final class ConfigReader {
             "dns",
             "dnsDomains",
             "dnsAccess",
-            "routeMode");
+            "routeMode",
+            "backend");
     private static final List<String> PEER_KEYS = List.of(
             "name",
             "publicKey",
@@ -153,6 +154,8 @@ final class ConfigReader {
         Optional<DnsConfig> dns = readDns(table);
         Optional<RouteModeSetting> routeMode =
                 table.string("routeMode").flatMap(value -> table.parse(value, RouteModeSetting::parse));
+        Optional<BackendSetting> backend =
+                table.string("backend").flatMap(value -> table.parse(value, BackendSetting::parse));
 
         if (problems.errorCount() > errorsBefore) {
             return Optional.empty();
@@ -165,7 +168,8 @@ final class ConfigReader {
                 listenPort,
                 mtu,
                 dns.orElseThrow(),
-                routeMode.orElse(RouteModeSetting.AUTO)));
+                routeMode.orElse(RouteModeSetting.AUTO),
+                backend.orElse(BackendSetting.AUTO)));
     }
 
     private Optional<DnsConfig> readDns(TableReader table) {

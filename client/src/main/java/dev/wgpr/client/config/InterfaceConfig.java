@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
  * @param listenPort empty: a random port
  * @param mtu empty: chosen at {@code up}
  * @param routeMode as written; {@link TunnelConfig#routeMode()} has it resolved
+ * @param backend which WireGuard runs the tunnel, as written; resolved at {@code up}
  */
 public record InterfaceConfig(
         String name,
@@ -27,7 +28,8 @@ public record InterfaceConfig(
         OptionalInt listenPort,
         OptionalInt mtu,
         DnsConfig dns,
-        RouteModeSetting routeMode) {
+        RouteModeSetting routeMode,
+        BackendSetting backend) {
     /**
      * The tunnel carries IPv6, and IPv6 needs links of at least 1280 bytes (RFC 8200 §5): below
      * that the kernel takes IPv6 off the interface.
@@ -47,6 +49,7 @@ public record InterfaceConfig(
         Objects.requireNonNull(listenPort, "listenPort");
         Objects.requireNonNull(mtu, "mtu");
         Objects.requireNonNull(routeMode, "routeMode");
+        Objects.requireNonNull(backend, "backend");
         addresses = List.copyOf(addresses);
         Objects.requireNonNull(dns, "dns");
         if (!isValidName(name)) {

@@ -85,12 +85,15 @@ public record TunnelStatus(
             int persistentKeepalive) {}
 
     /**
-     * The userspace WireGuard device.
+     * The WireGuard device.
      *
-     * @param dropped packets dropped, by reason
+     * @param backend {@code kernel} (the kernel's WireGuard) or {@code userspace} (wg-pr's own)
+     * @param uapiSocket null on the kernel backend, which {@code wg} reads over netlink
+     * @param dropped packets dropped, by reason (the userspace backend counts them)
      * @param failure why the device stopped, null while it runs
      */
     public record Device(
+            String backend,
             int listenPort,
             String uapiSocket,
             Map<String, Long> dropped,

@@ -33,7 +33,7 @@ final class CrashRecovery {
             found.add("could not remove stale enforcement: " + e.getMessage());
         }
         for (String iface : StaleInterfaces.recorded(instance)) {
-            found.add(StaleInterfaces.cleanUp(iface));
+            found.add(StaleInterfaces.cleanUp(iface, StaleInterfaces.recordedAsKernel(instance, iface)));
         }
         StaleInterfaces.forgetAll(instance);
         return found;

@@ -1,11 +1,14 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.config.BackendSetting;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
+import dev.wgpr.routes.netlink.KernelWireGuard;
 import dev.wgpr.tunnel.crypto.Key;
+import dev.wgpr.tunnel.device.Backend;
 import dev.wgpr.tunnel.device.Device;
 import dev.wgpr.tunnel.device.DeviceConfig;
 import dev.wgpr.tunnel.device.PeerSettings;
@@ -42,6 +45,51 @@ final class DeviceStage implements Pieces.TunnelDevices {
 
     @Override
     public Pieces.Device create(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
+        return switch (backend(config)) {
+            case KERNEL -> createKernel(config, endpoints);
+            default -> createUserspace(config, endpoints);
+        };
+    }
+
+    /**
+     * The backend {@code config} gets here: {@code auto} is the kernel's WireGuard where this kernel has it
+     * (asking for its generic netlink family loads the module), else userspace.
+     *
+     * @throws IOException for {@code backend = "kernel"} on a kernel without WireGuard, before anything is
+     *     created
+     */
+    static BackendSetting backend(TunnelConfig config) throws IOException {
+        BackendSetting wanted = config.iface().backend();
+        if (wanted == BackendSetting.USERSPACE) {
+            return BackendSetting.USERSPACE;
+        }
+        Optional<String> unavailable = KernelWireGuard.unavailableReason();
+        if (unavailable.isEmpty()) {
+            return BackendSetting.KERNEL;
+        }
+        if (wanted == BackendSetting.KERNEL) {
+            throw new IOException(config.source() + ": interface.backend is \"kernel\", but " + unavailable.get()
+                    + "; set backend = \"auto\" or \"userspace\" to use wg-pr's own WireGuard");
+        }
+        return BackendSetting.USERSPACE;
+    }
+
+    private Pieces.Device createKernel(TunnelConfig config, Map<String, InetSocketAddress> endpoints)
+            throws IOException {
+        String name = config.iface().name();
+        KernelWireGuard device = KernelWireGuard.create(name);
+        try {
+            device.configure(deviceConfig(config, endpoints, 0));
+            StaleInterfaces.record(instance, name, BackendSetting.KERNEL);
+            return new KernelCreated(instance, device);
+        } catch (IOException | RuntimeException e) {
+            device.close();
+            throw new IOException("configuring kernel WireGuard " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Pieces.Device createUserspace(TunnelConfig config, Map<String, InetSocketAddress> endpoints)
+            throws IOException {
         String name = config.iface().name();
         Device device = Device.create(name);
         try {
@@ -50,7 +98,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
             uapiDevice.configure(deviceConfig(config, endpoints, 0));
             UapiServer uapi = UapiServer.start(name, uapiDevice);
             try {
-                StaleInterfaces.record(instance, name);
+                StaleInterfaces.record(instance, name, BackendSetting.USERSPACE);
             } catch (IOException | RuntimeException e) {
                 uapi.close();
                 throw e;
@@ -63,6 +111,25 @@ final class DeviceStage implements Pieces.TunnelDevices {
             device.close();
             throw e;
         }
+    }
+
+    /** Per peer, as {@code status} shows it: what {@code backend} reports now. */
+    static List<TunnelStatus.Traffic> traffic(Backend backend) {
+        return backend.peers().stream()
+                .map(status -> new TunnelStatus.Traffic(
+                        status.publicKey().toBase64(),
+                        status.settings()
+                                .endpoint()
+                                .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
+                                .orElse(null),
+                        status.lastHandshake().map(Instant::toString).orElse("none yet"),
+                        status.lastHandshake()
+                                .map(at -> Duration.between(at, Instant.now()).toSeconds())
+                                .orElse(null),
+                        status.rxBytes(),
+                        status.txBytes(),
+                        status.settings().persistentKeepaliveSeconds()))
+                .toList();
     }
 
     /**
@@ -95,6 +162,10 @@ final class DeviceStage implements Pieces.TunnelDevices {
             implements Pieces.Device {
         @Override
         public void reconfigure(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
+            if (config.iface().backend() == BackendSetting.KERNEL) {
+                throw new IOException(device.interfaceName() + " runs on wg-pr's userspace WireGuard; backend ="
+                        + " \"kernel\" takes effect at the next up (down, then up)");
+            }
             try {
                 uapiDevice.configure(
                         deviceConfig(config, endpoints, uapiDevice.config().fwmark()));
@@ -110,27 +181,13 @@ final class DeviceStage implements Pieces.TunnelDevices {
 
         @Override
         public List<TunnelStatus.Traffic> peers() {
-            return device.peers().stream()
-                    .map(status -> new TunnelStatus.Traffic(
-                            status.publicKey().toBase64(),
-                            status.settings()
-                                    .endpoint()
-                                    .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
-                                    .orElse(null),
-                            status.lastHandshake().map(Instant::toString).orElse("none yet"),
-                            status.lastHandshake()
-                                    .map(at ->
-                                            Duration.between(at, Instant.now()).toSeconds())
-                                    .orElse(null),
-                            status.rxBytes(),
-                            status.txBytes(),
-                            status.settings().persistentKeepaliveSeconds()))
-                    .toList();
+            return traffic(device);
         }
 
         @Override
         public TunnelStatus.Device status() {
             return new TunnelStatus.Device(
+                    BackendSetting.USERSPACE.text(),
                     device.listenPort(),
                     uapi.socketPath().toString(),
                     device.dropped(),
@@ -145,6 +202,41 @@ final class DeviceStage implements Pieces.TunnelDevices {
             } finally {
                 device.close();
             }
+            StaleInterfaces.forget(instance, device.interfaceName());
+        }
+    }
+
+    /** A kernel WireGuard interface: {@code wg show} reads it from the kernel, so it needs no UAPI socket. */
+    private record KernelCreated(Instance instance, KernelWireGuard device) implements Pieces.Device {
+        @Override
+        public void reconfigure(TunnelConfig config, Map<String, InetSocketAddress> endpoints) throws IOException {
+            if (config.iface().backend() == BackendSetting.USERSPACE) {
+                throw new IOException(device.interfaceName() + " runs on kernel WireGuard; backend = \"userspace\""
+                        + " takes effect at the next up (down, then up)");
+            }
+            device.configure(
+                    deviceConfig(config, endpoints, device.configuration().fwmark()));
+        }
+
+        @Override
+        public String interfaceName() {
+            return device.interfaceName();
+        }
+
+        @Override
+        public List<TunnelStatus.Traffic> peers() {
+            return traffic(device);
+        }
+
+        @Override
+        public TunnelStatus.Device status() {
+            return new TunnelStatus.Device(
+                    BackendSetting.KERNEL.text(), device.listenPort(), null, Map.of(), Map.of(), null);
+        }
+
+        @Override
+        public void close() throws IOException {
+            device.close();
             StaleInterfaces.forget(instance, device.interfaceName());
         }
     }

@@ -1,13 +1,16 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.config.BackendSetting;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.routes.netlink.Link;
 import dev.wgpr.routes.netlink.RtNetlink;
 import dev.wgpr.tunnel.uapi.UapiServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Which interfaces a daemon has up, recorded as {@code iface.NAME} files in the runtime directory, so
@@ -19,8 +22,18 @@ final class StaleInterfaces {
 
     private StaleInterfaces() {}
 
-    static void record(Instance instance, String iface) throws IOException {
-        Files.writeString(instance.runtimeDirectory().resolve(PREFIX + iface), iface + "\n");
+    /** Records {@code iface}, and whether it is a kernel WireGuard interface (which outlives a crash). */
+    static void record(Instance instance, String iface, BackendSetting backend) throws IOException {
+        Files.writeString(instance.runtimeDirectory().resolve(PREFIX + iface), iface + "\n" + backend.text() + "\n");
+    }
+
+    static boolean recordedAsKernel(Instance instance, String iface) {
+        try {
+            List<String> lines = Files.readAllLines(instance.runtimeDirectory().resolve(PREFIX + iface));
+            return lines.size() > 1 && lines.get(1).equals(BackendSetting.KERNEL.text());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     static void forget(Instance instance, String iface) throws IOException {
@@ -49,14 +62,23 @@ final class StaleInterfaces {
         }
     }
 
-    /** Looks at what is left of {@code iface} and removes its dead UAPI socket; says what it found. */
-    static String cleanUp(String iface) {
+    /**
+     * Looks at what is left of {@code iface} and removes its dead UAPI socket, or, for a kernel WireGuard
+     * interface (which does not end with the daemon's process), the interface; says what it found.
+     */
+    static String cleanUp(String iface, boolean kernel) {
         StringBuilder found = new StringBuilder("interface " + iface + " of a crashed daemon: ");
         try (RtNetlink rtnl = RtNetlink.open()) {
-            found.append(
-                    rtnl.link(iface).isPresent()
-                            ? "still exists (held by another process; left alone)"
-                            : "gone (a TUN interface ends with its process)");
+            Optional<Link> link = rtnl.link(iface);
+            if (kernel && link.isPresent()) {
+                rtnl.deleteLink(link.get().index());
+                found.append("a kernel WireGuard interface, deleted");
+            } else {
+                found.append(
+                        link.isPresent()
+                                ? "still exists (held by another process; left alone)"
+                                : "gone (a TUN interface ends with its process)");
+            }
         } catch (ErrnoException e) {
             found.append("cannot look: ").append(e.getMessage());
         }

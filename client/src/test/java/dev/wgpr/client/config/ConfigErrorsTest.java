@@ -340,6 +340,37 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void unknownBackendIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+                backend = "wireguard-go"
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        assertProblem(problem, Reason.BAD_BACKEND, 4, 11, "interface.backend");
+        assertTrue(problem.message().contains("expected one of auto, kernel, userspace"), problem.message());
+    }
+
+    @Test
+    void backendThatIsNotAStringIsRejected() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+                backend = 1
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        assertProblem(problem, Reason.WRONG_TYPE, 4, 11, "interface.backend");
+    }
+
+    @Test
     void diSemiDefaultWithoutAnyDefaultRouteInAllowedIpsIsRejected() {
         ConfigProblem problem = onlyError("""
                 [interface]

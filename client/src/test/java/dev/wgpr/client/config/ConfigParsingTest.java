@@ -77,6 +77,7 @@ class ConfigParsingTest {
                 "lower case, without the root's dot, once");
         assertEquals(DnsConfig.Access.EVERYONE, iface.dns().access());
         assertEquals(RouteModeSetting.AUTO, iface.routeMode());
+        assertEquals(BackendSetting.AUTO, iface.backend(), "auto unless the config says otherwise");
 
         PeerConfig peer = config.peers().getFirst();
         assertEquals("corp-gw", peer.name());
@@ -173,6 +174,23 @@ class ConfigParsingTest {
                         ]
                         """).config();
         assertEquals(arrayOfTables, inline);
+    }
+
+    @Test
+    void backendIsReadAsWritten() throws Exception {
+        for (BackendSetting backend : BackendSetting.values()) {
+            TunnelConfig config = parse("""
+                            [interface]
+                            privateKey = "@OUR_PRIVATE_KEY@"
+                            address = ["10.8.0.2/32"]
+                            backend = "%s"
+
+                            [[peer]]
+                            publicKey = "@PEER_KEY@"
+                            allowedIPs = ["10.20.0.0/16"]
+                            """.formatted(backend.text())).config();
+            assertEquals(backend, config.iface().backend());
+        }
     }
 
     @Test

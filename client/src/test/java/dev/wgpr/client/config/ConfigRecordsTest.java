@@ -60,7 +60,8 @@ class ConfigRecordsTest {
                         OptionalInt.empty(),
                         OptionalInt.of(1200),
                         DnsConfig.NONE,
-                        RouteModeSetting.AUTO));
+                        RouteModeSetting.AUTO,
+                        BackendSetting.AUTO));
     }
 
     @Test
@@ -105,7 +106,8 @@ class ConfigRecordsTest {
                 OptionalInt.empty(),
                 OptionalInt.empty(),
                 DnsConfig.NONE,
-                RouteModeSetting.AUTO);
+                RouteModeSetting.AUTO,
+                BackendSetting.AUTO);
         return new TunnelConfig(Path.of("corp.toml"), iface, peers);
     }
 }

@@ -49,7 +49,7 @@ class ControlJsonTest {
                                     "gw", "AAAA", "vpn.example.com:51820", "192.0.2.1:51820", List.of("10.20.0.0/16"))
                             .with(new TunnelStatus.Traffic("AAAA", "192.0.2.1:51820", "none yet", null, 10, 20, 25))),
                     new TunnelStatus.Device(
-                            51820, "/var/run/wireguard/corp0.sock", Map.of("short", 1L), Map.of(), null),
+                            "userspace", 51820, "/var/run/wireguard/corp0.sock", Map.of("short", 1L), Map.of(), null),
                     Protocol.BACKSTOP_IN_FORCE,
                     new TunnelStatus.Routing(
                             List.of("AddRoute[route=10.20.0.0/16 dev corp0]"),

@@ -105,7 +105,7 @@ final class InMemoryPieces {
 
         @Override
         public TunnelStatus.Device status() {
-            return new TunnelStatus.Device(0, "", Map.of(), Map.of(), null);
+            return new TunnelStatus.Device("userspace", 0, "", Map.of(), Map.of(), null);
         }
 
         @Override

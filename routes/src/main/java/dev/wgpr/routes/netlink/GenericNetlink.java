@@ -24,6 +24,11 @@ public final class GenericNetlink implements AutoCloseable {
      * tries to load the module that provides it ({@code net-pf-16-proto-16-family-NAME}).
      */
     public OptionalInt familyId(String name) throws ErrnoException {
+        return familyId(socket, name);
+    }
+
+    /** {@link #familyId(String)} on a generic netlink socket that goes on to talk to that family. */
+    static OptionalInt familyId(NetlinkSocket socket, String name) throws ErrnoException {
         int[] id = {-1};
         try (Arena arena = Arena.ofConfined()) {
             NetlinkRequest request = socket.request(arena, Libmnl.GENL_ID_CTRL, Libmnl.NLM_F_ACK);

@@ -110,12 +110,56 @@ final class Libmnl {
     static final byte IN6_ADDR_GEN_MODE_NONE = 1;
 
     static final int RTEXT_FILTER_SKIP_STATS = 1 << 3;
+    static final int IFLA_LINKINFO = 18;
+    /** {@code IFLA_INFO_KIND}, inside {@code IFLA_LINKINFO}: the link type, e.g. {@code "wireguard"}. */
+    static final int IFLA_INFO_KIND = 1;
 
     // <linux/genetlink.h>
     static final short GENL_ID_CTRL = 0x10;
     static final byte CTRL_CMD_GETFAMILY = 3;
     static final short CTRL_ATTR_FAMILY_ID = 1;
     static final short CTRL_ATTR_FAMILY_NAME = 2;
+
+    // <linux/wireguard.h>: the kernel WireGuard's generic netlink family
+    static final String WG_GENL_NAME = "wireguard";
+    static final byte WG_GENL_VERSION = 1;
+    static final byte WG_CMD_GET_DEVICE = 0;
+    static final byte WG_CMD_SET_DEVICE = 1;
+    static final int WGDEVICE_F_REPLACE_PEERS = 1;
+    static final short WGDEVICE_A_IFINDEX = 1;
+    static final short WGDEVICE_A_IFNAME = 2;
+    static final short WGDEVICE_A_PRIVATE_KEY = 3;
+    static final short WGDEVICE_A_PUBLIC_KEY = 4;
+    static final short WGDEVICE_A_FLAGS = 5;
+    static final short WGDEVICE_A_LISTEN_PORT = 6;
+    static final short WGDEVICE_A_FWMARK = 7;
+    static final short WGDEVICE_A_PEERS = 8;
+    static final int WGPEER_F_REMOVE_ME = 1;
+    static final int WGPEER_F_REPLACE_ALLOWEDIPS = 1 << 1;
+    static final int WGPEER_F_UPDATE_ONLY = 1 << 2;
+    static final short WGPEER_A_PUBLIC_KEY = 1;
+    static final short WGPEER_A_PRESHARED_KEY = 2;
+    static final short WGPEER_A_FLAGS = 3;
+    static final short WGPEER_A_ENDPOINT = 4;
+    static final short WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL = 5;
+    static final short WGPEER_A_LAST_HANDSHAKE_TIME = 6;
+    static final short WGPEER_A_RX_BYTES = 7;
+    static final short WGPEER_A_TX_BYTES = 8;
+    static final short WGPEER_A_ALLOWEDIPS = 9;
+    static final short WGPEER_A_PROTOCOL_VERSION = 10;
+    static final short WGALLOWEDIP_A_FAMILY = 1;
+    static final short WGALLOWEDIP_A_IPADDR = 2;
+    static final short WGALLOWEDIP_A_CIDR_MASK = 3;
+    /** {@code NLA_F_NESTED}: set by {@code mnl_attr_nest_start}, required by the kernel's WireGuard policy. */
+    static final int NLA_F_NESTED = 1 << 15;
+
+    /** {@code struct sockaddr_in}: 16 bytes; {@code struct sockaddr_in6}: 28. Family in host order, port in network order. */
+    static final int SOCKADDR_IN_SIZE = 16;
+
+    static final int SOCKADDR_IN6_SIZE = 28;
+
+    /** {@code struct __kernel_timespec}: two s64, seconds and nanoseconds. */
+    static final int KERNEL_TIMESPEC_SIZE = 16;
 
     // <linux/sock_diag.h>, <linux/inet_diag.h>
     static final short SOCK_DIAG_BY_FAMILY = 20;
@@ -348,6 +392,15 @@ final class Libmnl {
     private static final class mnl_attr_put_u8$Holder {
         static final MethodHandle MH =
                 downcall("mnl_attr_put_u8", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_BYTE));
+    }
+
+    static MethodHandle mnl_attr_put_u16$MH() {
+        return mnl_attr_put_u16$Holder.MH;
+    }
+
+    private static final class mnl_attr_put_u16$Holder {
+        static final MethodHandle MH =
+                downcall("mnl_attr_put_u16", FunctionDescriptor.ofVoid(ADDRESS, JAVA_SHORT, JAVA_SHORT));
     }
 
     static MethodHandle mnl_attr_put_u32$MH() {

@@ -50,8 +50,21 @@ final class NetlinkMessage {
         return Attribute.parse(payload().asSlice(Libmnl.align(offset)));
     }
 
-    /** One {@code struct nlattr} and its payload. */
-    record Attribute(int type, MemorySegment payload) {
+    /**
+     * The attributes after a family header of {@code offset} bytes, all of them well formed or a {@link
+     * MalformedReplyException} naming {@code what}: for replies whose every attribute matters.
+     */
+    List<Attribute> attributesStrictly(long offset, String what) {
+        long start = Libmnl.align(offset);
+        if (payload().byteSize() < start) {
+            throw new MalformedReplyException(what + ": message of " + message.byteSize()
+                    + " bytes has no room for its " + offset + "-byte family header");
+        }
+        return Attribute.parseStrictly(payload().asSlice(start), what);
+    }
+
+    /** One {@code struct nlattr} and its payload; {@code nested} is its {@code NLA_F_NESTED} flag. */
+    record Attribute(int type, boolean nested, MemorySegment payload) {
         /** {@code mnl_attr_for_each_payload}: stops at the first attribute that does not fit. */
         static List<Attribute> parse(MemorySegment area) {
             List<Attribute> attributes = new ArrayList<>();
@@ -62,11 +75,55 @@ final class NetlinkMessage {
                 if (length < Libmnl.NLA_HDRLEN || offset + length > area.byteSize()) {
                     break; // mnl_attr_ok() fails: truncated or corrupt
                 }
-                attributes.add(
-                        new Attribute(type, area.asSlice(offset + Libmnl.NLA_HDRLEN, length - Libmnl.NLA_HDRLEN)));
+                attributes.add(at(area, offset, length));
                 offset += Libmnl.align(length);
             }
             return attributes;
+        }
+
+        /**
+         * Every attribute in {@code area}, which must hold nothing else: a length that runs past the end,
+         * one shorter than the attribute header, or bytes left over throw a {@link MalformedReplyException}
+         * naming {@code what}. Only the padding after the last attribute may be missing.
+         */
+        static List<Attribute> parseStrictly(MemorySegment area, String what) {
+            List<Attribute> attributes = new ArrayList<>();
+            long offset = 0;
+            while (offset < area.byteSize()) {
+                if (offset + Libmnl.NLA_HDRLEN > area.byteSize()) {
+                    throw new MalformedReplyException(what + ": " + (area.byteSize() - offset)
+                            + " bytes after the last attribute, too few for another");
+                }
+                int length = Short.toUnsignedInt(area.get(JAVA_SHORT, offset));
+                if (length < Libmnl.NLA_HDRLEN || offset + length > area.byteSize()) {
+                    throw new MalformedReplyException(what + ": attribute at byte " + offset + " claims " + length
+                            + " bytes, " + (area.byteSize() - offset) + " are left");
+                }
+                attributes.add(at(area, offset, length));
+                offset += Libmnl.align(length);
+            }
+            return attributes;
+        }
+
+        /** The attributes nested in this one, strictly ({@link #parseStrictly}). */
+        List<Attribute> nestedStrictly(String what) {
+            return parseStrictly(payload, what);
+        }
+
+        private static Attribute at(MemorySegment area, long offset, int length) {
+            int rawType = Short.toUnsignedInt(area.get(JAVA_SHORT, offset + 2));
+            return new Attribute(
+                    rawType & Libmnl.NLA_TYPE_MASK,
+                    (rawType & Libmnl.NLA_F_NESTED) != 0,
+                    area.asSlice(offset + Libmnl.NLA_HDRLEN, length - Libmnl.NLA_HDRLEN));
+        }
+
+        /** The payload, which must be exactly {@code length} bytes, else a {@link MalformedReplyException}. */
+        MemorySegment exactly(int length, String what) {
+            if (payload.byteSize() != length) {
+                throw new MalformedReplyException(what + " has " + payload.byteSize() + " bytes, expected " + length);
+            }
+            return payload;
         }
 
         int u32() {

@@ -52,6 +52,26 @@ final class NetlinkRequest {
         return this;
     }
 
+    NetlinkRequest putU16(short type, short value) {
+        ensureRoom(Libmnl.NLA_HDRLEN + 2);
+        try {
+            Libmnl.mnl_attr_put_u16$MH().invokeExact(header, type, value);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
+    NetlinkRequest putU64(short type, long value) {
+        ensureRoom(Libmnl.NLA_HDRLEN + 8);
+        try {
+            Libmnl.mnl_attr_put_u64$MH().invokeExact(header, type, value);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        return this;
+    }
+
     NetlinkRequest putU8(short type, byte value) {
         ensureRoom(Libmnl.NLA_HDRLEN + 4);
         try {
@@ -115,6 +135,11 @@ final class NetlinkRequest {
 
     MemorySegment segment() {
         return buffer.asSlice(0, length());
+    }
+
+    /** The bytes still free: a caller that splits its request over several messages sizes by this. */
+    long room() {
+        return CAPACITY - length();
     }
 
     private void ensureRoom(long more) {

@@ -70,6 +70,31 @@ public final class RtNetlink implements AutoCloseable {
         return found.stream().findFirst();
     }
 
+    /**
+     * Creates interface {@code name} of link type {@code kind} ({@code ip link add NAME type KIND}), down;
+     * {@code EEXIST} if an interface has that name, {@code EOPNOTSUPP} when the kernel has no such type (it
+     * tries to load the module {@code rtnl-link-KIND} first).
+     */
+    public void addLink(String name, String kind) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            NetlinkRequest request = socket.request(
+                    arena, Libmnl.RTM_NEWLINK, (short) (Libmnl.NLM_F_ACK | Libmnl.NLM_F_CREATE | Libmnl.NLM_F_EXCL));
+            request.putExtraHeader(Libmnl.IFINFOMSG.byteSize());
+            request.putStrz((short) Libmnl.IFLA_IFNAME, name);
+            request.putNested((short) Libmnl.IFLA_LINKINFO, info -> info.putStrz((short) Libmnl.IFLA_INFO_KIND, kind));
+            socket.exchange(request, "add link " + name + " type " + kind, ignored -> {});
+        }
+    }
+
+    /** Deletes interface {@code index} ({@code ip link del}); {@code ENODEV} when it is gone already. */
+    public void deleteLink(int index) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            NetlinkRequest request = socket.request(arena, Libmnl.RTM_DELLINK, Libmnl.NLM_F_ACK);
+            request.putExtraHeader(Libmnl.IFINFOMSG.byteSize()).set(ValueLayout.JAVA_INT, Libmnl.IFI_INDEX, index);
+            socket.exchange(request, "delete interface #" + index, ignored -> {});
+        }
+    }
+
     /** Sets the MTU of interface {@code index} ({@code RTM_NEWLINK} with {@code IFLA_MTU}). */
     public void setMtu(int index, int mtu) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
