@@ -8,10 +8,13 @@
 #   borrow  an app nobody runs under the real daemon, taken over by another process of nobody's (ptrace,
 #           /proc/PID/mem, process_vm_writev, pidfd_getfd): refused where status names a protection;
 #           where it says there is none, the four must be open
+#   e2e     vmtest/e2e.sh: the product end to end against wireguard-go (up/down in both route modes,
+#           app and non-app, a few pivots, events, revocation by reload, SIGKILL of the daemon and
+#           recovery), one row per step as e2e:STEP
 #   run:FILE  runs bash FILE (a file on the host's file system), e.g. to look around in the guest
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-checks=${WGPR_VM_CHECKS:-load doctor demo}
+checks=${WGPR_VM_CHECKS:-load doctor demo e2e}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export PATH="$JAVA_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 work=$(mktemp -d /tmp/wgpr-vmtest.XXXXXX)
@@ -148,6 +151,13 @@ for check in $checks; do
         report borrow fail "$(reason "$work/borrow.out") ($((SECONDS - started)) s)"
         sed 's/^/  | /' "$work/borrow.out" | tail -40
       fi ;;
+    e2e)
+      started=$SECONDS
+      bash "$repo/vmtest/e2e.sh" >"$work/e2e.out" 2>&1
+      grep '^VMTEST ' "$work/e2e.out"
+      grep -v '^VMTEST ' "$work/e2e.out" | sed 's/^/  | /'
+      grep -q '^VMTEST e2e:nothing-left ' "$work/e2e.out" ||
+        report e2e fail "did not run to its end: $(grep -v '^VMTEST ' "$work/e2e.out" | tail -1) ($((SECONDS - started)) s)" ;;
     run:*) bash "${check#run:}" 2>&1 | sed 's/^/  | /' ;; # a script of one's own, for a look around
     *) report "$check" fail "no such check" ;;
   esac
