@@ -5,7 +5,7 @@
 # own kernel. Run as root through ./dev.sh vmtest (which installs qemu-system-x86 and busybox-static).
 #
 #   WGPR_VM_KERNELS   suites to boot (default "bookworm bookworm-backports": Debian 12's 6.1 and 6.12)
-#   WGPR_VM_CHECKS    checks to run (default "load doctor demo e2e", and borrow on 6.12 and the host; see guest.sh)
+#   WGPR_VM_CHECKS    checks to run (default "load doctor demo e2e differential", and borrow on 6.12 and the host; see guest.sh)
 #   WGPR_VM_REFRESH=1 asks the mirror for the suites' current kernels again (else the cached ones)
 #   WGPR_VM_HOST=0    leaves the host kernel out
 #
@@ -24,9 +24,9 @@ checks_of() {
   if [ -n "${WGPR_VM_CHECKS:-}" ]; then
     echo "$WGPR_VM_CHECKS"
   elif [ "$1" = bookworm-backports ] || [ "$1" = host ]; then
-    echo "load doctor demo e2e borrow"
+    echo "load doctor demo e2e differential borrow"
   else
-    echo "load doctor demo e2e"
+    echo "load doctor demo e2e differential"
   fi
 }
 # What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI).
