@@ -61,12 +61,13 @@ agent() {
   eval "exec {${name}_in}>\"\$work/\$name.in\" {${name}_out}<\"\$work/\$name.out\""
   eval "${name}_pid=$!"
 }
-# ask NAME LINE: one line to the agent, its one-line answer (empty after 10 s x pace).
+# ask NAME LINE [SECONDS]: one line to the agent, its one-line answer (empty after SECONDS x pace,
+# 10 unless given).
 ask() {
   local in out answer=""
   eval "in=\$${1}_in out=\$${1}_out"
   echo "$2" >&"$in" 2>/dev/null || return 0
-  read -r -t $((10 * PACE)) -u "$out" answer
+  read -r -t $((${3:-10} * PACE)) -u "$out" answer
   echo "$answer"
 }
 finish_agent() { # closes the agent's stdin: it ends; waits for it
@@ -238,8 +239,9 @@ start_app() { # the app: holder.py started by wg-pr run as app "probe"
   # No time limit: the app lives as long as the check needs it.
   agent app nsenter "--net=/run/netns/$C" -- "$repo/wg-pr" --instance "$inst" run --app probe -- /usr/bin/python3 -u "$scripts/holder.py" "$PACE"
   local pid
-  pid=$(ask app PID)
-  [ -n "$pid" ] || { why="wg-pr run did not start the app: $(last_word "$work/app.err")"; return 1; }
+  pid=$(ask app PID 60) # the first answer comes after wg-pr run's JVM has started the app: as a CLI call
+  # A late answer would be taken for the next question's: without one, the app is done with.
+  [ -n "$pid" ] || { why="wg-pr run did not start the app within $((60 * PACE)) s: $(last_word "$work/app.err")"; finish_agent app; return 1; }
   grep -q "/$inst/probe\$" "/proc/$pid/cgroup" || { why="the app $pid is not in $inst/probe: $(cat "/proc/$pid/cgroup")"; return 1; }
 }
 
