@@ -1,13 +1,14 @@
 #!/bin/bash
 # The end-to-end check of the VM test tier: the product as it ships, on this kernel, against a
-# wireguard-go gateway in two network namespaces of its own. One daemon (started as systemd would,
-# --foreground) and few CLI calls, since a JVM under TCG starts some twenty times slower:
+# wireguard-go gateway in two network namespaces of its own. One daemon at a time (started as systemd
+# would, --foreground) and few CLI calls, since a JVM under TCG starts some twenty times slower:
 #   up per-prefix; an app (`wg-pr run`) reaches the internal host, a process that is no app is
 #   denied, so are a few pivots of the pivot suite; `wg-pr events` names the denial; `reload`
 #   taking the app's grant away closes its open connection; `down` leaves ip link/route/rule as
 #   they were, byte for byte. Then up di-semi-default, the same app and non-app; SIGKILL of the
-#   daemon (internal prefixes stay closed to the non-app); a new daemon recovers (`up` again, the app
-#   that outlived the crash is adopted); `down` and the daemon's stop leave nothing.
+#   daemon (internal prefixes stay closed to the non-app); a new daemon recovers (`up` again, the
+#   non-app still denied; whether the app that outlived the crash gets its grants back is a row of its
+#   own); `down` and the daemon's stop leave nothing.
 # One line per row, "VMTEST e2e:ROW pass|fail WHY" (guest.sh's format). Needs root, the built
 # checkout, wireguard-go, wg, python3; everything it creates it removes again, also on failure.
 set -uo pipefail
@@ -73,7 +74,7 @@ ask() {
 finish_agent() { # closes the agent's stdin: it ends; waits for it
   local in pid
   eval "in=\${${1}_in:-} pid=\${${1}_pid:-}"
-  [ -n "$in" ] && eval "exec {${1}_in}>&-"
+  [ -n "$in" ] && eval "exec {${1}_in}>&- ; ${1}_in="
   [ -n "$pid" ] && { timeout $((10 * PACE)) tail --pid="$pid" -f /dev/null; kill "$pid" 2>/dev/null; }
   eval "${1}_pid="
 }

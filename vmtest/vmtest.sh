@@ -30,7 +30,7 @@ checks_of() {
   fi
 }
 # What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI).
-boot_timeout=${WGPR_VM_TIMEOUT:-1500}
+boot_timeout=${WGPR_VM_TIMEOUT:-1800}
 mkdir -p "$cache" "$out"
 
 # A private apt configuration: the machine's sources and preferences stay as they are.
