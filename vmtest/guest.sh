@@ -13,10 +13,18 @@
 #           daemon, both with a PSK: an app's TCP and UDP over IPv4 and IPv6 through both, handshakes in
 #           wg show, wg show's shape the same on both, status naming each backend, and a process of no
 #           app denied the kernel tunnel (raw ICMP, SO_BINDTODEVICE, UDP); needs the wireguard module
+#   e2e     vmtest/e2e.sh: the product end to end against wireguard-go (up/down in both route modes,
+#           app and non-app, a few pivots, events, revocation by reload, SIGKILL of the daemon and
+#           recovery), one row per step as e2e:STEP
+#   differential  the enforcement's differential test at a reduced count (DifferentialRun, a small main
+#           of the enforcement's tests): random policies, random attempts by real processes in app
+#           cgroups and out of them, the kernel's verdict against the reference model
 #   run:FILE  runs bash FILE (a file on the host's file system), e.g. to look around in the guest
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-checks=${WGPR_VM_CHECKS:-load doctor demo}
+checks=${WGPR_VM_CHECKS:-load doctor demo e2e differential}
+# The differential run's size: 5 random policies of 2,000 cases, a tenth of the test's 10 of 10,000.
+differential_size=${WGPR_VM_DIFFERENTIAL:-5 2000}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export PATH="$JAVA_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 work=$(mktemp -d /tmp/wgpr-vmtest.XXXXXX)
@@ -53,6 +61,7 @@ summary() {
       grep -E '^[0-9]+ checks:' "$work/doctor.out" | tr '\n' ';'
       sed -n 's/^OK *enforcement programs: *\(all [0-9]* programs of enforce.bpf.o load\).*/ \1/p' "$work/doctor.out" ;;
     demo) echo "$(grep -c '^── [0-9]' "$work/demo.out") steps; $(tail -1 "$work/demo.out")" ;;
+    differential) grep '^differential: ' "$work/differential.out" | sed 's/^differential: //' ;;
   esac | tr '\n' ' '
 }
 
@@ -255,6 +264,19 @@ for check in $checks; do
         *) report kernel-wg fail "$(grep -E 'FAILED|differs|no handshake|does not|^wg-pr' "$work/kernel-wg.out" | head -1) $(tail -1 "$work/kernel-wg.out") ($((SECONDS - started)) s)"
            sed 's/^/  | /' "$work/kernel-wg.out" | grep -v -E '^  \| +(route|[a-z_]+ +[0-9]+$)' | tail -60 ;;
       esac ;;
+    e2e)
+      started=$SECONDS
+      bash "$repo/vmtest/e2e.sh" 2>&1 | tee "$work/e2e.out" | grep --line-buffered '^VMTEST ' # each row as it comes
+      grep -v '^VMTEST ' "$work/e2e.out" | sed 's/^/  | /'
+      grep -q '^VMTEST e2e:nothing-left ' "$work/e2e.out" ||
+        report e2e fail "did not run to its end: $(grep -v '^VMTEST ' "$work/e2e.out" | tail -1) ($((SECONDS - started)) s)" ;;
+    differential)
+      # The enforcement's test classes and the classes they test, as the build left them.
+      classpath=$(printf "$repo/%s:" enforcement/target/test-classes common/target/test-classes \
+        enforcement/target/classes routes/target/classes bpf/target/classes common/target/classes)
+      # shellcheck disable=SC2086 # two numbers
+      timed differential java --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -cp "$classpath" \
+        dev.wgpr.enforcement.DifferentialRun $differential_size ;;
     run:*) bash "${check#run:}" 2>&1 | sed 's/^/  | /' ;; # a script of one's own, for a look around
     *) report "$check" fail "no such check" ;;
   esac

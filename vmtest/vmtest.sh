@@ -5,8 +5,8 @@
 # own kernel. Run as root through ./dev.sh vmtest (which installs qemu-system-x86 and busybox-static).
 #
 #   WGPR_VM_KERNELS   suites to boot (default "bookworm bookworm-backports": Debian 12's 6.1 and 6.12)
-#   WGPR_VM_CHECKS    checks to run (default "load doctor demo", borrow on 6.12 and the host, kernel-wg on
-#                     the Debian kernels, which have the wireguard module; see guest.sh)
+#   WGPR_VM_CHECKS    checks to run (default "load doctor demo e2e differential", borrow on 6.12 and the host,
+#                     kernel-wg on the Debian kernels, which have the wireguard module; see guest.sh)
 #   WGPR_VM_REFRESH=1 asks the mirror for the suites' current kernels again (else the cached ones)
 #   WGPR_VM_HOST=0    leaves the host kernel out
 #
@@ -25,16 +25,16 @@ checks_of() {
   if [ -n "${WGPR_VM_CHECKS:-}" ]; then
     echo "$WGPR_VM_CHECKS"
   elif [ "$1" = bookworm-backports ]; then
-    echo "load doctor demo borrow kernel-wg"
+    echo "load doctor demo e2e differential borrow kernel-wg"
   elif [ "$1" = host ]; then
-    echo "load doctor demo borrow"
+    echo "load doctor demo e2e differential borrow"
   else
-    echo "load doctor demo kernel-wg"
+    echo "load doctor demo e2e differential kernel-wg"
   fi
 }
-# What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI).
-# kernel-wg's six JVM starts made a 6.1 boot with kernel-wg and demo exceed 900 s on a loaded host.
-boot_timeout=${WGPR_VM_TIMEOUT:-1200}
+# What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI): a
+# 6.12 boot with every check takes some 20 minutes on a quiet 2-CPU machine.
+boot_timeout=${WGPR_VM_TIMEOUT:-2400}
 mkdir -p "$cache" "$out"
 
 # A private apt configuration: the machine's sources and preferences stay as they are.
@@ -138,8 +138,8 @@ fi
 
 # The table: one row per kernel and check. Fails when any check failed or a kernel printed none.
 echo
-printf '| %-26s | %-16s | %-6s | %s\n' kernel check result why
-printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..28})" "$(printf -- '-%.0s' {1..18})" "$(printf -- '-%.0s' {1..8})" "------"
+printf '| %-26s | %-30s | %-6s | %s\n' kernel check result why
+printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..28})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..8})" "------"
 status=0
 while IFS=$'\t' read -r kernel check rest; do
   result=${rest%% *} why=${rest#* }
@@ -148,7 +148,7 @@ while IFS=$'\t' read -r kernel check rest; do
     boot-seconds) why="$result s" result=info ;;
     *) case $result in pass | warn | info) ;; *) status=1 ;; esac ;;
   esac
-  printf '| %-26s | %-16s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
+  printf '| %-26s | %-30s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
 done <"$results"
 for suite in $suites; do
   release=$(cat "$cache/$suite.release")

@@ -20,6 +20,12 @@ public final class Pace {
     /** A machine more than this much slower is stuck rather than slow. */
     static final long MAX_FACTOR = 20;
 
+    /**
+     * The system property through which a JVM hands its factor to the JVM it execs: the second one's
+     * start-up measured from the process's start would count both (the locked-down daemon image).
+     */
+    static final String PROPERTY = "wgpr.pace";
+
     private static volatile long factor = 1;
 
     private Pace() {}
@@ -39,6 +45,27 @@ public final class Pace {
 
     public static long factor() {
         return factor;
+    }
+
+    /** The JVM option that hands this JVM's factor to one it execs, which calls {@link #inherit()}. */
+    public static String option() {
+        return "-D" + PROPERTY + "=" + factor;
+    }
+
+    /** Takes the factor the JVM that exec'd this one handed on ({@link #option()}); none or a bad one: 1. */
+    public static void inherit() {
+        factor = handedOn(System.getProperty(PROPERTY));
+    }
+
+    static long handedOn(String value) {
+        if (value == null) {
+            return 1;
+        }
+        try {
+            return Math.clamp(Long.parseLong(value.strip()), 1, MAX_FACTOR);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
     }
 
     static long factorFor(Duration startUp) {

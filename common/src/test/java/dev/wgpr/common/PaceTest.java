@@ -24,6 +24,19 @@ class PaceTest {
     }
 
     @Test
+    void aFactorHandedOnToAnExecdJvmIsTakenWithinTheSameBounds() {
+        assertEquals(9, Pace.handedOn("9"));
+        assertEquals(20, Pace.handedOn("400"));
+        assertEquals(1, Pace.handedOn("0"));
+    }
+
+    @Test
+    void noFactorOrABadOneHandedOnKeepsTimeoutsAsChosen() {
+        assertEquals(1, Pace.handedOn(null));
+        assertEquals(1, Pace.handedOn("fast"));
+    }
+
+    @Test
     void thisJvmMeasuredItsStartUpNowhereSoItsTimeoutsStayAsChosen() {
         assertEquals(Duration.ofSeconds(30), Pace.scaled(Duration.ofSeconds(30)));
     }

@@ -3,128 +3,29 @@ package dev.wgpr.enforcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wgpr.enforcement.Prober.Probe;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
-import java.io.IOException;
-import java.net.Inet4Address;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/**
- * The kernel against the reference model: random policies published one after another, random
- * attempts made by real processes (one long-lived prober per app cgroup, one that is no app) through
- * real connect()/sendto() calls; the kernel's verdict (EPERM or not) must equal the model's every
- * time.
- */
+/** {@link Differential} at full size: ten random policies of ten thousand random cases each. */
 @RequiresRoot
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class DifferentialKernelTest {
     static final int POLICIES = 10;
     static final int CASES_PER_POLICY = 10_000;
-    static final int CHUNK = 1_000;
-
-    record Mismatch(RandomCases.Case c, Decision model, int errno, Policy policy) {}
 
     @Test
     void theKernelDecidesLikeTheReferenceModelOnOneHundredThousandRandomCases(NetnsLab lab) throws Exception {
         long seed = Long.getLong("wgpr.differential.seed", System.nanoTime());
-        RandomCases random = new RandomCases(seed);
-        List<Mismatch> mismatches = new ArrayList<>();
-        int total = 0;
-        int denied = 0;
-        long started = System.nanoTime();
-        try (EnforcementLab world = EnforcementLab.create(lab, Policy.EMPTY);
-                ExecutorService pool = Executors.newFixedThreadPool(RandomCases.APPS.size() + 2)) {
-            Map<Optional<AppId>, List<Prober>> probers = new HashMap<>();
-            for (AppId app : RandomCases.APPS) {
-                Path cgroup = world.enforcer.addApp("app" + app.value(), app);
-                Path nested = world.childCgroup(cgroup, "child");
-                probers.put(
-                        Optional.of(app),
-                        List.of(
-                                world.prober("app" + app.value(), Optional.of(cgroup)),
-                                world.prober("app" + app.value() + "-child", Optional.of(nested))));
-            }
-            Path stray = world.childCgroup(world.enforcer.instanceCgroup(), "stray");
-            probers.put(
-                    Optional.empty(),
-                    List.of(world.prober("nobody", Optional.empty()), world.prober("stray", Optional.of(stray))));
-
-            for (int p = 0; p < POLICIES; p++) {
-                Policy policy = random.policy();
-                world.publish(policy);
-                Map<Prober, List<RandomCases.Case>> byProber = new HashMap<>();
-                for (int i = 0; i < CASES_PER_POLICY; i++) {
-                    RandomCases.Case c = random.attempt(policy);
-                    List<Prober> candidates = probers.get(c.app());
-                    Prober prober = candidates.get(i % candidates.size());
-                    byProber.computeIfAbsent(prober, k -> new ArrayList<>()).add(c);
-                }
-                List<Future<List<Mismatch>>> results = new ArrayList<>();
-                for (Map.Entry<Prober, List<RandomCases.Case>> entry : byProber.entrySet()) {
-                    results.add(pool.submit(() -> check(entry.getKey(), entry.getValue(), policy)));
-                }
-                for (Future<List<Mismatch>> result : results) {
-                    mismatches.addAll(result.get());
-                }
-                for (RandomCases.Case c :
-                        byProber.values().stream().flatMap(List::stream).toList()) {
-                    total++;
-                    if (!ReferenceModel.decide(policy, c.app(), c.destination(), c.protocol(), c.port())
-                            .allowed()) {
-                        denied++;
-                    }
-                }
-                world.enforcer.drainEvents();
-            }
-        }
-        long millis = Prober.since(started).toMillis();
-        System.out.printf(
-                "differential: %,d cases (%,d denied by the model) over %d random policies in %,d ms, seed %d, %d mismatches%n",
-                total, denied, POLICIES, millis, seed, mismatches.size());
-        assertEquals(POLICIES * CASES_PER_POLICY, total);
-        assertTrue(denied > total / 10 && denied < total * 9 / 10, "both verdicts well represented: " + denied);
-        assertEquals(List.of(), mismatches.stream().limit(3).toList(), "seed " + seed);
-    }
-
-    private static List<Mismatch> check(Prober prober, List<RandomCases.Case> cases, Policy policy) throws IOException {
-        List<Mismatch> mismatches = new ArrayList<>();
-        for (int from = 0; from < cases.size(); from += CHUNK) {
-            List<RandomCases.Case> chunk = cases.subList(from, Math.min(cases.size(), from + CHUNK));
-            List<Probe> probes =
-                    chunk.stream().map(DifferentialKernelTest::probe).toList();
-            int[] errnos = prober.run(probes);
-            for (int i = 0; i < errnos.length; i++) {
-                RandomCases.Case c = chunk.get(i);
-                Decision model = ReferenceModel.decide(policy, c.app(), c.destination(), c.protocol(), c.port());
-                boolean kernelAllowed = errnos[i] != Prober.EPERM;
-                if (errnos[i] < 0 || kernelAllowed != model.allowed()) {
-                    mismatches.add(new Mismatch(c, model, errnos[i], policy));
-                }
-            }
-        }
-        return mismatches;
-    }
-
-    static Probe probe(RandomCases.Case c) {
-        boolean v4 = c.destination() instanceof Inet4Address;
-        String address = c.destination().getHostAddress();
-        if (v4 && c.mappedSocket()) {
-            return new Probe(c.op(), 6, "::ffff:" + address, c.port());
-        }
-        return new Probe(c.op(), v4 ? 4 : 6, address, c.port());
+        Differential.Outcome outcome = Differential.run(lab, POLICIES, CASES_PER_POLICY, seed);
+        System.out.println(outcome.summary(POLICIES));
+        assertEquals(POLICIES * CASES_PER_POLICY, outcome.total());
+        assertTrue(outcome.bothVerdictsWellRepresented(), "both verdicts well represented: " + outcome.denied());
+        assertEquals(List.of(), outcome.mismatches().stream().limit(3).toList(), "seed " + seed);
     }
 }

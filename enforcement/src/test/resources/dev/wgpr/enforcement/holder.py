@@ -8,6 +8,7 @@
 #   many N FAMILY ADDR PORT      -> how many of N TCP connects succeeded (kept as a group)
 #   dead                         -> how many of the group are dead now (poll: error or hangup)
 #   closeall                     -> closes the group, answers 0
+# argv[1], if given, stretches the waits (2 s connect, 1 s echo) on a machine that many times slower.
 import errno
 import os
 import resource
@@ -20,6 +21,7 @@ _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 held = {}
 group = []
+slower = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
 out = sys.stdout
 
 
@@ -35,7 +37,7 @@ def answer(value):
 def echo(s):
     try:
         s.send(b"ping")
-        s.settimeout(1.0)
+        s.settimeout(1.0 * slower)
         data = s.recv(64)
         if data == b"ping":
             return 0
@@ -56,7 +58,7 @@ for line in sys.stdin:
     elif op in ("tcp", "udp"):
         name, family, address, port = parts[1], parts[2], parts[3], int(parts[4])
         s = socket.socket(fam(family), socket.SOCK_STREAM if op == "tcp" else socket.SOCK_DGRAM)
-        s.settimeout(2.0)
+        s.settimeout(2.0 * slower)
         try:
             s.connect((address, port))
             held[name] = s

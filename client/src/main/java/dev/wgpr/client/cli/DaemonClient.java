@@ -99,6 +99,7 @@ final class DaemonClient {
      * How long {@code ping} and {@code status} wait for their answer: a daemon that cannot take the
      * connection (out of descriptors) leaves it in its listen queue, and the caller should hear of it. The
      * other requests do work of unbounded length (an {@code up} resolves names and waits for the network).
+     * Scaled by {@link Pace}: a daemon on an emulated CPU answers its first status slowly, not never.
      */
     static final Duration QUICK_REPLY_TIMEOUT = Duration.ofSeconds(30);
 
@@ -114,15 +115,16 @@ final class DaemonClient {
             return Optional.empty();
         }
         boolean quick = request instanceof Request.Ping || request instanceof Request.Status;
+        Duration quickLimit = Pace.scaled(QUICK_REPLY_TIMEOUT);
         try (UnixSocket connection = socket.get()) {
             if (quick) {
-                Libc.setReceiveTimeout(connection.fd(), QUICK_REPLY_TIMEOUT);
+                Libc.setReceiveTimeout(connection.fd(), quickLimit);
             }
             send(connection, request);
             return Optional.of(receive(connection, answer));
         } catch (ErrnoException e) {
             if (quick && e.errno() == Libc.EAGAIN) {
-                throw new DaemonException("the daemon did not answer within " + QUICK_REPLY_TIMEOUT.toSeconds()
+                throw new DaemonException("the daemon did not answer within " + quickLimit.toSeconds()
                         + " s; see its log " + instance.logFile());
             }
             throw new DaemonException("the daemon did not answer: " + e.getMessage());

@@ -10,6 +10,7 @@ import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.daemon.SystemdDelegation;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
+import dev.wgpr.common.Pace;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.bpf.BpfFilesystem;
@@ -176,7 +177,8 @@ final class DaemonCommand implements Callable<Integer> {
     }
 
     private static List<String> lockedDownJvmOptions(Instance instance, Optional<Path> archive) {
-        List<String> options = new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism"));
+        List<String> options =
+                new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism", Pace.option()));
         options.addAll(DaemonJvm.options(System.getenv()));
         archive.ifPresent(path -> options.addAll(DaemonJvm.archiveOptions(path, DaemonJvm.classList(path, instance))));
         return options;

@@ -9,6 +9,7 @@ import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
 import dev.wgpr.client.lockdown.LockdownState;
+import dev.wgpr.common.Pace;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
@@ -31,6 +32,7 @@ public final class LockedDownDaemon {
     private LockedDownDaemon() {}
 
     public static void main(String[] args) {
+        Pace.inherit(); // as slow as the JVM that measured it and exec'd this one
         DaemonLog.install(System.getenv());
         PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
         Arguments arguments;

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.wgpr.common.AcceptBackoff;
+import dev.wgpr.common.Pace;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
@@ -40,7 +41,10 @@ public final class RequestReader {
     /** Longest request: a {@code run} with its argv and environment fits many times over. */
     public static final int MAX_REQUEST = 64 * 1024;
 
-    /** How long a caller has from its connect to the end of its request. */
+    /**
+     * How long a caller has from its connect to the end of its request, on an ordinary machine: scaled by
+     * {@link Pace}, as a CLI whose JVM runs twenty times slower (an emulated CPU) sends twenty times later.
+     */
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
     /** How long a reply may wait for room in a caller's receive buffer before the connection is dropped. */
@@ -187,7 +191,10 @@ public final class RequestReader {
                 return false;
             }
             timedOut.incrementAndGet();
-            refuse(w.socket(), Protocol.BAD_REQUEST, "no whole request within " + REQUEST_TIMEOUT.toSeconds() + " s");
+            refuse(
+                    w.socket(),
+                    Protocol.BAD_REQUEST,
+                    "no whole request within " + Pace.scaled(REQUEST_TIMEOUT).toSeconds() + " s");
             drop(w);
             return true;
         });
@@ -260,7 +267,10 @@ public final class RequestReader {
                 return true;
             }
             Waiting w = new Waiting(
-                    connection, caller, admission.slot().get(), System.nanoTime() + REQUEST_TIMEOUT.toNanos());
+                    connection,
+                    caller,
+                    admission.slot().get(),
+                    System.nanoTime() + Pace.scaled(REQUEST_TIMEOUT).toNanos());
             waiting.add(w);
             Libc.setSendTimeout(connection.fd(), SEND_TIMEOUT);
         } catch (ErrnoException e) {

@@ -215,10 +215,13 @@ final class DemoLab {
                                 "80",
                                 text)));
         Path log = state.resolve("web-" + role + ".log");
-        long deadline = System.nanoTime() + 20_000_000_000L;
+        // A JVM of its own: as slow to start as this one was (Pace), twentyfold under an emulated CPU.
+        Duration limit = Pace.scaled(Duration.ofSeconds(20));
+        long deadline = System.nanoTime() + limit.toNanos();
         while (!Files.readString(log).contains("listening")) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new DemoException("the web server on " + address + " did not start: " + Files.readString(log));
+                throw new DemoException("the web server on " + address + " did not start within " + limit.toSeconds()
+                        + " s: " + Files.readString(log));
             }
             Thread.sleep(20);
         }
