@@ -7,6 +7,7 @@
 #   WGPR_VM_KERNELS   suites to boot (default "bookworm bookworm-backports": Debian 12's 6.1 and 6.12)
 #   WGPR_VM_CHECKS    checks to run (default "load doctor demo e2e differential", borrow on 6.12 and the host,
 #                     kernel-wg on the Debian kernels, which have the wireguard module; see guest.sh)
+#   WGPR_VM_PARALLEL  how many VMs boot at once (default: the number of CPUs; each VM is one emulated CPU)
 #   WGPR_VM_REFRESH=1 asks the mirror for the suites' current kernels again (else the cached ones)
 #   WGPR_VM_HOST=0    leaves the host kernel out
 #
@@ -122,10 +123,22 @@ record() { # KERNEL LOG: the guest's VMTEST lines, prefixed with the kernel
   sed -n 's/\r$//; s/^VMTEST //p' "$2" | while read -r check rest; do printf '%s\t%s\t%s\n' "$1" "$check" "$rest"; done >>"$results"
 }
 
+# Kernels and images first (downloads, one at a time), then the boots: each VM is one emulated CPU, so
+# as many run at once as the machine has CPUs (WGPR_VM_PARALLEL), each with its own log.
+releases=()
 for suite in $suites; do
   release=$(kernel_of "$suite")
-  boot "$release" "$(checks_of "$suite")"
-  record "$release" "$out/$release.log"
+  initramfs_of "$release" >/dev/null
+  releases+=("$suite:$release")
+done
+parallel=${WGPR_VM_PARALLEL:-$(nproc)}
+for entry in "${releases[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  boot "${entry#*:}" "$(checks_of "${entry%%:*}")" &
+done
+wait
+for entry in "${releases[@]}"; do
+  record "${entry#*:}" "$out/${entry#*:}.log"
 done
 if [ "${WGPR_VM_HOST:-1}" = 1 ]; then
   checks=$(checks_of host)
