@@ -322,15 +322,12 @@ main() {
   else
     why=$(grep -c 'found stale route\|removed stale' "$work/daemon.log")
     row crash-recovery $t "$(pivots recovered tcp4-connect udp4-sendto | sed "s/^ok /ok the next daemon removed or held $why stale things and brought it up again; /")"
-    # The README promises that app cgroups whose processes outlived the crash are adopted; an app
-    # whose grants are bound to the executables wg-pr run started is denied after the crash (the next
-    # daemon knows none of them): reported, not failed, until the product settles which holds.
+    # An app whose processes outlived the crash is adopted with its grants: the next daemon binds them
+    # again to the executables wg-pr run had started (kept in the instance's runtime directory).
     t=$SECONDS
     why=$(reaches again)
     if [[ $why == ok* ]]; then
       row crash-adopts-app $t "ok the app that outlived the crash reached $INTRANET again "
-    elif [[ $why == *"errno 1" ]]; then # EPERM: the grants are bound to executables the daemon no longer knows
-      report crash-adopts-app warn "$why (EPERM): the next daemon does not give back the grants of an app whose grants are bound to the executables wg-pr run started ($((SECONDS - t)) s)"
     else
       row crash-adopts-app $t "$why; $(last_event)"
     fi

@@ -22,7 +22,11 @@ import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -92,7 +96,11 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             AppId id = appIds.computeIfAbsent(app, name -> AppId.of(appIds.size() + 1));
             appNames.put(id.value(), app);
             try {
+                boolean adopted = Files.isDirectory(e.instanceCgroup().resolve(app));
                 appCgroups.put(app, e.addApp(app, id));
+                if (adopted) {
+                    restoreLaunched(e, app, id);
+                }
             } catch (IOException | RuntimeException failure) {
                 closeIfUnused();
                 throw failure;
@@ -110,12 +118,14 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             return;
         }
         appReferences.remove(app);
-        launchedExecutables.remove(app);
         Path cgroup = appCgroups.remove(app);
         try {
             if (enforcer != null && cgroup != null) {
                 try {
                     enforcer.removeApp(app);
+                    // Gone with its cgroup; while processes of it outlive this daemon, the next one needs them.
+                    launchedExecutables.remove(app);
+                    persistLaunched();
                 } catch (FileSystemException e) {
                     throw new IOException(
                             "cannot remove " + cgroup + " (processes of " + app + " still run in it): "
@@ -162,6 +172,54 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             enforcer.allowExecutable(id, file);
             launchedExecutables.computeIfAbsent(app, name -> new HashSet<>()).add(file);
         }
+        persistLaunched();
+    }
+
+    /**
+     * Where the executables {@code wg-pr run} started are kept for the next daemon: a process of an app
+     * outlives this daemon (a crash, an upgrade's restart), and the next one adopts the app's cgroup
+     * with the grants bound to these files. Root's alone, in the instance's runtime directory.
+     */
+    private Path launchedFile() {
+        return instance.runtimeDirectory().resolve("launched-executables");
+    }
+
+    private void persistLaunched() throws IOException {
+        List<String> lines = new ArrayList<>();
+        launchedExecutables.forEach((app, files) ->
+                files.forEach(file -> lines.add(app + " " + Integer.toUnsignedString(file.dev()) + " " + file.ino())));
+        Path file = launchedFile();
+        if (lines.isEmpty()) {
+            Files.deleteIfExists(file);
+            return;
+        }
+        Path partial = file.resolveSibling(file.getFileName() + ".partial");
+        Files.deleteIfExists(partial);
+        Files.createFile(partial, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(partial, lines);
+        Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The executables an earlier daemon started as {@code app}, whose cgroup this one adopted. */
+    private void restoreLaunched(Enforcer e, String app, AppId id) throws IOException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(launchedFile());
+        } catch (NoSuchFileException missing) {
+            return;
+        }
+        for (String line : lines) {
+            String[] fields = line.split(" ");
+            if (fields.length == 3 && fields[0].equals(app)) {
+                ExecutableId file = new ExecutableId(Integer.parseUnsignedInt(fields[1]), Long.parseLong(fields[2]));
+                e.allowExecutable(id, file);
+                launchedExecutables
+                        .computeIfAbsent(app, name -> new HashSet<>())
+                        .add(file);
+            }
+        }
+        log.println("wg-pr daemon: " + app + " adopted with the "
+                + launchedExecutables.getOrDefault(app, Set.of()).size() + " program(s) wg-pr run had started as it");
     }
 
     /**
