@@ -17,6 +17,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -206,6 +207,17 @@ class NetnsLabTest {
         assertEquals(0, new ProcessBuilder("ip", "netns", "add", name).start().waitFor());
         Process inside = new ProcessBuilder("ip", "netns", "exec", name, "sleep", "300").start();
         try {
+            // The sweep finds processes by namespace: wait until this one is in it, however loaded the machine.
+            while (new String(
+                            new ProcessBuilder("ip", "netns", "pids", name)
+                                    .start()
+                                    .getInputStream()
+                                    .readAllBytes(),
+                            StandardCharsets.US_ASCII)
+                    .isBlank()) {
+                assertTrue(inside.isAlive(), "ip netns exec ended early");
+                Thread.sleep(10);
+            }
             NetnsLab.create().close();
 
             assertFalse(Files.exists(Path.of("/run/netns", name)), name + " survived the sweep");
