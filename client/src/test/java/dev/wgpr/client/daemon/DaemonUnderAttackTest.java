@@ -33,6 +33,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -140,8 +142,12 @@ class DaemonUnderAttackTest {
                     new String(Channels.newInputStream(unfinished).readAllBytes(), StandardCharsets.UTF_8).strip();
             long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.printf("an unfinished request was dropped after %d ms: %s%n", took, reply);
-            assertTrue(reply.contains("no whole request within " + RequestReader.REQUEST_TIMEOUT.toSeconds()), reply);
-            assertTrue(took >= RequestReader.REQUEST_TIMEOUT.toMillis() - 1000, took + " ms");
+            // The daemon's deadline is REQUEST_TIMEOUT, longer on a machine its start measured as slow (Pace).
+            Matcher told = Pattern.compile("no whole request within (\\d+) s").matcher(reply);
+            assertTrue(told.find(), reply);
+            long seconds = Long.parseLong(told.group(1));
+            assertTrue(seconds >= RequestReader.REQUEST_TIMEOUT.toSeconds(), reply);
+            assertTrue(took >= TimeUnit.SECONDS.toMillis(seconds) - 1000, took + " ms, told " + seconds + " s");
         }
     }
 
