@@ -105,10 +105,12 @@ final class InstalledRoutes implements AutoCloseable {
             for (Change old : List.copyOf(next).reversed()) {
                 boolean stays = target.contains(old) || old instanceof Change.LinkUp || old instanceof Change.Mtu;
                 if (!stays) {
-                    undo(rtnl, old);
+                    boolean wasThere = undoIfThere(rtnl, old);
                     next.remove(old);
                     taken.add(old);
-                    rollback.add(() -> make(rtnl, old));
+                    if (wasThere) {
+                        rollback.add(() -> make(rtnl, old));
+                    }
                 }
             }
         } catch (ErrnoException | RuntimeException e) {
@@ -191,6 +193,22 @@ final class InstalledRoutes implements AutoCloseable {
             }
         }
         return failures;
+    }
+
+    /**
+     * Undoes {@code change}; false when it was gone already (a route of a crashed daemon's kernel
+     * interface, deleted with the interface), which is what undoing it wanted.
+     */
+    private static boolean undoIfThere(RtNetlink rtnl, Change change) throws ErrnoException {
+        try {
+            undo(rtnl, change);
+            return true;
+        } catch (ErrnoException e) {
+            if (isGone(e.errno())) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     static boolean isGone(int errno) {

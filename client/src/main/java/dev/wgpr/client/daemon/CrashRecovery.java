@@ -20,6 +20,12 @@ final class CrashRecovery {
     /** Cleans up and returns what it found and did, in words, for the log and {@code status}. */
     static List<String> cleanUp(Instance instance, long netnsCookie, Pieces pieces) {
         List<String> found = new ArrayList<>();
+        // Interfaces first: deleting a crashed daemon's kernel WireGuard interface takes its routes along,
+        // so the routes held below are only those still there (the fail-closed twins among them).
+        for (String iface : StaleInterfaces.recorded(instance)) {
+            found.add(StaleInterfaces.cleanUp(iface, StaleInterfaces.recordedAsKernel(instance, iface)));
+        }
+        StaleInterfaces.forgetAll(instance);
         try {
             for (String route : pieces.routes().holdStale()) {
                 found.add("found stale route " + route + " (kept until a tunnel replaces it)");
@@ -32,10 +38,6 @@ final class CrashRecovery {
         } catch (IOException | RuntimeException e) {
             found.add("could not remove stale enforcement: " + e.getMessage());
         }
-        for (String iface : StaleInterfaces.recorded(instance)) {
-            found.add(StaleInterfaces.cleanUp(iface, StaleInterfaces.recordedAsKernel(instance, iface)));
-        }
-        StaleInterfaces.forgetAll(instance);
         return found;
     }
 
