@@ -30,8 +30,13 @@ final class ConfigLoading {
         return resolve(given, SYSTEM_CONFIGS);
     }
 
+    /** A name such as {@code corp}, not a path: what {@link #resolve} may look for in the system's configs. */
+    private static boolean isBareName(Path given) {
+        return !given.isAbsolute() && given.getNameCount() == 1;
+    }
+
     static Path resolve(Path given, Path systemConfigs) {
-        if (given.isAbsolute() || given.getNameCount() != 1 || Files.exists(given)) {
+        if (!isBareName(given) || Files.exists(given)) {
             return given;
         }
         return Stream.of(systemConfigs.resolve(given + ".toml"), systemConfigs.resolve(given))
@@ -48,9 +53,7 @@ final class ConfigLoading {
             return Optional.of(loaded);
         } catch (NoSuchFileException e) {
             err.println("wg-pr: " + file + ": no such file"
-                    + (file.isAbsolute() || file.getNameCount() != 1
-                            ? ""
-                            : " (nor " + SYSTEM_CONFIGS.resolve(file + ".toml") + ")"));
+                    + (isBareName(file) ? " (nor " + SYSTEM_CONFIGS.resolve(file + ".toml") + ")" : ""));
         } catch (CharacterCodingException e) {
             err.println("wg-pr: " + file + " is not UTF-8 text, so it cannot be TOML");
         } catch (IOException e) {

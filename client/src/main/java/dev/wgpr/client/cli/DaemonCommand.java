@@ -126,14 +126,11 @@ final class DaemonCommand implements Callable<Integer> {
         }
         try {
             DaemonLog.install(System.getenv());
-            // Before the launch helper is forked (it stays where it starts) and the lockdown.
-            Optional<Cgroup2Mount> cgroup2 = Cgroup2Mount.find();
-            if (cgroup2.isPresent()) {
-                SystemdDelegation.settle(cgroup2.get().path()).ifPresent(line -> err.println("wg-pr daemon: " + line));
-            }
-            // Before the lockdown, which forbids changing the mount table.
+            // Mounts before the lockdown, which forbids changing the mount table.
             BpfFilesystem.ensureMounted(instance.bpfPinDirectory().getParent());
-            Cgroup2Mount.findOrMount();
+            Cgroup2Mount cgroup2 = Cgroup2Mount.findOrMount();
+            // Before the launch helper is forked (it stays where it starts) and the lockdown.
+            SystemdDelegation.settle(cgroup2.path()).ifPresent(line -> err.println("wg-pr daemon: " + line));
             if (!noLockdown) {
                 // Never returns: the locked-down image takes over this process (same pid).
                 execLockedDown(instance);

@@ -462,7 +462,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             for (DenyEvent event : source.drainEvents()) {
                 events.add(describe(event, now.minusNanos(monotonicNow - event.monotonicNs())));
             }
-            Optional<BorrowGuard> guard = borrowGuard == null ? Optional.empty() : borrowGuard.guard();
+            Optional<BorrowGuard> guard = attachedBorrowGuard();
             if (guard.isPresent()) {
                 for (BorrowRefusal refusal : guard.get().drainRefusals()) {
                     events.add(describe(source, refusal, now.minusNanos(monotonicNow - refusal.monotonicNs())));
@@ -619,9 +619,13 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 borrowGuardStatus());
     }
 
+    private Optional<BorrowGuard> attachedBorrowGuard() {
+        return borrowGuard == null ? Optional.empty() : borrowGuard.guard();
+    }
+
     /** Whether the borrow guard is attached, its refusals and privileged passes, or why the kernel has none. */
     private EnforcementStatus.BorrowGuard borrowGuardStatus() {
-        Optional<BorrowGuard> guard = borrowGuard == null ? Optional.empty() : borrowGuard.guard();
+        Optional<BorrowGuard> guard = attachedBorrowGuard();
         if (guard.isEmpty()) {
             return new EnforcementStatus.BorrowGuard(
                     false, null, null, null, borrowGuard == null ? "not attached" : borrowGuard.refusal());
