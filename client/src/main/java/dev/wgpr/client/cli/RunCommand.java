@@ -31,6 +31,8 @@ import picocli.CommandLine.Spec;
                     + " environment (no LD_PRELOAD and friends, PATH=/usr/local/bin:/usr/bin:/bin), your"
                     + " stdin, stdout and stderr, and the signals this command receives; its exit status"
                     + " becomes this command's. CMD is found in your PATH and opened with your rights.",
+            "In a terminal, CMD gets a terminal of its own, relayed to yours as ssh does: its keys"
+                    + " (Ctrl-C, Ctrl-Z), window size and job control work as for the bare command.",
             "Allowed for root and members of group wg-pr (see `wg-pr daemon --launch-group`).",
         },
         footer = {
@@ -97,7 +99,14 @@ final class RunCommand implements Callable<Integer> {
             err.println("wg-pr run: " + e.getMessage());
             return EXIT_NOT_STARTED;
         }
-        try (UnixSocket connection = socket) {
+        Optional<TerminalRelay> terminal;
+        try {
+            terminal = TerminalRelay.forThisTerminal();
+        } catch (ErrnoException e) {
+            terminal = Optional.empty(); // no pseudo-terminal to be had: the app shares the caller's
+        }
+        try (UnixSocket connection = socket;
+                TerminalRelay relay = terminal.orElse(null)) {
             // Forward signals from before the request goes out: the app may print (through the stdio
             // we pass it) and be signalled before this JVM would otherwise have installed the
             // handlers. A signal caught before the request is sent waits for it, then follows it on
@@ -114,14 +123,22 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             try {
-                DaemonClient.send(connection, request, 0, 1, 2, commandFile.fd());
+                int[] stdio = relay == null ? new int[] {0, 1, 2} : relay.appStdio();
+                DaemonClient.send(connection, request, stdio[0], stdio[1], stdio[2], commandFile.fd());
             } finally {
                 requestSent.countDown();
                 commandFile.close(); // the daemon has its own copy; this process needs it no more
             }
+            if (relay != null) {
+                relay.start();
+                SignalForwarding.onWindowChange(relay::windowChanged);
+            }
             DaemonClient.receive(connection, Reply.Started.class);
             while (true) {
                 if (DaemonClient.receiveEvent(connection) instanceof Reply.Exit exit) {
+                    if (relay != null) {
+                        relay.finish();
+                    }
                     return exit.exitStatus();
                 }
             }
@@ -130,6 +147,9 @@ final class RunCommand implements Callable<Integer> {
             return Optional.ofNullable(e.error().status()).orElse(EXIT_REFUSED);
         } catch (IOException | DaemonClient.DaemonException e) {
             err.println("wg-pr run: lost the daemon: " + e.getMessage());
+            return EXIT_NOT_STARTED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return EXIT_NOT_STARTED;
         }
     }

@@ -13,6 +13,15 @@ final class SignalForwarding {
     private SignalForwarding() {}
 
     static void install(IntConsumer forward) {
+        handle(forward, "INT", "TERM", "HUP");
+    }
+
+    /** Runs {@code action} on each SIGWINCH: the terminal's window changed size. */
+    static void onWindowChange(Runnable action) {
+        handle(signal -> action.run(), "WINCH");
+    }
+
+    private static void handle(IntConsumer forward, String... names) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -31,7 +40,7 @@ final class SignalForwarding {
                         }
                         return "signal forwarder";
                     });
-            for (String name : new String[] {"INT", "TERM", "HUP"}) {
+            for (String name : names) {
                 Object signal = signalClass.getConstructor(String.class).newInstance(name);
                 signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
             }

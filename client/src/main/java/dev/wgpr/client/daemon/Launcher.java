@@ -84,6 +84,10 @@ final class Launcher {
      * execveat (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it quiet about a locale
      * the system lacks and is gone before the exec.
      *
+     * <p>A terminal on stdin becomes the app's controlling terminal ({@code TIOCSCTTY}, without stealing):
+     * the one {@code wg-pr run} made for the app (so that its keys signal the app and its job control
+     * works), never the caller's own, which is already another session's and stays as it was.
+     *
      * <p>First, though, when the launcher found a path that names the command and that only root can
      * make name anything else ({@link #NAMED_PATH}, see {@link #namedPath}), the command is executed by
      * that path, once its device and inode are still the descriptor's: the process then has its
@@ -93,6 +97,7 @@ final class Launcher {
             use Config;
             use Fcntl qw(F_SETFD FD_CLOEXEC);
             delete $ENV{PERL_BADLANG};
+            ioctl(STDIN, 0x540E, 0) if -t STDIN;
             my $path = delete $ENV{WGPR_EXEC_PATH};
             open(my $command, "<&=", 3) or exit 126;
             if (defined $path) {

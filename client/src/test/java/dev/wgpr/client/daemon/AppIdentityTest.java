@@ -203,73 +203,22 @@ class AppIdentityTest {
      */
     @Test
     void sshLocalCommandRunsWithoutSshsGrantsAfterSshLoggedIn() throws Exception {
-        Path dir = Files.createTempDirectory(DaemonTesting.scratch(), "sshd-");
-        Path privsep = Path.of("/run/sshd"); // sshd refuses to start without it
-        boolean madePrivsep = !Files.isDirectory(privsep);
-        try {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            for (String key : List.of("host", "client")) {
-                net.serverNs.run(
-                        "ssh-keygen",
-                        "-q",
-                        "-t",
-                        "ed25519",
-                        "-N",
-                        "",
-                        "-f",
-                        dir.resolve(key).toString());
-            }
-            Files.copy(dir.resolve("client.pub"), dir.resolve("authorized_keys"));
-            Files.setAttribute(dir.resolve("client"), "unix:uid", 65534);
-            Files.writeString(dir.resolve("sshd_config"), """
-                    ListenAddress %s:22
-                    HostKey %s
-                    AuthorizedKeysFile %s
-                    StrictModes no
-                    PasswordAuthentication no
-                    KbdInteractiveAuthentication no
-                    UsePAM no
-                    PidFile none
-                    """.formatted(
-                            TunnelLab.INTERNAL_V4, dir.resolve("host"), dir.resolve("authorized_keys")));
-            if (madePrivsep) {
-                Files.createDirectory(privsep);
-            }
-            net.serverNs.start(
-                    "/usr/sbin/sshd",
-                    "-D",
-                    "-e",
-                    "-f",
-                    dir.resolve("sshd_config").toString());
-            net.serverNs.awaitTcpListener(22, Duration.ofSeconds(30));
-
-            Result result = run(
-                    "ssh",
-                    "/usr/bin/ssh",
-                    "-F",
-                    "/dev/null",
-                    "-i",
-                    dir.resolve("client").toString(),
+        try (LabSshd sshd = LabSshd.start(net)) {
+            List<String> command = new ArrayList<>(List.of("/usr/bin/ssh"));
+            command.addAll(sshd.sshOptions());
+            command.addAll(List.of(
                     "-o",
                     "BatchMode=yes",
-                    "-o",
-                    "StrictHostKeyChecking=no",
-                    "-o",
-                    "UserKnownHostsFile=/dev/null",
                     "-o",
                     "PermitLocalCommand=yes",
                     "-o",
                     "LocalCommand=echo logged-in >&2; bash -c '" + CONNECT + "'",
                     "nobody@" + TunnelLab.INTERNAL_V4,
-                    "true");
+                    "true"));
+            Result result = run("ssh", command.toArray(String[]::new));
 
             assertTrue(result.err().contains("logged-in"), "ssh reached the host and logged in: " + result);
             assertDeniedAsNotTheAppsProgram(result, "ssh", "bash");
-        } finally {
-            if (madePrivsep) {
-                Files.deleteIfExists(privsep);
-            }
-            DaemonTesting.deleteTree(dir);
         }
     }
 
