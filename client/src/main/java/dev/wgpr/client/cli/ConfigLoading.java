@@ -4,6 +4,7 @@ import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.ConfigProblem.Reason;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.CharacterCodingException;
@@ -43,6 +44,19 @@ final class ConfigLoading {
                 .filter(Files::isRegularFile)
                 .findFirst()
                 .orElse(given);
+    }
+
+    /**
+     * Whether a config {@code up} or {@code reload} names may go to the daemon: checked here when the caller
+     * can read it (every problem printed, as by {@code check}); a config only root may read (as under
+     * {@code /etc/wg-pr}, where it holds a private key) is checked by the daemon, which reads it for a caller
+     * that is not root only when it lies in its config directories.
+     */
+    static boolean checkBeforeSending(Path file, PrintWriter err) {
+        if (Libc.geteuid() != 0 && Files.exists(file) && !Files.isReadable(file)) {
+            return true;
+        }
+        return load(file, err).isPresent();
     }
 
     /** The config, or empty after printing why not (the command then exits 2). */

@@ -141,7 +141,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         return DaemonService.serve(
                 instance,
-                new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup())),
+                new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup()), configDirectories),
                 err,
                 () -> {}); // no class-data archive outside the lockdown
     }

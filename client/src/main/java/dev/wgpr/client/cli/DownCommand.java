@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
             "  wg-pr down corp0",
             "  wg-pr down /etc/wg-pr/corp.toml",
             "",
-            "Exit status: 0 when down; 4 when not root; 1 when it was not up or undoing failed.",
+            "Exit status: 0 when down; 4 when not permitted (root, or as polkit or the group wg-pr allow: see wg-pr(8)); 1 when it was not up or undoing failed.",
         })
 final class DownCommand implements Callable<Integer> {
     @Parameters(

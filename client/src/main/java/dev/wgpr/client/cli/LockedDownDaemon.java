@@ -65,7 +65,7 @@ public final class LockedDownDaemon {
         Lockdown.afterExec(plan);
         String group = arguments.launchGroup().orElse(Daemon.Options.defaults().launchGroup());
         UnixSocket helper = UnixSocket.adopt(new OwnedFd(arguments.launchHelperFd(), "launch helper socket"));
-        return new Daemon.Options(group, Optional.of(helper), () -> {
+        return new Daemon.Options(group, arguments.configDirectories(), Optional.of(helper), () -> {
             LockdownStatus status;
             try {
                 status = LockdownState.inspect(plan).toStatus();

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
             "Example:",
             "  wg-pr reload /etc/wg-pr/corp.toml",
             "",
-            "Exit status: 0 when reloaded; 2 for a bad config; 4 when not root; 1 for other failures"
+            "Exit status: 0 when reloaded; 2 for a bad config; 4 when not permitted (root, or as polkit or the group wg-pr allow: see wg-pr(8)); 1 for other failures"
                     + " (not up, or a step failed).",
         })
 final class ReloadCommand implements Callable<Integer> {
@@ -48,7 +48,7 @@ final class ReloadCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (ConfigLoading.load(configFile, err).isEmpty()) {
+        if (!ConfigLoading.checkBeforeSending(configFile, err)) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();

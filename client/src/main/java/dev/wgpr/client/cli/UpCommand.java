@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
             "Example:",
             "  wg-pr up /etc/wg-pr/corp.toml",
             "",
-            "Exit status: 0 when up; 2 for a bad config; 4 when not root; 1 for other failures.",
+            "Exit status: 0 when up; 2 for a bad config; 4 when not permitted (root, or as polkit or the group wg-pr allow: see wg-pr(8)); 1 for other failures.",
         })
 final class UpCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CONFIG", description = "The config file (TOML); a bare NAME is /etc/wg-pr/NAME.toml.")
@@ -46,14 +46,15 @@ final class UpCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (ConfigLoading.load(configFile, err).isEmpty()) {
+        if (!ConfigLoading.checkBeforeSending(configFile, err)) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
         try {
             if (DaemonClient.connect(instance).map(DaemonCommand::closeQuietly).isEmpty()) {
                 if (Libc.geteuid() != 0) {
-                    err.println("wg-pr up: only root may bring tunnels up");
+                    err.println(
+                            "wg-pr up: no daemon runs, and only root may start one (sudo wg-pr up, or systemctl start wg-pr)");
                     return WgPrCommand.EXIT_NOT_PERMITTED;
                 }
                 // The locked-down daemon reads configs only where it was told it may (Landlock).

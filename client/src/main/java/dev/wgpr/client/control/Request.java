@@ -44,21 +44,21 @@ public sealed interface Request {
 
     record Status() implements Request {}
 
-    /** Root only. */
+    /** Root, or a caller polkit or the launch group allows, for a config in the daemon's config directories. */
     record Up(String config) implements Request {
         public Up {
             requireAbsolute(config, "up");
         }
     }
 
-    /** Root only. */
+    /** Root, or a caller polkit or the launch group allows. */
     record Down(String tunnel) implements Request {
         public Down {
             Objects.requireNonNull(tunnel, "down needs \"tunnel\"");
         }
     }
 
-    /** Root only. */
+    /** As {@link Up}. */
     record Reload(String config) implements Request {
         public Reload {
             requireAbsolute(config, "reload");

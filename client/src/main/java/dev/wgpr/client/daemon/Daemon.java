@@ -12,6 +12,7 @@ import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.enforcement.NetnsCookie;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ import java.util.function.Supplier;
  */
 public final class Daemon {
     private final Instance instance;
-    private final LaunchPolicy launchPolicy;
+    private final Authorization authorization;
     private final Pieces pieces;
     private final Tunnels tunnels;
     private final long netnsCookie;
@@ -60,19 +61,28 @@ public final class Daemon {
      *     down (see {@link LaunchHelper}); empty: this process starts them itself
      * @param lockdown what {@code status} shows of the lockdown
      */
-    public record Options(String launchGroup, Optional<UnixSocket> launchHelper, Supplier<LockdownStatus> lockdown) {
-        public Options(String launchGroup) {
-            this(launchGroup, Optional.empty(), () -> LockdownStatus.only("off: not locked down"));
+    public record Options(
+            String launchGroup,
+            List<Path> configDirectories,
+            Optional<UnixSocket> launchHelper,
+            Supplier<LockdownStatus> lockdown) {
+        public Options {
+            configDirectories = List.copyOf(configDirectories);
+        }
+
+        public Options(String launchGroup, List<Path> configDirectories) {
+            this(launchGroup, configDirectories, Optional.empty(), () -> LockdownStatus.only("off: not locked down"));
         }
 
         public static Options defaults() {
-            return new Options(LaunchPolicy.DEFAULT_GROUP);
+            return new Options(Authorization.DEFAULT_GROUP, List.of());
         }
     }
 
     private Daemon(Instance instance, Options options, long netnsCookie, RuntimeFiles files) {
         this.instance = instance;
-        this.launchPolicy = new LaunchPolicy(options.launchGroup());
+        this.authorization = new Authorization(
+                options.launchGroup(), options.configDirectories(), Authorization.PolkitCheck.SYSTEM_BUS);
         this.lockdown = options.lockdown();
         this.netnsCookie = netnsCookie;
         this.files = files;
@@ -80,7 +90,7 @@ public final class Daemon {
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
         this.tunnels = new Tunnels(pieces);
         this.runs = new RunSessions(
-                launchPolicy,
+                authorization,
                 new ExecutableBinding(
                         options.launchHelper()
                                 .map(LaunchHelper::client)
@@ -94,7 +104,13 @@ public final class Daemon {
                 files.listener(),
                 ConnectionLimits.defaults(),
                 new RequestDispatch(
-                        instance, tunnels, runs, new EventStream(events, this::isStopping), this::status, log),
+                        instance,
+                        tunnels,
+                        runs,
+                        authorization,
+                        new EventStream(events, this::isStopping),
+                        this::status,
+                        log),
                 line -> log.println("wg-pr daemon: " + line),
                 threadFailures);
         this.foundAtStart = CrashRecovery.cleanUp(instance, netnsCookie, pieces);
@@ -187,7 +203,7 @@ public final class Daemon {
                 new DaemonStatus.Daemon(
                         ProcessHandle.current().pid(),
                         started.toString(),
-                        launchPolicy.group(),
+                        authorization.group(),
                         netnsCookie,
                         foundAtStart,
                         pieces.routes().held(),

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -27,6 +28,7 @@ record RequestDispatch(
         Instance instance,
         Tunnels tunnels,
         RunSessions runs,
+        Authorization authorization,
         EventStream events,
         Function<PeerCredentials, DaemonStatus> status,
         PrintStream log)
@@ -60,12 +62,13 @@ record RequestDispatch(
         return switch (request) {
             case Request.Ping ping -> new Reply.Pong(ProcessHandle.current().pid(), instance.name());
             case Request.Status asked -> status.apply(caller);
-            case Request.Up up when caller.isRoot() -> up(up);
-            case Request.Down down when caller.isRoot() -> down(down);
-            case Request.Reload reload when caller.isRoot() -> reload(reload);
-            case Request.Up up -> notRoot(caller, "bring tunnels up");
-            case Request.Down down -> notRoot(caller, "bring tunnels down");
-            case Request.Reload reload -> notRoot(caller, "reload tunnels");
+            case Request.Up up ->
+                refused(caller, Authorization.Action.UP, Path.of(up.config())).orElseGet(() -> up(up));
+            case Request.Down down ->
+                refused(caller, Authorization.Action.DOWN, null).orElseGet(() -> down(down));
+            case Request.Reload reload ->
+                refused(caller, Authorization.Action.UP, Path.of(reload.config()))
+                        .orElseGet(() -> reload(reload));
             case Request.Run run -> new Reply.Error(Protocol.BAD_REQUEST, "run keeps its connection");
             case Request.Events follow -> new Reply.Error(Protocol.BAD_REQUEST, "events keeps its connection");
             case Request.Signal signal ->
@@ -73,10 +76,14 @@ record RequestDispatch(
         };
     }
 
-    private static Reply notRoot(PeerCredentials caller, String what) {
-        return new Reply.Error(
-                Protocol.PERMISSION,
-                "only root may " + what + " (you are uid " + Integer.toUnsignedString(caller.uid()) + ")");
+    /** The refusal when {@code caller} may not do {@code action} (with {@code config}, if it names one). */
+    private Optional<Reply> refused(PeerCredentials caller, Authorization.Action action, Path config) {
+        Optional<String> refusal = authorization.refusal(caller, action);
+        if (refusal.isEmpty() && config != null) {
+            refusal = authorization.configRefusal(caller, config);
+        }
+        refusal.ifPresent(reason -> log.println("wg-pr daemon: refused: " + reason));
+        return refusal.map(reason -> new Reply.Error(Protocol.PERMISSION, reason));
     }
 
     private Reply up(Request.Up request) {

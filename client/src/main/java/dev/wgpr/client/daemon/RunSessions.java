@@ -21,14 +21,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * ends: the caller's signals come in on it ({@link SignalForwarder}) and the app's exit goes out.
  */
 final class RunSessions {
-    private final LaunchPolicy policy;
+    private final Authorization policy;
     private final LaunchService launcher;
     private final Tunnels tunnels;
     private final PrintStream log;
     private final Map<Integer, DaemonStatus.RunningApp> running = new ConcurrentHashMap<>();
     private final CgroupEscapes escapes;
 
-    RunSessions(LaunchPolicy policy, LaunchService launcher, Tunnels tunnels, EventLog events, PrintStream log) {
+    RunSessions(Authorization policy, LaunchService launcher, Tunnels tunnels, EventLog events, PrintStream log) {
         this.policy = policy;
         this.launcher = launcher;
         this.tunnels = tunnels;
@@ -61,7 +61,7 @@ final class RunSessions {
 
     private void runAndWait(UnixSocket connection, PeerCredentials caller, Request.Run request, List<OwnedFd> fds)
             throws IOException {
-        Optional<String> refusal = policy.refusal(caller);
+        Optional<String> refusal = policy.refusal(caller, Authorization.Action.RUN);
         if (refusal.isPresent()) {
             log.println("wg-pr daemon: run for uid " + Integer.toUnsignedString(caller.uid()) + " refused: "
                     + refusal.get());

@@ -116,6 +116,10 @@ public final class Lockdown {
                     Path.of("/etc", file), LandlockBindings.ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
+        for (String machineId : List.of("/etc/machine-id", "/var/lib/dbus/machine-id")) {
+            rules.add(new LockdownPlan.Rule(
+                    Path.of(machineId), LandlockBindings.ACCESS_FS_READ_FILE, "the system bus client's machine id"));
+        }
         rules.add(new LockdownPlan.Rule(Path.of("/etc/wg-pr"), R, "configs and key files"));
         for (Path dir : configDirectories) {
             rules.add(new LockdownPlan.Rule(dir.toAbsolutePath().normalize(), R, "configs and key files"));

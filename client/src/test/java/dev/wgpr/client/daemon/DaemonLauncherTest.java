@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,7 +70,8 @@ class DaemonLauncherTest {
         // thread in a lab namespace, so the enforcement it starts for the apps judges that namespace
         // only (its threads are born there too), never the machine's own traffic.
         Namespace ns = lab.namespace("launcher");
-        daemon = ns.call(() -> Daemon.start(instance, new Daemon.Options(Integer.toString(DaemonTesting.NOBODY))));
+        daemon = ns.call(
+                () -> Daemon.start(instance, new Daemon.Options(Integer.toString(DaemonTesting.NOBODY), List.of())));
         daemon.tunnels()
                 .addWithoutNetwork(TunnelConfig.load(DaemonTesting.config("launcher.toml", CONFIG))
                         .config());

@@ -49,6 +49,7 @@ public final class LockedDownLauncherDaemon {
                 instance,
                 new Daemon.Options(
                         args[2],
+                        List.of(),
                         Optional.of(UnixSocket.adopt(new OwnedFd(Integer.parseInt(args[4]), "launch helper"))),
                         () -> {
                             try {
