@@ -4,13 +4,19 @@ import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.ConfigProblem.Reason;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -47,16 +53,39 @@ final class ConfigLoading {
     }
 
     /**
-     * Whether a config {@code up} or {@code reload} names may go to the daemon: checked here when the caller
-     * can read it (every problem printed, as by {@code check}); a config only root may read (as under
-     * {@code /etc/wg-pr}, where it holds a private key) is checked by the daemon, which reads it for a caller
-     * that is not root only when it lies in its config directories.
+     * What {@code up} or {@code reload} send for the config at {@code file}, or empty after printing why it
+     * is no config (the command then exits 2). Root's CLI reads the config and its key files and sends them,
+     * so that the daemon reads no file root named, wherever it lies. For a caller that is not root it names
+     * the file: the daemon reads it only from its config directories; checked here when the caller can read
+     * it (a config under {@code /etc/wg-pr} holds a private key only root may read).
      */
-    static boolean checkBeforeSending(Path file, PrintWriter err) {
-        if (Libc.geteuid() != 0 && Files.exists(file) && !Files.isReadable(file)) {
-            return true;
+    static Optional<Request.ConfigText> forDaemon(Path file, PrintWriter err) {
+        Path absolute = file.toAbsolutePath().normalize();
+        if (Libc.geteuid() != 0) {
+            if (Files.exists(absolute) && !Files.isReadable(absolute)) {
+                return Optional.of(Request.ConfigText.named(absolute.toString()));
+            }
+            return load(absolute, err).map(loaded -> Request.ConfigText.named(absolute.toString()));
         }
-        return load(file, err).isPresent();
+        Optional<LoadedConfig> loaded = load(absolute, err);
+        if (loaded.isEmpty()) {
+            return Optional.empty();
+        }
+        TunnelConfig config = loaded.get().config();
+        List<Path> keyFiles = new ArrayList<>();
+        config.iface().privateKeyFile().ifPresent(keyFiles::add);
+        config.peers().forEach(peer -> peer.presharedKeyFile().ifPresent(keyFiles::add));
+        try {
+            Map<String, String> keys = new LinkedHashMap<>();
+            for (Path keyFile : keyFiles) {
+                keys.put(keyFile.toString(), Files.readString(keyFile, StandardCharsets.US_ASCII));
+            }
+            return Optional.of(new Request.ConfigText(
+                    absolute.toString(), Files.readString(absolute, StandardCharsets.UTF_8), keys));
+        } catch (IOException e) {
+            err.println("wg-pr: cannot read " + absolute + " or its key files: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The config, or empty after printing why not (the command then exits 2). */

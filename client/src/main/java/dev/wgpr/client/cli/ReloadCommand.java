@@ -5,6 +5,7 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,14 +49,15 @@ final class ReloadCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!ConfigLoading.checkBeforeSending(configFile, err)) {
+        Optional<Request.ConfigText> text = ConfigLoading.forDaemon(configFile, err);
+        if (text.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
         try {
             Reply.Reloaded reloaded = DaemonClient.require(
                     instance,
-                    new Request.Reload(configFile.toAbsolutePath().normalize().toString()),
+                    new Request.Reload(text.get()),
                     Reply.Reloaded.class,
                     "nothing is up (no daemon runs for instance " + instance + ")");
             if (reloaded.changes().isEmpty()) {

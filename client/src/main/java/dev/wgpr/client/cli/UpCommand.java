@@ -46,7 +46,8 @@ final class UpCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (!ConfigLoading.checkBeforeSending(configFile, err)) {
+        Optional<Request.ConfigText> text = ConfigLoading.forDaemon(configFile, err);
+        if (text.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
@@ -65,7 +66,7 @@ final class UpCommand implements Callable<Integer> {
             }
             Reply.Upped up = DaemonClient.require(
                     instance,
-                    new Request.Up(configFile.toAbsolutePath().normalize().toString()),
+                    new Request.Up(text.get()),
                     Reply.Upped.class,
                     "the daemon of instance " + instance + " stopped; see " + instance.logFile());
             out.println(up.tunnel() + " is up");

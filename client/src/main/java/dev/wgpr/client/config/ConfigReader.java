@@ -64,16 +64,19 @@ final class ConfigReader {
     /** App names seen so far, with the field where each was first named. */
     private final Map<String, String> appNames = new HashMap<>();
 
-    private ConfigReader(Path source) {
+    private final KeyFiles keyFiles;
+
+    private ConfigReader(Path source, KeyFiles keyFiles) {
         this.source = source;
+        this.keyFiles = keyFiles;
         this.problems = new Problems(source);
     }
 
     /** A key and, when it was read from a file, that file. */
     private record KeySource(Key key, Optional<Path> file) {}
 
-    static LoadedConfig read(String toml, Path source) throws BadConfigException {
-        ConfigReader reader = new ConfigReader(source);
+    static LoadedConfig read(String toml, Path source, KeyFiles keyFiles) throws BadConfigException {
+        ConfigReader reader = new ConfigReader(source, keyFiles);
         TomlParseResult parsed = Toml.parse(toml, TomlVersion.V1_0_0);
         for (TomlParseError error : parsed.errors()) {
             reader.problems.error(error.position(), "", Reason.TOML_SYNTAX, error.getMessage());
@@ -406,7 +409,7 @@ final class ConfigReader {
         }
         return table.string(fileKey).flatMap(value -> {
             Path file = source.resolveSibling(value.value());
-            Optional<Key> key = table.parse(value, text -> Values.keyFile(file));
+            Optional<Key> key = table.parse(value, text -> Values.keyFile(file, keyFiles));
             key.flatMap(unused -> Values.keyFileAccessWarning(file))
                     .ifPresent(warning -> problems.warning(value, Reason.KEY_FILE_ACCESSIBLE, warning));
             return key.map(k -> new KeySource(k, Optional.of(file)));

@@ -67,7 +67,12 @@ public record TunnelConfig(Path source, InterfaceConfig iface, List<PeerConfig> 
      * @throws BadConfigException with every mistake in the text
      */
     public static LoadedConfig parse(String toml, Path source) throws BadConfigException {
-        return ConfigReader.read(toml, source);
+        return parse(toml, source, KeyFiles.ON_DISK);
+    }
+
+    /** As {@link #parse(String, Path)}, with its key files read from {@code keyFiles}. */
+    public static LoadedConfig parse(String toml, Path source, KeyFiles keyFiles) throws BadConfigException {
+        return ConfigReader.read(toml, source, keyFiles);
     }
 
     /** The route mode with {@code auto} decided. */

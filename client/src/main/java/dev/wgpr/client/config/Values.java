@@ -46,11 +46,11 @@ final class Values {
     }
 
     /** Reads a key written by {@code wg genkey > FILE}: the key, then optional whitespace. */
-    static Key keyFile(Path file) {
+    static Key keyFile(Path file, KeyFiles files) {
         byte[] content;
         try {
             // Bounded by what is read, not by the size the file reports: a device reports 0 and never ends.
-            try (InputStream in = Files.newInputStream(file)) {
+            try (InputStream in = files.open(file)) {
                 content = in.readNBytes(MAX_KEY_FILE_BYTES + 1);
             }
             if (content.length > MAX_KEY_FILE_BYTES) {

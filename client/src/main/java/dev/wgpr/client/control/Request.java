@@ -44,10 +44,25 @@ public sealed interface Request {
 
     record Status() implements Request {}
 
-    /** Root, or a caller polkit or the launch group allows, for a config in the daemon's config directories. */
-    record Up(String config) implements Request {
+    /**
+     * Root, or a caller polkit or the launch group allows, for a config in the daemon's config directories.
+     * {@code content} and {@code keyFiles} (key file path to its text) are what root's CLI read of the
+     * config and its key files, so that the daemon reads no file root named; null for a caller that is not
+     * root, whose config the daemon reads itself.
+     */
+    record Up(String config, String content, Map<String, String> keyFiles) implements Request {
         public Up {
             requireAbsolute(config, "up");
+            keyFiles = keyFiles == null ? null : Map.copyOf(keyFiles);
+        }
+
+        /** The config at {@code config}, for the daemon to read. */
+        public Up(String config) {
+            this(config, null, null);
+        }
+
+        public Up(ConfigText text) {
+            this(text.path(), text.content(), text.keyFiles());
         }
     }
 
@@ -59,9 +74,19 @@ public sealed interface Request {
     }
 
     /** As {@link Up}. */
-    record Reload(String config) implements Request {
+    record Reload(String config, String content, Map<String, String> keyFiles) implements Request {
         public Reload {
             requireAbsolute(config, "reload");
+            keyFiles = keyFiles == null ? null : Map.copyOf(keyFiles);
+        }
+
+        /** The config at {@code config}, for the daemon to read. */
+        public Reload(String config) {
+            this(config, null, null);
+        }
+
+        public Reload(ConfigText text) {
+            this(text.path(), text.content(), text.keyFiles());
         }
     }
 
@@ -84,6 +109,14 @@ public sealed interface Request {
 
     /** Root only. */
     record Events(boolean follow) implements Request {}
+
+    /** A config for {@link Up} or {@link Reload}: its path, and (from root's CLI) its text and key files. */
+    record ConfigText(String path, String content, Map<String, String> keyFiles) {
+        /** Only the path: the daemon reads the file. */
+        public static ConfigText named(String path) {
+            return new ConfigText(path, null, null);
+        }
+    }
 
     private static void requireAbsolute(String config, String op) {
         if (config == null || !Path.of(config).isAbsolute()) {

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -63,11 +64,12 @@ record RequestDispatch(
             case Request.Ping ping -> new Reply.Pong(ProcessHandle.current().pid(), instance.name());
             case Request.Status asked -> status.apply(caller);
             case Request.Up up ->
-                refused(caller, Authorization.Action.UP, Path.of(up.config())).orElseGet(() -> up(up));
+                refused(caller, Authorization.Action.UP, Path.of(up.config()), up.content())
+                        .orElseGet(() -> up(up));
             case Request.Down down ->
-                refused(caller, Authorization.Action.DOWN, null).orElseGet(() -> down(down));
+                refused(caller, Authorization.Action.DOWN, null, null).orElseGet(() -> down(down));
             case Request.Reload reload ->
-                refused(caller, Authorization.Action.UP, Path.of(reload.config()))
+                refused(caller, Authorization.Action.UP, Path.of(reload.config()), reload.content())
                         .orElseGet(() -> reload(reload));
             case Request.Run run -> new Reply.Error(Protocol.BAD_REQUEST, "run keeps its connection");
             case Request.Events follow -> new Reply.Error(Protocol.BAD_REQUEST, "events keeps its connection");
@@ -76,10 +78,16 @@ record RequestDispatch(
         };
     }
 
-    /** The refusal when {@code caller} may not do {@code action} (with {@code config}, if it names one). */
-    private Optional<Reply> refused(PeerCredentials caller, Authorization.Action action, Path config) {
+    /**
+     * The refusal when {@code caller} may not do {@code action} (with {@code config}, if it names one, and
+     * the config's {@code content} when the caller sent it).
+     */
+    private Optional<Reply> refused(PeerCredentials caller, Authorization.Action action, Path config, String content) {
         Optional<String> refusal = authorization.refusal(caller, action);
-        if (refusal.isEmpty() && config != null) {
+        if (refusal.isEmpty() && content != null && !caller.isRoot()) {
+            refusal = Optional.of("only root may send a config's content; name a config of /etc/wg-pr instead");
+        }
+        if (refusal.isEmpty() && config != null && content == null) {
             refusal = authorization.configRefusal(caller, config);
         }
         refusal.ifPresent(reason -> log.println("wg-pr daemon: refused: " + reason));
@@ -88,7 +96,7 @@ record RequestDispatch(
 
     private Reply up(Request.Up request) {
         try {
-            String tunnel = tunnels.up(Path.of(request.config()));
+            String tunnel = tunnels.up(source(request.config(), request.content(), request.keyFiles()));
             log.println("wg-pr daemon: up " + tunnel + " (" + request.config() + ")");
             return new Reply.Upped(tunnel);
         } catch (UpFailedException e) {
@@ -97,9 +105,15 @@ record RequestDispatch(
         }
     }
 
+    private static ConfigSource source(String config, String content, Map<String, String> keyFiles) {
+        return content == null
+                ? ConfigSource.onDisk(Path.of(config))
+                : ConfigSource.sent(Path.of(config), content, keyFiles);
+    }
+
     private Reply reload(Request.Reload request) {
         try {
-            Reload.Outcome outcome = tunnels.reload(Path.of(request.config()));
+            Reload.Outcome outcome = tunnels.reload(source(request.config(), request.content(), request.keyFiles()));
             log.println("wg-pr daemon: reload " + outcome.tunnel() + " (" + request.config() + "): "
                     + outcome.changes().size() + " change(s)");
             outcome.changes()

@@ -1,8 +1,6 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
-import dev.wgpr.client.config.BadConfigException;
-import dev.wgpr.client.config.ConfigProblem;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
@@ -77,8 +75,13 @@ final class Tunnels {
     }
 
     /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
-    synchronized String up(Path source) throws UpFailedException {
-        TunnelConfig config = load(source);
+    String up(Path source) throws UpFailedException {
+        return up(ConfigSource.onDisk(source));
+    }
+
+    /** Brings up the tunnel of the config {@code source}; returns its interface name. */
+    synchronized String up(ConfigSource source) throws UpFailedException {
+        TunnelConfig config = source.load();
         String name = config.iface().name();
         if (active.containsKey(name)) {
             throw new UpFailedException(
@@ -107,14 +110,19 @@ final class Tunnels {
      * Brings the tunnel that the config at {@code source} names to that config in place ({@link
      * Reload}); a config with mistakes changes nothing.
      */
-    synchronized Reload.Outcome reload(Path source) throws UpFailedException {
-        TunnelConfig config = load(source);
+    Reload.Outcome reload(Path source) throws UpFailedException {
+        return reload(ConfigSource.onDisk(source));
+    }
+
+    /** As {@link #reload(Path)}, for the config {@code source}. */
+    synchronized Reload.Outcome reload(ConfigSource source) throws UpFailedException {
+        TunnelConfig config = source.load();
         String name = config.iface().name();
         Active tunnel = active.get(name);
         if (tunnel == null || !tunnel.network) {
             throw new UpFailedException(
                     UpFailedException.Kind.FAILED,
-                    name + " is not up; `wg-pr up " + source + "` brings it up"
+                    name + " is not up; `wg-pr up " + source.path() + "` brings it up"
                             + (active.isEmpty() ? "" : " (up: " + String.join(", ", active.keySet()) + ")"));
         }
         return reload.apply(tunnel, config);
@@ -290,18 +298,5 @@ final class Tunnels {
 
     synchronized boolean isEmpty() {
         return active.isEmpty();
-    }
-
-    private static TunnelConfig load(Path source) throws UpFailedException {
-        try {
-            return TunnelConfig.load(source).config();
-        } catch (BadConfigException e) {
-            throw new UpFailedException(
-                    UpFailedException.Kind.BAD_CONFIG,
-                    e.problems().stream().map(ConfigProblem::toString).collect(Collectors.joining("\n")));
-        } catch (IOException e) {
-            throw new UpFailedException(
-                    UpFailedException.Kind.BAD_CONFIG, "cannot read " + source + ": " + e.getMessage());
-        }
     }
 }

@@ -107,6 +107,37 @@ class ReloadEndToEndTest {
         assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).denied());
     }
 
+    /**
+     * The locked-down daemon reads configs only in the directories it was started for; root's CLI reads the
+     * config and its key files itself and sends them, so a config anywhere else (here with its private key in
+     * a file beside it) reloads as well.
+     */
+    @Test
+    void rootReloadsAnEditedConfigFromAnotherDirectoryWithItsKeyInAFile(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        Path config = net.config("per-prefix", ALLOWED, null);
+        assertEquals(0, net.up(config).exitCode());
+        Path elsewhere = Files.createTempDirectory("wgpr-elsewhere-"); // beside the daemon's config directory
+        try {
+            String key = net.clientKey.toBase64();
+            Files.writeString(elsewhere.resolve("client.key"), key + "\n");
+            Path edited = elsewhere.resolve("edited.toml");
+            Files.writeString(
+                    edited,
+                    Files.readString(config)
+                            .replace("privateKey = \"" + key + "\"", "privateKeyFile = \"client.key\"")
+                            .replace("\"10.20.0.0/16\"", "\"10.20.0.0/16\", \"10.30.0.0/16\""));
+
+            Result reload = net.cli().run("reload", edited.toString());
+
+            assertEquals(0, reload.exitCode(), reload::toString);
+            assertTrue(net.client.ip("route").contains("10.30.0.0/16 dev " + net.iface), reload::toString);
+            assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the same key: the session holds");
+        } finally {
+            DaemonTesting.deleteTree(elsewhere);
+        }
+    }
+
     @Test
     void aReloadThatAddsAPrefixRoutesAndGuardsItAndTakingItAwayLeavesNothing(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
