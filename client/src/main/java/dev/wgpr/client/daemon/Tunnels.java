@@ -42,6 +42,9 @@ final class Tunnels {
         final Map<String, Path> appCgroups = new LinkedHashMap<>();
         Optional<Pieces.Device> device = Optional.empty();
         Optional<Pieces.Routing> routing = Optional.empty();
+        /** What the host's resolver was told about the tunnel's DNS. */
+        Optional<UpStages.HostDns.Applied> hostDns = Optional.empty();
+
         boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
         boolean network = true;
@@ -70,9 +73,10 @@ final class Tunnels {
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
     record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
 
-    Tunnels(Pieces pieces) {
+    /** {@code resolverState}: where the host resolver's backends keep what must outlive a crash. */
+    Tunnels(Pieces pieces, Path resolverState) {
         this.pieces = pieces;
-        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()));
+        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()), resolverState);
         this.reload = new Reload(stages);
     }
 
