@@ -1,5 +1,7 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.config.LoadedConfig;
+import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
@@ -46,9 +48,11 @@ final class UpCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (ConfigLoading.load(configFile, err).isEmpty()) {
+        Optional<LoadedConfig> loaded = ConfigLoading.load(configFile, err);
+        if (loaded.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
+        boolean managesResolvConf = loaded.get().config().iface().dns().resolver() == ResolverSetting.FILE;
         Instance instance = root.instance();
         try {
             if (DaemonClient.connect(instance).map(DaemonCommand::closeQuietly).isEmpty()) {
@@ -60,7 +64,9 @@ final class UpCommand implements Callable<Integer> {
                 DaemonClient.ensureRunning(
                         instance,
                         Optional.empty(),
-                        List.of(configFile.toAbsolutePath().normalize().getParent()));
+                        List.of(configFile.toAbsolutePath().normalize().getParent()),
+                        true,
+                        managesResolvConf);
             }
             Reply.Upped up = DaemonClient.require(
                     instance,

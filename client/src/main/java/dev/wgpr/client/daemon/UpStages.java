@@ -563,7 +563,12 @@ final class UpStages {
         }
 
         private ResolverBackend backendFor(ResolverSetting setting) throws IOException {
-            HostResolver.Facts facts = HostResolver.Facts.look();
+            HostResolver.Facts facts;
+            try {
+                facts = HostResolver.Facts.look();
+            } catch (RuntimeException e) {
+                throw new IOException("looking at the host's resolver: " + e, e);
+            }
             HostResolver.Choice choice = HostResolver.choose(setting, facts);
             if (choice.problem().isPresent()) {
                 throw new IOException("dnsResolver = \"" + setting.text() + "\": "
@@ -578,7 +583,7 @@ final class UpStages {
             } catch (IOException | RuntimeException e) {
                 throw new IOException(
                         "telling the host's resolver (" + backend.name() + ") about " + link.interfaceName() + ": "
-                                + e.getMessage(),
+                                + (e.getMessage() == null ? e.toString() : e.getMessage()),
                         e);
             }
         }

@@ -146,6 +146,11 @@ public final class HostResolver {
         return done;
     }
 
+    /** Whether a crashed daemon left a managed {@code /etc/resolv.conf} for the next one to put back. */
+    public static boolean managedFileToRestore(Path stateDirectory) {
+        return ManagedResolvConf.held(stateDirectory);
+    }
+
     /** The host's resolver left alone. */
     private static final ResolverBackend NO_BACKEND = new ResolverBackend() {
         @Override

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -71,7 +72,16 @@ final class ManagedResolvConf implements ResolverBackend {
         }
         Holder held = holder.isPresent() ? holder.get() : saveOriginal(link.interfaceName());
         byte[] text = managedText(link, originalLines(held)).getBytes(StandardCharsets.UTF_8);
-        replaceWithFile(text, held.permissions());
+        try {
+            replaceWithFile(text, held.permissions());
+        } catch (AccessDeniedException e) {
+            if (holder.isEmpty()) {
+                forget();
+            }
+            throw new IOException("the daemon may not replace " + resolvConf + " (" + e.getMessage()
+                    + "): its lockdown allows that only to a daemon started by `up` of a config with"
+                    + " dnsResolver = \"file\"; `wg-pr daemon stop`, then `up` again");
+        }
         writeDurably(state(WRITTEN), text);
     }
 
@@ -110,9 +120,9 @@ final class ManagedResolvConf implements ResolverBackend {
         }
     }
 
-    /** The tunnel holding the file, if any. */
-    Optional<String> holder() throws IOException {
-        return Holder.read(state(HOLDER)).map(Holder::interfaceName);
+    /** Whether some tunnel holds the file (a daemon saved the original and has not put it back). */
+    static boolean held(Path stateDirectory) {
+        return Files.exists(stateDirectory.resolve(HOLDER));
     }
 
     private Holder saveOriginal(String interfaceName) throws IOException {

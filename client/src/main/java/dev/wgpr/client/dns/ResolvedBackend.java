@@ -7,7 +7,6 @@ import java.net.NetworkInterface;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBus;
 
 /**
@@ -57,7 +56,7 @@ final class ResolvedBackend implements ResolverBackend {
         try (DBusConnection bus = DBusConnectionBuilder.forSystemBus().build()) {
             return bus.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class)
                     .NameHasOwner(Resolve1.BUS_NAME);
-        } catch (DBusException | DBusExecutionException | IOException e) {
+        } catch (DBusException | IOException | RuntimeException e) {
             return false;
         }
     }
@@ -69,8 +68,8 @@ final class ResolvedBackend implements ResolverBackend {
     private static void call(ManagerCall call) throws IOException {
         try (DBusConnection bus = DBusConnectionBuilder.forSystemBus().build()) {
             call.run(bus.getRemoteObject(Resolve1.BUS_NAME, Resolve1.OBJECT_PATH, Resolve1.Manager.class));
-        } catch (DBusException | DBusExecutionException e) {
-            throw new IOException("systemd-resolved over the system bus: " + e.getMessage(), e);
+        } catch (DBusException | RuntimeException e) {
+            throw new IOException("systemd-resolved over the system bus: " + e, e);
         }
     }
 

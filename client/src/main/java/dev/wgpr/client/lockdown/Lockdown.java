@@ -102,6 +102,22 @@ public final class Lockdown {
      */
     public static LockdownPlan plan(Instance instance, Collection<Path> configDirectories, Optional<Path> classArchive)
             throws IOException {
+        return plan(instance, configDirectories, classArchive, false);
+    }
+
+    /**
+     * As {@link #plan(Instance, Collection, Optional)}; with {@code writesResolvConf}, also what the managed
+     * {@code /etc/resolv.conf} needs ({@code dnsResolver = "file"}, or a crashed daemon's to restore): in
+     * {@code /etc}, to read, write, make and remove regular files and symlinks (a file staged next to it
+     * and renamed over it). Landlock cannot name one file that does not exist yet, so this is all of {@code
+     * /etc}'s files: given only to a daemon that needs it.
+     */
+    public static LockdownPlan plan(
+            Instance instance,
+            Collection<Path> configDirectories,
+            Optional<Path> classArchive,
+            boolean writesResolvConf)
+            throws IOException {
         List<LockdownPlan.Rule> rules = new ArrayList<>();
         Path javaHome = Path.of(System.getProperty("java.home"));
         rules.add(new LockdownPlan.Rule(javaHome, RX, "the JDK (the JVM loads classes and libraries lazily)"));
@@ -116,6 +132,17 @@ public final class Lockdown {
                     Path.of("/etc", file), LandlockBindings.ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
+        if (writesResolvConf) {
+            rules.add(new LockdownPlan.Rule(
+                    Path.of("/etc"),
+                    LandlockBindings.ACCESS_FS_READ_FILE
+                            | LandlockBindings.ACCESS_FS_WRITE_FILE
+                            | LandlockBindings.ACCESS_FS_TRUNCATE
+                            | LandlockBindings.ACCESS_FS_MAKE_REG
+                            | LandlockBindings.ACCESS_FS_MAKE_SYM
+                            | LandlockBindings.ACCESS_FS_REMOVE_FILE,
+                    "the managed /etc/resolv.conf: staged next to it, renamed over it, the original put back"));
+        }
         rules.add(new LockdownPlan.Rule(Path.of("/etc/wg-pr"), R, "configs and key files"));
         for (Path dir : configDirectories) {
             rules.add(new LockdownPlan.Rule(dir.toAbsolutePath().normalize(), R, "configs and key files"));
