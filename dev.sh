@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
   wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
-  asciidoctor lintian mmdebstrap systemd-container openssh-client openssh-server)
+  asciidoctor lintian mmdebstrap systemd-container openssh-client openssh-server dbus)
 # Only for ./dev.sh vmtest: the emulator and the initramfs' shell (the kernels come from the mirror).
 VM_PACKAGES=(qemu-system-x86 busybox-static xz-utils)
 
@@ -39,6 +39,17 @@ install_packages() {
     { [ -n "$own_policy" ] && as_root rm -f "$policy"; return 1; }
   [ -n "$own_policy" ] && as_root rm -f "$policy"
   return 0
+}
+
+# systemd-resolved for the tests of a resolved host, unpacked, never installed: its package's postinst would make
+# /etc/resolv.conf a symlink to a stub that nothing serves outside the tests' namespaces.
+RESOLVED_CACHE=/var/cache/wg-pr-resolved
+unpack_resolved() {
+  [ -x "$RESOLVED_CACHE/root/lib/systemd/systemd-resolved" ] && return
+  echo "==> unpacking systemd-resolved into $RESOLVED_CACHE (not installed)"
+  as_root mkdir -p "$RESOLVED_CACHE"
+  (cd "$RESOLVED_CACHE" && as_root apt-get download -q "systemd-resolved=$(dpkg-query -W -f='${Version}' systemd)" &&
+    as_root dpkg-deb -x systemd-resolved_*.deb root)
 }
 
 java_feature() { # the feature version of a JDK home, or nothing
@@ -73,7 +84,8 @@ build() {
 cmd=${1:-build}
 case $cmd in
   java) echo "$(find_jdk)/bin/java"; exit ;;
-  build|demo|tour|test|package) install_packages "${PACKAGES[@]}" ;;
+  build|demo|tour|package) install_packages "${PACKAGES[@]}" ;;
+  test) install_packages "${PACKAGES[@]}" && unpack_resolved ;;
   vmtest) install_packages "${PACKAGES[@]}" "${VM_PACKAGES[@]}" ;;
   *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|vmtest|package|java}" >&2; exit 2 ;;
 esac

@@ -53,7 +53,7 @@ final class ResolvedBackend implements ResolverBackend {
 
     /** Whether systemd-resolved has its name on the system bus. */
     static boolean onSystemBus() {
-        try (DBusConnection bus = DBusConnectionBuilder.forSystemBus().build()) {
+        try (DBusConnection bus = systemBus()) {
             return bus.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class)
                     .NameHasOwner(Resolve1.BUS_NAME);
         } catch (DBusException | IOException | RuntimeException e) {
@@ -61,12 +61,17 @@ final class ResolvedBackend implements ResolverBackend {
         }
     }
 
+    /** The system bus (dbus-java reads the machine id first: the lockdown lets the daemon read it). */
+    private static DBusConnection systemBus() throws DBusException {
+        return DBusConnectionBuilder.forSystemBus().build();
+    }
+
     private interface ManagerCall {
         void run(Resolve1.Manager manager);
     }
 
     private static void call(ManagerCall call) throws IOException {
-        try (DBusConnection bus = DBusConnectionBuilder.forSystemBus().build()) {
+        try (DBusConnection bus = systemBus()) {
             call.run(bus.getRemoteObject(Resolve1.BUS_NAME, Resolve1.OBJECT_PATH, Resolve1.Manager.class));
         } catch (DBusException | RuntimeException e) {
             throw new IOException("systemd-resolved over the system bus: " + e, e);

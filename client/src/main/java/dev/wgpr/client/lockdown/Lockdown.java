@@ -69,7 +69,10 @@ public final class Lockdown {
             | LandlockBindings.ACCESS_FS_REFER
             | LandlockBindings.ACCESS_FS_TRUNCATE;
 
-    /** Files in {@code /etc} the daemon and the JVM read: users and groups, name resolution, time zone. */
+    /**
+     * Files in {@code /etc} the daemon and the JVM read: users and groups, name resolution, time zone, and
+     * the machine id (the D-Bus library reads it before it connects to systemd-resolved).
+     */
     private static final List<String> ETC_FILES = List.of(
             "passwd",
             "group",
@@ -82,7 +85,8 @@ public final class Lockdown {
             "protocols",
             "ld.so.cache",
             "localtime",
-            "timezone");
+            "timezone",
+            "machine-id");
 
     private Lockdown() {}
 
@@ -129,9 +133,15 @@ public final class Lockdown {
         }
         for (String file : ETC_FILES) {
             rules.add(new LockdownPlan.Rule(
-                    Path.of("/etc", file), LandlockBindings.ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
+                    Path.of("/etc", file),
+                    LandlockBindings.ACCESS_FS_READ_FILE,
+                    "users, groups, names, time zone, machine id"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/var/lib/dbus/machine-id"),
+                LandlockBindings.ACCESS_FS_READ_FILE,
+                "the machine id where D-Bus keeps its own (read before connecting to the system bus)"));
         if (writesResolvConf) {
             rules.add(new LockdownPlan.Rule(
                     Path.of("/etc"),

@@ -121,6 +121,11 @@ final class DaemonTesting {
             return new Cli(instance, uid, gid, environment, stdin, name, ownMounts, mountNamespace);
         }
 
+        /** The CLI (and so a daemon it starts) in the network namespace {@code file} names (a {@code /proc/PID/ns/net}). */
+        Cli inNetnsFile(Path file) {
+            return new Cli(instance, uid, gid, environment, stdin, file.toString(), ownMounts, mountNamespace);
+        }
+
         /**
          * The CLI (and so a daemon it starts) in the mount namespace {@code namespace} names (a {@code
          * /proc/PID/ns/mnt}), one a test made with files of its own, such as {@code /etc/resolv.conf}.
@@ -138,7 +143,7 @@ final class DaemonTesting {
             if (netns != null || mountNamespace != null) {
                 command.add("nsenter");
                 if (netns != null) {
-                    command.add("--net=/run/netns/" + netns);
+                    command.add("--net=" + (netns.startsWith("/") ? netns : "/run/netns/" + netns));
                 }
                 if (mountNamespace != null) {
                     command.add("--mount=" + mountNamespace);

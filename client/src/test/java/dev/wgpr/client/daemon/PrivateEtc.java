@@ -24,26 +24,37 @@ final class PrivateEtc implements AutoCloseable {
     }
 
     static PrivateEtc create() throws IOException, InterruptedException {
+        return create(List.of(), "");
+    }
+
+    /**
+     * A private /etc; the namespace is made by {@code prefix} (such as {@code nsenter --net=...}), and
+     * {@code setUp} (a shell script, run in it with {@code $DIR} a directory of the test's) finishes it.
+     * Processes {@code setUp} starts for good are ended on close when it writes their pids to {@code
+     * $DIR/*.pid}.
+     */
+    static PrivateEtc create(List<String> prefix, String setUp) throws IOException, InterruptedException {
         Path directory = Files.createTempDirectory(DaemonTesting.scratch(), "etc-");
         Path upper = Files.createDirectory(directory.resolve("upper"));
         Path work = Files.createDirectory(directory.resolve("work"));
-        Process holder = new ProcessBuilder(
-                        "unshare",
-                        "--mount",
-                        "--propagation",
-                        "private",
-                        "--",
-                        "sh",
-                        "-c",
-                        "mount -t overlay overlay -o lowerdir=/etc,upperdir=" + upper + ",workdir=" + work
-                                + " /etc && echo ready && exec sleep 600")
-                .redirectErrorStream(true)
-                .start();
-        String ready = new String(holder.getInputStream().readNBytes(6), StandardCharsets.US_ASCII);
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "sh",
+                "-c",
+                "set -e; DIR=" + directory + "; mount -t overlay overlay -o lowerdir=/etc,upperdir=" + upper
+                        + ",workdir=" + work + " /etc\n" + setUp + "\necho ready; exec sleep 900"));
+        Process holder = new ProcessBuilder(command).redirectErrorStream(true).start();
         PrivateEtc etc = new PrivateEtc(holder, directory);
-        if (!ready.equals("ready\n")) {
+        String output = new String(holder.getInputStream().readNBytes(6), StandardCharsets.US_ASCII);
+        if (!output.equals("ready\n")) {
+            output += new String(holder.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             etc.close();
-            throw new IOException("no private /etc: " + ready);
+            throw new IOException("no private /etc: " + output);
         }
         return etc;
     }
@@ -58,9 +69,15 @@ final class PrivateEtc implements AutoCloseable {
         return directory;
     }
 
-    /** Runs {@code command} in the namespace; returns its output, or throws when it fails. */
+    /** Its network namespace, for {@code nsenter --net}. */
+    Path networkNamespace() {
+        return Path.of("/proc", Long.toString(holder.pid()), "ns", "net");
+    }
+
+    /** Runs {@code command} in the namespace (and the holder's network namespace); returns its output, or throws when it fails. */
     String run(String... command) throws IOException, InterruptedException {
-        List<String> full = new ArrayList<>(List.of("nsenter", "--mount=" + namespace(), "--"));
+        List<String> full =
+                new ArrayList<>(List.of("nsenter", "--mount=" + namespace(), "--net=" + networkNamespace(), "--"));
         full.addAll(List.of(command));
         Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -86,6 +103,19 @@ final class PrivateEtc implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        try (var files = Files.list(directory)) {
+            for (Path pidFile :
+                    files.filter(file -> file.toString().endsWith(".pid")).toList()) {
+                ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
+                        .ifPresent(started -> {
+                            started.destroy();
+                            started.onExit()
+                                    .orTimeout(10, TimeUnit.SECONDS)
+                                    .exceptionally(e -> null)
+                                    .join();
+                        });
+            }
+        }
         holder.destroy();
         try {
             holder.waitFor(10, TimeUnit.SECONDS);
