@@ -250,7 +250,8 @@ final class Tunnels {
                                 : Protocol.BACKSTOP_MISSING)
                         .orElse(null),
                 t.routing.map(Pieces.Routing::status).orElse(null),
-                appStatus(t))));
+                appStatus(t),
+                resolverStatus(t))));
         return list;
     }
 
@@ -273,6 +274,25 @@ final class Tunnels {
                     .orElse(configured));
         }
         return peers;
+    }
+
+    /** What the host's resolver was told about the tunnel's DNS, in words; null when it has no DNS servers. */
+    private static String resolverStatus(Active t) {
+        if (t.config.iface().dns().servers().isEmpty()) {
+            return null;
+        }
+        return t.hostDns
+                .map(applied -> applied.backend().name() + ": asks "
+                        + applied.link().servers().stream().map(IpText::of).collect(Collectors.joining(", "))
+                        + " for "
+                        + (applied.link().domains().isEmpty()
+                                ? "no domain"
+                                : applied.link().domains().stream()
+                                        .map(domain -> "~" + domain)
+                                        .collect(Collectors.joining(" ")))
+                        + (applied.link().defaultRoute() ? " and every other name (the DNS default route)" : ""))
+                .orElse("not told (dnsResolver = \""
+                        + t.config.iface().dns().resolver().text() + "\")");
     }
 
     private static List<TunnelStatus.App> appStatus(Active t) {

@@ -91,6 +91,8 @@ class ManagedResolvConfTest {
         assertTrue(up.contains("search lan.example\noptions edns0\n"), up);
         assertFalse(up.contains("192.0.2.53"), "the host's own server is no longer asked first: " + up);
         assertTrue(up.startsWith("mode 640\n"), "the original's mode kept: " + up);
+        Result status = Cli.root(instance).run("status");
+        assertTrue(status.out().contains("file: asks 10.79.0.2, fd79::2 for ~corp.example"), status::toString);
 
         assertSucceeds(cli.run("down", "wgprd0"));
         assertEquals(before, etc.resolvConf());

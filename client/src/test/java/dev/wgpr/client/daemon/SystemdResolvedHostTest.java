@@ -133,6 +133,11 @@ class SystemdResolvedHostTest {
         assertTrue(link.contains("DNS Servers: 10.79.0.2"), link);
         assertTrue(link.contains("DNS Domain: ~corp.example"), link);
         assertTrue(link.contains("-DefaultRoute -LLMNR -mDNS"), "not the default route, no multicast names: " + link);
+        Result status = Cli.root(instance).run("status");
+        assertTrue(
+                status.out().contains("resolver")
+                        && status.out().contains("systemd-resolved: asks 10.79.0.2 for ~corp.example"),
+                status::toString);
 
         assertSucceeds(cli().run("down", "wgprd1"));
         assertEquals(before, resolvectlStatus());
