@@ -146,6 +146,11 @@ public final class HostResolver {
         return done;
     }
 
+    /** The resolvconf program, when this host has one. */
+    public static Optional<Path> resolvconfInstalled() {
+        return Facts.installedResolvconf();
+    }
+
     /** Whether a crashed daemon left a managed {@code /etc/resolv.conf} for the next one to put back. */
     public static boolean managedFileToRestore(Path stateDirectory) {
         return ManagedResolvConf.held(stateDirectory);

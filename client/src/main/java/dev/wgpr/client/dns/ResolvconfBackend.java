@@ -44,16 +44,33 @@ final class ResolvconfBackend implements ResolverBackend {
                 .forEach(server ->
                         text.append("nameserver ").append(IpText.of(server)).append('\n'));
         Files.createDirectories(stateDirectory);
-        Files.writeString(stateDirectory.resolve(NOTE_PREFIX + link.interfaceName()), record(link.interfaceName()));
-        run(List.of("-a", record(link.interfaceName())), text.toString());
+        Path note = stateDirectory.resolve(NOTE_PREFIX + link.interfaceName());
+        boolean first = !Files.exists(note);
+        Files.writeString(note, record(link.interfaceName()));
+        try {
+            run(List.of("-a", record(link.interfaceName())), text.toString());
+        } catch (IOException e) {
+            if (first) {
+                // resolvconf may have kept the record before an update script failed.
+                try {
+                    revert(link.interfaceName());
+                } catch (IOException undo) {
+                    e.addSuppressed(undo);
+                }
+            }
+            throw e;
+        }
     }
 
     @Override
     public void revert(String interfaceName) throws IOException {
         Path note = stateDirectory.resolve(NOTE_PREFIX + interfaceName);
         if (Files.exists(note)) {
-            run(List.of("-d", record(interfaceName)), "");
-            Files.delete(note);
+            try {
+                run(List.of("-d", record(interfaceName)), "");
+            } finally {
+                Files.delete(note);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.wgpr.client.lockdown;
 
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
@@ -138,6 +139,9 @@ public final class Lockdown {
                     "users, groups, names, time zone, machine id"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
+        if (HostResolver.resolvconfInstalled().isPresent()) {
+            resolvconfRules(rules, HostResolver.resolvconfInstalled().get());
+        }
         rules.add(new LockdownPlan.Rule(
                 Path.of("/var/lib/dbus/machine-id"),
                 LandlockBindings.ACCESS_FS_READ_FILE,
@@ -219,6 +223,22 @@ public final class Lockdown {
     }
 
     static final Path UAPI_DIRECTORY = Path.of("/run/wireguard");
+
+    /**
+     * On a host with resolvconf (a shell script, Debian's or openresolv), what running it takes: the script,
+     * the shell and tools it runs, its configuration, and its run directory to write. What it starts stays
+     * in the daemon's Landlock domain and capabilities.
+     */
+    private static void resolvconfRules(List<LockdownPlan.Rule> rules, Path program) {
+        String why = "resolvconf, told about tunnels' DNS (this host has it)";
+        rules.add(new LockdownPlan.Rule(
+                program, LandlockBindings.ACCESS_FS_READ_FILE | LandlockBindings.ACCESS_FS_EXECUTE, why));
+        rules.add(new LockdownPlan.Rule(Path.of("/usr/bin"), RX, why + ": the shell and the tools its script runs"));
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/etc/resolvconf"), RX, why + ": its configuration and the update scripts it runs"));
+        rules.add(new LockdownPlan.Rule(Path.of("/etc/resolvconf.conf"), LandlockBindings.ACCESS_FS_READ_FILE, why));
+        rules.add(new LockdownPlan.Rule(Path.of("/run/resolvconf"), STATE, why + ": its records and resolv.conf"));
+    }
 
     /** Whether the cgroup2 root lacks the owner's write bit, so root needs CAP_DAC_OVERRIDE to make app cgroups. */
     public static boolean cgroup2RootIsReadOnlyForItsOwner() throws IOException {
