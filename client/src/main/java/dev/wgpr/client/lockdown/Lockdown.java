@@ -48,6 +48,11 @@ import java.util.jar.Manifest;
  * parts of {@code /sys}, the cgroup2 tree to make and remove directories only, bpffs, {@code
  * /dev/net/tun}, and the instance's runtime directory to write, besides the directory of the daemon's
  * class-data archive (written by locked-down daemons, read by them alone). No TCP at all (Landlock ABI 4+).
+ * Name resolution adds, only where needed: on a host with resolvconf, running it (the script, {@code
+ * /usr/bin} for its shell and tools, {@code /etc/resolvconf}, {@code /run/resolvconf} to write); for a
+ * managed {@code /etc/resolv.conf}, writing files in {@code /etc} (see {@link #plan(Instance, Collection,
+ * Optional, boolean)}). systemd-resolved needs nothing but the machine id: the system bus is a Unix socket,
+ * which Landlock leaves alone.
  */
 public final class Lockdown {
     /** What the daemon writes, at most: small state files and its log. */
