@@ -41,6 +41,25 @@ install_packages() {
   return 0
 }
 
+# systemd-resolved for the tests of a resolved host, unpacked, never installed: its package's postinst would make
+# /etc/resolv.conf a symlink to a stub that nothing serves outside the tests' namespaces.
+RESOLVED_CACHE=/var/cache/wg-pr-resolved
+# Debian's resolvconf likewise (its postinst would make /etc/resolv.conf its symlink).
+RESOLVCONF_CACHE=/var/cache/wg-pr-resolvconf
+unpack_resolvers() {
+  if [ ! -x "$RESOLVED_CACHE/root/lib/systemd/systemd-resolved" ]; then
+    echo "==> unpacking systemd-resolved into $RESOLVED_CACHE (not installed)"
+    as_root mkdir -p "$RESOLVED_CACHE"
+    (cd "$RESOLVED_CACHE" && as_root apt-get download -q "systemd-resolved=$(dpkg-query -W -f='${Version}' systemd)" &&
+      as_root dpkg-deb -x systemd-resolved_*.deb root)
+  fi
+  if [ ! -f "$RESOLVCONF_CACHE/root/sbin/resolvconf" ]; then
+    echo "==> unpacking resolvconf into $RESOLVCONF_CACHE (not installed)"
+    as_root mkdir -p "$RESOLVCONF_CACHE"
+    (cd "$RESOLVCONF_CACHE" && as_root apt-get download -q resolvconf && as_root dpkg-deb -x resolvconf_*.deb root)
+  fi
+}
+
 java_feature() { # the feature version of a JDK home, or nothing
   [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
   sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null
@@ -73,7 +92,8 @@ build() {
 cmd=${1:-build}
 case $cmd in
   java) echo "$(find_jdk)/bin/java"; exit ;;
-  build|demo|tour|test|package) install_packages "${PACKAGES[@]}" ;;
+  build|demo|tour|package) install_packages "${PACKAGES[@]}" ;;
+  test) install_packages "${PACKAGES[@]}" && unpack_resolvers ;;
   vmtest) install_packages "${PACKAGES[@]}" "${VM_PACKAGES[@]}" ;;
   *) echo "usage: $0 {build|demo [--keep|--clean]|tour|test|vmtest|package|java}" >&2; exit 2 ;;
 esac

@@ -5,8 +5,10 @@ import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.PeerConfig;
+import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.RouteModeSetting;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.policy.Grant;
@@ -15,6 +17,7 @@ import dev.wgpr.routes.RouteMode;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -91,6 +94,7 @@ final class CheckCommand implements Callable<Integer> {
                         ? Integer.toString(iface.listenPort().getAsInt())
                         : "random");
         row(out, "dns", dnsExplained(iface.dns()));
+        rows(out, "host resolver", hostResolverExplained(config, HostResolver.Facts.look()));
         row(out, "route mode", routeModeExplained(config));
         rows(
                 out,
@@ -234,5 +238,51 @@ final class CheckCommand implements Callable<Integer> {
                         + (dns.access() == DnsConfig.Access.APPS ? "for the apps only" : "for every process") + ")";
         return joinAddresses(dns.servers()) + " for " + zones
                 + "; not applied by up yet: name resolution stays as the system has it";
+    }
+
+    /**
+     * What {@code up} will do to this host's name resolution: the backend and why, the routing domains,
+     * whether the link becomes the DNS default route, and what stays outside wg-pr's reach.
+     */
+    static List<String> hostResolverExplained(TunnelConfig config, HostResolver.Facts facts) {
+        DnsConfig dns = config.iface().dns();
+        if (dns.servers().isEmpty()) {
+            return List.of("left alone (no dns servers)");
+        }
+        HostResolver.Choice choice = HostResolver.choose(dns.resolver(), facts);
+        List<String> lines = new ArrayList<>();
+        lines.add(
+                choice.backend().text() + " (dnsResolver = \"" + dns.resolver().text() + "\": " + choice.why() + ")");
+        if (choice.problem().isPresent()) {
+            lines.add("up will fail: " + choice.problem().get());
+        }
+        boolean fullTunnel = config.routeMode() == RouteMode.DI_SEMI_DEFAULT;
+        String link = "the link's own addresses on " + config.iface().name();
+        switch (choice.backend()) {
+            case SYSTEMD_RESOLVED -> {
+                lines.add("asks " + link + " for "
+                        + (dns.domains().isEmpty()
+                                ? "no routing domain"
+                                : dns.domains().stream()
+                                        .map(domain -> "~" + domain)
+                                        .collect(Collectors.joining(" "))));
+                lines.add(
+                        fullTunnel
+                                ? "the link becomes the DNS default route (a full tunnel): every other name goes there too"
+                                : "not the DNS default route: other names go where they go now");
+            }
+            case RESOLVCONF, FILE ->
+                lines.add("every name goes to " + link + " first (no routing domains in "
+                        + (choice.backend() == ResolverSetting.FILE ? "/etc/resolv.conf" : "resolvconf")
+                        + "); it answers "
+                        + (dns.domains().isEmpty() ? "nothing of its own" : String.join(", ", dns.domains()))
+                        + " and forwards the rest where it went before");
+            case NONE, AUTO ->
+                lines.add("warning: the host's resolver is not told about the tunnel, so a lookup of an"
+                        + " internal name by a process that is no app goes to the host's own servers (the apps still"
+                        + " resolve through the tunnel); set dnsResolver to systemd-resolved, resolvconf or file to keep"
+                        + " internal names off them");
+        }
+        return lines;
     }
 }

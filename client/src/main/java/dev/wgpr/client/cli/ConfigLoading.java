@@ -2,7 +2,9 @@ package dev.wgpr.client.cli;
 
 import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.ConfigProblem.Reason;
+import dev.wgpr.client.config.KeyFiles;
 import dev.wgpr.client.config.LoadedConfig;
+import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.common.linux.Libc;
@@ -85,6 +87,25 @@ final class ConfigLoading {
         } catch (IOException e) {
             err.println("wg-pr: cannot read " + absolute + " or its key files: " + e.getMessage());
             return Optional.empty();
+        }
+    }
+
+    /** Whether the config root's CLI read asks for a managed {@code /etc/resolv.conf} (a daemon started for it may write /etc). */
+    static boolean managesResolvConf(Request.ConfigText text) {
+        if (text.content() == null) {
+            return false;
+        }
+        Map<Path, String> keyFiles = new LinkedHashMap<>();
+        text.keyFiles().forEach((file, key) -> keyFiles.put(Path.of(file), key));
+        try {
+            return TunnelConfig.parse(text.content(), Path.of(text.path()), KeyFiles.sent(keyFiles))
+                            .config()
+                            .iface()
+                            .dns()
+                            .resolver()
+                    == ResolverSetting.FILE;
+        } catch (BadConfigException e) {
+            return false; // checked before it came here
         }
     }
 

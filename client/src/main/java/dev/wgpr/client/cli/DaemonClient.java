@@ -197,12 +197,19 @@ final class DaemonClient {
      */
     static void ensureRunning(Instance instance, Optional<String> launchGroup, List<Path> configDirectories)
             throws DaemonException {
-        ensureRunning(instance, launchGroup, configDirectories, true);
+        ensureRunning(instance, launchGroup, configDirectories, true, false);
     }
 
-    /** As above; {@code lockdown} false starts it with {@code --no-lockdown}. */
+    /**
+     * As above; {@code lockdown} false starts it with {@code --no-lockdown}; {@code manageResolvConf} lets
+     * the locked-down daemon replace {@code /etc/resolv.conf}.
+     */
     static void ensureRunning(
-            Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown)
+            Instance instance,
+            Optional<String> launchGroup,
+            List<Path> configDirectories,
+            boolean lockdown,
+            boolean manageResolvConf)
             throws DaemonException {
         if (call(instance, new Request.Ping(), Reply.Pong.class).isPresent()) {
             return;
@@ -212,8 +219,8 @@ final class DaemonClient {
         try {
             Files.createDirectories(instance.runtimeDirectory());
             Files.setPosixFilePermissions(instance.runtimeDirectory(), PosixFilePermissions.fromString("rwxr-xr-x"));
-            ProcessBuilder builder =
-                    new ProcessBuilder(daemonCommand(instance, launchGroup, configDirectories, lockdown));
+            ProcessBuilder builder = new ProcessBuilder(
+                    daemonCommand(instance, launchGroup, configDirectories, lockdown, manageResolvConf));
             builder.environment().putAll(DaemonJvm.environment(builder.environment()));
             builder.environment().remove(Instance.ENVIRONMENT_VARIABLE);
             // Readiness goes to systemd only from the daemon it started itself (DaemonCommand).
@@ -253,7 +260,11 @@ final class DaemonClient {
 
     /** This JVM again, on this class path, running {@code wg-pr daemon} in the foreground of its own session. */
     private static List<String> daemonCommand(
-            Instance instance, Optional<String> launchGroup, List<Path> configDirectories, boolean lockdown) {
+            Instance instance,
+            Optional<String> launchGroup,
+            List<Path> configDirectories,
+            boolean lockdown,
+            boolean manageResolvConf) {
         String java = ProcessHandle.current()
                 .info()
                 .command()
@@ -275,6 +286,9 @@ final class DaemonClient {
         }
         if (!lockdown) {
             command.add("--no-lockdown");
+        }
+        if (manageResolvConf) {
+            command.add("--manage-resolv-conf");
         }
         return command;
     }

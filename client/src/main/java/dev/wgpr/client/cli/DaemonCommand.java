@@ -8,6 +8,7 @@ import dev.wgpr.client.daemon.DaemonLog;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.daemon.SystemdDelegation;
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
 import dev.wgpr.common.Pace;
@@ -63,6 +64,13 @@ final class DaemonCommand implements Callable<Integer> {
                     + " /etc/wg-pr (repeatable; `up` names its config's directory).")
     List<Path> configDirectories = new ArrayList<>();
 
+    @Option(
+            names = "--manage-resolv-conf",
+            hidden = true,
+            description = "Let the locked-down daemon replace /etc/resolv.conf (`up` of a config with"
+                    + " dnsResolver = \"file\" asks for it).")
+    boolean manageResolvConf;
+
     @ParentCommand
     WgPrCommand root;
 
@@ -110,7 +118,7 @@ final class DaemonCommand implements Callable<Integer> {
         }
         if (!foreground) {
             try {
-                DaemonClient.ensureRunning(instance, launchGroup, configDirectories, !noLockdown);
+                DaemonClient.ensureRunning(instance, launchGroup, configDirectories, !noLockdown, manageResolvConf);
                 return 0;
             } catch (DaemonClient.DaemonException e) {
                 err.println("wg-pr daemon: " + e.getMessage());
@@ -160,11 +168,20 @@ final class DaemonCommand implements Callable<Integer> {
                             + " is not root's alone (whoever may write it could run code in the daemon)");
             archive = Optional.empty();
         }
-        LockdownPlan plan = Lockdown.plan(instance, configDirectories, archive);
+        // A crashed daemon's managed file is put back by this one, whatever its configs ask.
+        boolean writesResolvConf =
+                manageResolvConf || HostResolver.managedFileToRestore(instance.resolverStateDirectory());
+        LockdownPlan plan = Lockdown.plan(instance, configDirectories, archive, writesResolvConf);
         LaunchHelper.Started helper = LaunchHelper.start(
                 Path.of(System.getProperty("java.home"), "bin", "java"), System.getProperty("java.class.path"));
         LockedDownDaemon.Arguments arguments = new LockedDownDaemon.Arguments(
-                instance, helper.socket().fd(), helper.pid(), launchGroup, configDirectories, archive);
+                instance,
+                helper.socket().fd(),
+                helper.pid(),
+                launchGroup,
+                configDirectories,
+                archive,
+                writesResolvConf);
         Lockdown.execLockedDown(
                 plan,
                 Lockdown.sameJvm(

@@ -1,10 +1,12 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.cli.DoctorCheck.Finding;
+import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
@@ -164,7 +166,32 @@ final class DoctorChecks {
                     try (RtNetlink rtnl = RtNetlink.open()) {
                         return Finding.ok(version + "; " + rtnl.links().size() + " links listed");
                     }
-                }));
+                }),
+                check(
+                        "resolver",
+                        "The host's resolver is told to ask a tunnel's link for its DNS domains, so that a lookup of an"
+                                + " internal name never goes to the host's own servers.",
+                        false,
+                        () -> resolver(HostResolver.Facts.look())));
+    }
+
+    /** Which resolver backend {@code dnsResolver = "auto"} picks on a host with {@code facts}, and whether it works. */
+    static Finding resolver(HostResolver.Facts facts) {
+        HostResolver.Choice choice = HostResolver.choose(ResolverSetting.AUTO, facts);
+        String detail = choice.backend().text() + " (" + choice.why() + ")";
+        return switch (choice.backend()) {
+            case SYSTEMD_RESOLVED -> Finding.ok(detail);
+            case RESOLVCONF ->
+                Finding.ok(detail)
+                        .meaning(
+                                "resolvconf knows no routing domains: the tunnel's link is asked first for every name and"
+                                        + " forwards what is not the tunnel's.");
+            default ->
+                Finding.warn(detail)
+                        .meaning(
+                                "Nothing keeps a non-app's lookup of an internal name off the host's own servers, unless"
+                                        + " a config sets dnsResolver = \"file\" (wg-pr then manages /etc/resolv.conf).");
+        };
     }
 
     private static final String NO_LSM_MEANING =

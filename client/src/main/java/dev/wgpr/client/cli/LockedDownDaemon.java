@@ -60,8 +60,11 @@ public final class LockedDownDaemon {
 
     /** Finishes the lockdown (what only the new image can do) and describes it for {@code status}. */
     private static Daemon.Options options(Arguments arguments) throws IOException {
-        LockdownPlan plan =
-                Lockdown.plan(arguments.instance(), arguments.configDirectories(), arguments.classArchive());
+        LockdownPlan plan = Lockdown.plan(
+                arguments.instance(),
+                arguments.configDirectories(),
+                arguments.classArchive(),
+                arguments.writesResolvConf());
         Lockdown.afterExec(plan);
         String group = arguments.launchGroup().orElse(Daemon.Options.defaults().launchGroup());
         UnixSocket helper = UnixSocket.adopt(new OwnedFd(arguments.launchHelperFd(), "launch helper socket"));
@@ -85,13 +88,15 @@ public final class LockedDownDaemon {
             long launchHelperPid,
             Optional<String> launchGroup,
             List<Path> configDirectories,
-            Optional<Path> classArchive) {
+            Optional<Path> classArchive,
+            boolean writesResolvConf) {
         private static final String INSTANCE = "--instance";
         private static final String LAUNCH_HELPER_FD = "--launch-helper-fd";
         private static final String LAUNCH_HELPER_PID = "--launch-helper-pid";
         private static final String LAUNCH_GROUP = "--launch-group";
         private static final String CONFIG_DIR = "--config-dir";
         private static final String CLASS_ARCHIVE = "--class-archive";
+        private static final String WRITES_RESOLV_CONF = "--writes-resolv-conf";
 
         Arguments {
             configDirectories = List.copyOf(configDirectories);
@@ -110,6 +115,9 @@ public final class LockedDownDaemon {
                 args.addAll(List.of(CONFIG_DIR, dir.toString()));
             }
             classArchive.ifPresent(archive -> args.addAll(List.of(CLASS_ARCHIVE, archive.toString())));
+            if (writesResolvConf) {
+                args.addAll(List.of(WRITES_RESOLV_CONF, "true"));
+            }
             return args;
         }
 
@@ -121,6 +129,7 @@ public final class LockedDownDaemon {
             Optional<String> group = Optional.empty();
             List<Path> configDirectories = new ArrayList<>();
             Optional<Path> classArchive = Optional.empty();
+            boolean writesResolvConf = false;
             Iterator<String> it = args.iterator();
             while (it.hasNext()) {
                 String name = it.next();
@@ -136,6 +145,7 @@ public final class LockedDownDaemon {
                     case LAUNCH_GROUP -> group = Optional.of(value);
                     case CONFIG_DIR -> configDirectories.add(Path.of(value));
                     case CLASS_ARCHIVE -> classArchive = Optional.of(Path.of(value));
+                    case WRITES_RESOLV_CONF -> writesResolvConf = Boolean.parseBoolean(value);
                     default -> throw new IllegalArgumentException("unknown argument " + name);
                 }
             }
@@ -143,7 +153,14 @@ public final class LockedDownDaemon {
                 throw new IllegalArgumentException(
                         INSTANCE + ", " + LAUNCH_HELPER_FD + " and " + LAUNCH_HELPER_PID + " are required");
             }
-            return new Arguments(new Instance(instance), helperFd, helperPid, group, configDirectories, classArchive);
+            return new Arguments(
+                    new Instance(instance),
+                    helperFd,
+                    helperPid,
+                    group,
+                    configDirectories,
+                    classArchive,
+                    writesResolvConf);
         }
 
         private static Long number(String name, String value, long max) {

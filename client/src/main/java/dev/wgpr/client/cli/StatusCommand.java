@@ -124,6 +124,7 @@ final class StatusCommand implements Callable<Integer> {
         if (tunnel.backstop() != null) {
             row(out, "  ", "backstop", tunnel.backstop());
         }
+        printResolver(tunnel, out);
         TunnelStatus.Device device = tunnel.device();
         if (device != null) {
             row(out, "  ", "backend", backendInWords(device.backend()));
@@ -285,6 +286,13 @@ final class StatusCommand implements Callable<Integer> {
             return BorrowProtection.onThisHost(guard).line();
         } catch (IOException | RuntimeException e) {
             return (guard ? "borrow guard attached" : "no borrow guard") + "; Yama unreadable: " + e.getMessage();
+        }
+    }
+
+    /** The host resolver's line: which backend was told what (the rest of the DNS block is beside it). */
+    private static void printResolver(TunnelStatus tunnel, PrintWriter out) {
+        if (tunnel.resolver() != null) {
+            row(out, "  ", "resolver", tunnel.resolver());
         }
     }
 

@@ -62,7 +62,9 @@ final class UpCommand implements Callable<Integer> {
                 DaemonClient.ensureRunning(
                         instance,
                         Optional.empty(),
-                        List.of(configFile.toAbsolutePath().normalize().getParent()));
+                        List.of(configFile.toAbsolutePath().normalize().getParent()),
+                        true,
+                        ConfigLoading.managesResolvConf(text.get()));
             }
             Reply.Upped up = DaemonClient.require(
                     instance,

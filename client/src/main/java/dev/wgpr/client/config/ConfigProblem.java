@@ -60,6 +60,8 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         /** dnsDomains without a dns server to ask for them. */
         DNS_DOMAINS_WITHOUT_SERVERS,
         BAD_DNS_ACCESS,
+        /** {@code dnsResolver} is none of auto, systemd-resolved, resolvconf, file, none. */
+        BAD_DNS_RESOLVER,
         /** One prefix in the allowedIPs of two peers: WireGuard sends it to one of them only. */
         DUPLICATE_ALLOWED_IP,
         /** A warning, not an error: a key file that others than its owner may read or write. */

@@ -39,6 +39,7 @@ final class ConfigReader {
             "dns",
             "dnsDomains",
             "dnsAccess",
+            "dnsResolver",
             "routeMode",
             "backend");
     private static final List<String> PEER_KEYS = List.of(
@@ -186,6 +187,9 @@ final class ConfigReader {
         DnsConfig.Access access = table.string("dnsAccess")
                 .flatMap(value -> table.parse(value, Values::dnsAccess))
                 .orElse(DnsConfig.Access.APPS);
+        ResolverSetting resolver = table.string("dnsResolver")
+                .flatMap(value -> table.parse(value, ResolverSetting::parse))
+                .orElse(ResolverSetting.AUTO);
         if (!domains.isEmpty() && servers.isEmpty() && !table.has("dns")) {
             problems.error(
                     domainTexts.orElseThrow().getFirst(),
@@ -196,7 +200,7 @@ final class ConfigReader {
         if (problems.errorCount() > errorsBefore) {
             return Optional.empty();
         }
-        return Optional.of(new DnsConfig(servers, domains, access));
+        return Optional.of(new DnsConfig(servers, domains, access, resolver));
     }
 
     /** Without a name, the interface is named after the file, as wg-quick does: corp.toml is corp. */

@@ -8,11 +8,16 @@ import java.util.Optional;
 /**
  * Name resolution through a tunnel: its DNS {@code servers}, the {@code domains} they answer for (the
  * zones whose names only they know, such as {@code corp.example}; routing domains in systemd-resolved's
- * words), and who may learn those names.
+ * words), who may learn those names, and how the host's resolver is told ({@code resolver}).
  */
-public record DnsConfig(List<InetAddress> servers, List<String> domains, Access access) {
+public record DnsConfig(List<InetAddress> servers, List<String> domains, Access access, ResolverSetting resolver) {
     /** No DNS through the tunnel. */
     public static final DnsConfig NONE = new DnsConfig(List.of(), List.of(), Access.APPS);
+
+    /** With the host's resolver chosen by {@code auto}. */
+    public DnsConfig(List<InetAddress> servers, List<String> domains, Access access) {
+        this(servers, domains, access, ResolverSetting.AUTO);
+    }
 
     /** Who may resolve the tunnel's internal zones. */
     public enum Access {
@@ -47,6 +52,7 @@ public record DnsConfig(List<InetAddress> servers, List<String> domains, Access 
         servers = List.copyOf(servers);
         domains = List.copyOf(domains);
         Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(resolver, "resolver");
         if (!domains.isEmpty() && servers.isEmpty()) {
             throw new IllegalArgumentException("DNS domains without a server to ask");
         }

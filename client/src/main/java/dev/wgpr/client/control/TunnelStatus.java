@@ -11,6 +11,7 @@ import java.util.Map;
  * @param device null without a network
  * @param backstop {@link Protocol#BACKSTOP_IN_FORCE} or {@link Protocol#BACKSTOP_MISSING}; null without a device
  * @param routing null when no routes are installed
+ * @param resolver what the host's resolver was told about the tunnel's DNS, in words; null without DNS servers
  */
 public record TunnelStatus(
         String name,
@@ -22,7 +23,8 @@ public record TunnelStatus(
         Device device,
         String backstop,
         Routing routing,
-        List<App> apps) {
+        List<App> apps,
+        String resolver) {
     public TunnelStatus {
         addresses = List.copyOf(addresses);
         peers = List.copyOf(peers);

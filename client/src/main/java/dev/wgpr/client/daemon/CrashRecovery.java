@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.enforcement.Enforcer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,8 +12,9 @@ import java.util.stream.Stream;
 /**
  * What a crashed daemon of the instance left behind, removed by the next one at its start: its tagged routes
  * (fail-closed unreachable routes, bypass host routes: held until a tunnel replaces them), its pinned BPF
- * programs and maps (still enforcing), its app cgroups, and the UAPI sockets of its interfaces (the TUN
- * interfaces themselves went with its process).
+ * programs and maps (still enforcing), its app cgroups, the UAPI sockets of its interfaces (the TUN
+ * interfaces themselves went with its process), and what it told the host's resolver where that outlives
+ * its links (a managed {@code /etc/resolv.conf}, resolvconf records).
  */
 final class CrashRecovery {
     private CrashRecovery() {}
@@ -26,6 +28,7 @@ final class CrashRecovery {
             found.add(StaleInterfaces.cleanUp(iface, StaleInterfaces.recordedAsKernel(instance, iface)));
         }
         StaleInterfaces.forgetAll(instance);
+        found.addAll(HostResolver.restoreAfterCrash(instance.resolverStateDirectory()));
         try {
             for (String route : pieces.routes().holdStale()) {
                 found.add("found stale route " + route + " (kept until a tunnel replaces it)");

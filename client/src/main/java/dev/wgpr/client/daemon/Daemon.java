@@ -88,7 +88,7 @@ public final class Daemon {
         this.files = files;
         EventLog events = new EventLog();
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
-        this.tunnels = new Tunnels(pieces);
+        this.tunnels = new Tunnels(pieces, instance.resolverStateDirectory());
         this.runs = new RunSessions(
                 authorization,
                 new ExecutableBinding(

@@ -63,6 +63,14 @@ public record Instance(String name) {
         return runtimeDirectory().resolve("daemon.lock");
     }
 
+    /**
+     * What the host resolver's backends keep to undo their changes, also after a crash: the original
+     * {@code /etc/resolv.conf} while the file is managed, the resolvconf records made.
+     */
+    public Path resolverStateDirectory() {
+        return runtimeDirectory().resolve("dns");
+    }
+
     /** Where a daemon started by {@code wg-pr up} writes its output. */
     public Path logFile() {
         return runtimeDirectory().resolve("daemon.log");

@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -55,6 +56,11 @@ record RuntimeFiles(Instance instance, FileChannel lockChannel, FileLock lock, U
             Files.deleteIfExists(instance.lockFile());
             if (removeLog) {
                 Files.deleteIfExists(instance.logFile());
+            }
+            try {
+                Files.deleteIfExists(instance.resolverStateDirectory());
+            } catch (DirectoryNotEmptyException e) {
+                // What the host's resolver needs put back, for the next daemon.
             }
             try (var entries = Files.list(instance.runtimeDirectory())) {
                 if (entries.findAny().isEmpty()) {

@@ -40,6 +40,9 @@ final class Tunnels {
         final Map<String, Path> appCgroups = new LinkedHashMap<>();
         Optional<Pieces.Device> device = Optional.empty();
         Optional<Pieces.Routing> routing = Optional.empty();
+        /** What the host's resolver was told about the tunnel's DNS. */
+        Optional<UpStages.HostDns.Applied> hostDns = Optional.empty();
+
         boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
         boolean network = true;
@@ -68,9 +71,10 @@ final class Tunnels {
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
     record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
 
-    Tunnels(Pieces pieces) {
+    /** {@code resolverState}: where the host resolver's backends keep what must outlive a crash. */
+    Tunnels(Pieces pieces, Path resolverState) {
         this.pieces = pieces;
-        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()));
+        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()), resolverState);
         this.reload = new Reload(stages);
     }
 
@@ -254,7 +258,8 @@ final class Tunnels {
                                 : Protocol.BACKSTOP_MISSING)
                         .orElse(null),
                 t.routing.map(Pieces.Routing::status).orElse(null),
-                appStatus(t))));
+                appStatus(t),
+                resolverStatus(t))));
         return list;
     }
 
@@ -277,6 +282,25 @@ final class Tunnels {
                     .orElse(configured));
         }
         return peers;
+    }
+
+    /** What the host's resolver was told about the tunnel's DNS, in words; null when it has no DNS servers. */
+    private static String resolverStatus(Active t) {
+        if (t.config.iface().dns().servers().isEmpty()) {
+            return null;
+        }
+        return t.hostDns
+                .map(applied -> applied.backend().name() + ": asks "
+                        + applied.link().servers().stream().map(IpText::of).collect(Collectors.joining(", "))
+                        + " for "
+                        + (applied.link().domains().isEmpty()
+                                ? "no domain"
+                                : applied.link().domains().stream()
+                                        .map(domain -> "~" + domain)
+                                        .collect(Collectors.joining(" ")))
+                        + (applied.link().defaultRoute() ? " and every other name (the DNS default route)" : ""))
+                .orElse("not told (dnsResolver = \""
+                        + t.config.iface().dns().resolver().text() + "\")");
     }
 
     private static List<TunnelStatus.App> appStatus(Active t) {

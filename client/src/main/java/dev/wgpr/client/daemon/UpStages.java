@@ -1,14 +1,26 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
+import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.dns.HostResolver;
+import dev.wgpr.client.dns.LinkDns;
+import dev.wgpr.client.dns.ResolverBackend;
+import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.common.net.IpText;
+import dev.wgpr.routes.RouteMode;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -35,6 +47,8 @@ import java.util.Set;
  *   <li>{@link AppCgroups}: the apps' cgroups, from the enforcement layer that owns them;
  *   <li>{@link Routes}: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes (new
  *       ones in before old ones go);
+ *   <li>{@link HostDns}: the host's resolver told to ask the link for the tunnel's DNS domains, once the
+ *       link is up and addressed;
  *   <li>{@link ExactPolicy}: the exact internal set, with the exclusions read back from the kernel;
  *       publishing it closes the open connections the grants no longer allow.
  * </ol>
@@ -228,13 +242,15 @@ final class UpStages {
         }
     }
 
-    static List<Stage> all(Pieces pieces, PolicyShares shares) {
+    /** Every stage, in order; {@code resolverState}: where the host resolver's backends keep what must outlive a crash. */
+    static List<Stage> all(Pieces pieces, PolicyShares shares, Path resolverState) {
         return List.of(
                 new TunnelDevice(pieces.devices()),
                 new GuardPolicy(shares),
                 new GuardDevice(pieces.enforcement()),
                 new AppCgroups(pieces.enforcement()),
                 new Routes(pieces.routes()),
+                new HostDns(resolverState),
                 new ExactPolicy(shares));
     }
 
@@ -468,6 +484,149 @@ final class UpStages {
         @Override
         public String what(Tunnels.Active tunnel) {
             return "routes of " + tunnel.name();
+        }
+    }
+
+    /**
+     * The host's resolver told about the tunnel's DNS ({@link dev.wgpr.client.dns.ResolverBackend}): the
+     * backend is chosen when the tunnel's DNS first applies, or when the config's {@code dnsResolver}
+     * changes. A change applies the new settings before the old backend's are taken back (the same backend
+     * replaces them in place), so no moment sends the tunnel's domains to the host's own servers.
+     */
+    static final class HostDns implements Stage {
+        private final Path stateDirectory;
+
+        HostDns(Path stateDirectory) {
+            this.stateDirectory = stateDirectory;
+        }
+
+        /** What a tunnel's DNS looks like to the host's resolver, and who was told. */
+        record Applied(ResolverSetting setting, ResolverBackend backend, LinkDns link) {}
+
+        @Override
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            Optional<Applied> before = tunnel.hostDns;
+            Optional<LinkDns> link = linkDns(tunnel, target.config());
+            ResolverSetting setting = target.config().iface().dns().resolver();
+            if (before.isPresent()
+                    && link.isPresent()
+                    && before.get().setting() == setting
+                    && before.get().link().equals(link.get())) {
+                return Step.NOTHING;
+            }
+            if (before.isEmpty() && link.isEmpty()) {
+                return Step.NOTHING;
+            }
+            Optional<Applied> next = Optional.empty();
+            if (link.isPresent()) {
+                ResolverBackend backend = before.isPresent() && before.get().setting() == setting
+                        ? before.get().backend()
+                        : backendFor(setting);
+                apply(backend, link.get());
+                next = Optional.of(new Applied(setting, backend, link.get()));
+            }
+            if (before.isPresent()
+                    && (next.isEmpty() || next.get().backend() != before.get().backend())) {
+                revert(before.get());
+            }
+            tunnel.hostDns = next;
+            Optional<Applied> applied = next;
+            return new Step(
+                    () -> {
+                        if (before.isPresent()) {
+                            apply(before.get().backend(), before.get().link());
+                        }
+                        if (applied.isPresent()
+                                && (before.isEmpty()
+                                        || applied.get().backend()
+                                                != before.get().backend())) {
+                            revert(applied.get());
+                        }
+                        tunnel.hostDns = before;
+                    },
+                    next.map(a -> List.of("host resolver (" + a.backend().name() + "): " + describe(a.link())))
+                            .orElse(List.of("host resolver: no longer told about the tunnel")));
+        }
+
+        @Override
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            Optional<Applied> applied = tunnel.hostDns;
+            tunnel.hostDns = Optional.empty();
+            if (applied.isPresent()) {
+                revert(applied.get());
+            }
+        }
+
+        @Override
+        public String what(Tunnels.Active tunnel) {
+            return "host resolver settings of " + tunnel.name();
+        }
+
+        private ResolverBackend backendFor(ResolverSetting setting) throws IOException {
+            HostResolver.Facts facts;
+            try {
+                facts = HostResolver.Facts.look();
+            } catch (RuntimeException e) {
+                throw new IOException("looking at the host's resolver: " + e, e);
+            }
+            HostResolver.Choice choice = HostResolver.choose(setting, facts);
+            if (choice.problem().isPresent()) {
+                throw new IOException("dnsResolver = \"" + setting.text() + "\": "
+                        + choice.problem().get());
+            }
+            return HostResolver.backend(choice, facts, stateDirectory);
+        }
+
+        private static void apply(ResolverBackend backend, LinkDns link) throws IOException {
+            try {
+                backend.apply(link);
+            } catch (IOException | RuntimeException e) {
+                throw new IOException(
+                        "telling the host's resolver (" + backend.name() + ") about " + link.interfaceName() + ": "
+                                + (e.getMessage() == null ? e.toString() : e.getMessage()),
+                        e);
+            }
+        }
+
+        private static void revert(Applied applied) throws IOException {
+            applied.backend().revert(applied.link().interfaceName());
+        }
+
+        private static String describe(LinkDns link) {
+            return "ask " + link.servers().stream().map(IpText::of).toList() + " for "
+                    + (link.domains().isEmpty()
+                            ? "no domain"
+                            : link.domains().stream().map(d -> "~" + d).toList())
+                    + (link.defaultRoute() ? ", and the default DNS route" : "");
+        }
+
+        /**
+         * The link face of the tunnel's forwarder, on the interface's own first IPv4 and IPv6 addresses;
+         * empty when the config names no DNS server.
+         */
+        static Optional<LinkDns> linkDns(Tunnels.Active tunnel, TunnelConfig config) throws IOException {
+            DnsConfig dns = config.iface().dns();
+            if (dns.servers().isEmpty()) {
+                return Optional.empty();
+            }
+            List<InetAddress> servers = new ArrayList<>();
+            config.iface().addresses().stream()
+                    .map(InterfaceAddress::address)
+                    .filter(Inet4Address.class::isInstance)
+                    .findFirst()
+                    .ifPresent(servers::add);
+            config.iface().addresses().stream()
+                    .map(InterfaceAddress::address)
+                    .filter(Inet6Address.class::isInstance)
+                    .findFirst()
+                    .ifPresent(servers::add);
+            String iface = tunnel.device.orElseThrow().interfaceName();
+            NetworkInterface link = NetworkInterface.getByName(iface);
+            if (link == null) {
+                throw new IOException("interface " + iface + " is gone");
+            }
+            return Optional.of(new LinkDns(
+                    iface, link.getIndex(), servers, dns.domains(), config.routeMode() == RouteMode.DI_SEMI_DEFAULT));
         }
     }
 

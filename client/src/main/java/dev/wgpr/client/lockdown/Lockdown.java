@@ -1,6 +1,7 @@
 package dev.wgpr.client.lockdown;
 
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
@@ -47,6 +48,11 @@ import java.util.jar.Manifest;
  * parts of {@code /sys}, the cgroup2 tree to make and remove directories only, bpffs, {@code
  * /dev/net/tun}, and the instance's runtime directory to write, besides the directory of the daemon's
  * class-data archive (written by locked-down daemons, read by them alone). No TCP at all (Landlock ABI 4+).
+ * Name resolution adds, only where needed: on a host with resolvconf, running it (the script, {@code
+ * /usr/bin} for its shell and tools, {@code /etc/resolvconf}, {@code /run/resolvconf} to write); for a
+ * managed {@code /etc/resolv.conf}, writing files in {@code /etc} (see {@link #plan(Instance, Collection,
+ * Optional, boolean)}). systemd-resolved needs nothing but the machine id: the system bus is a Unix socket,
+ * which Landlock leaves alone.
  */
 public final class Lockdown {
     /** What the daemon writes, at most: small state files and its log. */
@@ -69,7 +75,10 @@ public final class Lockdown {
             | LandlockBindings.ACCESS_FS_REFER
             | LandlockBindings.ACCESS_FS_TRUNCATE;
 
-    /** Files in {@code /etc} the daemon and the JVM read: users and groups, name resolution, time zone. */
+    /**
+     * Files in {@code /etc} the daemon and the JVM read: users and groups, name resolution, time zone, and
+     * the machine id (the D-Bus library reads it before it connects to systemd-resolved).
+     */
     private static final List<String> ETC_FILES = List.of(
             "passwd",
             "group",
@@ -82,7 +91,8 @@ public final class Lockdown {
             "protocols",
             "ld.so.cache",
             "localtime",
-            "timezone");
+            "timezone",
+            "machine-id");
 
     private Lockdown() {}
 
@@ -102,6 +112,22 @@ public final class Lockdown {
      */
     public static LockdownPlan plan(Instance instance, Collection<Path> configDirectories, Optional<Path> classArchive)
             throws IOException {
+        return plan(instance, configDirectories, classArchive, false);
+    }
+
+    /**
+     * As {@link #plan(Instance, Collection, Optional)}; with {@code writesResolvConf}, also what the managed
+     * {@code /etc/resolv.conf} needs ({@code dnsResolver = "file"}, or a crashed daemon's to restore): in
+     * {@code /etc}, to read, write, make and remove regular files and symlinks (a file staged next to it
+     * and renamed over it). Landlock cannot name one file that does not exist yet, so this is all of {@code
+     * /etc}'s files: given only to a daemon that needs it.
+     */
+    public static LockdownPlan plan(
+            Instance instance,
+            Collection<Path> configDirectories,
+            Optional<Path> classArchive,
+            boolean writesResolvConf)
+            throws IOException {
         List<LockdownPlan.Rule> rules = new ArrayList<>();
         Path javaHome = Path.of(System.getProperty("java.home"));
         rules.add(new LockdownPlan.Rule(javaHome, RX, "the JDK (the JVM loads classes and libraries lazily)"));
@@ -113,12 +139,28 @@ public final class Lockdown {
         }
         for (String file : ETC_FILES) {
             rules.add(new LockdownPlan.Rule(
-                    Path.of("/etc", file), LandlockBindings.ACCESS_FS_READ_FILE, "users, groups, names, time zone"));
+                    Path.of("/etc", file),
+                    LandlockBindings.ACCESS_FS_READ_FILE,
+                    "users, groups, names, time zone, machine id"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/usr/share/zoneinfo"), R, "time zone"));
-        for (String machineId : List.of("/etc/machine-id", "/var/lib/dbus/machine-id")) {
+        if (HostResolver.resolvconfInstalled().isPresent()) {
+            resolvconfRules(rules, HostResolver.resolvconfInstalled().get());
+        }
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/var/lib/dbus/machine-id"),
+                LandlockBindings.ACCESS_FS_READ_FILE,
+                "the machine id where D-Bus keeps its own (read before connecting to the system bus)"));
+        if (writesResolvConf) {
             rules.add(new LockdownPlan.Rule(
-                    Path.of(machineId), LandlockBindings.ACCESS_FS_READ_FILE, "the system bus client's machine id"));
+                    Path.of("/etc"),
+                    LandlockBindings.ACCESS_FS_READ_FILE
+                            | LandlockBindings.ACCESS_FS_WRITE_FILE
+                            | LandlockBindings.ACCESS_FS_TRUNCATE
+                            | LandlockBindings.ACCESS_FS_MAKE_REG
+                            | LandlockBindings.ACCESS_FS_MAKE_SYM
+                            | LandlockBindings.ACCESS_FS_REMOVE_FILE,
+                    "the managed /etc/resolv.conf: staged next to it, renamed over it, the original put back"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/etc/wg-pr"), R, "configs and key files"));
         for (Path dir : configDirectories) {
@@ -186,6 +228,22 @@ public final class Lockdown {
     }
 
     static final Path UAPI_DIRECTORY = Path.of("/run/wireguard");
+
+    /**
+     * On a host with resolvconf (a shell script, Debian's or openresolv), what running it takes: the script,
+     * the shell and tools it runs, its configuration, and its run directory to write. What it starts stays
+     * in the daemon's Landlock domain and capabilities.
+     */
+    private static void resolvconfRules(List<LockdownPlan.Rule> rules, Path program) {
+        String why = "resolvconf, told about tunnels' DNS (this host has it)";
+        rules.add(new LockdownPlan.Rule(
+                program, LandlockBindings.ACCESS_FS_READ_FILE | LandlockBindings.ACCESS_FS_EXECUTE, why));
+        rules.add(new LockdownPlan.Rule(Path.of("/usr/bin"), RX, why + ": the shell and the tools its script runs"));
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/etc/resolvconf"), RX, why + ": its configuration and the update scripts it runs"));
+        rules.add(new LockdownPlan.Rule(Path.of("/etc/resolvconf.conf"), LandlockBindings.ACCESS_FS_READ_FILE, why));
+        rules.add(new LockdownPlan.Rule(Path.of("/run/resolvconf"), STATE, why + ": its records and resolv.conf"));
+    }
 
     /** Whether the cgroup2 root lacks the owner's write bit, so root needs CAP_DAC_OVERRIDE to make app cgroups. */
     public static boolean cgroup2RootIsReadOnlyForItsOwner() throws IOException {

@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.TestPaths;
+import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.dns.HostResolver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -167,5 +170,77 @@ class CheckCommandTest {
         assertTrue(run.out().contains("Example:"), run.out());
         assertTrue(run.out().contains("wg-pr check /etc/wg-pr/corp.toml"), run.out());
         assertTrue(CliRun.of("--help").out().contains("check"), "listed among the commands");
+    }
+
+    private static final String KEYS_AND_PEER = """
+            privateKey = "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc="
+            address = ["10.8.0.2/32", "fd10:8::2/128"]
+            dns = ["10.20.0.53"]
+            dnsDomains = ["corp.example"]
+            %s
+
+            [[peer]]
+            publicKey = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ="
+            allowedIPs = [%s]
+            """;
+
+    private static TunnelConfig tunnel(Path directory, String extra, String allowedIPs) throws Exception {
+        Path file = directory.resolve("corp.toml");
+        Files.writeString(file, "[interface]\n" + KEYS_AND_PEER.formatted(extra, allowedIPs));
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return TunnelConfig.load(file).config();
+    }
+
+    private static final HostResolver.Facts RESOLVED_HOST = new HostResolver.Facts(
+            "a symlink to ../run/systemd/resolve/stub-resolv.conf", true, true, Optional.empty());
+    private static final HostResolver.Facts PLAIN_HOST =
+            new HostResolver.Facts("a plain file", false, false, Optional.empty());
+
+    @Test
+    void onAResolvedHostASplitTunnelGetsRoutingDomainsAndIsNotTheDefaultRoute(@TempDir Path directory)
+            throws Exception {
+        List<String> lines =
+                CheckCommand.hostResolverExplained(tunnel(directory, "", "\"10.20.0.0/16\""), RESOLVED_HOST);
+        String text = String.join("\n", lines);
+        assertTrue(text.startsWith("systemd-resolved (dnsResolver = \"auto\": /etc/resolv.conf is a symlink"), text);
+        assertTrue(text.contains("~corp.example"), text);
+        assertTrue(text.contains("not the DNS default route"), text);
+        assertFalse(text.contains("warning"), text);
+    }
+
+    @Test
+    void aFullTunnelBecomesTheDnsDefaultRoute(@TempDir Path directory) throws Exception {
+        String text = String.join(
+                "\n",
+                CheckCommand.hostResolverExplained(tunnel(directory, "", "\"0.0.0.0/0\", \"::/0\""), RESOLVED_HOST));
+        assertTrue(text.contains("the link becomes the DNS default route (a full tunnel)"), text);
+    }
+
+    @Test
+    void aHostWithNoResolverToTellGetsTheWarningThatInternalNamesReachItsOwnServers(@TempDir Path directory)
+            throws Exception {
+        String text = String.join(
+                "\n", CheckCommand.hostResolverExplained(tunnel(directory, "", "\"10.20.0.0/16\""), PLAIN_HOST));
+        assertTrue(text.startsWith("none (dnsResolver = \"auto\""), text);
+        assertTrue(text.contains("warning: the host's resolver is not told about the tunnel"), text);
+    }
+
+    @Test
+    void theManagedFileIsChosenOnlyWhenAskedFor(@TempDir Path directory) throws Exception {
+        String text = String.join(
+                "\n",
+                CheckCommand.hostResolverExplained(
+                        tunnel(directory, "dnsResolver = \"file\"", "\"10.20.0.0/16\""), PLAIN_HOST));
+        assertTrue(text.startsWith("file (dnsResolver = \"file\""), text);
+        assertTrue(text.contains("every name goes to the link's own addresses on corp first"), text);
+    }
+
+    @Test
+    void askingForSystemdResolvedWhereItIsNotOnTheBusSaysUpWillFail(@TempDir Path directory) throws Exception {
+        String text = String.join(
+                "\n",
+                CheckCommand.hostResolverExplained(
+                        tunnel(directory, "dnsResolver = \"systemd-resolved\"", "\"10.20.0.0/16\""), PLAIN_HOST));
+        assertTrue(text.contains("up will fail: systemd-resolved is not on the system bus"), text);
     }
 }

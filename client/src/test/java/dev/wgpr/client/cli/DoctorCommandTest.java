@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.cli.DoctorCheck.Finding;
+import dev.wgpr.client.dns.HostResolver;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,31 @@ class DoctorCommandTest {
                 List.of(Map.of(
                         "check", "quote\"d", "status", "OK", "detail", "back\\slash\u0001", "meaning", "Tab\there.")),
                 report);
+    }
+
+    @Test
+    void theResolverLineNamesSystemdResolvedWhereResolvConfPointsAtItsStubAndItIsOnTheBus() {
+        Finding finding = DoctorChecks.resolver(new HostResolver.Facts(
+                "a symlink to ../run/systemd/resolve/stub-resolv.conf", true, true, java.util.Optional.empty()));
+        assertEquals(DoctorCheck.Status.OK, finding.status());
+        assertTrue(finding.detail().startsWith("systemd-resolved (/etc/resolv.conf is a symlink"), finding.detail());
+    }
+
+    @Test
+    void theResolverLineWarnsWhereNothingCanKeepInternalNamesOffTheHostsServers() {
+        Finding finding = DoctorChecks.resolver(
+                new HostResolver.Facts("a file naming the stub 127.0.0.53", true, false, java.util.Optional.empty()));
+        assertEquals(DoctorCheck.Status.WARN, finding.status());
+        assertTrue(finding.detail().contains("but systemd-resolved is not on the bus"), finding.detail());
+        assertTrue(finding.meaning().contains("dnsResolver = \"file\""), finding.meaning());
+    }
+
+    @Test
+    void theResolverLineNamesResolvconfWhenInstalled() {
+        Finding finding = DoctorChecks.resolver(new HostResolver.Facts(
+                "a plain file", false, false, java.util.Optional.of(java.nio.file.Path.of("/usr/sbin/resolvconf"))));
+        assertEquals(DoctorCheck.Status.OK, finding.status());
+        assertTrue(finding.detail().startsWith("resolvconf ("), finding.detail());
     }
 
     private static CliRun runWith(List<DoctorCheck> checks, String... options) {

@@ -19,19 +19,21 @@ class LockedDownDaemonArgumentsTest {
                 4242,
                 Optional.of("staff"),
                 List.of(Path.of("/etc/a"), Path.of("/b")),
-                Optional.of(Path.of("/var/cache/wg-pr/daemon.jsa")));
+                Optional.of(Path.of("/var/cache/wg-pr/daemon.jsa")),
+                true);
 
         assertEquals(written, LockedDownDaemon.Arguments.parse(written.toList()));
     }
 
     @Test
-    void theLaunchGroupConfigDirectoriesAndClassArchiveAreOptional() {
+    void theLaunchGroupConfigDirectoriesClassArchiveAndResolvConfAreOptional() {
         LockedDownDaemon.Arguments read = LockedDownDaemon.Arguments.parse(
                 List.of("--instance", "wg-pr", "--launch-helper-fd", "3", "--launch-helper-pid", "99"));
 
         assertEquals(Optional.empty(), read.launchGroup());
         assertEquals(List.of(), read.configDirectories());
         assertEquals(Optional.empty(), read.classArchive());
+        assertEquals(false, read.writesResolvConf(), "no write access to /etc unless asked");
     }
 
     @Test

@@ -505,6 +505,25 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void aDnsResolverNoBackendNamesIsRejectedWithTheChoices() {
+        ConfigProblem problem = onlyError("""
+                [interface]
+                privateKey = "@OUR_PRIVATE_KEY@"
+                address = ["10.8.0.2/32"]
+                dns = ["10.20.0.53"]
+                dnsResolver = "networkmanager"
+
+                [[peer]]
+                publicKey = "@PEER_KEY@"
+                allowedIPs = ["10.20.0.0/16"]
+                """);
+        assertProblem(problem, Reason.BAD_DNS_RESOLVER, 5, 15, "interface.dnsResolver");
+        assertTrue(
+                problem.message().contains("expected one of auto, systemd-resolved, resolvconf, file, none"),
+                problem.message());
+    }
+
+    @Test
     void onePrefixInTheAllowedIPsOfTwoPeersIsRejectedWhereItRepeats() {
         ConfigProblem problem = onlyError("""
                 [interface]

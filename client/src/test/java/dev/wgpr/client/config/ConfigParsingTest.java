@@ -33,6 +33,7 @@ class ConfigParsingTest {
             dns = ["10.20.0.53", "fd10:20::53"]
             dnsDomains = ["Corp.Example.", "20.10.in-addr.arpa", "corp.example"]
             dnsAccess = "everyone"
+            dnsResolver = "file"
 
             [[peer]]
             name = "corp-gw"
@@ -76,6 +77,7 @@ class ConfigParsingTest {
                 iface.dns().domains(),
                 "lower case, without the root's dot, once");
         assertEquals(DnsConfig.Access.EVERYONE, iface.dns().access());
+        assertEquals(ResolverSetting.FILE, iface.dns().resolver());
         assertEquals(RouteModeSetting.AUTO, iface.routeMode());
         assertEquals(BackendSetting.AUTO, iface.backend(), "auto unless the config says otherwise");
 
@@ -161,7 +163,8 @@ class ConfigParsingTest {
         TunnelConfig inline = parse("""
                         interface = { privateKey = "@OUR_PRIVATE_KEY@", address = ["10.8.0.2/24", "fd10:8::2/64"], \
                         listenPort = 51820, mtu = 1420, dns = ["10.20.0.53", "fd10:20::53"], \
-                        dnsDomains = ["Corp.Example.", "20.10.in-addr.arpa", "corp.example"], dnsAccess = "everyone" }
+                        dnsDomains = ["Corp.Example.", "20.10.in-addr.arpa", "corp.example"], dnsAccess = "everyone", \
+                        dnsResolver = "file" }
                         peer = [
                           { name = "corp-gw", publicKey = "@PEER_KEY@", presharedKey = "@OTHER_PEER_KEY@", \
                         endpoint = "vpn.example.com:51820", allowedIPs = ["10.20.0.0/16", "fd10:20::/32"], \

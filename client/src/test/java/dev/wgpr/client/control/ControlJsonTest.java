@@ -56,7 +56,8 @@ class ControlJsonTest {
                             List.of(new TunnelStatus.Bypass("192.0.2.1", null, "on the local network")),
                             List.of()),
                     List.of(new TunnelStatus.App(
-                            "ssh", "gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), "/sys/fs/cgroup/x")))),
+                            "ssh", "gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), "/sys/fs/cgroup/x")),
+                    "systemd-resolved: asks 10.8.0.2 for ~corp.example")),
             new EnforcementStatus(
                     EnforcementStatus.ACTIVE,
                     7L,

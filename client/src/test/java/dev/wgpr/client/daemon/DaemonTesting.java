@@ -85,30 +85,31 @@ final class DaemonTesting {
             Map<String, String> environment,
             String stdin,
             String netns,
-            boolean ownMounts) {
+            boolean ownMounts,
+            Path mountNamespace) {
         static Cli root(Instance instance) {
-            return new Cli(instance, 0, 0, Map.of(), "", null, false);
+            return new Cli(instance, 0, 0, Map.of(), "", null, false, null);
         }
 
         static Cli nobody(Instance instance) {
-            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false);
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false, null);
         }
 
         Cli as(int newUid, int newGid) {
-            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts);
+            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts, mountNamespace);
         }
 
         Cli withEnvironment(Map<String, String> variables) {
-            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts);
+            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts, mountNamespace);
         }
 
         Cli withStdin(String text) {
-            return new Cli(instance, uid, gid, environment, text, netns, ownMounts);
+            return new Cli(instance, uid, gid, environment, text, netns, ownMounts, mountNamespace);
         }
 
         /** The CLI in a mount namespace of its own (copies of the mounts, other mount ids). */
         Cli inOwnMountNamespace() {
-            return new Cli(instance, uid, gid, environment, stdin, netns, true);
+            return new Cli(instance, uid, gid, environment, stdin, netns, true, mountNamespace);
         }
 
         /**
@@ -117,7 +118,20 @@ final class DaemonTesting {
          * bpffs mounts stay where they are.
          */
         Cli inNetns(String name) {
-            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts);
+            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts, mountNamespace);
+        }
+
+        /** The CLI (and so a daemon it starts) in the network namespace {@code file} names (a {@code /proc/PID/ns/net}). */
+        Cli inNetnsFile(Path file) {
+            return new Cli(instance, uid, gid, environment, stdin, file.toString(), ownMounts, mountNamespace);
+        }
+
+        /**
+         * The CLI (and so a daemon it starts) in the mount namespace {@code namespace} names (a {@code
+         * /proc/PID/ns/mnt}), one a test made with files of its own, such as {@code /etc/resolv.conf}.
+         */
+        Cli inMountNamespace(Path namespace) {
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, namespace);
         }
 
         /**
@@ -126,8 +140,15 @@ final class DaemonTesting {
          */
         ProcessBuilder builder(String... args) throws IOException {
             List<String> command = new ArrayList<>();
-            if (netns != null) {
-                command.addAll(List.of("nsenter", "--net=/run/netns/" + netns, "--"));
+            if (netns != null || mountNamespace != null) {
+                command.add("nsenter");
+                if (netns != null) {
+                    command.add("--net=" + (netns.startsWith("/") ? netns : "/run/netns/" + netns));
+                }
+                if (mountNamespace != null) {
+                    command.add("--mount=" + mountNamespace);
+                }
+                command.add("--");
             }
             if (ownMounts) {
                 command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--"));

@@ -27,7 +27,7 @@ class TunnelsTest {
     private static final String PEER_KEY = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ=";
 
     private final InMemoryPieces kernel = new InMemoryPieces();
-    private final Tunnels tunnels = new Tunnels(kernel.pieces());
+    private final Tunnels tunnels = new Tunnels(kernel.pieces(), Path.of("/nonexistent/resolver-state"));
 
     @TempDir
     Path dir;

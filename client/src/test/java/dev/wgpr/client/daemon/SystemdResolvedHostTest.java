@@ -1,0 +1,177 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.daemon.DaemonTesting.Cli;
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A host whose resolver is systemd-resolved, for real: Debian's systemd-resolved (unpacked by dev.sh, not
+ * installed) with a dbus-daemon as its system bus, in a network and mount namespace of the test's own
+ * ({@code /etc} an overlay, {@code /run/dbus} and {@code /run/systemd} private), {@code /etc/resolv.conf} a
+ * symlink to its stub. {@code wg-pr up} picks it by itself ({@code dnsResolver = "auto"}); {@code
+ * resolvectl status} shows the tunnel's link with its server and routing domain, not the default route;
+ * after {@code down}, a {@code reload} and a SIGKILL'ed daemon with the next one started, {@code resolvectl
+ * status} is byte for byte what it was before {@code up}.
+ */
+@RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
+class SystemdResolvedHostTest {
+    static final Path UNPACKED = Path.of("/var/cache/wg-pr-resolved/root");
+    private static final Path RESOLVED = UNPACKED.resolve("lib/systemd/systemd-resolved");
+    private static final Path RESOLVECTL = UNPACKED.resolve("usr/bin/resolvectl");
+    private static final String BUS_CONFIG = """
+            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+            <busconfig>
+              <type>system</type>
+              <listen>unix:path=/run/dbus/system_bus_socket</listen>
+              <auth>EXTERNAL</auth>
+              <policy context="default">
+                <allow user="*"/>
+                <allow own="*"/>
+                <allow send_destination="*"/>
+                <allow receive_sender="*"/>
+              </policy>
+            </busconfig>
+            """;
+    private static final String CONFIG = """
+            [interface]
+            name = "wgprd1"
+            privateKey = "@OUR_PRIVATE_KEY@"
+            address = ["10.79.0.2/32"]
+            dns = ["10.79.10.53"]
+            dnsDomains = [%s]
+
+            [[peer]]
+            name = "gw"
+            publicKey = "@PEER_KEY@"
+            endpoint = "192.0.2.1:51820"
+            allowedIPs = ["10.79.10.0/24"]
+
+            [[peer.allowedApps]]
+            name = "cat"
+            exec = "/usr/bin/cat"
+            """;
+
+    private final Instance instance = DaemonTesting.uniqueInstance();
+    private PrivateEtc host;
+
+    @BeforeEach
+    void resolvedHost(NetnsLab lab) throws Exception {
+        Assumptions.assumeTrue(
+                Files.isExecutable(RESOLVED) && Files.isExecutable(Path.of("/usr/bin/dbus-daemon")),
+                "systemd-resolved unpacked at " + UNPACKED + " and dbus-daemon (./dev.sh test sets both up)");
+        Path busConfig = DaemonTesting.config("system-bus.xml", BUS_CONFIG);
+        String netns = lab.namespace("host").name();
+        host = PrivateEtc.create(
+                List.of("nsenter", "--net=/run/netns/" + netns, "--"),
+                String.join(
+                        "\n",
+                        "mount -t tmpfs tmpfs /run/dbus",
+                        "mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd",
+                        // resolved drops its privileges to this user, as the package's sysusers would make it.
+                        "echo 'systemd-resolve:x:990:990:systemd Resolver:/:/usr/sbin/nologin' >> /etc/passwd",
+                        "echo 'systemd-resolve:x:990:' >> /etc/group",
+                        "ip link set lo up",
+                        "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",
+                        "dbus-daemon --config-file=" + busConfig + " --fork --print-pid > $DIR/dbus.pid",
+                        RESOLVED + " > $DIR/resolved.log 2>&1 &",
+                        "echo $! > $DIR/resolved.pid",
+                        "for i in $(seq 100); do " + RESOLVECTL + " status >/dev/null 2>&1 && break; sleep 0.1; done",
+                        RESOLVECTL + " status > /dev/null"));
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        DaemonTesting.cleanUp(instance);
+        if (host != null) {
+            host.close();
+        }
+    }
+
+    private Cli cli() {
+        return Cli.root(instance).inMountNamespace(host.namespace()).inNetnsFile(host.networkNamespace());
+    }
+
+    private String resolvectlStatus() throws Exception {
+        return host.run(RESOLVECTL.toString(), "status", "--no-pager");
+    }
+
+    private static Path config(String domains) throws Exception {
+        return DaemonTesting.config("dns-resolved.toml", CONFIG.formatted(domains));
+    }
+
+    private static void assertSucceeds(Result result) {
+        assertEquals(0, result.exitCode(), result::toString);
+    }
+
+    @Test
+    void upTellsResolvedTheLinksServerAndRoutingDomainAndDownLeavesItAsBefore() throws Exception {
+        String before = resolvectlStatus();
+
+        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        String up = resolvectlStatus();
+        assertTrue(up.contains("(wgprd1)"), up);
+        String link = up.substring(up.indexOf("(wgprd1)"));
+        assertTrue(link.contains("DNS Servers: 10.79.0.2"), link);
+        assertTrue(link.contains("DNS Domain: ~corp.example"), link);
+        assertTrue(link.contains("-DefaultRoute -LLMNR -mDNS"), "not the default route, no multicast names: " + link);
+        Result status = Cli.root(instance).run("status");
+        assertTrue(
+                status.out().contains("resolver")
+                        && status.out().contains("systemd-resolved: asks 10.79.0.2 for ~corp.example"),
+                status::toString);
+
+        assertSucceeds(cli().run("down", "wgprd1"));
+        assertEquals(before, resolvectlStatus());
+    }
+
+    @Test
+    void aReloadWithOtherDomainsShowsTheNewOnesAndDownStillLeavesItAsBefore() throws Exception {
+        String before = resolvectlStatus();
+        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+
+        assertSucceeds(cli().run(
+                        "reload",
+                        config("\"lab.example\", \"20.10.in-addr.arpa\"").toString()));
+        String reloaded = resolvectlStatus();
+        String link = reloaded.substring(reloaded.indexOf("(wgprd1)"));
+        assertTrue(link.contains("~lab.example"), link);
+        assertTrue(link.contains("~20.10.in-addr.arpa"), link);
+        assertFalse(link.contains("corp.example"), link);
+
+        assertSucceeds(cli().run("down", "wgprd1"));
+        assertEquals(before, resolvectlStatus());
+    }
+
+    @Test
+    void afterASigkillAndTheNextDaemonResolvedIsAsBefore() throws Exception {
+        String before = resolvectlStatus();
+        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        ProcessHandle daemon =
+                ProcessHandle.of(DaemonTesting.daemonPid(instance)).orElseThrow();
+
+        assertTrue(daemon.destroyForcibly(), "SIGKILL sent");
+        daemon.onExit().get(20, TimeUnit.SECONDS);
+        assertSucceeds(cli().run("daemon"));
+
+        assertEquals(before, resolvectlStatus());
+    }
+}
