@@ -1,9 +1,11 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.common.Pace;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -14,6 +16,9 @@ import java.util.Map;
  */
 final class SystemdNotify {
     static final String VARIABLE = "NOTIFY_SOCKET";
+
+    /** systemd's default {@code TimeoutStartSec=}, which a start on an ordinary machine stays well within. */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private final String socket;
     private final PrintWriter err;
@@ -26,6 +31,16 @@ final class SystemdNotify {
     /** The notifier for {@code environment}'s {@code NOTIFY_SOCKET}, silent when it is unset or empty. */
     static SystemdNotify from(Map<String, String> environment, PrintWriter err) {
         return new SystemdNotify(environment.getOrDefault(VARIABLE, ""), err);
+    }
+
+    /**
+     * {@code EXTEND_TIMEOUT_USEC}: the start may take systemd's default start timeout scaled by this
+     * machine's {@link Pace}. On an emulated CPU the daemon's start (two JVM images, the BPF programs)
+     * takes longer than 90 s, and systemd would kill a daemon that is slow, not stuck; on an ordinary
+     * machine this asks for nothing beyond what the unit allows (systemd never shortens a timeout so).
+     */
+    void startTakesPacedTime() {
+        send("EXTEND_TIMEOUT_USEC=" + Pace.scaled(START_TIMEOUT).toNanos() / 1000 + "\n");
     }
 
     /** {@code READY=1} with the main pid and a status line: the control socket accepts. */
