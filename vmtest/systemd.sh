@@ -20,7 +20,7 @@ chmod 755 "$work"
 install -m 0644 "$repo/vmtest/systemd-app.py" "$work/app.py"
 python=/usr/bin/python3.11
 alice_uid=$(id -u alice)
-pids=()
+pids=() escaped=()
 
 report() { echo "VMTEST systemd:$1 $2 ${3:-}"; }
 step() { echo "-- [$SECONDS s] $*"; }
@@ -180,6 +180,7 @@ escape() { # ROW USER SYSTEMD-RUN-OPTION...
   heard=$(grep -E "left-cgroup|left its app cgroup" "$work/$row.events" | grep -E "[^0-9]${pid:-none}[^0-9]" | head -n 1)
   echo "status: ${said:-nothing}"
   echo "events: ${heard:-nothing}"
+  escaped+=("$cgroup")
   if [ "$control" = "ok internal-host" ] && [[ $cgroup == */$unit.scope ]] && [[ $connect == denied* ]] &&
     [ -n "$said" ] && [ -n "$heard" ]; then
     report "$row" pass "pid $pid moved to $cgroup, then $connect (run as is: $control); status and events: ${said%%;*} ($((SECONDS - started)) s)"
@@ -201,13 +202,15 @@ else
   report escape-user-scope fail "alice's user manager did not start: user@$alice_uid.service $manager"
 fi
 
-step "systemd-cgls: the escaped apps"
-systemd-cgls --no-pager --full | grep -B2 -A1 -E "wgpr-escape|wg-pr.service" | sed 's/ \{2,\}/ /g'
+step "systemd-cgls: where the escaped apps went"
+systemd-cgls --no-pager --full "${escaped[@]}" | sed 's/ \{2,\}/ /g'
 
-step "wg-pr down $tun"
+step "the apps end, wg-pr down $tun"
+pkill -f "$work/app.py connect"
+[ -z "${app:-}" ] || { kill "$app"; timeout $((30 * PACE)) tail --pid="$app" -f /dev/null; }
 started=$SECONDS
-if wg-pr down "$tun" >"$work/down.out" 2>&1 && ! ip link show "$tun" >/dev/null 2>&1; then
-  report down pass "wg-pr down $tun, the link is gone ($((SECONDS - started)) s)"
+if wg-pr down "$tun" >"$work/down.out" 2>&1 && ! ip link show "$tun" >/dev/null 2>&1 && [ ! -e "$cgroups/desktop" ]; then
+  report down pass "wg-pr down $tun: the link and the app cgroups are gone ($((SECONDS - started)) s)"
 else
   report down fail "$(tail -n 1 "$work/down.out") ($((SECONDS - started)) s)"
 fi

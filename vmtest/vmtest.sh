@@ -7,7 +7,7 @@
 #   WGPR_VM_KERNELS   suites to boot (default "bookworm bookworm-backports": Debian 12's 6.1 and 6.12)
 #   WGPR_VM_CHECKS    checks to run (default "load doctor demo e2e differential", borrow on 6.12 and the host,
 #                     kernel-wg on the Debian kernels, which have the wireguard module; see guest.sh; and
-#                     systemd on 6.12: a boot of its own, of the systemd image, see systemd.sh)
+#                     systemd on the Debian kernels: a boot of its own, of the systemd image, see systemd.sh)
 #   WGPR_VM_PARALLEL  how many VMs boot at once (default: the number of CPUs; each VM is one emulated CPU)
 #   WGPR_VM_REFRESH=1 asks the mirror for the suites' current kernels again (else the cached ones)
 #   WGPR_VM_HOST=0    leaves the host kernel out
@@ -32,7 +32,7 @@ checks_of() {
   elif [ "$1" = host ]; then
     echo "load doctor demo e2e differential borrow"
   else
-    echo "load doctor demo e2e differential kernel-wg"
+    echo "load doctor demo e2e differential kernel-wg systemd"
   fi
 }
 # What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI): a
