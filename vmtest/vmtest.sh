@@ -138,19 +138,23 @@ without_systemd() { local c=" $1 "; c=${c/ systemd / }; echo $c; }
 # Kernels and images first (downloads, one at a time), then the boots: each VM is one emulated CPU, so
 # as many run at once as the machine has CPUs (WGPR_VM_PARALLEL), each with its own log. A kernel whose
 # checks include systemd boots twice: the host's root with the other checks, the systemd image with it.
-boots=() image="" deb=""
+boots=() image=""
 for suite in $suites; do
   release=$(kernel_of "$suite")
   initramfs_of "$release" >/dev/null
   checks=$(checks_of "$suite")
   [ -z "$(without_systemd "$checks")" ] || boots+=("$release:$(without_systemd "$checks")")
   if [ "$checks" != "$(without_systemd "$checks")" ]; then
-    boots+=("$release:systemd")
     if [ -z "$image" ]; then
-      deb=$(ls "$repo"/packaging/target/wg-pr_*_amd64.deb 2>/dev/null | head -n 1)
+      debs=("$repo"/packaging/target/wg-pr_*_amd64.deb) # the pattern itself when there is none
       started=$SECONDS
-      image=$("$repo/vmtest/systemd-image.sh" "$cache" "${deb:-packaging/target/wg-pr_VERSION_amd64.deb}")
+      image=$("$repo/vmtest/systemd-image.sh" "$cache" "${debs[0]}") || image=none
       echo "==> the systemd image: $image ($((SECONDS - started)) s)" >&2
+    fi
+    if [ "$image" = none ]; then
+      printf '%s\tsystemd:image\tfail no systemd image (its making failed: see above)\n' "$release systemd" >>"$results"
+    else
+      boots+=("$release:systemd")
     fi
   fi
 done
@@ -175,8 +179,8 @@ fi
 
 # The table: one row per kernel and check. Fails when any check failed or a kernel printed none.
 echo
-printf '| %-26s | %-30s | %-6s | %s\n' kernel check result why
-printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..28})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..8})" "------"
+printf '| %-27s | %-30s | %-6s | %s\n' kernel check result why
+printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..29})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..8})" "------"
 status=0
 while IFS=$'\t' read -r kernel check rest; do
   result=${rest%% *} why=${rest#* }
@@ -185,7 +189,7 @@ while IFS=$'\t' read -r kernel check rest; do
     boot-seconds) why="$result s" result=info ;;
     *) case $result in pass | warn | info) ;; *) status=1 ;; esac ;;
   esac
-  printf '| %-26s | %-30s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
+  printf '| %-27s | %-30s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
 done <"$results"
 for entry in "${boots[@]}"; do
   release=${entry%%:*}
