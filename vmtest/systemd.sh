@@ -2,8 +2,8 @@
 # The VM tier's systemd check: run by systemd as a unit (vmtest/init writes it) in a VM that boots the
 # systemd image (vmtest/systemd-image.sh: Debian 12 with wg-pr's .deb installed). wg-pr as the .deb
 # ships it: `systemctl start wg-pr`, `wg-pr up` of a tunnel to a wireguard-go gateway in a network
-# namespace of the check's own, a user's `wg-pr run`; then where systemd-cgls shows the app, whose its
-# cgroup is, what the app sees of its user's home, /tmp and session bus, who reaches the internal host,
+# namespace of the check's own, a user's `wg-pr run`; then where systemd-cgls shows the app, who owns its
+# cgroup, what the app sees of its user's home, /tmp and session bus, who reaches the internal host,
 # and apps that `systemd-run --scope` and `systemd-run --user --scope` move out of their cgroup: reported
 # by status and events, and denied from then on. One line per row, "VMTEST systemd:ROW pass|fail|info
 # WHY" (guest.sh's format), and what each step printed; the unit powers the VM off when it ends.
@@ -213,5 +213,17 @@ if wg-pr down "$tun" >"$work/down.out" 2>&1 && ! ip link show "$tun" >/dev/null 
   report down pass "wg-pr down $tun: the link and the app cgroups are gone ($((SECONDS - started)) s)"
 else
   report down fail "$(tail -n 1 "$work/down.out") ($((SECONDS - started)) s)"
+fi
+# The orderly stop within the unit's TimeoutStopSec= (it writes the daemon's class-data archive, which
+# this first run of the daemon had not).
+step "systemctl stop wg-pr"
+started=$SECONDS
+systemctl stop wg-pr
+result=$(systemctl show -p Result --value wg-pr) state=$(systemctl is-active wg-pr)
+if [ "$result" = success ] && [ "$state" = inactive ] && [ ! -e /sys/fs/cgroup/system.slice/wg-pr.service ]; then
+  report stop pass "systemctl stop wg-pr: $state, result $result, its cgroup gone ($((SECONDS - started)) s)"
+else
+  report stop fail "systemctl stop wg-pr: $state, result $result ($((SECONDS - started)) s)"
+  journalctl --no-pager -u wg-pr | tail -n 15
 fi
 report done pass "the systemd check ran to its end"

@@ -20,6 +20,9 @@ final class SystemdNotify {
     /** systemd's default {@code TimeoutStartSec=}, which a start on an ordinary machine stays well within. */
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
+    /** The shipped wg-pr.service's {@code TimeoutStopSec=}, which an orderly stop stays well within. */
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
     private final String socket;
     private final PrintWriter err;
 
@@ -40,7 +43,7 @@ final class SystemdNotify {
      * machine this asks for nothing beyond what the unit allows (systemd never shortens a timeout so).
      */
     void startTakesPacedTime() {
-        send("EXTEND_TIMEOUT_USEC=" + Pace.scaled(START_TIMEOUT).toNanos() / 1000 + "\n");
+        send(pacedTimeout(START_TIMEOUT));
     }
 
     /** {@code READY=1} with the main pid and a status line: the control socket accepts. */
@@ -48,9 +51,17 @@ final class SystemdNotify {
         send("READY=1\nMAINPID=" + ProcessHandle.current().pid() + "\nSTATUS=" + status + "\n");
     }
 
-    /** {@code STOPPING=1}: the orderly stop has begun. */
+    /**
+     * {@code STOPPING=1}: the orderly stop has begun; it may take the unit's stop timeout scaled by this
+     * machine's {@link Pace} (every tunnel down, the class-data archive written: on an emulated CPU more
+     * than 30 s, and systemd would kill the daemon halfway).
+     */
     void stopping(String status) {
-        send("STOPPING=1\nSTATUS=" + status + "\n");
+        send("STOPPING=1\n" + pacedTimeout(STOP_TIMEOUT) + "STATUS=" + status + "\n");
+    }
+
+    private static String pacedTimeout(Duration base) {
+        return "EXTEND_TIMEOUT_USEC=" + Pace.scaled(base).toNanos() / 1000 + "\n";
     }
 
     private void send(String state) {

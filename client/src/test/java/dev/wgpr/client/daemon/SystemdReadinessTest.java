@@ -19,6 +19,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -80,6 +82,12 @@ class SystemdReadinessTest {
         daemon.destroy(); // SIGTERM, as systemctl stop sends
         String stopping = systemd.receive(Duration.ofSeconds(20));
         assertTrue(stopping.startsWith("STOPPING=1\n"), stopping);
+        // with the unit's 30 s stop timeout scaled to this machine's pace
+        Matcher stopExtended =
+                Pattern.compile("\nEXTEND_TIMEOUT_USEC=([0-9]+)\n").matcher(stopping);
+        assertTrue(stopExtended.find(), stopping);
+        long stopMicros = Long.parseLong(stopExtended.group(1));
+        assertTrue(stopMicros >= 30_000_000L && stopMicros <= 20 * 30_000_000L, stopping);
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "the daemon ends after STOPPING=1");
         // The JVM ends a SIGTERM'd run with 128 + 15; the unit lists it in SuccessExitStatus.
         assertEquals(143, daemon.exitValue());
