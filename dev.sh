@@ -5,7 +5,8 @@
 #   ./dev.sh tour    the config tools on their own: doctor, keys, check, import
 #   ./dev.sh test    runs the whole test suite: unit, root and network-namespace tests
 #   ./dev.sh vmtest  boots Debian's stock kernels (6.1, 6.12) in qemu and runs the checks of
-#                    vmtest/guest.sh in each, beside the host's kernel: one table, kernel x check
+#                    vmtest/guest.sh in each, beside the host's kernel, and 6.12 once more with systemd
+#                    as PID 1 (vmtest/systemd.sh, the .deb installed): one table, kernel x check
 #   ./dev.sh build   builds only (./wg-pr works afterwards)
 #   ./dev.sh package builds packaging/target/wg-pr_<version>_amd64.deb (its own Java runtime) and runs lintian
 #   ./dev.sh java    prints the JDK's java executable
@@ -116,6 +117,7 @@ case $cmd in
     mvn -B --no-transfer-progress -Psystem-tests verify ;;
   vmtest)
     build
+    packaging/build-deb.sh # the .deb that the systemd check's image installs
     if [ "$(id -u)" -ne 0 ]; then exec sudo --preserve-env=JAVA_HOME,PATH ./vmtest/vmtest.sh; fi
     ./vmtest/vmtest.sh ;;
 esac

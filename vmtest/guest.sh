@@ -20,6 +20,8 @@
 #           of the enforcement's tests): random policies, random attempts by real processes in app
 #           cgroups and out of them, the kernel's verdict against the reference model
 #   run:FILE  runs bash FILE (a file on the host's file system), e.g. to look around in the guest
+# (systemd is no check of this script: vmtest.sh boots the systemd image for it, where systemd runs
+# vmtest/systemd.sh)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 checks=${WGPR_VM_CHECKS:-load doctor demo e2e differential}

@@ -6,13 +6,15 @@
 #
 #   WGPR_VM_KERNELS   suites to boot (default "bookworm bookworm-backports": Debian 12's 6.1 and 6.12)
 #   WGPR_VM_CHECKS    checks to run (default "load doctor demo e2e differential", borrow on 6.12 and the host,
-#                     kernel-wg on the Debian kernels, which have the wireguard module; see guest.sh)
+#                     kernel-wg on the Debian kernels, which have the wireguard module; see guest.sh; and
+#                     systemd on the Debian kernels: a boot of its own, of the systemd image, see systemd.sh)
 #   WGPR_VM_PARALLEL  how many VMs boot at once (default: the number of CPUs; each VM is one emulated CPU)
 #   WGPR_VM_REFRESH=1 asks the mirror for the suites' current kernels again (else the cached ones)
 #   WGPR_VM_HOST=0    leaves the host kernel out
 #
 # Kernels, modules and initramfs images are cached in /var/cache/wg-pr-vm (the mirror is asked only
-# when a suite has no cached kernel yet); the serial logs of a run go to target/vmtest/.
+# when a suite has no cached kernel yet), and so is the systemd image (systemd-image.sh: Debian 12 from the
+# mirror with the .deb of packaging/target installed); the serial logs of a run go to target/vmtest/.
 set -euo pipefail
 shopt -s inherit_errexit
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,11 +28,11 @@ checks_of() {
   if [ -n "${WGPR_VM_CHECKS:-}" ]; then
     echo "$WGPR_VM_CHECKS"
   elif [ "$1" = bookworm-backports ]; then
-    echo "load doctor demo e2e differential borrow kernel-wg"
+    echo "load doctor demo e2e differential borrow kernel-wg systemd"
   elif [ "$1" = host ]; then
     echo "load doctor demo e2e differential borrow"
   else
-    echo "load doctor demo e2e differential kernel-wg"
+    echo "load doctor demo e2e differential kernel-wg systemd"
   fi
 }
 # What one boot may take at most, all checks included (TCG is slow; a hung guest must not hang CI): a
@@ -99,10 +101,18 @@ initramfs_of() {
   echo "$image"
 }
 
-# Boots RELEASE and runs the checks; the serial console goes to $out/RELEASE.log.
+# Boots RELEASE and runs the checks; the serial console goes to $out/RELEASE.log. The check "systemd"
+# alone boots the systemd image instead, where systemd runs vmtest/systemd.sh; its log is
+# $out/RELEASE-systemd.log.
 boot() {
-  local release=$1 checks=$2 initrd log="$out/$1.log"
+  local release=$1 checks=$2 initrd log="$out/$1.log" root=() append=""
   initrd=$(initramfs_of "$release")
+  if [ "$checks" = systemd ]; then
+    log="$out/$release-systemd.log"
+    root=(-virtfs "local,path=$image,mount_tag=image,security_model=none,readonly=on,multidevs=remap")
+    # No login prompt on the console the check writes to, no status lines between its rows.
+    append="wgpr.image=1 systemd.show_status=0 systemd.mask=serial-getty@ttyS0.service"
+  fi
   echo "==> booting $release (TCG, 1 CPU): checks $checks" >&2
   local started=$SECONDS
   # No network device at all (-nic none, -nodefaults): the guest reaches nothing outside itself.
@@ -110,9 +120,9 @@ boot() {
     -accel tcg,thread=single -cpu max -smp 1 -m 2G -nodefaults -nic none -display none -no-reboot \
     -serial stdio -monitor none \
     -device virtio-rng-pci \
-    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap "${root[@]}" \
     -kernel "$cache/k/$release/boot/vmlinuz-$release" -initrd "$initrd" \
-    -append "console=ttyS0 quiet panic=-1 random.trust_cpu=on wgpr.repo=$repo wgpr.modules=$cache/k/$release/lib/modules/$release wgpr.checks=${checks// /,}" \
+    -append "console=ttyS0 quiet panic=-1 random.trust_cpu=on wgpr.repo=$repo wgpr.modules=$cache/k/$release/lib/modules/$release wgpr.checks=${checks// /,} $append" \
     </dev/null >"$log" 2>&1 || echo "VMTEST boot fail qemu exited with $? after $((SECONDS - started)) s (see $log)" >>"$log"
   printf "\nVMTEST boot-seconds %s\n" $((SECONDS - started)) >>"$log"
 }
@@ -123,25 +133,43 @@ record() { # KERNEL LOG: the guest's VMTEST lines, prefixed with the kernel
   sed -n 's/\r$//; s/^VMTEST //p' "$2" | while read -r check rest; do printf '%s\t%s\t%s\n' "$1" "$check" "$rest"; done >>"$results"
 }
 
+without_systemd() { local c=" $1 "; c=${c/ systemd / }; echo $c; }
+
 # Kernels and images first (downloads, one at a time), then the boots: each VM is one emulated CPU, so
-# as many run at once as the machine has CPUs (WGPR_VM_PARALLEL), each with its own log.
-releases=()
+# as many run at once as the machine has CPUs (WGPR_VM_PARALLEL), each with its own log. A kernel whose
+# checks include systemd boots twice: the host's root with the other checks, the systemd image with it.
+boots=() image=""
 for suite in $suites; do
   release=$(kernel_of "$suite")
   initramfs_of "$release" >/dev/null
-  releases+=("$suite:$release")
+  checks=$(checks_of "$suite")
+  [ -z "$(without_systemd "$checks")" ] || boots+=("$release:$(without_systemd "$checks")")
+  if [ "$checks" != "$(without_systemd "$checks")" ]; then
+    if [ -z "$image" ]; then
+      debs=("$repo"/packaging/target/wg-pr_*_amd64.deb) # the pattern itself when there is none
+      started=$SECONDS
+      image=$("$repo/vmtest/systemd-image.sh" "$cache" "${debs[0]}") || image=none
+      echo "==> the systemd image: $image ($((SECONDS - started)) s)" >&2
+    fi
+    if [ "$image" = none ]; then
+      printf '%s\tsystemd:image\tfail no systemd image (its making failed: see above)\n' "$release systemd" >>"$results"
+    else
+      boots+=("$release:systemd")
+    fi
+  fi
 done
 parallel=${WGPR_VM_PARALLEL:-$(nproc)}
-for entry in "${releases[@]}"; do
+for entry in "${boots[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
-  boot "${entry#*:}" "$(checks_of "${entry%%:*}")" &
+  boot "${entry%%:*}" "${entry#*:}" &
 done
 wait
-for entry in "${releases[@]}"; do
-  record "${entry#*:}" "$out/${entry#*:}.log"
+for entry in "${boots[@]}"; do
+  release=${entry%%:*}
+  if [ "${entry#*:}" = systemd ]; then record "$release systemd" "$out/$release-systemd.log"; else record "$release" "$out/$release.log"; fi
 done
-if [ "${WGPR_VM_HOST:-1}" = 1 ]; then
-  checks=$(checks_of host)
+checks=$(without_systemd "$(checks_of host)")
+if [ "${WGPR_VM_HOST:-1}" = 1 ] && [ -n "$checks" ]; then
   echo "==> the host's kernel $(uname -r): checks $checks" >&2
   started=$SECONDS
   WGPR_VM_CHECKS=$checks "$repo/vmtest/guest.sh" >"$out/host.log" 2>&1 || true
@@ -151,8 +179,8 @@ fi
 
 # The table: one row per kernel and check. Fails when any check failed or a kernel printed none.
 echo
-printf '| %-26s | %-30s | %-6s | %s\n' kernel check result why
-printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..28})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..8})" "------"
+printf '| %-27s | %-30s | %-6s | %s\n' kernel check result why
+printf '|%s|%s|%s|%s\n' "$(printf -- '-%.0s' {1..29})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..8})" "------"
 status=0
 while IFS=$'\t' read -r kernel check rest; do
   result=${rest%% *} why=${rest#* }
@@ -161,10 +189,15 @@ while IFS=$'\t' read -r kernel check rest; do
     boot-seconds) why="$result s" result=info ;;
     *) case $result in pass | warn | info) ;; *) status=1 ;; esac ;;
   esac
-  printf '| %-26s | %-30s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
+  printf '| %-27s | %-30s | %-6s | %s\n' "$kernel" "$check" "$result" "$why"
 done <"$results"
-for suite in $suites; do
-  release=$(cat "$cache/$suite.release")
-  grep -q "^$release	done" "$results" || { echo "$release: the guest did not finish (see $out/$release.log)"; status=1; }
+for entry in "${boots[@]}"; do
+  release=${entry%%:*}
+  if [ "${entry#*:}" = systemd ]; then
+    grep -q "^$release systemd	systemd:done" "$results" ||
+      { echo "$release systemd: the check did not finish (see $out/$release-systemd.log)"; status=1; }
+  else
+    grep -q "^$release	done" "$results" || { echo "$release: the guest did not finish (see $out/$release.log)"; status=1; }
+  fi
 done
 exit $status

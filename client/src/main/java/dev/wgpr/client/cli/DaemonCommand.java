@@ -125,6 +125,8 @@ final class DaemonCommand implements Callable<Integer> {
                 return WgPrCommand.EXIT_FAILURE;
             }
         }
+        // First, before the slow part of a start: systemd gives a slow machine the time it needs.
+        SystemdNotify.from(System.getenv(), err).startTakesPacedTime();
         if (newSession) {
             try {
                 Libc.setsid();

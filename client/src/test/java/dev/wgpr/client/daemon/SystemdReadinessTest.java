@@ -19,13 +19,16 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code wg-pr daemon --foreground} under systemd's {@code Type=notify}: a real
  * AF_UNIX datagram socket plays systemd's notify socket; the real daemon, locked down as in
- * production, says {@code READY=1} once its control socket accepts and {@code STOPPING=1} on SIGTERM.
+ * production, asks for a start timeout scaled to the machine's pace, says {@code READY=1} once its
+ * control socket accepts and {@code STOPPING=1} on SIGTERM.
  */
 @RequiresRoot
 class SystemdReadinessTest {
@@ -37,7 +40,8 @@ class SystemdReadinessTest {
     }
 
     @Test
-    void readyArrivesOnceTheControlSocketAcceptsAndStoppingOnSigtermThroughAPathSocket() throws Exception {
+    void aPacedStartTimeoutThenReadyOnceTheControlSocketAcceptsAndStoppingOnSigtermThroughAPathSocket()
+            throws Exception {
         String path = DaemonTesting.scratch()
                 .resolve("notify-" + instance.name() + ".sock")
                 .toString();
@@ -61,8 +65,13 @@ class SystemdReadinessTest {
         Process daemon = Cli.root(instance)
                 .withEnvironment(Map.of("NOTIFY_SOCKET", name))
                 .start("daemon", "--foreground");
+        // First the start's time, scaled to this machine's pace: at least systemd's default 90 s.
+        String extend = systemd.receive(Duration.ofSeconds(60));
+        assertTrue(extend.matches("EXTEND_TIMEOUT_USEC=[0-9]+\n"), extend);
+        long extendedMicros = Long.parseLong(extend.substring(extend.indexOf('=') + 1, extend.length() - 1));
+        assertTrue(extendedMicros >= 90_000_000L && extendedMicros <= 20 * 90_000_000L, extend);
         String ready = systemd.receive(Duration.ofSeconds(60));
-        // The first word systemd hears is READY=1, and by then `wg-pr up` can connect.
+        // READY=1 comes next, and by then `wg-pr up` can connect.
         try (UnixSocket control = UnixSocket.connect(instance.controlSocket())) {
             assertTrue(control.fd() >= 0);
         }
@@ -73,6 +82,12 @@ class SystemdReadinessTest {
         daemon.destroy(); // SIGTERM, as systemctl stop sends
         String stopping = systemd.receive(Duration.ofSeconds(20));
         assertTrue(stopping.startsWith("STOPPING=1\n"), stopping);
+        // with the unit's 30 s stop timeout scaled to this machine's pace
+        Matcher stopExtended =
+                Pattern.compile("\nEXTEND_TIMEOUT_USEC=([0-9]+)\n").matcher(stopping);
+        assertTrue(stopExtended.find(), stopping);
+        long stopMicros = Long.parseLong(stopExtended.group(1));
+        assertTrue(stopMicros >= 30_000_000L && stopMicros <= 20 * 30_000_000L, stopping);
         assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "the daemon ends after STOPPING=1");
         // The JVM ends a SIGTERM'd run with 128 + 15; the unit lists it in SuccessExitStatus.
         assertEquals(143, daemon.exitValue());
