@@ -7,6 +7,7 @@ import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.dns.DnsCounters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -156,6 +157,9 @@ final class StatusCommand implements Callable<Integer> {
                 row(out, "  ", "exclusions", String.join(", ", routing.exclusions()));
             }
         }
+        if (tunnel.dns() != null) {
+            print(tunnel.dns(), out);
+        }
         for (TunnelStatus.App app : tunnel.apps()) {
             out.println("  app " + app.name() + " (peer " + app.peer() + ")");
             row(out, "    ", "exec", app.exec() == null ? "any binary" : app.exec());
@@ -165,6 +169,34 @@ final class StatusCommand implements Callable<Integer> {
             row(out, "    ", "allow", String.join(", ", app.allow()));
             row(out, "    ", "cgroup", app.cgroup());
         }
+    }
+
+    private static void print(TunnelStatus.Dns dns, PrintWriter out) {
+        out.println("  dns");
+        row(out, "    ", "servers", String.join(", ", dns.servers()));
+        row(out, "    ", "domains", dns.domains().isEmpty() ? "none" : String.join(", ", dns.domains()));
+        row(
+                out,
+                "    ",
+                "access",
+                dns.access() + (dns.access().equals("apps") ? " (others get REFUSED for these domains)" : ""));
+        if (dns.counters() == null) {
+            row(out, "    ", "forwarder", "STOPPED");
+        } else {
+            row(out, "    ", "link face", String.join(", ", dns.linkFaces()) + " (udp and tcp 53)");
+            row(out, "    ", "apps face", dns.appsFace() + " (udp and tcp 53)");
+            DnsCounters c = dns.counters();
+            row(
+                    out,
+                    "    ",
+                    "queries",
+                    c.answered() + " answered, " + c.refused() + " refused, " + c.forwarded() + " forwarded, "
+                            + c.dropped() + " dropped"
+                            + (c.strayAnswers() > 0 ? ", " + c.strayAnswers() + " stray answers" : ""));
+        }
+        row(out, "    ", "apps' view", dns.appsView() ? "their own resolv.conf naming the apps face" : "none");
+        // The host's resolver, as the resolver backend told it:
+        row(out, "    ", "host resolver", dns.resolverBackend() == null ? "not told" : dns.resolverBackend());
     }
 
     /** The endpoint as configured, and the address it resolved to when that is not the same text. */

@@ -78,7 +78,8 @@ public final class Daemon {
         this.files = files;
         EventLog events = new EventLog();
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
-        this.tunnels = new Tunnels(pieces);
+        this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
+        this.tunnels = new Tunnels(pieces, new DnsStage(DnsStage::hostServers, instance, threadFailures));
         this.runs = new RunSessions(
                 launchPolicy,
                 new ExecutableBinding(
@@ -89,7 +90,6 @@ public final class Daemon {
                 tunnels,
                 events,
                 log);
-        this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
         this.requests = new RequestReader(
                 files.listener(),
                 ConnectionLimits.defaults(),

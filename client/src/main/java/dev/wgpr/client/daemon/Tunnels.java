@@ -3,11 +3,13 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.ConfigProblem;
+import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.dns.DnsForwarder;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -42,6 +44,10 @@ final class Tunnels {
         final Map<String, Path> appCgroups = new LinkedHashMap<>();
         Optional<Pieces.Device> device = Optional.empty();
         Optional<Pieces.Routing> routing = Optional.empty();
+        Optional<DnsForwarder> dns = Optional.empty();
+        /** What the DNS forwarder serves, kept while it is stopped for a restart; null without DNS. */
+        DnsForwarder.Plan dnsPlan;
+
         boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
         boolean network = true;
@@ -70,9 +76,9 @@ final class Tunnels {
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
     record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
 
-    Tunnels(Pieces pieces) {
+    Tunnels(Pieces pieces, DnsStage dns) {
         this.pieces = pieces;
-        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()));
+        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()), dns);
         this.reload = new Reload(stages);
     }
 
@@ -246,7 +252,8 @@ final class Tunnels {
                                 : Protocol.BACKSTOP_MISSING)
                         .orElse(null),
                 t.routing.map(Pieces.Routing::status).orElse(null),
-                appStatus(t))));
+                appStatus(t),
+                dnsStatus(t))));
         return list;
     }
 
@@ -269,6 +276,28 @@ final class Tunnels {
                     .orElse(configured));
         }
         return peers;
+    }
+
+    private static TunnelStatus.Dns dnsStatus(Active t) {
+        DnsConfig dns = t.config.iface().dns();
+        if (dns.servers().isEmpty()) {
+            return null;
+        }
+        Optional<DnsForwarder> forwarder = t.dns;
+        return new TunnelStatus.Dns(
+                dns.servers().stream().map(IpText::of).toList(),
+                dns.domains(),
+                dns.access().configName(),
+                forwarder
+                        .map(f -> f.linkFaces().stream()
+                                .map(face -> IpText.of(face.getAddress()))
+                                .toList())
+                        .orElse(List.of()),
+                forwarder.map(f -> IpText.of(f.appsFace().getAddress())).orElse(null),
+                false, // the launcher gives apps no resolver view of their own yet
+                // The host's resolver: the name of the ResolverBackend that told it of the link faces.
+                null,
+                forwarder.map(DnsForwarder::counters).orElse(null));
     }
 
     private static List<TunnelStatus.App> appStatus(Active t) {

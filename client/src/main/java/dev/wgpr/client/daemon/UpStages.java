@@ -35,6 +35,7 @@ import java.util.Set;
  *   <li>{@link AppCgroups}: the apps' cgroups, from the enforcement layer that owns them;
  *   <li>{@link Routes}: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes (new
  *       ones in before old ones go);
+ *   <li>{@link DnsStage}: the tunnel's DNS forwarder, on the addresses the routes stage put on the link;
  *   <li>{@link ExactPolicy}: the exact internal set, with the exclusions read back from the kernel;
  *       publishing it closes the open connections the grants no longer allow.
  * </ol>
@@ -228,13 +229,14 @@ final class UpStages {
         }
     }
 
-    static List<Stage> all(Pieces pieces, PolicyShares shares) {
+    static List<Stage> all(Pieces pieces, PolicyShares shares, Stage dns) {
         return List.of(
                 new TunnelDevice(pieces.devices()),
                 new GuardPolicy(shares),
                 new GuardDevice(pieces.enforcement()),
                 new AppCgroups(pieces.enforcement()),
                 new Routes(pieces.routes()),
+                dns,
                 new ExactPolicy(shares));
     }
 

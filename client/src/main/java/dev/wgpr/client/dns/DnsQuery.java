@@ -48,7 +48,8 @@ record DnsQuery(int id, Record question, byte[] wire) {
         Message message;
         try {
             message = new Message(wire);
-        } catch (IOException malformed) {
+        } catch (IOException | IllegalArgumentException malformed) {
+            // dnsjava refuses a record with an out-of-range TTL, type or class with an IllegalArgumentException
             return Optional.empty();
         }
         Header header = message.getHeader();
@@ -109,7 +110,7 @@ record DnsQuery(int id, Record question, byte[] wire) {
         Message message;
         try {
             message = new Message(Arrays.copyOf(buffer, length));
-        } catch (IOException malformed) {
+        } catch (IOException | IllegalArgumentException malformed) {
             return false;
         }
         Header header = message.getHeader();

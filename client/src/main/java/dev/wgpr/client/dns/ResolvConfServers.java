@@ -10,11 +10,11 @@ import java.util.List;
 import org.xbill.DNS.config.ResolvConfResolverConfigProvider;
 
 /** The nameservers a resolv.conf names, read as dnsjava reads the system's (any path, for tests). */
-final class ResolvConfServers extends ResolvConfResolverConfigProvider {
+public final class ResolvConfServers extends ResolvConfResolverConfigProvider {
     private ResolvConfServers() {}
 
     /** The {@code nameserver} lines of {@code file}, port 53; none when there is no such file. */
-    static List<InetSocketAddress> read(Path file) throws IOException {
+    public static List<InetSocketAddress> read(Path file) throws IOException {
         ResolvConfServers reader = new ResolvConfServers();
         try (InputStream in = Files.newInputStream(file)) {
             reader.parseResolvConf(in);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.dns.DnsCounters;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -56,7 +57,16 @@ class ControlJsonTest {
                             List.of(new TunnelStatus.Bypass("192.0.2.1", null, "on the local network")),
                             List.of()),
                     List.of(new TunnelStatus.App(
-                            "ssh", "gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), "/sys/fs/cgroup/x")))),
+                            "ssh", "gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), "/sys/fs/cgroup/x")),
+                    new TunnelStatus.Dns(
+                            List.of("10.20.0.53"),
+                            List.of("corp.example"),
+                            "apps",
+                            List.of("10.8.0.2"),
+                            "127.77.9.1",
+                            true,
+                            null,
+                            new DnsCounters(5, 1, 4, 0, 0)))),
             new EnforcementStatus(
                     EnforcementStatus.ACTIVE,
                     7L,

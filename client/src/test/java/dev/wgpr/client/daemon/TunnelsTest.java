@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +28,8 @@ class TunnelsTest {
     private static final String PEER_KEY = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ=";
 
     private final InMemoryPieces kernel = new InMemoryPieces();
-    private final Tunnels tunnels = new Tunnels(kernel.pieces());
+    private final Tunnels tunnels = new Tunnels(
+            kernel.pieces(), new DnsStage(List::of, new Instance("wg-pr-test"), new ThreadFailures(line -> {})));
 
     @TempDir
     Path dir;
