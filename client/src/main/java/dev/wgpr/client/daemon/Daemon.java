@@ -85,7 +85,7 @@ public final class Daemon {
                 new ExecutableBinding(
                         options.launchHelper()
                                 .map(LaunchHelper::client)
-                                .orElse((app, command, cgroup) -> Launcher.launch(command, cgroup)),
+                                .orElse((app, command, place) -> Launcher.launch(command, place)),
                         pieces.enforcement()),
                 tunnels,
                 events,

@@ -12,7 +12,10 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -33,6 +36,7 @@ final class DnsStage implements UpStages.Stage {
     static final int PORT = 53;
 
     private final Supplier<List<InetSocketAddress>> hostServers;
+    private final Path views;
     private final ThreadFailures failures;
     private final int appsFaceNetwork;
     private final Set<InetAddress> appsFacesTaken = new HashSet<>();
@@ -43,6 +47,7 @@ final class DnsStage implements UpStages.Stage {
      */
     DnsStage(Supplier<List<InetSocketAddress>> hostServers, Instance instance, ThreadFailures failures) {
         this.hostServers = hostServers;
+        this.views = instance.runtimeDirectory().resolve("dns");
         this.failures = failures;
         this.appsFaceNetwork = Math.floorMod(instance.name().hashCode(), 254) + 1;
     }
@@ -97,9 +102,30 @@ final class DnsStage implements UpStages.Stage {
     }
 
     private void start(Tunnels.Active tunnel, DnsForwarder.Plan plan) throws IOException {
+        Path view = writeView(tunnel.name(), plan.appsAddress());
         tunnel.dns = Optional.of(DnsForwarder.start(plan, failures));
         tunnel.dnsPlan = plan;
+        tunnel.dnsView = view;
         appsFacesTaken.add(plan.appsAddress());
+    }
+
+    /**
+     * The resolv.conf the tunnel's apps see (root's, 0644, under the runtime directory): only the apps
+     * face, so every name they look up goes through the forwarder, which sends the tunnel's zones
+     * through the tunnel and the rest where the host sent it.
+     */
+    private Path writeView(String tunnel, InetAddress appsFace) throws IOException {
+        Files.createDirectories(views);
+        Path view = views.resolve(tunnel + ".resolv.conf");
+        Path next = views.resolve(tunnel + ".resolv.conf.new");
+        Files.writeString(
+                next,
+                "# wg-pr: what the apps of tunnel " + tunnel + " see as /etc/resolv.conf\n"
+                        + "nameserver " + appsFace.getHostAddress() + "\n"
+                        + "options edns0 trust-ad\n");
+        Files.setPosixFilePermissions(next, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.move(next, view, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return view;
     }
 
     /** Stops the forwarder, keeping its plan (its apps face and upstream) for a start again. */
@@ -113,11 +139,15 @@ final class DnsStage implements UpStages.Stage {
     }
 
     @Override
-    public void remove(Tunnels.Active tunnel) {
+    public void remove(Tunnels.Active tunnel) throws IOException {
         stop(tunnel);
         if (tunnel.dnsPlan != null) {
             release(tunnel.dnsPlan);
             tunnel.dnsPlan = null;
+        }
+        if (tunnel.dnsView != null) {
+            Files.deleteIfExists(tunnel.dnsView);
+            tunnel.dnsView = null;
         }
     }
 

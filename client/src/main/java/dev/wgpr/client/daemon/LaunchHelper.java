@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The launch helper: a small process the daemon starts before it locks itself down, which starts the
@@ -60,6 +61,7 @@ public final class LaunchHelper {
     /** What the daemon asks the helper to start, sent with the caller's stdio and opened command. */
     record Order(
             String cgroup,
+            String resolverView,
             int pid,
             int uid,
             int gid,
@@ -115,7 +117,7 @@ public final class LaunchHelper {
 
     /** The daemon's side: each launch goes to the helper over {@code socket}. */
     static LaunchService client(UnixSocket socket) {
-        return (app, command, cgroup) -> {
+        return (app, command, place) -> {
             UnixSocket[] channel = UnixSocket.pair("launch channel");
             try {
                 synchronized (socket) {
@@ -130,7 +132,8 @@ public final class LaunchHelper {
             PeerCredentials caller = command.caller();
             Launcher.Request request = command.request();
             Order order = new Order(
-                    cgroup.toString(),
+                    place.cgroup().toString(),
+                    place.resolverView().map(Path::toString).orElse(null),
                     caller.pid(),
                     caller.uid(),
                     caller.gid(),
@@ -247,7 +250,11 @@ public final class LaunchHelper {
             LaunchedProcess process;
             try {
                 // The daemon verified these very descriptors before it sent them.
-                process = Launcher.launch(new Launcher.Verified(caller, launch, fds), Path.of(order.cgroup()));
+                process = Launcher.launch(
+                        new Launcher.Verified(caller, launch, fds),
+                        new Launcher.Placement(
+                                Path.of(order.cgroup()),
+                                Optional.ofNullable(order.resolverView()).map(Path::of)));
             } catch (LaunchRefusedException e) {
                 channel.send(Json.write(new Answer(null, e.getMessage(), e.exitStatus(), null)));
                 return;

@@ -47,10 +47,17 @@ final class Tunnels {
         Optional<DnsForwarder> dns = Optional.empty();
         /** What the DNS forwarder serves, kept while it is stopped for a restart; null without DNS. */
         DnsForwarder.Plan dnsPlan;
+        /** The resolv.conf naming the forwarder's apps face, which the tunnel's apps see as /etc/resolv.conf. */
+        Path dnsView;
 
         boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
         boolean network = true;
+
+        /** The resolv.conf the tunnel's apps see, naming the forwarder's apps face; empty without one. */
+        Optional<Path> resolverView() {
+            return dns.isPresent() ? Optional.ofNullable(dnsView) : Optional.empty();
+        }
 
         Active(UpStages.Target target) {
             settle(target);
@@ -74,7 +81,11 @@ final class Tunnels {
     }
 
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
-    record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
+    record LaunchableApp(String tunnel, AppConfig app, Path cgroup, Optional<Path> resolverView) {
+        Launcher.Placement placement() {
+            return new Launcher.Placement(cgroup, resolverView);
+        }
+    }
 
     Tunnels(Pieces pieces, DnsStage dns) {
         this.pieces = pieces;
@@ -214,7 +225,7 @@ final class Tunnels {
             for (PeerConfig peer : t.config.peers()) {
                 for (AppConfig app : peer.allowedApps()) {
                     if (app.name().equals(name)) {
-                        found.add(new LaunchableApp(tunnelName, app, t.appCgroups.get(name)));
+                        found.add(new LaunchableApp(tunnelName, app, t.appCgroups.get(name), t.resolverView()));
                     }
                 }
             }
@@ -294,7 +305,7 @@ final class Tunnels {
                                 .toList())
                         .orElse(List.of()),
                 forwarder.map(f -> IpText.of(f.appsFace().getAddress())).orElse(null),
-                false, // the launcher gives apps no resolver view of their own yet
+                t.resolverView().isPresent(),
                 // The host's resolver: the name of the ResolverBackend that told it of the link faces.
                 null,
                 forwarder.map(DnsForwarder::counters).orElse(null));
