@@ -34,7 +34,9 @@ import java.util.Optional;
  * and a bounding set of only {@code CAP_SETUID}, {@code CAP_SETGID} (the launch step's {@code
  * setpriv} to the caller), {@code CAP_DAC_OVERRIDE} (the launch step's write to {@code cgroup.procs},
  * which needs write access to the common ancestor's, read-only for its owner on some systems) and
- * {@code CAP_KILL} (signals to the caller's app); it is not dumpable and dumps no core. It never
+ * {@code CAP_KILL} (signals to the caller's app) and {@code CAP_SYS_ADMIN} (the launch step's {@code
+ * unshare --mount} and bind mounts of the resolver view, {@link Launcher#RESOLVER_VIEW}, for the apps
+ * of a tunnel with DNS); it is not dumpable and dumps no core. It never
  * opens a path a caller names: the command comes opened by the caller, and the working directory is
  * entered by the caller's own {@code env}. It keeps the full filesystem view, which the apps need.
  *
@@ -54,7 +56,7 @@ public final class LaunchHelper {
     static final int HELPER_FD = 3;
 
     /** What the helper keeps; see the class comment. */
-    public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+kill";
+    public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+kill,+sys_admin";
 
     private LaunchHelper() {}
 

@@ -49,6 +49,8 @@ final class Tunnels {
         DnsForwarder.Plan dnsPlan;
         /** The resolv.conf naming the forwarder's apps face, which the tunnel's apps see as /etc/resolv.conf. */
         Path dnsView;
+        /** Whether this tunnel holds a reference to the daemon's DNS identity in the enforcement. */
+        boolean dnsIdentity;
 
         boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
@@ -87,9 +89,10 @@ final class Tunnels {
         }
     }
 
-    Tunnels(Pieces pieces, DnsStage dns) {
+    Tunnels(Pieces pieces, DnsStage.Settings dns) {
         this.pieces = pieces;
-        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()), dns);
+        UpStages.PolicyShares shares = new UpStages.PolicyShares(pieces.enforcement());
+        this.stages = UpStages.all(pieces, shares, new DnsStage(dns, shares, pieces.enforcement()));
         this.reload = new Reload(stages);
     }
 

@@ -85,30 +85,40 @@ final class DaemonTesting {
             Map<String, String> environment,
             String stdin,
             String netns,
-            boolean ownMounts) {
+            boolean ownMounts,
+            Path resolvConf) {
         static Cli root(Instance instance) {
-            return new Cli(instance, 0, 0, Map.of(), "", null, false);
+            return new Cli(instance, 0, 0, Map.of(), "", null, false, null);
         }
 
         static Cli nobody(Instance instance) {
-            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false);
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false, null);
+        }
+
+        /**
+         * The CLI (and a daemon it starts) in a mount namespace of its own where {@code file} is
+         * /etc/resolv.conf, as {@code ip netns exec} shows a namespace's own resolv.conf: the machine's
+         * stays as it is.
+         */
+        Cli withResolvConf(Path file) {
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, file);
         }
 
         Cli as(int newUid, int newGid) {
-            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts);
+            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts, resolvConf);
         }
 
         Cli withEnvironment(Map<String, String> variables) {
-            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts);
+            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts, resolvConf);
         }
 
         Cli withStdin(String text) {
-            return new Cli(instance, uid, gid, environment, text, netns, ownMounts);
+            return new Cli(instance, uid, gid, environment, text, netns, ownMounts, resolvConf);
         }
 
         /** The CLI in a mount namespace of its own (copies of the mounts, other mount ids). */
         Cli inOwnMountNamespace() {
-            return new Cli(instance, uid, gid, environment, stdin, netns, true);
+            return new Cli(instance, uid, gid, environment, stdin, netns, true, resolvConf);
         }
 
         /**
@@ -117,7 +127,7 @@ final class DaemonTesting {
          * bpffs mounts stay where they are.
          */
         Cli inNetns(String name) {
-            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts);
+            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts, resolvConf);
         }
 
         /**
@@ -131,6 +141,9 @@ final class DaemonTesting {
             }
             if (ownMounts) {
                 command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--"));
+            }
+            if (resolvConf != null) {
+                command.addAll(resolvConfPrefix(resolvConf));
             }
             if (uid != 0) {
                 command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
@@ -175,6 +188,20 @@ final class DaemonTesting {
         Result run(String... args) throws IOException, InterruptedException {
             return finish(start(args));
         }
+    }
+
+    /** The prefix of a command that runs in a mount namespace of its own with {@code file} as /etc/resolv.conf. */
+    static List<String> resolvConfPrefix(Path file) {
+        return List.of(
+                "unshare",
+                "--mount",
+                "--propagation",
+                "slave",
+                "--",
+                "sh",
+                "-c",
+                "mount --bind \"$0\" /etc/resolv.conf || exit 125; exec \"$@\"",
+                file.toString());
     }
 
     private static final Map<Long, Path[]> outputs = new ConcurrentHashMap<>();
@@ -243,6 +270,7 @@ final class DaemonTesting {
             }
             Files.deleteIfExists(subtree);
         }
+        Files.deleteIfExists(DaemonLeaf.nonSystemdLeaf(cgroup2(), instance)); // empty once the daemon is gone
     }
 
     static Path cgroup2() throws IOException {

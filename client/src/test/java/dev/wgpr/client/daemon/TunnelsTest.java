@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,9 @@ class TunnelsTest {
 
     private final InMemoryPieces kernel = new InMemoryPieces();
     private final Tunnels tunnels = new Tunnels(
-            kernel.pieces(), new DnsStage(List::of, new Instance("wg-pr-test"), new ThreadFailures(line -> {})));
+            kernel.pieces(),
+            new DnsStage.Settings(
+                    List::of, new Instance("wg-pr-test"), new ThreadFailures(line -> {}), Optional.empty()));
 
     @TempDir
     Path dir;
