@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -143,7 +144,7 @@ final class DaemonTesting {
                 command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--"));
             }
             if (resolvConf != null) {
-                command.addAll(resolvConfPrefix(resolvConf));
+                command.addAll(LabCommands.withResolvConf(resolvConf, List.of()));
             }
             if (uid != 0) {
                 command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
@@ -188,20 +189,6 @@ final class DaemonTesting {
         Result run(String... args) throws IOException, InterruptedException {
             return finish(start(args));
         }
-    }
-
-    /** The prefix of a command that runs in a mount namespace of its own with {@code file} as /etc/resolv.conf. */
-    static List<String> resolvConfPrefix(Path file) {
-        return List.of(
-                "unshare",
-                "--mount",
-                "--propagation",
-                "slave",
-                "--",
-                "sh",
-                "-c",
-                "mount --bind \"$0\" /etc/resolv.conf || exit 125; exec \"$@\"",
-                file.toString());
     }
 
     private static final Map<Long, Path[]> outputs = new ConcurrentHashMap<>();

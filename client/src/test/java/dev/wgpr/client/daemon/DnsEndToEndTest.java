@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.LabProcess;
@@ -52,21 +53,8 @@ class DnsEndToEndTest {
     }
 
     private LabProcess dnsmasq(Namespace ns, String listen, String... options) {
-        List<String> command = new ArrayList<>(List.of(
-                "dnsmasq",
-                "--keep-in-foreground",
-                "--conf-file=/dev/null",
-                "--no-resolv",
-                "--no-hosts",
-                "--bind-interfaces",
-                "--listen-address=" + listen,
-                "--port=53",
-                "--log-queries",
-                "--log-facility=-",
-                "--pid-file=",
-                "--user=root"));
-        command.addAll(List.of(options));
-        LabProcess server = ns.start(command.toArray(String[]::new));
+        LabProcess server =
+                ns.start(LabCommands.dnsmasq(listen, List.of(options)).toArray(String[]::new));
         servers.add(server);
         return server;
     }
@@ -173,9 +161,9 @@ class DnsEndToEndTest {
     /** {@code command} as uid nobody in the client namespace, with the lab's resolv.conf. */
     private Attempt nobody(String... command) throws Exception {
         Path resolvConf = DaemonTesting.scratch().resolve(net.iface + "-resolv.conf");
-        List<String> full = new ArrayList<>(DaemonTesting.resolvConfPrefix(resolvConf));
-        full.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
-        full.addAll(List.of(command));
-        return net.inClient(full);
+        List<String> asNobody =
+                new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+        asNobody.addAll(List.of(command));
+        return net.inClient(LabCommands.withResolvConf(resolvConf, asNobody));
     }
 }
