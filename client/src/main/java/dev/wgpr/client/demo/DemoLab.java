@@ -357,7 +357,10 @@ final class DemoLab {
         }
         Optional<ProcessHandle> daemon = ProcessHandle.of(pid);
         if (daemon.isPresent() && commandLine(pid).contains(instance.name())) {
-            stop(daemon.get());
+            // Its orderly stop may first dump its class-data archive (a minute at most, longer on a
+            // busy machine, where the DNS forwarder's classes make the list longer): killed sooner, the
+            // dump would outlive the lab.
+            stop(daemon.get(), Pace.scaled(Duration.ofSeconds(90)));
         }
     }
 
@@ -379,12 +382,16 @@ final class DemoLab {
     }
 
     private static void stop(ProcessHandle process) throws InterruptedException {
+        stop(process, Duration.ofSeconds(15));
+    }
+
+    private static void stop(ProcessHandle process, Duration limit) throws InterruptedException {
         if (!process.isAlive()) {
             return;
         }
         process.destroy();
         try {
-            process.onExit().get(15, TimeUnit.SECONDS);
+            process.onExit().get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly();
         }
