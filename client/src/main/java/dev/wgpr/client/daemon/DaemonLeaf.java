@@ -14,8 +14,8 @@ import java.util.Optional;
  * {@code <service>/daemon} ({@link SystemdDelegation}); anywhere else the daemon moves itself into
  * {@code <cgroup2>/<instance>.daemon}, root's, beside the instance cgroup. A cgroup cannot be removed
  * while its process is in it, and the locked-down daemon may not move itself out at its end, so that
- * leaf stays, empty, after the daemon: the next daemon of the instance takes it again, and the test
- * harness's clean-up removes it.
+ * leaf stays, empty, after the daemon: the next daemon of the instance takes it again, and whoever
+ * removes the instance removes it (the demo's and the tests' clean-ups).
  */
 public final class DaemonLeaf {
     static final String SUFFIX = ".daemon";
@@ -53,7 +53,8 @@ public final class DaemonLeaf {
         return systemdLeaf || path.equals(nonSystemdLeaf(cgroup2, instance)) ? Optional.of(path) : Optional.empty();
     }
 
-    static Path nonSystemdLeaf(Path cgroup2, Instance instance) {
+    /** Where a daemon of {@code instance} outside a delegated systemd service runs (what clean-ups remove). */
+    public static Path nonSystemdLeaf(Path cgroup2, Instance instance) {
         return cgroup2.resolve(instance.name() + SUFFIX);
     }
 }

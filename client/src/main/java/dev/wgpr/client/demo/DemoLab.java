@@ -1,5 +1,6 @@
 package dev.wgpr.client.demo;
 
+import dev.wgpr.client.daemon.DaemonLeaf;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.demo.Shell.DemoException;
 import dev.wgpr.client.dns.LabCommands;
@@ -330,6 +331,7 @@ final class DemoLab {
                 Path mount = cgroup2.get().path();
                 // The netns cookie is not used for removal; any non-zero value does.
                 Enforcer.removePinned(new Enforcer.Config(instance.name(), mount, mount, Path.of("/sys/fs/bpf"), 1));
+                Files.deleteIfExists(DaemonLeaf.nonSystemdLeaf(mount, instance)); // empty once the daemon is gone
             }
         });
         step(failures, "remove the instance's runtime directory", () -> deleteTree(instance.runtimeDirectory()));
@@ -423,6 +425,7 @@ final class DemoLab {
                 uapiSocket(clientIface)));
         Optional<Cgroup2Mount> cgroup2 = Cgroup2Mount.find();
         cgroup2.ifPresent(mount -> paths.add(instance.cgroupSubtree(mount.path())));
+        cgroup2.ifPresent(mount -> paths.add(DaemonLeaf.nonSystemdLeaf(mount.path(), instance)));
         for (Path path : paths) {
             if (Files.exists(path)) {
                 left.add(path.toString());
