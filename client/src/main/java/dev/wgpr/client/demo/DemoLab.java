@@ -160,7 +160,11 @@ final class DemoLab {
     /** dnsmasq on {@code address}:53 in namespace {@code role}, answering what {@code answers} say and nothing else. */
     private void startDns(String role, String address, String... answers) throws IOException, InterruptedException {
         String name = "dns-" + role;
-        Process process = start(name, Shell.inNetns(namespace(role), LabCommands.dnsmasq(address, List.of(answers))));
+        List<String> options = new ArrayList<>(List.of(answers));
+        // The lab's id in its command line: what a later --clean checks before it ends a recorded pid,
+        // and what the leftovers check looks for.
+        options.add("--pid-file=" + state.resolve(PREFIX + id + "-" + name + ".pid"));
+        Process process = start(name, Shell.inNetns(namespace(role), LabCommands.dnsmasq(address, options)));
         awaitLog(process, name, "started", "dnsmasq on " + address, Duration.ofSeconds(10));
     }
 

@@ -29,7 +29,8 @@ public final class LabCommands {
     /**
      * dnsmasq in the foreground on {@code address} port 53, logging every query to stderr, with no
      * configuration, upstream or hosts file of the machine's: it answers what {@code options} say
-     * ({@code --address=/NAME/IP}, {@code --local=/ZONE/}) and nothing else.
+     * ({@code --address=/NAME/IP}, {@code --local=/ZONE/}) and nothing else; {@code --pid-file=PATH}
+     * among them says where its pid goes (empty: nowhere).
      */
     public static List<String> dnsmasq(String address, List<String> options) {
         List<String> command = new ArrayList<>(List.of(
@@ -43,7 +44,6 @@ public final class LabCommands {
                 "--port=53",
                 "--log-queries",
                 "--log-facility=-",
-                "--pid-file=",
                 "--user=root"));
         command.addAll(options);
         return command;

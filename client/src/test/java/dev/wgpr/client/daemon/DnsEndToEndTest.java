@@ -53,8 +53,9 @@ class DnsEndToEndTest {
     }
 
     private LabProcess dnsmasq(Namespace ns, String listen, String... options) {
-        LabProcess server =
-                ns.start(LabCommands.dnsmasq(listen, List.of(options)).toArray(String[]::new));
+        List<String> all = new ArrayList<>(List.of(options));
+        all.add("--pid-file=");
+        LabProcess server = ns.start(LabCommands.dnsmasq(listen, all).toArray(String[]::new));
         servers.add(server);
         return server;
     }
