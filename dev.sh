@@ -15,7 +15,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
   wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
-  asciidoctor lintian mmdebstrap systemd-container openssh-client openssh-server dbus polkitd)
+  asciidoctor lintian mmdebstrap systemd-container openssh-client openssh-server dbus polkitd dnsmasq-base
+  bind9-dnsutils)
 # Only for ./dev.sh vmtest: the emulator and the initramfs' shell (the kernels come from the mirror).
 VM_PACKAGES=(qemu-system-x86 busybox-static xz-utils)
 

@@ -86,7 +86,7 @@ cleanup() {
   ip netns delete "$S" 2>/dev/null
   rm -f "/var/run/wireguard/$gw.sock" "/var/run/wireguard/$tun.sock"
   rm -rf "/sys/fs/bpf/$inst" "/run/$inst" 2>/dev/null
-  rmdir "$cgroup2/$inst"/* "$cgroup2/$inst" 2>/dev/null
+  rmdir "$cgroup2/$inst"/* "$cgroup2/$inst" "$cgroup2/$inst.daemon" 2>/dev/null
   # WGPR_E2E_KEEP=1 keeps the logs, configs and outputs (the daemon's log is daemon.log) for a look.
   if [ "${WGPR_E2E_KEEP:-0}" = 1 ]; then echo "e2e: kept $work"; else rm -rf "$work"; fi
 }

@@ -549,6 +549,21 @@ static __always_inline void emit_packet(struct __sk_buff *skb, struct packet *pk
 	bpf_ringbuf_submit(event, 0);
 }
 
+// The app of a packet's socket: the app cgroup its cgroup is in or below (one level below the instance),
+// else its own cgroup when that is registered as an app, as decide() takes the caller's own cgroup first:
+// the daemon's own leaf is registered so, with grants to exactly the tunnel's DNS servers on port 53.
+static __always_inline __u32 socket_app(struct __sk_buff *skb, struct wgpr_config *cfg)
+{
+	__u64 app_cgroup = bpf_skb_ancestor_cgroup_id(skb, (int)cfg->instance_level + 1);
+	__u32 app = app_cgroup ? app_of(cfg, app_cgroup) : 0;
+	if (app == 0) {
+		__u64 own = bpf_skb_cgroup_id(skb);
+		if (own != 0 && own != app_cgroup)
+			app = app_of(cfg, own);
+	}
+	return app;
+}
+
 static __always_inline int tunnel_deny(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason,
 				       int has_socket)
 {
@@ -581,8 +596,7 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_FORWARDED, 0);
 	}
 
-	__u64 app_cgroup = bpf_skb_ancestor_cgroup_id(skb, (int)cfg->instance_level + 1);
-	__u32 app = app_cgroup ? app_of(cfg, app_cgroup) : 0;
+	__u32 app = socket_app(skb, cfg);
 	if (app == 0)
 		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP, 1);
 
@@ -704,8 +718,7 @@ int wgpr_inbound(struct __sk_buff *skb)
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP);
-	__u64 app_cgroup = bpf_skb_ancestor_cgroup_id(skb, (int)cfg->instance_level + 1);
-	__u32 app = app_cgroup ? app_of(cfg, app_cgroup) : 0;
+	__u32 app = socket_app(skb, cfg);
 	if (sk->state == BPF_TCP_LISTEN)
 		return inbound_deny(skb, &pkt, app, WGPR_C_DENY_LISTENING);
 	if (app == 0)

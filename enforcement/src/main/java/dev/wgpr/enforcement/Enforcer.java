@@ -148,6 +148,9 @@ public final class Enforcer implements AutoCloseable {
     private final BpfObject object;
     private final Map<Hook, BpfLink> links = new EnumMap<>(Hook.class);
     private final Map<String, Path> apps = new LinkedHashMap<>();
+    /** Apps of {@link #addIdentity}: cgroups registered, not made, so never removed here. */
+    private final Set<String> identities = new HashSet<>();
+
     private BpfRingBuffer events;
     private boolean instanceCgroupCreated;
     private boolean pinDirectoryCreated;
@@ -462,6 +465,28 @@ public final class Enforcer implements AutoCloseable {
     }
 
     /**
+     * Registers {@code cgroup}, which exists and is not this instance's to make or remove, as app {@code
+     * name}: a process directly in it has the app's grants (its descendants do not, unlike an app cgroup
+     * of the instance). For the daemon's own leaf, whose forwarder asks the tunnels' DNS servers.
+     * {@link #removeApp} unregisters it and leaves the directory.
+     */
+    public synchronized void addIdentity(String name, AppId id, Path cgroup) throws IOException {
+        requireOpen();
+        if (apps.containsKey(name)) {
+            throw new IllegalArgumentException("app " + name + " exists");
+        }
+        if (cgroup.startsWith(instanceCgroup())) {
+            throw new IllegalArgumentException(cgroup + " is inside the instance cgroup: make it an app");
+        }
+        long id64 = cgroupId(cgroup);
+        apps.put(name, cgroup);
+        appIds.put(name, id);
+        identities.add(name);
+        object.map("apps").update(KernelLayout.u64(id64), KernelLayout.u32(id.value()), BpfMap.BPF_ANY);
+        placeInSlot(id64, id.value());
+    }
+
+    /**
      * Adds {@code file} to the executables of app {@code id}: where the policy binds the app's grants to
      * its executables ({@link Policy#boundToExecutables}), a process of the app gets them only while it
      * runs one of these files. Add a file before a process of the app can run it.
@@ -525,7 +550,9 @@ public final class Enforcer implements AutoCloseable {
         for (ExecutableId file : executables(appIds.get(name))) {
             forgetExecutable(appIds.get(name), file);
         }
-        Files.delete(dir);
+        if (!identities.remove(name)) {
+            Files.delete(dir);
+        }
         apps.remove(name);
         appIds.remove(name);
     }
@@ -776,10 +803,13 @@ public final class Enforcer implements AutoCloseable {
             }
             run(failures, () -> deleteIfExists(pinDirectory()));
         }
-        for (Path app : List.copyOf(apps.values())) {
-            run(failures, () -> deleteIfExists(app));
+        for (Map.Entry<String, Path> app : List.copyOf(apps.entrySet())) {
+            if (!identities.contains(app.getKey())) {
+                run(failures, () -> deleteIfExists(app.getValue()));
+            }
         }
         apps.clear();
+        identities.clear();
         if (instanceCgroupCreated) {
             run(failures, () -> {
                 try (var children = Files.list(instanceCgroup())) {

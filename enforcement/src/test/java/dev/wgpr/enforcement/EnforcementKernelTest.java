@@ -216,6 +216,35 @@ class EnforcementKernelTest {
     }
 
     @Test
+    void aCgroupRegisteredAsAnIdentityHasItsGrantsForItsOwnProcessesOnlyNotItsChildrenNorAnyoneElse(NetnsLab lab)
+            throws Exception {
+        Path leaf;
+        Path child;
+        try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
+            Path instance = world.enforcer.instanceCgroup();
+            leaf = world.childCgroup(instance.getParent(), instance.getFileName() + ".daemon");
+            child = world.childCgroup(leaf, "child");
+            world.enforcer.addIdentity("DNS-forwarder", WEB, leaf);
+            Prober own = world.prober("own", Optional.of(leaf));
+            Prober nested = world.prober("nested", Optional.of(child));
+            Prober stranger = world.prober("stranger", Optional.empty());
+            assertAllowed(own, tcp4("10.20.5.7", 9999));
+            assertAllowed(own, new Probe("udps", 4, "10.20.5.7", 53));
+            assertDenied(own, tcp4("10.20.6.7", 9999));
+            assertDenied(nested, tcp4("10.20.5.7", 9999));
+            assertDenied(nested, new Probe("udps", 4, "10.20.5.7", 53));
+            assertDenied(stranger, tcp4("10.20.5.7", 9999));
+            assertDenied(stranger, new Probe("udps", 4, "10.20.5.7", 53));
+
+            world.enforcer.removeApp("DNS-forwarder");
+            assertTrue(Files.isDirectory(leaf), "a registered cgroup stays: the enforcer did not make it");
+            assertDenied(own, tcp4("10.20.5.7", 9999));
+        }
+        Files.delete(child);
+        Files.delete(leaf);
+    }
+
+    @Test
     void everyDenyLeavesAnEventAndTheCountersCountEachPath(NetnsLab lab) throws Exception {
         try (EnforcementLab world = EnforcementLab.create(lab, labPolicy())) {
             Prober app = world.prober("ssh", Optional.of(world.enforcer.addApp("ssh", SSH)));

@@ -4,6 +4,7 @@ import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
+import dev.wgpr.client.daemon.DaemonLeaf;
 import dev.wgpr.client.daemon.DaemonLog;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
@@ -141,6 +142,7 @@ final class DaemonCommand implements Callable<Integer> {
             Cgroup2Mount cgroup2 = Cgroup2Mount.findOrMount();
             // Before the launch helper is forked (it stays where it starts) and the lockdown.
             SystemdDelegation.settle(cgroup2.path()).ifPresent(line -> err.println("wg-pr daemon: " + line));
+            DaemonLeaf.settle(cgroup2.path(), instance);
             if (!noLockdown) {
                 // Never returns: the locked-down image takes over this process (same pid).
                 execLockedDown(instance);

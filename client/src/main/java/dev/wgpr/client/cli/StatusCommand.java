@@ -7,6 +7,7 @@ import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.client.dns.DnsCounters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -124,7 +125,6 @@ final class StatusCommand implements Callable<Integer> {
         if (tunnel.backstop() != null) {
             row(out, "  ", "backstop", tunnel.backstop());
         }
-        printResolver(tunnel, out);
         TunnelStatus.Device device = tunnel.device();
         if (device != null) {
             row(out, "  ", "backend", backendInWords(device.backend()));
@@ -157,6 +157,9 @@ final class StatusCommand implements Callable<Integer> {
                 row(out, "  ", "exclusions", String.join(", ", routing.exclusions()));
             }
         }
+        if (tunnel.dns() != null) {
+            print(tunnel.dns(), out);
+        }
         for (TunnelStatus.App app : tunnel.apps()) {
             out.println("  app " + app.name() + " (peer " + app.peer() + ")");
             row(out, "    ", "exec", app.exec() == null ? "any binary" : app.exec());
@@ -166,6 +169,33 @@ final class StatusCommand implements Callable<Integer> {
             row(out, "    ", "allow", String.join(", ", app.allow()));
             row(out, "    ", "cgroup", app.cgroup());
         }
+    }
+
+    private static void print(TunnelStatus.Dns dns, PrintWriter out) {
+        out.println("  dns");
+        row(out, "    ", "servers", String.join(", ", dns.servers()));
+        row(out, "    ", "domains", dns.domains().isEmpty() ? "none" : String.join(", ", dns.domains()));
+        row(
+                out,
+                "    ",
+                "access",
+                dns.access() + (dns.access().equals("apps") ? " (others get REFUSED for these domains)" : ""));
+        if (dns.counters() == null) {
+            row(out, "    ", "forwarder", "STOPPED");
+        } else {
+            row(out, "    ", "link face", String.join(", ", dns.linkFaces()) + " (udp and tcp 53)");
+            row(out, "    ", "apps face", dns.appsFace() + " (udp and tcp 53)");
+            DnsCounters c = dns.counters();
+            row(
+                    out,
+                    "    ",
+                    "queries",
+                    c.answered() + " answered, " + c.refused() + " refused, " + c.forwarded() + " forwarded, "
+                            + c.dropped() + " dropped"
+                            + (c.strayAnswers() > 0 ? ", " + c.strayAnswers() + " stray answers" : ""));
+        }
+        row(out, "    ", "apps' view", dns.appsView() ? "their own resolv.conf naming the apps face" : "none");
+        row(out, "    ", "host resolver", dns.resolverBackend() == null ? "not told" : dns.resolverBackend());
     }
 
     /** The endpoint as configured, and the address it resolved to when that is not the same text. */
@@ -286,13 +316,6 @@ final class StatusCommand implements Callable<Integer> {
             return BorrowProtection.onThisHost(guard).line();
         } catch (IOException | RuntimeException e) {
             return (guard ? "borrow guard attached" : "no borrow guard") + "; Yama unreadable: " + e.getMessage();
-        }
-    }
-
-    /** The host resolver's line: which backend was told what (the rest of the DNS block is beside it). */
-    private static void printResolver(TunnelStatus tunnel, PrintWriter out) {
-        if (tunnel.resolver() != null) {
-            row(out, "  ", "resolver", tunnel.resolver());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.wgpr.client.control;
 
+import dev.wgpr.client.dns.DnsCounters;
 import java.util.List;
 import java.util.Map;
 
@@ -11,7 +12,7 @@ import java.util.Map;
  * @param device null without a network
  * @param backstop {@link Protocol#BACKSTOP_IN_FORCE} or {@link Protocol#BACKSTOP_MISSING}; null without a device
  * @param routing null when no routes are installed
- * @param resolver what the host's resolver was told about the tunnel's DNS, in words; null without DNS servers
+ * @param dns null when the tunnel has no DNS servers
  */
 public record TunnelStatus(
         String name,
@@ -24,7 +25,7 @@ public record TunnelStatus(
         String backstop,
         Routing routing,
         List<App> apps,
-        String resolver) {
+        Dns dns) {
     public TunnelStatus {
         addresses = List.copyOf(addresses);
         peers = List.copyOf(peers);
@@ -117,6 +118,32 @@ public record TunnelStatus(
             routes = List.copyOf(routes);
             bypass = List.copyOf(bypass);
             exclusions = List.copyOf(exclusions);
+        }
+    }
+
+    /**
+     * Name resolution through the tunnel: its config, the daemon's forwarder for it and what that did.
+     *
+     * @param access {@code apps} or {@code everyone}: who may resolve the tunnel's zones
+     * @param linkFaces the forwarder's addresses on the tunnel's link, where the host's resolver asks
+     * @param appsFace its address only the tunnel's apps may reach, which their resolver view names
+     * @param appsView whether {@code wg-pr run} gives the tunnel's apps that view (their own resolv.conf)
+     * @param resolverBackend how the host's resolver was told of the link faces; null: it was not
+     * @param counters null while the forwarder is stopped
+     */
+    public record Dns(
+            List<String> servers,
+            List<String> domains,
+            String access,
+            List<String> linkFaces,
+            String appsFace,
+            boolean appsView,
+            String resolverBackend,
+            DnsCounters counters) {
+        public Dns {
+            servers = List.copyOf(servers);
+            domains = List.copyOf(domains);
+            linkFaces = List.copyOf(linkFaces);
         }
     }
 

@@ -10,6 +10,7 @@ import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.enforcement.NetnsCookie;
+import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -88,18 +89,21 @@ public final class Daemon {
         this.files = files;
         EventLog events = new EventLog();
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
-        this.tunnels = new Tunnels(pieces, instance.resolverStateDirectory());
+        this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
+        this.tunnels = new Tunnels(
+                pieces,
+                new DnsStage.Settings(DnsStage::hostServers, instance, threadFailures, ownLeaf(instance, log)),
+                instance.resolverStateDirectory());
         this.runs = new RunSessions(
                 authorization,
                 new ExecutableBinding(
                         options.launchHelper()
                                 .map(LaunchHelper::client)
-                                .orElse((app, command, cgroup) -> Launcher.launch(command, cgroup)),
+                                .orElse((app, command, place) -> Launcher.launch(command, place)),
                         pieces.enforcement()),
                 tunnels,
                 events,
                 log);
-        this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
         this.requests = new RequestReader(
                 files.listener(),
                 ConnectionLimits.defaults(),
@@ -213,5 +217,17 @@ public final class Daemon {
                 tunnels.status(),
                 pieces.enforcement().status(),
                 runs.visibleTo(caller));
+    }
+
+    /** The daemon's own cgroup leaf ({@link DaemonLeaf}), when it runs in one: a daemon in a test's JVM does not. */
+    private static Optional<Path> ownLeaf(Instance instance, PrintStream log) {
+        try {
+            Optional<Cgroup2Mount> mount = Cgroup2Mount.find();
+            return mount.isPresent() ? DaemonLeaf.current(mount.get().path(), instance) : Optional.empty();
+        } catch (IOException e) {
+            log.println("wg-pr daemon: cannot tell its own cgroup (" + e.getMessage()
+                    + "); its DNS forwarder will not reach the tunnels' DNS servers");
+            return Optional.empty();
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * Makes what {@code wg-pr run} starts one of its app's executables before it runs a single
@@ -20,7 +19,7 @@ final class ExecutableBinding implements LaunchService {
     }
 
     @Override
-    public LaunchedProcess launch(AppConfig app, Launcher.Verified command, Path cgroup)
+    public LaunchedProcess launch(AppConfig app, Launcher.Verified command, Launcher.Placement place)
             throws LaunchRefusedException, IOException {
         if (app.children() == AppConfig.Children.SAME_EXEC) {
             String name = command.name();
@@ -38,6 +37,6 @@ final class ExecutableBinding implements LaunchService {
                         126);
             }
         }
-        return launcher.launch(app, command, cgroup);
+        return launcher.launch(app, command, place);
     }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The launch helper: a small process the daemon starts before it locks itself down, which starts the
@@ -33,7 +34,9 @@ import java.util.Map;
  * and a bounding set of only {@code CAP_SETUID}, {@code CAP_SETGID} (the launch step's {@code
  * setpriv} to the caller), {@code CAP_DAC_OVERRIDE} (the launch step's write to {@code cgroup.procs},
  * which needs write access to the common ancestor's, read-only for its owner on some systems) and
- * {@code CAP_KILL} (signals to the caller's app); it is not dumpable and dumps no core. It never
+ * {@code CAP_KILL} (signals to the caller's app) and {@code CAP_SYS_ADMIN} (the launch step's {@code
+ * unshare --mount} and bind mounts of the resolver view, {@link Launcher#RESOLVER_VIEW}, for the apps
+ * of a tunnel with DNS); it is not dumpable and dumps no core. It never
  * opens a path a caller names: the command comes opened by the caller, and the working directory is
  * entered by the caller's own {@code env}. It keeps the full filesystem view, which the apps need.
  *
@@ -53,13 +56,14 @@ public final class LaunchHelper {
     static final int HELPER_FD = 3;
 
     /** What the helper keeps; see the class comment. */
-    public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+kill";
+    public static final String BOUNDING_SET = "-all,+setuid,+setgid,+dac_override,+kill,+sys_admin";
 
     private LaunchHelper() {}
 
     /** What the daemon asks the helper to start, sent with the caller's stdio and opened command. */
     record Order(
             String cgroup,
+            String resolverView,
             int pid,
             int uid,
             int gid,
@@ -115,7 +119,7 @@ public final class LaunchHelper {
 
     /** The daemon's side: each launch goes to the helper over {@code socket}. */
     static LaunchService client(UnixSocket socket) {
-        return (app, command, cgroup) -> {
+        return (app, command, place) -> {
             UnixSocket[] channel = UnixSocket.pair("launch channel");
             try {
                 synchronized (socket) {
@@ -130,7 +134,8 @@ public final class LaunchHelper {
             PeerCredentials caller = command.caller();
             Launcher.Request request = command.request();
             Order order = new Order(
-                    cgroup.toString(),
+                    place.cgroup().toString(),
+                    place.resolverView().map(Path::toString).orElse(null),
                     caller.pid(),
                     caller.uid(),
                     caller.gid(),
@@ -247,7 +252,11 @@ public final class LaunchHelper {
             LaunchedProcess process;
             try {
                 // The daemon verified these very descriptors before it sent them.
-                process = Launcher.launch(new Launcher.Verified(caller, launch, fds), Path.of(order.cgroup()));
+                process = Launcher.launch(
+                        new Launcher.Verified(caller, launch, fds),
+                        new Launcher.Placement(
+                                Path.of(order.cgroup()),
+                                Optional.ofNullable(order.resolverView()).map(Path::of)));
             } catch (LaunchRefusedException e) {
                 channel.send(Json.write(new Answer(null, e.getMessage(), e.exitStatus(), null)));
                 return;

@@ -2,7 +2,6 @@ package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 
 /**
  * Who starts an app for {@code wg-pr run}: this process ({@link Launcher#launch}), or, when the
@@ -11,7 +10,7 @@ import java.nio.file.Path;
  */
 @FunctionalInterface
 interface LaunchService {
-    /** Starts {@code command}, verified for {@code app}, in {@code cgroup}: see {@link Launcher#launch}. */
-    LaunchedProcess launch(AppConfig app, Launcher.Verified command, Path cgroup)
+    /** Starts {@code command}, verified for {@code app}, where {@code place} says: see {@link Launcher#launch}. */
+    LaunchedProcess launch(AppConfig app, Launcher.Verified command, Launcher.Placement place)
             throws LaunchRefusedException, IOException;
 }

@@ -22,6 +22,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -173,13 +174,37 @@ final class Launcher {
         }
     }
 
-    /** Starts a verified command in {@code cgroup}, as its caller, with a clean environment. */
-    static LaunchedProcess launch(Verified command, Path cgroup) throws LaunchRefusedException, IOException {
+    /**
+     * Where an app runs: its cgroup, and the resolver view of its tunnel (a resolv.conf naming the
+     * tunnel's DNS forwarder for apps), when the tunnel has DNS.
+     */
+    record Placement(Path cgroup, Optional<Path> resolverView) {
+        Placement {
+            Objects.requireNonNull(cgroup, "cgroup");
+            Objects.requireNonNull(resolverView, "resolverView");
+        }
+    }
+
+    /**
+     * The resolver view, as root in the app's own mount namespace (made by {@code unshare --mount},
+     * every mount a slave of the host's, so nothing done here reaches the host and the host's later
+     * mounts still reach the app): {@code $0} over /etc/resolv.conf, and the local sockets through which
+     * glibc would ask systemd-resolved (nss-resolve) or nscd instead, covered with /dev/null so that
+     * connecting to them fails and glibc falls back to nss-dns, which reads that resolv.conf. Programs
+     * with their own DNS client read the same file. Nothing from the caller is part of the script.
+     */
+    static final String RESOLVER_VIEW = "mount --bind \"$0\" /etc/resolv.conf || exit 126; "
+            + "for s in /run/systemd/resolve/io.systemd.Resolve /run/nscd/socket; do "
+            + "if [ -e \"$s\" ]; then mount --bind /dev/null \"$s\" || exit 126; fi; done; exec \"$@\"";
+
+    static final Path UNSHARE = Path.of("/usr/bin/unshare");
+
+    /** Starts a verified command where {@code place} says, as its caller, with a clean environment. */
+    static LaunchedProcess launch(Verified command, Placement place) throws LaunchRefusedException, IOException {
         Map<String, String> environment =
                 new TreeMap<>(CleanEnvironment.of(command.request().environment()));
         namedPath(command.command(), command.name()).ifPresent(path -> environment.put(NAMED_PATH, path.toString()));
-        List<String> argv =
-                helperArgv(cgroup.resolve("cgroup.procs"), command.caller(), command.request(), environment);
+        List<String> argv = helperArgv(place, command.caller(), command.request(), environment);
         return new ChildProcess(
                 spawn(argv, command.fds().stream().mapToInt(OwnedFd::fd).toArray()));
     }
@@ -368,13 +393,21 @@ final class Launcher {
 
     /** The argument vector of the root step (see the class comment). */
     static List<String> helperArgv(
-            Path cgroupProcs, PeerCredentials caller, Request request, Map<String, String> environment) {
+            Placement place, PeerCredentials caller, Request request, Map<String, String> environment) {
         List<String> argv = new ArrayList<>();
         argv.add(SH.toString());
         argv.add("-c");
         // $0 is the cgroup.procs file; nothing from the caller is ever part of the script text.
         argv.add("echo $$ > \"$0\" || exit 126; exec \"$@\"");
-        argv.add(cgroupProcs.toString());
+        argv.add(place.cgroup().resolve("cgroup.procs").toString());
+        if (place.resolverView().isPresent()) {
+            argv.addAll(List.of(UNSHARE.toString(), "--mount", "--propagation", "slave", "--"));
+            argv.addAll(List.of(
+                    SH.toString(),
+                    "-c",
+                    RESOLVER_VIEW,
+                    place.resolverView().get().toString()));
+        }
         argv.add(SETPRIV.toString());
         argv.add("--reuid=" + Integer.toUnsignedString(caller.uid()));
         argv.add("--regid=" + Integer.toUnsignedString(caller.gid()));

@@ -100,6 +100,13 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** The cgroup of {@code app}, made (and enforcement started) if no tunnel holds it yet. */
         Path acquireApp(String app) throws IOException;
 
+        /**
+         * Registers {@code cgroup}, a cgroup this layer did not make (the daemon's own leaf), as app
+         * {@code name}, enforcement started if need be; {@link #releaseApp} drops the reference, and the
+         * last one unregisters it and leaves the directory.
+         */
+        void acquireIdentity(String name, Path cgroup) throws IOException;
+
         /** Drops a reference to {@code app}'s cgroup; the last one removes it. */
         void releaseApp(String app) throws IOException;
 

@@ -80,7 +80,7 @@ final class RunSessions {
         LaunchedProcess process;
         try {
             Tunnels.LaunchableApp app = tunnels.app(request.app(), Optional.ofNullable(request.tunnel()));
-            process = launcher.launch(app.app(), Launcher.verified(app.app(), caller, launch, fds), app.cgroup());
+            process = launcher.launch(app.app(), Launcher.verified(app.app(), caller, launch, fds), app.placement());
             running.put(
                     process.pid(),
                     new DaemonStatus.RunningApp(

@@ -111,6 +111,24 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     }
 
     @Override
+    public synchronized void acquireIdentity(String name, Path cgroup) throws IOException {
+        int count = appReferences.getOrDefault(name, 0);
+        if (count == 0) {
+            Enforcer e = started();
+            AppId id = appIds.computeIfAbsent(name, n -> AppId.of(appIds.size() + 1));
+            appNames.put(id.value(), name);
+            try {
+                e.addIdentity(name, id, cgroup);
+                appCgroups.put(name, cgroup);
+            } catch (IOException | RuntimeException failure) {
+                closeIfUnused();
+                throw failure;
+            }
+        }
+        appReferences.put(name, count + 1);
+    }
+
+    @Override
     public synchronized void releaseApp(String app) throws IOException {
         int count = appReferences.getOrDefault(app, 0);
         if (count > 1) {

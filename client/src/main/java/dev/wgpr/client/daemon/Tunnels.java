@@ -1,11 +1,13 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.Endpoint;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.dns.DnsForwarder;
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -43,9 +45,22 @@ final class Tunnels {
         /** What the host's resolver was told about the tunnel's DNS. */
         Optional<UpStages.HostDns.Applied> hostDns = Optional.empty();
 
+        Optional<DnsForwarder> dns = Optional.empty();
+        /** What the DNS forwarder serves, kept while it is stopped for a restart; null without DNS. */
+        DnsForwarder.Plan dnsPlan;
+        /** The resolv.conf naming the forwarder's apps face, which the tunnel's apps see as /etc/resolv.conf. */
+        Path dnsView;
+        /** Whether this tunnel holds a reference to the daemon's DNS identity in the enforcement. */
+        boolean dnsIdentity;
+
         boolean guarded;
         /** False for tunnels registered by {@link #addWithoutNetwork} (launcher tests only). */
         boolean network = true;
+
+        /** The resolv.conf the tunnel's apps see, naming the forwarder's apps face; empty without one. */
+        Optional<Path> resolverView() {
+            return dns.isPresent() ? Optional.ofNullable(dnsView) : Optional.empty();
+        }
 
         Active(UpStages.Target target) {
             settle(target);
@@ -69,12 +84,20 @@ final class Tunnels {
     }
 
     /** An app a caller may start with {@code wg-pr run}, in the tunnel that names it. */
-    record LaunchableApp(String tunnel, AppConfig app, Path cgroup) {}
+    record LaunchableApp(String tunnel, AppConfig app, Path cgroup, Optional<Path> resolverView) {
+        Launcher.Placement placement() {
+            return new Launcher.Placement(cgroup, resolverView);
+        }
+    }
 
-    /** {@code resolverState}: where the host resolver's backends keep what must outlive a crash. */
-    Tunnels(Pieces pieces, Path resolverState) {
+    /**
+     * {@code dns}: what the tunnels' DNS forwarders need; {@code resolverState}: where the host resolver's
+     * backends keep what must outlive a crash.
+     */
+    Tunnels(Pieces pieces, DnsStage.Settings dns, Path resolverState) {
         this.pieces = pieces;
-        this.stages = UpStages.all(pieces, new UpStages.PolicyShares(pieces.enforcement()), resolverState);
+        UpStages.PolicyShares shares = new UpStages.PolicyShares(pieces.enforcement());
+        this.stages = UpStages.all(pieces, shares, new DnsStage(dns, shares, pieces.enforcement()), resolverState);
         this.reload = new Reload(stages);
     }
 
@@ -220,7 +243,7 @@ final class Tunnels {
             for (PeerConfig peer : t.config.peers()) {
                 for (AppConfig app : peer.allowedApps()) {
                     if (app.name().equals(name)) {
-                        found.add(new LaunchableApp(tunnelName, app, t.appCgroups.get(name)));
+                        found.add(new LaunchableApp(tunnelName, app, t.appCgroups.get(name), t.resolverView()));
                     }
                 }
             }
@@ -259,7 +282,7 @@ final class Tunnels {
                         .orElse(null),
                 t.routing.map(Pieces.Routing::status).orElse(null),
                 appStatus(t),
-                resolverStatus(t))));
+                dnsStatus(t))));
         return list;
     }
 
@@ -301,6 +324,27 @@ final class Tunnels {
                         + (applied.link().defaultRoute() ? " and every other name (the DNS default route)" : ""))
                 .orElse("not told (dnsResolver = \""
                         + t.config.iface().dns().resolver().text() + "\")");
+    }
+
+    private static TunnelStatus.Dns dnsStatus(Active t) {
+        DnsConfig dns = t.config.iface().dns();
+        if (dns.servers().isEmpty()) {
+            return null;
+        }
+        Optional<DnsForwarder> forwarder = t.dns;
+        return new TunnelStatus.Dns(
+                dns.servers().stream().map(IpText::of).toList(),
+                dns.domains(),
+                dns.access().configName(),
+                forwarder
+                        .map(f -> f.linkFaces().stream()
+                                .map(face -> IpText.of(face.getAddress()))
+                                .toList())
+                        .orElse(List.of()),
+                forwarder.map(f -> IpText.of(f.appsFace().getAddress())).orElse(null),
+                t.resolverView().isPresent(),
+                resolverStatus(t),
+                forwarder.map(DnsForwarder::counters).orElse(null));
     }
 
     private static List<TunnelStatus.App> appStatus(Active t) {

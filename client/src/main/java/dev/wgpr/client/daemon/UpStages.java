@@ -47,6 +47,7 @@ import java.util.Set;
  *   <li>{@link AppCgroups}: the apps' cgroups, from the enforcement layer that owns them;
  *   <li>{@link Routes}: addresses, MTU, link up, bypass host routes, tunnel and fail-closed routes (new
  *       ones in before old ones go);
+ *   <li>{@link DnsStage}: the tunnel's DNS forwarder, on the addresses the routes stage put on the link;
  *   <li>{@link HostDns}: the host's resolver told to ask the link for the tunnel's DNS domains, once the
  *       link is up and addressed;
  *   <li>{@link ExactPolicy}: the exact internal set, with the exclusions read back from the kernel;
@@ -242,14 +243,18 @@ final class UpStages {
         }
     }
 
-    /** Every stage, in order; {@code resolverState}: where the host resolver's backends keep what must outlive a crash. */
-    static List<Stage> all(Pieces pieces, PolicyShares shares, Path resolverState) {
+    /**
+     * Every stage, in order; {@code dns}: the tunnel's DNS forwarder; {@code resolverState}: where the host
+     * resolver's backends keep what must outlive a crash.
+     */
+    static List<Stage> all(Pieces pieces, PolicyShares shares, Stage dns, Path resolverState) {
         return List.of(
                 new TunnelDevice(pieces.devices()),
                 new GuardPolicy(shares),
                 new GuardDevice(pieces.enforcement()),
                 new AppCgroups(pieces.enforcement()),
                 new Routes(pieces.routes()),
+                dns,
                 new HostDns(resolverState),
                 new ExactPolicy(shares));
     }

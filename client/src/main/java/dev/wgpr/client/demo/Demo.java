@@ -2,6 +2,7 @@ package dev.wgpr.client.demo;
 
 import dev.wgpr.client.demo.Shell.DemoException;
 import dev.wgpr.client.demo.Shell.Result;
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.common.Pace;
 import dev.wgpr.tunnel.crypto.Key;
 import java.io.IOException;
@@ -32,6 +33,7 @@ public final class Demo {
         {"wg", "wireguard-tools"},
         {"wireguard-go", "wireguard-go"},
         {"curl", "curl"},
+        {"dnsmasq", "dnsmasq-base"},
     };
 
     private static final String CURL = "/usr/bin/curl";
@@ -142,7 +144,8 @@ public final class Demo {
                                                    └── inet 203.0.113.80: a public web site
 
                 Lines starting with "client#" are commands run as root inside the client namespace
-                (nsenter --net=/run/netns/%s); what follows each is its real output.
+                (nsenter --net=/run/netns/%s, with its own /etc/resolv.conf naming the public side's DNS
+                server 203.0.113.80); what follows each is its real output.
                 """.formatted(lab.namespace("client")));
         out.println("Building the lab ...");
         out.flush();
@@ -153,7 +156,9 @@ public final class Demo {
         say("""
                 The config (configs/demo.toml with this lab's fresh keys and names): peer demo-server
                 routes 10.99.0.1 and 10.99.10.0/24 into the tunnel, and only the app "curl" may use
-                them, for TCP ports 80 and 8080. Everything else may not.
+                them, for TCP ports 80 and 8080. Everything else may not. Names under corp.example are
+                the apps' too: the daemon's DNS forwarder asks 10.99.10.53 through the tunnel for them,
+                and only for the tunnel's apps, which see it as their resolver.
                 """);
         out.println(config + ":");
         printIndented(Files.readString(config));
@@ -171,20 +176,30 @@ public final class Demo {
         show("ip route", client(List.of("ip", "route")));
 
         heading(2, "An authorized app reaches the intranet");
-        say("wg-pr run starts curl in the cgroup of app \"curl\"; the kernel lets it through the tunnel.");
-        String intranet = "http://" + DemoLab.INTRANET + "/";
+        say("""
+                wg-pr run starts curl in the cgroup of app "curl", with the tunnel's resolver: it finds
+                the intranet by name, and the kernel lets it through the tunnel.
+                """);
+        String intranet = "http://" + DemoLab.INTRANET_NAME + "/";
         Result authorized = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", CURL_MAX_TIME, intranet);
         show("wg-pr run --app curl -- curl -sS --max-time " + CURL_MAX_TIME + " " + intranet, authorized);
         boolean authorizedReached = authorized.ok() && authorized.output().contains("intranet: hello");
 
         heading(3, "The same command, not started as the app, is denied");
         say("""
-                Same user (root), same binary, same URL, but not in the app's cgroup: the eBPF program
-                on connect() answers EPERM before a packet leaves. curl -v shows the errno.
+                Same user (root), same binary, same URL, but not in the app's cgroup: the name is unknown
+                to it (the laptop's usual DNS server knows no internal name), and by address the eBPF
+                program on connect() answers EPERM before a packet leaves. curl -v shows the errno.
                 """);
-        Result unauthorized = client(List.of(CURL, "-sS", "-v", "--max-time", CURL_MAX_TIME, intranet));
-        show("curl -sS -v --max-time " + CURL_MAX_TIME + " " + intranet, filterVerbose(unauthorized));
-        boolean denied = !unauthorized.ok() && unauthorized.output().contains("Operation not permitted");
+        Result unnamed = client(List.of(CURL, "-sS", "--max-time", CURL_MAX_TIME, intranet));
+        show("curl -sS --max-time " + CURL_MAX_TIME + " " + intranet, unnamed);
+        String byAddress = "http://" + DemoLab.INTRANET + "/";
+        Result unauthorized = client(List.of(CURL, "-sS", "-v", "--max-time", CURL_MAX_TIME, byAddress));
+        show("curl -sS -v --max-time " + CURL_MAX_TIME + " " + byAddress, filterVerbose(unauthorized));
+        boolean denied = !unnamed.ok()
+                && unnamed.output().contains("Could not resolve host")
+                && !unauthorized.ok()
+                && unauthorized.output().contains("Operation not permitted");
         say("The daemon logged the attempt: who, which destination, and why.");
         Result events = awaitEvents();
         show("wg-pr events", events);
@@ -192,7 +207,7 @@ public final class Demo {
 
         heading(4, "Everyone keeps the Internet");
         say("Only the tunnel's prefixes are guarded; the public web site is reachable with or without the app.");
-        String internet = "http://" + DemoLab.INTERNET + "/";
+        String internet = "http://" + DemoLab.INTERNET_NAME + "/";
         Result appInternet = wgPr("run", "--app", "curl", "--", CURL, "-sS", "--max-time", CURL_MAX_TIME, internet);
         show("wg-pr run --app curl -- curl -sS --max-time " + CURL_MAX_TIME + " " + internet, appInternet);
         Result plainInternet = client(List.of(CURL, "-sS", "--max-time", CURL_MAX_TIME, internet));
@@ -269,6 +284,8 @@ public final class Demo {
                 name = "%s"
                 privateKey = "%s"
                 address = ["%s/32"]
+                dns = ["%s"]
+                dnsDomains = ["corp.example"]
 
                 [[peer]]
                 name = "demo-server"
@@ -285,6 +302,7 @@ public final class Demo {
                         lab.clientIface,
                         clientKey.toBase64(),
                         DemoLab.CLIENT_TUNNEL,
+                        DemoLab.INTRANET_DNS,
                         lab.serverPublicKey(),
                         DemoLab.SERVER_UNDERLAY,
                         DemoLab.SERVER_PORT,
@@ -309,8 +327,13 @@ public final class Demo {
         return client(command);
     }
 
+    /**
+     * {@code command} in the client namespace, in a mount namespace of its own where the lab's
+     * resolv.conf is /etc/resolv.conf (the machine's stays as it is); a daemon it starts runs there too.
+     */
     private Result client(List<String> command) throws IOException, InterruptedException {
-        return lab.shell().run(Shell.inNetns(lab.namespace("client"), command), 60);
+        return lab.shell()
+                .run(Shell.inNetns(lab.namespace("client"), LabCommands.withResolvConf(lab.resolvConf(), command)), 60);
     }
 
     private List<String> cleanUp() {
@@ -352,8 +375,8 @@ public final class Demo {
         out.println("The lab is kept (--keep). To explore it:");
         out.println("  nsenter --net=/run/netns/" + client + " bash     # a shell on the client");
         out.println("  export WG_PR_INSTANCE=" + lab.instance.name() + "   # then, in that shell:");
-        out.println(
-                "  wg-pr status; wg-pr events --follow; wg-pr run --app curl -- curl http://" + DemoLab.INTRANET + "/");
+        out.println("  wg-pr status; wg-pr events --follow; wg-pr run --app curl -- curl http://"
+                + DemoLab.INTRANET_NAME + "/");
         out.println("Other namespaces: " + lab.namespace("server") + " (wireguard-go " + lab.serverIface + "), "
                 + lab.namespace("router") + ", " + lab.namespace("inet") + " (ip netns exec NAME bash)");
         out.println("To remove it: " + self + " demo --clean");

@@ -1,7 +1,9 @@
 package dev.wgpr.client.demo;
 
+import dev.wgpr.client.daemon.DaemonLeaf;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.demo.Shell.DemoException;
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.common.Pace;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
@@ -56,6 +58,13 @@ final class DemoLab {
     static final String CLIENT_TUNNEL = "10.99.0.2";
     static final String INTRANET = "10.99.10.10";
     static final String INTERNET = "203.0.113.80";
+    /** The company's DNS server, behind the gateway, which alone knows the names under corp.example. */
+    static final String INTRANET_DNS = "10.99.10.53";
+
+    static final String INTRANET_NAME = "intranet.corp.example";
+    /** A public name, which the Internet side's DNS server (the laptop's usual one) answers. */
+    static final String INTERNET_NAME = "www.example.net";
+
     static final String[] ROLES = {"client", "router", "server", "inet"};
 
     final String id;
@@ -132,10 +141,46 @@ final class DemoLab {
         shell.must("ip", "-n", namespace("server"), "route", "add", "default", "via", "198.51.100.1");
         shell.must("ip", "-n", namespace("inet"), "route", "add", "default", "via", "203.0.113.1");
         shell.must("ip", "-n", namespace("server"), "address", "add", INTRANET + "/32", "dev", "lo");
+        shell.must("ip", "-n", namespace("server"), "address", "add", INTRANET_DNS + "/32", "dev", "lo");
+        // The client's own resolv.conf, in the mount namespace of every client command: the Internet side's server.
+        Files.writeString(resolvConf(), "nameserver " + INTERNET + "\n");
 
         startServer(clientPublic);
         startWeb("server", INTRANET, "intranet: hello from the internal web server " + INTRANET);
         startWeb("inet", INTERNET, "Internet: hello from the public web site " + INTERNET);
+        startDns("server", INTRANET_DNS, "--address=/" + INTRANET_NAME + "/" + INTRANET, "--local=/corp.example/");
+        startDns("inet", INTERNET, "--address=/" + INTERNET_NAME + "/" + INTERNET);
+    }
+
+    /** What the client namespace has as /etc/resolv.conf. */
+    Path resolvConf() {
+        return state.resolve("resolv.conf");
+    }
+
+    /** dnsmasq on {@code address}:53 in namespace {@code role}, answering what {@code answers} say and nothing else. */
+    private void startDns(String role, String address, String... answers) throws IOException, InterruptedException {
+        String name = "dns-" + role;
+        List<String> options = new ArrayList<>(List.of(answers));
+        // The lab's id in its command line: what a later --clean checks before it ends a recorded pid,
+        // and what the leftovers check looks for.
+        options.add("--pid-file=" + state.resolve(PREFIX + id + "-" + name + ".pid"));
+        Process process = start(name, Shell.inNetns(namespace(role), LabCommands.dnsmasq(address, options)));
+        awaitLog(process, name, "started", "dnsmasq on " + address, Duration.ofSeconds(10));
+    }
+
+    /** Waits until the log of lab process {@code name} says {@code marker}; {@code base}: the limit on an ordinary machine. */
+    private void awaitLog(Process process, String name, String marker, String what, Duration base)
+            throws IOException, InterruptedException {
+        Path log = state.resolve(name + ".log");
+        Duration limit = Pace.scaled(base);
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!Files.readString(log).contains(marker)) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new DemoException(
+                        what + " did not start within " + limit.toSeconds() + " s: " + Files.readString(log));
+            }
+            Thread.sleep(20);
+        }
     }
 
     private void cable(String a, String aName, String aAddress, String b, String bName, String bAddress)
@@ -214,17 +259,8 @@ final class DemoLab {
                                 address,
                                 "80",
                                 text)));
-        Path log = state.resolve("web-" + role + ".log");
         // A JVM of its own: as slow to start as this one was (Pace), twentyfold under an emulated CPU.
-        Duration limit = Pace.scaled(Duration.ofSeconds(20));
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!Files.readString(log).contains("listening")) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new DemoException("the web server on " + address + " did not start within " + limit.toSeconds()
-                        + " s: " + Files.readString(log));
-            }
-            Thread.sleep(20);
-        }
+        awaitLog(process, "web-" + role, "listening", "the web server on " + address, Duration.ofSeconds(20));
     }
 
     /** Starts a lab process with its output in {@code NAME.log}, and records its pid for clean-up. */
@@ -299,6 +335,7 @@ final class DemoLab {
                 Path mount = cgroup2.get().path();
                 // The netns cookie is not used for removal; any non-zero value does.
                 Enforcer.removePinned(new Enforcer.Config(instance.name(), mount, mount, Path.of("/sys/fs/bpf"), 1));
+                Files.deleteIfExists(DaemonLeaf.nonSystemdLeaf(mount, instance)); // empty once the daemon is gone
             }
         });
         step(failures, "remove the instance's runtime directory", () -> deleteTree(instance.runtimeDirectory()));
@@ -326,7 +363,10 @@ final class DemoLab {
         }
         Optional<ProcessHandle> daemon = ProcessHandle.of(pid);
         if (daemon.isPresent() && commandLine(pid).contains(instance.name())) {
-            stop(daemon.get());
+            // Its orderly stop may first dump its class-data archive (a minute at most, longer on a
+            // busy machine, where the DNS forwarder's classes make the list longer): killed sooner, the
+            // dump would outlive the lab.
+            stop(daemon.get(), Pace.scaled(Duration.ofSeconds(90)));
         }
     }
 
@@ -348,12 +388,16 @@ final class DemoLab {
     }
 
     private static void stop(ProcessHandle process) throws InterruptedException {
+        stop(process, Duration.ofSeconds(15));
+    }
+
+    private static void stop(ProcessHandle process, Duration limit) throws InterruptedException {
         if (!process.isAlive()) {
             return;
         }
         process.destroy();
         try {
-            process.onExit().get(15, TimeUnit.SECONDS);
+            process.onExit().get(limit.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             process.destroyForcibly();
         }
@@ -385,6 +429,7 @@ final class DemoLab {
                 uapiSocket(clientIface)));
         Optional<Cgroup2Mount> cgroup2 = Cgroup2Mount.find();
         cgroup2.ifPresent(mount -> paths.add(instance.cgroupSubtree(mount.path())));
+        cgroup2.ifPresent(mount -> paths.add(DaemonLeaf.nonSystemdLeaf(mount.path(), instance)));
         for (Path path : paths) {
             if (Files.exists(path)) {
                 left.add(path.toString());

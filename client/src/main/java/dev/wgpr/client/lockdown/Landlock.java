@@ -60,7 +60,13 @@ final class Landlock {
         return rights;
     }
 
-    /** TCP bind and connect (ABI 4+): handled with no rule, so the daemon has no TCP at all. */
+    /**
+     * TCP bind and connect (ABI 4+): handled, and allowed only on port 53, for the DNS forwarder (its
+     * faces listen there, and it asks servers there over TCP); the enforcement limits where it may ask.
+     */
+    static final int DNS_PORT = 53;
+
+    /** TCP bind and connect (ABI 4+): handled, so the daemon has TCP only where a rule allows it. */
     static long handledNet(int abi) {
         return abi >= 4 ? LandlockBindings.ACCESS_NET_BIND_TCP | LandlockBindings.ACCESS_NET_CONNECT_TCP : 0;
     }
@@ -109,6 +115,12 @@ final class Landlock {
                         LandlockBindings.addPathBeneath(
                                 ruleset.fd(), beneath, rule.path().toString());
                     }
+                }
+                if (handledNet(abi) != 0) {
+                    MemorySegment port = arena.allocate(LandlockBindings.NET_PORT_ATTR);
+                    port.set(JAVA_LONG, 0, handledNet(abi));
+                    port.set(JAVA_LONG, 8, DNS_PORT);
+                    LandlockBindings.addNetPort(ruleset.fd(), port, "tcp port " + DNS_PORT);
                 }
                 LandlockBindings.restrictSelf(ruleset.fd());
             }

@@ -23,6 +23,7 @@ final class LandlockBindings {
     private static final long SYS_LANDLOCK_RESTRICT_SELF = 446;
     private static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
     private static final int LANDLOCK_RULE_PATH_BENEATH = 1;
+    private static final int LANDLOCK_RULE_NET_PORT = 2;
 
     static final long ACCESS_FS_EXECUTE = 1L << 0;
     static final long ACCESS_FS_WRITE_FILE = 1L << 1;
@@ -107,6 +108,17 @@ final class LandlockBindings {
     static void addPathBeneath(int ruleset, MemorySegment beneath, String what) throws ErrnoException {
         Downcalls.call("landlock_add_rule " + what, state -> (long)
                 AddRule.MH.invokeExact(state, SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, beneath, 0));
+    }
+
+    /** {@code struct landlock_net_port_attr} (ABI 4+): the TCP rights granted on one port. */
+    static final StructLayout NET_PORT_ATTR = MemoryLayout.structLayout(
+                    JAVA_LONG.withName("allowed_access"), JAVA_LONG.withName("port"))
+            .withName("landlock_net_port_attr");
+
+    /** Adds a net-port rule ({@link #NET_PORT_ATTR} in {@code port}) to {@code ruleset}. */
+    static void addNetPort(int ruleset, MemorySegment port, String what) throws ErrnoException {
+        Downcalls.call("landlock_add_rule " + what, state ->
+                (long) AddRule.MH.invokeExact(state, SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_NET_PORT, port, 0));
     }
 
     /** Enforces {@code ruleset} on the calling thread (and what it executes). */

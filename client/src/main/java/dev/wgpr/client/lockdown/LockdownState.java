@@ -138,7 +138,9 @@ public record LockdownState(
                 (long) abi,
                 state,
                 Lockdown.accessNames(Landlock.handledFs(abi)),
-                Landlock.handledNet(abi) != 0 ? "denied (bind and connect)" : "not handled (ABI < 4)",
+                Landlock.handledNet(abi) != 0
+                        ? "denied (bind and connect) but on port " + Landlock.DNS_PORT + " (the DNS forwarder)"
+                        : "not handled (ABI < 4)",
                 Landlock.scoped(abi) != 0 ? "only within the domain" : "not scoped (ABI < 6)",
                 rules);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.dns.DnsCounters;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,15 @@ class ControlJsonTest {
                             List.of()),
                     List.of(new TunnelStatus.App(
                             "ssh", "gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), "/sys/fs/cgroup/x")),
-                    "systemd-resolved: asks 10.8.0.2 for ~corp.example")),
+                    new TunnelStatus.Dns(
+                            List.of("10.20.0.53"),
+                            List.of("corp.example"),
+                            "apps",
+                            List.of("10.8.0.2"),
+                            "127.77.9.1",
+                            true,
+                            "systemd-resolved: asks 10.8.0.2 for ~corp.example",
+                            new DnsCounters(5, 1, 4, 0, 0)))),
             new EnforcementStatus(
                     EnforcementStatus.ACTIVE,
                     7L,

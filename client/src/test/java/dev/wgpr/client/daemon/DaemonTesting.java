@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -86,30 +87,40 @@ final class DaemonTesting {
             String stdin,
             String netns,
             boolean ownMounts,
-            Path mountNamespace) {
+            Path mountNamespace,
+            Path resolvConf) {
         static Cli root(Instance instance) {
-            return new Cli(instance, 0, 0, Map.of(), "", null, false, null);
+            return new Cli(instance, 0, 0, Map.of(), "", null, false, null, null);
         }
 
         static Cli nobody(Instance instance) {
-            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false, null);
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false, null, null);
         }
 
         Cli as(int newUid, int newGid) {
-            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts, mountNamespace);
+            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts, mountNamespace, resolvConf);
         }
 
         Cli withEnvironment(Map<String, String> variables) {
-            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts, mountNamespace);
+            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts, mountNamespace, resolvConf);
         }
 
         Cli withStdin(String text) {
-            return new Cli(instance, uid, gid, environment, text, netns, ownMounts, mountNamespace);
+            return new Cli(instance, uid, gid, environment, text, netns, ownMounts, mountNamespace, resolvConf);
+        }
+
+        /**
+         * The CLI (and a daemon it starts) in a mount namespace of its own where {@code file} is
+         * /etc/resolv.conf, as {@code ip netns exec} shows a namespace's own resolv.conf: the machine's
+         * stays as it is.
+         */
+        Cli withResolvConf(Path file) {
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, mountNamespace, file);
         }
 
         /** The CLI in a mount namespace of its own (copies of the mounts, other mount ids). */
         Cli inOwnMountNamespace() {
-            return new Cli(instance, uid, gid, environment, stdin, netns, true, mountNamespace);
+            return new Cli(instance, uid, gid, environment, stdin, netns, true, mountNamespace, resolvConf);
         }
 
         /**
@@ -118,12 +129,13 @@ final class DaemonTesting {
          * bpffs mounts stay where they are.
          */
         Cli inNetns(String name) {
-            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts, mountNamespace);
+            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts, mountNamespace, resolvConf);
         }
 
         /** The CLI (and so a daemon it starts) in the network namespace {@code file} names (a {@code /proc/PID/ns/net}). */
         Cli inNetnsFile(Path file) {
-            return new Cli(instance, uid, gid, environment, stdin, file.toString(), ownMounts, mountNamespace);
+            return new Cli(
+                    instance, uid, gid, environment, stdin, file.toString(), ownMounts, mountNamespace, resolvConf);
         }
 
         /**
@@ -131,7 +143,7 @@ final class DaemonTesting {
          * /proc/PID/ns/mnt}), one a test made with files of its own, such as {@code /etc/resolv.conf}.
          */
         Cli inMountNamespace(Path namespace) {
-            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, namespace);
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, namespace, resolvConf);
         }
 
         /**
@@ -152,6 +164,9 @@ final class DaemonTesting {
             }
             if (ownMounts) {
                 command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--"));
+            }
+            if (resolvConf != null) {
+                command.addAll(LabCommands.withResolvConf(resolvConf, List.of()));
             }
             if (uid != 0) {
                 command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
@@ -264,6 +279,7 @@ final class DaemonTesting {
             }
             Files.deleteIfExists(subtree);
         }
+        Files.deleteIfExists(DaemonLeaf.nonSystemdLeaf(cgroup2(), instance)); // empty once the daemon is gone
     }
 
     static Path cgroup2() throws IOException {

@@ -193,6 +193,12 @@ final class InMemoryPieces {
         }
 
         @Override
+        public void acquireIdentity(String name, Path cgroup) throws IOException {
+            record("identity " + name + " " + cgroup);
+            apps.merge(name, 1, Integer::sum);
+        }
+
+        @Override
         public void releaseApp(String app) throws IOException {
             record("release " + app);
             apps.computeIfPresent(app, (name, count) -> count > 1 ? count - 1 : null);

@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,11 @@ class TunnelsTest {
     private static final String PEER_KEY = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ=";
 
     private final InMemoryPieces kernel = new InMemoryPieces();
-    private final Tunnels tunnels = new Tunnels(kernel.pieces(), Path.of("/nonexistent/resolver-state"));
+    private final Tunnels tunnels = new Tunnels(
+            kernel.pieces(),
+            new DnsStage.Settings(
+                    List::of, new Instance("wg-pr-test"), new ThreadFailures(line -> {}), Optional.empty()),
+            Path.of("/nonexistent/resolver-state"));
 
     @TempDir
     Path dir;

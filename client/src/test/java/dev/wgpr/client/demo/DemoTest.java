@@ -57,22 +57,27 @@ class DemoTest {
         assertEquals(0, run.exit(), () -> out + "\nstderr:\n" + run.err());
         String id = labId(run);
 
-        // Authorized: wg-pr run reaches the intranet server through the tunnel.
+        // Authorized: wg-pr run finds the intranet server by name and reaches it through the tunnel.
         assertTrue(
-                out.contains("client# wg-pr run --app curl -- curl -sS --max-time 5 http://10.99.10.10/\n"
+                out.contains("client# wg-pr run --app curl -- curl -sS --max-time 5 http://intranet.corp.example/\n"
                         + "    intranet: hello from the internal web server 10.99.10.10"),
                 out);
-        // Unauthorized: the same curl without wg-pr run gets EPERM, and the deny event names it.
+        // Unauthorized: the same curl without wg-pr run learns no internal name,
+        assertTrue(
+                out.contains("client# curl -sS --max-time 5 http://intranet.corp.example/\n"
+                        + "    curl: (6) Could not resolve host: intranet.corp.example"),
+                out);
+        // and by address gets EPERM, and the deny event names it.
         assertTrue(out.contains("Immediate connect fail for 10.99.10.10: Operation not permitted"), out);
         assertTrue(out.contains("(curl) uid 0 app - → 10.99.10.10:80/tcp"), out);
         assertTrue(out.contains("denied, not an app"), out);
         // The Internet: both, with and without the app.
         assertTrue(
-                out.contains("client# wg-pr run --app curl -- curl -sS --max-time 5 http://203.0.113.80/\n"
+                out.contains("client# wg-pr run --app curl -- curl -sS --max-time 5 http://www.example.net/\n"
                         + "    Internet: hello from the public web site 203.0.113.80"),
                 out);
         assertTrue(
-                out.contains("client# curl -sS --max-time 5 http://203.0.113.80/\n"
+                out.contains("client# curl -sS --max-time 5 http://www.example.net/\n"
                         + "    Internet: hello from the public web site 203.0.113.80"),
                 out);
         // Revocation by reload: the tunnel stays, the next attempt on the revoked port is denied.
