@@ -221,6 +221,7 @@ kernel_wg_check() { # [rekey]
       apps+=($!)
     done
     for _ in $(seq 600); do grep -qs serving "$dir/app-$kif.log" && grep -qs serving "$dir/app-$uif.log" && break; sleep 0.5; done
+    echo "-- [$((SECONDS - begun)) s] the apps serve; the gateways' UDP and TCP to them"
     for n in "$kif" "$uif"; do
       [ "$(kernel_wg_handshake "$cl" "$n")" = 0 ] || { echo "$n has a session before the gateway sent anything"; good=0; }
     done
@@ -229,7 +230,6 @@ kernel_wg_check() { # [rekey]
       before[$n]=$(kernel_wg_handshake "$cl" "$n")
       if [ "${before[$n]}" -gt 0 ]; then echo "$n answered the gateway's handshake"; else echo "no handshake on $n after the gateway's traffic"; good=0; fi
     done
-    for pid in "${apps[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     echo "-- [$((SECONDS - begun)) s] an app: TCP and UDP, IPv4 and IPv6, through each tunnel"
     "${in_cl[@]}" "${nobody[@]}" "${wgpr[@]}" run --app "$app" --tunnel "$kif" -- /usr/bin/python3 "$dir/kernel-wg.py" \
       app 7000 10.91.0.1 fd91::1 || good=0
@@ -254,7 +254,8 @@ kernel_wg_check() { # [rekey]
     good=0
   fi
   echo "-- [$((SECONDS - begun)) s] the daemon's stop, the lab's removal"
-  kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
+  for pid in "${apps[@]}"; do kill "$pid" 2>/dev/null; done
+  kill "$daemon" 2>/dev/null; wait "$daemon" "${apps[@]}" 2>/dev/null
   kill "$server" "$wggo" 2>/dev/null; wait "$server" "$wggo" 2>/dev/null
   ip netns delete "$cl"; ip netns delete "$gw"
   local out=$work/kernel-wg.out oks denied inbound refused rekeyed=""
@@ -274,11 +275,13 @@ kernel_wg_handshake() { # NS IFACE
 }
 
 # Part of kernel_wg_check (its variables): one TCP connection through each tunnel, an echo every 2 s for
-# 150 s; the session of the gateways' first handshake is older than REKEY_AFTER_TIME (120 s) before the
-# end, so a new handshake must happen while the connections carry traffic.
+# 150 s; whatever session is current when they open is older than REKEY_AFTER_TIME (120 s) before they
+# close, so a new handshake must happen while they carry traffic.
 kernel_wg_rekey() {
   local n pid ok=1 after holders=()
+  local -A held=()
   echo "-- [$((SECONDS - begun)) s] one TCP connection through each tunnel for 150 s, across a rekey"
+  for n in "$kif" "$uif"; do held[$n]=$(kernel_wg_handshake "$cl" "$n"); done
   "${in_cl[@]}" "${nobody[@]}" "${wgpr[@]}" run --app "$app" --tunnel "$kif" -- /usr/bin/python3 "$dir/kernel-wg.py" \
     hold 7000 150 10.91.0.1 &
   holders+=($!)
@@ -288,10 +291,10 @@ kernel_wg_rekey() {
   for pid in "${holders[@]}"; do wait "$pid" || ok=0; done
   for n in "$kif" "$uif"; do
     after=$(kernel_wg_handshake "$cl" "$n")
-    if [ "$after" -gt "${before[$n]}" ]; then
-      echo "rekey $n handshake again after $((after - ${before[$n]})) s"
+    if [ "$after" -gt "${held[$n]}" ]; then
+      echo "rekey $n handshake again $((after - ${held[$n]})) s after the one before the connection"
     else
-      echo "no second handshake on $n (latest at ${before[$n]}, now $after)"; ok=0
+      echo "no second handshake on $n while the connection was held (latest at ${held[$n]}, now $after)"; ok=0
     fi
   done
   [ "$ok" = 1 ]
@@ -328,7 +331,7 @@ pivots_row() {
     return
   fi
   java --enable-native-access=ALL-UNNAMED -da:org.tomlj... -XX:+UseSerialGC \
-    -Dwgpr.lab.backend="${WGPR_VM_PIVOT_BACKEND:-kernel}" -cp "$(cat "$classpath")" \
+    -Dwgpr.lab.backend="${WGPR_VM_PIVOT_BACKEND:-kernel}" -Dwgpr.lab.cliSeconds=900 -cp "$(cat "$classpath")" \
     dev.wgpr.testing.RunTests dev.wgpr.client.daemon.ProductPivotTest >"$out" 2>&1
   local verdict=$? counts
   counts=$(grep -E '^denied as expected: ' "$out" | tail -1)
