@@ -4,6 +4,11 @@
 #   app PORT ADDRESS...     as an app: TCP and UDP to each address must be echoed
 #   pivot PORT ADDRESS DEV  as a process of no app: raw ICMP to ADDRESS, TCP bound to DEV
 #                           (SO_BINDTODEVICE), plain UDP: each must come to nothing
+#   gateway PORT ADDRESS... on the gateway, toward an app's serve behind each ADDRESS: UDP must be
+#                           echoed (the app's grant covers the gateway), TCP refused (no app accepts
+#                           connections from a tunnel)
+#   hold PORT SECONDS ADDRESS  as an app: one TCP connection, a line echoed every 2 s for SECONDS;
+#                           the connection must never fail
 # Only the standard library, so it runs on any Debian host.
 import os
 import socket
@@ -82,6 +87,36 @@ def udp_echo(address, port, wait=WAIT):
         s.close()
 
 
+def hold(address, port, seconds):
+    # One connection across whatever the tunnel does meanwhile (a rekey): every echo must come back.
+    s = socket.create_connection((address, port), timeout=WAIT)
+    echoes, slowest, started = 0, 0.0, time.monotonic()
+    try:
+        while time.monotonic() - started < seconds:
+            payload = b"wg-pr hold %d" % echoes
+            sent = time.monotonic()
+            s.sendall(payload)
+            got = b""
+            while len(got) < len(payload):
+                data = s.recv(2048)
+                if not data:
+                    raise OSError("the gateway closed the connection")
+                got += data
+            if got != payload:
+                raise OSError("echoed %r for %r" % (got, payload))
+            echoes += 1
+            slowest = max(slowest, time.monotonic() - sent)
+            time.sleep(2)
+    except OSError as e:
+        print("hold %s FAILED after %d echoes in %d s: %s" % (address, echoes, time.monotonic() - started, e))
+        return False
+    finally:
+        s.close()
+    print("hold %s ok %d echoes over %d s on one connection, slowest %.2f s" % (
+        address, echoes, time.monotonic() - started, slowest), flush=True)
+    return True
+
+
 def ping(address, wait):
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.settimeout(wait)
@@ -128,6 +163,12 @@ def main():
         good &= attempt("raw-icmp", address, False, lambda: ping(address, 5))
         good &= attempt("tcp-bindtodevice", address, False, lambda: tcp_echo(address, port, device, 5))
         good &= attempt("udp", address, False, lambda: udp_echo(address, port, 5))
+    elif command == "gateway":
+        for address in sys.argv[3:]:
+            good &= attempt("udp-in", address, True, lambda: udp_echo(address, port))
+            good &= attempt("tcp-in", address, False, lambda: tcp_echo(address, port, wait=5))
+    elif command == "hold":
+        good = hold(sys.argv[4], port, float(sys.argv[3]))
     sys.exit(0 if good else 1)
 
 

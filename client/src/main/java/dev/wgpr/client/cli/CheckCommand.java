@@ -1,6 +1,7 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.BackendSetting;
 import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.config.LoadedConfig;
@@ -14,6 +15,7 @@ import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.Protocol;
 import dev.wgpr.routes.RouteMode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -93,6 +95,7 @@ final class CheckCommand implements Callable<Integer> {
                 iface.listenPort().isPresent()
                         ? Integer.toString(iface.listenPort().getAsInt())
                         : "random");
+        row(out, "backend", backendExplained(iface.backend()));
         row(out, "dns", dnsExplained(iface.dns()));
         rows(out, "host resolver", hostResolverExplained(config, HostResolver.Facts.look()));
         row(out, "route mode", routeModeExplained(config));
@@ -119,6 +122,28 @@ final class CheckCommand implements Callable<Integer> {
         }
         out.println("  Destinations that a more specific route keeps off " + iface.name()
                 + " (local network, loopback, the endpoint's bypass route) stay external: route lookups at up decide.");
+    }
+
+    /** The WireGuard implementation up would use on this machine, and why. */
+    private static String backendExplained(BackendSetting backend) {
+        KernelWireGuardPresence presence;
+        try {
+            presence = KernelWireGuardPresence.here();
+        } catch (IOException e) {
+            return backend.text() + " (cannot tell what this kernel has: " + e.getMessage() + ")";
+        }
+        return switch (backend) {
+            case USERSPACE -> "userspace (set in the config)";
+            case KERNEL ->
+                presence.kernelBackend()
+                        ? "kernel (set in the config)"
+                        : "kernel (set in the config), but this kernel has no WireGuard module: up fails here; set"
+                                + " backend = \"auto\" or \"userspace\" for wg-pr's own WireGuard";
+            case AUTO -> {
+                String chosen = presence.kernelBackend() ? "kernel" : "userspace";
+                yield chosen + " (auto → " + chosen + " because " + presence.because() + ")";
+            }
+        };
     }
 
     private static String routeModeExplained(TunnelConfig config) {

@@ -337,24 +337,20 @@ final class DoctorChecks {
     }
 
     private static Finding kernelWireGuard() throws IOException {
-        if (Files.isDirectory(Path.of("/sys/module/wireguard"))) {
+        KernelWireGuardPresence presence = KernelWireGuardPresence.here();
+        if (presence == KernelWireGuardPresence.LOADED) {
             // Only now ask generic netlink: for a missing family the kernel would try to load the module.
             try (GenericNetlink genl = GenericNetlink.open()) {
                 OptionalInt id = genl.familyId("wireguard");
-                return Finding.ok("loaded" + (id.isPresent() ? "; generic netlink family id " + id.getAsInt() : ""));
+                return Finding.ok(
+                        presence.detail() + (id.isPresent() ? "; generic netlink family id " + id.getAsInt() : ""));
             }
         }
-        String release = read("/proc/sys/kernel/osrelease");
-        Path modules = Path.of("/lib/modules", release);
-        for (String index : List.of("modules.builtin", "modules.dep")) {
-            Path file = modules.resolve(index);
-            if (Files.isReadable(file) && Files.readString(file).contains("/wireguard.ko")) {
-                return Finding.ok("available as a module, not loaded");
-            }
-        }
-        return Finding.ok("absent")
-                .meaning("backend = \"auto\" (the default) uses wg-pr's userspace WireGuard; backend = \"kernel\""
-                        + " fails at up. Enforcement is the same either way.");
+        Finding found = Finding.ok(presence.detail());
+        return presence.kernelBackend()
+                ? found
+                : found.meaning("backend = \"auto\" (the default) uses wg-pr's userspace WireGuard; backend ="
+                        + " \"kernel\" fails at up. Enforcement is the same either way.");
     }
 
     private static Finding ipForwarding() throws IOException {

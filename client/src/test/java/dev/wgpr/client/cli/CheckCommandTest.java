@@ -68,6 +68,26 @@ class CheckCommandTest {
     }
 
     @Test
+    void thePlanNamesTheBackendUpWouldUseOnThisKernelAndWhy(@TempDir Path directory) throws IOException {
+        boolean kernelHere = KernelWireGuardPresence.here().kernelBackend();
+        Path auto = Files.copy(TestPaths.repositoryRoot().resolve("configs/corp.toml"), directory.resolve("auto.toml"));
+        String autoPlan = CliRun.of("check", auto.toString()).out();
+        String chosen = kernelHere ? "kernel" : "userspace";
+        assertTrue(
+                autoPlan.contains("  backend         " + chosen + " (auto → " + chosen + " because this kernel "),
+                autoPlan);
+
+        Path kernel = directory.resolve("kernel.toml");
+        Files.writeString(
+                kernel,
+                Files.readString(auto).replaceFirst("\\[interface\\]\n", "[interface]\nbackend = \"kernel\"\n"));
+        CliRun kernelRun = CliRun.of("check", kernel.toString());
+        assertEquals(0, kernelRun.exitCode(), kernelRun.err());
+        assertTrue(kernelRun.out().contains("  backend         kernel (set in the config)"), kernelRun.out());
+        assertEquals(!kernelHere, kernelRun.out().contains("but this kernel has no WireGuard module: up fails here"));
+    }
+
+    @Test
     void diSemiDefaultPlanShowsTheTwoHalvesAndWhy(@TempDir Path directory) throws IOException {
         Path config = Files.writeString(directory.resolve("full.toml"), """
                 [interface]

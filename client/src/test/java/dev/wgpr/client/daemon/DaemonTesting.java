@@ -215,11 +215,17 @@ final class DaemonTesting {
 
     private static final Map<Long, Path[]> outputs = new ConcurrentHashMap<>();
 
-    /** Waits (at most a minute) for a process from {@link Cli#start} and collects its output. */
+    /**
+     * How long one CLI call may take: a minute, or {@code -Dwgpr.lab.cliSeconds=N} where every JVM starts
+     * many times slower (the VM tier's emulated CPU).
+     */
+    private static final long CLI_SECONDS = Long.getLong("wgpr.lab.cliSeconds", 60);
+
+    /** Waits (at most {@link #CLI_SECONDS}) for a process from {@link Cli#start} and collects its output. */
     static Result finish(Process process) throws IOException, InterruptedException {
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        if (!process.waitFor(CLI_SECONDS, TimeUnit.SECONDS)) {
             process.destroyForcibly();
-            throw new AssertionError("the CLI did not finish within a minute");
+            throw new AssertionError("the CLI did not finish within " + CLI_SECONDS + " s");
         }
         Path[] files = outputs.remove(process.pid());
         return new Result(

@@ -136,8 +136,12 @@ final class ProductPivotLab {
 
     /** Phase A: the per-prefix tunnel up. */
     void upPerPrefix() throws Exception {
-        up(net.config(
-                "per-prefix", "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"", APP_GRANTS));
+        up(
+                net.iface,
+                net.config(
+                        "per-prefix",
+                        "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"",
+                        APP_GRANTS));
     }
 
     /**
@@ -166,14 +170,15 @@ final class ProductPivotLab {
 
     /** Phase B: the di-semi-default tunnel (0.0.0.0/0) up beside the per-prefix one. */
     void upDiSemiDefault() throws Exception {
-        up(net.config(diSemi, "di-semi-default", "\"0.0.0.0/0\"", "\"203.0.113.20/32 tcp/443\""));
+        up(diSemi.iface(), net.config(diSemi, "di-semi-default", "\"0.0.0.0/0\"", "\"203.0.113.20/32 tcp/443\""));
     }
 
-    private void up(Path config) throws Exception {
+    private void up(String iface, Path config) throws Exception {
         Result up = net.up(config);
         if (up.exitCode() != 0) {
             throw new AssertionError("wg-pr up failed: " + up);
         }
+        net.requireBackend(iface);
     }
 
     /** The agents' configuration: targets through tunnel {@code iface}, and the control hosts. */

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +41,12 @@ final class TunnelLab {
     static final String INTERNAL_V6 = "fd10:20::10";
     static final String INTERNET_V4 = "203.0.113.20";
     static final int PORT = 8080;
+
+    /**
+     * The {@code backend} every config of the lab asks for (system property {@code wgpr.lab.backend}:
+     * {@code kernel}, {@code userspace} or {@code auto}), or empty: none, the product's default.
+     */
+    static final Optional<String> BACKEND = Optional.ofNullable(System.getProperty("wgpr.lab.backend"));
 
     final NetnsLab lab;
     final Namespace client;
@@ -158,6 +165,7 @@ final class TunnelLab {
                 privateKey = "%s"
                 address = [%s]
                 routeMode = "%s"
+                %s
 
                 [[peer]]
                 name = "gw"
@@ -174,6 +182,7 @@ final class TunnelLab {
                         side.key().toBase64(),
                         side.addresses(),
                         routeMode,
+                        BACKEND.map(backend -> "backend = \"" + backend + "\"").orElse(""),
                         side.server().publicKey(),
                         serverUnderlay,
                         side.port(),
@@ -191,6 +200,23 @@ final class TunnelLab {
 
     Result up(Path config) throws Exception {
         return cli().run("up", config.toString());
+    }
+
+    /**
+     * Fails unless tunnel {@code iface} runs on the backend the lab asked for ({@link #BACKEND}): the
+     * kernel's WireGuard is a link of kind wireguard, wg-pr's own a TUN interface. A run meant for one
+     * backend must not pass on the other.
+     */
+    void requireBackend(String iface) {
+        String wanted = BACKEND.orElse("auto");
+        if (wanted.equals("auto")) {
+            return;
+        }
+        String link = client.run("ip", "-d", "link", "show", iface);
+        String kind = link.contains(" wireguard ") ? "kernel" : link.contains(" tun ") ? "userspace" : "unknown";
+        if (!kind.equals(wanted)) {
+            throw new AssertionError(iface + " runs on the " + kind + " backend, not " + wanted + ":\n" + link);
+        }
     }
 
     /** Who tries to connect. */
