@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # Drives a command in a pseudo-terminal of its own, as a person at a terminal would: types, waits for
 # what the screen shows, resizes the window. Usage: terminal-driver.py SECONDS STEPS_JSON -- COMMAND...
-# STEPS_JSON is a list of ["send", TEXT], ["expect", REGEX] or ["resize", ROWS, COLUMNS]. Each expect
-# waits at most SECONDS. Prints the whole transcript, then "exit=N" (the command's exit status, or
+# STEPS_JSON is a list of ["send", TEXT], ["expect", REGEX], ["resize", ROWS, COLUMNS] or ["until", TEXT,
+# REGEX] (sends TEXT again each second until REGEX shows: a window size reaches a program asynchronously,
+# through SIGWINCH, as at any terminal). Each expect and until waits at most SECONDS. Prints the whole transcript, then "exit=N" (the command's exit status, or
 # 128+N when a signal N ended it); exits 3 when an expectation was not met.
 import fcntl, json, os, pty, re, select, signal, struct, sys, termios, time
 
@@ -47,6 +48,25 @@ for step in steps:
         os.write(fd, step[1].encode())
     elif step[0] == "resize":
         resize(fd, step[1], step[2])
+    elif step[0] == "until":
+        pattern = re.compile(step[2].encode())
+        deadline = time.monotonic() + limit
+        while True:
+            os.write(fd, step[1].encode())
+            again = min(deadline, time.monotonic() + 1.0)
+            match = None
+            while time.monotonic() < again and read_some(again - time.monotonic()):
+                match = pattern.search(seen, met)
+                if match:
+                    break
+            if match:
+                met = match.end()
+                break
+            if time.monotonic() > deadline:
+                failed = step
+                break
+        if failed:
+            break
     elif step[0] == "expect":
         pattern = re.compile(step[1].encode())
         deadline = time.monotonic() + limit
