@@ -1,11 +1,11 @@
 package dev.wgpr.client.dns;
 
+import dev.wgpr.client.systembus.SystemBus;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
-import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBus;
 
@@ -63,7 +63,7 @@ final class ResolvedBackend implements ResolverBackend {
 
     /** The system bus (dbus-java reads the machine id first: the lockdown lets the daemon read it). */
     private static DBusConnection systemBus() throws DBusException {
-        return DBusConnectionBuilder.forSystemBus().build();
+        return SystemBus.connect();
     }
 
     private interface ManagerCall {

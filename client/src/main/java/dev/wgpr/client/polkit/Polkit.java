@@ -1,12 +1,12 @@
 package dev.wgpr.client.polkit;
 
+import dev.wgpr.client.systembus.SystemBus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
-import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.errors.ServiceUnknown;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
@@ -42,8 +42,7 @@ public final class Polkit {
                         "pid", new Variant<>(new UInt32(pid)),
                         "start-time", new Variant<>(new UInt64(startTime.get())),
                         "uid", new Variant<>(uid)));
-        try (DBusConnection bus =
-                DBusConnectionBuilder.forSystemBus().withShared(false).build()) {
+        try (DBusConnection bus = SystemBus.connect()) {
             Authority authority = bus.getRemoteObject(Authority.BUS_NAME, Authority.OBJECT_PATH, Authority.class);
             Authority.Result result = authority.CheckAuthorization(subject, actionId, Map.of(), new UInt32(0), "");
             return result.isAuthorized ? Answer.YES : Answer.NO;
