@@ -68,6 +68,8 @@ unshare --mount --propagation private -- sh -euc '
   kill -TERM $daemon
   status=0; wait $daemon || status=$?
   trap - EXIT
+  # A daemon outside a delegated service runs in <cgroup2>/<instance>.daemon, which it cannot remove itself.
+  for mount in /sys/fs/cgroup /sys/fs/cgroup/unified; do rmdir "$mount/$instance.daemon" 2>/dev/null || true; done
   step "the daemon stopped with $status; its class-data archive: $(ls /var/cache/wg-pr/ | tr "\n" " ")"
   [ -f /var/cache/wg-pr/daemon.jsa ] || { cat /tmp/daemon.log; exit 1; }
 
