@@ -68,8 +68,14 @@ unshare --mount --propagation private -- sh -euc '
   kill -TERM $daemon
   status=0; wait $daemon || status=$?
   trap - EXIT
-  # A daemon outside a delegated service runs in <cgroup2>/<instance>.daemon, which it cannot remove itself.
-  for mount in /sys/fs/cgroup /sys/fs/cgroup/unified; do rmdir "$mount/$instance.daemon" 2>/dev/null || true; done
+  # A daemon outside a delegated service runs in <cgroup2>/<instance>.daemon, which it cannot remove itself;
+  # its launch helper, there too, ends once it sees the daemon gone.
+  for mount in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+    leaf=$mount/$instance.daemon
+    [ -d "$leaf" ] || continue
+    for attempt in $(seq 120); do grep -q "^populated 0" "$leaf/cgroup.events" && break; sleep 0.5; done
+    rmdir "$leaf"
+  done
   step "the daemon stopped with $status; its class-data archive: $(ls /var/cache/wg-pr/ | tr "\n" " ")"
   [ -f /var/cache/wg-pr/daemon.jsa ] || { cat /tmp/daemon.log; exit 1; }
 
