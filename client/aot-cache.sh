@@ -6,10 +6,11 @@
 # Usage: client/aot-cache.sh JAVA JAR OUT
 set -euo pipefail
 java=$1 jar=$2 out=$3
-config=$(cd "$(dirname "$0")/.." && pwd)/configs/demo.toml
+here=$(cd "$(dirname "$0")" && pwd)
+config=$here/../configs/demo.toml
 rm -f "$out"
-# The options must be the launchers' own (wg-pr, packaging/debian/launcher): the cache records them.
-"$java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+# The launchers' own options (cli.jvm-options): the cache records them.
+"$java" @"$here/cli.jvm-options" \
   -XX:AOTCacheOutput="$out" -Xlog:aot=warning -Xlog:cds=warning \
   -cp "$jar" dev.wgpr.client.cli.StartUpTraining "$config" >"$out.log" 2>&1 || { cat "$out.log" >&2; exit 1; }
 rm -f "$out.log"

@@ -41,6 +41,7 @@ find "$runtime" -type f ! -perm -u+x -exec chmod 0644 {} +
 # wg-pr.jar is the same on every architecture: /usr/share, as Debian keeps jars.
 install -D -m 0644 "$jar" "$root/usr/share/wg-pr/wg-pr.jar"
 install -m 0755 "$packaging/debian/launcher" "$root/usr/bin/wg-pr"
+install -D -m 0644 "$packaging/../client/cli.jvm-options" "$root/usr/lib/wg-pr/cli.jvm-options"
 echo "==> the CLI's ahead-of-time cache, made by the package's own runtime"
 "$packaging/../client/aot-cache.sh" "$runtime/bin/java" "$root/usr/share/wg-pr/wg-pr.jar" "$root/usr/lib/wg-pr/wg-pr.aot"
 chmod 0644 "$root/usr/lib/wg-pr/wg-pr.aot"

@@ -1,7 +1,9 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.ControlChannel;
 import dev.wgpr.client.control.ControlJson;
 import dev.wgpr.client.control.DeniedAttempt;
+import dev.wgpr.client.control.LineConnection;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
@@ -79,20 +81,32 @@ final class DaemonClient {
     }
 
     /** A connection to the instance's daemon, or empty when none is running. */
-    static Optional<UnixSocket> connect(Instance instance) throws DaemonException {
+    static Optional<ControlChannel> connect(Instance instance) throws DaemonException {
         try {
-            return Optional.of(UnixSocket.connect(instance.controlSocket()));
-        } catch (ErrnoException e) {
-            if (e.errno() == Libc.ENOENT || e.errno() == Libc.ECONNREFUSED) {
-                return Optional.empty();
-            }
+            return ControlChannel.connect(instance.controlSocket());
+        } catch (IOException e) {
             throw new DaemonException("cannot reach the daemon at " + instance.controlSocket() + ": " + e.getMessage());
         }
     }
 
     /** A connection to the instance's daemon; when none runs, a {@link DaemonException} saying {@code whenNone}. */
-    static UnixSocket connect(Instance instance, String whenNone) throws DaemonException {
+    static ControlChannel connect(Instance instance, String whenNone) throws DaemonException {
         return connect(instance).orElseThrow(() -> new DaemonException(whenNone));
+    }
+
+    /**
+     * A connection that can also pass descriptors ({@code run} hands over the caller's stdio); when no daemon
+     * runs, a {@link DaemonException} saying {@code whenNone}.
+     */
+    static UnixSocket connectForDescriptors(Instance instance, String whenNone) throws DaemonException {
+        try {
+            return UnixSocket.connect(instance.controlSocket());
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.ENOENT || e.errno() == Libc.ECONNREFUSED) {
+                throw new DaemonException(whenNone);
+            }
+            throw new DaemonException("cannot reach the daemon at " + instance.controlSocket() + ": " + e.getMessage());
+        }
     }
 
     /**
@@ -110,24 +124,19 @@ final class DaemonClient {
      */
     static <R extends Reply> Optional<R> call(Instance instance, Request request, Class<R> answer)
             throws DaemonException {
-        Optional<UnixSocket> socket = connect(instance);
+        Optional<ControlChannel> socket = connect(instance);
         if (socket.isEmpty()) {
             return Optional.empty();
         }
         boolean quick = request instanceof Request.Ping || request instanceof Request.Status;
-        Duration quickLimit = Pace.scaled(QUICK_REPLY_TIMEOUT);
-        try (UnixSocket connection = socket.get()) {
-            if (quick) {
-                Libc.setReceiveTimeout(connection.fd(), quickLimit);
-            }
+        Duration limit = quick ? Pace.scaled(QUICK_REPLY_TIMEOUT) : Duration.ofNanos(Long.MAX_VALUE);
+        try (ControlChannel connection = socket.get()) {
             send(connection, request);
-            return Optional.of(receive(connection, answer));
-        } catch (ErrnoException e) {
-            if (quick && e.errno() == Libc.EAGAIN) {
-                throw new DaemonException("the daemon did not answer within " + quickLimit.toSeconds()
-                        + " s; see its log " + instance.logFile());
-            }
-            throw new DaemonException("the daemon did not answer: " + e.getMessage());
+            return Optional.of(answer(
+                    read(() -> connection.receiveLine(limit), line -> ControlJson.readReply(line, answer)), answer));
+        } catch (ControlChannel.NoReplyException e) {
+            throw new DaemonException(
+                    "the daemon did not answer within " + limit.toSeconds() + " s; see its log " + instance.logFile());
         } catch (IOException e) {
             throw new DaemonException("the daemon did not answer: " + e.getMessage());
         }
@@ -144,20 +153,46 @@ final class DaemonClient {
      * daemon closed the connection before reading (it refuses callers over their connection limit), its
      * reason waits to be read: {@link #receive} gives it.
      */
-    static void send(UnixSocket connection, Request request, int... fds) throws ErrnoException, DaemonException {
+    static void send(LineConnection connection, Request request) throws IOException, DaemonException {
+        String line = line(request);
+        try {
+            connection.sendLine(line);
+        } catch (IOException e) {
+            if (!closedByTheDaemon(e)) {
+                throw e;
+            }
+        }
+    }
+
+    /** As {@link #send(LineConnection, Request)}, with {@code fds} attached. */
+    static void send(UnixSocket connection, Request request, int... fds) throws IOException, DaemonException {
+        String line = line(request);
+        try {
+            connection.send(line, fds);
+        } catch (IOException e) {
+            if (!closedByTheDaemon(e)) {
+                throw e;
+            }
+        }
+    }
+
+    private static String line(Request request) throws DaemonException {
         String line = ControlJson.write(request);
         int length = line.getBytes(StandardCharsets.UTF_8).length;
         if (length > RequestReader.MAX_REQUEST) {
             throw new DaemonException("the request is " + length + " bytes long, the daemon reads at most "
                     + RequestReader.MAX_REQUEST + " (a very large environment or command line?)");
         }
-        try {
-            connection.send(line, fds);
-        } catch (ErrnoException e) {
-            if (e.errno() != Libc.EPIPE && e.errno() != Libc.ECONNRESET) {
-                throw e;
-            }
+        return line;
+    }
+
+    /** EPIPE or ECONNRESET, from libc or from the JDK's channel, which says them in words only. */
+    private static boolean closedByTheDaemon(IOException e) {
+        if (e instanceof ErrnoException errno) {
+            return errno.errno() == Libc.EPIPE || errno.errno() == Libc.ECONNRESET;
         }
+        String message = String.valueOf(e.getMessage());
+        return message.contains("Broken pipe") || message.contains("Connection reset");
     }
 
     /**
@@ -165,8 +200,11 @@ final class DaemonClient {
      *
      * @throws RefusedException when the daemon answers with an error
      */
-    static <R extends Reply> R receive(UnixSocket connection, Class<R> answer) throws IOException, DaemonException {
-        Reply reply = read(connection, line -> ControlJson.readReply(line, answer));
+    static <R extends Reply> R receive(LineConnection connection, Class<R> answer) throws IOException, DaemonException {
+        return answer(read(connection::receiveLine, line -> ControlJson.readReply(line, answer)), answer);
+    }
+
+    private static <R extends Reply> R answer(Reply reply, Class<R> answer) throws RefusedException {
         if (reply instanceof Reply.Error error) {
             throw new RefusedException(error);
         }
@@ -174,13 +212,16 @@ final class DaemonClient {
     }
 
     /** The next message that follows an answer: an {@link Reply.Exit} or a {@link DeniedAttempt}. */
-    static Reply receiveEvent(UnixSocket connection) throws IOException, DaemonException {
-        return read(connection, ControlJson::readEvent);
+    static Reply receiveEvent(LineConnection connection) throws IOException, DaemonException {
+        return read(connection::receiveLine, ControlJson::readEvent);
     }
 
-    private static Reply read(UnixSocket connection, Function<String, Reply> reader)
-            throws IOException, DaemonException {
-        String line = connection.receive().line();
+    private interface LineSource {
+        String next() throws IOException;
+    }
+
+    private static Reply read(LineSource source, Function<String, Reply> reader) throws IOException, DaemonException {
+        String line = source.next();
         try {
             return reader.apply(line);
         } catch (ControlJson.OtherVersionException e) {

@@ -1,8 +1,8 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.ControlChannel;
 import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
-import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.DaemonLeaf;
 import dev.wgpr.client.daemon.DaemonLog;
@@ -203,7 +203,7 @@ final class DaemonCommand implements Callable<Integer> {
     }
 
     /** For {@code Optional.map}: closes a probe connection and keeps it present. */
-    static UnixSocket closeQuietly(UnixSocket socket) {
+    static ControlChannel closeQuietly(ControlChannel socket) {
         socket.close();
         return socket;
     }

@@ -1,10 +1,10 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.ControlChannel;
 import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
-import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
 import java.io.EOFException;
 import java.io.IOException;
@@ -46,7 +46,7 @@ final class EventsCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Instance instance = root.instance();
-        try (UnixSocket connection = DaemonClient.connect(
+        try (ControlChannel connection = DaemonClient.connect(
                 instance, "no daemon runs for instance " + instance + ", so there are no events")) {
             DaemonClient.send(connection, new Request.Events(follow));
             for (DeniedAttempt event :

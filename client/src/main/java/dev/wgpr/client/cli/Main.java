@@ -8,6 +8,7 @@ public final class Main {
 
     public static void main(String[] args) {
         Pace.recordStartUp(); // first: how long this JVM took to get here
-        System.exit(WgPrCommand.commandLine(System.in, System.out, System.err).execute(args));
+        System.exit(
+                WgPrCommand.commandLine(System.in, System.out, System.err, args).execute(args));
     }
 }

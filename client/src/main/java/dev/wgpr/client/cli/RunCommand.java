@@ -92,7 +92,7 @@ final class RunCommand implements Callable<Integer> {
     private static int run(PrintWriter err, Instance instance, Request.Run request, OwnedFd commandFile) {
         UnixSocket socket;
         try {
-            socket = DaemonClient.connect(
+            socket = DaemonClient.connectForDescriptors(
                     instance,
                     "no daemon runs for instance " + instance + "; bring a tunnel up first (wg-pr up CONFIG)");
         } catch (DaemonClient.DaemonException e) {

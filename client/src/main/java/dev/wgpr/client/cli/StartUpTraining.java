@@ -1,40 +1,140 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
+import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.Pace;
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The workload the build runs once with {@code -XX:AOTCacheOutput} to make the CLI's ahead-of-time
  * cache (JEP 483, 514, 515): the commands people type most, in one JVM, so the classes they load and
  * link, and the methods they run hot, are in the cache. Nothing it runs changes the system: {@code
- * status} asks an instance no daemon serves, {@code check} reads the example config it is given.
+ * status} and {@code events} ask a stand-in daemon of this run's own instance, which answers with a
+ * recorded status of a real daemon with one tunnel up ({@value #RECORDED_STATUS}); {@code check} reads
+ * the example config it is given. Where the stand-in cannot listen (a build that is not root's), they ask
+ * an instance no daemon serves, and the cache holds less.
  *
  * <p>Usage: {@code java -XX:AOTCacheOutput=wg-pr.aot -cp wg-pr.jar dev.wgpr.client.cli.StartUpTraining
  * configs/demo.toml}
  */
 public final class StartUpTraining {
+    static final String RECORDED_STATUS = "start-up-training-status.json";
+
     private StartUpTraining() {}
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException {
+        Pace.recordStartUp(); // as Main does first
         String config = Path.of(args[0]).toString();
-        String[][] commands = {
-            {"--version"},
-            {"--help"},
-            {"check", config},
-            {"check", "--help"},
-            {"--instance", "wgpr-start-up-training-none", "status"},
-            {"--instance", "wgpr-start-up-training-none", "status", "--json"},
-            {"--instance", "wgpr-start-up-training-none", "events"},
-            {"run", "--help"},
-            {"up", "--help"},
-            {"genkey"},
-        };
-        PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
-        for (String[] command : commands) {
-            WgPrCommand.commandLine(new ByteArrayInputStream(new byte[0]), discard, discard)
-                    .execute(command);
+        Instance instance =
+                new Instance("wgpr-start-up-training-" + ProcessHandle.current().pid());
+        Optional<StandInDaemon> daemon = StandInDaemon.listen(instance);
+        try {
+            String name = instance.name();
+            String[][] commands = {
+                {"--version"},
+                {"--help"},
+                {"check", config},
+                {"check", "--help"},
+                {"--instance", name, "status"},
+                {"--instance", name, "status", "--json"},
+                {"--instance", name, "events"},
+                {"--instance", name, "down", "corp"},
+                {"run", "--help"},
+                {"up", "--help"},
+                {"genkey"},
+            };
+            PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
+            for (String[] command : commands) {
+                WgPrCommand.commandLine(new ByteArrayInputStream(new byte[0]), discard, discard, command)
+                        .execute(command);
+            }
+        } finally {
+            if (daemon.isPresent()) {
+                daemon.get().close();
+            }
+        }
+    }
+
+    /** The recorded answer to {@code status}, one protocol line. */
+    static String recordedStatus() throws IOException {
+        try (InputStream in = StartUpTraining.class.getResourceAsStream(RECORDED_STATUS)) {
+            if (in == null) {
+                throw new IOException("resource " + RECORDED_STATUS + " is missing");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+        }
+    }
+
+    /** Answers the training's requests on the instance's control socket, one connection at a time. */
+    private static final class StandInDaemon implements AutoCloseable {
+        private final Instance instance;
+        private final ServerSocketChannel server;
+        private final Thread acceptor;
+
+        private StandInDaemon(Instance instance, ServerSocketChannel server) {
+            this.instance = instance;
+            this.server = server;
+            this.acceptor = Thread.ofPlatform().daemon().name("stand-in daemon").start(this::serve);
+        }
+
+        static Optional<StandInDaemon> listen(Instance instance) {
+            try {
+                Files.createDirectories(instance.runtimeDirectory());
+                ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+                server.bind(UnixDomainSocketAddress.of(instance.controlSocket()));
+                return Optional.of(new StandInDaemon(instance, server));
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+
+        private void serve() {
+            while (true) {
+                try (SocketChannel connection = server.accept()) {
+                    BufferedReader in = new BufferedReader(
+                            new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
+                    String answer = switch (ControlJson.readRequest(in.readLine())) {
+                        case Request.Status status -> recordedStatus();
+                        case Request.Ping ping -> ControlJson.write(new Reply.Pong(0, instance.name()));
+                        case Request.Events events -> ControlJson.write(new Reply.Events(List.of(), 0, 0));
+                        default ->
+                            ControlJson.write(
+                                    new Reply.Error(Protocol.FAILED, "no tunnel corp is up (a stand-in daemon)", null));
+                    };
+                    connection.write(ByteBuffer.wrap((answer + "\n").getBytes(StandardCharsets.UTF_8)));
+                } catch (IOException | RuntimeException e) {
+                    if (!server.isOpen()) {
+                        return;
+                    }
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            Files.deleteIfExists(instance.controlSocket());
+            Files.deleteIfExists(instance.runtimeDirectory());
         }
     }
 }

@@ -20,7 +20,10 @@ final class SystemdNotify {
     /** systemd's default {@code TimeoutStartSec=}, which a start on an ordinary machine stays well within. */
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
-    /** The shipped wg-pr.service's {@code TimeoutStopSec=}, which an orderly stop stays well within. */
+    /**
+     * The shipped wg-pr.service's {@code TimeoutStopSec=}, which an orderly stop stays well within (systemd
+     * does not tell its service; SystemdNotifyTest keeps the two equal).
+     */
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
 
     private final String socket;

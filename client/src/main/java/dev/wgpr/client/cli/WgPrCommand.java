@@ -6,6 +6,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,8 +21,10 @@ import picocli.CommandLine.Option;
             "WireGuard split-tunnel client whose internal routes belong to applications.",
             "Only the apps a peer names in allowedApps may reach its internal prefixes;",
             "every other process keeps its Internet access.",
-        },
-        subcommands = {
+        })
+public final class WgPrCommand {
+    /** The subcommands, in the order help lists them. */
+    private static final List<Class<?>> SUBCOMMANDS = List.of(
             UpCommand.class,
             DownCommand.class,
             ReloadCommand.class,
@@ -37,9 +40,8 @@ import picocli.CommandLine.Option;
             ImportCommand.class,
             PubkeyCommand.class,
             DaemonCommand.class,
-            CommandLine.HelpCommand.class,
-        })
-public final class WgPrCommand {
+            CommandLine.HelpCommand.class);
+
     /** Exit status for bad input: an invalid config, a malformed key, a usage error. */
     static final int EXIT_BAD_INPUT = 2;
 
@@ -72,9 +74,47 @@ public final class WgPrCommand {
         return Instance.choose(Optional.ofNullable(instanceName));
     }
 
-    /** The CLI wired to the given streams; tests run it in-process with byte streams. */
+    /** The whole CLI wired to the given streams; tests run it in-process with byte streams. */
     public static CommandLine commandLine(InputStream in, PrintStream out, PrintStream err) {
+        return commandLine(in, out, err, SUBCOMMANDS);
+    }
+
+    /**
+     * The CLI for one invocation with {@code args}: of the subcommands, only the one the arguments name
+     * is built. picocli reflects over every option of every subcommand it is given, which was most of
+     * the time a command took to start; help, an unknown command and no command get them all.
+     */
+    public static CommandLine commandLine(InputStream in, PrintStream out, PrintStream err, String[] args) {
+        return commandLine(in, out, err, subcommandsFor(args));
+    }
+
+    private static List<Class<?>> subcommandsFor(String[] args) {
+        boolean versionOnly = false;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (arg.equals("--instance")) {
+                i++; // its value
+            } else if (arg.equals("-V") || arg.equals("--version")) {
+                versionOnly = true;
+            } else if (!arg.startsWith("-")) {
+                for (Class<?> subcommand : SUBCOMMANDS) {
+                    if (subcommand != CommandLine.HelpCommand.class
+                            && subcommand.getAnnotation(Command.class).name().equals(arg)) {
+                        return List.of(subcommand);
+                    }
+                }
+                return SUBCOMMANDS;
+            } else if (!arg.startsWith("--instance=")) {
+                return SUBCOMMANDS; // --help, or an option the root does not have: its message lists them
+            }
+        }
+        return versionOnly ? List.of() : SUBCOMMANDS;
+    }
+
+    private static CommandLine commandLine(
+            InputStream in, PrintStream out, PrintStream err, List<Class<?>> subcommands) {
         CommandLine commandLine = new CommandLine(new WgPrCommand(in));
+        subcommands.forEach(commandLine::addSubcommand);
         commandLine.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         commandLine.setUsageHelpAutoWidth(true);

@@ -31,7 +31,7 @@ import java.util.Optional;
  * can send or receive descriptors, which {@code wg-pr run} needs to hand the caller's stdio to the
  * daemon. Both ends therefore use the raw socket. Blocking calls: use platform threads.
  */
-public final class UnixSocket implements AutoCloseable {
+public final class UnixSocket implements LineConnection {
     /** Longest line either side accepts: a status reply with thousands of routes fits easily. */
     static final int MAX_LINE = 4 << 20;
 
@@ -168,6 +168,19 @@ public final class UnixSocket implements AutoCloseable {
     /** Sends one line (a newline is added). */
     public void send(String line) throws ErrnoException {
         send(line, new int[0]);
+    }
+
+    @Override
+    public void sendLine(String line) throws ErrnoException {
+        send(line);
+    }
+
+    /** The next line; descriptors that came with it are not expected here, and are closed. */
+    @Override
+    public String receiveLine() throws IOException {
+        Message message = receive();
+        message.fds().forEach(UnixSocket::closeQuietly);
+        return message.line();
     }
 
     /**

@@ -34,8 +34,16 @@ final class CgroupEscapes implements AutoCloseable {
     private final Map<Integer, DaemonStatus.RunningApp> running;
     private final EventLog events;
     private final PrintStream log;
-    /** pid → its app cgroup as {@code /proc/<pid>/cgroup} names it ("/wg-pr/ssh"). */
-    private final Map<Integer, String> watched = new ConcurrentHashMap<>();
+    /** pid → where it belongs and where it was launched from. */
+    private final Map<Integer, Watch> watched = new ConcurrentHashMap<>();
+
+    /**
+     * @param appCgroup the app's cgroup as {@code /proc/<pid>/cgroup} names it ("/wg-pr/ssh")
+     * @param launchedFrom the cgroup the process was in when the launcher returned, until it is seen in
+     *     its app's: the launch step moves itself there just before its exec, which on a slow machine
+     *     comes after the first look, and it has not left what it never entered; null once seen there
+     */
+    private record Watch(String appCgroup, String launchedFrom) {}
 
     private ScheduledExecutorService looker;
 
@@ -51,7 +59,14 @@ final class CgroupEscapes implements AutoCloseable {
         if (mount.isEmpty() || !appCgroup.startsWith(mount.get().path())) {
             return;
         }
-        watched.put(pid, "/" + mount.get().path().relativize(appCgroup));
+        String app = "/" + mount.get().path().relativize(appCgroup);
+        String launchedFrom;
+        try {
+            launchedFrom = cgroupOf(pid).filter(now -> !within(now, app)).orElse(null);
+        } catch (IOException e) {
+            launchedFrom = null; // already gone: its session ends it
+        }
+        watched.put(pid, new Watch(app, launchedFrom));
         if (looker == null) {
             looker = Executors.newSingleThreadScheduledExecutor(
                     Thread.ofPlatform().name("cgroup-escapes").daemon().factory());
@@ -65,16 +80,21 @@ final class CgroupEscapes implements AutoCloseable {
 
     /** Compares each watched process's cgroup with its app's; a change is logged, and told once. */
     synchronized void check() {
-        watched.forEach((pid, appCgroup) -> {
+        watched.forEach((pid, watch) -> {
             try {
-                Optional<String> now = SystemdDelegation.ownCgroup(
-                        Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"), StandardCharsets.UTF_8));
+                Optional<String> now = cgroupOf(pid);
                 DaemonStatus.RunningApp app = running.get(pid);
                 if (now.isEmpty() || app == null) {
                     return;
                 }
                 String cgroup = now.get();
-                boolean inItsOwn = cgroup.equals(appCgroup) || cgroup.startsWith(appCgroup + "/");
+                boolean inItsOwn = within(cgroup, watch.appCgroup());
+                if (watch.launchedFrom() != null) {
+                    if (cgroup.equals(watch.launchedFrom())) {
+                        return; // not placed yet
+                    }
+                    watched.replace(pid, watch, new Watch(watch.appCgroup(), null));
+                }
                 if (inItsOwn && app.leftFor() != null) {
                     running.put(pid, app.in(null));
                     log.println("wg-pr daemon: " + app.app() + " (pid " + pid + ") is back in its app cgroup");
@@ -88,6 +108,15 @@ final class CgroupEscapes implements AutoCloseable {
                 // gone between the look at the map and the read: the session ends it
             }
         });
+    }
+
+    private static Optional<String> cgroupOf(int pid) throws IOException {
+        return SystemdDelegation.ownCgroup(
+                Files.readAllLines(Path.of("/proc/" + pid + "/cgroup"), StandardCharsets.UTF_8));
+    }
+
+    private static boolean within(String cgroup, String appCgroup) {
+        return cgroup.equals(appCgroup) || cgroup.startsWith(appCgroup + "/");
     }
 
     private static DeniedAttempt event(DaemonStatus.RunningApp moved, String comm) {
