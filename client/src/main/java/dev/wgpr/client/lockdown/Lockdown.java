@@ -3,6 +3,7 @@ package dev.wgpr.client.lockdown;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Exec;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -275,11 +276,11 @@ public final class Lockdown {
             Landlock.restrictThisThread(abi.get(), plan.rules());
         }
         dropCapabilities(plan.capabilities());
-        ExecBindings.closeOnExecFrom(3);
+        Exec.closeOnExecFrom(3);
         for (int fd : keep) {
-            ExecBindings.keepAcrossExec(fd);
+            Exec.keepAcrossExec(fd);
         }
-        throw ExecBindings.execve(argv, environment);
+        throw Exec.execve(argv, environment);
     }
 
     /**
