@@ -162,8 +162,8 @@ class DaemonLauncherTest {
         assertEquals(42, run.exitCode(), run::toString);
     }
 
-    @Test
-    void sigtermToTheCliReachesTheApp() throws Exception {
+    /** {@code wg-pr run} of an app that prints "ready", then runs until SIGTERM ends it with {@code status}. */
+    private static Process runningAppThatExitsOnSigterm(int status) throws Exception {
         Process cli = nobody().start(
                         "run",
                         "--app",
@@ -171,8 +171,14 @@ class DaemonLauncherTest {
                         "--",
                         "sh",
                         "-c",
-                        "trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.1; done");
+                        "trap 'echo got-term; exit " + status + "' TERM; echo ready; while :; do sleep 0.1; done");
         DaemonTesting.awaitOutput(cli, "ready", Duration.ofSeconds(30));
+        return cli;
+    }
+
+    @Test
+    void sigtermToTheCliReachesTheApp() throws Exception {
+        Process cli = runningAppThatExitsOnSigterm(7);
 
         cli.destroy(); // SIGTERM to the CLI only
 
@@ -183,15 +189,7 @@ class DaemonLauncherTest {
 
     @Test
     void onceTheAppRunsASmallPerlWaiterNotTheJvmWaitsBesideItAndForwardsItsSignals() throws Exception {
-        Process cli = nobody().start(
-                        "run",
-                        "--app",
-                        "anything",
-                        "--",
-                        "sh",
-                        "-c",
-                        "trap 'echo got-term; exit 9' TERM; echo ready; while :; do sleep 0.1; done");
-        DaemonTesting.awaitOutput(cli, "ready", Duration.ofSeconds(30));
+        Process cli = runningAppThatExitsOnSigterm(9);
         Path exe = Path.of("/proc/" + cli.pid() + "/exe");
         long deadline = System.nanoTime() + Pace.scaled(Duration.ofSeconds(30)).toNanos();
         while (!Files.readSymbolicLink(exe).equals(Path.of("/usr/bin/perl")) && System.nanoTime() < deadline) {
