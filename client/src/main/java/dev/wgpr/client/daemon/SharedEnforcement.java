@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.CamelCase;
 import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.control.EnforcementStatus;
 import dev.wgpr.common.ThreadFailures;
@@ -612,7 +613,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         try {
             counters = new LinkedHashMap<>();
             for (var counter : enforcer.counters().entrySet()) {
-                counters.put(counter.getKey().name().toLowerCase(Locale.ROOT), counter.getValue());
+                counters.put(CamelCase.of(counter.getKey().name()), counter.getValue());
             }
         } catch (BpfException e) {
             counters = null;

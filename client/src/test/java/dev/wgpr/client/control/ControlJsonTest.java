@@ -48,7 +48,7 @@ class ControlJsonTest {
                     List.of("10.8.0.2/32"),
                     List.of(TunnelStatus.Peer.configured(
                                     "gw", "AAAA", "vpn.example.com:51820", "192.0.2.1:51820", List.of("10.20.0.0/16"))
-                            .with(new TunnelStatus.Traffic("AAAA", "192.0.2.1:51820", "none yet", null, 10, 20, 25))),
+                            .with(new TunnelStatus.Traffic("AAAA", "192.0.2.1:51820", null, 10, 20, 25))),
                     new TunnelStatus.Device(
                             "userspace", 51820, "/var/run/wireguard/corp0.sock", Map.of("short", 1L), Map.of(), null),
                     Protocol.BACKSTOP_IN_FORCE,
@@ -81,7 +81,7 @@ class ControlJsonTest {
                             "ssh",
                             new EnforcementStatus.App(
                                     1, "/sys/fs/cgroup/x", List.of("10.20.0.0/16 tcp/22"), List.of("254:0/1234"))),
-                    Map.of("deny_no_app", 2L),
+                    Map.of("denyNoApp", 2L),
                     null,
                     9L,
                     0L,
@@ -146,9 +146,9 @@ class ControlJsonTest {
     void theStatusTreeIsCamelCaseJsonWithItsSchemaVersion() {
         Map<String, Object> json = Json.parseObject(Json.write(STATUS));
 
-        assertEquals((long) DaemonStatus.SCHEMA, json.get("schema"));
+        assertEquals((long) DaemonStatus.SCHEMA, json.get("schemaVersion"));
         assertEquals(
-                List.of("schema", "instance", "daemon", "tunnels", "enforcement", "running"),
+                List.of("schemaVersion", "instance", "daemon", "tunnels", "enforcement", "running"),
                 List.copyOf(json.keySet()));
         Map<?, ?> tunnel = (Map<?, ?>) ((List<?>) json.get("tunnels")).getFirst();
         Map<?, ?> peer = (Map<?, ?>) ((List<?>) tunnel.get("peers")).getFirst();

@@ -83,7 +83,7 @@ class EndToEndTest {
         Result status = net.cli().run("status", "--json");
         assertTrue(status.out().contains("\"latestHandshake\":\"20"), "a handshake happened: " + status);
         assertTrue(status.out().contains("reached through the default route"), "bypass reason: " + status);
-        assertTrue(status.out().contains("\"deny_no_app\":"), "deny counters: " + status);
+        assertTrue(status.out().contains("\"denyNoApp\":"), "deny counters: " + status);
         assertTrue(net.client.run("wg", "show", net.iface).contains("latest handshake"), "wg show works");
 
         net.down();
