@@ -64,7 +64,7 @@ public record DaemonStatus(
         public Daemon {
             foundAtStart = List.copyOf(foundAtStart);
             heldStaleRoutes = List.copyOf(heldStaleRoutes);
-            threadFailures = Map.copyOf(threadFailures);
+            threadFailures = OrderedMaps.copy(threadFailures);
         }
     }
 

@@ -103,8 +103,8 @@ public record TunnelStatus(
             Map<String, Long> threadFailures,
             String failure) {
         public Device {
-            dropped = Map.copyOf(dropped);
-            threadFailures = Map.copyOf(threadFailures);
+            dropped = OrderedMaps.copy(dropped);
+            threadFailures = OrderedMaps.copy(threadFailures);
         }
     }
 

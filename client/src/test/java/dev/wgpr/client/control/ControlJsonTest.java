@@ -199,6 +199,7 @@ class ControlJsonTest {
                 null,
                 "connect4",
                 "not an app",
+                "not-an-app",
                 99,
                 null,
                 null);
