@@ -104,19 +104,14 @@ enum StatusStates {
                 true,
                 "per-prefix",
                 List.of("10.8.0.2/32"),
-                List.of(TunnelStatus.Peer.configured(
-                                "gw",
-                                "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
-                                "vpn.example.com:51820",
-                                "198.51.100.10:51820",
-                                List.of("10.20.0.0/16", "10.30.0.0/24"))
-                        .with(new TunnelStatus.Traffic(
-                                "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
-                                "198.51.100.10:51820",
-                                "2026-12-06T08:59:42Z",
-                                1_572_864,
-                                92_160,
-                                25))),
+                List.of(peer(
+                        "gw",
+                        "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=",
+                        "vpn.example.com:51820",
+                        "198.51.100.10:51820",
+                        List.of("10.20.0.0/16", "10.30.0.0/24"),
+                        new TunnelStatus.Traffic(
+                                null, "198.51.100.10:51820", "2026-12-06T08:59:42Z", 1_572_864, 92_160, 25))),
                 new TunnelStatus.Device(
                         "userspace",
                         51820,
@@ -151,19 +146,14 @@ enum StatusStates {
                 true,
                 "di-semi-default",
                 List.of("10.79.0.2/32", "fd79::2/128"),
-                List.of(TunnelStatus.Peer.configured(
-                                "exit",
-                                "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=",
-                                "203.0.113.5:51820",
-                                "203.0.113.5:51820",
-                                List.of("0.0.0.0/0", "::/0"))
-                        .with(new TunnelStatus.Traffic(
-                                "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=",
-                                "203.0.113.5:51820",
-                                "2026-12-06T07:58:55Z",
-                                734_003_200L,
-                                12_582_912L,
-                                0))),
+                List.of(peer(
+                        "exit",
+                        "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=",
+                        "203.0.113.5:51820",
+                        "203.0.113.5:51820",
+                        List.of("0.0.0.0/0", "::/0"),
+                        new TunnelStatus.Traffic(
+                                null, "203.0.113.5:51820", "2026-12-06T07:58:55Z", 734_003_200L, 12_582_912L, 0))),
                 new TunnelStatus.Device("kernel", 40000, null, Map.of(), Map.of(), null),
                 Protocol.BACKSTOP_IN_FORCE,
                 new TunnelStatus.Routing(
@@ -200,14 +190,13 @@ enum StatusStates {
                 true,
                 "per-prefix",
                 List.of("10.98.0.2/32"),
-                List.of(TunnelStatus.Peer.configured(
-                                "far",
-                                "Qm5vY2hlaW5TY2hsw7xzc2VsZsO8ckRpZVRlc3RzIQ=",
-                                null,
-                                null,
-                                List.of("10.98.0.0/24"))
-                        .with(new TunnelStatus.Traffic(
-                                "Qm5vY2hlaW5TY2hsw7xzc2VsZsO8ckRpZVRlc3RzIQ=", null, null, 0, 1_184, 0))),
+                List.of(peer(
+                        "far",
+                        "Qm5vY2hlaW5TY2hsw7xzc2VsZsO8ckRpZVRlc3RzIQ=",
+                        null,
+                        null,
+                        List.of("10.98.0.0/24"),
+                        new TunnelStatus.Traffic(null, null, null, 0, 1_184, 0))),
                 new TunnelStatus.Device(
                         "userspace", 51821, "/run/wireguard/lab0.sock", dropped(Map.of()), Map.of(), null),
                 Protocol.BACKSTOP_IN_FORCE,
@@ -215,6 +204,18 @@ enum StatusStates {
                         List.of("10.98.0.0/24 dev lab0 proto wg-pr metric 1459634116"), List.of(), List.of()),
                 List.of(),
                 null);
+    }
+
+    /** A peer as its config has it, with what the device reports of it ({@code traffic}'s key is the peer's). */
+    private static TunnelStatus.Peer peer(
+            String name,
+            String key,
+            String endpoint,
+            String resolved,
+            List<String> allowedIPs,
+            TunnelStatus.Traffic traffic) {
+        return TunnelStatus.Peer.configured(name, key, endpoint, resolved, allowedIPs)
+                .with(traffic);
     }
 
     /** Every reason the userspace device counts, 0 but for {@code some}. */
