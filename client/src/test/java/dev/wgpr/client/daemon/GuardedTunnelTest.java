@@ -83,7 +83,7 @@ class GuardedTunnelTest {
         String events = net.awaitEvents("\"hook\":\"tunnel\"", "\"uid\":65534");
         assertTrue(events.contains("\"destination\":\"10.20.0.10\""), events);
         Result status = net.cli().run("status", "--json");
-        assertTrue(status.out().matches("(?s).*\"deny_no_app\":[1-9].*"), status.out());
+        assertTrue(status.out().matches("(?s).*\"denyNoApp\":[1-9].*"), status.out());
     }
 
     @Test
