@@ -61,6 +61,7 @@ final class StatusCommand implements Callable<Integer> {
             out.println(Json.write(status));
         } else {
             out.print(new StatusText(Clock.systemDefaultZone(), verbose, StatusCommand::borrowing).render(status));
+            out.flush(); // picocli's writer flushes by itself only at println, and the text ends in its own newline
         }
         return unguardedTunnels(status, err);
     }

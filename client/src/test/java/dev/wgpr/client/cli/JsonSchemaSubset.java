@@ -1,5 +1,10 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -13,7 +18,7 @@ import java.util.regex.Pattern;
  * dev.wgpr.client.control.Json#parse} reads it. No validator library is in the build, and this is enough for a
  * schema of records: a keyword outside the subset is an error, so the schema cannot say more than is checked.
  */
-final class JsonSchemaSubset {
+public final class JsonSchemaSubset {
     private static final Set<String> ANNOTATIONS = Set.of("$schema", "$id", "title", "description", "$defs");
     private static final Set<String> CHECKED = Set.of(
             "$ref",
@@ -36,8 +41,14 @@ final class JsonSchemaSubset {
         this.root = root;
     }
 
+    /** docs/status.schema.json, the schema of {@code status --json} (read from a module's directory). */
+    public static JsonSchemaSubset ofStatus() throws IOException {
+        return new JsonSchemaSubset(
+                Json.parseObject(Files.readString(Path.of("../docs/status.schema.json"), StandardCharsets.UTF_8)));
+    }
+
     /** Where {@code value} breaks the schema, each as {@code $.tunnels[0].routeMode: ...}; empty when nowhere. */
-    List<String> errors(Object value) {
+    public List<String> errors(Object value) {
         List<String> errors = new ArrayList<>();
         check(value, root, "$", errors);
         return errors;
