@@ -221,13 +221,20 @@ enum StatusStates {
     /** Every reason the userspace device counts, 0 but for {@code some}. */
     private static Map<String, Long> dropped(Map<String, Long> some) {
         Map<String, Long> all = new LinkedHashMap<>();
+        // As the userspace device reports them: the protocol's reasons, then the device's own.
         for (String reason : List.of(
                 "malformed",
                 "badMac1",
-                "badMac2",
+                "unknownPeer",
+                "handshakeFailed",
+                "replayedTimestamp",
+                "initiationFlood",
                 "unknownIndex",
+                "unexpectedResponse",
+                "invalidCookie",
+                "dataDecryptionFailed",
                 "replayedCounter",
-                "decryptFailed",
+                "keypairExpired",
                 "noRoute",
                 "sourceNotAllowed",
                 "malformedPacket",
