@@ -3,12 +3,14 @@ package dev.wgpr.client.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.control.ControlJson;
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -38,6 +40,40 @@ class StatusJsonSchemaTest {
 
         assertEquals(List.of(), schema().errors(json), () -> Json.write(state.status));
         assertEquals((long) DaemonStatus.SCHEMA, json.get("schemaVersion"));
+    }
+
+    /** The CLI reads the daemon's answer into the records and writes it again: nothing may be lost on the way. */
+    @ParameterizedTest
+    @EnumSource(StatusStates.class)
+    void statusSurvivesTheControlSocketAsItWasSent(StatusStates state) {
+        String line = ControlJson.write(state.status);
+
+        assertEquals(state.status, ControlJson.readReply(line, DaemonStatus.class), line);
+    }
+
+    @Test
+    void theSchemaNamesEveryFieldInCamelCase() throws IOException {
+        String schema = Files.readString(DOCS.resolve("status.schema.json"), StandardCharsets.UTF_8);
+        List<String> names = new ArrayList<>();
+        collectPropertyNames(Json.parse(schema), names);
+
+        assertTrue(names.size() > 100, names::toString);
+        assertEquals(
+                List.of(),
+                names.stream()
+                        .filter(name -> !name.matches("[a-z][A-Za-z0-9]*"))
+                        .toList());
+    }
+
+    private static void collectPropertyNames(Object schema, List<String> names) {
+        if (schema instanceof Map<?, ?> object) {
+            if (object.get("properties") instanceof Map<?, ?> properties) {
+                properties.keySet().forEach(name -> names.add((String) name));
+            }
+            object.values().forEach(value -> collectPropertyNames(value, names));
+        } else if (schema instanceof List<?> list) {
+            list.forEach(value -> collectPropertyNames(value, names));
+        }
     }
 
     @Test
