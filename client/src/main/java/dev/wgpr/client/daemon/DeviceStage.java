@@ -120,7 +120,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
                         status.publicKey().toBase64(),
                         status.settings()
                                 .endpoint()
-                                .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
+                                .map(e -> IpText.endpoint(e.getAddress(), e.getPort()))
                                 .orElse(null),
                         status.lastHandshake().map(Instant::toString).orElse(null),
                         status.rxBytes(),

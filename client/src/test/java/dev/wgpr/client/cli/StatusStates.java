@@ -150,7 +150,7 @@ enum StatusStates {
                         "exit",
                         "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=",
                         "203.0.113.5:51820",
-                        "203.0.113.5:51820",
+                        null,
                         List.of("0.0.0.0/0", "::/0"),
                         new TunnelStatus.Traffic(
                                 null, "203.0.113.5:51820", "2026-12-06T07:58:55Z", 734_003_200L, 12_582_912L, 0))),
