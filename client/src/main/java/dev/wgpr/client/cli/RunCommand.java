@@ -27,8 +27,10 @@ import picocli.CommandLine.Spec;
         description = {
             "Start CMD as app A: as you (never as root unless you are root), in A's cgroup from its"
                     + " first instruction, so it may use the internal routes A's grants allow.",
-            "CMD must be A's exec (and match its sha256) when the config sets them. It gets a clean"
-                    + " environment (no LD_PRELOAD and friends, PATH=/usr/local/bin:/usr/bin:/bin), your"
+            "CMD must be A's exec (and match its sha256) when the config sets them. It gets your"
+                    + " environment but the variables that change how the loader or an interpreter behaves"
+                    + " (LD_*, GCONV_PATH, BASH_ENV, PYTHON*, NODE_OPTIONS, ...: docs/run-environment.md),"
+                    + " with PATH=/usr/local/bin:/usr/bin:/bin, your"
                     + " stdin, stdout and stderr, and the signals this command receives; its exit status"
                     + " becomes this command's. CMD is found in your PATH and opened with your rights.",
             "In a terminal, CMD gets a terminal of its own, relayed to yours as ssh does: its keys"

@@ -3,7 +3,6 @@ package dev.wgpr.client.config;
 import dev.wgpr.client.config.ConfigProblem.Reason;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.Objects;
 import java.util.Optional;
@@ -108,8 +107,7 @@ public record Endpoint(String host, int port) {
     public String toString() {
         Optional<InetAddress> address = literalAddress();
         if (address.isPresent()) {
-            String text = IpText.of(address.get());
-            return (address.get() instanceof Inet6Address ? "[" + text + "]" : text) + ":" + port;
+            return IpText.endpoint(address.get(), port);
         }
         return host + ":" + port;
     }

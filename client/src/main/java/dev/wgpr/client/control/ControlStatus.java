@@ -18,7 +18,7 @@ public record ControlStatus(
         long acceptFailures,
         long acceptFailureEpisodes) {
     public ControlStatus {
-        open = Map.copyOf(open);
+        open = OrderedMaps.copy(open);
     }
 
     /** How many connections at once: per user, of all users but root together, of root. */

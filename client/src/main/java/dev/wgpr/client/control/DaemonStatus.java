@@ -7,19 +7,23 @@ import java.util.Map;
  * Everything {@code wg-pr status} shows, as the daemon makes it: the one tree the text, {@code --json} and
  * {@code doctor} render. Any user may ask; a caller other than root sees only its own running apps.
  *
- * @param schema the version of this tree's shape ({@link #SCHEMA}), for readers of {@code status --json}
+ * @param schemaVersion the version of this tree's shape ({@link #SCHEMA}), for readers of {@code status --json}
+ *     (docs/status.schema.json)
  * @param daemon null when no daemon runs (then no tunnel is up)
  */
 public record DaemonStatus(
-        int schema,
+        int schemaVersion,
         String instance,
         Daemon daemon,
         List<TunnelStatus> tunnels,
         EnforcementStatus enforcement,
         List<RunningApp> running)
         implements Reply {
-    /** Raised when a field changes meaning or goes; new fields do not raise it. */
-    public static final int SCHEMA = 1;
+    /**
+     * Raised when a field changes meaning or goes; new fields do not raise it. 2: {@code schema} became {@code
+     * schemaVersion}, handshakes are instants or null, counters are keyed in camelCase, states are codes.
+     */
+    public static final int SCHEMA = 2;
 
     public DaemonStatus {
         tunnels = List.copyOf(tunnels);
@@ -42,6 +46,7 @@ public record DaemonStatus(
     /**
      * The daemon process.
      *
+     * @param started when it started, an ISO-8601 instant
      * @param foundAtStart what a crashed daemon had left and this one found (and removed or kept)
      * @param heldStaleRoutes a crashed daemon's routes held until a tunnel replaces them
      * @param threadFailures what reached the root of a long-lived thread, by kind
@@ -59,7 +64,7 @@ public record DaemonStatus(
         public Daemon {
             foundAtStart = List.copyOf(foundAtStart);
             heldStaleRoutes = List.copyOf(heldStaleRoutes);
-            threadFailures = Map.copyOf(threadFailures);
+            threadFailures = OrderedMaps.copy(threadFailures);
         }
     }
 

@@ -11,6 +11,10 @@ package dev.wgpr.client.control;
  * cgroup, so all it sends from then on is denied; {@code reason} says where it went.
  *
  * @param seq the log's number, 0 before it is logged
+ * @param reason why it was denied, in words
+ * @param reasonCode the same as a stable code for programs ({@code not-an-app}, {@code no-grant}, {@code
+ *     foreign-exec}, {@code no-policy}, {@code listening}, {@code malformed}, {@code forwarded}, {@code takeover},
+ *     {@code left-cgroup}; docs/status-json.md)
  */
 public record DeniedAttempt(
         long seq,
@@ -30,6 +34,7 @@ public record DeniedAttempt(
         String targetComm,
         String hook,
         String reason,
+        String reasonCode,
         long cgroupId,
         Long suppressed,
         String like)
@@ -78,6 +83,7 @@ public record DeniedAttempt(
                 targetComm,
                 hook,
                 reason,
+                reasonCode,
                 cgroupId,
                 count,
                 what);

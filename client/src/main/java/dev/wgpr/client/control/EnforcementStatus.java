@@ -7,7 +7,8 @@ import java.util.Map;
  * The instance's shared enforcement: its programs, the policy in force and its counters. Only {@code state}
  * is set while no tunnel is up.
  *
- * @param counters the kernel's counters by name; null (and {@code countersUnreadable} says why) when they
+ * @param state {@link #ACTIVE} or {@link #IDLE} (no tunnel is up)
+ * @param counters the kernel's counters by name in camelCase ({@code denyNoApp}); null (and {@code countersUnreadable} says why) when they
  *     could not be read
  * @param eventsLogged the number of the latest deny event
  * @param borrowGuard the BPF LSM program that keeps other processes from taking over the apps' processes
@@ -30,25 +31,12 @@ public record EnforcementStatus(
         Map<String, Long> threadFailures,
         BorrowGuard borrowGuard) {
     public static final String ACTIVE = "active";
+    public static final String IDLE = "idle";
 
     public static EnforcementStatus idle() {
         return new EnforcementStatus(
-                "idle (no tunnel is up)",
-                null,
-                null,
-                null,
-                List.of(),
-                null,
-                null,
-                List.of(),
-                List.of(),
-                Map.of(),
-                null,
-                null,
-                null,
-                null,
-                Map.of(),
-                null);
+                IDLE, null, null, null, List.of(), null, null, List.of(), List.of(), Map.of(), null, null, null, null,
+                Map.of(), null);
     }
 
     public boolean active() {

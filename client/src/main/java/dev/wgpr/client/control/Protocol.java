@@ -45,9 +45,9 @@ public final class Protocol {
     public static final String EVENTS = "events";
 
     /** A tunnel's {@code "backstop"} in the status reply: its device's guard as the kernel has it. */
-    public static final String BACKSTOP_IN_FORCE = "in force";
+    public static final String BACKSTOP_IN_FORCE = "in-force";
 
-    public static final String BACKSTOP_MISSING = "MISSING";
+    public static final String BACKSTOP_MISSING = "missing";
 
     public static final String PERMISSION = "permission";
     public static final String BAD_REQUEST = "bad-request";

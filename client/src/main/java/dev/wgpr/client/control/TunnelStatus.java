@@ -10,6 +10,7 @@ import java.util.Map;
  * @param config the file it was brought up from
  * @param network false for a tunnel registered for {@code wg-pr run} only (no device, no routes)
  * @param device null without a network
+ * @param routeMode as a config writes it: {@code per-prefix}, {@code di-semi-default}
  * @param backstop {@link Protocol#BACKSTOP_IN_FORCE} or {@link Protocol#BACKSTOP_MISSING}; null without a device
  * @param routing null when no routes are installed
  * @param dns null when the tunnel has no DNS servers
@@ -37,6 +38,8 @@ public record TunnelStatus(
      *
      * @param endpointAddress the address {@code endpoint} resolved to when the tunnel came up
      * @param currentEndpoint where the device sends now (it follows a roaming peer)
+     * @param latestHandshake an ISO-8601 instant; null before the first one, or without a device ({@code
+     *     rxBytes} is null then too): a reader computes its age with its own clock
      */
     public record Peer(
             String name,
@@ -46,7 +49,6 @@ public record TunnelStatus(
             List<String> allowedIPs,
             String currentEndpoint,
             String latestHandshake,
-            Long handshakeAgeSeconds,
             Long rxBytes,
             Long txBytes,
             Integer persistentKeepalive) {
@@ -57,7 +59,7 @@ public record TunnelStatus(
         /** A peer as its config has it, before the device says anything of it. */
         public static Peer configured(
                 String name, String publicKey, String endpoint, String endpointAddress, List<String> allowedIPs) {
-            return new Peer(name, publicKey, endpoint, endpointAddress, allowedIPs, null, null, null, null, null, null);
+            return new Peer(name, publicKey, endpoint, endpointAddress, allowedIPs, null, null, null, null, null);
         }
 
         /** This peer as its config has it, with what {@code device} knows of it. */
@@ -70,19 +72,17 @@ public record TunnelStatus(
                     allowedIPs,
                     device.currentEndpoint(),
                     device.latestHandshake(),
-                    device.handshakeAgeSeconds(),
                     device.rxBytes(),
                     device.txBytes(),
                     device.persistentKeepalive());
         }
     }
 
-    /** What the device knows of a peer. */
+    /** What the device knows of a peer; {@code latestHandshake} as in {@link Peer}. */
     public record Traffic(
             String publicKey,
             String currentEndpoint,
             String latestHandshake,
-            Long handshakeAgeSeconds,
             long rxBytes,
             long txBytes,
             int persistentKeepalive) {}
@@ -92,7 +92,7 @@ public record TunnelStatus(
      *
      * @param backend {@code kernel} (the kernel's WireGuard) or {@code userspace} (wg-pr's own)
      * @param uapiSocket null on the kernel backend, which {@code wg} reads over netlink
-     * @param dropped packets dropped, by reason (the userspace backend counts them)
+     * @param dropped packets dropped, by reason in camelCase ({@code badMac1}; the userspace backend counts them)
      * @param failure why the device stopped, null while it runs
      */
     public record Device(
@@ -103,8 +103,8 @@ public record TunnelStatus(
             Map<String, Long> threadFailures,
             String failure) {
         public Device {
-            dropped = Map.copyOf(dropped);
-            threadFailures = Map.copyOf(threadFailures);
+            dropped = OrderedMaps.copy(dropped);
+            threadFailures = OrderedMaps.copy(threadFailures);
         }
     }
 

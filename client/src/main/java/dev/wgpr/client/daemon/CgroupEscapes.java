@@ -138,6 +138,7 @@ final class CgroupEscapes implements AutoCloseable {
                 null,
                 "cgroup",
                 moved.leftNotice(),
+                DeniedAttempt.LEFT_CGROUP,
                 0,
                 null,
                 null);

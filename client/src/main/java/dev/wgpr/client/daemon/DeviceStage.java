@@ -3,6 +3,7 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.BackendSetting;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
+import dev.wgpr.client.control.CamelCase;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
@@ -17,7 +18,6 @@ import dev.wgpr.tunnel.uapi.UapiException;
 import dev.wgpr.tunnel.uapi.UapiServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -120,12 +120,9 @@ final class DeviceStage implements Pieces.TunnelDevices {
                         status.publicKey().toBase64(),
                         status.settings()
                                 .endpoint()
-                                .map(e -> IpText.of(e.getAddress()) + ":" + e.getPort())
+                                .map(e -> IpText.endpoint(e.getAddress(), e.getPort()))
                                 .orElse(null),
-                        status.lastHandshake().map(Instant::toString).orElse("none yet"),
-                        status.lastHandshake()
-                                .map(at -> Duration.between(at, Instant.now()).toSeconds())
-                                .orElse(null),
+                        status.lastHandshake().map(Instant::toString).orElse(null),
                         status.rxBytes(),
                         status.txBytes(),
                         status.settings().persistentKeepaliveSeconds()))
@@ -190,7 +187,7 @@ final class DeviceStage implements Pieces.TunnelDevices {
                     BackendSetting.USERSPACE.text(),
                     device.listenPort(),
                     uapi.socketPath().toString(),
-                    device.dropped(),
+                    CamelCase.keys(device.dropped()),
                     device.threadFailures(),
                     device.failure().map(Throwable::getMessage).orElse(null));
         }

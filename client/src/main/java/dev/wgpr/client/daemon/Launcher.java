@@ -58,8 +58,9 @@ import java.util.stream.Collectors;
  * descendants are born there. {@code setpriv} (util-linux) drops to the caller's uid, gid and exactly
  * the supplementary groups the kernel reported for the caller's socket ({@code SO_PEERGROUPS}), sets
  * {@code no_new_privs} (no set-uid binary can lift it back); {@code env -i} leaves only the
- * allow-listed variables of {@link CleanEnvironment} and changes directory with the caller's
- * permissions, not root's, and {@code PATH} is the system's; {@link #EXEC_COMMAND} runs the command
+ * caller's variables that {@link CleanEnvironment} passes (all but its deny-list) and changes
+ * directory with the caller's permissions, not root's, and {@code PATH} is the system's; {@link
+ * #EXEC_COMMAND} runs the command
  * with its own {@code argv[0]} and without descriptor 3.
  */
 final class Launcher {

@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.CamelCase;
 import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.control.EnforcementStatus;
 import dev.wgpr.common.ThreadFailures;
@@ -8,7 +9,6 @@ import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.AppId;
 import dev.wgpr.enforcement.BorrowGuard;
 import dev.wgpr.enforcement.BorrowRefusal;
-import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.DenyEvent;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.ExecutableId;
@@ -516,7 +516,8 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 null,
                 null,
                 event.hook() == null ? null : event.hook().name().toLowerCase(Locale.ROOT),
-                reason(event.reason()),
+                DenyReason.of(event.reason()).words(),
+                DenyReason.of(event.reason()).code(),
                 event.cgroupId(),
                 null,
                 null);
@@ -542,6 +543,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 "borrow",
                 "a process outside the app's cgroup may not take over its processes (ptrace, /proc/PID/mem,"
                         + " process_vm_writev, pidfd_getfd)",
+                DeniedAttempt.TAKEOVER,
                 refusal.cgroupId(),
                 null,
                 null);
@@ -554,24 +556,6 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
             case 262 -> "mptcp";
             case 136 -> "udplite";
             default -> event.protocol().text() + "(" + event.ipProtocol() + ")";
-        };
-    }
-
-    private static String reason(Counter reason) {
-        if (reason == null) {
-            return "unknown";
-        }
-        return switch (reason) {
-            case DENY_NO_APP -> "not an app: internal destinations are for the apps a peer names";
-            case DENY_NO_GRANT -> "no grant of this app covers the destination, protocol and port";
-            case DENY_FOREIGN_EXEC ->
-                "in the app's cgroup but not running its program: the app's grants are bound to its executables"
-                        + " (children = \"same-exec\"; allowExec lists helpers)";
-            case DENY_NO_POLICY -> "no policy published (fail closed)";
-            case DENY_LISTENING -> "incoming connection from the tunnel: listening is closed to the tunnel";
-            case DENY_MALFORMED -> "a packet whose headers cannot be read (fail closed)";
-            case DENY_FORWARDED -> "forwarded traffic (no local socket) may not enter the tunnel";
-            default -> reason.name().toLowerCase(Locale.ROOT);
         };
     }
 
@@ -612,7 +596,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         try {
             counters = new LinkedHashMap<>();
             for (var counter : enforcer.counters().entrySet()) {
-                counters.put(counter.getKey().name().toLowerCase(Locale.ROOT), counter.getValue());
+                counters.put(CamelCase.of(counter.getKey().name()), counter.getValue());
             }
         } catch (BpfException e) {
             counters = null;

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
@@ -292,11 +293,14 @@ final class Tunnels {
         for (PeerConfig peer : t.config.peers()) {
             String key = peer.publicKey().toBase64();
             InetSocketAddress resolved = t.endpoints.get(peer.name());
+            String endpoint = peer.endpoint().map(Endpoint::toString).orElse(null);
+            String address = resolved == null ? null : IpText.endpoint(resolved.getAddress(), resolved.getPort());
             TunnelStatus.Peer configured = TunnelStatus.Peer.configured(
                     peer.name(),
                     key,
-                    peer.endpoint().map(Endpoint::toString).orElse(null),
-                    resolved == null ? null : IpText.of(resolved.getAddress()) + ":" + resolved.getPort(),
+                    endpoint,
+                    // Only when it says more than the endpoint: a name, and the address it resolved to.
+                    Objects.equals(address, endpoint) ? null : address,
                     peer.allowedIPs().stream().map(IpText::of).toList());
             peers.add(traffic.stream()
                     .filter(d -> key.equals(d.publicKey()))

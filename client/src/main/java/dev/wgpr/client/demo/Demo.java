@@ -222,10 +222,10 @@ public final class Demo {
 
         heading(6, "Status, and the tunnel as wg sees it");
         say("""
-                wg-pr status: the peer's handshake and transfer, the routes, the app and its grants, and the
-                enforcement layer with its counters (deny_no_app counts the denial of step 3).
+                wg-pr status --verbose: the peer's handshake and transfer, the routes, the app and its grants,
+                and the enforcement layer with its counters ("the caller is no app" counts the denial of step 3).
                 """);
-        show("wg-pr status", wgPr("status"));
+        show("wg-pr status --verbose", wgPr("status", "--verbose"));
         say("""
                 wg-pr's userspace WireGuard speaks the same UAPI as wireguard-go, so the standard wg tool
                 shows it; the handshake is with the real wireguard-go on the server.

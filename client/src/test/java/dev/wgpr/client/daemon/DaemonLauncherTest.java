@@ -119,21 +119,33 @@ class DaemonLauncherTest {
         assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(procs)));
     }
 
+    /**
+     * The real {@code wg-pr run}: the caller's session reaches the app (ssh keeps its agent), the loader's and
+     * interpreters' variables (docs/run-environment.md) do not, nor the launcher's own, and PATH is the system's.
+     */
     @Test
-    void theEnvironmentIsScrubbed() throws Exception {
+    void theAppGetsTheCallersEnvironmentButNotTheLoadersVariables() throws Exception {
         Map<String, String> environment = Map.of(
                 "LD_PRELOAD", "/lib/x86_64-linux-gnu/libc.so.6",
                 "LD_LIBRARY_PATH", "/tmp",
-                "SECRET_TOKEN", "hunter2",
+                "GCONV_PATH", "/tmp",
+                "BASH_ENV", "/tmp/evil.sh",
+                "PYTHONSTARTUP", "/tmp/evil.py",
+                "WGPR_EXEC_PATH", "/tmp/evil",
+                "SSH_AUTH_SOCK", "/run/user/65534/ssh-agent.sock",
+                "MY_PROJECT_SETTING", "kept as it is",
                 "LANG", "C.UTF-8",
                 "PATH", "/usr/bin:/bin:.:relative");
 
         Result run = nobody().withEnvironment(environment).run("run", "--app", "anything", "--", "env");
 
         assertEquals(0, run.exitCode(), run::toString);
-        assertFalse(run.out().contains("LD_PRELOAD"), run::toString);
-        assertFalse(run.out().contains("LD_LIBRARY_PATH"), run::toString);
-        assertFalse(run.out().contains("SECRET_TOKEN"), run::toString);
+        for (String denied :
+                List.of("LD_PRELOAD", "LD_LIBRARY_PATH", "GCONV_PATH", "BASH_ENV", "PYTHONSTARTUP", "WGPR_EXEC_PATH")) {
+            assertFalse(run.out().contains(denied + "="), denied + " reached the app: " + run);
+        }
+        assertTrue(run.out().contains("SSH_AUTH_SOCK=/run/user/65534/ssh-agent.sock\n"), run::toString);
+        assertTrue(run.out().contains("MY_PROJECT_SETTING=kept as it is\n"), run::toString);
         assertTrue(run.out().contains("LANG=C.UTF-8\n"), run::toString);
         assertTrue(
                 run.out().contains("PATH=/usr/local/bin:/usr/bin:/bin\n"), "the safe PATH, not the caller's: " + run);

@@ -240,7 +240,7 @@ class DaemonUnderAttackTest {
                 denied, suppressed, enforcement.get("counters"));
         // Most of the flood never leaves the kernel (5 events a second per source), the rest is summarised
         // here: together they are the flood, more than the log could hold.
-        long suppressedInKernel = (Long) ((Map<?, ?>) enforcement.get("counters")).get("events_suppressed");
+        long suppressedInKernel = (Long) ((Map<?, ?>) enforcement.get("counters")).get("eventsSuppressed");
         assertTrue(
                 suppressed + suppressedInKernel + floodLines >= denied,
                 "every denied connect is an event, suppressed in the kernel or here: " + suppressedInKernel + " + "

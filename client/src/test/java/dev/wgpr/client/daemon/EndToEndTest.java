@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.cli.JsonSchemaSubset;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
@@ -83,7 +84,9 @@ class EndToEndTest {
         Result status = net.cli().run("status", "--json");
         assertTrue(status.out().contains("\"latestHandshake\":\"20"), "a handshake happened: " + status);
         assertTrue(status.out().contains("reached through the default route"), "bypass reason: " + status);
-        assertTrue(status.out().contains("\"deny_no_app\":"), "deny counters: " + status);
+        assertTrue(status.out().contains("\"denyNoApp\":"), "deny counters: " + status);
+        assertEquals(List.of(), JsonSchemaSubset.ofStatus().errors(Json.parse(status.out())), "the documented schema");
+        assertTrue(events.matches("(?s).*\"reasonCode\":\"[a-z-]+\".*"), "a code beside the reason: " + events);
         assertTrue(net.client.run("wg", "show", net.iface).contains("latest handshake"), "wg show works");
 
         net.down();

@@ -31,6 +31,7 @@ class EventLogTest {
                 null,
                 null,
                 null,
+                null,
                 0,
                 null,
                 null);
@@ -52,6 +53,7 @@ class EventLogTest {
                 null,
                 source,
                 0,
+                null,
                 null,
                 null,
                 null,

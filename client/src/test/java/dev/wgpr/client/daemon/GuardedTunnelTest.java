@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.cli.JsonSchemaSubset;
+import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
 import dev.wgpr.client.daemon.TunnelLab.Who;
@@ -83,7 +85,8 @@ class GuardedTunnelTest {
         String events = net.awaitEvents("\"hook\":\"tunnel\"", "\"uid\":65534");
         assertTrue(events.contains("\"destination\":\"10.20.0.10\""), events);
         Result status = net.cli().run("status", "--json");
-        assertTrue(status.out().matches("(?s).*\"deny_no_app\":[1-9].*"), status.out());
+        assertTrue(status.out().matches("(?s).*\"denyNoApp\":[1-9].*"), status.out());
+        assertEquals(List.of(), JsonSchemaSubset.ofStatus().errors(Json.parse(status.out())), "the documented schema");
     }
 
     @Test

@@ -66,7 +66,7 @@ class MalformedRequestTest {
                 new Reply.Pong(ProcessHandle.current().pid(), instance.name()),
                 ask(ControlJson.write(new Request.Ping()), Reply.Pong.class));
         DaemonStatus status = (DaemonStatus) ask(ControlJson.write(new Request.Status()), DaemonStatus.class);
-        assertEquals(DaemonStatus.SCHEMA, status.schema());
+        assertEquals(DaemonStatus.SCHEMA, status.schemaVersion());
         assertTrue(status.daemon().threadFailures().isEmpty(), status.daemon()::toString);
     }
 

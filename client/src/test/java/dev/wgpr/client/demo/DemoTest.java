@@ -84,7 +84,7 @@ class DemoTest {
         assertTrue(out.contains("client# wg-pr reload"), out);
         // wg show against the running tunnel: a real handshake with wireguard-go.
         assertTrue(out.contains("latest handshake:"), out);
-        assertTrue(out.matches("(?s).*deny_no_app +1\n.*"), out);
+        assertTrue(out.matches("(?s).* 1  denied: internal, and the caller is no app\n.*"), out);
         assertTrue(out.contains("Done: nothing of the lab is left."), out);
 
         assertEquals(List.of(), leftovers(id));

@@ -14,6 +14,11 @@ public final class IpText {
         return of(prefix.address()) + "/" + prefix.length();
     }
 
+    /** An address and port as WireGuard and {@code wg show} write an endpoint: {@code [fd10::1]:51820}. */
+    public static String endpoint(InetAddress address, int port) {
+        return (address instanceof Inet6Address ? "[" + of(address) + "]" : of(address)) + ":" + port;
+    }
+
     public static String of(InetAddress address) {
         if (!(address instanceof Inet6Address)) {
             return address.getHostAddress();

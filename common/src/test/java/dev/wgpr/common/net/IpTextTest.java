@@ -22,6 +22,13 @@ class IpTextTest {
         assertEquals(expected, IpText.of(IpPrefix.parseAddress(literal)));
     }
 
+    /** An IPv6 endpoint without brackets could not be told from its port ({@code fd10::1:51820}). */
+    @ParameterizedTest
+    @CsvSource({"198.51.100.10, 51820, 198.51.100.10:51820", "fd10:0:0:0:0:0:0:1, 4500, [fd10::1]:4500"})
+    void endpointsBracketIpv6AddressesAsWgShowDoes(String address, int port, String expected) {
+        assertEquals(expected, IpText.endpoint(IpPrefix.parseAddress(address), port));
+    }
+
     @ParameterizedTest
     @CsvSource({"10.8.0.2/24, 10.8.0.0/24, true", "fd10:8::2/64, fd10:8::/64, true", "10.8.0.0/24, 10.8.0.0/24, false"})
     void interfaceAddressesKeepTheirHostBits(String text, String network, boolean hostBits) {
