@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.CommandResult;
+import dev.wgpr.testing.lab.LabProcess;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +53,28 @@ class ManagedResolvConfTest {
             name = "cat"
             exec = "/usr/bin/cat"
             """;
+    /** A second tunnel, which tells the host's resolver nothing: its forwarder's upstream is the host's. */
+    private static final String OTHER = """
+            [interface]
+            name = "wgprd4"
+            privateKey = "@OUR_PRIVATE_KEY@"
+            address = ["10.79.1.2/32"]
+            dns = ["10.79.11.53"]
+            dnsDomains = ["other.example"]
+            dnsResolver = "none"
+
+            [[peer]]
+            name = "gw"
+            publicKey = "@PEER_KEY@"
+            endpoint = "192.0.2.2:51820"
+            allowedIPs = ["10.79.11.0/24"]
+
+            [[peer.allowedApps]]
+            name = "cat"
+            exec = "/usr/bin/cat"
+            """;
+
+    private static final String LAN_DNS = "192.0.2.53";
     private static final String HOSTS_OWN =
             "# the LAN's resolver\nnameserver 192.0.2.53\nsearch lan.example\noptions edns0\n";
 
@@ -134,6 +160,36 @@ class ManagedResolvConfTest {
         assertSucceeds(cli.run("down", "wgprd0"));
         assertEquals(before, etc.resolvConf());
         assertTrue(before.startsWith("symlink to " + target + "\n"), before);
+    }
+
+    /**
+     * While tunnel wgprd0 holds the file it names only wgprd0's own forwarder; a forwarder started then
+     * must take its upstream from the saved original, or it would send every public name to wgprd0's
+     * (gone with wgprd0's down here; before, it asked a forwarder that asks itself).
+     */
+    @Test
+    void aForwarderStartedWhileTheFileIsManagedTakesItsUpstreamFromTheOriginal(NetnsLab lab) throws Exception {
+        Namespace client = lab.namespace("client");
+        client.up("lo").address("lo", LAN_DNS + "/32");
+        List<String> dnsmasq =
+                LabCommands.dnsmasq(LAN_DNS, List.of("--pid-file=", "--address=/www.public.example/198.51.100.7"));
+        try (LabProcess lanDns = client.start(dnsmasq.toArray(String[]::new))) {
+            etc.write("/etc/resolv.conf", HOSTS_OWN);
+            String before = etc.resolvConf();
+            Cli cli = cli(client);
+            assertSucceeds(cli.run("up", config("\"10.79.0.2/32\"").toString()));
+            assertTrue(etc.resolvConf().contains("nameserver 10.79.0.2\n"), "wgprd0 holds the file");
+            assertSucceeds(
+                    cli.run("up", DaemonTesting.config("dns-other.toml", OTHER).toString()));
+            assertSucceeds(cli.run("down", "wgprd0"));
+
+            CommandResult dig = client.exec("dig", "+time=2", "+tries=1", "@10.79.1.2", "www.public.example");
+            assertTrue(dig.stdout().contains("198.51.100.7"), "the original's server answered: " + dig.describe());
+            assertTrue(lanDns.output().contains("query[A] www.public.example"), lanDns.output());
+
+            assertSucceeds(cli.run("down", "wgprd4"));
+            assertEquals(before, etc.resolvConf());
+        }
     }
 
     @Test
