@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,9 +27,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * installed) with a dbus-daemon as its system bus, in a network and mount namespace of the test's own
  * ({@code /etc} an overlay, {@code /run/dbus} and {@code /run/systemd} private), {@code /etc/resolv.conf} a
  * symlink to its stub. {@code wg-pr up} picks it by itself ({@code dnsResolver = "auto"}); {@code
- * resolvectl status} shows the tunnel's link with its server and routing domain, not the default route;
- * after {@code down}, a {@code reload} and a SIGKILL'ed daemon with the next one started, {@code resolvectl
- * status} is byte for byte what it was before {@code up}.
+ * resolvectl status} shows the tunnel's link with its server and routing domain, not the default route; a
+ * non-app asking resolved for an internal name reaches the forwarder's link face and is refused; a {@code
+ * reload} with other domains moves both resolved's routing and the forwarder's zones; after {@code down}, a
+ * {@code reload} and a SIGKILL'ed daemon with the next one started, {@code resolvectl status} is byte for
+ * byte what it was before {@code up}.
  */
 @RequiresRoot
 @RequiresNetns
@@ -114,6 +118,34 @@ class SystemdResolvedHostTest {
         return host.run(RESOLVECTL.toString(), "status", "--no-pager");
     }
 
+    /**
+     * What the forwarder did with {@code name} asked on the tunnel's link face by root (no app), told by
+     * its counters: "refused" (an internal name) or "forwarded" (upstream, to resolved, whose own answer
+     * may be REFUSED too: so the answer alone would not tell).
+     */
+    private String whatTheLinkFaceDoesWith(String name) throws Exception {
+        long[] before = forwarderCounters();
+        String dig = host.run("sh", "-c", "dig +time=2 +tries=1 @10.79.0.2 \"$0\" || true", name);
+        long[] after = forwarderCounters();
+        if (after[0] == before[0] + 1 && after[1] == before[1]) {
+            return "refused";
+        }
+        if (after[0] == before[0] && after[1] == before[1] + 1) {
+            return "forwarded";
+        }
+        return "refused " + before[0] + " -> " + after[0] + ", forwarded " + before[1] + " -> " + after[1] + ":\n"
+                + dig;
+    }
+
+    /** The tunnel's forwarder's refused and forwarded counters, from {@code status --json}. */
+    private long[] forwarderCounters() throws Exception {
+        String json = Cli.root(instance).run("status", "--json").out();
+        Matcher refused = Pattern.compile("\"refused\":(\\d+)").matcher(json);
+        Matcher forwarded = Pattern.compile("\"forwarded\":(\\d+)").matcher(json);
+        assertTrue(refused.find() && forwarded.find(), json);
+        return new long[] {Long.parseLong(refused.group(1)), Long.parseLong(forwarded.group(1))};
+    }
+
     private static Path config(String domains) throws Exception {
         return DaemonTesting.config("dns-resolved.toml", CONFIG.formatted(domains));
     }
@@ -138,15 +170,22 @@ class SystemdResolvedHostTest {
                 status.out().contains("resolver")
                         && status.out().contains("systemd-resolved: asks 10.79.0.2 for ~corp.example"),
                 status::toString);
+        // A non-app asking the host's resolver: resolved sends the name to the link face, which refuses it.
+        String viaResolved = host.run("sh", "-c", "dig +time=5 +tries=1 @127.0.0.53 db1.corp.example || true");
+        assertTrue(viaResolved.contains("status: REFUSED") || viaResolved.contains("status: SERVFAIL"), viaResolved);
+        assertFalse(viaResolved.contains("ANSWER SECTION"), viaResolved);
+        assertTrue(forwarderCounters()[0] >= 1, "the forwarder refused what resolved sent it");
 
         assertSucceeds(cli().run("down", "wgprd1"));
         assertEquals(before, resolvectlStatus());
     }
 
     @Test
-    void aReloadWithOtherDomainsShowsTheNewOnesAndDownStillLeavesItAsBefore() throws Exception {
+    void aReloadWithOtherDomainsMovesResolvedsRoutingAndTheForwardersZonesAndDownLeavesItAsBefore() throws Exception {
         String before = resolvectlStatus();
         assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        assertEquals("refused", whatTheLinkFaceDoesWith("db1.corp.example"), "internal: refused to a non-app");
+        assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.lab.example"), "not internal yet");
 
         assertSucceeds(cli().run(
                         "reload",
@@ -156,6 +195,10 @@ class SystemdResolvedHostTest {
         assertTrue(link.contains("~lab.example"), link);
         assertTrue(link.contains("~20.10.in-addr.arpa"), link);
         assertFalse(link.contains("corp.example"), link);
+        // The forwarder's zones follow: the new zone is internal (refused to a non-app on the link face),
+        // the old one is a name like any other, sent upstream.
+        assertEquals("refused", whatTheLinkFaceDoesWith("db1.lab.example"));
+        assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.corp.example"));
 
         assertSucceeds(cli().run("down", "wgprd1"));
         assertEquals(before, resolvectlStatus());
