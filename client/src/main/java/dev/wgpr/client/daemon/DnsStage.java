@@ -6,6 +6,7 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.dns.DnsForwarder;
 import dev.wgpr.client.dns.HostResolver;
+import dev.wgpr.client.dns.ResolvConfServers;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The tunnel's DNS forwarder, when its config has DNS servers: started once the tunnel's addresses are on
@@ -39,6 +41,9 @@ import java.util.function.Supplier;
  * for another tunnel.
  */
 final class DnsStage implements UpStages.Stage {
+    /** How the file of a tunnel's resolver view is named after the tunnel. */
+    private static final String VIEW = ".resolv.conf";
+
     /** The standard DNS port, on every face. */
     static final int PORT = 53;
 
@@ -211,8 +216,8 @@ final class DnsStage implements UpStages.Stage {
      */
     private Path writeView(String tunnel, InetAddress appsFace) throws IOException {
         Files.createDirectories(views);
-        Path view = views.resolve(tunnel + ".resolv.conf");
-        Path next = views.resolve(tunnel + ".resolv.conf.new");
+        Path view = views.resolve(tunnel + VIEW);
+        Path next = views.resolve(tunnel + VIEW + ".new");
         Files.writeString(
                 next,
                 "# wg-pr: what the apps of tunnel " + tunnel + " see as /etc/resolv.conf\n"
@@ -224,14 +229,14 @@ final class DnsStage implements UpStages.Stage {
     }
 
     /** What the forwarder of {@code config} serves, keeping the apps face and upstream of the one before. */
-    private DnsForwarder.Plan plan(Tunnels.Active tunnel, TunnelConfig config) {
+    private DnsForwarder.Plan plan(Tunnels.Active tunnel, TunnelConfig config) throws IOException {
         DnsConfig dns = config.iface().dns();
         List<InetAddress> link = linkAddresses(config);
         List<InetSocketAddress> tunnelServers = dns.servers().stream()
                 .map(server -> new InetSocketAddress(server, PORT))
                 .toList();
         DnsForwarder.Plan kept = tunnel.dnsPlan;
-        InetAddress appsFace = kept != null ? kept.appsAddress() : freeAppsFace();
+        InetAddress appsFace = kept != null ? kept.appsAddress() : appsFaceFor(tunnel.name());
         List<InetSocketAddress> upstream;
         if (config.routeMode() == RouteMode.DI_SEMI_DEFAULT) {
             upstream = tunnelServers; // a full tunnel: every name goes where all traffic goes
@@ -260,11 +265,21 @@ final class DnsStage implements UpStages.Stage {
     }
 
     /**
-     * A loopback address of 127.77.N.0/24 (N this instance's) no tunnel of this daemon has: not
-     * 127.0.0.53/54 (systemd-resolved's) nor anything else a host usually serves on loopback.
+     * The apps face of a tunnel whose forwarder starts anew: the one its view names when a crashed daemon
+     * left it (the apps that outlived that daemon have the view bind-mounted as their /etc/resolv.conf,
+     * so the face must not move when the next daemon brings the tunnel up again, whichever tunnel comes
+     * first); else a loopback address of 127.77.N.0/24 (N this instance's) that no forwarder of this
+     * daemon and no view left for another tunnel has: not 127.0.0.53/54 (systemd-resolved's) nor anything
+     * else a host usually serves on loopback.
      */
-    private InetAddress freeAppsFace() {
+    private InetAddress appsFaceFor(String tunnel) throws IOException {
         Set<InetAddress> taken = facesTaken();
+        Map<String, InetAddress> left = facesOfViews();
+        InetAddress own = left.remove(tunnel);
+        taken.addAll(left.values());
+        if (own != null && !taken.contains(own)) {
+            return own;
+        }
         for (int host = 1; host < 255; host++) {
             InetAddress candidate = loopback(appsFaceNetwork, host);
             if (!taken.contains(candidate)) {
@@ -272,6 +287,34 @@ final class DnsStage implements UpStages.Stage {
             }
         }
         throw new IllegalStateException("every apps face address of 127.77." + appsFaceNetwork + ".0/24 is taken");
+    }
+
+    /** The apps face each view in the views directory names, by tunnel. */
+    private Map<String, InetAddress> facesOfViews() throws IOException {
+        Map<String, InetAddress> faces = new HashMap<>();
+        if (!Files.isDirectory(views)) {
+            return faces;
+        }
+        List<Path> files;
+        try (Stream<Path> listed = Files.list(views)) {
+            files = listed.filter(file -> file.getFileName().toString().endsWith(VIEW))
+                    .toList();
+        }
+        for (Path view : files) {
+            String name = view.getFileName().toString();
+            ResolvConfServers.read(view).stream()
+                    .map(InetSocketAddress::getAddress)
+                    .filter(this::isAppsFace)
+                    .findFirst()
+                    .ifPresent(face -> faces.put(name.substring(0, name.length() - VIEW.length()), face));
+        }
+        return faces;
+    }
+
+    /** Whether {@code address} is in this instance's /24 of apps faces. */
+    private boolean isAppsFace(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        return bytes.length == 4 && bytes[0] == 127 && bytes[1] == 77 && (bytes[2] & 0xff) == appsFaceNetwork;
     }
 
     /** Every face of this daemon's forwarders, link and apps. */
