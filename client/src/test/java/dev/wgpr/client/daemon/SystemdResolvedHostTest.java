@@ -12,8 +12,6 @@ import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -55,27 +53,7 @@ class SystemdResolvedHostTest {
               </policy>
             </busconfig>
             """;
-    private static final String CONFIG = """
-            [interface]
-            name = "wgprd1"
-            privateKey = "@OUR_PRIVATE_KEY@"
-            address = ["10.79.0.2/32"]
-            dns = ["10.79.10.53"]
-            dnsDomains = [%s]
-
-            [[peer]]
-            name = "gw"
-            publicKey = "@PEER_KEY@"
-            endpoint = "192.0.2.1:51820"
-            allowedIPs = ["10.79.10.0/24"]
-
-            [[peer.allowedApps]]
-            name = "cat"
-            exec = "/usr/bin/cat"
-            """;
-
-    private final Instance instance = DaemonTesting.uniqueInstance();
-    private PrivateEtc host;
+    private ResolverHost host;
 
     @BeforeEach
     void resolvedHost(NetnsLab lab) throws Exception {
@@ -83,9 +61,8 @@ class SystemdResolvedHostTest {
                 Files.isExecutable(RESOLVED) && Files.isExecutable(Path.of("/usr/bin/dbus-daemon")),
                 "systemd-resolved unpacked at " + UNPACKED + " and dbus-daemon (./dev.sh test sets both up)");
         Path busConfig = DaemonTesting.config("system-bus.xml", BUS_CONFIG);
-        String netns = lab.namespace("host").name();
-        host = PrivateEtc.create(
-                List.of("nsenter", "--net=/run/netns/" + netns, "--"),
+        host = ResolverHost.start(
+                lab,
                 String.join(
                         "\n",
                         "mount -t tmpfs tmpfs /run/dbus",
@@ -104,18 +81,13 @@ class SystemdResolvedHostTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        DaemonTesting.cleanUp(instance);
         if (host != null) {
             host.close();
         }
     }
 
-    private Cli cli() {
-        return Cli.root(instance).inMountNamespace(host.namespace()).inNetnsFile(host.networkNamespace());
-    }
-
     private String resolvectlStatus() throws Exception {
-        return host.run(RESOLVECTL.toString(), "status", "--no-pager");
+        return host.etc.run(RESOLVECTL.toString(), "status", "--no-pager");
     }
 
     /**
@@ -125,7 +97,7 @@ class SystemdResolvedHostTest {
      */
     private String whatTheLinkFaceDoesWith(String name) throws Exception {
         long[] before = forwarderCounters();
-        String dig = host.run("sh", "-c", "dig +time=2 +tries=1 @10.79.0.2 \"$0\" || true", name);
+        String dig = host.etc.run("sh", "-c", "dig +time=2 +tries=1 @10.79.0.2 \"$0\" || true", name);
         long[] after = forwarderCounters();
         if (after[0] == before[0] + 1 && after[1] == before[1]) {
             return "refused";
@@ -139,57 +111,53 @@ class SystemdResolvedHostTest {
 
     /** The tunnel's forwarder's refused and forwarded counters, from {@code status --json}. */
     private long[] forwarderCounters() throws Exception {
-        String json = Cli.root(instance).run("status", "--json").out();
+        String json = Cli.root(host.instance).run("status", "--json").out();
         Matcher refused = Pattern.compile("\"refused\":(\\d+)").matcher(json);
         Matcher forwarded = Pattern.compile("\"forwarded\":(\\d+)").matcher(json);
         assertTrue(refused.find() && forwarded.find(), json);
         return new long[] {Long.parseLong(refused.group(1)), Long.parseLong(forwarded.group(1))};
     }
 
+    /** Tunnel wgprd1 with {@code domains}; systemd-resolved is picked by itself. */
     private static Path config(String domains) throws Exception {
-        return DaemonTesting.config("dns-resolved.toml", CONFIG.formatted(domains));
-    }
-
-    private static void assertSucceeds(Result result) {
-        assertEquals(0, result.exitCode(), result::toString);
+        return ResolverHost.dnsConfig("wgprd1", 10, "\"10.79.0.2/32\"", domains, "auto");
     }
 
     @Test
     void upTellsResolvedTheLinksServerAndRoutingDomainAndDownLeavesItAsBefore() throws Exception {
         String before = resolvectlStatus();
 
-        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        host.succeeds("up", config("\"corp.example\"").toString());
         String up = resolvectlStatus();
         assertTrue(up.contains("(wgprd1)"), up);
         String link = up.substring(up.indexOf("(wgprd1)"));
         assertTrue(link.contains("DNS Servers: 10.79.0.2"), link);
         assertTrue(link.contains("DNS Domain: ~corp.example"), link);
         assertTrue(link.contains("-DefaultRoute -LLMNR -mDNS"), "not the default route, no multicast names: " + link);
-        Result status = Cli.root(instance).run("status");
+        Result status = Cli.root(host.instance).run("status");
         assertTrue(
                 status.out().contains("resolver")
                         && status.out().contains("systemd-resolved: asks 10.79.0.2 for ~corp.example"),
                 status::toString);
         // A non-app asking the host's resolver: resolved sends the name to the link face, which refuses it.
-        String viaResolved = host.run("sh", "-c", "dig +time=5 +tries=1 @127.0.0.53 db1.corp.example || true");
+        String viaResolved = host.etc.run("sh", "-c", "dig +time=5 +tries=1 @127.0.0.53 db1.corp.example || true");
         assertTrue(viaResolved.contains("status: REFUSED") || viaResolved.contains("status: SERVFAIL"), viaResolved);
         assertFalse(viaResolved.contains("ANSWER SECTION"), viaResolved);
         assertTrue(forwarderCounters()[0] >= 1, "the forwarder refused what resolved sent it");
 
-        assertSucceeds(cli().run("down", "wgprd1"));
+        host.succeeds("down", "wgprd1");
         assertEquals(before, resolvectlStatus());
     }
 
     @Test
     void aReloadWithOtherDomainsMovesResolvedsRoutingAndTheForwardersZonesAndDownLeavesItAsBefore() throws Exception {
         String before = resolvectlStatus();
-        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        host.succeeds("up", config("\"corp.example\"").toString());
         assertEquals("refused", whatTheLinkFaceDoesWith("db1.corp.example"), "internal: refused to a non-app");
         assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.lab.example"), "not internal yet");
 
-        assertSucceeds(cli().run(
-                        "reload",
-                        config("\"lab.example\", \"20.10.in-addr.arpa\"").toString()));
+        host.succeeds(
+                "reload", config("\"lab.example\", \"20.10.in-addr.arpa\"").toString());
         String reloaded = resolvectlStatus();
         String link = reloaded.substring(reloaded.indexOf("(wgprd1)"));
         assertTrue(link.contains("~lab.example"), link);
@@ -200,20 +168,17 @@ class SystemdResolvedHostTest {
         assertEquals("refused", whatTheLinkFaceDoesWith("db1.lab.example"));
         assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.corp.example"));
 
-        assertSucceeds(cli().run("down", "wgprd1"));
+        host.succeeds("down", "wgprd1");
         assertEquals(before, resolvectlStatus());
     }
 
     @Test
     void afterASigkillAndTheNextDaemonResolvedIsAsBefore() throws Exception {
         String before = resolvectlStatus();
-        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
-        ProcessHandle daemon =
-                ProcessHandle.of(DaemonTesting.daemonPid(instance)).orElseThrow();
+        host.succeeds("up", config("\"corp.example\"").toString());
 
-        assertTrue(daemon.destroyForcibly(), "SIGKILL sent");
-        daemon.onExit().get(20, TimeUnit.SECONDS);
-        assertSucceeds(cli().run("daemon"));
+        host.killDaemon();
+        host.succeeds("daemon");
 
         assertEquals(before, resolvectlStatus());
     }
