@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
 import dev.wgpr.client.dns.LabCommands;
@@ -229,6 +230,58 @@ class DnsEndToEndTest {
         }
     }
 
+    /**
+     * The whole chain with systemd-resolved as the host's resolver (for real, on a bus of its own, its
+     * global DNS the Internet's server, as a LAN's DHCP would give it): {@code up} tells resolved to send
+     * corp.example to the link face; a non-app asking resolved gets no internal answer (the link face
+     * refuses it), while the app resolves the name through its view and connects by name; both resolve
+     * the public name.
+     */
+    @Test
+    void withSystemdResolvedAsTheHostsResolverOnlyTheAppLearnsInternalNames(NetnsLab lab) throws Exception {
+        ResolverHost.assumeSystemdResolved();
+        Path config = dnsLab(lab);
+        ResolverHost host = ResolverHost.start(
+                net.instance,
+                net.client,
+                ResolverHost.systemdResolved("[Resolve]\nDNS=" + TunnelLab.INTERNET_V4 + "\n"));
+        try {
+            host.succeeds("up", config.toString());
+            String link = host.etc.run(ResolverHost.RESOLVECTL.toString(), "status", "--no-pager", net.iface);
+            assertTrue(link.contains("~corp.example"), link);
+
+            String internal = nonApp(host, "getent hosts " + INTERNAL_NAME);
+            assertTrue(internal.endsWith("exit 2\n"), "no such name for a non-app: " + internal);
+            assertFalse(internal.contains(TunnelLab.INTERNAL_V4), internal);
+            String viaStub = nonApp(host, "dig +time=5 +tries=1 " + INTERNAL_NAME);
+            assertTrue(viaStub.contains("SERVER: 127.0.0.53"), viaStub);
+            assertFalse(viaStub.contains("ANSWER SECTION"), viaStub);
+            Result counters = host.cli().run("status", "--json");
+            assertTrue(
+                    Pattern.compile("\"refused\":[1-9]").matcher(counters.out()).find(),
+                    "resolved asked the link face, which refused: " + counters.out());
+            String publicName = nonApp(host, "getent hosts " + PUBLIC_NAME);
+            assertTrue(publicName.startsWith(TunnelLab.INTERNET_V4), publicName);
+
+            Result getent = appBy(host.cli(), "getent", "hosts", INTERNAL_NAME);
+            assertTrue(getent.out().startsWith(TunnelLab.INTERNAL_V4), getent::toString);
+            Result byName = appBy(
+                    host.cli(), "/bin/bash", "-c", "exec 3<>/dev/tcp/" + INTERNAL_NAME + "/8080 && head -c 5 <&3");
+            assertEquals("hello", byName.out().strip(), byName::toString);
+            Result appsPublic = appBy(host.cli(), "getent", "hosts", PUBLIC_NAME);
+            assertTrue(appsPublic.out().startsWith(TunnelLab.INTERNET_V4), appsPublic::toString);
+            assertTrue(internalDns.output().contains("query[A] " + INTERNAL_NAME), internalDns.output());
+        } finally {
+            host.close();
+        }
+    }
+
+    /** {@code script} as uid nobody on {@code host} (its /etc, resolved as its resolver); its output and "exit N". */
+    private static String nonApp(ResolverHost host, String script) throws Exception {
+        return host.etc.run(
+                "sh", "-c", "setpriv --reuid=65534 --regid=65534 --clear-groups -- " + script + " 2>&1; echo exit $?");
+    }
+
     /** Asks the surviving app to resolve and connect; returns what it says. */
     private static String ask(Path mailbox) throws Exception {
         Files.deleteIfExists(mailbox.resolve("answer"));
@@ -249,9 +302,14 @@ class DnsEndToEndTest {
 
     /** {@code command} as app "probe" of {@code wg-pr run}, in the lab's tunnel. */
     private Result app(String... command) throws Exception {
+        return appBy(net.cli(), command);
+    }
+
+    /** {@code command} as app "probe" of the lab's tunnel, started by {@code cli}. */
+    private Result appBy(Cli cli, String... command) throws Exception {
         List<String> run = new ArrayList<>(List.of("run", "--app", "probe", "--tunnel", net.iface, "--"));
         run.addAll(List.of(command));
-        return net.cli().run(run.toArray(String[]::new));
+        return cli.run(run.toArray(String[]::new));
     }
 
     /** {@code command} as uid nobody in the client namespace, with the lab's resolv.conf. */

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The host of a test of the host's resolver: network namespace "host" of the lab, with a private /etc
@@ -21,6 +22,27 @@ import java.util.concurrent.TimeUnit;
  * resolver, and what the tunnel's forwarder answers on its link face.
  */
 final class ResolverHost {
+    /** Debian's systemd-resolved, unpacked by dev.sh, never installed. */
+    private static final Path RESOLVED_ROOT = Path.of("/var/cache/wg-pr-resolved/root");
+
+    private static final Path RESOLVED = RESOLVED_ROOT.resolve("lib/systemd/systemd-resolved");
+    static final Path RESOLVECTL = RESOLVED_ROOT.resolve("usr/bin/resolvectl");
+    private static final String BUS_CONFIG = """
+            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+            <busconfig>
+              <type>system</type>
+              <listen>unix:path=/run/dbus/system_bus_socket</listen>
+              <auth>EXTERNAL</auth>
+              <policy context="default">
+                <allow user="*"/>
+                <allow own="*"/>
+                <allow send_destination="*"/>
+                <allow receive_sender="*"/>
+              </policy>
+            </busconfig>
+            """;
+
     final Instance instance;
     final Namespace netns;
     final PrivateEtc etc;
@@ -36,8 +58,11 @@ final class ResolverHost {
      * instance's runtime directory, made already, in {@code $RUN}.
      */
     static ResolverHost start(NetnsLab lab, String setUp) throws Exception {
-        Instance instance = DaemonTesting.uniqueInstance();
-        Namespace netns = lab.namespace("host");
+        return start(DaemonTesting.uniqueInstance(), lab.namespace("host"), setUp);
+    }
+
+    /** A host in {@code netns} (such as a {@link TunnelLab}'s client), for {@code instance}. */
+    static ResolverHost start(Instance instance, Namespace netns, String setUp) throws Exception {
         try {
             Files.createDirectories(instance.runtimeDirectory());
             PrivateEtc etc = PrivateEtc.create(
@@ -48,6 +73,39 @@ final class ResolverHost {
             DaemonTesting.cleanUp(instance);
             throw e;
         }
+    }
+
+    /** Skips the test where dev.sh has not unpacked systemd-resolved or dbus-daemon is missing. */
+    static void assumeSystemdResolved() {
+        Assumptions.assumeTrue(
+                Files.isExecutable(RESOLVED) && Files.isExecutable(Path.of("/usr/bin/dbus-daemon")),
+                "systemd-resolved unpacked at " + RESOLVED_ROOT + " and dbus-daemon (./dev.sh test sets both up)");
+    }
+
+    /**
+     * The set-up of a host whose resolver is systemd-resolved, for real, with a dbus-daemon as its system
+     * bus ({@code /run/dbus} and {@code /run/systemd} private), {@code /etc/resolv.conf} a symlink to its
+     * stub, and {@code resolvedConf} its /etc/systemd/resolved.conf when not empty.
+     */
+    static String systemdResolved(String resolvedConf) throws IOException {
+        Path busConfig = DaemonTesting.config("system-bus.xml", BUS_CONFIG);
+        return String.join(
+                "\n",
+                "mount -t tmpfs tmpfs /run/dbus",
+                "mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd",
+                // resolved drops its privileges to this user, as the package's sysusers would make it.
+                "echo 'systemd-resolve:x:990:990:systemd Resolver:/:/usr/sbin/nologin' >> /etc/passwd",
+                "echo 'systemd-resolve:x:990:' >> /etc/group",
+                resolvedConf.isEmpty()
+                        ? ""
+                        : "mkdir -p /etc/systemd && printf '%s' '" + resolvedConf + "' > /etc/systemd/resolved.conf",
+                "ip link set lo up",
+                "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",
+                "dbus-daemon --config-file=" + busConfig + " --fork --print-pid > $DIR/dbus.pid",
+                RESOLVED + " > $DIR/resolved.log 2>&1 &",
+                "echo $! > $DIR/resolved.pid",
+                "for i in $(seq 100); do " + RESOLVECTL + " status >/dev/null 2>&1 && break; sleep 0.1; done",
+                RESOLVECTL + " status > /dev/null");
     }
 
     /** The CLI as root on the host (a daemon it starts runs there). */

@@ -10,12 +10,10 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,48 +33,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class SystemdResolvedHostTest {
-    static final Path UNPACKED = Path.of("/var/cache/wg-pr-resolved/root");
-    private static final Path RESOLVED = UNPACKED.resolve("lib/systemd/systemd-resolved");
-    private static final Path RESOLVECTL = UNPACKED.resolve("usr/bin/resolvectl");
-    private static final String BUS_CONFIG = """
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path=/run/dbus/system_bus_socket</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_destination="*"/>
-                <allow receive_sender="*"/>
-              </policy>
-            </busconfig>
-            """;
+    private static final String RESOLVECTL = ResolverHost.RESOLVECTL.toString();
     private ResolverHost host;
 
     @BeforeEach
     void resolvedHost(NetnsLab lab) throws Exception {
-        Assumptions.assumeTrue(
-                Files.isExecutable(RESOLVED) && Files.isExecutable(Path.of("/usr/bin/dbus-daemon")),
-                "systemd-resolved unpacked at " + UNPACKED + " and dbus-daemon (./dev.sh test sets both up)");
-        Path busConfig = DaemonTesting.config("system-bus.xml", BUS_CONFIG);
-        host = ResolverHost.start(
-                lab,
-                String.join(
-                        "\n",
-                        "mount -t tmpfs tmpfs /run/dbus",
-                        "mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd",
-                        // resolved drops its privileges to this user, as the package's sysusers would make it.
-                        "echo 'systemd-resolve:x:990:990:systemd Resolver:/:/usr/sbin/nologin' >> /etc/passwd",
-                        "echo 'systemd-resolve:x:990:' >> /etc/group",
-                        "ip link set lo up",
-                        "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",
-                        "dbus-daemon --config-file=" + busConfig + " --fork --print-pid > $DIR/dbus.pid",
-                        RESOLVED + " > $DIR/resolved.log 2>&1 &",
-                        "echo $! > $DIR/resolved.pid",
-                        "for i in $(seq 100); do " + RESOLVECTL + " status >/dev/null 2>&1 && break; sleep 0.1; done",
-                        RESOLVECTL + " status > /dev/null"));
+        ResolverHost.assumeSystemdResolved();
+        host = ResolverHost.start(lab, ResolverHost.systemdResolved(""));
     }
 
     @AfterEach
@@ -87,7 +50,7 @@ class SystemdResolvedHostTest {
     }
 
     private String resolvectlStatus() throws Exception {
-        return host.etc.run(RESOLVECTL.toString(), "status", "--no-pager");
+        return host.etc.run(RESOLVECTL, "status", "--no-pager");
     }
 
     /**
