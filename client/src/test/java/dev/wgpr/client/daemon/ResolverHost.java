@@ -27,21 +27,6 @@ final class ResolverHost {
 
     private static final Path RESOLVED = RESOLVED_ROOT.resolve("lib/systemd/systemd-resolved");
     static final Path RESOLVECTL = RESOLVED_ROOT.resolve("usr/bin/resolvectl");
-    private static final String BUS_CONFIG = """
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path=/run/dbus/system_bus_socket</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_destination="*"/>
-                <allow receive_sender="*"/>
-              </policy>
-            </busconfig>
-            """;
 
     final Instance instance;
     final Namespace netns;
@@ -88,7 +73,8 @@ final class ResolverHost {
      * stub, and {@code resolvedConf} its /etc/systemd/resolved.conf when not empty.
      */
     static String systemdResolved(String resolvedConf) throws IOException {
-        Path busConfig = DaemonTesting.config("system-bus.xml", BUS_CONFIG);
+        Path busConfig = DaemonTesting.config(
+                "system-bus.xml", DaemonTesting.systemBusConfig(Path.of("/run/dbus/system_bus_socket")));
         return String.join(
                 "\n",
                 "mount -t tmpfs tmpfs /run/dbus",
