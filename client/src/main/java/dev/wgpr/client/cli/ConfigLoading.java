@@ -2,7 +2,6 @@ package dev.wgpr.client.cli;
 
 import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.ConfigProblem.Reason;
-import dev.wgpr.client.config.KeyFiles;
 import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.TunnelConfig;
@@ -61,13 +60,14 @@ final class ConfigLoading {
      * the file: the daemon reads it only from its config directories; checked here when the caller can read
      * it (a config under {@code /etc/wg-pr} holds a private key only root may read).
      */
-    static Optional<Request.ConfigText> forDaemon(Path file, PrintWriter err) {
+    static Optional<ForDaemon> forDaemon(Path file, PrintWriter err) {
         Path absolute = file.toAbsolutePath().normalize();
         if (Libc.geteuid() != 0) {
+            Request.ConfigText named = Request.ConfigText.named(absolute.toString());
             if (Files.exists(absolute) && !Files.isReadable(absolute)) {
-                return Optional.of(Request.ConfigText.named(absolute.toString()));
+                return Optional.of(new ForDaemon(named, Optional.empty()));
             }
-            return load(absolute, err).map(loaded -> Request.ConfigText.named(absolute.toString()));
+            return load(absolute, err).map(loaded -> new ForDaemon(named, Optional.of(loaded)));
         }
         Optional<LoadedConfig> loaded = load(absolute, err);
         if (loaded.isEmpty()) {
@@ -82,30 +82,25 @@ final class ConfigLoading {
             for (Path keyFile : keyFiles) {
                 keys.put(keyFile.toString(), Files.readString(keyFile, StandardCharsets.US_ASCII));
             }
-            return Optional.of(new Request.ConfigText(
-                    absolute.toString(), Files.readString(absolute, StandardCharsets.UTF_8), keys));
+            return Optional.of(new ForDaemon(
+                    new Request.ConfigText(
+                            absolute.toString(), Files.readString(absolute, StandardCharsets.UTF_8), keys),
+                    loaded));
         } catch (IOException e) {
             err.println("wg-pr: cannot read " + absolute + " or its key files: " + e.getMessage());
             return Optional.empty();
         }
     }
 
-    /** Whether the config root's CLI read asks for a managed {@code /etc/resolv.conf} (a daemon started for it may write /etc). */
-    static boolean managesResolvConf(Request.ConfigText text) {
-        if (text.content() == null) {
-            return false;
-        }
-        Map<Path, String> keyFiles = new LinkedHashMap<>();
-        text.keyFiles().forEach((file, key) -> keyFiles.put(Path.of(file), key));
-        try {
-            return TunnelConfig.parse(text.content(), Path.of(text.path()), KeyFiles.sent(keyFiles))
-                            .config()
-                            .iface()
-                            .dns()
-                            .resolver()
-                    == ResolverSetting.FILE;
-        } catch (BadConfigException e) {
-            return false; // checked before it came here
+    /**
+     * What {@code up} or {@code reload} send, and the config as this CLI loaded it (empty: a file the
+     * caller may not read, which only the daemon reads).
+     */
+    record ForDaemon(Request.ConfigText text, Optional<LoadedConfig> loaded) {
+        /** Whether the config asks for a managed {@code /etc/resolv.conf} (a daemon started for it may write /etc). */
+        boolean managesResolvConf() {
+            return loaded.map(l -> l.config().iface().dns().resolver() == ResolverSetting.FILE)
+                    .orElse(false);
         }
     }
 

@@ -49,15 +49,15 @@ final class ReloadCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Optional<Request.ConfigText> text = ConfigLoading.forDaemon(configFile, err);
-        if (text.isEmpty()) {
+        Optional<ConfigLoading.ForDaemon> config = ConfigLoading.forDaemon(configFile, err);
+        if (config.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
         try {
             Reply.Reloaded reloaded = DaemonClient.require(
                     instance,
-                    new Request.Reload(text.get()),
+                    new Request.Reload(config.get().text()),
                     Reply.Reloaded.class,
                     "nothing is up (no daemon runs for instance " + instance + ")");
             if (reloaded.changes().isEmpty()) {

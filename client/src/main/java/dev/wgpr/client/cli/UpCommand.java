@@ -46,8 +46,8 @@ final class UpCommand implements Callable<Integer> {
         configFile = ConfigLoading.resolve(configFile);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Optional<Request.ConfigText> text = ConfigLoading.forDaemon(configFile, err);
-        if (text.isEmpty()) {
+        Optional<ConfigLoading.ForDaemon> config = ConfigLoading.forDaemon(configFile, err);
+        if (config.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
@@ -64,11 +64,11 @@ final class UpCommand implements Callable<Integer> {
                         Optional.empty(),
                         List.of(configFile.toAbsolutePath().normalize().getParent()),
                         true,
-                        ConfigLoading.managesResolvConf(text.get()));
+                        config.get().managesResolvConf());
             }
             Reply.Upped up = DaemonClient.require(
                     instance,
-                    new Request.Up(text.get()),
+                    new Request.Up(config.get().text()),
                     Reply.Upped.class,
                     "the daemon of instance " + instance + " stopped; see " + instance.logFile());
             out.println(up.tunnel() + " is up");

@@ -92,7 +92,11 @@ public final class Daemon {
         this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
         this.tunnels = new Tunnels(
                 pieces,
-                new DnsStage.Settings(DnsStage::hostServers, instance, threadFailures, ownLeaf(instance, log)),
+                new DnsStage.Settings(
+                        () -> DnsStage.hostServers(instance.resolverStateDirectory()),
+                        instance,
+                        threadFailures,
+                        ownLeaf(instance, log)),
                 instance.resolverStateDirectory());
         this.runs = new RunSessions(
                 authorization,

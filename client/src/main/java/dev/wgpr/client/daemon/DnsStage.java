@@ -5,6 +5,7 @@ import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.dns.DnsForwarder;
+import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.client.dns.ResolvConfServers;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.InterfaceAddress;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,15 +30,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The tunnel's DNS forwarder, when its config has DNS servers: started once the tunnel's addresses are on
  * its link (the link face binds them), started anew when a reload changes what it serves, stopped by
  * {@code down}. The upstream for names outside the tunnel's zones is read once, at the tunnel's first
- * start, before anything told the host's resolver about the tunnel, and kept across reloads.
+ * start, before anything told the host's resolver about the tunnel, and kept across reloads; it never
+ * names a face of this daemon's forwarders, which the host's resolver may already have been told about
+ * for another tunnel.
  */
 final class DnsStage implements UpStages.Stage {
-    private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
+    /** How the file of a tunnel's resolver view is named after the tunnel. */
+    private static final String VIEW = ".resolv.conf";
 
     /** The standard DNS port, on every face. */
     static final int PORT = 53;
@@ -50,7 +56,8 @@ final class DnsStage implements UpStages.Stage {
     /**
      * What every tunnel's forwarder shares.
      *
-     * @param hostServers the host's nameservers as its resolv.conf names them now
+     * @param hostServers the host's nameservers before any tunnel told its resolver anything ({@link
+     *     HostResolver#serversBeforeUp})
      * @param instance whose apps faces these are: each instance has its own /24 of 127.77.0.0/16
      * @param leaf the daemon's own cgroup leaf ({@link DaemonLeaf}), registered as {@link #IDENTITY}
      *     while a tunnel's forwarder runs; empty (a daemon inside a test's JVM): the forwarder's queries
@@ -67,7 +74,8 @@ final class DnsStage implements UpStages.Stage {
     private final Pieces.EnforcementLayer enforcement;
     private final Path views;
     private final int appsFaceNetwork;
-    private final Set<InetAddress> appsFacesTaken = new HashSet<>();
+    /** The plan of every tunnel's forwarder, by tunnel: the faces taken. */
+    private final Map<String, DnsForwarder.Plan> plans = new HashMap<>();
 
     DnsStage(Settings settings, UpStages.PolicyShares shares, Pieces.EnforcementLayer enforcement) {
         this.settings = settings;
@@ -77,12 +85,13 @@ final class DnsStage implements UpStages.Stage {
         this.appsFaceNetwork = Math.floorMod(settings.instance().name().hashCode(), 254) + 1;
     }
 
-    /** The host's nameservers, as its /etc/resolv.conf names them now. */
-    static List<InetSocketAddress> hostServers() {
+    /** The host's nameservers before this instance's tunnels told its resolver anything. */
+    static List<InetSocketAddress> hostServers(Path resolverState) {
         try {
-            return ResolvConfServers.read(RESOLV_CONF);
+            return HostResolver.serversBeforeUp(resolverState);
         } catch (IOException e) {
-            throw new UncheckedIOException("reading " + RESOLV_CONF + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "reading the host's nameservers (" + HostResolver.RESOLV_CONF + "): " + e.getMessage(), e);
         }
     }
 
@@ -129,7 +138,7 @@ final class DnsStage implements UpStages.Stage {
      * the tunnel's apps on udp and tcp 53, and the daemon's identity granted the tunnel's DNS servers.
      */
     private void start(Tunnels.Active tunnel, TunnelConfig config, DnsForwarder.Plan plan) throws IOException {
-        appsFacesTaken.add(plan.appsAddress());
+        plans.put(tunnel.name(), plan);
         tunnel.dnsPlan = plan;
         if (!tunnel.dnsIdentity && settings.leaf().isPresent()) {
             enforcement.acquireIdentity(IDENTITY, settings.leaf().get());
@@ -183,7 +192,7 @@ final class DnsStage implements UpStages.Stage {
             enforcement.releaseApp(IDENTITY);
         }
         if (tunnel.dnsPlan != null) {
-            appsFacesTaken.remove(tunnel.dnsPlan.appsAddress());
+            plans.remove(tunnel.name());
             tunnel.dnsPlan = null;
         }
     }
@@ -207,8 +216,8 @@ final class DnsStage implements UpStages.Stage {
      */
     private Path writeView(String tunnel, InetAddress appsFace) throws IOException {
         Files.createDirectories(views);
-        Path view = views.resolve(tunnel + ".resolv.conf");
-        Path next = views.resolve(tunnel + ".resolv.conf.new");
+        Path view = views.resolve(tunnel + VIEW);
+        Path next = views.resolve(tunnel + VIEW + ".new");
         Files.writeString(
                 next,
                 "# wg-pr: what the apps of tunnel " + tunnel + " see as /etc/resolv.conf\n"
@@ -220,23 +229,25 @@ final class DnsStage implements UpStages.Stage {
     }
 
     /** What the forwarder of {@code config} serves, keeping the apps face and upstream of the one before. */
-    private DnsForwarder.Plan plan(Tunnels.Active tunnel, TunnelConfig config) {
+    private DnsForwarder.Plan plan(Tunnels.Active tunnel, TunnelConfig config) throws IOException {
         DnsConfig dns = config.iface().dns();
         List<InetAddress> link = linkAddresses(config);
         List<InetSocketAddress> tunnelServers = dns.servers().stream()
                 .map(server -> new InetSocketAddress(server, PORT))
                 .toList();
         DnsForwarder.Plan kept = tunnel.dnsPlan;
-        InetAddress appsFace = kept != null ? kept.appsAddress() : freeAppsFace();
+        InetAddress appsFace = kept != null ? kept.appsAddress() : appsFaceFor(tunnel.name());
         List<InetSocketAddress> upstream;
         if (config.routeMode() == RouteMode.DI_SEMI_DEFAULT) {
             upstream = tunnelServers; // a full tunnel: every name goes where all traffic goes
         } else if (kept != null && !kept.upstreamServers().equals(kept.tunnelServers())) {
             upstream = kept.upstreamServers();
         } else {
+            Set<InetAddress> faces = facesTaken();
+            faces.addAll(link);
+            faces.add(appsFace);
             upstream = settings.hostServers().get().stream()
-                    .filter(server -> !link.contains(server.getAddress())
-                            && !server.getAddress().equals(appsFace))
+                    .filter(server -> !faces.contains(server.getAddress()))
                     .toList();
         }
         return new DnsForwarder.Plan(link, appsFace, PORT, dns, tunnelServers, upstream);
@@ -254,17 +265,66 @@ final class DnsStage implements UpStages.Stage {
     }
 
     /**
-     * A loopback address of 127.77.N.0/24 (N this instance's) no tunnel of this daemon has: not
-     * 127.0.0.53/54 (systemd-resolved's) nor anything else a host usually serves on loopback.
+     * The apps face of a tunnel whose forwarder starts anew: the one its view names when a crashed daemon
+     * left it (the apps that outlived that daemon have the view bind-mounted as their /etc/resolv.conf,
+     * so the face must not move when the next daemon brings the tunnel up again, whichever tunnel comes
+     * first); else a loopback address of 127.77.N.0/24 (N this instance's) that no forwarder of this
+     * daemon and no view left for another tunnel has: not 127.0.0.53/54 (systemd-resolved's) nor anything
+     * else a host usually serves on loopback.
      */
-    private InetAddress freeAppsFace() {
+    private InetAddress appsFaceFor(String tunnel) throws IOException {
+        Set<InetAddress> taken = facesTaken();
+        Map<String, InetAddress> left = facesOfViews();
+        InetAddress own = left.remove(tunnel);
+        taken.addAll(left.values());
+        if (own != null && !taken.contains(own)) {
+            return own;
+        }
         for (int host = 1; host < 255; host++) {
             InetAddress candidate = loopback(appsFaceNetwork, host);
-            if (!appsFacesTaken.contains(candidate)) {
+            if (!taken.contains(candidate)) {
                 return candidate;
             }
         }
         throw new IllegalStateException("every apps face address of 127.77." + appsFaceNetwork + ".0/24 is taken");
+    }
+
+    /** The apps face each view in the views directory names, by tunnel. */
+    private Map<String, InetAddress> facesOfViews() throws IOException {
+        Map<String, InetAddress> faces = new HashMap<>();
+        if (!Files.isDirectory(views)) {
+            return faces;
+        }
+        List<Path> files;
+        try (Stream<Path> listed = Files.list(views)) {
+            files = listed.filter(file -> file.getFileName().toString().endsWith(VIEW))
+                    .toList();
+        }
+        for (Path view : files) {
+            String name = view.getFileName().toString();
+            ResolvConfServers.read(view).stream()
+                    .map(InetSocketAddress::getAddress)
+                    .filter(this::isAppsFace)
+                    .findFirst()
+                    .ifPresent(face -> faces.put(name.substring(0, name.length() - VIEW.length()), face));
+        }
+        return faces;
+    }
+
+    /** Whether {@code address} is in this instance's /24 of apps faces. */
+    private boolean isAppsFace(InetAddress address) {
+        byte[] bytes = address.getAddress();
+        return bytes.length == 4 && bytes[0] == 127 && bytes[1] == 77 && (bytes[2] & 0xff) == appsFaceNetwork;
+    }
+
+    /** Every face of this daemon's forwarders, link and apps. */
+    private Set<InetAddress> facesTaken() {
+        Set<InetAddress> faces = new HashSet<>();
+        for (DnsForwarder.Plan plan : plans.values()) {
+            faces.addAll(plan.linkAddresses());
+            faces.add(plan.appsAddress());
+        }
+        return faces;
     }
 
     private static InetAddress loopback(int third, int fourth) {

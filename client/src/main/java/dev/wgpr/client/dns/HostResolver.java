@@ -2,6 +2,7 @@ package dev.wgpr.client.dns;
 
 import dev.wgpr.client.config.ResolverSetting;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -149,6 +150,16 @@ public final class HostResolver {
     /** The resolvconf program, when this host has one. */
     public static Optional<Path> resolvconfInstalled() {
         return Facts.installedResolvconf();
+    }
+
+    /**
+     * The servers the host asked before this instance's tunnels told its resolver anything: the saved
+     * original while a tunnel holds a managed {@code /etc/resolv.conf}, else what the file names now.
+     */
+    public static List<InetSocketAddress> serversBeforeUp(Path stateDirectory) throws IOException {
+        Optional<List<InetSocketAddress>> original =
+                new ManagedResolvConf(RESOLV_CONF, stateDirectory).originalServers();
+        return original.isPresent() ? original.get() : ResolvConfServers.read(RESOLV_CONF);
     }
 
     /** Whether a crashed daemon left a managed {@code /etc/resolv.conf} for the next one to put back. */

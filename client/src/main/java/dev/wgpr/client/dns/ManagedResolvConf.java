@@ -2,6 +2,7 @@ package dev.wgpr.client.dns;
 
 import dev.wgpr.common.net.IpText;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -118,6 +119,18 @@ final class ManagedResolvConf implements ResolverBackend {
         } catch (IOException | RuntimeException e) {
             return List.of("could not restore " + resolvConf + " after a crashed daemon: " + e.getMessage());
         }
+    }
+
+    /**
+     * The servers the file named before a tunnel took it over, while one holds it (its own text names
+     * only the link's, that is, the daemon's forwarder: an upstream read from it would ask itself).
+     */
+    Optional<List<InetSocketAddress>> originalServers() throws IOException {
+        Optional<Holder> holder = Holder.read(state(HOLDER));
+        if (holder.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(ResolvConfServers.parse(String.join("\n", originalLines(holder.get())) + "\n"));
     }
 
     /** Whether some tunnel holds the file (a daemon saved the original and has not put it back). */

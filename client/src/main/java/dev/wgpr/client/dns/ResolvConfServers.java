@@ -1,8 +1,10 @@
 package dev.wgpr.client.dns;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -21,6 +23,13 @@ public final class ResolvConfServers extends ResolvConfResolverConfigProvider {
         } catch (NoSuchFileException absent) {
             return List.of();
         }
+        return reader.servers();
+    }
+
+    /** The {@code nameserver} lines of {@code text}, a resolv.conf's content, port 53. */
+    static List<InetSocketAddress> parse(String text) throws IOException {
+        ResolvConfServers reader = new ResolvConfServers();
+        reader.parseResolvConf(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)));
         return reader.servers();
     }
 }

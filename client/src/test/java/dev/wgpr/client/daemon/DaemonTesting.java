@@ -70,6 +70,28 @@ final class DaemonTesting {
         return file;
     }
 
+    /**
+     * A dbus-daemon config for a system bus of a test's own on {@code socket}, where anyone may own any
+     * name and send to anyone (what the tests look at is the services on it, not the bus's policy).
+     */
+    static String systemBusConfig(Path socket) {
+        return """
+                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+                <busconfig>
+                  <type>system</type>
+                  <listen>unix:path=%s</listen>
+                  <auth>EXTERNAL</auth>
+                  <policy context="default">
+                    <allow user="*"/>
+                    <allow own="*"/>
+                    <allow send_destination="*"/>
+                    <allow receive_sender="*"/>
+                  </policy>
+                </busconfig>
+                """.formatted(socket);
+    }
+
     /** The outcome of one CLI run. */
     record Result(int exitCode, String out, String err) {
         @Override

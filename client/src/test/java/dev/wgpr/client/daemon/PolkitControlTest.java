@@ -59,21 +59,7 @@ class PolkitControlTest {
         dir = Files.createTempDirectory(DaemonTesting.scratch(), "polkit-");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path socket = dir.resolve("system_bus_socket");
-        Files.writeString(dir.resolve("bus.conf"), """
-                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                <busconfig>
-                  <type>system</type>
-                  <listen>unix:path=%s</listen>
-                  <auth>EXTERNAL</auth>
-                  <policy context="default">
-                    <allow user="*"/>
-                    <allow own="*"/>
-                    <allow send_destination="*"/>
-                    <allow receive_sender="*"/>
-                  </policy>
-                </busconfig>
-                """.formatted(socket));
+        Files.writeString(dir.resolve("bus.conf"), DaemonTesting.systemBusConfig(socket));
         bus = new ProcessBuilder("dbus-daemon", "--nofork", "--config-file=" + dir.resolve("bus.conf"))
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("bus.log").toFile())

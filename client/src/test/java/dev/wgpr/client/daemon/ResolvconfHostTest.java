@@ -3,16 +3,12 @@ package dev.wgpr.client.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wgpr.client.daemon.DaemonTesting.Cli;
-import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,38 +28,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NetnsLabExtension.class)
 class ResolvconfHostTest {
     static final Path UNPACKED = Path.of("/var/cache/wg-pr-resolvconf/root");
-    private static final String CONFIG = """
-            [interface]
-            name = "wgprd2"
-            privateKey = "@OUR_PRIVATE_KEY@"
-            address = ["10.79.0.2/32"]
-            dns = ["10.79.10.53"]
-            dnsDomains = ["corp.example"]
-
-            [[peer]]
-            name = "gw"
-            publicKey = "@PEER_KEY@"
-            endpoint = "192.0.2.1:51820"
-            allowedIPs = ["10.79.10.0/24"]
-
-            [[peer.allowedApps]]
-            name = "cat"
-            exec = "/usr/bin/cat"
-            """;
-
-    private final Instance instance = DaemonTesting.uniqueInstance();
-    private PrivateEtc host;
+    private ResolverHost host;
 
     @BeforeEach
     void resolvconfHost(NetnsLab lab) throws Exception {
         Assumptions.assumeTrue(
                 Files.isRegularFile(UNPACKED.resolve("sbin/resolvconf")),
                 "resolvconf unpacked at " + UNPACKED + " (./dev.sh test does it)");
-        Files.createDirectories(instance.runtimeDirectory());
-        String netns = lab.namespace("host").name();
-        String run = instance.runtimeDirectory().toString();
-        host = PrivateEtc.create(
-                List.of("nsenter", "--net=/run/netns/" + netns, "--"),
+        host = ResolverHost.start(
+                lab,
                 String.join(
                         "\n",
                         "R=" + UNPACKED,
@@ -75,7 +48,7 @@ class ResolvconfHostTest {
                         "mount -t overlay overlay -o lowerdir=/usr/lib,upperdir=$DIR/lu,workdir=$DIR/lw /usr/lib",
                         "mount --bind /run $DIR/hostrun",
                         "mount -t overlay overlay -o lowerdir=/run,upperdir=$DIR/ru,workdir=$DIR/rw /run",
-                        "mount --bind $DIR/hostrun" + run.substring("/run".length()) + " " + run,
+                        "mount --bind $DIR/hostrun${RUN#/run} $RUN",
                         "umount $DIR/hostrun",
                         // What the package's tmpfiles.d and postinst would do.
                         "mkdir -p /run/resolvconf/interface && touch /run/resolvconf/enable-updates",
@@ -85,51 +58,42 @@ class ResolvconfHostTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        DaemonTesting.cleanUp(instance);
         if (host != null) {
             host.close();
         }
     }
 
-    private Cli cli() {
-        return Cli.root(instance).inMountNamespace(host.namespace()).inNetnsFile(host.networkNamespace());
-    }
-
     private String resolvConf() throws Exception {
-        return host.run("sh", "-c", "readlink /etc/resolv.conf; ls /run/resolvconf/interface; cat /etc/resolv.conf");
+        return host.etc.run(
+                "sh", "-c", "readlink /etc/resolv.conf; ls /run/resolvconf/interface; cat /etc/resolv.conf");
     }
 
-    private static void assertSucceeds(Result result) {
-        assertEquals(0, result.exitCode(), result::toString);
+    /** Tunnel wgprd2; resolvconf is picked by itself. */
+    private static Path config() throws Exception {
+        return ResolverHost.dnsConfig("wgprd2", 10, "\"10.79.0.2/32\"", "\"corp.example\"", "auto");
     }
 
     @Test
     void upPutsTheLinksServerFirstAndDownLeavesResolvConfAsBefore() throws Exception {
         String before = resolvConf();
-        Path config = DaemonTesting.config("dns-resolvconf.toml", CONFIG);
 
-        assertSucceeds(cli().run("up", config.toString()));
+        host.succeeds("up", config().toString());
         String up = resolvConf();
         assertTrue(up.contains("tun.wgprd2.wg-pr"), up);
         assertTrue(up.contains("nameserver 10.79.0.2\nnameserver 192.0.2.53\n"), "the link's server first: " + up);
 
-        assertSucceeds(cli().run("down", "wgprd2"));
+        host.succeeds("down", "wgprd2");
         assertEquals(before, resolvConf());
     }
 
     @Test
     void theNextDaemonAfterASigkillTakesTheRecordBack() throws Exception {
         String before = resolvConf();
-        assertSucceeds(cli().run(
-                        "up",
-                        DaemonTesting.config("dns-resolvconf.toml", CONFIG).toString()));
-        ProcessHandle daemon =
-                ProcessHandle.of(DaemonTesting.daemonPid(instance)).orElseThrow();
+        host.succeeds("up", config().toString());
 
-        assertTrue(daemon.destroyForcibly(), "SIGKILL sent");
-        daemon.onExit().get(20, TimeUnit.SECONDS);
+        host.killDaemon();
         assertTrue(resolvConf().contains("nameserver 10.79.0.2"), "the record outlives the killed daemon");
-        assertSucceeds(cli().run("daemon"));
+        host.succeeds("daemon");
 
         assertEquals(before, resolvConf());
     }

@@ -10,12 +10,10 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,152 +23,125 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * installed) with a dbus-daemon as its system bus, in a network and mount namespace of the test's own
  * ({@code /etc} an overlay, {@code /run/dbus} and {@code /run/systemd} private), {@code /etc/resolv.conf} a
  * symlink to its stub. {@code wg-pr up} picks it by itself ({@code dnsResolver = "auto"}); {@code
- * resolvectl status} shows the tunnel's link with its server and routing domain, not the default route;
- * after {@code down}, a {@code reload} and a SIGKILL'ed daemon with the next one started, {@code resolvectl
- * status} is byte for byte what it was before {@code up}.
+ * resolvectl status} shows the tunnel's link with its server and routing domain, not the default route; a
+ * non-app asking resolved for an internal name reaches the forwarder's link face and is refused; a {@code
+ * reload} with other domains moves both resolved's routing and the forwarder's zones; after {@code down}, a
+ * {@code reload} and a SIGKILL'ed daemon with the next one started, {@code resolvectl status} is byte for
+ * byte what it was before {@code up}.
  */
 @RequiresRoot
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class SystemdResolvedHostTest {
-    static final Path UNPACKED = Path.of("/var/cache/wg-pr-resolved/root");
-    private static final Path RESOLVED = UNPACKED.resolve("lib/systemd/systemd-resolved");
-    private static final Path RESOLVECTL = UNPACKED.resolve("usr/bin/resolvectl");
-    private static final String BUS_CONFIG = """
-            <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-             "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-            <busconfig>
-              <type>system</type>
-              <listen>unix:path=/run/dbus/system_bus_socket</listen>
-              <auth>EXTERNAL</auth>
-              <policy context="default">
-                <allow user="*"/>
-                <allow own="*"/>
-                <allow send_destination="*"/>
-                <allow receive_sender="*"/>
-              </policy>
-            </busconfig>
-            """;
-    private static final String CONFIG = """
-            [interface]
-            name = "wgprd1"
-            privateKey = "@OUR_PRIVATE_KEY@"
-            address = ["10.79.0.2/32"]
-            dns = ["10.79.10.53"]
-            dnsDomains = [%s]
-
-            [[peer]]
-            name = "gw"
-            publicKey = "@PEER_KEY@"
-            endpoint = "192.0.2.1:51820"
-            allowedIPs = ["10.79.10.0/24"]
-
-            [[peer.allowedApps]]
-            name = "cat"
-            exec = "/usr/bin/cat"
-            """;
-
-    private final Instance instance = DaemonTesting.uniqueInstance();
-    private PrivateEtc host;
+    private static final String RESOLVECTL = ResolverHost.RESOLVECTL.toString();
+    private ResolverHost host;
 
     @BeforeEach
     void resolvedHost(NetnsLab lab) throws Exception {
-        Assumptions.assumeTrue(
-                Files.isExecutable(RESOLVED) && Files.isExecutable(Path.of("/usr/bin/dbus-daemon")),
-                "systemd-resolved unpacked at " + UNPACKED + " and dbus-daemon (./dev.sh test sets both up)");
-        Path busConfig = DaemonTesting.config("system-bus.xml", BUS_CONFIG);
-        String netns = lab.namespace("host").name();
-        host = PrivateEtc.create(
-                List.of("nsenter", "--net=/run/netns/" + netns, "--"),
-                String.join(
-                        "\n",
-                        "mount -t tmpfs tmpfs /run/dbus",
-                        "mkdir -p /run/systemd && mount -t tmpfs tmpfs /run/systemd",
-                        // resolved drops its privileges to this user, as the package's sysusers would make it.
-                        "echo 'systemd-resolve:x:990:990:systemd Resolver:/:/usr/sbin/nologin' >> /etc/passwd",
-                        "echo 'systemd-resolve:x:990:' >> /etc/group",
-                        "ip link set lo up",
-                        "ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf",
-                        "dbus-daemon --config-file=" + busConfig + " --fork --print-pid > $DIR/dbus.pid",
-                        RESOLVED + " > $DIR/resolved.log 2>&1 &",
-                        "echo $! > $DIR/resolved.pid",
-                        "for i in $(seq 100); do " + RESOLVECTL + " status >/dev/null 2>&1 && break; sleep 0.1; done",
-                        RESOLVECTL + " status > /dev/null"));
+        ResolverHost.assumeSystemdResolved();
+        host = ResolverHost.start(lab, ResolverHost.systemdResolved(""));
     }
 
     @AfterEach
     void cleanUp() throws Exception {
-        DaemonTesting.cleanUp(instance);
         if (host != null) {
             host.close();
         }
     }
 
-    private Cli cli() {
-        return Cli.root(instance).inMountNamespace(host.namespace()).inNetnsFile(host.networkNamespace());
-    }
-
     private String resolvectlStatus() throws Exception {
-        return host.run(RESOLVECTL.toString(), "status", "--no-pager");
+        return host.etc.run(RESOLVECTL, "status", "--no-pager");
     }
 
+    /**
+     * What the forwarder did with {@code name} asked on the tunnel's link face by root (no app), told by
+     * its counters: "refused" (an internal name) or "forwarded" (upstream, to resolved, whose own answer
+     * may be REFUSED too: so the answer alone would not tell).
+     */
+    private String whatTheLinkFaceDoesWith(String name) throws Exception {
+        long[] before = forwarderCounters();
+        String dig = host.etc.run("sh", "-c", "dig +time=2 +tries=1 @10.79.0.2 \"$0\" || true", name);
+        long[] after = forwarderCounters();
+        if (after[0] == before[0] + 1 && after[1] == before[1]) {
+            return "refused";
+        }
+        if (after[0] == before[0] && after[1] == before[1] + 1) {
+            return "forwarded";
+        }
+        return "refused " + before[0] + " -> " + after[0] + ", forwarded " + before[1] + " -> " + after[1] + ":\n"
+                + dig;
+    }
+
+    /** The tunnel's forwarder's refused and forwarded counters, from {@code status --json}. */
+    private long[] forwarderCounters() throws Exception {
+        String json = Cli.root(host.instance).run("status", "--json").out();
+        Matcher refused = Pattern.compile("\"refused\":(\\d+)").matcher(json);
+        Matcher forwarded = Pattern.compile("\"forwarded\":(\\d+)").matcher(json);
+        assertTrue(refused.find() && forwarded.find(), json);
+        return new long[] {Long.parseLong(refused.group(1)), Long.parseLong(forwarded.group(1))};
+    }
+
+    /** Tunnel wgprd1 with {@code domains}; systemd-resolved is picked by itself. */
     private static Path config(String domains) throws Exception {
-        return DaemonTesting.config("dns-resolved.toml", CONFIG.formatted(domains));
-    }
-
-    private static void assertSucceeds(Result result) {
-        assertEquals(0, result.exitCode(), result::toString);
+        return ResolverHost.dnsConfig("wgprd1", 10, "\"10.79.0.2/32\"", domains, "auto");
     }
 
     @Test
     void upTellsResolvedTheLinksServerAndRoutingDomainAndDownLeavesItAsBefore() throws Exception {
         String before = resolvectlStatus();
 
-        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        host.succeeds("up", config("\"corp.example\"").toString());
         String up = resolvectlStatus();
         assertTrue(up.contains("(wgprd1)"), up);
         String link = up.substring(up.indexOf("(wgprd1)"));
         assertTrue(link.contains("DNS Servers: 10.79.0.2"), link);
         assertTrue(link.contains("DNS Domain: ~corp.example"), link);
         assertTrue(link.contains("-DefaultRoute -LLMNR -mDNS"), "not the default route, no multicast names: " + link);
-        Result status = Cli.root(instance).run("status");
+        Result status = Cli.root(host.instance).run("status");
         assertTrue(
                 status.out().contains("resolver")
                         && status.out().contains("systemd-resolved: asks 10.79.0.2 for ~corp.example"),
                 status::toString);
+        // A non-app asking the host's resolver: resolved sends the name to the link face, which refuses it.
+        String viaResolved = host.etc.run("sh", "-c", "dig +time=5 +tries=1 @127.0.0.53 db1.corp.example || true");
+        assertTrue(viaResolved.contains("status: REFUSED") || viaResolved.contains("status: SERVFAIL"), viaResolved);
+        assertFalse(viaResolved.contains("ANSWER SECTION"), viaResolved);
+        assertTrue(forwarderCounters()[0] >= 1, "the forwarder refused what resolved sent it");
 
-        assertSucceeds(cli().run("down", "wgprd1"));
+        host.succeeds("down", "wgprd1");
         assertEquals(before, resolvectlStatus());
     }
 
     @Test
-    void aReloadWithOtherDomainsShowsTheNewOnesAndDownStillLeavesItAsBefore() throws Exception {
+    void aReloadWithOtherDomainsMovesResolvedsRoutingAndTheForwardersZonesAndDownLeavesItAsBefore() throws Exception {
         String before = resolvectlStatus();
-        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
+        host.succeeds("up", config("\"corp.example\"").toString());
+        assertEquals("refused", whatTheLinkFaceDoesWith("db1.corp.example"), "internal: refused to a non-app");
+        assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.lab.example"), "not internal yet");
 
-        assertSucceeds(cli().run(
-                        "reload",
-                        config("\"lab.example\", \"20.10.in-addr.arpa\"").toString()));
+        host.succeeds(
+                "reload", config("\"lab.example\", \"20.10.in-addr.arpa\"").toString());
         String reloaded = resolvectlStatus();
         String link = reloaded.substring(reloaded.indexOf("(wgprd1)"));
         assertTrue(link.contains("~lab.example"), link);
         assertTrue(link.contains("~20.10.in-addr.arpa"), link);
         assertFalse(link.contains("corp.example"), link);
+        // The forwarder's zones follow: the new zone is internal (refused to a non-app on the link face),
+        // the old one is a name like any other, sent upstream.
+        assertEquals("refused", whatTheLinkFaceDoesWith("db1.lab.example"));
+        assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.corp.example"));
 
-        assertSucceeds(cli().run("down", "wgprd1"));
+        host.succeeds("down", "wgprd1");
         assertEquals(before, resolvectlStatus());
     }
 
     @Test
     void afterASigkillAndTheNextDaemonResolvedIsAsBefore() throws Exception {
         String before = resolvectlStatus();
-        assertSucceeds(cli().run("up", config("\"corp.example\"").toString()));
-        ProcessHandle daemon =
-                ProcessHandle.of(DaemonTesting.daemonPid(instance)).orElseThrow();
+        host.succeeds("up", config("\"corp.example\"").toString());
 
-        assertTrue(daemon.destroyForcibly(), "SIGKILL sent");
-        daemon.onExit().get(20, TimeUnit.SECONDS);
-        assertSucceeds(cli().run("daemon"));
+        host.killDaemon();
+        host.succeeds("daemon");
 
         assertEquals(before, resolvectlStatus());
     }
