@@ -31,6 +31,7 @@
 # vmtest/systemd.sh)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/daemon-leaf.sh"
 checks=${WGPR_VM_CHECKS:-load doctor demo e2e differential}
 # The differential run's size: 5 random policies of 2,000 cases, a tenth of the test's 10 of 10,000.
 differential_size=${WGPR_VM_DIFFERENTIAL:-5 2000}
@@ -131,6 +132,7 @@ borrow_check() {
   # The daemon's orderly stop (SIGTERM) takes every tunnel down: one JVM start fewer than wg-pr down.
   kill "$daemon" 2>/dev/null
   wait "$daemon" 2>/dev/null
+  remove_daemon_leaf "$instance"
   ip netns delete "$ns"
   [ -n "$pid" ]
 }

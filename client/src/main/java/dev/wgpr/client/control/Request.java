@@ -13,31 +13,16 @@ import java.util.Objects;
 public sealed interface Request {
     /** The operation's name on the socket. */
     default String op() {
-        return switch (this) {
-            case Ping p -> Protocol.PING;
-            case Status s -> Protocol.STATUS;
-            case Up u -> Protocol.UP;
-            case Down d -> Protocol.DOWN;
-            case Reload r -> Protocol.RELOAD;
-            case Run r -> Protocol.RUN;
-            case Signal s -> Protocol.SIGNAL;
-            case Events e -> Protocol.EVENTS;
-        };
+        return Operations.NAMES.get(getClass());
     }
 
     /** The record type of operation {@code op}. */
     static Class<? extends Request> type(String op) {
-        return switch (op) {
-            case Protocol.PING -> Ping.class;
-            case Protocol.STATUS -> Status.class;
-            case Protocol.UP -> Up.class;
-            case Protocol.DOWN -> Down.class;
-            case Protocol.RELOAD -> Reload.class;
-            case Protocol.RUN -> Run.class;
-            case Protocol.SIGNAL -> Signal.class;
-            case Protocol.EVENTS -> Events.class;
-            default -> throw new IllegalArgumentException("unknown operation " + op);
-        };
+        Class<? extends Request> type = Operations.TYPES.get(op);
+        if (type == null) {
+            throw new IllegalArgumentException("unknown operation " + op);
+        }
+        return type;
     }
 
     record Ping() implements Request {}

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -51,6 +52,29 @@ public final class DaemonLeaf {
         Path path = SystemdDelegation.inMount(cgroup2, own.get());
         boolean systemdLeaf = SystemdDelegation.serviceOfLeaf(own.get()).isPresent();
         return systemdLeaf || path.equals(nonSystemdLeaf(cgroup2, instance)) ? Optional.of(path) : Optional.empty();
+    }
+
+    /**
+     * For whoever removes the instance once its daemon has stopped: removes its leaf outside systemd when
+     * it is empty, waiting up to {@code patience} for that. The launch helper the daemon forked leaves a
+     * moment after the daemon (it ends once it sees the daemon gone), which on a slow machine is after the
+     * daemon's exit was seen. Returns whether the leaf is gone.
+     */
+    public static boolean removeOnceEmpty(Path cgroup2, Instance instance, Duration patience)
+            throws IOException, InterruptedException {
+        Path leaf = nonSystemdLeaf(cgroup2, instance);
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (Files.isDirectory(leaf, LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.readString(leaf.resolve("cgroup.procs")).isBlank()) {
+                Files.deleteIfExists(leaf);
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
     }
 
     /** Where a daemon of {@code instance} outside a delegated systemd service runs (what clean-ups remove). */

@@ -335,7 +335,10 @@ final class DemoLab {
                 Path mount = cgroup2.get().path();
                 // The netns cookie is not used for removal; any non-zero value does.
                 Enforcer.removePinned(new Enforcer.Config(instance.name(), mount, mount, Path.of("/sys/fs/bpf"), 1));
-                Files.deleteIfExists(DaemonLeaf.nonSystemdLeaf(mount, instance)); // empty once the daemon is gone
+                if (!DaemonLeaf.removeOnceEmpty(mount, instance, Pace.scaled(Duration.ofSeconds(30)))) {
+                    throw new IOException("the daemon's cgroup leaf " + DaemonLeaf.nonSystemdLeaf(mount, instance)
+                            + " still holds a process");
+                }
             }
         });
         step(failures, "remove the instance's runtime directory", () -> deleteTree(instance.runtimeDirectory()));

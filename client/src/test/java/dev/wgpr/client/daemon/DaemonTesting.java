@@ -1,6 +1,7 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.dns.LabCommands;
+import dev.wgpr.common.Pace;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -290,7 +291,7 @@ final class DaemonTesting {
             ProcessHandle.of(pid).ifPresent(daemon -> {
                 daemon.destroy();
                 try {
-                    daemon.onExit().get(20, TimeUnit.SECONDS);
+                    daemon.onExit().get(Pace.scaled(Duration.ofSeconds(20)).toSeconds(), TimeUnit.SECONDS);
                 } catch (Exception e) {
                     daemon.destroyForcibly();
                 }
@@ -307,7 +308,11 @@ final class DaemonTesting {
             }
             Files.deleteIfExists(subtree);
         }
-        Files.deleteIfExists(DaemonLeaf.nonSystemdLeaf(cgroup2(), instance)); // empty once the daemon is gone
+        if (!DaemonLeaf.removeOnceEmpty(cgroup2(), instance, Pace.scaled(Duration.ofSeconds(30)))) {
+            throw new AssertionError("the daemon's cgroup leaf kept a process: "
+                    + Files.readString(
+                            DaemonLeaf.nonSystemdLeaf(cgroup2(), instance).resolve("cgroup.procs")));
+        }
     }
 
     static Path cgroup2() throws IOException {
