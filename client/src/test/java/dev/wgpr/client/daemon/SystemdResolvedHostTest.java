@@ -10,6 +10,7 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -130,6 +131,27 @@ class SystemdResolvedHostTest {
         // the old one is a name like any other, sent upstream.
         assertEquals("refused", whatTheLinkFaceDoesWith("db1.lab.example"));
         assertEquals("forwarded", whatTheLinkFaceDoesWith("db1.corp.example"));
+
+        host.succeeds("down", "wgprd1");
+        assertEquals(before, resolvectlStatus());
+    }
+
+    @Test
+    void aFullTunnelsLinkIsAlsoResolvedsDefaultRouteAndDownLeavesItAsBefore() throws Exception {
+        String before = resolvectlStatus();
+        Path config = config("\"corp.example\"");
+        // Everything routed into the tunnel (di-semi-default): the link answers every name, not only its zones.
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace(
+                                "allowedIPs = [\"10.79.10.0/24\"]", "allowedIPs = [\"0.0.0.0/0\", \"10.79.10.0/24\"]"));
+
+        host.succeeds("up", config.toString());
+        String up = resolvectlStatus();
+        String link = up.substring(up.indexOf("(wgprd1)"));
+        assertTrue(link.contains("DNS Domain: ~corp.example"), link);
+        assertTrue(link.contains("+DefaultRoute"), "a full tunnel's link is the DNS default route: " + link);
 
         host.succeeds("down", "wgprd1");
         assertEquals(before, resolvectlStatus());
