@@ -68,7 +68,7 @@ final class RunWaiter {
      * app's terminal. Returns only when that could not be done; this JVM then waits as before.
      */
     void become(UnixSocket connection, int master) {
-        if (!Files.isExecutable(PERL)) {
+        if (!Main.isWholeProcess() || !Files.isExecutable(PERL)) {
             return;
         }
         String script;
