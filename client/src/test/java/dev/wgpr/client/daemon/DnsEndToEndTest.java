@@ -155,9 +155,13 @@ class DnsEndToEndTest {
         assertEquals(2, lookup.exit(), "no such name for nobody: " + lookup);
         Attempt publicLookup = nobody("getent", "hosts", PUBLIC_NAME);
         assertTrue(publicLookup.out().startsWith(TunnelLab.INTERNET_V4), publicLookup.toString());
-        Attempt linkFace = nobody("dig", "+time=2", "+tries=1", "@10.8.0.2", INTERNAL_NAME);
-        assertTrue(linkFace.out().contains("status: REFUSED"), linkFace.toString());
-        assertFalse(linkFace.out().contains(TunnelLab.INTERNAL_V4), linkFace.toString());
+        for (String face : List.of("10.8.0.2", "fd10:8::2")) {
+            Attempt linkFace = nobody("dig", "+time=2", "+tries=1", "@" + face, INTERNAL_NAME);
+            assertTrue(linkFace.out().contains("status: REFUSED"), linkFace.toString());
+            assertFalse(linkFace.out().contains(TunnelLab.INTERNAL_V4), linkFace.toString());
+            Attempt other = nobody("dig", "+short", "+time=2", "+tries=1", "@" + face, PUBLIC_NAME);
+            assertTrue(other.out().startsWith(TunnelLab.INTERNET_V4), "other names go upstream: " + other);
+        }
         for (String target : List.of(INTERNAL_DNS_V4, INTERNAL_DNS_V6, appsFace)) {
             for (String transport : List.of("+notcp", "+tcp")) {
                 Attempt direct = nobody("dig", transport, "+time=2", "+tries=1", "@" + target, INTERNAL_NAME);
