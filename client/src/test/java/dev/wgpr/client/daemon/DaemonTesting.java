@@ -1,7 +1,6 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.dns.LabCommands;
-import dev.wgpr.common.Pace;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -289,11 +288,12 @@ final class DaemonTesting {
         long pid = daemonPid(instance);
         if (pid > 0) {
             ProcessHandle.of(pid).ifPresent(daemon -> {
-                daemon.destroy();
+                daemon.destroy(); // the orderly stop: every tunnel down, the class-data archive written
                 try {
-                    daemon.onExit().get(Pace.scaled(Duration.ofSeconds(20)).toSeconds(), TimeUnit.SECONDS);
+                    daemon.onExit().get(CLI_SECONDS, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     daemon.destroyForcibly();
+                    daemon.onExit().join();
                 }
             });
         }
@@ -308,10 +308,18 @@ final class DaemonTesting {
             }
             Files.deleteIfExists(subtree);
         }
-        if (!DaemonLeaf.removeOnceEmpty(cgroup2(), instance, Pace.scaled(Duration.ofSeconds(30)))) {
-            throw new AssertionError("the daemon's cgroup leaf kept a process: "
-                    + Files.readString(
-                            DaemonLeaf.nonSystemdLeaf(cgroup2(), instance).resolve("cgroup.procs")));
+        if (!DaemonLeaf.removeOnceEmpty(cgroup2(), instance, Duration.ofSeconds(CLI_SECONDS))) {
+            Path leaf = DaemonLeaf.nonSystemdLeaf(cgroup2(), instance);
+            StringBuilder left = new StringBuilder();
+            for (String process : Files.readAllLines(leaf.resolve("cgroup.procs"))) {
+                left.append(process)
+                        .append(' ')
+                        .append(ProcessHandle.of(Long.parseLong(process))
+                                .flatMap(handle -> handle.info().commandLine())
+                                .orElse("?"))
+                        .append("; ");
+            }
+            throw new AssertionError("the daemon's cgroup leaf kept a process: " + left);
         }
     }
 
