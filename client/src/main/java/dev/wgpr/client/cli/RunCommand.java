@@ -114,8 +114,7 @@ final class RunCommand implements Callable<Integer> {
             // handlers. A signal caught before the request is sent waits for it, then follows it on
             // the connection, and the daemon hands it to the app once it has started.
             CountDownLatch requestSent = new CountDownLatch(1);
-            RunWaiter waiter = new RunWaiter();
-            SignalForwarding.install(waiter.forwarder(signal -> {
+            SignalForwarding.install(signal -> {
                 try {
                     requestSent.await();
                     connection.send(ControlJson.write(new Request.Signal(signal)));
@@ -124,7 +123,7 @@ final class RunCommand implements Callable<Integer> {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            }));
+            });
             try {
                 int[] stdio = relay == null ? new int[] {0, 1, 2} : relay.appStdio();
                 DaemonClient.send(connection, request, stdio[0], stdio[1], stdio[2], commandFile.fd());
@@ -133,14 +132,10 @@ final class RunCommand implements Callable<Integer> {
                 commandFile.close(); // the daemon has its own copy; this process needs it no more
             }
             if (relay != null) {
-                relay.releaseAppSide();
-            }
-            DaemonClient.receive(connection, Reply.Started.class);
-            waiter.become(connection, relay == null ? -1 : relay.master()); // returns only if it could not
-            if (relay != null) {
                 relay.start();
                 SignalForwarding.onWindowChange(relay::windowChanged);
             }
+            DaemonClient.receive(connection, Reply.Started.class);
             while (true) {
                 if (DaemonClient.receiveEvent(connection) instanceof Reply.Exit exit) {
                     if (relay != null) {

@@ -60,22 +60,13 @@ final class TerminalRelay implements AutoCloseable {
         return new int[] {slave, slave, stderrToo ? slave : STDERR};
     }
 
-    /** Once the daemon holds the app's terminal: closes this process's copy, so that the app's end is seen. */
-    void releaseAppSide() throws ErrnoException {
-        if (slave >= 0) {
-            Libc.close(slave);
-            slave = -1;
-        }
-    }
-
-    /** The app's terminal's other side, which this process reads and writes. */
-    int master() {
-        return master;
-    }
-
-    /** Once the app has started: puts the caller's terminal in raw mode and starts copying. */
+    /**
+     * Once the daemon holds the app's terminal: closes this process's copy (so that the app's end is
+     * seen), puts the caller's terminal in raw mode and starts copying.
+     */
     void start() throws ErrnoException {
-        releaseAppSide();
+        Libc.close(slave);
+        slave = -1;
         TerminalBindings.setAttributes(STDIN, TerminalBindings.raw(saved, arena));
         raw = true;
         Thread input = Thread.ofPlatform().daemon().name("terminal-input").start(() -> copy(STDIN, master));

@@ -303,14 +303,6 @@ public final class UnixSocket implements LineConnection {
         return bufferedLine(maxLength);
     }
 
-    /**
-     * What was received and not yet returned as a line: for a process that execs another program to read
-     * the rest of the connection.
-     */
-    public synchronized String buffered() {
-        return pending.toString(StandardCharsets.UTF_8);
-    }
-
     /** The first whole line in {@link #pending}, with the descriptors that came before its end. */
     private Optional<Message> bufferedLine(int maxLength) throws LineTooLongException {
         byte[] buffered = pending.toByteArray();

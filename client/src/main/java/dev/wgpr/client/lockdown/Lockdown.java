@@ -3,7 +3,6 @@ package dev.wgpr.client.lockdown;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.common.linux.ErrnoException;
-import dev.wgpr.common.linux.Exec;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -276,11 +275,11 @@ public final class Lockdown {
             Landlock.restrictThisThread(abi.get(), plan.rules());
         }
         dropCapabilities(plan.capabilities());
-        Exec.closeOnExecFrom(3);
+        ExecBindings.closeOnExecFrom(3);
         for (int fd : keep) {
-            Exec.keepAcrossExec(fd);
+            ExecBindings.keepAcrossExec(fd);
         }
-        throw Exec.execve(argv, environment);
+        throw ExecBindings.execve(argv, environment);
     }
 
     /**

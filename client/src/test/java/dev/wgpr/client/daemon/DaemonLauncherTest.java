@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
-import dev.wgpr.common.Pace;
 import dev.wgpr.enforcement.cgroup.ScratchCgroup;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
@@ -197,30 +196,6 @@ class DaemonLauncherTest {
         Result result = DaemonTesting.finish(cli);
         assertTrue(result.out().contains("got-term"), result::toString);
         assertEquals(7, result.exitCode(), result::toString);
-    }
-
-    @Test
-    void onceTheAppRunsASmallPerlWaiterNotTheJvmWaitsBesideItAndForwardsItsSignals() throws Exception {
-        Process cli = runningAppThatExitsOnSigterm(9);
-        Path exe = Path.of("/proc/" + cli.pid() + "/exe");
-        long deadline = System.nanoTime() + Pace.scaled(Duration.ofSeconds(30)).toNanos();
-        while (!Files.readSymbolicLink(exe).equals(Path.of("/usr/bin/perl")) && System.nanoTime() < deadline) {
-            Thread.sleep(50); // the handover follows the daemon's Started reply
-        }
-        assertEquals(Path.of("/usr/bin/perl"), Files.readSymbolicLink(exe), "the CLI's process became the waiter");
-        long rssKib = Files.readAllLines(Path.of("/proc/" + cli.pid() + "/status")).stream()
-                .filter(line -> line.startsWith("VmRSS:"))
-                .mapToLong(line -> Long.parseLong(line.replaceAll("[^0-9]", "")))
-                .findFirst()
-                .orElseThrow();
-        System.out.println("run's waiter beside a running app: " + rssKib + " KiB resident");
-        assertTrue(rssKib <= 24 * 1024, rssKib + " KiB");
-
-        cli.destroy(); // SIGTERM to the waiter, which forwards it
-
-        Result result = DaemonTesting.finish(cli);
-        assertTrue(result.out().contains("got-term"), result::toString);
-        assertEquals(9, result.exitCode(), result::toString);
     }
 
     @Test

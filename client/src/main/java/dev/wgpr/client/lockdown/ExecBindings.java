@@ -1,0 +1,75 @@
+package dev.wgpr.client.lockdown;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import dev.wgpr.common.linux.Downcalls;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+import java.util.Map;
+
+/** {@code <unistd.h>}, {@code <linux/close_range.h>}: which descriptors survive the exec, and the exec. */
+final class ExecBindings {
+    private ExecBindings() {}
+
+    private static final int F_SETFD = 2;
+    private static final int CLOSE_RANGE_CLOEXEC = 1 << 2;
+
+    /** {@code int close_range(unsigned first, unsigned last, int flags)} (glibc 2.34+). */
+    private static final class CloseRange {
+        static final MethodHandle MH =
+                Downcalls.errno("close_range", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    /** {@code int execve(const char *path, char *const argv[], char *const envp[])}. */
+    private static final class Execve {
+        static final MethodHandle MH =
+                Downcalls.errno("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+
+    /** Marks every descriptor from {@code first} on close-on-exec. */
+    static void closeOnExecFrom(int first) throws ErrnoException {
+        Downcalls.call("close_range", state -> (int) CloseRange.MH.invokeExact(state, first, -1, CLOSE_RANGE_CLOEXEC));
+    }
+
+    /** Clears {@code fd}'s close-on-exec flag: it stays open across the exec. */
+    static void keepAcrossExec(int fd) throws ErrnoException {
+        Libc.fcntl(fd, F_SETFD, 0, "fcntl F_SETFD");
+    }
+
+    /**
+     * Executes {@code argv} (its first element the path) with {@code environment}; returns only the reason it
+     * failed.
+     */
+    static ErrnoException execve(List<String> argv, Map<String, String> environment) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment args = nullTerminated(arena, argv);
+            MemorySegment envp = nullTerminated(
+                    arena,
+                    environment.entrySet().stream()
+                            .map(variable -> variable.getKey() + "=" + variable.getValue())
+                            .toList());
+            MemorySegment path = arena.allocateFrom(argv.getFirst());
+            MemorySegment state = Libc.allocateCallState(arena);
+            int result = (int) Execve.MH.invokeExact(state, path, args, envp);
+            return new ErrnoException("execve " + argv.getFirst(), result == -1 ? Libc.errno(state) : Libc.EINVAL);
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /** {@code char *const strings[]}, ending in {@code NULL}. */
+    private static MemorySegment nullTerminated(Arena arena, List<String> strings) {
+        MemorySegment array = arena.allocate(ADDRESS, strings.size() + 1L);
+        for (int i = 0; i < strings.size(); i++) {
+            array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
+        }
+        array.setAtIndex(ADDRESS, strings.size(), MemorySegment.NULL);
+        return array;
+    }
+}
