@@ -155,20 +155,23 @@ final class DaemonClient {
      */
     static void send(LineConnection connection, Request request) throws IOException, DaemonException {
         String line = line(request);
-        try {
-            connection.sendLine(line);
-        } catch (IOException e) {
-            if (!closedByTheDaemon(e)) {
-                throw e;
-            }
-        }
+        deliver(() -> connection.sendLine(line));
     }
 
     /** As {@link #send(LineConnection, Request)}, with {@code fds} attached. */
     static void send(UnixSocket connection, Request request, int... fds) throws IOException, DaemonException {
         String line = line(request);
+        deliver(() -> connection.send(line, fds));
+    }
+
+    private interface Sending {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code sending}; a daemon that closed the connection first has its reason waiting to be read. */
+    private static void deliver(Sending sending) throws IOException {
         try {
-            connection.send(line, fds);
+            sending.run();
         } catch (IOException e) {
             if (!closedByTheDaemon(e)) {
                 throw e;
