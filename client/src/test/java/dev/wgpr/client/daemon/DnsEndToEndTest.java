@@ -155,11 +155,11 @@ class DnsEndToEndTest {
         assertEquals(2, lookup.exit(), "no such name for nobody: " + lookup);
         Attempt publicLookup = nobody("getent", "hosts", PUBLIC_NAME);
         assertTrue(publicLookup.out().startsWith(TunnelLab.INTERNET_V4), publicLookup.toString());
-        for (String face : List.of("10.8.0.2", "fd10:8::2")) {
-            Attempt linkFace = nobody("dig", "+time=2", "+tries=1", "@" + face, INTERNAL_NAME);
+        for (String linkAddress : List.of("10.8.0.2", "fd10:8::2")) {
+            Attempt linkFace = nobody("dig", "+time=2", "+tries=1", "@" + linkAddress, INTERNAL_NAME);
             assertTrue(linkFace.out().contains("status: REFUSED"), linkFace.toString());
             assertFalse(linkFace.out().contains(TunnelLab.INTERNAL_V4), linkFace.toString());
-            Attempt other = nobody("dig", "+short", "+time=2", "+tries=1", "@" + face, PUBLIC_NAME);
+            Attempt other = nobody("dig", "+short", "+time=2", "+tries=1", "@" + linkAddress, PUBLIC_NAME);
             assertTrue(other.out().startsWith(TunnelLab.INTERNET_V4), "other names go upstream: " + other);
         }
         for (String target : List.of(INTERNAL_DNS_V4, INTERNAL_DNS_V6, appsFace)) {
