@@ -3,6 +3,7 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.Endpoint;
+import dev.wgpr.client.config.OthersSetting;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.TunnelConfig;
@@ -69,7 +70,27 @@ final class UpStages {
 
         /** {@code config} with every endpoint name resolved now (DESIGN). */
         static Target resolving(TunnelConfig config) throws UpFailedException {
+            refuseModesNotBuiltYet(config);
             return new Target(config, resolve(config));
+        }
+
+        /**
+         * Issue 18 is under way: the config reads others = "bypass" and excludedApps, but up does not steer
+         * traffic by them yet. Bringing such a tunnel up as deny would be the silent trap the issue is about
+         * (non-apps denied what the file says they get, excluded apps denied or tunnelled), so up refuses.
+         */
+        private static void refuseModesNotBuiltYet(TunnelConfig config) throws UpFailedException {
+            if (config.iface().others() == OthersSetting.BYPASS) {
+                throw new UpFailedException(
+                        UpFailedException.Kind.BAD_CONFIG,
+                        config.source() + ": others = \"bypass\" is not supported by up yet (issue 18);"
+                                + " nothing was changed");
+            }
+            if (!config.iface().excludedApps().isEmpty()) {
+                throw new UpFailedException(
+                        UpFailedException.Kind.BAD_CONFIG,
+                        config.source() + ": excludedApps are not supported by up yet (issue 18); nothing was changed");
+            }
         }
 
         /** The addresses of the endpoints (what routing decides bypass routes for), in peer order. */
