@@ -164,6 +164,8 @@ public final class Enforcer implements AutoCloseable {
     private final Map<Integer, Long> slots = new HashMap<>();
     /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
     private final Set<Long> overflow = new HashSet<>();
+    /** The mark sock_create and the sock_addr hooks give non-apps that go around a bypass tunnel; 0 = none. */
+    private int bypassMark;
     /** What app_execs holds: app -> its executables. */
     private final Map<AppId, Set<ExecutableId>> executables = new TreeMap<>();
     /** The id each registered app was added with. */
@@ -688,6 +690,29 @@ public final class Enforcer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts (a non-zero {@code mark}) or stops (0) marking the sockets of processes that are no app with
+     * {@code mark}, at creation and when they reach a bypassed prefix ({@link Policy#bypassed}), which
+     * the hooks then allow. Call with a mark only once the rule that routes it through the underlay is in
+     * force, and with 0 before that rule goes: without it a bypassed prefix is denied (fail closed), and
+     * marked traffic routed into a tunnel is dropped by its backstop (the sockets are no app's).
+     */
+    public synchronized void steerOthers(int mark) throws IOException {
+        int before = bypassMark;
+        bypassMark = mark;
+        try {
+            writeConfig();
+        } catch (IOException | RuntimeException e) {
+            bypassMark = before;
+            throw e;
+        }
+    }
+
+    /** The mark of {@link #steerOthers}, 0 when none is in force. */
+    public synchronized int othersMark() {
+        return bypassMark;
+    }
+
     public synchronized Policy policy() {
         return policy;
     }
@@ -850,7 +875,8 @@ public final class Enforcer implements AutoCloseable {
                 cgroupId(instanceCgroup()),
                 level,
                 KernelLayout.inboundTag(config.instance()),
-                overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW);
+                overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW,
+                bypassMark);
         object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
     }
 

@@ -40,7 +40,7 @@ public final class ReferenceModel {
             return Decision.ALLOW_EXTERNAL;
         }
         if (app.isEmpty()) {
-            return Decision.DENY_NO_APP;
+            return bypassed(policy, dst) ? Decision.ALLOW_BYPASS : Decision.DENY_NO_APP;
         }
         for (Grant grant : policy.grantsOf(app.get())) {
             if (grant.covers(dst, protocol, effectivePort)) {
@@ -48,6 +48,21 @@ public final class ReferenceModel {
             }
         }
         return Decision.DENY_NO_GRANT;
+    }
+
+    /**
+     * Whether the longest internal prefix holding {@code destination} (which {@link #isInternal} found
+     * internal) belongs to a tunnel whose others bypass it. Only the longest counts: a deny tunnel's
+     * 10.20.0.0/16 inside a bypass tunnel's 0.0.0.0/0 is routed into the deny tunnel, and denied.
+     */
+    static boolean bypassed(Policy policy, InetAddress destination) {
+        IpPrefix longest = null;
+        for (IpPrefix prefix : policy.internal().keySet()) {
+            if (prefix.contains(destination) && (longest == null || prefix.length() > longest.length())) {
+                longest = prefix;
+            }
+        }
+        return longest != null && policy.bypassed().contains(longest);
     }
 
     /**
