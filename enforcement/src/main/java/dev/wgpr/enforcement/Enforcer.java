@@ -708,6 +708,11 @@ public final class Enforcer implements AutoCloseable {
         }
     }
 
+    /** The mark {@link #steerOthers} gives non-apps of {@code instance}: one per instance, never 0. */
+    public static int othersMarkOf(String instance) {
+        return KernelLayout.bypassMark(instance);
+    }
+
     /** The mark of {@link #steerOthers}, 0 when none is in force. */
     public synchronized int othersMark() {
         return bypassMark;

@@ -154,7 +154,7 @@ final class KernelLayout {
      * wgpr_config.bypass_mark}): 0x7767 ("wg") in the high half so that it is recognisable in {@code ip
      * rule}, the instance's {@link #inboundTag} in the low half so that two instances never share one.
      */
-    public static int bypassMark(String instance) {
+    static int bypassMark(String instance) {
         return 0x7767_0000 | inboundTag(instance);
     }
 

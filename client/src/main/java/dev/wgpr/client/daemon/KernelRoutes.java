@@ -8,8 +8,10 @@ import dev.wgpr.routes.RouteTag;
 import dev.wgpr.routes.RoutedTunnel;
 import dev.wgpr.routes.RoutingRequest;
 import dev.wgpr.routes.TunnelRouting;
+import dev.wgpr.routes.UnderlaySteering;
 import dev.wgpr.routes.netlink.InterfaceAddress;
 import dev.wgpr.routes.netlink.Route;
+import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
@@ -48,6 +50,29 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     public Pieces.Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints)
             throws IOException {
         return new Installed(routing.install(request(config, interfaceName, endpoints)));
+    }
+
+    @Override
+    public Pieces.Steering steerAround(int mark) throws IOException {
+        UnderlaySteering steering = UnderlaySteering.forMark(mark);
+        List<String> notes;
+        try (RtNetlink rt = RtNetlink.open()) {
+            steering.remove(rt); // a crashed run's, if any: the mirror must be of main as it is now
+            notes = steering.install(rt);
+        }
+        return new Pieces.Steering() {
+            @Override
+            public List<String> notes() {
+                return notes;
+            }
+
+            @Override
+            public void close() throws IOException {
+                try (RtNetlink rt = RtNetlink.open()) {
+                    steering.remove(rt);
+                }
+            }
+        };
     }
 
     private static List<String> inWords(List<Route> routes) {

@@ -61,6 +61,15 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints) throws IOException;
 
         /**
+         * Routes sockets marked {@code mark} as if no tunnel were up (routes/ {@code UnderlaySteering}):
+         * the rules and the underlay mirror, until the returned steering is closed. Replaces what a crashed
+         * run left for the same mark.
+         */
+        default Steering steerAround(int mark) throws IOException {
+            throw new UnsupportedOperationException("no underlay steering here");
+        }
+
+        /**
          * Finds the routes a crashed daemon of this instance left and holds them: they keep internal
          * prefixes off the LAN until a tunnel that routes those prefixes replaces them; returns them, in
          * words.
@@ -72,6 +81,15 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
 
         /** Removes the held stale routes no tunnel replaced (the daemon's orderly stop); returns them. */
         List<String> releaseHeld() throws IOException;
+    }
+
+    /** The underlay steering of {@link RouteInstaller#steerAround}, in force until closed. */
+    interface Steering extends AutoCloseable {
+        /** What could not be mirrored, in words. */
+        List<String> notes();
+
+        @Override
+        void close() throws IOException;
     }
 
     interface Routing extends AutoCloseable {
@@ -131,6 +149,19 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** Whether the device's guard is in force, as the kernel says now. */
         boolean deviceGuarded(String interfaceName);
 
+        /** The socket mark of this instance's non-apps that go around bypass tunnels. */
+        default int othersMark() {
+            throw new UnsupportedOperationException("no bypass here");
+        }
+
+        /**
+         * Starts or stops marking non-apps' sockets and letting them reach bypassed prefixes ({@code others =
+         * "bypass"}); start only while the mark's steering is in force, stop before it goes.
+         */
+        default void steerOthers(boolean on) throws IOException {
+            throw new UnsupportedOperationException("no bypass here");
+        }
+
         EnforcementStatus status();
 
         /** Ends enforcement for good (the daemon's orderly stop); returns what failed, in words. */
@@ -146,13 +177,26 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
      * @param executables the apps whose grants are bound to their executables, each with the programs
      *     its config names (its {@code exec} and {@code allowExec}); what {@code wg-pr run} starts is
      *     added at launch
+     * @param bypass whether non-apps go around the tunnel to its internal prefixes ({@code others =
+     *     "bypass"}) instead of being denied them
      */
     record TunnelPolicy(
             String tunnel,
             Map<IpPrefix, String> internal,
             List<IpPrefix> exclusions,
             Map<String, List<Grant>> grants,
-            Map<String, List<Path>> executables) {
+            Map<String, List<Path>> executables,
+            boolean bypass) {
+        /** A share whose internal prefixes are denied to non-apps. */
+        TunnelPolicy(
+                String tunnel,
+                Map<IpPrefix, String> internal,
+                List<IpPrefix> exclusions,
+                Map<String, List<Grant>> grants,
+                Map<String, List<Path>> executables) {
+            this(tunnel, internal, exclusions, grants, executables, false);
+        }
+
         TunnelPolicy {
             internal = Map.copyOf(internal);
             exclusions = List.copyOf(exclusions);

@@ -294,6 +294,18 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     }
 
     @Override
+    public int othersMark() {
+        return Enforcer.othersMarkOf(instance.name());
+    }
+
+    @Override
+    public synchronized void steerOthers(boolean on) throws IOException {
+        if (on || enforcer != null) {
+            started().steerOthers(on ? othersMark() : 0);
+        }
+    }
+
+    @Override
     public synchronized void unguardDevice(String interfaceName) throws IOException {
         Integer ifindex = guardedDevices.remove(interfaceName);
         if (ifindex != null && enforcer != null) {
@@ -364,7 +376,11 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         Map<IpPrefix, String> owners = new HashMap<>();
         for (Pieces.TunnelPolicy tunnel : policies.values()) {
             tunnel.internal().forEach((prefix, peer) -> {
-                builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
+                if (tunnel.bypass()) {
+                    builder.bypass(prefix, peerIndex(tunnel.tunnel(), peer));
+                } else {
+                    builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
+                }
                 owners.put(prefix, tunnel.tunnel());
             });
             tunnel.exclusions().forEach(builder::exclude);

@@ -75,17 +75,10 @@ final class UpStages {
         }
 
         /**
-         * Issue 18 is under way: the config reads others = "bypass" and excludedApps, but up does not steer
-         * traffic by them yet. Bringing such a tunnel up as deny would be the silent trap the issue is about
+         * Issue 18 is under way: the config reads excludedApps, but up does not steer traffic by them yet. Bringing such a tunnel up as deny would be the silent trap the issue is about
          * (non-apps denied what the file says they get, excluded apps denied or tunnelled), so up refuses.
          */
         private static void refuseModesNotBuiltYet(TunnelConfig config) throws UpFailedException {
-            if (config.iface().others() == OthersSetting.BYPASS) {
-                throw new UpFailedException(
-                        UpFailedException.Kind.BAD_CONFIG,
-                        config.source() + ": others = \"bypass\" is not supported by up yet (issue 18);"
-                                + " nothing was changed");
-            }
             if (!config.iface().excludedApps().isEmpty()) {
                 throw new UpFailedException(
                         UpFailedException.Kind.BAD_CONFIG,
@@ -275,6 +268,7 @@ final class UpStages {
                 new GuardDevice(pieces.enforcement()),
                 new AppCgroups(pieces.enforcement()),
                 new Routes(pieces.routes()),
+                new SteerOthers(pieces.routes(), pieces.enforcement()),
                 dns,
                 new HostDns(resolverState),
                 new ExactPolicy(shares));
@@ -510,6 +504,82 @@ final class UpStages {
         @Override
         public String what(Tunnels.Active tunnel) {
             return "routes of " + tunnel.name();
+        }
+    }
+
+    /**
+     * others = "bypass" (enforcement/DESIGN.md, "Modes"): while some tunnel lets its non-apps go around it,
+     * the instance's mark is routed through the underlay mirror and the kernel marks non-apps' sockets and
+     * lets them reach bypassed prefixes. Steering first, marking second (and the reverse on the way back):
+     * without the steering a bypassed prefix is denied, never sent into a tunnel. One steering for all the
+     * daemon's bypass tunnels.
+     */
+    static final class SteerOthers implements Stage {
+        private final Pieces.RouteInstaller routes;
+        private final Pieces.EnforcementLayer enforcement;
+        private final Set<String> bypassing = new LinkedHashSet<>();
+        private Optional<Pieces.Steering> steering = Optional.empty();
+
+        SteerOthers(Pieces.RouteInstaller routes, Pieces.EnforcementLayer enforcement) {
+            this.routes = routes;
+            this.enforcement = enforcement;
+        }
+
+        @Override
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            boolean wanted = target.config().iface().others() == OthersSetting.BYPASS;
+            boolean had = bypassing.contains(tunnel.name());
+            if (wanted == had) {
+                return Step.NOTHING;
+            }
+            if (!wanted) {
+                return Step.of(() -> {}); // a reload to deny: let go in prune, once the deny policy is in force
+            }
+            List<String> changes = new ArrayList<>();
+            if (steering.isEmpty()) {
+                Pieces.Steering made = routes.steerAround(enforcement.othersMark());
+                try {
+                    enforcement.steerOthers(true);
+                } catch (IOException | RuntimeException e) {
+                    made.close();
+                    throw e;
+                }
+                steering = Optional.of(made);
+                changes.add("non-apps go around bypass tunnels: mark 0x" + Integer.toHexString(enforcement.othersMark())
+                        + " routed through the underlay");
+                changes.addAll(made.notes());
+            }
+            bypassing.add(tunnel.name());
+            return new Step(() -> remove(tunnel), changes);
+        }
+
+        @Override
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            if (!bypassing.remove(tunnel.name()) || !bypassing.isEmpty() || steering.isEmpty()) {
+                return;
+            }
+            Pieces.Steering held = steering.get();
+            steering = Optional.empty();
+            enforcement.steerOthers(false);
+            held.close();
+        }
+
+        @Override
+        public List<String> prune(Tunnels.Active tunnel, Target target) {
+            if (target.config().iface().others() == OthersSetting.BYPASS || !bypassing.contains(tunnel.name())) {
+                return List.of();
+            }
+            try {
+                remove(tunnel);
+                return List.of();
+            } catch (IOException | RuntimeException e) {
+                return List.of("the underlay steering of " + tunnel.name() + " stays: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public String what(Tunnels.Active tunnel) {
+            return "underlay steering of " + tunnel.name();
         }
     }
 

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * Until up steers traffic by the modes (issue 18), a config that asks for them is refused before anything
- * changes, never brought up as deny: that would take from non-apps and excluded apps what the file gives them.
+ * Until up steers excluded apps (issue 18), a config that names them is refused before anything changes,
+ * never brought up without them: that would tunnel or deny what the file keeps off the tunnel.
  */
 class ModesNotBuiltYetTest {
     private static final String KEYS = """
@@ -25,15 +25,6 @@ class ModesNotBuiltYetTest {
             """;
 
     @Test
-    void upRefusesBypassAsABadConfigInsteadOfDenying() throws Exception {
-        UpFailedException refused =
-                assertThrows(UpFailedException.class, () -> UpStages.Target.resolving(config("others = \"bypass\"")));
-        assertEquals(UpFailedException.Kind.BAD_CONFIG, refused.kind());
-        assertTrue(
-                refused.getMessage().contains("others = \"bypass\" is not supported by up yet"), refused.getMessage());
-    }
-
-    @Test
     void upRefusesExcludedAppsAsABadConfig() throws Exception {
         UpFailedException refused = assertThrows(
                 UpFailedException.class,
@@ -43,9 +34,11 @@ class ModesNotBuiltYetTest {
     }
 
     @Test
-    void anExplicitDenyFullTunnelIsStillBroughtUp() throws Exception {
-        TunnelConfig config = config("others = \"deny\"");
-        assertEquals(config, UpStages.Target.resolving(config).config());
+    void deniedAndBypassedFullTunnelsAreBroughtUp() throws Exception {
+        for (String others : java.util.List.of("deny", "bypass")) {
+            TunnelConfig config = config("others = \"" + others + "\"");
+            assertEquals(config, UpStages.Target.resolving(config).config());
+        }
     }
 
     private static TunnelConfig config(String extra) throws Exception {

@@ -1,0 +1,85 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.client.daemon.TunnelLab.Attempt;
+import dev.wgpr.client.daemon.TunnelLab.Who;
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * others = "bypass" through {@code wg-pr up} (issue 18): a full tunnel whose non-apps go around it. The
+ * Internet host records who called: the underlay address (192.168.10.2) for a process that is no app, the
+ * tunnel address (10.8.0.2) for the app. The server forwards tunnel traffic to the Internet (the router
+ * routes the tunnel's network back to it), as a VPN provider's server would.
+ */
+@RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
+class BypassEndToEndTest {
+    private static final String CLIENT_UNDERLAY_V4 = "192.168.10.2";
+    private static final String CLIENT_TUNNEL_V4 = "10.8.0.2";
+
+    private TunnelLab net;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    @Test
+    void aBypassFullTunnelCarriesOnlyTheAppAndOthersReachTheInternetThroughTheUnderlay(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        net.serverNs.enableForwarding();
+        net.router.route("10.8.0.0/24", "198.51.100.10");
+        String before = net.snapshot() + allTables();
+        Path config = bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null));
+
+        Result up = net.up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+
+        Attempt nobody = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(nobody.connected(), "a non-app keeps the Internet: " + nobody);
+        Attempt root = net.connect(Who.ROOT, TunnelLab.INTERNET_V4);
+        assertTrue(root.connected(), "root, no app, too: " + root);
+        Attempt app = net.connect(Who.APP, TunnelLab.INTERNET_V4);
+        assertTrue(app.connected(), "the app reaches the Internet host through the tunnel: " + app);
+        assertEquals(
+                List.of(CLIENT_UNDERLAY_V4, CLIENT_UNDERLAY_V4, CLIENT_TUNNEL_V4),
+                net.callersOf(TunnelLab.INTERNET_V4),
+                "the server sees the underlay address for non-apps and the tunnel address for the app");
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the app reaches the internal service");
+        assertFalse(
+                net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).connected(),
+                "the internal service is behind the tunnel: the underlay has no way there");
+
+        net.down();
+        assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
+    }
+
+    /** {@code config} with {@code others = "bypass"} added to its [interface]. */
+    private static Path bypass(Path config) throws Exception {
+        String toml = Files.readString(config);
+        Files.writeString(config, toml.replace("routeMode = \"auto\"", "routeMode = \"auto\"\nothers = \"bypass\""));
+        assertTrue(Files.readString(config).contains("others = \"bypass\""));
+        return config;
+    }
+
+    private String allTables() {
+        return "\n---\n" + net.client.ip("route", "show", "table", "all") + "\n---\n"
+                + net.client.ip("-6", "route", "show", "table", "all");
+    }
+}
