@@ -75,6 +75,22 @@ final class KernelRoutes implements Pieces.RouteInstaller {
         };
     }
 
+    @Override
+    public List<String> removeStaleSteering(int mark) throws IOException {
+        UnderlaySteering steering = UnderlaySteering.forMark(mark);
+        try (RtNetlink rt = RtNetlink.open()) {
+            boolean rules = steering.inForce(rt);
+            int routes = rt.routes(true, steering.table()).size()
+                    + rt.routes(false, steering.table()).size();
+            if (!rules && routes == 0) {
+                return List.of();
+            }
+            steering.remove(rt);
+            return List.of("removed stale underlay steering of mark 0x" + Integer.toHexString(mark) + " (rules"
+                    + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
+        }
+    }
+
     private static List<String> inWords(List<Route> routes) {
         return routes.stream().map(Route::toString).toList();
     }

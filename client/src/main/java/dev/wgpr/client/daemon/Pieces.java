@@ -69,6 +69,11 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
             throw new UnsupportedOperationException("no underlay steering here");
         }
 
+        /** Removes the steering of {@code mark} a crashed run left; returns what it removed, in words. */
+        default List<String> removeStaleSteering(int mark) throws IOException {
+            return List.of();
+        }
+
         /**
          * Finds the routes a crashed daemon of this instance left and holds them: they keep internal
          * prefixes off the LAN until a tunnel that routes those prefixes replaces them; returns them, in

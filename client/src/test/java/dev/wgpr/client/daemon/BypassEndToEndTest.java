@@ -14,6 +14,7 @@ import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -68,6 +69,32 @@ class BypassEndToEndTest {
 
         net.down();
         assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
+    }
+
+    @Test
+    void afterADaemonSigkillNonAppsKeepTheUnderlayAndTheNextDaemonLeavesNothingBehind(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        String before = net.snapshot() + allTables();
+        Path config = bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null));
+        Result up = net.up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected());
+
+        ProcessHandle daemon =
+                ProcessHandle.of(DaemonTesting.daemonPid(net.instance)).orElseThrow();
+        assertTrue(daemon.destroyForcibly(), "SIGKILL sent");
+        daemon.onExit().get(20, TimeUnit.SECONDS);
+        Attempt orphaned = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(orphaned.connected(), "the pinned programs and the rules outlive the daemon: " + orphaned);
+        assertEquals(CLIENT_UNDERLAY_V4, net.callersOf(TunnelLab.INTERNET_V4).getLast());
+
+        up = net.up(config); // the next daemon cleans up the crashed one's, then steers anew
+        assertEquals(0, up.exitCode(), up::toString);
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected());
+        Result status = net.cli().run("status");
+        assertTrue(status.out().contains("removed stale underlay steering of mark 0x7767"), status.out());
+        net.down();
+        assertEquals(before, net.snapshot() + allTables(), "crash, restart and down leave rules and tables as before");
     }
 
     /** {@code config} with {@code others = "bypass"} added to its [interface]. */
