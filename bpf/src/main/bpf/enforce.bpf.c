@@ -371,11 +371,17 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		}
 		key->app = 0;
 	}
-	if (app == 0 && (internal->flags & WGPR_BYPASS) && cfg->bypass_mark != 0) {
-		// A non-app's traffic to a bypass tunnel's prefix goes around it. Its socket is normally
-		// marked since sock_create; one made before the mark was configured is marked here, before
-		// routing runs (probed on 6.18: the very connect/sendmsg takes the marked route). Without
-		// the mark's rule in force (bypass_mark 0) it would route into the tunnel: denied below.
+	int around = 0;
+	if (app == 0)
+		around = (internal->flags & WGPR_BYPASS) && (cfg->flags & WGPR_CFG_MARK_OTHERS);
+	else if (app & WGPR_APP_EXCLUDED)
+		around = (internal->flags & WGPR_AROUND_EXCLUDED) != 0;
+	if (around && cfg->bypass_mark != 0) {
+		// A non-app's traffic to a bypass tunnel's prefix, or an excluded app's to a prefix it goes
+		// around, takes the underlay. Its socket is normally marked since sock_create; one made
+		// before the mark was configured is marked here, before routing runs (probed on 6.18: the
+		// very connect/sendmsg takes the marked route). Without the mark's rule in force
+		// (bypass_mark 0) it would route into the tunnel: denied below.
 		int mark = (int)cfg->bypass_mark;
 		bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
 		count(WGPR_C_BYPASSED);
@@ -409,8 +415,8 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, __u8 hook)
 	return decide(ctx, &key, hook, 6);
 }
 
-// Marks at birth every inet socket (TCP, UDP, raw, ICMP) of a process that is no app while a bypass
-// rule is in force, so that its traffic to a bypass tunnel's prefixes takes the underlay table
+// Marks at birth every inet socket (TCP, UDP, raw, ICMP) of an excluded app while the steering is in
+// force, and of a process that is no app while some tunnel's others bypass it, so that its traffic to a bypass tunnel's prefixes takes the underlay table
 // (enforcement/DESIGN.md, "Modes"). Marking every non-app socket, not only those bound for a bypass
 // prefix, is what routing needs: the destination is not known yet, and the mark only matters to the
 // instance's fwmark rule, whose table routes as if no tunnel were up (deny tunnels' prefixes are
@@ -425,12 +431,16 @@ int wgpr_sock_create(struct bpf_sock *ctx)
 	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie)
 		return 1;
 	__u64 own = bpf_get_current_cgroup_id();
-	if (own == 0 || app_of(cfg, own) != 0)
+	if (own == 0)
 		return 1;
-	__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
-	if (ancestor != 0 && ancestor != own && app_of(cfg, ancestor) != 0)
-		return 1;
-	ctx->mark = cfg->bypass_mark;
+	__u32 app = app_of(cfg, own);
+	if (app == 0) {
+		__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
+		if (ancestor != 0 && ancestor != own)
+			app = app_of(cfg, ancestor);
+	}
+	if ((app & WGPR_APP_EXCLUDED) || (app == 0 && (cfg->flags & WGPR_CFG_MARK_OTHERS)))
+		ctx->mark = cfg->bypass_mark;
 	return 1;
 }
 

@@ -29,6 +29,11 @@ struct wgpr_range {
 #define WGPR_FORWARD 4u   // the generation entry: forwarded packets (no socket) may enter the tunnel
 #define WGPR_EXEC_BOUND 8u // app entries: granted only to processes running one of the app's executables
 #define WGPR_BYPASS 16u    // app 0 internal entries: of a tunnel whose others bypass it through the underlay
+#define WGPR_AROUND_EXCLUDED 32u // app 0 internal entries: excluded apps go around it through the underlay
+
+// App ids with this bit are excluded apps ([[interface.excludedApps]]): identities that never use a
+// tunnel. They hold no grants; their sockets carry the steering mark.
+#define WGPR_APP_EXCLUDED 0x40000000u
 
 // The generation entry: key {prefixlen 32, app WGPR_GENERATION_APP, addr 0} holds flags of the whole
 // generation (WGPR_FORWARD), so they switch atomically with the trie. No app id is ever 0xffffffff.
@@ -49,10 +54,11 @@ struct wgpr_config {
 	__u32 instance_level;  // its level (the cgroup2 root is level 0)
 	__u32 inbound_tag;     // tc_index the tunnels' ingress filters give their packets, per instance
 	__u32 flags;           // WGPR_CFG_*
-	__u32 bypass_mark;     // socket mark of non-apps going around a bypass tunnel; 0 = no bypass rule in force
+	__u32 bypass_mark;     // the steering mark whose underlay rule is in force; 0 = none: nobody goes around
 };
 
 #define WGPR_CFG_APPS_OVERFLOW 1u // some app cgroup is only in the apps hash, not in app_slots
+#define WGPR_CFG_MARK_OTHERS 2u   // non-apps are steered too (some tunnel's others bypass it), not only excluded apps
 
 // The tunnel devices the backstop is attached to, one ifindex per slot (0 = free), in the tunnel's
 // namespace. Only the loader reads it: a restarted daemon finds the filters to delete by it.

@@ -33,6 +33,9 @@ final class KernelLayout {
     static final int FLAG_FORWARD = 4;
     static final int FLAG_EXEC_BOUND = 8;
     static final int FLAG_BYPASS = 16;
+    static final int FLAG_AROUND_EXCLUDED = 32;
+    /** {@code WGPR_CFG_MARK_OTHERS}. */
+    static final int CFG_MARK_OTHERS = 2;
 
     /** {@code struct wgpr_exec_key}: app, dev, ino. */
     static final int EXEC_KEY_SIZE = 16;
@@ -63,7 +66,8 @@ final class KernelLayout {
                 | (entry.portless() ? FLAG_PORTLESS : 0)
                 | (entry.forward() ? FLAG_FORWARD : 0)
                 | (entry.execBound() ? FLAG_EXEC_BOUND : 0)
-                | (entry.bypass() ? FLAG_BYPASS : 0);
+                | (entry.bypass() ? FLAG_BYPASS : 0)
+                | (entry.aroundExcluded() ? FLAG_AROUND_EXCLUDED : 0);
         value.putInt(flags);
         value.putShort((short) entry.peer());
         value.put((byte) entry.tcp().size());

@@ -26,6 +26,9 @@ import java.util.TreeSet;
  * @param bypassed the internal prefixes of tunnels whose others bypass them ({@code others = "bypass"}):
  *     a caller that is no app is allowed there and goes through the underlay (enforcement/DESIGN.md,
  *     "Modes"); every prefix here is in {@code internal}
+ * @param excludedAround the internal prefixes excluded apps ({@link AppId#isExcluded}) go around through
+ *     the underlay: every bypassed prefix, and the default route's parts of a deny tunnel with excluded
+ *     apps (its specific internal prefixes stay denied to them); every prefix here is in {@code internal}
  */
 public record Policy(
         Map<IpPrefix, Integer> internal,
@@ -33,7 +36,8 @@ public record Policy(
         Map<AppId, List<Grant>> grants,
         boolean allowForwarding,
         Set<AppId> boundToExecutables,
-        Set<IpPrefix> bypassed) {
+        Set<IpPrefix> bypassed,
+        Set<IpPrefix> excludedAround) {
     public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
 
     /** A policy that does not let forwarded traffic into the tunnel, with no grant bound to executables. */
@@ -48,7 +52,7 @@ public record Policy(
             Map<AppId, List<Grant>> grants,
             boolean allowForwarding,
             Set<AppId> boundToExecutables) {
-        this(internal, exclusions, grants, allowForwarding, boundToExecutables, Set.of());
+        this(internal, exclusions, grants, allowForwarding, boundToExecutables, Set.of(), Set.of());
     }
 
     public Policy {
@@ -56,9 +60,15 @@ public record Policy(
         exclusions = Set.copyOf(new TreeSet<>(exclusions));
         boundToExecutables = Set.copyOf(new TreeSet<>(boundToExecutables));
         bypassed = Set.copyOf(new TreeSet<>(bypassed));
+        excludedAround = Set.copyOf(new TreeSet<>(excludedAround));
         for (IpPrefix prefix : bypassed) {
             if (!internal.containsKey(prefix)) {
                 throw new IllegalArgumentException("bypassed " + prefix + " is no internal prefix");
+            }
+        }
+        for (IpPrefix prefix : excludedAround) {
+            if (!internal.containsKey(prefix)) {
+                throw new IllegalArgumentException("excluded apps' " + prefix + " is no internal prefix");
             }
         }
         Map<AppId, List<Grant>> copy = new TreeMap<>();
@@ -115,6 +125,7 @@ public record Policy(
         private boolean allowForwarding;
         private final Set<AppId> boundToExecutables = new TreeSet<>();
         private final Set<IpPrefix> bypassed = new TreeSet<>();
+        private final Set<IpPrefix> excludedAround = new TreeSet<>();
 
         public Builder internal(String prefix, int peer) {
             internal.put(IpPrefix.parse(prefix), peer);
@@ -134,6 +145,18 @@ public record Policy(
         public Builder bypass(IpPrefix prefix, int peer) {
             internal.put(prefix, peer);
             bypassed.add(prefix);
+            excludedAround.add(prefix);
+            return this;
+        }
+
+        /** An internal prefix that excluded apps go around and non-apps are denied ({@link Policy#excludedAround}). */
+        public Builder aroundForExcluded(String prefix, int peer) {
+            return aroundForExcluded(IpPrefix.parse(prefix), peer);
+        }
+
+        public Builder aroundForExcluded(IpPrefix prefix, int peer) {
+            internal.put(prefix, peer);
+            excludedAround.add(prefix);
             return this;
         }
 
@@ -169,7 +192,8 @@ public record Policy(
         }
 
         public Policy build() {
-            return new Policy(internal, exclusions, grants, allowForwarding, boundToExecutables, bypassed);
+            return new Policy(
+                    internal, exclusions, grants, allowForwarding, boundToExecutables, bypassed, excludedAround);
         }
     }
 }

@@ -65,7 +65,8 @@ final class PolicyCompiler {
                     prefix,
                     internal,
                     internal ? peer : 0,
-                    internal && policy.bypassed().contains(prefix)));
+                    internal && policy.bypassed().contains(prefix),
+                    internal && policy.excludedAround().contains(prefix)));
         }
         policy.grants()
                 .forEach((app, grants) ->

@@ -18,6 +18,7 @@ import java.util.List;
  * @param forward the generation entry ({@link #GENERATION_APP}): forwarded traffic may enter the
  *     tunnel
  * @param bypass app 0 internal entries: the prefix's tunnel lets non-apps go around it (others = bypass)
+ * @param aroundExcluded app 0 internal entries: excluded apps go around it
  */
 record TrieEntry(
         int app,
@@ -29,7 +30,8 @@ record TrieEntry(
         boolean portless,
         boolean execBound,
         boolean forward,
-        boolean bypass) {
+        boolean bypass,
+        boolean aroundExcluded) {
     /**
      * The app of the one generation entry ({@code WGPR_GENERATION_APP}, 0xffffffff): its key is
      * {@code {32, 0xffffffff, ::}}, so no app's lookup can reach it (app ids are positive ints).
@@ -48,7 +50,7 @@ record TrieEntry(
             boolean portless,
             boolean execBound,
             boolean forward) {
-        this(app, prefix, internal, peer, tcp, udp, portless, execBound, forward, false);
+        this(app, prefix, internal, peer, tcp, udp, portless, execBound, forward, false, false);
     }
 
     public TrieEntry {
@@ -72,7 +74,8 @@ record TrieEntry(
         return new TrieEntry(GENERATION_APP, EVERYTHING_V6, false, 0, List.of(), List.of(), false, false, forward);
     }
 
-    static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer, boolean bypass) {
-        return new TrieEntry(0, prefix, internal, peer, List.of(), List.of(), false, false, false, bypass);
+    static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer, boolean bypass, boolean aroundExcluded) {
+        return new TrieEntry(
+                0, prefix, internal, peer, List.of(), List.of(), false, false, false, bypass, aroundExcluded);
     }
 }

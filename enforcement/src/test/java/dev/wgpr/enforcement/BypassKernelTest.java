@@ -13,6 +13,7 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -32,6 +33,8 @@ class BypassKernelTest {
     private static final AppId SSH = AppId.of(1);
     /** Never internal: only a socket marked at birth (the hooks judge no external destination) is steered. */
     private static final String EXTERNAL_STEERED = "198.51.100.0/24";
+    /** External and never around: only a marked socket meets the prohibit route there. */
+    private static final String UNROUTED_ELSEWHERE = "203.0.113.0/24";
 
     private static Policy bypassV4DenyV6() {
         return Policy.builder()
@@ -85,6 +88,39 @@ class BypassKernelTest {
             assertDenied(nobody, tcp4("10.20.1.1", 80));
             assertAllowed(nobody, tcp4("198.51.100.1", 80));
             assertTrue(world.enforcer.counters().get(Counter.BYPASSED) >= 3, "bypasses are counted");
+        }
+    }
+
+    @Test
+    void anExcludedAppGoesAroundWhatItMayAndOnlyItsSocketsAreMarkedWhenOthersAreNotSteered(NetnsLab lab)
+            throws Exception {
+        AppId torrent = AppId.excluded(1);
+        Policy policy = Policy.builder()
+                .internal(EnforcementLab.INTERNAL_V4, 0)
+                .aroundForExcluded(EXTERNAL_STEERED, 0) // stands in for a full tunnel's 0.0.0.0/1
+                .exclude(EnforcementLab.EXCLUDED_V4)
+                .grant(SSH, "10.20.0.0/16 tcp/22")
+                .build();
+        try (EnforcementLab world = EnforcementLab.create(lab, policy)) {
+            int mark = KernelLayout.bypassMark(world.enforcer.config().instance());
+            String table = Integer.toString(1000 + (mark & 0xfff));
+            world.client.ip("rule", "add", "fwmark", "0x" + Integer.toHexString(mark), "lookup", table, "pref", "1000");
+            for (String prefix : List.of(EnforcementLab.INTERNAL_V4, EXTERNAL_STEERED, UNROUTED_ELSEWHERE)) {
+                world.client.ip("route", "add", "prohibit", prefix, "table", table);
+            }
+            Prober excluded = world.prober("torrent", Optional.of(world.enforcer.addApp("torrent", torrent)));
+            Prober nobody = world.prober("nobody", Optional.empty());
+
+            assertDenied(excluded, tcp4("198.51.100.1", 80)); // no steering in force: fail closed
+            world.enforcer.steer(mark, false);
+            assertSteered(excluded, tcp4("198.51.100.1", 80));
+            assertSteered(excluded, new Probe("udps", 4, "198.51.100.1", 53));
+            assertSteered(excluded, tcp4("203.0.113.1", 80)); // marked at birth, though external
+            assertDenied(excluded, tcp4("10.20.1.1", 22)); // a deny tunnel's own prefix: not around
+            assertDenied(nobody, tcp4("198.51.100.1", 80)); // others are not steered: denied as ever
+            assertAllowed(nobody, tcp4("203.0.113.1", 80)); // and unmarked
+            world.enforcer.steer(0, false);
+            assertDenied(excluded, tcp4("198.51.100.1", 80));
         }
     }
 }

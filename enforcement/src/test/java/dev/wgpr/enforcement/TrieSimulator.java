@@ -26,6 +26,9 @@ final class TrieSimulator {
         if (app.isEmpty()) {
             return internal.bypass() ? Decision.ALLOW_BYPASS : Decision.DENY_NO_APP;
         }
+        if (app.get().isExcluded() && internal.aroundExcluded()) {
+            return Decision.ALLOW_BYPASS;
+        }
         TrieEntry grant = longest(app.get().value(), dst);
         if (grant != null && covers(grant, protocol, port)) {
             return Decision.ALLOW_INTERNAL;
