@@ -58,7 +58,8 @@ final class InternalSet {
                 exclusions,
                 grants,
                 executables,
-                config.iface().others() == OthersSetting.BYPASS);
+                config.iface().others() == OthersSetting.BYPASS,
+                !config.iface().excludedApps().isEmpty());
     }
 
     /** The peer whose allowedIPs contain {@code prefix} most specifically (the first peer if none does). */

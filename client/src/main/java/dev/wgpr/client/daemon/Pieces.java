@@ -160,11 +160,20 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         }
 
         /**
-         * Starts or stops marking non-apps' sockets and letting them reach bypassed prefixes ({@code others =
-         * "bypass"}); start only while the mark's steering is in force, stop before it goes.
+         * Starts or stops marking excluded apps' sockets and, with {@code others}, non-apps' ({@code others =
+         * "bypass"}), and letting them reach the prefixes they go around; start only while the mark's
+         * steering is in force, stop before it goes.
          */
-        default void steerOthers(boolean on) throws IOException {
+        default void steer(boolean on, boolean others) throws IOException {
             throw new UnsupportedOperationException("no bypass here");
+        }
+
+        /**
+         * Like {@link #acquireApp}, for an excluded app ({@code [[interface.excludedApps]]}): an identity with
+         * no grants that goes around the tunnels.
+         */
+        default Path acquireExcludedApp(String app) throws IOException {
+            throw new UnsupportedOperationException("no excluded apps here");
         }
 
         EnforcementStatus status();
@@ -184,6 +193,8 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
      *     added at launch
      * @param bypass whether non-apps go around the tunnel to its internal prefixes ({@code others =
      *     "bypass"}) instead of being denied them
+     * @param excludes whether the tunnel has excluded apps, which go around its default route's parts
+     *     (every internal prefix of a bypass tunnel)
      */
     record TunnelPolicy(
             String tunnel,
@@ -191,7 +202,8 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
             List<IpPrefix> exclusions,
             Map<String, List<Grant>> grants,
             Map<String, List<Path>> executables,
-            boolean bypass) {
+            boolean bypass,
+            boolean excludes) {
         /** A share whose internal prefixes are denied to non-apps. */
         TunnelPolicy(
                 String tunnel,
@@ -199,7 +211,7 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
                 List<IpPrefix> exclusions,
                 Map<String, List<Grant>> grants,
                 Map<String, List<Path>> executables) {
-            this(tunnel, internal, exclusions, grants, executables, false);
+            this(tunnel, internal, exclusions, grants, executables, false, false);
         }
 
         TunnelPolicy {

@@ -70,20 +70,7 @@ final class UpStages {
 
         /** {@code config} with every endpoint name resolved now (DESIGN). */
         static Target resolving(TunnelConfig config) throws UpFailedException {
-            refuseModesNotBuiltYet(config);
             return new Target(config, resolve(config));
-        }
-
-        /**
-         * Issue 18 is under way: the config reads excludedApps, but up does not steer traffic by them yet. Bringing such a tunnel up as deny would be the silent trap the issue is about
-         * (non-apps denied what the file says they get, excluded apps denied or tunnelled), so up refuses.
-         */
-        private static void refuseModesNotBuiltYet(TunnelConfig config) throws UpFailedException {
-            if (!config.iface().excludedApps().isEmpty()) {
-                throw new UpFailedException(
-                        UpFailedException.Kind.BAD_CONFIG,
-                        config.source() + ": excludedApps are not supported by up yet (issue 18); nothing was changed");
-            }
         }
 
         /** The addresses of the endpoints (what routing decides bypass routes for), in peer order. */
@@ -394,9 +381,14 @@ final class UpStages {
             List<String> acquired = new ArrayList<>();
             Rollback.Undo back = () -> release(tunnel, acquired);
             try {
+                Set<String> excluded = excludedNames(target.config());
                 for (String app : appNames(target.config())) {
                     if (!tunnel.appCgroups.containsKey(app)) {
-                        tunnel.appCgroups.put(app, enforcement.acquireApp(app));
+                        tunnel.appCgroups.put(
+                                app,
+                                excluded.contains(app)
+                                        ? enforcement.acquireExcludedApp(app)
+                                        : enforcement.acquireApp(app));
                         acquired.add(app);
                     }
                 }
@@ -451,8 +443,15 @@ final class UpStages {
             }
         }
 
-        private static Set<String> appNames(TunnelConfig config) {
+        private static Set<String> excludedNames(TunnelConfig config) {
             Set<String> names = new LinkedHashSet<>();
+            config.iface().excludedApps().forEach(app -> names.add(app.name()));
+            return names;
+        }
+
+        /** The allowed apps' names and the excluded apps' (one cgroup each). */
+        private static Set<String> appNames(TunnelConfig config) {
+            Set<String> names = excludedNames(config);
             for (PeerConfig peer : config.peers()) {
                 for (AppConfig app : peer.allowedApps()) {
                     names.add(app.name());
@@ -508,16 +507,20 @@ final class UpStages {
     }
 
     /**
-     * others = "bypass" (enforcement/DESIGN.md, "Modes"): while some tunnel lets its non-apps go around it,
-     * the instance's mark is routed through the underlay mirror and the kernel marks non-apps' sockets and
-     * lets them reach bypassed prefixes. Steering first, marking second (and the reverse on the way back):
-     * without the steering a bypassed prefix is denied, never sent into a tunnel. One steering for all the
-     * daemon's bypass tunnels.
+     * The modes (enforcement/DESIGN.md, "Modes"): while some tunnel has excluded apps or lets its non-apps
+     * go around it (others = "bypass"), the instance's mark is routed through the underlay mirror and the
+     * kernel marks excluded apps' sockets (and, while a tunnel is bypass, non-apps') and lets them reach the
+     * prefixes they go around. Steering first, marking second (and the reverse on the way back): without the
+     * steering those prefixes are denied, never sent into a tunnel. One steering for all the daemon's tunnels.
      */
     static final class SteerOthers implements Stage {
         private final Pieces.RouteInstaller routes;
         private final Pieces.EnforcementLayer enforcement;
+        /** The tunnels that need the steering: bypass ones and those with excluded apps. */
+        private final Set<String> steered = new LinkedHashSet<>();
+        /** Of those, the bypass ones: while there is one, non-apps are steered too. */
         private final Set<String> bypassing = new LinkedHashSet<>();
+
         private Optional<Pieces.Steering> steering = Optional.empty();
 
         SteerOthers(Pieces.RouteInstaller routes, Pieces.EnforcementLayer enforcement) {
@@ -525,48 +528,66 @@ final class UpStages {
             this.enforcement = enforcement;
         }
 
+        private static boolean needsSteering(Target target) {
+            return target.config().iface().others() == OthersSetting.BYPASS
+                    || !target.config().iface().excludedApps().isEmpty();
+        }
+
         @Override
         public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
-            boolean wanted = target.config().iface().others() == OthersSetting.BYPASS;
-            boolean had = bypassing.contains(tunnel.name());
-            if (wanted == had) {
+            boolean bypass = target.config().iface().others() == OthersSetting.BYPASS;
+            if (!needsSteering(target)
+                    || (steered.contains(tunnel.name()) && bypass == bypassing.contains(tunnel.name()))) {
+                // Nothing new; a reload that needs no steering any more lets go in prune, once the policy
+                // without it is in force.
                 return Step.NOTHING;
             }
-            if (!wanted) {
-                return Step.of(() -> {}); // a reload to deny: let go in prune, once the deny policy is in force
-            }
             List<String> changes = new ArrayList<>();
+            boolean others = bypass || bypassing.stream().anyMatch(name -> !name.equals(tunnel.name()));
             if (steering.isEmpty()) {
                 Pieces.Steering made = routes.steerAround(enforcement.othersMark());
                 try {
-                    enforcement.steerOthers(true);
+                    enforcement.steer(true, others);
                 } catch (IOException | RuntimeException e) {
                     made.close();
                     throw e;
                 }
                 steering = Optional.of(made);
-                changes.add("non-apps go around bypass tunnels: mark 0x" + Integer.toHexString(enforcement.othersMark())
+                changes.add((others ? "non-apps and excluded apps" : "excluded apps")
+                        + " go around the tunnels: mark 0x" + Integer.toHexString(enforcement.othersMark())
                         + " routed through the underlay");
                 changes.addAll(made.notes());
+            } else {
+                enforcement.steer(true, others);
             }
-            bypassing.add(tunnel.name());
+            steered.add(tunnel.name());
+            if (bypass) {
+                bypassing.add(tunnel.name());
+            } else {
+                bypassing.remove(tunnel.name());
+            }
             return new Step(() -> remove(tunnel), changes);
         }
 
         @Override
         public void remove(Tunnels.Active tunnel) throws IOException {
-            if (!bypassing.remove(tunnel.name()) || !bypassing.isEmpty() || steering.isEmpty()) {
+            bypassing.remove(tunnel.name());
+            if (!steered.remove(tunnel.name()) || steering.isEmpty()) {
+                return;
+            }
+            if (!steered.isEmpty()) {
+                enforcement.steer(true, !bypassing.isEmpty());
                 return;
             }
             Pieces.Steering held = steering.get();
             steering = Optional.empty();
-            enforcement.steerOthers(false);
+            enforcement.steer(false, false);
             held.close();
         }
 
         @Override
         public List<String> prune(Tunnels.Active tunnel, Target target) {
-            if (target.config().iface().others() == OthersSetting.BYPASS || !bypassing.contains(tunnel.name())) {
+            if (needsSteering(target) || !steered.contains(tunnel.name())) {
                 return List.of();
             }
             try {

@@ -20,15 +20,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * others = "bypass" through {@code wg-pr up} (issue 18): a full tunnel whose non-apps go around it. The
- * Internet host records who called: the underlay address (192.168.10.2) for a process that is no app, the
- * tunnel address (10.8.0.2) for the app. The server forwards tunnel traffic to the Internet (the router
+ * The modes through {@code wg-pr up} (issue 18): a full tunnel whose non-apps go around it (bypass), and a
+ * deny full tunnel with an excluded app. The Internet host records who called: the underlay address
+ * (192.168.10.2) for a process that goes around the tunnel, the tunnel address (10.8.0.2) for the app. The server forwards tunnel traffic to the Internet (the router
  * routes the tunnel's network back to it), as a VPN provider's server would.
  */
 @RequiresRoot
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
-class BypassEndToEndTest {
+class ModesEndToEndTest {
     private static final String CLIENT_UNDERLAY_V4 = "192.168.10.2";
     private static final String CLIENT_TUNNEL_V4 = "10.8.0.2";
 
@@ -95,6 +95,56 @@ class BypassEndToEndTest {
         assertTrue(status.out().contains("removed stale underlay steering of mark 0x7767"), status.out());
         net.down();
         assertEquals(before, net.snapshot() + allTables(), "crash, restart and down leave rules and tables as before");
+    }
+
+    @Test
+    void anExcludedAppOfADenyFullTunnelReachesTheInternetThroughTheUnderlayAndNothingElseChanges(NetnsLab lab)
+            throws Exception {
+        net = TunnelLab.routed(lab);
+        net.serverNs.enableForwarding();
+        net.router.route("10.8.0.0/24", "198.51.100.10");
+        String before = net.snapshot() + allTables();
+        Path config = net.config("auto", "\"0.0.0.0/0\", \"10.20.0.0/16\"", null);
+        String toml = Files.readString(config);
+        Files.writeString(
+                config,
+                toml.replace(
+                        "[[peer]]", "others = \"deny\"\n\n[[interface.excludedApps]]\nname = \"torrent\"\n\n[[peer]]"));
+
+        Result up = net.up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+
+        Attempt excluded = excluded(TunnelLab.INTERNET_V4);
+        assertTrue(excluded.connected(), "the excluded app reaches the Internet host: " + excluded);
+        Attempt nobody = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(nobody.denied(), "other non-apps are denied the full tunnel's Internet: " + nobody);
+        Attempt app = net.connect(Who.APP, TunnelLab.INTERNET_V4);
+        assertTrue(app.connected(), "the app uses the tunnel: " + app);
+        assertEquals(
+                List.of(CLIENT_UNDERLAY_V4, CLIENT_TUNNEL_V4),
+                net.callersOf(TunnelLab.INTERNET_V4),
+                "the excluded app through the underlay, the app through the tunnel");
+        Attempt internal = excluded(TunnelLab.INTERNAL_V4);
+        assertTrue(internal.denied(), "a deny tunnel's own prefix stays denied to an excluded app: " + internal);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected());
+
+        net.down();
+        assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
+    }
+
+    /** A TCP connection to {@code address}:8080 by excluded app "torrent", started with {@code wg-pr run}. */
+    private Attempt excluded(String address) throws Exception {
+        String script = "exec 3<>/dev/tcp/" + address + "/" + TunnelLab.PORT + " && head -c 5 <&3";
+        Result r = net.cli()
+                .run(
+                        "run",
+                        "--app",
+                        "torrent",
+                        "--",
+                        "/bin/bash",
+                        "-c",
+                        "exec timeout 10 /bin/bash -c '" + script + "'");
+        return new Attempt(r.exitCode(), r.out(), r.err());
     }
 
     /** {@code config} with {@code others = "bypass"} added to its [interface]. */
