@@ -47,18 +47,10 @@ class UnderlaySteeringTest {
             assertTrue(steering.inForce(rt));
             String mark = "0x" + Integer.toHexString(MARK);
 
-            assertTrue(
-                    route(client, "-4", "203.0.113.9", mark).contains("via 192.0.2.1 dev " + underlay),
-                    route(client, "-4", "203.0.113.9", mark));
-            assertTrue(
-                    route(client, "-4", "203.0.113.9", "0").contains("dev " + RouteLab.TUNNEL),
-                    route(client, "-4", "203.0.113.9", "0"));
-            assertTrue(
-                    route(client, "-6", "2001:db8:ff::9", mark).contains("via 2001:db8:2::1 dev " + underlay),
-                    route(client, "-6", "2001:db8:ff::9", mark));
-            assertTrue(
-                    route(client, "-6", "2001:db8:ff::9", "0").contains("dev " + RouteLab.TUNNEL),
-                    route(client, "-6", "2001:db8:ff::9", "0"));
+            assertRoute(client, "-4", "203.0.113.9", mark, "via 192.0.2.1 dev " + underlay);
+            assertRoute(client, "-4", "203.0.113.9", "0", "dev " + RouteLab.TUNNEL);
+            assertRoute(client, "-6", "2001:db8:ff::9", mark, "via 2001:db8:2::1 dev " + underlay);
+            assertRoute(client, "-6", "2001:db8:ff::9", "0", "dev " + RouteLab.TUNNEL);
             assertFalse(
                     client.ip("route", "show", "table", Integer.toUnsignedString(steering.table()))
                             .contains(RouteLab.TUNNEL),
@@ -74,8 +66,9 @@ class UnderlaySteeringTest {
         }
     }
 
-    /** {@code ip route get ADDRESS mark MARK}, as the kernel answers it. */
-    private static String route(Namespace ns, String family, String address, String mark) {
-        return ns.ip(family, "route", "get", address, "mark", mark);
+    /** {@code ip route get ADDRESS mark MARK}, as the kernel answers it, says {@code expected}. */
+    private static void assertRoute(Namespace ns, String family, String address, String mark, String expected) {
+        String route = ns.ip(family, "route", "get", address, "mark", mark);
+        assertTrue(route.contains(expected), "mark " + mark + ": " + route);
     }
 }

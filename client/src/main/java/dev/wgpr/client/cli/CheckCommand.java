@@ -110,7 +110,12 @@ final class CheckCommand implements Callable<Integer> {
                                 .map(app -> app.name() + " ("
                                         + app.exec().map(Path::toString).orElse("any binary")
                                         + " started with wg-pr run --app " + app.name()
-                                        + "): never uses the tunnel; reaches everything through the underlay")
+                                        + "): never uses the tunnel; "
+                                        + (iface.others() == OthersSetting.BYPASS
+                                                ? "reaches everything through the underlay"
+                                                : "reaches the Internet through the underlay, and is denied this"
+                                                        + " tunnel's own prefixes like every process that is no"
+                                                        + " app"))
                                 .toList());
         rows(
                 out,

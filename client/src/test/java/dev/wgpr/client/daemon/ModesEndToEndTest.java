@@ -43,9 +43,7 @@ class ModesEndToEndTest {
 
     @Test
     void aBypassFullTunnelCarriesOnlyTheAppAndOthersReachTheInternetThroughTheUnderlay(NetnsLab lab) throws Exception {
-        net = TunnelLab.routed(lab);
-        net.serverNs.enableForwarding();
-        net.router.route("10.8.0.0/24", "198.51.100.10");
+        net = forwardingToTheInternet(lab);
         String before = net.snapshot() + allTables();
         Path config = bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null));
 
@@ -100,9 +98,7 @@ class ModesEndToEndTest {
     @Test
     void anExcludedAppOfADenyFullTunnelReachesTheInternetThroughTheUnderlayAndNothingElseChanges(NetnsLab lab)
             throws Exception {
-        net = TunnelLab.routed(lab);
-        net.serverNs.enableForwarding();
-        net.router.route("10.8.0.0/24", "198.51.100.10");
+        net = forwardingToTheInternet(lab);
         String before = net.snapshot() + allTables();
         Path config = net.config("auto", "\"0.0.0.0/0\", \"10.20.0.0/16\"", null);
         String toml = Files.readString(config);
@@ -145,6 +141,14 @@ class ModesEndToEndTest {
                         "-c",
                         "exec timeout 10 /bin/bash -c '" + script + "'");
         return new Attempt(r.exitCode(), r.out(), r.err());
+    }
+
+    /** The routed lab, where the server forwards tunnel traffic to the Internet host and back. */
+    private static TunnelLab forwardingToTheInternet(NetnsLab lab) {
+        TunnelLab net = TunnelLab.routed(lab);
+        net.serverNs.enableForwarding();
+        net.router.route("10.8.0.0/24", "198.51.100.10");
+        return net;
     }
 
     /** {@code config} with {@code others = "bypass"} added to its [interface]. */
