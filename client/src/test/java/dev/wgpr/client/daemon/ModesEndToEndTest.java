@@ -11,6 +11,7 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import dev.wgpr.testing.lab.Topologies;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ModesEndToEndTest {
     private static final String CLIENT_UNDERLAY_V4 = "192.168.10.2";
     private static final String CLIENT_TUNNEL_V4 = "10.8.0.2";
+    private static final String INTERNET_V6 = "2001:db8:113::20";
 
     private TunnelLab net;
 
@@ -64,6 +66,33 @@ class ModesEndToEndTest {
         assertFalse(
                 net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).connected(),
                 "the internal service is behind the tunnel: the underlay has no way there");
+
+        net.down();
+        assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
+    }
+
+    @Test
+    void aBypassFullTunnelWorksTheSameWithIpv6InsideAndOutside(NetnsLab lab) throws Exception {
+        net = forwardingToTheInternet(lab);
+        net.router.route("fd10:8::/64", Topologies.Routed.SERVER_V6);
+        net.listen(net.internet, INTERNET_V6);
+        String before = net.snapshot() + allTables();
+        Path config = bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null));
+        String toml = Files.readString(config);
+        String v4Endpoint = Topologies.Routed.SERVER_V4 + ":51820";
+        assertTrue(toml.contains(v4Endpoint), toml);
+        Files.writeString(config, toml.replace(v4Endpoint, "[" + Topologies.Routed.SERVER_V6 + "]:51820"));
+
+        Result up = net.up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+        Attempt nobody = net.connect(Who.NOBODY, INTERNET_V6);
+        assertTrue(nobody.connected(), "a non-app keeps the IPv6 Internet: " + nobody);
+        Attempt app = net.connect(Who.APP, INTERNET_V6);
+        assertTrue(app.connected(), "the app reaches it through the tunnel, over IPv6 outside too: " + app);
+        assertEquals(
+                List.of("fd00:10:0:0:0:0:0:2", "fd10:8:0:0:0:0:0:2"), // as InetAddress prints them
+                net.callersOf(INTERNET_V6),
+                "the server sees the underlay address for the non-app, the tunnel address for the app");
 
         net.down();
         assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
