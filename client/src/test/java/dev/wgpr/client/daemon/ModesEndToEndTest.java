@@ -99,6 +99,29 @@ class ModesEndToEndTest {
     }
 
     @Test
+    void strictReversePathFilteringIsLoosenedWhileOthersGoAroundAndRestoredAtDown(NetnsLab lab) throws Exception {
+        net = forwardingToTheInternet(lab);
+        net.client.sysctl("net.ipv4.conf.all.rp_filter", "1");
+        net.client.sysctl("net.ipv4.conf.eth0.rp_filter", "1");
+        String before = net.snapshot() + allTables() + rpFilters();
+        Result up = net.up(bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null)));
+        assertEquals(0, up.exitCode(), up::toString);
+
+        // The reply comes in on eth0 from an address whose unmarked route is the tunnel: strict mode
+        // would drop it, and the connection would hang.
+        Attempt nobody = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(nobody.connected(), "a non-app's replies pass reverse path filtering: " + nobody);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNET_V4).connected());
+
+        net.down();
+        assertEquals(before, net.snapshot() + allTables() + rpFilters(), "strict again, and nothing else changed");
+    }
+
+    private String rpFilters() {
+        return "\n---\n" + net.client.run("sysctl", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.eth0.rp_filter");
+    }
+
+    @Test
     void afterADaemonSigkillNonAppsKeepTheUnderlayAndTheNextDaemonLeavesNothingBehind(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
         String before = net.snapshot() + allTables();
