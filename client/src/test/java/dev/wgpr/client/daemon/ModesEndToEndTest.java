@@ -122,6 +122,33 @@ class ModesEndToEndTest {
     }
 
     @Test
+    void aDenyCorporateTunnelBesideABypassFullTunnelEachProcessGoesWhereItsTunnelsSay(NetnsLab lab) throws Exception {
+        net = forwardingToTheInternet(lab);
+        TunnelLab.Side corp = net.anotherServer(51821, "10.9.0.1", "10.9.0.2");
+        String before = net.snapshot() + allTables();
+        Path vpn = bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null));
+        Path corporate = net.config(corp, "per-prefix", "\"10.9.0.1/32\", \"10.20.0.0/16\"", null);
+
+        for (Path config : List.of(vpn, corporate)) {
+            Result up = net.up(config);
+            assertEquals(0, up.exitCode(), up::toString);
+        }
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected(), "the VPN lets non-apps around it");
+        Attempt internal = net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4);
+        assertTrue(internal.denied(), "the corporate tunnel's prefix stays denied to non-apps: " + internal);
+        assertTrue(net.connectAsAppOf(corp.iface(), TunnelLab.INTERNAL_V4).connected(), "the app, through corp");
+        assertTrue(net.connectAsAppOf(net.iface, TunnelLab.INTERNET_V4).connected(), "the app, through the VPN");
+        assertEquals(List.of(CLIENT_UNDERLAY_V4, CLIENT_TUNNEL_V4), net.callersOf(TunnelLab.INTERNET_V4));
+        assertEquals(List.of("10.9.0.2"), net.callersOf(TunnelLab.INTERNAL_V4), "the service saw corp's address");
+
+        for (String iface : List.of(corp.iface(), net.iface)) {
+            Result down = net.cli().run("down", iface);
+            assertEquals(0, down.exitCode(), down::toString);
+        }
+        assertEquals(before, net.snapshot() + allTables(), "down of both leaves rules and every table as before");
+    }
+
+    @Test
     void afterADaemonSigkillNonAppsKeepTheUnderlayAndTheNextDaemonLeavesNothingBehind(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
         String before = net.snapshot() + allTables();
