@@ -299,7 +299,11 @@ final class Tunnels {
                         .orElse(null),
                 t.routing.map(Pieces.Routing::status).orElse(null),
                 appStatus(t),
-                dnsStatus(t))));
+                dnsStatus(t),
+                t.config.iface().others().text(),
+                t.config.iface().excludedApps().stream()
+                        .map(ExcludedAppConfig::name)
+                        .toList())));
         return list;
     }
 

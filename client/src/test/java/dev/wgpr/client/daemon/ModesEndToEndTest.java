@@ -66,6 +66,9 @@ class ModesEndToEndTest {
         assertFalse(
                 net.connect(Who.NOBODY, TunnelLab.INTERNAL_V4).connected(),
                 "the internal service is behind the tunnel: the underlay has no way there");
+        Result status = net.cli().run("status");
+        assertTrue(status.out().contains("bypass: processes that are no app go around the tunnel"), status.out());
+        assertTrue(net.cli().run("status", "--json").out().contains("\"others\":\"bypass\""));
 
         net.down();
         assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
@@ -202,6 +205,8 @@ class ModesEndToEndTest {
         Attempt internal = excluded(TunnelLab.INTERNAL_V4);
         assertTrue(internal.denied(), "a deny tunnel's own prefix stays denied to an excluded app: " + internal);
         assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected());
+        Result status = net.cli().run("status");
+        assertTrue(status.out().contains("excluded apps torrent: never use the tunnel"), status.out());
 
         net.down();
         assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
