@@ -23,6 +23,11 @@
 
 #include "enforce.bpf.h"
 
+// <asm/socket.h>'s values on x86 and arm64 (the targets we build for); not included because it
+// drags userspace headers into the BPF build.
+#define WGPR_SOL_SOCKET 1
+#define WGPR_SO_MARK 36
+
 // The few kernel fields the executable check reads, relocated by libbpf against the running kernel's
 // BTF (CO-RE), so no vmlinux.h is needed and field moves between kernels do not matter.
 struct super_block {
@@ -366,6 +371,22 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		}
 		key->app = 0;
 	}
+	int around = 0;
+	if (app == 0)
+		around = (internal->flags & WGPR_BYPASS) && (cfg->flags & WGPR_CFG_MARK_OTHERS);
+	else if (app & WGPR_APP_EXCLUDED)
+		around = (internal->flags & WGPR_AROUND_EXCLUDED) != 0;
+	if (around && cfg->bypass_mark != 0) {
+		// A non-app's traffic to a bypass tunnel's prefix, or an excluded app's to a prefix it goes
+		// around, takes the underlay. Its socket is normally marked since sock_create; one made
+		// before the mark was configured is marked here, before routing runs (probed on 6.18: the
+		// very connect/sendmsg takes the marked route). Without the mark's rule in force
+		// (bypass_mark 0) it would route into the tunnel: denied below.
+		int mark = (int)cfg->bypass_mark;
+		bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
+		count(WGPR_C_BYPASSED);
+		return 1;
+	}
 	__u8 reason = WGPR_C_DENY_NO_GRANT;
 	if (app == 0)
 		reason = WGPR_C_DENY_NO_APP;
@@ -392,6 +413,35 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, __u8 hook)
 	key.addr[2] = ctx->user_ip6[2];
 	key.addr[3] = ctx->user_ip6[3];
 	return decide(ctx, &key, hook, 6);
+}
+
+// Marks at birth every inet socket (TCP, UDP, raw, ICMP) of an excluded app while the steering is in
+// force, and of a process that is no app while some tunnel's others bypass it, so that its traffic to a bypass tunnel's prefixes takes the underlay table
+// (enforcement/DESIGN.md, "Modes"). Marking every non-app socket, not only those bound for a bypass
+// prefix, is what routing needs: the destination is not known yet, and the mark only matters to the
+// instance's fwmark rule, whose table routes as if no tunnel were up (deny tunnels' prefixes are
+// denied by the sock_addr hooks first). Never refuses a socket.
+SEC("cgroup/sock_create")
+int wgpr_sock_create(struct bpf_sock *ctx)
+{
+	__u32 zero = 0;
+	struct wgpr_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->bypass_mark == 0 || cfg->netns_cookie == 0)
+		return 1;
+	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie)
+		return 1;
+	__u64 own = bpf_get_current_cgroup_id();
+	if (own == 0)
+		return 1;
+	__u32 app = app_of(cfg, own);
+	if (app == 0) {
+		__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
+		if (ancestor != 0 && ancestor != own)
+			app = app_of(cfg, ancestor);
+	}
+	if ((app & WGPR_APP_EXCLUDED) || (app == 0 && (cfg->flags & WGPR_CFG_MARK_OTHERS)))
+		ctx->mark = cfg->bypass_mark;
+	return 1;
 }
 
 SEC("cgroup/connect4")

@@ -28,6 +28,12 @@ struct wgpr_range {
 #define WGPR_PORTLESS 2u  // app entries: protocols other than TCP/UDP are granted (an any-protocol grant of all ports)
 #define WGPR_FORWARD 4u   // the generation entry: forwarded packets (no socket) may enter the tunnel
 #define WGPR_EXEC_BOUND 8u // app entries: granted only to processes running one of the app's executables
+#define WGPR_BYPASS 16u    // app 0 internal entries: of a tunnel whose others bypass it through the underlay
+#define WGPR_AROUND_EXCLUDED 32u // app 0 internal entries: excluded apps go around it through the underlay
+
+// App ids with this bit are excluded apps ([[interface.excludedApps]]): identities that never use a
+// tunnel. They hold no grants; their sockets carry the steering mark.
+#define WGPR_APP_EXCLUDED 0x40000000u
 
 // The generation entry: key {prefixlen 32, app WGPR_GENERATION_APP, addr 0} holds flags of the whole
 // generation (WGPR_FORWARD), so they switch atomically with the trie. No app id is ever 0xffffffff.
@@ -48,10 +54,11 @@ struct wgpr_config {
 	__u32 instance_level;  // its level (the cgroup2 root is level 0)
 	__u32 inbound_tag;     // tc_index the tunnels' ingress filters give their packets, per instance
 	__u32 flags;           // WGPR_CFG_*
-	__u32 pad;
+	__u32 bypass_mark;     // the steering mark whose underlay rule is in force; 0 = none: nobody goes around
 };
 
 #define WGPR_CFG_APPS_OVERFLOW 1u // some app cgroup is only in the apps hash, not in app_slots
+#define WGPR_CFG_MARK_OTHERS 2u   // non-apps are steered too (some tunnel's others bypass it), not only excluded apps
 
 // The tunnel devices the backstop is attached to, one ifindex per slot (0 = free), in the tunnel's
 // namespace. Only the loader reads it: a restarted daemon finds the filters to delete by it.
@@ -87,6 +94,7 @@ struct wgpr_exec_key {
 #define WGPR_HOOK_SENDMSG6 4
 #define WGPR_HOOK_TUNNEL 5 // the tc-egress backstop on the tunnel device
 #define WGPR_HOOK_INBOUND 6 // cgroup_skb ingress: what arrived through a tunnel, judged by the receiving socket
+#define WGPR_HOOK_SOCK_CREATE 7 // cgroup/sock_create: marks the sockets of processes that go around a tunnel
 
 // protocols as the programs classify them
 #define WGPR_PROTO_OTHER 0
@@ -109,7 +117,8 @@ struct wgpr_exec_key {
 #define WGPR_C_DENY_LISTENING 12 // inbound, denied: to a listening socket (incoming connections are closed)
 #define WGPR_C_EVENTS_SUPPRESSED 13 // deny events not emitted: their source had its share of the second
 #define WGPR_C_DENY_FOREIGN_EXEC 14 // denied: internal, in an app's cgroup but running none of its executables
-#define WGPR_C_COUNT 15
+#define WGPR_C_BYPASSED 15       // allowed: internal to a bypass tunnel, caller is no app: marked, goes through the underlay
+#define WGPR_C_COUNT 16
 
 // Deny events per source (cgroup, address, port, protocol, hook) and second: a flood of one kind of
 // attempt cannot fill the ring buffer and push out the first events of another.

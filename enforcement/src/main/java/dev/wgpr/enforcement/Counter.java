@@ -34,7 +34,12 @@ public enum Counter {
      * Denied: internal, the caller is in an app's cgroup but runs none of the executables the app's
      * grants are bound to (a shell, a helper, an interpreter's other program, a memfd).
      */
-    DENY_FOREIGN_EXEC;
+    DENY_FOREIGN_EXEC,
+    /**
+     * Allowed: internal to a tunnel whose others bypass it, and the caller is no app: its socket is marked
+     * and routing takes it through the underlay.
+     */
+    BYPASSED;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

@@ -6,6 +6,11 @@ public enum Decision {
     ALLOW_EXTERNAL(true),
     /** Internal, and a grant of the caller's app covers protocol and port. */
     ALLOW_INTERNAL(true),
+    /**
+     * Internal to a tunnel whose others bypass it, and the caller is no app: allowed, through the underlay
+     * (the socket is marked and the instance's rule routes it as if the tunnel were not up).
+     */
+    ALLOW_BYPASS(true),
     /** Internal, and the caller is no app. */
     DENY_NO_APP(false),
     /** Internal, and no grant of the caller's app covers it. */

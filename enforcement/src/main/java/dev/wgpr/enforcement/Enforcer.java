@@ -164,6 +164,10 @@ public final class Enforcer implements AutoCloseable {
     private final Map<Integer, Long> slots = new HashMap<>();
     /** Cgroups of apps that found both of their slots taken (only in the apps hash). */
     private final Set<Long> overflow = new HashSet<>();
+    /** The mark sock_create and the sock_addr hooks give sockets that go around the tunnels; 0 = none. */
+    private int bypassMark;
+    /** Whether non-apps are steered too (some tunnel's others bypass it), not only excluded apps. */
+    private boolean markOthers;
     /** What app_execs holds: app -> its executables. */
     private final Map<AppId, Set<ExecutableId>> executables = new TreeMap<>();
     /** The id each registered app was added with. */
@@ -688,6 +692,43 @@ public final class Enforcer implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts (a non-zero {@code mark}) or stops (0) marking with {@code mark} the sockets of excluded apps
+     * and, with {@code others}, of processes that are no app: at creation, and when they reach a prefix
+     * they go around ({@link Policy#excludedAround}, {@link Policy#bypassed}), which the hooks then allow.
+     * Call with a mark only once the rule that routes it through the underlay is in force, and with 0
+     * before that rule goes: without it those prefixes are denied (fail closed), and marked traffic
+     * routed into a tunnel is dropped by its backstop (the sockets are no app's).
+     */
+    public synchronized void steer(int mark, boolean others) throws IOException {
+        int markBefore = bypassMark;
+        boolean othersBefore = markOthers;
+        bypassMark = mark;
+        markOthers = mark != 0 && others;
+        try {
+            writeConfig();
+        } catch (IOException | RuntimeException e) {
+            bypassMark = markBefore;
+            markOthers = othersBefore;
+            throw e;
+        }
+    }
+
+    /** {@link #steer} of non-apps and excluded apps alike. */
+    public synchronized void steerOthers(int mark) throws IOException {
+        steer(mark, true);
+    }
+
+    /** The mark {@link #steerOthers} gives non-apps of {@code instance}: one per instance, never 0. */
+    public static int othersMarkOf(String instance) {
+        return KernelLayout.bypassMark(instance);
+    }
+
+    /** The mark of {@link #steerOthers}, 0 when none is in force. */
+    public synchronized int othersMark() {
+        return bypassMark;
+    }
+
     public synchronized Policy policy() {
         return policy;
     }
@@ -850,7 +891,9 @@ public final class Enforcer implements AutoCloseable {
                 cgroupId(instanceCgroup()),
                 level,
                 KernelLayout.inboundTag(config.instance()),
-                overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW);
+                (overflow.isEmpty() ? 0 : KernelLayout.CFG_APPS_OVERFLOW)
+                        | (markOthers ? KernelLayout.CFG_MARK_OTHERS : 0),
+                bypassMark);
         object.map("config").update(KernelLayout.u32(0), value, BpfMap.BPF_ANY);
     }
 

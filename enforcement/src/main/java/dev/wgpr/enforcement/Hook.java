@@ -14,7 +14,12 @@ public enum Hook {
      * Layer 3: cgroup_skb ingress at the cgroup2 root, judging what arrived through a tunnel by the
      * socket it is for (with {@code wgpr_tunnel_tag} on each tunnel device's tc ingress).
      */
-    INBOUND("wgpr_inbound");
+    INBOUND("wgpr_inbound"),
+    /**
+     * cgroup/sock_create at the cgroup2 root: marks the sockets of processes that go around a bypass
+     * tunnel ({@link Enforcer#steerOthers}); never denies, emits no events.
+     */
+    SOCK_CREATE("wgpr_sock_create");
 
     /** Which enforcement layer a hook belongs to. */
     public enum Layer {
@@ -23,7 +28,9 @@ public enum Hook {
         /** tc egress on the tunnel device: judges each packet by its socket's cgroup, drops. */
         BACKSTOP,
         /** cgroup_skb ingress at the cgroup2 root: packets from a tunnel, judged by the receiving socket. */
-        INBOUND
+        INBOUND,
+        /** cgroup sock_create at the cgroup2 root: steers sockets by a mark, decides nothing. */
+        SOCKET_MARK
     }
 
     private final String program;
@@ -41,6 +48,7 @@ public enum Hook {
         return switch (this) {
             case TUNNEL -> Layer.BACKSTOP;
             case INBOUND -> Layer.INBOUND;
+            case SOCK_CREATE -> Layer.SOCKET_MARK;
             default -> Layer.SOCK_ADDR;
         };
     }

@@ -32,6 +32,10 @@ final class KernelLayout {
     static final int FLAG_PORTLESS = 2;
     static final int FLAG_FORWARD = 4;
     static final int FLAG_EXEC_BOUND = 8;
+    static final int FLAG_BYPASS = 16;
+    static final int FLAG_AROUND_EXCLUDED = 32;
+    /** {@code WGPR_CFG_MARK_OTHERS}. */
+    static final int CFG_MARK_OTHERS = 2;
 
     /** {@code struct wgpr_exec_key}: app, dev, ino. */
     static final int EXEC_KEY_SIZE = 16;
@@ -61,7 +65,9 @@ final class KernelLayout {
         int flags = (entry.internal() ? FLAG_INTERNAL : 0)
                 | (entry.portless() ? FLAG_PORTLESS : 0)
                 | (entry.forward() ? FLAG_FORWARD : 0)
-                | (entry.execBound() ? FLAG_EXEC_BOUND : 0);
+                | (entry.execBound() ? FLAG_EXEC_BOUND : 0)
+                | (entry.bypass() ? FLAG_BYPASS : 0)
+                | (entry.aroundExcluded() ? FLAG_AROUND_EXCLUDED : 0);
         value.putInt(flags);
         value.putShort((short) entry.peer());
         value.put((byte) entry.tcp().size());
@@ -94,6 +100,11 @@ final class KernelLayout {
     }
 
     static byte[] config(long netnsCookie, long instanceCgroup, int instanceLevel, int inboundTag, int flags) {
+        return config(netnsCookie, instanceCgroup, instanceLevel, inboundTag, flags, 0);
+    }
+
+    static byte[] config(
+            long netnsCookie, long instanceCgroup, int instanceLevel, int inboundTag, int flags, int bypassMark) {
         return ByteBuffer.allocate(CONFIG_SIZE)
                 .order(ByteOrder.LITTLE_ENDIAN)
                 .putLong(netnsCookie)
@@ -101,7 +112,7 @@ final class KernelLayout {
                 .putInt(instanceLevel)
                 .putInt(inboundTag)
                 .putInt(flags)
-                .putInt(0)
+                .putInt(bypassMark)
                 .array();
     }
 
@@ -140,6 +151,15 @@ final class KernelLayout {
     static int inboundTag(String instance) {
         int tag = instance.hashCode() & 0xffff;
         return tag == 0 ? 1 : tag;
+    }
+
+    /**
+     * The socket mark of an instance's non-apps that go around a bypass tunnel ({@code struct
+     * wgpr_config.bypass_mark}): 0x7767 ("wg") in the high half so that it is recognisable in {@code ip
+     * rule}, the instance's {@link #inboundTag} in the low half so that two instances never share one.
+     */
+    static int bypassMark(String instance) {
+        return 0x7767_0000 | inboundTag(instance);
     }
 
     static int readU32(byte[] value) {

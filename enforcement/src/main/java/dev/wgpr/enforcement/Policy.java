@@ -23,13 +23,21 @@ import java.util.TreeSet;
  *     hosts when IP forwarding is on) may enter the tunnel; default off, checked by the tc backstop
  * @param boundToExecutables the apps whose grants reach only processes running one of the app's
  *     executables (the enforcer's {@code app_execs}), not every process in the app's cgroup
+ * @param bypassed the internal prefixes of tunnels whose others bypass them ({@code others = "bypass"}):
+ *     a caller that is no app is allowed there and goes through the underlay (enforcement/DESIGN.md,
+ *     "Modes"); every prefix here is in {@code internal}
+ * @param excludedAround the internal prefixes excluded apps ({@link AppId#isExcluded}) go around through
+ *     the underlay: every bypassed prefix, and the default route's parts of a deny tunnel with excluded
+ *     apps (its specific internal prefixes stay denied to them); every prefix here is in {@code internal}
  */
 public record Policy(
         Map<IpPrefix, Integer> internal,
         Set<IpPrefix> exclusions,
         Map<AppId, List<Grant>> grants,
         boolean allowForwarding,
-        Set<AppId> boundToExecutables) {
+        Set<AppId> boundToExecutables,
+        Set<IpPrefix> bypassed,
+        Set<IpPrefix> excludedAround) {
     public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
 
     /** A policy that does not let forwarded traffic into the tunnel, with no grant bound to executables. */
@@ -37,10 +45,32 @@ public record Policy(
         this(internal, exclusions, grants, false, Set.of());
     }
 
+    /** A policy whose tunnels all deny their prefixes to non-apps (no bypass). */
+    public Policy(
+            Map<IpPrefix, Integer> internal,
+            Set<IpPrefix> exclusions,
+            Map<AppId, List<Grant>> grants,
+            boolean allowForwarding,
+            Set<AppId> boundToExecutables) {
+        this(internal, exclusions, grants, allowForwarding, boundToExecutables, Set.of(), Set.of());
+    }
+
     public Policy {
         internal = unmodifiable(new TreeMap<>(internal));
         exclusions = Set.copyOf(new TreeSet<>(exclusions));
         boundToExecutables = Set.copyOf(new TreeSet<>(boundToExecutables));
+        bypassed = Set.copyOf(new TreeSet<>(bypassed));
+        excludedAround = Set.copyOf(new TreeSet<>(excludedAround));
+        for (IpPrefix prefix : bypassed) {
+            if (!internal.containsKey(prefix)) {
+                throw new IllegalArgumentException("bypassed " + prefix + " is no internal prefix");
+            }
+        }
+        for (IpPrefix prefix : excludedAround) {
+            if (!internal.containsKey(prefix)) {
+                throw new IllegalArgumentException("excluded apps' " + prefix + " is no internal prefix");
+            }
+        }
         Map<AppId, List<Grant>> copy = new TreeMap<>();
         grants.forEach((app, list) -> copy.put(app, List.copyOf(list)));
         grants = unmodifiable(copy);
@@ -94,6 +124,8 @@ public record Policy(
         private final Map<AppId, List<Grant>> grants = new TreeMap<>();
         private boolean allowForwarding;
         private final Set<AppId> boundToExecutables = new TreeSet<>();
+        private final Set<IpPrefix> bypassed = new TreeSet<>();
+        private final Set<IpPrefix> excludedAround = new TreeSet<>();
 
         public Builder internal(String prefix, int peer) {
             internal.put(IpPrefix.parse(prefix), peer);
@@ -102,6 +134,29 @@ public record Policy(
 
         public Builder internal(IpPrefix prefix, int peer) {
             internal.put(prefix, peer);
+            return this;
+        }
+
+        /** An internal prefix whose non-app callers go around the tunnel ({@link Policy#bypassed}). */
+        public Builder bypass(String prefix, int peer) {
+            return bypass(IpPrefix.parse(prefix), peer);
+        }
+
+        public Builder bypass(IpPrefix prefix, int peer) {
+            internal.put(prefix, peer);
+            bypassed.add(prefix);
+            excludedAround.add(prefix);
+            return this;
+        }
+
+        /** An internal prefix that excluded apps go around and non-apps are denied ({@link Policy#excludedAround}). */
+        public Builder aroundForExcluded(String prefix, int peer) {
+            return aroundForExcluded(IpPrefix.parse(prefix), peer);
+        }
+
+        public Builder aroundForExcluded(IpPrefix prefix, int peer) {
+            internal.put(prefix, peer);
+            excludedAround.add(prefix);
             return this;
         }
 
@@ -137,7 +192,8 @@ public record Policy(
         }
 
         public Policy build() {
-            return new Policy(internal, exclusions, grants, allowForwarding, boundToExecutables);
+            return new Policy(
+                    internal, exclusions, grants, allowForwarding, boundToExecutables, bypassed, excludedAround);
         }
     }
 }

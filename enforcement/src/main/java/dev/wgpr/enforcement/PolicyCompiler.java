@@ -61,7 +61,12 @@ final class PolicyCompiler {
             boolean excluded = policy.exclusions().contains(prefix);
             Integer peer = policy.internal().get(prefix);
             boolean internal = !excluded && peer != null;
-            entries.add(TrieEntry.internalSet(prefix, internal, internal ? peer : 0));
+            entries.add(TrieEntry.internalSet(
+                    prefix,
+                    internal,
+                    internal ? peer : 0,
+                    internal && policy.bypassed().contains(prefix),
+                    internal && policy.excludedAround().contains(prefix)));
         }
         policy.grants()
                 .forEach((app, grants) ->

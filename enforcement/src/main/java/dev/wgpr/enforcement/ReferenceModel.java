@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The decision function as plain code: the executable specification the kernel programs are
@@ -40,7 +41,10 @@ public final class ReferenceModel {
             return Decision.ALLOW_EXTERNAL;
         }
         if (app.isEmpty()) {
-            return Decision.DENY_NO_APP;
+            return around(policy.bypassed(), policy, dst) ? Decision.ALLOW_BYPASS : Decision.DENY_NO_APP;
+        }
+        if (app.get().isExcluded() && around(policy.excludedAround(), policy, dst)) {
+            return Decision.ALLOW_BYPASS;
         }
         for (Grant grant : policy.grantsOf(app.get())) {
             if (grant.covers(dst, protocol, effectivePort)) {
@@ -48,6 +52,21 @@ public final class ReferenceModel {
             }
         }
         return Decision.DENY_NO_GRANT;
+    }
+
+    /**
+     * Whether the longest internal prefix holding {@code destination} (which {@link #isInternal} found
+     * internal) is one of {@code prefixes} (those bypassed, or those excluded apps go around). Only the longest counts: a deny tunnel's
+     * 10.20.0.0/16 inside a bypass tunnel's 0.0.0.0/0 is routed into the deny tunnel, and denied.
+     */
+    static boolean around(Set<IpPrefix> prefixes, Policy policy, InetAddress destination) {
+        IpPrefix longest = null;
+        for (IpPrefix prefix : policy.internal().keySet()) {
+            if (prefix.contains(destination) && (longest == null || prefix.length() > longest.length())) {
+                longest = prefix;
+            }
+        }
+        return longest != null && prefixes.contains(longest);
     }
 
     /**

@@ -17,6 +17,8 @@ import java.util.List;
  * @param execBound app entries: granted only to processes running one of the app's executables
  * @param forward the generation entry ({@link #GENERATION_APP}): forwarded traffic may enter the
  *     tunnel
+ * @param bypass app 0 internal entries: the prefix's tunnel lets non-apps go around it (others = bypass)
+ * @param aroundExcluded app 0 internal entries: excluded apps go around it
  */
 record TrieEntry(
         int app,
@@ -27,7 +29,9 @@ record TrieEntry(
         List<PortSet.Range> udp,
         boolean portless,
         boolean execBound,
-        boolean forward) {
+        boolean forward,
+        boolean bypass,
+        boolean aroundExcluded) {
     /**
      * The app of the one generation entry ({@code WGPR_GENERATION_APP}, 0xffffffff): its key is
      * {@code {32, 0xffffffff, ::}}, so no app's lookup can reach it (app ids are positive ints).
@@ -35,6 +39,19 @@ record TrieEntry(
     public static final int GENERATION_APP = -1;
 
     private static final IpPrefix EVERYTHING_V6 = IpPrefix.parse("::/0");
+
+    public TrieEntry(
+            int app,
+            IpPrefix prefix,
+            boolean internal,
+            int peer,
+            List<PortSet.Range> tcp,
+            List<PortSet.Range> udp,
+            boolean portless,
+            boolean execBound,
+            boolean forward) {
+        this(app, prefix, internal, peer, tcp, udp, portless, execBound, forward, false, false);
+    }
 
     public TrieEntry {
         tcp = List.copyOf(tcp);
@@ -57,7 +74,8 @@ record TrieEntry(
         return new TrieEntry(GENERATION_APP, EVERYTHING_V6, false, 0, List.of(), List.of(), false, false, forward);
     }
 
-    static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer) {
-        return new TrieEntry(0, prefix, internal, peer, List.of(), List.of(), false);
+    static TrieEntry internalSet(IpPrefix prefix, boolean internal, int peer, boolean bypass, boolean aroundExcluded) {
+        return new TrieEntry(
+                0, prefix, internal, peer, List.of(), List.of(), false, false, false, bypass, aroundExcluded);
     }
 }

@@ -18,6 +18,8 @@ import java.util.SplittableRandom;
  */
 final class RandomCases {
     static final List<AppId> APPS = List.of(AppId.of(1), AppId.of(2), AppId.of(3));
+    /** An excluded app: a caller with no grants that goes around the prefixes flagged for it. */
+    static final AppId EXCLUDED = AppId.excluded(1);
 
     /** One attempt: who (empty = no app), where, how. */
     record Case(
@@ -50,10 +52,10 @@ final class RandomCases {
         Policy.Builder builder = Policy.builder();
         int internals = 1 + random.nextInt(6);
         for (int i = 0; i < internals; i++) {
-            builder.internal(prefix(), random.nextInt(3));
+            internal(builder, prefix(), random.nextInt(3));
         }
         if (random.nextInt(8) == 0) {
-            builder.internal(random.nextBoolean() ? "0.0.0.0/0" : "::/0", 0);
+            internal(builder, IpPrefix.parse(random.nextBoolean() ? "0.0.0.0/0" : "::/0"), 0);
         }
         int exclusions = random.nextInt(4);
         for (int i = 0; i < exclusions; i++) {
@@ -69,6 +71,15 @@ final class RandomCases {
             }
         }
         return builder.build();
+    }
+
+    /** An internal prefix of a deny tunnel, of a bypass one, or one that excluded apps go around. */
+    private void internal(Policy.Builder builder, IpPrefix prefix, int peer) {
+        switch (random.nextInt(4)) {
+            case 0 -> builder.bypass(prefix, peer);
+            case 1 -> builder.aroundForExcluded(prefix, peer);
+            default -> builder.internal(prefix, peer);
+        }
     }
 
     private IpPrefix prefix() {
@@ -107,7 +118,12 @@ final class RandomCases {
     }
 
     Case attempt(Policy policy) {
-        Optional<AppId> app = random.nextInt(5) == 0 ? Optional.empty() : Optional.of(APPS.get(random.nextInt(3)));
+        int who = random.nextInt(6);
+        Optional<AppId> app = switch (who) {
+            case 0 -> Optional.empty();
+            case 1 -> Optional.of(EXCLUDED);
+            default -> Optional.of(APPS.get(random.nextInt(3)));
+        };
         InetAddress destination = destination(policy);
         boolean v4 = destination.getAddress().length == 4;
         boolean mapped = v4 && random.nextInt(3) == 0;

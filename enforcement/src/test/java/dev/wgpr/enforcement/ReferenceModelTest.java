@@ -100,6 +100,72 @@ class ReferenceModelTest {
     }
 
     @Test
+    void aBypassedPrefixLetsNonAppsAroundButKeepsAppsToTheirGrants() {
+        Policy policy = Policy.builder()
+                .bypass("0.0.0.0/0", 0)
+                .grant(A, "0.0.0.0/0 tcp/443")
+                .build();
+        assertEquals(Decision.ALLOW_BYPASS, decide(policy, Optional.empty(), "203.0.113.7", Protocol.TCP, 80));
+        assertEquals(Decision.ALLOW_BYPASS, decide(policy, Optional.empty(), "::ffff:203.0.113.7", Protocol.UDP, 53));
+        assertEquals(Decision.ALLOW_INTERNAL, decide(policy, Optional.of(A), "203.0.113.7", Protocol.TCP, 443));
+        assertEquals(Decision.DENY_NO_GRANT, decide(policy, Optional.of(A), "203.0.113.7", Protocol.TCP, 80));
+        assertEquals(Decision.DENY_NO_GRANT, decide(policy, Optional.of(B), "203.0.113.7", Protocol.TCP, 80));
+    }
+
+    @Test
+    void aDenyTunnelsPrefixInsideABypassedOneIsDeniedToNonApps() {
+        Policy policy = Policy.builder()
+                .bypass("0.0.0.0/0", 0)
+                .internal("10.20.0.0/16", 1)
+                .bypass("10.20.5.0/24", 0)
+                .exclude("10.20.99.0/24")
+                .build();
+        assertEquals(Decision.DENY_NO_APP, decide(policy, Optional.empty(), "10.20.1.1", Protocol.TCP, 22));
+        assertEquals(Decision.ALLOW_BYPASS, decide(policy, Optional.empty(), "10.20.5.1", Protocol.TCP, 22));
+        assertEquals(Decision.ALLOW_BYPASS, decide(policy, Optional.empty(), "192.0.2.1", Protocol.TCP, 22));
+        assertEquals(Decision.ALLOW_EXTERNAL, decide(policy, Optional.empty(), "10.20.99.1", Protocol.TCP, 22));
+    }
+
+    @Test
+    void onlyAnInternalPrefixCanBeBypassed() {
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new Policy(
+                        java.util.Map.of(),
+                        java.util.Set.of(),
+                        java.util.Map.of(),
+                        false,
+                        java.util.Set.of(),
+                        java.util.Set.of(IpPrefix.parse("10.0.0.0/8")),
+                        java.util.Set.of()));
+    }
+
+    @Test
+    void anExcludedAppGoesAroundTheDefaultRoutesPartsButNotADenyTunnelsOwnPrefixes() {
+        AppId torrent = AppId.excluded(1);
+        Policy policy = Policy.builder()
+                .aroundForExcluded("0.0.0.0/1", 0)
+                .aroundForExcluded("128.0.0.0/1", 0)
+                .internal("10.20.0.0/16", 0)
+                .grant(A, "0.0.0.0/0")
+                .build();
+        assertEquals(Decision.ALLOW_BYPASS, decide(policy, Optional.of(torrent), "203.0.113.7", Protocol.TCP, 80));
+        assertEquals(Decision.DENY_NO_GRANT, decide(policy, Optional.of(torrent), "10.20.0.10", Protocol.TCP, 80));
+        assertEquals(Decision.DENY_NO_APP, decide(policy, Optional.empty(), "203.0.113.7", Protocol.TCP, 80));
+        assertEquals(Decision.ALLOW_INTERNAL, decide(policy, Optional.of(A), "203.0.113.7", Protocol.TCP, 80));
+        assertEquals(Decision.ALLOW_EXTERNAL, decide(policy, Optional.of(torrent), "::1", Protocol.TCP, 80));
+    }
+
+    @Test
+    void excludedAppsGoAroundEveryBypassedPrefix() {
+        AppId torrent = AppId.excluded(3);
+        Policy policy = Policy.builder().bypass("10.20.0.0/16", 0).build();
+        assertEquals(Decision.ALLOW_BYPASS, decide(policy, Optional.of(torrent), "10.20.0.10", Protocol.UDP, 53));
+        assertTrue(torrent.isExcluded());
+        assertTrue(!A.isExcluded());
+    }
+
+    @Test
     void portSetsAreExactNeverWidened() {
         Policy policy = Policy.builder()
                 .internal("10.20.0.0/16", 0)

@@ -24,7 +24,10 @@ final class TrieSimulator {
             return Decision.ALLOW_EXTERNAL;
         }
         if (app.isEmpty()) {
-            return Decision.DENY_NO_APP;
+            return internal.bypass() ? Decision.ALLOW_BYPASS : Decision.DENY_NO_APP;
+        }
+        if (app.get().isExcluded() && internal.aroundExcluded()) {
+            return Decision.ALLOW_BYPASS;
         }
         TrieEntry grant = longest(app.get().value(), dst);
         if (grant != null && covers(grant, protocol, port)) {

@@ -5,6 +5,7 @@ import dev.wgpr.client.config.BackendSetting;
 import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.config.LoadedConfig;
+import dev.wgpr.client.config.OthersSetting;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.RouteModeSetting;
@@ -99,6 +100,23 @@ final class CheckCommand implements Callable<Integer> {
         row(out, "dns", dnsExplained(iface.dns()));
         rows(out, "host resolver", hostResolverExplained(config, HostResolver.Facts.look()));
         row(out, "route mode", routeModeExplained(config));
+        rows(out, "others", othersExplained(config));
+        rows(
+                out,
+                "excluded apps",
+                iface.excludedApps().isEmpty()
+                        ? List.of("none")
+                        : iface.excludedApps().stream()
+                                .map(app -> app.name() + " ("
+                                        + app.exec().map(Path::toString).orElse("any binary")
+                                        + " started with wg-pr run --app " + app.name()
+                                        + "): never uses the tunnel; "
+                                        + (iface.others() == OthersSetting.BYPASS
+                                                ? "reaches everything through the underlay"
+                                                : "reaches the Internet through the underlay, and is denied this"
+                                                        + " tunnel's own prefixes like every process that is no"
+                                                        + " app"))
+                                .toList());
         rows(
                 out,
                 "routes",
@@ -115,13 +133,44 @@ final class CheckCommand implements Callable<Integer> {
             printPeer(config, peer, out);
         }
         out.println();
-        out.println("internal prefixes: only the apps listed for their peer may reach them; every other process is"
-                + " denied them and keeps its Internet access");
+        out.println(
+                iface.others() == OthersSetting.BYPASS
+                        ? "internal prefixes: only the apps listed for their peer reach them through the tunnel; every other"
+                                + " process reaches them through the underlay, as if the tunnel were not up"
+                        : "internal prefixes: only the apps listed for their peer may reach them; every other process is"
+                                + " denied them" + (fullTunnel(config) ? "" : " and keeps its Internet access"));
         for (IpPrefix prefix : config.internalPrefixes()) {
             out.println("  " + IpText.of(prefix));
         }
         out.println("  Destinations that a more specific route keeps off " + iface.name()
                 + " (local network, loopback, the endpoint's bypass route) stay external: route lookups at up decide.");
+    }
+
+    /** What a process that is no app gets, in plain words, loudest where it takes the Internet away. */
+    static List<String> othersExplained(TunnelConfig config) {
+        OthersSetting others = config.iface().others();
+        List<String> full = config.peers().stream()
+                .flatMap(peer -> peer.allowedIPs().stream())
+                .filter(prefix -> prefix.length() == 0)
+                .map(IpText::of)
+                .toList();
+        if (others == OthersSetting.BYPASS) {
+            return List.of("bypass: every process that is no app goes around the tunnel through the underlay, as"
+                    + " if it were not up" + (full.isEmpty() ? "" : " (include mode: only the apps use the VPN)"));
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("deny: every process that is no app is denied the internal prefixes below");
+        for (String prefix : full) {
+            lines.add("denied " + prefix + ": every process that is no app loses the Internet while this tunnel is"
+                    + " up; set others = \"bypass\" to let it go around the tunnel");
+        }
+        return lines;
+    }
+
+    private static boolean fullTunnel(TunnelConfig config) {
+        return config.peers().stream()
+                .flatMap(peer -> peer.allowedIPs().stream())
+                .anyMatch(p -> p.length() == 0);
     }
 
     /** The WireGuard implementation up would use on this machine, and why. */

@@ -91,6 +91,15 @@ record StatusText(Clock clock, boolean verbose, Function<Boolean, String> borrow
         out.line("interface " + tunnel.name());
         out.row("  ", "config", tunnel.config());
         out.row("  ", "route mode", routeModeInWords(tunnel.routeMode()));
+        if ("bypass".equals(tunnel.others())) {
+            out.row("  ", "others", "bypass: processes that are no app go around the tunnel through the underlay");
+        }
+        if (tunnel.excludedApps() != null && !tunnel.excludedApps().isEmpty()) {
+            out.row(
+                    "  ",
+                    "excluded apps",
+                    String.join(", ", tunnel.excludedApps()) + ": never use the tunnel (wg-pr run --app NAME)");
+        }
         out.row("  ", "addresses", String.join(", ", tunnel.addresses()));
         if (!tunnel.network()) {
             out.row("  ", "network", "none (apps registered for wg-pr run only)");

@@ -39,6 +39,8 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         BAD_ROUTE_MODE,
         /** {@code backend} is none of auto, kernel, userspace. */
         BAD_BACKEND,
+        /** {@code others} is none of deny, bypass. */
+        BAD_OTHERS,
         BAD_PEER_NAME,
         BAD_APP_NAME,
         DUPLICATE_APP_NAME,
@@ -69,10 +71,19 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         /** A warning: a key written inline in a config file that others than its owner may read or write. */
         INLINE_KEY_ACCESSIBLE,
         /** A warning: an app's exec names no file on this machine (the config may be meant for another). */
-        EXEC_MISSING;
+        EXEC_MISSING,
+        /**
+         * A warning: a tunnel that routes 0.0.0.0/0 or ::/0 denies it to every process that is no app (others
+         * not written, so deny by default): the whole Internet, which few who import a consumer VPN's config
+         * mean.
+         */
+        DENY_FULL_TUNNEL;
 
         public boolean isWarning() {
-            return this == KEY_FILE_ACCESSIBLE || this == INLINE_KEY_ACCESSIBLE || this == EXEC_MISSING;
+            return this == KEY_FILE_ACCESSIBLE
+                    || this == INLINE_KEY_ACCESSIBLE
+                    || this == EXEC_MISSING
+                    || this == DENY_FULL_TUNNEL;
         }
     }
 

@@ -10,6 +10,7 @@ import dev.wgpr.tunnel.crypto.Key;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,9 @@ final class ConfigReader {
             "dnsAccess",
             "dnsResolver",
             "routeMode",
-            "backend");
+            "backend",
+            "others",
+            "excludedApps");
     private static final List<String> PEER_KEYS = List.of(
             "name",
             "publicKey",
@@ -51,6 +54,7 @@ final class ConfigReader {
             "allowedIPs",
             "persistentKeepalive",
             "allowedApps");
+    private static final List<String> EXCLUDED_APP_KEYS = List.of("name", "exec", "sha256");
     private static final List<String> APP_KEYS =
             List.of("name", "exec", "sha256", "allow", "children", "allowExec", "args");
 
@@ -62,6 +66,8 @@ final class ConfigReader {
     private Optional<Key> ourPublicKey = Optional.empty();
     /** The networks of the peers' allowedIPs so far, with the field of each. */
     private final Map<IpPrefix, String> allowedIPFields = new HashMap<>();
+    /** The allowedIPs values that are 0.0.0.0/0 or ::/0: what a deny tunnel would take from every non-app. */
+    private final List<Located<String>> defaultRouteTexts = new ArrayList<>();
     /** App names seen so far, with the field where each was first named. */
     private final Map<String, String> appNames = new HashMap<>();
 
@@ -129,6 +135,18 @@ final class ConfigReader {
                             + " or ::/0, so the peers could not carry that traffic; use per-prefix or auto");
             return Optional.empty();
         }
+        TableReader interfaceReader = interfaceTable.orElseThrow();
+        if (iface.get().others() == OthersSetting.DENY && !interfaceReader.has("others")) {
+            for (Located<String> text : defaultRouteTexts) {
+                problems.warning(
+                        text,
+                        Reason.DENY_FULL_TUNNEL,
+                        "denied " + text.value() + ": every process that is no app loses the Internet while this"
+                                + " tunnel is up (others = \"deny\" by default); set others = \"bypass\" so that only"
+                                + " the apps use the tunnel and everything else goes around it, or others = \"deny\""
+                                + " if that is what you mean");
+            }
+        }
         return Optional.of(new TunnelConfig(source, iface.get(), validPeers));
     }
 
@@ -160,6 +178,12 @@ final class ConfigReader {
                 table.string("routeMode").flatMap(value -> table.parse(value, RouteModeSetting::parse));
         Optional<BackendSetting> backend =
                 table.string("backend").flatMap(value -> table.parse(value, BackendSetting::parse));
+        Optional<OthersSetting> others =
+                table.string("others").flatMap(value -> table.parse(value, OthersSetting::parse));
+        List<Optional<ExcludedAppConfig>> excludedApps =
+                table.tables("excludedApps", EXCLUDED_APP_KEYS).orElse(List.of()).stream()
+                        .map(this::readExcludedApp)
+                        .toList();
 
         if (problems.errorCount() > errorsBefore) {
             return Optional.empty();
@@ -173,7 +197,9 @@ final class ConfigReader {
                 mtu,
                 dns.orElseThrow(),
                 routeMode.orElse(RouteModeSetting.AUTO),
-                backend.orElse(BackendSetting.AUTO)));
+                backend.orElse(BackendSetting.AUTO),
+                others.orElse(OthersSetting.DENY),
+                excludedApps.stream().map(Optional::orElseThrow).toList()));
     }
 
     private Optional<DnsConfig> readDns(TableReader table) {
@@ -282,6 +308,9 @@ final class ConfigReader {
         } catch (IllegalArgumentException e) {
             return; // reported as a bad prefix
         }
+        if (network.length() == 0) {
+            defaultRouteTexts.add(text);
+        }
         String first = allowedIPFields.putIfAbsent(network, text.field());
         if (first != null) {
             problems.error(
@@ -313,13 +342,7 @@ final class ConfigReader {
         int errorsBefore = problems.errorCount();
         Optional<String> name = table.requiredString("name", "every app needs a name")
                 .flatMap(value -> table.parse(value, Values::appName).filter(appName -> isNewAppName(appName, value)));
-        Optional<Located<String>> execText = table.string("exec");
-        Optional<Path> exec = execText.flatMap(value -> table.parse(value, Values::exec));
-        exec.filter(file -> !Files.exists(file))
-                .ifPresent(file -> problems.warning(
-                        execText.orElseThrow(),
-                        Reason.EXEC_MISSING,
-                        "no file " + file + " on this machine: `wg-pr run` cannot start this app here"));
+        Optional<Path> exec = readExec(table);
         Optional<String> sha256 = table.string("sha256").flatMap(value -> table.parse(value, Values::sha256));
         AppConfig.Children children = table.string("children")
                 .flatMap(value -> table.parse(value, Values::children))
@@ -354,6 +377,31 @@ final class ConfigReader {
                 children,
                 allowExec,
                 args));
+    }
+
+    /** Name, exec and sha256 as an allowed app's, and one namespace of names with them (one cgroup each). */
+    private Optional<ExcludedAppConfig> readExcludedApp(TableReader table) {
+        int errorsBefore = problems.errorCount();
+        Optional<String> name = table.requiredString("name", "every excluded app needs a name")
+                .flatMap(value -> table.parse(value, Values::appName).filter(appName -> isNewAppName(appName, value)));
+        Optional<Path> exec = readExec(table);
+        Optional<String> sha256 = table.string("sha256").flatMap(value -> table.parse(value, Values::sha256));
+        if (problems.errorCount() > errorsBefore) {
+            return Optional.empty();
+        }
+        return Optional.of(new ExcludedAppConfig(name.orElseThrow(), exec, sha256));
+    }
+
+    /** An app's exec, with a warning (not an error: the config may be meant for another machine) when absent here. */
+    private Optional<Path> readExec(TableReader table) {
+        Optional<Located<String>> execText = table.string("exec");
+        Optional<Path> exec = execText.flatMap(value -> table.parse(value, Values::exec));
+        exec.filter(file -> !Files.exists(file))
+                .ifPresent(file -> problems.warning(
+                        execText.orElseThrow(),
+                        Reason.EXEC_MISSING,
+                        "no file " + file + " on this machine: `wg-pr run` cannot start this app here"));
+        return exec;
     }
 
     private boolean isNewAppName(String name, Located<String> value) {

@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  * @param mtu empty: chosen at {@code up}
  * @param routeMode as written; {@link TunnelConfig#routeMode()} has it resolved
  * @param backend which WireGuard runs the tunnel, as written; resolved at {@code up}
+ * @param others what processes that are no app get of the tunnel's prefixes
+ * @param excludedApps apps that never use the tunnel (exclude mode)
  */
 public record InterfaceConfig(
         String name,
@@ -29,7 +31,9 @@ public record InterfaceConfig(
         OptionalInt mtu,
         DnsConfig dns,
         RouteModeSetting routeMode,
-        BackendSetting backend) {
+        BackendSetting backend,
+        OthersSetting others,
+        List<ExcludedAppConfig> excludedApps) {
     /**
      * The tunnel carries IPv6, and IPv6 needs links of at least 1280 bytes (RFC 8200 §5): below
      * that the kernel takes IPv6 off the interface.
@@ -50,6 +54,8 @@ public record InterfaceConfig(
         Objects.requireNonNull(mtu, "mtu");
         Objects.requireNonNull(routeMode, "routeMode");
         Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(others, "others");
+        excludedApps = List.copyOf(excludedApps);
         addresses = List.copyOf(addresses);
         Objects.requireNonNull(dns, "dns");
         if (!isValidName(name)) {
@@ -64,6 +70,31 @@ public record InterfaceConfig(
         if (mtu.isPresent() && !isValidMtu(mtu.getAsInt())) {
             throw new IllegalArgumentException("mtu " + mtu.getAsInt());
         }
+    }
+
+    /** An interface as configs before the modes wrote it: others denied, nothing excluded. */
+    public InterfaceConfig(
+            String name,
+            Key privateKey,
+            Optional<Path> privateKeyFile,
+            List<InterfaceAddress> addresses,
+            OptionalInt listenPort,
+            OptionalInt mtu,
+            DnsConfig dns,
+            RouteModeSetting routeMode,
+            BackendSetting backend) {
+        this(
+                name,
+                privateKey,
+                privateKeyFile,
+                addresses,
+                listenPort,
+                mtu,
+                dns,
+                routeMode,
+                backend,
+                OthersSetting.DENY,
+                List.of());
     }
 
     /** Whether Linux takes {@code name} as an interface name. */

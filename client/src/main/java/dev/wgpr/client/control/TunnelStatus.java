@@ -26,11 +26,32 @@ public record TunnelStatus(
         String backstop,
         Routing routing,
         List<App> apps,
-        Dns dns) {
+        Dns dns,
+        String others,
+        List<String> excludedApps) {
     public TunnelStatus {
         addresses = List.copyOf(addresses);
         peers = List.copyOf(peers);
         apps = List.copyOf(apps);
+        excludedApps = excludedApps == null ? null : List.copyOf(excludedApps);
+    }
+
+    /** A tunnel whose non-apps are denied its prefixes and that excludes no app (what daemons before the modes said). */
+    public TunnelStatus(
+            String name,
+            String config,
+            boolean network,
+            String routeMode,
+            List<String> addresses,
+            List<Peer> peers,
+            Device device,
+            String backstop,
+            Routing routing,
+            List<App> apps,
+            Dns dns) {
+        this(
+                name, config, network, routeMode, addresses, peers, device, backstop, routing, apps, dns, "deny",
+                List.of());
     }
 
     /**

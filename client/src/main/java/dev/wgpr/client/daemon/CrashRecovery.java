@@ -41,6 +41,13 @@ final class CrashRecovery {
         } catch (IOException | RuntimeException e) {
             found.add("could not remove stale enforcement: " + e.getMessage());
         }
+        // After the programs: once they are gone no socket is marked any more, so the steering's rules
+        // route nothing new, and bypassing sockets kept working through them until this moment.
+        try {
+            found.addAll(pieces.routes().removeStaleSteering(Enforcer.othersMarkOf(instance.name())));
+        } catch (IOException | RuntimeException e) {
+            found.add("could not remove stale underlay steering: " + e.getMessage());
+        }
         return found;
     }
 

@@ -1,6 +1,7 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.config.AppConfig;
+import dev.wgpr.client.config.OthersSetting;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
@@ -51,7 +52,14 @@ final class InternalSet {
                 }
             }
         }
-        return new Pieces.TunnelPolicy(config.iface().name(), of(config, routed), exclusions, grants, executables);
+        return new Pieces.TunnelPolicy(
+                config.iface().name(),
+                of(config, routed),
+                exclusions,
+                grants,
+                executables,
+                config.iface().others() == OthersSetting.BYPASS,
+                !config.iface().excludedApps().isEmpty());
     }
 
     /** The peer whose allowedIPs contain {@code prefix} most specifically (the first peer if none does). */

@@ -4,18 +4,24 @@ import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
+import dev.wgpr.routes.ReversePathFilter;
 import dev.wgpr.routes.RouteTag;
 import dev.wgpr.routes.RoutedTunnel;
 import dev.wgpr.routes.RoutingRequest;
 import dev.wgpr.routes.TunnelRouting;
+import dev.wgpr.routes.UnderlaySteering;
 import dev.wgpr.routes.netlink.InterfaceAddress;
+import dev.wgpr.routes.netlink.Link;
 import dev.wgpr.routes.netlink.Route;
+import dev.wgpr.routes.netlink.RtNetlink;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The routes piece: a tunnel's config as a {@link RoutingRequest} for the routes module's {@link
@@ -48,6 +54,75 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     public Pieces.Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints)
             throws IOException {
         return new Installed(routing.install(request(config, interfaceName, endpoints)));
+    }
+
+    @Override
+    public Pieces.Steering steerAround(int mark) throws IOException {
+        UnderlaySteering steering = UnderlaySteering.forMark(mark);
+        List<String> notes = new ArrayList<>();
+        ReversePathFilter filter;
+        try (RtNetlink rt = RtNetlink.open()) {
+            steering.remove(rt); // a crashed run's, if any: the mirror must be of main as it is now
+            notes.addAll(steering.install(rt));
+            try {
+                filter = ReversePathFilter.loosen(tunnelInterfaces(rt));
+            } catch (IOException | RuntimeException e) {
+                steering.remove(rt);
+                throw e;
+            }
+        }
+        if (!filter.loosened().isEmpty()) {
+            notes.add("rp_filter loose (2) instead of strict on " + String.join(", ", filter.loosened())
+                    + ": replies to traffic around the tunnels come from addresses routed into them");
+        }
+        return new Pieces.Steering() {
+            @Override
+            public List<String> notes() {
+                return List.copyOf(notes);
+            }
+
+            @Override
+            public void close() throws IOException {
+                try (RtNetlink rt = RtNetlink.open()) {
+                    steering.remove(rt);
+                } finally {
+                    filter.restore();
+                }
+            }
+        };
+    }
+
+    @Override
+    public List<String> removeStaleSteering(int mark) throws IOException {
+        UnderlaySteering steering = UnderlaySteering.forMark(mark);
+        try (RtNetlink rt = RtNetlink.open()) {
+            boolean rules = steering.inForce(rt);
+            int routes = rt.routes(true, steering.table()).size()
+                    + rt.routes(false, steering.table()).size();
+            if (!rules && routes == 0) {
+                return List.of();
+            }
+            steering.remove(rt);
+            return List.of("removed stale underlay steering of mark 0x" + Integer.toHexString(mark) + " (rules"
+                    + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
+        }
+    }
+
+    /** The devices wg-pr's routes lead to: tunnels, whose own rp_filter is not the underlay's. */
+    private static Set<String> tunnelInterfaces(RtNetlink rt) throws IOException {
+        Set<Integer> indexes = new HashSet<>();
+        for (Route route : rt.mainRoutes()) {
+            if (route.protocol() == RouteTag.PROTOCOL && route.interfaceIndex() != 0) {
+                indexes.add(route.interfaceIndex());
+            }
+        }
+        Set<String> names = new HashSet<>();
+        for (Link link : rt.links()) {
+            if (indexes.contains(link.index())) {
+                names.add(link.name());
+            }
+        }
+        return names;
     }
 
     private static List<String> inWords(List<Route> routes) {

@@ -61,6 +61,20 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         Routing install(TunnelConfig config, String interfaceName, List<InetAddress> endpoints) throws IOException;
 
         /**
+         * Routes sockets marked {@code mark} as if no tunnel were up (routes/ {@code UnderlaySteering}):
+         * the rules and the underlay mirror, until the returned steering is closed. Replaces what a crashed
+         * run left for the same mark.
+         */
+        default Steering steerAround(int mark) throws IOException {
+            throw new UnsupportedOperationException("no underlay steering here");
+        }
+
+        /** Removes the steering of {@code mark} a crashed run left; returns what it removed, in words. */
+        default List<String> removeStaleSteering(int mark) throws IOException {
+            return List.of();
+        }
+
+        /**
          * Finds the routes a crashed daemon of this instance left and holds them: they keep internal
          * prefixes off the LAN until a tunnel that routes those prefixes replaces them; returns them, in
          * words.
@@ -72,6 +86,15 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
 
         /** Removes the held stale routes no tunnel replaced (the daemon's orderly stop); returns them. */
         List<String> releaseHeld() throws IOException;
+    }
+
+    /** The underlay steering of {@link RouteInstaller#steerAround}, in force until closed. */
+    interface Steering extends AutoCloseable {
+        /** What could not be mirrored, in words. */
+        List<String> notes();
+
+        @Override
+        void close() throws IOException;
     }
 
     interface Routing extends AutoCloseable {
@@ -131,6 +154,28 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** Whether the device's guard is in force, as the kernel says now. */
         boolean deviceGuarded(String interfaceName);
 
+        /** The socket mark of this instance's non-apps that go around bypass tunnels. */
+        default int othersMark() {
+            throw new UnsupportedOperationException("no bypass here");
+        }
+
+        /**
+         * Starts or stops marking excluded apps' sockets and, with {@code others}, non-apps' ({@code others =
+         * "bypass"}), and letting them reach the prefixes they go around; start only while the mark's
+         * steering is in force, stop before it goes.
+         */
+        default void steer(boolean on, boolean others) throws IOException {
+            throw new UnsupportedOperationException("no bypass here");
+        }
+
+        /**
+         * Like {@link #acquireApp}, for an excluded app ({@code [[interface.excludedApps]]}): an identity with
+         * no grants that goes around the tunnels.
+         */
+        default Path acquireExcludedApp(String app) throws IOException {
+            throw new UnsupportedOperationException("no excluded apps here");
+        }
+
         EnforcementStatus status();
 
         /** Ends enforcement for good (the daemon's orderly stop); returns what failed, in words. */
@@ -146,13 +191,29 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
      * @param executables the apps whose grants are bound to their executables, each with the programs
      *     its config names (its {@code exec} and {@code allowExec}); what {@code wg-pr run} starts is
      *     added at launch
+     * @param bypass whether non-apps go around the tunnel to its internal prefixes ({@code others =
+     *     "bypass"}) instead of being denied them
+     * @param excludes whether the tunnel has excluded apps, which go around its default route's parts
+     *     (every internal prefix of a bypass tunnel)
      */
     record TunnelPolicy(
             String tunnel,
             Map<IpPrefix, String> internal,
             List<IpPrefix> exclusions,
             Map<String, List<Grant>> grants,
-            Map<String, List<Path>> executables) {
+            Map<String, List<Path>> executables,
+            boolean bypass,
+            boolean excludes) {
+        /** A share whose internal prefixes are denied to non-apps. */
+        TunnelPolicy(
+                String tunnel,
+                Map<IpPrefix, String> internal,
+                List<IpPrefix> exclusions,
+                Map<String, List<Grant>> grants,
+                Map<String, List<Path>> executables) {
+            this(tunnel, internal, exclusions, grants, executables, false, false);
+        }
+
         TunnelPolicy {
             internal = Map.copyOf(internal);
             exclusions = List.copyOf(exclusions);

@@ -90,10 +90,20 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
 
     @Override
     public synchronized Path acquireApp(String app) throws IOException {
+        return acquire(app, AppId::of);
+    }
+
+    @Override
+    public synchronized Path acquireExcludedApp(String app) throws IOException {
+        return acquire(app, AppId::excluded);
+    }
+
+    /** An app's cgroup, made and registered on first use with the id {@code kind} makes of the next number. */
+    private Path acquire(String app, java.util.function.IntFunction<AppId> kind) throws IOException {
         int count = appReferences.getOrDefault(app, 0);
         if (count == 0) {
             Enforcer e = started();
-            AppId id = appIds.computeIfAbsent(app, name -> AppId.of(appIds.size() + 1));
+            AppId id = appIds.computeIfAbsent(app, name -> kind.apply(appIds.size() + 1));
             appNames.put(id.value(), app);
             try {
                 boolean adopted = Files.isDirectory(e.instanceCgroup().resolve(app));
@@ -294,6 +304,18 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     }
 
     @Override
+    public int othersMark() {
+        return Enforcer.othersMarkOf(instance.name());
+    }
+
+    @Override
+    public synchronized void steer(boolean on, boolean others) throws IOException {
+        if (on || enforcer != null) {
+            started().steer(on ? othersMark() : 0, others);
+        }
+    }
+
+    @Override
     public synchronized void unguardDevice(String interfaceName) throws IOException {
         Integer ifindex = guardedDevices.remove(interfaceName);
         if (ifindex != null && enforcer != null) {
@@ -364,7 +386,15 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         Map<IpPrefix, String> owners = new HashMap<>();
         for (Pieces.TunnelPolicy tunnel : policies.values()) {
             tunnel.internal().forEach((prefix, peer) -> {
-                builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
+                if (tunnel.bypass()) {
+                    builder.bypass(prefix, peerIndex(tunnel.tunnel(), peer));
+                } else if (tunnel.excludes() && prefix.length() <= 1) {
+                    // The default route's parts (0.0.0.0/0, or di-semi-default's halves): the Internet, which
+                    // excluded apps reach through the underlay; the tunnel's own prefixes stay denied to them.
+                    builder.aroundForExcluded(prefix, peerIndex(tunnel.tunnel(), peer));
+                } else {
+                    builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
+                }
                 owners.put(prefix, tunnel.tunnel());
             });
             tunnel.exclusions().forEach(builder::exclude);

@@ -3,6 +3,7 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.Endpoint;
+import dev.wgpr.client.config.ExcludedAppConfig;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.control.Protocol;
@@ -248,6 +249,21 @@ final class Tunnels {
                     }
                 }
             }
+            for (ExcludedAppConfig excluded : t.config.iface().excludedApps()) {
+                if (excluded.name().equals(name)) {
+                    // No grants, any child: it holds nothing to borrow. The host's resolver, not the tunnel's
+                    // view: it never uses the tunnel, names included.
+                    AppConfig app = new AppConfig(
+                            name,
+                            excluded.exec(),
+                            excluded.sha256(),
+                            List.of(),
+                            AppConfig.Children.ANY,
+                            List.of(),
+                            Optional.empty());
+                    found.add(new LaunchableApp(tunnelName, app, t.appCgroups.get(name), Optional.empty()));
+                }
+            }
         }
         if (found.isEmpty()) {
             throw new LaunchRefusedException(
@@ -283,7 +299,11 @@ final class Tunnels {
                         .orElse(null),
                 t.routing.map(Pieces.Routing::status).orElse(null),
                 appStatus(t),
-                dnsStatus(t))));
+                dnsStatus(t),
+                t.config.iface().others().text(),
+                t.config.iface().excludedApps().stream()
+                        .map(ExcludedAppConfig::name)
+                        .toList())));
         return list;
     }
 

@@ -3,6 +3,7 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.config.DnsConfig;
 import dev.wgpr.client.config.Endpoint;
+import dev.wgpr.client.config.OthersSetting;
 import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.ResolverSetting;
 import dev.wgpr.client.config.TunnelConfig;
@@ -254,6 +255,7 @@ final class UpStages {
                 new GuardDevice(pieces.enforcement()),
                 new AppCgroups(pieces.enforcement()),
                 new Routes(pieces.routes()),
+                new SteerOthers(pieces.routes(), pieces.enforcement()),
                 dns,
                 new HostDns(resolverState),
                 new ExactPolicy(shares));
@@ -379,9 +381,14 @@ final class UpStages {
             List<String> acquired = new ArrayList<>();
             Rollback.Undo back = () -> release(tunnel, acquired);
             try {
+                Set<String> excluded = excludedNames(target.config());
                 for (String app : appNames(target.config())) {
                     if (!tunnel.appCgroups.containsKey(app)) {
-                        tunnel.appCgroups.put(app, enforcement.acquireApp(app));
+                        tunnel.appCgroups.put(
+                                app,
+                                excluded.contains(app)
+                                        ? enforcement.acquireExcludedApp(app)
+                                        : enforcement.acquireApp(app));
                         acquired.add(app);
                     }
                 }
@@ -436,8 +443,15 @@ final class UpStages {
             }
         }
 
-        private static Set<String> appNames(TunnelConfig config) {
+        private static Set<String> excludedNames(TunnelConfig config) {
             Set<String> names = new LinkedHashSet<>();
+            config.iface().excludedApps().forEach(app -> names.add(app.name()));
+            return names;
+        }
+
+        /** The allowed apps' names and the excluded apps' (one cgroup each). */
+        private static Set<String> appNames(TunnelConfig config) {
+            Set<String> names = excludedNames(config);
             for (PeerConfig peer : config.peers()) {
                 for (AppConfig app : peer.allowedApps()) {
                     names.add(app.name());
@@ -489,6 +503,104 @@ final class UpStages {
         @Override
         public String what(Tunnels.Active tunnel) {
             return "routes of " + tunnel.name();
+        }
+    }
+
+    /**
+     * The modes (enforcement/DESIGN.md, "Modes"): while some tunnel has excluded apps or lets its non-apps
+     * go around it (others = "bypass"), the instance's mark is routed through the underlay mirror and the
+     * kernel marks excluded apps' sockets (and, while a tunnel is bypass, non-apps') and lets them reach the
+     * prefixes they go around. Steering first, marking second (and the reverse on the way back): without the
+     * steering those prefixes are denied, never sent into a tunnel. One steering for all the daemon's tunnels.
+     */
+    static final class SteerOthers implements Stage {
+        private final Pieces.RouteInstaller routes;
+        private final Pieces.EnforcementLayer enforcement;
+        /** The tunnels that need the steering: bypass ones and those with excluded apps. */
+        private final Set<String> steered = new LinkedHashSet<>();
+        /** Of those, the bypass ones: while there is one, non-apps are steered too. */
+        private final Set<String> bypassing = new LinkedHashSet<>();
+
+        private Optional<Pieces.Steering> steering = Optional.empty();
+
+        SteerOthers(Pieces.RouteInstaller routes, Pieces.EnforcementLayer enforcement) {
+            this.routes = routes;
+            this.enforcement = enforcement;
+        }
+
+        private static boolean needsSteering(Target target) {
+            return target.config().iface().others() == OthersSetting.BYPASS
+                    || !target.config().iface().excludedApps().isEmpty();
+        }
+
+        @Override
+        public Step reconcile(Tunnels.Active tunnel, Target target) throws IOException {
+            boolean bypass = target.config().iface().others() == OthersSetting.BYPASS;
+            if (!needsSteering(target)
+                    || (steered.contains(tunnel.name()) && bypass == bypassing.contains(tunnel.name()))) {
+                // Nothing new; a reload that needs no steering any more lets go in prune, once the policy
+                // without it is in force.
+                return Step.NOTHING;
+            }
+            List<String> changes = new ArrayList<>();
+            boolean others = bypass || bypassing.stream().anyMatch(name -> !name.equals(tunnel.name()));
+            if (steering.isEmpty()) {
+                Pieces.Steering made = routes.steerAround(enforcement.othersMark());
+                try {
+                    enforcement.steer(true, others);
+                } catch (IOException | RuntimeException e) {
+                    made.close();
+                    throw e;
+                }
+                steering = Optional.of(made);
+                changes.add((others ? "non-apps and excluded apps" : "excluded apps")
+                        + " go around the tunnels: mark 0x" + Integer.toHexString(enforcement.othersMark())
+                        + " routed through the underlay");
+                changes.addAll(made.notes());
+            } else {
+                enforcement.steer(true, others);
+            }
+            steered.add(tunnel.name());
+            if (bypass) {
+                bypassing.add(tunnel.name());
+            } else {
+                bypassing.remove(tunnel.name());
+            }
+            return new Step(() -> remove(tunnel), changes);
+        }
+
+        @Override
+        public void remove(Tunnels.Active tunnel) throws IOException {
+            bypassing.remove(tunnel.name());
+            if (!steered.remove(tunnel.name()) || steering.isEmpty()) {
+                return;
+            }
+            if (!steered.isEmpty()) {
+                enforcement.steer(true, !bypassing.isEmpty());
+                return;
+            }
+            Pieces.Steering held = steering.get();
+            steering = Optional.empty();
+            enforcement.steer(false, false);
+            held.close();
+        }
+
+        @Override
+        public List<String> prune(Tunnels.Active tunnel, Target target) {
+            if (needsSteering(target) || !steered.contains(tunnel.name())) {
+                return List.of();
+            }
+            try {
+                remove(tunnel);
+                return List.of();
+            } catch (IOException | RuntimeException e) {
+                return List.of("the underlay steering of " + tunnel.name() + " stays: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public String what(Tunnels.Active tunnel) {
+            return "underlay steering of " + tunnel.name();
         }
     }
 

@@ -12,11 +12,13 @@ record ImportedInterface(
         OptionalInt mtu,
         List<String> dns,
         List<String> dnsDomains,
+        List<ImportedApp> excludedApps,
         List<Finding> findings) {
     ImportedInterface {
         addresses = List.copyOf(addresses);
         dns = List.copyOf(dns);
         dnsDomains = List.copyOf(dnsDomains);
+        excludedApps = List.copyOf(excludedApps);
         findings = findings.stream().sorted(Finding.IN_LINE_ORDER).toList();
     }
 }

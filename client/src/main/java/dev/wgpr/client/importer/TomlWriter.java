@@ -19,12 +19,12 @@ final class TomlWriter {
     static String write(ImportedTunnel tunnel, String sourceName) {
         TomlWriter writer = new TomlWriter();
         writer.comment("Imported from " + sourceName + " by `wg-pr import`. Check it with `wg-pr check`.");
-        writer.tunnelInterface(tunnel.tunnelInterface());
+        writer.tunnelInterface(tunnel.tunnelInterface(), TunnelConverter.fullTunnel(tunnel.peers()));
         tunnel.peers().forEach(writer::peer);
         return writer.toml.toString();
     }
 
-    private void tunnelInterface(ImportedInterface tunnelInterface) {
+    private void tunnelInterface(ImportedInterface tunnelInterface, boolean fullTunnel) {
         toml.append("\n[interface]\n");
         string("name", tunnelInterface.name());
         string("privateKey", tunnelInterface.privateKey());
@@ -39,7 +39,16 @@ final class TomlWriter {
         }
         // As wg-quick: a full tunnel (0.0.0.0/0, ::/0) takes everything, anything else only its prefixes.
         string("routeMode", "auto");
+        if (fullTunnel) {
+            // Chosen out loud: wg-pr cannot send non-apps through the tunnel as wg-quick does (see the finding).
+            string("others", "deny");
+        }
         findings(tunnelInterface.findings());
+        for (ImportedApp app : tunnelInterface.excludedApps()) {
+            toml.append("\n[[interface.excludedApps]]\n");
+            string("name", app.name());
+            app.exec().ifPresent(exec -> string("exec", exec));
+        }
     }
 
     private void peer(ImportedPeer peer) {

@@ -3,6 +3,7 @@ package dev.wgpr.client.importer;
 import static dev.wgpr.client.importer.WgQuickKey.ADDRESS;
 import static dev.wgpr.client.importer.WgQuickKey.ALLOWED_APPS;
 import static dev.wgpr.client.importer.WgQuickKey.ALLOWED_IPS;
+import static dev.wgpr.client.importer.WgQuickKey.DISALLOWED_APPS;
 import static dev.wgpr.client.importer.WgQuickKey.DNS;
 import static dev.wgpr.client.importer.WgQuickKey.ENDPOINT;
 import static dev.wgpr.client.importer.WgQuickKey.LISTEN_PORT;
@@ -36,6 +37,8 @@ final class TunnelConverter {
     private final Problems problems;
     /** A wg-pr config names each app once (one app, one cgroup): the peer that has each name. */
     private final Map<String, PeerApp> appsByName = new HashMap<>();
+    /** WireSock's DisallowedApps of the interface and of every peer: the tunnel's excluded apps. */
+    private final List<ImportedApp> excludedApps = new ArrayList<>();
 
     private final Set<String> peerNames = new LinkedHashSet<>();
     private final Map<String, Integer> peerLineByPublicKey = new HashMap<>();
@@ -87,8 +90,10 @@ final class TunnelConverter {
                         OptionalInt.empty(),
                         List.of(),
                         List.of(),
+                        List.of(),
                         List.of())
                 : tunnelInterface(interfaceSection.line(), interfaceEntries, interfaceFindings);
+        excluded(interfaceEntries.all(DISALLOWED_APPS), interfaceFindings);
 
         List<ImportedApp> interfaceApps = apps(interfaceEntries, interfaceFindings);
         List<ImportedPeer> peers = new ArrayList<>();
@@ -110,17 +115,39 @@ final class TunnelConverter {
                                     + peers.getFirst().name()
                                     + "', only; these apps may not use the other peers' routes")));
         }
+        if (fullTunnel(peers)) {
+            interfaceFindings.add(new Finding(
+                    interfaceSection.line(),
+                    "others",
+                    Finding.Kind.WARNING,
+                    "a full tunnel: wg-quick sends every process through it, wg-pr only the allowed apps. Imported"
+                            + " with others = \"deny\": every process that is no app loses the Internet while the"
+                            + " tunnel is up; set others = \"bypass\" to let it go around the tunnel instead"));
+        }
         return new ImportedTunnel(withFindings(tunnelInterface, interfaceFindings), peers);
+    }
+
+    /** Whether some peer routes 0.0.0.0/0 or ::/0: then the config says what non-apps get, explicitly. */
+    static boolean fullTunnel(List<ImportedPeer> peers) {
+        return peers.stream().flatMap(peer -> peer.allowedIps().stream()).anyMatch(prefix -> prefix.endsWith("/0"));
     }
 
     private static List<WgQuickSection> sectionsOf(List<WgQuickSection> sections, WgQuickSection.Kind kind) {
         return sections.stream().filter(s -> s.kind() == kind).toList();
     }
 
-    /** The interface's findings are complete only once its AllowedApps went to the peers. */
-    private static ImportedInterface withFindings(ImportedInterface i, List<Finding> findings) {
+    /** The interface's findings and excluded apps are complete only once the peers were read. */
+    private ImportedInterface withFindings(ImportedInterface i, List<Finding> findings) {
         return new ImportedInterface(
-                i.name(), i.privateKey(), i.addresses(), i.listenPort(), i.mtu(), i.dns(), i.dnsDomains(), findings);
+                i.name(),
+                i.privateKey(),
+                i.addresses(),
+                i.listenPort(),
+                i.mtu(),
+                i.dns(),
+                i.dnsDomains(),
+                excludedApps,
+                findings);
     }
 
     private ImportedInterface tunnelInterface(int line, SectionEntries entries, List<Finding> findings) {
@@ -163,7 +190,15 @@ final class TunnelConverter {
         Set<String> dnsDomains = new LinkedHashSet<>();
         dnsEntries(entries.all(DNS), dns, dnsDomains, findings);
         return new ImportedInterface(
-                name, privateKey, addresses, listenPort, mtu, List.copyOf(dns), List.copyOf(dnsDomains), findings);
+                name,
+                privateKey,
+                addresses,
+                listenPort,
+                mtu,
+                List.copyOf(dns),
+                List.copyOf(dnsDomains),
+                List.of(),
+                findings);
     }
 
     /**
@@ -220,6 +255,7 @@ final class TunnelConverter {
         for (WgQuickEntry entry : entries.all(ALLOWED_APPS)) {
             apps(List.of(entry), findings).forEach(app -> addApp(apps, app, name, entry.line(), findings));
         }
+        excluded(entries.all(DISALLOWED_APPS), findings); // after the allowed apps: they keep their names
         if (apps.isEmpty() && !allowedIps.isEmpty()) {
             findings.add(new Finding(
                     section.line(),
@@ -296,6 +332,32 @@ final class TunnelConverter {
     /** The apps of the AllowedApps lines of one section, each entry's losses reported. */
     private static List<ImportedApp> apps(SectionEntries entries, List<Finding> findings) {
         return apps(entries.all(ALLOWED_APPS), findings);
+    }
+
+    /**
+     * WireSock's DisallowedApps as the tunnel's excluded apps: they never use the tunnel, as in WireSock.
+     * What differs is everyone else: WireSock tunnels every other process, wg-pr only the allowed apps
+     * (others deny or bypass), which the finding says. One namespace of names with the allowed apps.
+     */
+    private void excluded(List<WgQuickEntry> entries, List<Finding> findings) {
+        for (WgQuickEntry entry : entries) {
+            List<Finding> own = new ArrayList<>();
+            for (ImportedApp app : apps(List.of(entry), own)) {
+                String name = Names.unique(app.name(), appsByName.keySet());
+                ImportedApp named = new ImportedApp(name, app.exec());
+                appsByName.put(name, new PeerApp("", named));
+                excludedApps.add(named);
+            }
+            own.forEach(finding -> findings.add(
+                    new Finding(finding.line(), DISALLOWED_APPS.canonicalName(), finding.kind(), finding.message())));
+            findings.add(new Finding(
+                    entry.line(),
+                    DISALLOWED_APPS.canonicalName(),
+                    Finding.Kind.WARNING,
+                    "imported as [[interface.excludedApps]]: these never use the tunnel. Unlike WireSock, a process"
+                            + " that is neither allowed nor excluded does not use it either: others = \"deny\""
+                            + " denies it the tunnel's prefixes, others = \"bypass\" sends it around"));
+        }
     }
 
     private static List<ImportedApp> apps(List<WgQuickEntry> entries, List<Finding> findings) {

@@ -39,12 +39,7 @@ enum WgQuickKey {
     PERSISTENT_KEEPALIVE("PersistentKeepalive", Repeats.LAST_WINS, PEER),
     // WireSock's extensions: in [Peer] where WireSock writes them, in [Interface] for every peer.
     ALLOWED_APPS("AllowedApps", Repeats.ACCUMULATE, INTERFACE, PEER),
-    DISALLOWED_APPS(
-            "DisallowedApps",
-            "cannot be expressed: wg-pr has no 'every app except these'; only the apps named in"
-                    + " allowedApps may use the peer's routes, all others are denied",
-            INTERFACE,
-            PEER),
+    DISALLOWED_APPS("DisallowedApps", Repeats.ACCUMULATE, INTERFACE, PEER),
     DISALLOWED_IPS(
             "DisallowedIPs",
             "wg-pr routes exactly the peer's allowedIPs; remove these prefixes from allowedIPs by hand",

@@ -167,6 +167,10 @@ public final class Lockdown {
             rules.add(new LockdownPlan.Rule(dir.toAbsolutePath().normalize(), R, "configs and key files"));
         }
         rules.add(new LockdownPlan.Rule(Path.of("/proc"), R, "the JVM's /proc/self, netns and process facts"));
+        rules.add(new LockdownPlan.Rule(
+                Path.of("/proc/sys/net/ipv4/conf"),
+                RW_FILE,
+                "rp_filter: strict turned loose while sockets go around the tunnels, and back"));
         for (String dir : List.of(
                 "/sys/devices/system/cpu",
                 "/sys/devices/system/node",

@@ -88,6 +88,59 @@ class CheckCommandTest {
     }
 
     @Test
+    void aFullTunnelDenyingByDefaultIsWarnedOnStderrAndSaysWhatNonAppsLose(@TempDir Path directory) throws IOException {
+        Path config = Files.writeString(directory.resolve("vpn.toml"), """
+                [interface]
+                privateKey = "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc="
+                address = ["10.8.0.2/32"]
+
+                [[peer]]
+                publicKey = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ="
+                allowedIPs = ["0.0.0.0/0"]
+                """);
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertTrue(
+                run.err()
+                        .contains(config + ":7:15: warning: peer[0].allowedIPs[0]: denied 0.0.0.0/0: every process"
+                                + " that is no app loses the Internet while this tunnel is up"),
+                run.err());
+        assertTrue(run.out().contains("others          deny: every process that is no app is denied"), run.out());
+        assertTrue(run.out().contains("denied 0.0.0.0/0: every process that is no app loses the Internet"), run.out());
+        assertFalse(run.out().contains("keeps its Internet access"), run.out());
+    }
+
+    @Test
+    void bypassAndExcludedAppsAreExplainedInThePlan(@TempDir Path directory) throws IOException {
+        Path config = Files.writeString(directory.resolve("vpn.toml"), """
+                [interface]
+                privateKey = "wI7M4flROZFaV3d9lSkM6fkGQm3mcQm8nB0Ivxb9ylc="
+                address = ["10.8.0.2/32"]
+                others = "bypass"
+
+                [[interface.excludedApps]]
+                name = "torrent"
+                exec = "/bin/sh"
+
+                [[peer]]
+                publicKey = "sfnQo04r2H4azGR0gkEpHTtGGYrzqtORSt41p9FMsHQ="
+                allowedIPs = ["0.0.0.0/0"]
+                """);
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        CliRun run = CliRun.of("check", config.toString());
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals("", run.err(), "the mode is written out: no warning");
+        for (String expected : List.of(
+                "others          bypass: every process that is no app goes around the tunnel through the underlay",
+                "(include mode: only the apps use the VPN)",
+                "excluded apps   torrent (/bin/sh started with wg-pr run --app torrent): never uses the tunnel",
+                "every other process reaches them through the underlay")) {
+            assertTrue(run.out().contains(expected), () -> "missing '" + expected + "' in:\n" + run.out());
+        }
+    }
+
+    @Test
     void diSemiDefaultPlanShowsTheTwoHalvesAndWhy(@TempDir Path directory) throws IOException {
         Path config = Files.writeString(directory.resolve("full.toml"), """
                 [interface]

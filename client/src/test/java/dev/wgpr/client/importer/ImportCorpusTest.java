@@ -62,7 +62,7 @@ class ImportCorpusTest {
                                 "AllowedApps@12",
                                 "AllowedApps@12",
                                 "AllowedApps@12",
-                                "DisallowedApps@13",
+                                "DisallowedApps@13", // C:\\Games\\Launcher.exe: a Windows program, no exec
                                 "DisallowedIPs@14"),
                         Map.of("peer1", List.of("firefox", "chrome", "putty", "ssh=/usr/bin/ssh"))),
                 new Expected(

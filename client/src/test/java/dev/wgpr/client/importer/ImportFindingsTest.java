@@ -148,12 +148,29 @@ class ImportFindingsTest {
     }
 
     @Test
-    void disallowedAppsAreReportedAsInexpressibleInADefaultDenyModel() throws ImportException {
-        ImportResult result = importConfig(INTERFACE + PEER + "AllowedApps = ssh\nDisallowedApps = steam\n");
-        Finding finding = result.findings(Finding.Kind.NOT_CARRIED_OVER).getFirst();
-        assertEquals("DisallowedApps", finding.key());
-        assertTrue(finding.message().contains("only the apps named in allowedApps may use the peer's routes"));
-        assertTrue(finding.message().endsWith("(was: steam)"), finding::message);
+    void disallowedAppsBecomeExcludedAppsWithAWarningThatOthersDoNotUseTheTunnel() throws ImportException {
+        ImportResult result = importConfig(INTERFACE + PEER + "AllowedApps = ssh\nDisallowedApps = steam, ssh\n");
+        TomlArray excluded = toml(result).getTable("interface").getArray("excludedApps");
+        assertEquals("steam", excluded.getTable(0).getString("name"));
+        assertEquals("ssh-2", excluded.getTable(1).getString("name"), "one namespace with the allowed apps");
+        Finding finding = result.findings(Finding.Kind.WARNING).stream()
+                .filter(f -> f.key().equals("DisallowedApps"))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(finding.message().contains("imported as [[interface.excludedApps]]"), finding::message);
+        assertTrue(finding.message().contains("Unlike WireSock"), finding::message);
+    }
+
+    @Test
+    void aFullTunnelIsImportedWithOthersDenyWrittenOutAndAWarning() throws ImportException {
+        ImportResult result =
+                importConfig(INTERFACE + "[Peer]\nPublicKey = 7Hnu2U4XLpCz7ho3BOm3bjNSj0yPXRLWFpsBBY4y8w4="
+                        + "\nAllowedIPs = 0.0.0.0/0, ::/0\n");
+        assertEquals("deny", toml(result).getTable("interface").getString("others"));
+        assertTrue(
+                result.findings(Finding.Kind.WARNING).stream()
+                        .anyMatch(f -> f.key().equals("others")),
+                result.findings(Finding.Kind.WARNING)::toString);
     }
 
     @Test

@@ -32,6 +32,7 @@ final class WgQuickExport {
                 conf,
                 "DNS",
                 dns.isEmpty() ? null : dns.stream().map(Object::toString).collect(Collectors.joining(", ")));
+        line(conf, "DisallowedApps", appEntries(tunnelInterface.getArray("excludedApps")));
         TomlArray peers = toml.getArray("peer");
         for (int i = 0; i < peers.size(); i++) {
             TomlTable peer = peers.getTable(i);
@@ -41,16 +42,20 @@ final class WgQuickExport {
             line(conf, "Endpoint", peer.get("endpoint"));
             line(conf, "AllowedIPs", peer.get("allowedIPs"));
             line(conf, "PersistentKeepalive", peer.get("persistentKeepalive"));
-            TomlArray apps = peer.getArray("allowedApps");
-            if (apps != null) {
-                List<String> entries = apps.toList().stream()
-                        .map(app -> (TomlTable) app)
-                        .map(app -> app.getString("exec", () -> app.getString("name")))
-                        .toList();
-                line(conf, "AllowedApps", String.join(", ", entries));
-            }
+            line(conf, "AllowedApps", appEntries(peer.getArray("allowedApps")));
         }
         return conf.toString();
+    }
+
+    /** Apps as WireSock lists them: each one's exec, else its name; null for none. */
+    private static String appEntries(TomlArray apps) {
+        if (apps == null) {
+            return null;
+        }
+        return apps.toList().stream()
+                .map(app -> (TomlTable) app)
+                .map(app -> app.getString("exec", () -> app.getString("name")))
+                .collect(Collectors.joining(", "));
     }
 
     private static void line(StringBuilder conf, String key, Object value) {

@@ -75,6 +75,19 @@ final class Libmnl {
     static final short RTM_NEWROUTE = 24;
     static final short RTM_DELROUTE = 25;
     static final short RTM_GETROUTE = 26;
+    static final short RTM_NEWRULE = 32;
+    static final short RTM_DELRULE = 33;
+    static final short RTM_GETRULE = 34;
+    /** {@code struct fib_rule_hdr}: family, dst_len, src_len, tos, table, res1, res2, action (u8 each), flags (u32). */
+    static final long FIB_RULE_HDR_SIZE = 12;
+
+    static final long FRH_TABLE = 4;
+    static final long FRH_ACTION = 7;
+    static final int FR_ACT_TO_TBL = 1;
+    static final int FRA_PRIORITY = 6;
+    static final int FRA_FWMARK = 10;
+    static final int FRA_TABLE = 15;
+    static final int FRA_FWMASK = 16;
 
     // <linux/if_addr.h>
     static final int IFA_ADDRESS = 1;

@@ -101,6 +101,11 @@ public record Route(
         return new Route(destination, type, interfaceIndex, gateway, value, table, protocol, scope, preferredSource);
     }
 
+    /** The same route in table {@code value} (the underlay mirror's copies of main's routes). */
+    public Route withTable(int value) {
+        return new Route(destination, type, interfaceIndex, gateway, metric, value, protocol, scope, preferredSource);
+    }
+
     public Route withProtocol(int value) {
         return new Route(destination, type, interfaceIndex, gateway, metric, table, value, scope, preferredSource);
     }

@@ -243,6 +243,68 @@ public final class RtNetlink implements AutoCloseable {
         }
     }
 
+    /** Adds {@code rule} ({@code ip rule add}, {@code NLM_F_EXCL}: {@code EEXIST} when the same rule is there). */
+    public void addRule(Rule rule) throws ErrnoException {
+        ruleRequest(
+                Libmnl.RTM_NEWRULE,
+                (short) (Libmnl.NLM_F_ACK | Libmnl.NLM_F_CREATE | Libmnl.NLM_F_EXCL),
+                rule,
+                "add rule " + rule);
+    }
+
+    /** Removes the rule that matches {@code rule} ({@code ip rule del}); {@code ENOENT} when there is none. */
+    public void removeRule(Rule rule) throws ErrnoException {
+        ruleRequest(Libmnl.RTM_DELRULE, Libmnl.NLM_F_ACK, rule, "remove rule " + rule);
+    }
+
+    private void ruleRequest(short type, short flags, Rule rule, String what) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            NetlinkRequest request = socket.request(arena, type, flags);
+            MemorySegment frh = request.putExtraHeader(Libmnl.FIB_RULE_HDR_SIZE);
+            frh.set(ValueLayout.JAVA_BYTE, 0, (byte) (rule.ipv4() ? Libc.AF_INET : Libc.AF_INET6));
+            frh.set(ValueLayout.JAVA_BYTE, Libmnl.FRH_TABLE, (byte)
+                    (Integer.compareUnsigned(rule.table(), 256) < 0 ? rule.table() : Libmnl.RT_TABLE_UNSPEC));
+            frh.set(ValueLayout.JAVA_BYTE, Libmnl.FRH_ACTION, (byte) Libmnl.FR_ACT_TO_TBL);
+            request.putU32((short) Libmnl.FRA_PRIORITY, rule.priority());
+            request.putU32((short) Libmnl.FRA_FWMARK, rule.mark());
+            request.putU32((short) Libmnl.FRA_FWMASK, rule.mask());
+            request.putU32((short) Libmnl.FRA_TABLE, rule.table());
+            socket.exchange(request, what, ignored -> {});
+        }
+    }
+
+    /** The fwmark rules of one family ({@code ip rule}); rules without a mark are left out. */
+    public List<Rule> rules(boolean ipv4) throws ErrnoException {
+        List<Rule> rules = new ArrayList<>();
+        try (Arena arena = Arena.ofConfined()) {
+            NetlinkRequest request = socket.request(arena, Libmnl.RTM_GETRULE, Libmnl.NLM_F_DUMP);
+            MemorySegment frh = request.putExtraHeader(Libmnl.FIB_RULE_HDR_SIZE);
+            frh.set(ValueLayout.JAVA_BYTE, 0, (byte) (ipv4 ? Libc.AF_INET : Libc.AF_INET6));
+            socket.exchange(request, "RTM_GETRULE dump " + (ipv4 ? "IPv4" : "IPv6"), message -> {
+                if (message.type() != Libmnl.RTM_NEWRULE) {
+                    return;
+                }
+                int table = Byte.toUnsignedInt(message.payload().get(ValueLayout.JAVA_BYTE, Libmnl.FRH_TABLE));
+                int priority = 0;
+                Integer mark = null;
+                int mask = -1;
+                for (NetlinkMessage.Attribute attribute : message.attributes(Libmnl.FIB_RULE_HDR_SIZE)) {
+                    switch (attribute.type()) {
+                        case Libmnl.FRA_PRIORITY -> priority = attribute.u32();
+                        case Libmnl.FRA_FWMARK -> mark = attribute.u32();
+                        case Libmnl.FRA_FWMASK -> mask = attribute.u32();
+                        case Libmnl.FRA_TABLE -> table = attribute.u32();
+                        default -> {}
+                    }
+                }
+                if (mark != null) {
+                    rules.add(new Rule(ipv4, priority, mark, mask, table));
+                }
+            });
+        }
+        return rules;
+    }
+
     /** The routes of table {@code table} ({@link Route#MAIN_TABLE} for what {@code ip route} shows) of one family. */
     public List<Route> routes(boolean ipv4, int table) throws ErrnoException {
         List<Route> routes = new ArrayList<>();
