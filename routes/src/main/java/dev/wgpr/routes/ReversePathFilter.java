@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +20,9 @@ import java.util.Set;
  * Loose mode still drops sources with no route at all. The effective value of an interface is the larger of
  * its own and {@code all}'s, so each strict one of both is changed, and only those.
  *
+ * <p>What is about to be loosened is first written to a record file, which {@link #restore} removes, so that
+ * the next daemon after a crash puts it back ({@link #restoreRecorded}): the values before are nowhere else.
+ *
  * <p>Sysctls of the namespace of the calling thread's process ({@code /proc/sys/net} is per namespace).
  */
 public final class ReversePathFilter {
@@ -27,21 +31,49 @@ public final class ReversePathFilter {
     /** Not interfaces ({@code default} only seeds new ones) or never the underlay. */
     private static final Set<String> SKIPPED = Set.of("default", "lo");
 
+    private static final Path CONF = Path.of("/proc/sys/net/ipv4/conf");
+
     private final Path conf;
     /** What was loosened: the conf directory's entry names. */
     private final List<String> loosened;
 
-    private ReversePathFilter(Path conf, List<String> loosened) {
+    private final Path record;
+
+    private ReversePathFilter(Path conf, List<String> loosened, Path record) {
         this.conf = conf;
         this.loosened = List.copyOf(loosened);
+        this.record = record;
     }
 
-    /** Loosens every strict entry of {@code /proc/sys/net/ipv4/conf} but {@code tunnels}' own. */
-    public static ReversePathFilter loosen(Set<String> tunnels) throws IOException {
-        return loosen(Path.of("/proc/sys/net/ipv4/conf"), tunnels);
+    /**
+     * Loosens every strict entry of {@code /proc/sys/net/ipv4/conf} but {@code tunnels}' own, having written
+     * their names to {@code record} (replaced if there).
+     */
+    public static ReversePathFilter loosen(Set<String> tunnels, Path record) throws IOException {
+        return loosen(CONF, tunnels, record);
     }
 
-    static ReversePathFilter loosen(Path conf, Set<String> tunnels) throws IOException {
+    /**
+     * Makes strict again what a run that ended without {@link #restore} (a crash) recorded in {@code
+     * record} and is still loose, and removes the record; returns those entries' names (none without a
+     * record).
+     */
+    public static List<String> restoreRecorded(Path record) throws IOException {
+        return restoreRecorded(CONF, record);
+    }
+
+    static List<String> restoreRecorded(Path conf, Path record) throws IOException {
+        if (!Files.exists(record)) {
+            return List.of();
+        }
+        List<String> names = Files.readAllLines(record, StandardCharsets.UTF_8).stream()
+                .filter(name -> !name.isBlank())
+                .toList();
+        new ReversePathFilter(conf, names, record).restore();
+        return names;
+    }
+
+    static ReversePathFilter loosen(Path conf, Set<String> tunnels, Path record) throws IOException {
         Map<String, Path> strict = new LinkedHashMap<>();
         try (var entries = Files.list(conf)) {
             for (Path entry : entries.sorted().toList()) {
@@ -57,6 +89,9 @@ public final class ReversePathFilter {
                 }
             }
         }
+        Path partial = record.resolveSibling(record.getFileName() + ".partial");
+        Files.write(partial, strict.keySet(), StandardCharsets.UTF_8);
+        Files.move(partial, record, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         List<String> done = new ArrayList<>();
         try {
             for (Map.Entry<String, Path> entry : strict.entrySet()) {
@@ -65,13 +100,13 @@ public final class ReversePathFilter {
             }
         } catch (IOException | RuntimeException e) {
             try {
-                new ReversePathFilter(conf, done).restore();
+                new ReversePathFilter(conf, done, record).restore();
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
             }
             throw e;
         }
-        return new ReversePathFilter(conf, done);
+        return new ReversePathFilter(conf, done, record);
     }
 
     /**
@@ -89,7 +124,7 @@ public final class ReversePathFilter {
 
     /**
      * Makes strict again what {@link #loosen} loosened and is still loose (someone who changed it meanwhile
-     * keeps their value); an interface that went meanwhile is skipped.
+     * keeps their value); an interface that went meanwhile is skipped. Then removes the record.
      */
     public void restore() throws IOException {
         for (String name : loosened) {
@@ -99,5 +134,6 @@ public final class ReversePathFilter {
                 write(file, STRICT);
             }
         }
+        Files.deleteIfExists(record);
     }
 }

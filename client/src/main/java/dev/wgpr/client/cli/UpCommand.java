@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -35,6 +36,12 @@ final class UpCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CONFIG", description = "The config file (TOML); a bare NAME is /etc/wg-pr/NAME.toml.")
     Path configFile;
 
+    @Option(
+            names = "--force",
+            description = "Go ahead even when a warning says the config takes more than it may mean (a full"
+                    + " tunnel that denies every process that is no app the Internet, with others not written out).")
+    boolean force;
+
     @ParentCommand
     WgPrCommand root;
 
@@ -47,7 +54,7 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Optional<ConfigLoading.ForDaemon> config = ConfigLoading.forDaemon(configFile, err);
-        if (config.isEmpty()) {
+        if (config.isEmpty() || ConfigLoading.refusedWithoutForce(config.get(), force, "up", err)) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
@@ -68,7 +75,7 @@ final class UpCommand implements Callable<Integer> {
             }
             Reply.Upped up = DaemonClient.require(
                     instance,
-                    new Request.Up(config.get().text()),
+                    new Request.Up(config.get().text(), force),
                     Reply.Upped.class,
                     "the daemon of instance " + instance + " stopped; see " + instance.logFile());
             out.println(up.tunnel() + " is up");

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,9 +31,12 @@ import java.util.Set;
  */
 final class KernelRoutes implements Pieces.RouteInstaller {
     private final TunnelRouting routing;
+    /** What the steering loosened, for the next daemon after a crash. */
+    private final Path reversePathRecord;
 
     KernelRoutes(Instance instance) {
         this.routing = TunnelRouting.inThisNamespace(RouteTag.forInstance(instance.name()));
+        this.reversePathRecord = instance.runtimeDirectory().resolve("rp_filter.loosened");
     }
 
     @Override
@@ -65,7 +69,7 @@ final class KernelRoutes implements Pieces.RouteInstaller {
             steering.remove(rt); // a crashed run's, if any: the mirror must be of main as it is now
             notes.addAll(steering.install(rt));
             try {
-                filter = ReversePathFilter.loosen(tunnelInterfaces(rt));
+                filter = ReversePathFilter.loosen(tunnelInterfaces(rt), reversePathRecord);
             } catch (IOException | RuntimeException e) {
                 steering.remove(rt);
                 throw e;
@@ -82,6 +86,13 @@ final class KernelRoutes implements Pieces.RouteInstaller {
             }
 
             @Override
+            public List<String> follow() throws IOException {
+                try (RtNetlink rt = RtNetlink.open()) {
+                    return steering.follow(rt);
+                }
+            }
+
+            @Override
             public void close() throws IOException {
                 try (RtNetlink rt = RtNetlink.open()) {
                     steering.remove(rt);
@@ -95,17 +106,23 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     @Override
     public List<String> removeStaleSteering(int mark) throws IOException {
         UnderlaySteering steering = UnderlaySteering.forMark(mark);
+        List<String> removed = new ArrayList<>();
         try (RtNetlink rt = RtNetlink.open()) {
             boolean rules = steering.inForce(rt);
             int routes = rt.routes(true, steering.table()).size()
                     + rt.routes(false, steering.table()).size();
-            if (!rules && routes == 0) {
-                return List.of();
+            if (rules || routes != 0) {
+                steering.remove(rt);
+                removed.add("removed stale underlay steering of mark 0x" + Integer.toHexString(mark) + " (rules"
+                        + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
             }
-            steering.remove(rt);
-            return List.of("removed stale underlay steering of mark 0x" + Integer.toHexString(mark) + " (rules"
-                    + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
         }
+        List<String> strictAgain = ReversePathFilter.restoreRecorded(reversePathRecord);
+        if (!strictAgain.isEmpty()) {
+            removed.add("rp_filter strict (1) again on " + String.join(", ", strictAgain)
+                    + ", as before the crashed run loosened it");
+        }
+        return removed;
     }
 
     /** The devices wg-pr's routes lead to: tunnels, whose own rp_filter is not the underlay's. */

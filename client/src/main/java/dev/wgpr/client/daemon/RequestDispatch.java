@@ -96,7 +96,8 @@ record RequestDispatch(
 
     private Reply up(Request.Up request) {
         try {
-            String tunnel = tunnels.up(source(request.config(), request.content(), request.keyFiles()));
+            String tunnel =
+                    tunnels.up(source(request.config(), request.content(), request.keyFiles()), request.force());
             log.println("wg-pr daemon: up " + tunnel + " (" + request.config() + ")");
             return new Reply.Upped(tunnel);
         } catch (UpFailedException e) {
@@ -113,7 +114,8 @@ record RequestDispatch(
 
     private Reply reload(Request.Reload request) {
         try {
-            Reload.Outcome outcome = tunnels.reload(source(request.config(), request.content(), request.keyFiles()));
+            Reload.Outcome outcome =
+                    tunnels.reload(source(request.config(), request.content(), request.keyFiles()), request.force());
             log.println("wg-pr daemon: reload " + outcome.tunnel() + " (" + request.config() + "): "
                     + outcome.changes().size() + " change(s)");
             outcome.changes()
