@@ -123,7 +123,7 @@ public final class UnderlaySteering {
         Set<Integer> tunnels = new HashSet<>();
         for (boolean family : new boolean[] {true, false}) {
             for (Route route : rt.routes(family, Route.MAIN_TABLE)) {
-                if (route.protocol() == RouteTag.PROTOCOL && route.interfaceIndex() != 0) {
+                if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
                     tunnels.add(route.interfaceIndex());
                 }
             }

@@ -12,37 +12,37 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** On a copy of {@code /proc/sys/net/ipv4/conf}'s shape: which entries are loosened, and what is restored. */
+/** On a copy of {@code /proc/sys/net/ipv4/conf}'s shape: which entries are turned off, and what is put back. */
 class ReversePathFilterTest {
     @Test
-    void onlyStrictUnderlayEntriesAreLoosenedAndOnlyThoseStillLooseAreRestored(@TempDir Path dir) throws Exception {
+    void everyFilteringUnderlayEntryIsTurnedOffAndOnlyThoseStillOffArePutBack(@TempDir Path dir) throws Exception {
         Path conf = conf(dir);
-        Path record = dir.resolve("rp_filter.loosened");
+        Path record = dir.resolve("rp_filter.before");
 
-        ReversePathFilter filter = ReversePathFilter.loosen(conf, Set.of("wg0"), record);
-        assertEquals(List.of("all", "eth0"), filter.loosened());
+        ReversePathFilter filter = ReversePathFilter.turnOff(conf, Set.of("wg0"), record);
+        assertEquals(List.of("all", "eth0", "wlan0"), filter.turnedOff());
         assertEquals(
-                Map.of("all", "2", "default", "1", "lo", "1", "eth0", "2", "eth1", "0", "wlan0", "2", "wg0", "1"),
+                Map.of("all", "0", "default", "1", "lo", "1", "eth0", "0", "eth1", "0", "wlan0", "0", "wg0", "1"),
                 read(conf));
 
-        Files.writeString(conf.resolve("eth0").resolve("rp_filter"), "0"); // someone else's change meanwhile
+        Files.writeString(conf.resolve("eth0").resolve("rp_filter"), "2"); // someone else's change meanwhile
         filter.restore();
         assertEquals(
-                Map.of("all", "1", "default", "1", "lo", "1", "eth0", "0", "eth1", "0", "wlan0", "2", "wg0", "1"),
+                Map.of("all", "1", "default", "1", "lo", "1", "eth0", "2", "eth1", "0", "wlan0", "2", "wg0", "1"),
                 read(conf));
         assertFalse(Files.exists(record), "an orderly restore leaves no record");
     }
 
     @Test
-    void whatACrashedRunLoosenedIsRestoredFromItsRecordByTheNextOne(@TempDir Path dir) throws Exception {
+    void whatACrashedRunTurnedOffIsPutBackFromItsRecordByTheNextOne(@TempDir Path dir) throws Exception {
         Path conf = conf(dir);
-        Path record = dir.resolve("rp_filter.loosened");
+        Path record = dir.resolve("rp_filter.before");
         Map<String, String> before = read(conf);
 
-        ReversePathFilter.loosen(conf, Set.of("wg0"), record); // and then the daemon is killed: no restore
-        assertEquals(List.of("all", "eth0"), Files.readAllLines(record));
+        ReversePathFilter.turnOff(conf, Set.of("wg0"), record); // and then the daemon is killed: no restore
+        assertEquals(List.of("all 1", "eth0 1", "wlan0 2"), Files.readAllLines(record));
 
-        assertEquals(List.of("all", "eth0"), ReversePathFilter.restoreRecorded(conf, record));
+        assertEquals(List.of("all", "eth0", "wlan0"), ReversePathFilter.restoreRecorded(conf, record));
         assertEquals(before, read(conf));
         assertFalse(Files.exists(record));
         assertEquals(List.of(), ReversePathFilter.restoreRecorded(conf, record), "nothing recorded, nothing done");

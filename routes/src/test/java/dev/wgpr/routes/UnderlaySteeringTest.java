@@ -77,14 +77,37 @@ class UnderlaySteeringTest {
         client.defaultRoute("192.0.2.1");
         RouteLab.addTunnelStandIn(client);
         client.up(RouteLab.TUNNEL);
-        client.ip("route", "add", "0.0.0.0/1", "dev", RouteLab.TUNNEL, "proto", "87", "metric", "1000");
+        RouteTag tag = RouteTag.forInstance("wg-pr-steering-test");
+        client.ip(
+                "route",
+                "add",
+                "0.0.0.0/1",
+                "dev",
+                RouteLab.TUNNEL,
+                "proto",
+                "87",
+                "metric",
+                Integer.toUnsignedString(tag.tunnelMetric()));
+        // the server's bypass route: wg-pr's, yet on the underlay, which stays the underlay
+        client.ip(
+                "route",
+                "add",
+                "198.51.100.10/32",
+                "via",
+                "192.0.2.1",
+                "proto",
+                "87",
+                "metric",
+                Integer.toUnsignedString(tag.bypassMetric()));
         // what the kernel adds for a tunnel address's network: on the tunnel, though not wg-pr's
         client.ip("route", "add", "10.8.0.0/24", "dev", RouteLab.TUNNEL, "proto", "kernel");
         UnderlaySteering steering = UnderlaySteering.forMark(MARK);
         String table = Integer.toUnsignedString(steering.table());
         try (RtNetlink rt = RouteLab.rtnl(client)) {
             steering.install(rt);
-            assertFalse(client.ip("route", "show", "table", table).contains("10.8.0.0/24"), "the tunnel's own");
+            String mirror = client.ip("route", "show", "table", table);
+            assertFalse(mirror.contains("10.8.0.0/24"), "the tunnel's own: " + mirror);
+            assertTrue(mirror.contains("default via 192.0.2.1 dev " + underlay), mirror);
             assertEquals(List.of(), steering.follow(rt), "nothing changed, nothing to follow");
 
             client.ip("route", "add", "198.51.100.0/24", "via", "192.0.2.1", "metric", "7");

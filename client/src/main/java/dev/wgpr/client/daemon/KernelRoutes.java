@@ -31,12 +31,12 @@ import java.util.Set;
  */
 final class KernelRoutes implements Pieces.RouteInstaller {
     private final TunnelRouting routing;
-    /** What the steering loosened, for the next daemon after a crash. */
+    /** What the steering turned off, for the next daemon after a crash. */
     private final Path reversePathRecord;
 
     KernelRoutes(Instance instance) {
         this.routing = TunnelRouting.inThisNamespace(RouteTag.forInstance(instance.name()));
-        this.reversePathRecord = instance.runtimeDirectory().resolve("rp_filter.loosened");
+        this.reversePathRecord = instance.runtimeDirectory().resolve("rp_filter.before");
     }
 
     @Override
@@ -69,14 +69,14 @@ final class KernelRoutes implements Pieces.RouteInstaller {
             steering.remove(rt); // a crashed run's, if any: the mirror must be of main as it is now
             notes.addAll(steering.install(rt));
             try {
-                filter = ReversePathFilter.loosen(tunnelInterfaces(rt), reversePathRecord);
+                filter = ReversePathFilter.turnOff(tunnelInterfaces(rt), reversePathRecord);
             } catch (IOException | RuntimeException e) {
                 steering.remove(rt);
                 throw e;
             }
         }
-        if (!filter.loosened().isEmpty()) {
-            notes.add("rp_filter loose (2) instead of strict on " + String.join(", ", filter.loosened())
+        if (!filter.turnedOff().isEmpty()) {
+            notes.add("rp_filter off on " + String.join(", ", filter.turnedOff())
                     + ": replies to traffic around the tunnels come from addresses routed into them");
         }
         return new Pieces.Steering() {
@@ -117,10 +117,9 @@ final class KernelRoutes implements Pieces.RouteInstaller {
                         + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
             }
         }
-        List<String> strictAgain = ReversePathFilter.restoreRecorded(reversePathRecord);
-        if (!strictAgain.isEmpty()) {
-            removed.add("rp_filter strict (1) again on " + String.join(", ", strictAgain)
-                    + ", as before the crashed run loosened it");
+        List<String> putBack = ReversePathFilter.restoreRecorded(reversePathRecord);
+        if (!putBack.isEmpty()) {
+            removed.add("rp_filter on " + String.join(", ", putBack) + " as before the crashed run turned it off");
         }
         return removed;
     }
@@ -129,7 +128,7 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     private static Set<String> tunnelInterfaces(RtNetlink rt) throws IOException {
         Set<Integer> indexes = new HashSet<>();
         for (Route route : rt.mainRoutes()) {
-            if (route.protocol() == RouteTag.PROTOCOL && route.interfaceIndex() != 0) {
+            if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
                 indexes.add(route.interfaceIndex());
             }
         }
