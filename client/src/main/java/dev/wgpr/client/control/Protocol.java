@@ -55,5 +55,8 @@ public final class Protocol {
     public static final String NOT_AVAILABLE = "not-available";
     public static final String REFUSED = "refused";
     public static final String FAILED = "failed";
+    /** An endpoint's name could not be resolved; nothing was changed, and trying again later may work. */
+    public static final String UNRESOLVED = "unresolved";
+
     public static final String BUSY = "busy";
 }

@@ -146,6 +146,7 @@ record RequestDispatch(
                 switch (e.kind()) {
                     case BAD_CONFIG -> Protocol.BAD_CONFIG;
                     case FAILED -> Protocol.FAILED;
+                    case UNRESOLVED -> Protocol.UNRESOLVED;
                 },
                 e.getMessage());
     }

@@ -113,9 +113,9 @@ final class UpStages {
                             : InetAddress.getAllByName(endpoint.host())[0];
                 } catch (UnknownHostException e) {
                     throw new UpFailedException(
-                            UpFailedException.Kind.FAILED,
-                            "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host()
-                                    + "; nothing was changed");
+                            UpFailedException.Kind.UNRESOLVED,
+                            "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host() + " ("
+                                    + e.getMessage() + "); nothing was changed");
                 }
                 endpoints.put(peer.name(), new InetSocketAddress(address, endpoint.port()));
             }
