@@ -26,6 +26,8 @@ echo "==> $(basename "$deb") into a clean Debian $suite root at $root"
 # The whole session in one chroot: `inside` prints each command it runs and stops at the first that fails.
 unshare --mount --propagation private -- sh -euc '
   root=$1; shift
+  # The root a mount point of its own: `ip netns exec` and `ip -n` (the demo) remount / as a slave.
+  mount --bind "$root" "$root"
   mount --rbind /proc "$root/proc"; mount --rbind /sys "$root/sys"; mount --rbind /dev "$root/dev"
   exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
     /bin/bash -euo pipefail -c "$1"
@@ -96,6 +98,9 @@ unshare --mount --propagation private -- sh -euc '
   # package leaves its group in these backups until the next change of groups).
   known="^/var/log/|^/var/cache/man/|^/var/cache/apt/(src)?pkgcache.bin$|^/var/lib/apt/lists/auxfiles$"
   known="$known|^/var/lib/apt/extended_states$|-old$|^/etc/(group|gshadow|passwd|shadow)-$"
+  # iproute2'"'"'s and util-linux'"'"'s own directories under /run (a tmpfs on a booted system), made when the demo
+  # created its namespaces: ip netns'"'"' mount point directory and mount'"'"'s utab.
+  known="$known|^/run/netns$|^/run/mount$|^/run/mount/utab$"
   step "left after purge (new paths, then files that mention wg-pr):"
   comm -13 /tmp/before /tmp/after | grep -E -v "$known" || true
   grep -rl "wg-pr" /etc /usr /var/lib /var/cache /run 2>/dev/null | grep -E -v "$known" || true

@@ -102,7 +102,8 @@ class DebianPackageTest {
                 session.contains("handing over to the next daemon: exiting with every tunnel's enforcement"),
                 "the old daemon handed over rather than stopping in order: " + session);
         assertTrue(session.contains("wg-pr.service inactive, wg-pr@corp.service inactive\n"), session);
-        assertTrue(session.contains("\nleft: \ninterfaces: lo wan0 \n"), "purge left nothing: " + session);
+        assertTrue(
+                session.contains("\nleft: \ninterfaces: lo wan1@wan0 wan0@wan1 \n"), "purge left nothing: " + session);
     }
 
     @Test

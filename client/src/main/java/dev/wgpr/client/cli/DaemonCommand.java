@@ -6,6 +6,7 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.DaemonLeaf;
 import dev.wgpr.client.daemon.DaemonLog;
+import dev.wgpr.client.daemon.HandOver;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.daemon.SystemdDelegation;
@@ -88,8 +89,8 @@ final class DaemonCommand implements Callable<Integer> {
                             names = "--hand-over",
                             description = "Exit at once as after a crash instead, for the next daemon to take"
                                     + " over: tunnels' enforcement, fail-closed routes and apps stay in force,"
-                                    + " and the next daemon's up brings each tunnel back (a package upgrade"
-                                    + " does this, then restarts wg-pr.service).")
+                                    + " and the next daemon's up brings each tunnel back (what a package"
+                                    + " upgrade asks of the daemon before it restarts wg-pr.service).")
                     boolean handOver) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -106,18 +107,24 @@ final class DaemonCommand implements Callable<Integer> {
             }
             Optional<ProcessHandle> daemon = ProcessHandle.of(pong.get().pid());
             if (handOver) {
-                DaemonClient.require(
-                        instance, new Request.HandOver(), Reply.HandingOver.class, "the daemon has stopped already");
-            } else if (daemon.isPresent()) {
-                daemon.get().destroy(); // SIGTERM: the daemon's orderly stop
+                HandOver.request(instance);
             }
-            daemon.ifPresent(process -> process.onExit().join());
+            try {
+                if (daemon.isPresent() && daemon.get().destroy()) { // SIGTERM: the orderly stop, or the hand-over
+                    daemon.get().onExit().join();
+                }
+            } finally {
+                HandOver.withdraw(instance);
+            }
             out.println("the daemon of instance " + instance + " (pid "
                     + pong.get().pid() + ") has "
                     + (handOver ? "exited; its tunnels' enforcement stays in force for the next one" : "stopped"));
             return 0;
         } catch (DaemonClient.DaemonException e) {
             return e.report("daemon stop", err);
+        } catch (IOException e) {
+            err.println("wg-pr daemon stop: cannot ask for a hand-over: " + e.getMessage());
+            return WgPrCommand.EXIT_FAILURE;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.daemon.Daemon;
+import dev.wgpr.client.daemon.HandOver;
 import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,10 +24,23 @@ final class DaemonService {
             return WgPrCommand.EXIT_FAILURE;
         }
         SystemdNotify systemd = SystemdNotify.from(System.getenv(), err);
-        // SIGTERM, SIGINT and SIGHUP run the shutdown hooks: the orderly stop.
+        // SIGTERM, SIGINT and SIGHUP run the shutdown hooks: the orderly stop, or the hand-over root asked for.
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
+                            if (HandOver.requested(instance)) {
+                                try {
+                                    HandOver.withdraw(instance); // honoured once: the next stop is orderly
+                                } catch (IOException e) {
+                                    err.println("wg-pr daemon: " + e.getMessage());
+                                }
+                                systemd.stopping("handing over to the next daemon");
+                                err.println("wg-pr daemon: handing over to the next daemon: exiting with every"
+                                        + " tunnel's enforcement, fail-closed routes and apps left in force");
+                                err.flush();
+                                // No orderly stop, no other hook: as a crash, which the next daemon recovers from.
+                                Runtime.getRuntime().halt(HandOver.EXIT_STATUS);
+                            }
                             systemd.stopping("taking every tunnel down");
                             daemon.stop();
                             afterStop.run();

@@ -17,8 +17,7 @@ final class Operations {
             Protocol.RELOAD, Request.Reload.class,
             Protocol.RUN, Request.Run.class,
             Protocol.SIGNAL, Request.Signal.class,
-            Protocol.EVENTS, Request.Events.class,
-            Protocol.HAND_OVER, Request.HandOver.class);
+            Protocol.EVENTS, Request.Events.class);
 
     static final Map<Class<? extends Request>, String> NAMES =
             TYPES.entrySet().stream().collect(Collectors.toUnmodifiableMap(Map.Entry::getValue, Map.Entry::getKey));

@@ -43,7 +43,6 @@ public final class Protocol {
     public static final String RUN = "run";
     public static final String SIGNAL = "signal";
     public static final String EVENTS = "events";
-    public static final String HAND_OVER = "hand-over";
 
     /** A tunnel's {@code "backstop"} in the status reply: its device's guard as the kernel has it. */
     public static final String BACKSTOP_IN_FORCE = "in-force";

@@ -96,12 +96,6 @@ public sealed interface Request {
     /** Root only. */
     record Events(boolean follow) implements Request {}
 
-    /**
-     * Root only: exit at once as after a crash, leaving every tunnel's enforcement, fail-closed routes and
-     * apps for the next daemon to take over (a package upgrade's restart).
-     */
-    record HandOver() implements Request {}
-
     /** A config for {@link Up} or {@link Reload}: its path, and (from root's CLI) its text and key files. */
     record ConfigText(String path, String content, Map<String, String> keyFiles) {
         /** Only the path: the daemon reads the file. */

@@ -27,6 +27,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code wg-pr up} for real: the daemon in a lab's client namespace, wireguard-go as the server,
@@ -171,8 +173,11 @@ class EndToEndTest {
         assertEquals(before, net.snapshot());
     }
 
-    @Test
-    void afterKill9NothingLeavesForInternalPrefixesAndTheNextUpCleansUp(NetnsLab lab) throws Exception {
+    /** A daemon that ends without taking its tunnels down: killed, or handed over (a package upgrade). */
+    @ParameterizedTest
+    @ValueSource(strings = {"kill -9", "daemon stop --hand-over"})
+    void afterKill9OrAHandOverNothingLeavesForInternalPrefixesAndTheNextUpCleansUp(String end, NetnsLab lab)
+            throws Exception {
         net = TunnelLab.routed(lab);
         String before = net.snapshot();
         Path config = net.config("per-prefix", ALLOWED, null);
@@ -183,7 +188,15 @@ class EndToEndTest {
 
         long pid = DaemonTesting.daemonPid(net.instance);
         ProcessHandle daemon = ProcessHandle.of(pid).orElseThrow();
-        net.client.run("kill", "-9", Long.toString(pid));
+        if (end.equals("kill -9")) {
+            net.client.run("kill", "-9", Long.toString(pid));
+        } else {
+            Result stop = net.cli().run("daemon", "stop", "--hand-over");
+            assertEquals(0, stop.exitCode(), stop::toString);
+            assertTrue(
+                    stop.out().contains("(pid " + pid + ") has exited; its tunnels' enforcement stays in force"),
+                    stop::toString);
+        }
         daemon.onExit().get(20, TimeUnit.SECONDS);
         awaitLinkGone();
 
