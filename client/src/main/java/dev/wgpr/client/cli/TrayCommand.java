@@ -17,6 +17,7 @@ import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -142,7 +143,8 @@ final class TrayCommand implements Callable<Integer> {
         @Override
         public long launch(String app, String tunnel, List<String> argv) throws Failure {
             String home = System.getProperty("user.home");
-            Request.Run request = new Request.Run(app, tunnel, argv, home, System.getenv(), true);
+            String cwd = home != null && Files.isDirectory(Path.of(home)) ? home : "/"; // as a desktop starts apps
+            Request.Run request = new Request.Run(app, tunnel, argv, cwd, System.getenv(), true);
             try (OwnedFd command = CommandFile.open(
                             argv.getFirst(),
                             Optional.ofNullable(System.getenv("PATH")).orElse(""));

@@ -11,18 +11,18 @@ import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 
 /** A fake notification server: owns {@code org.freedesktop.Notifications} and records each Notify. */
-final class FakeNotificationServer implements Notifications, AutoCloseable {
-    record Shown(long id, long replaces, String summary, String body, List<String> actions) {}
+public final class FakeNotificationServer implements Notifications, AutoCloseable {
+    public record Shown(long id, long replaces, String summary, String body, List<String> actions) {}
 
     private final DBusConnection connection;
     private final AtomicInteger ids = new AtomicInteger();
-    final List<Shown> shown = new CopyOnWriteArrayList<>();
+    public final List<Shown> shown = new CopyOnWriteArrayList<>();
 
     private FakeNotificationServer(DBusConnection connection) {
         this.connection = connection;
     }
 
-    static FakeNotificationServer start(String address) throws DBusException {
+    public static FakeNotificationServer start(String address) throws DBusException {
         DBusConnection connection =
                 DBusConnectionBuilder.forAddress(address).withShared(false).build();
         FakeNotificationServer server = new FakeNotificationServer(connection);
@@ -47,7 +47,7 @@ final class FakeNotificationServer implements Notifications, AutoCloseable {
     }
 
     /** The user clicks {@code action} of notification {@code id}. */
-    void invoke(long id, String action) throws DBusException {
+    public void invoke(long id, String action) throws DBusException {
         connection.sendMessage(new ActionInvoked(OBJECT_PATH, new UInt32(id), action));
     }
 

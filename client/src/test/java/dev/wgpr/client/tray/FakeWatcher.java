@@ -10,16 +10,15 @@ import org.freedesktop.dbus.exceptions.DBusException;
  * A fake tray host's watcher: owns {@code org.kde.StatusNotifierWatcher} on its own connection and records
  * who registers. Closing it drops the connection and so the name, as a host that dies.
  */
-final class FakeWatcher implements StatusNotifierWatcher, AutoCloseable {
+public final class FakeWatcher implements StatusNotifierWatcher, AutoCloseable {
     private final DBusConnection connection;
-    final List<String> items = new CopyOnWriteArrayList<>();
-    volatile String lastSender;
+    public final List<String> items = new CopyOnWriteArrayList<>();
 
     private FakeWatcher(DBusConnection connection) {
         this.connection = connection;
     }
 
-    static FakeWatcher start(String address) throws DBusException {
+    public static FakeWatcher start(String address) throws DBusException {
         DBusConnection connection =
                 DBusConnectionBuilder.forAddress(address).withShared(false).build();
         FakeWatcher watcher = new FakeWatcher(connection);

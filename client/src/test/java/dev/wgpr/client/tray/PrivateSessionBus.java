@@ -6,12 +6,15 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** A session bus of the test's own: {@code dbus-daemon --session} on a socket in a fresh directory. */
-final class PrivateSessionBus implements AutoCloseable {
+public final class PrivateSessionBus implements AutoCloseable {
     private final Path directory;
     private final Process process;
     private final String address;
@@ -22,19 +25,45 @@ final class PrivateSessionBus implements AutoCloseable {
         this.address = address;
     }
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(Path.of("/usr/bin/dbus-daemon"));
     }
 
-    static PrivateSessionBus start() throws IOException {
+    public static PrivateSessionBus start() throws IOException {
+        return start(false);
+    }
+
+    /**
+     * A bus that processes of every user may use ({@code anyUser}: a test as root runs the tray as nobody),
+     * else {@code dbus-daemon --session}'s own policy (this user only).
+     */
+    public static PrivateSessionBus start(boolean anyUser) throws IOException {
         Path directory = Files.createTempDirectory("wg-pr-tray-bus-");
-        Process process = new ProcessBuilder(
-                        "dbus-daemon",
-                        "--session",
-                        "--nofork",
-                        "--nopidfile",
-                        "--print-address=1",
-                        "--address=unix:path=" + directory.resolve("bus"))
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path socket = directory.resolve("bus");
+        List<String> command = new ArrayList<>(List.of("dbus-daemon", "--nofork", "--nopidfile", "--print-address=1"));
+        if (anyUser) {
+            Path config = directory.resolve("bus.conf");
+            Files.writeString(config, """
+                    <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+                     "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+                    <busconfig>
+                      <type>session</type>
+                      <listen>unix:path=%s</listen>
+                      <auth>EXTERNAL</auth>
+                      <policy context="default">
+                        <allow user="*"/>
+                        <allow own="*"/>
+                        <allow send_destination="*"/>
+                        <allow receive_sender="*"/>
+                      </policy>
+                    </busconfig>
+                    """.formatted(socket));
+            command.add("--config-file=" + config);
+        } else {
+            command.addAll(List.of("--session", "--address=unix:path=" + socket));
+        }
+        Process process = new ProcessBuilder(command)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .start();
         BufferedReader out =
@@ -47,7 +76,7 @@ final class PrivateSessionBus implements AutoCloseable {
         return new PrivateSessionBus(directory, process, address.strip());
     }
 
-    String address() {
+    public String address() {
         return address;
     }
 
