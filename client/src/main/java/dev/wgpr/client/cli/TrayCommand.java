@@ -6,14 +6,10 @@ import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.TunnelStatus;
-import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchRefusedException;
 import dev.wgpr.client.tray.Tray;
 import dev.wgpr.client.tray.TrayDaemon;
-import dev.wgpr.common.linux.ErrnoException;
-import dev.wgpr.common.linux.Libc;
-import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -57,8 +53,23 @@ final class TrayCommand implements Callable<Integer> {
     @Option(names = "--no-notifications", description = "No desktop notifications of denials.")
     boolean noNotifications;
 
+    @Option(
+            names = "--no-desktop-entries",
+            description = "Write no desktop entries for the apps (by default each app of a tunnel that is up gets"
+                    + " one in ~/.local/share/applications, \"Firefox (corp)\", started with wg-pr run --detach).")
+    boolean noDesktopEntries;
+
     @ParentCommand
     WgPrCommand root;
+
+    /** {@code $XDG_DATA_HOME/applications}, by default {@code ~/.local/share/applications}. */
+    private static Path applications() {
+        String data = System.getenv("XDG_DATA_HOME");
+        return (data == null || data.isBlank()
+                        ? Path.of(System.getProperty("user.home"), ".local", "share")
+                        : Path.of(data))
+                .resolve("applications");
+    }
 
     @Spec
     CommandSpec spec;
@@ -71,7 +82,9 @@ final class TrayCommand implements Callable<Integer> {
                         System.getenv("DBUS_SESSION_BUS_ADDRESS"),
                         directories,
                         Duration.ofSeconds(2),
-                        !noNotifications),
+                        !noNotifications,
+                        noDesktopEntries ? Optional.empty() : Optional.of(applications()),
+                        Optional.ofNullable(System.getenv("WG_PR_SELF")).orElse("wg-pr")),
                 new ThroughTheSocket(root.instance()),
                 spec.commandLine().getErr());
     }
@@ -139,26 +152,14 @@ final class TrayCommand implements Callable<Integer> {
             }
         }
 
-        /** As {@code wg-pr run}, but detached: stdio on /dev/null, and the daemon keeps no session with the tray. */
+        /** As {@code wg-pr run --detach}, from the user's home (or / when it has none), as a desktop starts apps. */
         @Override
         public long launch(String app, String tunnel, List<String> argv) throws Failure {
             String home = System.getProperty("user.home");
-            String cwd = home != null && Files.isDirectory(Path.of(home)) ? home : "/"; // as a desktop starts apps
-            Request.Run request = new Request.Run(app, tunnel, argv, cwd, System.getenv(), true);
-            try (OwnedFd command = CommandFile.open(
-                            argv.getFirst(),
-                            Optional.ofNullable(System.getenv("PATH")).orElse(""));
-                    OwnedFd nothing = new OwnedFd(Libc.open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC), "/dev/null");
-                    UnixSocket connection = DaemonClient.connectForDescriptors(instance, "no daemon runs")) {
-                DaemonClient.send(connection, request, nothing.fd(), nothing.fd(), nothing.fd(), command.fd());
-                return DaemonClient.receive(connection, Reply.Started.class).pid();
-            } catch (LaunchRefusedException e) {
-                throw new Failure(e.getMessage());
-            } catch (ErrnoException e) {
-                throw new Failure("cannot open /dev/null: " + e.getMessage());
-            } catch (IOException e) {
-                throw new Failure("lost the daemon: " + e.getMessage());
-            } catch (DaemonClient.DaemonException e) {
+            String cwd = home != null && Files.isDirectory(Path.of(home)) ? home : "/";
+            try {
+                return RunCommand.detached(instance, app, tunnel, argv, cwd);
+            } catch (LaunchRefusedException | DaemonClient.DaemonException e) {
                 throw new Failure(e.getMessage());
             }
         }

@@ -49,10 +49,24 @@ public final class Tray {
      * @param configDirectories where the configs the user may bring up are ({@code /etc/wg-pr})
      * @param poll how often the status is asked for while the menu is closed
      * @param notifications whether denials become desktop notifications
+     * @param applications where the desktop entries of the apps go ({@code ~/.local/share/applications});
+     *     empty: none
+     * @param self how a desktop entry runs wg-pr ({@code /usr/bin/wg-pr})
      */
-    public record Options(String busAddress, List<Path> configDirectories, Duration poll, boolean notifications) {
+    public record Options(
+            String busAddress,
+            List<Path> configDirectories,
+            Duration poll,
+            boolean notifications,
+            Optional<Path> applications,
+            String self) {
         public Options {
             configDirectories = List.copyOf(configDirectories);
+        }
+
+        /** No desktop entries. */
+        public Options(String busAddress, List<Path> configDirectories, Duration poll, boolean notifications) {
+            this(busAddress, configDirectories, poll, notifications, Optional.empty(), "wg-pr");
         }
     }
 
@@ -72,12 +86,17 @@ public final class Tray {
     private TrayItem item;
     private TrayMenu menu;
     private Notifier notifier;
+    private final Optional<DesktopEntries> desktopEntries;
+    private List<String> appsWithEntries = null;
 
     private Tray(Options options, TrayDaemon daemon, PrintWriter err, Clock clock) {
         this.options = options;
         this.daemon = daemon;
         this.err = err;
         this.clock = clock;
+        this.desktopEntries = options.applications()
+                .map(directory ->
+                        new DesktopEntries(directory, options.self(), List.of(Path.of("/usr/share/applications"))));
     }
 
     /** Runs the tray until Quit is chosen, the bus goes, or there is no tray host; the exit status. */
@@ -160,6 +179,7 @@ public final class Tray {
             try {
                 status = daemon.status();
                 problem = Optional.empty();
+                entries(status);
             } catch (TrayDaemon.Failure e) {
                 status = lastStatus == null ? DaemonStatus.noDaemon("?") : lastStatus;
                 problem = Optional.of("The daemon cannot be asked: " + e.getMessage());
@@ -187,6 +207,18 @@ public final class Tray {
             } catch (DBusException e) {
                 // a signal that cannot be made: the hosts see the change at their next Get
             }
+        }
+    }
+
+    /** The desktop entries of the apps, when the apps changed. */
+    private void entries(DaemonStatus status) {
+        List<String> apps = status.tunnels().stream()
+                .flatMap(tunnel ->
+                        tunnel.apps().stream().map(app -> tunnel.name() + "/" + app.name() + "=" + app.exec()))
+                .toList();
+        if (!apps.equals(appsWithEntries)) {
+            appsWithEntries = apps;
+            desktopEntries.ifPresent(entries -> entries.update(status));
         }
     }
 

@@ -210,6 +210,21 @@ class TrayWithTheDaemonTest {
         }
     }
 
+    /** What the apps' desktop entries run: wg-pr run --detach returns at once with the app's pid, the app runs on. */
+    @Test
+    void runDetachReturnsAtOnceAndTheAppRunsOnInItsCgroup() throws Exception {
+        Result run = Cli.nobody(instance)
+                .withEnvironment(Map.of("DBUS_SESSION_BUS_ADDRESS", bus.address()))
+                .run("run", "--detach", "--app", "monitor", "--", "/usr/bin/dbus-monitor");
+
+        assertEquals(0, run.exitCode(), run::toString);
+        long pid = Long.parseLong(run.out().strip());
+        apps.add(pid);
+        assertTrue(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the app runs on");
+        assertEquals(List.of(pid), inAppCgroup("dbus-monitor", "monitor"));
+        assertEquals(Optional.of("65534"), uid(pid));
+    }
+
     @Test
     void aUserTheDaemonRefusesIsToldWhy() throws Exception {
         try (FakeWatcher watcher = FakeWatcher.start(bus.address());
