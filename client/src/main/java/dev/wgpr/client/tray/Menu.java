@@ -102,8 +102,8 @@ final class Menu {
                 down.add(config);
             }
         }
-        if (snapshot.status().daemon() == null && snapshot.configs().isEmpty()) {
-            entries.add(Entry.text("no-tunnel", "No tunnel is up, and none is configured in /etc/wg-pr"));
+        if (snapshot.status().tunnels().isEmpty() && snapshot.configs().isEmpty()) {
+            entries.add(Entry.text("no-tunnel", "No tunnel is up, and no config is in /etc/wg-pr"));
         }
         for (TunnelStatus tunnel : up.values()) {
             String name = tunnel.name();

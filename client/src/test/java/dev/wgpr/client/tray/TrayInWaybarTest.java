@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.wgpr.common.linux.Libc;
 import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -34,13 +37,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The tray in a real tray host: waybar's tray module (which is also the StatusNotifierWatcher) in headless
  * sway, on a session bus of the test's own. The test takes screenshots with grim before and after the tray
- * starts and finds the item's icon in the bar's tray corner; the last screenshot is left in
- * target/tray-waybar.png (docs/tray-waybar.png is one). Killing waybar and starting it again: the item comes
+ * starts and finds the item's icon in the bar's tray corner (target/tray-waybar.png); then it opens the menu
+ * with a virtual pointer and clicks Quit in it (target/tray-waybar-menu.png; docs/tray-waybar-menu.png is one). Killing waybar and starting it again: the item comes
  * back. sway will not run as root: as root the test runs sway, waybar and grim as nobody.
  */
 class TrayInWaybarTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final int WIDTH = 640;
+    private static final int HEIGHT = 360;
     private static final int BAR = 30;
     private static final int BACKGROUND = 0xf0f0f0;
 
@@ -189,7 +193,7 @@ class TrayInWaybarTest {
                 """.formatted(socket));
         Files.writeString(
                 directory.resolve("sway.conf"),
-                "output HEADLESS-1 resolution " + WIDTH + "x360 bg #203040 solid_color\n");
+                "output HEADLESS-1 resolution " + WIDTH + "x" + HEIGHT + " bg #203040 solid_color\n");
         Files.writeString(directory.resolve("waybar.json"), """
                 {"layer": "top", "position": "top", "height": %d, "modules-center": ["clock"], "modules-right": ["tray"],
                  "clock": {"format": "wg-pr tray in waybar"}, "tray": {"icon-size": 22, "spacing": 8}}
@@ -255,8 +259,99 @@ class TrayInWaybarTest {
                 }
             });
             assertTrue(!exit.isDone(), "the tray runs on: " + err);
-            quit(client, exit, err);
+
+            Optional<Path> pointer = virtualPointer();
+            if (pointer.isEmpty()) {
+                quit(client, exit, err); // no way to click here: Quit as GNOME's extension would ask
+                return;
+            }
+            // A denial of this user's: in the menu, and the icon turns.
+            daemon.denials.add(FakeDaemon.denial(1, "curl", "10.20.1.5", 443));
+            Thread.sleep(1500);
+            Process clicker = new ProcessBuilder(asUser(List.of(pointer.get().toString())))
+                    .redirectError(directory.resolve("pointer.log").toFile())
+                    .start();
+            processes.add(clicker);
+            PrintWriter commands = new PrintWriter(clicker.getOutputStream(), true, StandardCharsets.UTF_8);
+            BufferedReader answers =
+                    new BufferedReader(new InputStreamReader(clicker.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("ready", answers.readLine(), "the virtual pointer");
+            // waybar's tray is at the bar's right end: the icon's middle.
+            commands.println("move " + (WIDTH - 12) + " " + BAR / 2 + " " + WIDTH + " " + HEIGHT);
+            commands.println("wait 300");
+            commands.println("click left");
+            commands.println("wait 1500");
+            commands.println("move " + WIDTH / 2 + " " + (HEIGHT - 20) + " " + WIDTH + " " + HEIGHT); // off the icon
+            commands.println("wait 500");
+            for (int i = 0; i < 6; i++) {
+                assertEquals("done", answers.readLine());
+            }
+            Path menuShot = target.resolve("tray-waybar-menu.png");
+            BufferedImage menu = screenshot(menuShot);
+            // The menu opens below the bar, light on the dark desktop: its lowest light row is its bottom.
+            int x = WIDTH - 80;
+            int bottom = -1;
+            for (int y = BAR; y < HEIGHT; y++) {
+                if (light(menu.getRGB(x, y))) {
+                    bottom = y;
+                }
+            }
+            assertTrue(bottom > BAR + 150, "no menu below the tray icon: see " + menuShot.toAbsolutePath());
+            // Quit is the last item: click it, through waybar's menu (libdbusmenu asks the tray: Event clicked).
+            commands.println("move " + x + " " + (bottom - 16) + " " + WIDTH + " " + HEIGHT);
+            commands.println("wait 300");
+            commands.println("click left");
+            for (int i = 0; i < 3; i++) {
+                assertEquals("done", answers.readLine());
+            }
+            assertEquals(0, exit.get(WAIT.toSeconds(), TimeUnit.SECONDS), "Quit clicked in waybar's menu: " + err);
+            commands.close();
         }
+    }
+
+    private static boolean light(int rgb) {
+        return ((rgb >> 16) & 0xff) > 0xc0 && ((rgb >> 8) & 0xff) > 0xc0 && (rgb & 0xff) > 0xc0;
+    }
+
+    /**
+     * The test's virtual pointer (src/test/resources/.../virtual-pointer.c), built here with wayland-scanner and
+     * clang; empty where they or libwayland's headers are missing.
+     */
+    private Optional<Path> virtualPointer() throws Exception {
+        if (!installed("wayland-scanner")
+                || !installed("clang")
+                || !Files.exists(Path.of("/usr/include/wayland-client.h"))) {
+            return Optional.empty();
+        }
+        Path build = Files.createDirectories(directory.resolve("pointer"));
+        Files.setPosixFilePermissions(build, PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (String resource : List.of("virtual-pointer.xml", "virtual-pointer.c")) {
+            try (var in = TrayInWaybarTest.class.getResourceAsStream(resource)) {
+                Files.copy(in, build.resolve(resource));
+            }
+        }
+        Path binary = build.resolve("virtual-pointer");
+        for (List<String> step : List.of(
+                List.of("wayland-scanner", "client-header", "virtual-pointer.xml", "virtual-pointer-client.h"),
+                List.of("wayland-scanner", "private-code", "virtual-pointer.xml", "virtual-pointer-protocol.c"),
+                List.of(
+                        "clang",
+                        "-O1",
+                        "-I.",
+                        "-o",
+                        binary.toString(),
+                        "virtual-pointer.c",
+                        "virtual-pointer-protocol.c",
+                        "-lwayland-client"))) {
+            Process process = new ProcessBuilder(step)
+                    .directory(build.toFile())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS));
+            assertEquals(0, process.exitValue(), String.join(" ", step) + ":\n" + out);
+        }
+        return Optional.of(binary);
     }
 
     /** Chooses Quit in the item's menu, found through the bus and asked with gdbus; the tray exits 0. */
