@@ -10,6 +10,7 @@ import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.tray.FakeNotificationServer;
 import dev.wgpr.client.tray.FakeWatcher;
 import dev.wgpr.client.tray.PrivateSessionBus;
+import dev.wgpr.enforcement.cgroup.ScratchCgroup;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.Namespace;
@@ -207,6 +208,62 @@ class TrayWithTheDaemonTest {
             Thread.sleep(500);
             assertTrue(ProcessHandle.of(app).map(ProcessHandle::isAlive).orElse(false), "the app outlives the tray");
             assertEquals(List.of(app), inAppCgroup("dbus-monitor", "monitor"));
+        }
+    }
+
+    /**
+     * The daemon streams a user's own deny events to that user: an app of the tray's user moved out of its
+     * cgroup (as systemd-run --scope does) becomes a notification, the menu's latest denial, and a line of
+     * that user's {@code wg-pr events}.
+     */
+    @Test
+    void theUsersOwnDenialsReachTheTrayAsNotifications() throws Exception {
+        ScratchCgroup elsewhere = ScratchCgroup.create(DaemonTesting.cgroup2(), "wgpr-tray-escape");
+        try (FakeWatcher watcher = FakeWatcher.start(bus.address());
+                FakeNotificationServer notifications = FakeNotificationServer.start(bus.address())) {
+            Process tray = tray(Cli.nobody(instance));
+            await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
+            assertTrue(tray.isAlive(), () -> "the tray exited: " + result(tray));
+            String item = watcher.items.getFirst();
+            click(item, "Launch monitor");
+            await(
+                    "dbus-monitor in the app's cgroup",
+                    () -> !inAppCgroup("dbus-monitor", "monitor").isEmpty());
+            long app = inAppCgroup("dbus-monitor", "monitor").getFirst();
+            apps.add(app);
+
+            Files.writeString(elsewhere.path().resolve("cgroup.procs"), Long.toString(app));
+
+            await("the notification", () -> !notifications.shown.isEmpty());
+            FakeNotificationServer.Shown shown = notifications.shown.getFirst();
+            assertEquals(
+                    "dbus-monitor left app monitor's cgroup: denied from now on", shown.summary(), shown::toString);
+            String layout = gdbus(item, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
+            assertTrue(layout.contains("\"    dbus-monitor left app monitor's cgroup: denied from now on\""), layout);
+            Result events = Cli.nobody(instance).run("events");
+            assertEquals(0, events.exitCode(), events::toString);
+            assertTrue(
+                    events.out().contains("pid " + app + " (dbus-monitor) uid 65534 app monitor: denied from now on"),
+                    events::toString);
+
+            click(item, "Quit");
+            assertTrue(tray.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "the tray did not quit");
+            assertEquals(0, DaemonTesting.finish(tray).exitCode());
+        } finally {
+            for (long pid : apps) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    elsewhere.close();
+                    break;
+                } catch (java.nio.file.FileSystemException e) {
+                    if (attempt == 50) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
+                }
+            }
         }
     }
 
