@@ -105,7 +105,7 @@ public sealed interface Request {
     /** After {@link Run}, on the same connection: a signal for the app. */
     record Signal(int signal) implements Request {}
 
-    /** Root only. */
+    /** Root gets every event, anyone else the events of their own processes. */
     record Events(boolean follow) implements Request {}
 
     /** A config for {@link Up} or {@link Reload}: its path, and (from root's CLI) its text and key files. */
