@@ -114,8 +114,13 @@ public final class Tray {
             bus = DBusConnectionBuilder.forAddress(options.busAddress())
                     .withShared(false)
                     .build();
-        } catch (DBusException | RuntimeException e) {
+        } catch (DBusException e) {
             err.println("wg-pr tray: cannot reach the session bus at " + options.busAddress() + ": " + e.getMessage());
+            return EXIT_NO_HOST;
+        } catch (RuntimeException e) {
+            // dbus-java's way to say that the bus closed the connection during authentication
+            err.println("wg-pr tray: the session bus at " + options.busAddress() + " closed the connection (is it"
+                    + " this user's?)");
             return EXIT_NO_HOST;
         }
         try {
@@ -150,8 +155,12 @@ public final class Tray {
             denialsThread.interrupt();
             return 0;
         } catch (DBusException | DBusExecutionException e) {
-            err.println("wg-pr tray: the session bus refused: " + e.getMessage());
-            return 1;
+            err.println("wg-pr tray: "
+                    + (bus.isConnected()
+                            ? "the session bus refused: " + e.getMessage()
+                            : "the session bus at " + options.busAddress()
+                                    + " closed the connection (is it this user's?)"));
+            return bus.isConnected() ? 1 : EXIT_NO_HOST;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
