@@ -62,6 +62,21 @@ final class TrayCommand implements Callable<Integer> {
     @ParentCommand
     WgPrCommand root;
 
+    /**
+     * Where wg-pr's own icons are: the package's ({@code /usr/share/icons/hicolor/scalable/status}), or a
+     * checkout's ({@code packaging/icons} beside {@code ./wg-pr}); empty: the icon theme's are named.
+     */
+    private static Optional<Path> icons() {
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/share/icons/hicolor/scalable/status")));
+        Optional.ofNullable(System.getenv("WG_PR_SELF"))
+                .map(self -> Path.of(self).toAbsolutePath().getParent())
+                .ifPresent(
+                        checkout -> candidates.add(checkout.resolve("packaging").resolve("icons")));
+        return candidates.stream()
+                .filter(directory -> Files.isRegularFile(directory.resolve("wg-pr-connected.svg")))
+                .findFirst();
+    }
+
     /** {@code $XDG_DATA_HOME/applications}, by default {@code ~/.local/share/applications}. */
     private static Path applications() {
         String data = System.getenv("XDG_DATA_HOME");
@@ -84,7 +99,8 @@ final class TrayCommand implements Callable<Integer> {
                         Duration.ofSeconds(2),
                         !noNotifications,
                         noDesktopEntries ? Optional.empty() : Optional.of(applications()),
-                        Optional.ofNullable(System.getenv("WG_PR_SELF")).orElse("wg-pr")),
+                        Optional.ofNullable(System.getenv("WG_PR_SELF")).orElse("wg-pr"),
+                        icons()),
                 new ThroughTheSocket(root.instance()),
                 spec.commandLine().getErr());
     }

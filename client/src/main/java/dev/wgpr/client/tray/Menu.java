@@ -69,16 +69,21 @@ final class Menu {
         }
     }
 
-    /** The three looks of the item. */
+    /**
+     * The three looks of the item: wg-pr's own icons where they are installed (packaging/icons), else the
+     * icon theme's VPN icons, and a pixmap of the colour for hosts that find neither.
+     */
     enum Icon {
-        CONNECTED("network-vpn-symbolic", 0xff2e9e44),
-        DISCONNECTED("network-vpn-disconnected-symbolic", 0xff8a8a8a),
-        DENIED("network-vpn-no-route-symbolic", 0xffd93025);
+        CONNECTED("wg-pr-connected", "network-vpn-symbolic", 0xff2e9e44),
+        DISCONNECTED("wg-pr-disconnected", "network-vpn-disconnected-symbolic", 0xff7a7a7a),
+        DENIED("wg-pr-denied", "network-vpn-no-route-symbolic", 0xffd93025);
 
+        final String ownName;
         final String themeName;
         final int argb;
 
-        Icon(String themeName, int argb) {
+        Icon(String ownName, String themeName, int argb) {
+            this.ownName = ownName;
             this.themeName = themeName;
             this.argb = argb;
         }

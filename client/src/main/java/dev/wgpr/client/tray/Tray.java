@@ -52,6 +52,7 @@ public final class Tray {
      * @param applications where the desktop entries of the apps go ({@code ~/.local/share/applications});
      *     empty: none
      * @param self how a desktop entry runs wg-pr ({@code /usr/bin/wg-pr})
+     * @param icons the directory of wg-pr's own icons ({@code wg-pr-connected.svg}, ...); empty: the theme's
      */
     public record Options(
             String busAddress,
@@ -59,14 +60,21 @@ public final class Tray {
             Duration poll,
             boolean notifications,
             Optional<Path> applications,
-            String self) {
+            String self,
+            Optional<Path> icons) {
         public Options {
             configDirectories = List.copyOf(configDirectories);
         }
 
-        /** No desktop entries. */
+        /** No desktop entries, the theme's icons. */
         public Options(String busAddress, List<Path> configDirectories, Duration poll, boolean notifications) {
-            this(busAddress, configDirectories, poll, notifications, Optional.empty(), "wg-pr");
+            this(busAddress, configDirectories, poll, notifications, Optional.empty(), "wg-pr", Optional.empty());
+        }
+
+        /** These options with wg-pr's own icons from {@code directory}. */
+        public Options withIcons(Path directory) {
+            return new Options(
+                    busAddress, configDirectories, poll, notifications, applications, self, Optional.of(directory));
         }
     }
 
@@ -129,7 +137,7 @@ public final class Tray {
                 err.println("wg-pr tray: " + NO_HOST);
                 return EXIT_NO_HOST;
             }
-            item = new TrayItem("wg-pr", how -> work.execute(this::refresh));
+            item = new TrayItem("wg-pr", how -> work.execute(this::refresh), options.icons());
             menu = new TrayMenu(action -> work.execute(() -> perform(action)), this::refresh);
             notifier = new Notifier(bus, options.notifications(), err, this::launchFromNotification);
             busName = "org.kde.StatusNotifierItem-" + ProcessHandle.current().pid() + "-" + ITEMS.incrementAndGet();

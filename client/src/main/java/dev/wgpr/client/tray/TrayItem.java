@@ -1,8 +1,10 @@
 package dev.wgpr.client.tray;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.Struct;
@@ -22,12 +24,19 @@ public final class TrayItem implements StatusNotifierItem, Properties {
 
     private final String title;
     private final Consumer<String> activated;
+    private final Optional<Path> icons;
     private volatile Menu.Icon icon = Menu.Icon.DISCONNECTED;
     private volatile String tooltip = "";
 
-    TrayItem(String title, Consumer<String> activated) {
+    /** {@code icons}: the directory of wg-pr's own icons, when they are there; else the theme's are named. */
+    TrayItem(String title, Consumer<String> activated, Optional<Path> icons) {
         this.title = title;
         this.activated = activated;
+        this.icons = icons;
+    }
+
+    private String name(Menu.Icon shown) {
+        return icons.isPresent() ? shown.ownName : shown.themeName;
     }
 
     /** {@code (sa(iiay)ss)}: icon name, pixmaps, title, text. */
@@ -78,15 +87,15 @@ public final class TrayItem implements StatusNotifierItem, Properties {
         all.put("Title", new Variant<>(title));
         all.put("Status", new Variant<>(icon == Menu.Icon.DENIED ? "NeedsAttention" : "Active"));
         all.put("WindowId", new Variant<>(0));
-        all.put("IconThemePath", new Variant<>(""));
-        all.put("IconName", new Variant<>(icon.themeName));
+        all.put("IconThemePath", new Variant<>(icons.map(Path::toString).orElse("")));
+        all.put("IconName", new Variant<>(name(icon)));
         all.put("IconPixmap", Pixmaps.variant(icon));
         all.put("OverlayIconName", new Variant<>(""));
         all.put("OverlayIconPixmap", Pixmaps.none());
-        all.put("AttentionIconName", new Variant<>(icon.themeName));
+        all.put("AttentionIconName", new Variant<>(name(icon)));
         all.put("AttentionIconPixmap", Pixmaps.variant(icon));
         all.put("AttentionMovieName", new Variant<>(""));
-        all.put("ToolTip", new Variant<>(new ToolTip(icon.themeName, List.of(), title, tooltip)));
+        all.put("ToolTip", new Variant<>(new ToolTip(name(icon), List.of(), title, tooltip)));
         all.put("ItemIsMenu", new Variant<>(true));
         all.put("Menu", new Variant<>(new DBusPath(TrayMenu.PATH)));
         return all;

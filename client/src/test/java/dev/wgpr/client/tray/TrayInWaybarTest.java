@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.wgpr.client.TestPaths;
 import dev.wgpr.common.linux.Libc;
 import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
@@ -228,7 +229,8 @@ class TrayInWaybarTest {
 
             StringWriter err = new StringWriter();
             FakeDaemon daemon = new FakeDaemon();
-            Tray.Options options = new Tray.Options(address, List.of(), Duration.ofMillis(500), false);
+            Tray.Options options = new Tray.Options(address, List.of(), Duration.ofMillis(500), false)
+                    .withIcons(TestPaths.repositoryRoot().resolve("packaging/icons"));
             CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(
                     () -> Tray.run(options, daemon, new PrintWriter(err, true)),
                     runnable -> Thread.ofPlatform().daemon().start(runnable));
@@ -236,6 +238,14 @@ class TrayInWaybarTest {
             await("the icon in waybar's tray", () -> {
                 try {
                     return trayPixels(screenshot(shot)) > 20;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            // wg-pr's own icon, found through the item's IconThemePath: connected is green.
+            await("the connected icon", () -> {
+                try {
+                    return colouredPixels(screenshot(shot), Menu.Icon.CONNECTED.argb) > 20;
                 } catch (Exception e) {
                     throw new AssertionError(e);
                 }
@@ -267,7 +277,14 @@ class TrayInWaybarTest {
             }
             // A denial of this user's: in the menu, and the icon turns.
             daemon.denials.add(FakeDaemon.denial(1, "curl", "10.20.1.5", 443));
-            Thread.sleep(1500);
+            await("the denied icon", () -> {
+                try {
+                    return colouredPixels(screenshot(target.resolve("tray-waybar-denied.png")), Menu.Icon.DENIED.argb)
+                            > 20;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
             Process clicker = new ProcessBuilder(asUser(List.of(pointer.get().toString())))
                     .redirectError(directory.resolve("pointer.log").toFile())
                     .start();
@@ -307,6 +324,23 @@ class TrayInWaybarTest {
             assertEquals(0, exit.get(WAIT.toSeconds(), TimeUnit.SECONDS), "Quit clicked in waybar's menu: " + err);
             commands.close();
         }
+    }
+
+    /** Pixels in the bar's tray corner close to {@code argb}'s colour. */
+    private static int colouredPixels(BufferedImage image, int argb) {
+        int count = 0;
+        for (int y = 0; y < BAR; y++) {
+            for (int x = WIDTH - 60; x < WIDTH; x++) {
+                int rgb = image.getRGB(x, y);
+                int distance = Math.abs(((rgb >> 16) & 0xff) - ((argb >> 16) & 0xff))
+                        + Math.abs(((rgb >> 8) & 0xff) - ((argb >> 8) & 0xff))
+                        + Math.abs((rgb & 0xff) - (argb & 0xff));
+                if (distance < 40) {
+                    count++;
+                }
+            }
+        }
+        return count;
     }
 
     private static boolean light(int rgb) {
