@@ -161,6 +161,7 @@ public final class Tray {
                 refresh();
             }
             denialsThread.interrupt();
+            leave();
             return 0;
         } catch (DBusException | DBusExecutionException e) {
             err.println("wg-pr tray: "
@@ -175,6 +176,24 @@ public final class Tray {
         } finally {
             work.shutdownNow();
             bus.disconnect();
+        }
+    }
+
+    /**
+     * Gives up the item's name (the hosts drop the item at once), then leaves the replies of the calls still
+     * in flight (Quit's own Event among them) time to go out before the connection closes: dbus-java sends a
+     * reply after the method returned, and on a closed connection it would print a stack trace.
+     */
+    private void leave() {
+        try {
+            bus.releaseBusName(busName);
+        } catch (DBusException | DBusExecutionException e) {
+            // the bus is going anyway
+        }
+        try {
+            Thread.sleep(250);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

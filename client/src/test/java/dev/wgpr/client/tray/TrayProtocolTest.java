@@ -237,6 +237,47 @@ class TrayProtocolTest {
                 running.err().toString());
     }
 
+    /** What libdbusmenu and KDE's host use besides: group properties, one property, group events. */
+    @Test
+    void itAnswersTheGroupCallsOfTheMenu() throws Exception {
+        FakeWatcher watcher = FakeWatcher.start(bus.address());
+        closing.add(watcher);
+        FakeDaemon daemon = new FakeDaemon();
+        Running running = tray(daemon, false);
+        await("the item's registration", () -> !watcher.items.isEmpty());
+        String item = watcher.items.getFirst();
+        String layout = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "1", "['label']");
+        assertFalse(layout.contains("'enabled'"), "only the properties asked for: " + layout);
+        int down = idOf(layout, "Down corp0");
+        int launch = idOf(layout, "Launch ssh");
+
+        String group = gdbus(
+                item,
+                TrayMenu.PATH,
+                "com.canonical.dbusmenu.GetGroupProperties",
+                "[" + down + ", " + launch + "]",
+                "['label', 'enabled']");
+        assertEquals(
+                "([(" + down + ", {'label': <'Down corp0'>, 'enabled': <true>}), (" + launch
+                        + ", {'label': <'Launch ssh'>, 'enabled': <true>})],)",
+                group.strip());
+        assertEquals(
+                "(<'Launch ssh'>,)",
+                gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetProperty", String.valueOf(launch), "label")
+                        .strip());
+        String shown = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.AboutToShowGroup", "[0]");
+        assertEquals("(@ai [], @ai [])", shown.strip(), "nothing changed, no error");
+
+        String errors = gdbus(
+                item,
+                TrayMenu.PATH,
+                "com.canonical.dbusmenu.EventGroup",
+                "[(" + launch + ", 'clicked', <int32 0>, uint32 0), (9999, 'clicked', <int32 0>, uint32 0)]");
+        assertEquals("([9999],)", errors.strip());
+        await("the launch", () -> daemon.calls.contains("launch ssh corp0 [/usr/bin/ssh]"));
+        quit(item, running);
+    }
+
     @Test
     void itRegistersAgainWhenTheTrayHostRestarts() throws Exception {
         FakeWatcher first = FakeWatcher.start(bus.address());
