@@ -143,14 +143,16 @@ final class TrayCommand implements Callable<Integer> {
         @Override
         public String up(Path config) throws Failure {
             StringWriter problems = new StringWriter();
-            Optional<ConfigLoading.ForDaemon> loaded = ConfigLoading.forDaemon(config, new PrintWriter(problems, true));
-            if (loaded.isEmpty()) {
+            PrintWriter problemsWriter = new PrintWriter(problems, true);
+            Optional<ConfigLoading.ForDaemon> loaded = ConfigLoading.forDaemon(config, problemsWriter);
+            // As `wg-pr up` without --force: the tray never forces; what needs it is refused, and says why.
+            if (loaded.isEmpty() || ConfigLoading.refusedWithoutForce(loaded.get(), false, "up", problemsWriter)) {
                 throw new Failure(problems.toString().strip());
             }
             try {
                 return DaemonClient.require(
                                 instance,
-                                new Request.Up(loaded.get().text()),
+                                new Request.Up(loaded.get().text(), false),
                                 Reply.Upped.class,
                                 "no daemon runs (only root may start one: sudo wg-pr up, or systemctl start wg-pr)")
                         .tunnel();
