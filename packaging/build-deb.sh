@@ -50,6 +50,11 @@ install -D -m 0644 -t "$root/lib/systemd/system" "$packaging"/systemd/wg-pr.serv
 install -D -m 0644 "$packaging/sysusers/wg-pr.conf" "$root/usr/lib/sysusers.d/wg-pr.conf"
 install -D -m 0644 "$packaging/polkit/dev.wgpr.policy" "$root/usr/share/polkit-1/actions/dev.wgpr.policy"
 install -D -m 0644 "$packaging/iproute2/rt_protos.d/wg-pr.conf" "$root/etc/iproute2/rt_protos.d/wg-pr.conf"
+# The tray: in the application menu, started with the desktop session (XDG autostart, or the systemd user unit).
+install -D -m 0644 "$packaging/desktop/wg-pr-tray.desktop" "$root/usr/share/applications/wg-pr-tray.desktop"
+install -D -m 0644 "$packaging/desktop/wg-pr-tray-autostart.desktop" "$root/etc/xdg/autostart/wg-pr-tray.desktop"
+install -D -m 0644 "$packaging/systemd/user/wg-pr-tray.service" "$root/usr/lib/systemd/user/wg-pr-tray.service"
+install -D -m 0644 -t "$root/usr/share/icons/hicolor/scalable/status" "$packaging"/icons/wg-pr-*.svg
 
 echo "==> man pages"
 asciidoctor -b manpage -a reproducible -D "$out/man" "$generated"/man/*.adoc "$packaging"/man/wg-pr.toml.5.adoc

@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
             "Show denied attempts to reach internal destinations: time, pid, command, uid, app (if"
                     + " any), peer, destination, port, protocol and why. The daemon keeps the latest"
                     + " 10,000 in memory.",
-            "Root only: the events name other users' processes.",
+            "Root sees every event; any other user only those of their own processes.",
         },
-        footer = {"", "Exit status: 0; 1 when the daemon cannot be reached; 4 when not root."})
+        footer = {"", "Exit status: 0; 1 when the daemon cannot be reached."})
 final class EventsCommand implements Callable<Integer> {
     @Option(
             names = {"-f", "--follow"},

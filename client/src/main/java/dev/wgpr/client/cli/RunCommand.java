@@ -7,6 +7,7 @@ import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchRefusedException;
 import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -55,6 +56,13 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--tunnel", paramLabel = "NAME", description = "The tunnel, when several name the app.")
     Optional<String> tunnel;
 
+    @Option(
+            names = "--detach",
+            description = "Start CMD and return at once, as a desktop launcher does: its stdin, stdout and stderr"
+                    + " are /dev/null, it runs on when this command ends, its exit status is not waited for."
+                    + " Prints its pid.")
+    boolean detach;
+
     @Parameters(paramLabel = "CMD", arity = "1..*", description = "The command and its arguments, after --.")
     List<String> command;
 
@@ -68,6 +76,22 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         Instance instance = root.instance();
+        if (detach) {
+            try {
+                long pid = detached(instance, app, tunnel.orElse(null), command, System.getProperty("user.dir"));
+                spec.commandLine().getOut().println(pid);
+                return 0;
+            } catch (LaunchRefusedException e) {
+                err.println("wg-pr run: " + e.getMessage());
+                return e.exitStatus();
+            } catch (DaemonClient.RefusedException e) {
+                err.println("wg-pr run: " + e.getMessage());
+                return Optional.ofNullable(e.error().status()).orElse(EXIT_REFUSED);
+            } catch (DaemonClient.DaemonException e) {
+                err.println("wg-pr run: " + e.getMessage());
+                return EXIT_NOT_STARTED;
+            }
+        }
         Request.Run request =
                 new Request.Run(app, tunnel.orElse(null), command, System.getProperty("user.dir"), System.getenv());
         // Opened here, with your rights; the daemon checks and runs exactly this file.
@@ -88,6 +112,29 @@ final class RunCommand implements Callable<Integer> {
             } catch (ErrnoException e) {
                 // nothing was written through it
             }
+        }
+    }
+
+    /**
+     * Starts {@code argv} as {@code app} detached (stdio on /dev/null, no session kept: {@code --detach}, the
+     * tray's Launch); its pid.
+     */
+    static long detached(Instance instance, String app, String tunnel, List<String> argv, String cwd)
+            throws LaunchRefusedException, DaemonClient.DaemonException {
+        Request.Run request = new Request.Run(app, tunnel, argv, cwd, System.getenv(), true);
+        try (OwnedFd command = CommandFile.open(
+                        argv.getFirst(),
+                        Optional.ofNullable(System.getenv("PATH")).orElse(""));
+                OwnedFd nothing = new OwnedFd(Libc.open("/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC), "/dev/null");
+                UnixSocket connection = DaemonClient.connectForDescriptors(
+                        instance,
+                        "no daemon runs for instance " + instance + "; bring a tunnel up first (wg-pr up CONFIG)")) {
+            DaemonClient.send(connection, request, nothing.fd(), nothing.fd(), nothing.fd(), command.fd());
+            return DaemonClient.receive(connection, Reply.Started.class).pid();
+        } catch (ErrnoException e) {
+            throw new DaemonClient.DaemonException("cannot open /dev/null: " + e.getMessage());
+        } catch (IOException e) {
+            throw new DaemonClient.DaemonException("lost the daemon: " + e.getMessage());
         }
     }
 

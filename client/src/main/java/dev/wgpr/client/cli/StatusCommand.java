@@ -81,7 +81,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     /** The protection against borrowing for a daemon's apps: its borrow guard, else this host's Yama. */
-    private static String borrowing(boolean guard) {
+    static String borrowing(boolean guard) {
         try {
             return BorrowProtection.onThisHost(guard).line();
         } catch (IOException | RuntimeException e) {

@@ -199,12 +199,17 @@ record StatusText(Clock clock, boolean verbose, Function<Boolean, String> borrow
         out.row("    ", "endpoint", endpoint(peer));
         out.row("    ", "handshake", handshake(peer));
         if (peer.rxBytes() != null) {
-            out.row("    ", "transfer", bytes(peer.rxBytes()) + " received, " + bytes(peer.txBytes()) + " sent");
+            out.row("    ", "transfer", transfer(peer));
         }
         if (peer.persistentKeepalive() != null && peer.persistentKeepalive() > 0) {
             out.row("    ", "keepalive", "every " + plural(peer.persistentKeepalive(), "second"));
         }
         out.row("    ", "allowed ips", String.join(", ", peer.allowedIPs()));
+    }
+
+    /** What the peer received and sent, in binary units; empty without a device (the tray says it too). */
+    static String transfer(TunnelStatus.Peer peer) {
+        return peer.rxBytes() == null ? "" : bytes(peer.rxBytes()) + " received, " + bytes(peer.txBytes()) + " sent";
     }
 
     /** The endpoint as configured, and the address it resolved to, or the device now sends to, when other. */

@@ -31,6 +31,7 @@ public final class WgPrCommand {
             StatusCommand.class,
             RunCommand.class,
             EventsCommand.class,
+            TrayCommand.class,
             CheckCommand.class,
             DeviceCommand.class,
             DemoCommand.class,

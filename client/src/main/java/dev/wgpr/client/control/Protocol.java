@@ -16,7 +16,10 @@ package dev.wgpr.client.control;
  *   then, on the same connection:
  * → {"v":1,"op":"signal","signal":15}        (any number of times; forwarded to the app)
  *                                            ← {"v":1,"event":"exit","status":42}  or  {…,"signal":9}
- * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0,"suppressed":0}  (root)
+ * → {"v":1,"op":"run",…,"detached":true}     ← {"v":1,"ok":true,"pid":4242}, then the daemon closes the
+ *     + SCM_RIGHTS [stdin, stdout, stderr]      connection and the app runs on (run --detach, the tray)
+ * → {"v":1,"op":"events","follow":false}     ← {"v":1,"ok":true,"events":[{…},…],"dropped":0,"suppressed":0}
+ *   (root gets every event, anyone else those of their own processes)
  *   (events over a source's share are summarised: one event with "suppressed":N and "like")
  *   with "follow":true, then each new deny   ← {"v":1,"event":"deny","seq":7,"time":…,"pid":…,…}
  * errors                                     ← {"v":1,"ok":false,"error":KIND,"message":"…"}

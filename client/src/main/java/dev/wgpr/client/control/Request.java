@@ -78,9 +78,13 @@ public sealed interface Request {
 
     /**
      * Starts {@code app} as the caller; the caller's stdin, stdout, stderr and the opened command come along as
-     * descriptors. {@code tunnel} may be null: the one tunnel that names the app.
+     * descriptors. {@code tunnel} may be null: the one tunnel that names the app. {@code detached} true (the
+     * tray's launches): the daemon answers {@link Reply.Started} and closes the connection, and the app
+     * keeps running without its caller (no signals forwarded, no {@code SIGHUP} when the caller goes, no
+     * {@link Reply.Exit}); null or false: the session of {@code wg-pr run}.
      */
-    record Run(String app, String tunnel, List<String> argv, String cwd, Map<String, String> env) implements Request {
+    record Run(String app, String tunnel, List<String> argv, String cwd, Map<String, String> env, Boolean detached)
+            implements Request {
         public Run {
             if (app == null || argv == null || cwd == null || env == null) {
                 throw new IllegalArgumentException("run needs app, argv, cwd and env");
@@ -88,12 +92,21 @@ public sealed interface Request {
             argv = List.copyOf(argv);
             env = Map.copyOf(env);
         }
+
+        /** A session that lasts as long as the app ({@code wg-pr run}). */
+        public Run(String app, String tunnel, List<String> argv, String cwd, Map<String, String> env) {
+            this(app, tunnel, argv, cwd, env, null);
+        }
+
+        public boolean detach() {
+            return Boolean.TRUE.equals(detached);
+        }
     }
 
     /** After {@link Run}, on the same connection: a signal for the app. */
     record Signal(int signal) implements Request {}
 
-    /** Root only. */
+    /** Root gets every event, anyone else the events of their own processes. */
     record Events(boolean follow) implements Request {}
 
     /** A config for {@link Up} or {@link Reload}: its path, and (from root's CLI) its text and key files. */

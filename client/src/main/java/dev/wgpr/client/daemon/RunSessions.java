@@ -97,6 +97,11 @@ final class RunSessions {
         RequestDispatch.closeAll(fds);
         try {
             RequestDispatch.send(connection, new Reply.Started(process.pid()));
+            if (request.detach()) {
+                connection.shutdown(); // the caller (the tray) leaves; the app stays, its exit goes unreported
+                process.waitFor();
+                return;
+            }
             Thread forwarder = Thread.ofPlatform()
                     .name("run-signals")
                     .daemon()

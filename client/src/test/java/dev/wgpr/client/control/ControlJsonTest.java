@@ -20,6 +20,7 @@ class ControlJsonTest {
                 new Request.Down("corp0"),
                 new Request.Reload("/etc/wg-pr/corp.toml"),
                 new Request.Run("ssh", null, List.of("ssh", "db1"), "/home/u", Map.of("TERM", "xterm")),
+                new Request.Run("ssh", "corp0", List.of("/usr/bin/ssh"), "/home/u", Map.of(), true),
                 new Request.Signal(15),
                 new Request.Events(true))) {
             String line = ControlJson.write(request);
@@ -27,6 +28,18 @@ class ControlJsonTest {
             assertEquals(request, ControlJson.readRequest(line), line);
             assertTrue(line.startsWith("{\"v\":1,\"op\":\"" + request.op() + "\""), line);
         }
+    }
+
+    @Test
+    void aRunWithoutDetachedIsTheSessionOfWgPrRunAndTheTraysIsDetached() {
+        Request.Run session = (Request.Run) ControlJson.readRequest(
+                "{\"v\":1,\"op\":\"run\",\"app\":\"ssh\",\"tunnel\":null,\"argv\":[\"ssh\"],\"cwd\":\"/\",\"env\":{}}");
+        Request.Run tray = (Request.Run) ControlJson.readRequest(
+                ControlJson.write(new Request.Run("ssh", null, List.of("ssh"), "/", Map.of(), true)));
+
+        assertFalse(session.detach());
+        assertTrue(tray.detach());
+        assertTrue(ControlJson.write(tray).contains("\"detached\":true"), ControlJson.write(tray));
     }
 
     @Test
