@@ -333,7 +333,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 	__u64 own = bpf_get_current_cgroup_id();
 	__u32 app = own ? app_of(cfg, own) : 0;
 	int grant = GRANT_NONE;
-	if (app != 0 && trie) {
+	// An excluded app has no grants (it never uses a tunnel): no lookup for it.
+	if (app != 0 && !(app & WGPR_APP_EXCLUDED) && trie) {
 		grant = granted(trie, key, app, proto, port);
 		if (grant == GRANT_ALLOWED) {
 			count(WGPR_C_ALLOW_INTERNAL);
@@ -382,8 +383,13 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		// before the mark was configured is marked here, before routing runs (probed on 6.18: the
 		// very connect/sendmsg takes the marked route). Without the mark's rule in force
 		// (bypass_mark 0) it would route into the tunnel: denied below.
-		int mark = (int)cfg->bypass_mark;
-		bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
+		// Only when the socket lacks it: those made since the steering began are marked already
+		// (bpf_setsockopt takes the socket's option path, about 60 ns; reading the mark is a load).
+		struct bpf_sock *sk = ctx->sk;
+		if (!sk || sk->mark != cfg->bypass_mark) {
+			int mark = (int)cfg->bypass_mark;
+			bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
+		}
 		count(WGPR_C_BYPASSED);
 		return 1;
 	}
