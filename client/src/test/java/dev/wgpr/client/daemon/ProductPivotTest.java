@@ -54,6 +54,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>Documented limits, reported only: an established connection an app hands over stays the
  *       app's; the kernel itself answers an echo request to the tunnel address (no process socket).
  * </ul>
+ *
+ * <p>Issue 18's modes have a table of their own ({@link
+ * #inTheModesNoTrickTakesANonAppOrAnExcludedAppThroughTheTunnel}): a process that is no app on a
+ * {@code bypass} full tunnel and an excluded app on a {@code deny} one run the same list, each vector
+ * expected never to go through the tunnel (refused, or around it by the underlay).
  */
 @RequiresRoot
 @RequiresNetns
