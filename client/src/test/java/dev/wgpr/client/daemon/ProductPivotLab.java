@@ -6,6 +6,7 @@ import dev.wgpr.client.daemon.TunnelLab.Side;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.Agent;
 import dev.wgpr.enforcement.Counter;
+import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.InternalHost;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.testing.lab.CommandResult;
@@ -245,7 +246,8 @@ final class ProductPivotLab {
                 Map.entry("inet4", Routed.INTERNET_V4),
                 Map.entry("inet6", Routed.INTERNET_V6),
                 Map.entry("lan4", LAN4),
-                Map.entry("lan6", LAN6)));
+                Map.entry("lan6", LAN6),
+                Map.entry("mark", Integer.toUnsignedLong(Enforcer.othersMarkOf(net.instance.name())))));
     }
 
     /**
