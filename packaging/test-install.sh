@@ -13,7 +13,8 @@ deb=$(readlink -f "$1")
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root" >&2; exit 2; }
 
 suite=bookworm
-tarball=$("$(dirname "$0")/debian-root.sh" libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion,zsh,fish)
+# wireguard-go, curl and dnsmasq-base: the demo's gateway, app and the gateway's DNS (wg-pr demo names them).
+tarball=$("$(dirname "$0")/debian-root.sh" libbpf1,libmnl0,iproute2,wireguard-tools,man-db,bash-completion,zsh,fish,wireguard-go,curl,dnsmasq-base)
 
 root=$(mktemp -d /var/tmp/wg-pr-clean-root.XXXXXX)
 trap 'rm -rf --one-file-system "$root"' EXIT
@@ -78,6 +79,14 @@ unshare --mount --propagation private -- sh -euc '
   done
   step "the daemon stopped with $status; its class-data archive: $(ls /var/cache/wg-pr/ | tr "\n" " ")"
   [ -f /var/cache/wg-pr/daemon.jsa ] || { cat /tmp/daemon.log; exit 1; }
+
+  # The demo as a new user runs it after installing: its own network namespaces (inside this root'"'"'s
+  # mount namespace), the packaged daemon, a wireguard-go gateway; it says itself whether the story held.
+  step "wg-pr demo"
+  wg-pr demo > /tmp/demo.out 2>&1 || { cat /tmp/demo.out; exit 1; }
+  grep "^── " /tmp/demo.out
+  grep -q "^Done: nothing of the lab is left." /tmp/demo.out || { cat /tmp/demo.out; exit 1; }
+  tail -n 1 /tmp/demo.out
 
   step "apt purge wg-pr"
   DEBIAN_FRONTEND=noninteractive apt-get purge -y -q wg-pr 2>&1 | grep -v "Reading database" | tail -n 2

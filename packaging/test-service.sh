@@ -92,6 +92,24 @@ exec = "/usr/bin/systemd-run"
 EOF
   chmod 600 /etc/wg-pr/corp.toml
 
+  # A network to leak to: a default route into a dummy device, which swallows what it is given (nothing
+  # leaves the container). A non-app connect to the tunnel'"'"'s prefix that wg-pr does not stop is sent there
+  # and times out; one wg-pr stops fails at once, denied (EPERM) or unreachable (the fail-closed routes).
+  ip link add wan0 type dummy
+  ip address add 198.18.0.2/24 dev wan0
+  ip link set wan0 up
+  ip route add default via 198.18.0.1
+  nonapp_connect() {
+    local said status
+    said=$(setpriv --reuid=65534 --regid=65534 --clear-groups timeout 2 /usr/bin/bash -c "exec 3<>/dev/tcp/10.20.1.1/443" 2>&1) && status=0 || status=$?
+    case $said in
+      *"not permitted"*) echo denied ;;
+      *"No route to host"*) echo unreachable ;;
+      *) if [ "$status" = 124 ]; then echo sent; else echo "other $status $said"; fi ;;
+    esac
+  }
+  step "a non-app before any tunnel: $(nonapp_connect)"
+
   step "systemctl start wg-pr.service wg-pr@corp.service"
   systemctl start wg-pr.service wg-pr@corp.service
   echo "wg-pr.service $(systemctl is-active wg-pr.service), wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
@@ -154,14 +172,23 @@ EOF
   cd /
 
   step "upgrade: apt install --reinstall"
+  # A non-app tries the tunnel'"'"'s prefix all through the upgrade: the enforcement must hold while one
+  # daemon hands over to the next.
+  rm -f /tmp/probe.stop
+  (while [ ! -e /tmp/probe.stop ]; do nonapp_connect; sleep 0.05; done > /tmp/probe.log) &
+  probe=$!
   before=$(systemctl show -p MainPID --value wg-pr.service)
   apt-get install -y -q --reinstall /var/tmp/wg-pr.deb 2>&1 | tail -n 1
   after=$(systemctl show -p MainPID --value wg-pr.service)
   # The restart of wg-pr.service restarts wg-pr@corp.service (Requires=): wait for its up to finish.
   for _ in $(seq 120); do [ "$(systemctl is-active wg-pr@corp.service)" = activating ] || break; sleep 0.5; done
+  touch /tmp/probe.stop
+  wait $probe
   echo "daemon pid $before -> $after; wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
+  echo "a non-app during the upgrade: $(sort /tmp/probe.log | uniq -c | awk "{ print \$2 \" \" \$1 }" | paste -sd, -)"
+  journalctl -q -u wg-pr.service --since "-3min" | grep -o "handing over to the next daemon.*" | head -n 1
   wg-pr status | grep -E "^interface|^enforcement"
-  # KillMode=process: the restart ended the tunnel, not the app; the new daemon adopted its cgroup.
+  # The hand-over left the app running (KillMode=process too); the new daemon adopted its cgroup.
   if kill -0 "$app" 2>/dev/null; then
     echo "app pid $app still runs in $(grep "^0::" /proc/$app/cgroup)"
   else

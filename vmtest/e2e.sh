@@ -8,7 +8,8 @@
 #   they were, byte for byte. Then up di-semi-default, the same app and non-app; SIGKILL of the
 #   daemon (internal prefixes stay closed to the non-app); a new daemon recovers (`up` again, the
 #   non-app still denied; whether the app that outlived the crash gets its grants back is a row of its
-#   own); `down` and the daemon's stop leave nothing.
+#   own); then the full tunnel with others = "bypass": the non-app reaches the host through the underlay,
+#   the app through the tunnel; `down` and the daemon's stop leave nothing.
 # One line per row, "VMTEST e2e:ROW pass|fail WHY" (guest.sh's format). Needs root, the built
 # checkout, wireguard-go, wg, python3; everything it creates it removes again, also on failure.
 set -uo pipefail
@@ -127,13 +128,14 @@ build_lab() {
   [ "$ready" = READY ] || { echo "the internal host did not start: $(cat "$work/host.err")"; return 1; }
 }
 
-config() { # FILE ROUTE-MODE ALLOWED-IPS APP-GRANTS
+config() { # FILE ROUTE-MODE ALLOWED-IPS APP-GRANTS [OTHERS]
   cat >"$1" <<EOF
 [interface]
 name = "$tun"
 privateKey = "$ckey"
 address = ["10.99.0.2/32"]
 routeMode = "$2"
+${5:+others = \"$5\"}
 
 [[peer]]
 name = "gw"
@@ -258,7 +260,8 @@ main() {
   snapshot >"$work/before"
   config "$work/per-prefix.toml" per-prefix "\"10.99.0.1/32\", \"10.99.10.0/24\"" "\"10.99.10.0/24 tcp/7\""
   config "$work/revoked.toml" per-prefix "\"10.99.0.1/32\", \"10.99.10.0/24\"" "\"10.99.10.0/24 tcp/80\""
-  config "$work/di-semi.toml" di-semi-default "\"0.0.0.0/0\"" "\"10.99.10.0/24 tcp/7\""
+  config "$work/di-semi.toml" di-semi-default "\"0.0.0.0/0\"" "\"10.99.10.0/24 tcp/7\"" deny
+  config "$work/bypass.toml" di-semi-default "\"0.0.0.0/0\"" "\"10.99.10.0/24 tcp/7\"" bypass
   if ! start_daemon; then row lab $t "$why"; return 1; fi
   row lab $t "ok lab, wireguard-go and the daemon ready "
 
@@ -329,6 +332,31 @@ main() {
   fi
   finish_agent app
   down_row down-after-crash
+
+  # others = "bypass" (include mode): the same full tunnel is the app's alone; a process that is no app
+  # reaches the same host around it, through the underlay, and nothing of it arrives from the tunnel.
+  up_row up-bypass "$work/bypass.toml"
+  t=$SECONDS
+  local before after answer
+  before=$(arrivals)
+  answer=$(in_c setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups --inh-caps=-all -- /usr/bin/python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], 7), timeout=float(sys.argv[2]))
+s.sendall(b"around\n")
+print(s.recv(64).decode().strip(), s.getsockname()[0])' "$INTRANET" "$((10 * PACE))" 2>&1 | tail -1)
+  sleep "$(awk -v p="$PACE" 'BEGIN { print 0.3 * p }')"
+  after=$(arrivals)
+  if [ "$answer" != "around 10.98.0.2" ]; then
+    row bypass-nonapp-underlay $t "the non-app's echo from $INTRANET:7: ${answer:-none}, not \"around\" from 10.98.0.2"
+  elif [ "$after" != "$before" ]; then
+    row bypass-nonapp-underlay $t "$((after - before)) packets of the non-app arrived from the tunnel"
+  else
+    row bypass-nonapp-underlay $t "ok the non-app was answered from 10.98.0.2, the underlay; nothing from the tunnel "
+  fi
+  t=$SECONDS
+  if start_app; then row bypass-app-tunnel $t "$(reaches bypass)"; else row bypass-app-tunnel $t "$why"; fi
+  finish_agent app
+  down_row down-bypass
   t=$SECONDS
   kill "$daemon"
   timeout $((60 * PACE)) tail --pid="$daemon" -f /dev/null

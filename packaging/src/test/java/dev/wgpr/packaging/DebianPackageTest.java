@@ -66,12 +66,14 @@ class DebianPackageTest {
         assertTrue(session.contains("--- the wg-pr group: wg-pr:x:"), "the group while installed: " + session);
         assertTrue(session.contains("\nno tunnel is up\n"), "the daemon answered status: " + session);
         assertTrue(session.contains("its class-data archive: daemon.jsa"), "the stopped daemon dumped: " + session);
+        assertTrue(session.contains("--- wg-pr demo\n"), session);
+        assertTrue(session.contains("Done: nothing of the lab is left."), "the demo in the clean root: " + session);
         String left = session.substring(session.indexOf("--- left after purge"), session.indexOf("--- end"));
         assertEquals(1, left.lines().count(), "nothing of wg-pr left after apt purge: " + left);
     }
 
     @Test
-    void underSystemdTheConfinedDaemonRunsATunnelAnAppWritesItsUsersHomeAnUpgradeRestartsAndPurgeStops()
+    void underSystemdTheConfinedDaemonRunsATunnelAnAppWritesItsUsersHomeAnUpgradeHandsOverAndPurgeStops()
             throws Exception {
         String session = serviceSession();
         assertTrue(session.contains("wg-pr.service active, wg-pr@corp.service active\n"), session);
@@ -88,8 +90,19 @@ class DebianPackageTest {
         assertTrue(restart.find(), session);
         assertNotEquals(restart.group(1), restart.group(2), "the upgrade restarted the daemon: " + session);
         assertEquals("active", restart.group(3), "the tunnel came back after the upgrade: " + session);
+        // The probe can see a leak: before any tunnel, its connect is sent out (and times out in the dummy).
+        assertTrue(session.contains("--- a non-app before any tunnel: sent\n"), session);
+        Matcher during = Pattern.compile("a non-app during the upgrade: (.*)\n").matcher(session);
+        assertTrue(during.find(), session);
+        System.out.println("a non-app's connects to the tunnel's prefix during the upgrade: " + during.group(1));
+        assertTrue(
+                during.group(1).matches("((denied|unreachable) \\d+,?)+"),
+                "every connect of the non-app during the upgrade was stopped, none sent: " + session);
+        assertTrue(
+                session.contains("handing over to the next daemon: exiting with every tunnel's enforcement"),
+                "the old daemon handed over rather than stopping in order: " + session);
         assertTrue(session.contains("wg-pr.service inactive, wg-pr@corp.service inactive\n"), session);
-        assertTrue(session.contains("\nleft: \ninterfaces: lo \n"), "purge left nothing: " + session);
+        assertTrue(session.contains("\nleft: \ninterfaces: lo wan0 \n"), "purge left nothing: " + session);
     }
 
     @Test

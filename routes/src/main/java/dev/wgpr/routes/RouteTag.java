@@ -99,4 +99,14 @@ public record RouteTag(String instance, int protocol, int metric) {
     public static boolean isWgPr(Route route) {
         return route.protocol() == PROTOCOL;
     }
+
+    /**
+     * Whether {@code route} leads into a tunnel of any wg-pr instance: one of its routes at a band's {@link
+     * #tunnelMetric()} (a bypass host route leads to the underlay, an unreachable one nowhere).
+     */
+    public static boolean isIntoATunnel(Route route) {
+        return isWgPr(route)
+                && Integer.compareUnsigned(route.metric(), BASE_METRIC) >= 0
+                && (route.metric() - BASE_METRIC) % BAND_WIDTH == 1;
+    }
 }

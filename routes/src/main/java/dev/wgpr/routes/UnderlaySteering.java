@@ -6,7 +6,10 @@ import dev.wgpr.routes.netlink.Route;
 import dev.wgpr.routes.netlink.RtNetlink;
 import dev.wgpr.routes.netlink.Rule;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What sends marked sockets around the tunnels (enforcement/DESIGN.md, "Modes"): a table that mirrors
@@ -19,10 +22,11 @@ import java.util.List;
  * & 0x3ff)} (below {@code main}'s 32766, above the {@code default} rule; other software's earlier rules
  * still come first).
  *
- * <p>The mirror is a copy as of {@link #install}: it does not follow later changes of {@code main} yet
- * (a follow-up: the route monitor), so after the underlay changes a bypassing process may take a stale
- * route until the next {@code up}. Routes the copy cannot express (multipath ones) are left out and
- * reported.
+ * <p>The mirror is what {@code main} holds but wg-pr's own routes and any route through a tunnel
+ * (the kernel's route for a tunnel address's network is not the underlay either). {@link #follow} brings it
+ * to {@code main} as it is now: the daemon calls it when the underlay changes (a new Wi-Fi, a DHCP lease),
+ * so a bypassing process takes the route the host would take. Routes the copy cannot express (multipath
+ * ones) are left out and reported.
  */
 public final class UnderlaySteering {
     /** The rules' and the unreachable routes' metric: the highest, so any copied route wins. */
@@ -67,15 +71,8 @@ public final class UnderlaySteering {
         List<String> skipped = new ArrayList<>();
         try {
             for (boolean ipv4 : new boolean[] {true, false}) {
-                for (Route route : rt.routes(ipv4, Route.MAIN_TABLE)) {
-                    if (route.protocol() == RouteTag.PROTOCOL) {
-                        continue; // a tunnel's route, bypass host route or fail-closed twin: not the underlay
-                    }
-                    try {
-                        rt.addRoute(route.withTable(table()));
-                    } catch (ErrnoException e) {
-                        skipped.add("route " + route + " not mirrored: " + e.getMessage());
-                    }
+                for (Route route : mirrorOf(rt, ipv4)) {
+                    add(rt, route, skipped);
                 }
                 rt.addRoute(Route.unreachable(IpPrefix.parse(ipv4 ? "0.0.0.0/0" : "::/0"))
                         .withTable(table())
@@ -93,6 +90,61 @@ public final class UnderlaySteering {
             throw e;
         }
         return skipped;
+    }
+
+    /**
+     * Brings the mirror to {@code main} as it is now: adds what {@code main} gained, removes what it lost.
+     * Returns the changes and what could not be copied, in words; nothing while the steering is not installed.
+     */
+    public List<String> follow(RtNetlink rt) throws ErrnoException {
+        List<String> changes = new ArrayList<>();
+        if (!inForce(rt)) {
+            return changes;
+        }
+        for (boolean ipv4 : new boolean[] {true, false}) {
+            Set<Route> wanted = new LinkedHashSet<>(mirrorOf(rt, ipv4));
+            for (Route route : rt.routes(ipv4, table())) {
+                if (route.protocol() != RouteTag.PROTOCOL && !wanted.remove(route)) {
+                    rt.removeRoute(route);
+                    changes.add("underlay mirror: removed " + route);
+                }
+            }
+            for (Route route : wanted) {
+                if (add(rt, route, changes)) {
+                    changes.add("underlay mirror: added " + route);
+                }
+            }
+        }
+        return changes;
+    }
+
+    /** The routes of the family the table should hold, as they would be in it: {@code main} but the tunnels. */
+    private List<Route> mirrorOf(RtNetlink rt, boolean ipv4) throws ErrnoException {
+        Set<Integer> tunnels = new HashSet<>();
+        for (boolean family : new boolean[] {true, false}) {
+            for (Route route : rt.routes(family, Route.MAIN_TABLE)) {
+                if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
+                    tunnels.add(route.interfaceIndex());
+                }
+            }
+        }
+        return rt.routes(ipv4, Route.MAIN_TABLE).stream()
+                // a tunnel's route, bypass host route or fail-closed twin, or the kernel's route of a tunnel's
+                // address: not the underlay
+                .filter(route -> route.protocol() != RouteTag.PROTOCOL && !tunnels.contains(route.interfaceIndex()))
+                .map(route -> route.withTable(table()))
+                .toList();
+    }
+
+    /** Adds {@code route}; when the kernel refuses it, says so in {@code skipped} and returns false. */
+    private static boolean add(RtNetlink rt, Route route, List<String> skipped) {
+        try {
+            rt.addRoute(route);
+            return true;
+        } catch (ErrnoException e) {
+            skipped.add("route " + route + " not mirrored: " + e.getMessage());
+            return false;
+        }
     }
 
     /**

@@ -104,6 +104,21 @@ final class ConfigLoading {
         }
     }
 
+    /**
+     * Whether {@code command} ({@code up}, {@code reload}) must stop because the config, as this CLI loaded it,
+     * has a warning that needs {@code --force} (the warning itself is printed already); says so on {@code err}.
+     * The daemon checks again: it alone reads a config the caller may not.
+     */
+    static boolean refusedWithoutForce(ForDaemon config, boolean force, String command, PrintWriter err) {
+        if (force || config.loaded().flatMap(LoadedConfig::forceRefusal).isEmpty()) {
+            return false;
+        }
+        err.println("wg-pr " + command + ": " + config.text().path()
+                + ": refused because of the warning above: write the setting out in the config, or add --force to"
+                + " go ahead; nothing was changed");
+        return true;
+    }
+
     /** The config, or empty after printing why not (the command then exits 2). */
     static Optional<LoadedConfig> load(Path file, PrintWriter err) {
         try {

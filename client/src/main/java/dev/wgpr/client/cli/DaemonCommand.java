@@ -83,7 +83,14 @@ final class DaemonCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description = "Stop the daemon of the instance in order (every tunnel down first); return once it has"
                     + " exited.")
-    int stop() {
+    int stop(
+            @Option(
+                            names = "--hand-over",
+                            description = "Exit at once as after a crash instead, for the next daemon to take"
+                                    + " over: tunnels' enforcement, fail-closed routes and apps stay in force,"
+                                    + " and the next daemon's up brings each tunnel back (a package upgrade"
+                                    + " does this, then restarts wg-pr.service).")
+                    boolean handOver) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Instance instance = root.instance();
@@ -98,11 +105,16 @@ final class DaemonCommand implements Callable<Integer> {
                 return 0;
             }
             Optional<ProcessHandle> daemon = ProcessHandle.of(pong.get().pid());
-            if (daemon.isPresent() && daemon.get().destroy()) { // SIGTERM: the daemon's orderly stop
-                daemon.get().onExit().join();
+            if (handOver) {
+                DaemonClient.require(
+                        instance, new Request.HandOver(), Reply.HandingOver.class, "the daemon has stopped already");
+            } else if (daemon.isPresent()) {
+                daemon.get().destroy(); // SIGTERM: the daemon's orderly stop
             }
-            out.println(
-                    "the daemon of instance " + instance + " (pid " + pong.get().pid() + ") has stopped");
+            daemon.ifPresent(process -> process.onExit().join());
+            out.println("the daemon of instance " + instance + " (pid "
+                    + pong.get().pid() + ") has "
+                    + (handOver ? "exited; its tunnels' enforcement stays in force for the next one" : "stopped"));
             return 0;
         } catch (DaemonClient.DaemonException e) {
             return e.report("daemon stop", err);

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -38,6 +39,12 @@ final class ReloadCommand implements Callable<Integer> {
             description = "The config file (TOML) of a tunnel that is up; a bare NAME is /etc/wg-pr/NAME.toml.")
     Path configFile;
 
+    @Option(
+            names = "--force",
+            description = "Go ahead even when a warning says the config takes more than it may mean (a full"
+                    + " tunnel that denies every process that is no app the Internet, with others not written out).")
+    boolean force;
+
     @ParentCommand
     WgPrCommand root;
 
@@ -50,14 +57,14 @@ final class ReloadCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Optional<ConfigLoading.ForDaemon> config = ConfigLoading.forDaemon(configFile, err);
-        if (config.isEmpty()) {
+        if (config.isEmpty() || ConfigLoading.refusedWithoutForce(config.get(), force, "reload", err)) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
         Instance instance = root.instance();
         try {
             Reply.Reloaded reloaded = DaemonClient.require(
                     instance,
-                    new Request.Reload(config.get().text()),
+                    new Request.Reload(config.get().text(), force),
                     Reply.Reloaded.class,
                     "nothing is up (no daemon runs for instance " + instance + ")");
             if (reloaded.changes().isEmpty()) {

@@ -85,6 +85,14 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
                     || this == EXEC_MISSING
                     || this == DENY_FULL_TUNNEL;
         }
+
+        /**
+         * A warning that {@code up} and {@code reload} refuse without {@code --force}: the config takes more from
+         * every other process than its author may mean, and nobody reads warnings of a command that works.
+         */
+        public boolean needsForce() {
+            return this == DENY_FULL_TUNNEL;
+        }
     }
 
     public ConfigProblem {

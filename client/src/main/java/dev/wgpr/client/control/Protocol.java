@@ -43,6 +43,7 @@ public final class Protocol {
     public static final String RUN = "run";
     public static final String SIGNAL = "signal";
     public static final String EVENTS = "events";
+    public static final String HAND_OVER = "hand-over";
 
     /** A tunnel's {@code "backstop"} in the status reply: its device's guard as the kernel has it. */
     public static final String BACKSTOP_IN_FORCE = "in-force";
@@ -55,5 +56,8 @@ public final class Protocol {
     public static final String NOT_AVAILABLE = "not-available";
     public static final String REFUSED = "refused";
     public static final String FAILED = "failed";
+    /** An endpoint's name could not be resolved; nothing was changed, and trying again later may work. */
+    public static final String UNRESOLVED = "unresolved";
+
     public static final String BUSY = "busy";
 }

@@ -11,6 +11,7 @@ public sealed interface Reply
         permits Reply.Pong,
                 Reply.Upped,
                 Reply.Downed,
+                Reply.HandingOver,
                 Reply.Reloaded,
                 Reply.Started,
                 Reply.Events,
@@ -26,6 +27,9 @@ public sealed interface Reply
 
     /** To {@link Request.Down}. */
     record Downed() implements Reply {}
+
+    /** To {@link Request.HandOver}: the daemon exits right after this answer. */
+    record HandingOver(long pid) implements Reply {}
 
     /** To {@link Request.Reload}: what changed, in words. */
     record Reloaded(String tunnel, List<String> changes) implements Reply {

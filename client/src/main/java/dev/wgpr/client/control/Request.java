@@ -33,9 +33,10 @@ public sealed interface Request {
      * Root, or a caller polkit or the launch group allows, for a config in the daemon's config directories.
      * {@code content} and {@code keyFiles} (key file path to its text) are what root's CLI read of the
      * config and its key files, so that the daemon reads no file root named; null for a caller that is not
-     * root, whose config the daemon reads itself.
+     * root, whose config the daemon reads itself. {@code force}: bring up a config whose warnings say it
+     * takes more than its author may mean ({@code ConfigProblem.Reason#needsForce}).
      */
-    record Up(String config, String content, Map<String, String> keyFiles) implements Request {
+    record Up(String config, String content, Map<String, String> keyFiles, boolean force) implements Request {
         public Up {
             requireAbsolute(config, "up");
             keyFiles = keyFiles == null ? null : Map.copyOf(keyFiles);
@@ -43,11 +44,11 @@ public sealed interface Request {
 
         /** The config at {@code config}, for the daemon to read. */
         public Up(String config) {
-            this(config, null, null);
+            this(config, null, null, false);
         }
 
-        public Up(ConfigText text) {
-            this(text.path(), text.content(), text.keyFiles());
+        public Up(ConfigText text, boolean force) {
+            this(text.path(), text.content(), text.keyFiles(), force);
         }
     }
 
@@ -59,7 +60,7 @@ public sealed interface Request {
     }
 
     /** As {@link Up}. */
-    record Reload(String config, String content, Map<String, String> keyFiles) implements Request {
+    record Reload(String config, String content, Map<String, String> keyFiles, boolean force) implements Request {
         public Reload {
             requireAbsolute(config, "reload");
             keyFiles = keyFiles == null ? null : Map.copyOf(keyFiles);
@@ -67,11 +68,11 @@ public sealed interface Request {
 
         /** The config at {@code config}, for the daemon to read. */
         public Reload(String config) {
-            this(config, null, null);
+            this(config, null, null, false);
         }
 
-        public Reload(ConfigText text) {
-            this(text.path(), text.content(), text.keyFiles());
+        public Reload(ConfigText text, boolean force) {
+            this(text.path(), text.content(), text.keyFiles(), force);
         }
     }
 
@@ -94,6 +95,12 @@ public sealed interface Request {
 
     /** Root only. */
     record Events(boolean follow) implements Request {}
+
+    /**
+     * Root only: exit at once as after a crash, leaving every tunnel's enforcement, fail-closed routes and
+     * apps for the next daemon to take over (a package upgrade's restart).
+     */
+    record HandOver() implements Request {}
 
     /** A config for {@link Up} or {@link Reload}: its path, and (from root's CLI) its text and key files. */
     record ConfigText(String path, String content, Map<String, String> keyFiles) {

@@ -3,6 +3,7 @@ package dev.wgpr.client.daemon;
 import dev.wgpr.client.config.BadConfigException;
 import dev.wgpr.client.config.ConfigProblem;
 import dev.wgpr.client.config.KeyFiles;
+import dev.wgpr.client.config.LoadedConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,11 +36,20 @@ record ConfigSource(Path path, Optional<String> content, Map<Path, String> keyFi
         return new ConfigSource(path, Optional.of(content), files);
     }
 
-    TunnelConfig load() throws UpFailedException {
+    /**
+     * The config; refused as a bad config when it has mistakes, and, unless {@code force}, when a warning
+     * says it takes more than its author may mean ({@link ConfigProblem.Reason#needsForce}).
+     */
+    TunnelConfig load(boolean force) throws UpFailedException {
         try {
             String text = content.isPresent() ? content.get() : Files.readString(path, StandardCharsets.UTF_8);
             KeyFiles keys = content.isPresent() ? KeyFiles.sent(keyFiles) : KeyFiles.ON_DISK;
-            return TunnelConfig.parse(text, path, keys).config();
+            LoadedConfig loaded = TunnelConfig.parse(text, path, keys);
+            Optional<String> refusal = force ? Optional.empty() : loaded.forceRefusal();
+            if (refusal.isPresent()) {
+                throw new UpFailedException(UpFailedException.Kind.BAD_CONFIG, refusal.get());
+            }
+            return loaded.config();
         } catch (BadConfigException e) {
             throw new UpFailedException(
                     UpFailedException.Kind.BAD_CONFIG,

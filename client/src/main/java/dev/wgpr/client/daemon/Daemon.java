@@ -14,6 +14,7 @@ import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.security.Security;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +131,9 @@ public final class Daemon {
      * answering. Throws when another daemon of the instance runs.
      */
     public static Daemon start(Instance instance, Options options) throws IOException {
+        // An endpoint name that failed to resolve (at boot, before the network) is asked again at once by the
+        // next up, not answered from the JVM's memory of the failure for 10 s.
+        Security.setProperty("networkaddress.cache.negative.ttl", "0");
         // The daemon's threads all live in the namespace it was started in: its tunnels' namespace.
         long netnsCookie = NetnsCookie.ofCurrentThread();
         Daemon daemon = new Daemon(instance, options, netnsCookie, RuntimeFiles.claim(instance));

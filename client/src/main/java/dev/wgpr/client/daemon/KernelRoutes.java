@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -30,9 +31,12 @@ import java.util.Set;
  */
 final class KernelRoutes implements Pieces.RouteInstaller {
     private final TunnelRouting routing;
+    /** What the steering turned off, for the next daemon after a crash. */
+    private final Path reversePathRecord;
 
     KernelRoutes(Instance instance) {
         this.routing = TunnelRouting.inThisNamespace(RouteTag.forInstance(instance.name()));
+        this.reversePathRecord = instance.runtimeDirectory().resolve("rp_filter.before");
     }
 
     @Override
@@ -65,20 +69,27 @@ final class KernelRoutes implements Pieces.RouteInstaller {
             steering.remove(rt); // a crashed run's, if any: the mirror must be of main as it is now
             notes.addAll(steering.install(rt));
             try {
-                filter = ReversePathFilter.loosen(tunnelInterfaces(rt));
+                filter = ReversePathFilter.turnOff(tunnelInterfaces(rt), reversePathRecord);
             } catch (IOException | RuntimeException e) {
                 steering.remove(rt);
                 throw e;
             }
         }
-        if (!filter.loosened().isEmpty()) {
-            notes.add("rp_filter loose (2) instead of strict on " + String.join(", ", filter.loosened())
+        if (!filter.turnedOff().isEmpty()) {
+            notes.add("rp_filter off on " + String.join(", ", filter.turnedOff())
                     + ": replies to traffic around the tunnels come from addresses routed into them");
         }
         return new Pieces.Steering() {
             @Override
             public List<String> notes() {
                 return List.copyOf(notes);
+            }
+
+            @Override
+            public List<String> follow() throws IOException {
+                try (RtNetlink rt = RtNetlink.open()) {
+                    return steering.follow(rt);
+                }
             }
 
             @Override
@@ -95,24 +106,29 @@ final class KernelRoutes implements Pieces.RouteInstaller {
     @Override
     public List<String> removeStaleSteering(int mark) throws IOException {
         UnderlaySteering steering = UnderlaySteering.forMark(mark);
+        List<String> removed = new ArrayList<>();
         try (RtNetlink rt = RtNetlink.open()) {
             boolean rules = steering.inForce(rt);
             int routes = rt.routes(true, steering.table()).size()
                     + rt.routes(false, steering.table()).size();
-            if (!rules && routes == 0) {
-                return List.of();
+            if (rules || routes != 0) {
+                steering.remove(rt);
+                removed.add("removed stale underlay steering of mark 0x" + Integer.toHexString(mark) + " (rules"
+                        + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
             }
-            steering.remove(rt);
-            return List.of("removed stale underlay steering of mark 0x" + Integer.toHexString(mark) + " (rules"
-                    + (rules ? "" : " already gone") + ", " + routes + " mirrored routes)");
         }
+        List<String> putBack = ReversePathFilter.restoreRecorded(reversePathRecord);
+        if (!putBack.isEmpty()) {
+            removed.add("rp_filter on " + String.join(", ", putBack) + " as before the crashed run turned it off");
+        }
+        return removed;
     }
 
     /** The devices wg-pr's routes lead to: tunnels, whose own rp_filter is not the underlay's. */
     private static Set<String> tunnelInterfaces(RtNetlink rt) throws IOException {
         Set<Integer> indexes = new HashSet<>();
         for (Route route : rt.mainRoutes()) {
-            if (route.protocol() == RouteTag.PROTOCOL && route.interfaceIndex() != 0) {
+            if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
                 indexes.add(route.interfaceIndex());
             }
         }

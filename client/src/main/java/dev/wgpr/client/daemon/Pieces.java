@@ -93,6 +93,9 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
         /** What could not be mirrored, in words. */
         List<String> notes();
 
+        /** Brings the underlay mirror to the host's routes as they are now; returns the changes, in words. */
+        List<String> follow() throws IOException;
+
         @Override
         void close() throws IOException;
     }

@@ -48,6 +48,7 @@ record RequestDispatch(
             switch (request) {
                 case Request.Run run -> runs.run(connection, caller, run, message.fds());
                 case Request.Events follow -> events.serve(connection, caller, follow);
+                case Request.HandOver handOver -> handOver(connection, caller);
                 default -> send(connection, answer(caller, request));
             }
         } catch (EOFException e) {
@@ -75,8 +76,32 @@ record RequestDispatch(
             case Request.Events follow -> new Reply.Error(Protocol.BAD_REQUEST, "events keeps its connection");
             case Request.Signal signal ->
                 new Reply.Error(Protocol.BAD_REQUEST, "a signal is for an app started by run");
+            case Request.HandOver handOver -> new Reply.Error(Protocol.BAD_REQUEST, "hand-over ends the daemon");
         };
     }
+
+    /**
+     * Root's hand-over: answers, then ends the daemon at once with {@link #HANDED_OVER}, nothing taken down, as a
+     * crash would (the next daemon's crash recovery and {@code up} take over: package upgrades). No shutdown
+     * hook runs, so nothing of the orderly stop happens by accident.
+     */
+    private void handOver(UnixSocket connection, PeerCredentials caller) throws ErrnoException {
+        if (!caller.isRoot()) {
+            send(connection, new Reply.Error(Protocol.PERMISSION, "only root may end the daemon"));
+            return;
+        }
+        log.println("wg-pr daemon: handing over to the next daemon: exiting with every tunnel's enforcement,"
+                + " fail-closed routes and apps left in force");
+        log.flush();
+        send(connection, new Reply.HandingOver(ProcessHandle.current().pid()));
+        Runtime.getRuntime().halt(HANDED_OVER);
+    }
+
+    /**
+     * The daemon's exit status after a hand-over: EX_TEMPFAIL, which wg-pr.service neither counts as a failure
+     * nor restarts by itself (its restart is the caller's).
+     */
+    static final int HANDED_OVER = 75;
 
     /**
      * The refusal when {@code caller} may not do {@code action} (with {@code config}, if it names one, and
@@ -96,7 +121,8 @@ record RequestDispatch(
 
     private Reply up(Request.Up request) {
         try {
-            String tunnel = tunnels.up(source(request.config(), request.content(), request.keyFiles()));
+            String tunnel =
+                    tunnels.up(source(request.config(), request.content(), request.keyFiles()), request.force());
             log.println("wg-pr daemon: up " + tunnel + " (" + request.config() + ")");
             return new Reply.Upped(tunnel);
         } catch (UpFailedException e) {
@@ -113,7 +139,8 @@ record RequestDispatch(
 
     private Reply reload(Request.Reload request) {
         try {
-            Reload.Outcome outcome = tunnels.reload(source(request.config(), request.content(), request.keyFiles()));
+            Reload.Outcome outcome =
+                    tunnels.reload(source(request.config(), request.content(), request.keyFiles()), request.force());
             log.println("wg-pr daemon: reload " + outcome.tunnel() + " (" + request.config() + "): "
                     + outcome.changes().size() + " change(s)");
             outcome.changes()
@@ -144,6 +171,7 @@ record RequestDispatch(
                 switch (e.kind()) {
                     case BAD_CONFIG -> Protocol.BAD_CONFIG;
                     case FAILED -> Protocol.FAILED;
+                    case UNRESOLVED -> Protocol.UNRESOLVED;
                 },
                 e.getMessage());
     }

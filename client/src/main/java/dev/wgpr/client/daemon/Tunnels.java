@@ -105,12 +105,15 @@ final class Tunnels {
 
     /** Brings up the tunnel of the config file at {@code source}; returns its interface name. */
     String up(Path source) throws UpFailedException {
-        return up(ConfigSource.onDisk(source));
+        return up(ConfigSource.onDisk(source), false);
     }
 
-    /** Brings up the tunnel of the config {@code source}; returns its interface name. */
-    synchronized String up(ConfigSource source) throws UpFailedException {
-        TunnelConfig config = source.load();
+    /**
+     * Brings up the tunnel of the config {@code source}; returns its interface name. {@code force}: also a
+     * config whose warnings need it ({@link ConfigSource#load}).
+     */
+    synchronized String up(ConfigSource source, boolean force) throws UpFailedException {
+        TunnelConfig config = source.load(force);
         String name = config.iface().name();
         if (active.containsKey(name)) {
             throw new UpFailedException(
@@ -140,12 +143,12 @@ final class Tunnels {
      * Reload}); a config with mistakes changes nothing.
      */
     Reload.Outcome reload(Path source) throws UpFailedException {
-        return reload(ConfigSource.onDisk(source));
+        return reload(ConfigSource.onDisk(source), false);
     }
 
-    /** As {@link #reload(Path)}, for the config {@code source}. */
-    synchronized Reload.Outcome reload(ConfigSource source) throws UpFailedException {
-        TunnelConfig config = source.load();
+    /** As {@link #reload(Path)}, for the config {@code source}; {@code force} as for {@link #up(ConfigSource, boolean)}. */
+    synchronized Reload.Outcome reload(ConfigSource source, boolean force) throws UpFailedException {
+        TunnelConfig config = source.load(force);
         String name = config.iface().name();
         Active tunnel = active.get(name);
         if (tunnel == null || !tunnel.network) {

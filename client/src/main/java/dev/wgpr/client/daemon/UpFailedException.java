@@ -12,6 +12,11 @@ final class UpFailedException extends Exception {
         BAD_CONFIG,
         /** The system refused (names, kernel, permissions). */
         FAILED,
+        /**
+         * An endpoint's name could not be resolved: at boot, before the network or the resolver is ready, a
+         * caller may try again ({@code WG_ENDPOINT_RESOLUTION_RETRIES}, as wg(8) does).
+         */
+        UNRESOLVED,
     }
 
     private final Kind kind;

@@ -113,9 +113,9 @@ final class UpStages {
                             : InetAddress.getAllByName(endpoint.host())[0];
                 } catch (UnknownHostException e) {
                     throw new UpFailedException(
-                            UpFailedException.Kind.FAILED,
-                            "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host()
-                                    + "; nothing was changed");
+                            UpFailedException.Kind.UNRESOLVED,
+                            "peer " + peer.name() + ": cannot resolve the endpoint name " + endpoint.host() + " ("
+                                    + e.getMessage() + "); nothing was changed");
                 }
                 endpoints.put(peer.name(), new InetSocketAddress(address, endpoint.port()));
             }
@@ -539,8 +539,10 @@ final class UpStages {
             if (!needsSteering(target)
                     || (steered.contains(tunnel.name()) && bypass == bypassing.contains(tunnel.name()))) {
                 // Nothing new; a reload that needs no steering any more lets go in prune, once the policy
-                // without it is in force.
-                return Step.NOTHING;
+                // without it is in force. The mirror still follows main: this runs after every underlay change.
+                return steering.isEmpty()
+                        ? Step.NOTHING
+                        : new Step(() -> {}, steering.get().follow());
             }
             List<String> changes = new ArrayList<>();
             boolean others = bypass || bypassing.stream().anyMatch(name -> !name.equals(tunnel.name()));
@@ -742,8 +744,11 @@ final class UpStages {
             if (link == null) {
                 throw new IOException("interface " + iface + " is gone");
             }
-            return Optional.of(new LinkDns(
-                    iface, link.getIndex(), servers, dns.domains(), config.routeMode() == RouteMode.DI_SEMI_DEFAULT));
+            // A bypass full tunnel is the apps' alone: every other process keeps the host's DNS as it keeps
+            // the host's routes, so the link answers only its domains (the apps have their own face).
+            boolean everyName = config.routeMode() == RouteMode.DI_SEMI_DEFAULT
+                    && config.iface().others() != OthersSetting.BYPASS;
+            return Optional.of(new LinkDns(iface, link.getIndex(), servers, dns.domains(), everyName));
         }
     }
 

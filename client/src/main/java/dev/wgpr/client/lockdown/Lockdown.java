@@ -170,7 +170,7 @@ public final class Lockdown {
         rules.add(new LockdownPlan.Rule(
                 Path.of("/proc/sys/net/ipv4/conf"),
                 RW_FILE,
-                "rp_filter: strict turned loose while sockets go around the tunnels, and back"));
+                "rp_filter: turned off on the underlay while sockets go around the tunnels, and back"));
         for (String dir : List.of(
                 "/sys/devices/system/cpu",
                 "/sys/devices/system/node",

@@ -271,6 +271,21 @@ final class DaemonTesting {
         }
     }
 
+    /**
+     * Waits, as long as a CLI call may take, until a process from {@link Cli#start} has said {@code expected} on
+     * stderr; fails if it ends first.
+     */
+    static void awaitErrorOutput(Process process, String expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLI_SECONDS);
+        Path err = outputs.get(process.pid())[1];
+        while (!Files.readString(err, StandardCharsets.UTF_8).contains(expected)) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new AssertionError("no '" + expected + "' on stderr, got: " + Files.readString(err));
+            }
+            Thread.sleep(20);
+        }
+    }
+
     /** The pid of the instance's daemon, from its pid file, or -1. */
     static long daemonPid(Instance instance) {
         try {

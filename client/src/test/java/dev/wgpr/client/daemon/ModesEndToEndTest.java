@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
 import dev.wgpr.client.daemon.TunnelLab.Who;
+import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -16,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -154,7 +156,9 @@ class ModesEndToEndTest {
     @Test
     void afterADaemonSigkillNonAppsKeepTheUnderlayAndTheNextDaemonLeavesNothingBehind(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
-        String before = net.snapshot() + allTables();
+        net.client.sysctl("net.ipv4.conf.all.rp_filter", "1");
+        net.client.sysctl("net.ipv4.conf.eth0.rp_filter", "1");
+        String before = net.snapshot() + allTables() + rpFilters();
         Path config = bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null));
         Result up = net.up(config);
         assertEquals(0, up.exitCode(), up::toString);
@@ -173,8 +177,47 @@ class ModesEndToEndTest {
         assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected());
         Result status = net.cli().run("status");
         assertTrue(status.out().contains("removed stale underlay steering of mark 0x7767"), status.out());
+        assertTrue(
+                status.out().contains("rp_filter on all, eth0 as before the crashed run turned it off"), status.out());
         net.down();
-        assertEquals(before, net.snapshot() + allTables(), "crash, restart and down leave rules and tables as before");
+        assertEquals(
+                before,
+                net.snapshot() + allTables() + rpFilters(),
+                "crash, restart and down leave rules, tables and rp_filter as before");
+    }
+
+    @Test
+    void theUnderlayMirrorFollowsTheHostsRoutesWhileATunnelIsUp(NetnsLab lab) throws Exception {
+        net = forwardingToTheInternet(lab);
+        Result up = net.up(bypass(net.config("auto", "\"0.0.0.0/0\", \"::/0\"", null)));
+        assertEquals(0, up.exitCode(), up::toString);
+        String table = Integer.toUnsignedString(Enforcer.othersMarkOf(net.instance.name()));
+        String mirror = net.client.ip("route", "show", "table", table);
+        assertTrue(mirror.contains("default via 192.168.10.1 dev eth0"), mirror);
+        assertFalse(mirror.contains("dev " + net.iface), "no route through the tunnel in the mirror: " + mirror);
+
+        // The underlay changes while the tunnel is up, as when a laptop joins another network.
+        net.client.ip("route", "add", "203.0.113.0/24", "via", "192.168.10.1", "dev", "eth0", "metric", "7");
+        awaitMirror(table, m -> m.contains("203.0.113.0/24 via 192.168.10.1 dev eth0 metric 7"), "the new route");
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).connected(), "a non-app takes it");
+        net.client.ip("route", "del", "203.0.113.0/24", "via", "192.168.10.1", "dev", "eth0", "metric", "7");
+        awaitMirror(table, m -> !m.contains("203.0.113.0/24"), "the route gone again");
+
+        net.down();
+        assertEquals("", net.client.ip("route", "show", "table", table).strip(), "no mirror after down");
+    }
+
+    /** Waits, as long as a CLI call may take, until the mirror {@code table} is as {@code wanted} says. */
+    private void awaitMirror(String table, Predicate<String> wanted, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        String mirror = net.client.ip("route", "show", "table", table);
+        while (!wanted.test(mirror)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the mirror did not follow (" + what + "): " + mirror);
+            }
+            Thread.sleep(100);
+            mirror = net.client.ip("route", "show", "table", table);
+        }
     }
 
     @Test
@@ -207,6 +250,67 @@ class ModesEndToEndTest {
         assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected());
         Result status = net.cli().run("status");
         assertTrue(status.out().contains("excluded apps torrent: never use the tunnel"), status.out());
+
+        net.down();
+        assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
+    }
+
+    @Test
+    void aFullTunnelThatLeavesOthersUnwrittenIsRefusedUntilForcedAndThenDeniesThem(NetnsLab lab) throws Exception {
+        net = forwardingToTheInternet(lab);
+        String before = net.snapshot() + allTables();
+        Path config = net.config("auto", "\"0.0.0.0/0\"", null);
+
+        Result refused = net.up(config);
+        assertEquals(2, refused.exitCode(), refused::toString);
+        assertTrue(
+                refused.err()
+                        .contains("denied 0.0.0.0/0: every process that is no app loses the Internet while this"
+                                + " tunnel is up"),
+                refused::toString);
+        assertTrue(refused.err().contains("add --force to go ahead; nothing was changed"), refused::toString);
+        assertEquals(before, net.snapshot() + allTables(), "a refused up changes nothing");
+
+        Result forced = net.cli().run("up", "--force", config.toString());
+        assertEquals(0, forced.exitCode(), forced::toString);
+        Attempt nobody = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(nobody.denied(), "forced, the default holds: non-apps are denied the Internet: " + nobody);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNET_V4).connected(), "the app uses the tunnel");
+
+        net.down();
+        assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");
+    }
+
+    @Test
+    void reloadMovesAFullTunnelFromDenyToBypassAndBackWithoutLeavingAnythingBehind(NetnsLab lab) throws Exception {
+        net = forwardingToTheInternet(lab);
+        String before = net.snapshot() + allTables();
+        Path config = net.config("auto", "\"0.0.0.0/0\"", null);
+        String deny =
+                Files.readString(config).replace("routeMode = \"auto\"", "routeMode = \"auto\"\nothers = \"deny\"");
+        Files.writeString(config, deny);
+        Result up = net.up(config);
+        assertEquals(0, up.exitCode(), up::toString);
+        String upDenying = net.snapshot() + allTables();
+        assertTrue(net.connect(Who.NOBODY, TunnelLab.INTERNET_V4).denied(), "deny: a non-app loses the Internet");
+
+        Files.writeString(config, deny.replace("others = \"deny\"", "others = \"bypass\""));
+        Result toBypass = net.cli().run("reload", config.toString());
+        assertEquals(0, toBypass.exitCode(), toBypass::toString);
+        Attempt around = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(around.connected(), "bypass after the reload: the non-app goes around the tunnel: " + around);
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNET_V4).connected(), "the app still uses the tunnel");
+        assertEquals(
+                List.of(CLIENT_UNDERLAY_V4, CLIENT_TUNNEL_V4),
+                net.callersOf(TunnelLab.INTERNET_V4),
+                "the non-app through the underlay, the app through the tunnel");
+
+        Files.writeString(config, deny);
+        Result back = net.cli().run("reload", config.toString());
+        assertEquals(0, back.exitCode(), back::toString);
+        Attempt denied = net.connect(Who.NOBODY, TunnelLab.INTERNET_V4);
+        assertTrue(denied.denied(), "deny again: " + denied);
+        assertEquals(upDenying, net.snapshot() + allTables(), "back to deny, no steering rule or table is left");
 
         net.down();
         assertEquals(before, net.snapshot() + allTables(), "down leaves rules and every table as before");

@@ -137,17 +137,11 @@ class SystemdResolvedHostTest {
     }
 
     @Test
-    void aFullTunnelsLinkIsAlsoResolvedsDefaultRouteAndDownLeavesItAsBefore() throws Exception {
+    void aFullTunnelThatDeniesOthersIsAlsoResolvedsDefaultRouteAndDownLeavesItAsBefore() throws Exception {
         String before = resolvectlStatus();
-        Path config = config("\"corp.example\"");
-        // Everything routed into the tunnel (di-semi-default): the link answers every name, not only its zones.
-        Files.writeString(
-                config,
-                Files.readString(config)
-                        .replace(
-                                "allowedIPs = [\"10.79.10.0/24\"]", "allowedIPs = [\"0.0.0.0/0\", \"10.79.10.0/24\"]"));
 
-        host.succeeds("up", config.toString());
+        // Everything routed into the tunnel and denied to non-apps: the link answers every name, not only its zones.
+        host.succeeds("up", fullTunnel("deny").toString());
         String up = resolvectlStatus();
         String link = up.substring(up.indexOf("(wgprd1)"));
         assertTrue(link.contains("DNS Domain: ~corp.example"), link);
@@ -155,6 +149,34 @@ class SystemdResolvedHostTest {
 
         host.succeeds("down", "wgprd1");
         assertEquals(before, resolvectlStatus());
+    }
+
+    @Test
+    void aFullTunnelThatOthersBypassLeavesTheDefaultRouteToTheHostsOwnLinks() throws Exception {
+        String before = resolvectlStatus();
+
+        // Include mode: every process that is no app goes around the tunnel, its names too.
+        host.succeeds("up", fullTunnel("bypass").toString());
+        String up = resolvectlStatus();
+        String link = up.substring(up.indexOf("(wgprd1)"));
+        assertTrue(link.contains("DNS Domain: ~corp.example"), "the tunnel's own zone still goes to it: " + link);
+        assertTrue(link.contains("-DefaultRoute"), "not the DNS default route: " + link);
+
+        host.succeeds("down", "wgprd1");
+        assertEquals(before, resolvectlStatus());
+    }
+
+    /** Tunnel wgprd1 routing 0.0.0.0/0 as well as its zone, with {@code others} written out. */
+    private static Path fullTunnel(String others) throws Exception {
+        Path config = config("\"corp.example\"");
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace("[interface]\n", "[interface]\nothers = \"" + others + "\"\n")
+                        .replace(
+                                "allowedIPs = [\"10.79.10.0/24\"]", "allowedIPs = [\"0.0.0.0/0\", \"10.79.10.0/24\"]"));
+        assertTrue(Files.readString(config).contains("others = \"" + others + "\""));
+        return config;
     }
 
     @Test

@@ -166,6 +166,7 @@ final class TunnelLab {
                 address = [%s]
                 routeMode = "%s"
                 %s
+                %s
 
                 [[peer]]
                 name = "gw"
@@ -182,6 +183,8 @@ final class TunnelLab {
                         side.key().toBase64(),
                         side.addresses(),
                         routeMode,
+                        // what the lab's full tunnels mean, written out so that up needs no --force
+                        routeMode.equals("di-semi-default") ? "others = \"deny\"" : "",
                         BACKEND.map(backend -> "backend = \"" + backend + "\"").orElse(""),
                         side.server().publicKey(),
                         serverUnderlay,

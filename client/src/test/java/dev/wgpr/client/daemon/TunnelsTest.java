@@ -87,6 +87,23 @@ class TunnelsTest {
         assertTrue(tunnels.isEmpty());
     }
 
+    @Test
+    void aFullTunnelThatDeniesOthersByDefaultIsRefusedWithoutForceAndChangesNothing() throws Exception {
+        // What the daemon checks itself: a caller that is not root sends no text, the daemon reads the file.
+        Path full = config("\"0.0.0.0/0\"", "ssh", "10.20.0.0/16 tcp/22");
+        UpFailedException e = assertThrows(UpFailedException.class, () -> tunnels.up(ConfigSource.onDisk(full), false));
+        assertEquals(UpFailedException.Kind.BAD_CONFIG, e.kind());
+        assertTrue(
+                e.getMessage().contains("denied 0.0.0.0/0: every process that is no app loses the Internet"),
+                e.getMessage());
+        assertTrue(e.getMessage().endsWith("or add --force to go ahead as it is"), e.getMessage());
+        assertEquals(List.of(), kernel.journal, "nothing was done");
+        assertTrue(tunnels.isEmpty());
+
+        assertEquals("corp0", tunnels.up(ConfigSource.onDisk(full), true));
+        assertEquals(List.of(), tunnels.down("corp0"));
+    }
+
     /** An operation of the in-memory kernel, and how many of its kind go through before it fails. */
     private void failOn(String operationAndPassing) {
         String[] parts = operationAndPassing.split(":");
