@@ -294,6 +294,38 @@ static __always_inline int granted(void *trie, struct wgpr_key *key, __u32 app, 
 	return GRANT_ALLOWED;
 }
 
+// An app's socket never carries the steering's mark: wgpr_sock_create marks only excluded apps' and
+// non-apps' sockets. One that does was handed to such a process, which went around the tunnel with it
+// and so had it marked (the around path of decide): left so, the app's granted traffic would leave by
+// the underlay, in clear. An allowed attempt of an app clears the mark. A connect routes after this
+// hook, so clearing is enough; an unconnected send has read the socket's mark before the hook ran, so
+// that one datagram is refused (DENY_APP_MARKED) and the app's next goes through the tunnel. Returns 1
+// when the attempt must be refused.
+static __always_inline int app_socket_marked(struct bpf_sock_addr *ctx, struct wgpr_config *cfg, __u8 hook)
+{
+	if (cfg->bypass_mark == 0)
+		return 0;
+	struct bpf_sock *sk = ctx->sk;
+	if (!sk || sk->mark != cfg->bypass_mark)
+		return 0;
+	int unmarked = 0;
+	bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &unmarked, sizeof(unmarked));
+	return hook == WGPR_HOOK_SENDMSG4 || hook == WGPR_HOOK_SENDMSG6;
+}
+
+// An app's granted attempt: allowed, unless its socket carried the steering's mark (above).
+static __always_inline int allow_granted(struct bpf_sock_addr *ctx, struct wgpr_config *cfg, struct wgpr_key *key,
+					 __u32 app, __u16 port, __u8 proto, __u32 ip_protocol, __u8 hook, __u8 family)
+{
+	if (app_socket_marked(ctx, cfg, hook)) {
+		count(WGPR_C_DENY_APP_MARKED);
+		emit(key, app, 0, port, proto, ip_protocol, hook, WGPR_C_DENY_APP_MARKED, family);
+		return 0;
+	}
+	count(WGPR_C_ALLOW_INTERNAL);
+	return 1;
+}
+
 // 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
 //
 // Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"). On this
@@ -333,12 +365,11 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 	__u64 own = bpf_get_current_cgroup_id();
 	__u32 app = own ? app_of(cfg, own) : 0;
 	int grant = GRANT_NONE;
-	if (app != 0 && trie) {
+	// An excluded app has no grants (it never uses a tunnel): no lookup for it.
+	if (app != 0 && !(app & WGPR_APP_EXCLUDED) && trie) {
 		grant = granted(trie, key, app, proto, port);
-		if (grant == GRANT_ALLOWED) {
-			count(WGPR_C_ALLOW_INTERNAL);
-			return 1;
-		}
+		if (grant == GRANT_ALLOWED)
+			return allow_granted(ctx, cfg, key, app, port, proto, ip_protocol, hook, family);
 	}
 
 	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
@@ -364,10 +395,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 			app = app_of(cfg, ancestor);
 		if (app != 0) {
 			grant = granted(trie, key, app, proto, port);
-			if (grant == GRANT_ALLOWED) {
-				count(WGPR_C_ALLOW_INTERNAL);
-				return 1;
-			}
+			if (grant == GRANT_ALLOWED)
+				return allow_granted(ctx, cfg, key, app, port, proto, ip_protocol, hook, family);
 		}
 		key->app = 0;
 	}
@@ -382,8 +411,13 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		// before the mark was configured is marked here, before routing runs (probed on 6.18: the
 		// very connect/sendmsg takes the marked route). Without the mark's rule in force
 		// (bypass_mark 0) it would route into the tunnel: denied below.
-		int mark = (int)cfg->bypass_mark;
-		bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
+		// Only when the socket lacks it: those made since the steering began are marked already
+		// (bpf_setsockopt takes the socket's option path, about 60 ns; reading the mark is a load).
+		struct bpf_sock *sk = ctx->sk;
+		if (!sk || sk->mark != cfg->bypass_mark) {
+			int mark = (int)cfg->bypass_mark;
+			bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
+		}
 		count(WGPR_C_BYPASSED);
 		return 1;
 	}

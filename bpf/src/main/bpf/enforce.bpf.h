@@ -118,7 +118,8 @@ struct wgpr_exec_key {
 #define WGPR_C_EVENTS_SUPPRESSED 13 // deny events not emitted: their source had its share of the second
 #define WGPR_C_DENY_FOREIGN_EXEC 14 // denied: internal, in an app's cgroup but running none of its executables
 #define WGPR_C_BYPASSED 15       // allowed: internal to a bypass tunnel, caller is no app: marked, goes through the underlay
-#define WGPR_C_COUNT 16
+#define WGPR_C_DENY_APP_MARKED 16 // denied once: an app's datagram on its socket that carries the steering's mark (cleared)
+#define WGPR_C_COUNT 17
 
 // Deny events per source (cgroup, address, port, protocol, hook) and second: a flood of one kind of
 // attempt cannot fill the ring buffer and push out the first events of another.

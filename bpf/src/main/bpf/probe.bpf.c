@@ -17,4 +17,11 @@ int probe_connect6(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+// The no-op baseline beside wgpr_sock_create (bench/enforcement's modes table).
+SEC("cgroup/sock_create")
+int probe_sock_create(struct bpf_sock *ctx)
+{
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -39,7 +39,13 @@ public enum Counter {
      * Allowed: internal to a tunnel whose others bypass it, and the caller is no app: its socket is marked
      * and routing takes it through the underlay.
      */
-    BYPASSED;
+    BYPASSED,
+    /**
+     * Denied once: an app's datagram on its own socket that carries the steering's mark, which a process
+     * that is no app (or an excluded app) the app handed the socket to left on it by going around; the
+     * mark is cleared, so the app's next datagram goes through the tunnel, not in clear by the underlay.
+     */
+    DENY_APP_MARKED;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

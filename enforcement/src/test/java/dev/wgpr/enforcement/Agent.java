@@ -27,6 +27,8 @@ public final class Agent implements AutoCloseable {
     public static final Set<String> KERNEL_REFUSES = Set.of(
             "tcp4-so-mark",
             "udp4-so-mark",
+            "udp4-so-mark-steering-mark",
+            "udp4-cmsg-so-mark-steering-mark",
             "tcp4-ip-transparent",
             "raw4-socket",
             "raw6-socket",

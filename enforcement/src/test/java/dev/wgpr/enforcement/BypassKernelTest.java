@@ -71,8 +71,20 @@ class BypassKernelTest {
             // No mark in force: a bypassed prefix is denied (fail closed), nothing is marked.
             assertDenied(nobody, tcp4("10.20.1.1", 80));
             assertAllowed(nobody, tcp4("198.51.100.1", 80));
+            assertEquals(0, nobody.run(new Probe("keep", 4, "0.0.0.0", 0))); // sockets made before the steering
 
             world.enforcer.steerOthers(mark);
+            // A socket made before the steering carries no mark: the hook marks it, and TCP's connect
+            // routes after the hook, so the very connect is steered. UDP's sendmsg has read the
+            // socket's mark into the send before the hook runs (6.18): the first datagram leaves
+            // unmarked (into the tunnel, whose backstop drops a non-app's packet: fail closed), the
+            // next are steered.
+            assertSteered(nobody, new Probe("oldtcp", 4, "10.20.1.1", 80));
+            assertEquals(
+                    0,
+                    nobody.run(new Probe("oldudps", 4, "10.20.1.1", 53)),
+                    "the first datagram of an old UDP socket is routed by main: not steered");
+            assertSteered(nobody, new Probe("oldudps", 4, "10.20.1.1", 53));
             assertEquals(mark, world.enforcer.othersMark());
             assertSteered(nobody, tcp4("10.20.1.1", 80));
             assertSteered(nobody, new Probe("udps", 4, "10.20.1.1", 53));

@@ -1,6 +1,7 @@
 // Connect timing helper for EnforcementBenchmark. Reads "ADDRESS PORT COUNT MODE" lines (MODE block:
 // blocking TCP connects, each timed; nb: non-blocking TCP, untimed; udp: one UDP socket connect()ed
-// COUNT times, untimed, which runs the hook with little else in between) and answers one line: the
+// COUNT times, untimed, which runs the hook with little else in between; sock: COUNT times socket()
+// and close() of a UDP socket, ADDRESS and PORT unused, which runs cgroup/sock_create) and answers one line: the
 // latencies in ns (block only), then "E<number of EPERM>". SO_LINGER 0, so closing a TCP socket sends
 // RST and leaves no TIME_WAIT.
 #include <arpa/inet.h>
@@ -33,6 +34,18 @@ int main(void)
 		inet_pton(AF_INET, address, &sa.sin_addr);
 		int block = strcmp(mode, "block") == 0;
 		int eperm = 0;
+		if (strcmp(mode, "sock") == 0) {
+			for (int i = 0; i < count; i++) {
+				int s = socket(AF_INET, SOCK_DGRAM, 0);
+				if (s < 0 && errno == EPERM)
+					eperm++;
+				if (s >= 0)
+					close(s);
+			}
+			printf("E%d\n", eperm);
+			fflush(stdout);
+			continue;
+		}
 		if (strcmp(mode, "udp") == 0) {
 			int s = socket(AF_INET, SOCK_DGRAM, 0);
 			for (int i = 0; i < count; i++)

@@ -15,6 +15,7 @@ T4, T6, X4, X6 = cfg["t4"], cfg["t6"], cfg["x4"], cfg["x6"]  # internal host; ex
 DNS4 = cfg["dns4"]
 TUN, TUNIDX = cfg["tun"], cfg["tunidx"]
 APPCG = cfg["appcg"]
+MARK = cfg.get("mark", 0x77670000)  # the steering's mark (issue 18) where the lab knows it
 TUNADDR4, TUNADDR6 = cfg["tunaddr4"], cfg.get("tunaddr6", "fd10:20:ffff::1")
 # Control hosts outside the tunnel: the Internet and the LAN (whose route is more specific than a tunnel prefix).
 INET4, INET6 = cfg.get("inet4", "192.0.2.50"), cfg.get("inet6", "2001:db8:2::50")
@@ -527,7 +528,48 @@ def sendfile_after_connect(kind):
 # serves, see "SERVE") and uses it: the socket is judged as the app's, by the app's exact grants.
 FROM_APP = {"tcp4": lambda: socket.socket(), "udp4": lambda: socket.socket(AF4, socket.SOCK_DGRAM),
             "icmp4": lambda: socket.socket(AF4, socket.SOCK_DGRAM, socket.IPPROTO_ICMP),
-            "tcp4-connected": lambda: socket.create_connection(a4(22), timeout=2)}
+            "tcp4-connected": lambda: socket.create_connection(a4(22), timeout=2),
+            # The app's own UDP socket, which it keeps using (a dup: the same socket).
+            "udp4-held": lambda: socket.socket(fileno=os.dup(held_udp().fileno()))}
+
+def held_udp():
+    if "heldudp" not in state:
+        state["heldudp"] = socket.socket(AF4, socket.SOCK_DGRAM)
+    return state["heldudp"]
+
+def send_on_held_udp():
+    # The app's granted DNS query on the UDP socket it keeps (and may have handed over).
+    s = held_udp()
+    try:
+        s.sendto(b"\x12\x34\x01\x00\x00\x01" + bytes(6) + b"\x02db\x04corp\x00\x00\x01\x00\x01", (DNS4, 53))
+    except OSError as e:
+        return oserr(e)
+    return await_reply(s)
+
+def around_on_apps_held_udp():
+    # A process that is no app sends on the app's own UDP socket to where it goes around the tunnel
+    # (the Internet host's port 53, under a bypass full tunnel): it may, but the app's socket must not
+    # keep the steering's mark, or the app's next granted datagram would leave by the underlay.
+    if not state.get("served"):
+        return Outcome("error", "no app serves sockets (SERVE)")
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        u.connect(state["served"])
+        u.sendall(b"udp4-held\n")
+        msg, anc, _, _ = u.recvmsg(64, socket.CMSG_SPACE(4))
+        if not anc:
+            return Outcome("failed", "the app could not hand it over: " + msg.decode())
+        s = socket.socket(fileno=struct.unpack("i", anc[0][2][:4])[0])
+    finally:
+        u.close()
+    try:
+        try:
+            s.sendto(b"dns", (INET4, 53))
+        except OSError as e:
+            return oserr(e)
+        return await_reply(s)
+    finally:
+        s.close()
 
 def serve_sockets(path):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -591,6 +633,75 @@ def preconnect():
     i = socket.socket(AF4, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
     i.connect((T4, 0))
     state["pre"] = {"udp4": u, "icmp4": i}
+    # ... and sockets only created before it, used after it (issue 18: a non-app's socket from before
+    # a bypass tunnel carries no mark; the hooks mark it, or the backstop drops what no hook sees).
+    state["fresh"] = {
+        "udp4": socket.socket(AF4, socket.SOCK_DGRAM),
+        "tcp4": socket.socket(AF4, socket.SOCK_STREAM),
+        "icmp4": socket.socket(AF4, socket.SOCK_DGRAM, socket.IPPROTO_ICMP),
+    }
+
+def use_created_before(kind):
+    if kind not in state.get("fresh", {}):
+        return Outcome("error", "no %s socket created before the tunnel (PRECONNECT), or used already" % kind)
+    s = state["fresh"].pop(kind)
+    try:
+        if kind == "tcp4":
+            s.setblocking(False)
+            try:
+                s.connect(a4(22))
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                return oserr(e)
+            return wait_connected(s)
+        try:
+            if kind == "udp4":
+                s.sendto(b"pivot", a4(53))
+            else:
+                s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0x77, 3) + b"pivot", (T4, 0))
+        except OSError as e:
+            return oserr(e)
+        return await_reply(s)
+    finally:
+        s.close()
+
+def cmsg_so_mark():
+    # The steering's own mark on one datagram, as a SOL_SOCKET/SO_MARK control message (the kernel
+    # wants CAP_NET_RAW or CAP_NET_ADMIN for it, as for the socket option).
+    s = socket.socket(AF4, socket.SOCK_DGRAM)
+    try:
+        try:
+            s.sendmsg([b"pivot"], [(socket.SOL_SOCKET, socket.SO_MARK, struct.pack("=I", MARK))], 0, a4(53))
+        except OSError as e:
+            return oserr(e)
+        return await_reply(s)
+    finally:
+        s.close()
+
+def tcp_reconnect_after_unspec():
+    # connect() to an external host (allowed), connect(AF_UNSPEC) to dissolve it, connect() again to
+    # the internal host: the second connect must be judged on its own.
+    s = socket.socket(AF4, socket.SOCK_STREAM)
+    try:
+        s.settimeout(1)
+        try:
+            s.connect((INET4, 443))
+        except OSError as e:
+            return Outcome("error", "the external connect failed: " + errname(e.errno))
+        unspec = ctypes.create_string_buffer(16)  # sa_family 0 = AF_UNSPEC
+        if libc.connect(s.fileno(), unspec, 16) != 0:
+            return Outcome("failed", "AF_UNSPEC " + errname(ctypes.get_errno()))
+        s.setblocking(False)
+        try:
+            s.connect(a4(22))
+        except BlockingIOError:
+            pass
+        except OSError as e:
+            return oserr(e)
+        return wait_connected(s)
+    finally:
+        s.close()
 
 def send_preconnected(kind):
     if "pre" not in state:
@@ -784,6 +895,27 @@ C = {
     "limit-scm-rights-tcp4-connection-from-app": lambda: socket_from_app("tcp4-connected"),
     # not in LIST: they need sockets connected before the tunnel came up ("PRECONNECT")
     "udp4-connected-before-up-send": lambda: send_preconnected("udp4"),
+    "udp4-created-before-up-sendto": lambda: use_created_before("udp4"),
+    "tcp4-created-before-up-connect": lambda: use_created_before("tcp4"),
+    "icmp4-created-before-up-sendto": lambda: use_created_before("icmp4"),
+    # Issue 18's modes: straight at the internal host through the tunnel device (not toward an
+    # address routing excludes, as the -excluded- vectors above), which a marked socket's table has no
+    # route for: the kernel then assumes the destination on-link and sends it out of the device.
+    "udp4-pktinfo-ifindex-internal": lambda: pktinfo_send(AF4, T4, 53),
+    "udp6-pktinfo-ifindex-internal": lambda: pktinfo_send(AF6, T6, 53),
+    "udp6-v4mapped-pktinfo-ifindex-internal": lambda: pktinfo_send(AF6, "::ffff:" + T4, 53),
+    "icmp4-ping-socket-bindtodevice-internal": lambda: icmp_echo(AF4, T4, setup=bindtodevice),
+    "icmp6-ping-socket-bindtodevice-internal": lambda: icmp_echo(AF6, T6, setup=bindtodevice),
+    "tcp6-v4mapped-bindtodevice-internal": lambda: tcp(AF6, "::ffff:" + T4, 22, setup=bindtodevice),
+    "udp6-v4mapped-bindtodevice-internal": lambda: udp(AF6, lambda s: s.sendto(b"pivot", a6(53, "::ffff:" + T4)), setup=bindtodevice),
+    "tcp4-bindtoifindex-internal": lambda: tcp(AF4, T4, 22, setup=bindtoifindex),
+    "udp4-unicast-if-internal": lambda: udp(AF4, lambda s: s.sendto(b"pivot", a4(53)), setup=unicast_if),
+    "icmp4-ping-socket-unicast-if-internal": lambda: icmp_echo(AF4, T4, setup=unicast_if),
+    "tcp4-unspec-disconnect-then-connect-internal": tcp_reconnect_after_unspec,
+    "udp4-cmsg-so-mark-steering-mark": cmsg_so_mark,
+    "udp4-around-on-apps-held-socket": around_on_apps_held_udp,
+    "udp4-app-granted-on-held-socket": send_on_held_udp,
+    "udp4-so-mark-steering-mark": lambda: udp(AF4, lambda s: s.sendto(b"pivot", a4(53)), setup=lambda s: s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, MARK)),
     "icmp4-connected-before-up-send": lambda: send_preconnected("icmp4"),
     "control-udp4-web-any-port": lambda: udp(AF4, lambda s: s.sendto(b"x", (WEB, 54))),
 }

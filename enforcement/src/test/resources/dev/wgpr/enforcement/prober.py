@@ -1,6 +1,8 @@
 # A probe process for the enforcement tests: reads cases from stdin, one a line,
 #   OP FAMILY ADDRESS PORT    OP: tcp | mptcp | udpc (UDP connect) | udps (UDP sendto)
 # and answers each with the errno of the attempt (0 = success, 115 = EINPROGRESS).
+# OP keep makes a TCP and a UDP socket of FAMILY and keeps them (answers 0); oldtcp (connect, then
+# closed) and oldudps (sendto, kept for the next) use the kept ones, made before.
 # "FLUSH" flushes the answers; "PID" answers the process id. Nothing waits: TCP connects are
 # non-blocking, and every socket is closed at once.
 import os
@@ -8,6 +10,7 @@ import socket
 import sys
 
 out = sys.stdout
+kept = {}
 for line in sys.stdin:
     parts = line.split()
     if not parts:
@@ -22,6 +25,26 @@ for line in sys.stdin:
     op, family, address, port = parts[0], parts[1], parts[2], int(parts[3])
     af = socket.AF_INET if family == "4" else socket.AF_INET6
     err = 0
+    if op == "keep":
+        kept["tcp"] = socket.socket(af, socket.SOCK_STREAM)
+        kept["tcp"].setblocking(False)
+        kept["udp"] = socket.socket(af, socket.SOCK_DGRAM)
+        kept["udp"].setblocking(False)
+        out.write("0\n")
+        continue
+    if op == "oldtcp" or op == "oldudps":
+        s = kept.pop("tcp") if op == "oldtcp" else kept["udp"]
+        try:
+            if op == "oldtcp":
+                s.connect((address, port))
+            else:
+                s.sendto(b"x", (address, port))
+        except OSError as e:
+            err = e.errno if e.errno is not None else 255
+        if op == "oldtcp":
+            s.close()
+        out.write("%d\n" % err)
+        continue
     try:
         if op == "tcp" or op == "mptcp":
             s = socket.socket(af, socket.SOCK_STREAM, 262 if op == "mptcp" else 0)

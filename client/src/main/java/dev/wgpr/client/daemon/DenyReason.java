@@ -27,6 +27,11 @@ record DenyReason(String code, String words) {
             case DENY_LISTENING ->
                 new DenyReason("listening", "incoming connection from the tunnel: listening is closed to the tunnel");
             case DENY_MALFORMED -> new DenyReason("malformed", "a packet whose headers cannot be read (fail closed)");
+            case DENY_APP_MARKED ->
+                new DenyReason(
+                        "app-socket-marked",
+                        "the app's socket carried the mark of traffic that goes around the tunnel (it was"
+                                + " handed to a process that is no app): cleared, this one datagram refused");
             case DENY_FORWARDED ->
                 new DenyReason("forwarded", "forwarded traffic (no local socket) may not enter the tunnel");
             default -> {

@@ -6,6 +6,7 @@ import dev.wgpr.client.daemon.TunnelLab.Side;
 import dev.wgpr.common.linux.OwnedFd;
 import dev.wgpr.enforcement.Agent;
 import dev.wgpr.enforcement.Counter;
+import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.InternalHost;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.testing.lab.CommandResult;
@@ -173,6 +174,50 @@ final class ProductPivotLab {
         up(diSemi.iface(), net.config(diSemi, "di-semi-default", "\"0.0.0.0/0\"", "\"203.0.113.20/32 tcp/443\""));
     }
 
+    /** The excluded app of {@link #upDenyFullTunnelWithAnExcludedApp}. */
+    static final String EXCLUDED_APP = "torrent";
+
+    /**
+     * Issue 18, {@code others = "bypass"}: a full tunnel (0.0.0.0/0, ::/0) on the per-prefix tunnel's
+     * device whose processes that are no app go around it through the underlay; the app keeps its exact
+     * grants. The underlay has no route to the internal hosts: only the tunnel reaches them.
+     */
+    void upBypassFullTunnel() throws Exception {
+        Path config = net.config("auto", "\"0.0.0.0/0\", \"::/0\"", APP_GRANTS);
+        String toml = Files.readString(config);
+        Files.writeString(config, toml.replace("routeMode = \"auto\"", "routeMode = \"auto\"\nothers = \"bypass\""));
+        if (!Files.readString(config).contains("others = \"bypass\"")) {
+            throw new AssertionError("no bypass in " + toml);
+        }
+        up(net.iface, config);
+    }
+
+    /**
+     * Issue 18, {@code [[interface.excludedApps]]}: a deny full tunnel on the same device with its own,
+     * more specific internal prefixes (10.20.0.0/16, fd10:20::/32) beside 0.0.0.0/0 and ::/0, and
+     * excluded app {@value #EXCLUDED_APP}: it goes around the default route's parts, never into the
+     * internal prefixes.
+     */
+    void upDenyFullTunnelWithAnExcludedApp() throws Exception {
+        Path config = net.config("auto", "\"0.0.0.0/0\", \"::/0\", \"10.20.0.0/16\", \"fd10:20::/32\"", APP_GRANTS);
+        String toml = Files.readString(config);
+        Files.writeString(
+                config,
+                toml.replace(
+                        "[[peer]]",
+                        "others = \"deny\"\n\n[[interface.excludedApps]]\nname = \"" + EXCLUDED_APP
+                                + "\"\n\n[[peer]]"));
+        if (!Files.readString(config).contains("[[interface.excludedApps]]")) {
+            throw new AssertionError("no excluded app in " + toml);
+        }
+        up(net.iface, config);
+    }
+
+    /** {@code wg-pr down} of the tunnel on the per-prefix device. */
+    void downPerPrefixDevice() throws Exception {
+        net.down();
+    }
+
     private void up(String iface, Path config) throws Exception {
         Result up = net.up(config);
         if (up.exitCode() != 0) {
@@ -201,7 +246,8 @@ final class ProductPivotLab {
                 Map.entry("inet4", Routed.INTERNET_V4),
                 Map.entry("inet6", Routed.INTERNET_V6),
                 Map.entry("lan4", LAN4),
-                Map.entry("lan6", LAN6)));
+                Map.entry("lan6", LAN6),
+                Map.entry("mark", Integer.toUnsignedLong(Enforcer.othersMarkOf(net.instance.name())))));
     }
 
     /**
@@ -244,13 +290,18 @@ final class ProductPivotLab {
 
     /** The authorized app: pivot.py started by {@code wg-pr run --app probe} as {@code APP_UID}. */
     Agent app(String config) throws IOException {
-        Path log = lab.scratchDir().resolve("agent-app.err");
+        return app("app", "probe", config);
+    }
+
+    /** pivot.py started by {@code wg-pr run --app name} as {@code APP_UID}, labelled {@code label}. */
+    Agent app(String label, String name, String config) throws IOException {
+        Path log = lab.scratchDir().resolve("agent-" + label + ".err");
         ProcessBuilder launch = net.cli()
                 .as(APP_UID, APP_UID)
                 .builder(
                         "run",
                         "--app",
-                        "probe",
+                        name,
                         "--",
                         "/usr/bin/python3",
                         "-u",
@@ -258,7 +309,7 @@ final class ProductPivotLab {
                         config)
                 .redirectError(log.toFile());
         try {
-            return track(Agent.start("app", launch, APP_UID));
+            return track(Agent.start(label, launch, APP_UID));
         } catch (IOException e) {
             throw new IOException(e.getMessage() + ": " + Files.readString(log), e);
         }

@@ -26,7 +26,19 @@ final class ProductPivotSuite {
         /** The kernel refuses with EPERM before anything is sent (raw and packet sockets): no event due. */
         EPERM,
         /** Observed and reported, not asserted: a documented limit of the design. */
-        LIMIT
+        LIMIT,
+        /**
+         * Never through the tunnel (issue 18's modes: a process that is no app on a {@code bypass} tunnel,
+         * an excluded app on a {@code deny} one): refused, or sent around the tunnel by the underlay,
+         * which has no way to the internal hosts. Nothing may arrive behind the tunnel and nothing may
+         * answer; no deny event is due (what goes around is not denied).
+         */
+        NOT_THROUGH,
+        /**
+         * Works around the tunnel (issue 18's modes): the attempt succeeds and the client's kernel handed
+         * nothing to a tunnel device meanwhile, so the underlay carried it.
+         */
+        AROUND
     }
 
     record Row(
@@ -52,6 +64,9 @@ final class ProductPivotSuite {
             if (expected == Expected.WORKS) {
                 return breached() ? "WORKS" : "BLOCKED";
             }
+            if (expected == Expected.AROUND) {
+                return !breached() ? "BLOCKED" : intoTunnel > 0 ? "WORKS, TUNNEL" : "AROUND";
+            }
             if (breached() || arrived > 0) {
                 return "REACHED";
             }
@@ -60,6 +75,14 @@ final class ProductPivotSuite {
             }
             if (detail.startsWith("exec ")) {
                 return "NOT STARTED"; // the command was refused before it could send anything
+            }
+            if (expected == Expected.NOT_THROUGH) {
+                if (!events.isEmpty() || denials > 0) {
+                    return "DENIED"; // a hook or the backstop
+                }
+                // Refused by the kernel or the underlay (EPERM, ENETUNREACH, ICMP unreachable), or sent
+                // and lost on the underlay: nothing behind the tunnel saw it either way.
+                return outcome.equals("sent") || detail.equals("timeout") ? "AROUND, LOST" : "REFUSED";
             }
             // ENETUNREACH: no route at all (e.g. to a link-local address: the tunnel has none), no hook ran.
             boolean unroutable = detail.contains("ENETUNREACH");
@@ -75,6 +98,8 @@ final class ProductPivotSuite {
                 case EPERM -> observed().equals("EPERM");
                 case WORKS -> observed().equals("WORKS");
                 case LIMIT -> !observed().equals("ERROR");
+                case NOT_THROUGH -> !breached() && arrived == 0 && !observed().equals("ERROR");
+                case AROUND -> observed().equals("AROUND");
             };
         }
     }
@@ -101,7 +126,8 @@ final class ProductPivotSuite {
      * the socket's owner).
      */
     Row runWithSocketOf(Agent owner, Agent agent, String vector, Expected expected) throws Exception {
-        return run(agent, vector, expected, uidIn(Set.of((long) agent.uid(), (long) owner.uid())));
+        // An excluded app may run as the app's own user: one uid then.
+        return run(agent, vector, expected, uidIn(Set.copyOf(List.of((long) agent.uid(), (long) owner.uid()))));
     }
 
     private static Predicate<Map<String, Object>> uidIn(Set<Long> uids) {
@@ -156,8 +182,10 @@ final class ProductPivotSuite {
         List<String> events = new ArrayList<>();
         // Events reach `wg-pr events --follow` through the daemon's poll of the ring buffer: wait for
         // them where one is due, not where the kernel refused or the attempt was to work.
-        long deadline =
-                System.nanoTime() + (expected == Expected.WORKS || kernelRefuses ? 150_000_000L : 1_500_000_000L);
+        long deadline = System.nanoTime()
+                + (expected == Expected.WORKS || expected == Expected.AROUND || kernelRefuses
+                        ? 150_000_000L
+                        : expected == Expected.NOT_THROUGH ? 500_000_000L : 1_500_000_000L);
         do {
             for (Map<String, Object> event : lab.newEvents()) {
                 if (ours.test(event)) {
@@ -193,7 +221,7 @@ final class ProductPivotSuite {
 
     String table() {
         StringBuilder table = new StringBuilder();
-        String format = "%-10s %-46s %-8s %-17s %-7s %-7s %-30s %s%n";
+        String format = "%-10s %-46s %-11s %-17s %-7s %-7s %-30s %s%n";
         table.append(String.format(
                 "%n" + format,
                 "attacker",
@@ -228,14 +256,28 @@ final class ProductPivotSuite {
                 .filter(row -> row.expected() == Expected.DENIED || row.expected() == Expected.EPERM)
                 .filter(Row::asExpected)
                 .count();
-        long works =
-                rows.stream().filter(row -> row.expected() == Expected.WORKS).count();
+        long works = rows.stream()
+                .filter(row -> row.expected() == Expected.WORKS || row.expected() == Expected.AROUND)
+                .count();
         long worksAsExpected = rows.stream()
-                .filter(row -> row.expected() == Expected.WORKS && row.asExpected())
+                .filter(row -> row.expected() == Expected.WORKS || row.expected() == Expected.AROUND)
+                .filter(Row::asExpected)
                 .count();
         table.append(String.format(
-                "%ndenied as expected: %d/%d; allowed cases working: %d/%d%n",
+                "%ndenied as expected: %d/%d; allowed cases working: %d/%d",
                 deniedAsExpected, denied, worksAsExpected, works));
+        long notThrough = rows.stream()
+                .filter(row -> row.expected() == Expected.NOT_THROUGH)
+                .count();
+        if (notThrough > 0) {
+            table.append(String.format(
+                    "; never through the tunnel as expected: %d/%d",
+                    rows.stream()
+                            .filter(row -> row.expected() == Expected.NOT_THROUGH && row.asExpected())
+                            .count(),
+                    notThrough));
+        }
+        table.append(String.format("%n"));
         return table.toString();
     }
 }

@@ -54,6 +54,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>Documented limits, reported only: an established connection an app hands over stays the
  *       app's; the kernel itself answers an echo request to the tunnel address (no process socket).
  * </ul>
+ *
+ * <p>Issue 18's modes have a table of their own ({@link
+ * #inTheModesNoTrickTakesANonAppOrAnExcludedAppThroughTheTunnel}): a process that is no app on a
+ * {@code bypass} full tunnel and an excluded app on a {@code deny} one run the same list, each vector
+ * expected never to go through the tunnel (refused, or around it by the underlay).
  */
 @RequiresRoot
 @RequiresNetns
@@ -68,9 +73,14 @@ class ProductPivotTest {
             "icmp4-setcap-ping-excluded-via-tunnel",
             "icmp6-setcap-ping-excluded-via-tunnel");
 
-    /** Raw and packet sockets: they need privileges an unprivileged process lacks. */
-    private static final Set<String> NEED_PRIVILEGES =
-            Set.of("raw4-socket", "raw6-socket", "raw4-ipproto-raw", "packet-socket");
+    /** Raw and packet sockets, and setting the steering's mark: they need privileges an unprivileged process lacks. */
+    private static final Set<String> NEED_PRIVILEGES = Set.of(
+            "raw4-socket",
+            "raw6-socket",
+            "raw4-ipproto-raw",
+            "packet-socket",
+            "udp4-cmsg-so-mark-steering-mark",
+            "udp4-so-mark-steering-mark");
 
     /** Vectors of pivot.py's list not run here: reloads race a policy the test publishes itself. */
     private static final Set<String> NOT_HERE = Set.of("tcp4-connect-during-reloads");
@@ -145,6 +155,155 @@ class ProductPivotTest {
             List.of("control-tcp4-lan-exclusion", "control-tcp4-loopback", "control-tcp4-excluded-direct");
 
     private static final int LISTENER_PORT = 2222;
+
+    /**
+     * Issue 18's tricks aimed straight at an internal host through the tunnel device (the list's own
+     * device tricks aim at an address routing excludes): a marked socket's table has no route through
+     * the device, so the kernel assumes the destination on-link there. Also v4-mapped forms, and a TCP
+     * connect(AF_UNSPEC) between an external and an internal connect.
+     */
+    private static final List<String> MODES_EXTRA = List.of(
+            "udp4-pktinfo-ifindex-internal",
+            "udp6-pktinfo-ifindex-internal",
+            "udp6-v4mapped-pktinfo-ifindex-internal",
+            "icmp4-ping-socket-bindtodevice-internal",
+            "icmp6-ping-socket-bindtodevice-internal",
+            "tcp6-v4mapped-bindtodevice-internal",
+            "udp6-v4mapped-bindtodevice-internal",
+            "tcp4-bindtoifindex-internal",
+            "udp4-unicast-if-internal",
+            "icmp4-ping-socket-unicast-if-internal",
+            "tcp4-unspec-disconnect-then-connect-internal",
+            "udp4-cmsg-so-mark-steering-mark",
+            "udp4-so-mark-steering-mark");
+
+    /** Sockets made (and some connected) before the bypass tunnel came up: they carry no mark. */
+    private static final List<String> BEFORE_UP = List.of(
+            "udp4-connected-before-up-send",
+            "icmp4-connected-before-up-send",
+            "udp4-created-before-up-sendto",
+            "tcp4-created-before-up-connect",
+            "icmp4-created-before-up-sendto");
+
+    /** What goes around a tunnel through the underlay: the Internet host, which the server does not forward to. */
+    private static final List<String> AROUND_CONTROLS =
+            List.of("control-tcp4-internet", "control-tcp6-internet", "control-udp4-internet");
+
+    /**
+     * Issue 18's modes: every vector of the list and the modes' own, run by a process that is no app on a
+     * {@code bypass} full tunnel, then by an excluded app on a {@code deny} full tunnel with internal
+     * prefixes of its own, against the product's {@code wg-pr up}. Each must be refused or go around the
+     * tunnel by the underlay (which has no way to the internal hosts): nothing may arrive behind the
+     * tunnel, nothing may answer. The controls show the modes in force: the Internet host answers both
+     * through the underlay with nothing handed to the tunnel device, the app still reaches its grant
+     * through the tunnel and is denied beyond it, and a process that is no app is denied the deny
+     * tunnel's Internet.
+     */
+    @Test
+    void inTheModesNoTrickTakesANonAppOrAnExcludedAppThroughTheTunnel(NetnsLab netns) throws Exception {
+        ProductPivotLab lab = ProductPivotLab.create(netns);
+        ProductPivotSuite suite = new ProductPivotSuite(lab);
+        try {
+            Agent early = lab.agent("nobody-pre", ProductPivotLab.NOBODY, lab.beforeUpConfig());
+            early.ask("PRECONNECT");
+
+            // Phase C: others = "bypass" on a full tunnel.
+            lab.upBypassFullTunnel();
+            String config = lab.perPrefixConfig();
+            Agent app = lab.app(config);
+            app.ask("NODUMP");
+            String served = lab.socketPath("app-sockets");
+            app.ask("SERVE " + served);
+            String heldFd = app.ask("HOLD");
+            suite.run(app, "tcp4-connect", Expected.WORKS);
+            suite.run(app, "tcp6-connect", Expected.WORKS);
+            // An app of a bypass tunnel beyond its grants does not leave by the underlay either.
+            suite.run(app, "control-tcp4-internet", Expected.DENIED);
+            Agent bypassing = lab.agent("bypassing", ProductPivotLab.NOBODY, config);
+            bypassing.ask("APPPID " + app.pid());
+            bypassing.ask("APPFD " + heldFd);
+            bypassing.ask("SERVED " + served);
+            notThrough(suite, app, bypassing);
+            for (String vector : BEFORE_UP) {
+                suite.run(early, vector, Expected.NOT_THROUGH);
+            }
+            for (String vector : AROUND_CONTROLS) {
+                suite.run(bypassing, vector, Expected.AROUND);
+            }
+            // The app hands its own UDP socket to a process that is no app, which sends with it to where
+            // it goes around: the hook marks the socket for the underlay (too late for that datagram,
+            // which the backstop drops: the app has no grant for it). Before the fix, the mark stayed,
+            // and the app's next granted queries on its socket left in clear by the underlay (seen:
+            // tunnel 0, no answer). Now the app's next attempt clears the mark and is refused once
+            // (app-socket-marked: the send had read the mark already); the one after goes through.
+            suite.run(app, "udp4-app-granted-on-held-socket", Expected.WORKS);
+            suite.runWithSocketOf(app, bypassing, "udp4-around-on-apps-held-socket", Expected.NOT_THROUGH);
+            suite.run(app, "udp4-app-granted-on-held-socket", Expected.DENIED);
+            suite.run(app, "udp4-app-granted-on-held-socket", Expected.WORKS);
+            app.close(); // down removes the app's cgroup: none of its processes may still run
+            lab.downPerPrefixDevice();
+
+            // Phase D: others = "deny" on a full tunnel with internal prefixes of its own, and an excluded app.
+            lab.upDenyFullTunnelWithAnExcludedApp();
+            config = lab.perPrefixConfig();
+            Agent denyApp = lab.app("app-deny", "probe", config);
+            denyApp.ask("NODUMP"); // the excluded app runs as the app's user
+            String denyServed = lab.socketPath("app-deny-sockets");
+            denyApp.ask("SERVE " + denyServed);
+            String denyHeldFd = denyApp.ask("HOLD");
+            suite.run(denyApp, "tcp4-connect", Expected.WORKS);
+            Agent excluded = lab.app("excluded", ProductPivotLab.EXCLUDED_APP, config);
+            excluded.ask("APPPID " + denyApp.pid());
+            excluded.ask("APPFD " + denyHeldFd);
+            excluded.ask("SERVED " + denyServed);
+            notThrough(suite, denyApp, excluded);
+            // The excluded app's own sockets, marked for the underlay, handed to a process that is no app.
+            Agent nobody = lab.agent("nobody-deny", ProductPivotLab.NOBODY, config);
+            String excludedServed = lab.socketPath("excluded-sockets");
+            excluded.ask("SERVE " + excludedServed);
+            nobody.ask("SERVED " + excludedServed);
+            for (String vector :
+                    List.of("scm-rights-tcp4-from-app", "scm-rights-udp4-from-app", "scm-rights-icmp4-from-app")) {
+                suite.runWithSocketOf(excluded, nobody, vector, Expected.NOT_THROUGH);
+            }
+            suite.run(nobody, "control-tcp4-internet", Expected.DENIED);
+            for (String vector : AROUND_CONTROLS) {
+                suite.run(excluded, vector, Expected.AROUND);
+            }
+
+            assertTrue(
+                    suite.rows().size() >= 2 * (100 + MODES_EXTRA.size()),
+                    "at least 2 x 111 attempts, made " + suite.rows().size());
+            assertEquals(
+                    List.of(),
+                    suite.failures().stream()
+                            .map(row -> row.attacker() + " " + row.vector() + ": " + row.observed())
+                            .toList(),
+                    () -> "rows not as expected (the table above)");
+        } finally {
+            System.out.println(suite.table()); // also when a phase failed: what ran so far
+            lab.close();
+        }
+    }
+
+    /**
+     * Every vector of the list and {@link #MODES_EXTRA} by {@code attacker}, each expected never to go
+     * through the tunnel; the borrowing and handed-over sockets are {@code app}'s.
+     */
+    private static void notThrough(ProductPivotSuite suite, Agent app, Agent attacker) throws Exception {
+        List<String> vectors = new java.util.ArrayList<>(attacker.vectors());
+        vectors.addAll(MODES_EXTRA);
+        for (String vector : vectors) {
+            if (NOT_HERE.contains(vector)) {
+                continue;
+            }
+            if (vector.endsWith("-from-app")) {
+                suite.runWithSocketOf(app, attacker, vector, Expected.NOT_THROUGH);
+            } else {
+                suite.run(attacker, vector, NEED_PRIVILEGES.contains(vector) ? Expected.EPERM : Expected.NOT_THROUGH);
+            }
+        }
+    }
 
     @Test
     void againstWgPrUpNoVectorReachesTheInternalNetworkAndTheAllowedCasesWork(NetnsLab netns) throws Exception {

@@ -27,7 +27,7 @@ public final class KernelProbes {
     /** Name prefix of scratch cgroups made by probes, so a leftover is recognizable. */
     public static final String SCRATCH_PREFIX = "wg-pr-probe";
 
-    /** Loads the allow-all probe object (two programs) into the kernel and unloads it. */
+    /** Loads the allow-all probe object (three programs) into the kernel and unloads it. */
     public static void loadProgram() throws IOException {
         try (BpfObject probe = BpfObject.openBundled("probe")) {
             probe.load();

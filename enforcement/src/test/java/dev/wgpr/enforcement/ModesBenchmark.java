@@ -1,0 +1,261 @@
+package dev.wgpr.enforcement;
+
+import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.enforcement.bpf.Bpf;
+import dev.wgpr.enforcement.bpf.BpfLink;
+import dev.wgpr.enforcement.bpf.BpfObject;
+import dev.wgpr.enforcement.bpf.BpfProgram;
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.NetnsLab;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * bench/enforcement, issue 18: the in-kernel cost of each mode's path beside the no-op programs, in one
+ * run and one table. cgroup/connect4: an app to its grant (deny mode's internal-allow, the reference),
+ * a process that is no app to a bypass prefix with the steering in force (allowed, {@code
+ * bpf_setsockopt(SO_MARK)}), an excluded app to a prefix it goes around (the same), and a process that
+ * is no app to a deny prefix; each beside the no-op {@code probe_connect4}. cgroup/sock_create: what
+ * {@code wgpr_sock_create} costs every socket() of the host, with the steering off (one map lookup) and
+ * in force (the caller's app looked up; non-apps and excluded apps marked), beside the no-op {@code
+ * probe_sock_create}. The rows are interleaved in rotating order over several rounds; each cell is the
+ * median of its rounds. Runs only with {@code -Dwgpr.bench=true}.
+ */
+@RequiresRoot
+@RequiresNetns
+@EnabledIfSystemProperty(named = "wgpr.bench", matches = "true")
+class ModesBenchmark {
+    static final AppId APP = AppId.of(1);
+    static final AppId EXCLUDED = AppId.excluded(1);
+    static final int RUNS = Integer.getInteger("wgpr.bench.runs", 20_000);
+    static final int ROUNDS = Integer.getInteger("wgpr.bench.modeRounds", 9);
+    /** In the app's grant. */
+    static final String GRANTED = "10.20.1.1";
+    /** In 10.20.128.0/17, a bypass prefix: non-apps and excluded apps go around the tunnel. */
+    static final String AROUND = "10.20.200.1";
+
+    static Policy policy() {
+        return EnforcementLab.basePolicy()
+                .grant(APP, "10.20.0.0/16 tcp/22")
+                .grant(APP, "10.20.0.0/16 udp/22")
+                .bypass("10.20.128.0/17", 0)
+                .build();
+    }
+
+    /** One row: who connects where, how, whether the steering is in force, and how many EPERMs are due. */
+    record Case(
+            String hook,
+            String label,
+            String helper,
+            String address,
+            int port,
+            String mode,
+            boolean steering,
+            boolean denied) {}
+
+    @Test
+    void printTheModeCostTable() throws Exception {
+        try (NetnsLab lab = NetnsLab.create();
+                EnforcementLab world = EnforcementLab.create(lab, policy(), true);
+                OwnedFd stats = Bpf.enableRunTimeStats();
+                BpfObject noop = BpfObject.openBundled("probe")) {
+            noop.load();
+            if (!stats.isOpen()) {
+                throw new IllegalStateException("BPF run-time statistics are off");
+            }
+            Enforcer enforcer = world.enforcer;
+            Path appCgroup = enforcer.addApp("bench", APP);
+            Path excludedCgroup = enforcer.addApp("benchx", EXCLUDED);
+            Path otherCgroup = enforcer.instanceCgroup().resolve("no-app");
+            Files.createDirectories(otherCgroup);
+            Path binary = CHelper.compile(lab.scratchDir(), "connbench");
+            int mark = Enforcer.othersMarkOf("wg-pr-bench");
+            Map<String, BpfProgram> noops = Map.of(
+                    "connect4", noop.program("probe_connect4"), "sock_create", noop.program("probe_sock_create"));
+            Map<String, BpfProgram> programs = Map.of(
+                    "connect4", enforcer.program(Hook.CONNECT4), "sock_create", enforcer.program(Hook.SOCK_CREATE));
+            List<Case> cases = List.of(
+                    new Case(
+                            "connect4",
+                            "deny: app to its grant (internal-allow)",
+                            "app",
+                            GRANTED,
+                            22,
+                            "nb",
+                            true,
+                            false),
+                    new Case(
+                            "connect4",
+                            "bypass: no app to a bypass prefix, marked",
+                            "other",
+                            AROUND,
+                            22,
+                            "nb",
+                            true,
+                            false),
+                    new Case(
+                            "connect4",
+                            "excluded app to a prefix it goes around",
+                            "excluded",
+                            AROUND,
+                            22,
+                            "nb",
+                            true,
+                            false),
+                    new Case(
+                            "connect4",
+                            "deny: no app to a deny prefix (denied)",
+                            "other",
+                            GRANTED,
+                            22,
+                            "nb",
+                            true,
+                            true),
+                    new Case(
+                            "connect4 warm",
+                            "deny: app to its grant (internal-allow)",
+                            "app",
+                            GRANTED,
+                            22,
+                            "udp",
+                            true,
+                            false),
+                    new Case(
+                            "connect4 warm",
+                            "bypass: no app to a bypass prefix, marked",
+                            "other",
+                            AROUND,
+                            22,
+                            "udp",
+                            true,
+                            false),
+                    new Case(
+                            "connect4 warm",
+                            "excluded app to a prefix it goes around",
+                            "excluded",
+                            AROUND,
+                            22,
+                            "udp",
+                            true,
+                            false),
+                    new Case("sock_create", "app, steering off", "app", GRANTED, 0, "sock", false, false),
+                    new Case("sock_create", "no app, steering off", "other", GRANTED, 0, "sock", false, false),
+                    new Case(
+                            "sock_create",
+                            "app, steering in force (not marked)",
+                            "app",
+                            GRANTED,
+                            0,
+                            "sock",
+                            true,
+                            false),
+                    new Case(
+                            "sock_create",
+                            "no app, steering in force (marked)",
+                            "other",
+                            GRANTED,
+                            0,
+                            "sock",
+                            true,
+                            false),
+                    new Case(
+                            "sock_create",
+                            "excluded app, steering in force (marked)",
+                            "excluded",
+                            GRANTED,
+                            0,
+                            "sock",
+                            true,
+                            false));
+            Map<Case, List<Double>> cost = new LinkedHashMap<>();
+            Map<Case, List<Double>> noopCost = new LinkedHashMap<>();
+            for (Case c : cases) {
+                cost.put(c, new ArrayList<>());
+                noopCost.put(c, new ArrayList<>());
+            }
+            List<BpfLink> links = new ArrayList<>();
+            Optional<Integer> cpu = Optional.of(0);
+            try (CHelper app = CHelper.start(binary, world.client.name(), Optional.of(appCgroup), cpu);
+                    CHelper excluded = CHelper.start(binary, world.client.name(), Optional.of(excludedCgroup), cpu);
+                    CHelper other = CHelper.start(binary, world.client.name(), Optional.of(otherCgroup), cpu)) {
+                for (BpfProgram program : noops.values()) {
+                    links.add(program.attachCgroup(enforcer.instanceCgroup()));
+                }
+                Map<String, CHelper> helpers = Map.of("app", app, "excluded", excluded, "other", other);
+                for (int round = -1; round < ROUNDS; round++) { // round -1 warms up, not counted
+                    for (int k = 0; k < cases.size(); k++) {
+                        Case c = cases.get((Math.max(round, 0) + k) % cases.size());
+                        enforcer.steer(c.steering() ? mark : 0, true);
+                        CHelper helper = helpers.get(c.helper());
+                        String hook = c.hook().startsWith("connect4") ? "connect4" : "sock_create";
+                        EnforcementBenchmark.connects(helper, c.address(), c.port(), 2_000, c.mode());
+                        Bpf.RunStats noopBefore = Bpf.runStats(noops.get(hook).fd());
+                        Bpf.RunStats before = Bpf.runStats(programs.get(hook).fd());
+                        int eperm = EnforcementBenchmark.connects(helper, c.address(), c.port(), RUNS, c.mode());
+                        Bpf.RunStats after = Bpf.runStats(programs.get(hook).fd());
+                        Bpf.RunStats noopAfter = Bpf.runStats(noops.get(hook).fd());
+                        if (eperm != (c.denied() ? RUNS : 0)) {
+                            throw new AssertionError(c + ": " + eperm + " of " + RUNS + " denied");
+                        }
+                        if (round >= 0) {
+                            cost.get(c).add(after.nsPerRunSince(before));
+                            noopCost.get(c).add(noopAfter.nsPerRunSince(noopBefore));
+                        }
+                    }
+                }
+                Map<Counter, Long> counters = enforcer.counters();
+                if (counters.get(Counter.BYPASSED) == 0) {
+                    throw new AssertionError("no connect went around: " + counters);
+                }
+            } finally {
+                enforcer.steer(0, false);
+                for (BpfLink link : links) {
+                    link.close();
+                }
+            }
+            System.out.println(table(cases, cost, noopCost));
+        }
+    }
+
+    private static String table(List<Case> cases, Map<Case, List<Double>> cost, Map<Case, List<Double>> noopCost) {
+        StringBuilder table = new StringBuilder(String.format(
+                "%nHook cost of the modes (issue 18): ns per program run (BPF run-time stats), median of %d rounds of"
+                        + " %,d runs, rows interleaved, beside the no-op program of the same hook in the same runs."
+                        + " connect4: a non-blocking TCP connect and close between runs; connect4 warm: one UDP socket"
+                        + " connect()ed in a loop; sock_create: socket() and close() of a UDP socket%n",
+                ROUNDS, RUNS));
+        String format = "%-14s %-44s %8s %8s %10s %12s%n";
+        table.append(String.format(format, "hook", "path", "no-op", "wg-pr", "wg-pr-noop", "ratio"));
+        Map<String, Double> reference = new LinkedHashMap<>();
+        for (Case c : cases) {
+            double ns = median(cost.get(c));
+            double noop = median(noopCost.get(c));
+            String ratio;
+            if (c.hook().startsWith("connect4")) {
+                reference.putIfAbsent(c.hook(), ns);
+                ratio = String.format("%.2f x allow", ns / reference.get(c.hook()));
+            } else {
+                ratio = String.format("%.2f x no-op", ns / noop);
+            }
+            table.append(String.format(
+                    "%-14s %-44s %8.1f %8.1f %10.1f %12s%n", c.hook(), c.label(), noop, ns, ns - noop, ratio));
+        }
+        return table.toString();
+    }
+
+    static double median(List<Double> values) {
+        double[] sorted =
+                values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return sorted.length % 2 == 1
+                ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+    }
+}
