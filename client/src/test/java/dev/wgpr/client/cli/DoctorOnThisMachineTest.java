@@ -35,8 +35,8 @@ class DoctorOnThisMachineTest {
         assertTrue(line(run, "TUN").startsWith("OK "), run.out());
         assertTrue(
                 line(run, "enforcement programs")
-                        .matches("OK +enforcement programs: +all 7 programs of enforce.bpf.o load: wgpr_connect4,"
-                                + " wgpr_connect6, wgpr_sendmsg4, wgpr_sendmsg6, wgpr_tunnel_egress, wgpr_tunnel_tag,"
+                        .matches("OK +enforcement programs: +all 8 programs of enforce.bpf.o load: wgpr_sock_create,"
+                                + " wgpr_connect4, wgpr_connect6, wgpr_sendmsg4, wgpr_sendmsg6, wgpr_tunnel_egress, wgpr_tunnel_tag,"
                                 + " wgpr_inbound — .*"),
                 run.out());
         assertTrue(line(run, "app identity").startsWith("OK "), run.out());
