@@ -46,7 +46,8 @@ echo "==> the CLI's ahead-of-time cache, made by the package's own runtime"
 "$packaging/../client/aot-cache.sh" "$runtime/bin/java" "$root/usr/share/wg-pr/wg-pr.jar" "$root/usr/lib/wg-pr/wg-pr.aot"
 chmod 0644 "$root/usr/lib/wg-pr/wg-pr.aot"
 
-install -D -m 0644 -t "$root/lib/systemd/system" "$packaging"/systemd/wg-pr.service "$packaging"/systemd/wg-pr@.service
+install -D -m 0644 -t "$root/lib/systemd/system" "$packaging"/systemd/wg-pr.service "$packaging"/systemd/wg-pr.socket \
+  "$packaging"/systemd/wg-pr@.service
 install -D -m 0644 "$packaging/sysusers/wg-pr.conf" "$root/usr/lib/sysusers.d/wg-pr.conf"
 install -D -m 0644 "$packaging/polkit/dev.wgpr.policy" "$root/usr/share/polkit-1/actions/dev.wgpr.policy"
 install -D -m 0644 "$packaging/iproute2/rt_protos.d/wg-pr.conf" "$root/etc/iproute2/rt_protos.d/wg-pr.conf"

@@ -203,6 +203,14 @@ EOS
   fi
   pkill -u alice -x sleep
 
+  step "wg-pr.socket: no daemon runs, and alice'"'"'s up starts one"
+  systemctl stop wg-pr.service
+  echo "wg-pr.service $(systemctl is-active wg-pr.service || true), wg-pr.socket $(systemctl is-active wg-pr.socket || true)"
+  systemctl is-active --quiet wg-pr.socket || journalctl -q --no-pager -u wg-pr.socket -u wg-pr.service | tail -n 15
+  as_alice wg-pr up corp
+  echo "wg-pr.service $(systemctl is-active wg-pr.service || true), triggered by $(systemctl show -p TriggeredBy --value wg-pr.service)"
+  wg-pr status | grep -E "^interface"
+
   step "apt purge wg-pr"
   apt-get purge -y -q wg-pr 2>&1 | tail -n 1
   echo "wg-pr.service $(systemctl is-active wg-pr.service || true), wg-pr@corp.service $(systemctl is-active wg-pr@corp.service || true)"

@@ -101,6 +101,9 @@ class DebianPackageTest {
         assertTrue(
                 session.contains("handing over to the next daemon: exiting with every tunnel's enforcement"),
                 "the old daemon handed over rather than stopping in order: " + session);
+        // wg-pr.socket: with no daemon running, a member of the launch group brings a tunnel of /etc/wg-pr up.
+        assertTrue(session.contains("wg-pr.service inactive, wg-pr.socket active\ncorp0 is up\n"), session);
+        assertTrue(session.contains("wg-pr.service active, triggered by wg-pr.socket\ninterface corp0\n"), session);
         assertTrue(session.contains("wg-pr.service inactive, wg-pr@corp.service inactive\n"), session);
         assertTrue(
                 session.contains("\nleft: \ninterfaces: lo wan1@wan0 wan0@wan1 \n"), "purge left nothing: " + session);

@@ -10,6 +10,7 @@ import dev.wgpr.client.daemon.HandOver;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.daemon.LaunchHelper;
 import dev.wgpr.client.daemon.SystemdDelegation;
+import dev.wgpr.client.daemon.SystemdSocket;
 import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.client.lockdown.Lockdown;
 import dev.wgpr.client.lockdown.LockdownPlan;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -205,12 +207,16 @@ final class DaemonCommand implements Callable<Integer> {
                 configDirectories,
                 archive,
                 writesResolvConf);
+        // The control socket wg-pr.socket passed stays open for the locked-down image (the same process).
+        int[] keep = IntStream.concat(
+                        IntStream.of(helper.socket().fd()), SystemdSocket.passed(System.getenv()).stream())
+                .toArray();
         Lockdown.execLockedDown(
                 plan,
                 Lockdown.sameJvm(
                         LockedDownDaemon.class.getName(), lockedDownJvmOptions(instance, archive), arguments.toList()),
                 DaemonJvm.environment(System.getenv()),
-                helper.socket().fd());
+                keep);
     }
 
     private static List<String> lockedDownJvmOptions(Instance instance, Optional<Path> archive) {

@@ -8,6 +8,7 @@ import dev.wgpr.common.Pace;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.OwnedFd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -70,13 +71,24 @@ public final class RequestReader {
     private final AcceptBackoff backoff;
     private volatile int waitingCount;
     private long acceptPausedUntil = System.nanoTime();
+    /**
+     * What {@link #stop} writes to and the reader polls beside the listener: shutting the listener down would
+     * do on a socket of the daemon's own, but would break one systemd holds (wg-pr.socket) for the next daemon.
+     */
+    private final OwnedFd wakeRead;
+
+    private final OwnedFd wakeWrite;
 
     public RequestReader(
             UnixSocket listener,
             ConnectionLimits limits,
             Handler handler,
             Consumer<String> log,
-            ThreadFailures failures) {
+            ThreadFailures failures)
+            throws ErrnoException {
+        int[] wake = Libc.pipe2(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        this.wakeRead = new OwnedFd(wake[0], "control reader wake-up (read end)");
+        this.wakeWrite = new OwnedFd(wake[1], "control reader wake-up (write end)");
         this.listener = listener;
         this.limits = limits;
         this.handler = handler;
@@ -85,8 +97,24 @@ public final class RequestReader {
     }
 
     /**
-     * Accepts and reads until the listener is shut down ({@link UnixSocket#shutdown()}); then closes the
-     * connections still sending their request and returns.
+     * Makes {@link #run} return soon, without touching the listener (whose descriptor stays open until the
+     * caller closes it after {@code run} returned).
+     */
+    public void stop() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(1);
+            long ignored = Libc.write(Libc.allocateCallState(arena), wakeWrite.fd(), one, 1L);
+            assert ignored <= 1; // a full pipe has woken the reader already
+        } catch (IllegalStateException e) {
+            // run has returned and closed the pipe
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    /**
+     * Accepts and reads until {@link #stop} (or until the listener is shut down); then closes the connections
+     * still sending their request and returns.
      */
     public void run() {
         try {
@@ -102,6 +130,16 @@ public final class RequestReader {
             waiting.forEach(this::drop);
             waiting.clear();
             waitingCount = 0;
+            closeQuietly(wakeRead);
+            closeQuietly(wakeWrite);
+        }
+    }
+
+    private static void closeQuietly(OwnedFd fd) {
+        try {
+            fd.close();
+        } catch (ErrnoException e) {
+            // a pipe end of our own
         }
     }
 
@@ -120,15 +158,16 @@ public final class RequestReader {
                 backoff.episodes());
     }
 
-    /** One wait and what it found; false once the listener is shut down. */
+    /** One wait and what it found; false once stopped or the listener is shut down. */
     private boolean turn() throws Throwable {
         long now = System.nanoTime();
         dropExpired(now);
         boolean accepting = now - acceptPausedUntil >= 0;
-        int count = waiting.size() + (accepting ? 1 : 0);
+        int count = 1 + waiting.size() + (accepting ? 1 : 0);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment fds = arena.allocate(Libc.POLLFD, Math.max(count, 1));
+            MemorySegment fds = arena.allocate(Libc.POLLFD, count);
             int at = 0;
+            set(fds, at++, wakeRead.fd());
             if (accepting) {
                 set(fds, at++, listener.fd());
             }
@@ -143,15 +182,18 @@ public final class RequestReader {
                 }
                 return true;
             }
+            if (revents(fds, 0) != 0) {
+                return false; // stopped
+            }
             // Requests first, so a connection accepted now is not in the list whose slots were polled.
             List<Waiting> polled = List.copyOf(waiting);
-            int offset = accepting ? 1 : 0;
+            int offset = accepting ? 2 : 1;
             for (int i = 0; i < polled.size(); i++) {
                 if (revents(fds, offset + i) != 0) {
                     read(polled.get(i));
                 }
             }
-            if (accepting && revents(fds, 0) != 0) {
+            if (accepting && revents(fds, 1) != 0) {
                 return accept();
             }
             return true;

@@ -95,6 +95,41 @@ public final class UnixSocket implements LineConnection {
         }
     }
 
+    /**
+     * Takes ownership of {@code fd}, a listening socket someone else bound at {@code path} (systemd's socket
+     * activation), once it is seen to be one: a Unix socket whose address is {@code path}. It becomes
+     * close-on-exec, as the sockets this class makes are.
+     *
+     * @throws ErrnoException when {@code fd} is no socket, or not that one ({@code EINVAL})
+     */
+    public static UnixSocket adoptListener(int fd, Path path) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = arena.allocate(Libc.SOCKADDR_UN);
+            MemorySegment length = arena.allocate(JAVA_INT);
+            length.set(JAVA_INT, 0, (int) address.byteSize());
+            MemorySegment state = Libc.allocateCallState(arena);
+            Libc.check(Libc.getsockname(state, fd, address, length), state, "getsockname of descriptor " + fd);
+            String bound = new String(
+                            address.asSlice(2, Math.max(0, length.get(JAVA_INT, 0) - 2))
+                                    .toArray(JAVA_BYTE),
+                            StandardCharsets.UTF_8)
+                    .replace("\0", "");
+            if (address.get(JAVA_SHORT, 0) != Libc.AF_UNIX || !bound.equals(path.toString())) {
+                throw new ErrnoException(
+                        "descriptor " + fd + " is not the socket at " + path + " (it is '" + bound + "')", Libc.EINVAL);
+            }
+            Libc.fcntl(fd, F_SETFD, FD_CLOEXEC, "fcntl F_SETFD of descriptor " + fd);
+            return new UnixSocket(new OwnedFd(fd, "control socket " + path + " (from systemd)"));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
+    private static final int F_SETFD = 2;
+    private static final int FD_CLOEXEC = 1;
+
     /** A listening socket bound at {@code path} (which must not exist). */
     public static UnixSocket listen(Path path, int backlog) throws ErrnoException {
         OwnedFd fd = new OwnedFd(

@@ -81,7 +81,7 @@ public final class Daemon {
         }
     }
 
-    private Daemon(Instance instance, Options options, long netnsCookie, RuntimeFiles files) {
+    private Daemon(Instance instance, Options options, long netnsCookie, RuntimeFiles files) throws ErrnoException {
         this.instance = instance;
         this.authorization = new Authorization(
                 options.launchGroup(), options.configDirectories(), Authorization.PolkitCheck.SYSTEM_BUS);
@@ -167,7 +167,9 @@ public final class Daemon {
         }
         try {
             UnixSocket listener = files.listener();
-            listener.shutdown(); // the reader sees it, closes what waits for a request, and ends
+            // The reader closes what waits for a request and ends; the listener itself is not shut down: when
+            // systemd passed it (wg-pr.socket), systemd keeps listening on it for the next daemon.
+            requests.stop();
             try {
                 if (requestThread != null) {
                     requestThread.join(TimeUnit.SECONDS.toMillis(2));

@@ -12,13 +12,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The instance's runtime directory as its one daemon holds it: the exclusive lock on {@code daemon.lock},
  * held for the daemon's life (the kernel drops it if the daemon dies, so a stale socket file from a crashed
  * daemon is simply replaced), the pid file and the listening control socket.
  */
-record RuntimeFiles(Instance instance, FileChannel lockChannel, FileLock lock, UnixSocket listener) {
+record RuntimeFiles(
+        Instance instance, FileChannel lockChannel, FileLock lock, UnixSocket listener, boolean socketFromSystemd) {
     /** Takes the lock and opens the control socket; throws when another daemon of the instance runs. */
     static RuntimeFiles claim(Instance instance) throws IOException {
         Path runtime = instance.runtimeDirectory();
@@ -34,11 +36,18 @@ record RuntimeFiles(Instance instance, FileChannel lockChannel, FileLock lock, U
                     + readPid(instance).map(pid -> " (pid " + pid + ")").orElse(""));
         }
         try {
-            Files.deleteIfExists(instance.controlSocket());
-            UnixSocket listener = UnixSocket.listen(instance.controlSocket(), 64);
-            Files.setPosixFilePermissions(instance.controlSocket(), PosixFilePermissions.fromString("rw-rw-rw-"));
+            OptionalInt passed = SystemdSocket.passed(System.getenv());
+            UnixSocket listener;
+            if (passed.isPresent()) {
+                // wg-pr.socket's: systemd made the file (SocketMode=0666) and keeps it.
+                listener = UnixSocket.adoptListener(passed.getAsInt(), instance.controlSocket());
+            } else {
+                Files.deleteIfExists(instance.controlSocket());
+                listener = UnixSocket.listen(instance.controlSocket(), 64);
+                Files.setPosixFilePermissions(instance.controlSocket(), PosixFilePermissions.fromString("rw-rw-rw-"));
+            }
             Files.writeString(instance.pidFile(), ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
-            return new RuntimeFiles(instance, lockChannel, lock, listener);
+            return new RuntimeFiles(instance, lockChannel, lock, listener, passed.isPresent());
         } catch (IOException | RuntimeException e) {
             lock.release();
             lockChannel.close();
@@ -49,7 +58,9 @@ record RuntimeFiles(Instance instance, FileChannel lockChannel, FileLock lock, U
     /** Removes the socket, pid file and lock, the log too when asked, and the directory once empty. */
     void release(boolean removeLog, PrintStream log) {
         try {
-            Files.deleteIfExists(instance.controlSocket());
+            if (!socketFromSystemd) {
+                Files.deleteIfExists(instance.controlSocket());
+            }
             Files.deleteIfExists(instance.pidFile());
             lock.release();
             lockChannel.close();

@@ -1,6 +1,7 @@
 package dev.wgpr.client.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,7 @@ class RequestReaderTest {
     private Path path;
     private UnixSocket listener;
     private Thread thread;
+    private RequestReader reader;
     private final List<String> log = new ArrayList<>();
     private final BlockingQueue<String> served = new LinkedBlockingQueue<>();
 
@@ -46,14 +48,26 @@ class RequestReaderTest {
                 },
                 log::add,
                 new ThreadFailures(log::add));
+        this.reader = reader;
         thread = Thread.ofPlatform().start(reader::run);
     }
 
     @AfterEach
     void stop() throws Exception {
-        listener.shutdown();
+        reader.stop();
         thread.join(TimeUnit.SECONDS.toMillis(10));
         listener.close();
+    }
+
+    @Test
+    void stopEndsTheReaderAndLeavesTheListenerListeningForWhoeverHoldsItNext() throws Exception {
+        reader.stop();
+        thread.join(TimeUnit.SECONDS.toMillis(10));
+        assertFalse(thread.isAlive(), "the reader returned");
+        // As systemd's socket (wg-pr.socket) after a daemon's stop: a new caller is queued for the next one.
+        try (UnixSocket next = UnixSocket.connect(path)) {
+            assertTrue(next.fd() >= 0);
+        }
     }
 
     @Test

@@ -27,6 +27,7 @@ class KernelProbesTest {
         List<KernelProbes.ProgramLoad> loads = KernelProbes.enforcementPrograms();
         assertEquals(
                 List.of(
+                        "wgpr_sock_create",
                         "wgpr_connect4",
                         "wgpr_connect6",
                         "wgpr_sendmsg4",
