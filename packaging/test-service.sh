@@ -137,6 +137,12 @@ EOS
     setpriv --reuid=alice --regid=alice --init-groups \
       env HOME=/home/alice USER=alice XDG_RUNTIME_DIR=/run/user/$(id -u alice) "$@"
   }
+  # --man=no: this root has no man-db (the package only suggests it); test-install.sh reads the pages that
+  # Documentation= names with man.
+  step "systemd-analyze verify: the units as shipped"
+  verify=$(systemd-analyze verify --man=no wg-pr.service wg-pr.socket wg-pr@corp.service 2>&1 || echo "exit status $?")
+  verify+=$(as_alice systemd-analyze --user verify --man=no wg-pr-tray.service 2>&1 || echo "exit status $? (--user)")
+  echo "${verify:-clean}"
   step "an app of alice: her home, /tmp and devices, not the daemon'"'"'s"
   mknod -m 0666 /dev/wgpr-fuse c 10 229 # as a desktop gives its user /dev/fuse, a GPU or a camera
   as_alice wg-pr run --app shell -- /usr/bin/bash -c \

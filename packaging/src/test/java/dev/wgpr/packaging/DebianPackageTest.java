@@ -84,6 +84,7 @@ class DebianPackageTest {
         assertTrue(exposure.find(), session);
         System.out.println("systemd-analyze security wg-pr.service, as systemd runs it: " + exposure.group(1));
         assertTrue(Double.parseDouble(exposure.group(1)) <= 5.0, session);
+        assertTrue(session.contains("--- systemd-analyze verify: the units as shipped\nclean\n"), session);
         // The unit leaves the user's files to apps (no ProtectHome=): what `wg-pr run` is for.
         assertTrue(session.contains("app wrote /home/alice/written-by-app as alice\n"), session);
         Matcher restart = RESTART.matcher(session);
