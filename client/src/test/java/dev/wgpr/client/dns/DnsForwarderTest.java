@@ -293,6 +293,8 @@ class DnsForwarderTest {
                     assertEquals(-1, in.read(), "closed at once");
                 }
             }
+            // Counted by the forwarder's thread, which may close the connection before it counts it.
+            waitFor(() -> forwarder.counters().dropped() == 1, "the turned-away client counted");
             assertEquals(1, forwarder.counters().dropped());
         } finally {
             for (Socket socket : idle) {

@@ -48,7 +48,9 @@ class SystemdUnitsTest {
 
     @Test
     void theDaemonsUnitIsRatedAtMostFiveBySystemdAnalyzeSecurity(@TempDir Path dir) throws Exception {
-        for (String unit : installUnits(dir).stream().filter(unit -> unit.endsWith(".service")).toList()) {
+        for (String unit : installUnits(dir).stream()
+                .filter(unit -> unit.endsWith(".service"))
+                .toList()) {
             double exposure = exposure(dir, unit);
             System.out.println("systemd-analyze security " + Path.of(unit).getFileName() + ": " + exposure);
             if (unit.endsWith("/wg-pr.service")) {
