@@ -1,6 +1,7 @@
 package dev.wgpr.client.daemon;
 
 import dev.wgpr.client.dns.LabCommands;
+import dev.wgpr.client.tray.PrivateSessionBus;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
 import java.io.IOException;
@@ -70,26 +71,9 @@ final class DaemonTesting {
         return file;
     }
 
-    /**
-     * A dbus-daemon config for a system bus of a test's own on {@code socket}, where anyone may own any
-     * name and send to anyone (what the tests look at is the services on it, not the bus's policy).
-     */
+    /** A dbus-daemon config for a system bus of a test's own on {@code socket}, open to everyone. */
     static String systemBusConfig(Path socket) {
-        return """
-                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                <busconfig>
-                  <type>system</type>
-                  <listen>unix:path=%s</listen>
-                  <auth>EXTERNAL</auth>
-                  <policy context="default">
-                    <allow user="*"/>
-                    <allow own="*"/>
-                    <allow send_destination="*"/>
-                    <allow receive_sender="*"/>
-                  </policy>
-                </busconfig>
-                """.formatted(socket);
+        return PrivateSessionBus.openConfig("system", socket);
     }
 
     /** The outcome of one CLI run. */

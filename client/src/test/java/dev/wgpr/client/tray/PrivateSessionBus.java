@@ -34,6 +34,29 @@ public final class PrivateSessionBus implements AutoCloseable {
     }
 
     /**
+     * A dbus-daemon config for a bus of a test's own of {@code type} ("session", "system") on {@code socket},
+     * where any user may connect, own any name and send to anyone: what the tests look at is the services on
+     * it, not the bus's policy.
+     */
+    public static String openConfig(String type, Path socket) {
+        return """
+                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+                <busconfig>
+                  <type>%s</type>
+                  <listen>unix:path=%s</listen>
+                  <auth>EXTERNAL</auth>
+                  <policy context="default">
+                    <allow user="*"/>
+                    <allow own="*"/>
+                    <allow send_destination="*"/>
+                    <allow receive_sender="*"/>
+                  </policy>
+                </busconfig>
+                """.formatted(type, socket);
+    }
+
+    /**
      * A bus that processes of every user may use ({@code anyUser}: a test as root runs the tray as nobody),
      * else {@code dbus-daemon --session}'s own policy (this user only).
      */
@@ -44,21 +67,7 @@ public final class PrivateSessionBus implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of("dbus-daemon", "--nofork", "--nopidfile", "--print-address=1"));
         if (anyUser) {
             Path config = directory.resolve("bus.conf");
-            Files.writeString(config, """
-                    <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                     "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                    <busconfig>
-                      <type>session</type>
-                      <listen>unix:path=%s</listen>
-                      <auth>EXTERNAL</auth>
-                      <policy context="default">
-                        <allow user="*"/>
-                        <allow own="*"/>
-                        <allow send_destination="*"/>
-                        <allow receive_sender="*"/>
-                      </policy>
-                    </busconfig>
-                    """.formatted(socket));
+            Files.writeString(config, openConfig("session", socket));
             command.add("--config-file=" + config);
         } else {
             command.addAll(List.of("--session", "--address=unix:path=" + socket));

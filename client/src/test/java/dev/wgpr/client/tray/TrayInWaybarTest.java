@@ -177,21 +177,7 @@ class TrayInWaybarTest {
         }
         Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
         Path socket = directory.resolve("bus");
-        Files.writeString(directory.resolve("bus.conf"), """
-                <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
-                 "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-                <busconfig>
-                  <type>session</type>
-                  <listen>unix:path=%s</listen>
-                  <auth>EXTERNAL</auth>
-                  <policy context="default">
-                    <allow user="*"/>
-                    <allow own="*"/>
-                    <allow send_destination="*"/>
-                    <allow receive_sender="*"/>
-                  </policy>
-                </busconfig>
-                """.formatted(socket));
+        Files.writeString(directory.resolve("bus.conf"), PrivateSessionBus.openConfig("session", socket));
         Files.writeString(
                 directory.resolve("sway.conf"),
                 "output HEADLESS-1 resolution " + WIDTH + "x" + HEIGHT + " bg #203040 solid_color\n");
