@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,9 +138,7 @@ public final class ReversePathFilter {
      * value); an interface that went meanwhile is skipped. Then removes the record.
      */
     public void restore() throws IOException {
-        List<String> names = new ArrayList<>(before.keySet());
-        names.sort(null);
-        for (String name : names) {
+        for (String name : turnedOff()) {
             Path file = conf.resolve(name).resolve("rp_filter");
             if (Files.exists(file)
                     && Files.readString(file, StandardCharsets.US_ASCII).strip().equals(OFF)) {

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * What sends marked sockets around the tunnels (enforcement/DESIGN.md, "Modes"): a table that mirrors
@@ -70,11 +71,12 @@ public final class UnderlaySteering {
     public List<String> install(RtNetlink rt) throws ErrnoException {
         List<String> skipped = new ArrayList<>();
         try {
-            for (boolean ipv4 : new boolean[] {true, false}) {
-                for (Route route : mirrorOf(rt, ipv4)) {
+            List<List<Route>> mirror = mirror(rt);
+            for (int family = 0; family < 2; family++) {
+                for (Route route : mirror.get(family)) {
                     add(rt, route, skipped);
                 }
-                rt.addRoute(Route.unreachable(IpPrefix.parse(ipv4 ? "0.0.0.0/0" : "::/0"))
+                rt.addRoute(Route.unreachable(IpPrefix.parse(family == 0 ? "0.0.0.0/0" : "::/0"))
                         .withTable(table())
                         .withMetric(LAST_METRIC)
                         .withProtocol(RouteTag.PROTOCOL));
@@ -101,9 +103,10 @@ public final class UnderlaySteering {
         if (!inForce(rt)) {
             return changes;
         }
-        for (boolean ipv4 : new boolean[] {true, false}) {
-            Set<Route> wanted = new LinkedHashSet<>(mirrorOf(rt, ipv4));
-            for (Route route : rt.routes(ipv4, table())) {
+        List<List<Route>> mirror = mirror(rt);
+        for (int family = 0; family < 2; family++) {
+            Set<Route> wanted = new LinkedHashSet<>(mirror.get(family));
+            for (Route route : rt.routes(family == 0, table())) {
                 if (route.protocol() != RouteTag.PROTOCOL && !wanted.remove(route)) {
                     rt.removeRoute(route);
                     changes.add("underlay mirror: removed " + route);
@@ -118,22 +121,34 @@ public final class UnderlaySteering {
         return changes;
     }
 
-    /** The routes of the family the table should hold, as they would be in it: {@code main} but the tunnels. */
-    private List<Route> mirrorOf(RtNetlink rt, boolean ipv4) throws ErrnoException {
+    /**
+     * The routes the table should hold, IPv4's then IPv6's, as they would be in it: {@code main} but wg-pr's
+     * routes (a tunnel's, a bypass host route, a fail-closed twin) and every route through a tunnel (the
+     * kernel's route of a tunnel address's network): what is left is the underlay.
+     */
+    private List<List<Route>> mirror(RtNetlink rt) throws ErrnoException {
+        List<Route> v4 = rt.routes(true, Route.MAIN_TABLE);
+        List<Route> v6 = rt.routes(false, Route.MAIN_TABLE);
+        Set<Integer> tunnels =
+                tunnelLinks(Stream.concat(v4.stream(), v6.stream()).toList());
+        return Stream.of(v4, v6)
+                .map(main -> main.stream()
+                        .filter(route ->
+                                route.protocol() != RouteTag.PROTOCOL && !tunnels.contains(route.interfaceIndex()))
+                        .map(route -> route.withTable(table()))
+                        .toList())
+                .toList();
+    }
+
+    /** The interface indexes that {@code routes} (of {@code main}) send into a tunnel of any wg-pr instance. */
+    public static Set<Integer> tunnelLinks(List<Route> routes) {
         Set<Integer> tunnels = new HashSet<>();
-        for (boolean family : new boolean[] {true, false}) {
-            for (Route route : rt.routes(family, Route.MAIN_TABLE)) {
-                if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
-                    tunnels.add(route.interfaceIndex());
-                }
+        for (Route route : routes) {
+            if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
+                tunnels.add(route.interfaceIndex());
             }
         }
-        return rt.routes(ipv4, Route.MAIN_TABLE).stream()
-                // a tunnel's route, bypass host route or fail-closed twin, or the kernel's route of a tunnel's
-                // address: not the underlay
-                .filter(route -> route.protocol() != RouteTag.PROTOCOL && !tunnels.contains(route.interfaceIndex()))
-                .map(route -> route.withTable(table()))
-                .toList();
+        return tunnels;
     }
 
     /** Adds {@code route}; when the kernel refuses it, says so in {@code skipped} and returns false. */

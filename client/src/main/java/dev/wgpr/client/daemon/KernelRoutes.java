@@ -126,12 +126,7 @@ final class KernelRoutes implements Pieces.RouteInstaller {
 
     /** The devices wg-pr's routes lead to: tunnels, whose own rp_filter is not the underlay's. */
     private static Set<String> tunnelInterfaces(RtNetlink rt) throws IOException {
-        Set<Integer> indexes = new HashSet<>();
-        for (Route route : rt.mainRoutes()) {
-            if (RouteTag.isIntoATunnel(route) && route.interfaceIndex() != 0) {
-                indexes.add(route.interfaceIndex());
-            }
-        }
+        Set<Integer> indexes = UnderlaySteering.tunnelLinks(rt.mainRoutes());
         Set<String> names = new HashSet<>();
         for (Link link : rt.links()) {
             if (indexes.contains(link.index())) {
