@@ -12,13 +12,10 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -47,35 +44,14 @@ class TrayUpDownTest {
         }
     }
 
-    private static String gdbus(PrivateSessionBus bus, String destination, String method, String... args)
-            throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                "gdbus",
-                "call",
-                "--address",
-                bus.address(),
-                "--dest",
-                destination,
-                "--object-path",
-                "/MenuBar",
-                "--method",
-                method,
-                "--"));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS));
-        assertEquals(0, process.exitValue(), out);
-        return out;
-    }
-
     /** Clicks the item labelled {@code label}, waiting for it to be in the menu. */
     private static void click(PrivateSessionBus bus, String item, String label) throws Exception {
         Pattern pattern = Pattern.compile("\\((\\d+), \\{'label': <'" + Pattern.quote(label) + "'>");
         String[] id = new String[1];
         await(label + " in the menu", () -> {
             try {
-                Matcher m = pattern.matcher(gdbus(bus, item, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]"));
+                Matcher m = pattern.matcher(
+                        bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]"));
                 if (m.find()) {
                     id[0] = m.group(1);
                 }
@@ -84,7 +60,7 @@ class TrayUpDownTest {
                 throw new AssertionError(e);
             }
         });
-        gdbus(bus, item, "com.canonical.dbusmenu.Event", id[0], "clicked", "<int32 0>", "0");
+        bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.Event", WAIT, id[0], "clicked", "<int32 0>", "0");
     }
 
     private static boolean up(TunnelLab net) {

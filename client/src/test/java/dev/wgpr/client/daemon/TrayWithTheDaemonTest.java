@@ -17,7 +17,6 @@ import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,33 +122,12 @@ class TrayWithTheDaemonTest {
         }
     }
 
-    private String gdbus(String destination, String method, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                "gdbus",
-                "call",
-                "--address",
-                bus.address(),
-                "--dest",
-                destination,
-                "--object-path",
-                "/MenuBar",
-                "--method",
-                method,
-                "--"));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS));
-        assertEquals(0, process.exitValue(), out);
-        return out;
-    }
-
     private void click(String item, String label) throws IOException, InterruptedException {
-        String layout = gdbus(item, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
+        String layout = bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
         Matcher m = Pattern.compile("\\((\\d+), \\{'label': <'" + Pattern.quote(label) + "'>")
                 .matcher(layout);
         assertTrue(m.find(), "no " + label + " in " + layout);
-        gdbus(item, "com.canonical.dbusmenu.Event", m.group(1), "clicked", "<int32 0>", "0");
+        bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.Event", WAIT, m.group(1), "clicked", "<int32 0>", "0");
     }
 
     /** The processes running {@code comm} in the app cgroup of {@code app}. */
@@ -238,7 +216,7 @@ class TrayWithTheDaemonTest {
             FakeNotificationServer.Shown shown = notifications.shown.getFirst();
             assertEquals(
                     "dbus-monitor left app monitor's cgroup: denied from now on", shown.summary(), shown::toString);
-            String layout = gdbus(item, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
+            String layout = bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
             assertTrue(layout.contains("\"    dbus-monitor left app monitor's cgroup: denied from now on\""), layout);
             Result events = Cli.nobody(instance).run("events");
             assertEquals(0, events.exitCode(), events::toString);

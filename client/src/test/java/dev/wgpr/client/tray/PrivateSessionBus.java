@@ -1,5 +1,8 @@
 package dev.wgpr.client.tray;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -7,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -54,6 +58,33 @@ public final class PrivateSessionBus implements AutoCloseable {
                   </policy>
                 </busconfig>
                 """.formatted(type, socket);
+    }
+
+    /**
+     * {@code gdbus call} on this bus, as GLib's clients (GNOME's AppIndicator extension) make it: {@code method}
+     * of the object at {@code path} of {@code destination}, {@code args} in GVariant text; its answer as gdbus
+     * prints it. Fails unless gdbus answers, successfully, within {@code wait}.
+     */
+    public String gdbus(String destination, String path, String method, Duration wait, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                "gdbus",
+                "call",
+                "--address",
+                address,
+                "--dest",
+                destination,
+                "--object-path",
+                path,
+                "--method",
+                method,
+                "--"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(wait.toSeconds(), TimeUnit.SECONDS), "gdbus did not finish");
+        assertEquals(0, process.exitValue(), String.join(" ", command) + ":\n" + out);
+        return out;
     }
 
     /**

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -85,28 +84,6 @@ class TrayProtocolTest {
         }
     }
 
-    private String gdbus(String destination, String path, String method, String... args)
-            throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                "gdbus",
-                "call",
-                "--address",
-                bus.address(),
-                "--dest",
-                destination,
-                "--object-path",
-                path,
-                "--method",
-                method,
-                "--"));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS), "gdbus did not finish");
-        assertEquals(0, process.exitValue(), String.join(" ", command) + ":\n" + out);
-        return out;
-    }
-
     /** The id of the menu item labelled {@code label} in a GetLayout answer as gdbus prints it. */
     private static int idOf(String layout, String label) {
         Matcher m = Pattern.compile("\\((\\d+), \\{'label': <'" + Pattern.quote(label) + "'>")
@@ -117,11 +94,12 @@ class TrayProtocolTest {
 
     /** Quit, chosen from the menu; the tray exits 0. */
     private void quit(String item, Running running) throws Exception {
-        String layout = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
-        gdbus(
+        String layout = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
+        bus.gdbus(
                 item,
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.Event",
+                WAIT,
                 String.valueOf(idOf(layout, "Quit")),
                 "clicked",
                 "<int32 0>",
@@ -154,22 +132,28 @@ class TrayProtocolTest {
         String item = watcher.items.getFirst();
         assertTrue(item.startsWith("org.kde.StatusNotifierItem-"), item);
 
-        String all = gdbus(item, TrayItem.PATH, "org.freedesktop.DBus.Properties.GetAll", StatusNotifierItem.INTERFACE);
+        String all = bus.gdbus(
+                item, TrayItem.PATH, "org.freedesktop.DBus.Properties.GetAll", WAIT, StatusNotifierItem.INTERFACE);
         assertTrue(all.contains("'IconName': <'network-vpn-symbolic'>"), all);
         assertTrue(all.contains("'Menu': <objectpath '/MenuBar'>"), all);
         assertTrue(all.contains("'ItemIsMenu': <true>"), all);
         assertTrue(all.contains("'Status': <'Active'>"), all);
         assertTrue(all.contains("'IconPixmap': <[(16, 16, [byte"), all);
         assertTrue(all.contains("'ToolTip': <('network-vpn-symbolic', @a(iiay) [], 'wg-pr', 'corp0: up')>"), all);
-        String one = gdbus(
-                item, TrayItem.PATH, "org.freedesktop.DBus.Properties.Get", StatusNotifierItem.INTERFACE, "Title");
+        String one = bus.gdbus(
+                item,
+                TrayItem.PATH,
+                "org.freedesktop.DBus.Properties.Get",
+                WAIT,
+                StatusNotifierItem.INTERFACE,
+                "Title");
         assertEquals("(<'wg-pr'>,)", one.strip());
-        String version =
-                gdbus(item, TrayMenu.PATH, "org.freedesktop.DBus.Properties.Get", DBusMenu.INTERFACE, "Version");
+        String version = bus.gdbus(
+                item, TrayMenu.PATH, "org.freedesktop.DBus.Properties.Get", WAIT, DBusMenu.INTERFACE, "Version");
         assertEquals("(<uint32 3>,)", version.strip());
 
-        gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.AboutToShow", "0");
-        String layout = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
+        bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.AboutToShow", WAIT, "0");
+        String layout = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
         List<String> labels = new ArrayList<>();
         Matcher m = Pattern.compile("'label': <'([^']*)'>").matcher(layout);
         while (m.find()) {
@@ -190,10 +174,11 @@ class TrayProtocolTest {
                 layout);
         assertTrue(layout.contains("'type': <'separator'>"), layout);
 
-        gdbus(
+        bus.gdbus(
                 item,
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.Event",
+                WAIT,
                 String.valueOf(idOf(layout, "Launch ssh")),
                 "clicked",
                 "<int32 0>",
@@ -201,14 +186,23 @@ class TrayProtocolTest {
         await("the launch", () -> daemon.calls.contains("launch ssh corp0 [/usr/bin/ssh]"));
 
         int down = idOf(layout, "Down corp0");
-        gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.Event", String.valueOf(down), "clicked", "<int32 0>", "0");
+        bus.gdbus(
+                item,
+                TrayMenu.PATH,
+                "com.canonical.dbusmenu.Event",
+                WAIT,
+                String.valueOf(down),
+                "clicked",
+                "<int32 0>",
+                "0");
         await("the down", () -> daemon.calls.contains("down corp0"));
         await("the disconnected icon", () -> {
             try {
-                return gdbus(
+                return bus.gdbus(
                                 item,
                                 TrayItem.PATH,
                                 "org.freedesktop.DBus.Properties.Get",
+                                WAIT,
                                 StatusNotifierItem.INTERFACE,
                                 "IconName")
                         .contains("network-vpn-disconnected-symbolic");
@@ -216,17 +210,26 @@ class TrayProtocolTest {
                 throw new AssertionError(e);
             }
         });
-        String after = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
+        String after = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
         int up = idOf(after, "Up corp0");
         assertFalse(after.contains("Down corp0"), after);
-        gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.Event", String.valueOf(up), "clicked", "<int32 0>", "0");
-        await("the up", () -> daemon.calls.contains("up " + configs.resolve("corp0.toml")));
-
-        String refreshed = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
-        gdbus(
+        bus.gdbus(
                 item,
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.Event",
+                WAIT,
+                String.valueOf(up),
+                "clicked",
+                "<int32 0>",
+                "0");
+        await("the up", () -> daemon.calls.contains("up " + configs.resolve("corp0.toml")));
+
+        String refreshed = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
+        bus.gdbus(
+                item,
+                TrayMenu.PATH,
+                "com.canonical.dbusmenu.Event",
+                WAIT,
                 String.valueOf(idOf(refreshed, "Quit")),
                 "clicked",
                 "<int32 0>",
@@ -246,15 +249,16 @@ class TrayProtocolTest {
         Running running = tray(daemon, false);
         await("the item's registration", () -> !watcher.items.isEmpty());
         String item = watcher.items.getFirst();
-        String layout = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "1", "['label']");
+        String layout = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "1", "['label']");
         assertFalse(layout.contains("'enabled'"), "only the properties asked for: " + layout);
         int down = idOf(layout, "Down corp0");
         int launch = idOf(layout, "Launch ssh");
 
-        String group = gdbus(
+        String group = bus.gdbus(
                 item,
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.GetGroupProperties",
+                WAIT,
                 "[" + down + ", " + launch + "]",
                 "['label', 'enabled']");
         assertEquals(
@@ -263,15 +267,22 @@ class TrayProtocolTest {
                 group.strip());
         assertEquals(
                 "(<'Launch ssh'>,)",
-                gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetProperty", String.valueOf(launch), "label")
+                bus.gdbus(
+                                item,
+                                TrayMenu.PATH,
+                                "com.canonical.dbusmenu.GetProperty",
+                                WAIT,
+                                String.valueOf(launch),
+                                "label")
                         .strip());
-        String shown = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.AboutToShowGroup", "[0]");
+        String shown = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.AboutToShowGroup", WAIT, "[0]");
         assertEquals("(@ai [], @ai [])", shown.strip(), "nothing changed, no error");
 
-        String errors = gdbus(
+        String errors = bus.gdbus(
                 item,
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.EventGroup",
+                WAIT,
                 "[(" + launch + ", 'clicked', <int32 0>, uint32 0), (9999, 'clicked', <int32 0>, uint32 0)]");
         assertEquals("([9999],)", errors.strip());
         await("the launch", () -> daemon.calls.contains("launch ssh corp0 [/usr/bin/ssh]"));
@@ -290,12 +301,13 @@ class TrayProtocolTest {
         await("the registration with the new host", () -> !second.items.isEmpty());
         assertEquals(first.items.getFirst(), second.items.getFirst());
         assertFalse(running.exit().isDone());
-        String layout =
-                gdbus(second.items.getFirst(), TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
-        gdbus(
+        String layout = bus.gdbus(
+                second.items.getFirst(), TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
+        bus.gdbus(
                 second.items.getFirst(),
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.Event",
+                WAIT,
                 String.valueOf(idOf(layout, "Quit")),
                 "clicked",
                 "<int32 0>",
@@ -320,10 +332,15 @@ class TrayProtocolTest {
         assertEquals("ssh was denied 10.20.1.5:443 (corp-gw): not an app", first.summary());
         assertEquals("not an app: internal destinations are for the apps a peer names", first.body());
         assertEquals(List.of(Notifier.LAUNCH_ACTION, "Launch as ssh"), first.actions());
-        String icon = gdbus(
-                item, TrayItem.PATH, "org.freedesktop.DBus.Properties.Get", StatusNotifierItem.INTERFACE, "IconName");
+        String icon = bus.gdbus(
+                item,
+                TrayItem.PATH,
+                "org.freedesktop.DBus.Properties.Get",
+                WAIT,
+                StatusNotifierItem.INTERFACE,
+                "IconName");
         assertTrue(icon.contains("network-vpn-no-route-symbolic"), icon);
-        String layout = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
+        String layout = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
         assertTrue(layout.contains("'Recently denied:'"), layout);
         assertTrue(layout.contains("'    ssh was denied 10.20.1.5:443 (corp-gw): not an app'"), layout);
 
@@ -365,11 +382,12 @@ class TrayProtocolTest {
         Running running = tray(daemon, true);
         await("the registration", () -> !watcher.items.isEmpty());
         String item = watcher.items.getFirst();
-        String layout = gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]");
-        gdbus(
+        String layout = bus.gdbus(item, TrayMenu.PATH, "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
+        bus.gdbus(
                 item,
                 TrayMenu.PATH,
                 "com.canonical.dbusmenu.Event",
+                WAIT,
                 String.valueOf(idOf(layout, "Down corp0")),
                 "clicked",
                 "<int32 0>",
