@@ -92,6 +92,14 @@ struct {
 	__type(value, __u32);
 } apps SEC(".maps");
 
+// The internal hints, WGPR_HINT_WORDS words (enforce.bpf.h). An array: its lookups are inlined loads.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, WGPR_HINT_WORDS);
+	__type(key, __u32);
+	__type(value, __u32);
+} internal_hint SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, WGPR_APP_SLOTS);
@@ -261,6 +269,20 @@ static __always_inline __u32 app_of(const struct wgpr_config *cfg, __u64 id)
 	return 0;
 }
 
+// The app of the calling process's cgroup `own` when that is below an app cgroup (descendants of an
+// app's cgroup count as the app), else 0. Most callers are nowhere near the instance: one helper tells
+// them apart before any app_slots line is touched. Only <instance>/<app> ids are registered, and cgroup
+// ids are unique, so a hit proves the subtree.
+static __always_inline __u32 app_above(const struct wgpr_config *cfg, __u64 own)
+{
+	if (bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level) != cfg->instance_cgroup)
+		return 0;
+	__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
+	if (ancestor == 0 || ancestor == own)
+		return 0;
+	return app_of(cfg, ancestor);
+}
+
 // 1 = the calling process runs one of `app`'s executables: its mm's exe_file, the file the kernel
 // executed (through a script's interpreter: the interpreter), is one the loader or launcher listed. A
 // shell, a helper or a memfd that an app's process executes is none of them, whatever cgroup it is in.
@@ -276,6 +298,20 @@ static __always_inline int runs_executable_of(__u32 app)
 	struct inode *inode = exe->f_inode;
 	struct wgpr_exec_key key = {.app = app, .dev = inode->i_sb->s_dev, .ino = inode->i_ino};
 	return bpf_map_lookup_elem(&app_execs, &key) != NULL;
+}
+
+// 0 = no entry of hint `layer` (WGPR_HINT_*) covers the destination in `addr` (IPv4 as ::ffff:a.b.c.d)
+// in any generation a program may be using; 1 = one may: ask the trie.
+static __always_inline int hinted(__u32 layer, const __u32 *addr)
+{
+	__u32 index;
+	if (addr[0] == 0 && addr[1] == 0 && addr[2] == bpf_htonl(0x0000ffff))
+		index = bpf_ntohl(addr[3]) >> 16;
+	else
+		index = (bpf_ntohl(addr[0]) >> 16) + WGPR_HINT_WORDS_PER_FAMILY * 32;
+	__u32 word = layer * WGPR_HINT_WORDS_PER_LAYER + (index >> 5);
+	__u32 *bits = bpf_map_lookup_elem(&internal_hint, &word);
+	return !bits || (*bits & (1u << (index & 31))) != 0;
 }
 
 #define GRANT_NONE 0
@@ -328,25 +364,28 @@ static __always_inline int allow_granted(struct bpf_sock_addr *ctx, struct wgpr_
 
 // 1 = allow, 0 = deny. The key holds the destination (prefixlen and app are set here).
 //
-// Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"). On this
-// machine every helper call is dear (its return goes through the kernel's return thunk), so the
-// common paths make as few as possible:
+// Order of work, chosen by measurement (bench/enforcement; enforcement/DESIGN.md, "Cost"). A run's cost
+// is mostly the cache lines it touches (TCP connects between runs evict them), so each path touches as
+// few as it can, and every answer that holds in any namespace comes before the namespace check:
 //
-// - The caller's own cgroup first (one helper, then one or two inlined app_slots loads): the
-//   launcher puts app processes directly in their app cgroup. An app whose grant covers the
-//   destination is ALLOWED after one trie lookup, before the namespace check: the model allows it
-//   in any namespace (ours: granted, or external; another: not judged), so internal-allow costs two
-//   helper calls in all (cgroup id, trie).
-// - Everything else may end in a deny, which only the tunnel's namespace gets: the netns check, then
-//   the internal set decides external (ALLOW).
-// - Only for an internal destination and a caller that is not directly in an app cgroup, the
-//   ancestor one level below the instance (descendants of an app's cgroup count as the app). No
-//   check that the ancestor at the instance level is the instance cgroup: cgroup ids are unique, and
-//   only <instance>/<app> ids are registered, so a hit already proves the subtree. Non-app callers
-//   thus reach an external destination without the ancestor helper.
+// - The internal hint first (one inlined load): a destination it proves external is ALLOWED, for any
+//   caller in any namespace, which is what the model answers there. Most connects of a machine end here.
+// - The caller's own cgroup (one helper, then one or two inlined app_slots loads): the launcher puts
+//   app processes directly in their app cgroup. An app whose grant covers the destination is ALLOWED
+//   after one trie lookup: the model allows it in any namespace (ours: granted, or external; another:
+//   not judged).
+// - The internal set decides external (ALLOW; the hint only proves it for most destinations).
+// - Only for an internal destination and a caller that is not directly in an app cgroup: the app
+//   cgroup above it, if any (app_above).
+// - Going around (a non-app to a bypass prefix, an excluded app to a prefix it goes around) is ALLOWED
+//   in any namespace: a socket that carries the mark already needs nothing more. When the hint proves
+//   that no prefix the caller would be denied covers the destination (a bypass full tunnel: all of
+//   them), that answer comes before the trie.
+// - Everything that may still change a socket or end in a deny is for the tunnel's namespace only.
 //
 // The same answers as the specification's order (the differential test holds it to the model); the
-// counters differ only in that a granted attempt from another namespace counts as ALLOW_INTERNAL.
+// counters differ in that the answers given before the namespace check count as in the tunnel's
+// namespace (external, a granted app, going around on a marked socket) where the model says "another".
 static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *key, __u8 hook, __u8 family)
 {
 	__u32 zero = 0;
@@ -355,11 +394,16 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		count(WGPR_C_UNCONFIGURED);
 		return 1;
 	}
+	// Without a generation nothing is proven external: fail closed below.
+	void *trie = bpf_map_lookup_elem(&generations, &zero);
+	if (trie && !hinted(WGPR_HINT_ANY, key->addr)) {
+		count(WGPR_C_EXTERNAL);
+		return 1;
+	}
 
 	__u32 ip_protocol = ctx->protocol;
 	__u8 proto = classify(ip_protocol);
 	__u16 port = proto == WGPR_PROTO_OTHER ? 0 : bpf_ntohs((__u16)ctx->user_port);
-	void *trie = bpf_map_lookup_elem(&generations, &zero);
 	key->prefixlen = 32 + 128;
 
 	__u64 own = bpf_get_current_cgroup_id();
@@ -372,11 +416,31 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 			return allow_granted(ctx, cfg, key, app, port, proto, ip_protocol, hook, family);
 	}
 
-	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
-		count(WGPR_C_OTHER_NETNS);
-		return 1;
+	// Going around on a socket that carries the mark already (marked at birth): ALLOWED in any
+	// namespace, with nothing to change, when no prefix it would be denied covers the destination.
+	__u32 above = 0; // the app above the caller's own cgroup (app_above), once asked
+	int above_known = 0;
+	if (trie && cfg->bypass_mark != 0) {
+		struct bpf_sock *sk = ctx->sk;
+		if (sk && sk->mark == cfg->bypass_mark) {
+			if (app == 0 && own != 0) {
+				above = app_above(cfg, own);
+				above_known = 1;
+			}
+			__u32 caller = app != 0 ? app : above;
+			if ((caller == 0 && (cfg->flags & WGPR_CFG_MARK_OTHERS) && !hinted(WGPR_HINT_OTHERS, key->addr)) ||
+			    ((caller & WGPR_APP_EXCLUDED) && !hinted(WGPR_HINT_EXCLUDED, key->addr))) {
+				count(WGPR_C_BYPASSED);
+				return 1;
+			}
+		}
 	}
+
 	if (!trie) {
+		if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
+			count(WGPR_C_OTHER_NETNS);
+			return 1;
+		}
 		count(WGPR_C_DENY_NO_POLICY);
 		emit(key, 0, 0, port, proto, ip_protocol, hook, WGPR_C_DENY_NO_POLICY, family);
 		return 0;
@@ -390,9 +454,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 	}
 
 	if (app == 0 && own != 0) {
-		__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
-		if (ancestor != 0 && ancestor != own)
-			app = app_of(cfg, ancestor);
+		app = above_known ? above : app_above(cfg, own);
 		if (app != 0) {
 			grant = granted(trie, key, app, proto, port);
 			if (grant == GRANT_ALLOWED)
@@ -407,18 +469,28 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		around = (internal->flags & WGPR_AROUND_EXCLUDED) != 0;
 	if (around && cfg->bypass_mark != 0) {
 		// A non-app's traffic to a bypass tunnel's prefix, or an excluded app's to a prefix it goes
-		// around, takes the underlay. Its socket is normally marked since sock_create; one made
-		// before the mark was configured is marked here, before routing runs (probed on 6.18: the
-		// very connect/sendmsg takes the marked route). Without the mark's rule in force
-		// (bypass_mark 0) it would route into the tunnel: denied below.
-		// Only when the socket lacks it: those made since the steering began are marked already
-		// (bpf_setsockopt takes the socket's option path, about 60 ns; reading the mark is a load).
+		// around, takes the underlay. Its socket is normally marked since sock_create (reading the
+		// mark is a load, and the answer is ALLOW in any namespace). One made before the mark was
+		// configured is marked here, in the tunnel's namespace only, before routing runs (probed on
+		// 6.18: the very connect/sendmsg takes the marked route; bpf_setsockopt takes the socket's
+		// option path, about 60 ns). Without the mark's rule in force (bypass_mark 0) it would route
+		// into the tunnel: denied below.
 		struct bpf_sock *sk = ctx->sk;
-		if (!sk || sk->mark != cfg->bypass_mark) {
-			int mark = (int)cfg->bypass_mark;
-			bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
+		if (sk && sk->mark == cfg->bypass_mark) {
+			count(WGPR_C_BYPASSED);
+			return 1;
 		}
+		if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
+			count(WGPR_C_OTHER_NETNS);
+			return 1;
+		}
+		int mark = (int)cfg->bypass_mark;
+		bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
 		count(WGPR_C_BYPASSED);
+		return 1;
+	}
+	if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
+		count(WGPR_C_OTHER_NETNS);
 		return 1;
 	}
 	__u8 reason = WGPR_C_DENY_NO_GRANT;
@@ -468,11 +540,8 @@ int wgpr_sock_create(struct bpf_sock *ctx)
 	if (own == 0)
 		return 1;
 	__u32 app = app_of(cfg, own);
-	if (app == 0) {
-		__u64 ancestor = bpf_get_current_ancestor_cgroup_id((int)cfg->instance_level + 1);
-		if (ancestor != 0 && ancestor != own)
-			app = app_of(cfg, ancestor);
-	}
+	if (app == 0)
+		app = app_above(cfg, own);
 	if ((app & WGPR_APP_EXCLUDED) || (app == 0 && (cfg->flags & WGPR_CFG_MARK_OTHERS)))
 		ctx->mark = cfg->bypass_mark;
 	return 1;

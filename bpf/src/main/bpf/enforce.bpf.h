@@ -48,6 +48,20 @@ struct wgpr_value {
 	struct wgpr_range udp[WGPR_MAX_RANGES];
 };
 
+// The internal hints: bitmaps over the first 16 bits of a destination, one for IPv4 (of a.b.c.d: a.b)
+// and one for IPv6 (of every address but ::ffff:a.b.c.d, which is IPv4's), set where some entry of the
+// current generation that is internal (layer ANY), internal and not bypassed by non-apps (layer
+// OTHERS), or internal and not gone around by excluded apps (layer EXCLUDED) may cover it. A clear bit
+// proves "no such entry covers it" without the trie; a set one proves nothing. The loader keeps each a
+// superset over every generation a program may be using: bits of the next generation are added before
+// the switch and the old ones cleared after it.
+#define WGPR_HINT_WORDS_PER_FAMILY 2048 // 65,536 bits in 32-bit words
+#define WGPR_HINT_WORDS_PER_LAYER (2 * WGPR_HINT_WORDS_PER_FAMILY) // IPv4's first, then IPv6's
+#define WGPR_HINT_ANY 0
+#define WGPR_HINT_OTHERS 1
+#define WGPR_HINT_EXCLUDED 2
+#define WGPR_HINT_WORDS (3 * WGPR_HINT_WORDS_PER_LAYER)
+
 struct wgpr_config {
 	__u64 netns_cookie;    // the tunnel's network namespace; 0 = not configured: judge nothing
 	__u64 instance_cgroup; // id of <cgroup2>/<instance>

@@ -156,6 +156,9 @@ public final class Enforcer implements AutoCloseable {
     private boolean pinDirectoryCreated;
     private Policy policy;
     private long generation;
+    /** What internal_hint holds. */
+    private int[] hint = new int[InternalHint.WORDS];
+
     private long switchNanos;
     private boolean closed;
     /** The guarded tunnel devices: ifindex -> their filters. */
@@ -601,6 +604,7 @@ public final class Enforcer implements AutoCloseable {
     public synchronized long publish(Policy next) throws BpfException {
         requireOpen();
         List<TrieEntry> entries = PolicyCompiler.compile(next);
+        int[] nextHint = InternalHint.of(entries);
         String name = "wgpr_g" + (generation + 1);
         try (OwnedFd trie = Bpf.createMap(
                 Bpf.MapType.LPM_TRIE,
@@ -614,6 +618,8 @@ public final class Enforcer implements AutoCloseable {
             // call needs is resolved and in native memory first, so that the stamp is taken right
             // before the system call (the kernel swaps the pointer at its start; it returns only after
             // an RCU grace period).
+            // Until the switch programs use the old trie, after it the new one: the hint covers both.
+            writeHint(InternalHint.union(hint, nextHint));
             int outer = object.map("generations").fd();
             byte[] slot = KernelLayout.u32(0);
             byte[] trieFd = KernelLayout.u32(trie.fd());
@@ -622,6 +628,8 @@ public final class Enforcer implements AutoCloseable {
                 switchNanos = System.nanoTime();
                 swap.run();
             }
+            // The update returned after an RCU grace period: no program still holds the old trie.
+            writeHint(nextHint);
         } catch (IOException e) {
             if (e instanceof BpfException bpf) {
                 throw bpf;
@@ -630,6 +638,19 @@ public final class Enforcer implements AutoCloseable {
         }
         policy = next;
         return ++generation;
+    }
+
+    /** Writes the words of internal_hint that differ from {@code next}. */
+    private void writeHint(int[] next) throws BpfException {
+        int fd = object.map("internal_hint").fd();
+        try (Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < InternalHint.WORDS; i++) {
+                if (hint[i] != next[i]) {
+                    Bpf.update(arena, fd, KernelLayout.u32(i), KernelLayout.u32(next[i]), BpfMap.BPF_ANY);
+                    hint[i] = next[i];
+                }
+            }
+        }
     }
 
     /** Entries per bpf_map_update_batch call while filling a new trie. */

@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -34,7 +35,11 @@ final class EnforcementLab implements AutoCloseable {
     final Enforcer enforcer;
     private final List<Prober> probers = new ArrayList<>();
 
-    private EnforcementLab(NetnsLab lab, Namespace client, Namespace lan, long cookie, Enforcer enforcer) {
+    private final Path benchParent;
+
+    private EnforcementLab(
+            NetnsLab lab, Namespace client, Namespace lan, long cookie, Enforcer enforcer, Path benchParent) {
+        this.benchParent = benchParent;
         this.lab = lab;
         this.client = client;
         this.lan = lan;
@@ -62,11 +67,13 @@ final class EnforcementLab implements AutoCloseable {
     }
 
     /**
-     * With {@code attachAtInstance}, the programs are attached at the instance cgroup instead of the
-     * cgroup2 root, so only processes inside the instance run them (benchmarks: no noise from the
-     * rest of the machine, and a baseline process outside that runs no program at all).
+     * With {@code inBenchParent}, the instance cgroup is made in a cgroup of its own, {@code
+     * <cgroup2>/<instance>.bench}, and the programs are attached there instead of at the cgroup2 root,
+     * so only processes inside it run them (benchmarks: no noise from the rest of the machine, a
+     * baseline process outside that runs no program at all, and room beside the instance for a process
+     * that is no app, as most of a machine's are: {@link #benchParent()}).
      */
-    static EnforcementLab create(NetnsLab lab, Policy initial, boolean attachAtInstance) throws IOException {
+    static EnforcementLab create(NetnsLab lab, Policy initial, boolean inBenchParent) throws IOException {
         Namespace client = lab.namespace("client");
         Namespace lan = lab.namespace("lan");
         Namespace sink = lab.namespace("sink");
@@ -83,23 +90,33 @@ final class EnforcementLab implements AutoCloseable {
         veth.b().address("10.20.99.1/24", "fd10:20:99::1/64");
         long cookie = client.call(NetnsCookie::ofCurrentThread);
         Enforcer.Config config = Enforcer.Config.atRoot(uniqueInstance(), cookie);
-        if (attachAtInstance) {
+        Path benchParent = null;
+        if (inBenchParent) {
+            benchParent = Files.createDirectory(config.cgroup2().resolve(config.instance() + ".bench"));
             config = new Enforcer.Config(
-                    config.instance(),
-                    config.cgroup2(),
-                    config.cgroup2().resolve(config.instance()),
-                    config.bpffs(),
-                    cookie);
+                    config.instance(), config.cgroup2(), benchParent, config.bpffs(), cookie, benchParent);
         }
-        Enforcer enforcer = Enforcer.start(config, initial);
-        return new EnforcementLab(lab, client, lan, cookie, enforcer);
+        try {
+            Enforcer enforcer = Enforcer.start(config, initial);
+            return new EnforcementLab(lab, client, lan, cookie, enforcer, benchParent);
+        } catch (IOException | RuntimeException e) {
+            if (benchParent != null) {
+                Files.deleteIfExists(benchParent);
+            }
+            throw e;
+        }
+    }
+
+    /** The cgroup the instance cgroup is in and the programs are attached at, with {@code inBenchParent}. */
+    Path benchParent() {
+        return Objects.requireNonNull(benchParent, "not made in a bench parent");
     }
 
     /** Enforcement for an existing client namespace built by the caller (no sink, no LAN made here). */
     static EnforcementLab createIn(NetnsLab lab, Namespace client, Policy initial) throws IOException {
         long cookie = client.call(NetnsCookie::ofCurrentThread);
         Enforcer enforcer = Enforcer.start(Enforcer.Config.atRoot(uniqueInstance(), cookie), initial);
-        return new EnforcementLab(lab, client, null, cookie, enforcer);
+        return new EnforcementLab(lab, client, null, cookie, enforcer, null);
     }
 
     /** A prober in the client namespace, in {@code cgroup} if given (else in the test's own cgroup: no app). */
@@ -131,10 +148,12 @@ final class EnforcementLab implements AutoCloseable {
                 failure = e;
             }
         }
-        // Every cgroup below the instance goes first (rmdir, deepest first): apps and test-made ones.
-        try (var walk = Files.walk(enforcer.instanceCgroup())) {
+        // Every cgroup below the instance (or the bench parent) goes first (rmdir, deepest first): apps
+        // and test-made ones.
+        Path top = benchParent != null ? benchParent : enforcer.instanceCgroup();
+        try (var walk = Files.walk(top)) {
             List<Path> dirs = walk.filter(Files::isDirectory)
-                    .filter(p -> !p.equals(enforcer.instanceCgroup()))
+                    .filter(p -> !p.equals(top) && !p.equals(enforcer.instanceCgroup()))
                     .sorted((a, b) -> b.getNameCount() - a.getNameCount())
                     .toList();
             for (Path dir : dirs) {
@@ -145,6 +164,9 @@ final class EnforcementLab implements AutoCloseable {
         }
         try {
             enforcer.close();
+            if (benchParent != null) {
+                Files.deleteIfExists(benchParent);
+            }
         } catch (IOException e) {
             failure = failure == null ? e : failure;
         }

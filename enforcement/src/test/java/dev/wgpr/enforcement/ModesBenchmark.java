@@ -39,14 +39,20 @@ class ModesBenchmark {
     static final int ROUNDS = Integer.getInteger("wgpr.bench.modeRounds", 9);
     /** In the app's grant. */
     static final String GRANTED = "10.20.1.1";
-    /** In 10.20.128.0/17, a bypass prefix: non-apps and excluded apps go around the tunnel. */
+    /**
+     * In 10.20.128.0/17, a bypass prefix: non-apps and excluded apps go around the tunnel. It lies in the
+     * deny prefix 10.20.0.0/16, so the hints cannot prove it and the trie decides.
+     */
     static final String AROUND = "10.20.200.1";
+    /** In 0.0.0.0/0, a bypass full tunnel's prefix, apart from any deny prefix: the hints decide. */
+    static final String AROUND_FULL = "198.51.100.7";
 
     static Policy policy() {
         return EnforcementLab.basePolicy()
                 .grant(APP, "10.20.0.0/16 tcp/22")
                 .grant(APP, "10.20.0.0/16 udp/22")
                 .bypass("10.20.128.0/17", 0)
+                .bypass("0.0.0.0/0", 1)
                 .build();
     }
 
@@ -74,7 +80,8 @@ class ModesBenchmark {
             Enforcer enforcer = world.enforcer;
             Path appCgroup = enforcer.addApp("bench", APP);
             Path excludedCgroup = enforcer.addApp("benchx", EXCLUDED);
-            Path otherCgroup = enforcer.instanceCgroup().resolve("no-app");
+            // Beside the instance, as most processes of a machine are: not below any app cgroup.
+            Path otherCgroup = world.benchParent().resolve("no-app");
             Files.createDirectories(otherCgroup);
             Path binary = CHelper.compile(lab.scratchDir(), "connbench");
             int mark = Enforcer.othersMarkOf("wg-pr-bench");
@@ -94,7 +101,7 @@ class ModesBenchmark {
                             false),
                     new Case(
                             "connect4",
-                            "bypass: no app to a bypass prefix, marked",
+                            "bypass: no app, in a deny /16, marked",
                             "other",
                             AROUND,
                             22,
@@ -103,9 +110,27 @@ class ModesBenchmark {
                             false),
                     new Case(
                             "connect4",
-                            "excluded app to a prefix it goes around",
+                            "excluded app around, in a deny /16",
                             "excluded",
                             AROUND,
+                            22,
+                            "nb",
+                            true,
+                            false),
+                    new Case(
+                            "connect4",
+                            "bypass: no app, full tunnel, marked",
+                            "other",
+                            AROUND_FULL,
+                            22,
+                            "nb",
+                            true,
+                            false),
+                    new Case(
+                            "connect4",
+                            "excluded app around a full tunnel",
+                            "excluded",
+                            AROUND_FULL,
                             22,
                             "nb",
                             true,
@@ -130,7 +155,7 @@ class ModesBenchmark {
                             false),
                     new Case(
                             "connect4 warm",
-                            "bypass: no app to a bypass prefix, marked",
+                            "bypass: no app, in a deny /16, marked",
                             "other",
                             AROUND,
                             22,
@@ -139,9 +164,27 @@ class ModesBenchmark {
                             false),
                     new Case(
                             "connect4 warm",
-                            "excluded app to a prefix it goes around",
+                            "excluded app around, in a deny /16",
                             "excluded",
                             AROUND,
+                            22,
+                            "udp",
+                            true,
+                            false),
+                    new Case(
+                            "connect4 warm",
+                            "bypass: no app, full tunnel, marked",
+                            "other",
+                            AROUND_FULL,
+                            22,
+                            "udp",
+                            true,
+                            false),
+                    new Case(
+                            "connect4 warm",
+                            "excluded app around a full tunnel",
+                            "excluded",
+                            AROUND_FULL,
                             22,
                             "udp",
                             true,
@@ -187,7 +230,7 @@ class ModesBenchmark {
                     CHelper excluded = CHelper.start(binary, world.client.name(), Optional.of(excludedCgroup), cpu);
                     CHelper other = CHelper.start(binary, world.client.name(), Optional.of(otherCgroup), cpu)) {
                 for (BpfProgram program : noops.values()) {
-                    links.add(program.attachCgroup(enforcer.instanceCgroup()));
+                    links.add(program.attachCgroup(world.benchParent()));
                 }
                 Map<String, CHelper> helpers = Map.of("app", app, "excluded", excluded, "other", other);
                 for (int round = -1; round < ROUNDS; round++) { // round -1 warms up, not counted

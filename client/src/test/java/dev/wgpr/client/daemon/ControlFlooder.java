@@ -78,10 +78,18 @@ public final class ControlFlooder {
                 sent = "sent " + request.position() + " bytes, then " + e.getMessage();
             }
             ByteBuffer reply = ByteBuffer.allocate(4096);
-            while (channel.read(reply) > 0) {
-                // until the daemon closes
+            String end = "closed";
+            try {
+                while (channel.read(reply) > 0) {
+                    // until the daemon closes
+                }
+            } catch (IOException e) {
+                // The daemon closed with our unread request still queued on its side: Linux then resets the
+                // connection (ECONNRESET on our next read), after handing over what the daemon wrote first.
+                end = e.getMessage();
             }
-            return new String(reply.array(), 0, reply.position(), StandardCharsets.UTF_8).strip() + " [" + sent + "]";
+            String answer = new String(reply.array(), 0, reply.position(), StandardCharsets.UTF_8).strip();
+            return (answer.isEmpty() ? "failed: no reply, " + end : answer) + " [" + sent + "; " + end + "]";
         } catch (IOException e) {
             return "failed: " + e;
         }
