@@ -3,7 +3,6 @@ package dev.wgpr.client.cli;
 import dev.wgpr.client.config.InterfaceConfig;
 import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
-import dev.wgpr.client.daemon.HandOver;
 import dev.wgpr.client.daemon.Instance;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -62,18 +61,17 @@ final class DownCommand implements Callable<Integer> {
         }
         String name = named.get();
         Instance instance = root.instance();
-        if (HandOver.requested(instance)) {
-            // wg-pr@NAME.service stopped by the restart of an upgrade: the next daemon brings the tunnel back.
-            out.println(name + " stays up: the daemon of instance " + instance + " is handing over to the next one");
-            return 0;
-        }
         try {
-            DaemonClient.require(
+            Reply.Downed downed = DaemonClient.require(
                     instance,
                     new Request.Down(name),
                     Reply.Downed.class,
                     name + " is not up (no daemon runs for instance " + instance + ")");
-            out.println(name + " is down");
+            out.println(
+                    downed.handingOver()
+                            ? name + " stays up: the daemon of instance " + instance
+                                    + " is handing over to the next one"
+                            : name + " is down");
             return 0;
         } catch (DaemonClient.DaemonException e) {
             return e.report("down", err);

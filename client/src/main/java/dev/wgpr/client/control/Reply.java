@@ -24,8 +24,15 @@ public sealed interface Reply
     /** To {@link Request.Up}: the name of the tunnel now up. */
     record Upped(String tunnel) implements Reply {}
 
-    /** To {@link Request.Down}. */
-    record Downed() implements Reply {}
+    /**
+     * To {@link Request.Down}: the tunnel is down, or, {@code handingOver}, left up on purpose: the daemon is
+     * handing over to the next one (a package upgrade's restart), which brings it back.
+     */
+    record Downed(boolean handingOver) implements Reply {
+        public Downed() {
+            this(false);
+        }
+    }
 
     /** To {@link Request.Reload}: what changed, in words. */
     record Reloaded(String tunnel, List<String> changes) implements Reply {

@@ -127,6 +127,12 @@ record RequestDispatch(
     }
 
     private Reply down(Request.Down request) {
+        if (HandOver.requested(instance)) {
+            // A wg-pr@ unit stopped by an upgrade's restart, or anyone else meanwhile: the next daemon
+            // takes the tunnel over as it is, so it stays up.
+            log.println("wg-pr daemon: down " + request.tunnel() + ": left up, handing over to the next daemon");
+            return new Reply.Downed(true);
+        }
         try {
             List<String> failures = tunnels.down(request.tunnel());
             log.println("wg-pr daemon: down " + request.tunnel()

@@ -231,6 +231,36 @@ class EndToEndTest {
         assertEquals(List.of(), net.leftovers());
     }
 
+    /**
+     * The daemon, which owns the hand-over flag, answers {@code down} itself while a hand-over is pending: a
+     * wg-pr@ unit that an upgrade's restart stops, or the tray's Down meanwhile, leaves the tunnel up for the
+     * next daemon. Once the flag is gone, {@code down} takes it down as ever.
+     */
+    @Test
+    void whileAHandOverIsPendingDownLeavesTheTunnelUpAndSaysSo(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        String before = net.snapshot();
+        Path config = net.config("per-prefix", ALLOWED, null);
+        assertEquals(0, net.up(config).exitCode());
+        String upState = net.snapshot();
+
+        HandOver.request(net.instance);
+        Result down;
+        try {
+            down = net.cli().run("down", net.iface);
+        } finally {
+            HandOver.withdraw(net.instance);
+        }
+        assertEquals(0, down.exitCode(), down::toString);
+        assertTrue(down.out().contains(net.iface + " stays up: the daemon of instance"), down::toString);
+        assertEquals(upState, net.snapshot(), "nothing was taken down");
+        assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the tunnel still works");
+
+        net.down();
+        assertEquals(before, net.snapshot());
+        assertEquals(List.of(), net.leftovers());
+    }
+
     @Test
     void aFailedUpSaysWhyAndLeavesNothingBehind(NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
