@@ -183,8 +183,23 @@ final class Tunnels {
                                 + listed("; and putting them back failed:", e.undoFailures())));
             }
         }
+        for (UpStages.Stage stage : stages) {
+            if (stage instanceof UpStages.SteerOthers steer) {
+                try {
+                    List<String> mirrored = steer.follow();
+                    if (!mirrored.isEmpty()) {
+                        changed.put(UNDERLAY_MIRROR, mirrored);
+                    }
+                } catch (IOException e) {
+                    changed.put(UNDERLAY_MIRROR, List.of("following the host's routes failed: " + e.getMessage()));
+                }
+            }
+        }
         return changed;
     }
+
+    /** What {@link #refreshRouting} names the changes of the steering's underlay mirror by. */
+    static final String UNDERLAY_MIRROR = "the underlay mirror";
 
     /**
      * Registers a config's apps for {@code wg-pr run} without any network piece: for the launcher's

@@ -528,6 +528,14 @@ final class UpStages {
             this.enforcement = enforcement;
         }
 
+        /**
+         * Brings the underlay mirror, shared by every steered tunnel, to the host's routes as they are now (the
+         * underlay changed); returns the changes, in words. Nothing while no tunnel is steered.
+         */
+        List<String> follow() throws IOException {
+            return steering.isEmpty() ? List.of() : steering.get().follow();
+        }
+
         private static boolean needsSteering(Target target) {
             return target.config().iface().others() == OthersSetting.BYPASS
                     || !target.config().iface().excludedApps().isEmpty();
@@ -539,10 +547,8 @@ final class UpStages {
             if (!needsSteering(target)
                     || (steered.contains(tunnel.name()) && bypass == bypassing.contains(tunnel.name()))) {
                 // Nothing new; a reload that needs no steering any more lets go in prune, once the policy
-                // without it is in force. The mirror still follows main: this runs after every underlay change.
-                return steering.isEmpty()
-                        ? Step.NOTHING
-                        : new Step(() -> {}, steering.get().follow());
+                // without it is in force. The mirror follows main once per underlay change (follow).
+                return Step.NOTHING;
             }
             List<String> changes = new ArrayList<>();
             boolean others = bypass || bypassing.stream().anyMatch(name -> !name.equals(tunnel.name()));
