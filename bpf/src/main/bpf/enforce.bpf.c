@@ -476,13 +476,21 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		// option path, about 60 ns). Without the mark's rule in force (bypass_mark 0) it would route
 		// into the tunnel: denied below.
 		struct bpf_sock *sk = ctx->sk;
-		if (sk && sk->mark == cfg->bypass_mark) {
+		__u32 socket_mark = sk ? sk->mark : 0;
+		if (socket_mark == cfg->bypass_mark) {
 			count(WGPR_C_BYPASSED);
 			return 1;
 		}
 		if (bpf_get_netns_cookie(ctx) != cfg->netns_cookie) {
 			count(WGPR_C_OTHER_NETNS);
 			return 1;
+		}
+		if (socket_mark == (cfg->bypass_mark | WGPR_APP_SOCKET_MARK)) {
+			// An app's socket, handed over: marked for the underlay it would carry the app's own
+			// traffic there in clear afterwards (a connected UDP socket's sends pass no hook).
+			count(WGPR_C_DENY_APP_SOCKET);
+			emit(key, app, internal->peer, port, proto, ip_protocol, hook, WGPR_C_DENY_APP_SOCKET, family);
+			return 0;
 		}
 		int mark = (int)cfg->bypass_mark;
 		bpf_setsockopt(ctx, WGPR_SOL_SOCKET, WGPR_SO_MARK, &mark, sizeof(mark));
@@ -526,7 +534,9 @@ static __always_inline int decide6(struct bpf_sock_addr *ctx, __u8 hook)
 // (enforcement/DESIGN.md, "Modes"). Marking every non-app socket, not only those bound for a bypass
 // prefix, is what routing needs: the destination is not known yet, and the mark only matters to the
 // instance's fwmark rule, whose table routes as if no tunnel were up (deny tunnels' prefixes are
-// denied by the sock_addr hooks first). Never refuses a socket.
+// denied by the sock_addr hooks first). An app's socket gets the app-socket mark (WGPR_APP_SOCKET_MARK),
+// which no rule routes, so that one handed to a process that goes around is told apart from a socket made
+// before the steering began. Never refuses a socket.
 SEC("cgroup/sock_create")
 int wgpr_sock_create(struct bpf_sock *ctx)
 {
@@ -544,6 +554,8 @@ int wgpr_sock_create(struct bpf_sock *ctx)
 		app = app_above(cfg, own);
 	if ((app & WGPR_APP_EXCLUDED) || (app == 0 && (cfg->flags & WGPR_CFG_MARK_OTHERS)))
 		ctx->mark = cfg->bypass_mark;
+	else if (app != 0)
+		ctx->mark = cfg->bypass_mark | WGPR_APP_SOCKET_MARK;
 	return 1;
 }
 

@@ -71,6 +71,10 @@ struct wgpr_config {
 	__u32 bypass_mark;     // the steering mark whose underlay rule is in force; 0 = none: nobody goes around
 };
 
+// While a steering is in force, apps' sockets carry bypass_mark with this bit (no rule routes it: they
+// route as unmarked ones), so the hooks know an app's socket that a non-app or an excluded app was handed.
+#define WGPR_APP_SOCKET_MARK 0x80000000u
+
 #define WGPR_CFG_APPS_OVERFLOW 1u // some app cgroup is only in the apps hash, not in app_slots
 #define WGPR_CFG_MARK_OTHERS 2u   // non-apps are steered too (some tunnel's others bypass it), not only excluded apps
 
@@ -133,7 +137,8 @@ struct wgpr_exec_key {
 #define WGPR_C_DENY_FOREIGN_EXEC 14 // denied: internal, in an app's cgroup but running none of its executables
 #define WGPR_C_BYPASSED 15       // allowed: internal to a bypass tunnel, caller is no app: marked, goes through the underlay
 #define WGPR_C_DENY_APP_MARKED 16 // denied once: an app's datagram on its socket that carries the steering's mark (cleared)
-#define WGPR_C_COUNT 17
+#define WGPR_C_DENY_APP_SOCKET 17 // denied: a non-app or an excluded app used an app's socket to go around a tunnel
+#define WGPR_C_COUNT 18
 
 // Deny events per source (cgroup, address, port, protocol, hook) and second: a flood of one kind of
 // attempt cannot fill the ring buffer and push out the first events of another.

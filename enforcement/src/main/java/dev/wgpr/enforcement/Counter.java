@@ -45,7 +45,12 @@ public enum Counter {
      * that is no app (or an excluded app) the app handed the socket to left on it by going around; the
      * mark is cleared, so the app's next datagram goes through the tunnel, not in clear by the underlay.
      */
-    DENY_APP_MARKED;
+    DENY_APP_MARKED,
+    /**
+     * Denied: a process that is no app, or an excluded app, used an app's socket (handed to it) to go around
+     * a tunnel; marked for the underlay, the socket would carry the app's own traffic there in clear.
+     */
+    DENY_APP_SOCKET;
 
     static Counter ofIndex(int index) {
         Counter[] all = values();

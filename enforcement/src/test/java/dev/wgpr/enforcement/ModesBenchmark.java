@@ -193,7 +193,7 @@ class ModesBenchmark {
                     new Case("sock_create", "no app, steering off", "other", GRANTED, 0, "sock", false, false),
                     new Case(
                             "sock_create",
-                            "app, steering in force (not marked)",
+                            "app, steering in force (app-socket mark)",
                             "app",
                             GRANTED,
                             0,

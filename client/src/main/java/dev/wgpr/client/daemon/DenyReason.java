@@ -32,6 +32,11 @@ record DenyReason(String code, String words) {
                         "app-socket-marked",
                         "the app's socket carried the mark of traffic that goes around the tunnel (it was"
                                 + " handed to a process that is no app): cleared, this one datagram refused");
+            case DENY_APP_SOCKET ->
+                new DenyReason(
+                        "app-socket",
+                        "an app's socket, handed to a process that is no app or an excluded app, may not go"
+                                + " around the tunnel (it would take the app's own traffic out in clear)");
             case DENY_FORWARDED ->
                 new DenyReason("forwarded", "forwarded traffic (no local socket) may not enter the tunnel");
             default -> {

@@ -231,14 +231,13 @@ class ProductPivotTest {
                 suite.run(bypassing, vector, Expected.AROUND);
             }
             // The app hands its own UDP socket to a process that is no app, which sends with it to where
-            // it goes around: the hook marks the socket for the underlay (too late for that datagram,
-            // which the backstop drops: the app has no grant for it). Before the fix, the mark stayed,
-            // and the app's next granted queries on its socket left in clear by the underlay (seen:
-            // tunnel 0, no answer). Now the app's next attempt clears the mark and is refused once
-            // (app-socket-marked: the send had read the mark already); the one after goes through.
+            // it goes around. Marked for the underlay, the socket would then take the app's own granted
+            // queries out in clear (seen, before the first fix: tunnel 0, no answer). The app's sockets
+            // carry the app-socket mark since their birth, so the hook tells the handed socket apart
+            // from one made before the steering and refuses it (app-socket); the app's socket stays
+            // unmarked for the underlay and its next query goes through the tunnel at once.
             suite.run(app, "udp4-app-granted-on-held-socket", Expected.WORKS);
-            suite.runWithSocketOf(app, bypassing, "udp4-around-on-apps-held-socket", Expected.NOT_THROUGH);
-            suite.run(app, "udp4-app-granted-on-held-socket", Expected.DENIED);
+            suite.runWithSocketOf(app, bypassing, "udp4-around-on-apps-held-socket", Expected.DENIED);
             suite.run(app, "udp4-app-granted-on-held-socket", Expected.WORKS);
             app.close(); // down removes the app's cgroup: none of its processes may still run
             lab.downPerPrefixDevice();
