@@ -21,9 +21,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 /**
  * bench/enforcement, issue 18: the in-kernel cost of each mode's path beside the no-op programs, in one
  * run and one table. cgroup/connect4: an app to its grant (deny mode's internal-allow, the reference),
- * a process that is no app to a bypass prefix with the steering in force (allowed, {@code
- * bpf_setsockopt(SO_MARK)}), an excluded app to a prefix it goes around (the same), and a process that
- * is no app to a deny prefix; each beside the no-op {@code probe_connect4}. cgroup/sock_create: what
+ * a process that is no app going around a bypass prefix with the steering in force, and an excluded app
+ * going around, each twice: to a prefix inside a deny tunnel's /16 (the trie decides) and under a bypass
+ * full tunnel (the internal hints decide); and a process that is no app to a deny prefix; each beside the
+ * no-op {@code probe_connect4}. The non-app runs in a cgroup beside the instance's, as most processes do. cgroup/sock_create: what
  * {@code wgpr_sock_create} costs every socket() of the host, with the steering off (one map lookup) and
  * in force (the caller's app looked up; non-apps and excluded apps marked), beside the no-op {@code
  * probe_sock_create}. The rows are interleaved in rotating order over several rounds; each cell is the
@@ -54,6 +55,24 @@ class ModesBenchmark {
                 .bypass("10.20.128.0/17", 0)
                 .bypass("0.0.0.0/0", 1)
                 .build();
+    }
+
+    /**
+     * The connect4 rows of one way to connect ({@code mode}): the app to its grant (the reference), going
+     * around inside a deny /16 and around a full tunnel, for a non-app and an excluded app, and, with {@code
+     * denied}, a non-app to a deny prefix.
+     */
+    private static List<Case> connectRows(String hook, String mode, boolean denied) {
+        List<Case> rows = new ArrayList<>(List.of(
+                new Case(hook, "deny: app to its grant (internal-allow)", "app", GRANTED, 22, mode, true, false),
+                new Case(hook, "bypass: no app, in a deny /16, marked", "other", AROUND, 22, mode, true, false),
+                new Case(hook, "excluded app around, in a deny /16", "excluded", AROUND, 22, mode, true, false),
+                new Case(hook, "bypass: no app, full tunnel, marked", "other", AROUND_FULL, 22, mode, true, false),
+                new Case(hook, "excluded app around a full tunnel", "excluded", AROUND_FULL, 22, mode, true, false)));
+        if (denied) {
+            rows.add(new Case(hook, "deny: no app to a deny prefix (denied)", "other", GRANTED, 22, mode, true, true));
+        }
+        return rows;
     }
 
     /** One row: who connects where, how, whether the steering is in force, and how many EPERMs are due. */
@@ -89,106 +108,10 @@ class ModesBenchmark {
                     "connect4", noop.program("probe_connect4"), "sock_create", noop.program("probe_sock_create"));
             Map<String, BpfProgram> programs = Map.of(
                     "connect4", enforcer.program(Hook.CONNECT4), "sock_create", enforcer.program(Hook.SOCK_CREATE));
-            List<Case> cases = List.of(
-                    new Case(
-                            "connect4",
-                            "deny: app to its grant (internal-allow)",
-                            "app",
-                            GRANTED,
-                            22,
-                            "nb",
-                            true,
-                            false),
-                    new Case(
-                            "connect4",
-                            "bypass: no app, in a deny /16, marked",
-                            "other",
-                            AROUND,
-                            22,
-                            "nb",
-                            true,
-                            false),
-                    new Case(
-                            "connect4",
-                            "excluded app around, in a deny /16",
-                            "excluded",
-                            AROUND,
-                            22,
-                            "nb",
-                            true,
-                            false),
-                    new Case(
-                            "connect4",
-                            "bypass: no app, full tunnel, marked",
-                            "other",
-                            AROUND_FULL,
-                            22,
-                            "nb",
-                            true,
-                            false),
-                    new Case(
-                            "connect4",
-                            "excluded app around a full tunnel",
-                            "excluded",
-                            AROUND_FULL,
-                            22,
-                            "nb",
-                            true,
-                            false),
-                    new Case(
-                            "connect4",
-                            "deny: no app to a deny prefix (denied)",
-                            "other",
-                            GRANTED,
-                            22,
-                            "nb",
-                            true,
-                            true),
-                    new Case(
-                            "connect4 warm",
-                            "deny: app to its grant (internal-allow)",
-                            "app",
-                            GRANTED,
-                            22,
-                            "udp",
-                            true,
-                            false),
-                    new Case(
-                            "connect4 warm",
-                            "bypass: no app, in a deny /16, marked",
-                            "other",
-                            AROUND,
-                            22,
-                            "udp",
-                            true,
-                            false),
-                    new Case(
-                            "connect4 warm",
-                            "excluded app around, in a deny /16",
-                            "excluded",
-                            AROUND,
-                            22,
-                            "udp",
-                            true,
-                            false),
-                    new Case(
-                            "connect4 warm",
-                            "bypass: no app, full tunnel, marked",
-                            "other",
-                            AROUND_FULL,
-                            22,
-                            "udp",
-                            true,
-                            false),
-                    new Case(
-                            "connect4 warm",
-                            "excluded app around a full tunnel",
-                            "excluded",
-                            AROUND_FULL,
-                            22,
-                            "udp",
-                            true,
-                            false),
+            List<Case> cases = new ArrayList<>();
+            cases.addAll(connectRows("connect4", "nb", true));
+            cases.addAll(connectRows("connect4 warm", "udp", false));
+            cases.addAll(List.of(
                     new Case("sock_create", "app, steering off", "app", GRANTED, 0, "sock", false, false),
                     new Case("sock_create", "no app, steering off", "other", GRANTED, 0, "sock", false, false),
                     new Case(
@@ -217,7 +140,7 @@ class ModesBenchmark {
                             0,
                             "sock",
                             true,
-                            false));
+                            false)));
             Map<Case, List<Double>> cost = new LinkedHashMap<>();
             Map<Case, List<Double>> noopCost = new LinkedHashMap<>();
             for (Case c : cases) {
