@@ -7,11 +7,14 @@ import dev.wgpr.client.trace.Attempt;
 import dev.wgpr.client.trace.Judge;
 import dev.wgpr.client.trace.TraceReport;
 import dev.wgpr.client.trace.Tracer;
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -23,7 +26,7 @@ import picocli.CommandLine.Spec;
         name = "trace",
         mixinStandardHelpOptions = true,
         description = {
-            "Run CMD as you and show every connection it and its descendants attempt: connect, sendto,"
+            "Run CMD as you (as app A with --app) and show every connection it and its descendants attempt: connect, sendto,"
                     + " sendmsg, sendmmsg to an address, bind, listen, accept; with where each goes (a tunnel"
                     + " or the underlay) and whether wg-pr allows it, and why. A process that is no app"
                     + " trying a tunnel's internal prefix is flagged as a LEAK.",
@@ -43,11 +46,21 @@ import picocli.CommandLine.Spec;
         })
 final class TraceCommand implements Callable<Integer> {
     static final int EXIT_NOT_TRACED = 125;
+    private static final int SIGKILL = 9;
+
+    @Option(
+            names = "--app",
+            paramLabel = "A",
+            description = "Run CMD as app A, as `wg-pr run --app A` does (same checks, same launcher), traced."
+                    + " Under the borrow guard only root may trace an app: taking its listener is a"
+                    + " ptrace-mode access the guard refuses to anyone else outside the app's cgroup.")
+    Optional<String> app;
 
     @Option(
             names = "--tunnel",
             paramLabel = "NAME",
-            description = "Judge against this tunnel only (default: every tunnel that is up).")
+            description = "Judge against this tunnel only (default: every tunnel that is up); with --app, also"
+                    + " the tunnel whose app A is meant, as for `wg-pr run`.")
     Optional<String> tunnel;
 
     @Option(names = "--json", description = "The summary as one line of JSON instead of the table.")
@@ -84,13 +97,13 @@ final class TraceCommand implements Callable<Integer> {
             err.println(TraceReport.line(attempt));
             err.flush();
         });
+        if (app.isPresent()) {
+            return traceApp(err, instance, tracer);
+        }
         try {
             Process process = Tracer.start(command);
             List<Attempt> attempts = tracer.trace(Math.toIntExact(process.pid()));
-            int exit = process.waitFor();
-            err.print(json ? TraceReport.json(attempts, exit) + "\n" : TraceReport.table(attempts, exit));
-            err.flush();
-            return exit;
+            return summary(err, attempts, process.waitFor());
         } catch (IOException e) {
             err.println("wg-pr trace: " + e.getMessage());
             return EXIT_NOT_TRACED;
@@ -98,5 +111,50 @@ final class TraceCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return EXIT_NOT_TRACED;
         }
+    }
+
+    /**
+     * The app through {@code wg-pr run}'s own path; the daemon's launcher installs the filter in it
+     * (Request.Run#trace), and this process traces it from the moment the daemon says it started.
+     */
+    private int traceApp(PrintWriter err, Instance instance, Tracer tracer) {
+        Request.Run request = new Request.Run(
+                app.get(), tunnel.orElse(null), command, System.getProperty("user.dir"), System.getenv(), null, true);
+        AtomicReference<List<Attempt>> attempts = new AtomicReference<>(List.of());
+        AtomicReference<Thread> tracing = new AtomicReference<>();
+        int exit = RunCommand.run(
+                err,
+                "wg-pr trace: ",
+                instance,
+                request,
+                pid -> tracing.set(Thread.ofPlatform().name("trace").start(() -> {
+                    try {
+                        attempts.set(tracer.trace(Math.toIntExact(pid)));
+                    } catch (IOException e) {
+                        err.println("wg-pr trace: " + e.getMessage() + "; ending the app, which would run untraced");
+                        err.flush();
+                        try {
+                            Libc.kill(Math.toIntExact(pid), SIGKILL);
+                        } catch (ErrnoException gone) {
+                            // it ended by itself
+                        }
+                    }
+                })));
+        if (tracing.get() == null) {
+            return exit; // never started: run said why
+        }
+        try {
+            tracing.get().join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return EXIT_NOT_TRACED;
+        }
+        return summary(err, attempts.get(), exit);
+    }
+
+    private int summary(PrintWriter err, List<Attempt> attempts, int exit) {
+        err.print(json ? TraceReport.json(attempts, exit) + "\n" : TraceReport.table(attempts, exit));
+        err.flush();
+        return exit;
     }
 }
