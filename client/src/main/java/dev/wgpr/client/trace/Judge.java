@@ -9,9 +9,7 @@ import dev.wgpr.enforcement.Policy;
 import dev.wgpr.enforcement.ReferenceModel;
 import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.Protocol;
-import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -75,12 +73,12 @@ public final class Judge {
     }
 
     /** What wg-pr makes of process {@code tid} sending to {@code destination} over {@code protocol}. */
-    Verdict judge(int tid, InetAddress destination, Protocol protocol, int port) {
+    Verdict judge(Caller caller, InetAddress destination, Protocol protocol, int port) {
         if (destination.isLoopbackAddress()
                 || ReferenceModel.unmapped(destination).isLoopbackAddress()) {
             return new Verdict("local", true, "loopback", false);
         }
-        Optional<Map.Entry<String, AppId>> app = appOf(tid);
+        Optional<Map.Entry<String, AppId>> app = appOf(caller.cgroup());
         Decision decision = ReferenceModel.decide(policy, app.map(Map.Entry::getValue), destination, protocol, port);
         String tunnel = tunnelOf(destination);
         String who = app.map(a -> "app " + a.getKey()).orElse("no app");
@@ -111,15 +109,8 @@ public final class Judge {
         return longest == null ? "?" : owners.get(longest);
     }
 
-    private Optional<Map.Entry<String, AppId>> appOf(int tid) {
-        String cgroup;
-        try {
-            cgroup = Files.readAllLines(Path.of("/proc/" + tid + "/cgroup")).stream()
-                    .filter(line -> line.startsWith("0::"))
-                    .map(line -> line.substring(3))
-                    .findFirst()
-                    .orElse("");
-        } catch (IOException e) {
+    private Optional<Map.Entry<String, AppId>> appOf(String cgroup) {
+        if (cgroup.isEmpty()) {
             return Optional.empty();
         }
         for (Path p = Path.of(cgroup); p != null && p.getNameCount() > 0; p = p.getParent()) {

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.net.IpText;
 import dev.wgpr.enforcement.policy.Protocol;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -15,8 +16,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +23,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 
 /**
@@ -68,6 +69,9 @@ public final class Tracer {
      * process of the traced tree has ended; every attempt seen, in order.
      */
     public List<Attempt> trace(int pid) throws IOException {
+        // Live lines are written by a thread of their own: the next call need not wait for a terminal.
+        ExecutorService printer = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("trace-lines").daemon(true).factory());
         try (NotifyListener listener = NotifyListener.takeFrom(pid, Duration.ofSeconds(30))) {
             while (true) {
                 Optional<Boolean> ready = listener.await(1000);
@@ -77,16 +81,19 @@ public final class Tracer {
                 if (ready.get()) {
                     Optional<NotifyListener.Notification> notification = listener.receive();
                     if (notification.isPresent()) {
-                        serve(listener, notification.get());
+                        serve(listener, notification.get(), printer);
                     }
                 }
             }
         } catch (ErrnoException e) {
             throw new IOException(e.getMessage(), e);
+        } finally {
+            printer.close(); // waits for the lines already handed to it
         }
     }
 
-    private void serve(NotifyListener listener, NotifyListener.Notification call) throws ErrnoException {
+    private void serve(NotifyListener listener, NotifyListener.Notification call, ExecutorService printer)
+            throws ErrnoException {
         Optional<Syscall> syscall = Syscall.of(call.number());
         List<Attempt> seen = syscall.isEmpty() ? List.of() : describe(syscall.get(), call);
         if (!listener.stillValid(call.id())) {
@@ -101,7 +108,7 @@ public final class Tracer {
         if (listener.answer(call.id(), errno)) {
             for (Attempt attempt : seen) {
                 attempts.add(attempt);
-                live.accept(attempt);
+                printer.execute(() -> live.accept(attempt));
             }
         }
     }
@@ -109,7 +116,8 @@ public final class Tracer {
     private List<Attempt> describe(Syscall syscall, NotifyListener.Notification call) {
         int tid = call.tid();
         long[] args = call.args();
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofConfined();
+                Caller caller = Caller.of(tid)) {
             List<MemorySegment> addresses = new ArrayList<>();
             switch (syscall) {
                 case CONNECT, BIND -> addresses.add(read(arena, tid, args[1], Math.min(args[2], MAX_ADDRESS)));
@@ -124,11 +132,11 @@ public final class Tracer {
                                 .ifPresent(addresses::add);
                     }
                 }
-                case LISTEN, ACCEPT, ACCEPT4 -> addresses.add(localAddress(arena, tid, (int) args[0]));
+                case LISTEN, ACCEPT, ACCEPT4 -> addresses.add(localAddress(arena, caller, (int) args[0]));
                 case IO_URING_SETUP -> {
                     return List.of(attempt(
                             syscall,
-                            tid,
+                            caller,
                             "",
                             "",
                             "",
@@ -139,11 +147,11 @@ public final class Tracer {
                                     false)));
                 }
             }
-            String protocol = protocol(tid, (int) args[0]);
+            String protocol = protocol(caller, (int) args[0]);
             Set<String> distinct = new LinkedHashSet<>();
             List<Attempt> result = new ArrayList<>();
             for (MemorySegment address : addresses) {
-                Attempt attempt = attempt(syscall, tid, protocol, address);
+                Attempt attempt = attempt(syscall, caller, protocol, address);
                 if (distinct.add(attempt.destination())) {
                     result.add(attempt);
                 }
@@ -154,7 +162,7 @@ public final class Tracer {
         }
     }
 
-    private Attempt attempt(Syscall syscall, int tid, String protocol, MemorySegment address) {
+    private Attempt attempt(Syscall syscall, Caller caller, String protocol, MemorySegment address) {
         int family = address.byteSize() >= 2 ? Short.toUnsignedInt(address.get(JAVA_SHORT_UNALIGNED, 0)) : -1;
         boolean incoming = syscall == Syscall.BIND
                 || syscall == Syscall.LISTEN
@@ -170,31 +178,32 @@ public final class Tracer {
             } catch (UnknownHostException e) {
                 throw new AssertionError(e);
             }
-            String where = (v4 ? destination.getHostAddress() : "[" + destination.getHostAddress() + "]") + ":" + port;
+            String where = (v4 ? IpText.of(destination) : "[" + IpText.of(destination) + "]") + ":" + port;
             Verdict verdict = incoming
                     ? new Verdict("incoming", true, "waits for peers on " + where, false)
-                    : judge.judge(tid, destination, protocolOf(protocol), port);
-            return attempt(syscall, tid, v4 ? "inet" : "inet6", protocol, where, verdict);
+                    : judge.judge(caller, destination, protocolOf(protocol), port);
+            return attempt(syscall, caller, v4 ? "inet" : "inet6", protocol, where, verdict);
         }
         if (family == Libc.AF_UNIX) {
             String path = unixPath(address);
-            return attempt(syscall, tid, "unix", protocol, path, new Verdict("local", true, "a unix socket", false));
+            return attempt(syscall, caller, "unix", protocol, path, new Verdict("local", true, "a unix socket", false));
         }
         return attempt(
                 syscall,
-                tid,
+                caller,
                 family < 0 ? "" : Integer.toString(family),
                 protocol,
                 "",
                 new Verdict("local", true, "not an IP socket", false));
     }
 
-    private Attempt attempt(Syscall syscall, int tid, String family, String protocol, String where, Verdict verdict) {
+    private Attempt attempt(
+            Syscall syscall, Caller caller, String family, String protocol, String where, Verdict verdict) {
         return new Attempt(
                 Instant.now().toString(),
-                tgid(tid),
-                tid,
-                comm(tid),
+                caller.pid,
+                caller.tid,
+                caller.comm,
                 syscall.callName(),
                 family,
                 protocol,
@@ -242,8 +251,8 @@ public final class Tracer {
     }
 
     /** The socket's own address (listen, accept): a copy of its descriptor asks it. */
-    private static MemorySegment localAddress(Arena arena, int tid, int fd) throws ErrnoException {
-        int socket = socketOf(tid, fd);
+    private static MemorySegment localAddress(Arena arena, Caller caller, int fd) throws ErrnoException {
+        int socket = caller.copyOf(fd);
         try {
             MemorySegment state = Libc.allocateCallState(arena);
             MemorySegment address = arena.allocate(MAX_ADDRESS, 8);
@@ -259,9 +268,9 @@ public final class Tracer {
         }
     }
 
-    private static String protocol(int tid, int fd) {
+    private static String protocol(Caller caller, int fd) {
         try {
-            int socket = socketOf(tid, fd);
+            int socket = caller.copyOf(fd);
             try {
                 int type = (int) Libc.getsockoptLong(socket, Libc.SOL_SOCKET, SO_TYPE, "SO_TYPE");
                 int protocol = (int) Libc.getsockoptLong(socket, Libc.SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL");
@@ -277,42 +286,6 @@ public final class Tracer {
             }
         } catch (ErrnoException e) {
             return "";
-        }
-    }
-
-    /** A copy of descriptor {@code fd} of thread {@code tid}'s process. */
-    private static int socketOf(int tid, int fd) throws ErrnoException {
-        int pidfd;
-        try {
-            pidfd = Libc.pidfdOpen(tid, 0);
-        } catch (ErrnoException e) {
-            pidfd = Libc.pidfdOpen(tid, Libc.PIDFD_THREAD); // not a leader: a thread's pidfd (Linux 6.9+)
-        }
-        try {
-            return Libc.pidfdGetfd(pidfd, fd);
-        } finally {
-            Libc.close(pidfd);
-        }
-    }
-
-    private static int tgid(int tid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/" + tid + "/status"))) {
-                if (line.startsWith("Tgid:")) {
-                    return Integer.parseInt(line.substring(5).strip());
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // gone: the thread's id stands for it
-        }
-        return tid;
-    }
-
-    private static String comm(int tid) {
-        try {
-            return Files.readString(Path.of("/proc/" + tid + "/comm")).strip();
-        } catch (IOException e) {
-            return "?";
         }
     }
 }
