@@ -99,14 +99,9 @@ public final class Judge {
     }
 
     private String tunnelOf(InetAddress destination) {
-        InetAddress address = ReferenceModel.unmapped(destination);
-        IpPrefix longest = null;
-        for (IpPrefix prefix : owners.keySet()) {
-            if (prefix.contains(address) && (longest == null || prefix.length() > longest.length())) {
-                longest = prefix;
-            }
-        }
-        return longest == null ? "?" : owners.get(longest);
+        return ReferenceModel.longestInternal(policy, destination)
+                .map(owners::get)
+                .orElse("?");
     }
 
     private Optional<Map.Entry<String, AppId>> appOf(String cgroup) {
