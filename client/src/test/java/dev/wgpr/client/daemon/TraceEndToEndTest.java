@@ -121,6 +121,25 @@ class TraceEndToEndTest {
                 app::toString);
     }
 
+    @Test
+    void withBlockTheTraceRefusesWhatWgPrWouldDenyBeforeTheKernelsHooksSeeIt(NetnsLab lab) throws Exception {
+        net = up(lab);
+
+        Result blocked = trace(List.of("--block"), program(true));
+        Attempt untraced = net.inClient(program(true));
+
+        assertTrue(blocked.out().contains("internal refused 1"), "EPERM, as the hooks would say: " + blocked);
+        assertEquals(1L, summary(blocked).get("leaks"), blocked::toString);
+        assertTrue(untraced.out().contains("internal refused 1"), untraced.toString());
+        String events = net.awaitEvents(TunnelLab.INTERNAL_V4);
+        assertEquals(
+                1,
+                events.lines()
+                        .filter(line -> line.contains(TunnelLab.INTERNAL_V4))
+                        .count(),
+                "only the untraced attempt reached the hooks and left an event:\n" + events);
+    }
+
     private TunnelLab up(NetnsLab lab) throws Exception {
         TunnelLab tunnel = TunnelLab.routed(lab);
         Result up = tunnel.up(tunnel.config("per-prefix", TunnelLab.ALLOWED_IPS, null));
@@ -142,7 +161,13 @@ class TraceEndToEndTest {
     }
 
     private Result trace(List<String> program) throws Exception {
-        List<String> args = new ArrayList<>(List.of("trace", "--json", "--"));
+        return trace(List.of(), program);
+    }
+
+    private Result trace(List<String> options, List<String> program) throws Exception {
+        List<String> args = new ArrayList<>(List.of("trace", "--json"));
+        args.addAll(options);
+        args.add("--");
         args.addAll(program);
         return net.cli().run(args.toArray(String[]::new));
     }
