@@ -79,6 +79,20 @@ class TraceEndToEndTest {
         assertNotEquals(connectingPids.get(0), connectingPids.get(1), "one connection is the child's");
         assertEquals(0L, summary.get("leaks"), traced::toString);
         assertEquals(7L, summary.get("exitStatus"));
+
+        // curl (its own connect, non-blocking, and its own threads), the same way.
+        List<String> curl =
+                List.of("curl", "-sS", "--http0.9", "http://" + TunnelLab.INTERNET_V4 + ":" + TunnelLab.PORT + "/");
+        Attempt curlUntraced = net.inClient(curl);
+        Result curlTraced = trace(curl);
+        assertEquals("hello\n", curlUntraced.out(), curlUntraced.toString());
+        assertEquals(curlUntraced.out(), curlTraced.out(), curlTraced::toString);
+        assertEquals(
+                List.of("connect tcp 203.0.113.20:8080 underlay allowed"),
+                ipAttempts(summary(curlTraced)).stream()
+                        .map(TraceEndToEndTest::described)
+                        .toList(),
+                curlTraced::toString);
     }
 
     @Test
