@@ -60,13 +60,22 @@ public final class ReferenceModel {
      * 10.20.0.0/16 inside a bypass tunnel's 0.0.0.0/0 is routed into the deny tunnel, and denied.
      */
     static boolean around(Set<IpPrefix> prefixes, Policy policy, InetAddress destination) {
+        return longestInternal(policy, destination).filter(prefixes::contains).isPresent();
+    }
+
+    /**
+     * The longest internal prefix holding {@code destination} (an IPv4-mapped address taken as the IPv4
+     * one): the one routing sends it by, so the tunnel it goes to; empty when it is not internal.
+     */
+    public static Optional<IpPrefix> longestInternal(Policy policy, InetAddress destination) {
+        InetAddress dst = unmapped(destination);
         IpPrefix longest = null;
         for (IpPrefix prefix : policy.internal().keySet()) {
-            if (prefix.contains(destination) && (longest == null || prefix.length() > longest.length())) {
+            if (prefix.contains(dst) && (longest == null || prefix.length() > longest.length())) {
                 longest = prefix;
             }
         }
-        return longest != null && prefixes.contains(longest);
+        return Optional.ofNullable(longest);
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.LongConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -94,18 +95,27 @@ final class RunCommand implements Callable<Integer> {
         }
         Request.Run request =
                 new Request.Run(app, tunnel.orElse(null), command, System.getProperty("user.dir"), System.getenv());
+        return run(err, "wg-pr run: ", instance, request, pid -> {});
+    }
+
+    /**
+     * Runs {@code request} as its app with this process's stdio (a terminal of its own in a terminal) and
+     * signals until it ends: its exit status. {@code started} gets the app's pid once the daemon has
+     * started it (wg-pr trace takes its listener then); {@code prefix} starts each message.
+     */
+    static int run(PrintWriter err, String prefix, Instance instance, Request.Run request, LongConsumer started) {
         // Opened here, with your rights; the daemon checks and runs exactly this file.
         OwnedFd commandFile;
         try {
             commandFile = CommandFile.open(
-                    command.getFirst(),
+                    request.argv().getFirst(),
                     Optional.ofNullable(System.getenv("PATH")).orElse(""));
         } catch (LaunchRefusedException e) {
-            err.println("wg-pr run: " + e.getMessage());
+            err.println(prefix + e.getMessage());
             return e.exitStatus();
         }
         try {
-            return run(err, instance, request, commandFile);
+            return run(err, prefix, instance, request, commandFile, started);
         } finally {
             try {
                 commandFile.close();
@@ -138,14 +148,20 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static int run(PrintWriter err, Instance instance, Request.Run request, OwnedFd commandFile) {
+    private static int run(
+            PrintWriter err,
+            String prefix,
+            Instance instance,
+            Request.Run request,
+            OwnedFd commandFile,
+            LongConsumer started) {
         UnixSocket socket;
         try {
             socket = DaemonClient.connectForDescriptors(
                     instance,
                     "no daemon runs for instance " + instance + "; bring a tunnel up first (wg-pr up CONFIG)");
         } catch (DaemonClient.DaemonException e) {
-            err.println("wg-pr run: " + e.getMessage());
+            err.println(prefix + e.getMessage());
             return EXIT_NOT_STARTED;
         }
         Optional<TerminalRelay> terminal;
@@ -182,7 +198,7 @@ final class RunCommand implements Callable<Integer> {
                 relay.start();
                 SignalForwarding.onWindowChange(relay::windowChanged);
             }
-            DaemonClient.receive(connection, Reply.Started.class);
+            started.accept(DaemonClient.receive(connection, Reply.Started.class).pid());
             while (true) {
                 if (DaemonClient.receiveEvent(connection) instanceof Reply.Exit exit) {
                     if (relay != null) {
@@ -192,10 +208,10 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         } catch (DaemonClient.RefusedException e) {
-            err.println("wg-pr run: " + e.getMessage());
+            err.println(prefix + e.getMessage());
             return Optional.ofNullable(e.error().status()).orElse(EXIT_REFUSED);
         } catch (IOException | DaemonClient.DaemonException e) {
-            err.println("wg-pr run: lost the daemon: " + e.getMessage());
+            err.println(prefix + "lost the daemon: " + e.getMessage());
             return EXIT_NOT_STARTED;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -30,6 +30,7 @@ public final class WgPrCommand {
             ReloadCommand.class,
             StatusCommand.class,
             RunCommand.class,
+            TraceCommand.class,
             EventsCommand.class,
             TrayCommand.class,
             CheckCommand.class,

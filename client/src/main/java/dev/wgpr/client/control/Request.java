@@ -83,7 +83,14 @@ public sealed interface Request {
      * keeps running without its caller (no signals forwarded, no {@code SIGHUP} when the caller goes, no
      * {@link Reply.Exit}); null or false: the session of {@code wg-pr run}.
      */
-    record Run(String app, String tunnel, List<String> argv, String cwd, Map<String, String> env, Boolean detached)
+    record Run(
+            String app,
+            String tunnel,
+            List<String> argv,
+            String cwd,
+            Map<String, String> env,
+            Boolean detached,
+            Boolean traced)
             implements Request {
         public Run {
             if (app == null || argv == null || cwd == null || env == null) {
@@ -95,7 +102,20 @@ public sealed interface Request {
 
         /** A session that lasts as long as the app ({@code wg-pr run}). */
         public Run(String app, String tunnel, List<String> argv, String cwd, Map<String, String> env) {
-            this(app, tunnel, argv, cwd, env, null);
+            this(app, tunnel, argv, cwd, env, null, null);
+        }
+
+        public Run(
+                String app, String tunnel, List<String> argv, String cwd, Map<String, String> env, Boolean detached) {
+            this(app, tunnel, argv, cwd, env, detached, null);
+        }
+
+        /**
+         * {@code wg-pr trace --app}: the app installs the trace's seccomp filter and stops itself before its
+         * program runs, for the caller to take the listener ({@code dev.wgpr.client.trace.TraceStep}).
+         */
+        public boolean trace() {
+            return Boolean.TRUE.equals(traced);
         }
 
         public boolean detach() {

@@ -70,7 +70,8 @@ public final class LaunchHelper {
             List<Integer> groups,
             List<String> argv,
             String cwd,
-            Map<String, String> env) {}
+            Map<String, String> env,
+            boolean traced) {}
 
     /** The helper's answer to an {@link Order}: started ({@code pid}), refused, or failed ({@code error}). */
     record Answer(Integer pid, String refused, Integer status, String error) {}
@@ -142,7 +143,8 @@ public final class LaunchHelper {
                     Arrays.stream(caller.groups()).boxed().toList(),
                     request.argv(),
                     request.cwd().toString(),
-                    request.environment());
+                    request.environment(),
+                    request.traced());
             try {
                 channel[0].send(
                         Json.write(order),
@@ -248,7 +250,8 @@ public final class LaunchHelper {
                     order.uid(),
                     order.gid(),
                     order.groups().stream().mapToInt(Integer::intValue).toArray());
-            Launcher.Request launch = new Launcher.Request(order.argv(), Path.of(order.cwd()), order.env());
+            Launcher.Request launch =
+                    new Launcher.Request(order.argv(), Path.of(order.cwd()), order.env(), order.traced());
             LaunchedProcess process;
             try {
                 // The daemon verified these very descriptors before it sent them.

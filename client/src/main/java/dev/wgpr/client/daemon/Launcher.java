@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import dev.wgpr.client.config.AppConfig;
 import dev.wgpr.client.control.PeerCredentials;
+import dev.wgpr.client.trace.TraceStep;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import dev.wgpr.common.linux.OwnedFd;
@@ -137,7 +138,11 @@ final class Launcher {
     private Launcher() {}
 
     /** What the caller asked for. */
-    record Request(List<String> argv, Path cwd, Map<String, String> environment) {
+    record Request(List<String> argv, Path cwd, Map<String, String> environment, boolean traced) {
+        Request(List<String> argv, Path cwd, Map<String, String> environment) {
+            this(argv, cwd, environment, false);
+        }
+
         Request {
             argv = List.copyOf(argv);
             environment = Map.copyOf(environment);
@@ -429,8 +434,15 @@ final class Launcher {
         environment.forEach((name, value) -> argv.add(name + "=" + value));
         argv.add(PERL.toString());
         argv.add("-e");
-        argv.add(EXEC_COMMAND);
-        argv.add("--"); // the caller's argv[0] is never a switch of perl's
+        if (request.traced()) {
+            // wg-pr trace --app: the filter first, then the command as always (TraceStep).
+            argv.add(TraceStep.INSTALL + EXEC_COMMAND);
+            argv.add("--"); // the caller's argv[0] is never a switch of perl's
+            argv.add(TraceStep.filterArgument());
+        } else {
+            argv.add(EXEC_COMMAND);
+            argv.add("--"); // the caller's argv[0] is never a switch of perl's
+        }
         argv.addAll(request.argv());
         return argv;
     }

@@ -70,7 +70,7 @@ final class RunSessions {
         }
         Launcher.Request launch;
         try {
-            launch = new Launcher.Request(request.argv(), Path.of(request.cwd()), request.env());
+            launch = new Launcher.Request(request.argv(), Path.of(request.cwd()), request.env(), request.trace());
         } catch (IllegalArgumentException e) {
             RequestDispatch.send(
                     connection,

@@ -267,6 +267,71 @@ public final class Libc {
                 Linker.Option.firstVariadicArg(1));
     }
 
+    /** {@code int pidfd_open(pid_t pid, unsigned int flags)} (glibc 2.36). */
+    private static final class pidfdOpen$Holder {
+        static final MethodHandle MH =
+                Downcalls.errno("pidfd_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    /** {@code int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)} (glibc 2.36). */
+    private static final class pidfdGetfd$Holder {
+        static final MethodHandle MH =
+                Downcalls.errno("pidfd_getfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    }
+
+    /**
+     * {@code ssize_t process_vm_readv(pid_t, const struct iovec *local, unsigned long, const struct iovec
+     * *remote, unsigned long, unsigned long flags)}.
+     */
+    private static final class processVmReadv$Holder {
+        static final MethodHandle MH = Downcalls.errno(
+                "process_vm_readv",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+
+    /** {@code pidfd_open(2)} flag: a pidfd for one thread (Linux 6.9+), not its thread group. */
+    public static final int PIDFD_THREAD = 0x80;
+
+    /** {@code pidfd_open(2)}: a descriptor that stays for process {@code pid}, whatever pid reuse does. */
+    public static int pidfdOpen(int pid, int flags) throws ErrnoException {
+        return (int)
+                Downcalls.call("pidfd_open " + pid, state -> (int) pidfdOpen$Holder.MH.invokeExact(state, pid, flags));
+    }
+
+    /**
+     * {@code pidfd_getfd(2)}: a copy of descriptor {@code targetFd} of the process {@code pidfd} names
+     * (close-on-exec); the caller needs ptrace access to it.
+     */
+    public static int pidfdGetfd(int pidfd, int targetFd) throws ErrnoException {
+        return (int) Downcalls.call(
+                "pidfd_getfd " + targetFd, state -> (int) pidfdGetfd$Holder.MH.invokeExact(state, pidfd, targetFd, 0));
+    }
+
+    /**
+     * {@code process_vm_readv(2)} of {@code into.byteSize()} bytes at {@code address} in process {@code
+     * pid} into {@code into}: how many bytes arrived (fewer at the end of a mapping).
+     */
+    public static long processVmRead(int pid, long address, MemorySegment into) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = allocateCallState(arena);
+            MemorySegment local = arena.allocate(IOVEC);
+            local.set(ADDRESS, 0, into);
+            local.set(JAVA_LONG, 8, into.byteSize());
+            MemorySegment remote = arena.allocate(IOVEC);
+            remote.set(JAVA_LONG, 0, address);
+            remote.set(JAVA_LONG, 8, into.byteSize());
+            long read = (long) processVmReadv$Holder.MH.invokeExact(state, pid, local, 1L, remote, 1L, 0L);
+            if (read < 0) {
+                throw new ErrnoException("process_vm_readv " + pid, errno(state));
+            }
+            return read;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
     /** x86-64 number of {@code lsm_list_modules(u64 *ids, u32 *size, u32 flags)} (Linux 6.8+). */
     public static final long SYS_LSM_LIST_MODULES = 461;
 

@@ -1,0 +1,21 @@
+package dev.wgpr.client.trace;
+
+/**
+ * One network call a traced process made, as the trace reports it.
+ *
+ * @param time when the call was announced, ISO-8601
+ * @param pid the process (thread group); {@code tid} the thread that called
+ * @param family {@code inet}, {@code inet6}, {@code unix} or the number
+ * @param protocol {@code tcp}, {@code udp}, {@code raw}, … (the socket's), or empty when unknown
+ * @param destination where it goes (connect, sendto, sendmsg) or the local address (bind, listen, accept)
+ */
+public record Attempt(
+        String time,
+        int pid,
+        int tid,
+        String comm,
+        String syscall,
+        String family,
+        String protocol,
+        String destination,
+        Verdict verdict) {}

@@ -1,0 +1,291 @@
+package dev.wgpr.client.trace;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.net.IpText;
+import dev.wgpr.enforcement.policy.Protocol;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * Serves one traced process tree's notifications until no process of it is left: reads what each call
+ * names from the caller's memory ({@code process_vm_readv}), checks that the notification still stands
+ * ({@code SECCOMP_IOCTL_NOTIF_ID_VALID}: the memory read was the caller's), and answers {@code
+ * SECCOMP_USER_NOTIF_FLAG_CONTINUE}: the call goes on exactly as without the trace, and wg-pr's kernel
+ * hooks decide it. With {@code block}, a call wg-pr would deny fails with EPERM at once instead.
+ *
+ * <p>The target may change the memory after the check (it is its own memory, and with CONTINUE the kernel
+ * reads it again): what the trace shows is what the call named when it was announced. That is enough for
+ * a trace, never for enforcement, which stays in the kernel's hooks. An attempt is reported once the answer
+ * was taken: a call interrupted before it (a signal, and the call restarted) is reported when it is made
+ * again, not twice.
+ */
+public final class Tracer {
+    private static final int MAX_ADDRESS = 128;
+    private static final int MSGHDR_SIZE = 56;
+    private static final int MMSGHDR_SIZE = 64;
+    private static final int MAX_MMSG = 64;
+    private static final int SO_TYPE = 3;
+    private static final int SO_PROTOCOL = 38;
+
+    private final Judge judge;
+    private final boolean block;
+    private final Consumer<Attempt> live;
+    private final List<Attempt> attempts = new ArrayList<>();
+
+    public Tracer(Judge judge, boolean block, Consumer<Attempt> live) {
+        this.judge = judge;
+        this.block = block;
+        this.live = live;
+    }
+
+    /** Starts {@code argv} traced, as the caller, with this process's stdio; its process. */
+    public static Process start(List<String> argv) throws IOException {
+        return new ProcessBuilder(TraceStep.command(argv)).inheritIO().start();
+    }
+
+    /**
+     * Takes the listener of {@code pid} (started through {@link TraceStep}) and serves it until every
+     * process of the traced tree has ended; every attempt seen, in order.
+     */
+    public List<Attempt> trace(int pid) throws IOException {
+        // Live lines are written by a thread of their own: the next call need not wait for a terminal.
+        ExecutorService printer = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("trace-lines").daemon(true).factory());
+        try (NotifyListener listener = NotifyListener.takeFrom(pid, Duration.ofSeconds(30))) {
+            while (true) {
+                Optional<Boolean> ready = listener.await(1000);
+                if (ready.isEmpty()) {
+                    return List.copyOf(attempts);
+                }
+                if (ready.get()) {
+                    Optional<NotifyListener.Notification> notification = listener.receive();
+                    if (notification.isPresent()) {
+                        serve(listener, notification.get(), printer);
+                    }
+                }
+            }
+        } catch (ErrnoException e) {
+            throw new IOException(e.getMessage(), e);
+        } finally {
+            printer.close(); // waits for the lines already handed to it
+        }
+    }
+
+    private void serve(NotifyListener listener, NotifyListener.Notification call, ExecutorService printer)
+            throws ErrnoException {
+        Optional<Syscall> syscall = Syscall.of(call.number());
+        List<Attempt> seen = syscall.isEmpty() ? List.of() : describe(syscall.get(), call);
+        if (!listener.stillValid(call.id())) {
+            return; // the caller went away while we read: what we read may be another process's
+        }
+        int errno = 0;
+        if (syscall.equals(Optional.of(Syscall.IO_URING_SETUP))) {
+            errno = Libc.ENOSYS;
+        } else if (block && seen.stream().anyMatch(a -> !a.verdict().allowed())) {
+            errno = Libc.EPERM;
+        }
+        if (listener.answer(call.id(), errno)) {
+            for (Attempt attempt : seen) {
+                attempts.add(attempt);
+                printer.execute(() -> live.accept(attempt));
+            }
+        }
+    }
+
+    private List<Attempt> describe(Syscall syscall, NotifyListener.Notification call) {
+        int tid = call.tid();
+        long[] args = call.args();
+        try (Arena arena = Arena.ofConfined();
+                Caller caller = Caller.of(tid)) {
+            List<MemorySegment> addresses = new ArrayList<>();
+            switch (syscall) {
+                case CONNECT, BIND -> addresses.add(read(arena, tid, args[1], Math.min(args[2], MAX_ADDRESS)));
+                case SENDTO -> addresses.add(read(arena, tid, args[4], Math.min(args[5], MAX_ADDRESS)));
+                case SENDMSG ->
+                    named(arena, tid, read(arena, tid, args[1], MSGHDR_SIZE)).ifPresent(addresses::add);
+                case SENDMMSG -> {
+                    long count = Math.min(args[2] & 0xffffffffL, MAX_MMSG);
+                    MemorySegment vector = read(arena, tid, args[1], count * MMSGHDR_SIZE);
+                    for (long i = 0; i < vector.byteSize() / MMSGHDR_SIZE; i++) {
+                        named(arena, tid, vector.asSlice(i * MMSGHDR_SIZE, MSGHDR_SIZE))
+                                .ifPresent(addresses::add);
+                    }
+                }
+                case LISTEN, ACCEPT, ACCEPT4 -> addresses.add(localAddress(arena, caller, (int) args[0]));
+                case IO_URING_SETUP -> {
+                    return List.of(attempt(
+                            syscall,
+                            caller,
+                            "",
+                            "",
+                            "",
+                            new Verdict(
+                                    "-",
+                                    false,
+                                    "io_uring is refused under trace (ENOSYS): its submissions would pass unseen",
+                                    false)));
+                }
+            }
+            String protocol = protocol(caller, (int) args[0]);
+            Set<String> distinct = new LinkedHashSet<>();
+            List<Attempt> result = new ArrayList<>();
+            for (MemorySegment address : addresses) {
+                Attempt attempt = attempt(syscall, caller, protocol, address);
+                if (distinct.add(attempt.destination())) {
+                    result.add(attempt);
+                }
+            }
+            return result;
+        } catch (IOException e) {
+            return List.of(); // the caller is gone, or passed memory it does not have: the call fails by itself
+        }
+    }
+
+    private Attempt attempt(Syscall syscall, Caller caller, String protocol, MemorySegment address) {
+        int family = address.byteSize() >= 2 ? Short.toUnsignedInt(address.get(JAVA_SHORT_UNALIGNED, 0)) : -1;
+        boolean incoming = syscall == Syscall.BIND
+                || syscall == Syscall.LISTEN
+                || syscall == Syscall.ACCEPT
+                || syscall == Syscall.ACCEPT4;
+        if (family == Libc.AF_INET || family == Libc.AF_INET6) {
+            boolean v4 = family == Libc.AF_INET;
+            int port = Short.toUnsignedInt(address.get(JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN), 2));
+            byte[] raw = address.asSlice(v4 ? 4 : 8, v4 ? 4 : 16).toArray(JAVA_BYTE);
+            InetAddress destination;
+            try {
+                destination = InetAddress.getByAddress(raw);
+            } catch (UnknownHostException e) {
+                throw new AssertionError(e);
+            }
+            String where = (v4 ? IpText.of(destination) : "[" + IpText.of(destination) + "]") + ":" + port;
+            Verdict verdict = incoming
+                    ? new Verdict("incoming", true, "waits for peers on " + where, false)
+                    : judge.judge(caller, destination, protocolOf(protocol), port);
+            return attempt(syscall, caller, v4 ? "inet" : "inet6", protocol, where, verdict);
+        }
+        if (family == Libc.AF_UNIX) {
+            String path = unixPath(address);
+            return attempt(syscall, caller, "unix", protocol, path, new Verdict("local", true, "a unix socket", false));
+        }
+        return attempt(
+                syscall,
+                caller,
+                family < 0 ? "" : Integer.toString(family),
+                protocol,
+                "",
+                new Verdict("local", true, "not an IP socket", false));
+    }
+
+    private Attempt attempt(
+            Syscall syscall, Caller caller, String family, String protocol, String where, Verdict verdict) {
+        return new Attempt(
+                Instant.now().toString(),
+                caller.pid,
+                caller.tid,
+                caller.comm,
+                syscall.callName(),
+                family,
+                protocol,
+                where,
+                verdict);
+    }
+
+    private static Protocol protocolOf(String protocol) {
+        return switch (protocol) {
+            case "tcp" -> Protocol.TCP;
+            case "udp" -> Protocol.UDP;
+            default -> Protocol.ANY;
+        };
+    }
+
+    private static String unixPath(MemorySegment address) {
+        byte[] path = address.asSlice(2).toArray(JAVA_BYTE);
+        if (path.length > 0 && path[0] == 0) {
+            return "@" + new String(path, 1, path.length - 1, StandardCharsets.UTF_8).replace("\0", "");
+        }
+        int end = 0;
+        while (end < path.length && path[end] != 0) {
+            end++;
+        }
+        return new String(path, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /** {@code msg_name} of a {@code struct msghdr}, read from the caller; empty for a connected socket's send. */
+    private static Optional<MemorySegment> named(Arena arena, int tid, MemorySegment msghdr) throws IOException {
+        long name = msghdr.get(JAVA_LONG, 0);
+        int length = msghdr.get(JAVA_INT, 8);
+        if (name == 0 || length <= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(read(arena, tid, name, Math.min(length, MAX_ADDRESS)));
+    }
+
+    private static MemorySegment read(Arena arena, int tid, long address, long length) throws IOException {
+        if (address == 0 || length <= 0) {
+            throw new IOException("no address");
+        }
+        MemorySegment into = arena.allocate(length, 8);
+        long read = Libc.processVmRead(tid, address, into);
+        return into.asSlice(0, read);
+    }
+
+    /** The socket's own address (listen, accept): a copy of its descriptor asks it. */
+    private static MemorySegment localAddress(Arena arena, Caller caller, int fd) throws ErrnoException {
+        int socket = caller.copyOf(fd);
+        try {
+            MemorySegment state = Libc.allocateCallState(arena);
+            MemorySegment address = arena.allocate(MAX_ADDRESS, 8);
+            MemorySegment length = arena.allocateFrom(JAVA_INT, MAX_ADDRESS);
+            Libc.check(Libc.getsockname(state, socket, address, length), state, "getsockname");
+            return address.asSlice(0, Math.min(length.get(JAVA_INT, 0), MAX_ADDRESS));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        } finally {
+            Libc.close(socket);
+        }
+    }
+
+    private static String protocol(Caller caller, int fd) {
+        try {
+            int socket = caller.copyOf(fd);
+            try {
+                int type = (int) Libc.getsockoptLong(socket, Libc.SOL_SOCKET, SO_TYPE, "SO_TYPE");
+                int protocol = (int) Libc.getsockoptLong(socket, Libc.SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL");
+                return switch (type) {
+                    case Libc.SOCK_STREAM -> protocol == 6 || protocol == 0 ? "tcp" : "stream/" + protocol;
+                    case Libc.SOCK_DGRAM ->
+                        protocol == 17 || protocol == 0 ? "udp" : protocol == 1 ? "icmp" : "dgram/" + protocol;
+                    case Libc.SOCK_RAW -> "raw/" + protocol;
+                    default -> "type " + type;
+                };
+            } finally {
+                Libc.close(socket);
+            }
+        } catch (ErrnoException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,213 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.control.Json;
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.client.daemon.TunnelLab.Attempt;
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code wg-pr trace} (issue 22) on the real kernel, in the tunnel lab with a tunnel up: a Python program
+ * connects over TCP and UDP from two threads and a child process; traced, each attempt shows once with its
+ * destination and verdict, and the program prints and exits as untraced. A process that is no app trying
+ * the internal prefix is flagged as a leak; the app, traced through {@code --app}, is not.
+ */
+@RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
+class TraceEndToEndTest {
+    private static final String PYTHON = "/usr/bin/python3";
+
+    private TunnelLab net;
+    private Path script;
+
+    @BeforeEach
+    void script() throws Exception {
+        script = DaemonTesting.scratch().resolve("connections.py");
+        try (InputStream in = TraceEndToEndTest.class.getResourceAsStream("/dev/wgpr/client/trace/connections.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    @Test
+    void eachConnectionOfThreadsAndAChildShowsOnceAndTheProgramPrintsAndExitsAsUntraced(NetnsLab lab) throws Exception {
+        net = up(lab);
+        List<String> program = program(false);
+
+        Attempt untraced = net.inClient(program);
+        Result traced = trace(program);
+
+        assertEquals(7, untraced.exit(), untraced.toString());
+        assertEquals(untraced.exit(), traced.exitCode(), traced::toString);
+        assertEquals(untraced.out(), traced.out(), "the program's stdout is the same traced");
+        Map<String, Object> summary = summary(traced);
+        List<Map<String, Object>> attempts = ipAttempts(summary);
+        assertEquals(
+                List.of(
+                        "connect tcp 203.0.113.20:8080 underlay allowed",
+                        "connect tcp 203.0.113.20:8080 underlay allowed",
+                        "sendto udp 203.0.113.20:9 underlay allowed"),
+                attempts.stream().map(TraceEndToEndTest::described).sorted().toList(),
+                traced::toString);
+        List<Object> connectingPids = attempts.stream()
+                .filter(a -> a.get("syscall").equals("connect"))
+                .map(a -> a.get("pid"))
+                .toList();
+        assertNotEquals(connectingPids.get(0), connectingPids.get(1), "one connection is the child's");
+        assertEquals(0L, summary.get("leaks"), traced::toString);
+        assertEquals(7L, summary.get("exitStatus"));
+
+        // curl (its own connect, non-blocking, and its own threads), the same way.
+        List<String> curl =
+                List.of("curl", "-sS", "--http0.9", "http://" + TunnelLab.INTERNET_V4 + ":" + TunnelLab.PORT + "/");
+        Attempt curlUntraced = net.inClient(curl);
+        Result curlTraced = trace(curl);
+        assertEquals("hello\n", curlUntraced.out(), curlUntraced.toString());
+        assertEquals(curlUntraced.out(), curlTraced.out(), curlTraced::toString);
+        assertEquals(
+                List.of("connect tcp 203.0.113.20:8080 underlay allowed"),
+                ipAttempts(summary(curlTraced)).stream()
+                        .map(TraceEndToEndTest::described)
+                        .toList(),
+                curlTraced::toString);
+    }
+
+    @Test
+    void aProcessThatIsNoAppTryingTheInternalPrefixIsFlaggedAsALeakAndTheAppIsNot(NetnsLab lab) throws Exception {
+        net = up(lab);
+
+        Result traced = trace(program(true));
+
+        assertTrue(traced.out().contains("internal refused 1"), "the kernel's hooks still deny it: " + traced);
+        Map<String, Object> summary = summary(traced);
+        assertEquals(1L, summary.get("leaks"), traced::toString);
+        assertTrue(
+                ipAttempts(summary).stream()
+                        .map(TraceEndToEndTest::described)
+                        .anyMatch(
+                                ("connect tcp " + TunnelLab.INTERNAL_V4 + ":8080 tunnel " + net.iface + " LEAK")
+                                        ::equals),
+                traced::toString);
+        assertTrue(traced.err().contains("LEAK: a process that is no app"), "the live line says so: " + traced);
+
+        Result app = net.cli()
+                .run(
+                        "trace",
+                        "--json",
+                        "--app",
+                        "probe",
+                        "--",
+                        "/bin/bash",
+                        "-c",
+                        "exec 3<>/dev/tcp/" + TunnelLab.INTERNAL_V4 + "/8080 && head -c 5 <&3");
+        assertEquals(0, app.exitCode(), app::toString);
+        assertEquals("hello", app.out(), app::toString);
+        Map<String, Object> appSummary = summary(app);
+        assertEquals(0L, appSummary.get("leaks"), app::toString);
+        assertEquals(
+                List.of("connect tcp " + TunnelLab.INTERNAL_V4 + ":8080 tunnel " + net.iface + " allowed"),
+                ipAttempts(appSummary).stream()
+                        .map(TraceEndToEndTest::described)
+                        .toList(),
+                app::toString);
+    }
+
+    @Test
+    void withBlockTheTraceRefusesWhatWgPrWouldDenyBeforeTheKernelsHooksSeeIt(NetnsLab lab) throws Exception {
+        net = up(lab);
+
+        Result blocked = trace(List.of("--block"), program(true));
+        Attempt untraced = net.inClient(program(true));
+
+        assertTrue(blocked.out().contains("internal refused 1"), "EPERM, as the hooks would say: " + blocked);
+        assertEquals(1L, summary(blocked).get("leaks"), blocked::toString);
+        assertTrue(untraced.out().contains("internal refused 1"), untraced.toString());
+        String events = net.awaitEvents(TunnelLab.INTERNAL_V4);
+        assertEquals(
+                1,
+                events.lines()
+                        .filter(line -> line.contains(TunnelLab.INTERNAL_V4))
+                        .count(),
+                "only the untraced attempt reached the hooks and left an event:\n" + events);
+    }
+
+    private TunnelLab up(NetnsLab lab) throws Exception {
+        TunnelLab tunnel = TunnelLab.routed(lab);
+        Result up = tunnel.up(tunnel.config("per-prefix", TunnelLab.ALLOWED_IPS, null));
+        assertEquals(0, up.exitCode(), up::toString);
+        return tunnel;
+    }
+
+    private List<String> program(boolean leak) {
+        List<String> command = new ArrayList<>(List.of(
+                PYTHON,
+                script.toString(),
+                TunnelLab.INTERNET_V4,
+                TunnelLab.INTERNAL_V4,
+                Integer.toString(TunnelLab.PORT)));
+        if (leak) {
+            command.add("leak");
+        }
+        return command;
+    }
+
+    private Result trace(List<String> program) throws Exception {
+        return trace(List.of(), program);
+    }
+
+    private Result trace(List<String> options, List<String> program) throws Exception {
+        List<String> args = new ArrayList<>(List.of("trace", "--json"));
+        args.addAll(options);
+        args.add("--");
+        args.addAll(program);
+        return net.cli().run(args.toArray(String[]::new));
+    }
+
+    /** The summary: the last line of stderr, one line of JSON. */
+    private static Map<String, Object> summary(Result traced) {
+        List<String> lines = traced.err().lines().toList();
+        return Json.parseObject(lines.getLast());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> ipAttempts(Map<String, Object> summary) {
+        return ((List<Map<String, Object>>) summary.get("attempts"))
+                .stream()
+                        .filter(a -> a.get("family").equals("inet")
+                                || a.get("family").equals("inet6"))
+                        .toList();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String described(Map<String, Object> attempt) {
+        Map<String, Object> verdict = (Map<String, Object>) attempt.get("verdict");
+        String word = Boolean.TRUE.equals(verdict.get("leak"))
+                ? "LEAK"
+                : Boolean.TRUE.equals(verdict.get("allowed")) ? "allowed" : "denied";
+        return attempt.get("syscall") + " " + attempt.get("protocol") + " " + attempt.get("destination") + " "
+                + verdict.get("route") + " " + word;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.wgpr.client.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.wgpr.client.control.DaemonStatus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The tracer on the real kernel, without a daemon (every verdict is then "underlay" or "local"): what the
+ * traced program sees is what it sees untraced, but for io_uring, and each call that names an address is
+ * reported once.
+ */
+class TracerTest {
+    private static final String PYTHON = "/usr/bin/python3";
+
+    /** A program's stdout and exit status, run by {@code argv}. */
+    private record Outcome(String out, int exit, List<Attempt> attempts) {}
+
+    @Test
+    void aConnectTheKernelRefusesIsRefusedTheSameTracedAndShowsOnce() throws Exception {
+        // A port nobody listens on: the kernel answers ECONNREFUSED (111) whether traced or not.
+        String program = """
+                import socket
+                s = socket.socket()
+                try:
+                    s.connect(("127.0.0.1", 1))
+                except OSError as e:
+                    print("errno", e.errno)
+                """;
+        Outcome untraced = untraced(program);
+        Outcome traced = traced(program);
+
+        assertEquals("errno 111\n", untraced.out());
+        assertEquals(untraced.out(), traced.out());
+        assertEquals(untraced.exit(), traced.exit());
+        assertEquals(List.of("connect tcp 127.0.0.1:1 local"), described(traced.attempts()));
+    }
+
+    @Test
+    void aConnectedSocketsSendsPassUnannouncedWhileSendmsgToAnAddressIsReported() throws Exception {
+        String program = """
+                import socket
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                u.connect(("127.0.0.1", 9))
+                for _ in range(3):
+                    try:
+                        u.send(b"x")
+                    except ConnectionRefusedError:
+                        pass  # the ICMP port unreachable of the send before
+                v = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                v.sendmsg([b"y"], [], 0, ("::1", 7))
+                print("sent")
+                """;
+        Outcome traced = traced(program);
+
+        assertEquals("sent\n", traced.out());
+        assertEquals(
+                List.of("connect udp 127.0.0.1:9 local", "sendmsg udp [::1]:7 local"), described(traced.attempts()));
+    }
+
+    @Test
+    void ioUringSetupFailsWithEnosysUnderTraceAndIsReported() throws Exception {
+        String program = """
+                import ctypes
+                libc = ctypes.CDLL(None, use_errno=True)
+                params = ctypes.create_string_buffer(120)
+                fd = libc.syscall(425, 4, params)
+                print("fd" if fd >= 0 else "errno %d" % ctypes.get_errno())
+                """;
+        Outcome traced = traced(program);
+
+        assertEquals("errno 38\n", traced.out(), "ENOSYS: programs fall back to plain calls");
+        assertEquals(List.of("io_uring_setup -"), described(traced.attempts()));
+    }
+
+    private static Outcome untraced(String program) throws Exception {
+        Process process = new ProcessBuilder(PYTHON, "-c", program)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Outcome(out, process.waitFor(), List.of());
+    }
+
+    private static Outcome traced(String program) throws IOException, InterruptedException {
+        List<Attempt> live = new CopyOnWriteArrayList<>();
+        Tracer tracer = new Tracer(Judge.of(DaemonStatus.noDaemon("test"), Optional.empty()), false, live::add);
+        Process process = new ProcessBuilder(TraceStep.command(List.of(PYTHON, "-c", program)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        List<Attempt> attempts = tracer.trace(Math.toIntExact(process.pid()));
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit = process.waitFor();
+        assertEquals(attempts, live, "every attempt was also reported live, in order");
+        return new Outcome(out, exit, attempts);
+    }
+
+    private static List<String> described(List<Attempt> attempts) {
+        return attempts.stream()
+                .map(a -> String.join(
+                                " ",
+                                a.syscall(),
+                                a.protocol(),
+                                a.destination(),
+                                a.verdict().route())
+                        .replaceAll(" +", " "))
+                .toList();
+    }
+}
