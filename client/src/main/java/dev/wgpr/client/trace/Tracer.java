@@ -1,5 +1,6 @@
 package dev.wgpr.client.trace;
 
+import dev.wgpr.common.Pace;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -72,7 +73,7 @@ public final class Tracer {
         // Live lines are written by a thread of their own: the next call need not wait for a terminal.
         ExecutorService printer = Executors.newSingleThreadExecutor(
                 Thread.ofPlatform().name("trace-lines").daemon(true).factory());
-        try (NotifyListener listener = NotifyListener.takeFrom(pid, Duration.ofSeconds(30))) {
+        try (NotifyListener listener = NotifyListener.takeFrom(pid, Pace.scaled(Duration.ofSeconds(30)))) {
             while (true) {
                 Optional<Boolean> ready = listener.await(1000);
                 if (ready.isEmpty()) {
