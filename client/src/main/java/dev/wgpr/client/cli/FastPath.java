@@ -104,7 +104,7 @@ final class FastPath {
                             err);
                 case "check" -> CheckCommand.check(Path.of(words.getFirst()), out, err);
                 default -> {
-                    for (String line : new WgPrCommand.Version().getVersion()) {
+                    for (String line : new WgPrVersion().getVersion()) {
                         out.println(line);
                     }
                     yield 0;

@@ -51,10 +51,10 @@ public final class StartUpTraining {
         try {
             String name = instance.name();
             String[][] commands = {
+                // Not the root's --help: it builds every subcommand's model, whose classes every start
+                // would then load from the cache whether it needs them or not.
                 {"--version"},
-                {"--help"},
                 {"check", config},
-                {"check", "--help"},
                 {"--instance", name, "status"},
                 {"--instance", name, "status", "--json"},
                 {"--instance", name, "events"},
