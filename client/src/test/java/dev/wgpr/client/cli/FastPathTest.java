@@ -3,10 +3,9 @@ package dev.wgpr.client.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.wgpr.client.TestPaths;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,16 +42,8 @@ class FastPathTest {
     @MethodSource("itsCommands")
     void runsItsCommandsItselfAndPrintsWhatTheWholeCliPrints(List<String> args) {
         String[] argv = args.toArray(String[]::new);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Optional<Integer> exitCode = FastPath.execute(
-                argv,
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        CliRun fast = new CliRun(
-                exitCode.orElseThrow(() -> new AssertionError("not taken: " + args)),
-                out.toString(StandardCharsets.UTF_8),
-                err.toString(StandardCharsets.UTF_8));
+        CliRun fast = CliRun.capture((out, err) ->
+                FastPath.execute(argv, out, err).orElseThrow(() -> new AssertionError("not taken: " + args)));
 
         assertEquals(CliRun.ofTheWholeCli(argv), fast);
     }
@@ -86,7 +77,7 @@ class FastPathTest {
     @ParameterizedTest
     @MethodSource("notItsCommands")
     void leavesEveryOtherCommandLineToTheWholeCli(List<String> args) {
-        PrintStream discard = new PrintStream(new ByteArrayOutputStream());
+        PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
         assertEquals(Optional.empty(), FastPath.execute(args.toArray(String[]::new), discard, discard));
     }
 }
