@@ -63,8 +63,9 @@ final class FastPath {
                 if (value.isPresent()) {
                     if (instanceName.isPresent()
                             || value.get().isEmpty()
-                            || value.get().startsWith("-")) {
-                        return Optional.empty(); // given twice, or a value picocli would take for an option
+                            || value.get().startsWith("-")
+                            || arg.equals("--instance") && value.get().startsWith("@")) {
+                        return Optional.empty(); // given twice, or a value picocli would read otherwise
                     }
                     instanceName = value;
                 } else {

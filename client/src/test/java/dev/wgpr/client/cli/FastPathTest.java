@@ -63,6 +63,7 @@ class FastPathTest {
                 List.of("--instance=", "status"),
                 List.of("status", "--instance"),
                 List.of("@arguments.txt"),
+                List.of("--instance", "@arguments.txt", "status"),
                 List.of("check"),
                 List.of("check", "a.toml", "b.toml"),
                 List.of("check", "-x"),
