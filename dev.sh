@@ -94,6 +94,8 @@ build() {
   mvn -B -q --no-transfer-progress -Dstyle.color=never -DskipTests package
   echo "==> the CLI's ahead-of-time cache (client/target/wg-pr.aot)"
   client/aot-cache.sh "$JAVA_HOME/bin/java" client/target/wg-pr.jar client/target/wg-pr.aot
+  # ./wg-pr runs the JDK the cache was made with, without searching for it again at every start.
+  ln -sfn "$JAVA_HOME/bin/java" client/target/java
 }
 
 cmd=${1:-build}

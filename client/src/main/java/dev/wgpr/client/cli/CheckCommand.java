@@ -68,17 +68,21 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        configFile = ConfigLoading.resolve(configFile);
-        Optional<LoadedConfig> loaded =
-                ConfigLoading.load(configFile, spec.commandLine().getErr());
+        return check(configFile, spec.commandLine().getOut(), spec.commandLine().getErr());
+    }
+
+    /** The whole command, for picocli's {@link #call} and for {@link FastPath}. */
+    static int check(Path configFile, PrintWriter out, PrintWriter err) {
+        Path file = ConfigLoading.resolve(configFile);
+        Optional<LoadedConfig> loaded = ConfigLoading.load(file, err);
         if (loaded.isEmpty()) {
             return WgPrCommand.EXIT_BAD_INPUT;
         }
-        printPlan(loaded.get().config(), spec.commandLine().getOut());
+        printPlan(file, loaded.get().config(), out);
         return 0;
     }
 
-    private void printPlan(TunnelConfig config, PrintWriter out) {
+    private static void printPlan(Path configFile, TunnelConfig config, PrintWriter out) {
         InterfaceConfig iface = config.iface();
         out.println(configFile + " is valid. `wg-pr up " + configFile + "` would set up:");
         out.println();

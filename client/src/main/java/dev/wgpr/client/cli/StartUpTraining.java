@@ -51,10 +51,10 @@ public final class StartUpTraining {
         try {
             String name = instance.name();
             String[][] commands = {
+                // Not the root's --help: it builds every subcommand's model, whose classes every start
+                // would then load from the cache whether it needs them or not.
                 {"--version"},
-                {"--help"},
                 {"check", config},
-                {"check", "--help"},
                 {"--instance", name, "status"},
                 {"--instance", name, "status", "--json"},
                 {"--instance", name, "events"},
@@ -65,9 +65,11 @@ public final class StartUpTraining {
             };
             PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
             for (String[] command : commands) {
-                WgPrCommand.commandLine(new ByteArrayInputStream(new byte[0]), discard, discard, command)
-                        .execute(command);
+                Main.execute(command, new ByteArrayInputStream(new byte[0]), discard, discard);
             }
+            // What System.exit, which ends every command, looks up: the JDK's logging backend, whose
+            // classes would otherwise be loaded from the runtime image at every exit.
+            System.getLogger("java.lang.Runtime").isLoggable(System.Logger.Level.DEBUG);
         } finally {
             if (daemon.isPresent()) {
                 daemon.get().close();

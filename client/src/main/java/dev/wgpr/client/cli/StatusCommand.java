@@ -47,9 +47,16 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        Instance instance = root.instance();
+        return show(
+                root.instance(),
+                json,
+                verbose,
+                spec.commandLine().getOut(),
+                spec.commandLine().getErr());
+    }
+
+    /** The whole command, for picocli's {@link #call} and for {@link FastPath}. */
+    static int show(Instance instance, boolean json, boolean verbose, PrintWriter out, PrintWriter err) {
         Optional<DaemonStatus> reply;
         try {
             reply = DaemonClient.call(instance, new Request.Status(), DaemonStatus.class);

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "wg-pr",
         mixinStandardHelpOptions = true,
-        versionProvider = WgPrCommand.Version.class,
+        versionProvider = WgPrVersion.class,
         description = {
             "WireGuard split-tunnel client whose internal routes belong to applications.",
             "Only the apps a peer names in allowedApps may reach its internal prefixes;",
@@ -121,13 +121,5 @@ public final class WgPrCommand {
         commandLine.setErr(new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         commandLine.setUsageHelpAutoWidth(true);
         return commandLine;
-    }
-
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            String version = WgPrCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"wg-pr " + (version == null ? "(development build)" : version)};
-        }
     }
 }

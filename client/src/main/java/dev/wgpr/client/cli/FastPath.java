@@ -1,0 +1,116 @@
+package dev.wgpr.client.cli;
+
+import dev.wgpr.client.daemon.Instance;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The commands people type most, in their plain forms, run without picocli: {@code --version}, {@code
+ * status [--json] [-v|--verbose]} and {@code check CONFIG}, each with at most one {@code --instance NAME}.
+ * Building picocli's model of even one subcommand (its annotations are read through dynamic proxies,
+ * which the ahead-of-time cache cannot keep) was more than half of such a command's time. Anything else,
+ * including every mistake and every form picocli treats specially ({@code @file}, {@code --}, clustered
+ * short options, help), is left to the whole CLI, which then prints what it always did; FastPathTest holds
+ * both to the same output.
+ */
+final class FastPath {
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    private FastPath(PrintStream out, PrintStream err) {
+        // As WgPrCommand gives picocli's commands their writers.
+        this.out = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        this.err = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+    }
+
+    /** The exit status of {@code args} run here, or empty when they are for the whole CLI. */
+    static Optional<Integer> execute(String[] args, PrintStream out, PrintStream err) {
+        return Invocation.of(args).map(invocation -> {
+            FastPath streams = new FastPath(out, err);
+            try {
+                return invocation.run(streams.out, streams.err);
+            } finally {
+                streams.out.flush();
+                streams.err.flush();
+            }
+        });
+    }
+
+    /** One recognised command line: the subcommand, its words, the instance it names if any. */
+    private record Invocation(String command, List<String> words, Optional<String> instanceName) {
+        static Optional<Invocation> of(String[] args) {
+            Optional<String> instanceName = Optional.empty();
+            List<String> rest = new ArrayList<>();
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                if (arg.startsWith("@") || arg.isEmpty()) {
+                    return Optional.empty(); // picocli reads @FILE as more arguments
+                }
+                Optional<String> value = Optional.empty();
+                if (arg.equals("--instance") && i + 1 < args.length) {
+                    value = Optional.of(args[++i]);
+                } else if (arg.startsWith("--instance=")) {
+                    value = Optional.of(arg.substring("--instance=".length()));
+                } else if (arg.equals("--instance")) {
+                    return Optional.empty(); // its value is missing
+                }
+                if (value.isPresent()) {
+                    if (instanceName.isPresent()
+                            || value.get().isEmpty()
+                            || value.get().startsWith("-")
+                            || arg.equals("--instance") && value.get().startsWith("@")) {
+                        return Optional.empty(); // given twice, or a value picocli would read otherwise
+                    }
+                    instanceName = value;
+                } else {
+                    rest.add(arg);
+                }
+            }
+            if (rest.isEmpty()) {
+                return Optional.empty();
+            }
+            Invocation invocation =
+                    new Invocation(rest.getFirst(), List.copyOf(rest.subList(1, rest.size())), instanceName);
+            return invocation.recognised() ? Optional.of(invocation) : Optional.empty();
+        }
+
+        private boolean recognised() {
+            return switch (command) {
+                case "--version", "-V" -> words.isEmpty() && instanceName.isEmpty();
+                case "status" ->
+                    words.stream().distinct().count() == words.size()
+                            && words.stream()
+                                    .allMatch(word ->
+                                            List.of("--json", "-v", "--verbose").contains(word))
+                            && !(words.contains("-v") && words.contains("--verbose"));
+                case "check" -> words.size() == 1 && !words.getFirst().startsWith("-");
+                default -> false;
+            };
+        }
+
+        int run(PrintWriter out, PrintWriter err) {
+            return switch (command) {
+                case "status" ->
+                    StatusCommand.show(
+                            Instance.choose(instanceName),
+                            words.contains("--json"),
+                            words.contains("-v") || words.contains("--verbose"),
+                            out,
+                            err);
+                case "check" -> CheckCommand.check(Path.of(words.getFirst()), out, err);
+                default -> {
+                    for (String line : new WgPrVersion().getVersion()) {
+                        out.println(line);
+                    }
+                    yield 0;
+                }
+            };
+        }
+    }
+}
