@@ -13,6 +13,7 @@ import dev.wgpr.testing.lab.Topologies;
 import dev.wgpr.testing.lab.Topologies.Routed;
 import dev.wgpr.testing.lab.WireGuardGoPeer;
 import dev.wgpr.tunnel.crypto.Key;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,6 +37,19 @@ class DeviceInteropTest {
                 .listenPort(51820)
                 .address("10.8.0.1/24", "fd10:8::1/64")
                 .up();
+    }
+
+    /** Reversed roles: wireguard-go calls in from the client namespace ... */
+    private static WireGuardGoPeer wireguardGoClient(Routed net) {
+        return WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
+    }
+
+    /** ... to wg-pr listening in the server namespace; each has the other as its peer. */
+    private static WgPrEnd wgPrServerOf(Routed net, WireGuardGoPeer client) throws IOException {
+        WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820);
+        server.peer(key(client), null, "10.8.0.2/32");
+        client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        return server;
     }
 
     private static Key key(WireGuardGoPeer peer) {
@@ -84,12 +98,8 @@ class DeviceInteropTest {
     @Test
     void wireguardGoInitiatesAndWgPrLearnsItsEndpoint(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
-        // Reversed roles: wg-pr listens in the server namespace, wireguard-go calls in from the client.
-        WireGuardGoPeer client =
-                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
-        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
-            server.peer(key(client), null, "10.8.0.2/32");
-            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        WireGuardGoPeer client = wireguardGoClient(net);
+        try (WgPrEnd server = wgPrServerOf(net, client)) {
 
             assertTrue(net.client().ping("10.8.0.1"), "wireguard-go's ping through wg-pr");
             Traffic.tcp(net.server(), net.client(), "10.8.0.2", 1 << 20);
@@ -106,62 +116,43 @@ class DeviceInteropTest {
     }
 
     /**
-     * wg-pr as responder keeps {@code DH(our static, their static)} per peer, computed once: after the
-     * interface's private key changes, wireguard-go's handshakes to the new public key complete (an old
-     * precomputed value would fail them at the timestamp).
+     * wg-pr as responder keeps {@code DH(our static, their static)} per peer, computed once. After the
+     * interface's private key changes, and then after the peer's key changes (wireguard-go takes a new
+     * private key, wg-pr replaces the peer), wireguard-go's handshakes complete: a value left from the old
+     * keys would fail them.
      */
     @Test
-    void afterANewPrivateKeyWireguardGosHandshakesToTheNewKeyComplete(NetnsLab lab) throws Exception {
+    void afterEitherSidesKeyChangesWireguardGosHandshakesComplete(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
-        WireGuardGoPeer client =
-                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
-        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
-            server.peer(key(client), null, "10.8.0.2/32");
-            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        WireGuardGoPeer client = wireguardGoClient(net);
+        try (WgPrEnd server = wgPrServerOf(net, client)) {
             awaitPing(net.client(), "10.8.0.1");
 
-            Key newKey = Key.generatePrivate();
+            Key serverKey = Key.generatePrivate();
             DeviceConfig before = server.device().configuration();
             server.device()
                     .configure(new DeviceConfig(
-                            Optional.of(newKey), before.listenPort(), before.fwmark(), before.peers()));
+                            Optional.of(serverKey), before.listenPort(), before.fwmark(), before.peers()));
             client.wg("set", client.iface(), "peer", server.publicKey().toBase64(), "remove");
-            client.peer(newKey.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
-
+            client.peer(serverKey.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
             awaitPing(net.client(), "10.8.0.1");
             Traffic.tcp(net.client(), net.server(), "10.8.0.1", 256 << 10);
-        }
-    }
 
-    /**
-     * The same when the peer's key changes: wireguard-go takes a new private key, wg-pr replaces the peer,
-     * and handshakes from the new key complete against the value computed for it.
-     */
-    @Test
-    void afterAPeersNewKeyItsHandshakesComplete(NetnsLab lab) throws Exception {
-        Routed net = Topologies.routed(lab);
-        WireGuardGoPeer client =
-                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
-        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
-            server.peer(key(client), null, "10.8.0.2/32");
-            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
-            awaitPing(net.client(), "10.8.0.1");
-
-            Key newKey = Key.generatePrivate();
+            Key oldClientKey = key(client);
+            Key clientKey = Key.generatePrivate();
             Path keyFile = lab.scratchDir().resolve("new-client-key");
-            Files.writeString(keyFile, newKey.toBase64() + "\n");
+            Files.writeString(keyFile, clientKey.toBase64() + "\n");
             client.wg("set", client.iface(), "private-key", keyFile.toString());
-            DeviceConfig before = server.device().configuration();
+            before = server.device().configuration();
             List<PeerSettings> others = before.peers().stream()
-                    .filter(peer -> !peer.publicKey().equals(key(client)))
+                    .filter(peer -> !peer.publicKey().equals(oldClientKey))
                     .toList();
             server.device()
                     .configure(new DeviceConfig(before.privateKey(), before.listenPort(), before.fwmark(), others)
-                            .withPeer(PeerSettings.of(newKey.publicKey(), null, IpPrefix.parse("10.8.0.2/32"))));
-
+                            .withPeer(PeerSettings.of(clientKey.publicKey(), null, IpPrefix.parse("10.8.0.2/32"))));
             awaitPing(net.client(), "10.8.0.1");
             Traffic.tcp(net.client(), net.server(), "10.8.0.1", 256 << 10);
-            assertTrue(server.status(newKey.publicKey()).lastHandshake().isPresent());
+            assertTrue(server.status(clientKey.publicKey()).lastHandshake().isPresent());
         }
     }
 
@@ -379,11 +370,8 @@ class DeviceInteropTest {
     @Test
     void countsAndDropsGarbageDatagramsAndKeepsWorking(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
-        WireGuardGoPeer client =
-                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
-        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
-            server.peer(key(client), null, "10.8.0.2/32");
-            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        WireGuardGoPeer client = wireguardGoClient(net);
+        try (WgPrEnd server = wgPrServerOf(net, client)) {
             assertTrue(DeviceInteropTestSupport.pingWithin(net.client(), "10.8.0.1", 3));
 
             java.util.Random random = new java.util.Random(7);
