@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 PACKAGES=(maven clang llvm libbpf-dev libbpf1 libmnl0 libmnl-dev linux-libc-dev iproute2 nftables
   wireguard-tools wireguard-go curl util-linux iperf3 bpftool tcpdump procps iputils-ping systemd
   asciidoctor lintian mmdebstrap systemd-container openssh-client openssh-server dbus polkitd dnsmasq-base
-  bind9-dnsutils strace
+  bind9-dnsutils strace libsodium23
   sway waybar grim fonts-dejavu-core adwaita-icon-theme libglib2.0-bin libwayland-dev libwayland-bin)
 # (sway, waybar, grim: the tray's tests run a real tray host, waybar's tray module in headless sway, and
 # take its screenshot; the font and the icon theme are what waybar draws with; gdbus is how the tests talk

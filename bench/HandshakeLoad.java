@@ -58,6 +58,9 @@ public class HandshakeLoad {
         channel.connect(server);
         Semaphore window = new Semaphore(WINDOW);
         AtomicLong responses = new AtomicLong();
+        AtomicLong others = new AtomicLong();
+        long sent = 0;
+        long refills = 0;
         Thread receiver = Thread.ofPlatform().daemon().start(() -> {
             ByteBuffer buffer = ByteBuffer.allocate(2048);
             while (true) {
@@ -67,6 +70,8 @@ public class HandshakeLoad {
                     if (buffer.position() == 92 && buffer.get(0) == 2) {
                         responses.incrementAndGet();
                         window.release();
+                    } else {
+                        others.incrementAndGet();
                     }
                 } catch (Exception e) {
                     return;
@@ -85,6 +90,7 @@ public class HandshakeLoad {
             }
             if (!window.tryAcquire(200, TimeUnit.MILLISECONDS)) {
                 window.release(WINDOW - window.availablePermits()); // lost ones: refill the window
+                refills++;
                 continue;
             }
             i = (i + 1) % keys.size();
@@ -95,10 +101,16 @@ public class HandshakeLoad {
             byte[] initiation = protocols.get(i).createInitiation(peers.get(i)).orElseThrow();
             lastSent[i] = System.nanoTime();
             channel.write(ByteBuffer.wrap(initiation));
+            sent++;
         }
         long counted = responses.get() - Math.max(0, baseline);
         double elapsed = (System.nanoTime() - Math.max(start, countedFrom)) / 1e9;
         System.out.printf("%.0f%n", counted / elapsed);
+        if (refills > 0 || others.get() > 0) { // the rate is then not only the responder's speed: say so
+            System.err.printf(
+                    "HandshakeLoad: sent %d, responses %d, other replies (cookies?) %d, window refilled %d times after losses%n",
+                    sent, responses.get(), others.get(), refills);
+        }
         channel.close();
         receiver.join(1000);
     }

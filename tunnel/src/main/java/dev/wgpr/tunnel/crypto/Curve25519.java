@@ -4,7 +4,12 @@ import java.security.SecureRandom;
 import java.util.Optional;
 import org.bouncycastle.math.ec.rfc7748.X25519;
 
-/** X25519 (RFC 7748) Diffie-Hellman, refusing the all-zero result that a low-order public key gives. */
+/**
+ * X25519 (RFC 7748) Diffie-Hellman, refusing the all-zero result that a low-order public key gives. The
+ * shared secrets come from libsodium when it is installed (half the CPU time; see {@link Libsodium}),
+ * otherwise from Bouncy Castle; public keys from Bouncy Castle, whose fixed-base multiplication is the
+ * faster one.
+ */
 public final class Curve25519 {
     public static final int KEY_LENGTH = 32;
 
@@ -34,7 +39,9 @@ public final class Curve25519 {
         requireLength(privateKey);
         requireLength(publicKey);
         requireLength(out);
-        return X25519.calculateAgreement(privateKey, 0, publicKey, 0, out, 0);
+        return Libsodium.available()
+                ? Libsodium.sharedSecret(privateKey, publicKey, out)
+                : X25519.calculateAgreement(privateKey, 0, publicKey, 0, out, 0);
     }
 
     /** {@code DH(privateKey, publicKey)}, or empty when the result is all zero (a low-order public key). */

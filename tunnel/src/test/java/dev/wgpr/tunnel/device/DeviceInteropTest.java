@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
@@ -12,7 +13,12 @@ import dev.wgpr.testing.lab.Topologies;
 import dev.wgpr.testing.lab.Topologies.Routed;
 import dev.wgpr.testing.lab.WireGuardGoPeer;
 import dev.wgpr.tunnel.crypto.Key;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,6 +37,19 @@ class DeviceInteropTest {
                 .listenPort(51820)
                 .address("10.8.0.1/24", "fd10:8::1/64")
                 .up();
+    }
+
+    /** Reversed roles: wireguard-go calls in from the client namespace ... */
+    private static WireGuardGoPeer wireguardGoClient(Routed net) {
+        return WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
+    }
+
+    /** ... to wg-pr listening in the server namespace; each has the other as its peer. */
+    private static WgPrEnd wgPrServerOf(Routed net, WireGuardGoPeer client) throws IOException {
+        WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820);
+        server.peer(key(client), null, "10.8.0.2/32");
+        client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        return server;
     }
 
     private static Key key(WireGuardGoPeer peer) {
@@ -79,12 +98,8 @@ class DeviceInteropTest {
     @Test
     void wireguardGoInitiatesAndWgPrLearnsItsEndpoint(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
-        // Reversed roles: wg-pr listens in the server namespace, wireguard-go calls in from the client.
-        WireGuardGoPeer client =
-                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
-        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
-            server.peer(key(client), null, "10.8.0.2/32");
-            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        WireGuardGoPeer client = wireguardGoClient(net);
+        try (WgPrEnd server = wgPrServerOf(net, client)) {
 
             assertTrue(net.client().ping("10.8.0.1"), "wireguard-go's ping through wg-pr");
             Traffic.tcp(net.server(), net.client(), "10.8.0.2", 1 << 20);
@@ -100,19 +115,57 @@ class DeviceInteropTest {
         }
     }
 
+    /**
+     * wg-pr as responder keeps {@code DH(our static, their static)} per peer, computed once. After the
+     * interface's private key changes, and then after the peer's key changes (wireguard-go takes a new
+     * private key, wg-pr replaces the peer), wireguard-go's handshakes complete: a value left from the old
+     * keys would fail them.
+     */
+    @Test
+    void afterEitherSidesKeyChangesWireguardGosHandshakesComplete(NetnsLab lab) throws Exception {
+        Routed net = Topologies.routed(lab);
+        WireGuardGoPeer client = wireguardGoClient(net);
+        try (WgPrEnd server = wgPrServerOf(net, client)) {
+            awaitPing(net.client(), "10.8.0.1");
+
+            Key serverKey = Key.generatePrivate();
+            DeviceConfig before = server.device().configuration();
+            server.device()
+                    .configure(new DeviceConfig(
+                            Optional.of(serverKey), before.listenPort(), before.fwmark(), before.peers()));
+            client.wg("set", client.iface(), "peer", server.publicKey().toBase64(), "remove");
+            client.peer(serverKey.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+            awaitPing(net.client(), "10.8.0.1");
+            Traffic.tcp(net.client(), net.server(), "10.8.0.1", 256 << 10);
+
+            Key oldClientKey = key(client);
+            Key clientKey = Key.generatePrivate();
+            Path keyFile = lab.scratchDir().resolve("new-client-key");
+            Files.writeString(keyFile, clientKey.toBase64() + "\n");
+            client.wg("set", client.iface(), "private-key", keyFile.toString());
+            before = server.device().configuration();
+            List<PeerSettings> others = before.peers().stream()
+                    .filter(peer -> !peer.publicKey().equals(oldClientKey))
+                    .toList();
+            server.device()
+                    .configure(new DeviceConfig(before.privateKey(), before.listenPort(), before.fwmark(), others)
+                            .withPeer(PeerSettings.of(clientKey.publicKey(), null, IpPrefix.parse("10.8.0.2/32"))));
+            awaitPing(net.client(), "10.8.0.1");
+            Traffic.tcp(net.client(), net.server(), "10.8.0.1", 256 << 10);
+            assertTrue(server.status(clientKey.publicKey()).lastHandshake().isPresent());
+        }
+    }
+
     @Test
     void worksWithAPresharedKeyAndFailsWithAWrongOne(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
         WireGuardGoPeer server = wireguardGoServer(net);
         Key psk = Key.generatePreshared();
         try (WgPrEnd client = WgPrEnd.start(net.client(), "10.8.0.2/24")) {
-            client.peer(PeerSettings.of(
-                            key(server),
-                            WgPrEnd.endpoint(SERVER_ENDPOINT),
-                            dev.wgpr.common.net.IpPrefix.parse("10.8.0.0/24"))
+            client.peer(PeerSettings.of(key(server), WgPrEnd.endpoint(SERVER_ENDPOINT), IpPrefix.parse("10.8.0.0/24"))
                     .withPresharedKey(Key.generatePreshared()));
-            java.nio.file.Path pskFile = lab.scratchDir().resolve("psk");
-            java.nio.file.Files.writeString(pskFile, psk.toBase64() + "\n");
+            Path pskFile = lab.scratchDir().resolve("psk");
+            Files.writeString(pskFile, psk.toBase64() + "\n");
             server.wg(
                     "set",
                     server.iface(),
@@ -126,7 +179,7 @@ class DeviceInteropTest {
             assertFalse(net.client().ping("10.8.0.1"), "a wrong preshared key gets no session");
             assertFalse(client.status(key(server)).lastHandshake().isPresent());
 
-            client.peer(PeerSettings.of(key(server), null, dev.wgpr.common.net.IpPrefix.parse("10.8.0.0/24"))
+            client.peer(PeerSettings.of(key(server), null, IpPrefix.parse("10.8.0.0/24"))
                     .withPresharedKey(psk));
             awaitPing(net.client(), "10.8.0.1");
             Traffic.tcp(net.client(), net.server(), "10.8.0.1", 256 << 10);
@@ -317,11 +370,8 @@ class DeviceInteropTest {
     @Test
     void countsAndDropsGarbageDatagramsAndKeepsWorking(NetnsLab lab) throws Exception {
         Routed net = Topologies.routed(lab);
-        WireGuardGoPeer client =
-                WireGuardGoPeer.start(net.client()).address("10.8.0.2/24").up();
-        try (WgPrEnd server = WgPrEnd.start(net.server(), "10.8.0.1/24").listenPort(51820)) {
-            server.peer(key(client), null, "10.8.0.2/32");
-            client.peer(server.publicKey().toBase64(), SERVER_ENDPOINT, "10.8.0.0/24");
+        WireGuardGoPeer client = wireguardGoClient(net);
+        try (WgPrEnd server = wgPrServerOf(net, client)) {
             assertTrue(DeviceInteropTestSupport.pingWithin(net.client(), "10.8.0.1", 3));
 
             java.util.Random random = new java.util.Random(7);
