@@ -200,6 +200,8 @@ EOS
   echo "daemon pid $before -> $after; wg-pr@corp.service $(systemctl is-active wg-pr@corp.service)"
   echo "a non-app during the upgrade: $(sort /tmp/probe.log | uniq -c | awk "{ print \$2 \" \" \$1 }" | paste -sd, -)"
   journalctl -q -u wg-pr.service --since "-3min" | grep -o "handing over to the next daemon.*" | head -n 1
+  # The ExecStop of wg-pr@corp (wg-pr down), stopped by the same restart, was answered by the daemon itself.
+  journalctl -q -u wg-pr.service --since "-3min" | grep -o "down corp0: left up for the next daemon.*" | head -n 1
   wg-pr status | grep -E "^interface|^enforcement"
   # The hand-over left the app running (KillMode=process too); the new daemon adopted its cgroup.
   if kill -0 "$app" 2>/dev/null; then

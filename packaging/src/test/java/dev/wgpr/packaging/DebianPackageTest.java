@@ -102,6 +102,10 @@ class DebianPackageTest {
         assertTrue(
                 session.contains("handing over to the next daemon: exiting with every tunnel's enforcement"),
                 "the old daemon handed over rather than stopping in order: " + session);
+        assertTrue(
+                session.contains("down corp0: left up for the next daemon (a hand-over is pending)"),
+                "wg-pr@corp's down during the upgrade was answered by the daemon, which left the tunnel up: "
+                        + session);
         // wg-pr.socket: with no daemon running, a member of the launch group brings a tunnel of /etc/wg-pr up.
         assertTrue(session.contains("wg-pr.service inactive, wg-pr.socket active\ncorp0 is up\n"), session);
         assertTrue(session.contains("wg-pr.service active, triggered by wg-pr.socket\ninterface corp0\n"), session);

@@ -130,7 +130,8 @@ record RequestDispatch(
         if (HandOver.requested(instance)) {
             // A wg-pr@ unit stopped by an upgrade's restart, or anyone else meanwhile: the next daemon
             // takes the tunnel over as it is, so it stays up.
-            log.println("wg-pr daemon: down " + request.tunnel() + ": left up, handing over to the next daemon");
+            log.println("wg-pr daemon: down " + request.tunnel()
+                    + ": left up for the next daemon (a hand-over is pending)");
             return new Reply.Downed(true);
         }
         try {
