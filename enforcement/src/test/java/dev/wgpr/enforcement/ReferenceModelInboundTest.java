@@ -35,11 +35,29 @@ class ReferenceModelInboundTest {
     }
 
     static Decision toListener(Policy policy, Optional<AppId> app, String source, int localPort) {
-        return ReferenceModel.decideInbound(policy, true, true, app, ip(source), Protocol.TCP, 40_000, localPort);
+        return inbound(policy, true, true, app, source, Protocol.TCP, 40_000, localPort);
     }
 
     static Decision toUdp(Policy policy, Optional<AppId> app, String source, int sourcePort, int localPort) {
-        return ReferenceModel.decideInbound(policy, true, false, app, ip(source), Protocol.UDP, sourcePort, localPort);
+        return inbound(policy, true, false, app, source, Protocol.UDP, sourcePort, localPort);
+    }
+
+    /** The model's answer, checked against what the compiled trie answers as wgpr_inbound reads it. */
+    static Decision inbound(
+            Policy policy,
+            boolean socket,
+            boolean listening,
+            Optional<AppId> app,
+            String source,
+            Protocol protocol,
+            int sourcePort,
+            int localPort) {
+        Decision model = ReferenceModel.decideInbound(
+                policy, socket, listening, app, ip(source), protocol, sourcePort, localPort);
+        Decision compiled = new TrieSimulator(PolicyCompiler.compile(policy))
+                .decideInbound(socket, listening, app, ip(source), protocol, sourcePort, localPort);
+        assertEquals(model, compiled, "compiled trie vs model for " + app + " from " + source + " to " + localPort);
+        return model;
     }
 
     @Test
@@ -55,8 +73,7 @@ class ReferenceModelInboundTest {
         // The connection it accepted (established, same local port) is judged the same way.
         assertEquals(
                 Decision.ALLOW_INCOMING,
-                ReferenceModel.decideInbound(
-                        apps, true, false, Optional.of(APP), ip("10.20.5.9"), Protocol.TCP, 40_000, 8080));
+                inbound(apps, true, false, Optional.of(APP), "10.20.5.9", Protocol.TCP, 40_000, 8080));
     }
 
     @Test
@@ -85,22 +102,13 @@ class ReferenceModelInboundTest {
         // ("all" opens every socket first, so it answers ALLOW_INCOMING there.)
         for (Incoming setting : Incoming.values()) {
             assertTrue(
-                    ReferenceModel.decideInbound(
-                                    policy(setting),
-                                    true,
-                                    false,
-                                    Optional.of(APP),
-                                    ip("10.20.5.9"),
-                                    Protocol.TCP,
-                                    443,
-                                    50_000)
+                    inbound(policy(setting), true, false, Optional.of(APP), "10.20.5.9", Protocol.TCP, 443, 50_000)
                             .allowed(),
                     setting.text());
         }
         assertEquals(
                 Decision.DENY_NO_GRANT,
-                ReferenceModel.decideInbound(
-                        none, true, false, Optional.of(APP), ip("10.20.5.9"), Protocol.TCP, 444, 50_000));
+                inbound(none, true, false, Optional.of(APP), "10.20.5.9", Protocol.TCP, 444, 50_000));
     }
 
     @Test
@@ -120,8 +128,7 @@ class ReferenceModelInboundTest {
         for (Incoming setting : Incoming.values()) {
             assertEquals(
                     Decision.DENY_NO_APP,
-                    ReferenceModel.decideInbound(
-                            policy(setting), false, false, Optional.empty(), ip("10.20.5.9"), Protocol.ANY, 0, 0));
+                    inbound(policy(setting), false, false, Optional.empty(), "10.20.5.9", Protocol.ANY, 0, 0));
         }
     }
 
