@@ -125,22 +125,22 @@ public final class ReferenceModel {
             return Decision.DENY_NO_APP;
         }
         InetAddress src = unmapped(source);
+        // The replies to the app's own traffic: judged by its grants, as before, in every setting.
+        int effectivePort = protocol == Protocol.ANY ? 0 : sourcePort;
+        if (app.isPresent() && !listening) {
+            for (Grant grant : policy.grantsOf(app.get())) {
+                if (grant.covers(src, protocol, effectivePort)) {
+                    return Decision.ALLOW_INTERNAL;
+                }
+            }
+        }
         if (opensTo(policy, app, src, protocol, localPort)) {
             return Decision.ALLOW_INCOMING;
         }
         if (listening) {
             return Decision.DENY_LISTENING;
         }
-        if (app.isEmpty()) {
-            return Decision.DENY_NO_APP;
-        }
-        int effectivePort = protocol == Protocol.ANY ? 0 : sourcePort;
-        for (Grant grant : policy.grantsOf(app.get())) {
-            if (grant.covers(src, protocol, effectivePort)) {
-                return Decision.ALLOW_INTERNAL;
-            }
-        }
-        return Decision.DENY_NO_GRANT;
+        return app.isEmpty() ? Decision.DENY_NO_APP : Decision.DENY_NO_GRANT;
     }
 
     /**

@@ -49,17 +49,19 @@ final class TrieSimulator {
             return Decision.DENY_NO_APP;
         }
         byte[] src = KernelLayout.mapped(source.getAddress());
+        if (app.isPresent() && !listening) {
+            TrieEntry grant = longest(app.get().value(), src);
+            if (grant != null && covers(grant, protocol, sourcePort)) {
+                return Decision.ALLOW_INTERNAL;
+            }
+        }
         if (opens(app, src, protocol, localPort)) {
             return Decision.ALLOW_INCOMING;
         }
         if (listening) {
             return Decision.DENY_LISTENING;
         }
-        if (app.isEmpty()) {
-            return Decision.DENY_NO_APP;
-        }
-        TrieEntry grant = longest(app.get().value(), src);
-        return grant != null && covers(grant, protocol, sourcePort) ? Decision.ALLOW_INTERNAL : Decision.DENY_NO_GRANT;
+        return app.isEmpty() ? Decision.DENY_NO_APP : Decision.DENY_NO_GRANT;
     }
 
     /** incoming_opens() in enforce.bpf.c: the remote's app-0 entry, then the app's listen and grant entries. */
