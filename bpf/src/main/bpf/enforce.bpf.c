@@ -194,6 +194,37 @@ static __always_inline int range_covers(const struct wgpr_range *ranges, __u8 n,
 	return 0;
 }
 
+// 1 = the tunnel's incoming setting opens the socket of `app` (0: no app) on `local_port` to the remote
+// address in `remote` (enforcement/DESIGN.md, "Incoming"): the remote's app-0 entry names its tunnel's
+// setting (WireGuard delivers only sources in the sending peer's allowedIPs); "all" opens every socket;
+// "apps" an app's listen port, to the remotes some grant prefix of the app holds (whatever its ports);
+// "none", or a remote no internal entry holds, nothing. Asked for what arrives at a listener, and for its
+// answers on their way out (the backstop, a UDP listener's sendto).
+static __always_inline int incoming_opens(void *trie, const struct wgpr_key *remote, __u32 app, __u8 proto,
+					  __u16 local_port)
+{
+	struct wgpr_key key = *remote;
+	key.prefixlen = 32 + 128;
+	key.app = 0;
+	struct wgpr_value *from = bpf_map_lookup_elem(trie, &key);
+	if (!from || !(from->flags & WGPR_INTERNAL) || (from->flags & WGPR_INCOMING_NONE))
+		return 0;
+	if (from->flags & WGPR_INCOMING_ALL)
+		return 1;
+	if (app == 0 || proto == WGPR_PROTO_OTHER)
+		return 0;
+	key.app = app | WGPR_LISTEN_KEY;
+	struct wgpr_value *listen = bpf_map_lookup_elem(trie, &key);
+	if (!listen)
+		return 0;
+	int listening = proto == WGPR_PROTO_TCP ? range_covers(listen->tcp, listen->n_tcp, local_port)
+						: range_covers(listen->udp, listen->n_udp, local_port);
+	if (!listening)
+		return 0;
+	key.app = app;
+	return bpf_map_lookup_elem(trie, &key) != NULL;
+}
+
 static __always_inline int grant_covers(const struct wgpr_value *grant, __u8 proto, __u16 port)
 {
 	if (proto == WGPR_PROTO_TCP)
@@ -501,6 +532,15 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		count(WGPR_C_OTHER_NETNS);
 		return 1;
 	}
+	// A UDP listener's answer (sendto the peer that wrote to it; a connect of a per-client socket on the
+	// listen port): where the tunnel's incoming setting opens the socket, as wgpr_inbound let the
+	// datagram in. Not TCP: an accepted connection passes no hook, and a connect from a listen port
+	// would reach ports no grant covers.
+	struct bpf_sock *own_sk = ctx->sk;
+	if (proto == WGPR_PROTO_UDP && own_sk && incoming_opens(trie, key, app, proto, (__u16)own_sk->src_port)) {
+		count(WGPR_C_ALLOW_INTERNAL);
+		return 1;
+	}
 	__u8 reason = WGPR_C_DENY_NO_GRANT;
 	if (app == 0)
 		reason = WGPR_C_DENY_NO_APP;
@@ -729,36 +769,6 @@ static __always_inline __u32 socket_app(struct __sk_buff *skb, struct wgpr_confi
 	return app;
 }
 
-// 1 = the tunnel's incoming setting opens the socket of `app` (0: no app) on the packet's local port to
-// its remote address (enforcement/DESIGN.md, "Incoming"): the remote's app-0 entry names its tunnel's
-// setting (WireGuard delivers only sources in the sending peer's allowedIPs); "all" opens every socket;
-// "apps" an app's listen port, to the sources some grant prefix of the app holds (whatever its ports);
-// "none", or a remote no internal entry holds, nothing. Both directions ask it: what arrives at a
-// listener, and its answers on their way out.
-static __always_inline int incoming_opens(void *trie, struct packet *pkt, __u32 app)
-{
-	struct wgpr_key key = pkt->key;
-	key.prefixlen = 32 + 128;
-	key.app = 0;
-	struct wgpr_value *from = bpf_map_lookup_elem(trie, &key);
-	if (!from || !(from->flags & WGPR_INTERNAL) || (from->flags & WGPR_INCOMING_NONE))
-		return 0;
-	if (from->flags & WGPR_INCOMING_ALL)
-		return 1;
-	if (app == 0 || pkt->proto == WGPR_PROTO_OTHER)
-		return 0;
-	key.app = app | WGPR_LISTEN_KEY;
-	struct wgpr_value *listen = bpf_map_lookup_elem(trie, &key);
-	if (!listen)
-		return 0;
-	int listening = pkt->proto == WGPR_PROTO_TCP ? range_covers(listen->tcp, listen->n_tcp, pkt->local_port)
-						     : range_covers(listen->udp, listen->n_udp, pkt->local_port);
-	if (!listening)
-		return 0;
-	key.app = app;
-	return bpf_map_lookup_elem(trie, &key) != NULL;
-}
-
 static __always_inline int tunnel_deny(struct __sk_buff *skb, struct packet *pkt, __u32 app, __u8 reason,
 				       int has_socket)
 {
@@ -803,7 +813,7 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 	}
 	// The answers of a socket the incoming setting opens: a SYN-ACK from the app's port 8080 to the peer's
 	// ephemeral port, which no grant covers; in "all" any socket's, the kernel's echo replies included.
-	if (incoming_opens(trie, &pkt, app)) {
+	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port)) {
 		count(WGPR_C_TUNNEL_PASS);
 		return TC_ACT_UNSPEC;
 	}
@@ -932,7 +942,7 @@ int wgpr_inbound(struct __sk_buff *skb)
 	}
 	// The SYN to a listener, the segments of the connection it accepted (same local port), a datagram to
 	// a bound socket from any source port: where the tunnel's incoming setting opens the socket.
-	if (incoming_opens(trie, &pkt, app)) {
+	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port)) {
 		count(WGPR_C_INBOUND_PASS);
 		return 1;
 	}

@@ -102,14 +102,21 @@ class InboundListenKernelTest {
             });
         }
 
-        /** Sends one datagram from the peer's port {@code from} to {@code address}:{@code port}. */
-        void send(String address, int port, int from) {
-            peer.call(() -> {
+        /**
+         * Sends one datagram from the peer's port {@code from} to {@code address}:{@code port}; whether the
+         * listener's answer came back.
+         */
+        boolean exchanges(String address, int port, int from) {
+            return peer.call(() -> {
                 try (DatagramSocket socket = new DatagramSocket(from)) {
                     byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
                     socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
+                    socket.setSoTimeout(1000);
+                    socket.receive(new DatagramPacket(new byte[16], 16));
+                    return true;
+                } catch (SocketTimeoutException e) {
+                    return false;
                 }
-                return null;
             });
         }
 
@@ -230,14 +237,14 @@ class InboundListenKernelTest {
     }
 
     @Test
-    void anAppsUdpSocketOnAListenPortReceivesFromAnySourcePort(NetnsLab lab) throws Exception {
+    void anAppsUdpSocketOnAListenPortReceivesFromAnySourcePortAndAnswers(NetnsLab lab) throws Exception {
         try (World world = World.create(lab, Incoming.APPS)) {
             Path web = world.enforcement.enforcer.addApp("web", WEB);
             try (Listener app = world.listen("udp", "4", 5060, Optional.of(web));
                     Listener other = world.listen("udp", "4", 5061, Optional.empty())) {
-                world.send(CLIENT4, 5060, 40_123);
-                world.send(CLIENT4, 5061, 40_124);
+                assertTrue(world.exchanges(CLIENT4, 5060, 40_123), "the app's answer from its listen port");
                 assertEquals("received " + PEER4, app.next(Duration.ofSeconds(2)));
+                assertFalse(world.exchanges(CLIENT4, 5061, 40_124), "a non-app's datagram socket answered");
                 assertEquals(null, other.next(Duration.ofMillis(200)), "udp/5061 is no listen port");
             }
         }

@@ -1,6 +1,6 @@
 # A listener for the inbound kernel tests: PROTO (tcp|udp) FAMILY (4|6) PORT. Prints "ready" once bound,
 # then one line per connection accepted ("accepted ADDR", after sending "hi") or datagram received
-# ("received ADDR").
+# ("received ADDR", after sending it back with sendto: a listener's answer).
 import socket
 import sys
 
@@ -20,4 +20,8 @@ while True:
         print("accepted", a[0], flush=True)
     else:
         d, a = s.recvfrom(100)
+        try:
+            s.sendto(d, a)
+        except OSError as e:
+            print("answer refused", e.errno, flush=True)
         print("received", a[0], flush=True)
