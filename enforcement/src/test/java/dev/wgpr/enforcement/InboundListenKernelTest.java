@@ -12,7 +12,6 @@ import dev.wgpr.testing.lab.NetnsLabExtension;
 import dev.wgpr.testing.lab.Veth;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -20,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,22 +139,15 @@ class InboundListenKernelTest {
     record Listener(Process process, BlockingQueue<String> lines) implements AutoCloseable {
         static Listener start(EnforcementLab world, String proto, String family, int port, Optional<Path> cgroup)
                 throws IOException, InterruptedException {
-            Path script = world.lab.scratchDir().resolve("listener.py");
-            if (!Files.exists(script)) {
-                try (InputStream resource = Listener.class.getResourceAsStream("listener.py")) {
-                    Files.write(script, resource.readAllBytes());
-                }
-            }
-            String join = cgroup.map(c -> "echo $$ > '" + c.resolve("cgroup.procs") + "' && ")
-                    .orElse("");
-            String command = join + "exec nsenter --net=/run/netns/" + world.client.name() + " /usr/bin/python3 -u '"
-                    + script + "' " + proto + " " + family + " " + port;
-            Process process = new ProcessBuilder("sh", "-c", command)
-                    .redirectError(world.lab
-                            .scratchDir()
-                            .resolve("listener-" + port + ".err")
-                            .toFile())
-                    .start();
+            Process process = Prober.startPython(
+                    "listener.py",
+                    "listener-" + port,
+                    world.client.name(),
+                    cgroup,
+                    world.lab.scratchDir(),
+                    proto,
+                    family,
+                    Integer.toString(port));
             BlockingQueue<String> lines = new LinkedBlockingQueue<>();
             Thread.ofPlatform().daemon().start(() -> {
                 try (BufferedReader out = new BufferedReader(
