@@ -1,0 +1,98 @@
+package dev.wgpr.client.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code listen} and {@code incoming} through {@code wg-pr up} and a wireguard-go peer (issue 22): the
+ * peer's side reaches the app's listen port and not a non-app's listener. The first of the end-to-end
+ * cases; the other settings, UDP, ICMP echo and IPv6 are left to follow (enforcement/DESIGN.md, "Incoming").
+ */
+@RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
+class IncomingEndToEndTest {
+    private static final String TUNNEL_ADDRESS = "10.8.0.2";
+    /** Accepts one connection, says "hi", exits. */
+    private static final String LISTENER = "import socket\n"
+            + "s = socket.socket()\n"
+            + "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            + "s.bind(('0.0.0.0', 9090))\n"
+            + "s.listen(1)\n"
+            + "c, a = s.accept()\n"
+            + "c.sendall(b'hi')\n"
+            + "c.close()\n";
+
+    private TunnelLab net;
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    @Test
+    void thePeerReachesTheAppsListenPortAndNotTheListenerOfAProcessThatIsNoApp(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        Path config = net.config("per-prefix", TunnelLab.ALLOWED_IPS, null);
+        Files.writeString(
+                config,
+                Files.readString(config).replace("name = \"probe\"", "name = \"probe\"\nlisten = [\"tcp/9090\"]"));
+        assertEquals(0, net.up(config).exitCode());
+
+        CompletableFuture<Result> app = CompletableFuture.supplyAsync(() -> {
+            try {
+                return net.cli().run("run", "--app", "probe", "--", "/usr/bin/python3", "-c", LISTENER);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        net.client.awaitTcpListener(9090, Duration.ofSeconds(10));
+        assertTrue(fromThePeer(9090), "the peer reached the app's listen port");
+        Result ran = app.get(10, TimeUnit.SECONDS);
+        assertEquals(0, ran.exitCode(), ran::toString);
+
+        try (ServerSocket other = net.client.call(() -> new ServerSocket(9091))) {
+            assertFalse(fromThePeer(9091), "the peer reached the listener of a process that is no app");
+            other.setSoTimeout(1);
+            assertThrows(SocketTimeoutException.class, other::accept, "a connection was queued");
+        }
+        String events = net.awaitEvents("\"hook\":\"inbound\",", "\"localPort\":9091");
+        assertFalse(events.contains("\"localPort\":9090"), events);
+    }
+
+    /** Whether a connection from the peer's side to {@code port} got the listener's "hi". */
+    private boolean fromThePeer(int port) {
+        return net.serverNs.call(() -> {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(TUNNEL_ADDRESS, port), 3000);
+                socket.setSoTimeout(3000);
+                return socket.getInputStream().readNBytes(2).length == 2;
+            } catch (IOException e) {
+                return false; // timed out (the SYN dropped) or reset
+            }
+        });
+    }
+}
