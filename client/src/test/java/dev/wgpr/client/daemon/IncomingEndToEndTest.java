@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * {@code listen} and {@code incoming} through {@code wg-pr up} and a wireguard-go peer (issue 22): the
- * peer's side reaches the app's listen port and not a non-app's listener. The first of the end-to-end
- * cases; the other settings, UDP, ICMP echo and IPv6 are left to follow (enforcement/DESIGN.md, "Incoming").
+ * {@code listen} and {@code incoming} through {@code wg-pr up} and a wireguard-go peer (issue 22), TCP over
+ * IPv4 and ICMP echo in each setting; UDP and IPv6 are left to follow (enforcement/DESIGN.md, "Incoming").
  */
 @RequiresRoot
 @RequiresNetns
@@ -55,24 +55,9 @@ class IncomingEndToEndTest {
 
     @Test
     void thePeerReachesTheAppsListenPortAndNotTheListenerOfAProcessThatIsNoApp(NetnsLab lab) throws Exception {
-        net = TunnelLab.routed(lab);
-        Path config = net.config("per-prefix", TunnelLab.ALLOWED_IPS, null);
-        Files.writeString(
-                config,
-                Files.readString(config).replace("name = \"probe\"", "name = \"probe\"\nlisten = [\"tcp/9090\"]"));
-        assertEquals(0, net.up(config).exitCode());
-
-        CompletableFuture<Result> app = CompletableFuture.supplyAsync(() -> {
-            try {
-                return net.cli().run("run", "--app", "probe", "--", "/usr/bin/python3", "-c", LISTENER);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        net.client.awaitTcpListener(9090, Duration.ofSeconds(10));
-        assertTrue(fromThePeer(9090), "the peer reached the app's listen port");
-        Result ran = app.get(10, TimeUnit.SECONDS);
-        assertEquals(0, ran.exitCode(), ran::toString);
+        up(lab, "apps");
+        assertTrue(toTheApp(), "the peer reached the app's listen port");
+        assertFalse(net.serverNs.ping(TUNNEL_ADDRESS), "the kernel's echo reply left through the tunnel");
 
         try (ServerSocket other = net.client.call(() -> new ServerSocket(9091))) {
             assertFalse(fromThePeer(9091), "the peer reached the listener of a process that is no app");
@@ -81,6 +66,66 @@ class IncomingEndToEndTest {
         }
         String events = net.awaitEvents("\"hook\":\"inbound\",", "\"localPort\":9091");
         assertFalse(events.contains("\"localPort\":9090"), events);
+    }
+
+    @Test
+    void noneKeepsEvenTheAppsListenPortClosed(NetnsLab lab) throws Exception {
+        up(lab, "none");
+        assertFalse(toTheApp(), "incoming = none let the peer reach the app's listener");
+    }
+
+    @Test
+    void allOpensTheListenerOfAProcessThatIsNoAppAndAnswersEchoRequests(NetnsLab lab) throws Exception {
+        up(lab, "all");
+        try (ServerSocket other = net.client.call(() -> new ServerSocket(9091))) {
+            CompletableFuture<Void> accepted = CompletableFuture.runAsync(() -> {
+                try (Socket in = other.accept()) {
+                    in.getOutputStream().write("hi".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertTrue(fromThePeer(9091), "incoming = all, to a non-app's listener");
+            accepted.get(5, TimeUnit.SECONDS);
+        }
+        assertTrue(net.serverNs.ping(TUNNEL_ADDRESS), "incoming = all, ICMP echo to the host");
+    }
+
+    /** {@code wg-pr up} of the lab's tunnel with {@code incoming} and app "probe" listening on tcp/9090. */
+    private void up(NetnsLab lab, String incoming) throws Exception {
+        net = TunnelLab.routed(lab);
+        Path config = net.config("per-prefix", TunnelLab.ALLOWED_IPS, null);
+        String toml = Files.readString(config)
+                .replace("name = \"probe\"", "name = \"probe\"\nlisten = [\"tcp/9090\"]")
+                .replace("[[peer]]", "incoming = \"" + incoming + "\"\n\n[[peer]]");
+        Files.writeString(config, toml);
+        assertEquals(0, net.up(config).exitCode());
+    }
+
+    /** Whether the peer reaches a one-connection listener that app "probe" runs on tcp/9090. */
+    private boolean toTheApp() throws Exception {
+        CompletableFuture<Result> app = CompletableFuture.supplyAsync(() -> {
+            try {
+                return net.cli()
+                        .run(
+                                "run",
+                                "--app",
+                                "probe",
+                                "--",
+                                "/usr/bin/timeout",
+                                "15",
+                                "/usr/bin/python3",
+                                "-c",
+                                LISTENER);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        net.client.awaitTcpListener(9090, Duration.ofSeconds(10));
+        boolean reached = fromThePeer(9090);
+        Result ran = app.get(20, TimeUnit.SECONDS);
+        assertEquals(reached ? 0 : 124, ran.exitCode(), ran::toString);
+        return reached;
     }
 
     /** Whether a connection from the peer's side to {@code port} got the listener's "hi". */
