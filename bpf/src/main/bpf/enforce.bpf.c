@@ -194,6 +194,37 @@ static __always_inline int range_covers(const struct wgpr_range *ranges, __u8 n,
 	return 0;
 }
 
+// 1 = the tunnel's incoming setting opens the socket of `app` (0: no app) on `local_port` to the remote
+// address in `remote` (enforcement/DESIGN.md, "Incoming"): the remote's app-0 entry names its tunnel's
+// setting (WireGuard delivers only sources in the sending peer's allowedIPs); "all" opens every socket;
+// "apps" an app's listen port, to the remotes some grant prefix of the app holds (whatever its ports);
+// "none", or a remote no internal entry holds, nothing. Asked for what arrives at a listener, and for its
+// answers on their way out (the backstop, a UDP listener's sendto).
+static __always_inline int incoming_opens(void *trie, const struct wgpr_key *remote, __u32 app, __u8 proto,
+					  __u16 local_port)
+{
+	struct wgpr_key key = *remote;
+	key.prefixlen = 32 + 128;
+	key.app = 0;
+	struct wgpr_value *from = bpf_map_lookup_elem(trie, &key);
+	if (!from || !(from->flags & WGPR_INTERNAL) || (from->flags & WGPR_INCOMING_NONE))
+		return 0;
+	if (from->flags & WGPR_INCOMING_ALL)
+		return 1;
+	if (app == 0 || proto == WGPR_PROTO_OTHER)
+		return 0;
+	key.app = app | WGPR_LISTEN_KEY;
+	struct wgpr_value *listen = bpf_map_lookup_elem(trie, &key);
+	if (!listen)
+		return 0;
+	int listening = proto == WGPR_PROTO_TCP ? range_covers(listen->tcp, listen->n_tcp, local_port)
+						: range_covers(listen->udp, listen->n_udp, local_port);
+	if (!listening)
+		return 0;
+	key.app = app;
+	return bpf_map_lookup_elem(trie, &key) != NULL;
+}
+
 static __always_inline int grant_covers(const struct wgpr_value *grant, __u8 proto, __u16 port)
 {
 	if (proto == WGPR_PROTO_TCP)
@@ -501,6 +532,15 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		count(WGPR_C_OTHER_NETNS);
 		return 1;
 	}
+	// A UDP listener's answer (sendto the peer that wrote to it; a connect of a per-client socket on the
+	// listen port): where the tunnel's incoming setting opens the socket, as wgpr_inbound let the
+	// datagram in. Not TCP: an accepted connection passes no hook, and a connect from a listen port
+	// would reach ports no grant covers.
+	struct bpf_sock *own_sk = ctx->sk;
+	if (proto == WGPR_PROTO_UDP && own_sk && incoming_opens(trie, key, app, proto, (__u16)own_sk->src_port)) {
+		count(WGPR_C_ALLOW_INTERNAL);
+		return 1;
+	}
 	__u8 reason = WGPR_C_DENY_NO_GRANT;
 	if (app == 0)
 		reason = WGPR_C_DENY_NO_APP;
@@ -600,7 +640,7 @@ struct packet {
 	struct wgpr_key key; // the remote address: destination out, source in; ::ffff:a.b.c.d for IPv4
 	__u32 ip_protocol;
 	__u16 port;       // the remote port (what a grant covers)
-	__u16 local_port; // inbound: the port it arrives at (for events)
+	__u16 local_port; // the socket's own port: where it arrives in, where it leaves from out
 	__u8 proto;
 	__u8 family;
 };
@@ -669,7 +709,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt, int 
 		if (bpf_skb_load_bytes_relative(skb, l4, ports, sizeof(ports), BPF_HDR_START_NET))
 			return -1;
 		pkt->port = bpf_ntohs(ports[inbound ? 0 : 1]);
-		pkt->local_port = bpf_ntohs(ports[1]);
+		pkt->local_port = bpf_ntohs(ports[inbound ? 1 : 0]);
 	}
 	return 0;
 }
@@ -762,17 +802,22 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 	}
 
 	__u32 app = socket_app(skb, cfg);
-	if (app == 0)
-		return tunnel_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP, 1);
-
-	pkt.key.prefixlen = 32 + 128;
-	pkt.key.app = app;
-	struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
-	if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
-		count(WGPR_C_TUNNEL_PASS);
-		return TC_ACT_UNSPEC; // on to any further filter; the default passes
+	if (app != 0) {
+		pkt.key.prefixlen = 32 + 128;
+		pkt.key.app = app;
+		struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
+		if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
+			count(WGPR_C_TUNNEL_PASS);
+			return TC_ACT_UNSPEC; // on to any further filter; the default passes
+		}
 	}
-	return tunnel_deny(skb, &pkt, app, WGPR_C_DENY_NO_GRANT, 1);
+	// The answers of a socket the incoming setting opens: a SYN-ACK from the app's port 8080 to the peer's
+	// ephemeral port, which no grant covers; in "all" any socket's, the kernel's echo replies included.
+	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port)) {
+		count(WGPR_C_TUNNEL_PASS);
+		return TC_ACT_UNSPEC;
+	}
+	return tunnel_deny(skb, &pkt, app, app == 0 ? WGPR_C_DENY_NO_APP : WGPR_C_DENY_NO_GRANT, 1);
 }
 
 // ---- Layer 3: inbound, what arrives through a tunnel --------------------------------------------
@@ -787,9 +832,9 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 //   is not tagged, and is dropped unless the generation allows forwarding;
 // - wgpr_inbound, cgroup_skb ingress at the cgroup2 root, runs when a tagged packet is about to be
 //   queued on a socket (TCP: before a SYN reaches a listener), and judges it by the socket's cgroup:
-//   a listening socket: DENY (incoming connections are closed); no app: DENY; an app: ALLOW when
-//   one of its grants covers the remote end (source address, protocol, source port), which is what
-//   the app's own connections and datagrams get back.
+//   an app's socket: ALLOW when one of its grants covers the remote end (source address, protocol,
+//   source port), which is what the app's own connections and datagrams get back; else ALLOW where the
+//   tunnel's incoming setting opens the socket (incoming_opens); else DENY (a listener: LISTENING).
 //
 // Packets for no socket get the kernel's answer (RST, ICMP), which the backstop drops on its way out.
 
@@ -884,19 +929,26 @@ int wgpr_inbound(struct __sk_buff *skb)
 	if (!sk)
 		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP);
 	__u32 app = socket_app(skb, cfg);
-	if (sk->state == BPF_TCP_LISTEN)
-		return inbound_deny(skb, &pkt, app, WGPR_C_DENY_LISTENING);
-	if (app == 0)
-		return inbound_deny(skb, &pkt, 0, WGPR_C_DENY_NO_APP);
-
-	pkt.key.prefixlen = 32 + 128;
-	pkt.key.app = app;
-	struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
-	if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
+	int listening = sk->state == BPF_TCP_LISTEN;
+	// Replies to the app's own traffic first: most of what arrives (one lookup).
+	if (app != 0 && !listening) {
+		pkt.key.prefixlen = 32 + 128;
+		pkt.key.app = app;
+		struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
+		if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
+			count(WGPR_C_INBOUND_PASS);
+			return 1;
+		}
+	}
+	// The SYN to a listener, the segments of the connection it accepted (same local port), a datagram to
+	// a bound socket from any source port: where the tunnel's incoming setting opens the socket.
+	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port)) {
 		count(WGPR_C_INBOUND_PASS);
 		return 1;
 	}
-	return inbound_deny(skb, &pkt, app, WGPR_C_DENY_NO_GRANT);
+	if (listening)
+		return inbound_deny(skb, &pkt, app, WGPR_C_DENY_LISTENING);
+	return inbound_deny(skb, &pkt, app, app == 0 ? WGPR_C_DENY_NO_APP : WGPR_C_DENY_NO_GRANT);
 }
 
 char LICENSE[] SEC("license") = "GPL";

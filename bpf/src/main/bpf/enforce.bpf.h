@@ -30,6 +30,11 @@ struct wgpr_range {
 #define WGPR_EXEC_BOUND 8u // app entries: granted only to processes running one of the app's executables
 #define WGPR_BYPASS 16u    // app 0 internal entries: of a tunnel whose others bypass it through the underlay
 #define WGPR_AROUND_EXCLUDED 32u // app 0 internal entries: excluded apps go around it through the underlay
+#define WGPR_INCOMING_ALL 64u    // app 0 internal entries: its tunnel's incoming = "all" (any socket may be reached)
+#define WGPR_INCOMING_NONE 128u  // app 0 internal entries: incoming = "none"; neither flag: "apps" (enforcement/DESIGN.md, "Incoming")
+// App A's listen entry is keyed {32, A | WGPR_LISTEN_KEY, ::}: its tcp[]/udp[] are the local ports A's
+// listeners may be reached on from the sources its grants' prefixes hold. App ids stay below it.
+#define WGPR_LISTEN_KEY 0x20000000u
 
 // App ids with this bit are excluded apps ([[interface.excludedApps]]): identities that never use a
 // tunnel. They hold no grants; their sockets carry the steering mark.

@@ -18,7 +18,14 @@ public enum Decision {
     /** Backstop: a packet without a socket (forwarded), and the policy allows forwarding. */
     ALLOW_FORWARDED(true),
     /** Backstop: a packet without a socket (forwarded), and the policy does not allow forwarding. */
-    DENY_FORWARDED(false);
+    DENY_FORWARDED(false),
+    /**
+     * Inbound or its answer: from or to the tunnel's peers, on a listener its {@code incoming} setting opens
+     * (an app's {@code listen} port in an "apps" tunnel; any socket in an "all" one).
+     */
+    ALLOW_INCOMING(true),
+    /** Inbound: to a listening socket that the tunnel's {@code incoming} setting does not open. */
+    DENY_LISTENING(false);
 
     private final boolean allowed;
 

@@ -34,6 +34,8 @@ final class KernelLayout {
     static final int FLAG_EXEC_BOUND = 8;
     static final int FLAG_BYPASS = 16;
     static final int FLAG_AROUND_EXCLUDED = 32;
+    static final int FLAG_INCOMING_ALL = 64;
+    static final int FLAG_INCOMING_NONE = 128;
     /** {@code WGPR_CFG_MARK_OTHERS}. */
     static final int CFG_MARK_OTHERS = 2;
 
@@ -67,7 +69,12 @@ final class KernelLayout {
                 | (entry.forward() ? FLAG_FORWARD : 0)
                 | (entry.execBound() ? FLAG_EXEC_BOUND : 0)
                 | (entry.bypass() ? FLAG_BYPASS : 0)
-                | (entry.aroundExcluded() ? FLAG_AROUND_EXCLUDED : 0);
+                | (entry.aroundExcluded() ? FLAG_AROUND_EXCLUDED : 0)
+                | switch (entry.incoming()) {
+                    case ALL -> FLAG_INCOMING_ALL;
+                    case NONE -> FLAG_INCOMING_NONE;
+                    case APPS -> 0;
+                };
         value.putInt(flags);
         value.putShort((short) entry.peer());
         value.put((byte) entry.tcp().size());

@@ -2,6 +2,7 @@ package dev.wgpr.enforcement;
 
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Listen;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -29,6 +30,9 @@ import java.util.TreeSet;
  * @param excludedAround the internal prefixes excluded apps ({@link AppId#isExcluded}) go around through
  *     the underlay: every bypassed prefix, and the default route's parts of a deny tunnel with excluded
  *     apps (its specific internal prefixes stay denied to them); every prefix here is in {@code internal}
+ * @param listen each app's listeners that its tunnel's peers may reach (enforcement/DESIGN.md, "Incoming")
+ * @param incoming the internal prefixes of tunnels whose {@code incoming} is not {@link Incoming#APPS}, with
+ *     their setting; every prefix here is in {@code internal}, and one not here is {@link Incoming#APPS}
  */
 public record Policy(
         Map<IpPrefix, Integer> internal,
@@ -37,7 +41,9 @@ public record Policy(
         boolean allowForwarding,
         Set<AppId> boundToExecutables,
         Set<IpPrefix> bypassed,
-        Set<IpPrefix> excludedAround) {
+        Set<IpPrefix> excludedAround,
+        Map<AppId, List<Listen>> listen,
+        Map<IpPrefix, Incoming> incoming) {
     public static final Policy EMPTY = new Policy(Map.of(), Set.of(), Map.of());
 
     /** A policy that does not let forwarded traffic into the tunnel, with no grant bound to executables. */
@@ -53,6 +59,27 @@ public record Policy(
             boolean allowForwarding,
             Set<AppId> boundToExecutables) {
         this(internal, exclusions, grants, allowForwarding, boundToExecutables, Set.of(), Set.of());
+    }
+
+    /** A policy whose apps listen on nothing, every tunnel {@code incoming = "apps"}. */
+    public Policy(
+            Map<IpPrefix, Integer> internal,
+            Set<IpPrefix> exclusions,
+            Map<AppId, List<Grant>> grants,
+            boolean allowForwarding,
+            Set<AppId> boundToExecutables,
+            Set<IpPrefix> bypassed,
+            Set<IpPrefix> excludedAround) {
+        this(
+                internal,
+                exclusions,
+                grants,
+                allowForwarding,
+                boundToExecutables,
+                bypassed,
+                excludedAround,
+                Map.of(),
+                Map.of());
     }
 
     public Policy {
@@ -71,6 +98,15 @@ public record Policy(
                 throw new IllegalArgumentException("excluded apps' " + prefix + " is no internal prefix");
             }
         }
+        for (IpPrefix prefix : incoming.keySet()) {
+            if (!internal.containsKey(prefix)) {
+                throw new IllegalArgumentException("incoming of " + prefix + ": no internal prefix");
+            }
+        }
+        incoming = unmodifiable(new TreeMap<>(incoming));
+        Map<AppId, List<Listen>> listenCopy = new TreeMap<>();
+        listen.forEach((app, list) -> listenCopy.put(app, List.copyOf(list)));
+        listen = unmodifiable(listenCopy);
         Map<AppId, List<Grant>> copy = new TreeMap<>();
         grants.forEach((app, list) -> copy.put(app, List.copyOf(list)));
         grants = unmodifiable(copy);
@@ -86,6 +122,16 @@ public record Policy(
     /** The grants of {@code app}, none when the policy does not name it. */
     public List<Grant> grantsOf(AppId app) {
         return grants.getOrDefault(app, List.of());
+    }
+
+    /** The listeners of {@code app} its tunnel's peers may reach, none when the policy does not name it. */
+    public List<Listen> listenOf(AppId app) {
+        return listen.getOrDefault(app, List.of());
+    }
+
+    /** The {@code incoming} setting of the tunnel that routes {@code prefix} (an internal prefix). */
+    public Incoming incomingOf(IpPrefix prefix) {
+        return incoming.getOrDefault(prefix, Incoming.APPS);
     }
 
     /** A builder, for tests and for the config layer. */
@@ -126,6 +172,8 @@ public record Policy(
         private final Set<AppId> boundToExecutables = new TreeSet<>();
         private final Set<IpPrefix> bypassed = new TreeSet<>();
         private final Set<IpPrefix> excludedAround = new TreeSet<>();
+        private final Map<AppId, List<Listen>> listen = new TreeMap<>();
+        private final Map<IpPrefix, Incoming> incoming = new TreeMap<>();
 
         public Builder internal(String prefix, int peer) {
             internal.put(IpPrefix.parse(prefix), peer);
@@ -185,6 +233,26 @@ public record Policy(
             return this;
         }
 
+        /** Lets the tunnel's peers reach {@code app}'s listeners of {@code listen} ({@code tcp/8080}). */
+        public Builder listen(AppId app, String listen) {
+            return listen(app, Listen.parse(listen));
+        }
+
+        public Builder listen(AppId app, Listen listen) {
+            this.listen.computeIfAbsent(app, a -> new ArrayList<>()).add(listen);
+            return this;
+        }
+
+        /** The {@code incoming} setting of the tunnel that routes {@code prefix}, an internal prefix. */
+        public Builder incoming(String prefix, Incoming setting) {
+            return incoming(IpPrefix.parse(prefix), setting);
+        }
+
+        public Builder incoming(IpPrefix prefix, Incoming setting) {
+            incoming.put(prefix, setting);
+            return this;
+        }
+
         /** Binds {@code app}'s grants to the app's executables (see {@link Policy#boundToExecutables}). */
         public Builder bindToExecutables(AppId app) {
             boundToExecutables.add(app);
@@ -193,7 +261,15 @@ public record Policy(
 
         public Policy build() {
             return new Policy(
-                    internal, exclusions, grants, allowForwarding, boundToExecutables, bypassed, excludedAround);
+                    internal,
+                    exclusions,
+                    grants,
+                    allowForwarding,
+                    boundToExecutables,
+                    bypassed,
+                    excludedAround,
+                    listen,
+                    incoming);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.wgpr.enforcement;
 
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Listen;
 import dev.wgpr.enforcement.policy.PortSet;
 import dev.wgpr.enforcement.policy.Protocol;
 import java.util.ArrayList;
@@ -29,7 +30,9 @@ import java.util.TreeSet;
  *       none) stops it from granting IPv4 destinations.
  * </ul>
  *
- * One more entry, {@link TrieEntry#generation}, carries the generation's own flags (forwarding).
+ * One more entry, {@link TrieEntry#generation}, carries the generation's own flags (forwarding), and each
+ * app with {@code listen} ports has a {@link TrieEntry#listen} entry. App 0 internal entries carry their
+ * tunnel's {@code incoming} setting; an entry that is not internal reads as {@link Incoming#NONE}.
  *
  * <p>Port sets stay exact: at most {@link #MAX_RANGES} disjoint ranges per protocol and entry. A union
  * that needs more is refused with {@link PolicyTooLargeException}, never widened (a bitmap spill map
@@ -66,8 +69,21 @@ final class PolicyCompiler {
                     internal,
                     internal ? peer : 0,
                     internal && policy.bypassed().contains(prefix),
-                    internal && policy.excludedAround().contains(prefix)));
+                    internal && policy.excludedAround().contains(prefix),
+                    // No flag on an exclusion: the programs read an entry that is not internal as "none".
+                    internal ? policy.incomingOf(prefix) : Incoming.APPS));
         }
+        policy.listen().forEach((app, listens) -> {
+            List<PortSet.Range> tcp = new ArrayList<>();
+            List<PortSet.Range> udp = new ArrayList<>();
+            for (Listen listen : listens) {
+                (listen.protocol() == Protocol.TCP ? tcp : udp)
+                        .addAll(listen.ports().ranges());
+            }
+            IpPrefix where = IpPrefix.parse("::/0");
+            entries.add(TrieEntry.listen(
+                    app, normalized(app, where, "tcp listen", tcp), normalized(app, where, "udp listen", udp)));
+        });
         policy.grants()
                 .forEach((app, grants) ->
                         compileApp(app, grants, policy.boundToExecutables().contains(app), entries));

@@ -108,6 +108,106 @@ public final class ReferenceModel {
     }
 
     /**
+     * The inbound decision (enforcement/DESIGN.md, "Incoming"): a packet that arrived through a tunnel, about
+     * to be queued on a socket of the tunnel's namespace.
+     *
+     * @param socket whether a socket receives it (none: the kernel answers, and the backstop judges that)
+     * @param listening whether that socket is a listening TCP socket
+     * @param app the app of the socket's cgroup, empty when it is no app
+     * @param source the remote end (WireGuard delivers only sources in the sending peer's allowedIPs)
+     * @param protocol {@link Protocol#ANY} for protocols without ports and non-first fragments
+     * @param sourcePort the remote port (what a grant covers for replies)
+     * @param localPort the port it arrives at (what {@code listen} names)
+     */
+    public static Decision decideInbound(
+            Policy policy,
+            boolean socket,
+            boolean listening,
+            Optional<AppId> app,
+            InetAddress source,
+            Protocol protocol,
+            int sourcePort,
+            int localPort) {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(app, "app");
+        if (!socket) {
+            return Decision.DENY_NO_APP;
+        }
+        InetAddress src = unmapped(source);
+        // The replies to the app's own traffic: judged by its grants, as before, in every setting.
+        int effectivePort = protocol == Protocol.ANY ? 0 : sourcePort;
+        if (app.isPresent() && !listening) {
+            for (Grant grant : policy.grantsOf(app.get())) {
+                if (grant.covers(src, protocol, effectivePort)) {
+                    return Decision.ALLOW_INTERNAL;
+                }
+            }
+        }
+        if (opensTo(policy, app, src, protocol, localPort)) {
+            return Decision.ALLOW_INCOMING;
+        }
+        if (listening) {
+            return Decision.DENY_LISTENING;
+        }
+        return app.isEmpty() ? Decision.DENY_NO_APP : Decision.DENY_NO_GRANT;
+    }
+
+    /**
+     * The outgoing half of incoming (enforcement/DESIGN.md, "Incoming", "The answers"): whether a socket of
+     * {@code app} (empty: no app) on local port {@code localPort} may send to {@code destination} because the
+     * tunnel's {@code incoming} setting opens that socket to it: an accepted connection's segments, a UDP
+     * listener's answers. The sock_addr hooks and the backstop allow what {@link #decide} or {@link
+     * #decideTunnel} deny when this is {@link Decision#ALLOW_INCOMING}; it does not judge anything else.
+     *
+     * @return {@link Decision#ALLOW_INCOMING}, or empty when the setting does not open the socket
+     */
+    public static Optional<Decision> decideAnswer(
+            Policy policy, Optional<AppId> app, InetAddress destination, Protocol protocol, int localPort) {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(app, "app");
+        return opensTo(policy, app, unmapped(destination), protocol, localPort)
+                ? Optional.of(Decision.ALLOW_INCOMING)
+                : Optional.empty();
+    }
+
+    /**
+     * Whether the {@code incoming} setting of the tunnel {@code remote} belongs to opens the socket of {@code
+     * app} on {@code localPort} to {@code remote}: "all" every socket, "apps" an app's listen port when one
+     * of its grant prefixes holds the remote address (whatever that grant's ports), "none" nothing.
+     */
+    private static boolean opensTo(
+            Policy policy, Optional<AppId> app, InetAddress remote, Protocol protocol, int localPort) {
+        return switch (incomingOf(policy, remote)) {
+            case NONE -> false;
+            case ALL -> true;
+            case APPS ->
+                app.isPresent()
+                        && protocol != Protocol.ANY
+                        && policy.listenOf(app.get()).stream().anyMatch(listen -> listen.holds(protocol, localPort))
+                        && policy.grantsOf(app.get()).stream()
+                                .anyMatch(grant -> grant.prefix().contains(remote));
+        };
+    }
+
+    /**
+     * The {@code incoming} setting for a remote address: that of the tunnel whose internal prefix is the
+     * longest match of {@code remote}, {@link Incoming#NONE} when an exclusion is (the LAN inside a full
+     * tunnel: no peer's) or nothing holds it.
+     */
+    static Incoming incomingOf(Policy policy, InetAddress remote) {
+        IpPrefix longest = null;
+        for (IpPrefix prefix : policy.internal().keySet()) {
+            if (prefix.contains(remote) && (longest == null || prefix.length() > longest.length())) {
+                longest = prefix;
+            }
+        }
+        if (longest == null || !isInternal(policy, remote)) {
+            return Incoming.NONE;
+        }
+        return policy.incomingOf(longest);
+    }
+
+    /**
      * Whether routing sends {@code destination} into the tunnel: the longest internal or exclusion
      * prefix of its family that contains it decides; an exclusion wins a tie; none means external.
      */

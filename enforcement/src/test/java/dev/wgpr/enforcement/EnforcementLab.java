@@ -133,6 +133,16 @@ final class EnforcementLab implements AutoCloseable {
         return dir;
     }
 
+    /** Detaches every tunnel's filters, from the client namespace where they are found by ifindex. */
+    void detachTunnels() {
+        client.call(() -> {
+            for (int guarded : enforcer.tunnelFilters().keySet()) {
+                enforcer.detachTunnel(guarded);
+            }
+            return null;
+        });
+    }
+
     void publish(Policy policy) throws BpfException {
         enforcer.publish(policy);
     }

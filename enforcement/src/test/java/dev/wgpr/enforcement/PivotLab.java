@@ -3,6 +3,7 @@ package dev.wgpr.enforcement;
 import dev.wgpr.testing.lab.LabProcess;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.Veth;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,14 +98,12 @@ final class PivotLab implements AutoCloseable {
         return create(lab, policy());
     }
 
-    static PivotLab create(NetnsLab lab, Policy policy) throws IOException {
-        Namespace client = lab.namespace("client");
-        Namespace corp = lab.namespace("corp");
-        Namespace internet = lab.namespace("internet");
-        Namespace lan = lab.namespace("lan");
-        Namespace container = lab.namespace("container");
-
-        var tun = lab.veth(client, corp);
+    /**
+     * A veth that behaves like a WireGuard device for the programs: no ARP or router solicitation (the
+     * backstop drops what is not IP), one MAC on both ends so that frames need no neighbour.
+     */
+    static Veth tunnelLike(NetnsLab lab, Namespace client, Namespace peer) {
+        Veth tun = lab.veth(client, peer);
         String mac = "02:77:67:70:72:01";
         for (var port : List.of(tun.a(), tun.b())) {
             port.namespace().ip("link", "set", "dev", port.name(), "down");
@@ -112,6 +111,17 @@ final class PivotLab implements AutoCloseable {
             port.namespace().sysctl("net.ipv6.conf." + port.name() + ".router_solicitations", "0");
             port.namespace().ip("link", "set", "dev", port.name(), "up");
         }
+        return tun;
+    }
+
+    static PivotLab create(NetnsLab lab, Policy policy) throws IOException {
+        Namespace client = lab.namespace("client");
+        Namespace corp = lab.namespace("corp");
+        Namespace internet = lab.namespace("internet");
+        Namespace lan = lab.namespace("lan");
+        Namespace container = lab.namespace("container");
+
+        var tun = tunnelLike(lab, client, corp);
         String tunnel = tun.a().name();
         client.address(tunnel, TUN_ADDR4 + "/32", "fd10:20:ffff::1/128");
         client.routeDev(EnforcementLab.INTERNAL_V4, tunnel).routeDev(EnforcementLab.INTERNAL_V6, tunnel);
@@ -246,12 +256,7 @@ final class PivotLab implements AutoCloseable {
         // The backstop filter is found by ifindex in the tunnel namespace: detach from there.
         IOException failure = null;
         try {
-            client.call(() -> {
-                for (int guarded : world.enforcer.tunnelFilters().keySet()) {
-                    world.enforcer.detachTunnel(guarded);
-                }
-                return null;
-            });
+            world.detachTunnels();
         } catch (RuntimeException e) {
             failure = new IOException("detaching the backstop", e);
         }

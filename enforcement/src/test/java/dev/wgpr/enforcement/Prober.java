@@ -55,24 +55,37 @@ final class Prober implements AutoCloseable {
      * keeps /sys and so the cgroup2 mount).
      */
     static Prober start(String label, String netns, Optional<Path> cgroup, Path scratch) throws IOException {
-        Path script = scratch.resolve("prober.py");
-        if (!Files.exists(script)) {
-            try (InputStream resource = Prober.class.getResourceAsStream("prober.py")) {
-                Files.write(script, resource.readAllBytes());
-            }
-        }
-        String join = cgroup.map(c -> "echo $$ > '" + c.resolve("cgroup.procs") + "' && ")
-                .orElse("");
-        String command = join + "exec nsenter --net=/run/netns/" + netns + " /usr/bin/python3 -u '" + script + "'";
-        Process process = new ProcessBuilder("sh", "-c", command)
-                .redirectError(scratch.resolve("prober-" + label + ".err").toFile())
-                .start();
+        Process process = startPython("prober.py", "prober-" + label, netns, cgroup, scratch);
         try {
             return new Prober(label, process);
         } catch (IOException | RuntimeException e) {
             process.destroyForcibly();
             throw e;
         }
+    }
+
+    /**
+     * Starts the python script {@code resource} (of this package, copied to {@code scratch}) with {@code
+     * args} in network namespace {@code netns}, in {@code cgroup} if given from its first instruction (the
+     * shell moves itself there, then nsenter keeps /sys and so the cgroup2 mount); stderr goes to {@code
+     * <logName>.err} in {@code scratch}.
+     */
+    static Process startPython(
+            String resource, String logName, String netns, Optional<Path> cgroup, Path scratch, String... args)
+            throws IOException {
+        Path script = scratch.resolve(resource);
+        if (!Files.exists(script)) {
+            try (InputStream in = Prober.class.getResourceAsStream(resource)) {
+                Files.write(script, in.readAllBytes());
+            }
+        }
+        String join = cgroup.map(c -> "echo $$ > '" + c.resolve("cgroup.procs") + "' && ")
+                .orElse("");
+        String command = join + "exec nsenter --net=/run/netns/" + netns + " /usr/bin/python3 -u '" + script + "' "
+                + String.join(" ", args);
+        return new ProcessBuilder("sh", "-c", command)
+                .redirectError(scratch.resolve(logName + ".err").toFile())
+                .start();
     }
 
     long pid() {

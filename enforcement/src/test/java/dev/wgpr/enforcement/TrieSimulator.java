@@ -36,6 +36,52 @@ final class TrieSimulator {
         return Decision.DENY_NO_GRANT;
     }
 
+    /** wgpr_inbound's judgement of a tagged packet (enforcement/DESIGN.md, "Incoming"). */
+    Decision decideInbound(
+            boolean socket,
+            boolean listening,
+            Optional<AppId> app,
+            InetAddress source,
+            Protocol protocol,
+            int sourcePort,
+            int localPort) {
+        if (!socket) {
+            return Decision.DENY_NO_APP;
+        }
+        byte[] src = KernelLayout.mapped(source.getAddress());
+        if (app.isPresent() && !listening) {
+            TrieEntry grant = longest(app.get().value(), src);
+            if (grant != null && covers(grant, protocol, sourcePort)) {
+                return Decision.ALLOW_INTERNAL;
+            }
+        }
+        if (opens(app, src, protocol, localPort)) {
+            return Decision.ALLOW_INCOMING;
+        }
+        if (listening) {
+            return Decision.DENY_LISTENING;
+        }
+        return app.isEmpty() ? Decision.DENY_NO_APP : Decision.DENY_NO_GRANT;
+    }
+
+    /** incoming_opens() in enforce.bpf.c: the remote's app-0 entry, then the app's listen and grant entries. */
+    boolean opens(Optional<AppId> app, byte[] remote, Protocol protocol, int localPort) {
+        TrieEntry from = longest(0, remote);
+        if (from == null || !from.internal() || from.incoming() == Incoming.NONE) {
+            return false;
+        }
+        if (from.incoming() == Incoming.ALL) {
+            return true;
+        }
+        if (app.isEmpty() || protocol == Protocol.ANY) {
+            return false;
+        }
+        TrieEntry listen = longest(app.get().value() | TrieEntry.LISTEN_KEY, remote);
+        return listen != null
+                && covers(listen, protocol, localPort)
+                && longest(app.get().value(), remote) != null;
+    }
+
     private static boolean covers(TrieEntry grant, Protocol protocol, int port) {
         return switch (protocol) {
             case TCP -> inRanges(grant.tcp(), port);

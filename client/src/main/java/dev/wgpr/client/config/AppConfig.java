@@ -1,6 +1,7 @@
 package dev.wgpr.client.config;
 
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Listen;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -19,6 +20,8 @@ import java.util.regex.Pattern;
  *     (helpers the app legitimately starts)
  * @param args when set, a regular expression every argument after the command's name must match
  *     entirely, or the launcher refuses to start the app (for apps whose options can run code)
+ * @param listen the local ports the app's listeners may be reached on from its grants' prefixes, where the
+ *     tunnel's {@code incoming} is "apps" (enforcement/DESIGN.md, "Incoming")
  */
 public record AppConfig(
         String name,
@@ -27,7 +30,8 @@ public record AppConfig(
         List<Grant> grants,
         Children children,
         List<Path> allowExec,
-        Optional<String> args) {
+        Optional<String> args,
+        List<Listen> listen) {
 
     /** Which processes of an app's cgroup its grants reach. */
     public enum Children {
@@ -61,6 +65,18 @@ public record AppConfig(
         }
     }
 
+    /** An app that listens on nothing from the tunnel. */
+    public AppConfig(
+            String name,
+            Optional<Path> exec,
+            Optional<String> sha256,
+            List<Grant> grants,
+            Children children,
+            List<Path> allowExec,
+            Optional<String> args) {
+        this(name, exec, sha256, grants, children, allowExec, args, List.of());
+    }
+
     /** An app as older configs wrote it: grants bound to its executable, no helpers, any arguments. */
     public AppConfig(String name, Optional<Path> exec, Optional<String> sha256, List<Grant> grants) {
         this(name, exec, sha256, grants, Children.SAME_EXEC, List.of(), Optional.empty());
@@ -77,6 +93,7 @@ public record AppConfig(
         grants = List.copyOf(grants);
         Objects.requireNonNull(children, "children");
         allowExec = List.copyOf(allowExec);
+        listen = List.copyOf(listen);
         Objects.requireNonNull(args, "args");
         if (!isValidName(name)) {
             throw new IllegalArgumentException("bad app name '" + name + "'");

@@ -41,6 +41,10 @@ public record ConfigProblem(Path file, int line, int column, String field, Reaso
         BAD_BACKEND,
         /** {@code others} is none of deny, bypass. */
         BAD_OTHERS,
+        /** {@code incoming} is none of apps, none, all. */
+        BAD_INCOMING,
+        /** An item of an app's {@code listen} that is not tcp/PORTS or udp/PORTS (its ports: BAD_PORT_RANGE). */
+        BAD_LISTEN,
         BAD_PEER_NAME,
         BAD_APP_NAME,
         DUPLICATE_APP_NAME,

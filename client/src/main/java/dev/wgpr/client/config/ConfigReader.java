@@ -4,7 +4,9 @@ import dev.wgpr.client.config.ConfigProblem.Reason;
 import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.common.net.IpText;
+import dev.wgpr.enforcement.Incoming;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Listen;
 import dev.wgpr.routes.RouteMode;
 import dev.wgpr.tunnel.crypto.Key;
 import java.net.InetAddress;
@@ -44,6 +46,7 @@ final class ConfigReader {
             "routeMode",
             "backend",
             "others",
+            "incoming",
             "excludedApps");
     private static final List<String> PEER_KEYS = List.of(
             "name",
@@ -56,7 +59,7 @@ final class ConfigReader {
             "allowedApps");
     private static final List<String> EXCLUDED_APP_KEYS = List.of("name", "exec", "sha256");
     private static final List<String> APP_KEYS =
-            List.of("name", "exec", "sha256", "allow", "children", "allowExec", "args");
+            List.of("name", "exec", "sha256", "allow", "children", "allowExec", "args", "listen");
 
     private final Path source;
     private final Problems problems;
@@ -180,6 +183,7 @@ final class ConfigReader {
                 table.string("backend").flatMap(value -> table.parse(value, BackendSetting::parse));
         Optional<OthersSetting> others =
                 table.string("others").flatMap(value -> table.parse(value, OthersSetting::parse));
+        Optional<Incoming> incoming = table.string("incoming").flatMap(value -> table.parse(value, Values::incoming));
         List<Optional<ExcludedAppConfig>> excludedApps =
                 table.tables("excludedApps", EXCLUDED_APP_KEYS).orElse(List.of()).stream()
                         .map(this::readExcludedApp)
@@ -199,7 +203,8 @@ final class ConfigReader {
                 routeMode.orElse(RouteModeSetting.AUTO),
                 backend.orElse(BackendSetting.AUTO),
                 others.orElse(OthersSetting.DENY),
-                excludedApps.stream().map(Optional::orElseThrow).toList()));
+                excludedApps.stream().map(Optional::orElseThrow).toList(),
+                incoming.orElse(Incoming.APPS)));
     }
 
     private Optional<DnsConfig> readDns(TableReader table) {
@@ -358,6 +363,8 @@ final class ConfigReader {
                             + " children = \"same-exec\" limits; with \"any\" every process has them");
         }
         Optional<String> args = table.string("args").flatMap(value -> table.parse(value, Values::argsPattern));
+        List<Listen> listen =
+                table.parseEach(table.strings("listen"), Values::listen).orElse(List.of());
         Optional<List<Located<String>>> allow = table.strings("allow");
         List<Grant> grants = allow.orElse(List.of()).stream()
                 .map(value -> table.parse(value, Values::grant).filter(grant -> isInside(grant, value, allowedIPs)))
@@ -376,7 +383,8 @@ final class ConfigReader {
                         : allowedIPs.get().stream().map(Grant::allOf).toList(),
                 children,
                 allowExec,
-                args));
+                args,
+                listen));
     }
 
     /** Name, exec and sha256 as an allowed app's, and one namespace of names with them (one cgroup each). */

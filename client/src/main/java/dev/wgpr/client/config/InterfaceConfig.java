@@ -1,6 +1,7 @@
 package dev.wgpr.client.config;
 
 import dev.wgpr.common.net.InterfaceAddress;
+import dev.wgpr.enforcement.Incoming;
 import dev.wgpr.tunnel.crypto.Key;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  * @param backend which WireGuard runs the tunnel, as written; resolved at {@code up}
  * @param others what processes that are no app get of the tunnel's prefixes
  * @param excludedApps apps that never use the tunnel (exclude mode)
+ * @param incoming which listeners the tunnel's peers may reach (enforcement/DESIGN.md, "Incoming")
  */
 public record InterfaceConfig(
         String name,
@@ -33,7 +35,8 @@ public record InterfaceConfig(
         RouteModeSetting routeMode,
         BackendSetting backend,
         OthersSetting others,
-        List<ExcludedAppConfig> excludedApps) {
+        List<ExcludedAppConfig> excludedApps,
+        Incoming incoming) {
     /**
      * The tunnel carries IPv6, and IPv6 needs links of at least 1280 bytes (RFC 8200 §5): below
      * that the kernel takes IPv6 off the interface.
@@ -55,6 +58,7 @@ public record InterfaceConfig(
         Objects.requireNonNull(routeMode, "routeMode");
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(others, "others");
+        Objects.requireNonNull(incoming, "incoming");
         excludedApps = List.copyOf(excludedApps);
         addresses = List.copyOf(addresses);
         Objects.requireNonNull(dns, "dns");
@@ -70,6 +74,34 @@ public record InterfaceConfig(
         if (mtu.isPresent() && !isValidMtu(mtu.getAsInt())) {
             throw new IllegalArgumentException("mtu " + mtu.getAsInt());
         }
+    }
+
+    /** An interface as configs before incoming control wrote it: only the apps' listen ports are reachable. */
+    public InterfaceConfig(
+            String name,
+            Key privateKey,
+            Optional<Path> privateKeyFile,
+            List<InterfaceAddress> addresses,
+            OptionalInt listenPort,
+            OptionalInt mtu,
+            DnsConfig dns,
+            RouteModeSetting routeMode,
+            BackendSetting backend,
+            OthersSetting others,
+            List<ExcludedAppConfig> excludedApps) {
+        this(
+                name,
+                privateKey,
+                privateKeyFile,
+                addresses,
+                listenPort,
+                mtu,
+                dns,
+                routeMode,
+                backend,
+                others,
+                excludedApps,
+                Incoming.APPS);
     }
 
     /** An interface as configs before the modes wrote it: others denied, nothing excluded. */

@@ -3,8 +3,10 @@ package dev.wgpr.client.config;
 import dev.wgpr.client.config.ConfigProblem.Reason;
 import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
+import dev.wgpr.enforcement.Incoming;
 import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.InvalidGrantException;
+import dev.wgpr.enforcement.policy.Listen;
 import dev.wgpr.tunnel.crypto.Key;
 import java.io.IOException;
 import java.io.InputStream;
@@ -130,6 +132,27 @@ final class Values {
             };
             throw new InvalidValueException(reason, e.getMessage());
         }
+    }
+
+    static Listen listen(String text) {
+        try {
+            return Listen.parse(text);
+        } catch (InvalidGrantException e) {
+            Reason reason =
+                    e.kind() == InvalidGrantException.Kind.PORT_RANGE ? Reason.BAD_PORT_RANGE : Reason.BAD_LISTEN;
+            throw new InvalidValueException(reason, e.getMessage());
+        }
+    }
+
+    static Incoming incoming(String text) {
+        return Arrays.stream(Incoming.values())
+                .filter(incoming -> incoming.text().equals(text))
+                .findFirst()
+                .orElseThrow(() -> new InvalidValueException(
+                        Reason.BAD_INCOMING,
+                        "incoming must be \"apps\" (the apps' listen ports, from their grants' prefixes), \"none\""
+                                + " (no listener) or \"all\" (every listener, from the tunnel's peers), not '"
+                                + text + "'"));
     }
 
     static String interfaceName(String name) {

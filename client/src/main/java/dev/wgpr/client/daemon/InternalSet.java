@@ -6,6 +6,7 @@ import dev.wgpr.client.config.PeerConfig;
 import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Listen;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,8 +42,13 @@ final class InternalSet {
     static Pieces.TunnelPolicy policy(TunnelConfig config, List<IpPrefix> routed, List<IpPrefix> exclusions) {
         Map<String, List<Grant>> grants = new LinkedHashMap<>();
         Map<String, List<Path>> executables = new LinkedHashMap<>();
+        Map<String, List<Listen>> listen = new LinkedHashMap<>();
         for (PeerConfig peer : config.peers()) {
             for (AppConfig app : peer.allowedApps()) {
+                if (!app.listen().isEmpty()) {
+                    listen.computeIfAbsent(app.name(), name -> new ArrayList<>())
+                            .addAll(app.listen());
+                }
                 // An app under two peers has the grants of both.
                 grants.computeIfAbsent(app.name(), name -> new ArrayList<>()).addAll(app.grants());
                 if (app.children() == AppConfig.Children.SAME_EXEC) {
@@ -59,7 +65,9 @@ final class InternalSet {
                 grants,
                 executables,
                 config.iface().others() == OthersSetting.BYPASS,
-                !config.iface().excludedApps().isEmpty());
+                !config.iface().excludedApps().isEmpty(),
+                listen,
+                config.iface().incoming());
     }
 
     /** The peer whose allowedIPs contain {@code prefix} most specifically (the first peer if none does). */

@@ -5,7 +5,9 @@ import dev.wgpr.client.control.EnforcementStatus;
 import dev.wgpr.client.control.TunnelStatus;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.ExecutableId;
+import dev.wgpr.enforcement.Incoming;
 import dev.wgpr.enforcement.policy.Grant;
+import dev.wgpr.enforcement.policy.Listen;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -15,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The modules the up pipeline drives, each behind the smallest interface the daemon needs, wired in
@@ -206,7 +209,21 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
             Map<String, List<Grant>> grants,
             Map<String, List<Path>> executables,
             boolean bypass,
-            boolean excludes) {
+            boolean excludes,
+            Map<String, List<Listen>> listen,
+            Incoming incoming) {
+        /** A share whose apps listen on nothing from the tunnel, {@code incoming = "apps"}. */
+        TunnelPolicy(
+                String tunnel,
+                Map<IpPrefix, String> internal,
+                List<IpPrefix> exclusions,
+                Map<String, List<Grant>> grants,
+                Map<String, List<Path>> executables,
+                boolean bypass,
+                boolean excludes) {
+            this(tunnel, internal, exclusions, grants, executables, bypass, excludes, Map.of(), Incoming.APPS);
+        }
+
         /** A share whose internal prefixes are denied to non-apps. */
         TunnelPolicy(
                 String tunnel,
@@ -224,6 +241,10 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
             Map<String, List<Path>> copy = new LinkedHashMap<>();
             executables.forEach((app, programs) -> copy.put(app, List.copyOf(programs)));
             executables = Collections.unmodifiableMap(copy);
+            Map<String, List<Listen>> listenCopy = new LinkedHashMap<>();
+            listen.forEach((app, ports) -> listenCopy.put(app, List.copyOf(ports)));
+            listen = Collections.unmodifiableMap(listenCopy);
+            Objects.requireNonNull(incoming, "incoming");
         }
     }
 }

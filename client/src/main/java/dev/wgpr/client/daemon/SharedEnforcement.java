@@ -13,6 +13,7 @@ import dev.wgpr.enforcement.DenyEvent;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.ExecutableId;
 import dev.wgpr.enforcement.Hook;
+import dev.wgpr.enforcement.Incoming;
 import dev.wgpr.enforcement.Policy;
 import dev.wgpr.enforcement.bpf.BpfException;
 import dev.wgpr.enforcement.policy.Grant;
@@ -395,6 +396,9 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 } else {
                     builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
                 }
+                if (tunnel.incoming() != Incoming.APPS) {
+                    builder.incoming(prefix, tunnel.incoming());
+                }
                 owners.put(prefix, tunnel.tunnel());
             });
             tunnel.exclusions().forEach(builder::exclude);
@@ -408,6 +412,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
                 if (tunnel.executables().containsKey(app)) {
                     builder.bindToExecutables(id);
                 }
+                tunnel.listen().getOrDefault(app, List.of()).forEach(listen -> builder.listen(id, listen));
             });
         }
         return builder.build();

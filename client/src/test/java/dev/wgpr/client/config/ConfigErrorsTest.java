@@ -694,7 +694,7 @@ class ConfigErrorsTest {
     }
 
     /** The one problem of a config whose one peer's one app table (line 9) holds {@code appKeys} from line 10. */
-    private static ConfigProblem onlyErrorOfApp(String appKeys) {
+    static ConfigProblem onlyErrorOfApp(String appKeys) {
         return onlyError("""
                 [interface]
                 privateKey = "@OUR_PRIVATE_KEY@"

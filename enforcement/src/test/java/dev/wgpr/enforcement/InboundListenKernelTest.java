@@ -1,0 +1,256 @@
+package dev.wgpr.enforcement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wgpr.testing.RequiresNetns;
+import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.Namespace;
+import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.NetnsLabExtension;
+import dev.wgpr.testing.lab.Veth;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code listen} and {@code incoming} in the kernel (enforcement/DESIGN.md, "Incoming"): a peer namespace
+ * behind a tunnel-like device carrying the tag program connects and sends to real listeners in the client
+ * namespace, an app's and a non-app's.
+ */
+@RequiresRoot
+@RequiresNetns
+@ExtendWith(NetnsLabExtension.class)
+class InboundListenKernelTest {
+    static final AppId WEB = AppId.of(1);
+    static final String PEER4 = "10.40.0.1";
+    static final String PEER6 = "fd40::1";
+    static final String CLIENT4 = "10.40.0.2";
+    static final String CLIENT6 = "fd40::2";
+
+    static Policy policy(Incoming setting) {
+        return Policy.builder()
+                .internal("10.40.0.0/24", 0)
+                .internal("fd40::/64", 0)
+                .incoming("10.40.0.0/24", setting)
+                .incoming("fd40::/64", setting)
+                .grant(WEB, "10.40.0.0/24 tcp/443")
+                .grant(WEB, "fd40::/64 tcp/443")
+                .listen(WEB, "tcp/8080")
+                .listen(WEB, "udp/5060")
+                .build();
+    }
+
+    /** The client and peer namespaces, enforcement in the client with the peer's device guarded. */
+    record World(EnforcementLab enforcement, Namespace peer) implements AutoCloseable {
+        static World create(NetnsLab lab, Incoming setting) throws IOException {
+            Namespace client = lab.namespace("client");
+            Namespace peer = lab.namespace("peer");
+            Veth tun = PivotLab.tunnelLike(lab, client, peer);
+            client.address(tun.a().name(), CLIENT4 + "/24", CLIENT6 + "/64");
+            peer.address(tun.b().name(), PEER4 + "/24", PEER6 + "/64");
+            int ifindex = Integer.parseInt(
+                    client.run("cat", "/sys/class/net/" + tun.a().name() + "/ifindex")
+                            .strip());
+            EnforcementLab enforcement = EnforcementLab.createIn(lab, client, policy(setting));
+            try {
+                client.call(() -> {
+                    enforcement.enforcer.attachTunnel(ifindex);
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                new World(enforcement, peer).close();
+                throw e;
+            }
+            return new World(enforcement, peer);
+        }
+
+        Listener listen(String proto, String family, int port, Optional<Path> cgroup)
+                throws IOException, InterruptedException {
+            return Listener.start(enforcement, proto, family, port, cgroup);
+        }
+
+        /** Whether a TCP connection from the peer to {@code address}:{@code port} got the listener's "hi". */
+        boolean connects(String address, int port) {
+            return peer.call(() -> {
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(address, port), 2000);
+                    socket.setSoTimeout(2000);
+                    return socket.getInputStream().readNBytes(2).length == 2;
+                } catch (SocketTimeoutException e) {
+                    return false;
+                }
+            });
+        }
+
+        /**
+         * Sends one datagram from the peer's port {@code from} to {@code address}:{@code port}; whether the
+         * listener's answer came back.
+         */
+        boolean exchanges(String address, int port, int from) {
+            return peer.call(() -> {
+                try (DatagramSocket socket = new DatagramSocket(from)) {
+                    byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+                    socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
+                    socket.setSoTimeout(1000);
+                    socket.receive(new DatagramPacket(new byte[16], 16));
+                    return true;
+                } catch (SocketTimeoutException e) {
+                    return false;
+                }
+            });
+        }
+
+        /** The inbound deny events that arrived within a second. */
+        List<DenyEvent> inboundDenials() throws Exception {
+            List<DenyEvent> events = new ArrayList<>(enforcement.enforcer.pollEvents(Duration.ofSeconds(1)));
+            events.addAll(enforcement.enforcer.drainEvents());
+            return events.stream().filter(e -> e.hook() == Hook.INBOUND).toList();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                enforcement.detachTunnels();
+            } finally {
+                enforcement.close();
+            }
+        }
+    }
+
+    /** A listening python process in the client namespace, in {@code cgroup} if given (else no app). */
+    record Listener(Process process, BlockingQueue<String> lines) implements AutoCloseable {
+        static Listener start(EnforcementLab world, String proto, String family, int port, Optional<Path> cgroup)
+                throws IOException, InterruptedException {
+            Process process = Prober.startPython(
+                    "listener.py",
+                    "listener-" + port,
+                    world.client.name(),
+                    cgroup,
+                    world.lab.scratchDir(),
+                    proto,
+                    family,
+                    Integer.toString(port));
+            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+            Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader out = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII))) {
+                    for (String line; (line = out.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    lines.add("closed: " + e.getMessage());
+                }
+            });
+            Listener listener = new Listener(process, lines);
+            if (!"ready".equals(listener.next(Duration.ofSeconds(10)))) {
+                listener.close();
+                throw new IOException("listener on " + proto + "/" + port + " did not start");
+            }
+            return listener;
+        }
+
+        /** The next line, or null when none came within {@code timeout}. */
+        String next(Duration timeout) throws InterruptedException {
+            return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        /** Kills it and waits, so that its cgroup is empty when the lab removes it. */
+        @Override
+        public void close() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test
+    void anAppsTcpListenerOnAListenPortAcceptsFromAGrantedSource(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.APPS);
+                Listener web =
+                        world.listen("tcp", "4", 8080, Optional.of(world.enforcement.enforcer.addApp("web", WEB)))) {
+            assertTrue(world.connects(CLIENT4, 8080), "the peer's connection to the app's listen port");
+            assertEquals("accepted " + PEER4, web.next(Duration.ofSeconds(2)));
+        }
+    }
+
+    @Test
+    void theSamePortOfAProcessThatIsNoAppIsRefusedWithAnEventNamingThePort(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.APPS);
+                Listener other = world.listen("tcp", "4", 8080, Optional.empty())) {
+            assertFalse(world.connects(CLIENT4, 8080), "a non-app's listener was reached from the tunnel");
+            assertEquals(null, other.next(Duration.ofMillis(200)));
+            List<DenyEvent> denials = world.inboundDenials();
+            assertTrue(
+                    denials.stream().anyMatch(e -> e.port() == 8080 && e.reason() == Counter.DENY_LISTENING),
+                    denials.toString());
+            assertTrue(denials.stream().allMatch(e -> e.cgroupId() != 0), "the listener's cgroup: " + denials);
+        }
+    }
+
+    @Test
+    void noneRefusesEvenTheAppsListener(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.NONE);
+                Listener web =
+                        world.listen("tcp", "4", 8080, Optional.of(world.enforcement.enforcer.addApp("web", WEB)))) {
+            assertFalse(world.connects(CLIENT4, 8080), "incoming = none let the app's listener be reached");
+            assertEquals(null, web.next(Duration.ofMillis(200)));
+        }
+    }
+
+    @Test
+    void allLetsTheListenerOfAProcessThatIsNoAppAccept(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.ALL);
+                Listener other = world.listen("tcp", "4", 2222, Optional.empty())) {
+            assertTrue(world.connects(CLIENT4, 2222), "incoming = all, to a non-app's listener");
+            assertEquals("accepted " + PEER4, other.next(Duration.ofSeconds(2)));
+        }
+    }
+
+    @Test
+    void anAppsUdpSocketOnAListenPortReceivesFromAnySourcePortAndAnswers(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.APPS)) {
+            Path web = world.enforcement.enforcer.addApp("web", WEB);
+            try (Listener app = world.listen("udp", "4", 5060, Optional.of(web));
+                    Listener other = world.listen("udp", "4", 5061, Optional.empty())) {
+                assertTrue(world.exchanges(CLIENT4, 5060, 40_123), "the app's answer from its listen port");
+                assertEquals("received " + PEER4, app.next(Duration.ofSeconds(2)));
+                assertFalse(world.exchanges(CLIENT4, 5061, 40_124), "a non-app's datagram socket answered");
+                assertEquals(null, other.next(Duration.ofMillis(200)), "udp/5061 is no listen port");
+            }
+        }
+    }
+
+    @Test
+    void ipv6IsJudgedAlike(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.APPS);
+                Listener web =
+                        world.listen("tcp", "6", 8080, Optional.of(world.enforcement.enforcer.addApp("web", WEB)));
+                Listener other = world.listen("tcp", "6", 8081, Optional.empty())) {
+            assertTrue(world.connects(CLIENT6, 8080), "IPv6 to the app's listen port");
+            assertEquals("accepted " + PEER6, web.next(Duration.ofSeconds(2)));
+            assertFalse(world.connects(CLIENT6, 8081), "IPv6 to a non-app's listener");
+            assertEquals(null, other.next(Duration.ofMillis(200)));
+        }
+    }
+}
