@@ -94,7 +94,9 @@ public final class Judge {
                         "LEAK: a process that is no app tried " + tunnel + "'s internal prefix",
                         true);
             case DENY_NO_GRANT -> new Verdict("tunnel " + tunnel, false, "no grant of " + who + " covers it", false);
-            case ALLOW_FORWARDED, DENY_FORWARDED -> throw new IllegalStateException(decision.name());
+            // Forwarding and what arrives are decideTunnel's and decideInbound's answers, never decide's.
+            case ALLOW_FORWARDED, DENY_FORWARDED, ALLOW_INCOMING, DENY_LISTENING ->
+                throw new IllegalStateException(decision.name());
         };
     }
 
