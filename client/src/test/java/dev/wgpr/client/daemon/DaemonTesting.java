@@ -297,8 +297,9 @@ final class DaemonTesting {
             });
         }
         deleteTree(instance.runtimeDirectory());
-        Enforcer.removePinned(new Enforcer.Config(instance.name(), cgroup2(), cgroup2(), Path.of("/sys/fs/bpf"), 1));
         Path subtree = instance.cgroupSubtree(cgroup2());
+        String leftApps = killLeftoverApps(subtree);
+        Enforcer.removePinned(new Enforcer.Config(instance.name(), cgroup2(), cgroup2(), Path.of("/sys/fs/bpf"), 1));
         if (Files.isDirectory(subtree)) {
             try (Stream<Path> apps = Files.list(subtree)) {
                 for (Path app : apps.filter(Files::isDirectory).toList()) {
@@ -308,18 +309,57 @@ final class DaemonTesting {
             Files.deleteIfExists(subtree);
         }
         if (!DaemonLeaf.removeOnceEmpty(cgroup2(), instance, Duration.ofSeconds(CLI_SECONDS))) {
-            Path leaf = DaemonLeaf.nonSystemdLeaf(cgroup2(), instance);
-            StringBuilder left = new StringBuilder();
-            for (String process : Files.readAllLines(leaf.resolve("cgroup.procs"))) {
-                left.append(process)
-                        .append(' ')
-                        .append(ProcessHandle.of(Long.parseLong(process))
-                                .flatMap(handle -> handle.info().commandLine())
-                                .orElse("?"))
-                        .append("; ");
-            }
-            throw new AssertionError("the daemon's cgroup leaf kept a process: " + left);
+            throw new AssertionError("the daemon's cgroup leaf kept a process: "
+                    + processesIn(DaemonLeaf.nonSystemdLeaf(cgroup2(), instance)));
         }
+        if (!leftApps.isEmpty()) {
+            throw new AssertionError("the test left app processes running (killed): " + leftApps);
+        }
+    }
+
+    /**
+     * Kills the processes left in the instance's app cgroups, which a test started through the daemon (apps
+     * outlive the daemon by design) and a failed assertion left running, and waits until they are gone, so
+     * that the cgroups can be removed. Returns what was left, empty when nothing was.
+     */
+    private static String killLeftoverApps(Path subtree) throws IOException, InterruptedException {
+        Path events = subtree.resolve("cgroup.events");
+        if (!Files.exists(events) || !Files.readAllLines(events).contains("populated 1")) {
+            return "";
+        }
+        StringBuilder left = new StringBuilder();
+        try (Stream<Path> cgroups = Files.walk(subtree)) {
+            for (Path cgroup : cgroups.filter(Files::isDirectory).toList()) {
+                String processes = processesIn(cgroup);
+                if (!processes.isEmpty()) {
+                    left.append(subtree.relativize(cgroup)).append(": ").append(processes);
+                }
+            }
+        }
+        Files.writeString(subtree.resolve("cgroup.kill"), "1");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLI_SECONDS);
+        while (Files.readAllLines(events).contains("populated 1")) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("app processes outlived cgroup.kill: " + left);
+            }
+            Thread.sleep(50);
+        }
+        return left.toString();
+    }
+
+    /** The processes of {@code cgroup} itself: "PID COMMAND LINE; " each. */
+    private static String processesIn(Path cgroup) throws IOException {
+        StringBuilder processes = new StringBuilder();
+        for (String process : Files.readAllLines(cgroup.resolve("cgroup.procs"))) {
+            processes
+                    .append(process)
+                    .append(' ')
+                    .append(ProcessHandle.of(Long.parseLong(process))
+                            .flatMap(handle -> handle.info().commandLine())
+                            .orElse("?"))
+                    .append("; ");
+        }
+        return processes.toString();
     }
 
     static Path cgroup2() throws IOException {
