@@ -194,6 +194,15 @@ static __always_inline int range_covers(const struct wgpr_range *ranges, __u8 n,
 	return 0;
 }
 
+static __always_inline int grant_covers(const struct wgpr_value *grant, __u8 proto, __u16 port)
+{
+	if (proto == WGPR_PROTO_TCP)
+		return range_covers(grant->tcp, grant->n_tcp, port);
+	if (proto == WGPR_PROTO_UDP)
+		return range_covers(grant->udp, grant->n_udp, port);
+	return (grant->flags & WGPR_PORTLESS) != 0;
+}
+
 // 1 = the tunnel's incoming setting opens the socket of `app` (0: no app) on `local_port` to the remote
 // address in `remote` (enforcement/DESIGN.md, "Incoming"): the remote's app-0 entry names its tunnel's
 // setting (WireGuard delivers only sources in the sending peer's allowedIPs); "all" opens every socket;
@@ -217,21 +226,10 @@ static __always_inline int incoming_opens(void *trie, const struct wgpr_key *rem
 	struct wgpr_value *listen = bpf_map_lookup_elem(trie, &key);
 	if (!listen)
 		return 0;
-	int listening = proto == WGPR_PROTO_TCP ? range_covers(listen->tcp, listen->n_tcp, local_port)
-						: range_covers(listen->udp, listen->n_udp, local_port);
-	if (!listening)
+	if (!grant_covers(listen, proto, local_port))
 		return 0;
 	key.app = app;
 	return bpf_map_lookup_elem(trie, &key) != NULL;
-}
-
-static __always_inline int grant_covers(const struct wgpr_value *grant, __u8 proto, __u16 port)
-{
-	if (proto == WGPR_PROTO_TCP)
-		return range_covers(grant->tcp, grant->n_tcp, port);
-	if (proto == WGPR_PROTO_UDP)
-		return range_covers(grant->udp, grant->n_udp, port);
-	return (grant->flags & WGPR_PORTLESS) != 0;
 }
 
 static __always_inline __u8 classify(__u32 protocol)

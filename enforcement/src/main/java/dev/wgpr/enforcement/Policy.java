@@ -104,12 +104,8 @@ public record Policy(
             }
         }
         incoming = unmodifiable(new TreeMap<>(incoming));
-        Map<AppId, List<Listen>> listenCopy = new TreeMap<>();
-        listen.forEach((app, list) -> listenCopy.put(app, List.copyOf(list)));
-        listen = unmodifiable(listenCopy);
-        Map<AppId, List<Grant>> copy = new TreeMap<>();
-        grants.forEach((app, list) -> copy.put(app, List.copyOf(list)));
-        grants = unmodifiable(copy);
+        listen = copyPerApp(listen);
+        grants = copyPerApp(grants);
         // IPv4-mapped IPv6 prefixes cannot be written: IpPrefix parses ::ffff:a.b.c.d as IPv4, so
         // the IPv4 and IPv6 keys of the trie never collide.
         internal.values().forEach(peer -> {
@@ -137,6 +133,13 @@ public record Policy(
     /** A builder, for tests and for the config layer. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** An unmodifiable copy of a list per app, in the apps' order. */
+    private static <T> Map<AppId, List<T>> copyPerApp(Map<AppId, List<T>> perApp) {
+        Map<AppId, List<T>> copy = new TreeMap<>();
+        perApp.forEach((app, list) -> copy.put(app, List.copyOf(list)));
+        return unmodifiable(copy);
     }
 
     private static <K, V> Map<K, V> unmodifiable(Map<K, V> map) {

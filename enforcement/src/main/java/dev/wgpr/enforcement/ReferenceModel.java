@@ -195,16 +195,11 @@ public final class ReferenceModel {
      * tunnel: no peer's) or nothing holds it.
      */
     static Incoming incomingOf(Policy policy, InetAddress remote) {
-        IpPrefix longest = null;
-        for (IpPrefix prefix : policy.internal().keySet()) {
-            if (prefix.contains(remote) && (longest == null || prefix.length() > longest.length())) {
-                longest = prefix;
-            }
-        }
-        if (longest == null || !isInternal(policy, remote)) {
+        Optional<IpPrefix> longest = longestInternal(policy, remote);
+        if (longest.isEmpty() || !isInternal(policy, remote)) {
             return Incoming.NONE;
         }
-        return policy.incomingOf(longest);
+        return policy.incomingOf(longest.get());
     }
 
     /**

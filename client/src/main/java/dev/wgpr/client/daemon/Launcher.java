@@ -434,14 +434,11 @@ final class Launcher {
         environment.forEach((name, value) -> argv.add(name + "=" + value));
         argv.add(PERL.toString());
         argv.add("-e");
+        // wg-pr trace --app: the filter first, then the command as always (TraceStep).
+        argv.add(request.traced() ? TraceStep.INSTALL + EXEC_COMMAND : EXEC_COMMAND);
+        argv.add("--"); // the caller's argv[0] is never a switch of perl's
         if (request.traced()) {
-            // wg-pr trace --app: the filter first, then the command as always (TraceStep).
-            argv.add(TraceStep.INSTALL + EXEC_COMMAND);
-            argv.add("--"); // the caller's argv[0] is never a switch of perl's
-            argv.add(TraceStep.filterArgument());
-        } else {
-            argv.add(EXEC_COMMAND);
-            argv.add("--"); // the caller's argv[0] is never a switch of perl's
+            argv.add(TraceStep.filterArgument()); // what INSTALL takes from the front of @ARGV
         }
         argv.addAll(request.argv());
         return argv;

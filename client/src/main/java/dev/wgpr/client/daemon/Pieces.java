@@ -238,13 +238,16 @@ record Pieces(TunnelDevices devices, RouteInstaller routes, EnforcementLayer enf
             internal = Map.copyOf(internal);
             exclusions = List.copyOf(exclusions);
             grants = Map.copyOf(grants);
-            Map<String, List<Path>> copy = new LinkedHashMap<>();
-            executables.forEach((app, programs) -> copy.put(app, List.copyOf(programs)));
-            executables = Collections.unmodifiableMap(copy);
-            Map<String, List<Listen>> listenCopy = new LinkedHashMap<>();
-            listen.forEach((app, ports) -> listenCopy.put(app, List.copyOf(ports)));
-            listen = Collections.unmodifiableMap(listenCopy);
+            executables = copyPerApp(executables);
+            listen = copyPerApp(listen);
             Objects.requireNonNull(incoming, "incoming");
+        }
+
+        /** An unmodifiable copy of a list per app, in the apps' order. */
+        private static <T> Map<String, List<T>> copyPerApp(Map<String, List<T>> perApp) {
+            Map<String, List<T>> copy = new LinkedHashMap<>();
+            perApp.forEach((app, items) -> copy.put(app, List.copyOf(items)));
+            return Collections.unmodifiableMap(copy);
         }
     }
 }

@@ -117,23 +117,7 @@ class IncomingEndToEndTest {
     @Test
     void theAppsUdpListenPortReceivesFromThePeerAndAnswers(NetnsLab lab) throws Exception {
         up(lab, "apps");
-        CompletableFuture<Result> app = CompletableFuture.supplyAsync(() -> {
-            try {
-                return net.cli()
-                        .run(
-                                "run",
-                                "--app",
-                                "probe",
-                                "--",
-                                "/usr/bin/timeout",
-                                "15",
-                                "/usr/bin/python3",
-                                "-c",
-                                UDP_LISTENER);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Result> app = probeApp(UDP_LISTENER);
         boolean answered = false;
         // The app is up when its socket is bound; until then the peer's datagrams meet no socket.
         for (int attempt = 0; attempt < 20 && !answered; attempt++) {
@@ -156,28 +140,24 @@ class IncomingEndToEndTest {
 
     /** Whether the peer reaches, at {@code address}, a one-connection listener app "probe" runs on tcp/9090. */
     private boolean toTheApp(String address) throws Exception {
-        CompletableFuture<Result> app = CompletableFuture.supplyAsync(() -> {
-            try {
-                return net.cli()
-                        .run(
-                                "run",
-                                "--app",
-                                "probe",
-                                "--",
-                                "/usr/bin/timeout",
-                                "15",
-                                "/usr/bin/python3",
-                                "-c",
-                                LISTENER);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<Result> app = probeApp(LISTENER);
         net.client.awaitTcpListener(9090, Duration.ofSeconds(10));
         boolean reached = fromThePeer(address, 9090);
         Result ran = app.get(20, TimeUnit.SECONDS);
         assertEquals(reached ? 0 : 124, ran.exitCode(), ran::toString);
         return reached;
+    }
+
+    /** {@code wg-pr run --app probe} of a python {@code script}, for at most 15 s; its result once it ends. */
+    private CompletableFuture<Result> probeApp(String script) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return net.cli()
+                        .run("run", "--app", "probe", "--", "/usr/bin/timeout", "15", "/usr/bin/python3", "-c", script);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
     }
 
     /** Whether a connection from the peer's side to {@code port} got the listener's "hi". */
