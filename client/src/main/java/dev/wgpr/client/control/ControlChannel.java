@@ -67,7 +67,14 @@ public final class ControlChannel implements LineConnection {
         } catch (ConnectException e) {
             channel.close();
             return Optional.empty(); // a socket file nothing listens on
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            channel.close();
+            if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                // Gone since the check above: a starting daemon replaces the socket a killed one left.
+                return Optional.empty();
+            }
+            throw e;
+        } catch (RuntimeException e) {
             channel.close();
             throw e;
         }
