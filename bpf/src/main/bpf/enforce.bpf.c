@@ -180,6 +180,51 @@ static __always_inline int event_due(__u64 cgroup_id, const __u32 *addr, __u16 p
 	return 1;
 }
 
+// Who wrote to a UDP port through a tunnel, where the incoming setting let it in: (remote address,
+// remote port, local port) -> the time of its last datagram. A UDP socket's send that only the incoming
+// setting opens (no grant covers it) must answer one of these: without it, "all" would let every process
+// send UDP to every internal host, and an app's listen port reach any port of its grant prefixes. Keyed
+// by the local port, not the socket, so that a server's per-client socket connected on its port answers
+// too. LRU: a flood of writers forgets the oldest, whose answers are refused, never others' data.
+struct wgpr_asker {
+	__u32 addr[4];
+	__u16 remote_port;
+	__u16 local_port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct wgpr_asker);
+	__type(value, __u64);
+} askers SEC(".maps");
+
+// As long as the kernel's conntrack keeps an assured UDP flow: an answer later than this is a new send.
+#define WGPR_ASKER_TTL_NS (180ULL * 1000000000ULL)
+
+static __always_inline void remember_asker(const __u32 *addr, __u16 remote_port, __u16 local_port)
+{
+	struct wgpr_asker asker = {
+		.addr = {addr[0], addr[1], addr[2], addr[3]},
+		.remote_port = remote_port,
+		.local_port = local_port,
+	};
+	__u64 now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&askers, &asker, &now, BPF_ANY);
+}
+
+// 1 = the remote (addr, remote_port) wrote to local_port within WGPR_ASKER_TTL_NS.
+static __always_inline int asked_by(const __u32 *addr, __u16 remote_port, __u16 local_port)
+{
+	struct wgpr_asker asker = {
+		.addr = {addr[0], addr[1], addr[2], addr[3]},
+		.remote_port = remote_port,
+		.local_port = local_port,
+	};
+	__u64 *seen = bpf_map_lookup_elem(&askers, &asker);
+	return seen && bpf_ktime_get_ns() - *seen < WGPR_ASKER_TTL_NS;
+}
+
 static __always_inline int range_covers(const struct wgpr_range *ranges, __u8 n, __u16 port)
 {
 	// Sorted and disjoint: stop at the first range that starts above the port.
@@ -531,11 +576,12 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct wgpr_key *ke
 		return 1;
 	}
 	// A UDP listener's answer (sendto the peer that wrote to it; a connect of a per-client socket on the
-	// listen port): where the tunnel's incoming setting opens the socket, as wgpr_inbound let the
-	// datagram in. Not TCP: an accepted connection passes no hook, and a connect from a listen port
+	// listen port): where the tunnel's incoming setting opens the socket, to a remote whose datagram
+	// wgpr_inbound let in (asked_by). Not TCP: an accepted connection passes no hook, and a connect from a listen port
 	// would reach ports no grant covers.
 	struct bpf_sock *own_sk = ctx->sk;
-	if (proto == WGPR_PROTO_UDP && own_sk && incoming_opens(trie, key, app, proto, (__u16)own_sk->src_port)) {
+	if (proto == WGPR_PROTO_UDP && own_sk && incoming_opens(trie, key, app, proto, (__u16)own_sk->src_port) &&
+	    asked_by(key->addr, port, (__u16)own_sk->src_port)) {
 		count(WGPR_C_ALLOW_INTERNAL);
 		return 1;
 	}
@@ -633,6 +679,8 @@ int wgpr_sendmsg6(struct bpf_sock_addr *ctx)
 // fragments are judged as "protocol without ports". Anything unreadable is dropped (fail closed).
 
 #define WGPR_IPV6_MAX_EXT 6
+#define WGPR_ICMP_ECHO 8
+#define WGPR_ICMPV6_ECHO_REQUEST 128
 
 struct packet {
 	struct wgpr_key key; // the remote address: destination out, source in; ::ffff:a.b.c.d for IPv4
@@ -641,6 +689,7 @@ struct packet {
 	__u16 local_port; // the socket's own port: where it arrives in, where it leaves from out
 	__u8 proto;
 	__u8 family;
+	__u8 echo_request; // an ICMP or ICMPv6 echo request: a question, never an answer
 };
 
 // 0 = parsed, -1 = unreadable. `inbound`: the remote end is the source (else the destination).
@@ -698,6 +747,12 @@ static __always_inline int parse(struct __sk_buff *skb, struct packet *pkt, int 
 	}
 	pkt->proto = classify(pkt->ip_protocol);
 	pkt->port = 0;
+	if (first_fragment && (pkt->ip_protocol == IPPROTO_ICMP || pkt->ip_protocol == IPPROTO_ICMPV6)) {
+		__u8 type;
+		if (bpf_skb_load_bytes_relative(skb, l4, &type, sizeof(type), BPF_HDR_START_NET))
+			return -1;
+		pkt->echo_request = pkt->ip_protocol == IPPROTO_ICMP ? type == WGPR_ICMP_ECHO : type == WGPR_ICMPV6_ECHO_REQUEST;
+	}
 	if (pkt->proto != WGPR_PROTO_OTHER) {
 		if (!first_fragment) {
 			pkt->proto = WGPR_PROTO_OTHER; // no ports to judge: only a portless grant covers it
@@ -811,7 +866,10 @@ int wgpr_tunnel_egress(struct __sk_buff *skb)
 	}
 	// The answers of a socket the incoming setting opens: a SYN-ACK from the app's port 8080 to the peer's
 	// ephemeral port, which no grant covers; in "all" any socket's, the kernel's echo replies included.
-	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port)) {
+	// Answers only: a UDP datagram to a remote that wrote to its port, never an echo request (a ping
+	// socket's). TCP needs no more: a connect is judged by its hook, and accepting passes none.
+	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port) && !pkt.echo_request &&
+	    (pkt.proto != WGPR_PROTO_UDP || asked_by(pkt.key.addr, pkt.port, pkt.local_port))) {
 		count(WGPR_C_TUNNEL_PASS);
 		return TC_ACT_UNSPEC;
 	}
@@ -934,6 +992,11 @@ int wgpr_inbound(struct __sk_buff *skb)
 		pkt.key.app = app;
 		struct wgpr_value *grant = bpf_map_lookup_elem(trie, &pkt.key);
 		if (grant && grant_covers(grant, pkt.proto, pkt.port)) {
+			// A grant bound to executables covers the answer only for a process that runs one of them:
+			// any other of the app's processes answers through the incoming setting, as an asker's.
+			if (pkt.proto == WGPR_PROTO_UDP && (grant->flags & WGPR_EXEC_BOUND) &&
+			    incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port))
+				remember_asker(pkt.key.addr, pkt.port, pkt.local_port);
 			count(WGPR_C_INBOUND_PASS);
 			return 1;
 		}
@@ -941,6 +1004,8 @@ int wgpr_inbound(struct __sk_buff *skb)
 	// The SYN to a listener, the segments of the connection it accepted (same local port), a datagram to
 	// a bound socket from any source port: where the tunnel's incoming setting opens the socket.
 	if (incoming_opens(trie, &pkt.key, app, pkt.proto, pkt.local_port)) {
+		if (pkt.proto == WGPR_PROTO_UDP)
+			remember_asker(pkt.key.addr, pkt.port, pkt.local_port);
 		count(WGPR_C_INBOUND_PASS);
 		return 1;
 	}

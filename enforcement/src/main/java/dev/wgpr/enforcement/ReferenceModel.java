@@ -156,16 +156,27 @@ public final class ReferenceModel {
      * The outgoing half of incoming (enforcement/DESIGN.md, "Incoming", "The answers"): whether a socket of
      * {@code app} (empty: no app) on local port {@code localPort} may send to {@code destination} because the
      * tunnel's {@code incoming} setting opens that socket to it: an accepted connection's segments, a UDP
-     * listener's answers. The sock_addr hooks and the backstop allow what {@link #decide} or {@link
-     * #decideTunnel} deny when this is {@link Decision#ALLOW_INCOMING}; it does not judge anything else.
+     * listener's answers, the kernel's echo replies. The sock_addr hooks and the backstop allow what {@link
+     * #decide} or {@link #decideTunnel} deny when this is {@link Decision#ALLOW_INCOMING}; it does not judge
+     * anything else.
      *
+     * @param answering whether the packet answers the remote: for UDP, the remote's port wrote to {@code
+     *     localPort} through the tunnel within the last 180 seconds; for protocols without ports, it is no
+     *     echo request; TCP, always (a connect is judged by its hook: only an accepted connection sends
+     *     here). Without it the setting opens nothing: "all" is about being reached, never about sending
+     *     first.
      * @return {@link Decision#ALLOW_INCOMING}, or empty when the setting does not open the socket
      */
     public static Optional<Decision> decideAnswer(
-            Policy policy, Optional<AppId> app, InetAddress destination, Protocol protocol, int localPort) {
+            Policy policy,
+            Optional<AppId> app,
+            InetAddress destination,
+            Protocol protocol,
+            int localPort,
+            boolean answering) {
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(app, "app");
-        return opensTo(policy, app, unmapped(destination), protocol, localPort)
+        return answering && opensTo(policy, app, unmapped(destination), protocol, localPort)
                 ? Optional.of(Decision.ALLOW_INCOMING)
                 : Optional.empty();
     }

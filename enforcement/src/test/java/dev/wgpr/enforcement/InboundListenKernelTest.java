@@ -120,9 +120,23 @@ class InboundListenKernelTest {
 
         /** The inbound deny events that arrived within a second. */
         List<DenyEvent> inboundDenials() throws Exception {
+            return denials(Hook.INBOUND);
+        }
+
+        /** The backstop's deny events that arrived within a second. */
+        List<DenyEvent> tunnelDenials() throws Exception {
+            return denials(Hook.TUNNEL);
+        }
+
+        private List<DenyEvent> denials(Hook hook) throws Exception {
             List<DenyEvent> events = new ArrayList<>(enforcement.enforcer.pollEvents(Duration.ofSeconds(1)));
             events.addAll(enforcement.enforcer.drainEvents());
-            return events.stream().filter(e -> e.hook() == Hook.INBOUND).toList();
+            return events.stream().filter(e -> e.hook() == hook).toList();
+        }
+
+        /** A prober in the client namespace, no app. */
+        Prober prober(String label) throws IOException {
+            return Prober.start(label, enforcement.client.name(), Optional.empty(), enforcement.lab.scratchDir());
         }
 
         @Override
@@ -238,6 +252,40 @@ class InboundListenKernelTest {
                 assertFalse(world.exchanges(CLIENT4, 5061, 40_124), "a non-app's datagram socket answered");
                 assertEquals(null, other.next(Duration.ofMillis(200)), "udp/5061 is no listen port");
             }
+        }
+    }
+
+    @Test
+    void underAllAProcessThatIsNoAppSendsUdpOnlyToWhoWroteToItsPort(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.ALL);
+                Listener other = world.listen("udp", "4", 5062, Optional.empty());
+                Prober sender = world.prober("sender")) {
+            assertTrue(world.exchanges(CLIENT4, 5062, 40_125), "a non-app's answer to the peer that wrote to it");
+            assertEquals("received " + PEER4, other.next(Duration.ofSeconds(2)));
+            assertEquals(
+                    Prober.EPERM,
+                    sender.run(new Prober.Probe("udps", 4, PEER4, 40_125)),
+                    "a datagram to an internal host that never wrote to the sender's port");
+            assertEquals(Prober.EPERM, sender.run(new Prober.Probe("udps", 6, PEER6, 53)), "the same over IPv6");
+        }
+    }
+
+    @Test
+    void underAllAnEchoRequestOfAProcessThatIsNoAppNeverEntersTheTunnel(NetnsLab lab) throws Exception {
+        try (World world = World.create(lab, Incoming.ALL);
+                Prober pinger = world.prober("pinger")) {
+            world.enforcement.client.run("sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647");
+            int errno = pinger.run(new Prober.Probe("ping", 4, PEER4, 0));
+            if (errno == Prober.EPERM) {
+                return; // refused by the sendmsg hook, on a kernel that runs it for ping sockets
+            }
+            // Ping sockets pass no sendmsg hook on this kernel: the backstop drops the request, which the
+            // sender may hear of as ENOBUFS (the device's drop).
+            assertTrue(errno == 0 || errno == Prober.ENOBUFS, "errno " + errno);
+            List<DenyEvent> denials = world.tunnelDenials();
+            assertTrue(
+                    denials.stream().anyMatch(e -> e.reason() == Counter.DENY_NO_APP),
+                    "the backstop's refusal of the echo request: " + denials);
         }
     }
 

@@ -20,8 +20,12 @@ import java.util.Optional;
  */
 final class Prober implements AutoCloseable {
     static final int EPERM = 1;
+    static final int ENOBUFS = 105;
 
-    /** One attempt: {@code op} is tcp, mptcp, udpc (UDP connect) or udps (UDP sendto). */
+    /**
+     * One attempt: {@code op} is tcp, mptcp, udpc (UDP connect), udps (UDP sendto) or ping (an echo request
+     * from an ICMP datagram socket, which the namespace's {@code net.ipv4.ping_group_range} must allow).
+     */
     record Probe(String op, int family, String address, int port) {
         String line() {
             return op + " " + family + " " + address + " " + port;

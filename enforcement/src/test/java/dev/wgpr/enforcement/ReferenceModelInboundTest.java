@@ -135,24 +135,50 @@ class ReferenceModelInboundTest {
         Policy apps = policy(Incoming.APPS);
         assertEquals(
                 Optional.of(Decision.ALLOW_INCOMING),
-                ReferenceModel.decideAnswer(apps, Optional.of(APP), ip("10.20.5.9"), Protocol.TCP, 8080));
+                ReferenceModel.decideAnswer(apps, Optional.of(APP), ip("10.20.5.9"), Protocol.TCP, 8080, true));
         assertEquals(
                 Optional.empty(),
-                ReferenceModel.decideAnswer(apps, Optional.of(APP), ip("10.20.6.1"), Protocol.TCP, 8080));
+                ReferenceModel.decideAnswer(apps, Optional.of(APP), ip("10.20.6.1"), Protocol.TCP, 8080, true));
         assertEquals(
                 Optional.empty(),
-                ReferenceModel.decideAnswer(apps, Optional.empty(), ip("10.20.5.9"), Protocol.TCP, 8080));
+                ReferenceModel.decideAnswer(apps, Optional.empty(), ip("10.20.5.9"), Protocol.TCP, 8080, true));
         assertEquals(
                 Optional.empty(),
                 ReferenceModel.decideAnswer(
-                        policy(Incoming.NONE), Optional.of(APP), ip("10.20.5.9"), Protocol.TCP, 8080));
+                        policy(Incoming.NONE), Optional.of(APP), ip("10.20.5.9"), Protocol.TCP, 8080, true));
         assertEquals(
                 Optional.of(Decision.ALLOW_INCOMING),
-                ReferenceModel.decideAnswer(policy(Incoming.ALL), Optional.empty(), ip("fd20::1"), Protocol.UDP, 9));
+                ReferenceModel.decideAnswer(
+                        policy(Incoming.ALL), Optional.empty(), ip("fd20::1"), Protocol.UDP, 9, true));
         // ICMP has no listener: "apps" opens nothing for it.
         assertEquals(
                 Optional.empty(),
-                ReferenceModel.decideAnswer(apps, Optional.of(APP), ip("10.20.5.9"), Protocol.ANY, 0));
+                ReferenceModel.decideAnswer(apps, Optional.of(APP), ip("10.20.5.9"), Protocol.ANY, 0, true));
+    }
+
+    @Test
+    void allOpensNothingToASocketThatWouldSendFirst() {
+        Policy all = policy(Incoming.ALL);
+        assertEquals(
+                Optional.empty(),
+                ReferenceModel.decideAnswer(all, Optional.empty(), ip("10.20.5.9"), Protocol.UDP, 40_000, false),
+                "a datagram to a remote that never wrote to the port");
+        assertEquals(
+                Optional.empty(),
+                ReferenceModel.decideAnswer(all, Optional.empty(), ip("10.20.5.9"), Protocol.ANY, 0, false),
+                "an echo request");
+        assertEquals(
+                Optional.of(Decision.ALLOW_INCOMING),
+                ReferenceModel.decideAnswer(all, Optional.empty(), ip("10.20.5.9"), Protocol.ANY, 0, true),
+                "the kernel's echo reply");
+    }
+
+    @Test
+    void anAppsListenPortAnswersOnlyWhoWroteToIt() {
+        assertEquals(
+                Optional.empty(),
+                ReferenceModel.decideAnswer(
+                        policy(Incoming.APPS), Optional.of(APP), ip("10.20.5.9"), Protocol.UDP, 5060, false));
     }
 
     @Test

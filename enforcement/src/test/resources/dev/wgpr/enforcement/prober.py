@@ -1,5 +1,6 @@
 # A probe process for the enforcement tests: reads cases from stdin, one a line,
-#   OP FAMILY ADDRESS PORT    OP: tcp | mptcp | udpc (UDP connect) | udps (UDP sendto)
+#   OP FAMILY ADDRESS PORT    OP: tcp | mptcp | udpc (UDP connect) | udps (UDP sendto) |
+#                                 ping (an echo request from an ICMP datagram socket; PORT unused)
 # and answers each with the errno of the attempt (0 = success, 115 = EINPROGRESS).
 # OP keep makes a TCP and a UDP socket of FAMILY and keeps them (answers 0); oldtcp (connect, then
 # closed) and oldudps (sendto, kept for the next) use the kept ones, made before.
@@ -49,6 +50,10 @@ for line in sys.stdin:
         if op == "tcp" or op == "mptcp":
             s = socket.socket(af, socket.SOCK_STREAM, 262 if op == "mptcp" else 0)
             s.setblocking(False)
+        elif op == "ping":
+            icmp = socket.IPPROTO_ICMP if af == socket.AF_INET else socket.IPPROTO_ICMPV6
+            s = socket.socket(af, socket.SOCK_DGRAM, icmp)
+            s.setblocking(False)
         else:
             s = socket.socket(af, socket.SOCK_DGRAM)
             s.setblocking(False)
@@ -58,6 +63,9 @@ for line in sys.stdin:
     try:
         if op == "udps":
             s.sendto(b"x", (address, port))
+        elif op == "ping":
+            # type (8 or 128), code, checksum (the kernel's), identifier (the kernel's), sequence
+            s.sendto(bytes([8 if af == socket.AF_INET else 128, 0, 0, 0, 0, 0, 0, 1]) + b"wg-pr", (address, 0))
         else:
             s.connect((address, port))
     except OSError as e:
