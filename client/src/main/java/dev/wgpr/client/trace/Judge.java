@@ -2,6 +2,7 @@ package dev.wgpr.client.trace;
 
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.dns.InternalZones;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.AppId;
 import dev.wgpr.enforcement.Decision;
@@ -11,16 +12,23 @@ import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.Protocol;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.xbill.DNS.Name;
 
 /**
  * Judges a traced attempt the way wg-pr's hooks do: the tunnels the daemon reports ({@code status}: their
  * prefixes, exclusions, modes, apps and grants) as a {@link Policy}, decided by the {@link ReferenceModel},
  * the executable specification the kernel programs are tested against, so the trace holds no decision
- * of its own. A process is an app when its cgroup is (under) one the daemon made for an app.
+ * of its own. A process is an app when its cgroup is (under) one the daemon made for an app. A DNS query
+ * is judged by where it goes, and flagged when it asks a tunnel's internal name ({@link InternalZones},
+ * as the daemon's forwarder decides it) of a server that is not that tunnel's.
  */
 public final class Judge {
     private final Policy policy;
@@ -28,10 +36,23 @@ public final class Judge {
     /** Each app's cgroup as the daemon reports it, with the app's name and id. */
     private final Map<String, Map.Entry<String, AppId>> appCgroups;
 
-    private Judge(Policy policy, Map<IpPrefix, String> owners, Map<String, Map.Entry<String, AppId>> appCgroups) {
+    private final List<TunnelDns> dns;
+
+    /**
+     * A tunnel's internal zones and the servers that may be asked for them: its own DNS servers, and the
+     * daemon's forwarder for it (its link faces and its apps' face), which sends them to those servers.
+     */
+    private record TunnelDns(String tunnel, InternalZones zones, Set<InetAddress> servers) {}
+
+    private Judge(
+            Policy policy,
+            Map<IpPrefix, String> owners,
+            Map<String, Map.Entry<String, AppId>> appCgroups,
+            List<TunnelDns> dns) {
         this.policy = policy;
         this.owners = owners;
         this.appCgroups = appCgroups;
+        this.dns = dns;
     }
 
     /** The judge for the tunnels {@code status} reports; only tunnel {@code only} when present. */
@@ -40,6 +61,7 @@ public final class Judge {
         Map<IpPrefix, String> owners = new HashMap<>();
         Map<String, Map.Entry<String, AppId>> cgroups = new LinkedHashMap<>();
         Map<String, AppId> ids = new HashMap<>();
+        List<TunnelDns> dns = new ArrayList<>();
         int peerIndex = 0;
         for (TunnelStatus tunnel : status.tunnels()) {
             if (only.isPresent() && !only.get().equals(tunnel.name())) {
@@ -68,8 +90,47 @@ public final class Judge {
                     cgroups.put(app.cgroup(), Map.entry(app.name(), id));
                 }
             }
+            if (tunnel.dns() != null && !tunnel.dns().domains().isEmpty()) {
+                dns.add(dnsOf(tunnel.name(), tunnel.dns()));
+            }
         }
-        return new Judge(builder.build(), Map.copyOf(owners), cgroups);
+        return new Judge(builder.build(), Map.copyOf(owners), cgroups, List.copyOf(dns));
+    }
+
+    private static TunnelDns dnsOf(String tunnel, TunnelStatus.Dns dns) {
+        Set<InetAddress> servers = new HashSet<>();
+        List<String> addresses = new ArrayList<>(dns.servers());
+        addresses.addAll(dns.linkFaces());
+        if (dns.appsFace() != null) {
+            addresses.add(dns.appsFace());
+        }
+        addresses.forEach(address -> servers.add(InetAddress.ofLiteral(address)));
+        return new TunnelDns(tunnel, InternalZones.of(dns.domains()), Set.copyOf(servers));
+    }
+
+    /**
+     * What wg-pr makes of a DNS query for {@code name} sent to {@code server}: the query's route, as any
+     * datagram's, and a leak when the name is in a tunnel's internal zones and the server is neither that
+     * tunnel's nor its forwarder (a local resolver, on loopback, is trusted to route the zone as the
+     * daemon told the host's resolver to).
+     */
+    Verdict judgeQuery(Caller caller, InetAddress server, Protocol protocol, int port, Name name) {
+        Verdict route = judge(caller, server, protocol, port);
+        if (route.leak()) {
+            return route;
+        }
+        InetAddress asked = ReferenceModel.unmapped(server);
+        for (TunnelDns tunnel : dns) {
+            if (tunnel.zones().contains(name) && !tunnel.servers().contains(asked) && !asked.isLoopbackAddress()) {
+                return new Verdict(
+                        route.route(),
+                        route.allowed(),
+                        "LEAK: " + name + " is in " + tunnel.tunnel() + "'s internal zones, asked of a server that is"
+                                + " not " + tunnel.tunnel() + "'s DNS",
+                        true);
+            }
+        }
+        return route;
     }
 
     /** What wg-pr makes of process {@code tid} sending to {@code destination} over {@code protocol}. */
