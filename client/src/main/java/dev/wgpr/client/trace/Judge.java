@@ -2,6 +2,8 @@ package dev.wgpr.client.trace;
 
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.daemon.GrantScopes;
+import dev.wgpr.client.daemon.InternalPlacement;
 import dev.wgpr.client.dns.InternalZones;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.AppId;
@@ -20,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.xbill.DNS.Name;
 
 /**
@@ -33,7 +36,7 @@ import org.xbill.DNS.Name;
 public final class Judge {
     private final Policy policy;
     private final Map<IpPrefix, String> owners;
-    /** Each app's cgroup as the daemon reports it, with the app's name and id. */
+    /** Each app's cgroup as the daemon reports it (excluded apps' too), with who it is in words and its id. */
     private final Map<String, Map.Entry<String, AppId>> appCgroups;
 
     private final List<TunnelDns> dns;
@@ -55,27 +58,30 @@ public final class Judge {
         this.dns = dns;
     }
 
-    /** The judge for the tunnels {@code status} reports; only tunnel {@code only} when present. */
+    /**
+     * The judge for the tunnels {@code status} reports; only tunnel {@code only} when present. Prefixes are
+     * placed by the tunnels' modes ({@link InternalPlacement}) and grants clipped to their own tunnel's
+     * destinations ({@link GrantScopes}) as the daemon's policy has them.
+     */
     public static Judge of(DaemonStatus status, Optional<String> only) {
         Policy.Builder builder = Policy.builder();
         Map<IpPrefix, String> owners = new HashMap<>();
         Map<String, Map.Entry<String, AppId>> cgroups = new LinkedHashMap<>();
         Map<String, AppId> ids = new HashMap<>();
         List<TunnelDns> dns = new ArrayList<>();
+        List<TunnelStatus> tunnels = status.tunnels().stream()
+                .filter(tunnel -> only.isEmpty() || only.get().equals(tunnel.name()))
+                .toList();
         int peerIndex = 0;
-        for (TunnelStatus tunnel : status.tunnels()) {
-            if (only.isPresent() && !only.get().equals(tunnel.name())) {
-                continue;
-            }
+        int excludedNumber = 0;
+        for (TunnelStatus tunnel : tunnels) {
             boolean bypass = "bypass".equals(tunnel.others());
+            boolean excludes =
+                    tunnel.excludedApps() != null && !tunnel.excludedApps().isEmpty();
             for (TunnelStatus.Peer peer : tunnel.peers()) {
                 for (String text : peer.allowedIPs()) {
                     IpPrefix prefix = IpPrefix.parse(text);
-                    if (bypass) {
-                        builder.bypass(prefix, peerIndex);
-                    } else {
-                        builder.internal(prefix, peerIndex);
-                    }
+                    InternalPlacement.place(builder, prefix, peerIndex, bypass, excludes);
                     owners.put(prefix, tunnel.name());
                 }
                 peerIndex++;
@@ -83,15 +89,27 @@ public final class Judge {
             if (tunnel.routing() != null) {
                 tunnel.routing().exclusions().forEach(builder::exclude);
             }
-            for (TunnelStatus.App app : tunnel.apps()) {
-                AppId id = ids.computeIfAbsent(app.name(), name -> AppId.of(ids.size() + 1));
-                app.allow().forEach(grant -> builder.grant(id, Grant.parse(grant)));
-                if (app.cgroup() != null) {
-                    cgroups.put(app.cgroup(), Map.entry(app.name(), id));
+            if (tunnel.excludedAppCgroups() != null) {
+                for (var excluded : tunnel.excludedAppCgroups().entrySet()) {
+                    cgroups.put(
+                            excluded.getValue(),
+                            Map.entry("excluded app " + excluded.getKey(), AppId.excluded(++excludedNumber)));
                 }
             }
             if (tunnel.dns() != null && !tunnel.dns().domains().isEmpty()) {
                 dns.add(dnsOf(tunnel.name(), tunnel.dns()));
+            }
+        }
+        GrantScopes scopes = new GrantScopes(owners);
+        for (TunnelStatus tunnel : tunnels) {
+            for (TunnelStatus.App app : tunnel.apps()) {
+                AppId id = ids.computeIfAbsent(app.name(), name -> AppId.of(ids.size() + 1));
+                for (String grant : app.allow()) {
+                    scopes.clip(Grant.parse(grant), tunnel.name()).forEach(kept -> builder.grant(id, kept));
+                }
+                if (app.cgroup() != null) {
+                    cgroups.put(app.cgroup(), Map.entry("app " + app.name(), id));
+                }
             }
         }
         return new Judge(builder.build(), Map.copyOf(owners), cgroups, List.copyOf(dns));
@@ -114,8 +132,8 @@ public final class Judge {
      * tunnel's nor its forwarder (a local resolver, on loopback, is trusted to route the zone as the
      * daemon told the host's resolver to).
      */
-    Verdict judgeQuery(Caller caller, InetAddress server, Protocol protocol, int port, Name name) {
-        Verdict route = judge(caller, server, protocol, port);
+    Verdict judgeQuery(Supplier<String> cgroup, InetAddress server, Protocol protocol, int port, Name name) {
+        Verdict route = judge(cgroup, server, protocol, port);
         if (route.leak()) {
             return route;
         }
@@ -133,21 +151,30 @@ public final class Judge {
         return route;
     }
 
-    /** What wg-pr makes of process {@code tid} sending to {@code destination} over {@code protocol}. */
-    Verdict judge(Caller caller, InetAddress destination, Protocol protocol, int port) {
+    /**
+     * What wg-pr makes of a process in cgroup {@code cgroup} (a {@code /proc/PID/cgroup} path, read only
+     * when the destination is no loopback) sending to {@code destination} over {@code protocol}.
+     */
+    Verdict judge(Supplier<String> cgroup, InetAddress destination, Protocol protocol, int port) {
         if (destination.isLoopbackAddress()
                 || ReferenceModel.unmapped(destination).isLoopbackAddress()) {
             return new Verdict("local", true, "loopback", false);
         }
-        Optional<Map.Entry<String, AppId>> app = appOf(caller.cgroup());
+        Optional<Map.Entry<String, AppId>> app = appOf(cgroup.get());
         Decision decision = ReferenceModel.decide(policy, app.map(Map.Entry::getValue), destination, protocol, port);
         String tunnel = tunnelOf(destination);
-        String who = app.map(a -> "app " + a.getKey()).orElse("no app");
+        String who = app.map(Map.Entry::getKey).orElse("no app");
         return switch (decision) {
             case ALLOW_EXTERNAL -> new Verdict("underlay", true, "not internal to any tunnel", false);
             case ALLOW_INTERNAL -> new Verdict("tunnel " + tunnel, true, "a grant of " + who + " covers it", false);
             case ALLOW_BYPASS ->
-                new Verdict("underlay", true, tunnel + " lets processes that are no app go around it", false);
+                new Verdict(
+                        "underlay",
+                        true,
+                        app.isPresent()
+                                ? who + " goes around " + tunnel + " through the underlay"
+                                : tunnel + " lets processes that are no app go around it",
+                        false);
             case DENY_NO_APP ->
                 new Verdict(
                         "tunnel " + tunnel,

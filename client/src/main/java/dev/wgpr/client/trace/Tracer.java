@@ -284,12 +284,12 @@ public final class Tracer {
                     ? new Verdict("incoming", true, "waits for peers on " + where, false)
                     : query.isPresent()
                             ? judge.judgeQuery(
-                                    caller,
+                                    caller::cgroup,
                                     destination,
                                     protocolOf(protocol),
                                     port,
                                     query.get().name())
-                            : judge.judge(caller, destination, protocolOf(protocol), port);
+                            : judge.judge(caller::cgroup, destination, protocolOf(protocol), port);
             return attempt(syscall.callName(), caller, v4 ? "inet" : "inet6", protocol, where, name, verdict);
         }
         if (family == Libc.AF_UNIX) {
