@@ -63,6 +63,8 @@ public final class Tracer {
     private final Consumer<Attempt> live;
     private final List<Attempt> attempts = new ArrayList<>();
     private int unreadableQueries;
+    /** Those of the call being served: counted once its answer is taken, as its attempts are. */
+    private int unreadableInCall;
 
     public Tracer(Judge judge, boolean block, Consumer<Attempt> live) {
         this.judge = judge;
@@ -110,6 +112,7 @@ public final class Tracer {
 
     private void serve(NotifyListener listener, NotifyListener.Notification call, ExecutorService printer)
             throws ErrnoException {
+        unreadableInCall = 0;
         Abi abi = Abi.of(call.arch(), call.number());
         Optional<Syscall> syscall = abi == null ? Optional.empty() : Syscall.of(abi, call.number());
         List<Attempt> seen = syscall.isEmpty()
@@ -125,6 +128,7 @@ public final class Tracer {
             errno = Libc.EPERM;
         }
         if (listener.answer(call.id(), errno)) {
+            unreadableQueries += unreadableInCall;
             for (Attempt attempt : seen) {
                 attempts.add(attempt);
                 printer.execute(() -> live.accept(attempt));
@@ -327,7 +331,7 @@ public final class Tracer {
                 ? DnsQuery.parse(Arrays.copyOfRange(bytes, skip, bytes.length), bytes.length - skip)
                 : Optional.empty();
         if (query.isEmpty()) {
-            unreadableQueries++;
+            unreadableInCall++;
         }
         return query;
     }
