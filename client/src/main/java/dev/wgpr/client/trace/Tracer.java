@@ -440,10 +440,12 @@ public final class Tracer {
             try {
                 int type = (int) Libc.getsockoptLong(socket, Libc.SOL_SOCKET, SO_TYPE, "SO_TYPE");
                 int protocol = (int) Libc.getsockoptLong(socket, Libc.SOL_SOCKET, SO_PROTOCOL, "SO_PROTOCOL");
+                // An IP socket reports the protocol the kernel chose (6, 17) even when asked for 0; 0 is a
+                // unix socket's.
                 return switch (type) {
-                    case Libc.SOCK_STREAM -> protocol == 6 || protocol == 0 ? "tcp" : "stream/" + protocol;
+                    case Libc.SOCK_STREAM -> protocol == 6 ? "tcp" : protocol == 0 ? "stream" : "stream/" + protocol;
                     case Libc.SOCK_DGRAM ->
-                        protocol == 17 || protocol == 0 ? "udp" : protocol == 1 ? "icmp" : "dgram/" + protocol;
+                        protocol == 17 ? "udp" : protocol == 1 ? "icmp" : protocol == 0 ? "dgram" : "dgram/" + protocol;
                     case Libc.SOCK_RAW -> "raw/" + protocol;
                     default -> "type " + type;
                 };

@@ -64,6 +64,22 @@ class TracerTest {
     }
 
     @Test
+    void aUnixSocketsConnectIsLocalAndItsStreamIsNotCalledTcp() throws Exception {
+        String program = """
+                import socket
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    s.connect("/nonexistent/wg-pr-trace-test")
+                except OSError as e:
+                    print("errno", e.errno)
+                """;
+        Outcome traced = traced(program);
+
+        assertEquals("errno 2\n", traced.out());
+        assertEquals(List.of("connect stream /nonexistent/wg-pr-trace-test local"), described(traced.attempts()));
+    }
+
+    @Test
     void ioUringSetupFailsWithEnosysUnderTraceAndIsReported() throws Exception {
         String program = """
                 import ctypes
