@@ -45,6 +45,15 @@ public enum Syscall {
         };
     }
 
+    /**
+     * Whether its arguments mean the same in every ABI (a descriptor, a pointer zero-extended, lengths),
+     * so that x86-64's reading of them holds for x32 and i386 too; not so for {@code sendmsg} and {@code
+     * sendmmsg} ({@code struct msghdr} with 32-bit pointers there) nor {@code socketcall}.
+     */
+    boolean sameInEveryAbi() {
+        return this != SENDMSG && this != SENDMMSG && this != SOCKETCALL;
+    }
+
     static Optional<Syscall> of(Abi abi, int number) {
         return Arrays.stream(values())
                 .filter(s -> s.number(abi) >= 0 && s.number(abi) == number)

@@ -115,9 +115,7 @@ public final class Tracer {
         unreadableInCall = 0;
         Abi abi = Abi.of(call.arch(), call.number());
         Optional<Syscall> syscall = abi == null ? Optional.empty() : Syscall.of(abi, call.number());
-        List<Attempt> seen = syscall.isEmpty()
-                ? List.of()
-                : abi == Abi.X86_64 ? describe(syscall.get(), call) : otherAbi(abi, syscall.get(), call);
+        List<Attempt> seen = syscall.isEmpty() ? List.of() : describe(abi, syscall.get(), call);
         if (!listener.stillValid(call.id())) {
             return; // the caller went away while we read: what we read may be another process's
         }
@@ -136,7 +134,11 @@ public final class Tracer {
         }
     }
 
-    private List<Attempt> describe(Syscall syscall, NotifyListener.Notification call) {
+    private List<Attempt> describe(Abi abi, Syscall syscall, NotifyListener.Notification call) {
+        if (abi != Abi.X86_64 && !syscall.sameInEveryAbi()) {
+            return otherAbi(abi, syscall, call);
+        }
+        String label = abi == Abi.X86_64 ? syscall.callName() : syscall.callName() + "/" + abi.label;
         int tid = call.tid();
         long[] args = call.args();
         try (Arena arena = Arena.ofConfined();
@@ -162,7 +164,7 @@ public final class Tracer {
                 case LISTEN, ACCEPT, ACCEPT4 -> sent.add(new Sent(socketAddress(arena, caller, (int) args[0], false)));
                 case IO_URING_SETUP -> {
                     return List.of(attempt(
-                            syscall.callName(),
+                            label,
                             caller,
                             "",
                             "",
@@ -179,7 +181,7 @@ public final class Tracer {
             Set<String> distinct = new LinkedHashSet<>();
             List<Attempt> result = new ArrayList<>();
             for (Sent one : sent) {
-                Attempt attempt = attempt(syscall, caller, protocol, one);
+                Attempt attempt = attempt(syscall, label, caller, protocol, one);
                 if (distinct.add(attempt.destination() + " " + attempt.name())) {
                     result.add(attempt);
                 }
@@ -191,8 +193,8 @@ public final class Tracer {
     }
 
     /**
-     * The other ABIs' calls are announced (the filter does not let them pass unseen) but not decoded:
-     * their structures differ (32-bit pointers, {@code socketcall}'s argument block).
+     * A call of another ABI whose structures differ from x86-64's ({@code struct msghdr} with 32-bit
+     * pointers, {@code socketcall}'s argument block): reported, not decoded.
      */
     private List<Attempt> otherAbi(Abi abi, Syscall syscall, NotifyListener.Notification call) {
         try (Caller caller = Caller.of(call.tid())) {
@@ -205,11 +207,9 @@ public final class Tracer {
                     "",
                     new Verdict(
                             "-",
-                            syscall != Syscall.IO_URING_SETUP,
-                            syscall == Syscall.IO_URING_SETUP
-                                    ? "io_uring is refused under trace (ENOSYS): its submissions would pass unseen"
-                                    : "made through the " + abi.label + " ABI: seen, not decoded; wg-pr's hooks"
-                                            + " judge it as any other",
+                            true,
+                            "made through the " + abi.label + " ABI: seen, not decoded; wg-pr's hooks judge it as"
+                                    + " any other",
                             false)));
         } catch (ErrnoException e) {
             return List.of();
@@ -260,7 +260,7 @@ public final class Tracer {
         }
     }
 
-    private Attempt attempt(Syscall syscall, Caller caller, String protocol, Sent sent) {
+    private Attempt attempt(Syscall syscall, String label, Caller caller, String protocol, Sent sent) {
         MemorySegment address = sent.address();
         int family = address.byteSize() >= 2 ? Short.toUnsignedInt(address.get(JAVA_SHORT_UNALIGNED, 0)) : -1;
         boolean incoming = syscall == Syscall.BIND
@@ -294,21 +294,15 @@ public final class Tracer {
                                     port,
                                     query.get().name())
                             : judge.judge(caller::cgroup, destination, protocolOf(protocol), port);
-            return attempt(syscall.callName(), caller, v4 ? "inet" : "inet6", protocol, where, name, verdict);
+            return attempt(label, caller, v4 ? "inet" : "inet6", protocol, where, name, verdict);
         }
         if (family == Libc.AF_UNIX) {
             String path = unixPath(address);
             return attempt(
-                    syscall.callName(),
-                    caller,
-                    "unix",
-                    protocol,
-                    path,
-                    "",
-                    new Verdict("local", true, "a unix socket", false));
+                    label, caller, "unix", protocol, path, "", new Verdict("local", true, "a unix socket", false));
         }
         return attempt(
-                syscall.callName(),
+                label,
                 caller,
                 family < 0 ? "" : Integer.toString(family),
                 protocol,
