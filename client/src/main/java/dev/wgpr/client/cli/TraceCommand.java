@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
             "Run CMD as you (as app A with --app) and show every connection it and its descendants attempt: connect, sendto,"
                     + " sendmsg, sendmmsg to an address, bind, listen, accept; with where each goes (a tunnel"
                     + " or the underlay) and whether wg-pr allows it, and why. A process that is no app"
-                    + " trying a tunnel's internal prefix is flagged as a LEAK.",
+                    + " trying a tunnel's internal prefix is flagged as a LEAK, and so is a DNS query for a"
+                    + " tunnel's internal name sent to a server that is not the tunnel's.",
             "Tracing does not change what CMD does: each call is announced through seccomp and continued"
                     + " unchanged, and wg-pr's kernel hooks decide it as they would untraced. The one"
                     + " exception: io_uring_setup fails with ENOSYS (programs fall back to plain calls), since"
@@ -103,7 +104,7 @@ final class TraceCommand implements Callable<Integer> {
         try {
             Process process = Tracer.start(command);
             List<Attempt> attempts = tracer.trace(Math.toIntExact(process.pid()));
-            return summary(err, attempts, process.waitFor());
+            return summary(err, attempts, tracer.unreadableQueries(), process.waitFor());
         } catch (IOException e) {
             err.println("wg-pr trace: " + e.getMessage());
             return EXIT_NOT_TRACED;
@@ -149,11 +150,14 @@ final class TraceCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return EXIT_NOT_TRACED;
         }
-        return summary(err, attempts.get(), exit);
+        return summary(err, attempts.get(), tracer.unreadableQueries(), exit);
     }
 
-    private int summary(PrintWriter err, List<Attempt> attempts, int exit) {
-        err.print(json ? TraceReport.json(attempts, exit) + "\n" : TraceReport.table(attempts, exit));
+    private int summary(PrintWriter err, List<Attempt> attempts, int unreadableQueries, int exit) {
+        err.print(
+                json
+                        ? TraceReport.json(attempts, unreadableQueries, exit) + "\n"
+                        : TraceReport.table(attempts, unreadableQueries, exit));
         err.flush();
         return exit;
     }

@@ -14,6 +14,8 @@ import java.util.Map;
  * @param backstop {@link Protocol#BACKSTOP_IN_FORCE} or {@link Protocol#BACKSTOP_MISSING}; null without a device
  * @param routing null when no routes are installed
  * @param dns null when the tunnel has no DNS servers
+ * @param excludedAppCgroups each excluded app's cgroup once it is made (what tells {@code wg-pr trace} that a
+ *     process is an excluded app); null from daemons before it
  */
 public record TunnelStatus(
         String name,
@@ -28,12 +30,46 @@ public record TunnelStatus(
         List<App> apps,
         Dns dns,
         String others,
-        List<String> excludedApps) {
+        List<String> excludedApps,
+        Map<String, String> excludedAppCgroups) {
     public TunnelStatus {
         addresses = List.copyOf(addresses);
         peers = List.copyOf(peers);
         apps = List.copyOf(apps);
         excludedApps = excludedApps == null ? null : List.copyOf(excludedApps);
+        excludedAppCgroups = excludedAppCgroups == null ? null : OrderedMaps.copy(excludedAppCgroups);
+    }
+
+    /** A tunnel whose excluded apps' cgroups are not said (daemons before trace's verdicts). */
+    public TunnelStatus(
+            String name,
+            String config,
+            boolean network,
+            String routeMode,
+            List<String> addresses,
+            List<Peer> peers,
+            Device device,
+            String backstop,
+            Routing routing,
+            List<App> apps,
+            Dns dns,
+            String others,
+            List<String> excludedApps) {
+        this(
+                name,
+                config,
+                network,
+                routeMode,
+                addresses,
+                peers,
+                device,
+                backstop,
+                routing,
+                apps,
+                dns,
+                others,
+                excludedApps,
+                excludedApps == null ? null : Map.of());
     }
 
     /** A tunnel whose non-apps are denied its prefixes and that excludes no app (what daemons before the modes said). */

@@ -17,18 +17,19 @@ import java.util.Optional;
  * only 10.20.5.10, the app must not reach 10.20.5.11 through B on A's grant. So a tunnel's grant loses
  * the parts another tunnel's more specific internal prefixes take; what no tunnel routes stays (it
  * is external, where grants do not matter to the hooks, and the tunnel backstop keeps judging traffic
- * bound into a tunnel by the grants as before).
+ * bound into a tunnel by the grants as before). {@code wg-pr trace}'s judge clips the grants {@code status}
+ * reports the same way.
  */
-final class GrantScopes {
+public final class GrantScopes {
     private final Map<IpPrefix, String> owners;
 
     /** @param owners every internal prefix of the daemon's tunnels, with the tunnel it routes into */
-    GrantScopes(Map<IpPrefix, String> owners) {
+    public GrantScopes(Map<IpPrefix, String> owners) {
         this.owners = Map.copyOf(owners);
     }
 
     /** {@code grant} of tunnel {@code tunnel}, without the destinations routed into other tunnels. */
-    List<Grant> clip(Grant grant, String tunnel) {
+    public List<Grant> clip(Grant grant, String tunnel) {
         List<Grant> kept = new ArrayList<>();
         for (IpPrefix prefix : ownPart(grant.prefix(), tunnel)) {
             kept.add(prefix.equals(grant.prefix()) ? grant : new Grant(prefix, grant.protocol(), grant.ports()));

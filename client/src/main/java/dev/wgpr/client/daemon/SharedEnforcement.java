@@ -387,15 +387,8 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
         Map<IpPrefix, String> owners = new HashMap<>();
         for (Pieces.TunnelPolicy tunnel : policies.values()) {
             tunnel.internal().forEach((prefix, peer) -> {
-                if (tunnel.bypass()) {
-                    builder.bypass(prefix, peerIndex(tunnel.tunnel(), peer));
-                } else if (tunnel.excludes() && prefix.length() <= 1) {
-                    // The default route's parts (0.0.0.0/0, or di-semi-default's halves): the Internet, which
-                    // excluded apps reach through the underlay; the tunnel's own prefixes stay denied to them.
-                    builder.aroundForExcluded(prefix, peerIndex(tunnel.tunnel(), peer));
-                } else {
-                    builder.internal(prefix, peerIndex(tunnel.tunnel(), peer));
-                }
+                InternalPlacement.place(
+                        builder, prefix, peerIndex(tunnel.tunnel(), peer), tunnel.bypass(), tunnel.excludes());
                 if (tunnel.incoming() != Incoming.APPS) {
                     builder.incoming(prefix, tunnel.incoming());
                 }

@@ -321,7 +321,8 @@ final class Tunnels {
                 t.config.iface().others().text(),
                 t.config.iface().excludedApps().stream()
                         .map(ExcludedAppConfig::name)
-                        .toList())));
+                        .toList(),
+                excludedAppCgroups(t))));
         return list;
     }
 
@@ -387,6 +388,17 @@ final class Tunnels {
                 t.resolverView().isPresent(),
                 resolverStatus(t),
                 forwarder.map(DnsForwarder::counters).orElse(null));
+    }
+
+    private static Map<String, String> excludedAppCgroups(Active t) {
+        Map<String, String> cgroups = new LinkedHashMap<>();
+        for (ExcludedAppConfig excluded : t.config.iface().excludedApps()) {
+            Path cgroup = t.appCgroups.get(excluded.name());
+            if (cgroup != null) {
+                cgroups.put(excluded.name(), cgroup.toString());
+            }
+        }
+        return cgroups;
     }
 
     private static List<TunnelStatus.App> appStatus(Active t) {

@@ -15,23 +15,28 @@ import org.xbill.DNS.Section;
 /**
  * A standard query as a client sent it to a face, kept as its wire bytes (forwarded unchanged but for
  * the ID, so EDNS options and flags reach the server as the client wrote them) beside what the forwarder
- * decides by.
+ * decides by; and, for {@code wg-pr trace}, what a traced program asked.
  *
  * @param id the client's ID, put back into the answer
  * @param question its only question
  */
-record DnsQuery(int id, Record question, byte[] wire) {
+public record DnsQuery(int id, Record question, byte[] wire) {
     /** The smallest DNS message: the header alone. */
     static final int HEADER_LENGTH = Header.LENGTH;
 
     /** The longest message TCP's two-byte length can frame, and so the longest the forwarder reads. */
     static final int MAX_LENGTH = 65_535;
 
-    DnsQuery {
+    public DnsQuery {
         wire = wire.clone();
     }
 
-    Name name() {
+    @Override
+    public byte[] wire() {
+        return wire.clone();
+    }
+
+    public Name name() {
         return question.getName();
     }
 
@@ -40,7 +45,7 @@ record DnsQuery(int id, Record question, byte[] wire) {
      * message, not a response, opcode QUERY, exactly one question. Anything else is empty: dropped, never
      * answered, so a face cannot be made to reflect junk or answers back at their senders.
      */
-    static Optional<DnsQuery> parse(byte[] buffer, int length) {
+    public static Optional<DnsQuery> parse(byte[] buffer, int length) {
         if (length < HEADER_LENGTH || length > MAX_LENGTH) {
             return Optional.empty();
         }

@@ -7,7 +7,9 @@ package dev.wgpr.client.trace;
  * @param pid the process (thread group); {@code tid} the thread that called
  * @param family {@code inet}, {@code inet6}, {@code unix} or the number
  * @param protocol {@code tcp}, {@code udp}, {@code raw}, … (the socket's), or empty when unknown
+ * @param syscall as named, with {@code /i386} or {@code /x32} for a call through another ABI
  * @param destination where it goes (connect, sendto, sendmsg) or the local address (bind, listen, accept)
+ * @param name for a DNS query, the name and type it asks ({@code db.corp.example. A}); else empty
  */
 public record Attempt(
         String time,
@@ -18,4 +20,5 @@ public record Attempt(
         String family,
         String protocol,
         String destination,
+        String name,
         Verdict verdict) {}

@@ -2,6 +2,9 @@ package dev.wgpr.client.trace;
 
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.daemon.GrantScopes;
+import dev.wgpr.client.daemon.InternalPlacement;
+import dev.wgpr.client.dns.InternalZones;
 import dev.wgpr.common.net.IpPrefix;
 import dev.wgpr.enforcement.AppId;
 import dev.wgpr.enforcement.Decision;
@@ -11,49 +14,74 @@ import dev.wgpr.enforcement.policy.Grant;
 import dev.wgpr.enforcement.policy.Protocol;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.xbill.DNS.Name;
 
 /**
  * Judges a traced attempt the way wg-pr's hooks do: the tunnels the daemon reports ({@code status}: their
  * prefixes, exclusions, modes, apps and grants) as a {@link Policy}, decided by the {@link ReferenceModel},
  * the executable specification the kernel programs are tested against, so the trace holds no decision
- * of its own. A process is an app when its cgroup is (under) one the daemon made for an app.
+ * of its own. A process is an app when its cgroup is (under) one the daemon made for an app. A DNS query
+ * is judged by where it goes, and flagged when it asks a tunnel's internal name ({@link InternalZones},
+ * as the daemon's forwarder decides it) of a server that is not that tunnel's.
  */
 public final class Judge {
     private final Policy policy;
     private final Map<IpPrefix, String> owners;
-    /** Each app's cgroup as the daemon reports it, with the app's name and id. */
+    /** Each app's cgroup as the daemon reports it (excluded apps' too), with who it is in words and its id. */
     private final Map<String, Map.Entry<String, AppId>> appCgroups;
 
-    private Judge(Policy policy, Map<IpPrefix, String> owners, Map<String, Map.Entry<String, AppId>> appCgroups) {
+    private final List<TunnelDns> dns;
+
+    /**
+     * A tunnel's internal zones and the servers that may be asked for them: its own DNS servers, and the
+     * daemon's forwarder for it (its link faces and its apps' face), which sends them to those servers.
+     */
+    private record TunnelDns(String tunnel, InternalZones zones, Set<InetAddress> servers) {}
+
+    private Judge(
+            Policy policy,
+            Map<IpPrefix, String> owners,
+            Map<String, Map.Entry<String, AppId>> appCgroups,
+            List<TunnelDns> dns) {
         this.policy = policy;
         this.owners = owners;
         this.appCgroups = appCgroups;
+        this.dns = dns;
     }
 
-    /** The judge for the tunnels {@code status} reports; only tunnel {@code only} when present. */
+    /**
+     * The judge for the tunnels {@code status} reports; only tunnel {@code only} when present. Prefixes are
+     * placed by the tunnels' modes ({@link InternalPlacement}) and grants clipped to their own tunnel's
+     * destinations ({@link GrantScopes}) as the daemon's policy has them.
+     */
     public static Judge of(DaemonStatus status, Optional<String> only) {
         Policy.Builder builder = Policy.builder();
         Map<IpPrefix, String> owners = new HashMap<>();
         Map<String, Map.Entry<String, AppId>> cgroups = new LinkedHashMap<>();
         Map<String, AppId> ids = new HashMap<>();
+        List<TunnelDns> dns = new ArrayList<>();
+        List<TunnelStatus> tunnels = status.tunnels().stream()
+                .filter(tunnel -> only.isEmpty() || only.get().equals(tunnel.name()))
+                .toList();
         int peerIndex = 0;
-        for (TunnelStatus tunnel : status.tunnels()) {
-            if (only.isPresent() && !only.get().equals(tunnel.name())) {
-                continue;
-            }
+        int excludedNumber = 0;
+        for (TunnelStatus tunnel : tunnels) {
             boolean bypass = "bypass".equals(tunnel.others());
+            boolean excludes =
+                    tunnel.excludedApps() != null && !tunnel.excludedApps().isEmpty();
             for (TunnelStatus.Peer peer : tunnel.peers()) {
                 for (String text : peer.allowedIPs()) {
                     IpPrefix prefix = IpPrefix.parse(text);
-                    if (bypass) {
-                        builder.bypass(prefix, peerIndex);
-                    } else {
-                        builder.internal(prefix, peerIndex);
-                    }
+                    InternalPlacement.place(builder, prefix, peerIndex, bypass, excludes);
                     owners.put(prefix, tunnel.name());
                 }
                 peerIndex++;
@@ -61,32 +89,92 @@ public final class Judge {
             if (tunnel.routing() != null) {
                 tunnel.routing().exclusions().forEach(builder::exclude);
             }
+            if (tunnel.excludedAppCgroups() != null) {
+                for (var excluded : tunnel.excludedAppCgroups().entrySet()) {
+                    cgroups.put(
+                            excluded.getValue(),
+                            Map.entry("excluded app " + excluded.getKey(), AppId.excluded(++excludedNumber)));
+                }
+            }
+            if (tunnel.dns() != null && !tunnel.dns().domains().isEmpty()) {
+                dns.add(dnsOf(tunnel.name(), tunnel.dns()));
+            }
+        }
+        GrantScopes scopes = new GrantScopes(owners);
+        for (TunnelStatus tunnel : tunnels) {
             for (TunnelStatus.App app : tunnel.apps()) {
                 AppId id = ids.computeIfAbsent(app.name(), name -> AppId.of(ids.size() + 1));
-                app.allow().forEach(grant -> builder.grant(id, Grant.parse(grant)));
+                for (String grant : app.allow()) {
+                    scopes.clip(Grant.parse(grant), tunnel.name()).forEach(kept -> builder.grant(id, kept));
+                }
                 if (app.cgroup() != null) {
-                    cgroups.put(app.cgroup(), Map.entry(app.name(), id));
+                    cgroups.put(app.cgroup(), Map.entry("app " + app.name(), id));
                 }
             }
         }
-        return new Judge(builder.build(), Map.copyOf(owners), cgroups);
+        return new Judge(builder.build(), Map.copyOf(owners), cgroups, List.copyOf(dns));
     }
 
-    /** What wg-pr makes of process {@code tid} sending to {@code destination} over {@code protocol}. */
-    Verdict judge(Caller caller, InetAddress destination, Protocol protocol, int port) {
+    private static TunnelDns dnsOf(String tunnel, TunnelStatus.Dns dns) {
+        Set<InetAddress> servers = new HashSet<>();
+        List<String> addresses = new ArrayList<>(dns.servers());
+        addresses.addAll(dns.linkFaces());
+        if (dns.appsFace() != null) {
+            addresses.add(dns.appsFace());
+        }
+        addresses.forEach(address -> servers.add(InetAddress.ofLiteral(address)));
+        return new TunnelDns(tunnel, InternalZones.of(dns.domains()), Set.copyOf(servers));
+    }
+
+    /**
+     * What wg-pr makes of a DNS query for {@code name} sent to {@code server}: the query's route, as any
+     * datagram's, and a leak when the name is in a tunnel's internal zones and the server is neither that
+     * tunnel's nor its forwarder (a local resolver, on loopback, is trusted to route the zone as the
+     * daemon told the host's resolver to).
+     */
+    Verdict judgeQuery(Supplier<String> cgroup, InetAddress server, Protocol protocol, int port, Name name) {
+        Verdict route = judge(cgroup, server, protocol, port);
+        if (route.leak()) {
+            return route;
+        }
+        InetAddress asked = ReferenceModel.unmapped(server);
+        for (TunnelDns tunnel : dns) {
+            if (tunnel.zones().contains(name) && !tunnel.servers().contains(asked) && !asked.isLoopbackAddress()) {
+                return new Verdict(
+                        route.route(),
+                        route.allowed(),
+                        "LEAK: " + name + " is in " + tunnel.tunnel() + "'s internal zones, asked of a server that is"
+                                + " not " + tunnel.tunnel() + "'s DNS",
+                        true);
+            }
+        }
+        return route;
+    }
+
+    /**
+     * What wg-pr makes of a process in cgroup {@code cgroup} (a {@code /proc/PID/cgroup} path, read only
+     * when the destination is no loopback) sending to {@code destination} over {@code protocol}.
+     */
+    Verdict judge(Supplier<String> cgroup, InetAddress destination, Protocol protocol, int port) {
         if (destination.isLoopbackAddress()
                 || ReferenceModel.unmapped(destination).isLoopbackAddress()) {
             return new Verdict("local", true, "loopback", false);
         }
-        Optional<Map.Entry<String, AppId>> app = appOf(caller.cgroup());
+        Optional<Map.Entry<String, AppId>> app = appOf(cgroup.get());
         Decision decision = ReferenceModel.decide(policy, app.map(Map.Entry::getValue), destination, protocol, port);
         String tunnel = tunnelOf(destination);
-        String who = app.map(a -> "app " + a.getKey()).orElse("no app");
+        String who = app.map(Map.Entry::getKey).orElse("no app");
         return switch (decision) {
             case ALLOW_EXTERNAL -> new Verdict("underlay", true, "not internal to any tunnel", false);
             case ALLOW_INTERNAL -> new Verdict("tunnel " + tunnel, true, "a grant of " + who + " covers it", false);
             case ALLOW_BYPASS ->
-                new Verdict("underlay", true, tunnel + " lets processes that are no app go around it", false);
+                new Verdict(
+                        "underlay",
+                        true,
+                        app.isPresent()
+                                ? who + " goes around " + tunnel + " through the underlay"
+                                : tunnel + " lets processes that are no app go around it",
+                        false);
             case DENY_NO_APP ->
                 new Verdict(
                         "tunnel " + tunnel,

@@ -50,8 +50,8 @@ final class NotifyListener implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** One announced call: {@code struct seccomp_notif}. */
-    record Notification(long id, int tid, int number, long[] args) {}
+    /** One announced call: {@code struct seccomp_notif}; {@code arch} is its {@code AUDIT_ARCH_*}. */
+    record Notification(long id, int tid, int number, int arch, long[] args) {}
 
     /**
      * The listener of process {@code pid}, which stops itself once its filter is in place (TraceStep):
@@ -170,7 +170,11 @@ final class NotifyListener implements AutoCloseable {
             args[i] = notification.get(JAVA_LONG, 32 + 8L * i);
         }
         return java.util.Optional.of(new Notification(
-                notification.get(JAVA_LONG, 0), notification.get(JAVA_INT, 8), notification.get(JAVA_INT, 16), args));
+                notification.get(JAVA_LONG, 0),
+                notification.get(JAVA_INT, 8),
+                notification.get(JAVA_INT, 16),
+                notification.get(JAVA_INT, 20),
+                args));
     }
 
     /**

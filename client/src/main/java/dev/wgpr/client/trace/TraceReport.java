@@ -15,16 +15,24 @@ public final class TraceReport {
     /** One attempt as it happens. */
     public static String line(Attempt a) {
         return "wg-pr trace: " + a.time() + " pid " + a.pid() + " (" + a.comm() + ") " + a.syscall() + " "
-                + (a.protocol().isEmpty() ? a.family() : a.protocol()) + " " + a.destination() + " -> "
+                + (a.protocol().isEmpty() ? a.family() : a.protocol()) + " " + destination(a) + " -> "
                 + a.verdict().route() + ", " + verdictWords(a.verdict());
+    }
+
+    /** The destination, with the name a DNS query asks there. */
+    private static String destination(Attempt a) {
+        return a.name().isEmpty() ? a.destination() : a.destination() + " (" + a.name() + ")";
     }
 
     private static String verdictWords(Verdict v) {
         return (v.leak() ? "LEAK" : v.allowed() ? "allowed" : "denied") + ": " + v.reason();
     }
 
-    /** The summary: a table of every attempt, then the leaks counted. */
-    public static String table(List<Attempt> attempts, int exitStatus) {
+    /**
+     * The summary: a table of every attempt, then the leaks counted; {@code unreadableQueries} sends to
+     * port 53 that carried no DNS query the trace could read.
+     */
+    public static String table(List<Attempt> attempts, int unreadableQueries, int exitStatus) {
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);
         for (Attempt a : attempts) {
@@ -33,7 +41,7 @@ public final class TraceReport {
                 a.comm(),
                 a.syscall(),
                 a.protocol().isEmpty() ? a.family() : a.protocol(),
-                a.destination(),
+                destination(a),
                 a.verdict().route(),
                 verdictWords(a.verdict())
             });
@@ -57,17 +65,22 @@ public final class TraceReport {
                 .append(" attempts, ")
                 .append(leaks)
                 .append(leaks == 1 ? " leak" : " leaks")
+                .append(unreadableQueries == 0 ? "" : ", " + unreadableQueries + " unreadable DNS queries")
                 .append("; the command exited with ")
                 .append(exitStatus)
                 .append('\n');
         return out.toString();
     }
 
-    /** The summary as one line of JSON: {@code {"exitStatus":N,"leaks":N,"attempts":[…]}}. */
-    public static String json(List<Attempt> attempts, int exitStatus) {
+    /**
+     * The summary as one line of JSON: {@code {"exitStatus":N,"leaks":N,"unreadableDnsQueries":N,
+     * "attempts":[…]}}.
+     */
+    public static String json(List<Attempt> attempts, int unreadableQueries, int exitStatus) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("exitStatus", exitStatus);
         summary.put("leaks", attempts.stream().filter(a -> a.verdict().leak()).count());
+        summary.put("unreadableDnsQueries", unreadableQueries);
         summary.put("attempts", attempts);
         return Json.write(summary);
     }

@@ -86,24 +86,13 @@ class DnsEndToEndTest {
         publicDns =
                 dnsmasq(net.internet, TunnelLab.INTERNET_V4, "--address=/" + PUBLIC_NAME + "/" + TunnelLab.INTERNET_V4);
         Files.writeString(resolvConf(), "nameserver " + TunnelLab.INTERNET_V4 + "\n");
-        return withDns(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), INTERNAL_DNS_V4, "corp.example");
+        return TunnelLab.withDns(
+                net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), INTERNAL_DNS_V4, "corp.example");
     }
 
     /** The lab's resolv.conf: what the host asked before up. */
     private Path resolvConf() throws IOException {
         return DaemonTesting.scratch().resolve(net.iface + "-resolv.conf");
-    }
-
-    /** {@code config} (a per-prefix one of the lab) with DNS server {@code server} for {@code domain}. */
-    private static Path withDns(Path config, String server, String domain) throws Exception {
-        Files.writeString(
-                config,
-                Files.readString(config)
-                        .replace(
-                                "routeMode = \"per-prefix\"",
-                                "routeMode = \"per-prefix\"\ndns = [\"" + server + "\"]\ndnsDomains = [\"" + domain
-                                        + "\"]"));
-        return config;
     }
 
     /** {@code wg-pr up}, required to succeed; a daemon it starts sees the lab's resolv.conf. */
@@ -197,8 +186,8 @@ class DnsEndToEndTest {
             throws Exception {
         Path config = dnsLab(lab);
         TunnelLab.Side other = net.anotherServer(51821, "10.9.0.1", "10.9.0.2");
-        Path otherConfig =
-                withDns(net.config(other, "per-prefix", "\"10.9.0.1/32\"", null), "10.9.0.53", "other.example");
+        Path otherConfig = TunnelLab.withDns(
+                net.config(other, "per-prefix", "\"10.9.0.1/32\"", null), "10.9.0.53", "other.example");
         up(config);
         Path mailbox = Files.createDirectory(lab.scratchDir().resolve("survivor"));
         // bash resolves and connects itself (/dev/tcp), as the program the app was started as.

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code wg-pr trace} (issue 22) on the real kernel, in the tunnel lab with a tunnel up: a Python program
  * connects over TCP and UDP from two threads and a child process; traced, each attempt shows once with its
  * destination and verdict, and the program prints and exits as untraced. A process that is no app trying
- * the internal prefix is flagged as a leak; the app, traced through {@code --app}, is not.
+ * the internal prefix is flagged as a leak; the app, traced through {@code --app}, is not. So is a query for
+ * an internal name asked of the public resolver.
  */
 @RequiresRoot
 @RequiresNetns
@@ -154,6 +155,46 @@ class TraceEndToEndTest {
                 "only the untraced attempt reached the hooks and left an event:\n" + events);
     }
 
+    @Test
+    void aQueryForAnInternalNameAskedOfThePublicResolverIsFlaggedAndOneAskedOfTheTunnelsForwarderIsNot(NetnsLab lab)
+            throws Exception {
+        net = TunnelLab.routed(lab);
+        Path resolvConf = DaemonTesting.scratch().resolve(net.iface + "-resolv.conf");
+        Files.writeString(resolvConf, "nameserver " + TunnelLab.INTERNET_V4 + "\n");
+        Path config =
+                TunnelLab.withDns(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), "10.20.0.53", "corp.example");
+        Result up = net.cli().withResolvConf(resolvConf).run("up", config.toString());
+        assertEquals(0, up.exitCode(), up::toString);
+        // The link face, where the host's resolver asks for the tunnel's zones: the tunnel's first address.
+        String linkFace = "10.8.0.2";
+        String program = """
+                import socket, struct, sys
+                def query(name, qid):
+                    labels = b"".join(bytes([len(l)]) + l.encode() for l in name.split("."))
+                    return struct.pack(">6H", qid, 0x0100, 1, 0, 0, 0) + labels + b"\\0" + struct.pack(">HH", 1, 1)
+                public, face = sys.argv[1], sys.argv[2]
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                u.sendto(query("db.corp.example", 1), (public, 53))
+                u.sendto(query("www.public.example", 2), (public, 53))
+                u.sendto(query("db.corp.example", 3), (face, 53))
+                print("asked")
+                """;
+
+        Result traced = trace(List.of(PYTHON, "-c", program, TunnelLab.INTERNET_V4, linkFace));
+
+        assertEquals(0, traced.exitCode(), traced::toString);
+        Map<String, Object> summary = summary(traced);
+        assertEquals(
+                List.of(
+                        "sendto udp " + TunnelLab.INTERNET_V4 + ":53 db.corp.example. A underlay LEAK",
+                        "sendto udp " + TunnelLab.INTERNET_V4 + ":53 www.public.example. A underlay allowed",
+                        "sendto udp " + linkFace + ":53 db.corp.example. A underlay allowed"),
+                ipAttempts(summary).stream().map(TraceEndToEndTest::described).toList(),
+                traced::toString);
+        assertEquals(1L, summary.get("leaks"), traced::toString);
+        assertTrue(traced.err().contains("internal zones, asked of a server that is not"), traced::toString);
+    }
+
     private TunnelLab up(NetnsLab lab) throws Exception {
         TunnelLab tunnel = TunnelLab.routed(lab);
         Result up = tunnel.up(tunnel.config("per-prefix", TunnelLab.ALLOWED_IPS, null));
@@ -207,7 +248,8 @@ class TraceEndToEndTest {
         String word = Boolean.TRUE.equals(verdict.get("leak"))
                 ? "LEAK"
                 : Boolean.TRUE.equals(verdict.get("allowed")) ? "allowed" : "denied";
-        return attempt.get("syscall") + " " + attempt.get("protocol") + " " + attempt.get("destination") + " "
-                + verdict.get("route") + " " + word;
+        String name = (String) attempt.get("name");
+        return attempt.get("syscall") + " " + attempt.get("protocol") + " " + attempt.get("destination")
+                + (name.isEmpty() ? "" : " " + name) + " " + verdict.get("route") + " " + word;
     }
 }

@@ -196,6 +196,18 @@ final class TunnelLab {
         return file;
     }
 
+    /** {@code config} (a per-prefix one of the lab) with DNS server {@code server} for {@code domain}. */
+    static Path withDns(Path config, String server, String domain) throws IOException {
+        Files.writeString(
+                config,
+                Files.readString(config)
+                        .replace(
+                                "routeMode = \"per-prefix\"",
+                                "routeMode = \"per-prefix\"\ndns = [\"" + server + "\"]\ndnsDomains = [\"" + domain
+                                        + "\"]"));
+        return config;
+    }
+
     /** The wg-pr CLI as root in the client namespace (a daemon it starts runs there). */
     Cli cli() {
         return Cli.root(instance).inNetns(client.name());

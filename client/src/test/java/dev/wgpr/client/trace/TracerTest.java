@@ -19,7 +19,7 @@ class TracerTest {
     private static final String PYTHON = "/usr/bin/python3";
 
     /** A program's stdout and exit status, run by {@code argv}. */
-    private record Outcome(String out, int exit, List<Attempt> attempts) {}
+    private record Outcome(String out, int exit, List<Attempt> attempts, int unreadableQueries) {}
 
     @Test
     void aConnectTheKernelRefusesIsRefusedTheSameTracedAndShowsOnce() throws Exception {
@@ -64,6 +64,22 @@ class TracerTest {
     }
 
     @Test
+    void aUnixSocketsConnectIsLocalAndItsStreamIsNotCalledTcp() throws Exception {
+        String program = """
+                import socket
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    s.connect("/nonexistent/wg-pr-trace-test")
+                except OSError as e:
+                    print("errno", e.errno)
+                """;
+        Outcome traced = traced(program);
+
+        assertEquals("errno 2\n", traced.out());
+        assertEquals(List.of("connect stream /nonexistent/wg-pr-trace-test local"), described(traced.attempts()));
+    }
+
+    @Test
     void ioUringSetupFailsWithEnosysUnderTraceAndIsReported() throws Exception {
         String program = """
                 import ctypes
@@ -78,12 +94,68 @@ class TracerTest {
         assertEquals(List.of("io_uring_setup -"), described(traced.attempts()));
     }
 
+    @Test
+    void aDnsQueryIsNamedSentToAnAddressOrOnAConnectedSocketAndJunkToPort53IsCountedNotFatal() throws Exception {
+        String program = """
+                import socket, struct
+                def query(name, qid):
+                    labels = b"".join(bytes([len(l)]) + l.encode() for l in name.split("."))
+                    return struct.pack(">6H", qid, 0x0100, 1, 0, 0, 0) + labels + b"\\0" + struct.pack(">HH", 1, 1)
+                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                u.sendto(query("db.corp.example", 1), ("127.0.0.1", 53))
+                c = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                c.connect(("::1", 53))
+                q = query("www.public.example", 2)
+                c.sendmsg([q[:12], q[12:]])  # the header and the question in two pieces
+                u.sendto(b"\\xff" * 5, ("127.0.0.1", 53))
+                print("sent")
+                """;
+        Outcome untraced = untraced(program);
+        Outcome traced = traced(program);
+
+        assertEquals("sent\n", untraced.out());
+        assertEquals(untraced.out(), traced.out());
+        assertEquals(
+                List.of(
+                        "sendto udp 127.0.0.1:53 db.corp.example. A local",
+                        "connect udp [::1]:53 local",
+                        "sendmsg udp [::1]:53 www.public.example. A local",
+                        "sendto udp 127.0.0.1:53 local"),
+                described(traced.attempts()));
+        assertEquals(1, traced.unreadableQueries(), "the junk, reported without a name");
+    }
+
+    @Test
+    void aConnectThroughTheX32AbiIsReportedWithItsDestinationNotLetThroughUnseen() throws Exception {
+        // x32's connect (42 | 0x40000000) from machine code: seccomp sees it before the kernel refuses it
+        // (ENOSYS where the kernel has no x32) or serves it; either way, traced or not, the same answer.
+        String program = """
+                import ctypes, socket, struct
+                libc = ctypes.CDLL(None, use_errno=True)
+                libc.mmap.restype = ctypes.c_void_p
+                libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+                page = libc.mmap(None, 4096, 7, 0x22 | 0x40, -1, 0)  # RWX, private anonymous, below 4 GiB
+                code = bytes([0xb8, 0x2a, 0, 0, 0x40, 0x0f, 0x05, 0xc3])  # mov eax, 0x4000002a; syscall; ret
+                address = struct.pack("<H", socket.AF_INET) + struct.pack(">H", 1) + socket.inet_aton("127.0.0.1") + bytes(8)
+                ctypes.memmove(page, code, len(code))
+                ctypes.memmove(page + 64, address, len(address))
+                s = socket.socket()
+                call = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_long, ctypes.c_long, ctypes.c_long)(page)
+                print("x32 connect", call(s.fileno(), page + 64, 16))
+                """;
+        Outcome untraced = untraced(program);
+        Outcome traced = traced(program);
+
+        assertEquals(untraced.out(), traced.out());
+        assertEquals(List.of("connect/x32 tcp 127.0.0.1:1 local"), described(traced.attempts()));
+    }
+
     private static Outcome untraced(String program) throws Exception {
         Process process = new ProcessBuilder(PYTHON, "-c", program)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return new Outcome(out, process.waitFor(), List.of());
+        return new Outcome(out, process.waitFor(), List.of(), 0);
     }
 
     private static Outcome traced(String program) throws IOException, InterruptedException {
@@ -96,7 +168,7 @@ class TracerTest {
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = process.waitFor();
         assertEquals(attempts, live, "every attempt was also reported live, in order");
-        return new Outcome(out, exit, attempts);
+        return new Outcome(out, exit, attempts, tracer.unreadableQueries());
     }
 
     private static List<String> described(List<Attempt> attempts) {
@@ -106,6 +178,7 @@ class TracerTest {
                                 a.syscall(),
                                 a.protocol(),
                                 a.destination(),
+                                a.name(),
                                 a.verdict().route())
                         .replaceAll(" +", " "))
                 .toList();

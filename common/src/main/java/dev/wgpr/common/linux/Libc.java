@@ -235,6 +235,11 @@ public final class Libc {
                 Downcalls.errno("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     }
 
+    private static final class getpeername$Holder {
+        static final MethodHandle MH =
+                Downcalls.errno("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+
     private static final class shutdown$Holder {
         static final MethodHandle MH = Downcalls.errno("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
@@ -966,6 +971,11 @@ public final class Libc {
     public static int getsockname(MemorySegment callState, int fd, MemorySegment address, MemorySegment length)
             throws Throwable {
         return (int) getsockname$Holder.MH.invokeExact(callState, fd, address, length);
+    }
+
+    public static int getpeername(MemorySegment callState, int fd, MemorySegment address, MemorySegment length)
+            throws Throwable {
+        return (int) getpeername$Holder.MH.invokeExact(callState, fd, address, length);
     }
 
     public static int shutdown(MemorySegment callState, int fd, int how) throws Throwable {
