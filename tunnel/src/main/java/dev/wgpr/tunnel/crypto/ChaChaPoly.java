@@ -71,14 +71,24 @@ public final class ChaChaPoly {
             return -1;
         }
         Cipher cipher = DECRYPTER.get();
-        ByteBuffer input = in.duplicate();
-        ByteBuffer output = out.duplicate();
         try {
             cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(nonce(counter)));
             if (ad != null && ad.length > 0) {
                 cipher.updateAAD(ad);
             }
-            int length = cipher.doFinal(input, output);
+            int length;
+            if (in.hasArray() && out.hasArray()) {
+                // The arrays themselves, as the JDK would take them from heap buffers anyway (without the
+                // two buffer views a packet would cost).
+                int inOff = in.arrayOffset() + in.position();
+                int outOff = out.arrayOffset() + out.position();
+                boolean overlapsAhead = in.array() == out.array() && outOff > inOff && outOff < inOff + in.remaining();
+                length = overlapsAhead
+                        ? cipher.doFinal(in.duplicate(), out.duplicate()) // the JDK's temporary array
+                        : cipher.doFinal(in.array(), inOff, in.remaining(), out.array(), outOff);
+            } else {
+                length = cipher.doFinal(in.duplicate(), out.duplicate());
+            }
             in.position(in.limit());
             out.position(out.position() + length);
             return length;

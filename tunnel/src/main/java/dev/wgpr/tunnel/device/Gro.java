@@ -6,7 +6,10 @@ import dev.wgpr.common.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Generic receive offload for a TUN with {@code IFF_VNET_HDR}: consecutive TCP segments of one flow, as
@@ -22,11 +25,18 @@ final class Gro {
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort BE_SHORT =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BE_INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle BE_SHORTS =
+            MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
 
     private final TunDevice tun;
     private final MemorySegment out;
     private final byte[] scratch = new byte[MAX_SIZE];
+    /**
+     * The headers of the pending run's first segment, on the heap: each next segment is compared with them
+     * there (array compares, no memory-segment checks per field).
+     */
+    private final byte[] header = new byte[120];
 
     // The pending super-packet at out[VNET_HDR_LEN, VNET_HDR_LEN + length).
     private int length;
@@ -45,16 +55,18 @@ final class Gro {
         this.out = Libc.mapAnonymous(Gso.VNET_HDR_LEN + MAX_SIZE, arena);
     }
 
-    /** Takes one IP packet (its exact bytes); writes it now or holds it to join the next ones. */
-    void add(MemorySegment packet) {
-        int size = (int) packet.byteSize();
-        if (count > 0 && continues(packet, size)) {
+    /**
+     * Takes one IP packet, {@code packet[offset, offset+size)} (its exact bytes); writes it now or holds it to
+     * join the next ones.
+     */
+    void add(byte[] packet, int offset, int size) {
+        if (count > 0 && continues(packet, offset, size)) {
             int payload = size - headerLength;
-            MemorySegment.copy(packet, headerLength, out, Gso.VNET_HDR_LEN + length, payload);
+            MemorySegment.copy(packet, offset + headerLength, out, JAVA_BYTE, Gso.VNET_HDR_LEN + length, payload);
             length += payload;
             nextSeq += payload;
             count++;
-            int flags = packet.get(JAVA_BYTE, ipHeaderLength + 13) & 0xff;
+            int flags = packet[offset + ipHeaderLength + 13] & 0xff;
             if (payload < segmentSize || (flags & 0x08) != 0) {
                 // A short or pushed segment ends the run; its PSH goes on the whole.
                 int tcp = Gso.VNET_HDR_LEN + ipHeaderLength;
@@ -64,8 +76,8 @@ final class Gro {
             return;
         }
         flush();
-        if (!start(packet, size)) {
-            tun.write(packet);
+        if (!start(packet, offset, size)) {
+            tun.write(packet, offset, size);
         }
     }
 
@@ -111,82 +123,85 @@ final class Gro {
     }
 
     /** Starts a run with {@code packet} if it is a TCP data segment that may be joined; false otherwise. */
-    private boolean start(MemorySegment packet, int size) {
-        int ipLength = joinableIpHeader(packet, size);
+    private boolean start(byte[] packet, int offset, int size) {
+        int ipLength = joinableIpHeader(packet, offset, size);
         if (ipLength < 0) {
             return false;
         }
-        int tcpLength = tcpHeaderLength(packet, ipLength);
+        int tcpLength = tcpHeaderLength(packet, offset + ipLength);
         int payload = size - ipLength - tcpLength;
-        int flags = packet.get(JAVA_BYTE, ipLength + 13) & 0xff;
+        int flags = packet[offset + ipLength + 13] & 0xff;
         if (tcpLength < 20 || payload <= 0 || (flags & ~0x18) != 0 || (flags & 0x10) == 0) {
             return false; // only plain ACK (+PSH) segments with data
         }
-        MemorySegment.copy(packet, 0, out, Gso.VNET_HDR_LEN, size);
-        v4 = (packet.get(JAVA_BYTE, 0) >> 4 & 0xf) == 4;
+        MemorySegment.copy(packet, offset, out, JAVA_BYTE, Gso.VNET_HDR_LEN, size);
+        v4 = (packet[offset] >> 4 & 0xf) == 4;
         ipHeaderLength = ipLength;
         headerLength = ipLength + tcpLength;
+        System.arraycopy(packet, offset, header, 0, headerLength);
         segmentSize = payload;
         length = size;
         count = 1;
-        nextSeq = packet.get(BE_INT, ipLength + 4) + payload;
+        nextSeq = (int) BE_INTS.get(packet, offset + ipLength + 4) + payload;
         closed = (flags & 0x08) != 0;
         return true;
     }
 
-    private boolean continues(MemorySegment packet, int size) {
+    private boolean continues(byte[] packet, int offset, int size) {
         if (closed
                 || size <= headerLength
                 || size - headerLength > segmentSize
                 || length + size - headerLength > MAX_SIZE) {
             return false;
         }
-        if (joinableIpHeader(packet, size) != ipHeaderLength
-                || tcpHeaderLength(packet, ipHeaderLength) != headerLength - ipHeaderLength) {
+        if (joinableIpHeader(packet, offset, size) != ipHeaderLength
+                || tcpHeaderLength(packet, offset + ipHeaderLength) != headerLength - ipHeaderLength) {
             return false;
         }
-        int flags = packet.get(JAVA_BYTE, ipHeaderLength + 13) & 0xff;
-        if ((flags & ~0x18) != 0 || (flags & 0x10) == 0 || packet.get(BE_INT, ipHeaderLength + 4) != nextSeq) {
+        int flags = packet[offset + ipHeaderLength + 13] & 0xff;
+        if ((flags & ~0x18) != 0
+                || (flags & 0x10) == 0
+                || (int) BE_INTS.get(packet, offset + ipHeaderLength + 4) != nextSeq) {
             return false;
         }
-        int o = Gso.VNET_HDR_LEN;
         if (v4) {
             // Same addresses, TOS, TTL, DF; then the same ports, ack, window, options.
-            if (!same(packet, 12, o + 12, 8)
-                    || !same(packet, 1, o + 1, 1)
-                    || !same(packet, 8, o + 8, 1)
-                    || !same(packet, 6, o + 6, 1)) {
+            if (!same(packet, offset, 12, 8)
+                    || !same(packet, offset, 1, 1)
+                    || !same(packet, offset, 8, 1)
+                    || !same(packet, offset, 6, 1)) {
                 return false;
             }
-        } else if (!same(packet, 8, o + 8, 32) || !same(packet, 0, o, 4) || !same(packet, 7, o + 7, 1)) {
+        } else if (!same(packet, offset, 8, 32) || !same(packet, offset, 0, 4) || !same(packet, offset, 7, 1)) {
             return false;
         }
         int tcp = ipHeaderLength;
-        return same(packet, tcp, o + tcp, 4)
-                && same(packet, tcp + 8, o + tcp + 8, 4)
-                && same(packet, tcp + 14, o + tcp + 14, 2)
-                && same(packet, tcp + 20, o + tcp + 20, headerLength - ipHeaderLength - 20);
+        return same(packet, offset, tcp, 4)
+                && same(packet, offset, tcp + 8, 4)
+                && same(packet, offset, tcp + 14, 2)
+                && same(packet, offset, tcp + 20, headerLength - ipHeaderLength - 20);
     }
 
-    private boolean same(MemorySegment packet, int offset, int outOffset, int bytes) {
-        return MemorySegment.mismatch(packet, offset, offset + bytes, out, outOffset, outOffset + bytes) < 0;
+    /** Whether the packet's bytes at {@code at} are the run's first segment's. */
+    private boolean same(byte[] packet, int offset, int at, int bytes) {
+        return Arrays.equals(packet, offset + at, offset + at + bytes, header, at, at + bytes);
     }
 
     /** The IP header length of a TCP packet that may be joined: IPv4 without options or fragments, IPv6 without extension headers; else -1. */
-    private static int joinableIpHeader(MemorySegment packet, int size) {
-        int version = packet.get(JAVA_BYTE, 0) >> 4 & 0xf;
+    private static int joinableIpHeader(byte[] packet, int offset, int size) {
+        int version = packet[offset] >> 4 & 0xf;
         if (version == 4 && size >= 40) {
-            int ihl = (packet.get(JAVA_BYTE, 0) & 0xf) * 4;
-            int fragment = packet.get(BE_SHORT, 6) & 0x3fff; // MF and offset; DF is fine
-            return ihl == 20 && fragment == 0 && packet.get(JAVA_BYTE, 9) == 6 ? 20 : -1;
+            int ihl = (packet[offset] & 0xf) * 4;
+            int fragment = (short) BE_SHORTS.get(packet, offset + 6) & 0x3fff; // MF and offset; DF is fine
+            return ihl == 20 && fragment == 0 && packet[offset + 9] == 6 ? 20 : -1;
         }
         if (version == 6 && size >= 60) {
-            return packet.get(JAVA_BYTE, 6) == 6 ? 40 : -1;
+            return packet[offset + 6] == 6 ? 40 : -1;
         }
         return -1;
     }
 
-    private static int tcpHeaderLength(MemorySegment packet, int ipLength) {
-        return ((packet.get(JAVA_BYTE, ipLength + 12) >> 4) & 0xf) * 4;
+    private static int tcpHeaderLength(byte[] packet, int tcpOffset) {
+        return ((packet[tcpOffset + 12] >> 4) & 0xf) * 4;
     }
 }

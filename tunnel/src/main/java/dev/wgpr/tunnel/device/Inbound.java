@@ -10,7 +10,6 @@ import dev.wgpr.tunnel.protocol.TransportData;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -248,12 +247,22 @@ final class Inbound {
             // before the packet is delivered, so whatever its delivery causes sees the timer running.
             state.keepaliveDue = now + Limits.KEEPALIVE_TIMEOUT_NANOS;
         }
-        MemorySegment packet = MemorySegment.ofBuffer(plaintext).asSlice(0, length);
+        // Plaintext is opened on the heap (see receive): its array goes on as it is, without a segment view.
+        byte[] array;
+        int offset;
+        if (plaintext.hasArray()) {
+            array = plaintext.array();
+            offset = plaintext.arrayOffset() + base;
+        } else {
+            array = new byte[length];
+            plaintext.get(base, array);
+            offset = 0;
+        }
         Gro gro = udpGro;
         if (gro != null && Thread.currentThread() == udpThread) {
-            gro.add(packet);
+            gro.add(array, offset, length);
         } else {
-            device.tun.write(packet);
+            device.tun.write(array, offset, length);
         }
     }
 

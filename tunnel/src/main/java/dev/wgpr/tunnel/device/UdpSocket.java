@@ -220,6 +220,8 @@ final class UdpSocket implements AutoCloseable {
         private InetSocketAddress lastSource;
         /** Messages of this receive that held several datagrams. */
         private int joined;
+        /** The messages whose lengths the kernel overwrote in the last receive: those to reset. */
+        private int written = BATCH;
 
         Receiver() {
             for (int i = 0; i < BATCH; i++) {
@@ -227,6 +229,11 @@ final class UdpSocket implements AutoCloseable {
                 iovecs.set(ADDRESS, IOV_SIZE * i, buffer);
                 iovecs.set(JAVA_LONG, IOV_SIZE * i + 8, MAX_DATAGRAM);
                 messageViews[i] = buffer.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+                long m = MMSG_SIZE * i;
+                messages.set(ADDRESS, m, names.asSlice(SOCKADDR_SIZE * i, SOCKADDR_SIZE));
+                messages.set(ADDRESS, m + MSG_IOV_OFFSET, iovecs.asSlice(IOV_SIZE * i, IOV_SIZE));
+                messages.set(JAVA_LONG, m + MSG_IOVLEN_OFFSET, 1L);
+                messages.set(ADDRESS, m + MSG_CONTROL_OFFSET, controls.asSlice(CONTROL_SPACE * i, CONTROL_SPACE));
             }
         }
 
@@ -237,16 +244,15 @@ final class UdpSocket implements AutoCloseable {
          *     when the socket was closed
          */
         int receive(UdpSocket socket) throws ErrnoException {
-            for (int i = 0; i < BATCH; i++) {
+            // The kernel wrote the name, control and flags lengths only of the messages it filled: the
+            // pointers stay as the constructor set them, and most receives fill one message or a few.
+            for (int i = 0; i < written; i++) {
                 long m = MMSG_SIZE * i;
-                messages.set(ADDRESS, m, names.asSlice(SOCKADDR_SIZE * i, SOCKADDR_SIZE));
                 messages.set(JAVA_INT, m + MSG_NAMELEN_OFFSET, (int) SOCKADDR_SIZE);
-                messages.set(ADDRESS, m + MSG_IOV_OFFSET, iovecs.asSlice(IOV_SIZE * i, IOV_SIZE));
-                messages.set(JAVA_LONG, m + MSG_IOVLEN_OFFSET, 1L);
-                messages.set(ADDRESS, m + MSG_CONTROL_OFFSET, controls.asSlice(CONTROL_SPACE * i, CONTROL_SPACE));
                 messages.set(JAVA_LONG, m + MSG_CONTROLLEN_OFFSET, CONTROL_SPACE);
                 messages.set(JAVA_INT, m + MSG_FLAGS_OFFSET, 0);
             }
+            written = 0;
             while (!socket.closed) {
                 int n;
                 try {
@@ -256,6 +262,7 @@ final class UdpSocket implements AutoCloseable {
                     throw Libc.unexpected(t);
                 }
                 if (n > 0) {
+                    written = n;
                     touched = true;
                     int count = 0;
                     joined = 0;
