@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * "Incoming"), as {@link Differential} is for outbound ones: random policies (each prefix's {@code incoming},
  * the app's grants and {@code listen} set) published over {@link InboundListenKernelTest}'s world, and from
  * the peer's side TCP connections and UDP exchanges over IPv4 and IPv6 to eight real listeners, an app's and
- * a non-app's of each protocol and family. What the listener saw must be what {@link
+ * a non-app's of each protocol and family, and ICMP and ICMPv6 echo requests to the host (answered only where
+ * the setting is "all"). What the listener saw must be what {@link
  * ReferenceModel#decideInbound} says, and whether the answer came back what it and the answer's own rules
  * say ({@link ReferenceModel#decideAnswer}, else the app's grants). Each attempt costs up to two seconds (a
  * refused SYN times out), so the cases are few; the seed is printed and {@code wgpr.differential.seed}
@@ -74,6 +75,8 @@ class InboundDifferentialKernelTest {
                     targets.add(target(world, true, Protocol.UDP, family, APP_UDP[family], Optional.of(web)));
                     targets.add(target(world, false, Protocol.TCP, family, OTHER_TCP[family], Optional.empty()));
                     targets.add(target(world, false, Protocol.UDP, family, OTHER_UDP[family], Optional.empty()));
+                    // ICMP echo to the host: no socket, the kernel answers, and the backstop judges the reply.
+                    targets.add(new Target(false, Protocol.ANY, family == 1, 0, null));
                 }
                 for (int p = 0; p < POLICIES; p++) {
                     Policy policy = policy(random);
@@ -91,7 +94,9 @@ class InboundDifferentialKernelTest {
                     }
                 }
             } finally {
-                targets.forEach(t -> t.listener().close());
+                targets.stream()
+                        .filter(t -> t.listener() != null)
+                        .forEach(t -> t.listener().close());
             }
         }
         System.out.printf(
@@ -146,6 +151,12 @@ class InboundDifferentialKernelTest {
                 InetAddress.getByName(target.v6() ? InboundListenKernelTest.PEER6 : InboundListenKernelTest.PEER4);
         String client = target.v6() ? InboundListenKernelTest.CLIENT6 : InboundListenKernelTest.CLIENT4;
         Optional<AppId> app = target.app() ? Optional.of(InboundListenKernelTest.WEB) : Optional.empty();
+        if (target.protocol() == Protocol.ANY) {
+            boolean model = ReferenceModel.decideAnswer(policy, Optional.empty(), peer, Protocol.ANY, 0)
+                    .isPresent();
+            boolean kernel = world.peer().ping(client);
+            return new Mismatch(seed, policy, target, 0, model, kernel, model, kernel);
+        }
         boolean tcp = target.protocol() == Protocol.TCP;
         // A TCP listener's source port is the peer's ephemeral one: no reply rule looks at it (listening).
         boolean modelIn = ReferenceModel.decideInbound(
