@@ -152,7 +152,8 @@ class InboundDifferentialKernelTest {
         String client = target.v6() ? InboundListenKernelTest.CLIENT6 : InboundListenKernelTest.CLIENT4;
         Optional<AppId> app = target.app() ? Optional.of(InboundListenKernelTest.WEB) : Optional.empty();
         if (target.protocol() == Protocol.ANY) {
-            boolean model = ReferenceModel.decideAnswer(policy, Optional.empty(), peer, Protocol.ANY, 0)
+            // The kernel's echo reply answers (it is no echo request).
+            boolean model = ReferenceModel.decideAnswer(policy, Optional.empty(), peer, Protocol.ANY, 0, true)
                     .isPresent();
             boolean kernel = world.peer().ping(client);
             return new Mismatch(seed, policy, target, 0, model, kernel, model, kernel);
@@ -163,7 +164,9 @@ class InboundDifferentialKernelTest {
                         policy, true, tcp, app, peer, target.protocol(), tcp ? 0 : from, target.port())
                 .allowed();
         // The answer: opened by incoming, or (UDP) covered by the app's grants as any datagram of it would be.
-        boolean answerAllowed = ReferenceModel.decideAnswer(policy, app, peer, target.protocol(), target.port())
+        // It answers (true): the listener writes back to the port that just wrote to it, which the kernel
+        // recorded where the setting let the datagram in (where a grant did, the same grant covers the answer).
+        boolean answerAllowed = ReferenceModel.decideAnswer(policy, app, peer, target.protocol(), target.port(), true)
                         .isPresent()
                 || (!tcp
                         && ReferenceModel.decide(policy, app, peer, target.protocol(), from)
