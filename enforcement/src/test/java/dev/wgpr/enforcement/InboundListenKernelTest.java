@@ -89,15 +89,7 @@ class InboundListenKernelTest {
 
         /** Whether a TCP connection from the peer to {@code address}:{@code port} got the listener's "hi". */
         boolean connects(String address, int port) {
-            return peer.call(() -> {
-                try (Socket socket = new Socket()) {
-                    socket.connect(new InetSocketAddress(address, port), 2000);
-                    socket.setSoTimeout(2000);
-                    return socket.getInputStream().readNBytes(2).length == 2;
-                } catch (SocketTimeoutException e) {
-                    return false;
-                }
-            });
+            return InboundListenKernelTest.connects(peer, address, port);
         }
 
         /**
@@ -105,17 +97,7 @@ class InboundListenKernelTest {
          * listener's answer came back.
          */
         boolean exchanges(String address, int port, int from) {
-            return peer.call(() -> {
-                try (DatagramSocket socket = new DatagramSocket(from)) {
-                    byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-                    socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
-                    socket.setSoTimeout(1000);
-                    socket.receive(new DatagramPacket(new byte[16], 16));
-                    return true;
-                } catch (SocketTimeoutException e) {
-                    return false;
-                }
-            });
+            return InboundListenKernelTest.exchanges(peer, address, port, from);
         }
 
         /** The inbound deny events that arrived within a second. */
@@ -147,6 +129,37 @@ class InboundListenKernelTest {
                 enforcement.close();
             }
         }
+    }
+
+    /** Whether a TCP connection from {@code ns} to {@code address}:{@code port} got the listener's "hi". */
+    static boolean connects(Namespace ns, String address, int port) {
+        return ns.call(() -> {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(address, port), 2000);
+                socket.setSoTimeout(2000);
+                return socket.getInputStream().readNBytes(2).length == 2;
+            } catch (SocketTimeoutException e) {
+                return false;
+            }
+        });
+    }
+
+    /**
+     * Sends one datagram from port {@code from} in {@code ns} to {@code address}:{@code port}; whether the
+     * listener's answer came back.
+     */
+    static boolean exchanges(Namespace ns, String address, int port, int from) {
+        return ns.call(() -> {
+            try (DatagramSocket socket = new DatagramSocket(from)) {
+                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
+                socket.setSoTimeout(1000);
+                socket.receive(new DatagramPacket(new byte[16], 16));
+                return true;
+            } catch (SocketTimeoutException e) {
+                return false;
+            }
+        });
     }
 
     /** A listening python process in the client namespace, in {@code cgroup} if given (else no app). */

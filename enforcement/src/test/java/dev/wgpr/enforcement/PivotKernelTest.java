@@ -1,9 +1,12 @@
 package dev.wgpr.enforcement;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.common.linux.OwnedFd;
+import dev.wgpr.enforcement.InboundListenKernelTest.Listener;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
@@ -11,6 +14,7 @@ import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,6 +89,38 @@ class PivotKernelTest {
         assertTrue(
                 List.of(expected).contains(result.outcome()),
                 agent.label() + " " + vector + ": expected " + List.of(expected) + ", got " + result);
+    }
+
+    /**
+     * The other direction (issue 22): from the internal network, TCP and UDP over IPv4 and IPv6 to listeners
+     * on the laptop's tunnel addresses of a process that is no app. Under the default {@code incoming}
+     * ("apps") none is reached, none receives anything, and each attempt leaves an inbound deny event naming
+     * its port.
+     */
+    @Test
+    void fromTheInternalNetworkNoListenerOfAProcessThatIsNoAppIsReached(NetnsLab netns) throws Exception {
+        String tunnel6 = "fd10:20:ffff::1";
+        try (PivotLab lab = PivotLab.create(netns);
+                Listener tcp4 = Listener.start(lab.world, "tcp", "4", 2222, Optional.empty());
+                Listener tcp6 = Listener.start(lab.world, "tcp", "6", 2223, Optional.empty());
+                Listener udp4 = Listener.start(lab.world, "udp", "4", 5060, Optional.empty());
+                Listener udp6 = Listener.start(lab.world, "udp", "6", 5061, Optional.empty())) {
+            lab.world.enforcer.drainEvents();
+            assertFalse(InboundListenKernelTest.connects(lab.corp, PivotLab.TUN_ADDR4, 2222), "tcp4 reached");
+            assertFalse(InboundListenKernelTest.connects(lab.corp, tunnel6, 2223), "tcp6 reached");
+            assertFalse(InboundListenKernelTest.exchanges(lab.corp, PivotLab.TUN_ADDR4, 5060, 40_000), "udp4");
+            assertFalse(InboundListenKernelTest.exchanges(lab.corp, tunnel6, 5061, 40_000), "udp6 answered");
+            for (Listener listener : List.of(tcp4, tcp6, udp4, udp6)) {
+                assertNull(listener.next(Duration.ofMillis(200)), "a listener that is no app's got something");
+            }
+            List<DenyEvent> events = new ArrayList<>(lab.world.enforcer.pollEvents(Duration.ofMillis(500)));
+            events.addAll(lab.world.enforcer.drainEvents());
+            for (int port : List.of(2222, 2223, 5060, 5061)) {
+                assertTrue(
+                        events.stream().anyMatch(e -> e.hook() == Hook.INBOUND && e.port() == port),
+                        "an inbound event for port " + port + ": " + events);
+            }
+        }
     }
 
     @Test

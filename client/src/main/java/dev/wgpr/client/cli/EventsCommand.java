@@ -89,8 +89,10 @@ final class EventsCommand implements Callable<Integer> {
             return;
         }
         if (event.inbound()) {
+            String program = event.pid() == 0 ? "an unknown program" : event.comm() + " (pid " + event.pid() + ")";
             out.println(event.time() + "  from the tunnel: " + bracketed(event.source()) + " → local port "
-                    + event.localPort() + "/" + event.protocol() + " of uid " + event.uid() + " app " + app
+                    + event.localPort() + "/" + event.protocol() + " of " + program + " uid " + event.uid() + " app "
+                    + app
                     + ": denied, " + event.reason() + suppressed(event));
             return;
         }

@@ -3,8 +3,10 @@ package dev.wgpr.client.control;
 /**
  * One attempt the enforcement denied, as the daemon's log keeps it, {@code events} lists it and {@code events
  * --follow} sends it. An outbound attempt names its {@code destination} and {@code port}, an inbound one the
- * remote {@code source} and the {@code localPort} (the other two are null); {@code pid} and {@code comm} are
- * 0 and empty where no task is known (inbound, the device's backstop). A {@link #TAKEOVER} names the app's
+ * remote {@code source} and the {@code localPort} (the other two are null), and its {@code pid} and {@code
+ * comm} the process holding the socket the packet was for (the listener), which the daemon looks up as it
+ * reads the event (0 and empty when it found none: gone, or not its to see); they are 0 and empty where no
+ * task is known (the device's backstop). A {@link #TAKEOVER} names the app's
  * process it tried to take over ({@code targetPid}, {@code targetComm}; null in the others), and no address. A summary of attempts not logged whole
  * has {@code suppressed} (how many) and {@code like} (what they have in common); others have null there.
  * Direction {@value #LEFT_CGROUP} is no packet: a process {@code wg-pr run} started was moved out of its app's

@@ -71,6 +71,9 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private final Map<String, Integer> guardedDevices = new LinkedHashMap<>();
 
     private Enforcer enforcer;
+    /** Who holds the sockets refused inbound packets were for, looked up as their events are read. */
+    private SocketHolders holders;
+
     private BorrowGuard.Attempt borrowGuard;
     private Thread drainer;
     private final ThreadFailures drainFailures;
@@ -423,6 +426,7 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private Enforcer started() throws IOException {
         if (enforcer == null) {
             enforcer = Enforcer.start(config(instance, netnsCookie), Policy.EMPTY);
+            holders = new SocketHolders(enforcer.config().cgroup2());
             borrowGuard = attachBorrowGuard(enforcer);
             Enforcer current = enforcer;
             drainer = Thread.ofPlatform().name("deny-events").daemon().start(() -> drain(current));
@@ -523,13 +527,22 @@ final class SharedEnforcement implements Pieces.EnforcementLayer {
     private DeniedAttempt describe(DenyEvent event, Instant time) {
         boolean inbound = event.hook() == Hook.INBOUND;
         String address = IpText.of(event.destination());
-        // Inbound: the remote end sent it, to the local port. pid and comm are 0 and empty for inbound
-        // and tunnel events (no task is known there); the app comes from the socket's cgroup.
+        // Inbound: the remote end sent it, to the local port; no task is known in softirq, so pid and comm
+        // name the process holding the socket it was for, looked up now (empty: not found, or gone). Tunnel
+        // events have no task either. The app comes from the socket's cgroup.
+        int pid = event.pid();
+        String comm = event.comm();
+        if (inbound) {
+            Optional<SocketHolders.Holder> holder = holders.find(
+                    event.cgroupId(), Integer.toUnsignedLong(event.uid()), event.ipProtocol(), event.port());
+            pid = holder.map(SocketHolders.Holder::pid).orElse(0);
+            comm = holder.map(SocketHolders.Holder::comm).orElse("");
+        }
         return new DeniedAttempt(
                 0,
                 time.toString(),
-                event.pid(),
-                event.comm(),
+                pid,
+                comm,
                 Integer.toUnsignedLong(event.uid()),
                 event.app()
                         .map(id -> appNames.getOrDefault(id.value(), id.toString()))

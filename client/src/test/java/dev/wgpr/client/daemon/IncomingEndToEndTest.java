@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.enforcement.cgroup.ScratchCgroup;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -28,9 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * {@code listen} and {@code incoming} through {@code wg-pr up} and a wireguard-go peer (issue 22), TCP and
- * ICMP echo in each setting, IPv6 and UDP (a listener's answer included) in "apps" (enforcement/DESIGN.md,
- * "Incoming").
+ * {@code listen} and {@code incoming} through {@code wg-pr up} and a wireguard-go peer (issue 22): from the
+ * peer's side, TCP and UDP over IPv4 and IPv6 and ICMP and ICMPv6 echo, to listeners of app "probe" and of a
+ * process that is no app, in each setting (enforcement/DESIGN.md, "Incoming").
  */
 @RequiresRoot
 @RequiresNetns
@@ -38,22 +40,42 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class IncomingEndToEndTest {
     private static final String TUNNEL_ADDRESS = "10.8.0.2";
     private static final String TUNNEL_ADDRESS6 = "fd10:8::2";
-    /** Accepts one connection over IPv4 or IPv6, says "hi", exits. */
+    /** The probe's exit when its listener got nothing within 8 s (it is started under timeout 15: 124). */
+    private static final int NOTHING_CAME = 3;
+    /** Accepts one connection over IPv4 or IPv6, says "hi", exits; exits NOTHING_CAME after 8 s without one. */
     private static final String LISTENER = "import socket\n"
             + "s = socket.socket(socket.AF_INET6)\n"
             + "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
             + "s.bind(('::', 9090))\n"
             + "s.listen(1)\n"
-            + "c, a = s.accept()\n"
+            + "s.settimeout(8)\n"
+            + "try:\n"
+            + "    c, a = s.accept()\n"
+            + "except socket.timeout:\n"
+            + "    raise SystemExit(" + NOTHING_CAME + ")\n"
             + "c.sendall(b'hi')\n"
             + "c.close()\n";
-    /** Answers one datagram on udp/5060 with sendto, exits. */
+    /** Answers one datagram on udp/5060 with sendto, exits; exits NOTHING_CAME after 8 s without one. */
     private static final String UDP_LISTENER = "import socket\n"
             + "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
             + "s.bind(('0.0.0.0', 5060))\n"
-            + "print('ready', flush=True)\n"
-            + "d, a = s.recvfrom(100)\n"
+            + "s.settimeout(8)\n"
+            + "try:\n"
+            + "    d, a = s.recvfrom(100)\n"
+            + "except socket.timeout:\n"
+            + "    raise SystemExit(" + NOTHING_CAME + ")\n"
             + "s.sendto(d, a)\n";
+    /** The port of {@link #UDP_ECHO}, in no app's listen set. */
+    private static final int NON_APP_UDP_PORT = 5070;
+    /** Echoes every datagram on udp/5070 over IPv4 and IPv6, saying "got" for each, until stopped. */
+    private static final String UDP_ECHO = "import socket\n"
+            + "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+            + "s.bind(('::', " + NON_APP_UDP_PORT + "))\n"
+            + "print('ready', flush=True)\n"
+            + "while True:\n"
+            + "    d, a = s.recvfrom(100)\n"
+            + "    print('got', flush=True)\n"
+            + "    s.sendto(d, a)\n";
 
     private TunnelLab net;
 
@@ -70,6 +92,7 @@ class IncomingEndToEndTest {
         assertTrue(toTheApp(TUNNEL_ADDRESS), "the peer reached the app's listen port");
         assertTrue(toTheApp(TUNNEL_ADDRESS6), "the peer reached the app's listen port over IPv6");
         assertFalse(net.serverNs.ping(TUNNEL_ADDRESS), "the kernel's echo reply left through the tunnel");
+        assertFalse(net.serverNs.ping(TUNNEL_ADDRESS6), "the kernel's ICMPv6 echo reply left through the tunnel");
 
         try (ServerSocket other = net.client.call(() -> new ServerSocket(9091))) {
             assertFalse(fromThePeer(9091), "the peer reached the listener of a process that is no app");
@@ -81,32 +104,72 @@ class IncomingEndToEndTest {
     }
 
     @Test
-    void noneKeepsEvenTheAppsListenPortClosed(NetnsLab lab) throws Exception {
+    void appsRefusesADatagramToTheListenerOfAProcessThatIsNoAppWithAnEventNamingIt(NetnsLab lab) throws Exception {
+        up(lab, "apps");
+        try (NonAppService echo = udpEcho()) {
+            assertFalse(udpFromThePeer(TUNNEL_ADDRESS, NON_APP_UDP_PORT), "the peer's datagram was answered");
+            assertFalse(udpFromThePeer(TUNNEL_ADDRESS6, NON_APP_UDP_PORT), "the peer's IPv6 datagram was answered");
+            assertFalse(echo.output().contains("got"), "the non-app's listener received: " + echo.output());
+            // While it listens: the daemon looks the listener up as it reads the event.
+            String events = net.awaitEvents(
+                    "\"hook\":\"inbound\",", "\"localPort\":" + NON_APP_UDP_PORT, "\"protocol\":\"udp\"");
+            // The kernel knows the socket's cgroup and uid; the daemon found the process holding it.
+            assertTrue(events.contains("\"comm\":\"python3\""), "the event names the listening program: " + events);
+            Result text = net.cli().run("events");
+            assertTrue(
+                    text.out().contains("local port " + NON_APP_UDP_PORT + "/udp of python3 (pid "),
+                    "the text names it: " + text);
+        }
+    }
+
+    @Test
+    void noneKeepsEvenTheAppsListenPortsClosed(NetnsLab lab) throws Exception {
         up(lab, "none");
         assertFalse(toTheApp(TUNNEL_ADDRESS), "incoming = none let the peer reach the app's listener");
+        assertFalse(toTheApp(TUNNEL_ADDRESS6), "incoming = none let the peer reach the app's listener over IPv6");
+        assertFalse(net.serverNs.ping(TUNNEL_ADDRESS6), "incoming = none, the ICMPv6 echo reply left");
+
+        CompletableFuture<Result> app = probeApp(UDP_LISTENER);
+        net.client.awaitUdpListener(5060, Duration.ofSeconds(10));
+        assertFalse(udpFromThePeer(TUNNEL_ADDRESS, 5060), "incoming = none let a datagram to the app's udp/5060");
+        Result ran = app.get(20, TimeUnit.SECONDS);
+        assertEquals(NOTHING_CAME, ran.exitCode(), ran::toString);
     }
 
     @Test
     void allOpensTheListenerOfAProcessThatIsNoAppAndAnswersEchoRequests(NetnsLab lab) throws Exception {
         up(lab, "all");
-        try (ServerSocket other = net.client.call(() -> new ServerSocket(9091))) {
-            CompletableFuture<Void> accepted = CompletableFuture.runAsync(() -> {
-                try (Socket in = other.accept()) {
-                    in.getOutputStream().write("hi".getBytes(StandardCharsets.US_ASCII));
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            });
-            assertTrue(fromThePeer(9091), "incoming = all, to a non-app's listener");
-            accepted.get(5, TimeUnit.SECONDS);
+        for (String address : List.of(TUNNEL_ADDRESS, TUNNEL_ADDRESS6)) {
+            try (ServerSocket other = net.client.call(() -> new ServerSocket(9091))) {
+                CompletableFuture<Void> accepted = CompletableFuture.runAsync(() -> {
+                    try (Socket in = other.accept()) {
+                        in.getOutputStream().write("hi".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertTrue(fromThePeer(address, 9091), "incoming = all, to a non-app's listener at " + address);
+                accepted.get(5, TimeUnit.SECONDS);
+            }
+        }
+        try (NonAppService echo = udpEcho()) {
+            assertTrue(udpFromThePeer(TUNNEL_ADDRESS, NON_APP_UDP_PORT), "incoming = all, a non-app's UDP answer");
+            assertTrue(udpFromThePeer(TUNNEL_ADDRESS6, NON_APP_UDP_PORT), "incoming = all, over IPv6");
+            assertTrue(echo.output().contains("got"), echo.output());
         }
         assertTrue(net.serverNs.ping(TUNNEL_ADDRESS), "incoming = all, ICMP echo to the host");
+        assertTrue(net.serverNs.ping(TUNNEL_ADDRESS6), "incoming = all, ICMPv6 echo to the host");
     }
 
-    /** {@code wg-pr up} of the lab's tunnel with {@code incoming} and app "probe" listening on tcp/9090. */
+    /**
+     * {@code wg-pr up} of the lab's tunnel with {@code incoming}, app "probe" listening on tcp/9090 and udp/5060,
+     * its grants tcp/8080 of the server's tunnel addresses.
+     */
     private void up(NetnsLab lab, String incoming) throws Exception {
         net = TunnelLab.routed(lab);
-        Path config = net.config("per-prefix", TunnelLab.ALLOWED_IPS, null);
+        // Grants that hold the peer but cover none of its datagrams: only listen opens the app's UDP port.
+        Path config =
+                net.config("per-prefix", TunnelLab.ALLOWED_IPS, "\"10.8.0.1/32 tcp/8080\", \"fd10:8::1/128 tcp/8080\"");
         String toml = Files.readString(config)
                 .replace("name = \"probe\"", "name = \"probe\"\nlisten = [\"tcp/9090\", \"udp/5060\"]")
                 .replace("[[peer]]", "incoming = \"" + incoming + "\"\n\n[[peer]]");
@@ -121,17 +184,7 @@ class IncomingEndToEndTest {
         boolean answered = false;
         // The app is up when its socket is bound; until then the peer's datagrams meet no socket.
         for (int attempt = 0; attempt < 20 && !answered; attempt++) {
-            answered = net.serverNs.call(() -> {
-                try (DatagramSocket socket = new DatagramSocket(40_123)) {
-                    byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-                    socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(TUNNEL_ADDRESS, 5060)));
-                    socket.setSoTimeout(500);
-                    socket.receive(new DatagramPacket(new byte[16], 16));
-                    return true;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
+            answered = udpFromThePeer(TUNNEL_ADDRESS, 5060);
         }
         assertTrue(answered, "the app's UDP listener received from the peer and answered");
         Result ran = app.get(20, TimeUnit.SECONDS);
@@ -144,7 +197,7 @@ class IncomingEndToEndTest {
         net.client.awaitTcpListener(9090, Duration.ofSeconds(10));
         boolean reached = fromThePeer(address, 9090);
         Result ran = app.get(20, TimeUnit.SECONDS);
-        assertEquals(reached ? 0 : 124, ran.exitCode(), ran::toString);
+        assertEquals(reached ? 0 : NOTHING_CAME, ran.exitCode(), ran::toString);
         return reached;
     }
 
@@ -175,5 +228,72 @@ class IncomingEndToEndTest {
                 return false; // timed out (the SYN dropped) or reset
             }
         });
+    }
+
+    /** Whether a datagram from the peer's side to {@code address}:{@code port} was answered within 500 ms. */
+    private boolean udpFromThePeer(String address, int port) {
+        return net.serverNs.call(() -> {
+            try (DatagramSocket socket = new DatagramSocket()) {
+                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
+                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
+                socket.setSoTimeout(500);
+                socket.receive(new DatagramPacket(new byte[16], 16));
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        });
+    }
+
+    /**
+     * {@link #UDP_ECHO} run by root in the client namespace, once its socket is bound, in a cgroup of its own
+     * (as a service's) that is no app's. Through {@code nsenter --net}, which keeps the host's mounts (the
+     * cgroup2 tree).
+     */
+    private NonAppService udpEcho() throws Exception {
+        ScratchCgroup cgroup = ScratchCgroup.create(DaemonTesting.cgroup2(), "wgpr-echo");
+        Path out = Files.createTempFile(net.lab.scratchDir(), "echo-", ".txt");
+        // The script is $0 of the shell, which moves itself into the cgroup before it becomes python.
+        Process echo = new ProcessBuilder(
+                        "nsenter",
+                        "--net=/run/netns/" + net.client.name(),
+                        "--",
+                        "/bin/sh",
+                        "-c",
+                        "echo $$ > " + cgroup.path().resolve("cgroup.procs") + " && exec /usr/bin/python3 -c \"$0\"",
+                        UDP_ECHO)
+                .redirectOutput(out.toFile())
+                .redirectErrorStream(true)
+                .start();
+        NonAppService service = new NonAppService(echo, out, cgroup);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!service.output().startsWith("ready\n")) {
+            if (System.nanoTime() > deadline || !echo.isAlive()) {
+                String output = service.output();
+                service.close();
+                throw new AssertionError("the UDP echo did not start: " + output);
+            }
+            Thread.sleep(20);
+        }
+        return service;
+    }
+
+    /** A process that is no app, in its own cgroup; closing stops it and removes the cgroup. */
+    private record NonAppService(Process process, Path out, ScratchCgroup cgroup) implements AutoCloseable {
+        String output() throws IOException {
+            return Files.readString(out);
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                cgroup.close();
+            }
+        }
     }
 }

@@ -157,14 +157,24 @@ public final class Namespace {
      * {@link #start}), so a client started next does not race it.
      */
     public Namespace awaitTcpListener(int port, Duration timeout) {
+        return awaitSocket("-t", "TCP", port, timeout);
+    }
+
+    /** Waits until a UDP socket in this namespace is bound to {@code port}, as {@link #awaitTcpListener}. */
+    public Namespace awaitUdpListener(int port, Duration timeout) {
+        return awaitSocket("-u", "UDP", port, timeout);
+    }
+
+    private Namespace awaitSocket(String ssProtocol, String protocol, int port, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            String listeners = run("ss", "-H", "-t", "-l", "-n", "sport = :" + port);
+            String listeners = run("ss", "-H", ssProtocol, "-l", "-n", "sport = :" + port);
             if (!listeners.isBlank()) {
                 return this;
             }
             if (System.nanoTime() > deadline) {
-                throw new LabException("nothing listens on TCP port " + port + " in " + name + " after " + timeout);
+                throw new LabException(
+                        "nothing listens on " + protocol + " port " + port + " in " + name + " after " + timeout);
             }
             try {
                 Thread.sleep(10);
