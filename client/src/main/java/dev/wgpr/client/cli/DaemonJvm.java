@@ -64,12 +64,13 @@ final class DaemonJvm {
     static final String MALLOC_MMAP_THRESHOLD = "MALLOC_MMAP_THRESHOLD_";
 
     /**
-     * glibc's own 128 KiB, fixed: by default a freed mmap'd block raises the threshold to its size (up to
-     * 32 MiB), so the next blocks that large come from an arena and stay resident there once freed, which
-     * neither the trim nor the arena limit gave back. In the daemon that was 27 MiB of zeroed pages in an
-     * arena after `up` (bench/daemon, idle with one tunnel: 94 MiB, 67 MiB with the threshold fixed). Fixed, a
-     * large block is its own mapping, unmapped at its free; the packet path allocates none (its buffers are
-     * mapped once per tunnel).
+     * glibc's own 128 KiB, but set: set at all, it turns off glibc's adjustment which, once a large mapped
+     * block is freed, raises the mmap threshold to that block's size and the trim threshold to twice it (up to
+     * 64 MiB), after which an arena keeps that much freed memory resident at its top. In the daemon that was
+     * 27 MiB of freed, zeroed pages in one arena after `up` (bench/daemon, idle with one tunnel, warm: 94 MiB
+     * RSS unset, 67 MiB set; 67 MiB too with 32 MiB set, so the value matters less than setting it). A block
+     * this large is then a mapping of its own, unmapped at its free; the packet path allocates none (its
+     * buffers are mapped once per tunnel).
      */
     static final String DEFAULT_MALLOC_MMAP_THRESHOLD = "131072";
 
