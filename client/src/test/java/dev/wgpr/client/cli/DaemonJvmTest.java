@@ -36,6 +36,15 @@ class DaemonJvmTest {
     }
 
     @Test
+    void largeMallocBlocksAreMappedOfTheirOwnUnlessTheEnvironmentChoseAThreshold() {
+        assertEquals("131072", DaemonJvm.environment(Map.of()).get(DaemonJvm.MALLOC_MMAP_THRESHOLD));
+        assertEquals(
+                "65536",
+                DaemonJvm.environment(Map.of(DaemonJvm.MALLOC_MMAP_THRESHOLD, "65536"))
+                        .get(DaemonJvm.MALLOC_MMAP_THRESHOLD));
+    }
+
+    @Test
     @RequiresRoot
     void aMissingArchiveDirectoryIsCreatedForRootAlone(@TempDir Path dir) throws Exception {
         Path archive = dir.resolve("cache").resolve("daemon.jsa");
