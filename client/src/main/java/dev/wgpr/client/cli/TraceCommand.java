@@ -94,7 +94,7 @@ final class TraceCommand implements Callable<Integer> {
             err.println("wg-pr trace: " + e.getMessage());
             return EXIT_NOT_TRACED;
         }
-        Tracer tracer = new Tracer(Judge.of(status, tunnel), block, attempt -> {
+        Tracer tracer = new Tracer(Judge.of(status, tunnel, () -> laterStatus(instance)), block, attempt -> {
             err.println(TraceReport.line(attempt));
             err.flush();
         });
@@ -160,5 +160,14 @@ final class TraceCommand implements Callable<Integer> {
                         : TraceReport.table(attempts, unreadableQueries, exit));
         err.flush();
         return exit;
+    }
+
+    /** The daemon's status now, for the programs of apps it launched after the trace began; empty if none. */
+    private static Optional<DaemonStatus> laterStatus(Instance instance) {
+        try {
+            return DaemonClient.call(instance, new Request.Status(), DaemonStatus.class);
+        } catch (DaemonClient.DaemonException e) {
+            return Optional.empty();
+        }
     }
 }

@@ -4,16 +4,19 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.enforcement.ExecutableId;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * The thread behind a notification, held by a pidfd while it is described: its process, its name, and
  * copies of its descriptors. Read with plain system calls, not java.nio: this runs while the traced thread
  * waits, once per call it makes.
  */
-final class Caller implements AutoCloseable {
+final class Caller implements Sender, AutoCloseable {
     private static final int SMALL_FILE = 4096;
 
     final int tid;
@@ -46,14 +49,28 @@ final class Caller implements AutoCloseable {
         return Libc.pidfdGetfd(pidfd, fd);
     }
 
-    /** The caller's cgroup v2 path ({@code /proc/TID/cgroup}'s {@code 0::} line), "" when unknown. */
-    String cgroup() {
+    @Override
+    public String cgroup() {
         return read("/proc/" + tid + "/cgroup")
                 .lines()
                 .filter(line -> line.startsWith("0::"))
                 .map(line -> line.substring(3))
                 .findFirst()
                 .orElse("");
+    }
+
+    @Override
+    public Optional<String> executable() {
+        try {
+            int fd = Libc.open("/proc/" + tid + "/exe", Libc.O_PATH | Libc.O_CLOEXEC);
+            try {
+                return Optional.of(ExecutableId.ofOpen(fd).toString());
+            } finally {
+                Libc.close(fd);
+            }
+        } catch (IOException e) {
+            return Optional.empty(); // gone, or a kernel thread
+        }
     }
 
     private static int tgid(int tid) {

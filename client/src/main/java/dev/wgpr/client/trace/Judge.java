@@ -40,6 +40,17 @@ public final class Judge {
     private final Map<String, Map.Entry<String, AppId>> appCgroups;
 
     private final List<TunnelDns> dns;
+    /** The apps whose grants are bound to their programs, with those programs as {@code status} lists them. */
+    private final Map<AppId, Set<String>> boundTo;
+    /** Each app's id by name, to read {@link #boundTo} again from a later status. */
+    private final Map<String, AppId> appIds;
+    /**
+     * A later status, asked when a process of a bound app runs a program the last one did not list: the
+     * daemon registers an app's program when it launches it, after the trace read its first status.
+     */
+    private final Supplier<Optional<DaemonStatus>> later;
+    /** The programs a later status was asked about already, by app: each is asked about once. */
+    private final Set<Map.Entry<AppId, String>> askedAgain = new HashSet<>();
 
     /**
      * A tunnel's internal zones and the servers that may be asked for them: its own DNS servers, and the
@@ -51,11 +62,16 @@ public final class Judge {
             Policy policy,
             Map<IpPrefix, String> owners,
             Map<String, Map.Entry<String, AppId>> appCgroups,
-            List<TunnelDns> dns) {
+            List<TunnelDns> dns,
+            Map<String, AppId> appIds,
+            Supplier<Optional<DaemonStatus>> later) {
         this.policy = policy;
         this.owners = owners;
         this.appCgroups = appCgroups;
         this.dns = dns;
+        this.appIds = appIds;
+        this.later = later;
+        this.boundTo = new HashMap<>();
     }
 
     /**
@@ -64,6 +80,14 @@ public final class Judge {
      * destinations ({@link GrantScopes}) as the daemon's policy has them.
      */
     public static Judge of(DaemonStatus status, Optional<String> only) {
+        return of(status, only, Optional::empty);
+    }
+
+    /**
+     * The same, asking {@code later} for a newer status where a process of an app whose grants are bound to
+     * its programs runs one {@code status} did not list (at most once per app and program).
+     */
+    public static Judge of(DaemonStatus status, Optional<String> only, Supplier<Optional<DaemonStatus>> later) {
         Policy.Builder builder = Policy.builder();
         Map<IpPrefix, String> owners = new HashMap<>();
         Map<String, Map.Entry<String, AppId>> cgroups = new LinkedHashMap<>();
@@ -112,7 +136,20 @@ public final class Judge {
                 }
             }
         }
-        return new Judge(builder.build(), Map.copyOf(owners), cgroups, List.copyOf(dns));
+        Judge judge = new Judge(builder.build(), Map.copyOf(owners), cgroups, List.copyOf(dns), Map.copyOf(ids), later);
+        judge.readBindings(status);
+        return judge;
+    }
+
+    private void readBindings(DaemonStatus status) {
+        if (status.enforcement() == null || status.enforcement().apps() == null) {
+            return;
+        }
+        status.enforcement().apps().forEach((name, app) -> {
+            if (app.executables() != null && appIds.containsKey(name)) {
+                boundTo.put(appIds.get(name), Set.copyOf(app.executables()));
+            }
+        });
     }
 
     private static TunnelDns dnsOf(String tunnel, TunnelStatus.Dns dns) {
@@ -132,8 +169,8 @@ public final class Judge {
      * tunnel's nor its forwarder (a local resolver, on loopback, is trusted to route the zone as the
      * daemon told the host's resolver to).
      */
-    Verdict judgeQuery(Supplier<String> cgroup, InetAddress server, Protocol protocol, int port, Name name) {
-        Verdict route = judge(cgroup, server, protocol, port);
+    Verdict judgeQuery(Sender sender, InetAddress server, Protocol protocol, int port, Name name) {
+        Verdict route = judge(sender, server, protocol, port);
         if (route.leak()) {
             return route;
         }
@@ -152,21 +189,31 @@ public final class Judge {
     }
 
     /**
-     * What wg-pr makes of a process in cgroup {@code cgroup} (a {@code /proc/PID/cgroup} path, read only
-     * when the destination is no loopback) sending to {@code destination} over {@code protocol}.
+     * What wg-pr makes of {@code sender} sending to {@code destination} over {@code protocol}. A grant bound
+     * to the app's programs covers only a process that runs one of them (the kernel's exec binding): the model
+     * decides for the app, and an app's process that runs another program (a shell, ssh's ProxyCommand) is
+     * refused where the grant would allow.
      */
-    Verdict judge(Supplier<String> cgroup, InetAddress destination, Protocol protocol, int port) {
+    Verdict judge(Sender sender, InetAddress destination, Protocol protocol, int port) {
         if (destination.isLoopbackAddress()
                 || ReferenceModel.unmapped(destination).isLoopbackAddress()) {
             return new Verdict("local", true, "loopback", false);
         }
-        Optional<Map.Entry<String, AppId>> app = appOf(cgroup.get());
+        Optional<Map.Entry<String, AppId>> app = appOf(sender.cgroup());
         Decision decision = ReferenceModel.decide(policy, app.map(Map.Entry::getValue), destination, protocol, port);
         String tunnel = tunnelOf(destination);
         String who = app.map(Map.Entry::getKey).orElse("no app");
         return switch (decision) {
             case ALLOW_EXTERNAL -> new Verdict("underlay", true, "not internal to any tunnel", false);
-            case ALLOW_INTERNAL -> new Verdict("tunnel " + tunnel, true, "a grant of " + who + " covers it", false);
+            case ALLOW_INTERNAL ->
+                runsItsProgram(app.get().getValue(), sender)
+                        ? new Verdict("tunnel " + tunnel, true, "a grant of " + who + " covers it", false)
+                        : new Verdict(
+                                "tunnel " + tunnel,
+                                false,
+                                "the grants of " + who + " are bound to its programs, and this process runs none"
+                                        + " of them",
+                                false);
             case ALLOW_BYPASS ->
                 new Verdict(
                         "underlay",
@@ -186,6 +233,20 @@ public final class Judge {
             case ALLOW_FORWARDED, DENY_FORWARDED, ALLOW_INCOMING, DENY_LISTENING ->
                 throw new IllegalStateException(decision.name());
         };
+    }
+
+    private synchronized boolean runsItsProgram(AppId app, Sender sender) {
+        if (!boundTo.containsKey(app)) {
+            return true;
+        }
+        Optional<String> program = sender.executable();
+        if (program.isEmpty()) {
+            return false;
+        }
+        if (!boundTo.get(app).contains(program.get()) && askedAgain.add(Map.entry(app, program.get()))) {
+            later.get().ifPresent(this::readBindings);
+        }
+        return boundTo.get(app).contains(program.get());
     }
 
     private String tunnelOf(InetAddress destination) {

@@ -288,12 +288,12 @@ public final class Tracer {
                     ? new Verdict("incoming", true, "waits for peers on " + where, false)
                     : query.isPresent()
                             ? judge.judgeQuery(
-                                    caller::cgroup,
+                                    caller,
                                     destination,
                                     protocolOf(protocol),
                                     port,
                                     query.get().name())
-                            : judge.judge(caller::cgroup, destination, protocolOf(protocol), port);
+                            : judge.judge(caller, destination, protocolOf(protocol), port);
             return attempt(label, caller, v4 ? "inet" : "inet6", protocol, where, name, verdict);
         }
         if (family == Libc.AF_UNIX) {

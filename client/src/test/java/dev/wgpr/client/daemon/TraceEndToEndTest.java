@@ -115,15 +115,11 @@ class TraceEndToEndTest {
         assertTrue(traced.err().contains("LEAK: a process that is no app"), "the live line says so: " + traced);
 
         Result app = net.cli()
-                .run(
-                        "trace",
-                        "--json",
-                        "--app",
-                        "probe",
-                        "--",
-                        "/bin/bash",
-                        "-c",
-                        "exec 3<>/dev/tcp/" + TunnelLab.INTERNAL_V4 + "/8080 && head -c 5 <&3");
+                .run(appTrace(List.of(
+                                "/bin/bash",
+                                "-c",
+                                "exec 3<>/dev/tcp/" + TunnelLab.INTERNAL_V4 + "/8080 && head -c 5 <&3"))
+                        .toArray(String[]::new));
         assertEquals(0, app.exitCode(), app::toString);
         assertEquals("hello", app.out(), app::toString);
         Map<String, Object> appSummary = summary(app);
@@ -195,6 +191,77 @@ class TraceEndToEndTest {
         assertTrue(traced.err().contains("internal zones, asked of a server that is not"), traced::toString);
     }
 
+    /**
+     * ssh reaching the internal host through a {@code ProxyCommand} (the command ssh forks connects, ssh
+     * itself talks over its pipes): traced as app probe, whose children keep its grants, the proxy's one
+     * connection shows with its verdict, ssh logs in and prints what it prints untraced.
+     */
+    @Test
+    void sshThroughAProxyCommandShowsTheProxysConnectionOnceAndLogsInAsUntraced(NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        Path config = net.config("per-prefix", TunnelLab.ALLOWED_IPS, null);
+        Files.writeString(
+                config, Files.readString(config).replace("name = \"probe\"", "name = \"probe\"\nchildren = \"any\""));
+        assertEquals(0, net.up(config).exitCode());
+
+        try (LabSshd sshd = LabSshd.start(net)) {
+            Result[] runs = sshThroughAProxyCommand(sshd);
+
+            assertEquals(0, runs[0].exitCode(), runs[0]::toString);
+            assertEquals("logged-in\n", runs[0].out(), runs[0]::toString);
+            assertSshsProxyConnection(runs, "allowed");
+        }
+    }
+
+    /**
+     * The same where the app's grants are bound to ssh (children = "same-exec", the default): the kernel
+     * refuses the proxy's connection, and the trace says so instead of "allowed".
+     */
+    @Test
+    void sshsProxyCommandIsShownRefusedWhereTheAppsGrantsAreBoundToSsh(NetnsLab lab) throws Exception {
+        net = up(lab);
+
+        try (LabSshd sshd = LabSshd.start(net)) {
+            Result[] runs = sshThroughAProxyCommand(sshd);
+
+            assertEquals(255, runs[0].exitCode(), runs[0]::toString);
+            assertTrue(runs[0].err().contains("Operation not permitted"), runs[0]::toString);
+            assertSshsProxyConnection(runs, "denied");
+        }
+    }
+
+    /** ssh as app probe through a bash ProxyCommand, untraced then traced: both results, in that order. */
+    private Result[] sshThroughAProxyCommand(LabSshd sshd) throws Exception {
+        List<String> ssh = new ArrayList<>(List.of("/usr/bin/ssh"));
+        ssh.addAll(sshd.sshOptions());
+        ssh.addAll(List.of(
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "ProxyCommand=/bin/bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'",
+                "root@" + TunnelLab.INTERNAL_V4,
+                "echo",
+                "logged-in"));
+        List<String> run = new ArrayList<>(List.of("run", "--app", "probe", "--"));
+        run.addAll(ssh);
+        Result untraced = net.cli().run(run.toArray(String[]::new));
+        Result traced = net.cli().run(appTrace(ssh).toArray(String[]::new));
+        return new Result[] {untraced, traced};
+    }
+
+    /** The traced run ended as the untraced one, and showed the proxy's one connection as {@code verdict}. */
+    private void assertSshsProxyConnection(Result[] runs, String verdict) {
+        Result traced = runs[1];
+        assertEquals(runs[0].exitCode(), traced.exitCode(), traced::toString);
+        assertEquals(runs[0].out(), traced.out(), traced::toString);
+        Map<String, Object> summary = summary(traced);
+        assertEquals(
+                List.of("connect tcp " + TunnelLab.INTERNAL_V4 + ":22 tunnel " + net.iface + " " + verdict),
+                ipAttempts(summary).stream().map(TraceEndToEndTest::described).toList(),
+                traced::toString);
+        assertEquals(0L, summary.get("leaks"), traced::toString);
+    }
+
     private TunnelLab up(NetnsLab lab) throws Exception {
         TunnelLab tunnel = TunnelLab.routed(lab);
         Result up = tunnel.up(tunnel.config("per-prefix", TunnelLab.ALLOWED_IPS, null));
@@ -225,6 +292,13 @@ class TraceEndToEndTest {
         args.add("--");
         args.addAll(program);
         return net.cli().run(args.toArray(String[]::new));
+    }
+
+    /** {@code wg-pr trace --json --app probe -- program…}. */
+    private static List<String> appTrace(List<String> program) {
+        List<String> args = new ArrayList<>(List.of("trace", "--json", "--app", "probe", "--"));
+        args.addAll(program);
+        return args;
     }
 
     /** The summary: the last line of stderr, one line of JSON. */
