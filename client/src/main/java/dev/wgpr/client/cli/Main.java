@@ -20,6 +20,7 @@ public final class Main {
             System.err.flush();
             Runtime.getRuntime().halt(fast.get());
         }
+        Waiter.allowHandOver(); // this process is the CLI's own: `run` may exec its waiter
         System.exit(
                 WgPrCommand.commandLine(System.in, System.out, System.err, args).execute(args));
     }

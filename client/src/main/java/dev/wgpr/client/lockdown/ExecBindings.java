@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code <unistd.h>}, {@code <linux/close_range.h>}: which descriptors survive the exec, and the exec. */
-final class ExecBindings {
+public final class ExecBindings {
     private ExecBindings() {}
 
     private static final int F_SETFD = 2;
@@ -38,7 +38,7 @@ final class ExecBindings {
     }
 
     /** Clears {@code fd}'s close-on-exec flag: it stays open across the exec. */
-    static void keepAcrossExec(int fd) throws ErrnoException {
+    public static void keepAcrossExec(int fd) throws ErrnoException {
         Libc.fcntl(fd, F_SETFD, 0, "fcntl F_SETFD");
     }
 
@@ -46,7 +46,7 @@ final class ExecBindings {
      * Executes {@code argv} (its first element the path) with {@code environment}; returns only the reason it
      * failed.
      */
-    static ErrnoException execve(List<String> argv, Map<String, String> environment) {
+    public static ErrnoException execve(List<String> argv, Map<String, String> environment) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment args = nullTerminated(arena, argv);
             MemorySegment envp = nullTerminated(
