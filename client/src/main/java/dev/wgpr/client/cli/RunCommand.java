@@ -93,6 +93,11 @@ final class RunCommand implements Callable<Integer> {
                 return EXIT_NOT_STARTED;
             }
         }
+        return attached(instance, app, tunnel, command, err);
+    }
+
+    /** The whole command without {@code --detach}, for {@link #call} and for {@link FastPath}. */
+    static int attached(Instance instance, String app, Optional<String> tunnel, List<String> command, PrintWriter err) {
         Request.Run request =
                 new Request.Run(app, tunnel.orElse(null), command, System.getProperty("user.dir"), System.getenv());
         return run(err, "wg-pr run: ", instance, request, pid -> {}, Waiter.handOverAllowed());

@@ -37,7 +37,7 @@ import java.util.Optional;
  * an instance no daemon serves, and the cache holds less.
  *
  * <p>With {@code --fast-path} first, only the commands {@link FastPath} runs without picocli ({@code
- * status} and {@code check}, each config given checked in turn): the cache the launchers choose for
+ * status}, {@code check}, each config given checked in turn, and {@code run}): the cache the launchers choose for
  * those, whose classes are all a JVM has to load from it (it loads every class of its cache as it
  * starts, about 2,800 in the whole CLI's).
  *
@@ -67,6 +67,8 @@ public final class StartUpTraining {
             }
             commands.add(new String[] {"--instance", name, "status"});
             commands.add(new String[] {"--instance", name, "status", "--json"});
+            // Refused by the stand-in: all of run's side but the app and the waiter.
+            commands.add(new String[] {"--instance", name, "run", "--app", "training", "--", "/bin/true"});
             if (!fastPath) {
                 // Not the root's --help: it builds every subcommand's model, whose classes every start
                 // would then load from the cache whether it needs them or not.
