@@ -32,6 +32,11 @@ final class FastPath {
         this.err = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
     }
 
+    /** Whether {@link #execute} runs {@code args} here. */
+    static boolean takes(String[] args) {
+        return Invocation.of(args).isPresent();
+    }
+
     /** The exit status of {@code args} run here, or empty when they are for the whole CLI. */
     static Optional<Integer> execute(String[] args, PrintStream out, PrintStream err) {
         return Invocation.of(args).map(invocation -> {
