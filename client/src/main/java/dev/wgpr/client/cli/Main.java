@@ -11,6 +11,7 @@ public final class Main {
 
     public static void main(String[] args) {
         Pace.recordStartUp(); // first: how long this JVM took to get here
+        Waiter.allowHandOver(); // this process is the CLI's own: `run` may exec its waiter
         Optional<Integer> fast = FastPath.execute(args, System.out, System.err);
         if (fast.isPresent()) {
             // Its commands leave no shutdown hook and no thread behind, and have flushed what they
@@ -20,7 +21,6 @@ public final class Main {
             System.err.flush();
             Runtime.getRuntime().halt(fast.get());
         }
-        Waiter.allowHandOver(); // this process is the CLI's own: `run` may exec its waiter
         System.exit(
                 WgPrCommand.commandLine(System.in, System.out, System.err, args).execute(args));
     }
