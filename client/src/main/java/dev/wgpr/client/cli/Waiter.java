@@ -4,6 +4,7 @@ import dev.wgpr.client.control.ControlJson;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.lockdown.ExecBindings;
+import dev.wgpr.common.linux.ErrnoException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,9 @@ final class Waiter {
 
     /** The signals the JVM forwards ({@link SignalForwarding#install}), by their numbers on Linux. */
     private static final Map<String, Integer> FORWARDED = Map.of("HUP", 1, "INT", 2, "TERM", 15);
+
+    /** Those and SIGWINCH: what the waiter handles. */
+    private static final int[] HANDLED = {1, 2, 15, 28};
 
     private static volatile boolean allowed;
 
@@ -74,9 +78,15 @@ final class Waiter {
             if (terminal.isPresent()) {
                 ExecBindings.keepAcrossExec(terminal.get().master());
             }
+            // From here the signals wait for the waiter's handlers (it unblocks them once it has them):
+            // between exec and those, their default action would end the waiter and leave the app
+            // unattended. Until the exec, this JVM's handlers still take them on its other threads.
+            ExecBindings.blockInThisThread(HANDLED);
             // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
-            return ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
-        } catch (IOException | IllegalStateException e) {
+            ErrnoException notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
+            ExecBindings.unblockInThisThread(HANDLED);
+            return notRun;
+        } catch (IOException | IllegalStateException e) { // ErrnoException is an IOException
             return e;
         }
     }

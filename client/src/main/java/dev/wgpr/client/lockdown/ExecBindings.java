@@ -2,6 +2,7 @@ package dev.wgpr.client.lockdown;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.wgpr.common.linux.Downcalls;
 import dev.wgpr.common.linux.ErrnoException;
@@ -30,6 +31,50 @@ public final class ExecBindings {
     private static final class Execve {
         static final MethodHandle MH =
                 Downcalls.errno("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    }
+
+    /** {@code int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)}: returns its error. */
+    private static final class PthreadSigmask {
+        static final MethodHandle MH =
+                Downcalls.plain("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+
+    private static final int SIG_BLOCK = 0;
+    private static final int SIG_UNBLOCK = 1;
+
+    /** {@code sigset_t}: 1024 bits in glibc. */
+    private static final long SIGSET_SIZE = 128;
+
+    /**
+     * Blocks {@code signals} (numbers below 64) in the calling thread: an exec keeps the mask, so that they
+     * wait for the program it runs, pending, until it has its handlers and unblocks them.
+     */
+    public static void blockInThisThread(int... signals) throws ErrnoException {
+        mask(SIG_BLOCK, signals);
+    }
+
+    /** Undoes {@link #blockInThisThread}. */
+    public static void unblockInThisThread(int... signals) throws ErrnoException {
+        mask(SIG_UNBLOCK, signals);
+    }
+
+    private static void mask(int how, int... signals) throws ErrnoException {
+        long bits = 0;
+        for (int signal : signals) {
+            bits |= 1L << (signal - 1);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(SIGSET_SIZE, 8);
+            set.set(JAVA_LONG, 0, bits);
+            int error = (int) PthreadSigmask.MH.invokeExact(how, set, MemorySegment.NULL);
+            if (error != 0) {
+                throw new ErrnoException("pthread_sigmask", error);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
     }
 
     /** Marks every descriptor from {@code first} on close-on-exec. */

@@ -5,6 +5,7 @@
 # (SIGNAL=LINE: send LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
 use strict;
 use warnings;
+use POSIX ();
 
 # What ps and top show instead of this script (perl also names the process after it).
 $0 = 'wg-pr run (waiter)';
@@ -35,6 +36,9 @@ for my $name (keys %line_of) {
     $SIG{$name} = sub { push @caught, $name };
 }
 $SIG{WINCH} = sub { $resized = 1 } if $master;
+# The JVM blocked these for the exec (Waiter.java): what came since was kept pending, and is handled now.
+# (SIGHUP, SIGINT, SIGTERM and SIGWINCH by their numbers on Linux, as Waiter.HANDLED: POSIX has no SIGWINCH.)
+POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new(1, 2, 15, 28));
 
 my ($from_caller, $from_app) = ($master ? 1 : 0, $master ? 1 : 0);
 my $status;
