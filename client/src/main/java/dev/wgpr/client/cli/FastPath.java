@@ -7,12 +7,15 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The commands people type most, in their plain forms, run without picocli: {@code --version}, {@code
- * status [--json] [-v|--verbose]} and {@code check CONFIG}, each with at most one {@code --instance NAME}.
+ * status [--json] [-v|--verbose]}, {@code check CONFIG} and {@code run --app A [--tunnel NAME] -- CMD...},
+ * each with at most one {@code --instance NAME} (before {@code run}'s {@code --}).
  * Building picocli's model of even one subcommand (its annotations are read through dynamic proxies,
  * which the ahead-of-time cache cannot keep) was more than half of such a command's time. Anything else,
  * including every mistake and every form picocli treats specially ({@code @file}, {@code --}, clustered
@@ -27,6 +30,11 @@ final class FastPath {
         // As WgPrCommand gives picocli's commands their writers.
         this.out = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         this.err = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+    }
+
+    /** Whether {@link #execute} runs {@code args} here. */
+    static boolean takes(String[] args) {
+        return Invocation.of(args).isPresent();
     }
 
     /** The exit status of {@code args} run here, or empty when they are for the whole CLI. */
@@ -49,6 +57,10 @@ final class FastPath {
             List<String> rest = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 String arg = args[i];
+                if (arg.equals("--") && !rest.isEmpty() && rest.getFirst().equals("run")) {
+                    rest.addAll(List.of(args).subList(i, args.length)); // run's command, taken as it is
+                    break;
+                }
                 if (arg.startsWith("@") || arg.isEmpty()) {
                     return Optional.empty(); // picocli reads @FILE as more arguments
                 }
@@ -90,8 +102,37 @@ final class FastPath {
                                             List.of("--json", "-v", "--verbose").contains(word))
                             && !(words.contains("-v") && words.contains("--verbose"));
                 case "check" -> words.size() == 1 && !words.getFirst().startsWith("-");
+                case "run" -> runOptions().isPresent();
                 default -> false;
             };
+        }
+
+        /**
+         * {@code run}'s options when its words are {@code --app A}, at most one {@code --tunnel NAME}, in
+         * any order, then {@code --} and a command: values no option of picocli's could be mistaken for.
+         */
+        private Optional<Map<String, String>> runOptions() {
+            int end = words.indexOf("--");
+            if (end < 0
+                    || end == words.size() - 1
+                    || end % 2 != 0
+                    || words.stream().skip(end + 1).anyMatch(word -> word.isEmpty() || word.startsWith("@"))) {
+                return Optional.empty(); // (picocli's reading of @FILE, or of an empty word, is its own)
+            }
+            Map<String, String> options = new HashMap<>();
+            for (int i = 0; i < end; i += 2) {
+                String name = words.get(i);
+                String value = words.get(i + 1);
+                if (!List.of("--app", "--tunnel").contains(name)
+                        || options.containsKey(name)
+                        || value.isEmpty()
+                        || value.startsWith("-")
+                        || value.startsWith("@")) {
+                    return Optional.empty();
+                }
+                options.put(name, value);
+            }
+            return options.containsKey("--app") ? Optional.of(options) : Optional.empty();
         }
 
         int run(PrintWriter out, PrintWriter err) {
@@ -104,6 +145,15 @@ final class FastPath {
                             out,
                             err);
                 case "check" -> CheckCommand.check(Path.of(words.getFirst()), out, err);
+                case "run" -> {
+                    Map<String, String> options = runOptions().orElseThrow();
+                    yield RunCommand.attached(
+                            Instance.choose(instanceName),
+                            options.get("--app"),
+                            Optional.ofNullable(options.get("--tunnel")),
+                            words.subList(words.indexOf("--") + 1, words.size()),
+                            err);
+                }
                 default -> {
                     for (String line : new WgPrVersion().getVersion()) {
                         out.println(line);

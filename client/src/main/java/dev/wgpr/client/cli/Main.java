@@ -11,6 +11,7 @@ public final class Main {
 
     public static void main(String[] args) {
         Pace.recordStartUp(); // first: how long this JVM took to get here
+        Waiter.allowHandOver(); // this process is the CLI's own: `run` may exec its waiter
         Optional<Integer> fast = FastPath.execute(args, System.out, System.err);
         if (fast.isPresent()) {
             // Its commands leave no shutdown hook and no thread behind, and have flushed what they

@@ -93,9 +93,14 @@ final class RunCommand implements Callable<Integer> {
                 return EXIT_NOT_STARTED;
             }
         }
+        return attached(instance, app, tunnel, command, err);
+    }
+
+    /** The whole command without {@code --detach}, for {@link #call} and for {@link FastPath}. */
+    static int attached(Instance instance, String app, Optional<String> tunnel, List<String> command, PrintWriter err) {
         Request.Run request =
                 new Request.Run(app, tunnel.orElse(null), command, System.getProperty("user.dir"), System.getenv());
-        return run(err, "wg-pr run: ", instance, request, pid -> {});
+        return run(err, "wg-pr run: ", instance, request, pid -> {}, Waiter.handOverAllowed());
     }
 
     /**
@@ -104,6 +109,20 @@ final class RunCommand implements Callable<Integer> {
      * started it (wg-pr trace takes its listener then); {@code prefix} starts each message.
      */
     static int run(PrintWriter err, String prefix, Instance instance, Request.Run request, LongConsumer started) {
+        return run(err, prefix, instance, request, started, false);
+    }
+
+    /**
+     * As {@link #run(PrintWriter, String, Instance, Request.Run, LongConsumer)}; with {@code handOver}, this
+     * process becomes the small {@link Waiter} once the app has started.
+     */
+    private static int run(
+            PrintWriter err,
+            String prefix,
+            Instance instance,
+            Request.Run request,
+            LongConsumer started,
+            boolean handOver) {
         // Opened here, with your rights; the daemon checks and runs exactly this file.
         OwnedFd commandFile;
         try {
@@ -115,7 +134,7 @@ final class RunCommand implements Callable<Integer> {
             return e.exitStatus();
         }
         try {
-            return run(err, prefix, instance, request, commandFile, started);
+            return run(err, prefix, instance, request, commandFile, started, handOver);
         } finally {
             try {
                 commandFile.close();
@@ -154,7 +173,8 @@ final class RunCommand implements Callable<Integer> {
             Instance instance,
             Request.Run request,
             OwnedFd commandFile,
-            LongConsumer started) {
+            LongConsumer started,
+            boolean handOver) {
         UnixSocket socket;
         try {
             socket = DaemonClient.connectForDescriptors(
@@ -195,10 +215,17 @@ final class RunCommand implements Callable<Integer> {
                 commandFile.close(); // the daemon has its own copy; this process needs it no more
             }
             if (relay != null) {
-                relay.start();
-                SignalForwarding.onWindowChange(relay::windowChanged);
+                relay.makeRaw();
+            }
+            if (!handOver) {
+                relayTerminal(relay);
             }
             started.accept(DaemonClient.receive(connection, Reply.Started.class).pid());
+            if (handOver) {
+                // Returns only when perl could not run: this JVM then waits as it always did.
+                Waiter.handOver(connection, terminal);
+                relayTerminal(relay);
+            }
             while (true) {
                 if (DaemonClient.receiveEvent(connection) instanceof Reply.Exit exit) {
                     if (relay != null) {
@@ -216,6 +243,13 @@ final class RunCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return EXIT_NOT_STARTED;
+        }
+    }
+
+    private static void relayTerminal(TerminalRelay relay) {
+        if (relay != null) {
+            relay.startCopying();
+            SignalForwarding.onWindowChange(relay::windowChanged);
         }
     }
 }

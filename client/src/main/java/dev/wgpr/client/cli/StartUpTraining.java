@@ -22,6 +22,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,8 +36,13 @@ import java.util.Optional;
  * the example config it is given. Where the stand-in cannot listen (a build that is not root's), they ask
  * an instance no daemon serves, and the cache holds less.
  *
+ * <p>With {@code --only COMMAND} first, only the forms of {@code COMMAND} that {@link FastPath} runs
+ * without picocli ({@code status}, {@code check} of each config given, {@code run}): the cache the
+ * launchers choose for that command, whose classes are all a JVM has to load from it (it loads every
+ * class of its cache as it starts, about 2,800 in the whole CLI's).
+ *
  * <p>Usage: {@code java -XX:AOTCacheOutput=wg-pr.aot -cp wg-pr.jar dev.wgpr.client.cli.StartUpTraining
- * configs/demo.toml}
+ * [--only COMMAND] CONFIG...}
  */
 public final class StartUpTraining {
     static final String RECORDED_STATUS = "start-up-training-status.json";
@@ -44,27 +51,39 @@ public final class StartUpTraining {
 
     public static void main(String[] args) throws IOException {
         Pace.recordStartUp(); // as Main does first
-        String config = Path.of(args[0]).toString();
+        Optional<String> only = args[0].equals("--only") ? Optional.of(args[1]) : Optional.empty();
+        List<String> configs = Arrays.stream(args)
+                .skip(only.isPresent() ? 2 : 0)
+                .map(config -> Path.of(config).toString())
+                .toList();
         Instance instance =
                 new Instance("wgpr-start-up-training-" + ProcessHandle.current().pid());
         Optional<StandInDaemon> daemon = StandInDaemon.listen(instance);
         try {
             String name = instance.name();
-            String[][] commands = {
-                // Not the root's --help: it builds every subcommand's model, whose classes every start
-                // would then load from the cache whether it needs them or not.
-                {"--version"},
-                {"check", config},
-                {"--instance", name, "status"},
-                {"--instance", name, "status", "--json"},
-                {"--instance", name, "events"},
-                {"--instance", name, "down", "corp"},
-                {"run", "--help"},
-                {"up", "--help"},
-                {"genkey"},
-            };
+            List<String[]> commands = new ArrayList<>();
+            for (String config : configs) {
+                commands.add(new String[] {"check", config});
+            }
+            commands.add(new String[] {"--instance", name, "status"});
+            commands.add(new String[] {"--instance", name, "status", "--json"});
+            // Refused by the stand-in: all of run's side but the app and the waiter.
+            commands.add(new String[] {"--instance", name, "run", "--app", "training", "--", "/bin/true"});
+            // Not the root's --help: it builds every subcommand's model, whose classes every start
+            // would then load from the cache whether it needs them or not.
+            commands.addAll(List.of(
+                    new String[] {"--version"},
+                    new String[] {"--instance", name, "events"},
+                    new String[] {"--instance", name, "down", "corp"},
+                    new String[] {"run", "--help"},
+                    new String[] {"up", "--help"},
+                    new String[] {"genkey"}));
             PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
             for (String[] command : commands) {
+                String word = command[0].equals("--instance") ? command[2] : command[0];
+                if (only.isPresent() && !(only.get().equals(word) && FastPath.takes(command))) {
+                    continue;
+                }
                 Main.execute(command, new ByteArrayInputStream(new byte[0]), discard, discard);
             }
             // What System.exit, which ends every command, looks up: the JDK's logging backend, whose

@@ -1,5 +1,6 @@
 package dev.wgpr.client.cli;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
@@ -24,6 +25,12 @@ final class TerminalRelay implements AutoCloseable {
     private static final int STDOUT = 1;
     private static final int STDERR = 2;
     private static final int BUFFER = 16 * 1024;
+
+    /**
+     * The kernel's {@code struct termios} (what {@code TCSETS} takes): the start of glibc's, whose {@code
+     * c_cc} goes on beyond the kernel's 19 entries.
+     */
+    private static final int KERNEL_TERMIOS_SIZE = 36;
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment saved;
@@ -65,10 +72,30 @@ final class TerminalRelay implements AutoCloseable {
      * seen), puts the caller's terminal in raw mode and starts copying.
      */
     void start() throws ErrnoException {
+        makeRaw();
+        startCopying();
+    }
+
+    /** As {@link #start}, without copying yet: for a waiter that copies in this process's place. */
+    void makeRaw() throws ErrnoException {
         Libc.close(slave);
         slave = -1;
         TerminalBindings.setAttributes(STDIN, TerminalBindings.raw(saved, arena));
         raw = true;
+    }
+
+    /** The app's terminal, this end (for the waiter). */
+    int master() {
+        return master;
+    }
+
+    /** The caller's terminal settings before {@link #makeRaw}, as {@code ioctl(TCSETS)} takes them. */
+    byte[] savedSettings() {
+        return saved.asSlice(0, KERNEL_TERMIOS_SIZE).toArray(JAVA_BYTE);
+    }
+
+    /** After {@link #makeRaw}: copies both ways until the app has ended. */
+    void startCopying() {
         Thread input = Thread.ofPlatform().daemon().name("terminal-input").start(() -> copy(STDIN, master));
         output = Thread.ofPlatform().daemon().name("terminal-output").start(this::copyOutput);
         input.setUncaughtExceptionHandler((thread, e) -> {});

@@ -338,6 +338,21 @@ public final class UnixSocket implements LineConnection {
         return bufferedLine(maxLength);
     }
 
+    /**
+     * What came after the lines read so far, taken out of this connection: for a program this process
+     * execs to read on where it stopped (the waiter of {@code wg-pr run}).
+     *
+     * @throws IllegalStateException when descriptors came with it, which no program could take over
+     */
+    public synchronized byte[] takeBuffered() {
+        if (!pendingFds.isEmpty()) {
+            throw new IllegalStateException("descriptors came after the last line read");
+        }
+        byte[] buffered = pending.toByteArray();
+        pending.reset();
+        return buffered;
+    }
+
     /** The first whole line in {@link #pending}, with the descriptors that came before its end. */
     private Optional<Message> bufferedLine(int maxLength) throws LineTooLongException {
         byte[] buffered = pending.toByteArray();

@@ -2,6 +2,7 @@ package dev.wgpr.client.lockdown;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.wgpr.common.linux.Downcalls;
 import dev.wgpr.common.linux.ErrnoException;
@@ -14,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code <unistd.h>}, {@code <linux/close_range.h>}: which descriptors survive the exec, and the exec. */
-final class ExecBindings {
+public final class ExecBindings {
     private ExecBindings() {}
 
     private static final int F_SETFD = 2;
@@ -32,13 +33,57 @@ final class ExecBindings {
                 Downcalls.errno("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
     }
 
+    /** {@code int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)}: returns its error. */
+    private static final class PthreadSigmask {
+        static final MethodHandle MH =
+                Downcalls.plain("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    }
+
+    private static final int SIG_BLOCK = 0;
+    private static final int SIG_UNBLOCK = 1;
+
+    /** {@code sigset_t}: 1024 bits in glibc. */
+    private static final long SIGSET_SIZE = 128;
+
+    /**
+     * Blocks {@code signals} (numbers below 64) in the calling thread: an exec keeps the mask, so that they
+     * wait for the program it runs, pending, until it has its handlers and unblocks them.
+     */
+    public static void blockInThisThread(int... signals) throws ErrnoException {
+        mask(SIG_BLOCK, signals);
+    }
+
+    /** Undoes {@link #blockInThisThread}. */
+    public static void unblockInThisThread(int... signals) throws ErrnoException {
+        mask(SIG_UNBLOCK, signals);
+    }
+
+    private static void mask(int how, int... signals) throws ErrnoException {
+        long bits = 0;
+        for (int signal : signals) {
+            bits |= 1L << (signal - 1);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(SIGSET_SIZE, 8);
+            set.set(JAVA_LONG, 0, bits);
+            int error = (int) PthreadSigmask.MH.invokeExact(how, set, MemorySegment.NULL);
+            if (error != 0) {
+                throw new ErrnoException("pthread_sigmask", error);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Libc.unexpected(t);
+        }
+    }
+
     /** Marks every descriptor from {@code first} on close-on-exec. */
     static void closeOnExecFrom(int first) throws ErrnoException {
         Downcalls.call("close_range", state -> (int) CloseRange.MH.invokeExact(state, first, -1, CLOSE_RANGE_CLOEXEC));
     }
 
     /** Clears {@code fd}'s close-on-exec flag: it stays open across the exec. */
-    static void keepAcrossExec(int fd) throws ErrnoException {
+    public static void keepAcrossExec(int fd) throws ErrnoException {
         Libc.fcntl(fd, F_SETFD, 0, "fcntl F_SETFD");
     }
 
@@ -46,7 +91,7 @@ final class ExecBindings {
      * Executes {@code argv} (its first element the path) with {@code environment}; returns only the reason it
      * failed.
      */
-    static ErrnoException execve(List<String> argv, Map<String, String> environment) {
+    public static ErrnoException execve(List<String> argv, Map<String, String> environment) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment args = nullTerminated(arena, argv);
             MemorySegment envp = nullTerminated(

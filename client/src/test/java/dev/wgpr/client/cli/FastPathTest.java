@@ -35,7 +35,10 @@ class FastPathTest {
                 List.of("--instance", NOBODY_HOME, "status"),
                 List.of("status", "--instance=" + NOBODY_HOME, "--json"),
                 List.of("--instance", NOBODY_HOME, "status", "--verbose", "--json"),
-                List.of("--instance", NOBODY_HOME, "status", "-v"));
+                List.of("--instance", NOBODY_HOME, "status", "-v"),
+                List.of("--instance", NOBODY_HOME, "run", "--app", "x", "--", "/bin/true"),
+                List.of("run", "--tunnel", "t", "--instance=" + NOBODY_HOME, "--app", "x", "--", "true", "--instance"),
+                List.of("--instance", NOBODY_HOME, "run", "--app", "x", "--", "/nonexistent/fast-path-test"));
     }
 
     @ParameterizedTest
@@ -72,7 +75,17 @@ class FastPathTest {
                 List.of("--version", "--instance", "a"),
                 List.of("-V", "status"),
                 List.of("events"),
-                List.of("stat"));
+                List.of("stat"),
+                List.of("run", "--app", "x"),
+                List.of("run", "--app", "x", "--"),
+                List.of("run", "--app=x", "--", "true"),
+                List.of("run", "--detach", "--app", "x", "--", "true"),
+                List.of("run", "--app", "x", "--app", "y", "--", "true"),
+                List.of("run", "--tunnel", "t", "--", "true"),
+                List.of("run", "--app", "-x", "--", "true"),
+                List.of("run", "--app", "x", "--", "@arguments.txt"),
+                List.of("run", "--app", "x", "--", ""),
+                List.of("run", "-h", "--app", "x", "--", "true"));
     }
 
     @ParameterizedTest

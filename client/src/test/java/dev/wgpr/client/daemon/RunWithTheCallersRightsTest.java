@@ -291,6 +291,30 @@ class RunWithTheCallersRightsTest {
         }
     }
 
+    @Test
+    void theProcessBesideARunningAppIsASmallWaiterThatForwardsSignalsAndReportsTheStatus() throws Exception {
+        Process run = nobody().start("run", "--app", "probe", "--", "sleep", "120");
+        try {
+            awaitRunning(1);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!procStatus(run.pid()).get("Name").equals("wg-pr run (wait")) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("no waiter: " + procStatus(run.pid()));
+                }
+                Thread.sleep(100);
+            }
+            long rssKiB = Long.parseLong(procStatus(run.pid()).get("VmRSS").split(" ")[0]);
+            assertTrue(rssKiB <= 24 * 1024, "the waiter's RSS, KiB: " + rssKiB);
+
+            run.destroy(); // SIGTERM, which the waiter forwards to the app
+
+            assertTrue(run.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(128 + 15, run.exitValue(), "the app's status: ended by the SIGTERM forwarded to it");
+        } finally {
+            run.destroyForcibly();
+        }
+    }
+
     /** Root's status lists {@code count} running apps (within ten seconds). */
     private static void awaitRunning(int count) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();

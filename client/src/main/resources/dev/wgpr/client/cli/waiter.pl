@@ -1,0 +1,130 @@
+# The waiter of `wg-pr run` (see Waiter.java): once the daemon has started the app, the CLI's JVM execs
+# perl with this script, which keeps what that JVM kept for the app's life in a few MiB: the control
+# connection, the signals it forwards, the terminal relay, the exit status.
+# Arguments: CONNECTION_FD TERMINAL_FD (-1: none) SAVED_TERMIOS_HEX BUFFERED_HEX SIGNAL=LINE...
+# (SIGNAL=LINE: send LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
+use strict;
+use warnings;
+use POSIX ();
+
+# What ps and top show instead of this script (perl also names the process after it).
+$0 = 'wg-pr run (waiter)';
+
+my ($conn_fd, $master_fd, $saved_hex, $buffered_hex, @signal_lines) = @ARGV;
+my %line_of = map { split /=/, $_, 2 } @signal_lines;
+my ($TCSETS, $TIOCGWINSZ, $TIOCSWINSZ) = (0x5402, 0x5413, 0x5414);
+
+# Nothing of the JVM's but what is passed on stays open.
+opendir(my $fds, '/proc/self/fd') or die "wg-pr run: /proc/self/fd: $!\n";
+my @inherited = grep { /^\d+$/ && $_ > 2 && $_ != $conn_fd && $_ != $master_fd } readdir $fds;
+closedir $fds;
+for my $fd (@inherited) { close_fd($fd) }
+
+open(my $conn, '+<&=', $conn_fd) or die "wg-pr run: the control connection: $!\n";
+my $master;
+if ($master_fd >= 0) {
+    open($master, '+<&=', $master_fd) or die "wg-pr run: the app's terminal: $!\n";
+}
+my $saved = pack('H*', $saved_hex);
+my $buffered = pack('H*', $buffered_hex);
+
+# Caught signals go to the app through the daemon, as the JVM's handlers sent them.
+my @caught;
+my $resized = 0;
+$SIG{PIPE} = 'IGNORE';
+for my $name (keys %line_of) {
+    $SIG{$name} = sub { push @caught, $name };
+}
+$SIG{WINCH} = sub { $resized = 1 } if $master;
+# The JVM blocked these for the exec (Waiter.java): what came since was kept pending, and is handled now.
+# (SIGHUP, SIGINT, SIGTERM and SIGWINCH by their numbers on Linux, as Waiter.HANDLED: POSIX has no SIGWINCH.)
+POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new(1, 2, 15, 28));
+
+my ($from_caller, $from_app) = ($master ? 1 : 0, $master ? 1 : 0);
+my $status;
+while (1) {
+    while ($buffered =~ s/^([^\n]*)\n//) {
+        $status = exit_status($1);
+        last if defined $status;
+    }
+    last if defined $status;
+    while (@caught) {
+        write_all($conn, $line_of{ shift @caught } . "\n");
+    }
+    if ($resized) {
+        $resized = 0;
+        my $size = "\0" x 8;
+        ioctl(STDIN, $TIOCGWINSZ, $size) and ioctl($master, $TIOCSWINSZ, $size);
+    }
+    my $watched = '';
+    vec($watched, $conn_fd, 1) = 1;
+    vec($watched, 0, 1) = 1 if $from_caller;
+    vec($watched, $master_fd, 1) = 1 if $from_app;
+    my $ready = select(my $readable = $watched, undef, undef, undef);
+    next if $ready < 0 && $!{EINTR};
+    die "wg-pr run: select: $!\n" if $ready < 0;
+    if (vec($readable, $conn_fd, 1)) {
+        my $read = sysread($conn, $buffered, 65536, length $buffered);
+        next if !defined $read && $!{EINTR};
+        if (!$read) {
+            restore();
+            print STDERR "wg-pr run: lost the daemon: the other side closed the control connection\n";
+            exit 125;
+        }
+    }
+    $from_caller = copy(\*STDIN, $master) if $from_caller && vec($readable, 0, 1);
+    $from_app = copy($master, \*STDOUT) if $from_app && vec($readable, $master_fd, 1);
+}
+# What the app wrote and nobody read yet.
+while ($from_app) {
+    my $waiting = '';
+    vec($waiting, $master_fd, 1) = 1;
+    my $ready = select(my $readable = $waiting, undef, undef, 0);
+    next if $ready < 0 && $!{EINTR};
+    last if $ready <= 0;
+    $from_app = copy($master, \*STDOUT);
+}
+restore();
+exit $status;
+
+# The status an exit event reports (the shell's number: 128 + a signal), undef for any other line.
+sub exit_status {
+    my ($line) = @_;
+    return undef unless $line =~ /"event":"exit"/;
+    return $1 if $line =~ /"status":(\d+)/;
+    return 128 + $1 if $line =~ /"signal":(\d+)/;
+    return undef;
+}
+
+# One read from $from written whole to $to: false once either end is gone.
+sub copy {
+    my ($from, $to) = @_;
+    my $read = sysread($from, my $data, 16384);
+    return 1 if !defined $read && $!{EINTR};
+    return 0 if !$read;
+    return write_all($to, $data);
+}
+
+sub write_all {
+    my ($to, $data) = @_;
+    while (length $data) {
+        my $written = syswrite($to, $data);
+        if (!defined $written) {
+            next if $!{EINTR};
+            return 0;
+        }
+        substr($data, 0, $written) = '';
+    }
+    return 1;
+}
+
+# The caller's terminal as it was before the JVM made it raw.
+sub restore {
+    ioctl(STDIN, $TCSETS, $saved) if $master;
+}
+
+sub close_fd {
+    my ($fd) = @_;
+    my $handle;
+    close $handle if open($handle, '<&=', $fd);
+}
