@@ -35,6 +35,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TraceEndToEndTest {
     private static final String PYTHON = "/usr/bin/python3";
 
+    /**
+     * The ProxyCommand: a relay of bash's, which ends its reader once ssh closes its input. ssh sends the
+     * proxy SIGHUP as it exits; were bash to die of it first, the reader would keep the connection open,
+     * sshd would wait for the client's end, and the reader for sshd's: ignored, so it never leaves one.
+     */
+    private static final String PROXY = "trap \"\" HUP; exec 3<>/dev/tcp/%h/%p; cat <&3 & cat >&3; kill $!";
+
     private TunnelLab net;
     private Path script;
 
@@ -238,7 +245,7 @@ class TraceEndToEndTest {
                 "-o",
                 "BatchMode=yes",
                 "-o",
-                "ProxyCommand=/bin/bash -c 'exec 3<>/dev/tcp/%h/%p; cat <&3 & exec cat >&3'",
+                "ProxyCommand=/bin/bash -c '" + PROXY + "'",
                 "root@" + TunnelLab.INTERNAL_V4,
                 "echo",
                 "logged-in"));
