@@ -200,7 +200,7 @@ final class RunCommand implements Callable<Integer> {
             SignalForwarding.install(signal -> {
                 try {
                     requestSent.await();
-                    connection.send(ControlJson.write(new Request.Signal(signal)));
+                    Waiter.forward(signal, () -> connection.send(ControlJson.write(new Request.Signal(signal))));
                 } catch (ErrnoException | IllegalStateException e) {
                     // the app has ended and the connection with it
                 } catch (InterruptedException e) {

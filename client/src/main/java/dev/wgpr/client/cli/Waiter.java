@@ -5,6 +5,7 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.lockdown.ExecBindings;
 import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The process {@code wg-pr run} leaves beside the app for its whole life, small: once the daemon has
@@ -39,6 +41,12 @@ final class Waiter {
 
     private static volatile boolean allowed;
 
+    /** Held while a signal's line is written, so that the exec never cuts one in half. */
+    private static final ReentrantLock SENDING = new ReentrantLock();
+
+    /** Set, under {@link #SENDING}, from the moment the exec may happen until it failed. */
+    private static boolean handingOver;
+
     private Waiter() {}
 
     /** This process is the CLI's own, which a waiter may replace. */
@@ -48,6 +56,31 @@ final class Waiter {
 
     static boolean handOverAllowed() {
         return allowed;
+    }
+
+    /**
+     * Forwards {@code signal}, caught by this JVM's handler, with {@code send}; while a hand-over is under
+     * way, raises it again instead: the exec may come before {@code send} would, and the waiter has the
+     * signals blocked from the exec until its handlers are in place, so the raised one waits for them.
+     * Until the exec it comes back here, on another of this JVM's threads, and is raised again.
+     */
+    static void forward(int signal, SignalSend send) throws ErrnoException {
+        SENDING.lock();
+        try {
+            if (!handingOver) {
+                send.send();
+                return;
+            }
+        } finally {
+            SENDING.unlock();
+        }
+        Libc.kill((int) ProcessHandle.current().pid(), signal);
+    }
+
+    /** Writes a signal's line to the daemon. */
+    @FunctionalInterface
+    interface SignalSend {
+        void send() throws ErrnoException;
     }
 
     /**
@@ -82,12 +115,23 @@ final class Waiter {
             // between exec and those, their default action would end the waiter and leave the app
             // unattended. Until the exec, this JVM's handlers still take them on its other threads.
             ExecBindings.blockInThisThread(HANDLED);
+            setHandingOver(true);
             // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
             ErrnoException notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
+            setHandingOver(false);
             ExecBindings.unblockInThisThread(HANDLED);
             return notRun;
         } catch (IOException | IllegalStateException e) { // ErrnoException is an IOException
             return e;
+        }
+    }
+
+    private static void setHandingOver(boolean value) {
+        SENDING.lock();
+        try {
+            handingOver = value;
+        } finally {
+            SENDING.unlock();
         }
     }
 }
