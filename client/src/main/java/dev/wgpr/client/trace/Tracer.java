@@ -163,13 +163,9 @@ public final class Tracer {
                 }
                 case LISTEN, ACCEPT, ACCEPT4 -> sent.add(new Sent(socketAddress(arena, caller, (int) args[0], false)));
                 case IO_URING_SETUP -> {
-                    return List.of(attempt(
+                    return List.of(unaddressed(
                             label,
                             caller,
-                            "",
-                            "",
-                            "",
-                            "",
                             new Verdict(
                                     "-",
                                     false,
@@ -198,13 +194,9 @@ public final class Tracer {
      */
     private List<Attempt> otherAbi(Abi abi, Syscall syscall, NotifyListener.Notification call) {
         try (Caller caller = Caller.of(call.tid())) {
-            return List.of(attempt(
+            return List.of(unaddressed(
                     syscall.callName() + "/" + abi.label,
                     caller,
-                    "",
-                    "",
-                    "",
-                    "",
                     new Verdict(
                             "-",
                             true,
@@ -328,6 +320,11 @@ public final class Tracer {
             unreadableInCall++;
         }
         return query;
+    }
+
+    /** An attempt whose family, protocol and address are not read: io_uring's setup, another ABI's call. */
+    private Attempt unaddressed(String syscall, Caller caller, Verdict verdict) {
+        return attempt(syscall, caller, "", "", "", "", verdict);
     }
 
     private Attempt attempt(
