@@ -1,6 +1,11 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.common.linux.ErrnoException;
+import dev.wgpr.common.linux.Libc;
 import java.lang.reflect.Proxy;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
 /**
@@ -10,6 +15,11 @@ import java.util.function.IntConsumer;
  * direct use as proprietary API, which {@code -Werror} refuses.
  */
 final class SignalForwarding {
+    private static final int SIGURG = 23;
+
+    /** The threads the JVM runs the handlers of {@link #install} on, one per signal caught. */
+    private static final Set<String> HANDLER_THREADS = Set.of("SIGINT handler", "SIGTERM handler", "SIGHUP handler");
+
     private SignalForwarding() {}
 
     static void install(IntConsumer forward) {
@@ -21,7 +31,31 @@ final class SignalForwarding {
         handle(signal -> action.run(), "WINCH");
     }
 
-    private static void handle(IntConsumer forward, String... names) {
+    /**
+     * Returns once every SIGINT, SIGTERM and SIGHUP this JVM caught before the call has been through its
+     * handler. The JVM runs each handler on a thread of its own, which its signal dispatcher starts for
+     * the caught signals lowest number first: once a SIGURG (23) raised now has come to its handler, the
+     * threads of those caught before it (1, 2, 15) have started, and joining them is enough. A dispatcher
+     * that takes longer than {@code patience} is not waited for.
+     */
+    static void awaitHandled(long patienceSeconds) throws ErrnoException, InterruptedException {
+        CountDownLatch marker = new CountDownLatch(1);
+        if (!handle(signal -> marker.countDown(), "URG")) {
+            return; // nothing is handled in Java
+        }
+        Libc.kill((int) ProcessHandle.current().pid(), SIGURG);
+        if (!marker.await(patienceSeconds, TimeUnit.SECONDS)) {
+            return;
+        }
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (HANDLER_THREADS.contains(thread.getName())) {
+                thread.join();
+            }
+        }
+    }
+
+    /** Whether the handler is in place. */
+    private static boolean handle(IntConsumer forward, String... names) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -44,8 +78,10 @@ final class SignalForwarding {
                 Object signal = signalClass.getConstructor(String.class).newInstance(name);
                 signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
             }
+            return true;
         } catch (ReflectiveOperationException e) {
             // Without sun.misc.Signal the signals end this process; the daemon then hangs the app up.
+            return false;
         }
     }
 }

@@ -67,7 +67,8 @@ public final class StartUpTraining {
             }
             commands.add(new String[] {"--instance", name, "status"});
             commands.add(new String[] {"--instance", name, "status", "--json"});
-            // Refused by the stand-in: all of run's side but the app and the waiter.
+            // Started and ended at once by the stand-in: all of run's side, the hand-over to the waiter
+            // up to its exec (of a perl that is not there), and the way on without one; no app runs.
             commands.add(new String[] {"--instance", name, "run", "--app", "training", "--", "/bin/true"});
             // Not the root's --help: it builds every subcommand's model, whose classes every start
             // would then load from the cache whether it needs them or not.
@@ -78,6 +79,7 @@ public final class StartUpTraining {
                     new String[] {"run", "--help"},
                     new String[] {"up", "--help"},
                     new String[] {"genkey"}));
+            Waiter.handOverTo(instance.runtimeDirectory().resolve("no-perl").toString());
             PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
             for (String[] command : commands) {
                 String word = command[0].equals("--instance") ? command[2] : command[0];
@@ -107,7 +109,7 @@ public final class StartUpTraining {
     }
 
     /** Answers the training's requests on the instance's control socket, one connection at a time. */
-    private static final class StandInDaemon implements AutoCloseable {
+    static final class StandInDaemon implements AutoCloseable {
         private final Instance instance;
         private final ServerSocketChannel server;
         private final Thread acceptor;
@@ -138,6 +140,10 @@ public final class StartUpTraining {
                         case Request.Status status -> recordedStatus();
                         case Request.Ping ping -> ControlJson.write(new Reply.Pong(0, instance.name()));
                         case Request.Events events -> ControlJson.write(new Reply.Events(List.of(), 0, 0));
+                        case Request.Run run ->
+                            ControlJson.write(new Reply.Started(
+                                            ProcessHandle.current().pid())) + "\n"
+                                    + ControlJson.write(new Reply.Exit(0, null));
                         default ->
                             ControlJson.write(
                                     new Reply.Error(Protocol.FAILED, "no tunnel corp is up (a stand-in daemon)", null));

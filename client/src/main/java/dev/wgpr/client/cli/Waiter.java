@@ -5,7 +5,6 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.lockdown.ExecBindings;
 import dev.wgpr.common.linux.ErrnoException;
-import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * exit event.
  *
  * <p>Only the CLI's own process hands over ({@link #allowHandOver}, from {@code main}): a JVM that runs
- * commands in-process (tests, the training of the ahead-of-time cache) must not be replaced.
+ * commands in-process (tests) must not be replaced. The training of the ahead-of-time cache rehearses the
+ * hand-over with a perl that is not there ({@link #handOverTo}), so that the cache holds all of it
+ * up to the exec, and the way on without a waiter.
  */
 final class Waiter {
     private static final String PERL = "/usr/bin/perl";
@@ -36,45 +37,66 @@ final class Waiter {
     /** The signals the JVM forwards ({@link SignalForwarding#install}), by their numbers on Linux. */
     private static final Map<String, Integer> FORWARDED = Map.of("HUP", 1, "INT", 2, "TERM", 15);
 
+    /** Where the waiter's arguments have the signals caught during the hand-over (waiter.pl). */
+    private static final int CAUGHT_ARGUMENT = 8;
+
+    /**
+     * How long the hand-over waits for this JVM's signal handlers to have come: they take milliseconds;
+     * past this, it goes on without them.
+     */
+    private static final long HANDLER_PATIENCE_SECONDS = 10;
+
     /** Those and SIGWINCH: what the waiter handles. */
     private static final int[] HANDLED = {1, 2, 15, 28};
 
-    private static volatile boolean allowed;
+    /** The perl a hand-over execs, or null while none may happen. */
+    private static volatile String perl;
 
-    /** Held while a signal's line is written, so that the exec never cuts one in half. */
+    /** Held while a signal's line is written, and from the waiter's last argument to the exec. */
     private static final ReentrantLock SENDING = new ReentrantLock();
 
-    /** Set, under {@link #SENDING}, from the moment the exec may happen until it failed. */
+    /** Set, under {@link #SENDING}, from the start of a hand-over until its exec failed. */
     private static boolean handingOver;
+
+    /** The signals caught while {@link #handingOver}, by number, for the waiter to send first. */
+    private static final List<Integer> deferred = new ArrayList<>();
 
     private Waiter() {}
 
     /** This process is the CLI's own, which a waiter may replace. */
     static void allowHandOver() {
-        allowed = true;
+        perl = PERL;
+    }
+
+    /**
+     * Hand-overs exec {@code perl} (one that is not there rehearses them: the exec fails, and this JVM
+     * waits itself), or none happens when null.
+     */
+    static void handOverTo(String perl) {
+        Waiter.perl = perl;
     }
 
     static boolean handOverAllowed() {
-        return allowed;
+        return perl != null;
     }
 
     /**
      * Forwards {@code signal}, caught by this JVM's handler, with {@code send}; while a hand-over is under
-     * way, raises it again instead: the exec may come before {@code send} would, and the waiter has the
-     * signals blocked from the exec until its handlers are in place, so the raised one waits for them.
-     * Until the exec it comes back here, on another of this JVM's threads, and is raised again.
+     * way, leaves it to the waiter, which sends it first. Raising it again for the waiter to catch would
+     * lose it: this JVM's other threads take it back at once, and one that holds it as the exec comes
+     * ends with it.
      */
     static void forward(int signal, SignalSend send) throws ErrnoException {
         SENDING.lock();
         try {
-            if (!handingOver) {
+            if (handingOver) {
+                deferred.add(signal);
+            } else {
                 send.send();
-                return;
             }
         } finally {
             SENDING.unlock();
         }
-        Libc.kill((int) ProcessHandle.current().pid(), signal);
     }
 
     /** Writes a signal's line to the daemon. */
@@ -88,50 +110,91 @@ final class Waiter {
      * returns only when it could not, with the reason (this process then waits itself).
      */
     static Exception handOver(UnixSocket connection, Optional<TerminalRelay> terminal) {
-        try {
-            String script;
-            try (InputStream in = Waiter.class.getResourceAsStream(SCRIPT)) {
-                if (in == null) {
-                    return new IOException("resource " + SCRIPT + " is missing");
-                }
-                script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
-            HexFormat hex = HexFormat.of();
-            List<String> argv = new ArrayList<>(List.of(
-                    PERL,
-                    "-e",
-                    script,
-                    "--",
-                    Integer.toString(connection.fd()),
-                    Integer.toString(terminal.map(TerminalRelay::master).orElse(-1)),
-                    terminal.map(relay -> hex.formatHex(relay.savedSettings())).orElse(""),
-                    hex.formatHex(connection.takeBuffered())));
-            FORWARDED.forEach((name, number) -> argv.add(name + "=" + ControlJson.write(new Request.Signal(number))));
-            ExecBindings.keepAcrossExec(connection.fd());
-            if (terminal.isPresent()) {
-                ExecBindings.keepAcrossExec(terminal.get().master());
-            }
-            // From here the signals wait for the waiter's handlers (it unblocks them once it has them):
-            // between exec and those, their default action would end the waiter and leave the app
-            // unattended. Until the exec, this JVM's handlers still take them on its other threads.
-            ExecBindings.blockInThisThread(HANDLED);
-            setHandingOver(true);
-            // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
-            ErrnoException notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
-            setHandingOver(false);
-            ExecBindings.unblockInThisThread(HANDLED);
-            return notRun;
-        } catch (IOException | IllegalStateException e) { // ErrnoException is an IOException
-            return e;
-        }
-    }
-
-    private static void setHandingOver(boolean value) {
+        // From here a caught signal waits for the waiter: its handler may run too late for this JVM to
+        // send its line before the exec. The longer part of the hand-over comes after this.
         SENDING.lock();
         try {
-            handingOver = value;
+            handingOver = true;
         } finally {
             SENDING.unlock();
         }
+        Exception notHandedOver;
+        try {
+            notHandedOver = exec(connection, terminal);
+        } catch (IOException | IllegalStateException e) { // ErrnoException is an IOException
+            notHandedOver = e;
+        }
+        SENDING.lock();
+        try {
+            handingOver = false;
+            for (int signal : deferred) {
+                connection.send(ControlJson.write(new Request.Signal(signal)));
+            }
+            deferred.clear();
+        } catch (ErrnoException | IllegalStateException e) {
+            // the app has ended and the connection with it
+        } finally {
+            SENDING.unlock();
+        }
+        return notHandedOver;
+    }
+
+    /** Execs the waiter; returns only when it could not run. */
+    private static Exception exec(UnixSocket connection, Optional<TerminalRelay> terminal) throws IOException {
+        String script;
+        try (InputStream in = Waiter.class.getResourceAsStream(SCRIPT)) {
+            if (in == null) {
+                return new IOException("resource " + SCRIPT + " is missing");
+            }
+            script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        HexFormat hex = HexFormat.of();
+        List<String> argv = new ArrayList<>(List.of(
+                perl,
+                "-e",
+                script,
+                "--",
+                Integer.toString(connection.fd()),
+                Integer.toString(terminal.map(TerminalRelay::master).orElse(-1)),
+                terminal.map(relay -> hex.formatHex(relay.savedSettings())).orElse(""),
+                hex.formatHex(connection.unread())));
+        FORWARDED.forEach((name, number) -> argv.add(name + "=" + ControlJson.write(new Request.Signal(number))));
+        ExecBindings.keepAcrossExec(connection.fd());
+        if (terminal.isPresent()) {
+            ExecBindings.keepAcrossExec(terminal.get().master());
+        }
+        // From here the signals wait for the waiter's handlers (it unblocks them once it has them):
+        // between exec and those, their default action would end the waiter and leave the app
+        // unattended. This JVM's handlers still take them on its other threads until the exec, and
+        // defer them.
+        ExecBindings.blockInThisThread(HANDLED);
+        try {
+            SignalForwarding.awaitHandled(HANDLER_PATIENCE_SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        SENDING.lock();
+        try {
+            // Held through the exec: a handler that comes now waits, and ends with this JVM. So a signal
+            // is lost only when this JVM caught it between the wait above and the exec, which follows at
+            // once.
+            argv.add(
+                    CAUGHT_ARGUMENT,
+                    String.join(",", deferred.stream().map(Waiter::name).toList()));
+            // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
+            ErrnoException notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
+            ExecBindings.unblockInThisThread(HANDLED);
+            return notRun;
+        } finally {
+            SENDING.unlock();
+        }
+    }
+
+    private static String name(int signal) {
+        return FORWARDED.entrySet().stream()
+                .filter(entry -> entry.getValue() == signal)
+                .map(Map.Entry::getKey)
+                .findFirst()
+                .orElseThrow();
     }
 }

@@ -339,18 +339,17 @@ public final class UnixSocket implements LineConnection {
     }
 
     /**
-     * What came after the lines read so far, taken out of this connection: for a program this process
-     * execs to read on where it stopped (the waiter of {@code wg-pr run}).
+     * What came after the lines read so far: for a program this process execs to read on where it stopped
+     * (the waiter of {@code wg-pr run}). This connection keeps it, for this process to read on should the
+     * exec fail.
      *
      * @throws IllegalStateException when descriptors came with it, which no program could take over
      */
-    public synchronized byte[] takeBuffered() {
+    public synchronized byte[] unread() {
         if (!pendingFds.isEmpty()) {
             throw new IllegalStateException("descriptors came after the last line read");
         }
-        byte[] buffered = pending.toByteArray();
-        pending.reset();
-        return buffered;
+        return pending.toByteArray();
     }
 
     /** The first whole line in {@link #pending}, with the descriptors that came before its end. */

@@ -1,16 +1,18 @@
 # The waiter of `wg-pr run` (see Waiter.java): once the daemon has started the app, the CLI's JVM execs
 # perl with this script, which keeps what that JVM kept for the app's life in a few MiB: the control
 # connection, the signals it forwards, the terminal relay, the exit status.
-# Arguments: CONNECTION_FD TERMINAL_FD (-1: none) SAVED_TERMIOS_HEX BUFFERED_HEX SIGNAL=LINE...
-# (SIGNAL=LINE: send LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
+# Arguments: CONNECTION_FD TERMINAL_FD (-1: none) SAVED_TERMIOS_HEX BUFFERED_HEX CAUGHT SIGNAL=LINE...
+# (CAUGHT: the signals the JVM caught during the hand-over, e.g. TERM,INT, sent first; SIGNAL=LINE: send
+# LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
 use strict;
 use warnings;
+use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
 use POSIX ();
 
 # What ps and top show instead of this script (perl also names the process after it).
 $0 = 'wg-pr run (waiter)';
 
-my ($conn_fd, $master_fd, $saved_hex, $buffered_hex, @signal_lines) = @ARGV;
+my ($conn_fd, $master_fd, $saved_hex, $buffered_hex, $caught_by_jvm, @signal_lines) = @ARGV;
 my %line_of = map { split /=/, $_, 2 } @signal_lines;
 my ($TCSETS, $TIOCGWINSZ, $TIOCSWINSZ) = (0x5402, 0x5413, 0x5414);
 
@@ -28,14 +30,20 @@ if ($master_fd >= 0) {
 my $saved = pack('H*', $saved_hex);
 my $buffered = pack('H*', $buffered_hex);
 
-# Caught signals go to the app through the daemon, as the JVM's handlers sent them.
-my @caught;
+# Caught signals go to the app through the daemon, as the JVM's handlers sent them. Each handler also
+# wakes the select below through a pipe: perl runs a handler between two of its steps, and one that
+# ran after the loop looked at @caught but before select began would otherwise wait for the next event.
+my @caught = split /,/, $caught_by_jvm;
 my $resized = 0;
+pipe(my $wake_read, my $wake_write) or die "wg-pr run: a pipe: $!\n";
+my $wake_flags = fcntl($wake_write, F_GETFL, 0) or die "wg-pr run: F_GETFL: $!\n";
+fcntl($wake_write, F_SETFL, $wake_flags | O_NONBLOCK) or die "wg-pr run: F_SETFL: $!\n";
+my $wake_fd = fileno $wake_read;
 $SIG{PIPE} = 'IGNORE';
 for my $name (keys %line_of) {
-    $SIG{$name} = sub { push @caught, $name };
+    $SIG{$name} = sub { push @caught, $name; syswrite($wake_write, 'x') };
 }
-$SIG{WINCH} = sub { $resized = 1 } if $master;
+$SIG{WINCH} = sub { $resized = 1; syswrite($wake_write, 'x') } if $master;
 # The JVM blocked these for the exec (Waiter.java): what came since was kept pending, and is handled now.
 # (SIGHUP, SIGINT, SIGTERM and SIGWINCH by their numbers on Linux, as Waiter.HANDLED: POSIX has no SIGWINCH.)
 POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new(1, 2, 15, 28));
@@ -58,11 +66,13 @@ while (1) {
     }
     my $watched = '';
     vec($watched, $conn_fd, 1) = 1;
+    vec($watched, $wake_fd, 1) = 1;
     vec($watched, 0, 1) = 1 if $from_caller;
     vec($watched, $master_fd, 1) = 1 if $from_app;
     my $ready = select(my $readable = $watched, undef, undef, undef);
     next if $ready < 0 && $!{EINTR};
     die "wg-pr run: select: $!\n" if $ready < 0;
+    sysread($wake_read, my $wakes, 4096) if vec($readable, $wake_fd, 1);
     if (vec($readable, $conn_fd, 1)) {
         my $read = sysread($conn, $buffered, 65536, length $buffered);
         next if !defined $read && $!{EINTR};
