@@ -1,9 +1,11 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.control.DaemonStatus;
+import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.trace.Attempt;
+import dev.wgpr.client.trace.DestinationNames;
 import dev.wgpr.client.trace.Judge;
 import dev.wgpr.client.trace.TraceReport;
 import dev.wgpr.client.trace.Tracer;
@@ -94,10 +96,11 @@ final class TraceCommand implements Callable<Integer> {
             err.println("wg-pr trace: " + e.getMessage());
             return EXIT_NOT_TRACED;
         }
-        Tracer tracer = new Tracer(Judge.of(status, tunnel, () -> laterStatus(instance)), block, attempt -> {
-            err.println(TraceReport.line(attempt));
-            err.flush();
-        });
+        Tracer tracer = new Tracer(
+                Judge.of(status, tunnel, () -> laterStatus(instance)), destinationNames(instance), block, attempt -> {
+                    err.println(TraceReport.line(attempt));
+                    err.flush();
+                });
         if (app.isPresent()) {
             return traceApp(err, instance, tracer);
         }
@@ -160,6 +163,21 @@ final class TraceCommand implements Callable<Integer> {
                         : TraceReport.table(attempts, unreadableQueries, exit));
         err.flush();
         return exit;
+    }
+
+    /**
+     * The names the daemon's DNS forwarders resolved destinations from; none when no daemon runs or it
+     * refuses the request (a daemon older than it).
+     */
+    private static DestinationNames destinationNames(Instance instance) {
+        return new DestinationNames(addresses -> {
+            try {
+                return DaemonClient.call(instance, new Request.Names(addresses), Reply.Names.class)
+                        .map(Reply.Names::names);
+            } catch (DaemonClient.DaemonException e) {
+                return Optional.empty();
+            }
+        });
     }
 
     /** The daemon's status now, for the programs of apps it launched after the trace began; empty if none. */

@@ -160,7 +160,8 @@ class TracerTest {
 
     private static Outcome traced(String program) throws IOException, InterruptedException {
         List<Attempt> live = new CopyOnWriteArrayList<>();
-        Tracer tracer = new Tracer(Judge.of(DaemonStatus.noDaemon("test"), Optional.empty()), false, live::add);
+        Tracer tracer = new Tracer(
+                Judge.of(DaemonStatus.noDaemon("test"), Optional.empty()), DestinationNames.none(), false, live::add);
         Process process = new ProcessBuilder(TraceStep.command(List.of(PYTHON, "-c", program)))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
