@@ -163,10 +163,24 @@ class TraceEndToEndTest {
                 "only the untraced attempt reached the hooks and left an event:\n" + events);
     }
 
+    /**
+     * DNS through the tunnel, in one lab (its set-up is the test's cost): a non-app's query for an internal
+     * name asked of the public resolver is flagged, the same asked of the tunnel's link face and a public
+     * name asked of the public resolver are not. Then the app resolves the internal name through the
+     * tunnel's forwarder (its apps face, which relays it to dnsmasq behind the peer) and connects to it:
+     * the trace names the connection by that name, asked of the daemon, whose forwarder learnt it from the
+     * answer it relayed.
+     */
     @Test
-    void aQueryForAnInternalNameAskedOfThePublicResolverIsFlaggedAndOneAskedOfTheTunnelsForwarderIsNot(NetnsLab lab)
-            throws Exception {
-        upWithDns(lab);
+    void aQueryForAnInternalNameAskedOfThePublicResolverIsFlaggedAndAnAppsConnectionIsNamedByWhatItResolved(
+            NetnsLab lab) throws Exception {
+        net = TunnelLab.routed(lab);
+        Path resolvConf = DaemonTesting.scratch().resolve(net.iface + "-resolv.conf");
+        Files.writeString(resolvConf, "nameserver " + TunnelLab.INTERNET_V4 + "\n");
+        Path config =
+                TunnelLab.withDns(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), INTERNAL_DNS, "corp.example");
+        Result up = net.cli().withResolvConf(resolvConf).run("up", config.toString());
+        assertEquals(0, up.exitCode(), up::toString);
         // The link face, where the host's resolver asks for the tunnel's zones: the tunnel's first address.
         String linkFace = "10.8.0.2";
         String program = """
@@ -195,20 +209,14 @@ class TraceEndToEndTest {
                 traced::toString);
         assertEquals(1L, summary.get("leaks"), traced::toString);
         assertTrue(traced.err().contains("internal zones, asked of a server that is not"), traced::toString);
-    }
 
-    /**
-     * The app resolves an internal name through the tunnel's forwarder (its apps face, which relays it to
-     * dnsmasq behind the peer) and connects to it: the trace names the connection by that name, asked of
-     * the daemon, whose forwarder learnt it from the answer it relayed.
-     */
-    @Test
-    void anAppsConnectionToANameItResolvedThroughTheTunnelsForwarderCarriesThatName(NetnsLab lab) throws Exception {
-        upWithDns(lab);
         net.serverNs.address("lo", INTERNAL_DNS + "/32");
         try (LabProcess dns = net.serverNs.start(LabCommands.dnsmasq(
                         INTERNAL_DNS,
-                        List.of("--address=/db1.corp.example/" + TunnelLab.INTERNAL_V4, "--local=/corp.example/"))
+                        List.of(
+                                "--address=/db1.corp.example/" + TunnelLab.INTERNAL_V4,
+                                "--local=/corp.example/",
+                                "--pid-file="))
                 .toArray(String[]::new))) {
             Result app = net.cli()
                     .run(appTrace(List.of("/bin/bash", "-c", "exec 3<>/dev/tcp/db1.corp.example/8080 && head -c 5 <&3"))
@@ -229,20 +237,6 @@ class TraceEndToEndTest {
                     app.err().contains(TunnelLab.INTERNAL_V4 + ":8080 (db1.corp.example.) -> tunnel"),
                     "the live line names it: " + app);
         }
-    }
-
-    /**
-     * A tunnel up with DNS server {@link #INTERNAL_DNS} for corp.example, its daemon started seeing a
-     * resolv.conf that names the lab's public resolver.
-     */
-    private void upWithDns(NetnsLab lab) throws Exception {
-        net = TunnelLab.routed(lab);
-        Path resolvConf = DaemonTesting.scratch().resolve(net.iface + "-resolv.conf");
-        Files.writeString(resolvConf, "nameserver " + TunnelLab.INTERNET_V4 + "\n");
-        Path config =
-                TunnelLab.withDns(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), INTERNAL_DNS, "corp.example");
-        Result up = net.cli().withResolvConf(resolvConf).run("up", config.toString());
-        assertEquals(0, up.exitCode(), up::toString);
     }
 
     /**
