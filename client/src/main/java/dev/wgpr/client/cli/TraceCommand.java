@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Run CMD as you (as app A with --app) and show every connection it and its descendants attempt: connect, sendto,"
                     + " sendmsg, sendmmsg to an address, bind, listen, accept; with where each goes (a tunnel"
-                    + " or the underlay) and whether wg-pr allows it, and why. A process that is no app"
+                    + " or the underlay), the DNS name it was resolved from (where a wg-pr DNS forwarder"
+                    + " relayed the answer) and whether wg-pr allows it, and why. A process that is no app"
                     + " trying a tunnel's internal prefix is flagged as a LEAK, and so is a DNS query for a"
                     + " tunnel's internal name sent to a server that is not the tunnel's.",
             "Tracing does not change what CMD does: each call is announced through seccomp and continued"

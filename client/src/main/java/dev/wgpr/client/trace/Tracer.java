@@ -67,7 +67,7 @@ public final class Tracer {
     /** Those of the call being served: counted once its answer is taken, as its attempts are. */
     private int unreadableInCall;
 
-    /** {@code names}: where the name a destination was resolved from is asked ({@link DestinationNames#none()}). */
+    /** {@code names}: the name each destination was resolved from ({@link DestinationNames#none()}: none). */
     public Tracer(Judge judge, DestinationNames names, boolean block, Consumer<Attempt> live) {
         this.judge = judge;
         this.names = names;
