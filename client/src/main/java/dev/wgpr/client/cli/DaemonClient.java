@@ -110,7 +110,7 @@ final class DaemonClient {
     }
 
     /**
-     * How long {@code ping} and {@code status} wait for their answer: a daemon that cannot take the
+     * How long {@code ping}, {@code status} and {@code names} wait for their answer: a daemon that cannot take the
      * connection (out of descriptors) leaves it in its listen queue, and the caller should hear of it. The
      * other requests do work of unbounded length (an {@code up} resolves names and waits for the network).
      * Scaled by {@link Pace}: a daemon on an emulated CPU answers its first status slowly, not never.
@@ -128,7 +128,9 @@ final class DaemonClient {
         if (socket.isEmpty()) {
             return Optional.empty();
         }
-        boolean quick = request instanceof Request.Ping || request instanceof Request.Status;
+        boolean quick = request instanceof Request.Ping
+                || request instanceof Request.Status
+                || request instanceof Request.Names;
         Duration limit = quick ? Pace.scaled(QUICK_REPLY_TIMEOUT) : Duration.ofNanos(Long.MAX_VALUE);
         try (ControlChannel connection = socket.get()) {
             send(connection, request);

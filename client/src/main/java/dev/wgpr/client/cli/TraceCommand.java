@@ -1,9 +1,11 @@
 package dev.wgpr.client.cli;
 
 import dev.wgpr.client.control.DaemonStatus;
+import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import dev.wgpr.client.trace.Attempt;
+import dev.wgpr.client.trace.DestinationNames;
 import dev.wgpr.client.trace.Judge;
 import dev.wgpr.client.trace.TraceReport;
 import dev.wgpr.client.trace.Tracer;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Run CMD as you (as app A with --app) and show every connection it and its descendants attempt: connect, sendto,"
                     + " sendmsg, sendmmsg to an address, bind, listen, accept; with where each goes (a tunnel"
-                    + " or the underlay) and whether wg-pr allows it, and why. A process that is no app"
+                    + " or the underlay), the DNS name it was resolved from (where a wg-pr DNS forwarder"
+                    + " relayed the answer) and whether wg-pr allows it, and why. A process that is no app"
                     + " trying a tunnel's internal prefix is flagged as a LEAK, and so is a DNS query for a"
                     + " tunnel's internal name sent to a server that is not the tunnel's.",
             "Tracing does not change what CMD does: each call is announced through seccomp and continued"
@@ -94,10 +97,11 @@ final class TraceCommand implements Callable<Integer> {
             err.println("wg-pr trace: " + e.getMessage());
             return EXIT_NOT_TRACED;
         }
-        Tracer tracer = new Tracer(Judge.of(status, tunnel, () -> laterStatus(instance)), block, attempt -> {
-            err.println(TraceReport.line(attempt));
-            err.flush();
-        });
+        Tracer tracer = new Tracer(
+                Judge.of(status, tunnel, () -> laterStatus(instance)), destinationNames(instance), block, attempt -> {
+                    err.println(TraceReport.line(attempt));
+                    err.flush();
+                });
         if (app.isPresent()) {
             return traceApp(err, instance, tracer);
         }
@@ -160,6 +164,21 @@ final class TraceCommand implements Callable<Integer> {
                         : TraceReport.table(attempts, unreadableQueries, exit));
         err.flush();
         return exit;
+    }
+
+    /**
+     * The names the daemon's DNS forwarders resolved destinations from; none when no daemon runs or it
+     * refuses the request (a daemon older than it).
+     */
+    private static DestinationNames destinationNames(Instance instance) {
+        return new DestinationNames(addresses -> {
+            try {
+                return DaemonClient.call(instance, new Request.Names(addresses), Reply.Names.class)
+                        .map(Reply.Names::names);
+            } catch (DaemonClient.DaemonException e) {
+                return Optional.empty();
+            }
+        });
     }
 
     /** The daemon's status now, for the programs of apps it launched after the trace began; empty if none. */

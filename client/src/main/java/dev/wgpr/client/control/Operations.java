@@ -17,7 +17,8 @@ final class Operations {
             Protocol.RELOAD, Request.Reload.class,
             Protocol.RUN, Request.Run.class,
             Protocol.SIGNAL, Request.Signal.class,
-            Protocol.EVENTS, Request.Events.class);
+            Protocol.EVENTS, Request.Events.class,
+            Protocol.NAMES, Request.Names.class);
 
     static final Map<Class<? extends Request>, String> NAMES =
             TYPES.entrySet().stream().collect(Collectors.toUnmodifiableMap(Map.Entry::getValue, Map.Entry::getKey));

@@ -22,6 +22,10 @@ package dev.wgpr.client.control;
  *   (root gets every event, anyone else those of their own processes)
  *   (events over a source's share are summarised: one event with "suppressed":N and "like")
  *   with "follow":true, then each new deny   ← {"v":1,"event":"deny","seq":7,"time":…,"pid":…,…}
+ * → {"v":1,"op":"names","addresses":["10.20.0.10","fd10:20::10"]}
+ *                                            ← {"v":1,"ok":true,"names":{"10.20.0.10":"db1.corp.example."}}
+ *   (the names the DNS forwarders resolved these addresses from, while their answers' TTLs last; anyone
+ *   who may ask status may ask, for at most 64 addresses at once: see docs/trace.md)
  * errors                                     ← {"v":1,"ok":false,"error":KIND,"message":"…"}
  * </pre>
  *
@@ -46,6 +50,7 @@ public final class Protocol {
     public static final String RUN = "run";
     public static final String SIGNAL = "signal";
     public static final String EVENTS = "events";
+    public static final String NAMES = "names";
 
     /** A tunnel's {@code "backstop"} in the status reply: its device's guard as the kernel has it. */
     public static final String BACKSTOP_IN_FORCE = "in-force";

@@ -1,6 +1,7 @@
 package dev.wgpr.client.control;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the daemon answers ({@link Protocol}): one record per kind of answer. On the socket an answer is a JSON
@@ -14,6 +15,7 @@ public sealed interface Reply
                 Reply.Reloaded,
                 Reply.Started,
                 Reply.Events,
+                Reply.Names,
                 Reply.Error,
                 Reply.Exit,
                 DaemonStatus,
@@ -48,6 +50,13 @@ public sealed interface Reply
     record Events(List<DeniedAttempt> events, long dropped, long suppressed) implements Reply {
         public Events {
             events = List.copyOf(events);
+        }
+    }
+
+    /** To {@link Request.Names}: the name of each address asked that has one, by address as asked. */
+    record Names(Map<String, String> names) implements Reply {
+        public Names {
+            names = Map.copyOf(names);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.wgpr.client.control;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -128,6 +129,22 @@ public sealed interface Request {
 
     /** Root gets every event, anyone else the events of their own processes. */
     record Events(boolean follow) implements Request {}
+
+    /**
+     * The names the daemon's DNS forwarders resolved {@code addresses} from ({@code wg-pr trace}), asked by
+     * anyone who may ask {@code status}: at most {@link #MAX_NAMED} IP literals at once.
+     */
+    record Names(List<String> addresses) implements Request {
+        public static final int MAX_NAMED = 64;
+
+        public Names {
+            if (addresses == null || addresses.size() > MAX_NAMED) {
+                throw new IllegalArgumentException("names needs \"addresses\": at most " + MAX_NAMED);
+            }
+            addresses = List.copyOf(addresses);
+            addresses.forEach(InetAddress::ofLiteral); // an IllegalArgumentException for what is no address
+        }
+    }
 
     /** A config for {@link Up} or {@link Reload}: its path, and (from root's CLI) its text and key files. */
     record ConfigText(String path, String content, Map<String, String> keyFiles) {

@@ -7,6 +7,7 @@ import dev.wgpr.client.control.PeerCredentials;
 import dev.wgpr.client.control.Protocol;
 import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.client.dns.ResolvedNames;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.enforcement.NetnsCookie;
@@ -91,13 +92,15 @@ public final class Daemon {
         EventLog events = new EventLog();
         this.pieces = Pieces.available(instance, netnsCookie, events, log);
         this.threadFailures = new ThreadFailures(line -> log.println("wg-pr daemon: " + line));
+        ResolvedNames names = new ResolvedNames();
         this.tunnels = new Tunnels(
                 pieces,
                 new DnsStage.Settings(
                         () -> DnsStage.hostServers(instance.resolverStateDirectory()),
                         instance,
                         threadFailures,
-                        ownLeaf(instance, log)),
+                        ownLeaf(instance, log),
+                        names),
                 instance.resolverStateDirectory());
         this.runs = new RunSessions(
                 authorization,
@@ -119,6 +122,7 @@ public final class Daemon {
                         authorization,
                         new EventStream(events, this::isStopping),
                         this::status,
+                        names,
                         log),
                 line -> log.println("wg-pr daemon: " + line),
                 threadFailures);

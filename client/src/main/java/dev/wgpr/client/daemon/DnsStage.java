@@ -7,6 +7,7 @@ import dev.wgpr.client.config.TunnelConfig;
 import dev.wgpr.client.dns.DnsForwarder;
 import dev.wgpr.client.dns.HostResolver;
 import dev.wgpr.client.dns.ResolvConfServers;
+import dev.wgpr.client.dns.ResolvedNames;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.InterfaceAddress;
 import dev.wgpr.common.net.IpPrefix;
@@ -62,12 +63,14 @@ final class DnsStage implements UpStages.Stage {
      * @param leaf the daemon's own cgroup leaf ({@link DaemonLeaf}), registered as {@link #IDENTITY}
      *     while a tunnel's forwarder runs; empty (a daemon inside a test's JVM): the forwarder's queries
      *     to the tunnel's servers are judged as any process's
+     * @param names where the forwarders learn what they relay, for the control socket's {@code names}
      */
     record Settings(
             Supplier<List<InetSocketAddress>> hostServers,
             Instance instance,
             ThreadFailures failures,
-            Optional<Path> leaf) {}
+            Optional<Path> leaf,
+            ResolvedNames names) {}
 
     private final Settings settings;
     private final UpStages.PolicyShares shares;
@@ -146,7 +149,7 @@ final class DnsStage implements UpStages.Stage {
         }
         shares.put(shareName(tunnel), share(config, plan));
         tunnel.dnsView = writeView(tunnel.name(), plan.appsAddress());
-        tunnel.dns = Optional.of(DnsForwarder.start(plan, settings.failures()));
+        tunnel.dns = Optional.of(DnsForwarder.start(plan, settings.failures(), settings.names()));
     }
 
     /** The DNS share of the tunnel's policy, beside the share of its routes. */

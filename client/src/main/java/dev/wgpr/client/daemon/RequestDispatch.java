@@ -9,12 +9,15 @@ import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.RequestReader;
 import dev.wgpr.client.control.UnixSocket;
+import dev.wgpr.client.dns.ResolvedNames;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.OwnedFd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +35,7 @@ record RequestDispatch(
         Authorization authorization,
         EventStream events,
         Function<PeerCredentials, DaemonStatus> status,
+        ResolvedNames names,
         PrintStream log)
         implements RequestReader.Handler {
     /** The reader closes the connection once this returns; received descriptors are closed here. */
@@ -63,6 +67,7 @@ record RequestDispatch(
         return switch (request) {
             case Request.Ping ping -> new Reply.Pong(ProcessHandle.current().pid(), instance.name());
             case Request.Status asked -> status.apply(caller);
+            case Request.Names asked -> names(asked);
             case Request.Up up ->
                 refused(caller, Authorization.Action.UP, Path.of(up.config()), up.content())
                         .orElseGet(() -> up(up));
@@ -76,6 +81,18 @@ record RequestDispatch(
             case Request.Signal signal ->
                 new Reply.Error(Protocol.BAD_REQUEST, "a signal is for an app started by run");
         };
+    }
+
+    /**
+     * Authorized as {@code status} is, to anyone who may connect: a caller learns only the names of the
+     * addresses it names, which it must already know (docs/trace.md weighs it).
+     */
+    private Reply names(Request.Names asked) {
+        Map<String, String> known = new LinkedHashMap<>();
+        for (String address : asked.addresses()) {
+            names.nameOf(InetAddress.ofLiteral(address)).ifPresent(name -> known.put(address, name));
+        }
+        return new Reply.Names(known);
     }
 
     /**

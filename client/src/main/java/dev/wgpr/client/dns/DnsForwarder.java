@@ -34,6 +34,9 @@ import org.xbill.DNS.Rcode;
  * tunnel's servers or to the host's upstream, trying them in turn. A UDP answer goes back as the server
  * sent it, truncation bit included, so a client retries over TCP, which is relayed over TCP.
  *
+ * <p>Each answer it relays is learnt first ({@link ResolvedNames}, shared by the daemon's forwarders): a client
+ * that connects as soon as it has its answer finds its destination named.
+ *
  * <p>Bounded under a flood: at most {@link #MAX_PENDING} UDP queries wait for a server and at most
  * {@link #MAX_TCP_CONNECTIONS} TCP clients are served at once, each idle for at most
  * {@link #TCP_IDLE}; the rest is dropped and counted.
@@ -84,6 +87,7 @@ public final class DnsForwarder implements AutoCloseable {
     private final List<InetSocketAddress> tunnelServers;
     private final List<InetSocketAddress> upstreamServers;
     private final ThreadFailures failures;
+    private final ResolvedNames names;
     private final List<FaceSockets> faces = new ArrayList<>();
     private final DatagramSocket upstream;
     private final PendingQueries pending = new PendingQueries(MAX_PENDING);
@@ -98,18 +102,22 @@ public final class DnsForwarder implements AutoCloseable {
     private final AtomicLong strayAnswers = new AtomicLong();
     private volatile boolean closed;
 
-    private DnsForwarder(Plan plan, ThreadFailures failures) throws SocketException {
+    private DnsForwarder(Plan plan, ThreadFailures failures, ResolvedNames names) throws SocketException {
         this.routing = DnsRouting.of(plan.dns());
         this.tunnelServers = plan.tunnelServers();
         this.upstreamServers = plan.upstreamServers();
         this.failures = failures;
+        this.names = names;
         this.upstream = new DatagramSocket();
         upstream.setSoTimeout(SWEEP_MILLIS);
     }
 
-    /** Binds every face and starts serving; nothing stays bound when a face cannot be. */
-    public static DnsForwarder start(Plan plan, ThreadFailures failures) throws IOException {
-        DnsForwarder forwarder = new DnsForwarder(plan, failures);
+    /**
+     * Binds every face and starts serving, learning what it relays into {@code names}; nothing stays bound
+     * when a face cannot be.
+     */
+    public static DnsForwarder start(Plan plan, ThreadFailures failures, ResolvedNames names) throws IOException {
+        DnsForwarder forwarder = new DnsForwarder(plan, failures, names);
         try {
             int port = plan.port();
             for (InetAddress address : plan.linkAddresses()) {
@@ -299,6 +307,7 @@ public final class DnsForwarder implements AutoCloseable {
             return;
         }
         answered.incrementAndGet();
+        names.learn(packet.getData(), length);
         reply(asked.face(), asked.query().answerForClient(packet.getData(), length), asked.client());
     }
 
@@ -397,6 +406,7 @@ public final class DnsForwarder implements AutoCloseable {
                 strayAnswers.incrementAndGet();
                 return null;
             }
+            names.learn(answer, answer.length);
             return query.answerForClient(answer, answer.length);
         } catch (IOException unanswered) {
             return null;

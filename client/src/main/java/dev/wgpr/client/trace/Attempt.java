@@ -9,7 +9,9 @@ package dev.wgpr.client.trace;
  * @param protocol {@code tcp}, {@code udp}, {@code raw}, … (the socket's), or empty when unknown
  * @param syscall as named, with {@code /i386} or {@code /x32} for a call through another ABI
  * @param destination where it goes (connect, sendto, sendmsg) or the local address (bind, listen, accept)
- * @param name for a DNS query, the name and type it asks ({@code db.corp.example. A}); else empty
+ * @param name for a DNS query, the name and type it asks ({@code db.corp.example. A}); for another
+ *     destination, the name the program resolved it from where a wg-pr DNS forwarder relayed the answer
+ *     ({@code db.corp.example.}, {@link DestinationNames}); else empty
  */
 public record Attempt(
         String time,

@@ -59,6 +59,7 @@ public final class Tracer {
     private static final int IOVEC_SIZE = 16;
 
     private final Judge judge;
+    private final DestinationNames names;
     private final boolean block;
     private final Consumer<Attempt> live;
     private final List<Attempt> attempts = new ArrayList<>();
@@ -66,8 +67,10 @@ public final class Tracer {
     /** Those of the call being served: counted once its answer is taken, as its attempts are. */
     private int unreadableInCall;
 
-    public Tracer(Judge judge, boolean block, Consumer<Attempt> live) {
+    /** {@code names}: the name each destination was resolved from ({@link DestinationNames#none()}: none). */
+    public Tracer(Judge judge, DestinationNames names, boolean block, Consumer<Attempt> live) {
         this.judge = judge;
+        this.names = names;
         this.block = block;
         this.live = live;
     }
@@ -273,9 +276,10 @@ public final class Tracer {
             String where = (v4 ? IpText.of(destination) : "[" + IpText.of(destination) + "]") + ":" + port;
             Optional<DnsQuery> query =
                     port == DNS_PORT ? sent.payload().flatMap(payload -> query(payload, protocol)) : Optional.empty();
+            // A query's name is what it asks; another destination's, the name the program resolved it from.
             String name = query.map(
                             q -> q.name() + " " + Type.string(q.question().getType()))
-                    .orElse("");
+                    .orElseGet(() -> incoming ? "" : names.nameOf(destination));
             Verdict verdict = incoming
                     ? new Verdict("incoming", true, "waits for peers on " + where, false)
                     : query.isPresent()

@@ -22,11 +22,23 @@ class ControlJsonTest {
                 new Request.Run("ssh", null, List.of("ssh", "db1"), "/home/u", Map.of("TERM", "xterm")),
                 new Request.Run("ssh", "corp0", List.of("/usr/bin/ssh"), "/home/u", Map.of(), true),
                 new Request.Signal(15),
-                new Request.Events(true))) {
+                new Request.Events(true),
+                new Request.Names(List.of("10.20.0.10", "fd10:20::10")))) {
             String line = ControlJson.write(request);
 
             assertEquals(request, ControlJson.readRequest(line), line);
             assertTrue(line.startsWith("{\"v\":1,\"op\":\"" + request.op() + "\""), line);
+        }
+    }
+
+    @Test
+    void namesAsksOnlyOfIpAddressesAndOfAFewAtOnce() {
+        for (String line : List.of(
+                "{\"v\":1,\"op\":\"names\",\"addresses\":[\"db1.corp.example\"]}",
+                "{\"v\":1,\"op\":\"names\"}",
+                ControlJson.write(new Request.Names(List.of()))
+                        .replace("[]", "[" + "\"10.0.0.1\",".repeat(Request.Names.MAX_NAMED) + "\"10.0.0.2\"]"))) {
+            assertThrows(IllegalArgumentException.class, () -> ControlJson.readRequest(line), line);
         }
     }
 
@@ -50,7 +62,8 @@ class ControlJsonTest {
                 new Reply.Downed(),
                 new Reply.Reloaded("corp0", List.of("peer gw: allowed IPs changed")),
                 new Reply.Started(77),
-                new Reply.Events(List.of(denied()), 1, 2))) {
+                new Reply.Events(List.of(denied()), 1, 2),
+                new Reply.Names(Map.of("10.20.0.10", "db1.corp.example.")))) {
             String line = ControlJson.write(reply);
 
             assertEquals(reply, ControlJson.readReply(line, reply.getClass()), line);

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Attempt;
+import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
+import dev.wgpr.testing.lab.LabProcess;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.io.InputStream;
@@ -27,13 +29,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * connects over TCP and UDP from two threads and a child process; traced, each attempt shows once with its
  * destination and verdict, and the program prints and exits as untraced. A process that is no app trying
  * the internal prefix is flagged as a leak; the app, traced through {@code --app}, is not. So is a query for
- * an internal name asked of the public resolver.
+ * an internal name asked of the public resolver. A connection to an address the app resolved through the
+ * tunnel's forwarder carries the name.
  */
 @RequiresRoot
 @RequiresNetns
 @ExtendWith(NetnsLabExtension.class)
 class TraceEndToEndTest {
     private static final String PYTHON = "/usr/bin/python3";
+    /** The tunnel's DNS server, behind the peer. */
+    private static final String INTERNAL_DNS = "10.20.0.53";
 
     /**
      * The ProxyCommand: a relay of bash's, which ends its reader once ssh closes its input. ssh sends the
@@ -158,14 +163,22 @@ class TraceEndToEndTest {
                 "only the untraced attempt reached the hooks and left an event:\n" + events);
     }
 
+    /**
+     * DNS through the tunnel, in one lab (its set-up is the test's cost): a non-app's query for an internal
+     * name asked of the public resolver is flagged, the same asked of the tunnel's link face and a public
+     * name asked of the public resolver are not. Then the app resolves the internal name through the
+     * tunnel's forwarder (its apps face, which relays it to dnsmasq behind the peer) and connects to it:
+     * the trace names the connection by that name, asked of the daemon, whose forwarder learnt it from the
+     * answer it relayed.
+     */
     @Test
-    void aQueryForAnInternalNameAskedOfThePublicResolverIsFlaggedAndOneAskedOfTheTunnelsForwarderIsNot(NetnsLab lab)
-            throws Exception {
+    void aQueryForAnInternalNameAskedOfThePublicResolverIsFlaggedAndAnAppsConnectionIsNamedByWhatItResolved(
+            NetnsLab lab) throws Exception {
         net = TunnelLab.routed(lab);
         Path resolvConf = DaemonTesting.scratch().resolve(net.iface + "-resolv.conf");
         Files.writeString(resolvConf, "nameserver " + TunnelLab.INTERNET_V4 + "\n");
         Path config =
-                TunnelLab.withDns(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), "10.20.0.53", "corp.example");
+                TunnelLab.withDns(net.config("per-prefix", TunnelLab.ALLOWED_IPS, null), INTERNAL_DNS, "corp.example");
         Result up = net.cli().withResolvConf(resolvConf).run("up", config.toString());
         assertEquals(0, up.exitCode(), up::toString);
         // The link face, where the host's resolver asks for the tunnel's zones: the tunnel's first address.
@@ -196,6 +209,34 @@ class TraceEndToEndTest {
                 traced::toString);
         assertEquals(1L, summary.get("leaks"), traced::toString);
         assertTrue(traced.err().contains("internal zones, asked of a server that is not"), traced::toString);
+
+        net.serverNs.address("lo", INTERNAL_DNS + "/32");
+        try (LabProcess dns = net.serverNs.start(LabCommands.dnsmasq(
+                        INTERNAL_DNS,
+                        List.of(
+                                "--address=/db1.corp.example/" + TunnelLab.INTERNAL_V4,
+                                "--local=/corp.example/",
+                                "--pid-file="))
+                .toArray(String[]::new))) {
+            Result app = net.cli()
+                    .run(appTrace(List.of("/bin/bash", "-c", "exec 3<>/dev/tcp/db1.corp.example/8080 && head -c 5 <&3"))
+                            .toArray(String[]::new));
+
+            assertEquals(0, app.exitCode(), app + "\ndnsmasq:\n" + dns.output());
+            assertEquals("hello", app.out(), app::toString);
+            assertEquals(
+                    List.of("connect tcp " + TunnelLab.INTERNAL_V4 + ":8080 db1.corp.example. tunnel " + net.iface
+                            + " allowed"),
+                    ipAttempts(summary(app)).stream()
+                            .filter(a -> a.get("syscall").equals("connect")
+                                    && !a.get("destination").toString().endsWith(":53"))
+                            .map(TraceEndToEndTest::described)
+                            .toList(),
+                    app::toString);
+            assertTrue(
+                    app.err().contains(TunnelLab.INTERNAL_V4 + ":8080 (db1.corp.example.) -> tunnel"),
+                    "the live line names it: " + app);
+        }
     }
 
     /**

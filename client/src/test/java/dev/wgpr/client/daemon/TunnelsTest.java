@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.client.dns.ResolvedNames;
 import dev.wgpr.common.ThreadFailures;
 import dev.wgpr.common.net.IpPrefix;
 import java.io.IOException;
@@ -32,7 +33,11 @@ class TunnelsTest {
     private final Tunnels tunnels = new Tunnels(
             kernel.pieces(),
             new DnsStage.Settings(
-                    List::of, new Instance("wg-pr-test"), new ThreadFailures(line -> {}), Optional.empty()),
+                    List::of,
+                    new Instance("wg-pr-test"),
+                    new ThreadFailures(line -> {}),
+                    Optional.empty(),
+                    new ResolvedNames()),
             Path.of("/nonexistent/resolver-state"));
 
     @TempDir

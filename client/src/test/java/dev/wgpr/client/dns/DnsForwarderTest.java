@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,7 @@ class DnsForwarderTest {
 
     private final List<AutoCloseable> closing = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
+    private final ResolvedNames names = new ResolvedNames();
 
     @AfterEach
     void closeAll() throws Exception {
@@ -68,7 +70,8 @@ class DnsForwarderTest {
                         dns,
                         tunnel.stream().map(FakeDnsServer::address).toList(),
                         upstream.stream().map(FakeDnsServer::address).toList()),
-                new ThreadFailures(failures::add));
+                new ThreadFailures(failures::add),
+                names);
         closing.add(forwarder);
         return forwarder;
     }
@@ -100,6 +103,11 @@ class DnsForwarderTest {
         assertEquals(List.of("db1.corp.example", "DB1.Corp.Example"), internal.names());
         assertEquals(List.of("www.public.example"), upstream.names());
         assertEquals(new DnsCounters(3, 0, 3, 0, 0), forwarder.counters());
+        assertEquals(
+                Optional.of("www.public.example."),
+                names.nameOf(InetAddress.getByName("192.0.2.80")),
+                "what it relays is learnt, names of either route");
+        assertEquals(Optional.of("DB1.Corp.Example."), names.nameOf(InetAddress.getByName("10.20.0.10")));
     }
 
     @Test
@@ -162,7 +170,12 @@ class DnsForwarderTest {
             assertTrue(answer.getHeader().getFlag(Flags.TC), "the truncation bit is passed on");
             assertEquals(7, answer.getHeader().getID());
         }
+        assertEquals(Optional.empty(), names.nameOf(InetAddress.getByName("10.20.0.10")), "no address yet");
         assertEquals("10.20.0.10", addressIn(ask(forwarder.appsFace(), "db1.corp.example")));
+        assertEquals(
+                Optional.of("db1.corp.example."),
+                names.nameOf(InetAddress.getByName("10.20.0.10")),
+                "learnt from the answer relayed over TCP");
         assertEquals(
                 List.of(false, false, true),
                 internal.seen.stream().map(FakeDnsServer.Seen::tcp).toList(),

@@ -26,7 +26,7 @@ import org.xbill.DNS.Type;
  * The forwarder's parsing of what clients and servers send it, on arbitrary bytes: {@link DnsQuery#parse}
  * returns a query or nothing, and what it returns the forwarder can refuse and relay (the refusal and the
  * relayed query parse back with the question and IDs they should have); {@link DnsQuery#isAnsweredBy} says
- * yes or no; neither throws, and memory stays proportional to the input. Seeds: queries dig and glibc
+ * yes or no; {@link ResolvedNames} learns from it or counts it unreadable; none throws, and memory stays proportional to the input. Seeds: queries dig and glibc
  * send (A, AAAA with EDNS, PTR), an answer, a truncated answer.
  */
 class DnsMessagesFuzzTest {
@@ -55,6 +55,9 @@ class DnsMessagesFuzzTest {
         long limit = 2 * Allocations.BASELINE + Allocations.PER_INPUT_BYTE * input.length;
         Allocations.requireAtMost(limit, "parsing a query", () -> DnsQuery.parse(input, input.length));
         Allocations.requireAtMost(limit, "matching an answer", () -> ASKED.isAnsweredBy(input, input.length, 0x4321));
+        Allocations.requireAtMost(
+                limit, "learning an answer's names", () -> new ResolvedNames().learn(input, input.length));
+        new ResolvedNames().learn(input, input.length); // throws nothing, whatever the input
         Optional<DnsQuery> parsed = DnsQuery.parse(input, input.length);
         if (parsed.isEmpty()) {
             return;

@@ -1,11 +1,13 @@
 package dev.wgpr.client.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.control.DaemonStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -150,6 +152,39 @@ class TracerTest {
         assertEquals(List.of("connect/x32 tcp 127.0.0.1:1 local"), described(traced.attempts()));
     }
 
+    @Test
+    void aDestinationIsNamedAsTheDaemonNamesItAskedOncePerAddressAndLoopbackNever() throws Exception {
+        // A UDP socket's connect sends nothing: no packet leaves for the documentation address.
+        String program = """
+                import socket
+                for address in ("192.0.2.80", "192.0.2.80", "192.0.2.81", "127.0.0.1"):
+                    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    try:
+                        u.connect((address, 9))
+                    except OSError:
+                        pass  # no route in a bare namespace: the call was announced all the same
+                print("connected")
+                """;
+        List<List<String>> asked = new CopyOnWriteArrayList<>();
+        DestinationNames names = new DestinationNames(addresses -> {
+            asked.add(addresses);
+            return Optional.of(addresses.contains("192.0.2.80") ? Map.of("192.0.2.80", "www.corp.example.") : Map.of());
+        });
+
+        Outcome traced = traced(program, names);
+
+        assertEquals("connected\n", traced.out());
+        assertEquals(
+                List.of(
+                        "connect udp 192.0.2.80:9 www.corp.example. underlay",
+                        "connect udp 192.0.2.80:9 www.corp.example. underlay",
+                        "connect udp 192.0.2.81:9 underlay",
+                        "connect udp 127.0.0.1:9 local"),
+                described(traced.attempts()));
+        assertEquals(List.of(List.of("192.0.2.80"), List.of("192.0.2.81")), asked);
+        assertTrue(TraceReport.line(traced.attempts().getFirst()).contains("192.0.2.80:9 (www.corp.example.)"));
+    }
+
     private static Outcome untraced(String program) throws Exception {
         Process process = new ProcessBuilder(PYTHON, "-c", program)
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
@@ -159,8 +194,12 @@ class TracerTest {
     }
 
     private static Outcome traced(String program) throws IOException, InterruptedException {
+        return traced(program, DestinationNames.none());
+    }
+
+    private static Outcome traced(String program, DestinationNames names) throws IOException, InterruptedException {
         List<Attempt> live = new CopyOnWriteArrayList<>();
-        Tracer tracer = new Tracer(Judge.of(DaemonStatus.noDaemon("test"), Optional.empty()), false, live::add);
+        Tracer tracer = new Tracer(Judge.of(DaemonStatus.noDaemon("test"), Optional.empty()), names, false, live::add);
         Process process = new ProcessBuilder(TraceStep.command(List.of(PYTHON, "-c", program)))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
