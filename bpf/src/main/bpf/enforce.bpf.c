@@ -202,13 +202,20 @@ struct {
 // As long as the kernel's conntrack keeps an assured UDP flow: an answer later than this is a new send.
 #define WGPR_ASKER_TTL_NS (180ULL * 1000000000ULL)
 
-static __always_inline void remember_asker(const __u32 *addr, __u16 remote_port, __u16 local_port)
+// The askers key of the remote (addr, remote_port) writing to local_port.
+static __always_inline struct wgpr_asker asker_of(const __u32 *addr, __u16 remote_port, __u16 local_port)
 {
 	struct wgpr_asker asker = {
 		.addr = {addr[0], addr[1], addr[2], addr[3]},
 		.remote_port = remote_port,
 		.local_port = local_port,
 	};
+	return asker;
+}
+
+static __always_inline void remember_asker(const __u32 *addr, __u16 remote_port, __u16 local_port)
+{
+	struct wgpr_asker asker = asker_of(addr, remote_port, local_port);
 	__u64 now = bpf_ktime_get_ns();
 	bpf_map_update_elem(&askers, &asker, &now, BPF_ANY);
 }
@@ -216,11 +223,7 @@ static __always_inline void remember_asker(const __u32 *addr, __u16 remote_port,
 // 1 = the remote (addr, remote_port) wrote to local_port within WGPR_ASKER_TTL_NS.
 static __always_inline int asked_by(const __u32 *addr, __u16 remote_port, __u16 local_port)
 {
-	struct wgpr_asker asker = {
-		.addr = {addr[0], addr[1], addr[2], addr[3]},
-		.remote_port = remote_port,
-		.local_port = local_port,
-	};
+	struct wgpr_asker asker = asker_of(addr, remote_port, local_port);
 	__u64 *seen = bpf_map_lookup_elem(&askers, &asker);
 	return seen && bpf_ktime_get_ns() - *seen < WGPR_ASKER_TTL_NS;
 }

@@ -613,7 +613,7 @@ public final class Enforcer implements AutoCloseable {
                 KernelLayout.VALUE_SIZE,
                 Math.max(1, entries.size()),
                 Bpf.BPF_F_NO_PREALLOC)) {
-            fill(trie.fd(), entries);
+            fill(trie.fd(), TrieFillOrder.of(entries));
             // The one switch: the outer map now refers to the new trie, and holds it. Everything the
             // call needs is resolved and in native memory first, so that the stamp is taken right
             // before the system call (the kernel swaps the pointer at its start; it returns only after
