@@ -925,11 +925,13 @@ public class Report {
         List<String> rows = tableAfter(lines, l -> l.startsWith("variant"));
         String[] columns = {
             "variant", "RSS idle, no tunnel (MiB)", "RSS idle, 1 tunnel (MiB)", "PSS idle, 1 tunnel (MiB)",
-            "USS idle, 1 tunnel (MiB)", "RSS idle, 1 tunnel, + launch helper (MiB)", "threads", "RSS peak under load (MiB)",
+            "USS idle, 1 tunnel (MiB)", "RSS idle, 1 tunnel, + launch helper (MiB)", "threads",
+            "RSS peak under load (MiB)",
             "RSS after load (MiB)", "launch helper RSS (MiB)", "`status` median (ms)", "`up` to ready (ms)", "Gbit/s",
             "server's UDP drops", "handshakes/s"
         };
-        b.append("| ").append(String.join(" | ", columns)).append(" |\n|").append("---|".repeat(columns.length)).append("\n");
+        b.append("| ").append(String.join(" | ", columns)).append(" |\n|");
+        b.append("---|".repeat(columns.length)).append("\n");
         Map<String, String[]> byLabel = new LinkedHashMap<>();
         for (String row : rows.subList(Math.min(1, rows.size()), rows.size())) { // the header's second line first
             String[] w = row.split("\\s+");
@@ -952,7 +954,8 @@ public class Report {
                 with no class-data archive of its own yet (the JDK's default one), which it dumps when it stops; \
                 *warm*: every start after that, on that archive. \
                 Idle RSS is the median of 5 samples a second apart after 8 s idle. The target: at most \
-                48 MiB idle with one tunnel, warm (issue 23), with no loss of throughput or handshakes. **Compare with the paper?** No: the paper reports neither.
+                48 MiB idle with one tunnel, warm (issue 23), with no loss of throughput or handshakes. \
+                **Compare with the paper?** No: the paper reports neither.
 
                 """);
         String[] warm = byLabel.get("warm");
