@@ -1,7 +1,5 @@
 package dev.wgpr.client.cli;
 
-import dev.wgpr.common.linux.ErrnoException;
-import dev.wgpr.common.linux.Libc;
 import java.lang.reflect.Proxy;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -15,8 +13,6 @@ import java.util.function.IntConsumer;
  * direct use as proprietary API, which {@code -Werror} refuses.
  */
 final class SignalForwarding {
-    private static final int SIGURG = 23;
-
     /** The threads the JVM runs the handlers of {@link #install} on, one per signal caught. */
     private static final Set<String> HANDLER_THREADS = Set.of("SIGINT handler", "SIGTERM handler", "SIGHUP handler");
 
@@ -38,12 +34,12 @@ final class SignalForwarding {
      * threads of those caught before it (1, 2, 15) have started, and joining them is enough. A dispatcher
      * that takes longer than {@code patience} is not waited for.
      */
-    static void awaitHandled(long patienceSeconds) throws ErrnoException, InterruptedException {
+    static void awaitHandled(long patienceSeconds) throws InterruptedException {
         CountDownLatch marker = new CountDownLatch(1);
         if (!handle(signal -> marker.countDown(), "URG")) {
             return; // nothing is handled in Java
         }
-        Libc.kill((int) ProcessHandle.current().pid(), SIGURG);
+        raise("URG");
         if (!marker.await(patienceSeconds, TimeUnit.SECONDS)) {
             return;
         }
@@ -51,6 +47,20 @@ final class SignalForwarding {
             if (HANDLER_THREADS.contains(thread.getName())) {
                 thread.join();
             }
+        }
+    }
+
+    /**
+     * Raises signal {@code name} in this process, as sun.misc.Signal does: without a binding of kill(2) of
+     * its own, which the JVM would have to make at this moment (a good part of a hand-over's time).
+     */
+    private static void raise(String name) {
+        try {
+            Class<?> signalClass = Class.forName("sun.misc.Signal");
+            Object signal = signalClass.getConstructor(String.class).newInstance(name);
+            signalClass.getMethod("raise", signalClass).invoke(null, signal);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("sun.misc.Signal handles signals but does not raise " + name, e);
         }
     }
 
