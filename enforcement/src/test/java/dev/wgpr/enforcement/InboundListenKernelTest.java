@@ -9,15 +9,12 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import dev.wgpr.testing.lab.Reach;
 import dev.wgpr.testing.lab.Veth;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -133,15 +130,7 @@ class InboundListenKernelTest {
 
     /** Whether a TCP connection from {@code ns} to {@code address}:{@code port} got the listener's "hi". */
     static boolean connects(Namespace ns, String address, int port) {
-        return ns.call(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, port), 2000);
-                socket.setSoTimeout(2000);
-                return socket.getInputStream().readNBytes(2).length == 2;
-            } catch (SocketTimeoutException e) {
-                return false;
-            }
-        });
+        return Reach.tcp(ns, Reach.ANY, address, port, Duration.ofSeconds(2)).answered();
     }
 
     /**
@@ -149,17 +138,8 @@ class InboundListenKernelTest {
      * listener's answer came back.
      */
     static boolean exchanges(Namespace ns, String address, int port, int from) {
-        return ns.call(() -> {
-            try (DatagramSocket socket = new DatagramSocket(from)) {
-                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
-                socket.setSoTimeout(1000);
-                socket.receive(new DatagramPacket(new byte[16], 16));
-                return true;
-            } catch (SocketTimeoutException e) {
-                return false;
-            }
-        });
+        return Reach.udp(ns, new InetSocketAddress(from), address, port, Duration.ofSeconds(1))
+                .answered();
     }
 
     /** A listening python process in the client namespace, in {@code cgroup} if given (else no app). */

@@ -11,10 +11,8 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import dev.wgpr.testing.lab.Reach;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -168,12 +166,14 @@ class IncomingEndToEndTest {
     private void up(NetnsLab lab, String incoming) throws Exception {
         net = TunnelLab.routed(lab);
         // Grants that hold the peer but cover none of its datagrams: only listen opens the app's UDP port.
-        Path config =
-                net.config("per-prefix", TunnelLab.ALLOWED_IPS, "\"10.8.0.1/32 tcp/8080\", \"fd10:8::1/128 tcp/8080\"");
-        String toml = Files.readString(config)
-                .replace("name = \"probe\"", "name = \"probe\"\nlisten = [\"tcp/9090\", \"udp/5060\"]")
-                .replace("[[peer]]", "incoming = \"" + incoming + "\"\n\n[[peer]]");
-        Files.writeString(config, toml);
+        Path config = TunnelLab.withIncoming(
+                TunnelLab.withListen(
+                        net.config(
+                                "per-prefix",
+                                TunnelLab.ALLOWED_IPS,
+                                "\"10.8.0.1/32 tcp/8080\", \"fd10:8::1/128 tcp/8080\""),
+                        "\"tcp/9090\", \"udp/5060\""),
+                incoming);
         assertEquals(0, net.up(config).exitCode());
     }
 
@@ -219,30 +219,14 @@ class IncomingEndToEndTest {
     }
 
     private boolean fromThePeer(String address, int port) {
-        return net.serverNs.call(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, port), 3000);
-                socket.setSoTimeout(3000);
-                return socket.getInputStream().readNBytes(2).length == 2;
-            } catch (IOException e) {
-                return false; // timed out (the SYN dropped) or reset
-            }
-        });
+        return Reach.tcp(net.serverNs, Reach.ANY, address, port, Duration.ofSeconds(3))
+                .answered();
     }
 
     /** Whether a datagram from the peer's side to {@code address}:{@code port} was answered within 500 ms. */
     private boolean udpFromThePeer(String address, int port) {
-        return net.serverNs.call(() -> {
-            try (DatagramSocket socket = new DatagramSocket()) {
-                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
-                socket.setSoTimeout(500);
-                socket.receive(new DatagramPacket(new byte[16], 16));
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        return Reach.udp(net.serverNs, Reach.ANY, address, port, Duration.ofMillis(500))
+                .answered();
     }
 
     /**
