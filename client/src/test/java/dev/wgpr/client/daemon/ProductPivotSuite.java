@@ -43,6 +43,13 @@ final class ProductPivotSuite {
         AROUND
     }
 
+    /**
+     * One attempt as the table shows it.
+     *
+     * @param arrived packets that arrived at the internal network; for an attempt to reach a listener in the
+     *     client, the connections and datagrams the listener received
+     * @param listener the program a deny event must name (an attempt to reach a listener), or empty
+     */
     record Row(
             String attacker,
             String vector,
