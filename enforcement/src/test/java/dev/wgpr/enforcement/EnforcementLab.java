@@ -126,6 +126,12 @@ final class EnforcementLab implements AutoCloseable {
         return prober;
     }
 
+    /** A {@link Listener} in the client namespace, in {@code cgroup} if given (else no app); the caller closes it. */
+    Listener listen(String proto, String family, int port, Optional<Path> cgroup)
+            throws IOException, InterruptedException {
+        return Listener.start(client, lab.scratchDir(), proto, family, port, cgroup);
+    }
+
     /** Creates a cgroup below {@code parent} (e.g. inside an app, or at the instance level). */
     Path childCgroup(Path parent, String name) throws IOException {
         Path dir = parent.resolve(name);

@@ -3,7 +3,6 @@ package dev.wgpr.enforcement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wgpr.enforcement.InboundListenKernelTest.Listener;
 import dev.wgpr.enforcement.InboundListenKernelTest.World;
 import dev.wgpr.enforcement.policy.Protocol;
 import dev.wgpr.testing.RequiresNetns;

@@ -9,24 +9,15 @@ import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import dev.wgpr.testing.lab.Reach;
 import dev.wgpr.testing.lab.Veth;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -84,7 +75,7 @@ class InboundListenKernelTest {
 
         Listener listen(String proto, String family, int port, Optional<Path> cgroup)
                 throws IOException, InterruptedException {
-            return Listener.start(enforcement, proto, family, port, cgroup);
+            return enforcement.listen(proto, family, port, cgroup);
         }
 
         /** Whether a TCP connection from the peer to {@code address}:{@code port} got the listener's "hi". */
@@ -133,15 +124,7 @@ class InboundListenKernelTest {
 
     /** Whether a TCP connection from {@code ns} to {@code address}:{@code port} got the listener's "hi". */
     static boolean connects(Namespace ns, String address, int port) {
-        return ns.call(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, port), 2000);
-                socket.setSoTimeout(2000);
-                return socket.getInputStream().readNBytes(2).length == 2;
-            } catch (SocketTimeoutException e) {
-                return false;
-            }
-        });
+        return Reach.tcp(ns, Reach.ANY, address, port, Duration.ofSeconds(2)).answered();
     }
 
     /**
@@ -149,66 +132,8 @@ class InboundListenKernelTest {
      * listener's answer came back.
      */
     static boolean exchanges(Namespace ns, String address, int port, int from) {
-        return ns.call(() -> {
-            try (DatagramSocket socket = new DatagramSocket(from)) {
-                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
-                socket.setSoTimeout(1000);
-                socket.receive(new DatagramPacket(new byte[16], 16));
-                return true;
-            } catch (SocketTimeoutException e) {
-                return false;
-            }
-        });
-    }
-
-    /** A listening python process in the client namespace, in {@code cgroup} if given (else no app). */
-    record Listener(Process process, BlockingQueue<String> lines) implements AutoCloseable {
-        static Listener start(EnforcementLab world, String proto, String family, int port, Optional<Path> cgroup)
-                throws IOException, InterruptedException {
-            Process process = Prober.startPython(
-                    "listener.py",
-                    "listener-" + port,
-                    world.client.name(),
-                    cgroup,
-                    world.lab.scratchDir(),
-                    proto,
-                    family,
-                    Integer.toString(port));
-            BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-            Thread.ofPlatform().daemon().start(() -> {
-                try (BufferedReader out = new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII))) {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("closed: " + e.getMessage());
-                }
-            });
-            Listener listener = new Listener(process, lines);
-            if (!"ready".equals(listener.next(Duration.ofSeconds(10)))) {
-                listener.close();
-                throw new IOException("listener on " + proto + "/" + port + " did not start");
-            }
-            return listener;
-        }
-
-        /** The next line, or null when none came within {@code timeout}. */
-        String next(Duration timeout) throws InterruptedException {
-            return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        /** Kills it and waits, so that its cgroup is empty when the lab removes it. */
-        @Override
-        public void close() {
-            process.destroyForcibly();
-            try {
-                process.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        return Reach.udp(ns, new InetSocketAddress(from), address, port, Duration.ofSeconds(1))
+                .answered();
     }
 
     @Test

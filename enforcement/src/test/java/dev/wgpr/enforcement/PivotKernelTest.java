@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.common.linux.OwnedFd;
-import dev.wgpr.enforcement.InboundListenKernelTest.Listener;
 import dev.wgpr.enforcement.bpf.Bpf;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
@@ -101,10 +100,10 @@ class PivotKernelTest {
     void fromTheInternalNetworkNoListenerOfAProcessThatIsNoAppIsReached(NetnsLab netns) throws Exception {
         String tunnel6 = "fd10:20:ffff::1";
         try (PivotLab lab = PivotLab.create(netns);
-                Listener tcp4 = Listener.start(lab.world, "tcp", "4", 2222, Optional.empty());
-                Listener tcp6 = Listener.start(lab.world, "tcp", "6", 2223, Optional.empty());
-                Listener udp4 = Listener.start(lab.world, "udp", "4", 5060, Optional.empty());
-                Listener udp6 = Listener.start(lab.world, "udp", "6", 5061, Optional.empty())) {
+                Listener tcp4 = lab.world.listen("tcp", "4", 2222, Optional.empty());
+                Listener tcp6 = lab.world.listen("tcp", "6", 2223, Optional.empty());
+                Listener udp4 = lab.world.listen("udp", "4", 5060, Optional.empty());
+                Listener udp6 = lab.world.listen("udp", "6", 5061, Optional.empty())) {
             lab.world.enforcer.drainEvents();
             assertFalse(InboundListenKernelTest.connects(lab.corp, PivotLab.TUN_ADDR4, 2222), "tcp4 reached");
             assertFalse(InboundListenKernelTest.connects(lab.corp, tunnel6, 2223), "tcp6 reached");

@@ -2,27 +2,28 @@ package dev.wgpr.client.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.enforcement.Listener;
 import dev.wgpr.enforcement.cgroup.ScratchCgroup;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import dev.wgpr.testing.lab.Reach;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -65,17 +66,8 @@ class IncomingEndToEndTest {
             + "except socket.timeout:\n"
             + "    raise SystemExit(" + NOTHING_CAME + ")\n"
             + "s.sendto(d, a)\n";
-    /** The port of {@link #UDP_ECHO}, in no app's listen set. */
+    /** The port of {@link #udpEcho}, in no app's listen set. */
     private static final int NON_APP_UDP_PORT = 5070;
-    /** Echoes every datagram on udp/5070 over IPv4 and IPv6, saying "got" for each, until stopped. */
-    private static final String UDP_ECHO = "import socket\n"
-            + "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
-            + "s.bind(('::', " + NON_APP_UDP_PORT + "))\n"
-            + "print('ready', flush=True)\n"
-            + "while True:\n"
-            + "    d, a = s.recvfrom(100)\n"
-            + "    print('got', flush=True)\n"
-            + "    s.sendto(d, a)\n";
 
     private TunnelLab net;
 
@@ -109,7 +101,7 @@ class IncomingEndToEndTest {
         try (NonAppService echo = udpEcho()) {
             assertFalse(udpFromThePeer(TUNNEL_ADDRESS, NON_APP_UDP_PORT), "the peer's datagram was answered");
             assertFalse(udpFromThePeer(TUNNEL_ADDRESS6, NON_APP_UDP_PORT), "the peer's IPv6 datagram was answered");
-            assertFalse(echo.output().contains("got"), "the non-app's listener received: " + echo.output());
+            assertNull(echo.listener().next(Duration.ofMillis(100)), "the non-app's listener received");
             // While it listens: the daemon looks the listener up as it reads the event.
             String events = net.awaitEvents(
                     "\"hook\":\"inbound\",", "\"localPort\":" + NON_APP_UDP_PORT, "\"protocol\":\"udp\"");
@@ -155,7 +147,7 @@ class IncomingEndToEndTest {
         try (NonAppService echo = udpEcho()) {
             assertTrue(udpFromThePeer(TUNNEL_ADDRESS, NON_APP_UDP_PORT), "incoming = all, a non-app's UDP answer");
             assertTrue(udpFromThePeer(TUNNEL_ADDRESS6, NON_APP_UDP_PORT), "incoming = all, over IPv6");
-            assertTrue(echo.output().contains("got"), echo.output());
+            assertNotNull(echo.listener().next(Duration.ofSeconds(2)), "the non-app's listener received nothing");
         }
         assertTrue(net.serverNs.ping(TUNNEL_ADDRESS), "incoming = all, ICMP echo to the host");
         assertTrue(net.serverNs.ping(TUNNEL_ADDRESS6), "incoming = all, ICMPv6 echo to the host");
@@ -168,12 +160,14 @@ class IncomingEndToEndTest {
     private void up(NetnsLab lab, String incoming) throws Exception {
         net = TunnelLab.routed(lab);
         // Grants that hold the peer but cover none of its datagrams: only listen opens the app's UDP port.
-        Path config =
-                net.config("per-prefix", TunnelLab.ALLOWED_IPS, "\"10.8.0.1/32 tcp/8080\", \"fd10:8::1/128 tcp/8080\"");
-        String toml = Files.readString(config)
-                .replace("name = \"probe\"", "name = \"probe\"\nlisten = [\"tcp/9090\", \"udp/5060\"]")
-                .replace("[[peer]]", "incoming = \"" + incoming + "\"\n\n[[peer]]");
-        Files.writeString(config, toml);
+        Path config = TunnelLab.withIncoming(
+                TunnelLab.withListen(
+                        net.config(
+                                "per-prefix",
+                                TunnelLab.ALLOWED_IPS,
+                                "\"10.8.0.1/32 tcp/8080\", \"fd10:8::1/128 tcp/8080\""),
+                        "\"tcp/9090\", \"udp/5060\""),
+                incoming);
         assertEquals(0, net.up(config).exitCode());
     }
 
@@ -219,78 +213,39 @@ class IncomingEndToEndTest {
     }
 
     private boolean fromThePeer(String address, int port) {
-        return net.serverNs.call(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, port), 3000);
-                socket.setSoTimeout(3000);
-                return socket.getInputStream().readNBytes(2).length == 2;
-            } catch (IOException e) {
-                return false; // timed out (the SYN dropped) or reset
-            }
-        });
+        return Reach.tcp(net.serverNs, Reach.ANY, address, port, Duration.ofSeconds(3))
+                .answered();
     }
 
     /** Whether a datagram from the peer's side to {@code address}:{@code port} was answered within 500 ms. */
     private boolean udpFromThePeer(String address, int port) {
-        return net.serverNs.call(() -> {
-            try (DatagramSocket socket = new DatagramSocket()) {
-                byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
-                socket.send(new DatagramPacket(hello, hello.length, new InetSocketAddress(address, port)));
-                socket.setSoTimeout(500);
-                socket.receive(new DatagramPacket(new byte[16], 16));
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
-        });
+        return Reach.udp(net.serverNs, Reach.ANY, address, port, Duration.ofMillis(500))
+                .answered();
     }
 
     /**
-     * {@link #UDP_ECHO} run by root in the client namespace, once its socket is bound, in a cgroup of its own
-     * (as a service's) that is no app's. Through {@code nsenter --net}, which keeps the host's mounts (the
-     * cgroup2 tree).
+     * A UDP listener on {@link #NON_APP_UDP_PORT}, IPv4 and IPv6, run by root in the client namespace, once its
+     * socket is bound, in a cgroup of its own (as a service's) that is no app's.
      */
     private NonAppService udpEcho() throws Exception {
         ScratchCgroup cgroup = ScratchCgroup.create(DaemonTesting.cgroup2(), "wgpr-echo");
-        Path out = Files.createTempFile(net.lab.scratchDir(), "echo-", ".txt");
-        // The script is $0 of the shell, which moves itself into the cgroup before it becomes python.
-        Process echo = new ProcessBuilder(
-                        "nsenter",
-                        "--net=/run/netns/" + net.client.name(),
-                        "--",
-                        "/bin/sh",
-                        "-c",
-                        "echo $$ > " + cgroup.path().resolve("cgroup.procs") + " && exec /usr/bin/python3 -c \"$0\"",
-                        UDP_ECHO)
-                .redirectOutput(out.toFile())
-                .redirectErrorStream(true)
-                .start();
-        NonAppService service = new NonAppService(echo, out, cgroup);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!service.output().startsWith("ready\n")) {
-            if (System.nanoTime() > deadline || !echo.isAlive()) {
-                String output = service.output();
-                service.close();
-                throw new AssertionError("the UDP echo did not start: " + output);
-            }
-            Thread.sleep(20);
+        try {
+            return new NonAppService(
+                    Listener.start(
+                            net.client, net.lab.scratchDir(), "udp", "6", NON_APP_UDP_PORT, Optional.of(cgroup.path())),
+                    cgroup);
+        } catch (Exception e) {
+            cgroup.close();
+            throw e;
         }
-        return service;
     }
 
     /** A process that is no app, in its own cgroup; closing stops it and removes the cgroup. */
-    private record NonAppService(Process process, Path out, ScratchCgroup cgroup) implements AutoCloseable {
-        String output() throws IOException {
-            return Files.readString(out);
-        }
-
+    private record NonAppService(Listener listener, ScratchCgroup cgroup) implements AutoCloseable {
         @Override
         public void close() throws IOException {
             try {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                listener.close();
             } finally {
                 cgroup.close();
             }

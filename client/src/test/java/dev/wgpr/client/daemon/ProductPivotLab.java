@@ -9,22 +9,20 @@ import dev.wgpr.enforcement.Counter;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.InternalHost;
 import dev.wgpr.enforcement.bpf.Bpf;
+import dev.wgpr.enforcement.cgroup.ScratchCgroup;
 import dev.wgpr.testing.lab.CommandResult;
 import dev.wgpr.testing.lab.Namespace;
 import dev.wgpr.testing.lab.NetnsLab;
+import dev.wgpr.testing.lab.Reach;
 import dev.wgpr.testing.lab.Topologies.Routed;
 import java.io.IOException;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +61,9 @@ final class ProductPivotLab {
     static final String TUN6 = "fd10:8::2";
     static final String DI_TUN4 = "10.9.0.2";
     static final int APP_UID = 4242;
+    /** The app's {@code listen} ports, TCP and UDP. */
+    static final int APP_LISTEN_PORT = 9090;
+
     static final int NOBODY = DaemonTesting.NOBODY;
     /** The app's exact grants: SSH and a port range to corp, its resolver, SSH and DNS over IPv6. */
     static final String APP_GRANTS =
@@ -135,14 +136,29 @@ final class ProductPivotLab {
         events = net.cli().start("events", "--follow", "--json");
     }
 
-    /** Phase A: the per-prefix tunnel up. */
+    /** Phase A: the per-prefix tunnel up, the app listening on {@value #APP_LISTEN_PORT}. */
     void upPerPrefix() throws Exception {
-        up(
-                net.iface,
+        up(net.iface, perPrefixTunnel());
+    }
+
+    /** Phase A's tunnel with {@code incoming} set to {@code setting} instead of the default, by {@code wg-pr reload}. */
+    void reloadPerPrefix(String setting) throws Exception {
+        Result reload = net.cli()
+                .run(
+                        "reload",
+                        TunnelLab.withIncoming(perPrefixTunnel(), setting).toString());
+        if (reload.exitCode() != 0) {
+            throw new AssertionError("wg-pr reload failed: " + reload);
+        }
+    }
+
+    private Path perPrefixTunnel() throws IOException {
+        return TunnelLab.withListen(
                 net.config(
                         "per-prefix",
                         "\"10.8.0.1/32\", \"10.20.0.0/16\", \"fd10:8::1/128\", \"fd10:20::/32\"",
-                        APP_GRANTS));
+                        APP_GRANTS),
+                "\"tcp/" + APP_LISTEN_PORT + "\", \"udp/" + APP_LISTEN_PORT + "\"");
     }
 
     /**
@@ -288,6 +304,24 @@ final class ProductPivotLab {
                 lab.scratchDir().resolve("agent-" + label + ".err")));
     }
 
+    /**
+     * A pivot agent in the client namespace as {@code uid}, in a cgroup of its own that is no app's, as a
+     * system service runs: the daemon names the program holding a socket by searching the socket's cgroup,
+     * within a budget the whole root cgroup of a busy machine exceeds.
+     */
+    Agent service(String label, int uid, String config) throws IOException {
+        ScratchCgroup cgroup = ScratchCgroup.create(DaemonTesting.cgroup2(), "wgpr-" + label);
+        started.add(cgroup);
+        return track(Agent.start(
+                label,
+                scripts.resolve("pivot.py"),
+                net.client.name(),
+                uid,
+                Optional.of(cgroup.path()),
+                config,
+                lab.scratchDir().resolve("agent-" + label + ".err")));
+    }
+
     /** The authorized app: pivot.py started by {@code wg-pr run --app probe} as {@code APP_UID}. */
     Agent app(String config) throws IOException {
         return app("app", "probe", config);
@@ -413,40 +447,19 @@ final class ProductPivotLab {
     record Inbound(String outcome, String detail) {}
 
     /**
-     * The server (an internal host behind the peer) connects to {@code address}:{@code port} in the
-     * client through the tunnel and sends a line; "connected" when the listener echoed it.
+     * Internal host {@code source} (behind the peer) connects to {@code address}:{@code port} in the client
+     * through the tunnel; "connected" when the listener answered.
      */
-    Inbound connectIn(String address, int port) {
-        return net.serverNs.call(() -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(address, port), 2000);
-                socket.setSoTimeout(2000);
-                socket.getOutputStream().write("pivot\n".getBytes(StandardCharsets.US_ASCII));
-                int echoed = socket.getInputStream().readNBytes(new byte[6], 0, 6);
-                return new Inbound(echoed > 0 ? "connected" : "sent", "echoed " + echoed + " bytes");
-            } catch (SocketTimeoutException e) {
-                return new Inbound("failed", "timeout");
-            } catch (IOException e) {
-                return new Inbound("failed", e.toString());
-            }
-        });
+    Inbound connectIn(String source, String address, int port) {
+        Reach reach = Reach.tcp(net.serverNs, new InetSocketAddress(source, 0), address, port, Duration.ofSeconds(2));
+        return new Inbound(reach.answered() ? "connected" : "failed", reach.detail());
     }
 
-    /** As {@link #connectIn}, one UDP datagram; "replied" when the listener echoed it. */
-    Inbound sendIn(String address, int port) {
-        return net.serverNs.call(() -> {
-            try (DatagramSocket socket = new DatagramSocket()) {
-                socket.setSoTimeout(1000);
-                byte[] data = "pivot".getBytes(StandardCharsets.US_ASCII);
-                socket.send(new DatagramPacket(data, data.length, new InetSocketAddress(address, port)));
-                socket.receive(new DatagramPacket(new byte[64], 64));
-                return new Inbound("replied", "");
-            } catch (SocketTimeoutException e) {
-                return new Inbound("sent", "no reply");
-            } catch (IOException e) {
-                return new Inbound("failed", e.toString());
-            }
-        });
+    /** As {@link #connectIn}, one UDP datagram; "replied" when the listener sent it back. */
+    Inbound sendIn(String source, String address, int port) {
+        Reach reach = Reach.udp(net.serverNs, new InetSocketAddress(source, 0), address, port, Duration.ofSeconds(1));
+        return new Inbound(
+                reach.answered() ? "replied" : "sent", reach.answered() ? "" : "no reply, " + reach.detail());
     }
 
     /** The server pings {@code address} through the tunnel. */

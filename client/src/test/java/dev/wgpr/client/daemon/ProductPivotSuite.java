@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.daemon.ProductPivotLab.Inbound;
 import dev.wgpr.enforcement.Agent;
 import dev.wgpr.enforcement.InternalHost;
@@ -14,7 +15,8 @@ import java.util.function.Predicate;
 /**
  * Runs vectors against a {@link ProductPivotLab}, every one of them whatever the others did, and
  * records for each what was expected and what was observed: the attacker's own view, the packets
- * that arrived at the internal network, and the deny events {@code wg-pr events} printed for it.
+ * that arrived at the internal network (for an internal host reaching in to a listener: what the
+ * listener received), and the deny events {@code wg-pr events} printed for it.
  */
 final class ProductPivotSuite {
     /** What a row must show. */
@@ -41,6 +43,13 @@ final class ProductPivotSuite {
         AROUND
     }
 
+    /**
+     * One attempt as the table shows it.
+     *
+     * @param arrived packets that arrived at the internal network; for an attempt to reach a listener in the
+     *     client, the connections and datagrams the listener received
+     * @param listener the program a deny event must name (an attempt to reach a listener), or empty
+     */
     record Row(
             String attacker,
             String vector,
@@ -52,7 +61,8 @@ final class ProductPivotSuite {
             String arrivedSample,
             List<String> events,
             long denials,
-            boolean kernelRefuses) {
+            boolean kernelRefuses,
+            String listener) {
         boolean breached() {
             return outcome.equals("connected") || outcome.equals("replied");
         }
@@ -83,6 +93,12 @@ final class ProductPivotSuite {
                 // Refused by the kernel or the underlay (EPERM, ENETUNREACH, ICMP unreachable), or sent
                 // and lost on the underlay: nothing behind the tunnel saw it either way.
                 return outcome.equals("sent") || detail.equals("timeout") ? "AROUND, LOST" : "REFUSED";
+            }
+            if (!listener.isEmpty()) {
+                // Refused on its way to a listener: the event must name the program, as `wg-pr events` does.
+                return events.stream().anyMatch(event -> event.endsWith(" by " + listener))
+                        ? "DENIED"
+                        : events.isEmpty() ? "DENIED, NO EVENT" : "DENIED, UNNAMED";
             }
             // ENETUNREACH: no route at all (e.g. to a link-local address: the tunnel has none), no hook ran.
             boolean unroutable = detail.contains("ENETUNREACH");
@@ -144,10 +160,11 @@ final class ProductPivotSuite {
 
     private Row run(Agent agent, String vector, Expected expected, Predicate<Map<String, Object>> ours)
             throws Exception {
-        return record(agent.label(), vector, expected, Agent.KERNEL_REFUSES.contains(vector), ours, () -> {
-            Agent.Result result = agent.run(vector);
-            return new Inbound(result.outcome(), result.detail());
-        });
+        return record(
+                agent.label(), vector, expected, Agent.KERNEL_REFUSES.contains(vector), ours, capture(), "", () -> {
+                    Agent.Result result = agent.run(vector);
+                    return new Inbound(result.outcome(), result.detail());
+                });
     }
 
     /**
@@ -155,7 +172,67 @@ final class ProductPivotSuite {
      * every deny event printed meanwhile is its.
      */
     Row record(String attacker, String vector, Expected expected, Callable<Inbound> attempt) throws Exception {
-        return record(attacker, vector, expected, false, event -> true, attempt);
+        return record(attacker, vector, expected, false, event -> true, capture(), "", attempt);
+    }
+
+    /**
+     * Records an internal host's attempt, from {@code source}, to reach {@code port} ({@code protocol}) of the
+     * listeners {@code listener} runs in the client: what arrived is what the listener received (connections
+     * accepted, datagrams), and its deny events are the inbound ones for that source and port, which must name
+     * the listening program, {@code program}.
+     */
+    Row recordInbound(
+            String vector,
+            Expected expected,
+            Agent listener,
+            String program,
+            String source,
+            int port,
+            String protocol,
+            Callable<Inbound> attempt)
+            throws Exception {
+        Predicate<Map<String, Object>> ours = event -> DeniedAttempt.INBOUND.equals(event.get("direction"))
+                && source.equals(event.get("source"))
+                && event.get("localPort") instanceof Number local
+                && local.intValue() == port
+                && protocol.equals(event.get("protocol"));
+        Capture received = new Capture() {
+            @Override
+            public long settled() throws IOException {
+                return Long.parseLong(listener.ask("RECEIVED " + port).strip());
+            }
+
+            @Override
+            public InternalHost.Count since(long before) throws IOException {
+                return new InternalHost.Count(settled(), "received by " + listener.label() + " on " + port);
+            }
+        };
+        return record("internal", vector, expected, false, ours, received, program, attempt);
+    }
+
+    /**
+     * Where a row counts what arrived: {@link #settled} before the attempt, {@link #since} that after it (the
+     * count and a sample of what arrived).
+     */
+    private interface Capture {
+        long settled() throws IOException, InterruptedException;
+
+        InternalHost.Count since(long before) throws IOException;
+    }
+
+    /** The capture behind the tunnels: packets that arrived at the internal network. */
+    private Capture capture() {
+        return new Capture() {
+            @Override
+            public long settled() throws IOException, InterruptedException {
+                return lab.settledArrivals();
+            }
+
+            @Override
+            public InternalHost.Count since(long before) throws IOException {
+                return lab.arrivedSince(before);
+            }
+        };
     }
 
     private Row record(
@@ -164,9 +241,11 @@ final class ProductPivotSuite {
             Expected expected,
             boolean kernelRefuses,
             Predicate<Map<String, Object>> ours,
+            Capture capture,
+            String listener,
             Callable<Inbound> attempt)
             throws Exception {
-        long before = lab.settledArrivals();
+        long before = capture.settled();
         long intoTunnelBefore = lab.intoTunnels();
         lab.newEvents(); // what earlier rows left is theirs
         long denialsBefore = lab.denials();
@@ -177,7 +256,7 @@ final class ProductPivotSuite {
             result = new Inbound("error", e.toString());
         }
         Thread.sleep(60); // a SYN or datagram in flight reaches the capture
-        InternalHost.Count after = lab.arrivedSince(before);
+        InternalHost.Count after = capture.since(before);
         long intoTunnel = lab.intoTunnels() - intoTunnelBefore;
         List<String> events = new ArrayList<>();
         // Events reach `wg-pr events --follow` through the daemon's poll of the ring buffer: wait for
@@ -189,8 +268,7 @@ final class ProductPivotSuite {
         do {
             for (Map<String, Object> event : lab.newEvents()) {
                 if (ours.test(event)) {
-                    Object remote = event.containsKey("source") ? event.get("source") : event.get("destination");
-                    events.add(event.get("hook") + ":" + remote + "/" + event.get("protocol"));
+                    events.add(shown(event));
                 }
             }
             if (!events.isEmpty()) {
@@ -209,9 +287,24 @@ final class ProductPivotSuite {
                 after.last(),
                 List.copyOf(events),
                 lab.denials() - denialsBefore,
-                kernelRefuses);
+                kernelRefuses,
+                listener);
         rows.add(row);
         return row;
+    }
+
+    /**
+     * A deny event as the table shows it: the hook, the remote end and the protocol; an inbound one also the
+     * local port and the program listening there ("an unknown program" when the daemon named none).
+     */
+    private static String shown(Map<String, Object> event) {
+        if (DeniedAttempt.INBOUND.equals(event.get("direction"))) {
+            Object comm = event.get("comm");
+            return event.get("hook") + ":" + event.get("source") + ">:" + event.get("localPort") + "/"
+                    + event.get("protocol") + " by "
+                    + (comm == null || comm.toString().isEmpty() ? "an unknown program" : comm);
+        }
+        return event.get("hook") + ":" + event.get("destination") + "/" + event.get("protocol");
     }
 
     /** The rows not as expected. */

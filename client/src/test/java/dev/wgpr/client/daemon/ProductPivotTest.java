@@ -3,7 +3,6 @@ package dev.wgpr.client.daemon;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wgpr.client.daemon.ProductPivotLab.Inbound;
 import dev.wgpr.client.daemon.ProductPivotSuite.Expected;
 import dev.wgpr.client.daemon.ProductPivotSuite.Row;
 import dev.wgpr.enforcement.Agent;
@@ -13,7 +12,6 @@ import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -44,15 +42,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       UDP, fragments, ICMP and io_uring; UDP and ping sockets connected before {@code up}, while
  *       their destination was not internal yet (a connected send passes no hook); traffic forwarded
  *       from a NAT'ed neighbour; multicast and
- *       link-local sends out of the tunnel (dropped by the device today, without an event).
- *   <li>Only an ingress program judged by the receiving socket: an internal host connecting in to
- *       (TCP) or sending to (UDP) a listener of a process that is no app.
+ *       link-local sends out of the tunnel (dropped by the device today, without an event); the
+ *       kernel's own echo reply to an internal host pinging the tunnel address (no process socket).
+ *   <li>Only an ingress program judged by the receiving socket (issue 22's {@code listen} and
+ *       {@code incoming}): an internal host connecting in to (TCP) or sending to (UDP), over IPv4 and
+ *       IPv6, a listener of a process that is no app, or the app's on a port not in its {@code listen}
+ *       set; under {@code incoming = "none"} the app's listen port too. Under the default {@code
+ *       "apps"} the app's listen port is reached (allowed, works).
  *   <li>The kernel, before any hook: raw and packet sockets (EPERM), {@code SO_MARK}, {@code
  *       IP_TRANSPARENT}, source routes ({@code IP_OPTIONS} LSRR), user and cgroup namespace tricks,
  *       joining the app's cgroup, borrowing the app's process as another user; SCTP is absent from
  *       this kernel.
  *   <li>Documented limits, reported only: an established connection an app hands over stays the
- *       app's; the kernel itself answers an echo request to the tunnel address (no process socket).
+ *       app's.
  * </ul>
  *
  * <p>Issue 18's modes have a table of their own ({@link
@@ -154,7 +156,14 @@ class ProductPivotTest {
     private static final List<String> DI_SEMI_CONTROLS =
             List.of("control-tcp4-lan-exclusion", "control-tcp4-loopback", "control-tcp4-excluded-direct");
 
+    /** The port of the listeners of a process that is no app. */
     private static final int LISTENER_PORT = 2222;
+
+    /** A port of the app's listeners that is not in its {@code listen} set. */
+    private static final int APP_OTHER_PORT = 9091;
+
+    /** The program the agents run, which an inbound deny event names. */
+    private static final String LISTENING_PROGRAM = "python3";
 
     /**
      * Issue 18's tricks aimed straight at an internal host through the tunnel device (the list's own
@@ -361,7 +370,7 @@ class ProductPivotTest {
             suite.runAnyEvent(forwarded, "control-tcp4-internet", Expected.WORKS);
             suite.runAnyEvent(forwarded, "control-tcp6-internet", Expected.WORKS);
 
-            reachIn(lab, suite, nobody);
+            reachIn(lab, suite, lab.service("service", ProductPivotLab.NOBODY, config), app);
 
             lab.upDiSemiDefault();
             Agent nobodyDi = lab.agent("nobody-di", ProductPivotLab.NOBODY, lab.diSemiConfig());
@@ -395,40 +404,80 @@ class ProductPivotTest {
     }
 
     /**
-     * An internal host behind the peer tries to reach listeners (TCP and UDP, on every address) of a
-     * process that is no app: nothing may reach them. Its ping is answered by the kernel itself, no
-     * process's socket: reported, not asserted.
+     * An internal host behind the peer tries to reach listeners of the client, on every address, over TCP and
+     * UDP, IPv4 and IPv6: a process's that is no app (a service in a cgroup of its own), the app's on its {@code
+     * listen} port and on a port not in it; and pings the tunnel addresses. Under the default {@code incoming =
+     * "apps"} only the app's listen port is reached; a refused attempt gets an event naming the port and the
+     * listening program. The kernel's own echo reply is dropped on its way out. Then, {@code incoming = "none"}
+     * by {@code wg-pr reload}, not even the app's listen port is reached.
      */
-    private static void reachIn(ProductPivotLab lab, ProductPivotSuite suite, Agent listener) throws Exception {
-        listener.ask("LISTEN " + LISTENER_PORT);
+    private static void reachIn(ProductPivotLab lab, ProductPivotSuite suite, Agent service, Agent app)
+            throws Exception {
+        service.ask("LISTEN " + LISTENER_PORT);
+        app.ask("LISTEN " + ProductPivotLab.APP_LISTEN_PORT);
+        app.ask("LISTEN " + APP_OTHER_PORT);
         for (String address : List.of(ProductPivotLab.TUN4, ProductPivotLab.TUN6)) {
-            String family = address.contains(":") ? "6" : "4";
-            suite.record(
-                    "internal",
-                    "inbound-tcp" + family + "-connect-to-non-app-listener",
-                    Expected.DENIED,
-                    () -> judgedByListener(listener, () -> lab.connectIn(address, LISTENER_PORT), "connected"));
-            suite.record(
-                    "internal",
-                    "inbound-udp" + family + "-send-to-non-app-listener",
-                    Expected.DENIED,
-                    () -> judgedByListener(listener, () -> lab.sendIn(address, LISTENER_PORT), "replied"));
+            inbound(lab, suite, "non-app-listener", Expected.DENIED, service, address, LISTENER_PORT);
+            inbound(lab, suite, "app-listen-port", Expected.WORKS, app, address, ProductPivotLab.APP_LISTEN_PORT);
+            inbound(lab, suite, "app-port-not-in-listen", Expected.DENIED, app, address, APP_OTHER_PORT);
         }
-        suite.record(
-                "internal",
-                "inbound-icmp4-echo-answered-by-the-kernel",
-                Expected.LIMIT,
-                () -> lab.pingIn(ProductPivotLab.TUN4));
+        for (String address : List.of(ProductPivotLab.TUN4, ProductPivotLab.TUN6)) {
+            suite.record(
+                    "internal",
+                    "inbound-icmp" + family(address) + "-echo-to-the-tunnel-address",
+                    Expected.DENIED,
+                    () -> lab.pingIn(address));
+        }
+        lab.reloadPerPrefix("none");
+        for (String address : List.of(ProductPivotLab.TUN4, ProductPivotLab.TUN6)) {
+            inbound(
+                    lab,
+                    suite,
+                    "app-listen-port-incoming-none",
+                    Expected.DENIED,
+                    app,
+                    address,
+                    ProductPivotLab.APP_LISTEN_PORT);
+        }
     }
 
-    /** The attempt, a breach as soon as the listener received anything of it. */
-    private static Inbound judgedByListener(Agent listener, Supplier<Inbound> attempt, String breach) throws Exception {
-        String before = listener.ask("RECEIVED");
-        Inbound result = attempt.get();
-        String after = listener.ask("RECEIVED");
-        if (!before.equals(after)) {
-            return new Inbound(breach, result.detail() + "; the listener received (accepted, bytes) " + after);
-        }
-        return result;
+    /**
+     * The internal host of {@code address}'s family connects to {@code address}:{@code port}, then sends it a
+     * datagram: rows inbound-tcpF-connect-to-{@code target} and inbound-udpF-send-to-{@code target}, judged by
+     * what {@code listener}'s listeners on {@code port} received.
+     */
+    private static void inbound(
+            ProductPivotLab lab,
+            ProductPivotSuite suite,
+            String target,
+            Expected expected,
+            Agent listener,
+            String address,
+            int port)
+            throws Exception {
+        String family = family(address);
+        String source = family.equals("6") ? ProductPivotLab.T6 : ProductPivotLab.T4;
+        suite.recordInbound(
+                "inbound-tcp" + family + "-connect-to-" + target,
+                expected,
+                listener,
+                LISTENING_PROGRAM,
+                source,
+                port,
+                "tcp",
+                () -> lab.connectIn(source, address, port));
+        suite.recordInbound(
+                "inbound-udp" + family + "-send-to-" + target,
+                expected,
+                listener,
+                LISTENING_PROGRAM,
+                source,
+                port,
+                "udp",
+                () -> lab.sendIn(source, address, port));
+    }
+
+    private static String family(String address) {
+        return address.contains(":") ? "6" : "4";
     }
 }

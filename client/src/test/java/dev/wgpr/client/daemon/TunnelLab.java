@@ -208,6 +208,21 @@ final class TunnelLab {
         return config;
     }
 
+    /** {@code config} (one of the lab's) with app "probe" listening on {@code listen} (TOML list items, e.g. {@code "tcp/9090"}). */
+    static Path withListen(Path config, String listen) throws IOException {
+        Files.writeString(
+                config,
+                Files.readString(config).replace("name = \"probe\"", "name = \"probe\"\nlisten = [" + listen + "]"));
+        return config;
+    }
+
+    /** {@code config} (one of the lab's) with its tunnel's {@code incoming} set to {@code setting}. */
+    static Path withIncoming(Path config, String setting) throws IOException {
+        Files.writeString(
+                config, Files.readString(config).replace("[[peer]]", "incoming = \"" + setting + "\"\n\n[[peer]]"));
+        return config;
+    }
+
     /** The wg-pr CLI as root in the client namespace (a daemon it starts runs there). */
     Cli cli() {
         return Cli.root(instance).inNetns(client.name());

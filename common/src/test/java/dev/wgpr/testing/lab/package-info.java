@@ -8,6 +8,8 @@
  *   <li>{@link dev.wgpr.testing.lab.Namespace}: one test host; run commands ({@code exec}, {@code
  *       run}, {@code ip}), start servers ({@code start}), configure addresses and routes, probe
  *       ({@code ping}, {@code routeGet}), and run Java code inside it ({@code call}).
+ *   <li>{@link dev.wgpr.testing.lab.Reach}: a TCP connection or a UDP exchange from one namespace to a
+ *       listener elsewhere (the peer's side reaching in through a tunnel), answered or why not.
  *   <li>{@link dev.wgpr.testing.lab.Topologies}: the routed and on-LAN shapes, with their address
  *       plan.
  *   <li>{@link dev.wgpr.testing.lab.WireGuardGoPeer}: a wireguard-go (or drop-in) device configured
