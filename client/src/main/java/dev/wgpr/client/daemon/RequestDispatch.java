@@ -67,7 +67,8 @@ record RequestDispatch(
         return switch (request) {
             case Request.Ping ping -> new Reply.Pong(ProcessHandle.current().pid(), instance.name());
             case Request.Status asked -> status.apply(caller);
-            case Request.Names asked -> names(asked);
+            case Request.Names asked ->
+                refused(caller, Authorization.Action.RUN, null, null).orElseGet(() -> names(asked));
             case Request.Up up ->
                 refused(caller, Authorization.Action.UP, Path.of(up.config()), up.content())
                         .orElseGet(() -> up(up));
@@ -84,8 +85,9 @@ record RequestDispatch(
     }
 
     /**
-     * Authorized as {@code status} is, to anyone who may connect: a caller learns only the names of the
-     * addresses it names, which it must already know (docs/trace.md weighs it).
+     * Authorized as {@code run} is: the names are what apps resolved, and who may start apps may ask them
+     * anyway; a caller who may not would learn internal names that dnsAccess keeps from processes that are
+     * no app (docs/trace.md weighs it).
      */
     private Reply names(Request.Names asked) {
         Map<String, String> known = new LinkedHashMap<>();
