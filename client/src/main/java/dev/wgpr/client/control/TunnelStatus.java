@@ -40,56 +40,6 @@ public record TunnelStatus(
         excludedAppCgroups = excludedAppCgroups == null ? null : OrderedMaps.copy(excludedAppCgroups);
     }
 
-    /** A tunnel whose excluded apps' cgroups are not said (daemons before trace's verdicts). */
-    public TunnelStatus(
-            String name,
-            String config,
-            boolean network,
-            String routeMode,
-            List<String> addresses,
-            List<Peer> peers,
-            Device device,
-            String backstop,
-            Routing routing,
-            List<App> apps,
-            Dns dns,
-            String others,
-            List<String> excludedApps) {
-        this(
-                name,
-                config,
-                network,
-                routeMode,
-                addresses,
-                peers,
-                device,
-                backstop,
-                routing,
-                apps,
-                dns,
-                others,
-                excludedApps,
-                excludedApps == null ? null : Map.of());
-    }
-
-    /** A tunnel whose non-apps are denied its prefixes and that excludes no app (what daemons before the modes said). */
-    public TunnelStatus(
-            String name,
-            String config,
-            boolean network,
-            String routeMode,
-            List<String> addresses,
-            List<Peer> peers,
-            Device device,
-            String backstop,
-            Routing routing,
-            List<App> apps,
-            Dns dns) {
-        this(
-                name, config, network, routeMode, addresses, peers, device, backstop, routing, apps, dns, "deny",
-                List.of());
-    }
-
     /**
      * A peer: what its config says, and what the device knows of it (null without a device).
      *

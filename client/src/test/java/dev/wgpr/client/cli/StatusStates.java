@@ -136,7 +136,10 @@ enum StatusStates {
                         null,
                         List.of("10.20.0.0/16 tcp/22"),
                         "/sys/fs/cgroup/wg-pr.slice/wg-pr/ssh")),
-                null);
+                null,
+                "deny",
+                List.of(),
+                Map.of());
     }
 
     private static TunnelStatus fullTunnel() {
@@ -180,7 +183,10 @@ enum StatusStates {
                         true,
                         "systemd-resolved: asks 10.79.0.2 for ~home.example and every other name (the DNS default"
                                 + " route)",
-                        new DnsCounters(120, 4, 118, 2, 0)));
+                        new DnsCounters(120, 4, 118, 2, 0)),
+                "deny",
+                List.of(),
+                Map.of());
     }
 
     private static TunnelStatus neverHandshaken() {
@@ -203,7 +209,10 @@ enum StatusStates {
                 new TunnelStatus.Routing(
                         List.of("10.98.0.0/24 dev lab0 proto wg-pr metric 1459634116"), List.of(), List.of()),
                 List.of(),
-                null);
+                null,
+                "deny",
+                List.of(),
+                Map.of());
     }
 
     /** A peer as its config has it, with what the device reports of it ({@code traffic}'s key is the peer's). */

@@ -7,6 +7,7 @@ import dev.wgpr.client.control.TunnelStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,20 @@ class DesktopEntriesTest {
 
     private static DaemonStatus status(List<TunnelStatus.App> apps) {
         TunnelStatus tunnel = new TunnelStatus(
-                "corp", "/etc/wg-pr/corp.toml", true, "per-prefix", List.of(), List.of(), null, null, null, apps, null);
+                "corp",
+                "/etc/wg-pr/corp.toml",
+                true,
+                "per-prefix",
+                List.of(),
+                List.of(),
+                null,
+                null,
+                null,
+                apps,
+                null,
+                "deny",
+                List.of(),
+                Map.of());
         return new DaemonStatus(
                 DaemonStatus.SCHEMA, "wg-pr", null, apps.isEmpty() ? List.of() : List.of(tunnel), null, List.of());
     }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -49,7 +50,10 @@ final class FakeDaemon implements TrayDaemon {
                         new TunnelStatus.App(
                                 "ssh", "corp-gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), null),
                         new TunnelStatus.App("anything", "corp-gw", null, null, List.of("10.20.0.0/16"), null)),
-                null);
+                null,
+                "deny",
+                List.of(),
+                Map.of());
     }
 
     static DeniedAttempt denial(long seq, String comm, String destination, int port) {
