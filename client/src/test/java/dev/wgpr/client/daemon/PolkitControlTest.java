@@ -1,9 +1,14 @@
 package dev.wgpr.client.daemon;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.TestPaths;
+import dev.wgpr.client.control.ControlJson;
+import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
+import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.common.Pace;
@@ -11,10 +16,12 @@ import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -183,8 +190,26 @@ class PolkitControlTest {
         assertTrue(up.err().contains(elsewhere + ": only root may name a config outside /etc/wg-pr"), up::toString);
     }
 
+    /**
+     * The names apps resolved (what {@code wg-pr trace} shows beside a destination) are asked as {@code run}
+     * is authorized, not as {@code status}: else any local user could learn internal names that
+     * {@code dnsAccess = "apps"} keeps from processes that are no app (docs/trace.md).
+     */
     @Test
     @Order(5)
+    void onlyAUserPolkitLetsStartAppsLearnsTheNamesAppsResolved() throws Exception {
+        assertInstanceOf(Reply.Names.class, namesAskedBy(DAEMON_USER));
+
+        Reply refused = namesAskedBy(DaemonTesting.NOBODY);
+
+        assertEquals(
+                Protocol.PERMISSION,
+                assertInstanceOf(Reply.Error.class, refused).error(),
+                refused::toString);
+    }
+
+    @Test
+    @Order(6)
     void withoutPolkitTheLaunchGroupDecides() throws Exception {
         polkitd.destroy();
         polkitd.waitFor();
@@ -199,6 +224,33 @@ class PolkitControlTest {
         assertTrue(
                 stranger.err().contains("uid 1 may not start apps: only root and members of group '65534' may"),
                 stranger::toString);
+    }
+
+    /** The daemon's answer to a {@code names} request that {@code uid} writes on the control socket. */
+    private static Reply namesAskedBy(int uid) throws Exception {
+        String request = ControlJson.write(new Request.Names(List.of(TunnelLab.INTERNAL_V4)));
+        Process ask = new ProcessBuilder(
+                        "setpriv",
+                        "--reuid=" + uid,
+                        "--regid=" + uid,
+                        "--clear-groups",
+                        "--",
+                        "/usr/bin/python3",
+                        "-c",
+                        """
+                        import socket, sys
+                        control = socket.socket(socket.AF_UNIX)
+                        control.connect(sys.argv[1])
+                        control.sendall(sys.argv[2].encode() + b"\\n")
+                        print(control.makefile().readline(), end="")
+                        """,
+                        net.instance.controlSocket().toString(),
+                        request)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        String reply = new String(ask.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, ask.waitFor(), reply);
+        return ControlJson.readReply(reply.strip(), Reply.Names.class);
     }
 
     /** Waits until polkit's name has an owner on the bus at {@code address} (or, {@code owned} false, none). */
