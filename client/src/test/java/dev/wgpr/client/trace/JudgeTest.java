@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.EnforcementStatus;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.control.TunnelStatuses;
 import dev.wgpr.enforcement.policy.Protocol;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -135,20 +136,11 @@ class JudgeTest {
 
     private static TunnelStatus tunnel(
             String name, List<String> allowedIPs, List<TunnelStatus.App> apps, Map<String, String> excluded) {
-        return new TunnelStatus(
+        return TunnelStatuses.withApps(
                 name,
-                "/etc/wg-pr/" + name + ".toml",
-                true,
-                "per-prefix",
                 List.of(),
                 List.of(TunnelStatus.Peer.configured("gw", "key", null, null, allowedIPs)),
-                null,
-                null,
-                null,
                 apps,
-                null,
-                "deny",
-                List.copyOf(excluded.keySet()),
                 excluded);
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.control.TunnelStatuses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,21 +18,7 @@ class DesktopEntriesTest {
     Path home;
 
     private static DaemonStatus status(List<TunnelStatus.App> apps) {
-        TunnelStatus tunnel = new TunnelStatus(
-                "corp",
-                "/etc/wg-pr/corp.toml",
-                true,
-                "per-prefix",
-                List.of(),
-                List.of(),
-                null,
-                null,
-                null,
-                apps,
-                null,
-                "deny",
-                List.of(),
-                Map.of());
+        TunnelStatus tunnel = TunnelStatuses.withApps("corp", List.of(), List.of(), apps, Map.of());
         return new DaemonStatus(
                 DaemonStatus.SCHEMA, "wg-pr", null, apps.isEmpty() ? List.of() : List.of(tunnel), null, List.of());
     }

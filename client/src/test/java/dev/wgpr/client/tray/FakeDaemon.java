@@ -3,6 +3,7 @@ package dev.wgpr.client.tray;
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.DeniedAttempt;
 import dev.wgpr.client.control.TunnelStatus;
+import dev.wgpr.client.control.TunnelStatuses;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,23 +37,14 @@ final class FakeDaemon implements TrayDaemon {
                 1_234_567L,
                 4_321L,
                 25);
-        return new TunnelStatus(
+        return TunnelStatuses.withApps(
                 "corp0",
-                "/etc/wg-pr/corp0.toml",
-                true,
-                "per-prefix",
                 List.of("10.8.0.2/32"),
                 List.of(peer),
-                null,
-                null,
-                null,
                 List.of(
                         new TunnelStatus.App(
                                 "ssh", "corp-gw", "/usr/bin/ssh", null, List.of("10.20.0.0/16 tcp/22"), null),
                         new TunnelStatus.App("anything", "corp-gw", null, null, List.of("10.20.0.0/16"), null)),
-                null,
-                "deny",
-                List.of(),
                 Map.of());
     }
 
