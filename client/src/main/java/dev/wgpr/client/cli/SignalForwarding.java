@@ -1,10 +1,12 @@
 package dev.wgpr.client.cli;
 
 import java.lang.reflect.Proxy;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
+import java.util.stream.Collectors;
 
 /**
  * Catches SIGINT, SIGTERM and SIGHUP in this JVM and hands their numbers to a consumer, so that
@@ -13,13 +15,17 @@ import java.util.function.IntConsumer;
  * direct use as proprietary API, which {@code -Werror} refuses.
  */
 final class SignalForwarding {
+    /** The signals {@link #install} forwards: their names by their numbers on Linux. */
+    static final Map<Integer, String> FORWARDED = Map.of(1, "HUP", 2, "INT", 15, "TERM");
+
     /** The threads the JVM runs the handlers of {@link #install} on, one per signal caught. */
-    private static final Set<String> HANDLER_THREADS = Set.of("SIGINT handler", "SIGTERM handler", "SIGHUP handler");
+    private static final Set<String> HANDLER_THREADS =
+            FORWARDED.values().stream().map(name -> "SIG" + name + " handler").collect(Collectors.toUnmodifiableSet());
 
     private SignalForwarding() {}
 
     static void install(IntConsumer forward) {
-        handle(forward, "INT", "TERM", "HUP");
+        handle(forward, FORWARDED.values().toArray(String[]::new));
     }
 
     /** Runs {@code action} on each SIGWINCH: the terminal's window changed size. */
@@ -57,11 +63,15 @@ final class SignalForwarding {
     private static void raise(String name) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
-            Object signal = signalClass.getConstructor(String.class).newInstance(name);
-            signalClass.getMethod("raise", signalClass).invoke(null, signal);
+            signalClass.getMethod("raise", signalClass).invoke(null, signal(signalClass, name));
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("sun.misc.Signal handles signals but does not raise " + name, e);
         }
+    }
+
+    /** The sun.misc.Signal named {@code name} ("TERM"). */
+    private static Object signal(Class<?> signalClass, String name) throws ReflectiveOperationException {
+        return signalClass.getConstructor(String.class).newInstance(name);
     }
 
     /** Whether the handler is in place. */
@@ -85,8 +95,9 @@ final class SignalForwarding {
                         return "signal forwarder";
                     });
             for (String name : names) {
-                Object signal = signalClass.getConstructor(String.class).newInstance(name);
-                signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, signal, handler);
+                signalClass
+                        .getMethod("handle", signalClass, handlerClass)
+                        .invoke(null, signal(signalClass, name), handler);
             }
             return true;
         } catch (ReflectiveOperationException e) {

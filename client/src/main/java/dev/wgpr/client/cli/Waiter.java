@@ -34,19 +34,13 @@ final class Waiter {
 
     private static final String SCRIPT = "waiter.pl";
 
-    /** The signals the JVM forwards ({@link SignalForwarding#install}), by their numbers on Linux. */
-    private static final Map<String, Integer> FORWARDED = Map.of("HUP", 1, "INT", 2, "TERM", 15);
-
-    /** Where the waiter's arguments have the signals caught during the hand-over (waiter.pl). */
-    private static final int CAUGHT_ARGUMENT = 8;
-
     /**
      * How long the hand-over waits for this JVM's signal handlers to have come: they take milliseconds;
      * past this, it goes on without them.
      */
     private static final long HANDLER_PATIENCE_SECONDS = 10;
 
-    /** Those and SIGWINCH: what the waiter handles. */
+    /** The forwarded signals ({@link SignalForwarding#FORWARDED}) and SIGWINCH: what the waiter handles. */
     private static final int[] HANDLED = {1, 2, 15, 28};
 
     /** The perl a hand-over execs, or null while none may happen. */
@@ -158,7 +152,9 @@ final class Waiter {
                 Integer.toString(terminal.map(TerminalRelay::master).orElse(-1)),
                 terminal.map(relay -> hex.formatHex(relay.savedSettings())).orElse(""),
                 hex.formatHex(connection.unread())));
-        FORWARDED.forEach((name, number) -> argv.add(name + "=" + ControlJson.write(new Request.Signal(number))));
+        List<String> signalLines = new ArrayList<>();
+        SignalForwarding.FORWARDED.forEach(
+                (number, name) -> signalLines.add(name + "=" + ControlJson.write(new Request.Signal(number))));
         ExecBindings.keepAcrossExec(connection.fd());
         if (terminal.isPresent()) {
             ExecBindings.keepAcrossExec(terminal.get().master());
@@ -178,9 +174,9 @@ final class Waiter {
             // Held through the exec: a handler that comes now waits, and ends with this JVM. So a signal
             // is lost only when this JVM caught it between the wait above and the exec, which follows at
             // once.
-            argv.add(
-                    CAUGHT_ARGUMENT,
-                    String.join(",", deferred.stream().map(Waiter::name).toList()));
+            argv.add(String.join(
+                    ",", deferred.stream().map(SignalForwarding.FORWARDED::get).toList()));
+            argv.addAll(signalLines);
             // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
             ErrnoException notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
             ExecBindings.unblockInThisThread(HANDLED);
@@ -188,13 +184,5 @@ final class Waiter {
         } finally {
             SENDING.unlock();
         }
-    }
-
-    private static String name(int signal) {
-        return FORWARDED.entrySet().stream()
-                .filter(entry -> entry.getValue() == signal)
-                .map(Map.Entry::getKey)
-                .findFirst()
-                .orElseThrow();
     }
 }
