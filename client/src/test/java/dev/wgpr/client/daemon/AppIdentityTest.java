@@ -205,10 +205,8 @@ class AppIdentityTest {
     void sshLocalCommandRunsWithoutSshsGrantsAfterSshLoggedIn() throws Exception {
         try (LabSshd sshd = LabSshd.start(net)) {
             List<String> command = new ArrayList<>(List.of("/usr/bin/ssh"));
-            command.addAll(sshd.sshOptions());
+            command.addAll(sshd.batchSshOptions());
             command.addAll(List.of(
-                    "-o",
-                    "BatchMode=yes",
                     "-o",
                     "PermitLocalCommand=yes",
                     "-o",

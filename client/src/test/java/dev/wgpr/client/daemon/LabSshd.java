@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -91,6 +92,13 @@ final class LabSshd implements AutoCloseable {
                 "StrictHostKeyChecking=no",
                 "-o",
                 "UserKnownHostsFile=/dev/null");
+    }
+
+    /** {@link #sshOptions()} for an ssh that must never prompt: a refused login fails instead of waiting. */
+    List<String> batchSshOptions() {
+        List<String> options = new ArrayList<>(sshOptions());
+        options.addAll(List.of("-o", "BatchMode=yes"));
+        return options;
     }
 
     @Override

@@ -281,10 +281,8 @@ class TraceEndToEndTest {
     /** ssh as app probe through a bash ProxyCommand, untraced then traced: both results, in that order. */
     private Result[] sshThroughAProxyCommand(LabSshd sshd) throws Exception {
         List<String> ssh = new ArrayList<>(List.of("/usr/bin/ssh"));
-        ssh.addAll(sshd.sshOptions());
+        ssh.addAll(sshd.batchSshOptions());
         ssh.addAll(List.of(
-                "-o",
-                "BatchMode=yes",
                 "-o",
                 "ProxyCommand=/bin/bash -c '" + PROXY + "'",
                 "root@" + TunnelLab.INTERNAL_V4,
