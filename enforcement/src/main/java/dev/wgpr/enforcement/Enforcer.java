@@ -663,7 +663,7 @@ public final class Enforcer implements AutoCloseable {
      * Fills a fresh trie: bpf_map_update_batch in chunks where the kernel supports it for LPM tries
      * (one system call per chunk), else one update per entry.
      */
-    private static void fill(int trieFd, List<TrieEntry> entries) throws BpfException {
+    private static void fill(int trieFd, List<TrieFillOrder.Keyed> entries) throws BpfException {
         int done = 0;
         if (!Boolean.FALSE.equals(batchSupported)) {
             while (done < entries.size()) {
@@ -671,15 +671,14 @@ public final class Enforcer implements AutoCloseable {
                 byte[] keys = new byte[n * KernelLayout.KEY_SIZE];
                 byte[] values = new byte[n * KernelLayout.VALUE_SIZE];
                 for (int i = 0; i < n; i++) {
-                    TrieEntry entry = entries.get(done + i);
+                    TrieFillOrder.Keyed entry = entries.get(done + i);
+                    System.arraycopy(entry.key(), 0, keys, i * KernelLayout.KEY_SIZE, KernelLayout.KEY_SIZE);
                     System.arraycopy(
-                            KernelLayout.key(entry.app(), entry.prefix()),
+                            KernelLayout.value(entry.entry()),
                             0,
-                            keys,
-                            i * KernelLayout.KEY_SIZE,
-                            KernelLayout.KEY_SIZE);
-                    System.arraycopy(
-                            KernelLayout.value(entry), 0, values, i * KernelLayout.VALUE_SIZE, KernelLayout.VALUE_SIZE);
+                            values,
+                            i * KernelLayout.VALUE_SIZE,
+                            KernelLayout.VALUE_SIZE);
                 }
                 try {
                     Bpf.updateBatch(trieFd, keys, values, n, BpfMap.BPF_NOEXIST);
@@ -702,13 +701,8 @@ public final class Enforcer implements AutoCloseable {
             }
         }
         try (Arena arena = Arena.ofConfined()) {
-            for (TrieEntry entry : entries.subList(done, entries.size())) {
-                Bpf.update(
-                        arena,
-                        trieFd,
-                        KernelLayout.key(entry.app(), entry.prefix()),
-                        KernelLayout.value(entry),
-                        BpfMap.BPF_NOEXIST);
+            for (TrieFillOrder.Keyed entry : entries.subList(done, entries.size())) {
+                Bpf.update(arena, trieFd, entry.key(), KernelLayout.value(entry.entry()), BpfMap.BPF_NOEXIST);
             }
         }
     }

@@ -1,6 +1,5 @@
 package dev.wgpr.enforcement;
 
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -18,21 +17,33 @@ import java.util.List;
 final class TrieFillOrder {
     private TrieFillOrder() {}
 
-    static List<TrieEntry> of(List<TrieEntry> entries) {
-        record Keyed(TrieEntry entry, int prefixlen, byte[] reversed) {}
-        return entries.stream()
-                .map(entry -> {
-                    byte[] key = KernelLayout.key(entry.app(), entry.prefix());
-                    int prefixlen = (key[0] & 0xff) | (key[1] & 0xff) << 8; // little endian, at most 160
-                    byte[] reversed = new byte[key.length - 4];
-                    for (int i = 0; i < reversed.length; i++) {
-                        reversed[i] = (byte) (Integer.reverse(key[key.length - 1 - i] & 0xff) >>> 24);
-                    }
-                    return new Keyed(entry, prefixlen, reversed);
-                })
-                .sorted(Comparator.comparingInt(Keyed::prefixlen)
-                        .thenComparing(Keyed::reversed, Arrays::compareUnsigned))
-                .map(Keyed::entry)
-                .toList();
+    /** An entry with its kernel key ({@link KernelLayout#key}), encoded once for the sort and the fill. */
+    record Keyed(TrieEntry entry, byte[] key) {
+        Keyed(TrieEntry entry) {
+            this(entry, KernelLayout.key(entry.app(), entry.prefix()));
+        }
+
+        int prefixlen() {
+            return (key[0] & 0xff) | (key[1] & 0xff) << 8; // little endian, at most 160
+        }
+    }
+
+    private static final Comparator<Keyed> ORDER =
+            Comparator.comparingInt(Keyed::prefixlen).thenComparing((a, b) -> compareReversed(a.key(), b.key()));
+
+    static List<Keyed> of(List<TrieEntry> entries) {
+        return entries.stream().map(Keyed::new).sorted(ORDER).toList();
+    }
+
+    /** The keys' data (after prefixlen) compared bit-reversed: last byte first, each byte's last bit first. */
+    private static int compareReversed(byte[] a, byte[] b) {
+        for (int i = a.length - 1; i >= 4; i--) {
+            int x = Integer.reverse(a[i] & 0xff) >>> 24;
+            int y = Integer.reverse(b[i] & 0xff) >>> 24;
+            if (x != y) {
+                return Integer.compare(x, y);
+            }
+        }
+        return 0;
     }
 }

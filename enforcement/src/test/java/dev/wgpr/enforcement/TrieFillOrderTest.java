@@ -26,31 +26,29 @@ class TrieFillOrderTest {
         return PolicyCompiler.compile(builder.build());
     }
 
-    private static int prefixlen(TrieEntry entry) {
-        byte[] key = KernelLayout.key(entry.app(), entry.prefix());
-        return (key[0] & 0xff) | (key[1] & 0xff) << 8;
-    }
-
     @Test
     void everyEntryGoesInOnce() {
         List<TrieEntry> entries = entries();
-        List<TrieEntry> ordered = TrieFillOrder.of(entries);
+        List<TrieEntry> ordered = TrieFillOrder.of(entries).stream()
+                .map(TrieFillOrder.Keyed::entry)
+                .toList();
         assertEquals(entries.size(), ordered.size());
         assertEquals(new HashSet<>(entries), new HashSet<>(ordered));
     }
 
     @Test
     void broaderKeysGoInBeforeNarrowerOnes() {
-        List<TrieEntry> ordered = TrieFillOrder.of(entries());
+        List<TrieFillOrder.Keyed> ordered = TrieFillOrder.of(entries());
         for (int i = 1; i < ordered.size(); i++) {
-            assertTrue(prefixlen(ordered.get(i - 1)) <= prefixlen(ordered.get(i)), "at " + i);
+            assertTrue(ordered.get(i - 1).prefixlen() <= ordered.get(i).prefixlen(), "at " + i);
         }
     }
 
     @Test
     void theFirstKeysOfOneLengthSpreadOverTheTrieSoThatItsUpperNodesAreMadeFirst() {
         List<TrieEntry> hosts = TrieFillOrder.of(entries()).stream()
-                .filter(entry -> prefixlen(entry) == 160 && entry.app() >= 0)
+                .filter(keyed -> keyed.prefixlen() == 160 && keyed.entry().app() >= 0)
+                .map(TrieFillOrder.Keyed::entry)
                 .toList();
         // Each app's subtree gets its first host, and so its upper nodes, before the first app's 300 are in.
         Set<Integer> apps = hosts.subList(0, 2).stream().map(TrieEntry::app).collect(Collectors.toSet());
