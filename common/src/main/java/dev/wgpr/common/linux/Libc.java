@@ -249,16 +249,6 @@ public final class Libc {
     private static final class geteuid$Holder {
         static final MethodHandle MH = Downcalls.plain("geteuid", FunctionDescriptor.of(JAVA_INT));
     }
-    /**
-     * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
-     * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
-     */
-    private static final class syscall3$Holder {
-        static final MethodHandle MH = Downcalls.errno(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
-                Linker.Option.firstVariadicArg(1));
-    }
 
     /** {@code int pidfd_open(pid_t pid, unsigned int flags)} (glibc 2.36). */
     private static final class pidfdOpen$Holder {
@@ -585,15 +575,11 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
             MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
-            long count = (long) syscall3$Holder.MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            long count = Syscall.invoke(state, SYS_LSM_LIST_MODULES, ids.address(), size.address(), 0);
             if (count < 0) {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
             return ids.asSlice(0, count * 8).toArray(JAVA_LONG);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
