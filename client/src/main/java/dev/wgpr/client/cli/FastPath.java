@@ -1,5 +1,6 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.Instance;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -136,6 +137,9 @@ final class FastPath {
         }
 
         int run(PrintWriter out, PrintWriter err) {
+            if (command.equals("status") || command.equals("run")) {
+                Json.prepareInBackground(); // both read the daemon's reply
+            }
             return switch (command) {
                 case "status" ->
                     StatusCommand.show(

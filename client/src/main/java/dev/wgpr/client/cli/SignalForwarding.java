@@ -49,11 +49,26 @@ final class SignalForwarding {
         if (!marker.await(patienceSeconds, TimeUnit.SECONDS)) {
             return;
         }
-        for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            if (HANDLER_THREADS.contains(thread.getName())) {
+        for (Thread thread : allThreads()) {
+            if (thread != null && HANDLER_THREADS.contains(thread.getName())) {
                 thread.join();
             }
         }
+    }
+
+    /**
+     * The live threads of this JVM (nulls past the end): those of the root thread group, which holds the
+     * signal dispatcher's. Not Thread.getAllStackTraces, which stops every thread to walk its stack when
+     * only the names are wanted.
+     */
+    private static Thread[] allThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] threads = new Thread[root.activeCount() + 16]; // room for those started meanwhile
+        root.enumerate(threads, true);
+        return threads;
     }
 
     /**

@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import dev.wgpr.common.linux.Downcalls;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.Syscall;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -22,15 +23,12 @@ final class TerminalBindings {
     /** {@code struct winsize}: rows, columns and two unused pixel sizes, 16 bits each. */
     static final long WINSIZE_SIZE = 8;
 
+    private static final long TCGETS = 0x5401;
     private static final long TIOCGWINSZ = 0x5413;
     private static final long TIOCSWINSZ = 0x5414;
     private static final int TCSADRAIN = 1;
 
     private TerminalBindings() {}
-
-    private static final class isatty$Holder {
-        static final MethodHandle MH = Downcalls.errno("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    }
 
     private static final class tcgetattr$Holder {
         static final MethodHandle MH = Downcalls.errno("tcgetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
@@ -50,12 +48,14 @@ final class TerminalBindings {
                 "openpty", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     }
 
-    /** Whether {@code fd} is a terminal. */
+    /**
+     * Whether {@code fd} is a terminal: whether it has terminal settings, as glibc's isatty asks, through
+     * {@link Syscall} (every {@code wg-pr run} asks at start, which a binding of its own would slow).
+     */
     static boolean isatty(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) isatty$Holder.MH.invokeExact(Libc.allocateCallState(arena), fd) == 1;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
+            MemorySegment termios = arena.allocate(TERMIOS_SIZE, 8);
+            return Syscall.invoke(Libc.allocateCallState(arena), Syscall.IOCTL, fd, TCGETS, termios.address()) == 0;
         }
     }
 

@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import dev.wgpr.common.linux.Downcalls;
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import dev.wgpr.common.linux.Syscall;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -27,23 +28,11 @@ public final class ExecBindings {
                 Downcalls.errno("close_range", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
-    /** {@code int execve(const char *path, char *const argv[], char *const envp[])}. */
-    private static final class Execve {
-        static final MethodHandle MH =
-                Downcalls.errno("execve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-    }
-
-    /** {@code int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)}: returns its error. */
-    private static final class PthreadSigmask {
-        static final MethodHandle MH =
-                Downcalls.plain("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    }
-
     private static final int SIG_BLOCK = 0;
     private static final int SIG_UNBLOCK = 1;
 
-    /** {@code sigset_t}: 1024 bits in glibc. */
-    private static final long SIGSET_SIZE = 128;
+    /** The kernel's signal set: 64 bits (glibc's {@code sigset_t} has 1024, of which it passes these). */
+    private static final long KERNEL_SIGSET_SIZE = 8;
 
     /**
      * Blocks {@code signals} (numbers below 64) in the calling thread: an exec keeps the mask, so that they
@@ -58,22 +47,19 @@ public final class ExecBindings {
         mask(SIG_UNBLOCK, signals);
     }
 
+    /**
+     * rt_sigprocmask(2) of the calling thread, through {@link Syscall} (the hand-over to the waiter blocks
+     * and execs at once, where bindings of their own would cost more than the calls). What glibc's
+     * pthread_sigmask adds, keeping its own signals (32, 33) unblocked, concerns none of these.
+     */
     private static void mask(int how, int... signals) throws ErrnoException {
         long bits = 0;
         for (int signal : signals) {
             bits |= 1L << (signal - 1);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment set = arena.allocate(SIGSET_SIZE, 8);
-            set.set(JAVA_LONG, 0, bits);
-            int error = (int) PthreadSigmask.MH.invokeExact(how, set, MemorySegment.NULL);
-            if (error != 0) {
-                throw new ErrnoException("pthread_sigmask", error);
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
+            MemorySegment set = arena.allocateFrom(JAVA_LONG, bits);
+            Syscall.call("rt_sigprocmask", Syscall.RT_SIGPROCMASK, how, set.address(), 0, KERNEL_SIGSET_SIZE);
         }
     }
 
@@ -101,10 +87,8 @@ public final class ExecBindings {
                             .toList());
             MemorySegment path = arena.allocateFrom(argv.getFirst());
             MemorySegment state = Libc.allocateCallState(arena);
-            int result = (int) Execve.MH.invokeExact(state, path, args, envp);
+            long result = Syscall.invoke(state, Syscall.EXECVE, path.address(), args.address(), envp.address());
             return new ErrnoException("execve " + argv.getFirst(), result == -1 ? Libc.errno(state) : Libc.EINVAL);
-        } catch (Throwable t) {
-            throw Libc.unexpected(t);
         }
     }
 

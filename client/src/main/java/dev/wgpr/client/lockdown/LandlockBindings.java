@@ -1,19 +1,15 @@
 package dev.wgpr.client.lockdown;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import dev.wgpr.common.linux.Downcalls;
 import dev.wgpr.common.linux.ErrnoException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
+import dev.wgpr.common.linux.Syscall;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
 
-/** {@code <linux/landlock.h>}: glibc 2.36 wraps none of the three calls, so they go through {@code syscall}. */
+/** {@code <linux/landlock.h>}: glibc 2.36 wraps none of the three calls, so they go through {@link Syscall}. */
 final class LandlockBindings {
     private LandlockBindings() {}
 
@@ -68,46 +64,26 @@ final class LandlockBindings {
             .withByteAlignment(4)
             .withName("landlock_path_beneath_attr");
 
-    /** {@code syscall(SYS_landlock_create_ruleset, const struct landlock_ruleset_attr *, size_t, __u32)}. */
-    private static final class CreateRuleset {
-        static final MethodHandle MH = Downcalls.errno(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT),
-                Linker.Option.firstVariadicArg(1));
-    }
-
-    /** {@code syscall(SYS_landlock_add_rule, int ruleset_fd, enum landlock_rule_type, const void *, __u32)}. */
-    private static final class AddRule {
-        static final MethodHandle MH = Downcalls.errno(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-                Linker.Option.firstVariadicArg(1));
-    }
-
-    /** {@code syscall(SYS_landlock_restrict_self, int ruleset_fd, __u32 flags)}: the calling thread only. */
-    private static final class RestrictSelf {
-        static final MethodHandle MH = Downcalls.errno(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(1));
-    }
-
     /** The Landlock ABI version of the running kernel; throws {@code ENOSYS} / {@code EOPNOTSUPP} without it. */
     static int abiVersion() throws ErrnoException {
-        return (int) Downcalls.call("landlock_create_ruleset(VERSION)", state -> (long) CreateRuleset.MH.invokeExact(
-                state, SYS_LANDLOCK_CREATE_RULESET, MemorySegment.NULL, 0L, LANDLOCK_CREATE_RULESET_VERSION));
+        return (int) Syscall.call(
+                "landlock_create_ruleset(VERSION)", SYS_LANDLOCK_CREATE_RULESET, 0, 0, LANDLOCK_CREATE_RULESET_VERSION);
     }
 
     /** A new ruleset from {@code attr}, of which the kernel reads the first {@code size} bytes: its descriptor. */
     static int createRuleset(MemorySegment attr, long size) throws ErrnoException {
-        return (int) Downcalls.call("landlock_create_ruleset", state ->
-                (long) CreateRuleset.MH.invokeExact(state, SYS_LANDLOCK_CREATE_RULESET, attr, size, 0));
+        return (int) Syscall.call("landlock_create_ruleset", SYS_LANDLOCK_CREATE_RULESET, attr.address(), size, 0);
     }
 
     /** Adds a path-beneath rule ({@link #PATH_BENEATH_ATTR} in {@code beneath}) to {@code ruleset}. */
     static void addPathBeneath(int ruleset, MemorySegment beneath, String what) throws ErrnoException {
-        Downcalls.call("landlock_add_rule " + what, state -> (long)
-                AddRule.MH.invokeExact(state, SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, beneath, 0));
+        Syscall.call(
+                "landlock_add_rule " + what,
+                SYS_LANDLOCK_ADD_RULE,
+                ruleset,
+                LANDLOCK_RULE_PATH_BENEATH,
+                beneath.address(),
+                0);
     }
 
     /** {@code struct landlock_net_port_attr} (ABI 4+): the TCP rights granted on one port. */
@@ -117,13 +93,12 @@ final class LandlockBindings {
 
     /** Adds a net-port rule ({@link #NET_PORT_ATTR} in {@code port}) to {@code ruleset}. */
     static void addNetPort(int ruleset, MemorySegment port, String what) throws ErrnoException {
-        Downcalls.call("landlock_add_rule " + what, state ->
-                (long) AddRule.MH.invokeExact(state, SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_NET_PORT, port, 0));
+        Syscall.call(
+                "landlock_add_rule " + what, SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_NET_PORT, port.address(), 0);
     }
 
     /** Enforces {@code ruleset} on the calling thread (and what it executes). */
     static void restrictSelf(int ruleset) throws ErrnoException {
-        Downcalls.call("landlock_restrict_self", state ->
-                (long) RestrictSelf.MH.invokeExact(state, SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0));
+        Syscall.call("landlock_restrict_self", SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0);
     }
 }

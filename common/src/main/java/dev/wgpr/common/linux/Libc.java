@@ -91,17 +91,9 @@ public final class Libc {
     // <net/if.h>
     public static final int IFNAMSIZ = 16;
 
-    private static final class open$Holder {
-        static final MethodHandle MH = Downcalls.errno("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    }
-
     private static final class getxattr$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("getxattr", FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
-    }
-
-    private static final class close$Holder {
-        static final MethodHandle MH = Downcalls.errno("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     }
 
     private static final class read$Holder {
@@ -244,10 +236,6 @@ public final class Libc {
         static final MethodHandle MH = Downcalls.errno("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
-    private static final class socket$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    }
     /** {@code int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)}. */
     private static final class getsockopt$Holder {
         static final MethodHandle MH = Downcalls.errno(
@@ -260,16 +248,6 @@ public final class Libc {
 
     private static final class geteuid$Holder {
         static final MethodHandle MH = Downcalls.plain("geteuid", FunctionDescriptor.of(JAVA_INT));
-    }
-    /**
-     * {@code long syscall(long number, ...)} bound for system calls of three pointer/int arguments
-     * that glibc 2.36 does not wrap (e.g. {@code lsm_list_modules}).
-     */
-    private static final class syscall3$Holder {
-        static final MethodHandle MH = Downcalls.errno(
-                "syscall",
-                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT),
-                Linker.Option.firstVariadicArg(1));
     }
 
     /** {@code int pidfd_open(pid_t pid, unsigned int flags)} (glibc 2.36). */
@@ -546,15 +524,15 @@ public final class Libc {
         return (int) ERRNO.get(callState, 0L);
     }
 
+    /** {@code open(path, flags)}, as openat(2) from the working directory (what glibc's open is). */
     public static int open(String path, int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(arena);
-            int fd = (int) open$Holder.MH.invokeExact(state, arena.allocateFrom(path), flags);
-            return check(fd, state, "open " + path);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+            return (int) Syscall.call(
+                    "open " + path,
+                    Syscall.OPENAT,
+                    Syscall.AT_FDCWD,
+                    arena.allocateFrom(path).address(),
+                    flags);
         }
     }
 
@@ -579,7 +557,7 @@ public final class Libc {
     }
 
     public static void close(int fd) throws ErrnoException {
-        Downcalls.call("close", state -> (int) close$Holder.MH.invokeExact(state, fd));
+        Syscall.call("close", Syscall.CLOSE, fd);
     }
 
     public static int ioctl(int fd, long request, MemorySegment argument, String what) throws ErrnoException {
@@ -597,15 +575,11 @@ public final class Libc {
             MemorySegment state = allocateCallState(arena);
             MemorySegment ids = arena.allocate(JAVA_LONG, capacity);
             MemorySegment size = arena.allocateFrom(JAVA_INT, capacity * 8);
-            long count = (long) syscall3$Holder.MH.invokeExact(state, SYS_LSM_LIST_MODULES, ids, size, 0);
+            long count = Syscall.invoke(state, SYS_LSM_LIST_MODULES, ids.address(), size.address(), 0);
             if (count < 0) {
                 throw new ErrnoException("lsm_list_modules", errno(state));
             }
             return ids.asSlice(0, count * 8).toArray(JAVA_LONG);
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
         }
     }
 
@@ -674,8 +648,7 @@ public final class Libc {
     }
 
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
-        return (int)
-                Downcalls.call("socket", state -> (int) socket$Holder.MH.invokeExact(state, domain, type, protocol));
+        return (int) Syscall.call("socket", Syscall.SOCKET, domain, type, protocol);
     }
 
     /** {@code getsockopt(2)} of an option whose value is a 64-bit integer, e.g. {@code SO_NETNS_COOKIE}. */
@@ -784,12 +757,6 @@ public final class Libc {
 
     // <unistd.h>, <fcntl.h>
 
-    private static final class fcntlInt$Holder {
-        static final MethodHandle MH = Downcalls.errno(
-                "fcntl",
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(2));
-    }
     /** {@code int socketpair(int domain, int type, int protocol, int sv[2])}. */
     private static final class socketpair$Holder {
         static final MethodHandle MH =
@@ -897,7 +864,7 @@ public final class Libc {
 
     /** {@code fcntl(fd, cmd, arg)} for a command with an int argument; returns its non-negative result. */
     public static int fcntl(int fd, int cmd, int arg, String what) throws ErrnoException {
-        return (int) Downcalls.call(what, state -> (int) fcntlInt$Holder.MH.invokeExact(state, fd, cmd, arg));
+        return (int) Syscall.call(what, Syscall.FCNTL, fd, cmd, arg);
     }
 
     /** The status flags of {@code fd} ({@code fcntl F_GETFL}): its access mode, {@code O_PATH}, …. */

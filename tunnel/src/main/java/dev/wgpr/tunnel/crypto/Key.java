@@ -14,7 +14,13 @@ public final class Key {
     public static final int LENGTH = 32;
     public static final int BASE64_LENGTH = 44;
 
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Made on first use: a SecureRandom loads the security providers (some 10 ms), which reading a
+     * config's keys ({@code wg-pr check}) does not need.
+     */
+    private static final class Random {
+        static final SecureRandom RANDOM = new SecureRandom();
+    }
 
     private final byte[] bytes;
 
@@ -57,7 +63,7 @@ public final class Key {
     /** A new private key: 32 random bytes clamped for Curve25519, as {@code wg genkey} makes them. */
     public static Key generatePrivate() {
         byte[] secret = new byte[LENGTH];
-        RANDOM.nextBytes(secret);
+        Random.RANDOM.nextBytes(secret);
         secret[0] &= (byte) 248;
         secret[31] = (byte) ((secret[31] & 127) | 64);
         return new Key(secret);
@@ -66,7 +72,7 @@ public final class Key {
     /** A new preshared key: 32 random bytes, as {@code wg genpsk} makes them. */
     public static Key generatePreshared() {
         byte[] secret = new byte[LENGTH];
-        RANDOM.nextBytes(secret);
+        Random.RANDOM.nextBytes(secret);
         return new Key(secret);
     }
 
