@@ -12,7 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Gives back the resident pages of the class-data archive's read-only region once the daemon is ready. The
@@ -54,8 +56,64 @@ final class ArchivePages {
                 .toList();
     }
 
-    /** Drops this process's resident pages of {@code archive}'s read-only region; failures go to {@code err}. */
-    static void release(Path archive, PrintWriter err) {
+    /** Resident KiB growth of the region after which it is given back again: a burst of class loading. */
+    static final long REGROWTH_KIB = 1024;
+
+    static final Duration CHECK_INTERVAL = Duration.ofSeconds(10);
+
+    /** The line that starts a mapping in /proc/PID/smaps, before its fields. */
+    private static final Pattern MAPPING = Pattern.compile("[0-9a-f]+-[0-9a-f]+ ");
+
+    /**
+     * Gives the region back now, and again each time it has grown by {@link #REGROWTH_KIB} since (the classes
+     * an {@code up} loads fault in some 6 MiB of it), checked every {@link #CHECK_INTERVAL} on a daemon thread:
+     * an idle daemon's few pages stay, so it is not made to read them again and again.
+     */
+    static void keepReleased(Path archive, PrintWriter err) {
+        release(archive, true, err);
+        Thread.ofPlatform().daemon().name("archive-pages").start(() -> {
+            long after = residentKib(archive);
+            while (after >= 0) {
+                try {
+                    Thread.sleep(CHECK_INTERVAL);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = residentKib(archive);
+                if (now - after >= REGROWTH_KIB) {
+                    release(archive, false, err);
+                    now = residentKib(archive);
+                }
+                after = now;
+            }
+        });
+    }
+
+    /** The resident KiB of {@code archive}'s read-only region in this process, or -1 when unreadable. */
+    static long residentKib(Path archive) {
+        String suffix = " " + archive;
+        try {
+            boolean inRegion = false;
+            long kib = 0;
+            for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+                if (MAPPING.matcher(line).lookingAt()) {
+                    inRegion = line.endsWith(suffix) && line.split("\\s+")[1].equals("r--p");
+                } else if (inRegion && line.startsWith("Rss:")) {
+                    kib += Long.parseLong(line.substring(4).strip().split("\\s+")[0]);
+                }
+            }
+            return kib;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Drops this process's resident pages of {@code archive}'s read-only region, and when {@code evict} the
+     * file's from the page cache too; failures go to {@code err}. Evicted once, the pages come back one at a
+     * time, so later releases leave them cached: a page used again is then a minor fault, not a disk read.
+     */
+    static void release(Path archive, boolean evict, PrintWriter err) {
         try {
             for (long[] region : readOnlyRegions(Files.readAllLines(Path.of("/proc/self/maps")), archive)) {
                 MemorySegment start = MemorySegment.ofAddress(region[0]);
@@ -63,7 +121,9 @@ final class ArchivePages {
                 madvise(start, length, MADV_RANDOM);
                 // Out of the page cache too: the dump wrote the file in large folios, of which a fault
                 // maps the whole (up to 2 MiB) whatever MADV_RANDOM says; read again, a page at a time.
-                madvise(start, length, MADV_PAGEOUT);
+                if (evict) {
+                    madvise(start, length, MADV_PAGEOUT);
+                }
                 madvise(start, length, MADV_DONTNEED);
             }
         } catch (IOException e) { // ErrnoException too

@@ -47,8 +47,9 @@ import java.util.stream.Stream;
  * <p>The archive is mapped where its dump asked ({@code -XX:ArchiveRelocationMode=0}), not relocated to a
  * random address at each start as the JVM does by default: relocating writes the pointers all through it, so
  * its 25 MiB were resident and dirty for the daemon's whole life. Unrelocated, its read-only region (16 MiB)
- * stays clean pages of the file, which {@link ArchivePages} gives back once the daemon is ready: idle with one
- * tunnel, 67 MiB RSS relocated, 53 MiB so (bench/daemon, warm, same run). The address randomization that
+ * stays clean pages of the file, which {@link ArchivePages} gives back once the daemon is ready and after each
+ * burst of class loading: idle with one tunnel, 68.3 MiB RSS relocated, 56.4 so; idle with none, 60.5 and
+ * 48.4 (bench/daemon, warm, same run; throughput and handshakes within the run's noise). The address randomization that
  * costs is kept per install rather than per start: each dump asks for a base of its own
  * ({@link #randomBaseAddress}), which only root may read (the archive's directory is root's alone).
  */

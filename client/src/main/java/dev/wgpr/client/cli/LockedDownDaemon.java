@@ -55,7 +55,8 @@ public final class LockedDownDaemon {
                 .classArchive()
                 .ifPresent(archive ->
                         DaemonJvm.refreshArchive(archive, DaemonJvm.classList(archive, arguments.instance()), err));
-        Runnable afterReady = () -> arguments.classArchive().ifPresent(archive -> ArchivePages.release(archive, err));
+        Runnable afterReady =
+                () -> arguments.classArchive().ifPresent(archive -> ArchivePages.keepReleased(archive, err));
         System.exit(DaemonService.serve(arguments.instance(), options, err, afterReady, afterStop));
     }
 
