@@ -27,7 +27,7 @@ class ArchivePagesTest {
     @Test
     void anArchiveThisJvmDidNotMapIsNoError() {
         StringWriter err = new StringWriter();
-        ArchivePages.release(Path.of("/nonexistent/daemon.jsa"), true, new PrintWriter(err, true));
+        ArchivePages.release(Path.of("/nonexistent/daemon.jsa"), new PrintWriter(err, true));
         assertEquals("", err.toString());
     }
 }
