@@ -48,8 +48,9 @@ import java.util.stream.Stream;
  * random address at each start as the JVM does by default: relocating writes the pointers all through it, so
  * its 25 MiB were resident and dirty for the daemon's whole life. Unrelocated, its read-only region (16 MiB)
  * stays clean pages of the file, which {@link ArchivePages} gives back once the daemon is ready and after each
- * burst of class loading: idle with one tunnel, 68.3 MiB RSS relocated, 56.4 so; idle with none, 60.5 and
- * 48.4 (bench/daemon, warm, same run; throughput and handshakes within the run's noise). The address randomization that
+ * burst of class loading: idle with one tunnel, 69.1 MiB RSS relocated, 57.1 and 56.6 so; idle with none,
+ * 60.4 and 48.4 (bench/daemon, warm, same run; 0.88 Gbit/s and 3,856 handshakes/s relocated, 1.00 and 0.80
+ * Gbit/s, 3,932 and 3,725 handshakes/s so: within the run's noise). The address randomization that
  * costs is kept per install rather than per start: each dump asks for a base of its own
  * ({@link #randomBaseAddress}), which only root may read (the archive's directory is root's alone).
  */
