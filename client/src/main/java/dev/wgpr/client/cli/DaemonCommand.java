@@ -176,7 +176,8 @@ final class DaemonCommand implements Callable<Integer> {
                 instance,
                 new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup()), configDirectories),
                 err,
-                () -> {}); // no class-data archive outside the lockdown
+                () -> {}, // no class-data archive outside the lockdown
+                () -> {});
     }
 
     /**
@@ -222,8 +223,9 @@ final class DaemonCommand implements Callable<Integer> {
     private static List<String> lockedDownJvmOptions(Instance instance, Optional<Path> archive) {
         List<String> options =
                 new ArrayList<>(List.of("-XX:-UsePerfData", "-XX:+DisableAttachMechanism", Pace.option()));
-        options.addAll(DaemonJvm.options(System.getenv()));
+        // The archive's options before the chosen ones, which may so override them (bench/daemon's variants).
         archive.ifPresent(path -> options.addAll(DaemonJvm.archiveOptions(path, DaemonJvm.classList(path, instance))));
+        options.addAll(DaemonJvm.options(System.getenv()));
         return options;
     }
 

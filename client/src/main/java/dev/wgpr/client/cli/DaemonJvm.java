@@ -3,13 +3,16 @@ package dev.wgpr.client.cli;
 import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,6 +43,16 @@ import java.util.stream.Stream;
  * one from its list at its orderly stop ({@link #refreshArchive}). Only locked-down daemons write, dump or map
  * it, and the dump runs in the stopping daemon's confinement: what a compromised daemon could put in the
  * archive runs only in the next confined daemon, so it gains nothing it did not have.
+ *
+ * <p>The archive is mapped where its dump asked ({@code -XX:ArchiveRelocationMode=0}), not relocated to a
+ * random address at each start as the JVM does by default: relocating writes the pointers all through it, so
+ * its 25 MiB were resident and dirty for the daemon's whole life. Unrelocated, its read-only region (16 MiB)
+ * stays clean pages of the file, which {@link ArchivePages} gives back once the daemon is ready and after each
+ * burst of class loading: idle with one tunnel, 69.1 MiB RSS relocated, 57.1 and 56.6 so; idle with none,
+ * 60.4 and 48.4 (bench/daemon, warm, same run; 0.88 Gbit/s and 3,856 handshakes/s relocated, 1.00 and 0.80
+ * Gbit/s, 3,932 and 3,725 handshakes/s so: within the run's noise). The address randomization that
+ * costs is kept per install rather than per start: each dump asks for a base of its own
+ * ({@link #randomBaseAddress}), which only root may read (the archive's directory is root's alone).
  */
 final class DaemonJvm {
     static final String VARIABLE = "WG_PR_DAEMON_JVM_OPTIONS";
@@ -52,12 +65,12 @@ final class DaemonJvm {
      * cache and metaspace, while the packet path ends in C2 code either way; and glibc's free native memory
      * (compiler arenas, libbpf's BTF parse) given back every 5 s rather than kept resident.
      *
-     * <p>Measured and not kept ({@code bench/daemon}, idle with one tunnel, warm: 66.9 MiB RSS with these):
-     * {@code -XX:ArchiveRelocationMode=0} (diagnostic in JDK 25) maps the class-data archive unrelocated, yet
-     * 66.8: the JVM reads the archive's read-only region whole and writes most of its read-write one as it
-     * restores the classes, so the pages are as resident, only clean rather than dirty, and it would give up
-     * ASLR for the archive (whose read-write region holds the C++ vtables the JVM calls through) for nothing.
-     * {@code -Xshare:off}, 68.8: the classes' metadata costs as much in metaspace, and the method-handle
+     * <p>Measured and not kept ({@code bench/daemon}, idle with one tunnel, warm: 66.9 MiB RSS with these,
+     * before the archive was mapped unrelocated): {@code -XX:ArchiveRelocationMode=0} alone, 66.8 (and 68.3
+     * without {@code -XX:+VerifySharedSpaces}): the JVM faults the archive's read-only region in whole as it
+     * starts, clean rather than dirty but as resident, until {@link ArchivePages} gives it back.
+     * {@code -Xms4m -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10}, 66.3: the young generation shrinks by
+     * 1.3 MiB, the old one grows as much. {@code -Xshare:off}, 68.8: the classes' metadata costs as much in metaspace, and the method-handle
      * classes are spun again. {@code -Xmn2m}, 67.4. C1 alone would keep the JDK's ChaCha20-Poly1305
      * intrinsics out of the packet path.
      */
@@ -137,6 +150,10 @@ final class DaemonJvm {
         if (Files.isRegularFile(archive, LinkOption.NOFOLLOW_LINKS)) {
             options.add("-XX:SharedArchiveFile=" + archive);
             options.add("-XX:+VerifySharedSpaces");
+            // Mapped where it was dumped, not relocated: its read-only region then stays clean file pages,
+            // which ArchivePages gives back once the daemon is ready. The base is the dump's random one.
+            options.add("-XX:+UnlockDiagnosticVMOptions");
+            options.add("-XX:ArchiveRelocationMode=0");
             // An archive of another build (wg-pr or the JDK upgraded) is not mapped, and this run dumps
             // the next one at its stop: expected, so not an error in the log.
             options.add("-Xlog:cds=off");
@@ -178,6 +195,7 @@ final class DaemonJvm {
                             "-Xshare:dump",
                             "-XX:SharedClassListFile=" + classList,
                             "-XX:SharedArchiveFile=" + partial,
+                            "-XX:SharedBaseAddress=" + randomBaseAddress(),
                             // As the daemon runs (the archived heap objects are the serial collector's).
                             "-XX:+UseSerialGC",
                             "-XX:-UsePerfData",
@@ -194,6 +212,11 @@ final class DaemonJvm {
             } else if (dump.exitValue() != 0) {
                 err.println("wg-pr daemon: no class-data archive written: the dump exited " + dump.exitValue());
             } else {
+                // On disk before it replaces the old one: a crash then leaves one or the other whole, and
+                // the next daemon finds its pages clean, which ArchivePages can only then give back.
+                try (FileChannel written = FileChannel.open(partial, StandardOpenOption.WRITE)) {
+                    written.force(true);
+                }
                 Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (InterruptedException e) {
@@ -201,6 +224,19 @@ final class DaemonJvm {
         } finally {
             Files.deleteIfExists(partial);
         }
+    }
+
+    /**
+     * Where a dumped archive asks to be mapped: 16 MiB-aligned (what the JVM rounds a base to) between 16 and
+     * 96 TiB, far from the heap, the libraries and the stacks, drawn for each dump: 2^22 places, so the
+     * unrelocated archive's address is that install's secret rather than the JVM's fixed default.
+     */
+    static String randomBaseAddress() {
+        long alignment = 1L << 24;
+        long low = 16L << 40;
+        long high = 96L << 40;
+        long slot = new SecureRandom().nextLong((high - low) / alignment);
+        return "0x" + Long.toHexString(low + slot * alignment);
     }
 
     /** Whether this JVM mapped {@code archive} (a refused one is not in its address space). */

@@ -12,10 +12,11 @@ final class DaemonService {
 
     /**
      * Runs the daemon in this process until SIGTERM (then takes every tunnel down) or until it stops: from
-     * {@link DaemonCommand} without lockdown, in {@link LockedDownDaemon} locked down. {@code afterStop} runs
-     * once every tunnel is down.
+     * {@link DaemonCommand} without lockdown, in {@link LockedDownDaemon} locked down. {@code afterReady} runs
+     * once the daemon is ready (its start-up done), {@code afterStop} once every tunnel is down.
      */
-    static int serve(Instance instance, Daemon.Options options, PrintWriter err, Runnable afterStop) {
+    static int serve(
+            Instance instance, Daemon.Options options, PrintWriter err, Runnable afterReady, Runnable afterStop) {
         Daemon daemon;
         try {
             daemon = Daemon.start(instance, options);
@@ -50,6 +51,7 @@ final class DaemonService {
                 + ProcessHandle.current().pid());
         // Daemon.start returned: the control socket listens, so `wg-pr up` can connect from now on.
         systemd.ready("instance " + instance + ": control socket " + instance.controlSocket());
+        afterReady.run();
         try {
             daemon.awaitStopped();
         } catch (InterruptedException e) {

@@ -55,7 +55,9 @@ public final class LockedDownDaemon {
                 .classArchive()
                 .ifPresent(archive ->
                         DaemonJvm.refreshArchive(archive, DaemonJvm.classList(archive, arguments.instance()), err));
-        System.exit(DaemonService.serve(arguments.instance(), options, err, afterStop));
+        Runnable afterReady =
+                () -> arguments.classArchive().ifPresent(archive -> ArchivePages.keepReleased(archive, err));
+        System.exit(DaemonService.serve(arguments.instance(), options, err, afterReady, afterStop));
     }
 
     /** Finishes the lockdown (what only the new image can do) and describes it for {@code status}. */

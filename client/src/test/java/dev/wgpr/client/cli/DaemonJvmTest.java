@@ -11,9 +11,11 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -86,9 +88,24 @@ class DaemonJvmTest {
                 List.of(
                         "-XX:SharedArchiveFile=" + archive,
                         "-XX:+VerifySharedSpaces",
+                        "-XX:+UnlockDiagnosticVMOptions",
+                        "-XX:ArchiveRelocationMode=0",
                         "-Xlog:cds=off",
                         "-XX:DumpLoadedClassList=" + classList),
                 DaemonJvm.archiveOptions(archive, classList));
+    }
+
+    @Test
+    void eachDumpAsksForItsOwnAlignedBaseFarFromEverythingElse() {
+        Set<String> bases = new HashSet<>();
+        for (int i = 0; i < 100; i++) {
+            String base = DaemonJvm.randomBaseAddress();
+            long address = Long.parseLong(base.substring(2), 16);
+            assertEquals(0, address % (1L << 24), base);
+            assertTrue(address >= 16L << 40 && address < 96L << 40, base);
+            bases.add(base);
+        }
+        assertTrue(bases.size() > 95, "drawn, not fixed: " + bases.size());
     }
 
     @Test
