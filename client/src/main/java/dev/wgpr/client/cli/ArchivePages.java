@@ -1,15 +1,9 @@
 package dev.wgpr.client.cli;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
-import dev.wgpr.common.linux.Downcalls;
+import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,17 +24,7 @@ import java.util.regex.Pattern;
  * while relocated: anonymous memory, mapped read-write, so not found here and left alone.
  */
 final class ArchivePages {
-    private static final int MADV_RANDOM = 1;
-    private static final int MADV_DONTNEED = 4;
-    private static final int MADV_PAGEOUT = 21;
-
     private ArchivePages() {}
-
-    /** {@code int madvise(void *addr, size_t length, int advice)}: Libc's shape, so no new downcall classes. */
-    private static final class madvise$Holder {
-        static final MethodHandle MH =
-                Downcalls.errno("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    }
 
     /** The read-only, private mappings of {@code archive} in {@code maps} (lines of /proc/PID/maps). */
     static List<long[]> readOnlyRegions(List<String> maps, Path archive) {
@@ -119,18 +103,14 @@ final class ArchivePages {
             for (long[] region : readOnlyRegions(Files.readAllLines(Path.of("/proc/self/maps")), archive)) {
                 MemorySegment start = MemorySegment.ofAddress(region[0]);
                 long length = region[1] - region[0];
-                madvise(start, length, MADV_RANDOM);
+                Libc.madvise(start, length, Libc.MADV_RANDOM);
                 // Out of the page cache too: the dump wrote the file in large folios, of which a fault
                 // maps the whole (up to 2 MiB) whatever MADV_RANDOM says; read again, a page at a time.
-                madvise(start, length, MADV_PAGEOUT);
-                madvise(start, length, MADV_DONTNEED);
+                Libc.madvise(start, length, Libc.MADV_PAGEOUT);
+                Libc.madvise(start, length, Libc.MADV_DONTNEED);
             }
         } catch (IOException e) { // ErrnoException too
             err.println("wg-pr daemon: the class-data archive's pages stay resident: " + e.getMessage());
         }
-    }
-
-    private static void madvise(MemorySegment start, long length, int advice) throws IOException {
-        Downcalls.call("madvise", state -> (int) madvise$Holder.MH.invokeExact(state, start, length, advice));
     }
 }

@@ -128,7 +128,9 @@ public final class Libc {
     private static final int PROT_WRITE = 0x2;
     private static final int MAP_PRIVATE = 0x02;
     private static final int MAP_ANONYMOUS = 0x20;
-    private static final int MADV_DONTNEED = 4;
+    public static final int MADV_RANDOM = 1;
+    public static final int MADV_DONTNEED = 4;
+    public static final int MADV_PAGEOUT = 21;
     private static final long MAP_FAILED = -1L;
 
     /** {@code void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)}. */
@@ -461,6 +463,11 @@ public final class Libc {
             throw unexpected(t);
         }
         return address.reinterpret(size, arena, Libc::unmap);
+    }
+
+    /** {@code madvise(start, length, advice)}; its errno thrown, named "madvise". */
+    public static void madvise(MemorySegment start, long length, int advice) throws ErrnoException {
+        Downcalls.call("madvise", state -> (int) madvise$Holder.MH.invokeExact(state, start, length, advice));
     }
 
     /**
