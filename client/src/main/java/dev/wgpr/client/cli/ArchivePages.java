@@ -28,16 +28,18 @@ final class ArchivePages {
 
     /** The read-only, private mappings of {@code archive} in {@code maps} (lines of /proc/PID/maps). */
     static List<long[]> readOnlyRegions(List<String> maps, Path archive) {
-        String suffix = " " + archive;
         return maps.stream()
-                .filter(line -> line.endsWith(suffix))
-                .map(line -> line.split("\\s+"))
-                .filter(fields -> fields[1].equals("r--p"))
-                .map(fields -> {
-                    String[] range = fields[0].split("-");
+                .filter(line -> isReadOnlyRegion(line, archive))
+                .map(line -> {
+                    String[] range = line.substring(0, line.indexOf(' ')).split("-");
                     return new long[] {Long.parseUnsignedLong(range[0], 16), Long.parseUnsignedLong(range[1], 16)};
                 })
                 .toList();
+    }
+
+    /** Whether {@code mapping}, a line of /proc/PID/maps or a mapping's first of smaps, is the region given back. */
+    private static boolean isReadOnlyRegion(String mapping, Path archive) {
+        return mapping.endsWith(" " + archive) && mapping.split("\\s+")[1].equals("r--p");
     }
 
     /** Resident KiB growth of the region after which it is given back again: a burst of class loading. */
@@ -75,13 +77,12 @@ final class ArchivePages {
 
     /** The resident KiB of {@code archive}'s read-only region in this process, or -1 when unreadable. */
     static long residentKib(Path archive) {
-        String suffix = " " + archive;
         try {
             boolean inRegion = false;
             long kib = 0;
             for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
                 if (MAPPING.matcher(line).lookingAt()) {
-                    inRegion = line.endsWith(suffix) && line.split("\\s+")[1].equals("r--p");
+                    inRegion = isReadOnlyRegion(line, archive);
                 } else if (inRegion && line.startsWith("Rss:")) {
                     kib += Long.parseLong(line.substring(4).strip().split("\\s+")[0]);
                 }

@@ -475,17 +475,11 @@ public final class Libc {
      * ({@code MADV_DONTNEED}): it keeps its address and size, and reads as zeros until written again.
      */
     public static void discard(MemorySegment mapping) {
-        try (Arena call = Arena.ofConfined()) {
-            MemorySegment state = allocateCallState(call);
-            int result = (int) madvise$Holder.MH.invokeExact(state, mapping, mapping.byteSize(), MADV_DONTNEED);
-            if (result != 0) {
-                // Only a segment that is not a whole mapping can be refused: a bug of the caller.
-                throw new IllegalArgumentException("madvise refused the segment: " + strerror(errno(state)));
-            }
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(t);
+        try {
+            madvise(mapping, mapping.byteSize(), MADV_DONTNEED);
+        } catch (ErrnoException e) {
+            // Only a segment that is not a whole mapping can be refused: a bug of the caller.
+            throw new IllegalArgumentException("madvise refused the segment: " + strerror(e.errno()));
         }
     }
 
