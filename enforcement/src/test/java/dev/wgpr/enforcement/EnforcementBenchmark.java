@@ -35,6 +35,8 @@ class EnforcementBenchmark {
     static final int RUNS = Integer.getInteger("wgpr.bench.runs", 20_000);
     static final int LATENCY_ROUNDS = Integer.getInteger("wgpr.bench.rounds", 40);
     static final int LATENCY_BATCH = 250;
+    /** Windows per cost cell, each path measured in turn; the cell's runs are split between them. */
+    static final int WINDOWS = Integer.getInteger("wgpr.bench.windows", 7);
 
     enum Path4 {
         EXTERNAL("192.0.2.50", 80),
@@ -106,6 +108,11 @@ class EnforcementBenchmark {
                                         + " cell); above, a whole TCP connect and close runs between two hook runs%n",
                                 RUNS))
                         .append(header);
+                StringBuilder ratios = new StringBuilder(String.format(
+                        "%nEach path's cost over the no-op program's in the same window (both run on every connect"
+                                + " of a window), median (min-max) of %d windows per cell; nb: the TCP table, udp:"
+                                + " the warm one%n%-9s %-5s %-22s %-22s %-22s%n",
+                        WINDOWS, "prefixes", "table", "external", "internal-allow", "internal-deny"));
                 for (int n : Arrays.stream(System.getProperty("wgpr.bench.sizes", "10,1000,5000,100000")
                                 .split(","))
                         .mapToInt(Integer::parseInt)
@@ -115,10 +122,10 @@ class EnforcementBenchmark {
                     world.publish(policy);
                     long publishMs = (System.nanoTime() - t0) / 1_000_000;
                     String label = String.format("%,d", policy.internal().size());
-                    costRow(table, label, publishMs, app, "nb", noopProgram, enforce);
-                    costRow(udpTable, label, publishMs, app, "udp", noopProgram, enforce);
+                    costRow(table, ratios, label, publishMs, app, "nb", noopProgram, enforce);
+                    costRow(udpTable, ratios, label, publishMs, app, "udp", noopProgram, enforce);
                 }
-                table.append(udpTable);
+                table.append(udpTable).append(ratios);
 
                 world.publish(policy(1_000));
                 noopLink.close(); // latency without the no-op program in the path
@@ -166,9 +173,17 @@ class EnforcementBenchmark {
         System.out.println(table);
     }
 
-    /** One row of a cost table: ns per run of the no-op and of the enforcement program on each path. */
+    /**
+     * One row of a cost table: ns per run of the no-op and of the enforcement program on each path, and
+     * each path's ratio to the no-op program paired window by window. The no-op program runs on the same
+     * connects as the enforcement program (attached to an ancestor cgroup), so a window's ratio compares
+     * two programs under the same load, cache state and clock; the median over windows leaves out the
+     * windows another process disturbed, which moved one ratio between 2.3x and 3.7x from publish to publish
+     * when the no-op's cost was averaged over the whole row instead.
+     */
     private static void costRow(
             StringBuilder table,
+            StringBuilder ratios,
             String label,
             long publishMs,
             CHelper app,
@@ -176,19 +191,39 @@ class EnforcementBenchmark {
             BpfProgram noopProgram,
             BpfProgram enforce)
             throws IOException {
-        Map<Path4, Double> cost = new EnumMap<>(Path4.class);
+        Map<Path4, Bpf.RunStats> enforceTotal = new EnumMap<>(Path4.class);
+        Map<Path4, List<Double>> windowRatios = new EnumMap<>(Path4.class);
         Bpf.RunStats noopBefore = Bpf.runStats(noopProgram.fd());
         for (Path4 path : Path4.values()) {
             connects(app, path.address, path.port, 2_000, mode); // warm up
-            Bpf.RunStats before = Bpf.runStats(enforce.fd());
-            int eperm = connects(app, path.address, path.port, RUNS, mode);
-            Bpf.RunStats after = Bpf.runStats(enforce.fd());
-            if ((eperm == RUNS) != (path == Path4.INTERNAL_DENY)) {
-                throw new AssertionError(path + " (" + mode + "): " + eperm + " of " + RUNS + " denied");
+            enforceTotal.put(path, new Bpf.RunStats(0, 0));
+            windowRatios.put(path, new ArrayList<>());
+        }
+        int perWindow = Math.max(1, RUNS / WINDOWS);
+        for (int window = 0; window < WINDOWS; window++) {
+            for (int k = 0; k < Path4.values().length; k++) {
+                // Rotated like the latency batches: no path always follows the same one.
+                Path4 path = Path4.values()[(window + k) % Path4.values().length];
+                Bpf.RunStats noopStart = Bpf.runStats(noopProgram.fd());
+                Bpf.RunStats start = Bpf.runStats(enforce.fd());
+                int eperm = connects(app, path.address, path.port, perWindow, mode);
+                Bpf.RunStats end = Bpf.runStats(enforce.fd());
+                Bpf.RunStats noopEnd = Bpf.runStats(noopProgram.fd());
+                if ((eperm == perWindow) != (path == Path4.INTERNAL_DENY)) {
+                    throw new AssertionError(path + " (" + mode + "): " + eperm + " of " + perWindow + " denied");
+                }
+                windowRatios.get(path).add(end.nsPerRunSince(start) / noopEnd.nsPerRunSince(noopStart));
+                Bpf.RunStats total = enforceTotal.get(path);
+                enforceTotal.put(
+                        path,
+                        new Bpf.RunStats(
+                                total.runTimeNs() + end.runTimeNs() - start.runTimeNs(),
+                                total.runCount() + end.runCount() - start.runCount()));
             }
-            cost.put(path, after.nsPerRunSince(before));
         }
         double noopCost = Bpf.runStats(noopProgram.fd()).nsPerRunSince(noopBefore);
+        Map<Path4, Double> cost = new EnumMap<>(Path4.class);
+        enforceTotal.forEach((path, total) -> cost.put(path, total.nsPerRunSince(new Bpf.RunStats(0, 0))));
         table.append(String.format(
                 "%-9s %11d %10.1f %10.1f %14.1f %14.1f%n",
                 label,
@@ -197,6 +232,16 @@ class EnforcementBenchmark {
                 cost.get(Path4.EXTERNAL),
                 cost.get(Path4.INTERNAL_ALLOW),
                 cost.get(Path4.INTERNAL_DENY)));
+        ratios.append(String.format("%-9s %-5s", label, mode));
+        for (Path4 path : Path4.values()) {
+            double[] sorted = windowRatios.get(path).stream()
+                    .mapToDouble(Double::doubleValue)
+                    .sorted()
+                    .toArray();
+            ratios.append(String.format(
+                    " %10.2f (%.2f-%.2f)", sorted[sorted.length / 2], sorted[0], sorted[sorted.length - 1]));
+        }
+        ratios.append('\n');
     }
 
     static double pct(long[] sorted, int p) {
