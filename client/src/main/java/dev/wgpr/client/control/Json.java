@@ -51,8 +51,8 @@ public final class Json {
      * runs beside the command's own start-up on another core. First this class's initialiser (jackson's
      * factory, and jackson-jr's writer, whose initialiser reads the time-zone database for the UTC it
      * keeps), which the request needs; then that of BigDecimal, which every jackson parser's base class
-     * needs, and which since JDK 25 computes 5^(2^16) by squaring (some 25 ms compiled, 50 to 85 ms in
-     * the interpreter of the CLI's quick commands). A class initialised on two threads at once waits; the
+     * needs, and which since JDK 25 computes 5^(2^16) by squaring (some 25 ms compiled, 50 to 85 ms
+     * interpreted; cli-fast.jvm-options). A class initialised on two threads at once waits; the
      * command's own thread comes to jackson's classes only through this class, whose initialisation it
      * then waits for, and neither initialiser needs a class of the command's, so that no wait can go round
      * in a circle.
