@@ -57,14 +57,15 @@ final class StatusCommand implements Callable<Integer> {
 
     /** The whole command, for picocli's {@link #call} and for {@link FastPath}. */
     static int show(Instance instance, boolean json, boolean verbose, PrintWriter out, PrintWriter err) {
-        Clock clock = Clock.systemDefaultZone();
         Optional<DaemonStatus> reply;
         try {
+            // The text's clock too is made while the daemon answers: finding this host's zone's rules is a
+            // service look-up of the class path.
             reply = DaemonClient.call(
                     instance,
                     new Request.Status(),
                     DaemonStatus.class,
-                    json ? () -> {} : () -> StatusText.prepare(clock));
+                    json ? () -> {} : () -> StatusText.prepare(Clock.systemDefaultZone()));
         } catch (DaemonClient.DaemonException e) {
             return e.report("status", err);
         }
@@ -72,7 +73,7 @@ final class StatusCommand implements Callable<Integer> {
         if (json) {
             out.println(Json.write(status));
         } else {
-            out.print(new StatusText(clock, verbose, StatusCommand::borrowing).render(status));
+            out.print(new StatusText(Clock.systemDefaultZone(), verbose, StatusCommand::borrowing).render(status));
             out.flush(); // picocli's writer flushes by itself only at println, and the text ends in its own newline
         }
         return unguardedTunnels(status, err);
