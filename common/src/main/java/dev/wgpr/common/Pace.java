@@ -40,7 +40,9 @@ public final class Pace {
 
     /** {@code base}, as long as this machine needs for what takes {@code base} on an ordinary one. */
     public static Duration scaled(Duration base) {
-        return base.multipliedBy(factor);
+        // Not Duration.multipliedBy, which computes in BigDecimal: its class initialiser alone is tens of
+        // ms in the CLI's quick commands, and a busy host, whose factor is above 1, is where they are slow.
+        return Duration.ofSeconds(Math.multiplyExact(base.getSeconds(), factor), (long) base.getNano() * factor);
     }
 
     public static long factor() {

@@ -37,6 +37,19 @@ class PaceTest {
     }
 
     @Test
+    void aSlowerMachineScalesSecondsAndNanosecondsAlike() {
+        System.setProperty(Pace.PROPERTY, "3");
+        try {
+            Pace.inherit();
+            assertEquals(Duration.ofMillis(4_500), Pace.scaled(Duration.ofMillis(1_500)));
+            assertEquals(Duration.ofSeconds(3, 999_999_999), Pace.scaled(Duration.ofSeconds(1, 333_333_333)));
+        } finally {
+            System.clearProperty(Pace.PROPERTY);
+            Pace.inherit();
+        }
+    }
+
+    @Test
     void thisJvmMeasuredItsStartUpNowhereSoItsTimeoutsStayAsChosen() {
         assertEquals(Duration.ofSeconds(30), Pace.scaled(Duration.ofSeconds(30)));
     }

@@ -124,6 +124,16 @@ final class DaemonClient {
      */
     static <R extends Reply> Optional<R> call(Instance instance, Request request, Class<R> answer)
             throws DaemonException {
+        return call(instance, request, answer, () -> {});
+    }
+
+    /**
+     * As {@link #call(Instance, Request, Class)}, running {@code meanwhile} once the request is sent: work
+     * the caller needs after the answer, done in time this process would otherwise spend waiting for the
+     * daemon.
+     */
+    static <R extends Reply> Optional<R> call(Instance instance, Request request, Class<R> answer, Runnable meanwhile)
+            throws DaemonException {
         Optional<ControlChannel> socket = connect(instance);
         if (socket.isEmpty()) {
             return Optional.empty();
@@ -134,6 +144,7 @@ final class DaemonClient {
         Duration limit = quick ? Pace.scaled(QUICK_REPLY_TIMEOUT) : Duration.ofNanos(Long.MAX_VALUE);
         try (ControlChannel connection = socket.get()) {
             send(connection, request);
+            meanwhile.run();
             return Optional.of(answer(
                     read(() -> connection.receiveLine(limit), line -> ControlJson.readReply(line, answer)), answer));
         } catch (ControlChannel.NoReplyException e) {
@@ -162,7 +173,15 @@ final class DaemonClient {
 
     /** As {@link #send(LineConnection, Request)}, with {@code fds} attached. */
     static void send(UnixSocket connection, Request request, int... fds) throws IOException, DaemonException {
-        String line = line(request);
+        send(connection, ControlJson.write(request), fds);
+    }
+
+    /**
+     * As {@link #send(UnixSocket, Request, int...)}, the request written already ({@link ControlJson#write}):
+     * for a caller that writes it while it waits for something else.
+     */
+    static void send(UnixSocket connection, String request, int... fds) throws IOException, DaemonException {
+        String line = checked(request);
         deliver(() -> connection.send(line, fds));
     }
 
@@ -182,7 +201,11 @@ final class DaemonClient {
     }
 
     private static String line(Request request) throws DaemonException {
-        String line = ControlJson.write(request);
+        return checked(ControlJson.write(request));
+    }
+
+    /** {@code line}, a written request, when the daemon reads one so long. */
+    private static String checked(String line) throws DaemonException {
         int length = line.getBytes(StandardCharsets.UTF_8).length;
         if (length > RequestReader.MAX_REQUEST) {
             throw new DaemonException("the request is " + length + " bytes long, the daemon reads at most "

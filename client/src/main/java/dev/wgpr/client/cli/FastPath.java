@@ -2,6 +2,7 @@ package dev.wgpr.client.cli;
 
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.common.linux.Syscall;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -49,6 +50,15 @@ final class FastPath {
                 streams.err.flush();
             }
         });
+    }
+
+    /**
+     * Runs {@code preparation} on a daemon thread named {@code name}: what a command will need, made while
+     * its own thread does the work that comes first (the method reference initialises its class on that
+     * thread, not on this one).
+     */
+    private static void inBackground(String name, Runnable preparation) {
+        Thread.ofPlatform().daemon().name(name).start(preparation);
     }
 
     /** One recognised command line: the subcommand, its words, the instance it names if any. */
@@ -137,8 +147,12 @@ final class FastPath {
         }
 
         int run(PrintWriter out, PrintWriter err) {
+            if (command.equals("run")) {
+                // Its first system call, opening the command, comes at once: the link needs the head start.
+                inBackground("syscall-link", Syscall::link);
+            }
             if (command.equals("status") || command.equals("run")) {
-                Json.prepareInBackground(); // both read the daemon's reply
+                inBackground("json-prepare", Json::prepare); // both write a request and read a reply
             }
             return switch (command) {
                 case "status" ->

@@ -123,6 +123,10 @@ final class RunCommand implements Callable<Integer> {
             Request.Run request,
             LongConsumer started,
             boolean handOver) {
+        // Before the command is opened, work that needs no system call: the link of the downcall that
+        // opening it needs may be under way on a thread of its own (FastPath), and takes longer.
+        String requestLine = ControlJson.write(request);
+        SignalForwarding.prepare();
         // Opened here, with your rights; the daemon checks and runs exactly this file.
         OwnedFd commandFile;
         try {
@@ -134,7 +138,7 @@ final class RunCommand implements Callable<Integer> {
             return e.exitStatus();
         }
         try {
-            return run(err, prefix, instance, request, commandFile, started, handOver);
+            return run(err, prefix, instance, requestLine, commandFile, started, handOver);
         } finally {
             try {
                 commandFile.close();
@@ -171,7 +175,7 @@ final class RunCommand implements Callable<Integer> {
             PrintWriter err,
             String prefix,
             Instance instance,
-            Request.Run request,
+            String requestLine,
             OwnedFd commandFile,
             LongConsumer started,
             boolean handOver) {
@@ -209,7 +213,7 @@ final class RunCommand implements Callable<Integer> {
             });
             try {
                 int[] stdio = relay == null ? new int[] {0, 1, 2} : relay.appStdio();
-                DaemonClient.send(connection, request, stdio[0], stdio[1], stdio[2], commandFile.fd());
+                DaemonClient.send(connection, requestLine, stdio[0], stdio[1], stdio[2], commandFile.fd());
             } finally {
                 requestSent.countDown();
                 commandFile.close(); // the daemon has its own copy; this process needs it no more
@@ -220,10 +224,12 @@ final class RunCommand implements Callable<Integer> {
             if (!handOver) {
                 relayTerminal(relay);
             }
+            // Read while the daemon starts the app rather than after it.
+            Optional<Waiter.Script> waiterScript = handOver ? Optional.of(Waiter.Script.read()) : Optional.empty();
             started.accept(DaemonClient.receive(connection, Reply.Started.class).pid());
             if (handOver) {
                 // Returns only when perl could not run: this JVM then waits as it always did.
-                Waiter.handOver(connection, terminal);
+                Waiter.handOver(connection, terminal, waiterScript.orElseThrow());
                 relayTerminal(relay);
             }
             while (true) {

@@ -89,26 +89,47 @@ final class SignalForwarding {
         return signalClass.getConstructor(String.class).newInstance(name);
     }
 
+    /**
+     * Makes the class of the handlers that {@link #install} makes, and handles nothing: a dynamic proxy
+     * class, which the JVM defines at the first handler (some 10 ms in the CLI's interpreter; the
+     * ahead-of-time cache does not keep it) and reuses for the others. For a caller that has to wait for
+     * something else before it installs them.
+     */
+    static void prepare() {
+        try {
+            handler(signal -> {});
+        } catch (ReflectiveOperationException e) {
+            // install will find the same
+        }
+    }
+
+    /** A sun.misc.SignalHandler that gives {@code forward} the number of each signal it handles. */
+    private static Object handler(IntConsumer forward) throws ReflectiveOperationException {
+        Class<?> signalClass = Class.forName("sun.misc.Signal");
+        return Proxy.newProxyInstance(
+                SignalForwarding.class.getClassLoader(),
+                new Class<?>[] {Class.forName("sun.misc.SignalHandler")},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("handle")) {
+                        forward.accept((int) signalClass.getMethod("getNumber").invoke(args[0]));
+                        return null;
+                    }
+                    if (method.getName().equals("hashCode")) {
+                        return System.identityHashCode(proxy);
+                    }
+                    if (method.getName().equals("equals")) {
+                        return proxy == args[0];
+                    }
+                    return "signal forwarder";
+                });
+    }
+
     /** Whether the handler is in place. */
     private static boolean handle(IntConsumer forward, String... names) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
-            Object handler = Proxy.newProxyInstance(
-                    SignalForwarding.class.getClassLoader(), new Class<?>[] {handlerClass}, (proxy, method, args) -> {
-                        if (method.getName().equals("handle")) {
-                            forward.accept(
-                                    (int) signalClass.getMethod("getNumber").invoke(args[0]));
-                            return null;
-                        }
-                        if (method.getName().equals("hashCode")) {
-                            return System.identityHashCode(proxy);
-                        }
-                        if (method.getName().equals("equals")) {
-                            return proxy == args[0];
-                        }
-                        return "signal forwarder";
-                    });
+            Object handler = handler(forward);
             for (String name : names) {
                 signalClass
                         .getMethod("handle", signalClass, handlerClass)

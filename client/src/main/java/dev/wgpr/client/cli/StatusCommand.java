@@ -59,7 +59,13 @@ final class StatusCommand implements Callable<Integer> {
     static int show(Instance instance, boolean json, boolean verbose, PrintWriter out, PrintWriter err) {
         Optional<DaemonStatus> reply;
         try {
-            reply = DaemonClient.call(instance, new Request.Status(), DaemonStatus.class);
+            // The text's clock too is made while the daemon answers: finding this host's zone's rules is a
+            // service look-up of the class path.
+            reply = DaemonClient.call(
+                    instance,
+                    new Request.Status(),
+                    DaemonStatus.class,
+                    json ? () -> {} : () -> StatusText.prepare(Clock.systemDefaultZone()));
         } catch (DaemonClient.DaemonException e) {
             return e.report("status", err);
         }

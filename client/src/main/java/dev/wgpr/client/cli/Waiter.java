@@ -100,10 +100,10 @@ final class Waiter {
     }
 
     /**
-     * Replaces this process by the waiter, which reads on at {@code connection} where this process stopped;
+     * Replaces this process by the waiter running {@code script}, which reads on at {@code connection} where this process stopped;
      * returns only when it could not, with the reason (this process then waits itself).
      */
-    static Exception handOver(UnixSocket connection, Optional<TerminalRelay> terminal) {
+    static Exception handOver(UnixSocket connection, Optional<TerminalRelay> terminal, Script script) {
         // From here a caught signal waits for the waiter: its handler may run too late for this JVM to
         // send its line before the exec. The longer part of the hand-over comes after this.
         SENDING.lock();
@@ -114,7 +114,7 @@ final class Waiter {
         }
         Exception notHandedOver;
         try {
-            notHandedOver = exec(connection, terminal);
+            notHandedOver = exec(connection, terminal, script);
         } catch (IOException | IllegalStateException e) { // ErrnoException is an IOException
             notHandedOver = e;
         }
@@ -133,20 +133,44 @@ final class Waiter {
         return notHandedOver;
     }
 
-    /** Execs the waiter; returns only when it could not run. */
-    private static Exception exec(UnixSocket connection, Optional<TerminalRelay> terminal) throws IOException {
-        String script;
-        try (InputStream in = Waiter.class.getResourceAsStream(SCRIPT)) {
-            if (in == null) {
-                return new IOException("resource " + SCRIPT + " is missing");
-            }
-            script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    /**
+     * The waiter's perl script, a resource of this jar, or why it cannot be had. {@code run} reads it while
+     * the daemon starts the app: the first resource read opens the jar and reads its directory, which
+     * loading the classes from the ahead-of-time cache never did (some 10 ms, far more on a busy machine).
+     */
+    static final class Script {
+        private final Optional<String> text;
+        private final IOException unreadable;
+
+        private Script(Optional<String> text, IOException unreadable) {
+            this.text = text;
+            this.unreadable = unreadable;
         }
+
+        static Script read() {
+            try (InputStream in = Waiter.class.getResourceAsStream(SCRIPT)) {
+                if (in == null) {
+                    return new Script(Optional.empty(), new IOException("resource " + SCRIPT + " is missing"));
+                }
+                return new Script(Optional.of(new String(in.readAllBytes(), StandardCharsets.UTF_8)), null);
+            } catch (IOException e) {
+                return new Script(Optional.empty(), e);
+            }
+        }
+
+        String text() throws IOException {
+            return text.orElseThrow(() -> unreadable);
+        }
+    }
+
+    /** Execs the waiter; returns only when it could not run. */
+    private static Exception exec(UnixSocket connection, Optional<TerminalRelay> terminal, Script script)
+            throws IOException {
         HexFormat hex = HexFormat.of();
         List<String> argv = new ArrayList<>(List.of(
                 perl,
                 "-e",
-                script,
+                script.text(),
                 "--",
                 Integer.toString(connection.fd()),
                 Integer.toString(terminal.map(TerminalRelay::master).orElse(-1)),

@@ -46,15 +46,19 @@ public final class Json {
     private Json() {}
 
     /**
-     * Starts, on a thread of its own, the slowest part of this JVM's first parse: the class initialiser of
-     * BigDecimal, which every jackson parser's base class needs, and which since JDK 25 computes 5^(2^16)
-     * by squaring (some 25 ms compiled, 50 to 85 ms in the interpreter of the CLI's quick commands). A
-     * command that will read a reply calls this first, so that the square runs beside its own start-up on
-     * another core. It loads nothing of jackson's: a class initialised on two threads at once waits, and
-     * BigDecimal's own depends on no class of ours or jackson's, so that no wait can go round in a circle.
+     * Prepares, on the calling thread, what this JVM's first write and parse spend most of their time on,
+     * for a command that will talk to the daemon and calls this on a thread of its own at once, so that it
+     * runs beside the command's own start-up on another core. First this class's initialiser (jackson's
+     * factory, and jackson-jr's writer, whose initialiser reads the time-zone database for the UTC it
+     * keeps), which the request needs; then that of BigDecimal, which every jackson parser's base class
+     * needs, and which since JDK 25 computes 5^(2^16) by squaring (some 25 ms compiled, 50 to 85 ms
+     * interpreted; cli-fast.jvm-options). A class initialised on two threads at once waits; the
+     * command's own thread comes to jackson's classes only through this class, whose initialisation it
+     * then waits for, and neither initialiser needs a class of the command's, so that no wait can go round
+     * in a circle.
      */
-    public static void prepareInBackground() {
-        Thread.ofPlatform().daemon().name("json-prepare").start(() -> BigDecimal.ZERO.signum());
+    public static void prepare() {
+        BigDecimal.ZERO.signum();
     }
 
     /** Thrown for text that is not one well-formed JSON value, or not of the type asked for. */

@@ -46,6 +46,17 @@ public final class Syscall {
     }
 
     /**
+     * Links the downcall now, on the calling thread, if no thread has yet: for a command that starts a
+     * thread of its own for it at once, so that the stub is spun (some 30 to 40 ms in the CLI's
+     * interpreter) beside the work that comes before its first system call. A thread that calls meanwhile
+     * waits for the link in progress (class initialisation); linking needs no class of the project's but
+     * {@link Libc} and {@link Downcalls}, so that no wait can go round in a circle.
+     */
+    public static void link() {
+        Holder.MH.type();
+    }
+
+    /**
      * System call {@code number} with {@code arguments} (at most six): its result, or {@code -1} with errno
      * in {@code callState}. For a hot path that keeps its call state.
      */
