@@ -1,8 +1,6 @@
 package dev.wgpr.tunnel.crypto;
 
-import org.bouncycastle.crypto.digests.Blake2sDigest;
-import org.bouncycastle.crypto.macs.HMac;
-import org.bouncycastle.crypto.params.KeyParameter;
+import java.util.Arrays;
 
 /**
  * BLAKE2s (RFC 7693) as WireGuard uses it: {@code HASH} (BLAKE2s-256), {@code MAC} (keyed BLAKE2s with a
@@ -18,12 +16,12 @@ public final class Blake2s {
 
     /** {@code HASH(parts[0] || parts[1] || ...)}: unkeyed BLAKE2s-256 of the concatenation. */
     public static byte[] hash(byte[]... parts) {
-        Blake2sDigest digest = new Blake2sDigest(HASH_LENGTH * 8);
+        Blake2sEngine engine = new Blake2sEngine().start(HASH_LENGTH, null, 0);
         for (byte[] part : parts) {
-            digest.update(part, 0, part.length);
+            engine.update(part);
         }
         byte[] out = new byte[HASH_LENGTH];
-        digest.doFinal(out, 0);
+        engine.finish(out, 0);
         return out;
     }
 
@@ -46,23 +44,34 @@ public final class Blake2s {
         if (outLength < 1 || outLength > HASH_LENGTH) {
             throw new IllegalArgumentException("BLAKE2s gives 1 to 32 bytes, not " + outLength);
         }
-        Blake2sDigest digest = new Blake2sDigest(key, outLength, null, null);
-        digest.update(data, off, len);
         byte[] out = new byte[outLength];
-        digest.doFinal(out, 0);
-        digest.clearKey();
+        new Blake2sEngine()
+                .start(outLength, key, key.length)
+                .update(data, off, len)
+                .finish(out, 0);
         return out;
     }
 
-    /** {@code HMAC(key, parts[0] || parts[1] || ...)}: HMAC-BLAKE2s-256, any key length. */
+    /** {@code HMAC(key, parts[0] || parts[1] || ...)}: HMAC-BLAKE2s-256 (RFC 2104), any key length. */
     public static byte[] hmac(byte[] key, byte[]... parts) {
-        HMac hmac = new HMac(new Blake2sDigest(HASH_LENGTH * 8));
-        hmac.init(new KeyParameter(key));
+        byte[] pad = new byte[Blake2sEngine.BLOCK_LENGTH];
+        byte[] shortKey = key.length > pad.length ? hash(key) : key; // a longer key is hashed first
+        for (int i = 0; i < pad.length; i++) {
+            pad[i] = (byte) ((i < shortKey.length ? shortKey[i] : 0) ^ 0x36);
+        }
+        Blake2sEngine engine = new Blake2sEngine().start(HASH_LENGTH, null, 0).update(pad);
         for (byte[] part : parts) {
-            hmac.update(part, 0, part.length);
+            engine.update(part);
+        }
+        byte[] inner = new byte[HASH_LENGTH];
+        engine.finish(inner, 0);
+        for (int i = 0; i < pad.length; i++) {
+            pad[i] ^= 0x36 ^ 0x5c; // the inner pad becomes the outer one
         }
         byte[] out = new byte[HASH_LENGTH];
-        hmac.doFinal(out, 0);
+        engine.start(HASH_LENGTH, null, 0).update(pad).update(inner).finish(out, 0);
+        Arrays.fill(pad, (byte) 0);
+        Arrays.fill(inner, (byte) 0);
         return out;
     }
 }

@@ -7,8 +7,8 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
 /**
  * X25519 (RFC 7748) Diffie-Hellman, refusing the all-zero result that a low-order public key gives. The
  * shared secrets come from libsodium when it is installed (half the CPU time; see {@link Libsodium}),
- * otherwise from Bouncy Castle; public keys from Bouncy Castle, whose fixed-base multiplication is the
- * faster one.
+ * otherwise from Bouncy Castle; public keys too (libsodium's Ed25519 fixed-base multiplication, see {@link
+ * Libsodium#publicKey}).
  */
 public final class Curve25519 {
     public static final int KEY_LENGTH = 32;
@@ -25,7 +25,9 @@ public final class Curve25519 {
     public static byte[] publicKey(byte[] privateKey) {
         requireLength(privateKey);
         byte[] out = new byte[KEY_LENGTH];
-        X25519.scalarMultBase(privateKey, 0, out, 0);
+        if (!Libsodium.available() || !Libsodium.publicKey(privateKey, out)) {
+            X25519.scalarMultBase(privateKey, 0, out, 0);
+        }
         return out;
     }
 

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Random;
+import org.bouncycastle.crypto.digests.Blake2sDigest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -78,6 +80,39 @@ class Blake2sTest {
         assertThrows(IllegalArgumentException.class, () -> Blake2s.keyedHash(new byte[0], 16, new byte[1], 0, 1));
         assertThrows(IllegalArgumentException.class, () -> Blake2s.keyedHash(new byte[33], 16, new byte[1], 0, 1));
         assertThrows(IllegalArgumentException.class, () -> Blake2s.keyedHash(new byte[32], 33, new byte[1], 0, 1));
+    }
+
+    /**
+     * Every input length up to past three blocks (unkeyed, split into two parts anywhere; keyed, with every
+     * key and output length): the same as Bouncy Castle's digest, an independent implementation.
+     */
+    @Test
+    void agreesWithBouncyCastleAcrossBlockBoundariesAndKeyLengths() {
+        Random random = new Random(7);
+        for (int length = 0; length <= 200; length++) {
+            byte[] data = new byte[length];
+            random.nextBytes(data);
+            int split = random.nextInt(length + 1);
+            assertArrayEquals(
+                    bouncyCastle(null, Blake2s.HASH_LENGTH, data),
+                    Blake2s.hash(Arrays.copyOf(data, split), Arrays.copyOfRange(data, split, length)),
+                    "hash of length " + length);
+            byte[] key = new byte[1 + length % Blake2s.MAX_KEY_LENGTH];
+            random.nextBytes(key);
+            int outLength = 1 + random.nextInt(Blake2s.HASH_LENGTH);
+            assertArrayEquals(
+                    bouncyCastle(key, outLength, data),
+                    Blake2s.keyedHash(key, outLength, data, 0, length),
+                    "keyed hash of length " + length);
+        }
+    }
+
+    private static byte[] bouncyCastle(byte[] key, int outLength, byte[] data) {
+        Blake2sDigest digest = new Blake2sDigest(key, outLength, null, null);
+        digest.update(data, 0, data.length);
+        byte[] out = new byte[outLength];
+        digest.doFinal(out, 0);
+        return out;
     }
 
     @Test

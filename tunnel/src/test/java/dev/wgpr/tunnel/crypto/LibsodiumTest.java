@@ -45,6 +45,37 @@ class LibsodiumTest {
         }
     }
 
+    /**
+     * Public keys by way of Edwards25519 are Bouncy Castle's X25519 public keys, for random scalars
+     * (unclamped: both clamp) and for the scalars at the ends of the clamped range.
+     */
+    @Test
+    void publicKeysAgreeWithBouncyCastle() {
+        Random random = new Random(24);
+        byte[][] edges = {new byte[32], filled((byte) 0xff), filled((byte) 0x01)};
+        for (int i = 0; i < 2000 + edges.length; i++) {
+            byte[] scalar = i < edges.length ? edges[i] : new byte[32];
+            if (i >= edges.length) {
+                random.nextBytes(scalar);
+            }
+            byte[] expected = new byte[32];
+            X25519.scalarMultBase(scalar, 0, expected, 0);
+            byte[] actual = new byte[32];
+            if (Libsodium.publicKey(scalar, actual)) {
+                assertArrayEquals(expected, actual, "public key of scalar " + i);
+            } else {
+                assertTrue(Arrays.equals(scalar, new byte[32]), "only the all-zero scalar is refused");
+            }
+            assertArrayEquals(expected, Curve25519.publicKey(scalar), "Curve25519.publicKey of scalar " + i);
+        }
+    }
+
+    private static byte[] filled(byte value) {
+        byte[] bytes = new byte[32];
+        Arrays.fill(bytes, value);
+        return bytes;
+    }
+
     /** Low-order points, also with the ignored top bit set: refused, and the output zeroed, as Bouncy Castle does. */
     @ParameterizedTest
     @ValueSource(
