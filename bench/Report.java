@@ -475,7 +475,10 @@ public class Report {
     // ---------------------------------------------------------------- tunnel
 
     static final Pattern TUN = Pattern.compile(
-            "^(\\S+) -> (\\S+)\\s+([\\d.]+)\\s+([\\d.]+)\\s+([\\d.]+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)$");
+            // bench/tunnel's columns since the crypto ceiling (4 streams' share of it, CPU ns/B, cycles/B)
+            // came between the 4 streams and the handshakes: optional, so that older outputs still parse.
+            "^(\\S+) -> (\\S+)\\s+([\\d.]+)\\s+([\\d.]+)(?:\\s+\\d+ %\\s+[\\d.]+\\s+[\\d.]+)?"
+                    + "\\s+([\\d.]+)\\s+(\\d+)\\s+(\\d+)\\s+(\\S+)$");
 
     void tunnel(StringBuilder b) throws IOException {
         b.append("## Tunnel: throughput, handshakes/s and RSS, wg-pr against wireguard-go\n\n");
