@@ -167,7 +167,7 @@ final class DaemonClient {
      * reason waits to be read: {@link #receive} gives it.
      */
     static void send(LineConnection connection, Request request) throws IOException, DaemonException {
-        String line = line(request);
+        String line = checked(ControlJson.write(request));
         deliver(() -> connection.sendLine(line));
     }
 
@@ -198,10 +198,6 @@ final class DaemonClient {
                 throw e;
             }
         }
-    }
-
-    private static String line(Request request) throws DaemonException {
-        return checked(ControlJson.write(request));
     }
 
     /** {@code line}, a written request, when the daemon reads one so long. */
