@@ -169,6 +169,7 @@ final class Waiter {
         HexFormat hex = HexFormat.of();
         List<String> argv = new ArrayList<>(List.of(
                 perl,
+                "-w", // what the script's warnings pragma would do, without loading its module
                 "-e",
                 script.text(),
                 "--",

@@ -76,6 +76,9 @@ final class Launcher {
     /** Where the caller's opened command is among the descriptors of a request, and in the child. */
     static final int COMMAND_FD = 3;
 
+    /** x86-64 Linux, where {@code execveat} is system call 322 (before {@link #EXEC_COMMAND}, made with it). */
+    private static final boolean X86_64 = System.getProperty("os.arch").equals("amd64");
+
     /**
      * The last step, as the caller: marks descriptor 3 close-on-exec, so the app starts with none but
      * its stdio, and execs the command it holds with the caller's {@code argv[0]}. A script keeps it:
@@ -85,7 +88,9 @@ final class Launcher {
      * exec of {@code /proc/self/fd/3} (perl ignores SIGFPE while it runs, and only its own exec puts
      * it back: so does the script before execveat). Perl because no shell can mark a descriptor close-on-exec or call
      * execveat (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it quiet about a locale
-     * the system lacks and is gone before the exec.
+     * the system lacks and is gone before the exec. It loads no module (Config and Fcntl cost the app's
+     * start 8 ms): {@code fcntl}'s numbers are the same on every Linux, and whether {@code execveat} has
+     * number 322 is this JVM's to know.
      *
      * <p>A terminal on stdin becomes the app's controlling terminal ({@code TIOCSCTTY}, without stealing):
      * the one {@code wg-pr run} made for the app (so that its keys signal the app and its job control
@@ -97,17 +102,16 @@ final class Launcher {
      * program's name ({@code comm}) on every kernel, where {@code execveat} gives "3" before 6.14.
      */
     static final String EXEC_COMMAND = """
-            use Config;
-            use Fcntl qw(F_SETFD FD_CLOEXEC);
             delete $ENV{PERL_BADLANG};
             ioctl(STDIN, 0x540E, 0) if -t STDIN;
             my $path = delete $ENV{WGPR_EXEC_PATH};
+            my ($F_SETFD, $FD_CLOEXEC) = (2, 1);
             open(my $command, "<&=", 3) or exit 126;
             if (defined $path) {
                 my @named = stat($path);
                 my @opened = stat($command);
                 if (@named && @opened && $named[0] == $opened[0] && $named[1] == $opened[1]) {
-                    fcntl($command, F_SETFD, FD_CLOEXEC) or exit 126;
+                    fcntl($command, $F_SETFD, $FD_CLOEXEC) or exit 126;
                     $SIG{FPE} = "DEFAULT";
                     exec { $path } @ARGV;
                 }
@@ -115,15 +119,15 @@ final class Launcher {
             my $magic = "";
             sysseek($command, 0, 0);
             sysread($command, $magic, 2);
-            fcntl($command, F_SETFD, $magic eq "#!" ? 0 : FD_CLOEXEC) or exit 126;
-            if ($Config{archname} =~ /^x86_64-linux/) {
-                my @env = map { "$_=$ENV{$_}" } sort keys %ENV;
-                my $empty = "";
-                my $argv = pack("p" x (@ARGV + 1), @ARGV, undef);
-                my $envp = pack("p" x (@env + 1), @env, undef);
-                $SIG{FPE} = "DEFAULT";
-                syscall(322, 3, $empty, $argv, $envp, 0x1000);
-            }
+            fcntl($command, $F_SETFD, $magic eq "#!" ? 0 : $FD_CLOEXEC) or exit 126;
+            """ + (X86_64 ? """
+                    my @env = map { "$_=$ENV{$_}" } sort keys %ENV;
+                    my $empty = "";
+                    my $argv = pack("p" x (@ARGV + 1), @ARGV, undef);
+                    my $envp = pack("p" x (@env + 1), @env, undef);
+                    $SIG{FPE} = "DEFAULT";
+                    syscall(322, 3, $empty, $argv, $envp, 0x1000);
+                    """ : "") + """
             exec { "/proc/self/fd/3" } @ARGV;
             print STDERR "wg-pr run: cannot execute $ARGV[0]: $!\n";
             exit 126;

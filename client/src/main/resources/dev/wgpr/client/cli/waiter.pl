@@ -4,10 +4,12 @@
 # Arguments: CONNECTION_FD TERMINAL_FD (-1: none) SAVED_TERMIOS_HEX BUFFERED_HEX CAUGHT SIGNAL=LINE...
 # (CAUGHT: the signals the JVM caught during the hand-over, e.g. TERM,INT, sent first; SIGNAL=LINE: send
 # LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
+# No module but strict: each costs milliseconds before the waiter is ready (POSIX alone about 19,
+# warnings, Fcntl and Errno, which %! loads, about 3 each), so Waiter.java runs perl with -w, and the
+# numbers are Linux's on x86-64, as the project's other system calls.
 use strict;
-use warnings;
-use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
-use POSIX ();
+my ($F_GETFL, $F_SETFL, $O_NONBLOCK, $EINTR) = (3, 4, 0x800, 4);
+my ($SYS_rt_sigprocmask, $SIG_UNBLOCK) = (14, 1);
 
 # What ps and top show instead of this script (perl also names the process after it).
 $0 = 'wg-pr run (waiter)';
@@ -36,8 +38,8 @@ my $buffered = pack('H*', $buffered_hex);
 my @caught = split /,/, $caught_by_jvm;
 my $resized = 0;
 pipe(my $wake_read, my $wake_write) or die "wg-pr run: a pipe: $!\n";
-my $wake_flags = fcntl($wake_write, F_GETFL, 0) or die "wg-pr run: F_GETFL: $!\n";
-fcntl($wake_write, F_SETFL, $wake_flags | O_NONBLOCK) or die "wg-pr run: F_SETFL: $!\n";
+my $wake_flags = fcntl($wake_write, $F_GETFL, 0) or die "wg-pr run: F_GETFL: $!\n";
+fcntl($wake_write, $F_SETFL, $wake_flags | $O_NONBLOCK) or die "wg-pr run: F_SETFL: $!\n";
 my $wake_fd = fileno $wake_read;
 $SIG{PIPE} = 'IGNORE';
 for my $name (keys %line_of) {
@@ -45,8 +47,12 @@ for my $name (keys %line_of) {
 }
 $SIG{WINCH} = sub { $resized = 1; syswrite($wake_write, 'x') } if $master;
 # The JVM blocked these for the exec (Waiter.java): what came since was kept pending, and is handled now.
-# (SIGHUP, SIGINT, SIGTERM and SIGWINCH by their numbers on Linux, as Waiter.HANDLED: POSIX has no SIGWINCH.)
-POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new(1, 2, 15, 28));
+# (SIGHUP, SIGINT, SIGTERM and SIGWINCH by their numbers on Linux, as Waiter.HANDLED; the kernel's sigset_t
+# has signal N at bit N - 1.)
+my $unblocked = 0;
+$unblocked |= 1 << ($_ - 1) for 1, 2, 15, 28;
+syscall($SYS_rt_sigprocmask, $SIG_UNBLOCK, pack('Q', $unblocked), 0, 8) == 0
+    or die "wg-pr run: rt_sigprocmask: $!\n";
 
 my ($from_caller, $from_app) = ($master ? 1 : 0, $master ? 1 : 0);
 my $status;
@@ -70,12 +76,12 @@ while (1) {
     vec($watched, 0, 1) = 1 if $from_caller;
     vec($watched, $master_fd, 1) = 1 if $from_app;
     my $ready = select(my $readable = $watched, undef, undef, undef);
-    next if $ready < 0 && $!{EINTR};
+    next if $ready < 0 && $! == $EINTR;
     die "wg-pr run: select: $!\n" if $ready < 0;
     sysread($wake_read, my $wakes, 4096) if vec($readable, $wake_fd, 1);
     if (vec($readable, $conn_fd, 1)) {
         my $read = sysread($conn, $buffered, 65536, length $buffered);
-        next if !defined $read && $!{EINTR};
+        next if !defined $read && $! == $EINTR;
         if (!$read) {
             restore();
             print STDERR "wg-pr run: lost the daemon: the other side closed the control connection\n";
@@ -90,7 +96,7 @@ while ($from_app) {
     my $waiting = '';
     vec($waiting, $master_fd, 1) = 1;
     my $ready = select(my $readable = $waiting, undef, undef, 0);
-    next if $ready < 0 && $!{EINTR};
+    next if $ready < 0 && $! == $EINTR;
     last if $ready <= 0;
     $from_app = copy($master, \*STDOUT);
 }
@@ -110,7 +116,7 @@ sub exit_status {
 sub copy {
     my ($from, $to) = @_;
     my $read = sysread($from, my $data, 16384);
-    return 1 if !defined $read && $!{EINTR};
+    return 1 if !defined $read && $! == $EINTR;
     return 0 if !$read;
     return write_all($to, $data);
 }
@@ -120,7 +126,7 @@ sub write_all {
     while (length $data) {
         my $written = syswrite($to, $data);
         if (!defined $written) {
-            next if $!{EINTR};
+            next if $! == $EINTR;
             return 0;
         }
         substr($data, 0, $written) = '';
