@@ -19,11 +19,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 configs=("$here"/../configs/demo.toml "$here"/../configs/corp.toml)
 # cache FILE MAIN ARGS...: the launchers' own options (cli.jvm-options, and those in $options), which the
 # cache records.
-options=()
+options=() start=()
 cache() {
   local file=$1; shift
   rm -f "$file"
-  "$java" @"$here/cli.jvm-options" "${options[@]}" \
+  "${start[@]}" "$java" @"$here/cli.jvm-options" "${options[@]}" \
     -XX:AOTCacheOutput="$file" -Xlog:aot=warning -Xlog:cds=warning \
     -cp "$jar" "$@" >"$file.log" 2>&1 || { cat "$file.log" >&2; exit 1; }
   rm -f "$file.log"
@@ -32,5 +32,7 @@ cache "$out" dev.wgpr.client.cli.StartUpTraining "${configs[0]}"
 cache "${out%.aot}-version.aot" dev.wgpr.client.cli.Main --version
 options=(@"$here/cli-fast.jvm-options")
 for command in status check run; do
+  # run as the launchers start it: its forwarded signals blocked from the start, -Xrs (./wg-pr says why).
+  [ "$command" = run ] && start=(env --block-signal=HUP,INT,TERM) options+=(-Xrs)
   cache "${out%.aot}-$command.aot" dev.wgpr.client.cli.StartUpTraining --only "$command" "${configs[@]}"
 done

@@ -1,6 +1,9 @@
 package dev.wgpr.client.cli;
 
+import java.io.IOException;
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -10,9 +13,17 @@ import java.util.stream.Collectors;
 
 /**
  * Catches SIGINT, SIGTERM and SIGHUP in this JVM and hands their numbers to a consumer, so that
- * {@code wg-pr run} forwards them to the app instead of dying. It uses {@code sun.misc.Signal}
- * (module jdk.unsupported, exported to everyone), reached by reflection because javac flags any
- * direct use as proprietary API, which {@code -Werror} refuses.
+ * {@code wg-pr run} forwards them to the app instead of dying. Two ways:
+ *
+ * <ul>
+ *   <li>When the launcher started this JVM with them blocked and {@code -Xrs}, so that no thread of it
+ *       unblocks them ({@link #blockedFromTheStart}, the launchers' {@code run}), one thread takes them
+ *       ({@link SignalTaker}). {@link #holdForExec} stops it, and from then on each stays pending for the
+ *       waiter the exec runs: none is lost in the hand-over.
+ *   <li>Otherwise through the JVM's own handlers, {@code sun.misc.Signal} (module jdk.unsupported,
+ *       exported to everyone), reached by reflection because javac flags any direct use as proprietary
+ *       API, which {@code -Werror} refuses. A signal that comes just before an exec can be lost there.
+ * </ul>
  */
 final class SignalForwarding {
     /** The signals {@link #install} forwards: their names by their numbers on Linux. */
@@ -24,13 +35,88 @@ final class SignalForwarding {
 
     private SignalForwarding() {}
 
-    static void install(IntConsumer forward) {
-        handle(forward, FORWARDED.values().toArray(String[]::new));
+    /** The forwarded signals by number, as the mask of {@link #blockedFromTheStart} has them. */
+    private static final int[] FORWARDED_NUMBERS =
+            FORWARDED.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+
+    /** The taker of the forwarded signals while they are blocked from the start, or null. */
+    private static SignalTaker taker;
+
+    /** What the forwarded signals go to, for {@link #resume}. */
+    private static IntConsumer forwarding;
+
+    static synchronized void install(IntConsumer forward) throws InterruptedException {
+        forwarding = forward;
+        if (blockedFromTheStart()) {
+            if (taker != null) {
+                taker.stop();
+            }
+            taker = SignalTaker.start(FORWARDED_NUMBERS, forward);
+        } else {
+            handle(forward, FORWARDED.values().toArray(String[]::new));
+        }
+    }
+
+    /**
+     * Whether every thread of this JVM has blocked SIGHUP, SIGINT and SIGTERM since it started: the
+     * launcher blocked them before it ran java ({@code env --block-signal}), and {@code -Xrs} keeps the JVM
+     * from unblocking them in its threads (which it does otherwise, and then they are unblocked here too).
+     */
+    static boolean blockedFromTheStart() {
+        return StartMask.BLOCKED;
+    }
+
+    /** The calling thread's mask, read once: from /proc, without a system call's downcall. */
+    private static final class StartMask {
+        static final boolean BLOCKED = forwardedBlocked();
+
+        private static boolean forwardedBlocked() {
+            long forwarded = 0;
+            for (int signal : FORWARDED_NUMBERS) {
+                forwarded |= 1L << (signal - 1);
+            }
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
+                    if (line.startsWith("SigBlk:")) {
+                        long blocked = Long.parseUnsignedLong(
+                                line.substring("SigBlk:".length()).strip(), 16);
+                        return (blocked & forwarded) == forwarded;
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                // not Linux's /proc: the JVM's handlers then
+            }
+            return false;
+        }
     }
 
     /** Runs {@code action} on each SIGWINCH: the terminal's window changed size. */
     static void onWindowChange(Runnable action) {
         handle(signal -> action.run(), "WINCH");
+    }
+
+    /**
+     * Before an exec: returns once every SIGINT, SIGTERM and SIGHUP taken so far has been through its
+     * handler. With the signals {@link #blockedFromTheStart blocked from the start}, none is taken after
+     * this, until {@link #resume}: each waits, pending, for the program the exec runs. Otherwise the JVM's
+     * handlers go on taking them, and one taken between this and the exec is lost.
+     */
+    static void holdForExec(long patienceSeconds) throws InterruptedException {
+        synchronized (SignalForwarding.class) {
+            if (taker != null) {
+                taker.stop();
+                taker = null;
+                return;
+            }
+        }
+        awaitHandled(patienceSeconds);
+    }
+
+    /** After {@link #holdForExec}, when the exec failed: the signals go where {@link #install} sent them. */
+    static synchronized void resume() throws InterruptedException {
+        if (forwarding != null) {
+            install(forwarding);
+        }
     }
 
     /**
@@ -40,7 +126,7 @@ final class SignalForwarding {
      * threads of those caught before it (1, 2, 15) have started, and joining them is enough. A dispatcher
      * that takes longer than {@code patience} is not waited for.
      */
-    static void awaitHandled(long patienceSeconds) throws InterruptedException {
+    private static void awaitHandled(long patienceSeconds) throws InterruptedException {
         CountDownLatch marker = new CountDownLatch(1);
         if (!handle(signal -> marker.countDown(), "URG")) {
             return; // nothing is handled in Java
@@ -96,6 +182,9 @@ final class SignalForwarding {
      * something else before it installs them.
      */
     static void prepare() {
+        if (blockedFromTheStart()) {
+            return; // the forwarded signals are taken without a handler
+        }
         try {
             handler(signal -> {});
         } catch (ReflectiveOperationException e) {

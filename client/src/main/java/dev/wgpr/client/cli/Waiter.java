@@ -43,6 +43,8 @@ final class Waiter {
     /** The forwarded signals ({@link SignalForwarding#FORWARDED}) and SIGWINCH: what the waiter handles. */
     private static final int[] HANDLED = {1, 2, 15, 28};
 
+    private static final int WINCH = 28;
+
     /** The perl a hand-over execs, or null while none may happen. */
     private static volatile String perl;
 
@@ -186,28 +188,35 @@ final class Waiter {
         }
         // From here the signals wait for the waiter's handlers (it unblocks them once it has them):
         // between exec and those, their default action would end the waiter and leave the app
-        // unattended. This JVM's handlers still take them on its other threads until the exec, and
-        // defer them.
-        ExecBindings.blockInThisThread(HANDLED);
+        // unattended. Those blocked from the start are already, and stay so if the exec fails (this JVM
+        // has no handler for them); otherwise this JVM's handlers still take them on its other threads
+        // until the exec, and defer them.
+        int[] blockedForExec = SignalForwarding.blockedFromTheStart() ? new int[] {WINCH} : HANDLED;
+        ExecBindings.blockInThisThread(blockedForExec);
         try {
-            SignalForwarding.awaitHandled(HANDLER_PATIENCE_SECONDS);
+            SignalForwarding.holdForExec(HANDLER_PATIENCE_SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        ErrnoException notRun;
         SENDING.lock();
         try {
-            // Held through the exec: a handler that comes now waits, and ends with this JVM. So a signal
-            // is lost only when this JVM caught it between the wait above and the exec, which follows at
-            // once.
+            // Held through the exec: a handler that comes now waits, and ends with this JVM. (With the
+            // signals blocked from the start none comes: each waits for the waiter.)
             argv.add(String.join(
                     ",", deferred.stream().map(SignalForwarding.FORWARDED::get).toList()));
             argv.addAll(signalLines);
             // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
-            ErrnoException notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
-            ExecBindings.unblockInThisThread(HANDLED);
-            return notRun;
+            notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
+            ExecBindings.unblockInThisThread(blockedForExec);
         } finally {
             SENDING.unlock();
         }
+        try {
+            SignalForwarding.resume();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return notRun;
     }
 }

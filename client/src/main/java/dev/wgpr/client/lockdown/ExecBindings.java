@@ -15,7 +15,10 @@ import java.lang.invoke.MethodHandle;
 import java.util.List;
 import java.util.Map;
 
-/** {@code <unistd.h>}, {@code <linux/close_range.h>}: which descriptors survive the exec, and the exec. */
+/**
+ * {@code <unistd.h>}, {@code <linux/close_range.h>}, {@code <signal.h>}: which descriptors survive the exec,
+ * the exec, and the signals that wait across it.
+ */
 public final class ExecBindings {
     private ExecBindings() {}
 
@@ -53,14 +56,43 @@ public final class ExecBindings {
      * pthread_sigmask adds, keeping its own signals (32, 33) unblocked, concerns none of these.
      */
     private static void mask(int how, int... signals) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = signalSet(arena, signals);
+            Syscall.call("rt_sigprocmask", Syscall.RT_SIGPROCMASK, how, set.address(), 0, KERNEL_SIGSET_SIZE);
+        }
+    }
+
+    /**
+     * Waits until one of {@code signals}, which the caller blocks, is pending for this thread or for the
+     * process, takes it (it is not delivered) and returns its number: rt_sigtimedwait(2) without a timeout.
+     * A signal handled elsewhere in the process interrupts the wait (errno EINTR).
+     */
+    public static int takeSignal(int... signals) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = signalSet(arena, signals);
+            return (int)
+                    Syscall.call("rt_sigtimedwait", Syscall.RT_SIGTIMEDWAIT, set.address(), 0, 0, KERNEL_SIGSET_SIZE);
+        }
+    }
+
+    /** The calling thread's id, as {@link #signalThread} needs it. */
+    public static int threadId() throws ErrnoException {
+        return (int) Syscall.call("gettid", Syscall.GETTID);
+    }
+
+    /** Sends {@code signal} to thread {@code threadId} of this process (tgkill(2)). */
+    public static void signalThread(int threadId, int signal) throws ErrnoException {
+        long process = Syscall.call("getpid", Syscall.GETPID);
+        Syscall.call("tgkill", Syscall.TGKILL, process, threadId, signal);
+    }
+
+    /** The kernel's {@code sigset_t} of {@code signals} (numbers 1 to 64): signal N at bit N - 1. */
+    private static MemorySegment signalSet(Arena arena, int... signals) {
         long bits = 0;
         for (int signal : signals) {
             bits |= 1L << (signal - 1);
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment set = arena.allocateFrom(JAVA_LONG, bits);
-            Syscall.call("rt_sigprocmask", Syscall.RT_SIGPROCMASK, how, set.address(), 0, KERNEL_SIGSET_SIZE);
-        }
+        return arena.allocateFrom(JAVA_LONG, bits);
     }
 
     /** Marks every descriptor from {@code first} on close-on-exec. */

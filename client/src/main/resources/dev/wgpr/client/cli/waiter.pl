@@ -36,7 +36,9 @@ my $buffered = pack('H*', $buffered_hex);
 # wakes the select below through a pipe: perl runs a handler between two of its steps, and one that
 # ran after the loop looked at @caught but before select began would otherwise wait for the next event.
 my @caught = split /,/, $caught_by_jvm;
-my $resized = 0;
+# The app's terminal takes the caller's size at once: a SIGWINCH that came before the handler below was in
+# place went to no one.
+my $resized = $master ? 1 : 0;
 pipe(my $wake_read, my $wake_write) or die "wg-pr run: a pipe: $!\n";
 my $wake_flags = fcntl($wake_write, $F_GETFL, 0) or die "wg-pr run: F_GETFL: $!\n";
 fcntl($wake_write, $F_SETFL, $wake_flags | $O_NONBLOCK) or die "wg-pr run: F_SETFL: $!\n";

@@ -173,9 +173,13 @@ class DaemonLauncherTest {
         assertEquals(42, run.exitCode(), run::toString);
     }
 
-    /** {@code wg-pr run} of an app that prints "ready", then runs until SIGTERM ends it with {@code status}. */
-    private static Process runningAppThatExitsOnSigterm(int status) throws Exception {
-        Process cli = nobody().start(
+    /**
+     * {@code wg-pr run}, under {@code wrapper} (none: empty), of an app that prints "ready", then runs until
+     * SIGTERM ends it with {@code status}.
+     */
+    private static Process runningAppThatExitsOnSigterm(int status, List<String> wrapper) throws Exception {
+        Process cli = nobody().startUnder(
+                        wrapper,
                         "run",
                         "--app",
                         "anything",
@@ -189,13 +193,68 @@ class DaemonLauncherTest {
 
     @Test
     void sigtermToTheCliReachesTheApp() throws Exception {
-        Process cli = runningAppThatExitsOnSigterm(7);
+        Process cli = runningAppThatExitsOnSigterm(7, List.of());
 
         cli.destroy(); // SIGTERM to the CLI only
 
         Result result = DaemonTesting.finish(cli);
         assertTrue(result.out().contains("got-term"), result::toString);
         assertEquals(7, result.exitCode(), result::toString);
+    }
+
+    @Test
+    void aSigtermThatComesWhileTheCliExecsItsWaiterReachesTheApp() throws Exception {
+        // strace holds the exec of the waiter's perl, and traces nothing else: the TERM comes while the
+        // JVM's other threads still run, where one of its own handlers would take it and end with the exec.
+        List<String> holdingTheWaitersExec = List.of(
+                "strace",
+                "-f",
+                "-qq",
+                "-o",
+                "/dev/null",
+                "-P",
+                "/usr/bin/perl",
+                "-e",
+                "trace=execve",
+                "-e",
+                "inject=execve:delay_enter=" + Duration.ofSeconds(3).toNanos() / 1000);
+        Process strace = runningAppThatExitsOnSigterm(7, holdingTheWaitersExec);
+        ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
+        awaitThreadInSyscall(cli.pid(), EXECVE);
+
+        cli.destroy(); // SIGTERM to the CLI only
+        assertTrue(threadInSyscall(cli.pid(), EXECVE), "the TERM came after the exec");
+
+        Result result = DaemonTesting.finish(strace);
+        assertTrue(result.out().contains("got-term"), result::toString);
+        assertEquals(7, result.exitCode(), result::toString);
+    }
+
+    private static final String EXECVE = "59"; // x86-64
+
+    /** Waits, as long as the CLI's start may take, until a thread of {@code pid} is in system call {@code number}. */
+    private static void awaitThreadInSyscall(long pid, String number) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!threadInSyscall(pid, number)) {
+            assertTrue(System.nanoTime() < deadline, "no thread of " + pid + " came to system call " + number);
+            Thread.sleep(5);
+        }
+    }
+
+    /** Whether a thread of {@code pid} is in system call {@code number} (its /proc/PID/task/TID/syscall). */
+    private static boolean threadInSyscall(long pid, String number) throws Exception {
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    if (Files.readString(task.resolve("syscall")).startsWith(number + " ")) {
+                        return true;
+                    }
+                } catch (java.io.IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return false;
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.client.cli.Main;
 import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.client.tray.PrivateSessionBus;
 import dev.wgpr.enforcement.Enforcer;
@@ -177,17 +178,9 @@ final class DaemonTesting {
             if (uid != 0) {
                 command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups", "--"));
             }
-            command.addAll(List.of(
-                    JAVA.toString(),
-                    "--enable-native-access=ALL-UNNAMED",
-                    "-XX:+UseSerialGC",
-                    "-XX:TieredStopAtLevel=1",
-                    "-cp",
-                    classPath(),
-                    "dev.wgpr.client.cli.Main",
-                    "--instance",
-                    instance.name()));
-            command.addAll(List.of(args));
+            List<String> cliArgs = new ArrayList<>(List.of("--instance", instance.name()));
+            cliArgs.addAll(List.of(args));
+            command.addAll(javaCommand(Main.class, cliArgs));
             ProcessBuilder builder =
                     new ProcessBuilder(command).directory(scratch().toFile());
             // The daemons of the tests share a class-data archive of their own, not the machine's.
@@ -201,7 +194,20 @@ final class DaemonTesting {
 
         /** Starts {@code wg-pr --instance I ARGS}; stdout and stderr go to files read by {@link #finish}. */
         Process start(String... args) throws IOException {
+            return start(builder(args));
+        }
+
+        /**
+         * Starts {@code wg-pr --instance I ARGS} under {@code wrapper} (a command that runs the rest of its
+         * arguments, such as strace); as {@link #start}.
+         */
+        Process startUnder(List<String> wrapper, String... args) throws IOException {
             ProcessBuilder builder = builder(args);
+            builder.command().addAll(0, wrapper);
+            return start(builder);
+        }
+
+        private Process start(ProcessBuilder builder) throws IOException {
             Path out = Files.createTempFile(scratch(), "out-", ".txt");
             Path err = Files.createTempFile(scratch(), "err-", ".txt");
             Files.setPosixFilePermissions(out, PosixFilePermissions.fromString("rw-rw-rw-"));
@@ -364,6 +370,39 @@ final class DaemonTesting {
 
     static Path cgroup2() throws IOException {
         return Cgroup2Mount.find().orElseThrow().path();
+    }
+
+    /**
+     * The command that runs {@code main} with {@code args} on this build's classes, as the launchers run the
+     * CLI: {@code run} with the signals it forwards blocked from the start, and {@code -Xrs} (./wg-pr says
+     * why).
+     */
+    static List<String> javaCommand(Class<?> main, List<String> args) throws IOException {
+        boolean run = main == Main.class && command(args).equals("run");
+        List<String> command = new ArrayList<>();
+        if (run) {
+            command.addAll(List.of("env", "--block-signal=HUP,INT,TERM"));
+        }
+        command.addAll(List.of(
+                JAVA.toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        if (run) {
+            command.add("-Xrs");
+        }
+        command.addAll(List.of("-cp", classPath(), main.getName()));
+        command.addAll(args);
+        return command;
+    }
+
+    /** The command of a CLI's {@code args}: the first that is no --instance option or its value. */
+    private static String command(List<String> args) {
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--instance")) {
+                i++;
+            } else if (!args.get(i).startsWith("--instance=")) {
+                return args.get(i);
+            }
+        }
+        return "";
     }
 
     /**

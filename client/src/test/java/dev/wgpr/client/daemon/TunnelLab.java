@@ -404,15 +404,7 @@ final class TunnelLab {
 
     /** {@code java MAIN ARGS} with the test class path. */
     static List<String> javaCommand(Class<?> main, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                DaemonTesting.JAVA.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                DaemonTesting.classPath(),
-                main.getName()));
-        command.addAll(List.of(args));
-        return command;
+        return DaemonTesting.javaCommand(main, List.of(args));
     }
 
     /** {@code command} as uid nobody in the client namespace, required to end within {@code limit}. */

@@ -22,6 +22,7 @@ public final class Syscall {
     public static final long CLOSE = 3;
     public static final long IOCTL = 16;
     public static final long RT_SIGPROCMASK = 14;
+    public static final long GETPID = 39;
     public static final long SOCKET = 41;
     public static final long CONNECT = 42;
     public static final long ACCEPT4 = 288;
@@ -30,6 +31,9 @@ public final class Syscall {
     public static final long LISTEN = 50;
     public static final long EXECVE = 59;
     public static final long FCNTL = 72;
+    public static final long RT_SIGTIMEDWAIT = 128;
+    public static final long GETTID = 186;
+    public static final long TGKILL = 234;
     public static final long OPENAT = 257;
 
     /** {@code AT_FDCWD}: a path of openat(2) relative to the working directory, as open(2)'s. */

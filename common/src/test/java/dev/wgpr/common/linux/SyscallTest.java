@@ -13,12 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SyscallTest {
-    private static final long GETPID = 39;
     private static final int EBADF = 9;
 
     @Test
     void aCallWithoutArgumentsReturnsTheKernelsResult() throws ErrnoException {
-        assertEquals(ProcessHandle.current().pid(), Syscall.call("getpid", GETPID));
+        assertEquals(ProcessHandle.current().pid(), Syscall.call("getpid", Syscall.GETPID));
     }
 
     @Test
@@ -62,6 +61,7 @@ class SyscallTest {
     @Test
     void moreThanSixArgumentsAreABug() {
         assertThrows(
-                IllegalArgumentException.class, () -> Syscall.invoke(MemorySegment.NULL, GETPID, 1, 2, 3, 4, 5, 6, 7));
+                IllegalArgumentException.class,
+                () -> Syscall.invoke(MemorySegment.NULL, Syscall.GETPID, 1, 2, 3, 4, 5, 6, 7));
     }
 }
