@@ -9,11 +9,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * The process {@code wg-pr run} leaves beside the app for its whole life, small: once the daemon has
@@ -40,10 +43,16 @@ final class Waiter {
      */
     private static final long HANDLER_PATIENCE_SECONDS = 10;
 
-    /** The forwarded signals ({@link SignalForwarding#FORWARDED}) and SIGWINCH: what the waiter handles. */
-    private static final int[] HANDLED = {1, 2, 15, 28};
-
+    /**
+     * The forwarded signals ({@link SignalForwarding#FORWARDED}) and SIGWINCH: what the waiter handles, blocked
+     * in the exec's thread until it has its handlers (it is told their numbers).
+     */
     private static final int WINCH = 28;
+
+    private static final int[] HANDLED = IntStream.concat(
+                    SignalForwarding.FORWARDED.keySet().stream().mapToInt(Integer::intValue), IntStream.of(WINCH))
+            .sorted()
+            .toArray();
 
     /** The perl a hand-over execs, or null while none may happen. */
     private static volatile String perl;
@@ -178,7 +187,8 @@ final class Waiter {
                 Integer.toString(connection.fd()),
                 Integer.toString(terminal.map(TerminalRelay::master).orElse(-1)),
                 terminal.map(relay -> hex.formatHex(relay.savedSettings())).orElse(""),
-                hex.formatHex(connection.unread())));
+                hex.formatHex(connection.unread()),
+                Arrays.stream(HANDLED).mapToObj(Integer::toString).collect(Collectors.joining(","))));
         List<String> signalLines = new ArrayList<>();
         SignalForwarding.FORWARDED.forEach(
                 (number, name) -> signalLines.add(name + "=" + ControlJson.write(new Request.Signal(number))));

@@ -1,9 +1,10 @@
 # The waiter of `wg-pr run` (see Waiter.java): once the daemon has started the app, the CLI's JVM execs
 # perl with this script, which keeps what that JVM kept for the app's life in a few MiB: the control
 # connection, the signals it forwards, the terminal relay, the exit status.
-# Arguments: CONNECTION_FD TERMINAL_FD (-1: none) SAVED_TERMIOS_HEX BUFFERED_HEX CAUGHT SIGNAL=LINE...
-# (CAUGHT: the signals the JVM caught during the hand-over, e.g. TERM,INT, sent first; SIGNAL=LINE: send
-# LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
+# Arguments: CONNECTION_FD TERMINAL_FD (-1: none) SAVED_TERMIOS_HEX BUFFERED_HEX BLOCKED CAUGHT SIGNAL=LINE...
+# (BLOCKED: the numbers of the signals the JVM blocked for the exec, e.g. 1,2,15,28, unblocked once the
+# handlers are in place; CAUGHT: the signals the JVM caught during the hand-over, e.g. TERM,INT, sent first;
+# SIGNAL=LINE: send LINE to the daemon on each SIGNAL caught, e.g. INT={"v":1,"op":"signal",...})
 # No module but strict: each costs milliseconds before the waiter is ready (POSIX alone about 19,
 # warnings, Fcntl and Errno, which %! loads, about 3 each), so Waiter.java runs perl with -w, and the
 # numbers are Linux's on x86-64, as the project's other system calls.
@@ -14,7 +15,7 @@ my ($SYS_rt_sigprocmask, $SIG_UNBLOCK) = (14, 1);
 # What ps and top show instead of this script (perl also names the process after it).
 $0 = 'wg-pr run (waiter)';
 
-my ($conn_fd, $master_fd, $saved_hex, $buffered_hex, $caught_by_jvm, @signal_lines) = @ARGV;
+my ($conn_fd, $master_fd, $saved_hex, $buffered_hex, $blocked_by_jvm, $caught_by_jvm, @signal_lines) = @ARGV;
 my %line_of = map { split /=/, $_, 2 } @signal_lines;
 my ($TCSETS, $TIOCGWINSZ, $TIOCSWINSZ) = (0x5402, 0x5413, 0x5414);
 
@@ -49,10 +50,9 @@ for my $name (keys %line_of) {
 }
 $SIG{WINCH} = sub { $resized = 1; syswrite($wake_write, 'x') } if $master;
 # The JVM blocked these for the exec (Waiter.java): what came since was kept pending, and is handled now.
-# (SIGHUP, SIGINT, SIGTERM and SIGWINCH by their numbers on Linux, as Waiter.HANDLED; the kernel's sigset_t
-# has signal N at bit N - 1.)
+# (The kernel's sigset_t has signal N at bit N - 1.)
 my $unblocked = 0;
-$unblocked |= 1 << ($_ - 1) for 1, 2, 15, 28;
+$unblocked |= 1 << ($_ - 1) for split /,/, $blocked_by_jvm;
 syscall($SYS_rt_sigprocmask, $SIG_UNBLOCK, pack('Q', $unblocked), 0, 8) == 0
     or die "wg-pr run: rt_sigprocmask: $!\n";
 
