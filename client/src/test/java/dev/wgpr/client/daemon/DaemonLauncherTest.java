@@ -230,6 +230,39 @@ class DaemonLauncherTest {
         assertEquals(7, result.exitCode(), result::toString);
     }
 
+    @Test
+    void aSigtermReachesTheAppWhenTheCliCannotExecItsWaiter() throws Exception {
+        // strace fails the exec of the waiter's perl (and traces nothing else): the JVM, which blocked the
+        // signals for the exec, must take them again and forward them itself.
+        Path trace = Files.createTempFile(DaemonTesting.scratch(), "strace-", ".txt");
+        List<String> failingTheWaitersExec = List.of(
+                "strace",
+                "-f",
+                "-qq",
+                "-o",
+                trace.toString(),
+                "-P",
+                "/usr/bin/perl",
+                "-e",
+                "trace=execve",
+                "-e",
+                "inject=execve:error=ENOENT");
+        Process strace = runningAppThatExitsOnSigterm(7, failingTheWaitersExec);
+        ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!Files.readString(trace).contains("(INJECTED)")) {
+            assertTrue(System.nanoTime() < deadline, "the CLI did not try to exec its waiter");
+            Thread.sleep(5);
+        }
+
+        cli.destroy(); // SIGTERM to the CLI only
+
+        Result result = DaemonTesting.finish(strace);
+        assertTrue(result.out().contains("got-term"), result::toString);
+        assertEquals(7, result.exitCode(), result::toString);
+        Files.delete(trace);
+    }
+
     private static final String EXECVE = "59"; // x86-64
 
     /** Waits, as long as the CLI's start may take, until a thread of {@code pid} is in system call {@code number}. */
