@@ -82,8 +82,11 @@ class DaemonLauncherTest {
         if (daemon != null) {
             daemon.stop();
         }
-        assertFalse(Files.exists(instance.cgroupSubtree(DaemonTesting.cgroup2())), "app cgroups removed at stop");
+        boolean appCgroupsLeft = Files.exists(instance.cgroupSubtree(DaemonTesting.cgroup2()));
+        // Before the assertion: a test that failed with its app still running leaves the app cgroups, and
+        // cleanUp ends the app and removes them.
         DaemonTesting.cleanUp(instance);
+        assertFalse(appCgroupsLeft, "app cgroups removed at stop");
     }
 
     private static Cli nobody() {
