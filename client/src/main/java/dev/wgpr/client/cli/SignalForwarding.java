@@ -1,5 +1,6 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.client.lockdown.ExecBindings;
 import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
@@ -35,8 +36,8 @@ final class SignalForwarding {
 
     private SignalForwarding() {}
 
-    /** The forwarded signals by number, as the mask of {@link #blockedFromTheStart} has them. */
-    private static final int[] FORWARDED_NUMBERS =
+    /** The numbers of {@link #FORWARDED}. */
+    static final int[] FORWARDED_NUMBERS =
             FORWARDED.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
 
     /** The taker of the forwarded signals while they are blocked from the start, or null. */
@@ -71,10 +72,7 @@ final class SignalForwarding {
         static final boolean BLOCKED = forwardedBlocked();
 
         private static boolean forwardedBlocked() {
-            long forwarded = 0;
-            for (int signal : FORWARDED_NUMBERS) {
-                forwarded |= 1L << (signal - 1);
-            }
+            long forwarded = ExecBindings.signalBits(FORWARDED_NUMBERS);
             try {
                 for (String line : Files.readAllLines(Path.of("/proc/thread-self/status"))) {
                     if (line.startsWith("SigBlk:")) {

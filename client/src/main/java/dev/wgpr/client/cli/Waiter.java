@@ -43,15 +43,14 @@ final class Waiter {
      */
     private static final long HANDLER_PATIENCE_SECONDS = 10;
 
+    private static final int WINCH = 28;
+
     /**
      * The forwarded signals ({@link SignalForwarding#FORWARDED}) and SIGWINCH: what the waiter handles, blocked
      * in the exec's thread until it has its handlers (it is told their numbers).
      */
-    private static final int WINCH = 28;
-
     private static final int[] HANDLED = IntStream.concat(
-                    SignalForwarding.FORWARDED.keySet().stream().mapToInt(Integer::intValue), IntStream.of(WINCH))
-            .sorted()
+                    Arrays.stream(SignalForwarding.FORWARDED_NUMBERS), IntStream.of(WINCH))
             .toArray();
 
     /** The perl a hand-over execs, or null while none may happen. */

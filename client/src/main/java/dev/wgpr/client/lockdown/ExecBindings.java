@@ -87,12 +87,16 @@ public final class ExecBindings {
     }
 
     /** The kernel's {@code sigset_t} of {@code signals} (numbers 1 to 64): signal N at bit N - 1. */
-    private static MemorySegment signalSet(Arena arena, int... signals) {
+    public static long signalBits(int... signals) {
         long bits = 0;
         for (int signal : signals) {
             bits |= 1L << (signal - 1);
         }
-        return arena.allocateFrom(JAVA_LONG, bits);
+        return bits;
+    }
+
+    private static MemorySegment signalSet(Arena arena, int... signals) {
+        return arena.allocateFrom(JAVA_LONG, signalBits(signals));
     }
 
     /** Marks every descriptor from {@code first} on close-on-exec. */

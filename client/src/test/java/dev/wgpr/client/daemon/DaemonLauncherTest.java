@@ -209,21 +209,11 @@ class DaemonLauncherTest {
     void aSigtermThatComesWhileTheCliExecsItsWaiterReachesTheApp() throws Exception {
         // strace holds the exec of the waiter's perl, and traces nothing else: the TERM comes while the
         // JVM's other threads still run, where one of its own handlers would take it and end with the exec.
-        List<String> holdingTheWaitersExec = List.of(
-                "strace",
-                "-f",
-                "-qq",
-                "-o",
-                "/dev/null",
-                "-P",
-                "/usr/bin/perl",
-                "-e",
-                "trace=execve",
-                "-e",
-                "inject=execve:delay_enter=" + Duration.ofSeconds(3).toNanos() / 1000);
+        List<String> holdingTheWaitersExec = straceOfTheWaitersExec(
+                "/dev/null", "delay_enter=" + Duration.ofSeconds(3).toNanos() / 1000);
         Process strace = runningAppThatExitsOnSigterm(7, holdingTheWaitersExec);
         ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
-        awaitThreadInSyscall(cli.pid(), EXECVE);
+        await("a thread of the CLI in execve", () -> threadInSyscall(cli.pid(), EXECVE));
 
         cli.destroy(); // SIGTERM to the CLI only
         assertTrue(threadInSyscall(cli.pid(), EXECVE), "the TERM came after the exec");
@@ -238,25 +228,10 @@ class DaemonLauncherTest {
         // strace fails the exec of the waiter's perl (and traces nothing else): the JVM, which blocked the
         // signals for the exec, must take them again and forward them itself.
         Path trace = Files.createTempFile(DaemonTesting.scratch(), "strace-", ".txt");
-        List<String> failingTheWaitersExec = List.of(
-                "strace",
-                "-f",
-                "-qq",
-                "-o",
-                trace.toString(),
-                "-P",
-                "/usr/bin/perl",
-                "-e",
-                "trace=execve",
-                "-e",
-                "inject=execve:error=ENOENT");
+        List<String> failingTheWaitersExec = straceOfTheWaitersExec(trace.toString(), "error=ENOENT");
         Process strace = runningAppThatExitsOnSigterm(7, failingTheWaitersExec);
         ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!Files.readString(trace).contains("(INJECTED)")) {
-            assertTrue(System.nanoTime() < deadline, "the CLI did not try to exec its waiter");
-            Thread.sleep(5);
-        }
+        await("the CLI's try to exec its waiter", () -> Files.readString(trace).contains("(INJECTED)"));
 
         cli.destroy(); // SIGTERM to the CLI only
 
@@ -268,11 +243,36 @@ class DaemonLauncherTest {
 
     private static final String EXECVE = "59"; // x86-64
 
-    /** Waits, as long as the CLI's start may take, until a thread of {@code pid} is in system call {@code number}. */
-    private static void awaitThreadInSyscall(long pid, String number) throws Exception {
+    /**
+     * strace running the rest of its arguments and tampering with the exec of the waiter's perl alone, as
+     * {@code injection} says (strace's {@code -e inject=execve:INJECTION}); its log in {@code log}.
+     */
+    private static List<String> straceOfTheWaitersExec(String log, String injection) {
+        return List.of(
+                "strace",
+                "-f",
+                "-qq",
+                "-o",
+                log,
+                "-P",
+                "/usr/bin/perl",
+                "-e",
+                "trace=execve",
+                "-e",
+                "inject=execve:" + injection);
+    }
+
+    /** A condition whose look may fail. */
+    @FunctionalInterface
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Waits, as long as the CLI's start may take, until {@code condition} holds. */
+    private static void await(String what, Condition condition) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!threadInSyscall(pid, number)) {
-            assertTrue(System.nanoTime() < deadline, "no thread of " + pid + " came to system call " + number);
+        while (!condition.holds()) {
+            assertTrue(System.nanoTime() < deadline, "waited in vain for " + what);
             Thread.sleep(5);
         }
     }
