@@ -174,7 +174,8 @@ final class DaemonCommand implements Callable<Integer> {
         }
         return DaemonService.serve(
                 instance,
-                new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup()), configDirectories),
+                new Daemon.Options(launchGroup.orElse(Daemon.Options.defaults().launchGroup()), configDirectories)
+                        .withStatusText(StatusCommand::text),
                 err,
                 () -> {}, // no class-data archive outside the lockdown
                 () -> {});

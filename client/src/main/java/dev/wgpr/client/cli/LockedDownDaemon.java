@@ -71,16 +71,17 @@ public final class LockedDownDaemon {
         String group = arguments.launchGroup().orElse(Daemon.Options.defaults().launchGroup());
         UnixSocket helper = UnixSocket.adopt(new OwnedFd(arguments.launchHelperFd(), "launch helper socket"));
         return new Daemon.Options(group, arguments.configDirectories(), Optional.of(helper), () -> {
-            LockdownStatus status;
-            try {
-                status = LockdownState.inspect(plan).toStatus();
-            } catch (ErrnoException e) {
-                status = LockdownStatus.only("unknown: " + e.getMessage());
-            }
-            return status.withLaunchHelper("pid " + arguments.launchHelperPid()
-                    + ": starts the apps of wg-pr run outside the daemon's Landlock domain; bounding set "
-                    + LaunchHelper.BOUNDING_SET);
-        });
+                    LockdownStatus status;
+                    try {
+                        status = LockdownState.inspect(plan).toStatus();
+                    } catch (ErrnoException e) {
+                        status = LockdownStatus.only("unknown: " + e.getMessage());
+                    }
+                    return status.withLaunchHelper("pid " + arguments.launchHelperPid()
+                            + ": starts the apps of wg-pr run outside the daemon's Landlock domain; bounding set "
+                            + LaunchHelper.BOUNDING_SET);
+                })
+                .withStatusText(StatusCommand::text);
     }
 
     /** What the daemon before the exec hands to the locked-down image; written and read only here. */

@@ -138,6 +138,11 @@ public final class StartUpTraining {
                             new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
                     String answer = switch (ControlJson.readRequest(in.readLine())) {
                         case Request.Status status -> recordedStatus();
+                        // Text of its own, not the recorded status rendered: rendering is the daemon's, and
+                        // its classes would be loaded at every start of a command whose cache held them.
+                        case Request.StatusText text ->
+                            ControlJson.write(new Reply.StatusText(
+                                    "instance " + instance.name() + ": a stand-in daemon\n", List.of()));
                         case Request.Ping ping -> ControlJson.write(new Reply.Pong(0, instance.name()));
                         case Request.Events events -> ControlJson.write(new Reply.Events(List.of(), 0, 0));
                         case Request.Run run ->

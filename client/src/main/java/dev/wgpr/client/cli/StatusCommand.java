@@ -3,6 +3,7 @@ package dev.wgpr.client.cli;
 import dev.wgpr.client.control.DaemonStatus;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.control.Protocol;
+import dev.wgpr.client.control.Reply;
 import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.TimeZone;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -57,6 +59,26 @@ final class StatusCommand implements Callable<Integer> {
 
     /** The whole command, for picocli's {@link #call} and for {@link FastPath}. */
     static int show(Instance instance, boolean json, boolean verbose, PrintWriter out, PrintWriter err) {
+        if (!json) {
+            try {
+                Optional<Reply.StatusText> text = DaemonClient.call(
+                        instance,
+                        new Request.StatusText(verbose, TimeZone.getDefault().getID()),
+                        Reply.StatusText.class);
+                if (text.isPresent()) {
+                    out.print(text.get().text());
+                    out.flush(); // as below
+                    return unguardedTunnels(text.get().backstopMissing(), err);
+                }
+            } catch (DaemonClient.RefusedException e) {
+                if (!e.error().error().equals(Protocol.BAD_REQUEST)) {
+                    return e.report("status", err);
+                }
+                // A daemon that renders no text (one of an older wg-pr still running): it sends the tree.
+            } catch (DaemonClient.DaemonException e) {
+                return e.report("status", err);
+            }
+        }
         Optional<DaemonStatus> reply;
         try {
             // The text's clock too is made while the daemon answers: finding this host's zone's rules is a
@@ -73,18 +95,26 @@ final class StatusCommand implements Callable<Integer> {
         if (json) {
             out.println(Json.write(status));
         } else {
-            out.print(new StatusText(Clock.systemDefaultZone(), verbose, StatusCommand::borrowing).render(status));
+            out.print(text(status, verbose, Clock.systemDefaultZone()));
             out.flush(); // picocli's writer flushes by itself only at println, and the text ends in its own newline
         }
-        return unguardedTunnels(status, err);
+        return unguardedTunnels(status.tunnelsWithBackstop(Protocol.BACKSTOP_MISSING), err);
     }
 
     /**
-     * Fails loudly when a tunnel's device lacks its backstop: its internal prefixes would then be
-     * guarded by the sock_addr hooks alone (no ICMP, no SO_BINDTODEVICE, no forwarded traffic).
+     * The status as this command prints it: here, and in the daemon for a {@code status-text} request ({@link
+     * dev.wgpr.client.daemon.StatusRendering}).
      */
-    private static int unguardedTunnels(DaemonStatus status, PrintWriter err) {
-        List<String> missing = status.tunnelsWithBackstop(Protocol.BACKSTOP_MISSING);
+    static String text(DaemonStatus status, boolean verbose, Clock clock) {
+        return new StatusText(clock, verbose, StatusCommand::borrowing).render(status);
+    }
+
+    /**
+     * Fails loudly when a tunnel's device lacks its backstop ({@code missing} names them): its internal
+     * prefixes would then be guarded by the sock_addr hooks alone (no ICMP, no SO_BINDTODEVICE, no forwarded
+     * traffic).
+     */
+    private static int unguardedTunnels(List<String> missing, PrintWriter err) {
         if (missing.isEmpty()) {
             return 0;
         }

@@ -12,6 +12,7 @@ final class Operations {
     static final Map<String, Class<? extends Request>> TYPES = Map.of(
             Protocol.PING, Request.Ping.class,
             Protocol.STATUS, Request.Status.class,
+            Protocol.STATUS_TEXT, Request.StatusText.class,
             Protocol.UP, Request.Up.class,
             Protocol.DOWN, Request.Down.class,
             Protocol.RELOAD, Request.Reload.class,

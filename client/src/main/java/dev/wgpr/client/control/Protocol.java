@@ -9,6 +9,10 @@ package dev.wgpr.client.control;
  * <pre>
  * → {"v":1,"op":"ping"}                      ← {"v":1,"ok":true,"pid":123,"instance":"wg-pr"}
  * → {"v":1,"op":"status"}                    ← {"v":1,"ok":true,"schema":1,"instance":…,"daemon":{…},"tunnels":[…],…}
+ * → {"v":1,"op":"status-text","verbose":false,"zone":"Europe/Berlin"}
+ *                                            ← {"v":1,"ok":true,"text":"instance wg-pr: …\n…","backstopMissing":[]}
+ *   (the same status as text, as `wg-pr status` prints it, with dates in the caller's zone: rendered where the
+ *   status is, so that the CLI need not read the whole tree; a daemon that renders none answers bad-request)
  * → {"v":1,"op":"up","config":"/abs/path"}   ← {"v":1,"ok":true,"tunnel":"corp0"}            (root)
  * → {"v":1,"op":"down","tunnel":"corp0"}     ← {"v":1,"ok":true}                             (root)
  * → {"v":1,"op":"run","app":"ssh","tunnel":null,"argv":[…],"cwd":"/…","env":{…}}
@@ -44,6 +48,7 @@ public final class Protocol {
 
     public static final String PING = "ping";
     public static final String STATUS = "status";
+    public static final String STATUS_TEXT = "status-text";
     public static final String UP = "up";
     public static final String DOWN = "down";
     public static final String RELOAD = "reload";

@@ -10,6 +10,7 @@ import java.util.Map;
  */
 public sealed interface Reply
         permits Reply.Pong,
+                Reply.StatusText,
                 Reply.Upped,
                 Reply.Downed,
                 Reply.Reloaded,
@@ -22,6 +23,16 @@ public sealed interface Reply
                 DeniedAttempt {
     /** To {@link Request.Ping}. */
     record Pong(long pid, String instance) implements Reply {}
+
+    /**
+     * To {@link Request.StatusText}: the text, and the tunnels whose backstop is missing (which the CLI reports
+     * on its error output, as it does for {@link DaemonStatus}).
+     */
+    record StatusText(String text, List<String> backstopMissing) implements Reply {
+        public StatusText {
+            backstopMissing = List.copyOf(backstopMissing);
+        }
+    }
 
     /** To {@link Request.Up}: the name of the tunnel now up. */
     record Upped(String tunnel) implements Reply {}

@@ -31,6 +31,16 @@ public sealed interface Request {
     record Status() implements Request {}
 
     /**
+     * {@link Status} as {@code wg-pr status} prints it, {@code verbose} as its {@code --verbose}; dates in
+     * {@code zone}, the caller's time-zone id (the daemon refuses one it does not know).
+     */
+    record StatusText(boolean verbose, String zone) implements Request {
+        public StatusText {
+            Objects.requireNonNull(zone, "status-text needs \"zone\"");
+        }
+    }
+
+    /**
      * Root, or a caller polkit or the launch group allows, for a config in the daemon's config directories.
      * {@code content} and {@code keyFiles} (key file path to its text) are what root's CLI read of the
      * config and its key files, so that the daemon reads no file root named; null for a caller that is not

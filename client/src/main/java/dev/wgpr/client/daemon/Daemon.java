@@ -63,14 +63,25 @@ public final class Daemon {
      * @param launchHelper the socket of the launch helper that starts apps when this daemon is locked
      *     down (see {@link LaunchHelper}); empty: this process starts them itself
      * @param lockdown what {@code status} shows of the lockdown
+     * @param statusText how {@code status-text} requests are answered; empty: they are refused as a bad request
+     *     (the CLI then asks for the status tree and renders it itself)
      */
     public record Options(
             String launchGroup,
             List<Path> configDirectories,
             Optional<UnixSocket> launchHelper,
-            Supplier<LockdownStatus> lockdown) {
+            Supplier<LockdownStatus> lockdown,
+            Optional<StatusRendering> statusText) {
         public Options {
             configDirectories = List.copyOf(configDirectories);
+        }
+
+        public Options(
+                String launchGroup,
+                List<Path> configDirectories,
+                Optional<UnixSocket> launchHelper,
+                Supplier<LockdownStatus> lockdown) {
+            this(launchGroup, configDirectories, launchHelper, lockdown, Optional.empty());
         }
 
         public Options(String launchGroup, List<Path> configDirectories) {
@@ -79,6 +90,11 @@ public final class Daemon {
 
         public static Options defaults() {
             return new Options(Authorization.DEFAULT_GROUP, List.of());
+        }
+
+        /** These options, with {@code status-text} requests answered by {@code rendering}. */
+        public Options withStatusText(StatusRendering rendering) {
+            return new Options(launchGroup, configDirectories, launchHelper, lockdown, Optional.of(rendering));
         }
     }
 
@@ -122,6 +138,7 @@ public final class Daemon {
                         authorization,
                         new EventStream(events, this::isStopping),
                         this::status,
+                        options.statusText(),
                         names,
                         log),
                 line -> log.println("wg-pr daemon: " + line),

@@ -17,6 +17,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.DateTimeException;
+import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +38,7 @@ record RequestDispatch(
         Authorization authorization,
         EventStream events,
         Function<PeerCredentials, DaemonStatus> status,
+        Optional<StatusRendering> statusText,
         ResolvedNames names,
         PrintStream log)
         implements RequestReader.Handler {
@@ -67,6 +71,7 @@ record RequestDispatch(
         return switch (request) {
             case Request.Ping ping -> new Reply.Pong(ProcessHandle.current().pid(), instance.name());
             case Request.Status asked -> status.apply(caller);
+            case Request.StatusText asked -> statusText(caller, asked);
             case Request.Names asked ->
                 refused(caller, Authorization.Action.RUN, null, null).orElseGet(() -> names(asked));
             case Request.Up up ->
@@ -82,6 +87,22 @@ record RequestDispatch(
             case Request.Signal signal ->
                 new Reply.Error(Protocol.BAD_REQUEST, "a signal is for an app started by run");
         };
+    }
+
+    private Reply statusText(PeerCredentials caller, Request.StatusText asked) {
+        if (statusText.isEmpty()) {
+            return new Reply.Error(Protocol.BAD_REQUEST, "this daemon renders no status text; ask for status");
+        }
+        ZoneId zone;
+        try {
+            zone = ZoneId.of(asked.zone(), ZoneId.SHORT_IDS);
+        } catch (DateTimeException e) {
+            return new Reply.Error(Protocol.BAD_REQUEST, "unknown time zone " + asked.zone());
+        }
+        DaemonStatus shown = status.apply(caller);
+        return new Reply.StatusText(
+                statusText.get().render(shown, asked.verbose(), Clock.system(zone)),
+                shown.tunnelsWithBackstop(Protocol.BACKSTOP_MISSING));
     }
 
     /**
