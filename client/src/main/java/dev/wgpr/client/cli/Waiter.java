@@ -215,7 +215,7 @@ final class Waiter {
             argv.add(String.join(
                     ",", deferred.stream().map(SignalForwarding.FORWARDED::get).toList()));
             argv.addAll(signalLines);
-            // PERL_BADLANG=0: no warning about a locale perl-base cannot load (as the launcher's).
+            // PERL_BADLANG=0: no warning about a locale perl-base cannot load.
             notRun = ExecBindings.execve(argv, Map.of("PERL_BADLANG", "0"));
             ExecBindings.unblockInThisThread(blockedForExec);
         } finally {

@@ -13,6 +13,7 @@ import dev.wgpr.common.linux.OwnedFd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * Starts an app for {@code wg-pr run}: as the caller, in the app's cgroup from its first instruction,
@@ -46,28 +48,33 @@ import java.util.stream.Collectors;
  * with {@code CLONE_INTO_CGROUP} needs a fork-like path in native code we do not have; glibc's
  * {@code posix_spawnattr_setcgroup_np} arrived only in 2.41 (Debian 12 has 2.36). So the daemon
  * {@code posix_spawn}s (via FFM) a tiny root step, {@code /bin/sh} with an empty environment, whose
- * file actions already put the caller's descriptors at 0, 1, 2 and its command at 3 and close
- * everything else; in a new session, with default signal dispositions and an empty signal mask. The
+ * file actions already put the caller's descriptors at 0, 1, 2, its command at 3 and the launch's setup
+ * at 4 and close everything else; in a new session, with default signal dispositions and an empty signal mask. The
  * step writes its own pid into the app's {@code cgroup.procs} and only then {@code exec}s:
  *
  * <pre>
  * setpriv --reuid=U --regid=G --groups=… --no-new-privs --inh-caps=-all --
- *   env -i -C CWD VAR=… perl -e EXEC_COMMAND -- ARGV0 ARGS…
+ *   perl -e SETUP EXEC_COMMAND -- ARGV0 ARGS…
  * </pre>
  *
  * Every exec keeps the pid, so the command is in the cgroup before it runs one instruction, and its
  * descendants are born there. {@code setpriv} (util-linux) drops to the caller's uid, gid and exactly
  * the supplementary groups the kernel reported for the caller's socket ({@code SO_PEERGROUPS}), sets
- * {@code no_new_privs} (no set-uid binary can lift it back); {@code env -i} leaves only the
- * caller's variables that {@link CleanEnvironment} passes (all but its deny-list) and changes
- * directory with the caller's permissions, not root's, and {@code PATH} is the system's; {@link
- * #EXEC_COMMAND} runs the command
- * with its own {@code argv[0]} and without descriptor 3.
+ * {@code no_new_privs} (no set-uid binary can lift it back); {@link #SETUP} takes the working directory and
+ * the environment from descriptor 4, changes directory with the caller's permissions, not root's, and
+ * leaves only the caller's variables that {@link CleanEnvironment} passes (all but its deny-list; {@code
+ * PATH} is the system's); {@link #EXEC_COMMAND} runs the command with its own {@code argv[0]} and without
+ * descriptors 3 and 4.
+ *
+ * <p>The environment travels in a file in memory, never in an argument: every user may read every
+ * process's arguments ({@code /proc/PID/cmdline}), and a caller's variables hold secrets (tokens, keys),
+ * which the steps that run as root, or before the program's own exec, would otherwise show to all. It
+ * reaches no step that runs as root either: they start with an empty environment, so no variable of the
+ * caller's can change how a root program behaves.
  */
 final class Launcher {
     static final Path SH = Path.of("/bin/sh");
     static final Path SETPRIV = Path.of("/usr/bin/setpriv");
-    static final Path ENV = Path.of("/usr/bin/env");
     static final Path PERL = Path.of("/usr/bin/perl");
 
     /** The variable that carries {@link #namedPath} to {@link #EXEC_COMMAND}, which removes it. */
@@ -75,6 +82,23 @@ final class Launcher {
 
     /** Where the caller's opened command is among the descriptors of a request, and in the child. */
     static final int COMMAND_FD = 3;
+
+    /** Where the child finds its working directory and environment ({@link #SETUP}). */
+    static final int SETUP_FD = 4;
+
+    /**
+     * The first step as the caller: reads descriptor 4, a file in memory of NUL-ended entries (the working
+     * directory, then {@code NAME=VALUE} for each variable), closes it, takes the variables as its whole
+     * environment and changes into the directory.
+     */
+    static final String SETUP = """
+            open(my $setup, "<&=", 4) or exit 126;
+            my ($cwd, @variables) = do { local $/ = "\\0"; map { chomp; $_ } <$setup> };
+            close($setup);
+            defined $cwd or exit 126;
+            %ENV = map { split(/=/, $_, 2) } @variables;
+            chdir($cwd) or do { print STDERR "wg-pr run: cannot change directory to $cwd: $!\n"; exit 126 };
+            """;
 
     /** x86-64 Linux, where {@code execveat} is system call 322 (before {@link #EXEC_COMMAND}, made with it). */
     private static final boolean X86_64 = System.getProperty("os.arch").equals("amd64");
@@ -87,8 +111,8 @@ final class Launcher {
      * process after its file ({@code comm}, what {@code ps} shows), not "3"; else, or if it fails, an
      * exec of {@code /proc/self/fd/3} (perl ignores SIGFPE while it runs, and only its own exec puts
      * it back: so does the script before execveat). Perl because no shell can mark a descriptor close-on-exec or call
-     * execveat (perl-base is Essential on Debian); {@code PERL_BADLANG=0} keeps it quiet about a locale
-     * the system lacks and is gone before the exec. It loads no module (Config and Fcntl cost the app's
+     * execveat (perl-base is Essential on Debian); it starts with an empty environment, so no locale of the
+     * caller's makes it warn. It loads no module (Config and Fcntl cost the app's
      * start 8 ms): {@code fcntl}'s numbers are the same on every Linux, and whether {@code execveat} has
      * number 322 is this JVM's to know.
      *
@@ -102,7 +126,6 @@ final class Launcher {
      * program's name ({@code comm}) on every kernel, where {@code execveat} gives "3" before 6.14.
      */
     static final String EXEC_COMMAND = """
-            delete $ENV{PERL_BADLANG};
             ioctl(STDIN, 0x540E, 0) if -t STDIN;
             my $path = delete $ENV{WGPR_EXEC_PATH};
             my ($F_SETFD, $FD_CLOEXEC) = (2, 1);
@@ -214,9 +237,24 @@ final class Launcher {
         Map<String, String> environment =
                 new TreeMap<>(CleanEnvironment.of(command.request().environment()));
         namedPath(command.command(), command.name()).ifPresent(path -> environment.put(NAMED_PATH, path.toString()));
-        List<String> argv = helperArgv(place, command.caller(), command.request(), environment);
-        return new ChildProcess(
-                spawn(argv, command.fds().stream().mapToInt(OwnedFd::fd).toArray()));
+        List<String> argv = helperArgv(place, command.caller(), command.request());
+        try (OwnedFd setup = new OwnedFd(
+                Libc.memfdHolding("wg-pr run setup", setup(command.request().cwd(), environment)), "run setup")) {
+            int[] fds = IntStream.concat(command.fds().stream().mapToInt(OwnedFd::fd), IntStream.of(setup.fd()))
+                    .toArray();
+            return new ChildProcess(spawn(argv, fds));
+        }
+    }
+
+    /**
+     * What {@link #SETUP} reads: {@code cwd}, then each variable, each ended by a NUL (neither a path nor a
+     * variable {@link CleanEnvironment} passes holds one).
+     */
+    static byte[] setup(Path cwd, Map<String, String> environment) {
+        StringBuilder entries = new StringBuilder(cwd.toString()).append('\0');
+        environment.forEach(
+                (name, value) -> entries.append(name).append('=').append(value).append('\0'));
+        return entries.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     /**
@@ -402,8 +440,7 @@ final class Launcher {
     }
 
     /** The argument vector of the root step (see the class comment). */
-    static List<String> helperArgv(
-            Placement place, PeerCredentials caller, Request request, Map<String, String> environment) {
+    static List<String> helperArgv(Placement place, PeerCredentials caller, Request request) {
         List<String> argv = new ArrayList<>();
         argv.add(SH.toString());
         argv.add("-c");
@@ -431,15 +468,10 @@ final class Launcher {
         argv.add("--no-new-privs");
         argv.add("--inh-caps=-all");
         argv.add("--");
-        argv.add(ENV.toString());
-        argv.add("-i");
-        argv.add("--chdir=" + request.cwd());
-        argv.add("PERL_BADLANG=0");
-        environment.forEach((name, value) -> argv.add(name + "=" + value));
         argv.add(PERL.toString());
         argv.add("-e");
-        // wg-pr trace --app: the filter first, then the command as always (TraceStep).
-        argv.add(request.traced() ? TraceStep.INSTALL + EXEC_COMMAND : EXEC_COMMAND);
+        // wg-pr trace --app: the filter after the setup, then the command as always (TraceStep).
+        argv.add(SETUP + (request.traced() ? TraceStep.INSTALL : "") + EXEC_COMMAND);
         argv.add("--"); // the caller's argv[0] is never a switch of perl's
         if (request.traced()) {
             argv.add(TraceStep.filterArgument()); // what INSTALL takes from the front of @ARGV
@@ -449,8 +481,8 @@ final class Launcher {
     }
 
     /**
-     * posix_spawn of {@code argv} with an empty environment, {@code fds[0..2]} as stdio and {@code
-     * fds[3]} as descriptor 3, nothing else open, a new session, signals at their defaults.
+     * posix_spawn of {@code argv} with an empty environment, {@code fds[0..2]} as stdio and each further
+     * one at its index, nothing else open, a new session, signals at their defaults.
      */
     static int spawn(List<String> argv, int[] fds) throws ErrnoException {
         for (String arg : argv) {

@@ -213,7 +213,7 @@ class DaemonLauncherTest {
                 "/dev/null", "delay_enter=" + Duration.ofSeconds(3).toNanos() / 1000);
         Process strace = runningAppThatExitsOnSigterm(7, holdingTheWaitersExec);
         ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
-        await("a thread of the CLI in execve", () -> threadInSyscall(cli.pid(), EXECVE));
+        DaemonTesting.await("a thread of the CLI in execve", () -> threadInSyscall(cli.pid(), EXECVE));
 
         cli.destroy(); // SIGTERM to the CLI only
         assertTrue(threadInSyscall(cli.pid(), EXECVE), "the TERM came after the exec");
@@ -231,7 +231,9 @@ class DaemonLauncherTest {
         List<String> failingTheWaitersExec = straceOfTheWaitersExec(trace.toString(), "error=ENOENT");
         Process strace = runningAppThatExitsOnSigterm(7, failingTheWaitersExec);
         ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
-        await("the CLI's try to exec its waiter", () -> Files.readString(trace).contains("(INJECTED)"));
+        DaemonTesting.await(
+                "the CLI's try to exec its waiter",
+                () -> Files.readString(trace).contains("(INJECTED)"));
 
         cli.destroy(); // SIGTERM to the CLI only
 
@@ -260,21 +262,6 @@ class DaemonLauncherTest {
                 "trace=execve",
                 "-e",
                 "inject=execve:" + injection);
-    }
-
-    /** A condition whose look may fail. */
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    /** Waits, as long as the CLI's start may take, until {@code condition} holds. */
-    private static void await(String what, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!condition.holds()) {
-            assertTrue(System.nanoTime() < deadline, "waited in vain for " + what);
-            Thread.sleep(5);
-        }
     }
 
     /** Whether a thread of {@code pid} is in system call {@code number} (its /proc/PID/task/TID/syscall). */

@@ -251,6 +251,23 @@ final class DaemonTesting {
         return Files.readString(outputs.get(process.pid())[0], StandardCharsets.UTF_8);
     }
 
+    /** A condition whose look may fail. */
+    @FunctionalInterface
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Waits, as long as a CLI's start may take, until {@code condition} holds. */
+    static void await(String what, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(CLI_SECONDS).toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("waited in vain for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
     static void awaitOutput(Process process, String expected, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!outputSoFar(process).contains(expected)) {

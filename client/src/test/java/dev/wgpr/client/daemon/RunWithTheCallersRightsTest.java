@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -238,6 +239,52 @@ class RunWithTheCallersRightsTest {
         } finally {
             DaemonTesting.deleteTree(callersBin);
         }
+    }
+
+    /**
+     * The attacker: any local user, reading every process's arguments ({@code /proc/PID/cmdline}) while a
+     * user starts an app, for the secrets in that user's variables. strace on the launch helper records the
+     * arguments of every exec on the way to the app, so the test sees each step, not what a race samples
+     * (envp is left out of its lines: only the arguments are for all to read).
+     */
+    @Test
+    void theCallersVariablesAreInNoArgumentsOfAnyStepOnTheWayToTheApp() throws Exception {
+        String secret = "s3cret-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(8));
+        Path execs = Files.createTempFile(DaemonTesting.scratch(), "launch-execs-", ".txt");
+        long helper = helperPid();
+        Process strace = new ProcessBuilder(
+                        "strace",
+                        "-f",
+                        "-qq",
+                        "-s",
+                        "65536",
+                        "-e",
+                        "trace=execve,execveat",
+                        "-e",
+                        "signal=none",
+                        "-o",
+                        execs.toString(),
+                        "-p",
+                        Long.toString(helper))
+                .redirectErrorStream(true)
+                .start();
+        try {
+            DaemonTesting.await(
+                    "strace attached to the launch helper",
+                    () -> procStatus(helper).get("TracerPid").equals(Long.toString(strace.pid())));
+
+            Result run = nobody().withEnvironment(Map.of("API_TOKEN", secret))
+                    .run("run", "--app", "probe", "--", "sh", "-c", "echo \"$API_TOKEN\"");
+
+            assertEquals(0, run.exitCode(), run::toString);
+            assertEquals(secret + "\n", run.out(), "the app has the caller's variable");
+        } finally {
+            strace.destroy();
+            strace.waitFor();
+        }
+        String seen = Files.readString(execs);
+        assertTrue(seen.contains("/usr/bin/setpriv"), "strace saw the launch's steps:\n" + seen);
+        assertFalse(seen.contains(secret), "a step had the caller's variable among its arguments:\n" + seen);
     }
 
     @Test

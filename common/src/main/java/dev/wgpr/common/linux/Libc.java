@@ -258,6 +258,12 @@ public final class Libc {
                 Downcalls.errno("pidfd_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
+    /** {@code int memfd_create(const char *name, unsigned int flags)} (glibc 2.27). */
+    private static final class memfdCreate$Holder {
+        static final MethodHandle MH =
+                Downcalls.errno("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
     /** {@code int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)} (glibc 2.36). */
     private static final class pidfdGetfd$Holder {
         static final MethodHandle MH =
@@ -272,6 +278,33 @@ public final class Libc {
         static final MethodHandle MH = Downcalls.errno(
                 "process_vm_readv",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+
+    /** {@code memfd_create(2)} flag. */
+    public static final int MFD_CLOEXEC = 0x1;
+
+    /**
+     * {@code memfd_create(2)} with {@link #MFD_CLOEXEC}, holding {@code content}, its offset back at 0: a
+     * file in memory that only the holders of the descriptor can read ({@code name} is for {@code /proc}).
+     */
+    public static int memfdHolding(String name, byte[] content) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment label = arena.allocateFrom(name);
+            int fd = (int) Downcalls.call("memfd_create " + name, state ->
+                    (int) memfdCreate$Holder.MH.invokeExact(state, label, MFD_CLOEXEC));
+            try {
+                MemorySegment data = arena.allocateFrom(JAVA_BYTE, content);
+                for (long done = 0; done < content.length; ) {
+                    long offset = done;
+                    done += Downcalls.call("write " + name, state -> (long) pwrite$Holder.MH.invokeExact(
+                            state, fd, data.asSlice(offset), content.length - offset, offset));
+                }
+            } catch (ErrnoException e) {
+                close(fd);
+                throw e;
+            }
+            return fd;
+        }
     }
 
     /** {@code pidfd_open(2)} flag: a pidfd for one thread (Linux 6.9+), not its thread group. */
@@ -893,6 +926,11 @@ public final class Libc {
     private static final class pread$Holder {
         static final MethodHandle MH =
                 Downcalls.errno("pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    }
+
+    private static final class pwrite$Holder {
+        static final MethodHandle MH =
+                Downcalls.errno("pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     }
 
     /** Sets {@code signal}'s disposition to {@code SIG_IGN} for this whole process. */
