@@ -65,6 +65,33 @@ final class Blake2sEngine {
         return this;
     }
 
+    /**
+     * Starts over from {@code chainingValue}, the state {@link #chainingValue} gave after the first block of a
+     * computation of {@code outLength} bytes (unkeyed): the message that follows must not be empty, as the
+     * first block was not compressed as a last one.
+     */
+    Blake2sEngine resume(int outLength, int[] chainingValue) {
+        System.arraycopy(chainingValue, 0, h, 0, 8);
+        this.outLength = outLength;
+        counter = BLOCK_LENGTH;
+        buffered = 0;
+        return this;
+    }
+
+    /**
+     * Compresses the one full block taken since {@link #start} as a block that more input follows, and gives
+     * the state after it, for {@link #resume}.
+     */
+    int[] chainingValue() {
+        if (counter != 0 || buffered != BLOCK_LENGTH) {
+            throw new IllegalStateException("a chaining value is taken after exactly one block");
+        }
+        counter = BLOCK_LENGTH;
+        compress(false);
+        buffered = 0;
+        return h.clone();
+    }
+
     Blake2sEngine update(byte[] in, int off, int len) {
         while (len > 0) {
             if (buffered == BLOCK_LENGTH) {

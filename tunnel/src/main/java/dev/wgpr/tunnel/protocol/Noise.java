@@ -1,6 +1,7 @@
 package dev.wgpr.tunnel.protocol;
 
 import dev.wgpr.tunnel.crypto.Blake2s;
+import dev.wgpr.tunnel.crypto.HmacKey;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -13,6 +14,9 @@ final class Noise {
 
     /** {@code Ci = HASH(Construction)}. Never mutate: clone before use as state. */
     static final byte[] INITIAL_CHAINING_KEY = Blake2s.hash(CONSTRUCTION);
+
+    /** {@link #INITIAL_CHAINING_KEY} as the key of every handshake's first KDF. */
+    static final HmacKey INITIAL_CHAINING_HMAC_KEY = HmacKey.of(INITIAL_CHAINING_KEY);
 
     /** {@code Hi = HASH(Ci || Identifier)}. Never mutate: clone before use as state. */
     static final byte[] INITIAL_HASH = Blake2s.hash(INITIAL_CHAINING_KEY, IDENTIFIER);

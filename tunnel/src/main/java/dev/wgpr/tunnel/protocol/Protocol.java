@@ -118,7 +118,7 @@ public final class Protocol {
             peer.forgetInitiation(indices);
             byte[] ephemeralPrivate = Curve25519.generatePrivateKey(random);
             byte[] ephemeral = Curve25519.publicKey(ephemeralPrivate);
-            byte[] chainingKey = Kdf.kdf1(Noise.INITIAL_CHAINING_KEY, ephemeral);
+            byte[] chainingKey = Kdf.kdf1(Noise.INITIAL_CHAINING_HMAC_KEY, ephemeral);
             byte[] hash = Blake2s.hash(peer.initiationHash, ephemeral);
 
             byte[] dh = new byte[32];
@@ -190,7 +190,7 @@ public final class Protocol {
                     cookieChecker.reply(bytes, message.sender(), source).toBytes());
         }
 
-        byte[] chainingKey = Kdf.kdf1(Noise.INITIAL_CHAINING_KEY, message.ephemeral());
+        byte[] chainingKey = Kdf.kdf1(Noise.INITIAL_CHAINING_HMAC_KEY, message.ephemeral());
         byte[] hash = Blake2s.hash(responseHash, message.ephemeral());
         byte[] dh = new byte[32];
         if (!Curve25519.sharedSecret(privateKey, message.ephemeral(), dh)) {

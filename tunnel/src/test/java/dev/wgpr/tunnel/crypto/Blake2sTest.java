@@ -128,4 +128,24 @@ class Blake2sTest {
                 "c1b751501db12b753069a918627b623179be55c8cc7ca5c4e14bdf32274ac656",
                 hex(Blake2s.hmac(sequence(0, 100), "abc".getBytes(StandardCharsets.US_ASCII))));
     }
+
+    /** Every message length to past three blocks, split anywhere, keys of 0 to 100 bytes (longer than a block too). */
+    @Test
+    void hmacUnderAPreparedKeyIsTheHmacUnderTheKey() {
+        Random random = new Random(11);
+        for (int length = 0; length <= 200; length++) {
+            byte[] data = new byte[length];
+            random.nextBytes(data);
+            int split = random.nextInt(length + 1);
+            byte[] key = new byte[length % 101];
+            random.nextBytes(key);
+            HmacKey prepared = HmacKey.of(key);
+            for (int use = 0; use < 2; use++) { // the prepared key is not used up
+                assertArrayEquals(
+                        Blake2s.hmac(key, data),
+                        Blake2s.hmac(prepared, Arrays.copyOf(data, split), Arrays.copyOfRange(data, split, length)),
+                        "length " + length + ", key length " + key.length);
+            }
+        }
+    }
 }

@@ -38,5 +38,6 @@ class KdfTest {
         assertEquals(t2, hex(two[1]));
 
         assertEquals(t1, hex(Kdf.kdf1(k, in)));
+        assertEquals(t1, hex(Kdf.kdf1(HmacKey.of(k), in)));
     }
 }
