@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  * <p>The archive is mapped where its dump asked ({@code -XX:ArchiveRelocationMode=0}), not relocated to a
  * random address at each start as the JVM does by default: relocating writes the pointers all through it, so
  * its 25 MiB were resident and dirty for the daemon's whole life. Unrelocated, its read-only region (16 MiB)
- * stays clean pages of the file, which {@link ArchivePages} gives back once the daemon is ready and after each
+ * stays clean pages of the file, which {@link MappedPages} gives back once the daemon is ready and after each
  * burst of class loading: idle with one tunnel, 69.1 MiB RSS relocated, 57.1 and 56.6 so; idle with none,
  * 60.4 and 48.4 (bench/daemon, warm, same run; 0.88 Gbit/s and 3,856 handshakes/s relocated, 1.00 and 0.80
  * Gbit/s, 3,932 and 3,725 handshakes/s so: within the run's noise). The address randomization that
@@ -68,7 +68,7 @@ final class DaemonJvm {
      * <p>Measured and not kept ({@code bench/daemon}, idle with one tunnel, warm: 66.9 MiB RSS with these,
      * before the archive was mapped unrelocated): {@code -XX:ArchiveRelocationMode=0} alone, 66.8 (and 68.3
      * without {@code -XX:+VerifySharedSpaces}): the JVM faults the archive's read-only region in whole as it
-     * starts, clean rather than dirty but as resident, until {@link ArchivePages} gives it back.
+     * starts, clean rather than dirty but as resident, until {@link MappedPages} gives it back.
      * {@code -Xms4m -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10}, 66.3: the young generation shrinks by
      * 1.3 MiB, the old one grows as much. {@code -Xshare:off}, 68.8: the classes' metadata costs as much in metaspace, and the method-handle
      * classes are spun again. {@code -Xmn2m}, 67.4. C1 alone would keep the JDK's ChaCha20-Poly1305
@@ -151,7 +151,7 @@ final class DaemonJvm {
             options.add("-XX:SharedArchiveFile=" + archive);
             options.add("-XX:+VerifySharedSpaces");
             // Mapped where it was dumped, not relocated: its read-only region then stays clean file pages,
-            // which ArchivePages gives back once the daemon is ready. The base is the dump's random one.
+            // which MappedPages gives back once the daemon is ready. The base is the dump's random one.
             options.add("-XX:+UnlockDiagnosticVMOptions");
             options.add("-XX:ArchiveRelocationMode=0");
             // An archive of another build (wg-pr or the JDK upgraded) is not mapped, and this run dumps
@@ -213,7 +213,7 @@ final class DaemonJvm {
                 err.println("wg-pr daemon: no class-data archive written: the dump exited " + dump.exitValue());
             } else {
                 // On disk before it replaces the old one: a crash then leaves one or the other whole, and
-                // the next daemon finds its pages clean, which ArchivePages can only then give back.
+                // the next daemon finds its pages clean, which MappedPages can only then give back.
                 try (FileChannel written = FileChannel.open(partial, StandardOpenOption.WRITE)) {
                     written.force(true);
                 }
