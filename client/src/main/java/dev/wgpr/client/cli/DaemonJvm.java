@@ -4,6 +4,7 @@ import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -189,19 +190,20 @@ final class DaemonJvm {
         Path partial = archive.resolveSibling(
                 archive.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
         try {
-            Process dump = new ProcessBuilder(
-                            Path.of(System.getProperty("java.home"), "bin", "java")
-                                    .toString(),
-                            "-Xshare:dump",
-                            "-XX:SharedClassListFile=" + classList,
-                            "-XX:SharedArchiveFile=" + partial,
-                            "-XX:SharedBaseAddress=" + randomBaseAddress(),
-                            // As the daemon runs (the archived heap objects are the serial collector's).
-                            "-XX:+UseSerialGC",
-                            "-XX:-UsePerfData",
-                            "--enable-native-access=ALL-UNNAMED",
-                            "-cp",
-                            System.getProperty("java.class.path"))
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xshare:dump",
+                    "-XX:SharedClassListFile=" + classList,
+                    "-XX:SharedArchiveFile=" + partial,
+                    "-XX:SharedBaseAddress=" + randomBaseAddress(),
+                    // As the daemon runs (the archived heap objects are the serial collector's).
+                    "-XX:+UseSerialGC",
+                    "-XX:-UsePerfData",
+                    "--enable-native-access=ALL-UNNAMED"));
+            String cmdline = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")), StandardCharsets.UTF_8);
+            command.addAll(layoutOptions(List.of(cmdline.split("\0"))));
+            command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+            Process dump = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -224,6 +226,16 @@ final class DaemonJvm {
         } finally {
             Files.deleteIfExists(partial);
         }
+    }
+
+    /**
+     * The options among {@code cmdline} (this JVM's) that an archive must be dumped with for a JVM started so
+     * to map it: the object layout it records.
+     */
+    static List<String> layoutOptions(List<String> cmdline) {
+        return cmdline.stream()
+                .filter(option -> option.matches("-XX:[+-]UseCompactObjectHeaders"))
+                .toList();
     }
 
     /**
