@@ -74,6 +74,23 @@ final class DaemonJvm {
      * 1.3 MiB, the old one grows as much. {@code -Xshare:off}, 68.8: the classes' metadata costs as much in metaspace, and the method-handle
      * classes are spun again. {@code -Xmn2m}, 67.4. C1 alone would keep the JDK's ChaCha20-Poly1305
      * intrinsics out of the packet path.
+     *
+     * <p>Measured and not kept later ({@code bench/daemon 3 5}, warm, rows of one run beside the built-in
+     * choice; 2 CPUs at load averages of 6 to 10, where the idle RSS with one tunnel of the same options
+     * moved by up to 12 MiB from row to row: a malloc arena of 3.7 to 18.9 MiB, what the compiler and
+     * {@code up} left in it before the next trim; the idle RSS with no tunnel moved by about 1 MiB):
+     * {@code -XX:+UseCompactObjectHeaders} (with an archive dumped so, {@link #layoutOptions}), 50.5 MiB against
+     * 50.2 (43.6 and 43.0 with no tunnel): the live heap is a few MiB and the archive's written region grew
+     * from 9.1 to 10.6 MiB. {@code -Xss256k}, 59.8 (42.3 with no tunnel): a stack is resident only as deep as
+     * its thread ran. {@code -Xmn1m}, 58.1 against 62.2: the old generation grew to 11 MiB instead.
+     * {@value #MALLOC_ARENAS}=1, 55.5 against 62.2 (42.8 and 42.9 with no tunnel): within the noise, and
+     * the threads would share one arena's lock. Not run: {@code -XX:CICompilerCount=1} (without tiered
+     * compilation two CPUs already get one C2 thread), {@code -XX:-UsePerfData} (the locked-down image has
+     * it), a smaller {@code -XX:ReservedCodeCacheSize} (of the reservation only the 2 MiB of code used are
+     * resident). Native memory tracking could not be read from the locked-down daemon (jcmd's attach
+     * times out in its confinement); smaps instead, idle with one tunnel: libjvm 18 MiB before
+     * {@link MappedPages} gave it back, 12.3 after, the archive's written region 9, the heap 9 (eden 2.7, the
+     * old generation 6 to 8), malloc 4 to 19, the code cache 2, metaspace 2.3; 25 threads, 12 of them wg-pr's.
      */
     static final List<String> DEFAULT =
             List.of("-Xms8m", "-Xmx64m", "-XX:-TieredCompilation", "-XX:TrimNativeHeapInterval=5000");
