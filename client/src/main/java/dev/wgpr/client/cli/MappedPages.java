@@ -118,12 +118,14 @@ final class MappedPages {
     static final Duration CHECK_INTERVAL = Duration.ofSeconds(10);
 
     /**
-     * Gives the pages back now, and again each time they have grown by {@link #REGROWTH_KIB} since (the
-     * classes an {@code up} loads fault in some 6 MiB of the archive), checked every {@link #CHECK_INTERVAL}
-     * on a daemon thread: an idle daemon's few pages stay, so it is not made to fault them in again and again.
+     * Gives the pages back now; the archive's again each time they have grown by {@link #REGROWTH_KIB} since
+     * (the classes an {@code up} loads fault in some 6 MiB of the archive), checked every {@link
+     * #CHECK_INTERVAL} on a daemon thread: an idle daemon's few pages stay, so it is not made to fault them
+     * in again and again. The JDK's files only now: of libjvm, what the running JVM needs comes back within
+     * seconds and is then used, and given back each time it would be faulted in again each time.
      */
     static void keepReleased(Optional<Path> archive, PrintWriter err) {
-        release(archive, err);
+        release(archive, true, err);
         Thread.ofPlatform().daemon().name("mapped-pages").start(() -> {
             long after = residentKib(archive);
             while (after >= 0) {
@@ -134,7 +136,7 @@ final class MappedPages {
                 }
                 long now = residentKib(archive);
                 if (now - after >= REGROWTH_KIB) {
-                    release(archive, err);
+                    release(archive, false, err);
                     now = residentKib(archive);
                 }
                 after = now;
@@ -149,12 +151,11 @@ final class MappedPages {
                 .toString();
     }
 
-    /** The resident KiB of what is given back, in this process, or -1 when unreadable. */
+    /** The resident KiB of the archive's read-only region in this process, or -1 when unreadable. */
     static long residentKib(Optional<Path> archive) {
         try {
-            String javaHome = javaHome();
             return mappings(Files.readAllLines(Path.of("/proc/self/smaps"))).stream()
-                    .filter(mapping -> isArchiveRegion(mapping, archive) || isCleanJdkFile(mapping, javaHome))
+                    .filter(mapping -> isArchiveRegion(mapping, archive))
                     .mapToLong(Mapping::residentKib)
                     .sum();
         } catch (IOException | RuntimeException e) {
@@ -164,12 +165,12 @@ final class MappedPages {
 
     /**
      * Drops this process's resident pages of {@code archive}'s read-only region, and the file's from the page
-     * cache, and this process's of the clean library mappings; failures go to {@code err}. Evicting the
+     * cache, and, {@code jdkFiles}, this process's of the clean JDK file mappings; failures go to {@code err}. Evicting the
      * archive only the first time, and dropping only the mapping after, gave back 6 MiB less (bench/daemon,
      * idle with one tunnel: 62.3 MiB RSS rather than 56.4): pages come back from the cache in larger folios
      * than they left.
      */
-    static void release(Optional<Path> archive, PrintWriter err) {
+    static void release(Optional<Path> archive, boolean jdkFiles, PrintWriter err) {
         try {
             String javaHome = javaHome();
             for (Mapping mapping : mappings(Files.readAllLines(Path.of("/proc/self/smaps")))) {
@@ -181,7 +182,7 @@ final class MappedPages {
                     // maps the whole (up to 2 MiB) whatever MADV_RANDOM says; read again, a page at a time.
                     Libc.madvise(start, length, Libc.MADV_PAGEOUT);
                     Libc.madvise(start, length, Libc.MADV_DONTNEED);
-                } else if (mapping.residentKib() > 0 && isCleanJdkFile(mapping, javaHome)) {
+                } else if (jdkFiles && mapping.residentKib() > 0 && isCleanJdkFile(mapping, javaHome)) {
                     Libc.madvise(start, length, Libc.MADV_DONTNEED);
                 }
             }

@@ -95,7 +95,7 @@ class MappedPagesTest {
     @Test
     void givingBackThisJvmsPagesKeepsItRunning() throws IOException {
         StringWriter err = new StringWriter();
-        MappedPages.release(Optional.of(Path.of("/nonexistent/daemon.jsa")), new PrintWriter(err, true));
+        MappedPages.release(Optional.of(Path.of("/nonexistent/daemon.jsa")), true, new PrintWriter(err, true));
         assertEquals("", err.toString());
         // Code and files used after are read again from the page cache.
         assertTrue(Files.readString(Path.of("/proc/self/status")).contains("VmRSS"));
