@@ -4,6 +4,7 @@ import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ import java.util.stream.Stream;
  * <p>The archive is mapped where its dump asked ({@code -XX:ArchiveRelocationMode=0}), not relocated to a
  * random address at each start as the JVM does by default: relocating writes the pointers all through it, so
  * its 25 MiB were resident and dirty for the daemon's whole life. Unrelocated, its read-only region (16 MiB)
- * stays clean pages of the file, which {@link ArchivePages} gives back once the daemon is ready and after each
+ * stays clean pages of the file, which {@link MappedPages} gives back once the daemon is ready and after each
  * burst of class loading: idle with one tunnel, 69.1 MiB RSS relocated, 57.1 and 56.6 so; idle with none,
  * 60.4 and 48.4 (bench/daemon, warm, same run; 0.88 Gbit/s and 3,856 handshakes/s relocated, 1.00 and 0.80
  * Gbit/s, 3,932 and 3,725 handshakes/s so: within the run's noise). The address randomization that
@@ -68,11 +69,28 @@ final class DaemonJvm {
      * <p>Measured and not kept ({@code bench/daemon}, idle with one tunnel, warm: 66.9 MiB RSS with these,
      * before the archive was mapped unrelocated): {@code -XX:ArchiveRelocationMode=0} alone, 66.8 (and 68.3
      * without {@code -XX:+VerifySharedSpaces}): the JVM faults the archive's read-only region in whole as it
-     * starts, clean rather than dirty but as resident, until {@link ArchivePages} gives it back.
+     * starts, clean rather than dirty but as resident, until {@link MappedPages} gives it back.
      * {@code -Xms4m -XX:MaxHeapFreeRatio=30 -XX:MinHeapFreeRatio=10}, 66.3: the young generation shrinks by
      * 1.3 MiB, the old one grows as much. {@code -Xshare:off}, 68.8: the classes' metadata costs as much in metaspace, and the method-handle
      * classes are spun again. {@code -Xmn2m}, 67.4. C1 alone would keep the JDK's ChaCha20-Poly1305
      * intrinsics out of the packet path.
+     *
+     * <p>Measured and not kept later ({@code bench/daemon 3 5}, warm, rows of one run beside the built-in
+     * choice; 2 CPUs at load averages of 6 to 10, where the idle RSS with one tunnel of the same options
+     * moved by up to 12 MiB from row to row: a malloc arena of 3.7 to 18.9 MiB, what the compiler and
+     * {@code up} left in it before the next trim; the idle RSS with no tunnel moved by about 1 MiB):
+     * {@code -XX:+UseCompactObjectHeaders} (with an archive dumped so, {@link #layoutOptions}), 50.5 MiB against
+     * 50.2 (43.6 and 43.0 with no tunnel): the live heap is a few MiB and the archive's written region grew
+     * from 9.1 to 10.6 MiB. {@code -Xss256k}, 59.8 (42.3 with no tunnel): a stack is resident only as deep as
+     * its thread ran. {@code -Xmn1m}, 58.1 against 62.2: the old generation grew to 11 MiB instead.
+     * {@value #MALLOC_ARENAS}=1, 55.5 against 62.2 (42.8 and 42.9 with no tunnel): within the noise, and
+     * the threads would share one arena's lock. Not run: {@code -XX:CICompilerCount=1} (without tiered
+     * compilation two CPUs already get one C2 thread), {@code -XX:-UsePerfData} (the locked-down image has
+     * it), a smaller {@code -XX:ReservedCodeCacheSize} (of the reservation only the 2 MiB of code used are
+     * resident). Native memory tracking could not be read from the locked-down daemon (jcmd's attach
+     * times out in its confinement); smaps instead, idle with one tunnel: libjvm 18 MiB before
+     * {@link MappedPages} gave it back, 12.3 after, the archive's written region 9, the heap 9 (eden 2.7, the
+     * old generation 6 to 8), malloc 4 to 19, the code cache 2, metaspace 2.3; 25 threads, 12 of them wg-pr's.
      */
     static final List<String> DEFAULT =
             List.of("-Xms8m", "-Xmx64m", "-XX:-TieredCompilation", "-XX:TrimNativeHeapInterval=5000");
@@ -151,7 +169,7 @@ final class DaemonJvm {
             options.add("-XX:SharedArchiveFile=" + archive);
             options.add("-XX:+VerifySharedSpaces");
             // Mapped where it was dumped, not relocated: its read-only region then stays clean file pages,
-            // which ArchivePages gives back once the daemon is ready. The base is the dump's random one.
+            // which MappedPages gives back once the daemon is ready. The base is the dump's random one.
             options.add("-XX:+UnlockDiagnosticVMOptions");
             options.add("-XX:ArchiveRelocationMode=0");
             // An archive of another build (wg-pr or the JDK upgraded) is not mapped, and this run dumps
@@ -189,19 +207,20 @@ final class DaemonJvm {
         Path partial = archive.resolveSibling(
                 archive.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
         try {
-            Process dump = new ProcessBuilder(
-                            Path.of(System.getProperty("java.home"), "bin", "java")
-                                    .toString(),
-                            "-Xshare:dump",
-                            "-XX:SharedClassListFile=" + classList,
-                            "-XX:SharedArchiveFile=" + partial,
-                            "-XX:SharedBaseAddress=" + randomBaseAddress(),
-                            // As the daemon runs (the archived heap objects are the serial collector's).
-                            "-XX:+UseSerialGC",
-                            "-XX:-UsePerfData",
-                            "--enable-native-access=ALL-UNNAMED",
-                            "-cp",
-                            System.getProperty("java.class.path"))
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xshare:dump",
+                    "-XX:SharedClassListFile=" + classList,
+                    "-XX:SharedArchiveFile=" + partial,
+                    "-XX:SharedBaseAddress=" + randomBaseAddress(),
+                    // As the daemon runs (the archived heap objects are the serial collector's).
+                    "-XX:+UseSerialGC",
+                    "-XX:-UsePerfData",
+                    "--enable-native-access=ALL-UNNAMED"));
+            String cmdline = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")), StandardCharsets.UTF_8);
+            command.addAll(layoutOptions(List.of(cmdline.split("\0"))));
+            command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+            Process dump = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -213,7 +232,7 @@ final class DaemonJvm {
                 err.println("wg-pr daemon: no class-data archive written: the dump exited " + dump.exitValue());
             } else {
                 // On disk before it replaces the old one: a crash then leaves one or the other whole, and
-                // the next daemon finds its pages clean, which ArchivePages can only then give back.
+                // the next daemon finds its pages clean, which MappedPages can only then give back.
                 try (FileChannel written = FileChannel.open(partial, StandardOpenOption.WRITE)) {
                     written.force(true);
                 }
@@ -224,6 +243,16 @@ final class DaemonJvm {
         } finally {
             Files.deleteIfExists(partial);
         }
+    }
+
+    /**
+     * The options among {@code cmdline} (this JVM's) that an archive must be dumped with for a JVM started so
+     * to map it: the object layout it records.
+     */
+    static List<String> layoutOptions(List<String> cmdline) {
+        return cmdline.stream()
+                .filter(option -> option.matches("-XX:[+-]UseCompactObjectHeaders"))
+                .toList();
     }
 
     /**

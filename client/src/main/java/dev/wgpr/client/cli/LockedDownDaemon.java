@@ -55,8 +55,7 @@ public final class LockedDownDaemon {
                 .classArchive()
                 .ifPresent(archive ->
                         DaemonJvm.refreshArchive(archive, DaemonJvm.classList(archive, arguments.instance()), err));
-        Runnable afterReady =
-                () -> arguments.classArchive().ifPresent(archive -> ArchivePages.keepReleased(archive, err));
+        Runnable afterReady = () -> MappedPages.keepReleased(arguments.classArchive(), err);
         System.exit(DaemonService.serve(arguments.instance(), options, err, afterReady, afterStop));
     }
 

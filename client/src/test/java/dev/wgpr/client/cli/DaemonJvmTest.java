@@ -96,6 +96,15 @@ class DaemonJvmTest {
     }
 
     @Test
+    void theArchiveIsDumpedWithTheObjectLayoutTheDaemonRunsWith() {
+        assertEquals(
+                List.of("-XX:+UseCompactObjectHeaders"),
+                DaemonJvm.layoutOptions(List.of(
+                        "java", "-Xmx64m", "-XX:+UseCompactObjectHeaders", "-XX:+UseCompactObjectHeadersX", "Main")));
+        assertEquals(List.of(), DaemonJvm.layoutOptions(List.of("java", "-Xmx64m", "Main")));
+    }
+
+    @Test
     void eachDumpAsksForItsOwnAlignedBaseFarFromEverythingElse() {
         Set<String> bases = new HashSet<>();
         for (int i = 0; i < 100; i++) {
