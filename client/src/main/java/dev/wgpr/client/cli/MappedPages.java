@@ -33,9 +33,10 @@ import java.util.regex.Pattern;
  * libjvm's 13 MiB of code and 4 MiB of read-only data, all resident in an idle daemon before; less of it is
  * used after: given back, libjvm is some 12.3 MiB resident at idle with one tunnel rather than 18 (about 10.5
  * of code, which an idle JVM faults in again within seconds, and 1.8 of data). bench/daemon, warm, idle with
- * one tunnel: 55.1 and 56.0 MiB RSS before, 48.4 to 50.2 after in four warm rows of three runs (62.2 in a
- * fifth, a malloc arena {@link DaemonJvm} tells of); with no tunnel 47.6 and 47.9 before, 41.3 to 43.6
- * after; throughput and handshakes within those runs' noise (load averages of 6 to 15). {@code MADV_RANDOM}
+ * one tunnel: 55.1 and 56.0 MiB RSS before; 53.2 once given back only at ready (run 20261207T152606Z-daemon,
+ * load 2, with 1.02 Gbit/s and 5,272 handshakes/s in the same row), with no tunnel 45.0 (47.6 and 47.9
+ * before). (48.4 to 50.2 when they were given back again every 10 s: sampled just after a release, before
+ * the JVM faulted its running code back in.) {@code MADV_RANDOM}
  * on libjvm as well changed nothing (10.2 and 10.5 MiB of its code resident at idle, two rows): what comes
  * back is what the JVM runs, not read-ahead. Its mappings and those of the JDK's
  * other files (its libraries, the modules image) that the JVM mapped without write access and that have no
