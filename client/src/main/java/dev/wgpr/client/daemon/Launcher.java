@@ -83,9 +83,6 @@ final class Launcher {
     /** Where the caller's opened command is among the descriptors of a request, and in the child. */
     static final int COMMAND_FD = 3;
 
-    /** Where the child finds its working directory and environment ({@link #SETUP}). */
-    static final int SETUP_FD = 4;
-
     /**
      * The first step as the caller: reads descriptor 4, a file in memory of NUL-ended entries (the working
      * directory, then {@code NAME=VALUE} for each variable), closes it, takes the variables as its whole
