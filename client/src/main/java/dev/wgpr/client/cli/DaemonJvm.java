@@ -4,7 +4,6 @@ import dev.wgpr.client.daemon.Instance;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -217,8 +216,8 @@ final class DaemonJvm {
                     "-XX:+UseSerialGC",
                     "-XX:-UsePerfData",
                     "--enable-native-access=ALL-UNNAMED"));
-            String cmdline = new String(Files.readAllBytes(Path.of("/proc/self/cmdline")), StandardCharsets.UTF_8);
-            command.addAll(layoutOptions(List.of(cmdline.split("\0"))));
+            command.addAll(layoutOptions(
+                    List.of(ProcessHandle.current().info().arguments().orElse(new String[0]))));
             command.addAll(List.of("-cp", System.getProperty("java.class.path")));
             Process dump = new ProcessBuilder(command)
                     .redirectErrorStream(true)
