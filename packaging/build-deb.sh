@@ -43,6 +43,9 @@ install -D -m 0644 "$jar" "$root/usr/share/wg-pr/wg-pr.jar"
 install -m 0755 "$packaging/debian/launcher" "$root/usr/bin/wg-pr"
 install -D -m 0644 "$packaging/../client/cli.jvm-options" "$root/usr/lib/wg-pr/cli.jvm-options"
 install -D -m 0644 "$packaging/../client/cli-fast.jvm-options" "$root/usr/lib/wg-pr/cli-fast.jvm-options"
+# `run` without a JVM (run.pl), and the waiter it becomes.
+install -D -m 0644 -t "$root/usr/lib/wg-pr" "$packaging"/../client/src/main/resources/dev/wgpr/client/cli/run.pl \
+  "$packaging"/../client/src/main/resources/dev/wgpr/client/cli/waiter.pl
 echo "==> the CLI's ahead-of-time cache, made by the package's own runtime"
 "$packaging/../client/aot-cache.sh" "$runtime/bin/java" "$root/usr/share/wg-pr/wg-pr.jar" "$root/usr/lib/wg-pr/wg-pr.aot"
 chmod 0644 "$root/usr/lib/wg-pr/wg-pr.aot" "$root/usr/lib/wg-pr/wg-pr-version.aot" "$root/usr/lib/wg-pr/wg-pr-"{status,check,run}.aot

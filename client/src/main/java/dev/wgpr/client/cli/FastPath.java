@@ -85,6 +85,7 @@ final class FastPath {
                 }
                 if (value.isPresent()) {
                     if (instanceName.isPresent()
+                            || !Instance.isValidName(value.get()) // picocli's message says why
                             || value.get().isEmpty()
                             || value.get().startsWith("-")
                             || arg.equals("--instance") && value.get().startsWith("@")) {

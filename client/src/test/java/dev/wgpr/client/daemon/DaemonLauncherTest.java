@@ -177,26 +177,26 @@ class DaemonLauncherTest {
     }
 
     /**
-     * {@code wg-pr run}, under {@code wrapper} (none: empty), of an app that prints "ready", then runs until
-     * SIGTERM ends it with {@code status}.
+     * {@code wg-pr run} as {@code cli} runs it, under {@code wrapper} (none: empty), of an app that prints
+     * "ready", then runs until SIGTERM ends it with {@code status}.
      */
-    private static Process runningAppThatExitsOnSigterm(int status, List<String> wrapper) throws Exception {
-        Process cli = nobody().startUnder(
-                        wrapper,
-                        "run",
-                        "--app",
-                        "anything",
-                        "--",
-                        "sh",
-                        "-c",
-                        "trap 'echo got-term; exit " + status + "' TERM; echo ready; while :; do sleep 0.1; done");
-        DaemonTesting.awaitOutput(cli, "ready", Duration.ofSeconds(30));
-        return cli;
+    private static Process runningAppThatExitsOnSigterm(int status, Cli cli, List<String> wrapper) throws Exception {
+        Process run = cli.startUnder(
+                wrapper,
+                "run",
+                "--app",
+                "anything",
+                "--",
+                "sh",
+                "-c",
+                "trap 'echo got-term; exit " + status + "' TERM; echo ready; while :; do sleep 0.1; done");
+        DaemonTesting.awaitOutput(run, "ready", Duration.ofSeconds(30));
+        return run;
     }
 
     @Test
     void sigtermToTheCliReachesTheApp() throws Exception {
-        Process cli = runningAppThatExitsOnSigterm(7, List.of());
+        Process cli = runningAppThatExitsOnSigterm(7, nobody(), List.of());
 
         cli.destroy(); // SIGTERM to the CLI only
 
@@ -211,7 +211,7 @@ class DaemonLauncherTest {
         // JVM's other threads still run, where one of its own handlers would take it and end with the exec.
         List<String> holdingTheWaitersExec = straceOfTheWaitersExec(
                 "/dev/null", "delay_enter=" + Duration.ofSeconds(3).toNanos() / 1000);
-        Process strace = runningAppThatExitsOnSigterm(7, holdingTheWaitersExec);
+        Process strace = runningAppThatExitsOnSigterm(7, nobody().runInItsJvm(), holdingTheWaitersExec);
         ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
         DaemonTesting.await("a thread of the CLI in execve", () -> threadInSyscall(cli.pid(), EXECVE));
 
@@ -229,7 +229,7 @@ class DaemonLauncherTest {
         // signals for the exec, must take them again and forward them itself.
         Path trace = Files.createTempFile(DaemonTesting.scratch(), "strace-", ".txt");
         List<String> failingTheWaitersExec = straceOfTheWaitersExec(trace.toString(), "error=ENOENT");
-        Process strace = runningAppThatExitsOnSigterm(7, failingTheWaitersExec);
+        Process strace = runningAppThatExitsOnSigterm(7, nobody().runInItsJvm(), failingTheWaitersExec);
         ProcessHandle cli = strace.toHandle().children().findFirst().orElseThrow();
         DaemonTesting.await(
                 "the CLI's try to exec its waiter",

@@ -95,25 +95,38 @@ final class DaemonTesting {
             String netns,
             boolean ownMounts,
             Path mountNamespace,
-            Path resolvConf) {
+            Path resolvConf,
+            boolean runInJvm) {
         static Cli root(Instance instance) {
-            return new Cli(instance, 0, 0, Map.of(), "", null, false, null, null);
+            return new Cli(instance, 0, 0, Map.of(), "", null, false, null, null, false);
         }
 
         static Cli nobody(Instance instance) {
-            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false, null, null);
+            return new Cli(instance, NOBODY, NOBODY, Map.of(), "", null, false, null, null, false);
         }
 
         Cli as(int newUid, int newGid) {
-            return new Cli(instance, newUid, newGid, environment, stdin, netns, ownMounts, mountNamespace, resolvConf);
+            return new Cli(
+                    instance,
+                    newUid,
+                    newGid,
+                    environment,
+                    stdin,
+                    netns,
+                    ownMounts,
+                    mountNamespace,
+                    resolvConf,
+                    runInJvm);
         }
 
         Cli withEnvironment(Map<String, String> variables) {
-            return new Cli(instance, uid, gid, variables, stdin, netns, ownMounts, mountNamespace, resolvConf);
+            return new Cli(
+                    instance, uid, gid, variables, stdin, netns, ownMounts, mountNamespace, resolvConf, runInJvm);
         }
 
         Cli withStdin(String text) {
-            return new Cli(instance, uid, gid, environment, text, netns, ownMounts, mountNamespace, resolvConf);
+            return new Cli(
+                    instance, uid, gid, environment, text, netns, ownMounts, mountNamespace, resolvConf, runInJvm);
         }
 
         /**
@@ -122,12 +135,20 @@ final class DaemonTesting {
          * stays as it is.
          */
         Cli withResolvConf(Path file) {
-            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, mountNamespace, file);
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, mountNamespace, file, runInJvm);
+        }
+
+        /**
+         * {@code run} in the CLI's JVM, where the launchers would start run.pl: for what the JVM does alone
+         * (its hand-over to its waiter), or where perl cannot take it.
+         */
+        Cli runInItsJvm() {
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, mountNamespace, resolvConf, true);
         }
 
         /** The CLI in a mount namespace of its own (copies of the mounts, other mount ids). */
         Cli inOwnMountNamespace() {
-            return new Cli(instance, uid, gid, environment, stdin, netns, true, mountNamespace, resolvConf);
+            return new Cli(instance, uid, gid, environment, stdin, netns, true, mountNamespace, resolvConf, runInJvm);
         }
 
         /**
@@ -136,13 +157,23 @@ final class DaemonTesting {
          * bpffs mounts stay where they are.
          */
         Cli inNetns(String name) {
-            return new Cli(instance, uid, gid, environment, stdin, name, ownMounts, mountNamespace, resolvConf);
+            return new Cli(
+                    instance, uid, gid, environment, stdin, name, ownMounts, mountNamespace, resolvConf, runInJvm);
         }
 
         /** The CLI (and so a daemon it starts) in the network namespace {@code file} names (a {@code /proc/PID/ns/net}). */
         Cli inNetnsFile(Path file) {
             return new Cli(
-                    instance, uid, gid, environment, stdin, file.toString(), ownMounts, mountNamespace, resolvConf);
+                    instance,
+                    uid,
+                    gid,
+                    environment,
+                    stdin,
+                    file.toString(),
+                    ownMounts,
+                    mountNamespace,
+                    resolvConf,
+                    runInJvm);
         }
 
         /**
@@ -150,7 +181,7 @@ final class DaemonTesting {
          * /proc/PID/ns/mnt}), one a test made with files of its own, such as {@code /etc/resolv.conf}.
          */
         Cli inMountNamespace(Path namespace) {
-            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, namespace, resolvConf);
+            return new Cli(instance, uid, gid, environment, stdin, netns, ownMounts, namespace, resolvConf, runInJvm);
         }
 
         /**
@@ -180,7 +211,7 @@ final class DaemonTesting {
             }
             List<String> cliArgs = new ArrayList<>(List.of("--instance", instance.name()));
             cliArgs.addAll(List.of(args));
-            command.addAll(javaCommand(Main.class, cliArgs));
+            command.addAll(runInJvm ? jvmCommand(Main.class, cliArgs) : javaCommand(Main.class, cliArgs));
             ProcessBuilder builder =
                     new ProcessBuilder(command).directory(scratch().toFile());
             // The daemons of the tests share a class-data archive of their own, not the machine's.
@@ -395,10 +426,29 @@ final class DaemonTesting {
      * why).
      */
     static List<String> javaCommand(Class<?> main, List<String> args) throws IOException {
-        boolean run = main == Main.class && command(args).equals("run");
+        List<String> command = jvmCommand(main, args);
+        if (isRun(main, args) && System.getProperty("os.arch").equals("amd64")) {
+            // As the launchers on x86-64: run.pl in the JVM's place, the JVM's command its fallback.
+            int jvmWords = command.size() - BLOCKING_THE_FORWARDED_SIGNALS.size() - args.size();
+            command.addAll(
+                    BLOCKING_THE_FORWARDED_SIGNALS.size(),
+                    List.of(
+                            "PERL_BADLANG=0",
+                            "/usr/bin/perl",
+                            "-w",
+                            cliScript("run.pl").toString(),
+                            cliScript("waiter.pl").toString(),
+                            Integer.toString(jvmWords)));
+        }
+        return command;
+    }
+
+    /** As {@link #javaCommand}, {@code run} too in the JVM, as the launchers run it where perl does not take it. */
+    static List<String> jvmCommand(Class<?> main, List<String> args) throws IOException {
+        boolean run = isRun(main, args);
         List<String> command = new ArrayList<>();
         if (run) {
-            command.addAll(List.of("env", "--block-signal=HUP,INT,TERM"));
+            command.addAll(BLOCKING_THE_FORWARDED_SIGNALS);
         }
         command.addAll(List.of(
                 JAVA.toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
@@ -408,6 +458,28 @@ final class DaemonTesting {
         command.addAll(List.of("-cp", classPath(), main.getName()));
         command.addAll(args);
         return command;
+    }
+
+    private static final List<String> BLOCKING_THE_FORWARDED_SIGNALS = List.of("env", "--block-signal=HUP,INT,TERM");
+
+    private static boolean isRun(Class<?> main, List<String> args) {
+        return main == Main.class && command(args).equals("run");
+    }
+
+    /** The CLI's perl script {@code name}, copied beside {@link #classPath} where every user can read it. */
+    static synchronized Path cliScript(String name) throws IOException {
+        classPath();
+        Path copy = sharedClassPath.resolve(name);
+        if (!Files.exists(copy)) {
+            try (var in = Main.class.getResourceAsStream(name)) {
+                if (in == null) {
+                    throw new IOException("no resource " + name + " beside " + Main.class);
+                }
+                Files.copy(in, copy);
+            }
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        return copy;
     }
 
     /** The command of a CLI's {@code args}: the first that is no --instance option or its value. */
