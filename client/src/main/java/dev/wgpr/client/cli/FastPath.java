@@ -85,7 +85,6 @@ final class FastPath {
                 }
                 if (value.isPresent()) {
                     if (instanceName.isPresent()
-                            || !Instance.isValidName(value.get()) // picocli's message says why
                             || value.get().isEmpty()
                             || value.get().startsWith("-")
                             || arg.equals("--instance") && value.get().startsWith("@")) {
@@ -96,8 +95,13 @@ final class FastPath {
                     rest.add(arg);
                 }
             }
-            if (rest.isEmpty()) {
-                return Optional.empty();
+            if (rest.isEmpty()
+                    || !instanceName
+                            .or(() -> Optional.ofNullable(System.getenv(Instance.ENVIRONMENT_VARIABLE)))
+                            .filter(name -> !name.isEmpty())
+                            .map(Instance::isValidName)
+                            .orElse(true)) {
+                return Optional.empty(); // (a bad instance name: picocli's message says why)
             }
             Invocation invocation =
                     new Invocation(rest.getFirst(), List.copyOf(rest.subList(1, rest.size())), instanceName);

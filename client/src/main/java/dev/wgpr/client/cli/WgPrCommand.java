@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The root command: its subcommands are the whole CLI. */
 @Command(
@@ -71,9 +74,20 @@ public final class WgPrCommand {
         return stdin;
     }
 
-    /** The instance chosen by {@code --instance}, {@code WG_PR_INSTANCE} or the default. */
+    @Spec
+    CommandSpec spec;
+
+    /**
+     * The instance chosen by {@code --instance}, {@code WG_PR_INSTANCE} or the default.
+     *
+     * @throws ParameterException when the name is no instance's (picocli prints why, with the usage)
+     */
     Instance instance() {
-        return Instance.choose(Optional.ofNullable(instanceName));
+        try {
+            return Instance.choose(Optional.ofNullable(instanceName));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
     }
 
     /** The whole CLI wired to the given streams; tests run it in-process with byte streams. */

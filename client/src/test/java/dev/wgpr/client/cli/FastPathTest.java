@@ -1,6 +1,8 @@
 package dev.wgpr.client.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.TestPaths;
 import java.io.IOException;
@@ -64,6 +66,8 @@ class FastPathTest {
                 List.of("--instance", "a", "--instance", "b", "status"),
                 List.of("--instance", "--json", "status"),
                 List.of("--instance=", "status"),
+                List.of("--instance", "bad/name", "status"),
+                List.of("--instance=../x", "run", "--app", "x", "--", "true"),
                 List.of("status", "--instance"),
                 List.of("@arguments.txt"),
                 List.of("--instance", "@arguments.txt", "status"),
@@ -86,6 +90,23 @@ class FastPathTest {
                 List.of("run", "--app", "x", "--", "@arguments.txt"),
                 List.of("run", "--app", "x", "--", ""),
                 List.of("run", "-h", "--app", "x", "--", "true"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badInstanceNames")
+    void aBadInstanceNameIsAUsageErrorThatSaysWhyWithoutAStackTrace(List<String> args) {
+        CliRun run = CliRun.of(args.toArray(String[]::new));
+
+        assertEquals(2, run.exitCode(), run::toString);
+        assertTrue(run.err().startsWith("bad instance name '"), run::toString);
+        assertFalse(run.err().contains("Exception"), run::toString);
+    }
+
+    static Stream<List<String>> badInstanceNames() {
+        return Stream.of(
+                List.of("--instance", "bad/name", "status"),
+                List.of("--instance=.hidden", "run", "--app", "x", "--", "true"),
+                List.of("--instance", "two words", "events"));
     }
 
     @ParameterizedTest
