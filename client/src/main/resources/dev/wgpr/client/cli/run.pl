@@ -78,11 +78,18 @@ while ($buffered !~ /\n/) {
 }
 $buffered =~ s/^([^\n]*)\n//;
 my $answer = $1;
-if ($answer !~ /"ok":true/) {
+if ($answer !~ /^\{"v":1,/) {
+    restore_terminal();
+    my ($version) = $answer =~ /^\{"v":(\d+)/;
+    fail('lost the daemon: ' . (defined $version
+            ? "the daemon speaks protocol version $version, this wg-pr 1; restart the daemon (wg-pr down, then up)"
+            : "the daemon sent something this wg-pr cannot read: $answer"), $EXIT_NOT_STARTED);
+}
+if ($answer !~ /^\{"v":1,"ok":true[,}]/) {
     restore_terminal();
     my ($message) = $answer =~ /"message":("(?:[^"\\]|\\.)*")/;
     my ($status) = $answer =~ /"status":(\d+)/;
-    fail(defined $message ? json_text($message) : "lost the daemon: unexpected answer $answer",
+    fail(defined $message ? json_text($message) : "lost the daemon: the daemon sent something this wg-pr cannot read: $answer",
         defined $message ? (defined $status ? $status : $EXIT_REFUSED) : $EXIT_NOT_STARTED);
 }
 
