@@ -12,21 +12,18 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.Daemon;
 import dev.wgpr.client.daemon.Instance;
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
 import dev.wgpr.testing.lab.NetnsLabExtension;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,7 +52,7 @@ class StatusTextFromTheDaemonTest {
     static void stopDaemons() throws IOException {
         daemons.forEach(Daemon::stop);
         for (Instance instance : List.of(rendering, treeOnly)) {
-            deleteTree(instance.runtimeDirectory());
+            FileTrees.delete(instance.runtimeDirectory());
         }
     }
 
@@ -127,16 +124,5 @@ class StatusTextFromTheDaemonTest {
     private static Instance unique(String what) {
         return new Instance("wg-pr-test-" + what + "-"
                 + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()));
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
     }
 }

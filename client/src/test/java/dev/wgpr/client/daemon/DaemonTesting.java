@@ -5,8 +5,8 @@ import dev.wgpr.client.dns.LabCommands;
 import dev.wgpr.client.tray.PrivateSessionBus;
 import dev.wgpr.enforcement.Enforcer;
 import dev.wgpr.enforcement.cgroup.Cgroup2Mount;
+import dev.wgpr.testing.FileTrees;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -56,7 +56,7 @@ final class DaemonTesting {
             scratch = Files.createTempDirectory("wgpr-daemon-test-");
             Files.setPosixFilePermissions(scratch, PosixFilePermissions.fromString("rwxr-xr-x"));
             Path dir = scratch;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> FileTrees.delete(dir)));
         }
         return scratch;
     }
@@ -350,7 +350,7 @@ final class DaemonTesting {
                 }
             });
         }
-        deleteTree(instance.runtimeDirectory());
+        FileTrees.delete(instance.runtimeDirectory());
         Path subtree = instance.cgroupSubtree(cgroup2());
         String leftApps = killLeftoverApps(subtree);
         Enforcer.removePinned(new Enforcer.Config(instance.name(), cgroup2(), cgroup2(), Path.of("/sys/fs/bpf"), 1));
@@ -565,28 +565,5 @@ final class DaemonTesting {
                 return FileVisitResult.CONTINUE;
             }
         });
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    Files.deleteIfExists(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

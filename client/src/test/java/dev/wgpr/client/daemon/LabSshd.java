@@ -1,5 +1,6 @@
 package dev.wgpr.client.daemon;
 
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.lab.LabProcess;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -111,7 +112,7 @@ final class LabSshd implements AutoCloseable {
             if (madePrivsep) {
                 Files.deleteIfExists(PRIVSEP);
             }
-            DaemonTesting.deleteTree(dir);
+            FileTrees.delete(dir);
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.wgpr.client.control.UnixSocket;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.lockdown.Lockdown;
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.RequiresRoot;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -82,7 +83,7 @@ class LockdownDaemonTest {
         DaemonTesting.cleanUp(instance);
         DaemonTesting.cleanUp(unlocked);
         for (Path path : made) {
-            DaemonTesting.deleteTree(path);
+            FileTrees.delete(path);
         }
     }
 

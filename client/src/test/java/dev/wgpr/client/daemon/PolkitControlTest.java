@@ -12,6 +12,7 @@ import dev.wgpr.client.control.Request;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.common.Pace;
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -129,7 +130,7 @@ class PolkitControlTest {
                 }
             }
             if (dir != null) {
-                DaemonTesting.deleteTree(dir);
+                FileTrees.delete(dir);
             }
         }
     }

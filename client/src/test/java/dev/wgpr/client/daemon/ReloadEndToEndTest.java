@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.daemon.TunnelLab.Who;
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -134,7 +135,7 @@ class ReloadEndToEndTest {
             assertTrue(net.client.ip("route").contains("10.30.0.0/16 dev " + net.iface), reload::toString);
             assertTrue(net.connect(Who.APP, TunnelLab.INTERNAL_V4).connected(), "the same key: the session holds");
         } finally {
-            DaemonTesting.deleteTree(elsewhere);
+            FileTrees.delete(elsewhere);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.wgpr.client.cli.Main;
 import dev.wgpr.client.control.Json;
 import dev.wgpr.client.daemon.DaemonTesting.Cli;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -108,7 +109,7 @@ class RunWithTheCallersRightsTest {
             assertTrue(ProcessHandle.of(helper).isPresent(), "the helper survives the terminal's end");
             assertLaunchesStillWork();
         } finally {
-            DaemonTesting.deleteTree(dir);
+            FileTrees.delete(dir);
         }
     }
 
@@ -185,7 +186,7 @@ class RunWithTheCallersRightsTest {
             assertEquals(missing.exitCode(), present.exitCode(), missing::toString);
             assertEquals(missing.err().replace("missing", "X"), present.err().replace("present", "X"));
         } finally {
-            DaemonTesting.deleteTree(hidden);
+            FileTrees.delete(hidden);
         }
     }
 
@@ -237,7 +238,7 @@ class RunWithTheCallersRightsTest {
             assertEquals(0, run.exitCode(), run::toString);
             assertEquals("/usr/local/bin:/usr/bin:/bin\n65534\n", run.out(), run::toString);
         } finally {
-            DaemonTesting.deleteTree(callersBin);
+            FileTrees.delete(callersBin);
         }
     }
 

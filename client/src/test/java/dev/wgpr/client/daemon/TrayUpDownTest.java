@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.wgpr.client.daemon.DaemonTesting.Result;
 import dev.wgpr.client.tray.FakeWatcher;
 import dev.wgpr.client.tray.PrivateSessionBus;
+import dev.wgpr.testing.FileTrees;
 import dev.wgpr.testing.RequiresNetns;
 import dev.wgpr.testing.RequiresRoot;
 import dev.wgpr.testing.lab.NetnsLab;
@@ -116,7 +117,7 @@ class TrayUpDownTest {
                 tray.destroyForcibly();
             }
             net.close();
-            DaemonTesting.deleteTree(dir);
+            FileTrees.delete(dir);
         }
     }
 }

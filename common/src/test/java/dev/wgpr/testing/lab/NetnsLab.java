@@ -1,5 +1,6 @@
 package dev.wgpr.testing.lab;
 
+import dev.wgpr.testing.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,7 +8,6 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -221,7 +221,7 @@ public final class NetnsLab implements AutoCloseable {
         for (Path file : filesToDelete) {
             attempt(failures, () -> Processes.deleteQuietly(file));
         }
-        attempt(failures, () -> deleteTree(scratchDir));
+        attempt(failures, () -> FileTrees.delete(scratchDir));
         attempt(failures, () -> Processes.deleteQuietly(marker));
         if (Thread.currentThread() != shutdownHook) {
             try {
@@ -298,17 +298,6 @@ public final class NetnsLab implements AutoCloseable {
         }
     }
 
-    private static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> tree = Files.walk(dir)) {
-            tree.sorted(Collections.reverseOrder()).forEach(Processes::deleteQuietly);
-        } catch (IOException e) {
-            throw new LabException("cannot delete " + dir + ": " + e.getMessage(), e);
-        }
-    }
-
     /**
      * Removes labs whose owning JVM is gone (killed before any hook could run): their namespaces
      * with whatever runs inside, their WireGuard sockets, scratch directories and markers. A lab
@@ -348,7 +337,7 @@ public final class NetnsLab implements AutoCloseable {
             attempt(ignored, () -> removeWireGuardSockets(id));
             String scratch = fields.getOrDefault("scratch", "");
             if (scratch.contains("wgpr-lab-" + id)) {
-                attempt(ignored, () -> deleteTree(Path.of(scratch)));
+                attempt(ignored, () -> FileTrees.delete(Path.of(scratch)));
             }
             attempt(ignored, () -> Processes.deleteQuietly(marker));
         }
