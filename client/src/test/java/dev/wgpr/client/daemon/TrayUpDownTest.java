@@ -19,7 +19,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -35,21 +34,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TrayUpDownTest {
     private static final Duration WAIT = Duration.ofSeconds(60);
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
-
     /** Clicks the item labelled {@code label}, waiting for it to be in the menu. */
     private static void click(PrivateSessionBus bus, String item, String label) throws Exception {
         Pattern pattern = Pattern.compile("\\((\\d+), \\{'label': <'" + Pattern.quote(label) + "'>");
         String[] id = new String[1];
-        await(label + " in the menu", () -> {
+        DaemonTesting.await(label + " in the menu", () -> {
             try {
                 Matcher m = pattern.matcher(
                         bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]"));
@@ -98,14 +87,14 @@ class TrayUpDownTest {
                     .withEnvironment(Map.of("DBUS_SESSION_BUS_ADDRESS", bus.address()))
                     .start("tray", "--config-dir", configs.toString(), "--no-desktop-entries");
             Process running = tray;
-            await("the tray's registration", () -> !watcher.items.isEmpty() || !running.isAlive());
+            DaemonTesting.await("the tray's registration", () -> !watcher.items.isEmpty() || !running.isAlive());
             assertTrue(tray.isAlive(), "the tray exited");
             String item = watcher.items.getFirst();
 
             click(bus, item, "Up " + net.iface);
-            await(net.iface + " up", () -> up(net));
+            DaemonTesting.await(net.iface + " up", () -> up(net));
             click(bus, item, "Down " + net.iface);
-            await(net.iface + " down", () -> !up(net));
+            DaemonTesting.await(net.iface + " down", () -> !up(net));
 
             click(bus, item, "Quit");
             assertTrue(tray.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS));

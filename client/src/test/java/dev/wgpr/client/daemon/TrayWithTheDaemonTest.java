@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -112,16 +111,6 @@ class TrayWithTheDaemonTest {
         return tray;
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     private void click(String item, String label) throws IOException, InterruptedException {
         String layout = bus.gdbus(item, "/MenuBar", "com.canonical.dbusmenu.GetLayout", WAIT, "0", "-1", "[]");
         Matcher m = Pattern.compile("\\((\\d+), \\{'label': <'" + Pattern.quote(label) + "'>")
@@ -167,12 +156,12 @@ class TrayWithTheDaemonTest {
     void launchFromTheMenuStartsTheAppAsTheUserInItsCgroupDetached() throws Exception {
         try (FakeWatcher watcher = FakeWatcher.start(bus.address())) {
             Process tray = tray(Cli.nobody(instance));
-            await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
+            DaemonTesting.await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
             assertTrue(tray.isAlive(), () -> "the tray exited: " + result(tray));
             String item = watcher.items.getFirst();
 
             click(item, "Launch monitor");
-            await(
+            DaemonTesting.await(
                     "dbus-monitor in the app's cgroup",
                     () -> !inAppCgroup("dbus-monitor", "monitor").isEmpty());
             long app = inAppCgroup("dbus-monitor", "monitor").getFirst();
@@ -200,11 +189,11 @@ class TrayWithTheDaemonTest {
         try (FakeWatcher watcher = FakeWatcher.start(bus.address());
                 FakeNotificationServer notifications = FakeNotificationServer.start(bus.address())) {
             Process tray = tray(Cli.nobody(instance));
-            await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
+            DaemonTesting.await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
             assertTrue(tray.isAlive(), () -> "the tray exited: " + result(tray));
             String item = watcher.items.getFirst();
             click(item, "Launch monitor");
-            await(
+            DaemonTesting.await(
                     "dbus-monitor in the app's cgroup",
                     () -> !inAppCgroup("dbus-monitor", "monitor").isEmpty());
             long app = inAppCgroup("dbus-monitor", "monitor").getFirst();
@@ -212,7 +201,7 @@ class TrayWithTheDaemonTest {
 
             Files.writeString(elsewhere.path().resolve("cgroup.procs"), Long.toString(app));
 
-            await("the notification", () -> !notifications.shown.isEmpty());
+            DaemonTesting.await("the notification", () -> !notifications.shown.isEmpty());
             FakeNotificationServer.Shown shown = notifications.shown.getFirst();
             assertEquals(
                     "dbus-monitor left app monitor's cgroup: denied from now on", shown.summary(), shown::toString);
@@ -265,12 +254,12 @@ class TrayWithTheDaemonTest {
         try (FakeWatcher watcher = FakeWatcher.start(bus.address());
                 FakeNotificationServer notifications = FakeNotificationServer.start(bus.address())) {
             Process tray = tray(Cli.nobody(instance).as(1, 1)); // daemon: not in the launch group
-            await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
+            DaemonTesting.await("the tray's registration", () -> !watcher.items.isEmpty() || !tray.isAlive());
             assertTrue(tray.isAlive(), () -> "the tray exited: " + result(tray));
             String item = watcher.items.getFirst();
 
             click(item, "Launch monitor");
-            await("the refusal's notification", () -> !notifications.shown.isEmpty());
+            DaemonTesting.await("the refusal's notification", () -> !notifications.shown.isEmpty());
             FakeNotificationServer.Shown shown = notifications.shown.getFirst();
             assertEquals("Launch monitor failed", shown.summary());
             assertTrue(shown.body().contains("uid 1"), shown.toString());
