@@ -246,7 +246,11 @@ public final class LaunchHelper {
                 continue;
             }
             UnixSocket channel = UnixSocket.adopt(message.fds().getFirst());
-            Thread.ofPlatform().name("launch").daemon().start(() -> serve(channel));
+            Thread.ofPlatform()
+                    .name("launch")
+                    .daemon()
+                    .uncaughtExceptionHandler(LaunchHelper::logBroken)
+                    .start(() -> serve(channel));
         }
     }
 
@@ -289,6 +293,16 @@ public final class LaunchHelper {
                 // the daemon's end is gone
             }
         }
+    }
+
+    /**
+     * A launch that ended in an error no launch expects (a broken invariant, a native call failing as it
+     * never should): the daemon sees its channel close and tells the caller it lost the launch; the log
+     * says why.
+     */
+    private static void logBroken(Thread thread, Throwable error) {
+        System.err.println("wg-pr launch helper: a launch broke off: " + error);
+        error.printStackTrace();
     }
 
     private static void relaySignals(UnixSocket channel, LaunchedProcess process) {
