@@ -95,12 +95,7 @@ final class FastPath {
                     rest.add(arg);
                 }
             }
-            if (rest.isEmpty()
-                    || !instanceName
-                            .or(() -> Optional.ofNullable(System.getenv(Instance.ENVIRONMENT_VARIABLE)))
-                            .filter(name -> !name.isEmpty())
-                            .map(Instance::isValidName)
-                            .orElse(true)) {
+            if (rest.isEmpty() || !Instance.isValidName(Instance.chosenName(instanceName))) {
                 return Optional.empty(); // (a bad instance name: picocli's message says why)
             }
             Invocation invocation =

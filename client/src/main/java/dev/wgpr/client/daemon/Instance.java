@@ -42,9 +42,14 @@ public record Instance(String name) {
 
     /** The instance named by {@code option}, else by {@code WG_PR_INSTANCE}, else the default. */
     public static Instance choose(Optional<String> option) {
-        return new Instance(option.or(() ->
+        return new Instance(chosenName(option));
+    }
+
+    /** The name {@link #choose} takes, valid or not. */
+    public static String chosenName(Optional<String> option) {
+        return option.or(() ->
                         Optional.ofNullable(System.getenv(ENVIRONMENT_VARIABLE)).filter(value -> !value.isEmpty()))
-                .orElse(DEFAULT_NAME));
+                .orElse(DEFAULT_NAME);
     }
 
     public Path runtimeDirectory() {
