@@ -43,9 +43,10 @@ public final class LockedDownDaemon {
             System.exit(WgPrCommand.EXIT_BAD_INPUT);
             return;
         }
+        MappedPages.Keeper mappedPages = new MappedPages.Keeper(arguments.classArchive(), err);
         Daemon.Options options;
         try {
-            options = options(arguments);
+            options = options(arguments).withTunnelsChanged(mappedPages::tunnelsChanged);
         } catch (IOException e) {
             err.println("wg-pr daemon: " + e.getMessage());
             System.exit(WgPrCommand.EXIT_FAILURE);
@@ -55,8 +56,7 @@ public final class LockedDownDaemon {
                 .classArchive()
                 .ifPresent(archive ->
                         DaemonJvm.refreshArchive(archive, DaemonJvm.classList(archive, arguments.instance()), err));
-        Runnable afterReady = () -> MappedPages.keepReleased(arguments.classArchive(), err);
-        System.exit(DaemonService.serve(arguments.instance(), options, err, afterReady, afterStop));
+        System.exit(DaemonService.serve(arguments.instance(), options, err, mappedPages::start, afterStop));
     }
 
     /** Finishes the lockdown (what only the new image can do) and describes it for {@code status}. */

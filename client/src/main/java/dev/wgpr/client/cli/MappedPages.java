@@ -1,15 +1,20 @@
 package dev.wgpr.client.cli;
 
+import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -119,30 +124,165 @@ final class MappedPages {
     static final Duration CHECK_INTERVAL = Duration.ofSeconds(10);
 
     /**
-     * Gives the pages back now; the archive's again each time they have grown by {@link #REGROWTH_KIB} since
-     * (the classes an {@code up} loads fault in some 6 MiB of the archive), checked every {@link
-     * #CHECK_INTERVAL} on a daemon thread: an idle daemon's few pages stay, so it is not made to fault them
-     * in again and again. The JDK's files only now: of libjvm, what the running JVM needs comes back within
-     * seconds and is then used, and given back each time it would be faulted in again each time.
+     * How long after a change of the tunnels ({@link Keeper#tunnelsChanged}) the pages are given back: the
+     * classes and compilations a change brings are done by then, and a change that follows within it (a
+     * script's {@code up} of several tunnels) postpones the release, so it runs once.
      */
-    static void keepReleased(Optional<Path> archive, PrintWriter err) {
-        release(archive, true, err);
-        Thread.ofPlatform().daemon().name("mapped-pages").start(() -> {
-            long after = residentKib(archive);
-            while (after >= 0) {
-                try {
-                    Thread.sleep(CHECK_INTERVAL);
-                } catch (InterruptedException e) {
+    static final Duration SETTLE = Duration.ofSeconds(2);
+
+    /**
+     * How long the JIT compiler's threads must have used no CPU before pages are given back after a change:
+     * the packet path a new tunnel's first traffic makes hot is compiled for some seconds after it (on two
+     * busy CPUs, 5 to 15 s after a one-second iperf3 in bench/daemon), reading the archive's metadata and
+     * running libjvm's compiler meanwhile, so pages given back before then are faulted in again at once.
+     */
+    static final Duration COMPILER_QUIET = Duration.ofSeconds(1);
+
+    /** The longest wait for {@link #COMPILER_QUIET} after a change: a compiler busy for good is not waited for. */
+    static final Duration COMPILER_WAIT = Duration.ofSeconds(30);
+
+    /**
+     * Keeps the pages given back: all of them once the daemon is ready ({@link #start}) and after each change
+     * of its tunnels ({@link #tunnelsChanged}: an {@code up} faults in some 6 MiB of the archive, and the
+     * compiler, compiling what it and the tunnel's first traffic made hot, libjvm's code given back at ready),
+     * {@link #SETTLE} after the latest change and once the compiler has been quiet for {@link
+     * #COMPILER_QUIET}; between changes, the
+     * archive's again each time they have grown by {@link #REGROWTH_KIB} since, checked every {@link
+     * #CHECK_INTERVAL}, so an idle daemon's few pages stay and it is not made to fault them in again and
+     * again. The JDK's files are given back only at ready and after a change: of libjvm, what the running
+     * JVM needs comes back within seconds and is then used, and given back every check it would be faulted
+     * in again every check.
+     *
+     * <p>Before, the archive's pages an {@code up} brought were given back only at the next check, up to 10 s
+     * later, and libjvm's never: the idle RSS with one tunnel depended on when it was read (bench/daemon,
+     * warm: 53 to 63 MiB from run to run).
+     */
+    static final class Keeper {
+        private final Optional<Path> archive;
+        private final PrintWriter err;
+        private final Releaser releaser;
+        private final LongSupplier compilerTicks;
+        /** Whether a change of the tunnels waits for its release. */
+        private boolean changed;
+        /** {@link System#nanoTime} of the latest change. */
+        private long changedAt;
+
+        /** What gives pages back: {@link MappedPages#release}, or a test's record of the calls. */
+        interface Releaser {
+            void release(Optional<Path> archive, boolean jdkFiles, PrintWriter err);
+        }
+
+        Keeper(Optional<Path> archive, PrintWriter err) {
+            this(archive, err, MappedPages::release, MappedPages::compilerTicks);
+        }
+
+        /** With {@code compilerTicks} the compiler's CPU time so far ({@link MappedPages#compilerTicks}). */
+        Keeper(Optional<Path> archive, PrintWriter err, Releaser releaser, LongSupplier compilerTicks) {
+            this.archive = archive;
+            this.err = err;
+            this.releaser = releaser;
+            this.compilerTicks = compilerTicks;
+        }
+
+        /** Gives the pages back now, then keeps them given back on a daemon thread of its own. */
+        void start() {
+            releaser.release(archive, true, err);
+            Thread.ofPlatform().daemon().name("mapped-pages").start(this::keep);
+        }
+
+        /**
+         * A tunnel came up, was reloaded or went down: the pages it brought are given back {@link #SETTLE} later,
+         * once the compiler is quiet.
+         */
+        synchronized void tunnelsChanged() {
+            changed = true;
+            changedAt = System.nanoTime();
+            notifyAll();
+        }
+
+        private void keep() {
+            List<MemorySegment> regions = archiveRegions(archive);
+            long after = residentKib(regions);
+            try {
+                while (after >= 0) {
+                    if (awaitSettledChange()) {
+                        awaitQuietCompiler();
+                        releaser.release(archive, true, err);
+                    } else if (residentKib(regions) - after >= REGROWTH_KIB) {
+                        releaser.release(archive, false, err);
+                    }
+                    after = residentKib(regions);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Waits until the compiler's threads used no CPU for {@link #COMPILER_QUIET}, at most {@link #COMPILER_WAIT}. */
+        private void awaitQuietCompiler() throws InterruptedException {
+            long giveUp = System.nanoTime() + COMPILER_WAIT.toNanos();
+            long before = compilerTicks.getAsLong();
+            while (System.nanoTime() - giveUp < 0) {
+                Thread.sleep(COMPILER_QUIET);
+                long now = compilerTicks.getAsLong();
+                if (now == before) {
                     return;
                 }
-                long now = residentKib(archive);
-                if (now - after >= REGROWTH_KIB) {
-                    release(archive, false, err);
-                    now = residentKib(archive);
-                }
-                after = now;
+                before = now;
             }
-        });
+        }
+
+        /**
+         * Waits for {@link #SETTLE} after the latest change (true) or, when no change waits, for {@link
+         * #CHECK_INTERVAL} (false).
+         */
+        private synchronized boolean awaitSettledChange() throws InterruptedException {
+            long checkAt = System.nanoTime() + CHECK_INTERVAL.toNanos();
+            while (true) {
+                long due = changed ? changedAt + SETTLE.toNanos() : checkAt;
+                long left = due - System.nanoTime();
+                if (left <= 0) {
+                    boolean settled = changed;
+                    changed = false;
+                    return settled;
+                }
+                wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+    }
+
+    /**
+     * The CPU time (clock ticks) the JIT compiler's threads of this JVM have used, from /proc/self/task; -1 when
+     * it cannot be read (then every reading is the same, and the compiler counts as quiet).
+     */
+    static long compilerTicks() {
+        long ticks = 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                try {
+                    if (isCompilerThread(Files.readString(task.resolve("comm")).strip())) {
+                        ticks += cpuTicks(Files.readString(task.resolve("stat")));
+                    }
+                } catch (NoSuchFileException e) {
+                    // the thread ended meanwhile
+                }
+            }
+            return ticks;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Whether a thread named {@code comm} (its first 15 bytes) is one of HotSpot's JIT compiler threads. */
+    static boolean isCompilerThread(String comm) {
+        return comm.startsWith("C2 CompilerThre") || comm.startsWith("C1 CompilerThre");
+    }
+
+    /** utime plus stime of a /proc/PID/task/TID/stat line: its 14th and 15th fields. */
+    static long cpuTicks(String stat) {
+        // The name (field 2) may hold spaces and parentheses: the fields after it start after its last ')'.
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).strip().split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
     }
 
     private static String javaHome() {
@@ -152,16 +292,40 @@ final class MappedPages {
                 .toString();
     }
 
-    /** The resident KiB of the archive's read-only region in this process, or -1 when unreadable. */
-    static long residentKib(Optional<Path> archive) {
+    /**
+     * The archive's read-only region in this process, read once from /proc/self/smaps: the JVM never moves or
+     * unmaps it. Empty when there is none or smaps cannot be read.
+     */
+    @SuppressWarnings("restricted") // the region is the JVM's mapping of the archive, read from smaps
+    static List<MemorySegment> archiveRegions(Optional<Path> archive) {
         try {
             return mappings(Files.readAllLines(Path.of("/proc/self/smaps"))).stream()
                     .filter(mapping -> isArchiveRegion(mapping, archive))
-                    .mapToLong(Mapping::residentKib)
-                    .sum();
+                    .map(mapping ->
+                            MemorySegment.ofAddress(mapping.start()).reinterpret(mapping.end() - mapping.start()))
+                    .toList();
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return List.of();
         }
+    }
+
+    /**
+     * The KiB of {@code regions} in the page cache ({@code mincore}), or -1 when unreadable: what was faulted
+     * in since the last release, which pages the archive out of the cache too. Not /proc/self/smaps, read and
+     * parsed every check before: some 4,000 lines each time, whose parsing the JIT compiled over the first
+     * checks after a start, 4 to 14 MiB of compiler memory at a time (bench/daemon, warm, RSS read every
+     * second while idle with one tunnel: a rise of that size at each of the first checks, gone 3 s later).
+     */
+    static long residentKib(List<MemorySegment> regions) {
+        long bytes = 0;
+        for (MemorySegment region : regions) {
+            try {
+                bytes += Libc.residentBytes(region);
+            } catch (ErrnoException e) {
+                return -1;
+            }
+        }
+        return bytes / 1024;
     }
 
     /**

@@ -65,13 +65,16 @@ public final class Daemon {
      * @param lockdown what {@code status} shows of the lockdown
      * @param statusText how {@code status-text} requests are answered; empty: they are refused as a bad request
      *     (the CLI then asks for the status tree and renders it itself)
+     * @param tunnelsChanged run after each {@code up}, {@code reload} and {@code down} that changed a tunnel,
+     *     once its reply is sent (the locked-down daemon gives back the pages it brought)
      */
     public record Options(
             String launchGroup,
             List<Path> configDirectories,
             Optional<UnixSocket> launchHelper,
             Supplier<LockdownStatus> lockdown,
-            Optional<StatusRendering> statusText) {
+            Optional<StatusRendering> statusText,
+            Runnable tunnelsChanged) {
         public Options {
             configDirectories = List.copyOf(configDirectories);
         }
@@ -81,7 +84,7 @@ public final class Daemon {
                 List<Path> configDirectories,
                 Optional<UnixSocket> launchHelper,
                 Supplier<LockdownStatus> lockdown) {
-            this(launchGroup, configDirectories, launchHelper, lockdown, Optional.empty());
+            this(launchGroup, configDirectories, launchHelper, lockdown, Optional.empty(), () -> {});
         }
 
         public Options(String launchGroup, List<Path> configDirectories) {
@@ -94,7 +97,13 @@ public final class Daemon {
 
         /** These options, with {@code status-text} requests answered by {@code rendering}. */
         public Options withStatusText(StatusRendering rendering) {
-            return new Options(launchGroup, configDirectories, launchHelper, lockdown, Optional.of(rendering));
+            return new Options(
+                    launchGroup, configDirectories, launchHelper, lockdown, Optional.of(rendering), tunnelsChanged);
+        }
+
+        /** These options, with {@code then} run after each change of the tunnels. */
+        public Options withTunnelsChanged(Runnable then) {
+            return new Options(launchGroup, configDirectories, launchHelper, lockdown, statusText, then);
         }
     }
 
@@ -140,6 +149,7 @@ public final class Daemon {
                         this::status,
                         options.statusText(),
                         names,
+                        options.tunnelsChanged(),
                         log),
                 line -> log.println("wg-pr daemon: " + line),
                 threadFailures);

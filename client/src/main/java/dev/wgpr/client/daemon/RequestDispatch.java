@@ -40,6 +40,7 @@ record RequestDispatch(
         Function<PeerCredentials, DaemonStatus> status,
         Optional<StatusRendering> statusText,
         ResolvedNames names,
+        Runnable tunnelsChanged,
         PrintStream log)
         implements RequestReader.Handler {
     /** The reader closes the connection once this returns; received descriptors are closed here. */
@@ -56,6 +57,9 @@ record RequestDispatch(
             switch (request) {
                 case Request.Run run -> runs.run(connection, caller, run, message.fds());
                 case Request.Events follow -> events.serve(connection, caller, follow);
+                case Request.Up up -> answerThenTunnelsChanged(connection, caller, request);
+                case Request.Reload reload -> answerThenTunnelsChanged(connection, caller, request);
+                case Request.Down down -> answerThenTunnelsChanged(connection, caller, request);
                 default -> send(connection, answer(caller, request));
             }
         } catch (EOFException e) {
@@ -64,6 +68,19 @@ record RequestDispatch(
             log.println("wg-pr daemon: control connection: " + e);
         } finally {
             closeAll(message.fds());
+        }
+    }
+
+    /**
+     * Answers a request that may change the tunnels, then runs {@link #tunnelsChanged} (also when it failed or
+     * the caller went away: a failed {@code up} loaded its classes too).
+     */
+    private void answerThenTunnelsChanged(UnixSocket connection, PeerCredentials caller, Request request)
+            throws IOException {
+        try {
+            send(connection, answer(caller, request));
+        } finally {
+            tunnelsChanged.run();
         }
     }
 

@@ -3,13 +3,18 @@ package dev.wgpr.client.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wgpr.common.linux.Libc;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class MappedPagesTest {
@@ -99,6 +104,98 @@ class MappedPagesTest {
         assertEquals("", err.toString());
         // Code and files used after are read again from the page cache.
         assertTrue(Files.readString(Path.of("/proc/self/status")).contains("VmRSS"));
-        assertTrue(MappedPages.residentKib(Optional.empty()) >= 0);
+        assertEquals(List.of(), MappedPages.archiveRegions(Optional.empty()));
+        assertEquals(0, MappedPages.residentKib(List.of()));
+    }
+
+    @Test
+    void thePagesAreGivenBackAtReadyAndOnceASettleAfterTheLatestOfCloseChangesOfTheTunnels() throws Exception {
+        List<Long> releasesWithJdkFiles = new CopyOnWriteArrayList<>();
+        MappedPages.Keeper keeper = new MappedPages.Keeper(
+                Optional.of(Path.of("/nonexistent/daemon.jsa")),
+                new PrintWriter(new StringWriter(), true),
+                (archive, jdkFiles, err) -> {
+                    if (jdkFiles) {
+                        releasesWithJdkFiles.add(System.nanoTime());
+                    }
+                },
+                () -> 7); // a compiler that does nothing
+
+        keeper.start();
+        assertEquals(1, releasesWithJdkFiles.size(), "given back at once when the daemon is ready");
+
+        keeper.tunnelsChanged();
+        Thread.sleep(MappedPages.SETTLE.toMillis() / 2);
+        long latestChange = System.nanoTime();
+        keeper.tunnelsChanged(); // a script's second up, before the first one's release
+        long deadline = latestChange + MappedPages.SETTLE.toNanos() * 5;
+        while (releasesWithJdkFiles.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(2, releasesWithJdkFiles.size(), "given back after the changes");
+        assertTrue(
+                releasesWithJdkFiles.get(1) - latestChange >= MappedPages.SETTLE.toNanos(),
+                "not before a settle after the latest change");
+        Thread.sleep(MappedPages.SETTLE.toMillis() * 2);
+        assertEquals(2, releasesWithJdkFiles.size(), "once for both changes");
+    }
+
+    @Test
+    void afterAChangeThePagesWaitForTheCompilerToBeQuiet() throws Exception {
+        List<Long> releasesWithJdkFiles = new CopyOnWriteArrayList<>();
+        AtomicLong readings = new AtomicLong();
+        int busyReadings = 3; // the compiler used CPU between each of its first readings
+        MappedPages.Keeper keeper = new MappedPages.Keeper(
+                Optional.of(Path.of("/nonexistent/daemon.jsa")),
+                new PrintWriter(new StringWriter(), true),
+                (archive, jdkFiles, err) -> {
+                    if (jdkFiles) {
+                        releasesWithJdkFiles.add(System.nanoTime());
+                    }
+                },
+                () -> Math.min(readings.incrementAndGet(), busyReadings + 1));
+        keeper.start();
+
+        long changed = System.nanoTime();
+        keeper.tunnelsChanged();
+        long deadline = changed
+                + MappedPages.SETTLE
+                        .plus(MappedPages.COMPILER_QUIET.multipliedBy(10))
+                        .toNanos();
+        while (releasesWithJdkFiles.size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+
+        assertEquals(2, releasesWithJdkFiles.size(), "given back once the compiler is quiet");
+        assertTrue(
+                releasesWithJdkFiles.get(1) - changed
+                        >= MappedPages.SETTLE
+                                .plus(MappedPages.COMPILER_QUIET.multipliedBy(busyReadings))
+                                .toNanos(),
+                "not while the compiler works");
+    }
+
+    @Test
+    void theCompilersCpuTimeIsReadFromItsThreadsStat() {
+        assertEquals(
+                17 + 4,
+                MappedPages.cpuTicks("4242 (C2 CompilerThre) S 1 4200 4200 0 -1 4194368 1234 0 0 0 17 4 0 0 20 0"));
+        assertEquals(
+                30 + 2,
+                MappedPages.cpuTicks("4243 (a (tricky) name) R 1 4200 4200 0 -1 4194368 1234 0 0 0 30 2 0 0 20 0"));
+        assertTrue(MappedPages.isCompilerThread("C2 CompilerThre"));
+        assertTrue(MappedPages.isCompilerThread("C1 CompilerThre"));
+        assertEquals(false, MappedPages.isCompilerThread("wg-udp-corp0"));
+        assertTrue(MappedPages.compilerTicks() >= 0, "this JVM's compiler threads are readable");
+    }
+
+    @Test
+    void theRegionsResidentPagesAreCountedWithMincore() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment region = Libc.mapAnonymous(64 * 4096, arena);
+            region.asSlice(0, 16 * 4096).fill((byte) 1);
+
+            assertEquals(16 * 4, MappedPages.residentKib(List.of(region)));
+        }
     }
 }
