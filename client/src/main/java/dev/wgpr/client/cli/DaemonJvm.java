@@ -77,7 +77,8 @@ final class DaemonJvm {
      * <p>Measured and not kept later ({@code bench/daemon 3 5}, warm, rows of one run beside the built-in
      * choice; 2 CPUs at load averages of 6 to 10, where the idle RSS with one tunnel of the same options
      * moved by up to 12 MiB from row to row: a malloc arena of 3.7 to 18.9 MiB, what the compiler and
-     * {@code up} left in it before the next trim; the idle RSS with no tunnel moved by about 1 MiB):
+     * {@code up} left in it before the next trim, most of it while {@link MappedPages}' periodic check, which
+     * parsed /proc/self/smaps then, was being compiled; the idle RSS with no tunnel moved by about 1 MiB):
      * {@code -XX:+UseCompactObjectHeaders} (with an archive dumped so, {@link #layoutOptions}), 50.5 MiB against
      * 50.2 (43.6 and 43.0 with no tunnel): the live heap is a few MiB and the archive's written region grew
      * from 9.1 to 10.6 MiB. {@code -Xss256k}, 59.8 (42.3 with no tunnel): a stack is resident only as deep as
