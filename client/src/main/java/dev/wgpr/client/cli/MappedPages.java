@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * DaemonJvm#refreshArchive}). A relocated archive's region was written while relocated: anonymous memory,
  * mapped read-write, so not found here and left alone.
  *
- * <p><b>The JDK's files.</b> The JVM's start, its class loading and its compiler run through most of
+ * <p><b>The JDK's and glibc's files.</b> The JVM's start, its class loading and its compiler run through most of
  * libjvm's 13 MiB of code and 4 MiB of read-only data, all resident in an idle daemon before; less of it is
  * used after: given back, libjvm is some 12.3 MiB resident at idle with one tunnel rather than 18 (about 10.5
  * of code, which an idle JVM faults in again within seconds, and 1.8 of data). bench/daemon, warm, idle with
@@ -48,9 +48,11 @@ import java.util.regex.Pattern;
  * other files (its libraries, the modules image) that the JVM mapped without write access and that have no
  * page of the process's own (no anonymous pages: libjvm's {@code .data.rel.ro}, relocated before it was
  * made read-only, has some, and is left alone) are only dropped from this process: they stay in the page
- * cache, where the machine's other JVMs (the CLI, the launch helper) find them. Only the JDK's: it never
- * unmaps them, so a mapping read from smaps is still the same when it is given back (a library a binding
- * closed could be unmapped in between, and its addresses reused by memory the daemon wrote).
+ * cache, where the machine's other JVMs (the CLI, the launch helper) find them. glibc's libraries likewise
+ * (libc, libm, the dynamic loader: some 2.3 MiB resident, most of it mapped by fault-around and not run at
+ * idle). Only these: the JVM never unmaps them, so a mapping read from smaps is still the same when it is
+ * given back (a library a binding closed could be unmapped in between, and its addresses reused by memory
+ * the daemon wrote).
  */
 final class MappedPages {
     private MappedPages() {}
@@ -110,13 +112,21 @@ final class MappedPages {
     }
 
     /**
-     * Whether {@code mapping} is clean pages of a JDK file (under {@code javaHome}): mapped without write
-     * access, none of its pages the process's own.
+     * Whether {@code mapping} is clean pages of a JDK file (under {@code javaHome}) or of glibc: mapped without
+     * write access, none of its pages the process's own.
      */
-    static boolean isCleanJdkFile(Mapping mapping, String javaHome) {
-        return mapping.path().startsWith(javaHome + "/")
+    static boolean isCleanRuntimeFile(Mapping mapping, String javaHome) {
+        return (mapping.path().startsWith(javaHome + "/") || isGlibcLibrary(mapping.path()))
                 && mapping.permissions().charAt(1) != 'w'
                 && mapping.anonymousKib() == 0;
+    }
+
+    /** glibc's own libraries, which the JVM's launcher and libjvm load first and which are never unloaded. */
+    private static final Pattern GLIBC_LIBRARY = Pattern.compile(
+            ".*/(libc\\.so\\.6|libm\\.so\\.6|libpthread\\.so\\.0|libdl\\.so\\.2|librt\\.so\\.1|ld-linux-x86-64\\.so\\.2)");
+
+    static boolean isGlibcLibrary(String path) {
+        return GLIBC_LIBRARY.matcher(path).matches();
     }
 
     /** Resident KiB growth of what is given back after which it is given back again: a burst of work. */
@@ -187,8 +197,12 @@ final class MappedPages {
 
         /** Gives the pages back now, then keeps them given back on a daemon thread of its own. */
         void start() {
+            List<MemorySegment> regions = archiveRegions(archive);
+            // The first count links mincore's downcall, which loads classes and faults in pages of the
+            // archive and of libjvm: before the release, so that what it brings is given back too.
+            residentKib(regions);
             releaser.release(archive, true, err);
-            Thread.ofPlatform().daemon().name("mapped-pages").start(this::keep);
+            Thread.ofPlatform().daemon().name("mapped-pages").start(() -> keep(regions));
         }
 
         /**
@@ -201,8 +215,7 @@ final class MappedPages {
             notifyAll();
         }
 
-        private void keep() {
-            List<MemorySegment> regions = archiveRegions(archive);
+        private void keep(List<MemorySegment> regions) {
             long after = residentKib(regions);
             try {
                 while (after >= 0) {
@@ -350,7 +363,7 @@ final class MappedPages {
                     // maps the whole (up to 2 MiB) whatever MADV_RANDOM says; read again, a page at a time.
                     Libc.madvise(start, length, Libc.MADV_PAGEOUT);
                     Libc.madvise(start, length, Libc.MADV_DONTNEED);
-                } else if (jdkFiles && mapping.residentKib() > 0 && isCleanJdkFile(mapping, javaHome)) {
+                } else if (jdkFiles && mapping.residentKib() > 0 && isCleanRuntimeFile(mapping, javaHome)) {
                     Libc.madvise(start, length, Libc.MADV_DONTNEED);
                 }
             }

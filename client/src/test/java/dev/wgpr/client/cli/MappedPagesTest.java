@@ -69,9 +69,9 @@ class MappedPagesTest {
     }
 
     @Test
-    void onlyJdkFilesMappedReadOnlyWithNoPageOfTheProcesssOwnAreClean() {
+    void onlyJdkAndGlibcFilesMappedReadOnlyWithNoPageOfTheProcesssOwnAreClean() {
         assertEquals(
-                List.of(true, true, false, false, false, false),
+                List.of(true, true, false, false, true, true, false, false, false),
                 List.of(
                                 mapping(
                                         "7f0000200000-7f0000300000 r-xp 00000000 fe:01 98 /usr/lib/jvm/jdk/lib/server/libjvm.so",
@@ -90,10 +90,20 @@ class MappedPagesTest {
                                         "7f0000600000-7f0000700000 r-xp 00000000 fe:01 96 /usr/lib/x86_64-linux-gnu/libc.so.6",
                                         0),
                                 mapping(
+                                        "7f0000680000-7f0000690000 r--p 00000000 fe:01 94 /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+                                        0),
+                                // a library a binding loaded, which it may unload: its addresses could be reused
+                                mapping(
+                                        "7f00006a0000-7f00006b0000 r-xp 00000000 fe:01 93 /usr/lib/x86_64-linux-gnu/libsodium.so.23.3.0",
+                                        0),
+                                mapping(
+                                        "7f00006c0000-7f00006d0000 r-xp 00000000 fe:01 92 /opt/libc.so.6.d/libbpf.so.1",
+                                        0),
+                                mapping(
                                         "7f0000700000-7f0000800000 r--p 00000000 fe:01 95 /usr/lib/jvm/jdk-other/lib/libnet.so",
                                         0))
                         .stream()
-                        .map(mapping -> MappedPages.isCleanJdkFile(mapping, JAVA_HOME))
+                        .map(mapping -> MappedPages.isCleanRuntimeFile(mapping, JAVA_HOME))
                         .toList());
     }
 
