@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 class MappedPagesTest {
@@ -121,15 +122,7 @@ class MappedPagesTest {
     @Test
     void thePagesAreGivenBackAtReadyAndOnceASettleAfterTheLatestOfCloseChangesOfTheTunnels() throws Exception {
         List<Long> releasesWithJdkFiles = new CopyOnWriteArrayList<>();
-        MappedPages.Keeper keeper = new MappedPages.Keeper(
-                Optional.of(Path.of("/nonexistent/daemon.jsa")),
-                new PrintWriter(new StringWriter(), true),
-                (archive, jdkFiles, err) -> {
-                    if (jdkFiles) {
-                        releasesWithJdkFiles.add(System.nanoTime());
-                    }
-                },
-                () -> 7); // a compiler that does nothing
+        MappedPages.Keeper keeper = keeperRecording(releasesWithJdkFiles, () -> 7); // a compiler that does nothing
 
         keeper.start();
         assertEquals(1, releasesWithJdkFiles.size(), "given back at once when the daemon is ready");
@@ -155,15 +148,8 @@ class MappedPagesTest {
         List<Long> releasesWithJdkFiles = new CopyOnWriteArrayList<>();
         AtomicLong readings = new AtomicLong();
         int busyReadings = 3; // the compiler used CPU between each of its first readings
-        MappedPages.Keeper keeper = new MappedPages.Keeper(
-                Optional.of(Path.of("/nonexistent/daemon.jsa")),
-                new PrintWriter(new StringWriter(), true),
-                (archive, jdkFiles, err) -> {
-                    if (jdkFiles) {
-                        releasesWithJdkFiles.add(System.nanoTime());
-                    }
-                },
-                () -> Math.min(readings.incrementAndGet(), busyReadings + 1));
+        MappedPages.Keeper keeper =
+                keeperRecording(releasesWithJdkFiles, () -> Math.min(readings.incrementAndGet(), busyReadings + 1));
         keeper.start();
 
         long changed = System.nanoTime();
@@ -183,6 +169,19 @@ class MappedPagesTest {
                                 .plus(MappedPages.COMPILER_QUIET.multipliedBy(busyReadings))
                                 .toNanos(),
                 "not while the compiler works");
+    }
+
+    /** A keeper that gives nothing back but records when it would have, with the JDK's files, in {@code releases}. */
+    private static MappedPages.Keeper keeperRecording(List<Long> releases, LongSupplier compilerTicks) {
+        return new MappedPages.Keeper(
+                Optional.of(Path.of("/nonexistent/daemon.jsa")),
+                new PrintWriter(new StringWriter(), true),
+                (archive, jdkFiles, err) -> {
+                    if (jdkFiles) {
+                        releases.add(System.nanoTime());
+                    }
+                },
+                compilerTicks);
     }
 
     @Test
