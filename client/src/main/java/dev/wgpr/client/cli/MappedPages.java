@@ -2,9 +2,13 @@ package dev.wgpr.client.cli;
 
 import dev.wgpr.common.linux.ErrnoException;
 import dev.wgpr.common.linux.Libc;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -56,6 +60,32 @@ import java.util.regex.Pattern;
  */
 final class MappedPages {
     private MappedPages() {}
+
+    /**
+     * This process's /proc/self/smaps, opened once and read from its start each time. A release after an
+     * {@code up} may come while the daemon is at its descriptor limit (a flood of callers), where opening the
+     * file anew fails: there only the accept may want a descriptor (DaemonUnderAttackTest).
+     */
+    private static final class Smaps {
+        private static FileChannel channel;
+
+        private Smaps() {}
+
+        static synchronized List<String> lines() throws IOException {
+            if (channel == null) {
+                channel = FileChannel.open(Path.of("/proc/self/smaps"));
+            }
+            ByteArrayOutputStream content = new ByteArrayOutputStream(512 * 1024);
+            ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+            long position = 0;
+            int read;
+            while ((read = channel.read(buffer.clear(), position)) > 0) {
+                content.write(buffer.array(), 0, read);
+                position += read;
+            }
+            return content.toString(StandardCharsets.UTF_8).lines().toList();
+        }
+    }
 
     /** A mapping of /proc/PID/smaps: its range, permissions, file, and resident and anonymous KiB. */
     record Mapping(long start, long end, String permissions, String path, long residentKib, long anonymousKib) {}
@@ -313,7 +343,7 @@ final class MappedPages {
     @SuppressWarnings("restricted") // the region is the JVM's mapping of the archive, read from smaps
     static List<MemorySegment> archiveRegions(Optional<Path> archive) {
         try {
-            return mappings(Files.readAllLines(Path.of("/proc/self/smaps"))).stream()
+            return mappings(Smaps.lines()).stream()
                     .filter(mapping -> isArchiveRegion(mapping, archive))
                     .map(mapping ->
                             MemorySegment.ofAddress(mapping.start()).reinterpret(mapping.end() - mapping.start()))
@@ -354,7 +384,7 @@ final class MappedPages {
     static void release(Optional<Path> archive, boolean jdkFiles, PrintWriter err) {
         try {
             String javaHome = javaHome();
-            for (Mapping mapping : mappings(Files.readAllLines(Path.of("/proc/self/smaps")))) {
+            for (Mapping mapping : mappings(Smaps.lines())) {
                 MemorySegment start = MemorySegment.ofAddress(mapping.start());
                 long length = mapping.end() - mapping.start();
                 if (isArchiveRegion(mapping, archive)) {
