@@ -648,13 +648,12 @@ public class Report {
             b.append("| ").append(String.join(" | ", w)).append(" |\n");
             if (w[0].equals("median")) median = w;
         }
-        String note = lines.stream().filter(l -> l.strip().startsWith("(")).findFirst().map(String::strip).orElse("");
+        Matcher range = lines.stream().map(RATIO_RANGE::matcher).filter(Matcher::find).findFirst().orElse(null);
         int at = lines.indexOf(lines.stream().filter(l -> l.strip().startsWith("(") && !l.contains("ratio range"))
                 .findFirst().orElse(""));
         if (at >= 0) {
             b.append("\nThe benchmark's note: ").append(String.join(" ", lines.subList(at, lines.size())).strip()).append("\n");
         }
-        Matcher range = RATIO_RANGE.matcher(note);
         b.append("""
 
                 wg-pr's and wireguard-go's responders are up side by side in one namespace and loaded in turn \
@@ -668,7 +667,7 @@ public class Report {
             double ratio = num(median[5].replace("x", ""));
             targets.add(new String[] {"Handshakes/s as responder, each responder on a CPU of its own (this section)",
                     "≥ 1.5× wireguard-go",
-                    median[5].replace("x", "×") + (range.find() ? " (" + range.group(1) + "×–" + range.group(2) + "× over rounds)" : "")
+                    median[5].replace("x", "×") + (range != null ? " (" + range.group(1) + "×–" + range.group(2) + "× over rounds)" : "")
                             + " (" + median[1] + "/s, " + median[3] + " µs CPU each)",
                     median[2] + "/s, " + median[4] + " µs CPU each", ratio >= 1.5 ? "yes" : "**no**"});
         }
